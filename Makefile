@@ -1,0 +1,45 @@
+# berth's build. `make test` is what CI runs (.ci/run) and what the README
+# tells a newcomer to run.
+GO        ?= go
+BIN       := bin/berth
+PKGS      := ./...
+FUZZTIME  ?= 10s
+
+.PHONY: build test unit fuzz examples lint generate bench clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/berth
+
+# The whole suite: static checks, unit and integration tests, a short fuzz
+# run of the loader, and every example validated by the built binary.
+test: lint unit fuzz examples
+
+unit:
+	$(GO) test -count=1 $(PKGS)
+
+fuzz:
+	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=$(FUZZTIME) ./lang/
+
+examples: build
+	@set -e; for d in $$(find examples -name '*.berth.hcl' -printf '%h\n' | sort -u); do \
+		echo "validate $$d"; ./$(BIN) -chdir=$$d validate -no-color; \
+	done
+
+lint:
+	@fmt=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$fmt" ]; then echo "gofmt needed:"; echo "$$fmt"; exit 1; fi
+	$(GO) vet $(PKGS)
+	@if command -v staticcheck >/dev/null; then staticcheck $(PKGS); \
+	elif [ -x "$$($(GO) env GOPATH)/bin/staticcheck" ]; then "$$($(GO) env GOPATH)/bin/staticcheck" $(PKGS); \
+	else echo "staticcheck not installed (go install honnef.co/go/tools/cmd/staticcheck@latest); skipped"; fi
+
+generate:
+	protoc --proto_path=providers/protocol \
+		--go_out=providers/protocol --go_opt=paths=source_relative \
+		--go-grpc_out=providers/protocol --go-grpc_opt=paths=source_relative \
+		providers/protocol/*.proto
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS)
+
+clean:
+	rm -rf bin

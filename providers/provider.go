@@ -1,0 +1,287 @@
+// Package providers defines the one interface through which berth's core
+// talks to every provider, and the request and response values that cross
+// it. Its only production implementation is the gRPC client of a plugin
+// process (package providers/plugin); the server side of that process wraps
+// any value implementing Interface, usually one built with providers/sdk.
+package providers
+
+import (
+	"context"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Interface is what the core needs from a provider. Every method takes a
+// context: cancelling it abandons the call on the client side, while Stop
+// asks the provider to wind down in-flight work gracefully.
+//
+// Diagnostics returned by a provider carry no source ranges; where a
+// diagnostic is about one attribute, its Extra holds an AttributePath (see
+// DiagnosticPath) so the core can point at the configuration.
+type Interface interface {
+	GetSchema(ctx context.Context) GetSchemaResponse
+	ValidateProviderConfig(ctx context.Context, req ValidateProviderConfigRequest) ValidateResponse
+	ValidateResourceConfig(ctx context.Context, req ValidateResourceConfigRequest) ValidateResponse
+	ConfigureProvider(ctx context.Context, req ConfigureProviderRequest) ConfigureProviderResponse
+	// ReadResources refreshes many objects in one call; each result says
+	// whether the object still exists.
+	ReadResources(ctx context.Context, req ReadResourcesRequest) ReadResourcesResponse
+	PlanResourceChange(ctx context.Context, req PlanResourceChangeRequest) PlanResourceChangeResponse
+	// ApplyResourceChange performs one planned change (or one step of a
+	// rollout, see ApplyResourceChangeRequest.Step). Progress events are
+	// delivered to events as they happen; events may be nil.
+	ApplyResourceChange(ctx context.Context, req ApplyResourceChangeRequest, events func(ApplyEvent)) ApplyResourceChangeResponse
+	ImportResource(ctx context.Context, req ImportResourceRequest) ImportResourceResponse
+	ReadDataSource(ctx context.Context, req ReadDataSourceRequest) ReadDataSourceResponse
+	// Stop asks the provider to cancel in-flight work gracefully: calls in
+	// progress should return promptly with whatever partial state they have.
+	Stop(ctx context.Context) error
+	// Close releases the provider (for a plugin: kills the process).
+	Close() error
+}
+
+// ProtocolVersion is the major version of the provider protocol that this
+// build of berth speaks. A plugin speaking another major version is refused.
+const ProtocolVersion = 1
+
+// Schema describes the configuration and state of one resource type, data
+// source, or of the provider's own configuration block.
+type Schema struct {
+	// Version of this resource type's schema, for state upgrades.
+	Version int64
+	Block   *Block
+}
+
+// Block is a configuration block: attributes and nested blocks.
+type Block struct {
+	Attributes  map[string]*Attribute
+	BlockTypes  map[string]*NestedBlock
+	Description string
+}
+
+// Attribute describes one attribute of a Block.
+type Attribute struct {
+	Type        cty.Type
+	Description string
+	Required    bool
+	Optional    bool
+	Computed    bool
+	Sensitive   bool
+	// ForceNew: a change to this attribute replaces the object.
+	ForceNew bool
+}
+
+// NestingMode says how many times a nested block may appear.
+type NestingMode int
+
+// Nesting modes of nested blocks, as in Terraform.
+const (
+	NestingSingle NestingMode = iota
+	NestingList
+	NestingSet
+	NestingMap
+)
+
+// NestedBlock is a block type allowed inside a Block.
+type NestedBlock struct {
+	Block    *Block
+	Nesting  NestingMode
+	MinItems int
+	MaxItems int
+}
+
+// GetSchemaResponse is the whole schema of a provider.
+type GetSchemaResponse struct {
+	Provider      Schema
+	ResourceTypes map[string]Schema
+	DataSources   map[string]Schema
+	Diagnostics   hcl.Diagnostics
+}
+
+// ValidateProviderConfigRequest asks whether a provider configuration is valid.
+type ValidateProviderConfigRequest struct {
+	Config cty.Value
+}
+
+// ValidateResourceConfigRequest asks whether a resource configuration is valid.
+type ValidateResourceConfigRequest struct {
+	TypeName string
+	Config   cty.Value
+}
+
+// ValidateResponse answers a validate call.
+type ValidateResponse struct {
+	Diagnostics hcl.Diagnostics
+}
+
+// ConfigureProviderRequest passes the provider its configuration.
+type ConfigureProviderRequest struct {
+	BerthVersion string
+	Config       cty.Value
+}
+
+// ConfigureProviderResponse answers ConfigureProvider.
+type ConfigureProviderResponse struct {
+	Diagnostics hcl.Diagnostics
+}
+
+// ReadResourcesRequest refreshes a batch of objects.
+type ReadResourcesRequest struct {
+	Objects []ReadObject
+}
+
+// ReadObject is one object to refresh. ID is the caller's correlation key
+// (the instance address); it is echoed in the result.
+type ReadObject struct {
+	ID       string
+	TypeName string
+	State    cty.Value
+	Private  []byte
+}
+
+// ReadResourcesResponse holds one result per requested object, in order.
+type ReadResourcesResponse struct {
+	Results     []ReadResult
+	Diagnostics hcl.Diagnostics
+}
+
+// ReadResult is the refreshed state of one object. Gone reports that the
+// object no longer exists; NewState is then null.
+type ReadResult struct {
+	ID          string
+	NewState    cty.Value
+	Private     []byte
+	Gone        bool
+	Diagnostics hcl.Diagnostics
+}
+
+// PlanResourceChangeRequest asks the provider to plan one object. PriorState
+// is null for a create; ProposedNewState is null for a destroy.
+type PlanResourceChangeRequest struct {
+	TypeName         string
+	PriorState       cty.Value
+	ProposedNewState cty.Value
+	Config           cty.Value
+	PriorPrivate     []byte
+}
+
+// PlanResourceChangeResponse is the provider's plan for one object.
+type PlanResourceChangeResponse struct {
+	// PlannedState: unknown values where the provider will only know after apply.
+	PlannedState cty.Value
+	// RequiresReplace lists the attributes whose change forces replacement.
+	RequiresReplace []cty.Path
+	PlannedPrivate  []byte
+	// Rollout, when set, says the change is carried out in waves; the core
+	// then drives ApplyResourceChange one wave at a time (see RolloutStep).
+	Rollout     *Rollout
+	Diagnostics hcl.Diagnostics
+}
+
+// Rollout is the provider's description of how a change rolls out in waves.
+// The core sequences the waves, gates each on health, and reverts on failure.
+type Rollout struct {
+	Waves []Wave
+	// MinHealthy is how long each wave's new instances must stay healthy
+	// before the next wave starts; HealthyDeadline bounds each wave.
+	MinHealthy      string
+	HealthyDeadline string
+	AutoRevert      bool
+	MaxUnavailable  int
+}
+
+// Wave is one batch of a rollout.
+type Wave struct {
+	// Instances names what the wave replaces or starts (e.g. "web-3 on edge-1").
+	Instances []string
+	// Description is a short human-readable line, e.g. "2 instances".
+	Description string
+}
+
+// StepKind says which part of a change an ApplyResourceChange call performs.
+type StepKind int
+
+// Step kinds. A change without a Rollout is applied with StepAll.
+const (
+	StepAll StepKind = iota
+	// StepWave applies one wave (RolloutStep.Wave, 0-based) and returns
+	// once its instances are healthy or the wave failed.
+	StepWave
+	// StepRevert rolls already-replaced instances back to PriorState.
+	StepRevert
+)
+
+// RolloutStep selects the part of the change to apply.
+type RolloutStep struct {
+	Kind StepKind
+	Wave int
+}
+
+// ApplyResourceChangeRequest carries out a planned change.
+type ApplyResourceChangeRequest struct {
+	TypeName       string
+	PriorState     cty.Value
+	PlannedState   cty.Value
+	Config         cty.Value
+	PlannedPrivate []byte
+	Step           RolloutStep
+}
+
+// ApplyEvent is a progress event streamed during ApplyResourceChange.
+type ApplyEvent struct {
+	// Kind is a short machine-readable word: "progress", "wave_started",
+	// "instance_started", "instance_healthy", "instance_unhealthy",
+	// "wave_done", "log".
+	Kind     string
+	Message  string
+	Wave     int
+	Instance string
+}
+
+// ApplyResourceChangeResponse is the object's new state. On failure NewState
+// is the partial state: what actually exists now.
+type ApplyResourceChangeResponse struct {
+	NewState    cty.Value
+	Private     []byte
+	Diagnostics hcl.Diagnostics
+}
+
+// ImportResourceRequest brings an existing object under management.
+type ImportResourceRequest struct {
+	TypeName string
+	ID       string
+}
+
+// ImportResourceResponse holds the imported object's state.
+type ImportResourceResponse struct {
+	State       cty.Value
+	Private     []byte
+	Diagnostics hcl.Diagnostics
+}
+
+// ReadDataSourceRequest reads a data source.
+type ReadDataSourceRequest struct {
+	TypeName string
+	Config   cty.Value
+}
+
+// ReadDataSourceResponse holds a data source's state.
+type ReadDataSourceResponse struct {
+	State       cty.Value
+	Diagnostics hcl.Diagnostics
+}
+
+// AttributePath is placed in hcl.Diagnostic.Extra by providers to say which
+// attribute a diagnostic concerns.
+type AttributePath struct {
+	Path cty.Path
+}
+
+// DiagnosticPath returns the attribute path a provider attached to diag, or nil.
+func DiagnosticPath(diag *hcl.Diagnostic) cty.Path {
+	if ap, ok := diag.Extra.(AttributePath); ok {
+		return ap.Path
+	}
+	return nil
+}
