@@ -194,12 +194,16 @@ func isNotDir(err error) bool { return errors.Is(err, syscall.ENOTDIR) }
 
 // Select returns the newest of installed that meets constraints. installed
 // need not be sorted. Pre-release versions are chosen only by a constraint
-// that names a pre-release, following go-version.
+// that names a pre-release, following go-version; with no constraints at
+// all, only releases are chosen, since go-version alone would accept any.
 func Select(installed []Installed, constraints version.Constraints) (Installed, bool) {
 	var best Installed
 	ok := false
 	for _, in := range installed {
 		if !constraints.Check(in.Version) {
+			continue
+		}
+		if len(constraints) == 0 && in.Version.Prerelease() != "" {
 			continue
 		}
 		if !ok || in.Version.GreaterThan(best.Version) {
