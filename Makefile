@@ -32,8 +32,16 @@ lint:
 	elif [ -x "$$($(GO) env GOPATH)/bin/staticcheck" ]; then "$$($(GO) env GOPATH)/bin/staticcheck" $(PKGS); \
 	else echo "staticcheck not installed (go install honnef.co/go/tools/cmd/staticcheck@latest); skipped"; fi
 
+# Regenerates providers/protocol from its .proto. Needs protoc (Debian
+# protobuf-compiler); the Go generators are installed at pinned versions.
+# The generated code is committed: CI does not regenerate it.
+PROTOC_GEN_GO      := google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
+PROTOC_GEN_GO_GRPC := google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
+
 generate:
-	protoc --proto_path=providers/protocol \
+	$(GO) install $(PROTOC_GEN_GO)
+	$(GO) install $(PROTOC_GEN_GO_GRPC)
+	PATH="$$($(GO) env GOPATH)/bin:$$PATH" protoc --proto_path=providers/protocol \
 		--go_out=providers/protocol --go_opt=paths=source_relative \
 		--go-grpc_out=providers/protocol --go-grpc_opt=paths=source_relative \
 		providers/protocol/*.proto

@@ -285,3 +285,69 @@ func DiagnosticPath(diag *hcl.Diagnostic) cty.Path {
 	}
 	return nil
 }
+
+// ValueMark is the type of the cty marks defined by this package.
+type ValueMark string
+
+// GoString makes marks readable in test failures and debug output.
+func (m ValueMark) GoString() string { return "providers.ValueMark(" + string(m) + ")" }
+
+// SensitiveMark is the cty mark of a sensitive value. It is the one
+// definition of "sensitive" in berth: package lang marks sensitive variables
+// and attributes with it (and re-exports it as lang.Sensitive), renderers
+// redact values carrying it, and the plugin protocol carries it across the
+// process boundary as attribute paths, so a value marked here arrives marked
+// in the provider and back. Other marks do not cross the boundary.
+const SensitiveMark = ValueMark("sensitive")
+
+// CrashInfo is placed in hcl.Diagnostic.Extra of the diagnostic reporting
+// that a provider's plugin process died. The plugin client fills in
+// Provider, Call and Output; the core, which knows which object a call was
+// about, may set Object and rewrite the diagnostic's Detail with Detail().
+type CrashInfo struct {
+	// Provider is the provider's name as the user knows it: "docker", "acme/dns".
+	Provider string
+	// Call is the protocol call that was in flight when the process died,
+	// e.g. "ApplyResourceChange".
+	Call string
+	// Object is the address of the object the call was about ("app.web"),
+	// when known.
+	Object string
+	// Output is what the plugin process wrote last before dying, usually
+	// its panic message and stack.
+	Output string
+}
+
+// Summary is the one-line summary of a crash diagnostic.
+func (c CrashInfo) Summary() string {
+	return "Provider " + c.Provider + " crashed"
+}
+
+// Detail is the full text of a crash diagnostic:
+// "provider docker crashed during ApplyResourceChange of app.web: <output>".
+func (c CrashInfo) Detail() string {
+	s := "provider " + c.Provider + " crashed during " + c.Call
+	if c.Object != "" {
+		s += " of " + c.Object
+	}
+	if c.Output != "" {
+		s += ":\n" + c.Output
+	}
+	return s
+}
+
+// Diagnostic returns the error diagnostic reporting the crash.
+func (c CrashInfo) Diagnostic() *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  c.Summary(),
+		Detail:   c.Detail(),
+		Extra:    c,
+	}
+}
+
+// DiagnosticCrash returns the crash a diagnostic reports, if it reports one.
+func DiagnosticCrash(diag *hcl.Diagnostic) (CrashInfo, bool) {
+	ci, ok := diag.Extra.(CrashInfo)
+	return ci, ok
+}
