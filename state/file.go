@@ -1,0 +1,608 @@
+package state
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/berth-sh/berth/addrs"
+	"github.com/berth-sh/berth/version"
+	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+)
+
+// The state file is JSON:
+//
+//	{
+//	  "format_version": 1,
+//	  "berth_version": "0.1.0-dev",
+//	  "serial": 3,
+//	  "lineage": "8a0c…",
+//	  "resources": [
+//	    {"mode": "managed", "kind": "app", "type": "app", "name": "web", "provider": "docker",
+//	     "instances": [
+//	       {"index_key": 0, "schema_version": 1, "status": "ready",
+//	        "attributes": {…cty JSON…}, "attributes_type": …cty type JSON…,
+//	        "sensitive_paths": [[{"type": "get_attr", "value": "password"}]],
+//	        "private": "base64…", "dependencies": ["cluster_thing.x"]}]}
+//	  ],
+//	  "outputs": {"url": {"value": "http://…", "type": "string", "sensitive": false}}
+//	}
+//
+// Resources are sorted by address and instances by key, so that the same
+// state always encodes to the same bytes: the local backend compares
+// encodings to decide whether to bump the serial. attributes_type makes the
+// file decodable without the provider's schema (state show, plan files).
+
+// Encode returns the state file encoding of s. Values must be wholly known.
+// Encode writes s.Serial as is: serials are the backend's business.
+func Encode(s *State) ([]byte, error) {
+	e := encoder{}
+	body, err := e.body(s)
+	if err != nil {
+		return nil, err
+	}
+	return assemble(s.Serial, s.Lineage, body), nil
+}
+
+// assemble puts the header in front of an encoded body (which starts with
+// the "resources" member). Keeping the serial out of the body lets Write
+// compare bodies to decide whether the content changed.
+func assemble(serial uint64, lineage string, body []byte) []byte {
+	b := make([]byte, 0, len(body)+160)
+	b = append(b, "{\n  \"format_version\": "...)
+	b = strconv.AppendInt(b, FormatVersion, 10)
+	b = append(b, ",\n  \"berth_version\": "...)
+	b = appendString(b, version.String())
+	b = append(b, ",\n  \"serial\": "...)
+	b = strconv.AppendUint(b, serial, 10)
+	b = append(b, ",\n  \"lineage\": "...)
+	b = appendString(b, lineage)
+	b = append(b, ",\n"...)
+	b = append(b, body...)
+	return b
+}
+
+type encoder struct {
+	values valueEncoder
+	// The last type encoded and its JSON: consecutive instances nearly
+	// always share a type, and encoding a type is as costly as a value.
+	lastType     cty.Type
+	lastTypeJSON []byte
+}
+
+func (e *encoder) typeJSON(ty cty.Type) ([]byte, error) {
+	if e.lastTypeJSON != nil && ty.Equals(e.lastType) {
+		return e.lastTypeJSON, nil
+	}
+	j, err := ctyjson.MarshalType(ty)
+	if err != nil {
+		return nil, err
+	}
+	e.lastType, e.lastTypeJSON = ty, j
+	return j, nil
+}
+
+// body encodes everything after the header, up to the closing brace.
+func (e *encoder) body(s *State) ([]byte, error) {
+	b := make([]byte, 0, 640*s.InstanceCount()+64)
+	b = append(b, "  \"resources\": ["...)
+	for i, r := range s.SortedResources() {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, "\n    {\"mode\": "...)
+		b = appendString(b, r.Addr.Mode.String())
+		b = append(b, ", \"kind\": "...)
+		b = appendString(b, r.Addr.Kind())
+		b = append(b, ", \"type\": "...)
+		b = appendString(b, r.Addr.Type)
+		b = append(b, ", \"name\": "...)
+		b = appendString(b, r.Addr.Name)
+		b = append(b, ", \"provider\": "...)
+		b = appendString(b, r.Provider)
+		b = append(b, ", \"instances\": ["...)
+		for j, k := range r.SortedKeys() {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			b, err = e.instance(b, r.Instances[k], k)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", r.Addr.Instance(k), err)
+			}
+		}
+		b = append(b, "]}"...)
+	}
+	if len(s.Resources) > 0 {
+		b = append(b, "\n  "...)
+	}
+	b = append(b, "],\n  \"outputs\": {"...)
+	names := make([]string, 0, len(s.Outputs))
+	for n := range s.Outputs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for i, n := range names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		o := s.Outputs[n]
+		ty := o.Value.Type()
+		e.values.sensitive = e.values.sensitive[:0]
+		val, err := e.values.marshal(nil, o.Value, ty)
+		if err != nil {
+			return nil, fmt.Errorf("output %s: %w", n, err)
+		}
+		// An output is sensitive as a whole: any sensitive part makes it so.
+		sensitive := o.Sensitive || len(e.values.sensitive) > 0
+		tj, err := ctyjson.MarshalType(ty)
+		if err != nil {
+			return nil, fmt.Errorf("output %s: %w", n, err)
+		}
+		b = append(b, "\n    "...)
+		b = appendString(b, n)
+		b = append(b, ": {\"value\": "...)
+		b = append(b, val...)
+		b = append(b, ", \"type\": "...)
+		b = append(b, tj...)
+		b = append(b, ", \"sensitive\": "...)
+		b = strconv.AppendBool(b, sensitive)
+		b = append(b, '}')
+	}
+	if len(names) > 0 {
+		b = append(b, "\n  "...)
+	}
+	b = append(b, "}\n}\n"...)
+	return b, nil
+}
+
+func (e *encoder) instance(b []byte, o *Object, key addrs.InstanceKey) ([]byte, error) {
+	b = append(b, "\n      {\"index_key\": "...)
+	switch k := key.(type) {
+	case nil:
+		b = append(b, "null"...)
+	case addrs.IntKey:
+		b = strconv.AppendInt(b, int64(k), 10)
+	case addrs.StringKey:
+		b = appendString(b, string(k))
+	}
+	b = append(b, ", \"schema_version\": "...)
+	b = strconv.AppendUint(b, o.SchemaVersion, 10)
+	b = append(b, ", \"status\": "...)
+	b = appendString(b, o.Status.String())
+	b = append(b, ",\n       \"attributes\": "...)
+	ty := o.Value.Type()
+	e.values.sensitive = e.values.sensitive[:0]
+	b, err := e.values.marshal(b, o.Value, ty)
+	if err != nil {
+		return nil, fmt.Errorf("attributes: %w", err)
+	}
+	tj, err := e.typeJSON(ty)
+	if err != nil {
+		return nil, fmt.Errorf("attributes type: %w", err)
+	}
+	b = append(b, ",\n       \"attributes_type\": "...)
+	b = append(b, tj...)
+	paths := o.SensitivePaths
+	for _, p := range e.values.sensitive {
+		if !containsPath(paths, p) {
+			if len(paths) == len(o.SensitivePaths) {
+				paths = slices.Clip(paths) // never append into the caller's slice
+			}
+			paths = append(paths, p)
+		}
+	}
+	if len(paths) > 0 {
+		b = append(b, ",\n       \"sensitive_paths\": ["...)
+		for i, p := range paths {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b, err = appendPath(b, p)
+			if err != nil {
+				return nil, fmt.Errorf("sensitive path: %w", err)
+			}
+		}
+		b = append(b, ']')
+	}
+	if len(o.Private) > 0 {
+		b = append(b, ",\n       \"private\": \""...)
+		b = base64.StdEncoding.AppendEncode(b, o.Private)
+		b = append(b, '"')
+	}
+	if len(o.Dependencies) > 0 {
+		deps := slices.Clone(o.Dependencies)
+		slices.SortFunc(deps, cmpResource)
+		deps = slices.Compact(deps)
+		b = append(b, ",\n       \"dependencies\": ["...)
+		for i, d := range deps {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = appendString(b, d.String())
+		}
+		b = append(b, ']')
+	}
+	b = append(b, '}')
+	return b, nil
+}
+
+func containsPath(paths []cty.Path, p cty.Path) bool {
+	for _, q := range paths {
+		if q.Equals(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// appendPath encodes a cty.Path as a list of steps:
+// {"type": "get_attr", "value": NAME} or {"type": "index", "value": KEY}
+// where KEY is cty's simple JSON ({"value": …, "type": …}).
+func appendPath(b []byte, p cty.Path) ([]byte, error) {
+	b = append(b, '[')
+	for i, step := range p {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		switch s := step.(type) {
+		case cty.GetAttrStep:
+			b = append(b, "{\"type\": \"get_attr\", \"value\": "...)
+			b = appendString(b, s.Name)
+		case cty.IndexStep:
+			k, err := json.Marshal(ctyjson.SimpleJSONValue{Value: s.Key})
+			if err != nil {
+				return nil, err
+			}
+			b = append(b, "{\"type\": \"index\", \"value\": "...)
+			b = append(b, k...)
+		default:
+			return nil, fmt.Errorf("unsupported path step %T", step)
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']'), nil
+}
+
+// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD,
+// as encoding/json does.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// The decoding side mirrors the file layout.
+type fileState struct {
+	FormatVersion *int                  `json:"format_version"`
+	BerthVersion  string                `json:"berth_version"`
+	Serial        uint64                `json:"serial"`
+	Lineage       string                `json:"lineage"`
+	Resources     []fileResource        `json:"resources"`
+	Outputs       map[string]fileOutput `json:"outputs"`
+}
+
+type fileResource struct {
+	Mode      string         `json:"mode"`
+	Kind      string         `json:"kind"`
+	Type      string         `json:"type"`
+	Name      string         `json:"name"`
+	Provider  string         `json:"provider"`
+	Instances []fileInstance `json:"instances"`
+}
+
+type fileInstance struct {
+	IndexKey       json.RawMessage   `json:"index_key"`
+	SchemaVersion  uint64            `json:"schema_version"`
+	Status         string            `json:"status"`
+	Attributes     json.RawMessage   `json:"attributes"`
+	AttributesType json.RawMessage   `json:"attributes_type"`
+	SensitivePaths []json.RawMessage `json:"sensitive_paths"`
+	Private        []byte            `json:"private"`
+	Dependencies   []string          `json:"dependencies"`
+}
+
+type fileOutput struct {
+	Value     json.RawMessage `json:"value"`
+	Type      json.RawMessage `json:"type"`
+	Sensitive bool            `json:"sensitive"`
+}
+
+type filePathStep struct {
+	Type  string          `json:"type"`
+	Value json.RawMessage `json:"value"`
+}
+
+// Decode parses a state file. Errors say what is wrong and where (byte
+// offset and line for malformed JSON).
+func Decode(data []byte) (*State, error) {
+	var f fileState
+	if err := json.Unmarshal(data, &f); err != nil {
+		// A newer format may not even match our layout: say that first.
+		var probe struct {
+			FormatVersion *int `json:"format_version"`
+		}
+		if json.Unmarshal(data, &probe) == nil && probe.FormatVersion != nil && *probe.FormatVersion != FormatVersion {
+			return nil, unsupportedFormat(*probe.FormatVersion)
+		}
+		return nil, jsonError(data, err)
+	}
+	if f.FormatVersion == nil {
+		return nil, errors.New("format_version is missing: this is not a berth state file")
+	}
+	if *f.FormatVersion != FormatVersion {
+		return nil, unsupportedFormat(*f.FormatVersion)
+	}
+	if f.Lineage == "" {
+		return nil, errors.New("lineage is missing")
+	}
+	s := &State{
+		FormatVersion: *f.FormatVersion,
+		BerthVersion:  f.BerthVersion,
+		Serial:        f.Serial,
+		Lineage:       f.Lineage,
+		Resources:     make(map[addrs.Resource]*Resource, len(f.Resources)),
+		Outputs:       make(map[string]*Output, len(f.Outputs)),
+	}
+	types := map[string]cty.Type{}
+	c := decodeCache{paths: map[string]cty.Path{}, deps: map[string]addrs.Resource{}}
+	decodeType := func(raw json.RawMessage) (cty.Type, error) {
+		if ty, ok := types[string(raw)]; ok {
+			return ty, nil
+		}
+		ty, err := ctyjson.UnmarshalType(raw)
+		if err != nil {
+			return cty.NilType, err
+		}
+		types[string(raw)] = ty
+		return ty, nil
+	}
+	for i := range f.Resources {
+		fr := &f.Resources[i]
+		addr, err := resourceAddr(fr)
+		if err != nil {
+			return nil, fmt.Errorf("resources[%d]: %w", i, err)
+		}
+		if s.Resources[addr] != nil {
+			return nil, fmt.Errorf("resource %s is recorded twice", addr)
+		}
+		r := &Resource{Addr: addr, Provider: fr.Provider, Instances: make(map[addrs.InstanceKey]*Object, len(fr.Instances))}
+		s.Resources[addr] = r
+		for j := range fr.Instances {
+			fi := &fr.Instances[j]
+			key, err := decodeKey(fi.IndexKey)
+			if err != nil {
+				return nil, fmt.Errorf("%s: instances[%d]: %w", addr, j, err)
+			}
+			ia := addr.Instance(key)
+			if r.Instances[key] != nil {
+				return nil, fmt.Errorf("instance %s is recorded twice", ia)
+			}
+			o, err := decodeObject(fi, decodeType, &c)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", ia, err)
+			}
+			r.Instances[key] = o
+		}
+	}
+	for name, fo := range f.Outputs {
+		ty, err := decodeType(fo.Type)
+		if err != nil {
+			return nil, fmt.Errorf("output %s: type: %w", name, err)
+		}
+		v, err := unmarshalValue(fo.Value, ty, nil)
+		if err != nil {
+			return nil, fmt.Errorf("output %s: value: %w", name, err)
+		}
+		if fo.Sensitive {
+			v = v.Mark(SensitiveMark)
+		}
+		s.Outputs[name] = &Output{Value: v, Sensitive: fo.Sensitive}
+	}
+	return s, nil
+}
+
+func unsupportedFormat(v int) error {
+	if v > FormatVersion {
+		return fmt.Errorf("unsupported format_version %d: this berth (%s) reads format %d; the state was written by a newer berth", v, version.String(), FormatVersion)
+	}
+	return fmt.Errorf("unsupported format_version %d: this berth (%s) reads format %d", v, version.String(), FormatVersion)
+}
+
+// jsonError turns encoding/json's errors into one that says where.
+func jsonError(data []byte, err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		if syn.Offset >= int64(len(data)) {
+			return fmt.Errorf("the file is truncated: the JSON ends unexpectedly after %d bytes", len(data))
+		}
+		return fmt.Errorf("invalid JSON at byte offset %d (line %d): %v", syn.Offset, lineOf(data, syn.Offset), syn)
+	case errors.As(err, &typ):
+		return fmt.Errorf("invalid value at byte offset %d (line %d): %s must be %s, not %s", typ.Offset, lineOf(data, typ.Offset), typ.Field, typ.Type, typ.Value)
+	case err.Error() == "unexpected end of JSON input":
+		return fmt.Errorf("the file is truncated: the JSON ends unexpectedly after %d bytes", len(data))
+	}
+	return fmt.Errorf("invalid JSON: %w", err)
+}
+
+func lineOf(data []byte, off int64) int {
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	return bytes.Count(data[:off], []byte{'\n'}) + 1
+}
+
+func resourceAddr(fr *fileResource) (addrs.Resource, error) {
+	var a addrs.Resource
+	switch fr.Mode {
+	case "managed":
+		a.Mode = addrs.Managed
+	case "data":
+		a.Mode = addrs.Data
+	default:
+		return a, fmt.Errorf("unknown mode %q", fr.Mode)
+	}
+	if fr.Type == "" || fr.Name == "" {
+		return a, errors.New("type and name are required")
+	}
+	a.Type, a.Name = fr.Type, fr.Name
+	if fr.Kind != "" && fr.Kind != a.Kind() {
+		return a, fmt.Errorf("%s: kind %q does not match its mode and type (expected %q)", a, fr.Kind, a.Kind())
+	}
+	return a, nil
+}
+
+func decodeKey(raw json.RawMessage) (addrs.InstanceKey, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return addrs.NoKey, nil
+	}
+	if raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, fmt.Errorf("index_key: %w", err)
+		}
+		return addrs.StringKey(s), nil
+	}
+	n, err := strconv.Atoi(string(raw))
+	if err != nil || n < 0 {
+		return nil, fmt.Errorf("index_key %s: must be null, a non-negative whole number or a string", raw)
+	}
+	return addrs.IntKey(n), nil
+}
+
+// decodeCache remembers decoded sensitive paths and dependency addresses:
+// the same few recur across thousands of instances.
+type decodeCache struct {
+	paths map[string]cty.Path
+	deps  map[string]addrs.Resource
+}
+
+func decodeObject(fi *fileInstance, decodeType func(json.RawMessage) (cty.Type, error), c *decodeCache) (*Object, error) {
+	o := &Object{SchemaVersion: fi.SchemaVersion, Private: fi.Private}
+	switch fi.Status {
+	case "", "ready":
+		o.Status = ObjectReady
+	case "tainted":
+		o.Status = ObjectTainted
+	default:
+		return nil, fmt.Errorf("unknown status %q", fi.Status)
+	}
+	if len(fi.AttributesType) == 0 {
+		return nil, errors.New("attributes_type is missing")
+	}
+	ty, err := decodeType(fi.AttributesType)
+	if err != nil {
+		return nil, fmt.Errorf("attributes_type: %w", err)
+	}
+	if len(fi.Attributes) == 0 {
+		return nil, errors.New("attributes is missing")
+	}
+	if len(fi.SensitivePaths) > 0 {
+		o.SensitivePaths = make([]cty.Path, len(fi.SensitivePaths))
+		for i, raw := range fi.SensitivePaths {
+			p, ok := c.paths[string(raw)]
+			if !ok {
+				var err error
+				if p, err = decodePath(raw); err != nil {
+					return nil, fmt.Errorf("sensitive_paths[%d]: %w", i, err)
+				}
+				c.paths[string(raw)] = p
+			}
+			// Paths are shared between objects: DeepCopy copies them
+			// before anyone could change one.
+			o.SensitivePaths[i] = p
+		}
+	}
+	v, err := unmarshalValue(fi.Attributes, ty, o.SensitivePaths)
+	if err != nil {
+		return nil, fmt.Errorf("attributes: %w", err)
+	}
+	o.Value = v
+	if len(fi.Dependencies) > 0 {
+		o.Dependencies = make([]addrs.Resource, len(fi.Dependencies))
+		for i, d := range fi.Dependencies {
+			a, ok := c.deps[d]
+			if !ok {
+				var err error
+				if a, err = addrs.ParseResource(d); err != nil {
+					return nil, fmt.Errorf("dependencies[%d]: %w", i, err)
+				}
+				c.deps[d] = a
+			}
+			o.Dependencies[i] = a
+		}
+	}
+	return o, nil
+}
+
+func decodePath(raw json.RawMessage) (cty.Path, error) {
+	var steps []filePathStep
+	if err := json.Unmarshal(raw, &steps); err != nil {
+		return nil, err
+	}
+	p := make(cty.Path, 0, len(steps))
+	for _, st := range steps {
+		switch st.Type {
+		case "get_attr":
+			var name string
+			if err := json.Unmarshal(st.Value, &name); err != nil {
+				return nil, fmt.Errorf("get_attr: %w", err)
+			}
+			p = append(p, cty.GetAttrStep{Name: name})
+		case "index":
+			var k ctyjson.SimpleJSONValue
+			if err := json.Unmarshal(st.Value, &k); err != nil {
+				return nil, fmt.Errorf("index: %w", err)
+			}
+			p = append(p, cty.IndexStep{Key: k.Value})
+		default:
+			return nil, fmt.Errorf("unknown step type %q", st.Type)
+		}
+	}
+	return p, nil
+}
