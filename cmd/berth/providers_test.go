@@ -66,7 +66,7 @@ func TestProvidersCommand(t *testing.T) {
 		t.Fatalf("providers with mismatches: exit %d, want 1\n%s%s", code, stdout, stderr)
 	}
 	wantContains(t, "stdout", stdout,
-		"├── acmedns: acme/dns >= 1.3\n",
+		"└── acmedns: acme/dns >= 1.3\n",
 		`problem: locked version 1.2.0 does not meet ">= 1.3": run "berth init" to select another`,
 		"Providers locked but no longer required:\n└── acme/certs\n",
 		`problem: locked but no longer required: "berth init" removes it from berth.lock.hcl`)
@@ -81,5 +81,5 @@ func TestProvidersCommand(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("providers with a changed binary: exit %d, want 1", code)
 	}
-	wantContains(t, "stdout", stdout, "problem: provider acme/dns 1.2.0 at "+p12+" does not match the checksum in berth.lock.hcl")
+	wantDiagText(t, "stdout", stdout, "problem: provider acme/dns 1.2.0 at "+p12+" does not match the checksum in berth.lock.hcl")
 }
