@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"path/filepath"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// renderSource is the configuration the renderer tests point into.
+const renderSource = `app "web" {
+  replicas = var.replicas
+  image    = "nginx"
+}
+
+variable "replicas" {
+  default = 0
+}
+`
+
+// renderFixture parses renderSource and builds diagnostics of every shape
+// the renderer must handle: with subject and context, with an expression
+// and its values, a warning, and one without any range.
+func renderFixture(t *testing.T) (hcl.Diagnostics, map[string]*hcl.File) {
+	t.Helper()
+	f, diags := hclsyntax.ParseConfig([]byte(renderSource), "main.berth.hcl", hcl.InitialPos)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	body := f.Body.(*hclsyntax.Body)
+	app := body.Blocks[0]
+	replicas := app.Body.Attributes["replicas"]
+	image := app.Body.Attributes["image"]
+	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{
+		"var": cty.ObjectVal(map[string]cty.Value{"replicas": cty.NumberIntVal(0)}),
+	}}
+	return hcl.Diagnostics{
+		{
+			Severity:    hcl.DiagError,
+			Summary:     "Invalid replicas",
+			Detail:      "An app needs at least one replica to be deployed; this detail is long enough that the renderer has to wrap it at the terminal width of 78 columns.",
+			Subject:     replicas.Expr.Range().Ptr(),
+			Context:     replicas.SrcRange.Ptr(),
+			Expression:  replicas.Expr,
+			EvalContext: ctx,
+		},
+		{
+			Severity: hcl.DiagWarning,
+			Summary:  "Image without a tag",
+			Detail:   `The image "nginx" has no tag, so it means "latest".`,
+			Subject:  image.Expr.Range().Ptr(),
+		},
+		{
+			Severity: hcl.DiagError,
+			Summary:  "No range",
+			Detail:   "A diagnostic about no place in particular.",
+		},
+	}, map[string]*hcl.File{"main.berth.hcl": f}
+}
+
+func TestShowDiagnostics(t *testing.T) {
+	diags, files := renderFixture(t)
+	for _, color := range []bool{false, true} {
+		name := "text.golden"
+		if color {
+			name = "text_color.golden"
+		}
+		t.Run(name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			m := &Meta{Stdout: &stdout, Stderr: &stderr, Color: color}
+			m.showDiagnostics(diags, files)
+			got := "--- stdout\n" + stdout.String() + "--- stderr\n" + stderr.String()
+			checkGolden(t, filepath.Join("..", "..", "testdata", "output", "render_"+name), []byte(got))
+		})
+	}
+}
+
+func TestJSONDiagnostics(t *testing.T) {
+	diags, files := renderFixture(t)
+	var out bytes.Buffer
+	if err := writeJSONDiagnostics(&out, diags, files); err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, filepath.Join("..", "..", "testdata", "output", "render_json.golden"), out.Bytes())
+
+	var doc jsonDiagnostics
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Valid || doc.ErrorCount != 2 || doc.WarningCount != 1 || doc.FormatVersion != "1.0" {
+		t.Errorf("valid=%v errors=%d warnings=%d format=%q", doc.Valid, doc.ErrorCount, doc.WarningCount, doc.FormatVersion)
+	}
+	// The highlight offsets must select exactly the subject in the code.
+	for i, d := range doc.Diagnostics {
+		if d.Snippet == nil {
+			continue
+		}
+		s := d.Snippet
+		got := s.Code[s.HighlightStartOffset:s.HighlightEndOffset]
+		want := string(diags[i].Subject.SliceBytes([]byte(renderSource)))
+		if got != want {
+			t.Errorf("diagnostic %d highlights %q, want %q", i, got, want)
+		}
+	}
+}
+
+// TestJSONDiagnosticsEdgeCases covers what must never break a consumer:
+// no diagnostics is an empty array, a file without source gets a range but
+// no snippet, and an empty range at the end of a file stays in bounds.
+func TestJSONDiagnosticsEdgeCases(t *testing.T) {
+	src := []byte("a = 1\n")
+	files := map[string]*hcl.File{"x.berth.hcl": {Bytes: src}}
+	eof := hcl.Pos{Line: 2, Column: 1, Byte: len(src)}
+	tests := []struct {
+		name  string
+		diags hcl.Diagnostics
+		want  string
+	}{
+		{"none", nil, `{"format_version":"1.0","valid":true,"error_count":0,"warning_count":0,"diagnostics":[]}`},
+		{"no source", hcl.Diagnostics{{
+			Severity: hcl.DiagWarning, Summary: "s", Detail: "d",
+			Subject: &hcl.Range{Filename: "gone.berth.hcl", Start: hcl.InitialPos, End: hcl.Pos{Line: 1, Column: 2, Byte: 1}},
+		}}, `{"format_version":"1.0","valid":true,"error_count":0,"warning_count":1,"diagnostics":[{"severity":"warning","summary":"s","detail":"d","range":{"filename":"gone.berth.hcl","start":{"line":1,"column":1,"byte":0},"end":{"line":1,"column":2,"byte":1}}}]}`},
+		{"empty range at end of file", hcl.Diagnostics{{
+			Severity: hcl.DiagError, Summary: "s",
+			Subject: &hcl.Range{Filename: "x.berth.hcl", Start: eof, End: eof},
+		}}, `{"format_version":"1.0","valid":false,"error_count":1,"warning_count":0,"diagnostics":[{"severity":"error","summary":"s","detail":"","range":{"filename":"x.berth.hcl","start":{"line":2,"column":1,"byte":6},"end":{"line":2,"column":1,"byte":6}},"snippet":{"context":null,"code":"","start_line":2,"highlight_start_offset":0,"highlight_end_offset":0,"values":[]}}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := json.Marshal(newJSONDiagnostics(tt.diags, files))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestExprValues(t *testing.T) {
+	expr, diags := hclsyntax.ParseExpression([]byte(`"${var.name}-${var.secret}-${var.list[0]}-${var.unset}-${var.name}"`), "x", hcl.InitialPos)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"var": cty.ObjectVal(map[string]cty.Value{
+		"name":   cty.StringVal("web"),
+		"secret": cty.StringVal("hunter2").Mark("sensitive"),
+		"list":   cty.ListVal([]cty.Value{cty.StringVal("a"), cty.StringVal("b")}),
+		"unset":  cty.NullVal(cty.String),
+	})}}
+	got := exprValues(&hcl.Diagnostic{Expression: expr, EvalContext: ctx})
+	want := []jsonExprValue{
+		{"var.list[0]", `is "a"`},
+		{"var.name", `is "web"`},
+		{"var.secret", "has a sensitive value"},
+		{"var.unset", "is null"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("value %d: got %v, want %v", i, got[i], want[i])
+		}
+	}
+}

@@ -1,0 +1,427 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/hcl/v2/hclwrite"
+)
+
+func init() {
+	register(&Command{
+		Name:     "fmt",
+		Synopsis: "Rewrite configuration files to the canonical format",
+		Run:      runFmt,
+	})
+}
+
+// fmtSuffixes are the files berth fmt rewrites: configuration and the
+// variable files berth loads by itself. JSON files have no canonical HCL
+// layout, and berth.lock.hcl is written by berth init, so both are left
+// alone.
+var fmtSuffixes = []string{".berth.hcl", ".auto.vars.hcl"}
+
+// exitFmtCheck is the exit status of `fmt -check` when a file is not
+// formatted; 3 like Terraform, so CI can tell it from an error (1).
+const exitFmtCheck = 3
+
+type fmtOptions struct {
+	list, write, diff, check, recursive bool
+}
+
+// fmtRun holds the state of one fmt invocation.
+type fmtRun struct {
+	m    *Meta
+	opts fmtOptions
+	// changed is set when some input was not in canonical format.
+	changed bool
+	diags   hcl.Diagnostics
+	// files are the sources of the inputs with syntax errors, so their
+	// diagnostics can show snippets.
+	files map[string]*hcl.File
+}
+
+func runFmt(_ context.Context, m *Meta, args []string) int {
+	flags := m.NewFlagSet("fmt")
+	var o fmtOptions
+	flags.BoolVar(&o.list, "list", true, "list the files whose formatting differs")
+	flags.BoolVar(&o.write, "write", true, "write the result to the source files instead of stdout")
+	flags.BoolVar(&o.diff, "diff", false, "print a unified diff of the changes")
+	flags.BoolVar(&o.check, "check", false, "write nothing; exit status 3 if any input is not formatted")
+	flags.BoolVar(&o.recursive, "recursive", false, "also process subdirectories")
+	noColor := flags.Bool("no-color", false, "disable colour in the output")
+	flags.Usage = func() {
+		fmt.Fprintf(m.Stderr, "Usage: berth [-chdir=DIR] fmt [options] [DIR or FILE...]\n\n"+
+			"Rewrites *.berth.hcl and *.auto.vars.hcl files to the canonical format.\n"+
+			"With no argument, the files of the working directory; with -, standard\n"+
+			"input to standard output. Exit status 0, 1 on error, 3 with -check when\n"+
+			"an input is not formatted.\n\nOptions:\n")
+		flags.PrintDefaults()
+	}
+	if err := flags.Parse(args); err != nil {
+		return 1
+	}
+	if *noColor {
+		m.Color = false
+	}
+	if o.check {
+		o.write = false
+	}
+
+	r := &fmtRun{m: m, opts: o, files: map[string]*hcl.File{}}
+	paths := flags.Args()
+	switch {
+	case len(paths) == 1 && paths[0] == "-":
+		// A filter: nothing to list and no file to write.
+		r.opts.list, r.opts.write = false, false
+		src, err := io.ReadAll(m.Stdin)
+		if err != nil {
+			m.Errorf("reading standard input: %s", err)
+			return 1
+		}
+		r.formatSource("<stdin>", src, m.Stdout, nil)
+	case len(paths) == 0:
+		r.processPath(".")
+	default:
+		for _, p := range paths {
+			if p == "-" {
+				m.Errorf("- (standard input) cannot be combined with other paths.")
+				return 1
+			}
+			r.processPath(p)
+		}
+	}
+
+	if r.diags.HasErrors() {
+		m.showDiagnostics(r.diags, r.files)
+		return 1
+	}
+	if o.check && r.changed {
+		return exitFmtCheck
+	}
+	return 0
+}
+
+// fsPath turns a path as the user wrote it into one usable from the
+// process's directory: relative paths are relative to -chdir, as they would
+// be after Terraform's chdir. Names printed to the user stay as written.
+func (r *fmtRun) fsPath(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(r.m.Dir, p)
+}
+
+// processPath formats a file or the matching files of a directory. A file
+// named explicitly must have a berth suffix: formatting some other file by
+// mistake would be worse than refusing.
+func (r *fmtRun) processPath(p string) {
+	st, err := os.Stat(r.fsPath(p))
+	if err != nil {
+		r.fail("No file or directory at %s", pathError(p, err))
+		return
+	}
+	if !st.IsDir() {
+		if !isFmtFile(p) {
+			r.fail("Only berth configuration files can be formatted",
+				p+" is not a *.berth.hcl or *.auto.vars.hcl file.")
+			return
+		}
+		r.processFile(p, st.Mode().Perm())
+		return
+	}
+
+	entries, err := os.ReadDir(r.fsPath(p))
+	if err != nil {
+		r.fail("Cannot read directory", pathError(p, err))
+		return
+	}
+	// ReadDir sorts by name, so listings are stable.
+	for _, e := range entries {
+		name := filepath.Join(p, e.Name())
+		switch {
+		case e.IsDir():
+			// Hidden directories (.git, .berth) never hold configuration
+			// the user wants rewritten.
+			if r.opts.recursive && !strings.HasPrefix(e.Name(), ".") {
+				r.processPath(name)
+			}
+		case isFmtFile(e.Name()):
+			info, err := e.Info()
+			if err != nil {
+				r.fail("Cannot read file", pathError(name, err))
+				continue
+			}
+			if info.Mode().IsRegular() {
+				r.processFile(name, info.Mode().Perm())
+			}
+		}
+	}
+}
+
+func isFmtFile(name string) bool {
+	for _, s := range fmtSuffixes {
+		if strings.HasSuffix(name, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *fmtRun) processFile(name string, perm fs.FileMode) {
+	src, err := os.ReadFile(r.fsPath(name))
+	if err != nil {
+		r.fail("Cannot read file", pathError(name, err))
+		return
+	}
+	r.formatSource(name, src, nil, func(out []byte) error {
+		return writeFileAtomic(r.fsPath(name), out, perm)
+	})
+}
+
+// formatSource formats one input. When the input is not in canonical
+// form it is listed, diffed and written (through write) as the options
+// say; stdout, if not nil, receives the result when nothing else is asked
+// for, which is what makes `berth fmt -` a filter.
+func (r *fmtRun) formatSource(name string, src []byte, stdout io.Writer, write func([]byte) error) {
+	// hclwrite.Format formats even broken input token by token; parsing
+	// first refuses to "format" a file that is not HCL, like Terraform. The
+	// parsed file also gives the diagnostics their snippet and context.
+	f, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
+	if diags.HasErrors() {
+		r.diags = append(r.diags, diags...)
+		r.files[name] = f
+		return
+	}
+	out := hclwrite.Format(src)
+
+	if !bytes.Equal(src, out) {
+		r.changed = true
+		if r.opts.list {
+			fmt.Fprintln(r.m.Stdout, name)
+		}
+		if r.opts.write && write != nil {
+			if err := write(out); err != nil {
+				r.fail("Cannot write file", pathError(name, err))
+				return
+			}
+		}
+		if r.opts.diff {
+			fmt.Fprint(r.m.Stdout, unifiedDiff("old/"+filepath.ToSlash(name), "new/"+filepath.ToSlash(name), string(src), string(out)))
+		}
+	}
+	if stdout != nil && !r.opts.list && !r.opts.write && !r.opts.diff {
+		_, _ = stdout.Write(out)
+	}
+}
+
+// fail records an error diagnostic without a source range.
+func (r *fmtRun) fail(summary, detail string) {
+	r.diags = append(r.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail})
+}
+
+// pathError describes err about path without repeating the path that
+// *fs.PathError already carries.
+func pathError(path string, err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Sprintf("%s: %s.", path, err)
+}
+
+// writeFileAtomic replaces path with data through a rename, so an
+// interrupted fmt never leaves a truncated configuration file.
+func writeFileAtomic(path string, data []byte, perm fs.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// unifiedDiff returns the differences between a and b as a unified diff
+// with three lines of context (GNU diff -u format), or "" when equal.
+func unifiedDiff(nameA, nameB, a, b string) string {
+	if a == b {
+		return ""
+	}
+	edits := diffLines(splitLines(a), splitLines(b))
+	const context = 3
+	var out strings.Builder
+	fmt.Fprintf(&out, "--- %s\n+++ %s\n", nameA, nameB)
+
+	// lineA[i], lineB[i]: 1-based line numbers in a and b at edit i.
+	lineA := make([]int, len(edits)+1)
+	lineB := make([]int, len(edits)+1)
+	la, lb := 1, 1
+	for i, e := range edits {
+		lineA[i], lineB[i] = la, lb
+		if e.op != '+' {
+			la++
+		}
+		if e.op != '-' {
+			lb++
+		}
+	}
+	lineA[len(edits)], lineB[len(edits)] = la, lb
+
+	for i := 0; i < len(edits); {
+		if edits[i].op == ' ' {
+			i++
+			continue
+		}
+		// A hunk runs from context lines before the first change to context
+		// lines after the last change that is within 2*context of the next.
+		start := max(0, i-context)
+		end := i
+		for j := i; j < len(edits); j++ {
+			if edits[j].op != ' ' {
+				end = j + 1
+			} else if j-end >= 2*context {
+				break
+			}
+		}
+		stop := min(len(edits), end+context)
+		var countA, countB int
+		for _, e := range edits[start:stop] {
+			if e.op != '+' {
+				countA++
+			}
+			if e.op != '-' {
+				countB++
+			}
+		}
+		fmt.Fprintf(&out, "@@ -%s +%s @@\n", hunkRange(lineA[start], countA), hunkRange(lineB[start], countB))
+		for _, e := range edits[start:stop] {
+			out.WriteByte(e.op)
+			out.WriteString(e.text)
+			if !strings.HasSuffix(e.text, "\n") {
+				out.WriteString("\n\\ No newline at end of file\n")
+			}
+		}
+		i = stop
+	}
+	return out.String()
+}
+
+// hunkRange formats a hunk's range as GNU diff does: "l,n", just "l" for
+// one line, and the line before the hunk for an empty range.
+func hunkRange(line, count int) string {
+	switch count {
+	case 0:
+		return fmt.Sprintf("%d,0", line-1)
+	case 1:
+		return fmt.Sprint(line)
+	default:
+		return fmt.Sprintf("%d,%d", line, count)
+	}
+}
+
+// splitLines splits s into lines that keep their "\n", so a missing final
+// newline is a difference like any other.
+func splitLines(s string) []string {
+	lines := strings.SplitAfter(s, "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	return lines
+}
+
+type diffEdit struct {
+	op   byte // ' ' equal, '-' only in a, '+' only in b
+	text string
+}
+
+// diffLines computes a shortest edit script from a to b with Myers'
+// O((N+M)D) algorithm; formatting changes touch few lines, so D is small.
+func diffLines(a, b []string) []diffEdit {
+	n, m := len(a), len(b)
+	maxD := n + m
+	off := maxD + 1
+	v := make([]int, 2*maxD+3)
+	var trace [][]int
+	for d := 0; d <= maxD; d++ {
+		trace = append(trace, append([]int(nil), v...))
+		done := false
+		for k := -d; k <= d; k += 2 {
+			var x int
+			if k == -d || (k != d && v[off+k-1] < v[off+k+1]) {
+				x = v[off+k+1]
+			} else {
+				x = v[off+k-1] + 1
+			}
+			y := x - k
+			for x < n && y < m && a[x] == b[y] {
+				x++
+				y++
+			}
+			v[off+k] = x
+			if x >= n && y >= m {
+				done = true
+				break
+			}
+		}
+		if done {
+			break
+		}
+	}
+
+	// Walk back through the saved frontiers; trace[d] is the state before
+	// step d, from which step d's choice is recomputed.
+	var rev []diffEdit
+	x, y := n, m
+	for d := len(trace) - 1; d >= 0; d-- {
+		v := trace[d]
+		k := x - y
+		var prevK int
+		if k == -d || (k != d && v[off+k-1] < v[off+k+1]) {
+			prevK = k + 1
+		} else {
+			prevK = k - 1
+		}
+		prevX := v[off+prevK]
+		prevY := prevX - prevK
+		for x > prevX && y > prevY {
+			rev = append(rev, diffEdit{' ', a[x-1]})
+			x--
+			y--
+		}
+		if d == 0 {
+			break
+		}
+		if x == prevX {
+			rev = append(rev, diffEdit{'+', b[y-1]})
+			y--
+		} else {
+			rev = append(rev, diffEdit{'-', a[x-1]})
+			x--
+		}
+	}
+	edits := make([]diffEdit, len(rev))
+	for i, e := range rev {
+		edits[len(rev)-1-i] = e
+	}
+	return edits
+}

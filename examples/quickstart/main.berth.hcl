@@ -1,0 +1,62 @@
+# The quickstart: one app on the local Docker engine, its image in a local
+# registry. Validate it with:  berth -chdir=examples/quickstart validate
+
+variable "docker_endpoint" {
+  type        = string
+  description = "The Docker Engine API of the one host."
+  default     = "unix:///var/run/docker.sock"
+}
+
+variable "registry_host" {
+  type    = string
+  default = "127.0.0.1"
+}
+
+variable "registry_port" {
+  type    = number
+  default = 5000
+}
+
+variable "tag" {
+  type        = string
+  description = "The tag of the hello image to deploy."
+  default     = "latest"
+}
+
+cluster "local" {
+  docker {
+    host "local" {
+      endpoint = var.docker_endpoint
+    }
+  }
+}
+
+registry "local" {
+  address = "${var.registry_host}:${var.registry_port}"
+}
+
+app "hello" {
+  cluster  = cluster.local
+  image    = "${registry.local.address}/hello:${var.tag}"
+  replicas = 3
+
+  port "http" {
+    container = 8080
+  }
+
+  readiness {
+    http {
+      path = "/healthz"
+      port = "http"
+    }
+  }
+
+  rollout {
+    initial_batch = 1
+    growth        = 2
+  }
+}
+
+output "image" {
+  value = app.hello.image
+}

@@ -1,0 +1,10 @@
+# A third-party provider's objects (acme/dns, declared in berth.required_providers).
+data "acmedns_zone" "shop" {
+  name = local.domain
+}
+
+resource "acmedns_record" "www" {
+  zone   = data.acmedns_zone.shop.id
+  name   = "www"
+  target = load_balancer.web.dns_name
+}
