@@ -1,0 +1,4 @@
+app "web" {
+  image    = "nginx:1.27"
+  replicas = 2
+}

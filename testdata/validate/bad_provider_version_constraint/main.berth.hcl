@@ -1,0 +1,5 @@
+berth {
+  required_providers {
+    acmedns = { source = "acme/dns", version = "~> one.two" }
+  }
+}

@@ -1,0 +1,3 @@
+berth {
+  required_version = "newest please"
+}

@@ -1,0 +1,18 @@
+cluster "prod" {
+  kubernetes {
+    kubeconfig = "~/.kube/config"
+    context    = "prod"
+    namespace  = "shop"
+  }
+}
+
+app "web" {
+  cluster    = cluster.prod
+  image      = "nginx:1.27"
+  depends_on = [app.api]
+}
+app "api" {
+  cluster    = cluster.prod
+  image      = "nginx:1.27"
+  depends_on = [app.web]
+}

@@ -1,0 +1,7 @@
+cluster "prod" {
+  kubernetes {
+    kubeconfig = "~/.kube/config"
+    context    = "prod"
+    namespace  = "shop"
+  }
+}

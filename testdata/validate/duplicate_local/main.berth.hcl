@@ -1,0 +1,6 @@
+locals {
+  env = "prod"
+}
+locals {
+  env = "dev"
+}

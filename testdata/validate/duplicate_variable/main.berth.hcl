@@ -1,0 +1,6 @@
+variable "tag" {
+  type = string
+}
+variable "tag" {
+  type = number
+}

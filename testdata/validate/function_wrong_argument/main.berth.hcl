@@ -1,0 +1,3 @@
+locals {
+  merged = merge("a", { b = 1 })
+}

@@ -1,0 +1,16 @@
+cluster "prod" {
+  kubernetes {
+    kubeconfig = "~/.kube/config"
+    context    = "prod"
+    namespace  = "shop"
+  }
+}
+
+app "web" {
+  cluster  = cluster.prod
+  image    = "nginx:1.27"
+  replicas = "two"
+  rollout {
+    initial_batch = 0
+  }
+}

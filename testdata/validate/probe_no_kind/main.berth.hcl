@@ -1,0 +1,3 @@
+probe "health" {
+  period = "10s"
+}

@@ -1,0 +1,3 @@
+berth {
+  required_version = ">= 99.0"
+}

@@ -1,0 +1,5 @@
+berth {
+  backend "consul" {
+    path = "berth"
+  }
+}

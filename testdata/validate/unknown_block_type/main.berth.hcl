@@ -1,0 +1,3 @@
+aplication "web" {
+  image = "nginx:1.27"
+}

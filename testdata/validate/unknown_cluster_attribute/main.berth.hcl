@@ -1,0 +1,5 @@
+cluster "prod" {
+  kubernetes {
+    kubecontext = "prod"
+  }
+}

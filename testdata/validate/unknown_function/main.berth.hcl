@@ -1,0 +1,3 @@
+locals {
+  doc = jsonencod({ a = 1 })
+}

@@ -1,0 +1,6 @@
+locals {
+  env = "prod"
+}
+output "env" {
+  value = local.evn
+}

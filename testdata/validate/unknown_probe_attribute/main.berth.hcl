@@ -1,0 +1,6 @@
+probe "health" {
+  tcp {
+    port = 8080
+  }
+  perod = "10s"
+}

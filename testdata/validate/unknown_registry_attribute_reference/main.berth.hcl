@@ -1,0 +1,15 @@
+cluster "prod" {
+  kubernetes {
+    kubeconfig = "~/.kube/config"
+    context    = "prod"
+    namespace  = "shop"
+  }
+}
+
+registry "harbor" {
+  address = "harbor.example.com"
+}
+app "web" {
+  cluster = cluster.prod
+  image   = "${registry.harbor.adress}/web:1.0"
+}

@@ -1,0 +1,36 @@
+cluster "prod" {
+  kubernetes {
+    kubeconfig = "~/.kube/config"
+    context    = "prod"
+    namespace  = "shop"
+  }
+}
+app "web" {
+  cluster  = cluster.prod
+  image    = "registry.example.com/shop/web:1.0"
+  replicas = 2
+
+  port "http" {
+    container = 8080
+  }
+
+  resources {
+    cpu            = "500m"
+    memory         = "512Mi"
+    cpu_overcommit = 1
+  }
+}
+app "api" {
+  cluster  = cluster.prod
+  image    = "registry.example.com/shop/api:1.0"
+  replicas = 2
+
+  port "http" {
+    container = 8080
+  }
+
+  resources {
+    cpu    = 0.25
+    memory = "1G"
+  }
+}

@@ -1,0 +1,20 @@
+cluster "edge" {
+  docker {
+    host "edge-1" {
+      endpoint = "unix:///var/run/docker.sock"
+    }
+  }
+}
+app "web" {
+  cluster  = cluster.edge
+  image    = "registry.example.com/shop/web:1.0"
+  replicas = 2
+
+  port "http" {
+    container = 8080
+  }
+
+  rollout {
+    initial_batch = 2
+  }
+}

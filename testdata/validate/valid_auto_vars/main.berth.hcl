@@ -1,0 +1,7 @@
+variable "tag" {
+  type = string
+}
+variable "replicas" {
+  type    = number
+  default = 1
+}

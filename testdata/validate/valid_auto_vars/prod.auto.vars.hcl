@@ -1,0 +1,2 @@
+tag      = "2.0"
+replicas = 4

@@ -1,0 +1,6 @@
+berth {
+  backend "kubernetes" {
+    secret_suffix = "shop"
+    namespace     = "berth"
+  }
+}

@@ -1,0 +1,5 @@
+berth {
+  backend "postgres" {
+    conn_str = "postgres://berth@db.example.com/berth"
+  }
+}

@@ -1,0 +1,13 @@
+cluster "prod" {
+  kubernetes {
+    kubeconfig = "~/.kube/config"
+    context    = "prod"
+    namespace  = "shop"
+  }
+}
+
+cluster "minimal" {
+  kubernetes {
+    context = "dev"
+  }
+}

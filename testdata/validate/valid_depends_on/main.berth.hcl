@@ -1,0 +1,27 @@
+cluster "prod" {
+  kubernetes {
+    kubeconfig = "~/.kube/config"
+    context    = "prod"
+    namespace  = "shop"
+  }
+}
+app "web" {
+  cluster  = cluster.prod
+  image    = "registry.example.com/shop/web:1.0"
+  replicas = 2
+
+  port "http" {
+    container = 8080
+  }
+}
+
+app "migrate" {
+  cluster    = cluster.prod
+  image      = "registry.example.com/shop/migrate:1.0"
+  depends_on = [app.web]
+}
+app "api" {
+  cluster    = cluster.prod
+  image      = "registry.example.com/shop/api:1.0"
+  depends_on = [app.web, app.migrate]
+}

@@ -1,0 +1,9 @@
+app "web" {
+  cluster  = cluster.prod
+  image    = "registry.example.com/shop/web:1.0"
+  replicas = 2
+
+  port "http" {
+    container = 8080
+  }
+}

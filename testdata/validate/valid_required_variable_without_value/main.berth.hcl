@@ -1,0 +1,6 @@
+variable "tag" {
+  type = string
+}
+output "tag" {
+  value = var.tag
+}
