@@ -1,0 +1,54 @@
+// Package lang turns a directory of *.berth.hcl / *.berth.json files into
+// a typed configuration, and evaluates it: variables, expressions,
+// functions, references and the built-in schemas and rules of the domain
+// blocks (app, probe, cluster, registry, scaling_policy, load_balancer).
+//
+// Entry points: LoadDir (parse and decode the block structure), Validate
+// (everything `berth validate` checks, with no variable values, providers
+// or network), CollectVariables (-var, -var-file, *.auto.vars.hcl,
+// BERTH_VAR_*), Scope (the evaluator the engine uses, fed by a Data
+// implementation), Config.Dependencies (the graph's nodes and edges) and
+// DecodeApp (a provider's typed view of an app's Config value).
+//
+// Decisions:
+//
+//   - hcl.Diagnostics is the only error type; every diagnostic about the
+//     configuration has a Subject range. LoadDir and Validate return them
+//     sorted by file, line and column.
+//   - The domain schemas are lang's own BlockSchema (attributes with types,
+//     defaults and per-attribute checks; nested blocks; a whole-block
+//     Check). Decoding yields a cty object with every default applied, so
+//     the value a provider receives is complete. BlockSchema.ProviderBlock
+//     converts to the protocol's providers.Block, SchemaFromProvider the
+//     other way, so resource blocks decode through the same code.
+//   - Labelled nested blocks (port "http", host "edge-1", metric "cpu")
+//     decode as lists of objects, in source order, with the label as the
+//     "name" attribute.
+//   - readiness/liveness/startup are attributes of the probe object type
+//     that may also be written as an inline block of the same name; a
+//     probe reference evaluates to the probe's decoded object, defaults
+//     included. In JSON files only the attribute form exists (JSON cannot
+//     tell an attribute from a block), so an inline probe there must be a
+//     complete object.
+//   - Ports in probes are strings: a port name, or a number (8080 converts
+//     to "8080"). CPU is a quantity string (2 converts to "2"; "500m").
+//   - Computed attributes (load_balancer.dns_name, arn, zone_id;
+//     app.registry, filled by the evaluator from the image) are null in a
+//     configuration value and unknown when referenced before apply.
+//   - cluster, registry and probe evaluate to objects ("name" and, for a
+//     cluster, "kind" added); they are configuration, not managed objects.
+//   - Validate gives variables unknown values of their declared type, as
+//     terraform validate does, and resource and data blocks (whose schemas
+//     belong to providers) the dynamic unknown value; domain blocks with
+//     count or for_each are dynamic too, the others are their decoded
+//     configuration with computed attributes unknown.
+//   - References whose root is not a keyword and contains "_" are resource
+//     references (TYPE.NAME); any other unknown root is an error with a
+//     suggestion.
+//   - load_balancer's provider argument defaults to aws, the only built-in
+//     load balancer provider.
+//   - Undeclared variables: an error from -var, -var-file and
+//     *.auto.vars.hcl, a warning from the environment (which is shared).
+//     -var-file paths are relative to the configuration directory
+//     (Terraform's -chdir behaves the same).
+package lang

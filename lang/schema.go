@@ -1,0 +1,485 @@
+package lang
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/berth-sh/berth/providers"
+)
+
+// BlockSchema describes a block body that lang decodes into a cty object:
+// the domain blocks (app, probe, ...) and, through SchemaFromProvider, the
+// blocks of provider resource types. Decoding applies defaults and checks
+// the attribute-level rules; Check adds the rules that span attributes.
+type BlockSchema struct {
+	Attributes []*AttrSchema
+	Blocks     []*NestedSchema
+	// Check validates the decoded object; ranges locates its parts for
+	// precise diagnostics. It is only called when the body decoded without
+	// errors.
+	Check func(v cty.Value, ranges Ranges) hcl.Diagnostics
+}
+
+// AttrSchema is one attribute of a BlockSchema.
+type AttrSchema struct {
+	Name        string
+	Type        cty.Type
+	Required    bool
+	Description string
+	Sensitive   bool
+	// Computed attributes cannot be written in configuration; they decode
+	// as null and are known after apply (unknown in references until then).
+	Computed bool
+	// Default is used when the attribute is absent (cty.NilVal: null).
+	Default cty.Value
+	// Check validates a known, non-null value of the attribute.
+	Check func(v cty.Value) error
+	// OrBlock allows the attribute to be written instead as a nested block
+	// of the same name with this schema (readiness = probe.health, or an
+	// inline readiness { ... } block).
+	OrBlock *BlockSchema
+}
+
+// NestedSchema is a nested block type of a BlockSchema.
+type NestedSchema struct {
+	Name string
+	// Label, when set, is the name of the block's single label; it becomes
+	// the attribute of that name in the decoded object.
+	Label string
+	// List blocks may repeat and decode as a list of objects, in source
+	// order; otherwise the block appears at most once and decodes as an
+	// object (null when absent, unless DefaultWhenAbsent).
+	List     bool
+	Required bool
+	// DefaultWhenAbsent decodes an absent single block as if written empty,
+	// so its defaults apply (rollout has defaults even when not written).
+	DefaultWhenAbsent bool
+	Block             *BlockSchema
+}
+
+// Ranges locates the parts of a decoded block: attribute expressions and
+// nested blocks by dotted path relative to the block ("rollout.growth",
+// "port[1].container", "readiness.http.port").
+type Ranges struct {
+	Block hcl.Range
+	Paths map[string]hcl.Range
+}
+
+// Get returns the range of path, or of its closest enclosing part that has
+// one, or the block's range.
+func (r Ranges) Get(path string) hcl.Range {
+	for path != "" {
+		if rng, ok := r.Paths[path]; ok {
+			return rng
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return r.Block
+}
+
+func (r Ranges) sub(prefix string) Ranges {
+	out := Ranges{Block: r.Get(prefix), Paths: map[string]hcl.Range{}}
+	for k, v := range r.Paths {
+		if rest, ok := strings.CutPrefix(k, prefix+"."); ok {
+			out.Paths[rest] = v
+		}
+	}
+	return out
+}
+
+// ImpliedType is the cty object type a body decodes to.
+func (s *BlockSchema) ImpliedType() cty.Type {
+	attrs := map[string]cty.Type{}
+	for _, a := range s.Attributes {
+		attrs[a.Name] = a.Type
+	}
+	for _, b := range s.Blocks {
+		t := b.Block.ImpliedType()
+		if b.Label != "" {
+			at := t.AttributeTypes()
+			m := make(map[string]cty.Type, len(at)+1)
+			for k, v := range at {
+				m[k] = v
+			}
+			m[b.Label] = cty.String
+			t = cty.Object(m)
+		}
+		if b.List {
+			t = cty.List(t)
+		}
+		attrs[b.Name] = t
+	}
+	return cty.Object(attrs)
+}
+
+// hclSchema is the schema used for body.Content.
+func (s *BlockSchema) hclSchema(json bool) *hcl.BodySchema {
+	hs := &hcl.BodySchema{}
+	for _, a := range s.Attributes {
+		if a.Computed {
+			continue
+		}
+		// With OrBlock the attribute is optional at the HCL level: either
+		// form satisfies it, checked after decoding.
+		hs.Attributes = append(hs.Attributes, hcl.AttributeSchema{Name: a.Name, Required: a.Required && a.OrBlock == nil})
+		// HCL's JSON syntax cannot tell an attribute from a block of the same
+		// name, so there the attribute form is the only one (an object value
+		// is converted to the block's type).
+		if a.OrBlock != nil && !json {
+			hs.Blocks = append(hs.Blocks, hcl.BlockHeaderSchema{Type: a.Name})
+		}
+	}
+	for _, b := range s.Blocks {
+		h := hcl.BlockHeaderSchema{Type: b.Name}
+		if b.Label != "" {
+			h.LabelNames = []string{b.Label}
+		}
+		hs.Blocks = append(hs.Blocks, h)
+	}
+	return hs
+}
+
+func isJSONBody(body hcl.Body) bool {
+	_, ok := body.(*hclsyntax.Body)
+	return !ok
+}
+
+// Decode decodes body with this schema, evaluating expressions in ctx
+// (which may be nil for bodies without references). The result has the
+// schema's ImpliedType; computed attributes are null.
+func (s *BlockSchema) Decode(body hcl.Body, ctx *hcl.EvalContext) (cty.Value, hcl.Diagnostics) {
+	v, _, diags := s.decode(body, ctx, missingRange(body))
+	return v, diags
+}
+
+// DecodeWithRanges is Decode that also returns where each part was written.
+func (s *BlockSchema) DecodeWithRanges(body hcl.Body, ctx *hcl.EvalContext) (cty.Value, Ranges, hcl.Diagnostics) {
+	return s.decode(body, ctx, missingRange(body))
+}
+
+func missingRange(body hcl.Body) hcl.Range {
+	return body.MissingItemRange()
+}
+
+func (s *BlockSchema) decode(body hcl.Body, ctx *hcl.EvalContext, blockRange hcl.Range) (cty.Value, Ranges, hcl.Diagnostics) {
+	ranges := Ranges{Block: blockRange, Paths: map[string]hcl.Range{}}
+	content, diags := body.Content(s.hclSchema(isJSONBody(body)))
+	vals := map[string]cty.Value{}
+	for _, a := range s.Attributes {
+		if a.Computed {
+			// Configuration never sets computed attributes: null, as in
+			// Terraform; the planned state fills them.
+			vals[a.Name] = cty.NullVal(a.Type)
+			continue
+		}
+		attr := content.Attributes[a.Name]
+		var blocks hcl.Blocks
+		if a.OrBlock != nil {
+			blocks = content.Blocks.OfType(a.Name)
+		}
+		switch {
+		case attr != nil && len(blocks) > 0:
+			diags = diags.Append(&hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Conflicting definitions of " + strconv.Quote(a.Name),
+				Detail:   fmt.Sprintf("%q is set both as an argument and as a block; use one or the other.", a.Name),
+				Subject:  blocks[0].DefRange.Ptr(),
+				Context:  attr.Range.Ptr(),
+			})
+			vals[a.Name] = cty.NullVal(a.Type)
+		case len(blocks) > 0:
+			if len(blocks) > 1 {
+				diags = diags.Append(duplicateBlockDiag(a.Name, blocks[1].DefRange, blocks[0].DefRange))
+			}
+			v, r, d := a.OrBlock.decode(blocks[0].Body, ctx, blocks[0].DefRange)
+			diags = diags.Extend(d)
+			ranges.Paths[a.Name] = blocks[0].DefRange
+			mergeRanges(ranges.Paths, a.Name, r)
+			if cv, err := convert.Convert(v, a.Type); err == nil {
+				v = cv
+			} else {
+				v = cty.NullVal(a.Type)
+			}
+			vals[a.Name] = v
+		case attr != nil:
+			ranges.Paths[a.Name] = attr.Expr.Range()
+			v, d := attr.Expr.Value(ctx)
+			diags = diags.Extend(d)
+			if d.HasErrors() {
+				vals[a.Name] = cty.UnknownVal(a.Type)
+				continue
+			}
+			cv, err := convert.Convert(v, a.Type)
+			if err != nil {
+				diags = diags.Append(&hcl.Diagnostic{
+					Severity:    hcl.DiagError,
+					Summary:     "Incorrect attribute value type",
+					Detail:      fmt.Sprintf("Inappropriate value for attribute %q: %s.", a.Name, convertErrorString(err)),
+					Subject:     attr.Expr.Range().Ptr(),
+					Context:     attr.Range.Ptr(),
+					Expression:  attr.Expr,
+					EvalContext: ctx,
+				})
+				vals[a.Name] = cty.UnknownVal(a.Type)
+				continue
+			}
+			if a.Check != nil && cv.IsKnown() && !cv.IsNull() && cv.IsWhollyKnown() {
+				if err := a.Check(unmarked(cv)); err != nil {
+					diags = diags.Append(&hcl.Diagnostic{
+						Severity:    hcl.DiagError,
+						Summary:     "Invalid value for " + strconv.Quote(a.Name),
+						Detail:      capitalize(err.Error()) + ".",
+						Subject:     attr.Expr.Range().Ptr(),
+						Context:     attr.Range.Ptr(),
+						Expression:  attr.Expr,
+						EvalContext: ctx,
+					})
+				}
+			}
+			if a.Sensitive {
+				cv = cv.Mark(Sensitive)
+			}
+			vals[a.Name] = cv
+		default:
+			if a.Required && a.OrBlock != nil {
+				diags = diags.Append(&hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Missing required argument",
+					Detail:   fmt.Sprintf("The argument or block %q is required, but was not set.", a.Name),
+					Subject:  blockRange.Ptr(),
+				})
+			}
+			if a.Default != cty.NilVal {
+				vals[a.Name] = a.Default
+			} else {
+				vals[a.Name] = cty.NullVal(a.Type)
+			}
+		}
+	}
+	for _, b := range s.Blocks {
+		blocks := content.Blocks.OfType(b.Name)
+		ety := b.Block.ImpliedType()
+		if b.Label != "" {
+			ety = labelledType(ety, b.Label)
+		}
+		if b.Required && len(blocks) == 0 {
+			diags = diags.Append(&hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Missing required block",
+				Detail:   fmt.Sprintf("At least one %q block is required.", b.Name),
+				Subject:  blockRange.Ptr(),
+			})
+		}
+		if !b.List {
+			if len(blocks) > 1 {
+				diags = diags.Append(duplicateBlockDiag(b.Name, blocks[1].DefRange, blocks[0].DefRange))
+			}
+			switch {
+			case len(blocks) > 0:
+				v, r, d := b.Block.decode(blocks[0].Body, ctx, blocks[0].DefRange)
+				diags = diags.Extend(d)
+				ranges.Paths[b.Name] = blocks[0].DefRange
+				mergeRanges(ranges.Paths, b.Name, r)
+				vals[b.Name] = withLabel(v, b, blocks[0])
+			case b.DefaultWhenAbsent:
+				v, _, d := b.Block.decode(hcl.EmptyBody(), ctx, blockRange)
+				diags = diags.Extend(d)
+				vals[b.Name] = v
+			default:
+				vals[b.Name] = cty.NullVal(ety)
+			}
+			continue
+		}
+		var elems []cty.Value
+		seen := map[string]hcl.Range{}
+		for i, blk := range blocks {
+			if b.Label != "" {
+				if prev, dup := seen[blk.Labels[0]]; dup {
+					diags = diags.Append(&hcl.Diagnostic{
+						Severity: hcl.DiagError,
+						Summary:  fmt.Sprintf("Duplicate %s %q", b.Name, blk.Labels[0]),
+						Detail:   fmt.Sprintf("A %s named %q was already defined at %s. Names must be unique within a block.", b.Name, blk.Labels[0], prev),
+						Subject:  blk.LabelRanges[0].Ptr(),
+						Context:  prev.Ptr(),
+					})
+				}
+				seen[blk.Labels[0]] = blk.LabelRanges[0]
+			}
+			v, r, d := b.Block.decode(blk.Body, ctx, blk.DefRange)
+			diags = diags.Extend(d)
+			p := fmt.Sprintf("%s[%d]", b.Name, i)
+			ranges.Paths[p] = blk.DefRange
+			mergeRanges(ranges.Paths, p, r)
+			elems = append(elems, withLabel(v, b, blk))
+		}
+		if len(elems) == 0 {
+			vals[b.Name] = cty.ListValEmpty(ety)
+		} else {
+			vals[b.Name] = cty.ListVal(elems)
+		}
+	}
+	obj := cty.ObjectVal(vals)
+	if s.Check != nil && !diags.HasErrors() {
+		diags = diags.Extend(s.Check(unmarked(obj), ranges))
+	}
+	return obj, ranges, diags
+}
+
+func labelledType(t cty.Type, label string) cty.Type {
+	at := t.AttributeTypes()
+	m := make(map[string]cty.Type, len(at)+1)
+	for k, v := range at {
+		m[k] = v
+	}
+	m[label] = cty.String
+	return cty.Object(m)
+}
+
+func withLabel(v cty.Value, b *NestedSchema, blk *hcl.Block) cty.Value {
+	if b.Label == "" {
+		return v
+	}
+	m := v.AsValueMap()
+	if m == nil {
+		m = map[string]cty.Value{}
+	}
+	m[b.Label] = cty.StringVal(blk.Labels[0])
+	return cty.ObjectVal(m)
+}
+
+func mergeRanges(dst map[string]hcl.Range, prefix string, r Ranges) {
+	for k, v := range r.Paths {
+		dst[prefix+"."+k] = v
+	}
+}
+
+func duplicateBlockDiag(name string, subject, prev hcl.Range) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Duplicate " + name + " block",
+		Detail:   fmt.Sprintf("Only one %q block is allowed here; another was already defined at %s.", name, prev),
+		Subject:  subject.Ptr(),
+		Context:  prev.Ptr(),
+	}
+}
+
+func convertErrorString(err error) string {
+	if pe, ok := err.(cty.PathError); ok && len(pe.Path) > 0 {
+		return fmt.Sprintf("%s: %s", formatPath(pe.Path), pe.Error())
+	}
+	return err.Error()
+}
+
+func formatPath(p cty.Path) string {
+	var sb strings.Builder
+	for _, step := range p {
+		switch s := step.(type) {
+		case cty.GetAttrStep:
+			if sb.Len() > 0 {
+				sb.WriteByte('.')
+			}
+			sb.WriteString(s.Name)
+		case cty.IndexStep:
+			switch s.Key.Type() {
+			case cty.String:
+				fmt.Fprintf(&sb, "[%q]", s.Key.AsString())
+			case cty.Number:
+				fmt.Fprintf(&sb, "[%s]", s.Key.AsBigFloat().String())
+			}
+		}
+	}
+	return sb.String()
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// ProviderBlock converts the schema to the providers.Block form used by
+// the provider protocol (e.g. for `berth providers schema`).
+func (s *BlockSchema) ProviderBlock() *providers.Block {
+	out := &providers.Block{Attributes: map[string]*providers.Attribute{}, BlockTypes: map[string]*providers.NestedBlock{}}
+	for _, a := range s.Attributes {
+		out.Attributes[a.Name] = &providers.Attribute{
+			Type:        a.Type,
+			Description: a.Description,
+			Required:    a.Required,
+			Optional:    !a.Required && !a.Computed,
+			Computed:    a.Computed,
+			Sensitive:   a.Sensitive,
+		}
+	}
+	for _, b := range s.Blocks {
+		nb := &providers.NestedBlock{Block: b.Block.ProviderBlock(), Nesting: providers.NestingSingle, MaxItems: 1}
+		if b.List {
+			nb.Nesting, nb.MaxItems = providers.NestingList, 0
+		}
+		if b.Label != "" {
+			nb.Block.Attributes[b.Label] = &providers.Attribute{Type: cty.String, Required: true}
+		}
+		if b.Required {
+			nb.MinItems = 1
+		}
+		out.BlockTypes[b.Name] = nb
+	}
+	return out
+}
+
+// SchemaFromProvider converts a provider's block schema so that lang can
+// decode and check resource and data blocks with it. Nested list, set and
+// map blocks all decode as lists (map blocks take their key as label
+// "name").
+func SchemaFromProvider(b *providers.Block) *BlockSchema {
+	out := &BlockSchema{}
+	for _, name := range sortedKeys(b.Attributes) {
+		a := b.Attributes[name]
+		out.Attributes = append(out.Attributes, &AttrSchema{
+			Name: name, Type: a.Type, Required: a.Required, Computed: a.Computed && !a.Optional,
+			Description: a.Description, Sensitive: a.Sensitive,
+		})
+	}
+	for _, name := range sortedKeys(b.BlockTypes) {
+		nb := b.BlockTypes[name]
+		ns := &NestedSchema{Name: name, Block: SchemaFromProvider(nb.Block), List: nb.Nesting != providers.NestingSingle, Required: nb.MinItems > 0}
+		if nb.Nesting == providers.NestingMap {
+			ns.Label = "name"
+		}
+		out.Blocks = append(out.Blocks, ns)
+	}
+	return out
+}
+
+// attrNames lists the settable attribute and block names of a schema, for
+// suggestions.
+func (s *BlockSchema) names() []string {
+	var out []string
+	for _, a := range s.Attributes {
+		if !a.Computed {
+			out = append(out, a.Name)
+		}
+	}
+	for _, b := range s.Blocks {
+		out = append(out, b.Name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func unmarked(v cty.Value) cty.Value {
+	u, _ := v.UnmarkDeep()
+	return u
+}

@@ -1,0 +1,412 @@
+package lang
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// The built-in schemas of the domain blocks. They are package variables
+// built once; callers must not modify them.
+var (
+	probeSchema         = newProbeSchema()
+	clusterSchema       = newClusterSchema()
+	registrySchema      = newRegistrySchema()
+	appSchema           = newAppSchema()
+	scalingPolicySchema = newScalingPolicySchema()
+	loadBalancerSchema  = newLoadBalancerSchema()
+)
+
+// ProbeSchema is the schema of a probe block and of an inline
+// readiness/liveness/startup block.
+func ProbeSchema() *BlockSchema { return probeSchema }
+
+// ClusterSchema is the schema of a cluster block. The evaluated value also
+// has "name" and "kind" attributes (see ClusterType).
+func ClusterSchema() *BlockSchema { return clusterSchema }
+
+// RegistrySchema is the schema of a registry block; its value also has
+// "name".
+func RegistrySchema() *BlockSchema { return registrySchema }
+
+// AppSchema is the built-in schema of app blocks.
+func AppSchema() *BlockSchema { return appSchema }
+
+// ScalingPolicySchema is the built-in schema of scaling_policy blocks.
+func ScalingPolicySchema() *BlockSchema { return scalingPolicySchema }
+
+// LoadBalancerSchema is the built-in schema of load_balancer blocks.
+func LoadBalancerSchema() *BlockSchema { return loadBalancerSchema }
+
+// DomainSchema returns the built-in schema of a resource kind (app,
+// scaling_policy, load_balancer), or nil for resource and data blocks.
+func DomainSchema(kind string) *BlockSchema {
+	switch kind {
+	case KindApp:
+		return appSchema
+	case KindScalingPolicy:
+		return scalingPolicySchema
+	case KindLoadBalancer:
+		return loadBalancerSchema
+	}
+	return nil
+}
+
+// ProbeType is the object type of an evaluated probe.
+func ProbeType() cty.Type { return probeSchema.ImpliedType() }
+
+// ClusterType is the object type `cluster.NAME` evaluates to.
+func ClusterType() cty.Type { return withNameKind(clusterSchema.ImpliedType(), true) }
+
+// RegistryType is the object type `registry.NAME` evaluates to.
+func RegistryType() cty.Type { return withNameKind(registrySchema.ImpliedType(), false) }
+
+func withNameKind(t cty.Type, kind bool) cty.Type {
+	m := map[string]cty.Type{"name": cty.String}
+	if kind {
+		m["kind"] = cty.String
+	}
+	for k, v := range t.AttributeTypes() {
+		m[k] = v
+	}
+	return cty.Object(m)
+}
+
+func portAttr(required bool) *AttrSchema {
+	return &AttrSchema{Name: "port", Type: cty.String, Required: required, Check: checkPortRef,
+		Description: "a named port of the app, or a port number"}
+}
+
+func newProbeSchema() *BlockSchema {
+	return &BlockSchema{
+		Attributes: []*AttrSchema{
+			{Name: "period", Type: cty.String, Default: strVal("10s"), Check: checkDuration},
+			{Name: "timeout", Type: cty.String, Default: strVal("1s"), Check: checkDuration},
+			{Name: "initial_delay", Type: cty.String, Default: strVal("0s"), Check: checkDuration},
+			{Name: "failure_threshold", Type: cty.Number, Default: numVal(3), Check: checkWhole(1)},
+			{Name: "success_threshold", Type: cty.Number, Default: numVal(1), Check: checkWhole(1)},
+		},
+		Blocks: []*NestedSchema{
+			{Name: "http", Block: &BlockSchema{Attributes: []*AttrSchema{
+				{Name: "path", Type: cty.String, Default: strVal("/")},
+				portAttr(true),
+				{Name: "scheme", Type: cty.String, Default: strVal("HTTP"), Check: checkOneOf("HTTP", "HTTPS")},
+				{Name: "status", Type: cty.List(cty.Number), Description: "accepted status codes; default 200-399"},
+				{Name: "headers", Type: cty.Map(cty.String)},
+			}}},
+			{Name: "tcp", Block: &BlockSchema{Attributes: []*AttrSchema{portAttr(true)}}},
+			{Name: "exec", Block: &BlockSchema{Attributes: []*AttrSchema{
+				{Name: "command", Type: cty.List(cty.String), Required: true},
+			}}},
+			{Name: "grpc", Block: &BlockSchema{Attributes: []*AttrSchema{
+				portAttr(true),
+				{Name: "service", Type: cty.String},
+			}}},
+		},
+		Check: checkProbe,
+	}
+}
+
+func checkProbe(v cty.Value, r Ranges) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	var kinds []string
+	for _, k := range []string{"http", "tcp", "exec", "grpc"} {
+		if !v.GetAttr(k).IsNull() {
+			kinds = append(kinds, k)
+		}
+	}
+	switch len(kinds) {
+	case 0:
+		diags = diags.Append(errAt(r.Block, "Probe has no check",
+			`A probe needs exactly one of the blocks "http", "tcp", "exec" or "grpc".`))
+	case 1:
+	default:
+		diags = diags.Append(&hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Probe has more than one check",
+			Detail:   fmt.Sprintf("A probe needs exactly one of the blocks \"http\", \"tcp\", \"exec\" or \"grpc\"; this one has %s.", quoteList(kinds)),
+			Subject:  r.Get(kinds[1]).Ptr(),
+			Context:  r.Block.Ptr(),
+		})
+	}
+	period, timeout := v.GetAttr("period"), v.GetAttr("timeout")
+	if period.IsKnown() && timeout.IsKnown() && !period.IsNull() && !timeout.IsNull() {
+		p, err1 := ParseDuration(period.AsString())
+		t, err2 := ParseDuration(timeout.AsString())
+		if err1 == nil && err2 == nil && t >= p {
+			diags = diags.Append(&hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Probe timeout not shorter than its period",
+				Detail:   fmt.Sprintf("The timeout (%s) must be shorter than the period (%s): a probe must finish before the next one starts.", timeout.AsString(), period.AsString()),
+				Subject:  r.Get("timeout").Ptr(),
+				Context:  r.Block.Ptr(),
+			})
+		}
+	}
+	return diags
+}
+
+func newClusterSchema() *BlockSchema {
+	return &BlockSchema{
+		Blocks: []*NestedSchema{
+			{Name: "kubernetes", Block: &BlockSchema{Attributes: []*AttrSchema{
+				{Name: "kubeconfig", Type: cty.String, Description: "path of the kubeconfig file; default $KUBECONFIG or ~/.kube/config"},
+				{Name: "context", Type: cty.String},
+				{Name: "namespace", Type: cty.String, Default: strVal("default")},
+			}}},
+			{Name: "docker", Block: &BlockSchema{Blocks: []*NestedSchema{
+				{Name: "host", Label: "name", List: true, Required: true, Block: &BlockSchema{
+					Attributes: []*AttrSchema{
+						{Name: "endpoint", Type: cty.String, Required: true, Description: "Docker Engine API endpoint: unix://, tcp:// or ssh://"},
+						{Name: "labels", Type: cty.Map(cty.String), Default: cty.MapValEmpty(cty.String)},
+					},
+					Blocks: []*NestedSchema{
+						{Name: "tls", Block: &BlockSchema{Attributes: []*AttrSchema{
+							{Name: "ca_file", Type: cty.String},
+							{Name: "cert_file", Type: cty.String},
+							{Name: "key_file", Type: cty.String},
+						}}},
+					},
+				}},
+			}}},
+		},
+		Check: func(v cty.Value, r Ranges) hcl.Diagnostics {
+			k, d := !v.GetAttr("kubernetes").IsNull(), !v.GetAttr("docker").IsNull()
+			switch {
+			case k && d:
+				return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cluster has two kinds",
+					Detail:  `A cluster is either a Kubernetes cluster (a "kubernetes" block) or a set of Docker hosts (a "docker" block), not both.`,
+					Subject: r.Get("docker").Ptr(), Context: r.Block.Ptr()}}
+			case !k && !d:
+				return hcl.Diagnostics{errAt(r.Block, "Cluster has no kind",
+					`A cluster needs exactly one of the blocks "kubernetes" or "docker".`)}
+			}
+			return nil
+		},
+	}
+}
+
+func newRegistrySchema() *BlockSchema {
+	return &BlockSchema{Attributes: []*AttrSchema{
+		{Name: "address", Type: cty.String, Required: true, Description: "host[:port] of the registry"},
+		{Name: "username", Type: cty.String},
+		{Name: "password", Type: cty.String, Sensitive: true},
+	}}
+}
+
+func newAppSchema() *BlockSchema {
+	probe := func(name string) *AttrSchema {
+		return &AttrSchema{Name: name, Type: probeSchema.ImpliedType(), OrBlock: probeSchema,
+			Description: "a probe reference (probe.NAME) or an inline block"}
+	}
+	hook := &BlockSchema{Attributes: []*AttrSchema{
+		{Name: "exec", Type: cty.List(cty.String), Required: true},
+		{Name: "required", Type: cty.Bool, Default: cty.False, Description: "a failing hook fails the instance"},
+		{Name: "timeout", Type: cty.String, Default: strVal("30s"), Check: checkDuration},
+	}}
+	return &BlockSchema{
+		Attributes: []*AttrSchema{
+			{Name: "cluster", Type: ClusterType(), Required: true, Description: "the cluster to run on: cluster.NAME"},
+			{Name: "image", Type: cty.String, Required: true},
+			{Name: "replicas", Type: cty.Number, Default: numVal(1), Check: checkWhole(0)},
+			{Name: "command", Type: cty.List(cty.String)},
+			{Name: "args", Type: cty.List(cty.String)},
+			{Name: "env", Type: cty.Map(cty.String), Default: cty.MapValEmpty(cty.String)},
+			{Name: "labels", Type: cty.Map(cty.String), Default: cty.MapValEmpty(cty.String)},
+			probe("readiness"),
+			probe("liveness"),
+			probe("startup"),
+			{Name: "registry", Type: RegistryType(), Computed: true,
+				Description: "the registry whose address prefixes the image, filled in by the evaluator"},
+		},
+		Blocks: []*NestedSchema{
+			{Name: "port", Label: "name", List: true, Block: &BlockSchema{Attributes: []*AttrSchema{
+				{Name: "container", Type: cty.Number, Required: true, Check: checkPortNumber},
+				{Name: "host", Type: cty.Number, Check: checkPortNumber, Description: "published port on Docker hosts"},
+				{Name: "protocol", Type: cty.String, Default: strVal("tcp"), Check: checkOneOf("tcp", "udp")},
+			}}},
+			{Name: "resources", Block: &BlockSchema{Attributes: []*AttrSchema{
+				{Name: "cpu", Type: cty.String, Check: checkQuantity, Description: "CPU limit in cores (2, 0.5, \"500m\")"},
+				{Name: "memory", Type: cty.String, Check: checkQuantity, Description: "memory limit (\"2Gi\")"},
+				{Name: "cpu_overcommit", Type: cty.Number, Default: numVal(1), Check: checkAtLeast(1)},
+				{Name: "memory_overcommit", Type: cty.Number, Default: numVal(1), Check: checkAtLeast(1)},
+			}}},
+			{Name: "placement", Block: &BlockSchema{Attributes: []*AttrSchema{
+				{Name: "node_selector", Type: cty.Map(cty.String), Default: cty.MapValEmpty(cty.String)},
+				{Name: "spread", Type: cty.String, Default: strVal("none"), Check: checkOneOf("none", "host", "zone")},
+			}}},
+			{Name: "hooks", Block: &BlockSchema{
+				Attributes: []*AttrSchema{
+					{Name: "drain", Type: cty.String, Default: strVal("0s"), Check: checkDuration},
+				},
+				Blocks: []*NestedSchema{
+					{Name: "after_start", Block: hook},
+					{Name: "before_stop", Block: hook},
+				},
+			}},
+			{Name: "rollout", DefaultWhenAbsent: true, Block: &BlockSchema{
+				Attributes: []*AttrSchema{
+					{Name: "initial_batch", Type: cty.Number, Default: numVal(1), Check: checkWhole(1)},
+					{Name: "growth", Type: cty.Number, Default: numVal(2), Check: checkAtLeast(1)},
+					{Name: "max_unavailable", Type: cty.Number, Default: numVal(0), Check: checkWhole(0)},
+					{Name: "min_healthy", Type: cty.String, Default: strVal("10s"), Check: checkDuration},
+					{Name: "healthy_deadline", Type: cty.String, Default: strVal("5m"), Check: checkDuration},
+					{Name: "auto_revert", Type: cty.Bool, Default: cty.True},
+				},
+				Check: checkRollout,
+			}},
+		},
+		Check: checkApp,
+	}
+}
+
+func checkRollout(v cty.Value, r Ranges) hcl.Diagnostics {
+	mh, hd := v.GetAttr("min_healthy"), v.GetAttr("healthy_deadline")
+	if !mh.IsKnown() || !hd.IsKnown() || mh.IsNull() || hd.IsNull() {
+		return nil
+	}
+	a, err1 := ParseDuration(mh.AsString())
+	b, err2 := ParseDuration(hd.AsString())
+	if err1 != nil || err2 != nil || a < b {
+		return nil
+	}
+	return hcl.Diagnostics{{
+		Severity: hcl.DiagError,
+		Summary:  "min_healthy not shorter than healthy_deadline",
+		Detail:   fmt.Sprintf("An instance must stay healthy for min_healthy (%s) within healthy_deadline (%s), so min_healthy must be the shorter one.", mh.AsString(), hd.AsString()),
+		Subject:  r.Get("min_healthy").Ptr(),
+		Context:  r.Block.Ptr(),
+	}}
+}
+
+// checkApp holds the rules that span an app's parts: probe ports must be
+// ports of the app.
+func checkApp(v cty.Value, r Ranges) hcl.Diagnostics {
+	names := map[string]bool{}
+	if ports := v.GetAttr("port"); ports.IsKnown() && !ports.IsNull() {
+		for it := ports.ElementIterator(); it.Next(); {
+			_, p := it.Element()
+			names[p.GetAttr("name").AsString()] = true
+		}
+	}
+	var diags hcl.Diagnostics
+	for _, probe := range []string{"readiness", "liveness", "startup"} {
+		pv := v.GetAttr(probe)
+		if !pv.IsKnown() || pv.IsNull() {
+			continue
+		}
+		for _, kind := range []string{"http", "tcp", "grpc"} {
+			kv := pv.GetAttr(kind)
+			if !kv.IsKnown() || kv.IsNull() {
+				continue
+			}
+			port := kv.GetAttr("port")
+			if !port.IsKnown() || port.IsNull() {
+				continue
+			}
+			name := port.AsString()
+			if _, err := strconv.Atoi(name); err == nil || names[name] {
+				continue
+			}
+			detail := fmt.Sprintf("The %s probe checks port %q, but the app has no port block of that name.", probe, name)
+			if len(names) > 0 {
+				detail += fmt.Sprintf(" Its ports are %s.", quoteList(sortedKeys(names)))
+				if s := nameSuggestion(name, sortedKeys(names)); s != "" {
+					detail += fmt.Sprintf(" Did you mean %q?", s)
+				}
+			} else {
+				detail += " Declare it with a port block, or give a port number."
+			}
+			diags = diags.Append(&hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Probe port is not a port of the app",
+				Detail:   detail,
+				Subject:  r.Get(probe + "." + kind + ".port").Ptr(),
+				Context:  r.Get(probe).Ptr(),
+			})
+		}
+	}
+	return diags
+}
+
+func newScalingPolicySchema() *BlockSchema {
+	return &BlockSchema{
+		Attributes: []*AttrSchema{
+			{Name: "app", Type: cty.DynamicPseudoType, Required: true, Description: "the app to scale: app.NAME"},
+			{Name: "min", Type: cty.Number, Default: numVal(1), Check: checkWhole(0)},
+			{Name: "max", Type: cty.Number, Required: true, Check: checkWhole(1)},
+			{Name: "cooldown", Type: cty.String, Default: strVal("5m"), Check: checkDuration},
+		},
+		Blocks: []*NestedSchema{
+			{Name: "metric", Label: "name", List: true, Block: &BlockSchema{
+				Attributes: []*AttrSchema{
+					{Name: "target_utilization", Type: cty.Number, Check: checkAtLeast(1), Description: "percent of the requested resource"},
+					{Name: "target", Type: cty.Number, Check: checkAtLeast(0), Description: "target value per instance"},
+				},
+				Check: func(v cty.Value, r Ranges) hcl.Diagnostics {
+					tu, t := v.GetAttr("target_utilization"), v.GetAttr("target")
+					if tu.IsNull() == t.IsNull() {
+						return hcl.Diagnostics{errAt(r.Block, "Metric needs one target",
+							`A metric needs exactly one of "target_utilization" or "target".`)}
+					}
+					return nil
+				},
+			}},
+		},
+		Check: func(v cty.Value, r Ranges) hcl.Diagnostics {
+			lo, hi := v.GetAttr("min"), v.GetAttr("max")
+			if !lo.IsKnown() || !hi.IsKnown() || lo.IsNull() || hi.IsNull() {
+				return nil
+			}
+			if lo.GreaterThan(hi).True() {
+				return hcl.Diagnostics{{
+					Severity: hcl.DiagError,
+					Summary:  "Scaling policy min greater than max",
+					Detail:   fmt.Sprintf("min (%s) must not be greater than max (%s).", lo.AsBigFloat().Text('f', -1), hi.AsBigFloat().Text('f', -1)),
+					Subject:  r.Get("min").Ptr(),
+					Context:  r.Block.Ptr(),
+				}}
+			}
+			return nil
+		},
+	}
+}
+
+func newLoadBalancerSchema() *BlockSchema {
+	return &BlockSchema{
+		Attributes: []*AttrSchema{
+			{Name: "type", Type: cty.String, Default: strVal("application"), Check: checkOneOf("application", "network")},
+			{Name: "internal", Type: cty.Bool, Default: cty.False},
+			{Name: "subnets", Type: cty.List(cty.String)},
+			{Name: "security_groups", Type: cty.List(cty.String)},
+			{Name: "deregistration_delay", Type: cty.String, Default: strVal("300s"), Check: checkDuration},
+			{Name: "tags", Type: cty.Map(cty.String), Default: cty.MapValEmpty(cty.String)},
+			{Name: "arn", Type: cty.String, Computed: true},
+			{Name: "dns_name", Type: cty.String, Computed: true},
+			{Name: "zone_id", Type: cty.String, Computed: true},
+		},
+		Blocks: []*NestedSchema{
+			{Name: "listener", List: true, Required: true, Block: &BlockSchema{Attributes: []*AttrSchema{
+				{Name: "port", Type: cty.Number, Required: true, Check: checkPortNumber},
+				{Name: "protocol", Type: cty.String, Default: strVal("HTTP"), Check: checkOneOf("HTTP", "HTTPS", "TCP", "UDP", "TLS")},
+				{Name: "certificate_arn", Type: cty.String},
+			}}},
+			{Name: "target", List: true, Required: true, Block: &BlockSchema{Attributes: []*AttrSchema{
+				{Name: "app", Type: cty.DynamicPseudoType, Required: true, Description: "the app to send traffic to: app.NAME"},
+				{Name: "port", Type: cty.String, Required: true, Description: "a named port of the app"},
+			}}},
+			{Name: "health_check", Block: &BlockSchema{Attributes: []*AttrSchema{
+				{Name: "path", Type: cty.String},
+				{Name: "port", Type: cty.String},
+				{Name: "protocol", Type: cty.String, Check: checkOneOf("HTTP", "HTTPS", "TCP")},
+				{Name: "interval", Type: cty.String, Check: checkDuration},
+				{Name: "timeout", Type: cty.String, Check: checkDuration},
+				{Name: "healthy_threshold", Type: cty.Number, Check: checkWhole(1)},
+				{Name: "unhealthy_threshold", Type: cty.Number, Check: checkWhole(1)},
+				{Name: "matcher", Type: cty.String},
+			}}},
+		},
+	}
+}
