@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -67,9 +68,11 @@ func runInit(ctx context.Context, m *Meta, args []string) int {
 	}
 
 	cfg, diags := lang.LoadDir(m.Dir)
+	// A copy: the lock file is added to it for snippets, and the
+	// loader's map is not ours to change.
 	files := map[string]*hcl.File{}
 	if cfg != nil {
-		files = cfg.Files
+		maps.Copy(files, cfg.Files)
 	}
 	if diags.HasErrors() {
 		m.showDiagnostics(diags, files)

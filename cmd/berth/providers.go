@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
 	"strings"
 
@@ -51,9 +52,11 @@ func runProviders(ctx context.Context, m *Meta, args []string) int {
 	}
 
 	cfg, diags := lang.LoadDir(m.Dir)
+	// A copy: the lock file is added to it for snippets, and the
+	// loader's map is not ours to change.
 	files := map[string]*hcl.File{}
 	if cfg != nil {
-		files = cfg.Files
+		maps.Copy(files, cfg.Files)
 	}
 	if diags.HasErrors() {
 		m.showDiagnostics(diags, files)
