@@ -93,8 +93,9 @@ type Client struct {
 	tail   *stderrTail
 	stop   context.CancelFunc // kills the process through its exec context
 
-	mu    sync.Mutex
-	crash *providers.CrashInfo
+	mu     sync.Mutex
+	crash  *providers.CrashInfo
+	closed bool
 }
 
 var _ providers.Interface = (*Client)(nil)
@@ -197,10 +198,16 @@ func launchError(spec Spec, err error, pc *goplugin.Client, tail *stderrTail) er
 	// The process failed before or during the handshake: what it said on
 	// stderr is the best explanation there is. It is complete once the
 	// process is known to have exited.
-	waitExited(pc, 2*time.Second)
-	msg := fmt.Sprintf("provider %s (%s) failed to start: it exited or misbehaved during the plugin handshake: %v", spec.Name, spec.Path, err)
+	var msg string
+	if waitExited(pc, 2*time.Second) {
+		msg = fmt.Sprintf("provider %s (%s) exited during the plugin handshake, before it was ready to serve", spec.Name, spec.Path)
+	} else {
+		msg = fmt.Sprintf("provider %s (%s) failed the plugin handshake: %v", spec.Name, spec.Path, err)
+	}
 	if out := tail.Output(); out != "" {
-		msg += "\nIts output was:\n" + out
+		msg += "; its output was:\n" + out
+	} else {
+		msg += "; it printed nothing: check that it is a berth provider built for this platform"
 	}
 	return errors.New(msg)
 }
@@ -238,8 +245,15 @@ func (c *Client) Name() string { return c.name }
 // died since the last call, so that calls after a crash fail fast.
 func (c *Client) crashed(call string) hcl.Diagnostics {
 	c.mu.Lock()
-	ci := c.crash
+	ci, closed := c.crash, c.closed
 	c.mu.Unlock()
+	if closed {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Provider " + c.name + " is closed",
+			Detail:   fmt.Sprintf("%s was called on provider %s after it was closed; this is a bug in berth", call, c.name),
+		}}
+	}
 	if ci != nil {
 		return hcl.Diagnostics{ci.Diagnostic()}
 	}
@@ -554,6 +568,9 @@ func (c *Client) Stop(ctx context.Context) error {
 // Close ends the plugin process: gracefully if it still serves, else by
 // killing it. It is safe to call more than once.
 func (c *Client) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
 	c.plugin.Kill()
 	c.stop()
 	return nil
