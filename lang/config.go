@@ -262,4 +262,3 @@ func newConfig(dir string) *Config {
 		Resources:  map[string]*Resource{},
 	}
 }
-

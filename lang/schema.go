@@ -2,7 +2,6 @@ package lang
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -86,16 +85,6 @@ func (r Ranges) Get(path string) hcl.Range {
 		path = path[:i]
 	}
 	return r.Block
-}
-
-func (r Ranges) sub(prefix string) Ranges {
-	out := Ranges{Block: r.Get(prefix), Paths: map[string]hcl.Range{}}
-	for k, v := range r.Paths {
-		if rest, ok := strings.CutPrefix(k, prefix+"."); ok {
-			out.Paths[rest] = v
-		}
-	}
-	return out
 }
 
 // ImpliedType is the cty object type a body decodes to.
@@ -463,21 +452,6 @@ func SchemaFromProvider(b *providers.Block) *BlockSchema {
 	return out
 }
 
-// attrNames lists the settable attribute and block names of a schema, for
-// suggestions.
-func (s *BlockSchema) names() []string {
-	var out []string
-	for _, a := range s.Attributes {
-		if !a.Computed {
-			out = append(out, a.Name)
-		}
-	}
-	for _, b := range s.Blocks {
-		out = append(out, b.Name)
-	}
-	sort.Strings(out)
-	return out
-}
 
 func unmarked(v cty.Value) cty.Value {
 	u, _ := v.UnmarkDeep()
