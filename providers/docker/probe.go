@@ -109,7 +109,9 @@ func (c ExecCheck) Check(ctx context.Context) error {
 	return nil
 }
 
-func (c ExecCheck) String() string { return fmt.Sprintf("exec %q in %s", c.Command, short(c.Container)) }
+func (c ExecCheck) String() string {
+	return fmt.Sprintf("exec %q in %s", c.Command, short(c.Container))
+}
 
 // Probe is a probe block applied to one instance. Zero fields take the
 // defaults of DESIGN.md: period 10s, timeout 1s, failure_threshold 3,

@@ -126,7 +126,8 @@ func registryMessage(e *transport.Error) string {
 	}
 	msgs := make([]string, len(e.Errors))
 	for i, d := range e.Errors {
-		msgs[i] = d.String()
+		// Code and message; the detail is the registry's internal map.
+		msgs[i] = fmt.Sprintf("%s: %s", d.Code, d.Message)
 	}
 	return strings.Join(msgs, "; ")
 }
