@@ -271,8 +271,9 @@ func appendPath(b []byte, p cty.Path) ([]byte, error) {
 	return append(b, ']'), nil
 }
 
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD,
-// as encoding/json does.
+// appendString appends s as a JSON string exactly as encoding/json writes
+// it (HTML-safe escapes, U+2028/U+2029 escaped, invalid UTF-8 as U+FFFD),
+// so values encode to the same bytes as through cty/json.
 func appendString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
@@ -280,7 +281,7 @@ func appendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
 				i++
 				continue
 			}
@@ -294,6 +295,10 @@ func appendString(b []byte, s string) []byte {
 				b = append(b, '\\', 'r')
 			case '\t':
 				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
 			default:
 				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
 			}
@@ -305,6 +310,13 @@ func appendString(b []byte, s string) []byte {
 		if r == utf8.RuneError && size == 1 {
 			b = append(b, s[start:i]...)
 			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
 			i += size
 			start = i
 			continue
@@ -461,7 +473,9 @@ func jsonError(data []byte, err error) error {
 		if syn.Offset >= int64(len(data)) {
 			return fmt.Errorf("the file is truncated: the JSON ends unexpectedly after %d bytes", len(data))
 		}
-		return fmt.Errorf("invalid JSON at byte offset %d (line %d): %v", syn.Offset, lineOf(data, syn.Offset), syn)
+		// Offset counts the bytes read, including the offending one.
+		at := max(syn.Offset-1, 0)
+		return fmt.Errorf("invalid JSON at byte offset %d (line %d): %v", at, lineOf(data, at), syn)
 	case errors.As(err, &typ):
 		return fmt.Errorf("invalid value at byte offset %d (line %d): %s must be %s, not %s", typ.Offset, lineOf(data, typ.Offset), typ.Field, typ.Type, typ.Value)
 	case err.Error() == "unexpected end of JSON input":

@@ -1,12 +1,14 @@
 package state
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/berth-sh/berth/addrs"
 	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
 // bigState returns a state of n small app-like instances, in resources of
@@ -62,4 +64,204 @@ func BenchmarkDecode10k(b *testing.B) {
 	}
 }
 
-var _ = strings.Contains
+func mustInstance(t testing.TB, s string) addrs.Instance {
+	t.Helper()
+	a, err := addrs.ParseInstance(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func TestRoundTrip(t *testing.T) {
+	nested := cty.ObjectVal(map[string]cty.Value{
+		"name": cty.StringVal("web\n\"quoted\" \u00e9 \x01"),
+		"containers": cty.ListVal([]cty.Value{
+			cty.ObjectVal(map[string]cty.Value{
+				"image": cty.StringVal("harbor/web@sha256:abc"),
+				"env":   cty.MapVal(map[string]cty.Value{"A": cty.StringVal("1"), "TOKEN": cty.StringVal("s3cret").Mark(SensitiveMark)}),
+				"ports": cty.SetVal([]cty.Value{cty.NumberIntVal(80), cty.NumberIntVal(443)}),
+			}),
+		}),
+		"ratio":    cty.NumberFloatVal(0.25),
+		"big":      cty.MustParseNumberVal("123456789012345678901234567890"),
+		"tuple":    cty.TupleVal([]cty.Value{cty.StringVal("a"), cty.NumberIntVal(1), cty.True}),
+		"empty":    cty.ListValEmpty(cty.String),
+		"nothing":  cty.NullVal(cty.Map(cty.String)),
+		"dyn":      cty.NullVal(cty.DynamicPseudoType),
+		"password": cty.StringVal("hunter2").Mark(SensitiveMark),
+		"tags":     cty.SetVal([]cty.Value{cty.StringVal("x")}),
+	})
+	plain := cty.ObjectVal(map[string]cty.Value{"id": cty.StringVal("i-1"), "key": cty.StringVal("k")})
+	s := New()
+	s.Serial = 7
+	s.SetInstance(mustInstance(t, "app.web[0]"), "docker", &Object{
+		Value: nested, SchemaVersion: 3, Private: []byte{0, 1, 2, 255},
+		Dependencies: []addrs.Resource{{Type: "load_balancer", Name: "web"}, {Mode: addrs.Data, Type: "x", Name: "y"}},
+	})
+	s.SetInstance(mustInstance(t, `app.web["eu"]`), "docker", &Object{Value: plain, Status: ObjectTainted})
+	s.SetInstance(mustInstance(t, "acmedns_record.www"), "acmedns", &Object{
+		Value:          plain,
+		SensitivePaths: []cty.Path{cty.GetAttrPath("key")}, // recorded without a mark
+	})
+	s.SetInstance(mustInstance(t, "data.x.y"), "x", &Object{Value: cty.EmptyObjectVal})
+	s.SetOutput("url", &Output{Value: cty.StringVal("http://x")})
+	s.SetOutput("secret", &Output{Value: cty.StringVal("pw"), Sensitive: true})
+	s.SetOutput("list", &Output{Value: cty.ListVal([]cty.Value{cty.StringVal("a").Mark(SensitiveMark)})})
+
+	data, err := Encode(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Decode(data)
+	if err != nil {
+		t.Fatalf("Decode: %v\n%s", err, data)
+	}
+	if got.Serial != 7 || got.Lineage != s.Lineage || got.FormatVersion != FormatVersion {
+		t.Errorf("header = %d %q %d", got.Serial, got.Lineage, got.FormatVersion)
+	}
+	if got.InstanceCount() != 4 {
+		t.Fatalf("InstanceCount = %d, want 4", got.InstanceCount())
+	}
+	for addr, want := range s.AllInstances() {
+		o := got.Instance(addr)
+		if o == nil {
+			t.Fatalf("%s missing after the round trip", addr)
+		}
+		wantVal := want.Value
+		if len(want.SensitivePaths) > 0 {
+			pvm := []cty.PathValueMarks{}
+			for _, p := range want.SensitivePaths {
+				pvm = append(pvm, cty.PathValueMarks{Path: p, Marks: cty.NewValueMarks(SensitiveMark)})
+			}
+			wantVal = wantVal.MarkWithPaths(pvm)
+		}
+		if !o.Value.RawEquals(wantVal) {
+			t.Errorf("%s: value = %#v\nwant %#v", addr, o.Value, wantVal)
+		}
+		if o.SchemaVersion != want.SchemaVersion || o.Status != want.Status || !bytes.Equal(o.Private, want.Private) {
+			t.Errorf("%s: object = %+v, want %+v", addr, o, want)
+		}
+		if fmt.Sprint(o.Dependencies) != fmt.Sprint(want.Dependencies) {
+			t.Errorf("%s: dependencies = %v, want %v", addr, o.Dependencies, want.Dependencies)
+		}
+		if got.Resources[addr.Resource].Provider != s.Resources[addr.Resource].Provider {
+			t.Errorf("%s: provider = %q", addr, got.Resources[addr.Resource].Provider)
+		}
+	}
+	web := got.Instance(mustInstance(t, "app.web[0]"))
+	if len(web.SensitivePaths) != 2 {
+		t.Errorf("app.web[0] sensitive paths = %#v, want env.TOKEN and password", web.SensitivePaths)
+	}
+	for name, want := range map[string]bool{"url": false, "secret": true, "list": true} {
+		o := got.Outputs[name]
+		if o == nil || o.Sensitive != want || o.Value.HasMark(SensitiveMark) != want {
+			t.Errorf("output %s = %#v, want sensitive %v", name, o, want)
+		}
+	}
+	// The same state always encodes to the same bytes.
+	again, err := Encode(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(again, data) {
+		t.Errorf("re-encoding differs:\n%s\n---\n%s", data, again)
+	}
+	if !strings.Contains(string(data), `"index_key": "eu"`) || !strings.Contains(string(data), `"status": "tainted"`) {
+		t.Errorf("file lacks the expected fields:\n%s", data)
+	}
+}
+
+// TestValueCodecMatchesCtyJSON checks that attributes are exactly what
+// cty/json writes and reads, so other tools can decode them.
+func TestValueCodecMatchesCtyJSON(t *testing.T) {
+	vals := []cty.Value{
+		cty.StringVal("a<b>&\u2028\t"),
+		cty.NumberIntVal(-42),
+		cty.NumberFloatVal(1.5e-7),
+		cty.MustParseNumberVal("1e40"),
+		cty.ObjectVal(map[string]cty.Value{"b": cty.True, "a": cty.NullVal(cty.String), "d": cty.NullVal(cty.DynamicPseudoType)}),
+		cty.MapVal(map[string]cty.Value{"z": cty.NumberIntVal(1), "a": cty.NumberIntVal(2)}),
+		cty.SetVal([]cty.Value{cty.StringVal("b"), cty.StringVal("a")}),
+		cty.TupleVal([]cty.Value{cty.EmptyObjectVal, cty.EmptyTupleVal, cty.ListValEmpty(cty.Bool)}),
+	}
+	for _, v := range vals {
+		t.Run(v.GoString(), func(t *testing.T) {
+			var e valueEncoder
+			ours, err := e.marshal(nil, v, v.Type())
+			if err != nil {
+				t.Fatal(err)
+			}
+			theirs, err := ctyjson.Marshal(v, v.Type())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(ours, theirs) {
+				t.Errorf("encoding = %s, cty/json = %s", ours, theirs)
+			}
+			back, err := unmarshalValue(theirs, v.Type(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !back.RawEquals(v) && !back.Equals(v).True() {
+				t.Errorf("decoded %#v, want %#v", back, v)
+			}
+		})
+	}
+}
+
+func TestEncodeRefusesUnknown(t *testing.T) {
+	s := New()
+	s.SetInstance(mustInstance(t, "app.web"), "docker", &Object{
+		Value: cty.ObjectVal(map[string]cty.Value{"id": cty.UnknownVal(cty.String)}),
+	})
+	_, err := Encode(s)
+	if err == nil || !strings.Contains(err.Error(), "app.web") || !strings.Contains(err.Error(), "not known") {
+		t.Fatalf("Encode error = %v, want one naming app.web and the unknown value", err)
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	good, err := Encode(bigState(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		data string
+		want string
+	}{
+		{"truncated", string(good[:len(good)/2]), "truncated"},
+		{"syntax", strings.Replace(string(good), `"resources": [`, `"resources": [}`, 1), "invalid JSON at byte offset"},
+		{"newer format", `{"format_version": 2, "lineage": "x", "resources": {"new": "layout"}}`, "unsupported format_version 2"},
+		{"not a state", `{"hello": "world"}`, "format_version is missing"},
+		{"no lineage", `{"format_version": 1, "serial": 1, "resources": []}`, "lineage is missing"},
+		{"wrong type", `{"format_version": 1, "lineage": "x", "serial": "one"}`, "serial"},
+		{"bad attributes", strings.Replace(string(good), `"replicas":0`, `"replicas":"x"`, 1), "test_object.obj0[0]: attributes"},
+		{"bad kind", strings.Replace(string(good), `"kind": "resource"`, `"kind": "app"`, 1), "kind"},
+		{"duplicate", `{"format_version": 1, "lineage": "x", "resources": [{"mode":"managed","type":"a","name":"b","instances":[]},{"mode":"managed","type":"a","name":"b","instances":[]}]}`, "a.b is recorded twice"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Decode([]byte(tt.data))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Decode error = %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestDeepCopyIsIndependent(t *testing.T) {
+	s := bigState(20)
+	c := s.DeepCopy()
+	a := mustInstance(t, "test_object.obj0[0]")
+	c.Instance(a).Private[0] = 'X'
+	c.Instance(a).Dependencies[0].Name = "changed"
+	c.RemoveInstance(mustInstance(t, "test_object.obj1[3]"))
+	if s.Instance(a).Private[0] == 'X' || s.Instance(a).Dependencies[0].Name == "changed" {
+		t.Error("changing the copy's object changed the original")
+	}
+	if s.Instance(mustInstance(t, "test_object.obj1[3]")) == nil {
+		t.Error("removing from the copy removed from the original")
+	}
+}

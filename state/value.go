@@ -69,7 +69,7 @@ func (e *valueEncoder) marshal(b []byte, v cty.Value, ty cty.Type) ([]byte, erro
 			e.sensitive = append(e.sensitive, toPath(e.path))
 		}
 	}
-	if ty == cty.DynamicPseudoType {
+	if ty == cty.DynamicPseudoType && v.Type() != cty.DynamicPseudoType {
 		return e.marshalDynamic(b, v)
 	}
 	if !v.IsKnown() {
@@ -82,7 +82,11 @@ func (e *valueEncoder) marshal(b []byte, v cty.Value, ty cty.Type) ([]byte, erro
 	case ty == cty.String:
 		return appendString(b, v.AsString()), nil
 	case ty == cty.Number:
-		return appendNumber(b, v.AsBigFloat()), nil
+		f := v.AsBigFloat()
+		if f.IsInf() {
+			return nil, errors.New("infinity cannot be stored")
+		}
+		return appendNumber(b, f), nil
 	case ty == cty.Bool:
 		return strconv.AppendBool(b, v.True()), nil
 	case ty.IsListType() || ty.IsSetType():

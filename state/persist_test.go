@@ -1,0 +1,166 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// slowBackend delays every write and counts them.
+type slowBackend struct {
+	*Local
+	delay    time.Duration
+	writes   atomic.Int32
+	inFlight atomic.Int32
+	overlap  atomic.Bool
+	mu       sync.Mutex
+	fail     error
+}
+
+func (b *slowBackend) Write(ctx context.Context, s *State) error {
+	if b.inFlight.Add(1) > 1 {
+		b.overlap.Store(true)
+	}
+	defer b.inFlight.Add(-1)
+	time.Sleep(b.delay)
+	b.writes.Add(1)
+	b.mu.Lock()
+	fail := b.fail
+	b.mu.Unlock()
+	if fail != nil {
+		return fail
+	}
+	return b.Local.Write(ctx, s)
+}
+
+func TestPersisterFlushWritesEveryChange(t *testing.T) {
+	ctx := context.Background()
+	l := newLocal(t)
+	ss := NewSyncState(New())
+	p := NewPersister(ctx, l, ss)
+	for i := range 5 {
+		addr := mustInstance(t, fmt.Sprintf("app.web[%d]", i))
+		ss.SetInstance(addr, "docker", &Object{Value: bigState(1).Instance(mustInstance(t, "test_object.obj0[0]")).Value})
+		p.Changed()
+		if err := p.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got, err := NewLocal(l.Path()).Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Instance(addr) == nil || got.InstanceCount() != i+1 {
+			t.Fatalf("after Flush, %s is not on disk (%d instances)", addr, got.InstanceCount())
+		}
+	}
+	if ss.Serial() != 5 {
+		t.Errorf("the live state's serial = %d, want 5 (one per write)", ss.Serial())
+	}
+	// Removing an object is a change like any other.
+	ss.RemoveInstance(mustInstance(t, "app.web[0]"))
+	p.Changed()
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := NewLocal(l.Path()).Read(ctx)
+	if got.InstanceCount() != 4 {
+		t.Errorf("after a removal, %d instances on disk, want 4", got.InstanceCount())
+	}
+}
+
+func TestPersisterCoalescesSlowWrites(t *testing.T) {
+	ctx := context.Background()
+	b := &slowBackend{Local: newLocal(t), delay: 30 * time.Millisecond}
+	ss := NewSyncState(New())
+	p := NewPersister(ctx, b, ss)
+	const n = 200
+	var wg sync.WaitGroup
+	for w := range 4 { // the engine's parallel walk reports from many goroutines
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += 4 {
+				ss.SetInstance(mustInstance(t, fmt.Sprintf("app.x[%d]", i)), "t", &Object{Value: bigState(1).Instance(mustInstance(t, "test_object.obj0[0]")).Value})
+				p.Changed()
+				time.Sleep(time.Millisecond)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	writes := int(b.writes.Load())
+	if writes >= n/4 {
+		t.Errorf("%d writes for %d changes: they were not coalesced", writes, n)
+	}
+	if b.overlap.Load() {
+		t.Error("two writes were in flight at once")
+	}
+	got, err := NewLocal(b.Path()).Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.InstanceCount() != n {
+		t.Errorf("%d instances on disk after Flush, want %d", got.InstanceCount(), n)
+	}
+	t.Logf("%d changes, %d writes", n, writes)
+}
+
+func TestPersisterErrors(t *testing.T) {
+	ctx := context.Background()
+	b := &slowBackend{Local: newLocal(t)}
+	b.fail = errors.New("disk on fire")
+	ss := NewSyncState(New())
+	p := NewPersister(ctx, b, ss)
+	setIDSync(t, ss, "app.a")
+	p.Changed()
+	if err := p.Flush(ctx); err == nil || err.Error() != "disk on fire" {
+		t.Fatalf("Flush = %v, want the write's error", err)
+	}
+	if p.Err() == nil {
+		t.Error("Err() = nil after a failed write")
+	}
+	b.mu.Lock()
+	b.fail = nil
+	b.mu.Unlock()
+	// Flush retries even without a new change.
+	if err := p.Flush(ctx); err != nil {
+		t.Fatalf("Flush after the disk recovered = %v", err)
+	}
+	if p.Err() != nil {
+		t.Errorf("Err() = %v after a good write", p.Err())
+	}
+	got, _ := NewLocal(b.Path()).Read(ctx)
+	if got == nil || got.Instance(mustInstance(t, "app.a")) == nil {
+		t.Error("app.a is not on disk")
+	}
+
+	// A cancelled Flush returns at once, and the write still lands.
+	b.delay = 200 * time.Millisecond
+	setIDSync(t, ss, "app.b")
+	p.Changed()
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := p.Flush(cctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Flush with a cancelled context = %v", err)
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = NewLocal(b.Path()).Read(ctx)
+	if got.Instance(mustInstance(t, "app.b")) == nil {
+		t.Error("app.b is not on disk")
+	}
+}
+
+func setIDSync(t *testing.T, ss *SyncState, addr string) {
+	s := New()
+	setID(t, s, addr, addr)
+	a := mustInstance(t, addr)
+	ss.SetInstance(a, "test", s.Instance(a))
+}
