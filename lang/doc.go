@@ -27,9 +27,8 @@
 //   - readiness/liveness/startup are attributes of the probe object type
 //     that may also be written as an inline block of the same name; a
 //     probe reference evaluates to the probe's decoded object, defaults
-//     included. In JSON files only the attribute form exists (JSON cannot
-//     tell an attribute from a block), so an inline probe there must be a
-//     complete object.
+//     included. In JSON files an object value is the inline block and a
+//     string ("${probe.health}") the reference.
 //   - Ports in probes are strings: a port name, or a number (8080 converts
 //     to "8080"). CPU is a quantity string (2 converts to "2"; "500m").
 //   - Computed attributes (load_balancer.dns_name, arn, zone_id;

@@ -682,15 +682,21 @@ func staticRef(body hcl.Body, attr, root string) (string, hcl.Range, bool) {
 }
 
 func refName(expr hcl.Expression, root string) (string, hcl.Range, bool) {
-	tr, d := hcl.AbsTraversalForExpr(expr)
-	if d.HasErrors() || len(tr) < 2 || tr.RootName() != root {
+	// Variables rather than AbsTraversalForExpr, so that "${cluster.prod}"
+	// in JSON and app.web[each.key] count as references too.
+	var names []string
+	for _, tr := range expr.Variables() {
+		if tr.RootName() != root || len(tr) < 2 {
+			continue
+		}
+		if step, ok := tr[1].(hcl.TraverseAttr); ok && !contains(names, step.Name) {
+			names = append(names, step.Name)
+		}
+	}
+	if len(names) != 1 {
 		return "", expr.Range(), false
 	}
-	step, ok := tr[1].(hcl.TraverseAttr)
-	if !ok {
-		return "", expr.Range(), false
-	}
-	return step.Name, expr.Range(), true
+	return names[0], expr.Range(), true
 }
 
 func contains(xs []string, x string) bool {

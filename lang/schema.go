@@ -176,6 +176,15 @@ func (s *BlockSchema) decode(body hcl.Body, ctx *hcl.EvalContext, blockRange hcl
 		var blocks hcl.Blocks
 		if a.OrBlock != nil {
 			blocks = content.Blocks.OfType(a.Name)
+			if attr != nil && isJSONBody(body) {
+				// In JSON an object is the inline block, a string the reference.
+				if _, d := hcl.ExprMap(attr.Expr); !d.HasErrors() {
+					bc, _, _ := body.PartialContent(&hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: a.Name}}})
+					if bc != nil {
+						blocks, attr = bc.Blocks, nil
+					}
+				}
+			}
 		}
 		switch {
 		case attr != nil && len(blocks) > 0:

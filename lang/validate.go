@@ -175,11 +175,16 @@ func (v *validator) eval(n *Node) (cty.Value, hcl.Diagnostics) {
 	switch kind, name := splitAddr(n.Addr); kind {
 	case "var":
 		vr := cfg.Variables[name]
+		var diags hcl.Diagnostics
+		if vr.Default != cty.NilVal && vr.Default.IsWhollyKnown() {
+			// A default that fails its own validation is always wrong.
+			diags = checkVariableValue(vr, vr.Default, vr.DeclRange, Functions(cfg.Dir), false)
+		}
 		val := cty.UnknownVal(vr.Type)
 		if vr.Sensitive {
 			val = val.Mark(Sensitive)
 		}
-		return val, nil
+		return val, diags
 	case "local":
 		return v.scope(nil).EvalExpr(cfg.Locals[name].Expr, cty.DynamicPseudoType)
 	case "output":
@@ -364,9 +369,9 @@ func (v *validator) checkDomainRefs() hcl.Diagnostics {
 	for _, r := range v.cfg.SortedResources() {
 		switch r.Kind {
 		case KindApp:
-			diags = diags.Extend(v.mustRefer(r.Config, "cluster", RefCluster, "An app runs on exactly one cluster: cluster = cluster.NAME."))
+			diags = diags.Extend(v.mustRefer(r, "cluster", RefCluster, "An app runs on exactly one cluster: cluster = cluster.NAME."))
 		case KindScalingPolicy:
-			diags = diags.Extend(v.mustRefer(r.Config, "app", RefApp, "A scaling policy scales exactly one app: app = app.NAME."))
+			diags = diags.Extend(v.mustRefer(r, "app", RefApp, "A scaling policy scales exactly one app: app = app.NAME."))
 		case KindLoadBalancer:
 			diags = diags.Extend(v.checkTargets(r))
 		}
@@ -374,16 +379,22 @@ func (v *validator) checkDomainRefs() hcl.Diagnostics {
 	return diags
 }
 
-// mustRefer checks that attribute attr of body, when set, is a plain
-// reference to a block of kind root.
-func (v *validator) mustRefer(body hcl.Body, attr, root, detail string) hcl.Diagnostics {
-	content, _, _ := body.PartialContent(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: attr}}})
+// mustRefer checks that attribute attr of r, when set, refers to exactly
+// one block of kind root, directly or through each.value of a for_each
+// over such blocks.
+func (v *validator) mustRefer(r *Resource, attr, root, detail string) hcl.Diagnostics {
+	content, _, _ := r.Config.PartialContent(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: attr}}})
 	if content == nil || content.Attributes[attr] == nil {
 		return nil
 	}
 	a := content.Attributes[attr]
 	if _, _, ok := refName(a.Expr, root); ok {
 		return nil
+	}
+	if r.ForEach != nil {
+		if _, _, ok := refName(r.ForEach, root); ok && usesEach(a.Expr) {
+			return nil
+		}
 	}
 	return hcl.Diagnostics{{
 		Severity: hcl.DiagError,
@@ -392,6 +403,15 @@ func (v *validator) mustRefer(body hcl.Body, attr, root, detail string) hcl.Diag
 		Subject:  a.Expr.Range().Ptr(),
 		Context:  a.Range.Ptr(),
 	}}
+}
+
+func usesEach(expr hcl.Expression) bool {
+	for _, tr := range expr.Variables() {
+		if tr.RootName() == RefEach {
+			return true
+		}
+	}
+	return false
 }
 
 // appPorts returns the port names an app declares, statically.
