@@ -246,7 +246,7 @@ cmd_stop() {
 	stop_pid "$ROOT/registry/registry.pid" registry
 	# Whatever dockerd left mounted under the test root (overlay, netns).
 	if [ -d "$ROOT" ]; then
-		findmnt -rn -o TARGET | grep "^$ROOT/" | sort -r | while read -r m; do
+		{ findmnt -rn -o TARGET | grep "^$ROOT/" || true; } | sort -r | while read -r m; do
 			umount -l "$m" 2>/dev/null || true
 		done
 	fi
