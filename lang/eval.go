@@ -196,6 +196,6 @@ func (s *Scope) EvalResourceConfig(r *Resource, schema *BlockSchema) (cty.Value,
 	if diags.HasErrors() {
 		return cty.UnknownVal(schema.ImpliedType()), diags
 	}
-	v, _, d := schema.decode(r.Config, ctx, r.DeclRange)
+	v, _, d := schema.decodeWithMeta(r.Config, ctx, r.DeclRange, metaSchema(r.Kind))
 	return v, diags.Extend(d)
 }

@@ -162,8 +162,20 @@ func missingRange(body hcl.Body) hcl.Range {
 }
 
 func (s *BlockSchema) decode(body hcl.Body, ctx *hcl.EvalContext, blockRange hcl.Range) (cty.Value, Ranges, hcl.Diagnostics) {
+	return s.decodeWithMeta(body, ctx, blockRange, nil)
+}
+
+// decodeWithMeta decodes the body of a resource-like block, whose
+// meta-arguments (already removed from body) are listed in meta only so
+// that a misspelt one gets a "Did you mean" suggestion.
+func (s *BlockSchema) decodeWithMeta(body hcl.Body, ctx *hcl.EvalContext, blockRange hcl.Range, meta *hcl.BodySchema) (cty.Value, Ranges, hcl.Diagnostics) {
 	ranges := Ranges{Block: blockRange, Paths: map[string]hcl.Range{}}
-	content, diags := body.Content(s.hclSchema(isJSONBody(body)))
+	hs := s.hclSchema(isJSONBody(body))
+	if meta != nil {
+		hs.Attributes = append(hs.Attributes, meta.Attributes...)
+		hs.Blocks = append(hs.Blocks, meta.Blocks...)
+	}
+	content, diags := body.Content(hs)
 	vals := map[string]cty.Value{}
 	for _, a := range s.Attributes {
 		if a.Computed {
@@ -460,7 +472,6 @@ func SchemaFromProvider(b *providers.Block) *BlockSchema {
 	}
 	return out
 }
-
 
 func unmarked(v cty.Value) cty.Value {
 	u, _ := v.UnmarkDeep()

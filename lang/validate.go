@@ -61,8 +61,21 @@ func (v *validator) run() hcl.Diagnostics {
 		diags = diags.Extend(d)
 		v.values[n.Addr] = val
 	}
-	diags = diags.Extend(v.checkDomainRefs())
-	return dedupDiagnostics(diags)
+	refDiags := v.checkDomainRefs()
+	// A non-reference where a reference is required also fails the type
+	// conversion; the reference diagnostic says what to write, so it wins.
+	bad := map[hcl.Range]bool{}
+	for _, d := range refDiags {
+		bad[*d.Subject] = true
+	}
+	kept := diags[:0]
+	for _, d := range diags {
+		if d.Subject != nil && bad[*d.Subject] && d.Summary == "Incorrect attribute value type" {
+			continue
+		}
+		kept = append(kept, d)
+	}
+	return dedupDiagnostics(append(kept, refDiags...))
 }
 
 // order returns the nodes in dependency order (dependencies first),
