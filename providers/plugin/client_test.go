@@ -1,6 +1,7 @@
 package plugin_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -8,9 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
@@ -657,5 +660,52 @@ func TestCloseEndsProcess(t *testing.T) {
 	}
 	if err := c.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestPluginLog: the plugin's log and its stderr end up in berth's log,
+// under the provider's name.
+func TestPluginLog(t *testing.T) {
+	var buf syncBuffer
+	logger := hclog.New(&hclog.LoggerOptions{Name: "berth", Level: hclog.Debug, Output: &buf})
+	c, err := plugin.Launch(context.Background(), plugin.Spec{Name: "acme/dns", Path: testprovider.Build(t), Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := filepath.Join(t.TempDir(), "store.json")
+	noErrors(t, "ConfigureProvider", c.ConfigureProvider(context.Background(), providers.ConfigureProviderRequest{
+		Config: providerConfig(store, settings{panicOnApply: "boom"}),
+	}).Diagnostics)
+	cfg := objectConfig("boom", "", 0)
+	c.ApplyResourceChange(context.Background(), providers.ApplyResourceChangeRequest{
+		TypeName: "object", PriorState: cty.NullVal(testprovider.ObjectType), PlannedState: cfg, Config: cfg,
+	}, nil)
+	c.Close()
+	out := buf.String()
+	for _, want := range []string{
+		"[DEBUG] berth.acme/dns.berth-provider-test: plugin address",
+		"[ERROR] berth.acme/dns.berth-provider-test: panic: testprovider: panic requested while applying boom",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log does not contain %q:\n%s", want, out)
+		}
 	}
 }

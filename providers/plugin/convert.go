@@ -23,7 +23,7 @@ func encodeValue(v cty.Value) (*protocol.DynamicValue, error) {
 	}
 	unmarked, pvms := v.UnmarkDeepWithPaths()
 	ty := unmarked.Type()
-	typeJSON, err := ctyjson.MarshalType(ty)
+	typeJSON, err := marshalType(ty)
 	if err != nil {
 		return nil, fmt.Errorf("encoding type: %w", err)
 	}
@@ -51,7 +51,7 @@ func decodeValue(dv *protocol.DynamicValue) (cty.Value, error) {
 	if dv == nil {
 		return cty.NilVal, nil
 	}
-	ty, err := ctyjson.UnmarshalType(dv.TypeJson)
+	ty, err := unmarshalType(dv.TypeJson)
 	if err != nil {
 		return cty.NilVal, fmt.Errorf("decoding type: %w", err)
 	}
