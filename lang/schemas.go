@@ -2,6 +2,8 @@ package lang
 
 import (
 	"fmt"
+	"sort"
+	"strings"
 	"strconv"
 
 	"github.com/hashicorp/hcl/v2"
@@ -123,10 +125,14 @@ func checkProbe(v cty.Value, r Ranges) hcl.Diagnostics {
 			`A probe needs exactly one of the blocks "http", "tcp", "exec" or "grpc".`))
 	case 1:
 	default:
+		// Point at the check written last: the first one is the intended.
+		sort.SliceStable(kinds, func(i, j int) bool {
+			return r.Get(kinds[i]).Start.Byte < r.Get(kinds[j]).Start.Byte
+		})
 		diags = diags.Append(&hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Probe has more than one check",
-			Detail:   fmt.Sprintf("A probe needs exactly one of the blocks \"http\", \"tcp\", \"exec\" or \"grpc\"; this one has %s.", quoteList(kinds)),
+			Detail:   fmt.Sprintf("A probe needs exactly one of the blocks \"http\", \"tcp\", \"exec\" or \"grpc\"; this one has %s.", strings.Replace(quoteList(kinds), " or ", " and ", 1)),
 			Subject:  r.Get(kinds[1]).Ptr(),
 			Context:  r.Block.Ptr(),
 		})
