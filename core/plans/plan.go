@@ -1,0 +1,163 @@
+// Package plans holds the plan model: what berth will change, per resource
+// instance, and the changes found outside berth by the refresh. A Plan is
+// produced by the engine's plan walk, rendered by the CLI, saved to a plan
+// file with -out and applied exactly by the apply walk.
+package plans
+
+import (
+	"github.com/berth-sh/berth/addrs"
+	"github.com/berth-sh/berth/providers"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Action is what the plan does with one resource instance.
+type Action string
+
+// Actions, with Terraform's meanings. A replacement is destroy-then-create
+// unless lifecycle.create_before_destroy asks for create-then-destroy.
+const (
+	NoOp             Action = "no-op"
+	Create           Action = "create"
+	Read             Action = "read"
+	Update           Action = "update"
+	DeleteThenCreate Action = "delete-then-create"
+	CreateThenDelete Action = "create-then-delete"
+	Delete           Action = "delete"
+)
+
+// IsReplace reports whether the action replaces the object.
+func (a Action) IsReplace() bool {
+	return a == DeleteThenCreate || a == CreateThenDelete
+}
+
+// Reason explains why an action was chosen when the diff alone does not.
+type Reason string
+
+// Reasons shown in the rendered plan.
+const (
+	ReasonNone             Reason = ""
+	ReasonReplaceRequested Reason = "replace_by_request"     // -replace
+	ReasonTainted          Reason = "replace_because_tainted" // a failed create
+	ReasonCannotUpdate     Reason = "replace_because_cannot_update"
+	ReasonNoConfig         Reason = "delete_because_no_resource_config"
+	ReasonCountIndex       Reason = "delete_because_count_index"
+	ReasonEachKey          Reason = "delete_because_each_key"
+	ReasonDestroyMode      Reason = "delete_because_destroy"
+)
+
+// ResourceChange is the planned change of one resource instance.
+type ResourceChange struct {
+	Addr addrs.Instance
+	// Provider names the provider configuration that owns the object, as
+	// recorded in state (e.g. "cluster.edge" or "provider.aws").
+	Provider string
+	Action   Action
+	Reason   Reason
+	// Before is the refreshed prior state (null for a create), After the
+	// planned new state (null for a delete; may hold unknown values).
+	// Sensitive values carry the sensitive mark.
+	Before cty.Value
+	After  cty.Value
+	// RequiresReplace lists the attributes whose change forces the replacement.
+	RequiresReplace []cty.Path
+	// Private is the provider's opaque plan data, passed back on apply.
+	Private []byte
+	// Rollout is set when the provider carries the change out in waves.
+	Rollout *providers.Rollout
+	// Dependencies are the addresses this object depends on, recorded in
+	// state after apply so a later destroy can order itself without config.
+	Dependencies []addrs.Resource
+}
+
+// OutputChange is the planned change of one root output.
+type OutputChange struct {
+	Name      string
+	Before    cty.Value
+	After     cty.Value
+	Sensitive bool
+	Action    Action
+}
+
+// Mode says what kind of plan this is.
+type Mode string
+
+// Plan modes, as `plan`, `plan -destroy` / `destroy` and `plan -refresh-only` / `drift`.
+const (
+	NormalMode      Mode = "normal"
+	DestroyMode     Mode = "destroy"
+	RefreshOnlyMode Mode = "refresh-only"
+)
+
+// Plan is everything the engine decided, bound to the state it was made
+// against so that a saved plan is never applied to a state that moved on.
+type Plan struct {
+	Mode Mode
+	// Changes are sorted by address; no-op changes are included so apply
+	// can record dependencies, but renderers skip them.
+	Changes []*ResourceChange
+	// Drift lists objects that changed outside berth, found by refresh:
+	// Before is the recorded state, After the live state (null when gone).
+	Drift   []*ResourceChange
+	Outputs []*OutputChange
+
+	// StateLineage and StateSerial identify the state the plan was made
+	// against (empty lineage when there was no state yet).
+	StateLineage string
+	StateSerial  uint64
+	// ConfigHash is a digest of the configuration files the plan was made from.
+	ConfigHash string
+	// ProviderHashes are the locked checksums of the providers used.
+	ProviderHashes map[string]string
+	// Variables are the input variable values the plan was made with.
+	Variables map[string]cty.Value
+
+	Targets []addrs.Instance
+	Replace []addrs.Instance
+
+	// Errored is true when planning stopped on an error: the plan is
+	// partial, can be shown but never applied.
+	Errored bool
+}
+
+// HasChanges reports whether applying the plan would change anything:
+// a resource change other than no-op, or an output change.
+func (p *Plan) HasChanges() bool {
+	for _, c := range p.Changes {
+		if c.Action != NoOp {
+			return true
+		}
+	}
+	for _, o := range p.Outputs {
+		if o.Action != NoOp {
+			return true
+		}
+	}
+	return false
+}
+
+// Summary counts changes as the plan's last line shows them: a
+// replacement counts as one to add and one to destroy.
+type Summary struct {
+	Add, Change, Destroy, Read int
+}
+
+// Summarize counts the plan's changes.
+func (p *Plan) Summarize() Summary {
+	var s Summary
+	for _, c := range p.Changes {
+		switch c.Action {
+		case Create:
+			s.Add++
+		case Update:
+			s.Change++
+		case Delete:
+			s.Destroy++
+		case Read:
+			s.Read++
+		case DeleteThenCreate, CreateThenDelete:
+			s.Add++
+			s.Destroy++
+		}
+	}
+	return s
+}
