@@ -200,13 +200,20 @@ func (r rawVar) value(v *Variable) (cty.Value, hcl.Diagnostics) {
 	case r.str != nil && (v.ConstraintType == cty.String || v.ConstraintType == cty.DynamicPseudoType):
 		val = cty.StringVal(*r.str)
 	case r.str != nil:
+		// Values of other types are HCL expressions: 3, true, ["a"], {a=1}.
 		expr, d := hclsyntax.ParseExpression([]byte(*r.str), r.rng.Filename, hcl.InitialPos)
-		diags = diags.Extend(d)
-		if d.HasErrors() {
-			return cty.NilVal, diags
+		if !d.HasErrors() {
+			val, d = expr.Value(nil)
 		}
-		val, d = expr.Value(nil)
-		diags = diags.Extend(d)
+		if d.HasErrors() {
+			return cty.NilVal, hcl.Diagnostics{{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid value for variable",
+				Detail: fmt.Sprintf("The value %q given for variable %q is not a valid expression of type %s: %s",
+					*r.str, v.Name, v.ConstraintType.FriendlyName(), d[0].Detail),
+				Subject: r.rng.Ptr(),
+			}}
+		}
 	default:
 		var d hcl.Diagnostics
 		val, d = r.expr.Value(nil)
