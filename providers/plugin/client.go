@@ -18,6 +18,7 @@ import (
 	goplugin "github.com/hashicorp/go-plugin"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -139,6 +140,9 @@ func Launch(ctx context.Context, spec Spec) (*Client, error) {
 		// forwarded over gRPC rather than the pipe.
 		SyncStderr: &lineWriter{tail: tail, each: func(l string) { logger.Debug(l) }},
 		SyncStdout: io.Discard,
+		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
+			grpc.MaxCallRecvMsgSize(maxMessageSize), grpc.MaxCallSendMsgSize(maxMessageSize),
+		)},
 	})
 
 	type result struct {

@@ -268,11 +268,12 @@ func TestReadDataSource(t *testing.T) {
 }
 
 // TestReadResourcesBatch refreshes 1,000 objects in one call: 990 that
-// exist, one of them drifted, and 10 that are gone.
+// exist, one of them drifted, and 10 that are gone. Each has a 6 KB value,
+// so the batch is larger than gRPC's default message limit of 4 MiB.
 func TestReadResourcesBatch(t *testing.T) {
 	c, store := launchConfigured(t, settings{})
 	const n = 1000
-	objs, states := seedStore(t, store, n)
+	objs, states := seedStore(t, store, n, 6000)
 	s, _ := testprovider.ReadStore(store)
 	for i := n - 10; i < n; i++ {
 		delete(s.Objects, objs[i].ID)
@@ -313,14 +314,16 @@ func TestReadResourcesBatch(t *testing.T) {
 	}
 }
 
-// seedStore writes n objects into the store and returns them and their states.
-func seedStore(t testing.TB, store string, n int) ([]*testprovider.Object, []cty.Value) {
+// seedStore writes n objects, with values of at least valueSize bytes,
+// into the store and returns them and their states.
+func seedStore(t testing.TB, store string, n, valueSize int) ([]*testprovider.Object, []cty.Value) {
 	t.Helper()
 	s := &testprovider.Store{NextID: n, Objects: make(map[string]*testprovider.Object, n)}
 	objs := make([]*testprovider.Object, n)
 	states := make([]cty.Value, n)
 	for i := range n {
 		v := fmt.Sprintf("value-%d", i)
+		v += strings.Repeat("x", max(0, valueSize-len(v)))
 		o := &testprovider.Object{ID: fmt.Sprintf("o-%d", i+1), Name: fmt.Sprintf("obj-%d", i), Value: &v, Status: "ready"}
 		s.Objects[o.ID] = o
 		objs[i], states[i] = o, o.State()

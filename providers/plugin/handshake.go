@@ -22,6 +22,11 @@ const (
 	magicCookieValue = "7d0c2a3b4e5f-berth-provider-plugin"
 )
 
+// maxMessageSize bounds one gRPC message in either direction. gRPC's
+// default of 4 MiB is too small for a batched read of thousands of app
+// states; Terraform settled on the same 256 MiB.
+const maxMessageSize = 256 << 20
+
 // pluginName is the name of the one plugin every provider process serves.
 const pluginName = "provider"
 

@@ -31,6 +31,7 @@ type settings struct {
 	delayMS      int
 	applyEvents  int
 	panicOnApply string
+	cacheStore   bool
 }
 
 func providerConfig(store string, s settings) cty.Value {
@@ -49,6 +50,7 @@ func providerConfig(store string, s settings) cty.Value {
 		"delay_ms":       num(s.delayMS),
 		"apply_events":   num(s.applyEvents),
 		"panic_on_apply": panicOn,
+		"cache_store":    cty.BoolVal(s.cacheStore),
 	})
 }
 

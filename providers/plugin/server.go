@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
 	"github.com/zclconf/go-cty/cty"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -54,8 +55,11 @@ func Serve(p providers.Interface, opts ...ServeOption) {
 	goplugin.Serve(&goplugin.ServeConfig{
 		HandshakeConfig: handshake(cfg.protocolVersion),
 		Plugins:         goplugin.PluginSet{pluginName: &grpcPlugin{impl: p}},
-		GRPCServer:      goplugin.DefaultGRPCServer,
-		Logger:          cfg.logger,
+		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			opts = append(opts, grpc.MaxRecvMsgSize(maxMessageSize), grpc.MaxSendMsgSize(maxMessageSize))
+			return goplugin.DefaultGRPCServer(opts)
+		},
+		Logger: cfg.logger,
 	})
 }
 

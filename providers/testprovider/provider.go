@@ -15,6 +15,7 @@
 //	delay_ms       = 0      # every read, plan, apply, import, data read waits this long (Stop and ctx cut it short)
 //	apply_events   = 0      # extra "progress" events each apply streams
 //	panic_on_apply = "name" # panic while applying the object of that name
+//	cache_store    = false  # re-read the store only when its mtime or size changes (for benchmarks)
 //
 // Environment of the process (see Main): BERTH_TEST_PROVIDER_EXIT_IN_HANDSHAKE=1
 // exits before serving; BERTH_TEST_PROVIDER_PROTOCOL=N announces protocol
@@ -64,6 +65,7 @@ func (p *Provider) GetSchema(context.Context) providers.GetSchemaResponse {
 				"delay_ms":       {Type: cty.Number, Optional: true, Description: "Delay of every call, in milliseconds."},
 				"apply_events":   {Type: cty.Number, Optional: true, Description: "Progress events streamed by every apply."},
 				"panic_on_apply": {Type: cty.String, Optional: true, Description: "Panic while applying the object of this name."},
+				"cache_store":    {Type: cty.Bool, Optional: true, Description: "Re-read the store only when its modification time or size changes."},
 			},
 		}},
 		ResourceTypes: map[string]providers.Schema{
@@ -149,6 +151,9 @@ func (p *Provider) ConfigureProvider(_ context.Context, req providers.ConfigureP
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.store = &storeCache{path: store.AsString()}
+	if v := get("cache_store"); !v.IsNull() && v.Type() == cty.Bool {
+		p.store.cached = v.True()
+	}
 	if v := get("delay_ms"); !v.IsNull() && v.Type() == cty.Number {
 		ms, _ := v.AsBigFloat().Int64()
 		p.delay = time.Duration(ms) * time.Millisecond
