@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -327,161 +326,11 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// The decoding side mirrors the file layout.
-type fileState struct {
-	FormatVersion *int                  `json:"format_version"`
-	BerthVersion  string                `json:"berth_version"`
-	Serial        uint64                `json:"serial"`
-	Lineage       string                `json:"lineage"`
-	Resources     []fileResource        `json:"resources"`
-	Outputs       map[string]fileOutput `json:"outputs"`
-}
-
-type fileResource struct {
-	Mode      string         `json:"mode"`
-	Kind      string         `json:"kind"`
-	Type      string         `json:"type"`
-	Name      string         `json:"name"`
-	Provider  string         `json:"provider"`
-	Instances []fileInstance `json:"instances"`
-}
-
-type fileInstance struct {
-	IndexKey       json.RawMessage   `json:"index_key"`
-	SchemaVersion  uint64            `json:"schema_version"`
-	Status         string            `json:"status"`
-	Attributes     json.RawMessage   `json:"attributes"`
-	AttributesType json.RawMessage   `json:"attributes_type"`
-	SensitivePaths []json.RawMessage `json:"sensitive_paths"`
-	Private        []byte            `json:"private"`
-	Dependencies   []string          `json:"dependencies"`
-}
-
-type fileOutput struct {
-	Value     json.RawMessage `json:"value"`
-	Type      json.RawMessage `json:"type"`
-	Sensitive bool            `json:"sensitive"`
-}
-
-type filePathStep struct {
-	Type  string          `json:"type"`
-	Value json.RawMessage `json:"value"`
-}
-
-// Decode parses a state file. Errors say what is wrong and where (byte
-// offset and line for malformed JSON).
-func Decode(data []byte) (*State, error) {
-	var f fileState
-	if err := json.Unmarshal(data, &f); err != nil {
-		// A newer format may not even match our layout: say that first.
-		var probe struct {
-			FormatVersion *int `json:"format_version"`
-		}
-		if json.Unmarshal(data, &probe) == nil && probe.FormatVersion != nil && *probe.FormatVersion != FormatVersion {
-			return nil, unsupportedFormat(*probe.FormatVersion)
-		}
-		return nil, jsonError(data, err)
-	}
-	if f.FormatVersion == nil {
-		return nil, errors.New("format_version is missing: this is not a berth state file")
-	}
-	if *f.FormatVersion != FormatVersion {
-		return nil, unsupportedFormat(*f.FormatVersion)
-	}
-	if f.Lineage == "" {
-		return nil, errors.New("lineage is missing")
-	}
-	s := &State{
-		FormatVersion: *f.FormatVersion,
-		BerthVersion:  f.BerthVersion,
-		Serial:        f.Serial,
-		Lineage:       f.Lineage,
-		Resources:     make(map[addrs.Resource]*Resource, len(f.Resources)),
-		Outputs:       make(map[string]*Output, len(f.Outputs)),
-	}
-	types := map[string]cty.Type{}
-	c := decodeCache{paths: map[string]cty.Path{}, deps: map[string]addrs.Resource{}}
-	decodeType := func(raw json.RawMessage) (cty.Type, error) {
-		if ty, ok := types[string(raw)]; ok {
-			return ty, nil
-		}
-		ty, err := ctyjson.UnmarshalType(raw)
-		if err != nil {
-			return cty.NilType, err
-		}
-		types[string(raw)] = ty
-		return ty, nil
-	}
-	for i := range f.Resources {
-		fr := &f.Resources[i]
-		addr, err := resourceAddr(fr)
-		if err != nil {
-			return nil, fmt.Errorf("resources[%d]: %w", i, err)
-		}
-		if s.Resources[addr] != nil {
-			return nil, fmt.Errorf("resource %s is recorded twice", addr)
-		}
-		r := &Resource{Addr: addr, Provider: fr.Provider, Instances: make(map[addrs.InstanceKey]*Object, len(fr.Instances))}
-		s.Resources[addr] = r
-		for j := range fr.Instances {
-			fi := &fr.Instances[j]
-			key, err := decodeKey(fi.IndexKey)
-			if err != nil {
-				return nil, fmt.Errorf("%s: instances[%d]: %w", addr, j, err)
-			}
-			ia := addr.Instance(key)
-			if r.Instances[key] != nil {
-				return nil, fmt.Errorf("instance %s is recorded twice", ia)
-			}
-			o, err := decodeObject(fi, decodeType, &c)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", ia, err)
-			}
-			r.Instances[key] = o
-		}
-	}
-	for name, fo := range f.Outputs {
-		ty, err := decodeType(fo.Type)
-		if err != nil {
-			return nil, fmt.Errorf("output %s: type: %w", name, err)
-		}
-		v, err := unmarshalValue(fo.Value, ty, nil)
-		if err != nil {
-			return nil, fmt.Errorf("output %s: value: %w", name, err)
-		}
-		if fo.Sensitive {
-			v = v.Mark(SensitiveMark)
-		}
-		s.Outputs[name] = &Output{Value: v, Sensitive: fo.Sensitive}
-	}
-	return s, nil
-}
-
 func unsupportedFormat(v int) error {
 	if v > FormatVersion {
 		return fmt.Errorf("unsupported format_version %d: this berth (%s) reads format %d; the state was written by a newer berth", v, version.String(), FormatVersion)
 	}
 	return fmt.Errorf("unsupported format_version %d: this berth (%s) reads format %d", v, version.String(), FormatVersion)
-}
-
-// jsonError turns encoding/json's errors into one that says where.
-func jsonError(data []byte, err error) error {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		if syn.Offset >= int64(len(data)) {
-			return fmt.Errorf("the file is truncated: the JSON ends unexpectedly after %d bytes", len(data))
-		}
-		// Offset counts the bytes read, including the offending one.
-		at := max(syn.Offset-1, 0)
-		return fmt.Errorf("invalid JSON at byte offset %d (line %d): %v", at, lineOf(data, at), syn)
-	case errors.As(err, &typ):
-		return fmt.Errorf("invalid value at byte offset %d (line %d): %s must be %s, not %s", typ.Offset, lineOf(data, typ.Offset), typ.Field, typ.Type, typ.Value)
-	case err.Error() == "unexpected end of JSON input":
-		return fmt.Errorf("the file is truncated: the JSON ends unexpectedly after %d bytes", len(data))
-	}
-	return fmt.Errorf("invalid JSON: %w", err)
 }
 
 func lineOf(data []byte, off int64) int {
@@ -491,111 +340,11 @@ func lineOf(data []byte, off int64) int {
 	return bytes.Count(data[:off], []byte{'\n'}) + 1
 }
 
-func resourceAddr(fr *fileResource) (addrs.Resource, error) {
-	var a addrs.Resource
-	switch fr.Mode {
-	case "managed":
-		a.Mode = addrs.Managed
-	case "data":
-		a.Mode = addrs.Data
-	default:
-		return a, fmt.Errorf("unknown mode %q", fr.Mode)
-	}
-	if fr.Type == "" || fr.Name == "" {
-		return a, errors.New("type and name are required")
-	}
-	a.Type, a.Name = fr.Type, fr.Name
-	if fr.Kind != "" && fr.Kind != a.Kind() {
-		return a, fmt.Errorf("%s: kind %q does not match its mode and type (expected %q)", a, fr.Kind, a.Kind())
-	}
-	return a, nil
-}
-
-func decodeKey(raw json.RawMessage) (addrs.InstanceKey, error) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return addrs.NoKey, nil
-	}
-	if raw[0] == '"' {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, fmt.Errorf("index_key: %w", err)
-		}
-		return addrs.StringKey(s), nil
-	}
-	n, err := strconv.Atoi(string(raw))
-	if err != nil || n < 0 {
-		return nil, fmt.Errorf("index_key %s: must be null, a non-negative whole number or a string", raw)
-	}
-	return addrs.IntKey(n), nil
-}
-
-// decodeCache remembers decoded sensitive paths and dependency addresses:
-// the same few recur across thousands of instances.
-type decodeCache struct {
-	paths map[string]cty.Path
-	deps  map[string]addrs.Resource
-}
-
-func decodeObject(fi *fileInstance, decodeType func(json.RawMessage) (cty.Type, error), c *decodeCache) (*Object, error) {
-	o := &Object{SchemaVersion: fi.SchemaVersion, Private: fi.Private}
-	switch fi.Status {
-	case "", "ready":
-		o.Status = ObjectReady
-	case "tainted":
-		o.Status = ObjectTainted
-	default:
-		return nil, fmt.Errorf("unknown status %q", fi.Status)
-	}
-	if len(fi.AttributesType) == 0 {
-		return nil, errors.New("attributes_type is missing")
-	}
-	ty, err := decodeType(fi.AttributesType)
-	if err != nil {
-		return nil, fmt.Errorf("attributes_type: %w", err)
-	}
-	if len(fi.Attributes) == 0 {
-		return nil, errors.New("attributes is missing")
-	}
-	if len(fi.SensitivePaths) > 0 {
-		o.SensitivePaths = make([]cty.Path, len(fi.SensitivePaths))
-		for i, raw := range fi.SensitivePaths {
-			p, ok := c.paths[string(raw)]
-			if !ok {
-				var err error
-				if p, err = decodePath(raw); err != nil {
-					return nil, fmt.Errorf("sensitive_paths[%d]: %w", i, err)
-				}
-				c.paths[string(raw)] = p
-			}
-			// Paths are shared between objects: DeepCopy copies them
-			// before anyone could change one.
-			o.SensitivePaths[i] = p
-		}
-	}
-	v, err := unmarshalValue(fi.Attributes, ty, o.SensitivePaths)
-	if err != nil {
-		return nil, fmt.Errorf("attributes: %w", err)
-	}
-	o.Value = v
-	if len(fi.Dependencies) > 0 {
-		o.Dependencies = make([]addrs.Resource, len(fi.Dependencies))
-		for i, d := range fi.Dependencies {
-			a, ok := c.deps[d]
-			if !ok {
-				var err error
-				if a, err = addrs.ParseResource(d); err != nil {
-					return nil, fmt.Errorf("dependencies[%d]: %w", i, err)
-				}
-				c.deps[d] = a
-			}
-			o.Dependencies[i] = a
-		}
-	}
-	return o, nil
-}
-
 func decodePath(raw json.RawMessage) (cty.Path, error) {
-	var steps []filePathStep
+	var steps []struct {
+		Type  string          `json:"type"`
+		Value json.RawMessage `json:"value"`
+	}
 	if err := json.Unmarshal(raw, &steps); err != nil {
 		return nil, err
 	}

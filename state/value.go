@@ -215,19 +215,37 @@ func unmarshalValue(data []byte, ty cty.Type, sensitive []cty.Path) (cty.Value, 
 		return cty.NilVal, d.errorf("unexpected data after the value")
 	}
 	if d.marked < len(sensitive) {
-		// Paths the scanner could not match as it went (through sets, or
-		// naming absent parts): let cty resolve them the slow way.
-		pvm := make([]cty.PathValueMarks, len(sensitive))
-		for i, p := range sensitive {
-			pvm[i] = cty.PathValueMarks{Path: p, Marks: cty.NewValueMarks(SensitiveMark)}
-		}
-		v = v.MarkWithPaths(pvm)
+		v = markRest(v, sensitive)
 	}
 	return v, nil
 }
 
+// markRest applies the sensitive paths the scanner could not match as it
+// went (through sets, or naming absent parts) the slow way, through cty.
+func markRest(v cty.Value, sensitive []cty.Path) cty.Value {
+	pvm := make([]cty.PathValueMarks, len(sensitive))
+	for i, p := range sensitive {
+		pvm[i] = cty.PathValueMarks{Path: p, Marks: cty.NewValueMarks(SensitiveMark)}
+	}
+	return v.MarkWithPaths(pvm)
+}
+
+// syntaxError is a parse error at a byte offset of the decoder's data.
+type syntaxError struct {
+	data []byte
+	off  int
+	msg  string
+}
+
+func (e *syntaxError) Error() string {
+	if e.off >= len(e.data) {
+		return fmt.Sprintf("the file is truncated: the JSON ends unexpectedly after %d bytes (%s)", len(e.data), e.msg)
+	}
+	return fmt.Sprintf("invalid JSON at byte offset %d (line %d): %s", e.off, lineOf(e.data, int64(e.off)), e.msg)
+}
+
 func (d *valueDecoder) errorf(format string, args ...any) error {
-	return fmt.Errorf("at offset %d of the value: %s", d.pos, fmt.Sprintf(format, args...))
+	return &syntaxError{data: d.data, off: d.pos, msg: fmt.Sprintf(format, args...)}
 }
 
 func (d *valueDecoder) skipSpace() {
