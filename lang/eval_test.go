@@ -63,13 +63,13 @@ func TestEvalAndDecodeApp(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &AppSpec{
-		Cluster:  ClusterSpec{Name: "prod", Kind: "kubernetes", Kubernetes: &KubernetesSpec{Kubeconfig: "~/.kube/config", Context: "prod", Namespace: "shop"}},
-		Image:    "harbor.example.com/shop/web:v1.2",
-		Replicas: 6,
-		Command:  []string{"/web"},
-		Env:      map[string]string{"LOG_LEVEL": "info"},
-		Labels:   map[string]string{},
-		Ports:    []PortSpec{{Name: "http", Container: 8080, Protocol: "tcp"}},
+		Cluster:   ClusterSpec{Name: "prod", Kind: "kubernetes", Kubernetes: &KubernetesSpec{Kubeconfig: "~/.kube/config", Context: "prod", Namespace: "shop"}},
+		Image:     "harbor.example.com/shop/web:v1.2",
+		Replicas:  6,
+		Command:   []string{"/web"},
+		Env:       map[string]string{"LOG_LEVEL": "info"},
+		Labels:    map[string]string{},
+		Ports:     []PortSpec{{Name: "http", Container: 8080, Protocol: "tcp"}},
 		Resources: &ResourcesSpec{CPU: 2, Memory: 2 << 30, CPUOvercommit: 4, MemoryOvercommit: 1},
 		Placement: &PlacementSpec{NodeSelector: map[string]string{"pool": "core"}, Spread: "host"},
 		Readiness: &ProbeSpec{
