@@ -287,7 +287,7 @@ func (c *Client) failed(ctx context.Context, call string, err error) hcl.Diagnos
 		}}
 	}
 	switch status.Code(err) {
-	case codes.Unavailable, codes.Unknown, codes.Canceled, codes.Internal:
+	case codes.Unavailable, codes.Unknown, codes.Canceled:
 		// A dying process shows up as a broken connection; give it a
 		// moment to be reaped so that the crash, and its output, is certain.
 		if waitExited(c.plugin, 2*time.Second) {
@@ -580,13 +580,16 @@ func (c *Client) Close() error {
 	return nil
 }
 
-func encode3(a, b, d cty.Value) (ea, eb, ed *protocol.DynamicValue, err error) {
-	if ea, err = encodeValue(a); err != nil {
-		return
+// encode3 encodes the three values of a plan or apply request.
+func encode3(prior, proposed, config cty.Value) (ep, eq, ec *protocol.DynamicValue, err error) {
+	if ep, err = encodeValue(prior); err != nil {
+		return nil, nil, nil, fmt.Errorf("prior state: %w", err)
 	}
-	if eb, err = encodeValue(b); err != nil {
-		return
+	if eq, err = encodeValue(proposed); err != nil {
+		return nil, nil, nil, fmt.Errorf("planned or proposed state: %w", err)
 	}
-	ed, err = encodeValue(d)
-	return
+	if ec, err = encodeValue(config); err != nil {
+		return nil, nil, nil, fmt.Errorf("config: %w", err)
+	}
+	return ep, eq, ec, nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -710,5 +711,20 @@ func TestPluginLog(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("log does not contain %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestRunByHand: a provider executable started without berth explains
+// itself instead of serving.
+func TestRunByHand(t *testing.T) {
+	cmd := exec.Command(testprovider.Build(t))
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("run by hand: %v, want exit status 1\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "This binary is a plugin") {
+		t.Errorf("output does not explain itself:\n%s", out)
 	}
 }

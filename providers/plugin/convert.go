@@ -7,7 +7,6 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
-	ctyjson "github.com/zclconf/go-cty/cty/json"
 	"github.com/zclconf/go-cty/cty/msgpack"
 
 	"github.com/berth-sh/berth/providers"
@@ -232,7 +231,10 @@ func encodeBlock(b *providers.Block) (*protocol.Schema_Block, error) {
 	// Sorted, so that the wire form of a schema is deterministic.
 	for _, name := range sortedKeys(b.Attributes) {
 		a := b.Attributes[name]
-		ty, err := ctyjson.MarshalType(a.Type)
+		if a == nil || a.Type == cty.NilType {
+			return nil, fmt.Errorf("attribute %s has no type", name)
+		}
+		ty, err := marshalType(a.Type)
 		if err != nil {
 			return nil, fmt.Errorf("attribute %s: %w", name, err)
 		}
@@ -244,6 +246,9 @@ func encodeBlock(b *providers.Block) (*protocol.Schema_Block, error) {
 	}
 	for _, name := range sortedKeys(b.BlockTypes) {
 		nb := b.BlockTypes[name]
+		if nb == nil {
+			return nil, fmt.Errorf("block %s is nil", name)
+		}
 		inner, err := encodeBlock(nb.Block)
 		if err != nil {
 			return nil, fmt.Errorf("block %s: %w", name, err)
@@ -290,7 +295,7 @@ func decodeBlock(pb *protocol.Schema_Block) (*providers.Block, error) {
 		Description: pb.Description,
 	}
 	for _, pa := range pb.Attributes {
-		ty, err := ctyjson.UnmarshalType(pa.Type)
+		ty, err := unmarshalType(pa.Type)
 		if err != nil {
 			return nil, fmt.Errorf("attribute %s: %w", pa.Name, err)
 		}

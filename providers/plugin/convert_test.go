@@ -174,6 +174,10 @@ func TestSchemaRoundTrip(t *testing.T) {
 	if _, err := encodeSchema(bad); err == nil {
 		t.Error("an unknown nesting mode was encoded")
 	}
+	untyped := providers.Schema{Block: &providers.Block{Attributes: map[string]*providers.Attribute{"x": {Optional: true}}}}
+	if _, err := encodeSchema(untyped); err == nil || !strings.Contains(err.Error(), "attribute x has no type") {
+		t.Errorf("encoding an attribute without type: %v", err)
+	}
 }
 
 // schemaString renders a block deterministically for comparison.
