@@ -93,8 +93,10 @@ func newTestProvider(env *testEnv) *Provider[providerConfig] {
 				},
 				Create: func(ctx context.Context, w widget) (*widget, error) {
 					Progress(ctx, "creating %s", w.Name)
-					if env.block != nil {
-						env.block()
+					if env.block != nil || w.Name == "slow" {
+						if env.block != nil {
+							env.block()
+						}
 						<-ctx.Done()
 						env.mu.Lock()
 						defer env.mu.Unlock()
