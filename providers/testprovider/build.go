@@ -1,6 +1,8 @@
 package testprovider
 
 import (
+	"fmt"
+	"hash/fnv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,16 +19,19 @@ var (
 )
 
 // Build builds the test provider's executable once per test binary and
-// returns its path. The executable is placed in os.TempDir() under a fixed
-// name; it is rebuilt (cheaply, from Go's build cache) by every test binary,
-// and moved into place atomically, so concurrent test binaries share it
-// safely.
+// returns its path. The executable is placed in os.TempDir() under a name
+// derived from the source directory (so two checkouts on one machine do
+// not share it); it is rebuilt, cheaply from Go's build cache, by every
+// test binary and moved into place atomically, so concurrent test binaries
+// of one checkout share it safely.
 func Build(tb testing.TB) string {
 	tb.Helper()
 	buildOnce.Do(func() {
 		_, file, _, _ := runtime.Caller(0)
 		pkgDir := filepath.Join(filepath.Dir(file), "cmd", "berth-provider-test")
-		dir := filepath.Join(os.TempDir(), "berth-provider-test")
+		h := fnv.New32a()
+		h.Write([]byte(pkgDir))
+		dir := filepath.Join(os.TempDir(), fmt.Sprintf("berth-provider-test-%08x", h.Sum32()))
 		if buildErr = os.MkdirAll(dir, 0o755); buildErr != nil {
 			return
 		}
