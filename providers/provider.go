@@ -203,12 +203,27 @@ type Wave struct {
 type StepKind int
 
 // Step kinds. A change without a Rollout is applied with StepAll.
+//
+// The core drives a rollout as a sequence of calls, each moving the object
+// from the state that exists now (PriorState: after the earlier waves, a
+// mix of old and new instances) towards PlannedState:
+//
+//	StepWave 0: PriorState = the recorded state,     PlannedState = the plan
+//	StepWave 1: PriorState = NewState of wave 0,     PlannedState = the plan
+//	...
+//	StepRevert: PriorState = NewState of the failed wave,
+//	            PlannedState = the recorded state from before the rollout
+//
+// Every call returns, in NewState, what truly exists afterwards, also when
+// it fails.
 const (
 	StepAll StepKind = iota
 	// StepWave applies one wave (RolloutStep.Wave, 0-based) and returns
 	// once its instances are healthy or the wave failed.
 	StepWave
-	// StepRevert rolls already-replaced instances back to PriorState.
+	// StepRevert rolls the instances already replaced back to PlannedState,
+	// which holds the spec from before the rollout, and removes the failed
+	// new ones.
 	StepRevert
 )
 
