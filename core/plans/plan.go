@@ -36,7 +36,7 @@ type Reason string
 // Reasons shown in the rendered plan.
 const (
 	ReasonNone             Reason = ""
-	ReasonReplaceRequested Reason = "replace_by_request"     // -replace
+	ReasonReplaceRequested Reason = "replace_by_request"      // -replace
 	ReasonTainted          Reason = "replace_because_tainted" // a failed create
 	ReasonCannotUpdate     Reason = "replace_because_cannot_update"
 	ReasonNoConfig         Reason = "delete_because_no_resource_config"
@@ -67,6 +67,12 @@ type ResourceChange struct {
 	// Dependencies are the addresses this object depends on, recorded in
 	// state after apply so a later destroy can order itself without config.
 	Dependencies []addrs.Resource
+
+	// BeforeRedacted and AfterRedacted are set on a change read from a plan
+	// file: the sensitive parts of Before and After that the file holds only
+	// as digests (they read back as sensitive-marked nulls). Apply restores
+	// them with Plan.Unredact; see planfile.go.
+	BeforeRedacted, AfterRedacted []Redaction
 }
 
 // OutputChange is the planned change of one root output.
@@ -76,6 +82,9 @@ type OutputChange struct {
 	After     cty.Value
 	Sensitive bool
 	Action    Action
+
+	// BeforeRedacted and AfterRedacted: as in ResourceChange.
+	BeforeRedacted, AfterRedacted []Redaction
 }
 
 // Mode says what kind of plan this is.
@@ -117,6 +126,17 @@ type Plan struct {
 	// Errored is true when planning stopped on an error: the plan is
 	// partial, can be shown but never applied.
 	Errored bool
+
+	// BerthVersion is the version of berth that wrote the plan file the
+	// plan was read from (empty for a plan made by this process).
+	BerthVersion string
+	// VariablesRedacted holds, by variable name, the sensitive parts of
+	// Variables that a plan file held only as digests.
+	VariablesRedacted map[string][]Redaction
+	// RedactionKey keys the digests of redacted values (see planfile.go).
+	// It is random per plan file; a plan made in this process has none
+	// until written.
+	RedactionKey []byte
 }
 
 // HasChanges reports whether applying the plan would change anything:

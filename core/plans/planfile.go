@@ -1,0 +1,886 @@
+package plans
+
+// The saved plan file (`berth plan -out FILE`, `berth apply FILE`,
+// `berth show FILE`).
+//
+// A plan file is one JSON document, self-contained (it can be shown without
+// configuration, state or providers) and versioned:
+//
+//	{
+//	  "format_version": 1,
+//	  "berth_version": "0.1.0-dev",
+//	  "mode": "normal",
+//	  "state_lineage": "8a0c…", "state_serial": 11,
+//	  "config_hash": "sha256:…",
+//	  "provider_hashes": {"docker": "h1:…"},
+//	  "redaction_key": "base64…",
+//	  "variables": {"tag": VALUE},
+//	  "targets": ["app.web"], "replace": [],
+//	  "errored": false,
+//	  "changes": [CHANGE…], "drift": [CHANGE…], "outputs": [OUTPUT…]
+//	}
+//
+// where a VALUE is {"type": <cty type JSON>, "msgpack": "base64…",
+// "redacted": [{"path": PATH, "digest": "hmac-sha256:…"}]} and CHANGE is
+// {"address", "provider", "action", "reason", "before": VALUE, "after":
+// VALUE, "requires_replace": [PATH…], "private": "base64…", "rollout": {…},
+// "dependencies": [ADDRESS…]}. A VALUE that is absent or null stands for
+// cty.NilVal. Values are cty msgpack rather than cty JSON because msgpack
+// encodes unknown values, which a planned state is full of; the type is
+// stored beside each value so that the file decodes without any schema.
+// PATHs have the state file's encoding: a list of {"type": "get_attr",
+// "value": NAME} and {"type": "index", "value": {"value": KEY, "type": T}}.
+//
+// # Sensitive values
+//
+// DESIGN says that sensitive values are redacted in every output, plan file
+// and log, so a plan file never holds a secret. Every part of a value that
+// carries the sensitive mark (IsSensitiveMark) is written as a null of the
+// same type, and its path is recorded with a digest: HMAC-SHA256, keyed with
+// a random key generated per plan file (redaction_key), of the value's type
+// and msgpack encoding. Reading gives those parts back as nulls carrying
+// providers.SensitiveMark, listed in the BeforeRedacted / AfterRedacted /
+// VariablesRedacted fields, so the plan can be shown ("(sensitive value)")
+// but not applied as is: apply re-evaluates the configuration and variables
+// (which it needs anyway for the providers' Config), re-plans, and calls
+// Plan.Unredact, which puts the fresh values in place after checking that
+// each has the digest recorded at plan time. A secret that changed between
+// plan and apply thus makes the plan stale, as a changed state does.
+//
+// A part of a set that is sensitive makes the whole set redacted: set
+// elements are identified by their value, so nulls would merge them.
+//
+// Limitations: the key is in the file, so the digest protects a
+// high-entropy secret (a token, a generated password) but a low-entropy one
+// can be found by whoever holds the file by trying candidates; and the
+// providers' Private bytes are stored as given: a provider must not put
+// secrets there.
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+
+	"github.com/berth-sh/berth/addrs"
+	"github.com/berth-sh/berth/providers"
+	"github.com/berth-sh/berth/state"
+	"github.com/berth-sh/berth/version"
+	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+	"github.com/zclconf/go-cty/cty/msgpack"
+)
+
+// PlanFileFormatVersion is the version of the plan file format this build
+// writes and the only one it reads: a plan is applied by the berth that
+// made it, so there is no reading of older formats.
+const PlanFileFormatVersion = 1
+
+// Redaction is a sensitive part of a value that a plan file holds only as a
+// digest.
+type Redaction struct {
+	// Path is where the part is in the value (an empty path is the whole value).
+	Path cty.Path
+	// Digest is "hmac-sha256:" and the hex HMAC of the part's type and value,
+	// keyed with the plan's RedactionKey.
+	Digest string
+}
+
+// IsSensitiveMark reports whether a cty mark flags a sensitive value:
+// providers.SensitiveMark (the one definition), state.SensitiveMark, or any
+// other string mark "sensitive" (lang's own constant while it still has
+// one), so that a value marked by any layer is redacted.
+func IsSensitiveMark(m any) bool {
+	if m == providers.SensitiveMark || m == state.SensitiveMark {
+		return true
+	}
+	rv := reflect.ValueOf(m)
+	return rv.Kind() == reflect.String && rv.String() == "sensitive"
+}
+
+// HasSensitiveMark reports whether v itself (not a nested value) carries a
+// sensitive mark.
+func HasSensitiveMark(v cty.Value) bool {
+	for m := range v.Marks() {
+		if IsSensitiveMark(m) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsSensitive reports whether v or any value nested in it carries a
+// sensitive mark.
+func containsSensitive(v cty.Value) bool {
+	if !v.ContainsMarked() {
+		return false
+	}
+	_, pvms := v.UnmarkDeepWithPaths()
+	for _, pvm := range pvms {
+		for m := range pvm.Marks {
+			if IsSensitiveMark(m) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+type fileValue struct {
+	Type     json.RawMessage `json:"type"`
+	Msgpack  []byte          `json:"msgpack"`
+	Redacted []fileRedaction `json:"redacted,omitempty"`
+}
+
+type fileRedaction struct {
+	Path   []filePathStep `json:"path"`
+	Digest string         `json:"digest"`
+}
+
+type filePathStep struct {
+	Type  string          `json:"type"`
+	Value json.RawMessage `json:"value"`
+}
+
+type fileRollout struct {
+	Waves           []fileWave `json:"waves"`
+	MinHealthy      string     `json:"min_healthy,omitempty"`
+	HealthyDeadline string     `json:"healthy_deadline,omitempty"`
+	AutoRevert      bool       `json:"auto_revert"`
+	MaxUnavailable  int        `json:"max_unavailable"`
+}
+
+type fileWave struct {
+	Instances   []string `json:"instances"`
+	Description string   `json:"description,omitempty"`
+}
+
+type fileChange struct {
+	Address         string           `json:"address"`
+	Provider        string           `json:"provider"`
+	Action          Action           `json:"action"`
+	Reason          Reason           `json:"reason,omitempty"`
+	Before          *fileValue       `json:"before"`
+	After           *fileValue       `json:"after"`
+	RequiresReplace [][]filePathStep `json:"requires_replace,omitempty"`
+	Private         []byte           `json:"private,omitempty"`
+	Rollout         *fileRollout     `json:"rollout,omitempty"`
+	Dependencies    []string         `json:"dependencies,omitempty"`
+}
+
+type fileOutput struct {
+	Name      string     `json:"name"`
+	Action    Action     `json:"action"`
+	Sensitive bool       `json:"sensitive"`
+	Before    *fileValue `json:"before"`
+	After     *fileValue `json:"after"`
+}
+
+type filePlan struct {
+	FormatVersion  int                   `json:"format_version"`
+	BerthVersion   string                `json:"berth_version"`
+	Mode           Mode                  `json:"mode"`
+	StateLineage   string                `json:"state_lineage"`
+	StateSerial    uint64                `json:"state_serial"`
+	ConfigHash     string                `json:"config_hash"`
+	ProviderHashes map[string]string     `json:"provider_hashes"`
+	RedactionKey   []byte                `json:"redaction_key"`
+	Variables      map[string]*fileValue `json:"variables"`
+	Targets        []string              `json:"targets"`
+	Replace        []string              `json:"replace"`
+	Errored        bool                  `json:"errored"`
+	Changes        []*fileChange         `json:"changes"`
+	Drift          []*fileChange         `json:"drift"`
+	Outputs        []*fileOutput         `json:"outputs"`
+}
+
+// WritePlanFile saves p to path, atomically (a temporary file in the same
+// directory, fsync, rename), readable only by its owner. Sensitive values
+// are redacted (see the comment at the top of this file). p is not changed.
+func WritePlanFile(path string, p *Plan) error {
+	data, err := EncodePlan(p)
+	if err != nil {
+		return fmt.Errorf("writing plan file %s: %w", path, err)
+	}
+	if err := writeAtomic(path, data); err != nil {
+		return fmt.Errorf("writing plan file %s: %w", path, err)
+	}
+	return nil
+}
+
+// ReadPlanFile reads a plan saved by WritePlanFile.
+func ReadPlanFile(path string) (*Plan, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading plan file: %w", err)
+	}
+	p, err := DecodePlan(data)
+	if err != nil {
+		return nil, fmt.Errorf("reading plan file %s: %w", path, err)
+	}
+	return p, nil
+}
+
+// EncodePlan returns the plan file encoding of p.
+func EncodePlan(p *Plan) ([]byte, error) {
+	e := &planEncoder{key: p.RedactionKey}
+	if len(e.key) == 0 {
+		e.key = make([]byte, 32)
+		_, _ = rand.Read(e.key) // crypto/rand.Read never fails
+	}
+	fp := &filePlan{
+		FormatVersion:  PlanFileFormatVersion,
+		BerthVersion:   version.String(),
+		Mode:           p.Mode,
+		StateLineage:   p.StateLineage,
+		StateSerial:    p.StateSerial,
+		ConfigHash:     p.ConfigHash,
+		ProviderHashes: p.ProviderHashes,
+		RedactionKey:   e.key,
+		Variables:      map[string]*fileValue{},
+		Targets:        instanceStrings(p.Targets),
+		Replace:        instanceStrings(p.Replace),
+		Errored:        p.Errored,
+		Changes:        []*fileChange{},
+		Drift:          []*fileChange{},
+		Outputs:        []*fileOutput{},
+	}
+	var err error
+	for name, v := range p.Variables {
+		if fp.Variables[name], err = e.value(v, p.VariablesRedacted[name]); err != nil {
+			return nil, fmt.Errorf("variable %q: %w", name, err)
+		}
+	}
+	for _, c := range p.Changes {
+		fc, err := e.change(c)
+		if err != nil {
+			return nil, err
+		}
+		fp.Changes = append(fp.Changes, fc)
+	}
+	for _, c := range p.Drift {
+		fc, err := e.change(c)
+		if err != nil {
+			return nil, fmt.Errorf("drift: %w", err)
+		}
+		fp.Drift = append(fp.Drift, fc)
+	}
+	for _, o := range p.Outputs {
+		before, after := o.Before, o.After
+		if o.Sensitive {
+			// A sensitive output is sensitive as a whole, marked or not.
+			before, after = markSensitive(before), markSensitive(after)
+		}
+		fo := &fileOutput{Name: o.Name, Action: o.Action, Sensitive: o.Sensitive}
+		if fo.Before, err = e.value(before, o.BeforeRedacted); err != nil {
+			return nil, fmt.Errorf("output %q: before: %w", o.Name, err)
+		}
+		if fo.After, err = e.value(after, o.AfterRedacted); err != nil {
+			return nil, fmt.Errorf("output %q: after: %w", o.Name, err)
+		}
+		fp.Outputs = append(fp.Outputs, fo)
+	}
+	data, err := json.MarshalIndent(fp, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(data, '\n'), nil
+}
+
+func markSensitive(v cty.Value) cty.Value {
+	if v == cty.NilVal || HasSensitiveMark(v) {
+		return v
+	}
+	return v.Mark(providers.SensitiveMark)
+}
+
+func instanceStrings(is []addrs.Instance) []string {
+	out := make([]string, len(is))
+	for i, a := range is {
+		out[i] = a.String()
+	}
+	return out
+}
+
+type planEncoder struct {
+	key []byte
+}
+
+func (e *planEncoder) change(c *ResourceChange) (*fileChange, error) {
+	fc := &fileChange{
+		Address:  c.Addr.String(),
+		Provider: c.Provider,
+		Action:   c.Action,
+		Reason:   c.Reason,
+		Private:  c.Private,
+	}
+	var err error
+	if fc.Before, err = e.value(c.Before, c.BeforeRedacted); err != nil {
+		return nil, fmt.Errorf("%s: before: %w", fc.Address, err)
+	}
+	if fc.After, err = e.value(c.After, c.AfterRedacted); err != nil {
+		return nil, fmt.Errorf("%s: after: %w", fc.Address, err)
+	}
+	for _, p := range c.RequiresReplace {
+		fpath, err := encodePath(p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: requires_replace: %w", fc.Address, err)
+		}
+		fc.RequiresReplace = append(fc.RequiresReplace, fpath)
+	}
+	if r := c.Rollout; r != nil {
+		fr := &fileRollout{
+			Waves:           []fileWave{},
+			MinHealthy:      r.MinHealthy,
+			HealthyDeadline: r.HealthyDeadline,
+			AutoRevert:      r.AutoRevert,
+			MaxUnavailable:  r.MaxUnavailable,
+		}
+		for _, w := range r.Waves {
+			fr.Waves = append(fr.Waves, fileWave{Instances: w.Instances, Description: w.Description})
+		}
+		fc.Rollout = fr
+	}
+	for _, d := range c.Dependencies {
+		fc.Dependencies = append(fc.Dependencies, d.String())
+	}
+	return fc, nil
+}
+
+// value encodes v with its sensitive parts redacted. prior are the
+// redactions v already had (a plan read from a file and written again):
+// their parts are placeholders, so their digests are kept, not recomputed.
+func (e *planEncoder) value(v cty.Value, prior []Redaction) (*fileValue, error) {
+	if v == cty.NilVal {
+		return nil, nil
+	}
+	var redactions []Redaction
+	plain, err := e.redact(v, nil, prior, &redactions)
+	if err != nil {
+		return nil, err
+	}
+	ty := plain.Type()
+	tyJSON, err := ctyjson.MarshalType(ty)
+	if err != nil {
+		return nil, err
+	}
+	mp, err := msgpack.Marshal(plain, ty)
+	if err != nil {
+		return nil, err
+	}
+	fv := &fileValue{Type: tyJSON, Msgpack: mp}
+	for _, r := range redactions {
+		fpath, err := encodePath(r.Path)
+		if err != nil {
+			return nil, err
+		}
+		fv.Redacted = append(fv.Redacted, fileRedaction{Path: fpath, Digest: r.Digest})
+	}
+	return fv, nil
+}
+
+// redact returns v without marks, with every sensitive part replaced by a
+// null of its type, and appends a Redaction for each such part to out.
+func (e *planEncoder) redact(v cty.Value, path cty.Path, prior []Redaction, out *[]Redaction) (cty.Value, error) {
+	v, marks := v.Unmark()
+	sensitive := false
+	for m := range marks {
+		sensitive = sensitive || IsSensitiveMark(m)
+	}
+	ty := v.Type()
+	if !sensitive && ty.IsSetType() && containsSensitive(v) {
+		sensitive = true // see "Sensitive values" above
+	}
+	if sensitive {
+		r := Redaction{Path: slices.Clone(path)}
+		if i := slices.IndexFunc(prior, func(r Redaction) bool { return r.Path.Equals(path) }); i >= 0 {
+			r.Digest = prior[i].Digest
+		} else {
+			var err error
+			if r.Digest, err = digest(e.key, unmarkDeep(v), ty); err != nil {
+				return cty.NilVal, err
+			}
+		}
+		*out = append(*out, r)
+		return cty.NullVal(ty), nil
+	}
+	if !v.IsKnown() || v.IsNull() || !v.ContainsMarked() {
+		return unmarkDeep(v), nil
+	}
+	child := func(step cty.PathStep, cv cty.Value) (cty.Value, error) {
+		return e.redact(cv, append(path[:len(path):len(path)], step), prior, out)
+	}
+	switch {
+	case ty.IsObjectType():
+		attrs := make(map[string]cty.Value, len(ty.AttributeTypes()))
+		// Sorted, so that the same plan always encodes to the same redactions.
+		for _, name := range slices.Sorted(maps.Keys(ty.AttributeTypes())) {
+			cv, err := child(cty.GetAttrStep{Name: name}, v.GetAttr(name))
+			if err != nil {
+				return cty.NilVal, err
+			}
+			attrs[name] = cv
+		}
+		return cty.ObjectVal(attrs), nil
+	case ty.IsListType(), ty.IsTupleType(), ty.IsMapType():
+		var elems []cty.Value
+		m := map[string]cty.Value{}
+		for it := v.ElementIterator(); it.Next(); {
+			k, ev := it.Element()
+			cv, err := child(cty.IndexStep{Key: k}, ev)
+			if err != nil {
+				return cty.NilVal, err
+			}
+			if ty.IsMapType() {
+				m[k.AsString()] = cv
+			} else {
+				elems = append(elems, cv)
+			}
+		}
+		switch {
+		case ty.IsMapType():
+			return cty.MapVal(m), nil
+		case ty.IsTupleType():
+			return cty.TupleVal(elems), nil
+		default:
+			return cty.ListVal(elems), nil
+		}
+	}
+	return unmarkDeep(v), nil
+}
+
+func unmarkDeep(v cty.Value) cty.Value {
+	v, _ = v.UnmarkDeep()
+	return v
+}
+
+// digest is the HMAC of a value and its type (so that "1" and 1 differ).
+func digest(key []byte, v cty.Value, ty cty.Type) (string, error) {
+	tyJSON, err := ctyjson.MarshalType(ty)
+	if err != nil {
+		return "", err
+	}
+	mp, err := msgpack.Marshal(v, ty)
+	if err != nil {
+		return "", err
+	}
+	h := hmac.New(sha256.New, key)
+	h.Write(tyJSON)
+	h.Write([]byte{0})
+	h.Write(mp)
+	return "hmac-sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// ErrRedactedMismatch is wrapped by Unredact's error when a fresh value does
+// not have the digest recorded in the plan: the secret changed since the
+// plan was made.
+var ErrRedactedMismatch = errors.New("a sensitive value changed since the plan was made")
+
+// Unredact returns saved (a value of a plan read from a plan file) with each
+// redacted part replaced by the part at the same path of fresh (the same
+// value computed again at apply time, with its secrets), marked sensitive,
+// after checking that the fresh part has the digest recorded at plan time.
+// A mismatch is an error wrapping ErrRedactedMismatch that names the path,
+// never the value. With no redactions, saved is returned as is.
+func (p *Plan) Unredact(saved cty.Value, redactions []Redaction, fresh cty.Value) (cty.Value, error) {
+	if len(redactions) == 0 {
+		return saved, nil
+	}
+	if len(p.RedactionKey) == 0 {
+		return cty.NilVal, errors.New("the plan has redacted values but no redaction key")
+	}
+	out := saved
+	for _, r := range redactions {
+		placeholder, err := r.Path.Apply(saved)
+		if err != nil {
+			return cty.NilVal, fmt.Errorf("redacted value at %s: %w", FormatPath(r.Path), err)
+		}
+		fv, err := r.Path.Apply(fresh)
+		if err != nil {
+			return cty.NilVal, fmt.Errorf("sensitive value at %s: not in the fresh value: %w", FormatPath(r.Path), err)
+		}
+		fv = unmarkDeep(fv)
+		ty := placeholder.Type()
+		if !fv.Type().Equals(ty) {
+			return cty.NilVal, fmt.Errorf("sensitive value at %s: %w (its type changed)", FormatPath(r.Path), ErrRedactedMismatch)
+		}
+		d, err := digest(p.RedactionKey, fv, ty)
+		if err != nil {
+			return cty.NilVal, fmt.Errorf("sensitive value at %s: %w", FormatPath(r.Path), err)
+		}
+		if !hmac.Equal([]byte(d), []byte(r.Digest)) {
+			return cty.NilVal, fmt.Errorf("sensitive value at %s: %w", FormatPath(r.Path), ErrRedactedMismatch)
+		}
+		if out, err = replaceAt(out, r.Path, fv.Mark(providers.SensitiveMark)); err != nil {
+			return cty.NilVal, fmt.Errorf("redacted value at %s: %w", FormatPath(r.Path), err)
+		}
+	}
+	return out, nil
+}
+
+// replaceAt returns v with the value at path replaced by nv. Paths never
+// lead into sets (a sensitive part of a set redacts the set).
+func replaceAt(v cty.Value, path cty.Path, nv cty.Value) (cty.Value, error) {
+	if len(path) == 0 {
+		return nv, nil
+	}
+	v, marks := v.Unmark()
+	if v.IsNull() || !v.IsKnown() {
+		return cty.NilVal, errors.New("no such path")
+	}
+	ty := v.Type()
+	switch step := path[0].(type) {
+	case cty.GetAttrStep:
+		if !ty.IsObjectType() || !ty.HasAttribute(step.Name) {
+			return cty.NilVal, errors.New("no such attribute")
+		}
+		attrs := v.AsValueMap()
+		cv, err := replaceAt(attrs[step.Name], path[1:], nv)
+		if err != nil {
+			return cty.NilVal, err
+		}
+		attrs[step.Name] = cv
+		return cty.ObjectVal(attrs).WithMarks(marks), nil
+	case cty.IndexStep:
+		switch {
+		case ty.IsListType(), ty.IsTupleType():
+			elems := v.AsValueSlice()
+			bf := step.Key.AsBigFloat()
+			i, acc := bf.Int64()
+			if acc != 0 || i < 0 || int(i) >= len(elems) {
+				return cty.NilVal, errors.New("index out of range")
+			}
+			cv, err := replaceAt(elems[i], path[1:], nv)
+			if err != nil {
+				return cty.NilVal, err
+			}
+			elems[i] = cv
+			if ty.IsTupleType() {
+				return cty.TupleVal(elems).WithMarks(marks), nil
+			}
+			return cty.ListVal(elems).WithMarks(marks), nil
+		case ty.IsMapType():
+			m := v.AsValueMap()
+			k := step.Key.AsString()
+			old, ok := m[k]
+			if !ok {
+				return cty.NilVal, errors.New("no such key")
+			}
+			cv, err := replaceAt(old, path[1:], nv)
+			if err != nil {
+				return cty.NilVal, err
+			}
+			m[k] = cv
+			return cty.MapVal(m).WithMarks(marks), nil
+		}
+	}
+	return cty.NilVal, fmt.Errorf("cannot step into a %s", ty.FriendlyName())
+}
+
+// FormatPath writes a path as in configuration: resources.cpu, ports[0],
+// env["LOG_LEVEL"].
+func FormatPath(p cty.Path) string {
+	var b bytes.Buffer
+	for i, step := range p {
+		switch s := step.(type) {
+		case cty.GetAttrStep:
+			if i > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(s.Name)
+		case cty.IndexStep:
+			switch {
+			case s.Key.Type() == cty.String && s.Key.IsKnown() && !s.Key.IsNull():
+				fmt.Fprintf(&b, "[%q]", s.Key.AsString())
+			case s.Key.Type() == cty.Number && s.Key.IsKnown() && !s.Key.IsNull():
+				fmt.Fprintf(&b, "[%s]", s.Key.AsBigFloat().Text('f', -1))
+			default:
+				b.WriteString("[…]")
+			}
+		}
+	}
+	return b.String()
+}
+
+func encodePath(p cty.Path) ([]filePathStep, error) {
+	steps := make([]filePathStep, 0, len(p))
+	for _, step := range p {
+		switch s := step.(type) {
+		case cty.GetAttrStep:
+			v, err := json.Marshal(s.Name)
+			if err != nil {
+				return nil, err
+			}
+			steps = append(steps, filePathStep{Type: "get_attr", Value: v})
+		case cty.IndexStep:
+			v, err := json.Marshal(ctyjson.SimpleJSONValue{Value: s.Key})
+			if err != nil {
+				return nil, err
+			}
+			steps = append(steps, filePathStep{Type: "index", Value: v})
+		default:
+			return nil, fmt.Errorf("unsupported path step %T", step)
+		}
+	}
+	return steps, nil
+}
+
+func decodePath(steps []filePathStep) (cty.Path, error) {
+	p := make(cty.Path, 0, len(steps))
+	for _, st := range steps {
+		switch st.Type {
+		case "get_attr":
+			var name string
+			if err := json.Unmarshal(st.Value, &name); err != nil {
+				return nil, fmt.Errorf("get_attr: %w", err)
+			}
+			p = append(p, cty.GetAttrStep{Name: name})
+		case "index":
+			var k ctyjson.SimpleJSONValue
+			if err := json.Unmarshal(st.Value, &k); err != nil {
+				return nil, fmt.Errorf("index: %w", err)
+			}
+			p = append(p, cty.IndexStep{Key: k.Value})
+		default:
+			return nil, fmt.Errorf("unknown path step type %q", st.Type)
+		}
+	}
+	return p, nil
+}
+
+// DecodePlan parses a plan file. A file of another format version, or one
+// that is not a plan file at all, is refused with an error saying so.
+func DecodePlan(data []byte) (*Plan, error) {
+	var head struct {
+		FormatVersion *int   `json:"format_version"`
+		BerthVersion  string `json:"berth_version"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, fmt.Errorf("not a berth plan file, or a damaged one: %w", err)
+	}
+	if head.FormatVersion == nil {
+		return nil, errors.New("not a berth plan file: no format_version")
+	}
+	if *head.FormatVersion != PlanFileFormatVersion {
+		return nil, fmt.Errorf("the plan file has format version %d (written by berth %s); this berth (%s) reads only format version %d: make the plan again with this version",
+			*head.FormatVersion, head.BerthVersion, version.String(), PlanFileFormatVersion)
+	}
+	var fp filePlan
+	if err := json.Unmarshal(data, &fp); err != nil {
+		return nil, fmt.Errorf("damaged plan file: %w", err)
+	}
+	p := &Plan{
+		Mode:           fp.Mode,
+		StateLineage:   fp.StateLineage,
+		StateSerial:    fp.StateSerial,
+		ConfigHash:     fp.ConfigHash,
+		ProviderHashes: fp.ProviderHashes,
+		Errored:        fp.Errored,
+		BerthVersion:   fp.BerthVersion,
+		RedactionKey:   fp.RedactionKey,
+	}
+	switch p.Mode {
+	case NormalMode, DestroyMode, RefreshOnlyMode:
+	default:
+		return nil, fmt.Errorf("damaged plan file: unknown mode %q", p.Mode)
+	}
+	var err error
+	if p.Targets, err = parseInstances(fp.Targets); err != nil {
+		return nil, fmt.Errorf("damaged plan file: targets: %w", err)
+	}
+	if p.Replace, err = parseInstances(fp.Replace); err != nil {
+		return nil, fmt.Errorf("damaged plan file: replace: %w", err)
+	}
+	if len(fp.Variables) > 0 {
+		p.Variables = make(map[string]cty.Value, len(fp.Variables))
+	}
+	for name, fv := range fp.Variables {
+		v, red, err := decodeValue(fv)
+		if err != nil {
+			return nil, fmt.Errorf("damaged plan file: variable %q: %w", name, err)
+		}
+		p.Variables[name] = v
+		if len(red) > 0 {
+			if p.VariablesRedacted == nil {
+				p.VariablesRedacted = map[string][]Redaction{}
+			}
+			p.VariablesRedacted[name] = red
+		}
+	}
+	for _, fc := range fp.Changes {
+		c, err := decodeChange(fc)
+		if err != nil {
+			return nil, fmt.Errorf("damaged plan file: %w", err)
+		}
+		p.Changes = append(p.Changes, c)
+	}
+	for _, fc := range fp.Drift {
+		c, err := decodeChange(fc)
+		if err != nil {
+			return nil, fmt.Errorf("damaged plan file: drift: %w", err)
+		}
+		p.Drift = append(p.Drift, c)
+	}
+	for _, fo := range fp.Outputs {
+		o := &OutputChange{Name: fo.Name, Action: fo.Action, Sensitive: fo.Sensitive}
+		if o.Before, o.BeforeRedacted, err = decodeValue(fo.Before); err != nil {
+			return nil, fmt.Errorf("damaged plan file: output %q: before: %w", fo.Name, err)
+		}
+		if o.After, o.AfterRedacted, err = decodeValue(fo.After); err != nil {
+			return nil, fmt.Errorf("damaged plan file: output %q: after: %w", fo.Name, err)
+		}
+		if err := checkAction(o.Action); err != nil {
+			return nil, fmt.Errorf("damaged plan file: output %q: %w", fo.Name, err)
+		}
+		p.Outputs = append(p.Outputs, o)
+	}
+	return p, nil
+}
+
+func checkAction(a Action) error {
+	switch a {
+	case NoOp, Create, Read, Update, DeleteThenCreate, CreateThenDelete, Delete:
+		return nil
+	}
+	return fmt.Errorf("unknown action %q", a)
+}
+
+func parseInstances(ss []string) ([]addrs.Instance, error) {
+	var out []addrs.Instance
+	for _, s := range ss {
+		a, err := addrs.ParseInstance(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func decodeChange(fc *fileChange) (*ResourceChange, error) {
+	addr, err := addrs.ParseInstance(fc.Address)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkAction(fc.Action); err != nil {
+		return nil, fmt.Errorf("%s: %w", fc.Address, err)
+	}
+	c := &ResourceChange{
+		Addr:     addr,
+		Provider: fc.Provider,
+		Action:   fc.Action,
+		Reason:   fc.Reason,
+		Private:  fc.Private,
+	}
+	if c.Before, c.BeforeRedacted, err = decodeValue(fc.Before); err != nil {
+		return nil, fmt.Errorf("%s: before: %w", fc.Address, err)
+	}
+	if c.After, c.AfterRedacted, err = decodeValue(fc.After); err != nil {
+		return nil, fmt.Errorf("%s: after: %w", fc.Address, err)
+	}
+	for _, fpath := range fc.RequiresReplace {
+		path, err := decodePath(fpath)
+		if err != nil {
+			return nil, fmt.Errorf("%s: requires_replace: %w", fc.Address, err)
+		}
+		c.RequiresReplace = append(c.RequiresReplace, path)
+	}
+	if fr := fc.Rollout; fr != nil {
+		r := &providers.Rollout{
+			MinHealthy:      fr.MinHealthy,
+			HealthyDeadline: fr.HealthyDeadline,
+			AutoRevert:      fr.AutoRevert,
+			MaxUnavailable:  fr.MaxUnavailable,
+		}
+		for _, w := range fr.Waves {
+			r.Waves = append(r.Waves, providers.Wave{Instances: w.Instances, Description: w.Description})
+		}
+		c.Rollout = r
+	}
+	for _, d := range fc.Dependencies {
+		a, err := addrs.ParseResource(d)
+		if err != nil {
+			return nil, fmt.Errorf("%s: dependencies: %w", fc.Address, err)
+		}
+		c.Dependencies = append(c.Dependencies, a)
+	}
+	return c, nil
+}
+
+func decodeValue(fv *fileValue) (cty.Value, []Redaction, error) {
+	if fv == nil {
+		return cty.NilVal, nil, nil
+	}
+	ty, err := ctyjson.UnmarshalType(fv.Type)
+	if err != nil {
+		return cty.NilVal, nil, fmt.Errorf("type: %w", err)
+	}
+	v, err := msgpack.Unmarshal(fv.Msgpack, ty)
+	if err != nil {
+		return cty.NilVal, nil, fmt.Errorf("value: %w", err)
+	}
+	var red []Redaction
+	var pvms []cty.PathValueMarks
+	for _, fr := range fv.Redacted {
+		path, err := decodePath(fr.Path)
+		if err != nil {
+			return cty.NilVal, nil, fmt.Errorf("redacted: %w", err)
+		}
+		if _, err := path.Apply(v); err != nil {
+			return cty.NilVal, nil, fmt.Errorf("redacted path %s: %w", FormatPath(path), err)
+		}
+		red = append(red, Redaction{Path: path, Digest: fr.Digest})
+		pvms = append(pvms, cty.PathValueMarks{Path: path, Marks: cty.NewValueMarks(providers.SensitiveMark)})
+	}
+	if len(pvms) > 0 {
+		v = v.MarkWithPaths(pvms)
+	}
+	return v, red, nil
+}
+
+// writeAtomic writes data to path so that a reader sees the old file or
+// the new one, never a part: temporary file, fsync, rename, fsync of the
+// directory.
+func writeAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // after a successful rename there is nothing to remove
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	// The rename is durable only once the directory is synced; failing to
+	// sync it (some filesystems refuse) does not undo the write.
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}

@@ -1,0 +1,365 @@
+package plans
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/berth-sh/berth/addrs"
+	"github.com/berth-sh/berth/providers"
+	"github.com/zclconf/go-cty/cty"
+)
+
+var (
+	appWeb = addrs.Resource{Mode: addrs.Managed, Type: "app", Name: "web"}
+	dnsWWW = addrs.Resource{Mode: addrs.Managed, Type: "acmedns_record", Name: "www"}
+)
+
+func secret(s string) cty.Value { return cty.StringVal(s).Mark(providers.SensitiveMark) }
+
+// testPlan exercises everything a plan file holds: unknowns, nested
+// types, sensitive parts at several depths, rollouts, int and string keys.
+func testPlan() *Plan {
+	before := cty.ObjectVal(map[string]cty.Value{
+		"id":       cty.StringVal("web"),
+		"image":    cty.StringVal("shop/web:v1"),
+		"replicas": cty.NumberIntVal(6),
+		"env":      cty.MapVal(map[string]cty.Value{"LOG": cty.StringVal("info"), "TOKEN": secret("s3cr3t")}),
+		"ports":    cty.ListVal([]cty.Value{cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal("http"), "container": cty.NumberIntVal(8080)})}),
+		"labels":   cty.SetVal([]cty.Value{cty.StringVal("a"), cty.StringVal("b")}),
+		"password": secret("hunter2"),
+		"extra":    cty.NullVal(cty.DynamicPseudoType),
+	})
+	after := cty.ObjectVal(map[string]cty.Value{
+		"id":       cty.StringVal("web"),
+		"image":    cty.StringVal("shop/web:v2"),
+		"replicas": cty.NumberIntVal(6),
+		"env":      cty.MapVal(map[string]cty.Value{"LOG": cty.StringVal("debug"), "TOKEN": secret("s3cr3t")}),
+		"ports":    cty.UnknownVal(cty.List(cty.Object(map[string]cty.Type{"name": cty.String, "container": cty.Number}))),
+		"labels":   cty.SetVal([]cty.Value{cty.StringVal("a"), secret("c")}),
+		"password": cty.UnknownVal(cty.String).Mark(providers.SensitiveMark),
+		"extra":    cty.DynamicVal,
+	})
+	return &Plan{
+		Mode: NormalMode,
+		Changes: []*ResourceChange{
+			{
+				Addr:            appWeb.Instance(addrs.IntKey(0)),
+				Provider:        "cluster.edge",
+				Action:          Update,
+				Before:          before,
+				After:           after,
+				RequiresReplace: []cty.Path{cty.GetAttrPath("ports").IndexInt(0).GetAttr("name"), cty.GetAttrPath("env").IndexString("LOG")},
+				Private:         []byte{0, 1, 2, 255},
+				Rollout: &providers.Rollout{
+					Waves: []providers.Wave{
+						{Instances: []string{"web-1 on edge-1"}, Description: "1 instance"},
+						{Instances: []string{"web-2 on edge-2", "web-3 on edge-1"}},
+					},
+					MinHealthy: "10s", HealthyDeadline: "5m", AutoRevert: true, MaxUnavailable: 1,
+				},
+				Dependencies: []addrs.Resource{dnsWWW, {Mode: addrs.Data, Type: "x", Name: "y"}},
+			},
+			{
+				Addr:     dnsWWW.Instance(addrs.StringKey(`e"u`)),
+				Provider: "provider.acmedns",
+				Action:   Create,
+				Before:   cty.NullVal(cty.Object(map[string]cty.Type{"name": cty.String})),
+				After:    cty.ObjectVal(map[string]cty.Value{"name": cty.UnknownVal(cty.String)}),
+			},
+			{
+				Addr:   appWeb.Instance(addrs.NoKey),
+				Action: Delete,
+				Reason: ReasonNoConfig,
+				Before: cty.ObjectVal(map[string]cty.Value{"id": cty.StringVal("old")}),
+				// After left as cty.NilVal: the engine may not set it.
+			},
+		},
+		Drift: []*ResourceChange{{
+			Addr:   dnsWWW.Instance(addrs.NoKey),
+			Action: Delete,
+			Before: cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal("www")}),
+			After:  cty.NullVal(cty.Object(map[string]cty.Type{"name": cty.String})),
+		}},
+		Outputs: []*OutputChange{
+			{Name: "url", Action: Create, Before: cty.NullVal(cty.String), After: cty.UnknownVal(cty.String)},
+			{Name: "pw", Action: Update, Sensitive: true, Before: cty.StringVal("old"), After: cty.StringVal("new")},
+		},
+		StateLineage:   "8a0c1f0e-0000-4000-8000-000000000000",
+		StateSerial:    11,
+		ConfigHash:     "sha256:abc",
+		ProviderHashes: map[string]string{"docker": "h1:xyz"},
+		Variables: map[string]cty.Value{
+			"tag":      cty.StringVal("v2"),
+			"password": secret("hunter2"),
+			"sizes":    cty.TupleVal([]cty.Value{cty.NumberIntVal(1), cty.StringVal("x")}),
+		},
+		Targets: []addrs.Instance{appWeb.Instance(addrs.IntKey(0))},
+		Replace: []addrs.Instance{dnsWWW.Instance(addrs.StringKey("eu"))},
+	}
+}
+
+func writeRead(t *testing.T, p *Plan) (*Plan, []byte) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "plan.out")
+	if err := WritePlanFile(path, p); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadPlanFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got, data
+}
+
+// sameValue compares values including unknowns and marks.
+func sameValue(t *testing.T, what string, got, want cty.Value) {
+	t.Helper()
+	if got == cty.NilVal || want == cty.NilVal {
+		if got != cty.NilVal || want != cty.NilVal {
+			t.Errorf("%s: got %#v, want %#v", what, got, want)
+		}
+		return
+	}
+	if !got.RawEquals(want) {
+		t.Errorf("%s:\n got %#v\nwant %#v", what, got, want)
+	}
+}
+
+// redacted is v with the sensitive parts as read back from a plan file:
+// sensitive-marked nulls (a set with a sensitive element becomes a
+// sensitive-marked null set).
+func redacted(t *testing.T, v cty.Value) cty.Value {
+	t.Helper()
+	out, err := cty.Transform(v, func(_ cty.Path, v cty.Value) (cty.Value, error) {
+		if HasSensitiveMark(v) || (v.Type().IsSetType() && containsSensitive(v)) {
+			u, _ := v.Unmark()
+			return cty.NullVal(u.Type()).Mark(providers.SensitiveMark), nil
+		}
+		return v, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestPlanFileRoundTrip(t *testing.T) {
+	p := testPlan()
+	got, data := writeRead(t, p)
+
+	for _, s := range []string{"hunter2", "s3cr3t"} {
+		if bytes.Contains(data, []byte(s)) {
+			t.Errorf("plan file holds the secret %q", s)
+		}
+	}
+	if got.Mode != p.Mode || got.StateLineage != p.StateLineage || got.StateSerial != p.StateSerial ||
+		got.ConfigHash != p.ConfigHash || got.ProviderHashes["docker"] != "h1:xyz" || got.Errored != p.Errored {
+		t.Errorf("plan header differs: %+v", got)
+	}
+	if got.BerthVersion == "" || len(got.RedactionKey) != 32 {
+		t.Errorf("BerthVersion %q, RedactionKey %d bytes", got.BerthVersion, len(got.RedactionKey))
+	}
+	if len(got.Targets) != 1 || got.Targets[0] != p.Targets[0] || len(got.Replace) != 1 || got.Replace[0] != p.Replace[0] {
+		t.Errorf("targets/replace: %v %v", got.Targets, got.Replace)
+	}
+	if len(got.Changes) != len(p.Changes) {
+		t.Fatalf("%d changes, want %d", len(got.Changes), len(p.Changes))
+	}
+	for i, want := range p.Changes {
+		c := got.Changes[i]
+		if c.Addr != want.Addr || c.Provider != want.Provider || c.Action != want.Action || c.Reason != want.Reason {
+			t.Errorf("change %d: %v %q %s %q", i, c.Addr, c.Provider, c.Action, c.Reason)
+		}
+		sameValue(t, want.Addr.String()+" before", c.Before, redacted(t, want.Before))
+		sameValue(t, want.Addr.String()+" after", c.After, redacted(t, want.After))
+		if !bytes.Equal(c.Private, want.Private) {
+			t.Errorf("%s: private %v", want.Addr, c.Private)
+		}
+		if len(c.RequiresReplace) != len(want.RequiresReplace) {
+			t.Errorf("%s: requires_replace %v", want.Addr, c.RequiresReplace)
+		}
+		for j := range want.RequiresReplace {
+			if !c.RequiresReplace[j].Equals(want.RequiresReplace[j]) {
+				t.Errorf("%s: requires_replace[%d] = %s", want.Addr, j, FormatPath(c.RequiresReplace[j]))
+			}
+		}
+		if len(c.Dependencies) != len(want.Dependencies) {
+			t.Errorf("%s: dependencies %v", want.Addr, c.Dependencies)
+		}
+		for j := range want.Dependencies {
+			if c.Dependencies[j] != want.Dependencies[j] {
+				t.Errorf("%s: dependencies %v", want.Addr, c.Dependencies)
+			}
+		}
+	}
+	r := got.Changes[0].Rollout
+	if r == nil || len(r.Waves) != 2 || r.Waves[1].Instances[1] != "web-3 on edge-1" || r.Waves[0].Description != "1 instance" ||
+		r.MinHealthy != "10s" || r.HealthyDeadline != "5m" || !r.AutoRevert || r.MaxUnavailable != 1 {
+		t.Errorf("rollout: %+v", r)
+	}
+	if got.Changes[1].Rollout != nil {
+		t.Errorf("a change without rollout read back with one")
+	}
+	if len(got.Drift) != 1 {
+		t.Fatalf("drift: %d", len(got.Drift))
+	}
+	sameValue(t, "drift after", got.Drift[0].After, p.Drift[0].After)
+	if len(got.Outputs) != 2 || !got.Outputs[1].Sensitive {
+		t.Fatalf("outputs: %+v", got.Outputs)
+	}
+	sameValue(t, "output url", got.Outputs[0].After, p.Outputs[0].After)
+	sameValue(t, "output pw", got.Outputs[1].After, cty.NullVal(cty.String).Mark(providers.SensitiveMark))
+	sameValue(t, "var tag", got.Variables["tag"], p.Variables["tag"])
+	sameValue(t, "var sizes", got.Variables["sizes"], p.Variables["sizes"])
+	sameValue(t, "var password", got.Variables["password"], cty.NullVal(cty.String).Mark(providers.SensitiveMark))
+
+	// The redacted paths are listed, so apply knows what to restore.
+	var paths []string
+	for _, r := range got.Changes[0].AfterRedacted {
+		paths = append(paths, FormatPath(r.Path))
+	}
+	if want := `env["TOKEN"] labels password`; strings.Join(paths, " ") != want {
+		t.Errorf("after redacted paths %q, want %q", strings.Join(paths, " "), want)
+	}
+}
+
+// TestPlanFileRewrite checks that writing a plan read from a file keeps the
+// digests of its redacted parts instead of hashing their placeholders.
+func TestPlanFileRewrite(t *testing.T) {
+	p := testPlan()
+	once, _ := writeRead(t, p)
+	twice, _ := writeRead(t, once)
+	a, b := once.Changes[0].BeforeRedacted, twice.Changes[0].BeforeRedacted
+	if len(a) == 0 || len(a) != len(b) {
+		t.Fatalf("redactions %v then %v", a, b)
+	}
+	for i := range a {
+		if a[i].Digest != b[i].Digest || !a[i].Path.Equals(b[i].Path) {
+			t.Errorf("redaction %d changed: %v -> %v", i, a[i], b[i])
+		}
+	}
+	if _, err := twice.Unredact(twice.Variables["password"], twice.VariablesRedacted["password"], cty.StringVal("hunter2")); err != nil {
+		t.Errorf("unredact after rewrite: %v", err)
+	}
+}
+
+func TestUnredact(t *testing.T) {
+	p := testPlan()
+	got, _ := writeRead(t, p)
+	c := got.Changes[0]
+
+	// Apply re-plans and passes the fresh values (with their secrets).
+	fresh := p.Changes[0].Before
+	v, err := got.Unredact(c.Before, c.BeforeRedacted, fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameValue(t, "unredacted before", v, p.Changes[0].Before)
+	if s := v.GetAttr("password"); !HasSensitiveMark(s) {
+		t.Errorf("restored secret lost its mark: %#v", s)
+	}
+
+	// A secret that changed since the plan is refused, without printing it.
+	changed := cty.ObjectVal(map[string]cty.Value{
+		"id": cty.StringVal("web"), "image": cty.StringVal("x"), "replicas": cty.NumberIntVal(1),
+		"env":    cty.MapVal(map[string]cty.Value{"LOG": cty.StringVal("info"), "TOKEN": secret("s3cr3t")}),
+		"ports":  cty.ListValEmpty(cty.Object(map[string]cty.Type{"name": cty.String, "container": cty.Number})),
+		"labels": cty.SetVal([]cty.Value{cty.StringVal("a"), cty.StringVal("b")}), "password": secret("other"),
+		"extra": cty.NullVal(cty.DynamicPseudoType),
+	})
+	_, err = got.Unredact(c.Before, c.BeforeRedacted, changed)
+	if !errors.Is(err, ErrRedactedMismatch) || !strings.Contains(err.Error(), "password") || strings.Contains(err.Error(), "other") {
+		t.Errorf("changed secret: %v", err)
+	}
+
+	// An unknown sensitive value round-trips through its digest too.
+	if _, err := got.Unredact(c.After, c.AfterRedacted, p.Changes[0].After); err != nil {
+		t.Errorf("after: %v", err)
+	}
+	// Nothing redacted: the saved value as is.
+	v, err = got.Unredact(got.Variables["tag"], nil, cty.StringVal("zzz"))
+	if err != nil || v.AsString() != "v2" {
+		t.Errorf("no redactions: %#v %v", v, err)
+	}
+}
+
+func TestReadPlanFileErrors(t *testing.T) {
+	good, err := EncodePlan(testPlan())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		data string
+		want string
+	}{
+		{"empty", "", "not a berth plan file, or a damaged one"},
+		{"truncated", string(good[:len(good)/2]), "not a berth plan file, or a damaged one"},
+		{"state file", `{"serial": 1, "lineage": "x"}`, "not a berth plan file: no format_version"},
+		{"future version", `{"format_version": 2, "berth_version": "9.0.0"}`, "the plan file has format version 2 (written by berth 9.0.0)"},
+		{"bad msgpack", strings.Replace(string(good), `"msgpack": "`, `"msgpack": "AAAA`, 1), "damaged plan file"},
+		{"bad address", strings.Replace(string(good), `"address": "app.web[0]"`, `"address": "app..web"`, 1), "damaged plan file: invalid address"},
+		{"bad action", strings.Replace(string(good), `"action": "update"`, `"action": "explode"`, 1), `unknown action "explode"`},
+		{"bad mode", strings.Replace(string(good), `"mode": "normal"`, `"mode": "weird"`, 1), `unknown mode "weird"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "plan.out")
+			if err := os.WriteFile(path, []byte(tt.data), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := ReadPlanFile(path)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want it to contain %q", err, tt.want)
+			}
+			if !strings.Contains(err.Error(), path) {
+				t.Errorf("error %v does not name the file", err)
+			}
+		})
+	}
+	if _, err := ReadPlanFile(filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Error("a missing file read without error")
+	}
+}
+
+func TestWritePlanFileAtomic(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "plan.out")
+	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := WritePlanFile(path, testPlan()); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("temporary files left behind: %v", entries)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600", st.Mode().Perm())
+	}
+	// A value that cannot be encoded leaves the old file alone.
+	bad := &Plan{Mode: NormalMode, Changes: []*ResourceChange{{Addr: appWeb.Instance(nil), Action: Create,
+		After: cty.CapsuleVal(cty.Capsule("x", reflectTypeOfInt), new(int))}}}
+	if err := WritePlanFile(path, bad); err == nil {
+		t.Error("a capsule value was written")
+	}
+	if _, err := ReadPlanFile(path); err != nil {
+		t.Errorf("the old plan file was damaged: %v", err)
+	}
+}
+
+var reflectTypeOfInt = reflect.TypeOf(0)
