@@ -243,8 +243,10 @@ func containsPath(paths []cty.Path, p cty.Path) bool {
 }
 
 // appendPath encodes a cty.Path as a list of steps:
-// {"type": "get_attr", "value": NAME} or {"type": "index", "value": KEY}
-// where KEY is cty's simple JSON ({"value": …, "type": …}).
+// {"type": "get_attr", "value": NAME} or {"type": "index", "value": KEY},
+// KEY being the index as plain JSON (cty/json's SimpleJSONValue): a number
+// for lists and tuples, a string for maps. (Paths into sets name elements
+// by value; such keys read back with their JSON-implied type.)
 func appendPath(b []byte, p cty.Path) ([]byte, error) {
 	b = append(b, '[')
 	for i, step := range p {

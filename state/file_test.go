@@ -265,3 +265,77 @@ func TestDeepCopyIsIndependent(t *testing.T) {
 		t.Error("removing from the copy removed from the original")
 	}
 }
+
+// TestDecodeAnyFieldOrder reads a file laid out differently from what
+// Encode writes (type before attributes, sensitive paths first, unknown
+// members, whitespace), as another tool or a later berth might write it.
+func TestDecodeAnyFieldOrder(t *testing.T) {
+	data := `
+	{ "lineage" : "abc", "future_field": {"x": [1, 2, {"y": null}]},
+	  "resources": [ {
+	    "instances": [ {
+	      "sensitive_paths": [ [ {"type": "get_attr", "value": "tags"}, {"type": "index", "value": "b"} ] ],
+	      "attributes_type": ["object", {"tags": ["map", "string"], "n": "number"}],
+	      "attributes": {"tags": {"a": "1", "b": "caf\u00e9"}, "n": 1.5e3},
+	      "index_key": "k", "private": null, "dependencies": null
+	    } ],
+	    "name": "www", "type": "acmedns_record", "mode": "managed", "provider": "acmedns"
+	  } ],
+	  "format_version": 1, "serial": 12
+	}`
+	s, err := Decode([]byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := s.Instance(mustInstance(t, `acmedns_record.www["k"]`))
+	if o == nil || s.Serial != 12 {
+		t.Fatalf("state = %+v", s)
+	}
+	want := cty.ObjectVal(map[string]cty.Value{
+		"tags": cty.MapVal(map[string]cty.Value{"a": cty.StringVal("1"), "b": cty.StringVal("café").Mark(SensitiveMark)}),
+		"n":    cty.NumberIntVal(1500),
+	})
+	if !o.Value.RawEquals(want) {
+		t.Errorf("value = %#v, want %#v", o.Value, want)
+	}
+}
+
+// TestDecodeEveryTruncation feeds every prefix of a state file to Decode:
+// none may panic or be accepted.
+func TestDecodeEveryTruncation(t *testing.T) {
+	s := bigState(2)
+	s.SetOutput("o", &Output{Value: cty.ListVal([]cty.Value{cty.StringVal("x")}), Sensitive: true})
+	data, err := Encode(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trimmed := bytes.TrimRight(data, "\n")
+	for i := range len(trimmed) {
+		if _, err := Decode(data[:i]); err == nil {
+			t.Fatalf("Decode accepted a file truncated to %d of %d bytes", i, len(data))
+		}
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	data, err := Encode(bigState(2))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data)
+	f.Add([]byte(`{"format_version": 1, "lineage": "x", "resources": [], "outputs": {}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := Decode(data)
+		if err != nil {
+			return
+		}
+		// What decodes must encode and decode to the same.
+		again, err := Encode(s)
+		if err != nil {
+			return // e.g. values cty accepts on read but not on write
+		}
+		if _, err := Decode(again); err != nil {
+			t.Fatalf("re-decoding failed: %v", err)
+		}
+	})
+}

@@ -164,3 +164,29 @@ func setIDSync(t *testing.T, ss *SyncState, addr string) {
 	a := mustInstance(t, addr)
 	ss.SetInstance(a, "test", s.Instance(a))
 }
+
+// TestPersisterChangeDuringWrite: a change reported while a write is in
+// flight is not lost: another write starts after it.
+func TestPersisterChangeDuringWrite(t *testing.T) {
+	ctx := context.Background()
+	b := &slowBackend{Local: newLocal(t), delay: 100 * time.Millisecond}
+	ss := NewSyncState(New())
+	p := NewPersister(ctx, b, ss)
+	setIDSync(t, ss, "app.a")
+	p.Changed()
+	for b.inFlight.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	setIDSync(t, ss, "app.b")
+	p.Changed()
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := NewLocal(b.Path()).Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Instance(mustInstance(t, "app.b")) == nil || b.writes.Load() != 2 {
+		t.Errorf("app.b on disk: %v, after %d writes (want 2)", got.Instance(mustInstance(t, "app.b")) != nil, b.writes.Load())
+	}
+}

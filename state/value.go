@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math/big"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
@@ -428,13 +430,19 @@ func (d *valueDecoder) str() (string, error) {
 		return "", err
 	}
 	start := d.pos
+	high := false
 	for d.pos < len(d.data) {
-		switch d.data[d.pos] {
-		case '"':
-			s := string(d.data[start:d.pos])
+		c := d.data[d.pos]
+		switch {
+		case c == '"':
+			raw := d.data[start:d.pos]
 			d.pos++
-			return s, nil
-		case '\\':
+			if high && !utf8.Valid(raw) {
+				// encoding/json turns invalid UTF-8 into U+FFFD: do the same.
+				return strings.ToValidUTF8(string(raw), "\ufffd"), nil
+			}
+			return string(raw), nil
+		case c == '\\':
 			// Escapes are rare in state: let encoding/json do them.
 			d.pos = start - 1
 			raw, err := d.skipString()
@@ -443,9 +451,14 @@ func (d *valueDecoder) str() (string, error) {
 			}
 			var s string
 			if err := json.Unmarshal(raw, &s); err != nil {
+				d.pos = start - 1
 				return "", d.errorf("invalid string: %v", err)
 			}
 			return s, nil
+		case c < 0x20:
+			return "", d.errorf("control character %#x in a string", c)
+		case c >= utf8.RuneSelf:
+			high = true
 		}
 		d.pos++
 	}
