@@ -160,9 +160,12 @@ func newJSONSnippet(d *hcl.Diagnostic, file *hcl.File) *jsonSnippet {
 		snipRange.End.Column++
 	}
 
+	// The code runs from the start of the first line the range touches to
+	// the end of the last one. Taking the bytes in between, rather than
+	// joining the overlapping lines, keeps blank lines (which overlap
+	// nothing) so that byte offsets into the code stay right.
 	src := file.Bytes
-	var code strings.Builder
-	codeStart, startLine := -1, subject.Start.Line
+	codeStart, codeEnd, startLine := -1, -1, subject.Start.Line
 	sc := hcl.NewRangeScanner(src, subject.Filename, bufio.ScanLines)
 	for sc.Scan() {
 		lr := sc.Range()
@@ -172,13 +175,13 @@ func newJSONSnippet(d *hcl.Diagnostic, file *hcl.File) *jsonSnippet {
 		if codeStart < 0 {
 			codeStart, startLine = lr.Start.Byte, lr.Start.Line
 		}
-		code.Write(lr.SliceBytes(src))
-		code.WriteByte('\n')
+		codeEnd = lr.End.Byte
 	}
 	if codeStart < 0 {
-		codeStart = subject.Start.Byte
+		codeStart = min(subject.Start.Byte, len(src))
+		codeEnd = codeStart
 	}
-	codeStr := strings.TrimSuffix(code.String(), "\n")
+	codeStr := string(src[codeStart:codeEnd])
 	start := clamp(subject.Start.Byte-codeStart, 0, len(codeStr))
 	end := clamp(start+subject.End.Byte-subject.Start.Byte, 0, len(codeStr))
 

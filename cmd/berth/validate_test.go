@@ -47,6 +47,8 @@ func TestValidateCorpus(t *testing.T) {
 			got := goldenLines(doc, dir)
 			checkGolden(t, filepath.Join(dir, "diagnostics.golden"), []byte(got))
 
+			checkSnippets(t, doc)
+
 			wantValid := strings.HasPrefix(name, "valid_")
 			switch {
 			case wantValid && doc.ErrorCount > 0:
@@ -98,6 +100,36 @@ func validateJSON(t *testing.T, dir string) (jsonDiagnostics, int) {
 		t.Fatalf("validate -json printed invalid JSON (%v):\n%s", err, stdout.String())
 	}
 	return doc, code
+}
+
+// checkSnippets checks that every snippet's highlight is exactly the text
+// of the diagnostic's range in the file, which is what editors and CI
+// annotations rely on.
+func checkSnippets(t *testing.T, doc jsonDiagnostics) {
+	t.Helper()
+	for _, d := range doc.Diagnostics {
+		if d.Snippet == nil || d.Range == nil {
+			continue
+		}
+		src, err := os.ReadFile(d.Range.Filename)
+		if err != nil {
+			t.Errorf("%s: %v", d.Summary, err)
+			continue
+		}
+		s := d.Snippet
+		if s.HighlightStartOffset > s.HighlightEndOffset || s.HighlightEndOffset > len(s.Code) {
+			t.Errorf("%s: highlight %d-%d outside the code (%d bytes)", d.Summary, s.HighlightStartOffset, s.HighlightEndOffset, len(s.Code))
+			continue
+		}
+		want := string(src[d.Range.Start.Byte:min(d.Range.End.Byte, len(src))])
+		got := s.Code[s.HighlightStartOffset:s.HighlightEndOffset]
+		// A range may end on the newline after the last line, which the
+		// code leaves out; the highlight is then cut at the end of the code.
+		cut := s.HighlightEndOffset == len(s.Code) && strings.HasPrefix(want, got)
+		if got != want && !cut {
+			t.Errorf("%s: the snippet highlights %q, the range covers %q", d.Summary, got, want)
+		}
+	}
 }
 
 // goldenLines renders diagnostics as the corpus's golden files hold them:

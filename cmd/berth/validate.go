@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/berth-sh/berth/lang"
+	"github.com/hashicorp/hcl/v2"
+)
+
+func init() {
+	register(&Command{
+		Name:     "validate",
+		Synopsis: "Check whether the configuration is valid",
+		Run:      runValidate,
+	})
+}
+
+// runValidate loads the configuration in m.Dir and checks it: syntax,
+// schemas, types, references and the domain rules. It reads nothing but
+// the configuration files, so it needs no `berth init`, no state and no
+// network, and can run in any CI job or editor hook.
+func runValidate(_ context.Context, m *Meta, args []string) int {
+	fs := m.NewFlagSet("validate")
+	asJSON := fs.Bool("json", false, "print the result as JSON (docs/json-output.md)")
+	noColor := fs.Bool("no-color", false, "disable colour in the output")
+	fs.Usage = func() {
+		fmt.Fprintf(m.Stderr, "Usage: berth [-chdir=DIR] validate [-json] [-no-color]\n\n"+
+			"Checks the configuration in the working directory (every *.berth.hcl and\n"+
+			"*.berth.json file) and prints every problem found. Exit status 0 when the\n"+
+			"configuration is valid (warnings allowed), 1 otherwise.\n\nOptions:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 1
+	}
+	if *noColor {
+		m.Color = false
+	}
+	if fs.NArg() > 0 {
+		// Terraform's deprecated DIR argument is not carried over: one way
+		// to name the directory (-chdir) keeps every command consistent.
+		m.Errorf("validate takes no arguments; use berth -chdir=%s validate.", fs.Arg(0))
+		return 1
+	}
+
+	diags, files := validateDir(m.Dir)
+
+	if *asJSON {
+		if err := writeJSONDiagnostics(m.Stdout, diags, files); err != nil {
+			m.Errorf("writing output: %s", err)
+			return 1
+		}
+	} else {
+		m.showDiagnostics(diags, files)
+		if !diags.HasErrors() {
+			success := "Success!"
+			if m.Color {
+				success = "\x1b[1;32mSuccess!\x1b[0m"
+			}
+			if len(diags) == 0 {
+				fmt.Fprintf(m.Stdout, "%s The configuration is valid.\n", success)
+			} else {
+				fmt.Fprintf(m.Stdout, "%s The configuration is valid, but there were some validation warnings as shown above.\n", success)
+			}
+		}
+	}
+	if diags.HasErrors() {
+		return 1
+	}
+	return 0
+}
+
+// validateDir loads and validates the configuration in dir, returning every
+// diagnostic and the parsed files for snippets.
+//
+// When loading fails (syntax errors, unknown or duplicate blocks) the
+// configuration is incomplete, and validating it would bury the real
+// problem under follow-on errors (references to the blocks of a file that
+// did not parse), so validation stops there, as in Terraform.
+func validateDir(dir string) (hcl.Diagnostics, map[string]*hcl.File) {
+	cfg, diags := lang.LoadDir(dir)
+	if cfg == nil {
+		return diags, nil
+	}
+	if !diags.HasErrors() {
+		diags = append(diags, lang.Validate(cfg)...)
+	}
+	return diags, cfg.Files
+}

@@ -1,0 +1,7 @@
+cluster "edge" {
+  docker {
+    host "edge-1" {
+      labels = { pool = "core" }
+    }
+  }
+}

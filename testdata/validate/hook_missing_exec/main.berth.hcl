@@ -1,0 +1,22 @@
+cluster "prod" {
+  kubernetes {
+    kubeconfig = "~/.kube/config"
+    context    = "prod"
+    namespace  = "shop"
+  }
+}
+app "web" {
+  cluster  = cluster.prod
+  image    = "registry.example.com/shop/web:1.0"
+  replicas = 2
+
+  port "http" {
+    container = 8080
+  }
+
+  hooks {
+    after_start {
+      required = true
+    }
+  }
+}

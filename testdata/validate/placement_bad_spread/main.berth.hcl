@@ -1,0 +1,20 @@
+cluster "prod" {
+  kubernetes {
+    kubeconfig = "~/.kube/config"
+    context    = "prod"
+    namespace  = "shop"
+  }
+}
+app "web" {
+  cluster  = cluster.prod
+  image    = "registry.example.com/shop/web:1.0"
+  replicas = 2
+
+  port "http" {
+    container = 8080
+  }
+
+  placement {
+    spread = "rack"
+  }
+}

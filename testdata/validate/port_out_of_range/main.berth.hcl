@@ -1,0 +1,15 @@
+cluster "prod" {
+  kubernetes {
+    kubeconfig = "~/.kube/config"
+    context    = "prod"
+    namespace  = "shop"
+  }
+}
+
+app "web" {
+  cluster = cluster.prod
+  image   = "nginx:1.27"
+  port "http" {
+    container = 70000
+  }
+}

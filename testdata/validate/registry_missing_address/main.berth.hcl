@@ -1,0 +1,3 @@
+registry "harbor" {
+  username = "robot"
+}

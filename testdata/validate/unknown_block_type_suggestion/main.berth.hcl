@@ -1,0 +1,3 @@
+apps "web" {
+  image = "nginx:1.27"
+}

@@ -1,0 +1,13 @@
+cluster "prod" {
+  kubernetes {
+    context = "prod"
+  }
+}
+
+app "web" {
+  cluster = cluster.prod
+  image   = "nginx:1.27"
+  lifecyle {
+    prevent_destroy = true
+  }
+}

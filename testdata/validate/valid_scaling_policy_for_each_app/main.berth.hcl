@@ -1,0 +1,22 @@
+cluster "prod" {
+  kubernetes {
+    kubeconfig = "~/.kube/config"
+    context    = "prod"
+    namespace  = "shop"
+  }
+}
+
+app "svc" {
+  for_each = toset(["cart", "checkout"])
+  cluster  = cluster.prod
+  image    = "registry.example.com/shop/${each.key}:1.0"
+}
+scaling_policy "svc" {
+  for_each = app.svc
+  app      = each.value
+  min      = 1
+  max      = 4
+  metric "cpu" {
+    target_utilization = 60
+  }
+}
