@@ -339,3 +339,30 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// otherSensitive stands for another layer's own "sensitive" mark constant.
+type otherSensitive string
+
+func TestForeignSensitiveMarkRecorded(t *testing.T) {
+	s := New()
+	a := mustInstance(t, "app.web")
+	s.SetInstance(a, "docker", &Object{Value: cty.ObjectVal(map[string]cty.Value{
+		"password": cty.StringVal("pw").Mark(otherSensitive("sensitive")),
+		"note":     cty.StringVal("n").Mark(otherSensitive("something else")),
+	})})
+	data, err := Encode(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := got.Instance(a)
+	if len(o.SensitivePaths) != 1 || !o.SensitivePaths[0].Equals(cty.GetAttrPath("password")) {
+		t.Fatalf("sensitive paths = %#v, want password only", o.SensitivePaths)
+	}
+	if !o.Value.GetAttr("password").HasMark(SensitiveMark) || o.Value.GetAttr("note").IsMarked() {
+		t.Errorf("value = %#v", o.Value)
+	}
+}

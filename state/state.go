@@ -37,9 +37,11 @@ import (
 	"crypto/rand"
 	"fmt"
 	"iter"
+	"reflect"
 	"slices"
 
 	"github.com/berth-sh/berth/addrs"
+	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/version"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -48,17 +50,32 @@ import (
 // and the only one it reads.
 const FormatVersion = 1
 
-// sensitiveMark is the type of the default SensitiveMark.
-type sensitiveMark struct{}
+// SensitiveMark is the cty mark the state restores on sensitive values
+// when reading: providers.SensitiveMark, berth's one definition of
+// "sensitive". When writing, any mark that means sensitive (see
+// isSensitiveMark) has its path recorded.
+const SensitiveMark = providers.SensitiveMark
 
-func (sensitiveMark) GoString() string { return "state.SensitiveMark" }
+// isSensitiveMark reports whether m flags a sensitive value: SensitiveMark,
+// or any other mark whose underlying type is a string "sensitive" (a
+// layer's own constant, like lang's), so no sensitive value is ever written
+// without its path being listed.
+func isSensitiveMark(m any) bool {
+	if m == any(SensitiveMark) {
+		return true
+	}
+	rv := reflect.ValueOf(m)
+	return rv.Kind() == reflect.String && rv.String() == "sensitive"
+}
 
-// SensitiveMark is the cty mark that flags sensitive values. The state
-// restores it on the paths recorded as sensitive when reading, and records
-// the paths of values carrying it when writing. It is a variable only so
-// that a program can make it the same value as the mark its language layer
-// uses; set it once at start-up, before any state is read or written.
-var SensitiveMark any = sensitiveMark{}
+func hasSensitiveMark(marks cty.ValueMarks) bool {
+	for m := range marks {
+		if isSensitiveMark(m) {
+			return true
+		}
+	}
+	return false
+}
 
 // ObjectStatus says whether an object is usable.
 type ObjectStatus uint8

@@ -67,7 +67,7 @@ func (e *valueEncoder) marshal(b []byte, v cty.Value, ty cty.Type) ([]byte, erro
 	if v.IsMarked() {
 		var marks cty.ValueMarks
 		v, marks = v.Unmark()
-		if marks.Has(SensitiveMark) {
+		if hasSensitiveMark(marks) {
 			e.sensitive = append(e.sensitive, toPath(e.path))
 		}
 	}
