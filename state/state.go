@@ -12,7 +12,27 @@
 // Sensitive values are stored in the state in clear (as Terraform does:
 // the provider needs them to plan) but their paths are listed in the file
 // (sensitive_paths) and their cty marks (SensitiveMark) are restored when
-// the state is read, so every renderer redacts them.
+// the state is read, so every renderer redacts them. The file is written
+// with mode 0600 for that reason.
+//
+// # File format
+//
+// Versioned JSON (format_version 1), described at Encode. Each object
+// carries its cty type (attributes_type), so a state decodes without any
+// provider's schema (state show, plan files, drift reports). Resources and
+// instances are sorted, so equal states encode to equal bytes. Values are
+// encoded and decoded by this package's own cty JSON codec, byte-for-byte
+// compatible with cty/json but several times faster: a 10,000-object state
+// is written or read in a few tens of milliseconds.
+//
+// # Backends and locking
+//
+// A Backend reads, writes and locks one state. Local, the default, keeps
+// berth.state in the working directory, writes it atomically, keeps the
+// state from before the run in berth.state.backup, refuses (and never
+// overwrites) a file it cannot read, and locks with berth.state.lock. Lock
+// (the function) waits for a lock with a timeout (-lock-timeout); a
+// *LockError names the holder and says when it is a dead process.
 //
 // # Serial and lineage
 //
