@@ -8,6 +8,11 @@ import (
 )
 
 func TestRegistry(t *testing.T) {
+	// The registry is global: start empty and leave it as found.
+	saved := factories
+	factories = map[string]Factory{}
+	t.Cleanup(func() { factories = saved })
+
 	var made int
 	Register("zz-test", func() providers.Interface { made++; return nil })
 	Register("aa-test", func() providers.Interface { return nil })
