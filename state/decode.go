@@ -383,6 +383,9 @@ func (d *fileDecoder) valueAt(sp span, ty cty.Type, sensitive []cty.Path) (cty.V
 	if err != nil {
 		return cty.NilVal, err
 	}
+	if vd.skipSpace(); vd.pos != sp.end {
+		return cty.NilVal, vd.errorf("unexpected data after the value")
+	}
 	if vd.marked < len(sensitive) {
 		v = markRest(v, sensitive)
 	}

@@ -238,6 +238,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"no lineage", `{"format_version": 1, "serial": 1, "resources": []}`, "lineage is missing"},
 		{"wrong type", `{"format_version": 1, "lineage": "x", "serial": "one"}`, "serial"},
 		{"bad attributes", strings.Replace(string(good), `"replicas":0`, `"replicas":"x"`, 1), "test_object.obj0[0]: attributes"},
+		{"trailing garbage in a value", strings.Replace(string(good), `"replicas":0`, `"replicas":0abc`, 1), "attributes: invalid JSON at byte offset"},
 		{"bad kind", strings.Replace(string(good), `"kind": "resource"`, `"kind": "app"`, 1), "kind"},
 		{"duplicate", `{"format_version": 1, "lineage": "x", "resources": [{"mode":"managed","type":"a","name":"b","instances":[]},{"mode":"managed","type":"a","name":"b","instances":[]}]}`, "a.b is recorded twice"},
 	}
