@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -73,12 +74,43 @@ func TestValidateCorpus(t *testing.T) {
 			if doc.Valid && !strings.Contains(stdout.String(), "Success! The configuration is valid") {
 				t.Errorf("no success message on stdout:\n%s", stdout.String())
 			}
+			// "hunter2" is the corpus's sensitive value: DESIGN says sensitive
+			// values are redacted in every output, diagnostics included.
+			// Snippets show source code, which may hold the literal.
+			for _, out := range []string{docText(doc), withoutSnippets(stdout.String()), withoutSnippets(stderr.String())} {
+				if strings.Contains(out, sensitiveValue) {
+					t.Errorf("the output shows the sensitive value %q:\n%s", sensitiveValue, out)
+				}
+			}
 			if strings.Contains(stdout.String()+stderr.String(), "\x1b[") {
 				t.Errorf("-no-color output has escape sequences")
 			}
 		})
 	}
 }
+
+// sensitiveValue is the value the corpus gives sensitive variables whose
+// value must never be shown.
+const sensitiveValue = "hunter2"
+
+// docText is the text of the diagnostics that is not source code.
+func docText(doc jsonDiagnostics) string {
+	var b strings.Builder
+	for _, d := range doc.Diagnostics {
+		b.WriteString(d.Summary + "\n" + d.Detail + "\n")
+		if d.Snippet != nil {
+			for _, v := range d.Snippet.Values {
+				b.WriteString(v.Traversal + " " + v.Statement + "\n")
+			}
+		}
+	}
+	return b.String()
+}
+
+// snippetLine matches the source lines of HCL's text rendering ("  12: ...").
+var snippetLine = regexp.MustCompile(`(?m)^ *[0-9]+: .*$`)
+
+func withoutSnippets(s string) string { return snippetLine.ReplaceAllString(s, "") }
 
 func exitFor(valid bool) int {
 	if valid {
