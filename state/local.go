@@ -301,16 +301,25 @@ func (l *Local) Lock(ctx context.Context, info LockInfo) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("locking the state: %w", err)
 	}
-	// Link fails if the lock exists, and publishes a complete file.
-	err = os.Link(tmpName, l.LockPath())
-	if err != nil && !errors.Is(err, fs.ErrExist) {
-		err = l.lockExclusive(data)
-	}
-	if errors.Is(err, fs.ErrExist) {
-		return "", l.lockError()
-	}
-	if err != nil {
-		return "", fmt.Errorf("locking the state: %w", err)
+	// Link fails if the lock exists, and publishes a complete file. The
+	// holder may release the lock between our attempt and our reading who
+	// holds it: then try again.
+	for attempt := 0; ; attempt++ {
+		err = os.Link(tmpName, l.LockPath())
+		if err != nil && !errors.Is(err, fs.ErrExist) {
+			err = l.lockExclusive(data)
+		}
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", fmt.Errorf("locking the state: %w", err)
+		}
+		lerr := l.lockError()
+		if lerr.Info == nil && errors.Is(lerr.Err, fs.ErrNotExist) && attempt < 3 {
+			continue
+		}
+		return "", lerr
 	}
 	l.mu.Lock()
 	l.lockID = info.ID
@@ -335,7 +344,7 @@ func (l *Local) lockExclusive(data []byte) error {
 }
 
 // lockError describes the current holder of the lock.
-func (l *Local) lockError() error {
+func (l *Local) lockError() *LockError {
 	info, err := l.readLock()
 	if err != nil {
 		return &LockError{Err: fmt.Errorf("the lock file %s exists but cannot be read: %w", l.LockPath(), err)}

@@ -21,7 +21,8 @@ type WalkOptions struct {
 	// group. Only consulted when Limits is not empty.
 	Group func(v int) string
 	// Limits bounds how many vertices of a group run at once, on top of
-	// Parallelism. Groups without an entry are bounded by Parallelism only.
+	// Parallelism. Groups without an entry are bounded by Parallelism only;
+	// a limit below 1 counts as 1.
 	Limits map[string]int
 }
 
