@@ -367,3 +367,39 @@ func TestForeignSensitiveMarkRecorded(t *testing.T) {
 		t.Errorf("value = %#v", o.Value)
 	}
 }
+
+func TestMoveInstance(t *testing.T) {
+	tests := []struct {
+		from, to string
+		wantErr  string
+	}{
+		{"test_object.obj0[1]", "test_object.renamed", ""},
+		{"test_object.obj0[1]", `test_object.obj0["one"]`, ""},
+		{"test_object.obj0[1]", "test_object.obj0[2]", "already recorded"},
+		{"test_object.nothing", "test_object.x", "no object"},
+		{"test_object.obj0[1]", "data.test_object.x", "data source"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.from+" to "+tt.to, func(t *testing.T) {
+			s := bigState(10)
+			from, to := mustInstance(t, tt.from), mustInstance(t, tt.to)
+			obj := s.Instance(from)
+			err := s.MoveInstance(from, to)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Instance(from) != nil || s.Instance(to) != obj || s.Resource(to.Resource).Provider != "test" {
+				t.Error("the object did not move")
+			}
+			if s.InstanceCount() != 10 {
+				t.Errorf("%d instances after the move", s.InstanceCount())
+			}
+		})
+	}
+}

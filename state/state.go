@@ -249,6 +249,26 @@ func (s *State) RemoveResource(addr addrs.Resource) {
 	delete(s.Resources, addr)
 }
 
+// MoveInstance gives the object at from the address to (`berth state mv`).
+// Moving onto an existing instance, or from a missing one, is an error.
+// The object keeps the provider of its old resource.
+func (s *State) MoveInstance(from, to addrs.Instance) error {
+	obj := s.Instance(from)
+	if obj == nil {
+		return fmt.Errorf("no object is recorded at %s", from)
+	}
+	if s.Instance(to) != nil {
+		return fmt.Errorf("an object is already recorded at %s", to)
+	}
+	if from.Resource.Mode != to.Resource.Mode {
+		return fmt.Errorf("cannot move %s to %s: one is a data source", from, to)
+	}
+	provider := s.Resources[from.Resource].Provider
+	s.RemoveInstance(from)
+	s.SetInstance(to, provider, obj)
+	return nil
+}
+
 // SetOutput records an output; a nil o removes it.
 func (s *State) SetOutput(name string, o *Output) {
 	if o == nil {
