@@ -313,7 +313,7 @@ func TestWalkBounds(t *testing.T) {
 					g.AddEdge(i, i-45)
 				}
 			}
-			c := &concurrency{now: map[string]int{}, peak: map[string]int{}, holdFor: 5 * time.Millisecond}
+			c := &concurrency{now: map[string]int{}, peak: map[string]int{}, holdFor: 20 * time.Millisecond}
 			errs := g.Walk(context.Background(), WalkOptions{
 				Parallelism: tt.par,
 				Limits:      tt.limits,

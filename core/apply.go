@@ -1,0 +1,633 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/berth-sh/berth/addrs"
+	"github.com/berth-sh/berth/core/dag"
+	"github.com/berth-sh/berth/core/plans"
+	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/providers"
+	"github.com/berth-sh/berth/state"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// ApplyOptions control an apply.
+type ApplyOptions struct {
+	// Stop, when closed, stops the apply gracefully: nothing new starts,
+	// providers are asked to Stop, calls in flight finish and their
+	// results are recorded. Cancelling the context instead abandons calls
+	// in flight at once (the second Ctrl-C).
+	Stop <-chan struct{}
+}
+
+// Apply carries out p against the recorded state held by ss (the state the
+// plan was made against), recording every object that changes in ss and
+// notifying persist, which writes it. When Apply returns, ss says
+// truthfully what exists, also after a failure or an interruption.
+func (e *Engine) Apply(ctx context.Context, p *plans.Plan, ss *state.SyncState, persist *state.Persister, opts ApplyOptions) hcl.Diagnostics {
+	if p.Errored {
+		return errDiag("Cannot apply an incomplete plan", "The plan stopped on an error; fix it and plan again.", nil)
+	}
+	prior := ss.Snapshot()
+
+	// The walk stops scheduling when Stop closes; provider calls keep ctx.
+	walkCtx, cancelWalk := context.WithCancel(ctx)
+	defer cancelWalk()
+
+	a := &applyWalker{
+		e: e, p: p, ss: ss, persist: persist,
+		ps:      newProviderSet(e.Launcher, e.Config, e.ProviderParallelism),
+		data:    newEvalData(),
+		sem:     make(chan struct{}, e.parallelism()),
+		changes: make(map[string]*plans.ResourceChange, len(p.Changes)),
+		walkCtx: walkCtx,
+	}
+	defer a.ps.closeAll()
+	for _, c := range p.Changes {
+		a.changes[c.Addr.String()] = c
+	}
+	if opts.Stop != nil {
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			select {
+			case <-opts.Stop:
+				cancelWalk()
+				a.ps.stopAll(context.WithoutCancel(ctx))
+			case <-done:
+			}
+		}()
+	}
+
+	// What refresh found is recorded first: the state then starts from the
+	// truth, whatever happens next.
+	for _, d := range p.Drift {
+		if d.Action == plans.Delete {
+			ss.RemoveInstance(d.Addr)
+		} else if obj := ss.Instance(d.Addr); obj != nil {
+			nobj := *obj
+			nobj.Value = d.After
+			ss.SetInstance(d.Addr, d.Provider, &nobj)
+		}
+	}
+	if len(p.Drift) > 0 {
+		persist.Changed()
+	}
+	if p.Mode == plans.RefreshOnlyMode {
+		return a.finish(ctx, nil)
+	}
+
+	gr, diags := buildGraph(e.Config, prior)
+	if diags.HasErrors() {
+		return diags
+	}
+	a.gr = gr
+	keep := gr.restrict(p.Targets)
+	visit := func(ctx context.Context, id int) error {
+		if keep != nil && !keep[id] {
+			return nil
+		}
+		return a.visit(ctx, gr.g.Vertex(id))
+	}
+	wopts := dag.WalkOptions{Parallelism: e.walkParallelism()}
+	var errs dag.Errors
+	if p.Mode == plans.DestroyMode {
+		// Configuration and providers first, then objects in reverse
+		// dependency order: dependents are destroyed before what they use.
+		errs = gr.g.Walk(walkCtx, wopts, func(ctx context.Context, id int) error {
+			if v := gr.g.Vertex(id); v.kind == vResource || v.kind == vOrphan || v.kind == vOutput {
+				return nil
+			}
+			return visit(ctx, id)
+		})
+		if len(errs.Failed()) == 0 {
+			errs = gr.g.ReverseWalk(walkCtx, wopts, func(ctx context.Context, id int) error {
+				if v := gr.g.Vertex(id); v.kind != vResource && v.kind != vOrphan {
+					return nil
+				}
+				return visit(ctx, id)
+			})
+		}
+	} else {
+		errs = gr.g.Walk(walkCtx, wopts, visit)
+	}
+	a.addDiags(walkErrors(errs, gr, nil))
+	// Outputs no longer in the configuration (all of them, for a destroy)
+	// are forgotten.
+	for name := range prior.Outputs {
+		if _, ok := e.Config.Outputs[name]; !ok || p.Mode == plans.DestroyMode {
+			ss.SetOutput(name, nil)
+		}
+	}
+	return a.finish(ctx, nil)
+}
+
+// finish persists the final state and reports an interruption.
+func (a *applyWalker) finish(ctx context.Context, diags hcl.Diagnostics) hcl.Diagnostics {
+	a.mu.Lock()
+	diags = diags.Extend(a.diags)
+	a.mu.Unlock()
+	if a.walkCtx.Err() != nil && ctx.Err() == nil && !a.completedAll() {
+		diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Apply interrupted",
+			Detail: "berth stopped before every change was made; the state records what was done. Run berth apply again to finish."})
+	}
+	a.persist.Changed()
+	if err := a.persist.Flush(context.WithoutCancel(ctx)); err != nil {
+		diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Failed to persist state", Detail: err.Error()})
+	}
+	return diags
+}
+
+// applyWalker is the state of one apply walk.
+type applyWalker struct {
+	e       *Engine
+	p       *plans.Plan
+	gr      *graph
+	ss      *state.SyncState
+	persist *state.Persister
+	ps      *providerSet
+	data    *evalData
+	sem     chan struct{}
+	changes map[string]*plans.ResourceChange
+	walkCtx context.Context
+
+	mu    sync.Mutex
+	diags hcl.Diagnostics
+	done  int
+}
+
+func (a *applyWalker) addDiags(d hcl.Diagnostics) {
+	if len(d) == 0 {
+		return
+	}
+	a.mu.Lock()
+	a.diags = a.diags.Extend(d)
+	a.mu.Unlock()
+}
+
+func (a *applyWalker) completedAll() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for _, c := range a.p.Changes {
+		if c.Action != plans.NoOp {
+			n++
+		}
+	}
+	return a.done >= n
+}
+
+func (a *applyWalker) stopped() bool { return a.walkCtx.Err() != nil }
+
+func (a *applyWalker) visit(ctx context.Context, v *vertex) error {
+	var diags hcl.Diagnostics
+	switch v.kind {
+	case vConfigObject:
+		val, d := evalConfigObject(a.e.Config, a.e.Variables, v.addr, a.data)
+		diags = d
+		a.data.set(v.addr, val)
+	case vProvider:
+		_, diags = a.ps.get(ctx, v.name, providerConfigFunc(a.e.Config, v.name, a.data))
+	case vResource:
+		diags = a.applyResource(ctx, v)
+	case vOrphan:
+		diags = a.applyOrphan(ctx, v)
+	case vOutput:
+		diags = a.applyOutput(v)
+	}
+	a.addDiags(diags)
+	if diags.HasErrors() {
+		return errVertexFailed
+	}
+	return nil
+}
+
+func (a *applyWalker) applyResource(ctx context.Context, v *vertex) hcl.Diagnostics {
+	r := v.res
+	raddr := resourceAddr(r)
+	var diags hcl.Diagnostics
+	var exp *expansion
+	if a.p.Mode != plans.DestroyMode {
+		exp, diags = expand(r, a.e.Config.Dir, a.data)
+		if diags.HasErrors() {
+			return diags
+		}
+	}
+	entry, d := a.ps.get(ctx, v.provider, nil)
+	if d.HasErrors() {
+		return diags.Extend(d)
+	}
+
+	// Every planned change of this resource: its instances, and the
+	// instances the expansion dropped.
+	keys := map[addrs.InstanceKey]bool{}
+	if exp != nil {
+		for _, k := range exp.keys {
+			keys[k] = true
+		}
+	}
+	if sr := a.ss.Snapshot().Resource(raddr); sr != nil {
+		for k := range sr.Instances {
+			keys[k] = true
+		}
+	}
+	vals := map[addrs.InstanceKey]cty.Value{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for key := range keys {
+		addr := raddr.Instance(key)
+		change := a.changes[addr.String()]
+		if change == nil || change.Action == plans.NoOp {
+			if obj := a.ss.Instance(addr); obj != nil {
+				vals[key] = obj.Value
+			}
+			continue
+		}
+		var scope *lang.Scope
+		if exp != nil && exp.index[key] {
+			scope = exp.scope(key)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			val, d := a.applyInstance(ctx, entry, r, change, scope)
+			mu.Lock()
+			if val != cty.NilVal {
+				vals[key] = val
+			}
+			diags = diags.Extend(d)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if exp != nil {
+		a.data.set(v.addr, resourceValue(r, exp.keys, vals))
+	}
+	return diags
+}
+
+func (a *applyWalker) applyOrphan(ctx context.Context, v *vertex) hcl.Diagnostics {
+	var todo []*plans.ResourceChange
+	for _, k := range sortedKeys(v.orphan.Instances) {
+		if c := a.changes[v.orphan.Addr.Instance(k).String()]; c != nil && c.Action == plans.Delete {
+			todo = append(todo, c)
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	if v.orphan.Addr.Mode == addrs.Data {
+		for _, c := range todo {
+			a.ss.RemoveInstance(c.Addr)
+		}
+		a.persist.Changed()
+		return nil
+	}
+	entry, diags := a.ps.get(ctx, v.provider, nil)
+	if diags.HasErrors() {
+		return diags
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, c := range todo {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, d := a.applyInstance(ctx, entry, nil, c, nil)
+			mu.Lock()
+			diags = diags.Extend(d)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return diags
+}
+
+// applyInstance carries out one planned change and returns the value
+// references to the instance see afterwards.
+func (a *applyWalker) applyInstance(ctx context.Context, entry *providerEntry, r *lang.Resource, change *plans.ResourceChange, scope *lang.Scope) (cty.Value, hcl.Diagnostics) {
+	if a.stopped() {
+		return cty.NilVal, nil
+	}
+	if err := a.acquire(ctx, entry); err != nil {
+		return cty.NilVal, nil
+	}
+	defer a.release(entry)
+	if a.stopped() {
+		return cty.NilVal, nil
+	}
+	defer func() {
+		a.mu.Lock()
+		a.done++
+		a.mu.Unlock()
+	}()
+
+	addr := change.Addr
+	typeName := providerTypeName(entry.name, addr.Resource.Type)
+	if change.Action == plans.Read {
+		return a.read(ctx, entry, r, change, scope, typeName)
+	}
+	if change.Action == plans.Delete {
+		return cty.NilVal, a.destroy(ctx, entry, change, typeName)
+	}
+
+	// Create, update or replace: evaluate the configuration again, now
+	// that what it depends on exists, and let the provider plan the final
+	// state; it must agree with what was planned.
+	if r == nil || scope == nil {
+		return cty.NilVal, errDiag("Cannot apply "+addr.String(), "Its configuration is gone since the plan was made; plan again.", nil)
+	}
+	schema, _, diags := blockSchema(entry, r)
+	if diags.HasErrors() {
+		return cty.NilVal, diags
+	}
+	config, d := scope.EvalResourceConfig(r, schema)
+	diags = diags.Extend(d)
+	if diags.HasErrors() {
+		return cty.NilVal, diags
+	}
+	config = finishDomainConfig(r, config, a.data.registries(a.e.Config))
+
+	prior := change.Before
+	var priorPrivate []byte
+	if obj := a.ss.Instance(addr); obj != nil {
+		prior, priorPrivate = obj.Value, obj.Private
+	} else if change.Action != plans.Create {
+		prior = cty.NullVal(config.Type())
+	}
+	if change.Action == plans.DeleteThenCreate {
+		if !prior.IsNull() {
+			del := *change
+			del.Action, del.Before, del.After = plans.Delete, prior, cty.NullVal(prior.Type())
+			if d := a.destroy(ctx, entry, &del, typeName); d.HasErrors() {
+				return cty.NilVal, diags.Extend(d)
+			}
+		}
+		prior, priorPrivate = cty.NullVal(config.Type()), nil
+	}
+	createPrior := prior
+	if change.Action == plans.CreateThenDelete {
+		createPrior = cty.NullVal(config.Type())
+	}
+	ignored := config
+	if !createPrior.IsNull() {
+		ignored = ignoreChanges(config, createPrior, &r.Lifecycle)
+	}
+	pr := entry.p.PlanResourceChange(ctx, providers.PlanResourceChangeRequest{
+		TypeName: typeName, PriorState: createPrior, ProposedNewState: ignored, Config: ignored, PriorPrivate: priorPrivate,
+	})
+	diags = diags.Extend(configDiagnostics(pr.Diagnostics, entry.name, "PlanResourceChange", addr, r))
+	if pr.Diagnostics.HasErrors() {
+		return cty.NilVal, diags
+	}
+	if path, ok := inconsistent(change.After, pr.PlannedState); !ok {
+		return cty.NilVal, diags.Append(&hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Provider produced an inconsistent final plan",
+			Detail: fmt.Sprintf("When applying %s, provider %s planned %s differently from the saved plan "+
+				"(the real system changed since the plan was made, e.g. an image tag moved). Nothing was changed for this object; run berth plan again.",
+				addr, entry.name, formatPath(path)),
+			Subject: r.DeclRange.Ptr(),
+		})
+	}
+
+	newVal, d := a.applyChange(ctx, entry, change, typeName, createPrior, pr, config)
+	diags = diags.Extend(d)
+	if change.Action == plans.CreateThenDelete && !diags.HasErrors() && !prior.IsNull() {
+		del := *change
+		del.Action, del.Before, del.After = plans.Delete, prior, cty.NullVal(prior.Type())
+		// The new object is recorded; the old one goes through the provider
+		// without touching the state entry the new one now holds.
+		diags = diags.Extend(a.call(ctx, entry, &del, typeName, prior, cty.NullVal(prior.Type()), cty.NullVal(prior.Type()), priorPrivate, providers.RolloutStep{}, false))
+	}
+	return newVal, diags
+}
+
+// applyChange runs one create or update, as a rollout when the provider
+// planned one, and records the result.
+func (a *applyWalker) applyChange(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, typeName string, prior cty.Value, pr providers.PlanResourceChangeResponse, config cty.Value) (cty.Value, hcl.Diagnostics) {
+	if pr.Rollout == nil || len(pr.Rollout.Waves) == 0 || prior.IsNull() {
+		d := a.call(ctx, entry, change, typeName, prior, pr.PlannedState, config, pr.PlannedPrivate, providers.RolloutStep{}, true)
+		return a.currentValue(change.Addr), d
+	}
+	ro := pr.Rollout
+	cur := prior
+	n := len(ro.Waves)
+	for i, wave := range ro.Waves {
+		if a.stopped() {
+			return a.currentValue(change.Addr), hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Rollout interrupted",
+				Detail: fmt.Sprintf("%s: stopped before wave %d of %d; the state records the instances as they are.", change.Addr, i+1, n)}}
+		}
+		a.e.emit(Event{Type: EventWaveStart, Addr: change.Addr, Action: change.Action, Wave: i + 1, Waves: n, Message: wave.Description})
+		d := a.call(ctx, entry, change, typeName, cur, pr.PlannedState, config, pr.PlannedPrivate, providers.RolloutStep{Kind: providers.StepWave, Wave: i}, true)
+		cur = a.currentValue(change.Addr)
+		if d.HasErrors() {
+			if !ro.AutoRevert || cur == cty.NilVal {
+				return cur, d
+			}
+			a.e.emit(Event{Type: EventRevert, Addr: change.Addr, Action: change.Action, Wave: i + 1, Waves: n,
+				Message: fmt.Sprintf("wave %d failed; reverting to the previous spec", i+1)})
+			rd := a.call(ctx, entry, change, typeName, cur, prior, config, pr.PlannedPrivate, providers.RolloutStep{Kind: providers.StepRevert, Wave: i}, true)
+			for _, x := range d {
+				if x.Severity == hcl.DiagError {
+					x.Detail = x.Detail + " The rollout was reverted to the previous spec."
+				}
+			}
+			return a.currentValue(change.Addr), d.Extend(rd)
+		}
+		a.e.emit(Event{Type: EventWaveComplete, Addr: change.Addr, Action: change.Action, Wave: i + 1, Waves: n, Message: wave.Description})
+	}
+	return cur, nil
+}
+
+// call performs one ApplyResourceChange, relaying its events, and records
+// what the provider reports as existing afterwards (when record is set).
+func (a *applyWalker) call(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, typeName string, prior, planned, config cty.Value, private []byte, step providers.RolloutStep, record bool) hcl.Diagnostics {
+	addr := change.Addr
+	start := time.Now()
+	action := change.Action
+	if planned.IsNull() {
+		action = plans.Delete
+	}
+	a.e.emit(Event{Type: EventApplyStart, Addr: addr, Action: action})
+	stopTicker := a.progress(addr, action, start)
+	resp := entry.p.ApplyResourceChange(ctx, providers.ApplyResourceChangeRequest{
+		TypeName: typeName, PriorState: prior, PlannedState: planned, Config: config, PlannedPrivate: private, Step: step,
+	}, func(ev providers.ApplyEvent) {
+		a.e.emit(Event{Type: EventProvider, Addr: addr, Action: action, Elapsed: time.Since(start),
+			Kind: ev.Kind, Message: ev.Message, Wave: ev.Wave, Instance: ev.Instance})
+	})
+	stopTicker()
+	diags := configDiagnostics(resp.Diagnostics, entry.name, "ApplyResourceChange", addr, nil)
+	if record {
+		a.record(entry.name, change, resp.NewState, resp.Private)
+	}
+	if diags.HasErrors() {
+		a.e.emit(Event{Type: EventApplyErrored, Addr: addr, Action: action, Elapsed: time.Since(start), Message: diags[0].Summary})
+	} else {
+		a.e.emit(Event{Type: EventApplyComplete, Addr: addr, Action: action, Elapsed: time.Since(start), ID: idOf(resp.NewState)})
+	}
+	return diags
+}
+
+// record stores what the provider reported and persists it.
+func (a *applyWalker) record(provider string, change *plans.ResourceChange, val cty.Value, private []byte) {
+	if val == cty.NilVal || val.IsNull() {
+		a.ss.RemoveInstance(change.Addr)
+	} else {
+		a.ss.SetInstance(change.Addr, provider, &state.Object{Value: val, Private: private, Dependencies: change.Dependencies})
+	}
+	a.persist.Changed()
+}
+
+func (a *applyWalker) currentValue(addr addrs.Instance) cty.Value {
+	if obj := a.ss.Instance(addr); obj != nil {
+		return obj.Value
+	}
+	return cty.NilVal
+}
+
+func (a *applyWalker) destroy(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, typeName string) hcl.Diagnostics {
+	prior := change.Before
+	var private []byte
+	if obj := a.ss.Instance(change.Addr); obj != nil {
+		prior, private = obj.Value, obj.Private
+	} else {
+		return nil // already gone
+	}
+	null := cty.NullVal(prior.Type())
+	return a.call(ctx, entry, change, typeName, prior, null, null, private, providers.RolloutStep{}, true)
+}
+
+func (a *applyWalker) read(ctx context.Context, entry *providerEntry, r *lang.Resource, change *plans.ResourceChange, scope *lang.Scope, typeName string) (cty.Value, hcl.Diagnostics) {
+	if r == nil || scope == nil {
+		return cty.NilVal, nil
+	}
+	schema, _, diags := blockSchema(entry, r)
+	if diags.HasErrors() {
+		return cty.NilVal, diags
+	}
+	config, d := scope.EvalResourceConfig(r, schema)
+	if diags = diags.Extend(d); diags.HasErrors() {
+		return cty.NilVal, diags
+	}
+	resp := entry.p.ReadDataSource(ctx, providers.ReadDataSourceRequest{TypeName: typeName, Config: config})
+	diags = diags.Extend(configDiagnostics(resp.Diagnostics, entry.name, "ReadDataSource", change.Addr, r))
+	if resp.Diagnostics.HasErrors() {
+		return cty.NilVal, diags
+	}
+	a.record(entry.name, change, resp.State, nil)
+	return resp.State, diags
+}
+
+func (a *applyWalker) applyOutput(v *vertex) hcl.Diagnostics {
+	o := a.e.Config.Outputs[v.name]
+	if o == nil {
+		return nil
+	}
+	if a.p.Mode == plans.DestroyMode {
+		a.ss.SetOutput(v.name, nil)
+		return nil
+	}
+	scope := &lang.Scope{Data: a.data, BaseDir: a.e.Config.Dir}
+	val, diags := scope.EvalExpr(o.Expr, cty.DynamicPseudoType)
+	if diags.HasErrors() {
+		return diags
+	}
+	a.data.set(v.addr, val)
+	if val.IsWhollyKnown() {
+		a.ss.SetOutput(v.name, &state.Output{Value: val, Sensitive: o.Sensitive})
+		a.persist.Changed()
+	}
+	return diags
+}
+
+// progress emits EventApplyProgress every ProgressInterval until stopped.
+func (a *applyWalker) progress(addr addrs.Instance, action plans.Action, start time.Time) func() {
+	if a.e.Events == nil {
+		return func() {}
+	}
+	t := time.NewTicker(ProgressInterval)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-t.C:
+				a.e.emit(Event{Type: EventApplyProgress, Addr: addr, Action: action, Elapsed: time.Since(start)})
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { t.Stop(); close(done) }
+}
+
+func (a *applyWalker) acquire(ctx context.Context, entry *providerEntry) error {
+	select {
+	case a.sem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if err := entry.acquire(ctx); err != nil {
+		<-a.sem
+		return err
+	}
+	return nil
+}
+
+func (a *applyWalker) release(entry *providerEntry) {
+	entry.release()
+	<-a.sem
+}
+
+// inconsistent checks that every value known in the saved plan is the
+// same in the final plan; it returns the first path that differs.
+func inconsistent(saved, final cty.Value) (cty.Path, bool) {
+	if saved == cty.NilVal || saved.IsNull() {
+		return nil, true
+	}
+	var bad cty.Path
+	_ = cty.Walk(saved, func(p cty.Path, sv cty.Value) (bool, error) {
+		if bad != nil {
+			return false, nil
+		}
+		sv, _ = sv.Unmark()
+		if !sv.IsKnown() {
+			return false, nil
+		}
+		if sv.Type().IsPrimitiveType() || sv.IsNull() {
+			fv, err := p.Apply(final)
+			if err != nil {
+				return false, nil
+			}
+			fv, _ = fv.Unmark()
+			if !fv.IsKnown() {
+				return false, nil
+			}
+			if eq := sv.Equals(fv); eq.IsKnown() && eq.False() {
+				bad = p.Copy()
+			}
+			return false, nil
+		}
+		return true, nil
+	})
+	return bad, bad == nil
+}
+
+// idOf returns an object's "id" attribute, when it has a known one.
+func idOf(v cty.Value) string {
+	v, _ = v.UnmarkDeep()
+	if v == cty.NilVal || v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() || !v.Type().HasAttribute("id") {
+		return ""
+	}
+	id := v.GetAttr("id")
+	if id.IsKnown() && !id.IsNull() && id.Type() == cty.String {
+		return id.AsString()
+	}
+	return ""
+}

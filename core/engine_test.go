@@ -1,0 +1,260 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/berth-sh/berth/addrs"
+	"github.com/berth-sh/berth/core/plans"
+	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/providers"
+	"github.com/berth-sh/berth/providers/plugin"
+	"github.com/berth-sh/berth/providers/testprovider"
+	"github.com/berth-sh/berth/state"
+	)
+
+// fixture is a working directory with a configuration for the test
+// provider (a real plugin process) and a local state.
+type fixture struct {
+	t   *testing.T
+	dir string
+}
+
+const testProviderHeader = `
+berth {
+  required_providers {
+    test = { source = "berth-test/test" }
+  }
+}
+provider "test" {
+  store = "${path.module}/store.json"
+}
+`
+
+func newFixture(t *testing.T, config string) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	f := &fixture{t: t, dir: dir}
+	f.write(config)
+	return f
+}
+
+func (f *fixture) write(config string) {
+	f.t.Helper()
+	if err := os.WriteFile(filepath.Join(f.dir, "main.berth.hcl"), []byte(testProviderHeader+config), 0o644); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *fixture) operation() *Operation {
+	f.t.Helper()
+	cfg, diags := lang.LoadDir(f.dir)
+	if diags.HasErrors() {
+		f.t.Fatalf("load: %v", diags)
+	}
+	if d := lang.Validate(cfg); d.HasErrors() {
+		f.t.Fatalf("validate: %v", d)
+	}
+	vars, diags := lang.CollectVariables(cfg, f.dir, nil, nil)
+	if diags.HasErrors() {
+		f.t.Fatalf("variables: %v", diags)
+	}
+	path := testprovider.Build(f.t)
+	launcher := LauncherFunc(func(ctx context.Context, name, source string) (providers.Interface, error) {
+		return plugin.Launch(ctx, plugin.Spec{Name: source, Path: path})
+	})
+	return &Operation{
+		Engine:  &Engine{Config: cfg, Variables: vars, Launcher: launcher},
+		Backend: state.NewLocal(filepath.Join(f.dir, "berth.state")),
+	}
+}
+
+func (f *fixture) plan(opts PlanOptions) *plans.Plan {
+	f.t.Helper()
+	opts.Refresh = true
+	p, _, diags := f.operation().Plan(context.Background(), opts)
+	if diags.HasErrors() {
+		f.t.Fatalf("plan: %v", diags)
+	}
+	return p
+}
+
+func (f *fixture) apply(p *plans.Plan) *state.State {
+	f.t.Helper()
+	st, diags := f.operation().Apply(context.Background(), p, ApplyOptions{})
+	if diags.HasErrors() {
+		f.t.Fatalf("apply: %v", diags)
+	}
+	return st
+}
+
+func actions(p *plans.Plan) map[string]plans.Action {
+	m := map[string]plans.Action{}
+	for _, c := range p.Changes {
+		m[c.Addr.String()] = c.Action
+	}
+	return m
+}
+
+// store reads the objects in the test provider's backing store.
+func (f *fixture) store() map[string]any {
+	f.t.Helper()
+	b, err := os.ReadFile(filepath.Join(f.dir, "store.json"))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	var m struct {
+		Objects map[string]any `json:"objects"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		f.t.Fatal(err)
+	}
+	return m.Objects
+}
+
+func TestCreateNoOpUpdateReplaceDestroy(t *testing.T) {
+	f := newFixture(t, `
+resource "test_object" "a" {
+  name  = "a"
+  value = "one"
+}
+resource "test_object" "b" {
+  count = 2
+  name  = "b${count.index}"
+  value = test_object.a.id
+}
+output "a_id" {
+  value = test_object.a.id
+}
+`)
+	p := f.plan(PlanOptions{})
+	want := map[string]plans.Action{"test_object.a": plans.Create, "test_object.b[0]": plans.Create, "test_object.b[1]": plans.Create}
+	if got := actions(p); !equalActions(got, want) {
+		t.Fatalf("first plan: got %v, want %v", got, want)
+	}
+	st := f.apply(p)
+	a := st.Instance(mustInstance(t, "test_object.a"))
+	b0 := st.Instance(mustInstance(t, "test_object.b[0]"))
+	if a == nil || b0 == nil {
+		t.Fatalf("state misses objects: %v", st.SortedResources())
+	}
+	if id := a.Value.GetAttr("id"); id.IsNull() || b0.Value.GetAttr("value").AsString() != id.AsString() {
+		t.Fatalf("b[0].value = %#v, want a's id %#v", b0.Value.GetAttr("value"), id)
+	}
+	if out := st.Outputs["a_id"]; out == nil || !out.Value.RawEquals(a.Value.GetAttr("id")) {
+		t.Fatalf("output a_id = %#v", out)
+	}
+
+	// Nothing changed: every action is a no-op.
+	if p := f.plan(PlanOptions{}); p.HasChanges() {
+		t.Fatalf("second plan has changes: %v", actions(p))
+	}
+
+	// An attribute change is an update; a name change forces replacement.
+	f.write(`
+resource "test_object" "a" {
+  name  = "a"
+  value = "two"
+}
+resource "test_object" "b" {
+  count = 2
+  name  = "c${count.index}"
+  value = test_object.a.id
+}
+`)
+	p = f.plan(PlanOptions{})
+	got := actions(p)
+	if got["test_object.a"] != plans.Update || got["test_object.b[0]"] != plans.DeleteThenCreate {
+		t.Fatalf("third plan: %v", got)
+	}
+	for _, c := range p.Changes {
+		if c.Addr.String() == "test_object.b[0]" && (len(c.RequiresReplace) == 0 || formatPath(c.RequiresReplace[0]) != "name") {
+			t.Fatalf("b[0] replacement not forced by name: %v", c.RequiresReplace)
+		}
+	}
+	var outputRemoved bool
+	for _, o := range p.Outputs {
+		outputRemoved = outputRemoved || o.Name == "a_id"
+	}
+	if outputRemoved {
+		t.Fatalf("the removed output is still planned")
+	}
+	f.apply(p)
+	objs := f.store()
+	if len(objs) != 3 {
+		t.Fatalf("store has %d objects after replace, want 3: %v", len(objs), objs)
+	}
+
+	// Destroy removes everything, dependents first.
+	p = f.plan(PlanOptions{Mode: plans.DestroyMode})
+	for _, c := range p.Changes {
+		if c.Action != plans.Delete {
+			t.Fatalf("destroy plan has %s for %s", c.Action, c.Addr)
+		}
+	}
+	st = f.apply(p)
+	if !st.Empty() || len(f.store()) != 0 {
+		t.Fatalf("after destroy: state %v, store %v", st.SortedResources(), f.store())
+	}
+}
+
+func TestDriftAndStalePlan(t *testing.T) {
+	f := newFixture(t, `
+resource "test_object" "a" {
+  name  = "a"
+  value = "one"
+}
+`)
+	f.apply(f.plan(PlanOptions{}))
+	stale := f.plan(PlanOptions{}) // made against the current serial
+
+	// Change the object behind berth's back.
+	path := filepath.Join(f.dir, "store.json")
+	b, _ := os.ReadFile(path)
+	if err := os.WriteFile(path, []byte(strings.Replace(string(b), `"one"`, `"changed"`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := f.plan(PlanOptions{Mode: plans.RefreshOnlyMode})
+	if len(p.Drift) != 1 || p.Drift[0].Addr.String() != "test_object.a" {
+		t.Fatalf("drift = %v", p.Drift)
+	}
+	if v := p.Drift[0].After.GetAttr("value"); v.AsString() != "changed" {
+		t.Fatalf("live value = %#v", v)
+	}
+	// A normal plan shows the drift and plans to repair it.
+	p = f.plan(PlanOptions{})
+	if len(p.Drift) != 1 || actions(p)["test_object.a"] != plans.Update {
+		t.Fatalf("repair plan: drift %d, actions %v", len(p.Drift), actions(p))
+	}
+	f.apply(p)
+
+	_, diags := f.operation().Apply(context.Background(), stale, ApplyOptions{})
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "state changed since this plan was made") {
+		t.Fatalf("stale plan applied: %v", diags)
+	}
+}
+
+func equalActions(a, b map[string]plans.Action) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func mustInstance(t *testing.T, s string) addrs.Instance {
+	t.Helper()
+	a, err := addrs.ParseInstance(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}

@@ -1,0 +1,534 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/berth-sh/berth/addrs"
+	"github.com/berth-sh/berth/core/dag"
+	"github.com/berth-sh/berth/core/plans"
+	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/providers"
+	"github.com/berth-sh/berth/state"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Plan refreshes the recorded state st (unless opts.Refresh is false) and
+// plans what must change for the real systems to match the configuration.
+// It also returns the refreshed state, which a refresh-only apply records.
+// st itself is not modified.
+func (e *Engine) Plan(ctx context.Context, st *state.State, opts PlanOptions) (*plans.Plan, *state.State, hcl.Diagnostics) {
+	if opts.Mode == "" {
+		opts.Mode = plans.NormalMode
+	}
+	prior := priorState(st)
+	gr, diags := buildGraph(e.Config, prior)
+	if diags.HasErrors() {
+		return nil, nil, diags
+	}
+	w := &planWalker{
+		e: e, opts: opts, prior: prior, gr: gr,
+		refreshed: state.NewSyncState(prior.DeepCopy()),
+		ps:        newProviderSet(e.Launcher, e.Config, e.ProviderParallelism),
+		data:      newEvalData(),
+		sem:       make(chan struct{}, e.parallelism()),
+		replace:   map[string]bool{},
+	}
+	defer w.ps.closeAll()
+	for _, r := range opts.Replace {
+		w.replace[r.String()] = true
+	}
+	w.targets = targetSet(opts.Targets)
+	keep := gr.restrict(opts.Targets)
+
+	errs := gr.g.Walk(ctx, dag.WalkOptions{Parallelism: e.walkParallelism()}, func(ctx context.Context, id int) error {
+		if keep != nil && !keep[id] {
+			return nil
+		}
+		return w.visit(ctx, gr.g.Vertex(id))
+	})
+	diags = diags.Extend(w.diags)
+	diags = diags.Extend(walkErrors(errs, gr, w.diags))
+	if ctx.Err() != nil && !diags.HasErrors() {
+		diags = diags.Extend(errDiag("Plan interrupted", "The plan was cancelled before it finished.", nil))
+	}
+
+	p := &plans.Plan{
+		Mode:         opts.Mode,
+		Changes:      w.changes,
+		Drift:        w.drift,
+		Outputs:      w.outputs,
+		StateLineage: lineageOf(st),
+		StateSerial:  serialOf(st),
+		Variables:    e.Variables,
+		Targets:      opts.Targets,
+		Replace:      opts.Replace,
+		Errored:      diags.HasErrors(),
+	}
+	sortChanges(p.Changes)
+	sortChanges(p.Drift)
+	sort.Slice(p.Outputs, func(i, j int) bool { return p.Outputs[i].Name < p.Outputs[j].Name })
+	return p, w.refreshed.Snapshot(), diags
+}
+
+// planWalker is the state of one plan walk.
+type planWalker struct {
+	e         *Engine
+	opts      PlanOptions
+	prior     *state.State
+	gr        *graph
+	refreshed *state.SyncState
+	ps        *providerSet
+	data      *evalData
+	sem       chan struct{}
+	replace   map[string]bool
+	targets   map[string]bool
+
+	mu      sync.Mutex
+	changes []*plans.ResourceChange
+	drift   []*plans.ResourceChange
+	outputs []*plans.OutputChange
+	diags   hcl.Diagnostics
+}
+
+func (w *planWalker) addDiags(d hcl.Diagnostics) {
+	if len(d) == 0 {
+		return
+	}
+	w.mu.Lock()
+	w.diags = w.diags.Extend(d)
+	w.mu.Unlock()
+}
+
+func (w *planWalker) addChange(c *plans.ResourceChange) {
+	w.mu.Lock()
+	w.changes = append(w.changes, c)
+	w.mu.Unlock()
+}
+
+// visit handles one vertex. A returned error stops the vertex's
+// dependents; its diagnostics are already recorded.
+func (w *planWalker) visit(ctx context.Context, v *vertex) error {
+	var diags hcl.Diagnostics
+	switch v.kind {
+	case vConfigObject:
+		val, d := evalConfigObject(w.e.Config, w.e.Variables, v.addr, w.data)
+		diags = d
+		w.data.set(v.addr, val)
+	case vProvider:
+		diags = w.startProvider(ctx, v)
+	case vResource:
+		diags = w.planResource(ctx, v)
+	case vOrphan:
+		diags = w.planOrphan(ctx, v)
+	case vOutput:
+		diags = w.planOutput(v)
+	}
+	w.addDiags(diags)
+	if diags.HasErrors() {
+		return errVertexFailed
+	}
+	return nil
+}
+
+// startProvider starts and configures a provider, then refreshes every
+// recorded object it manages in batches.
+func (w *planWalker) startProvider(ctx context.Context, v *vertex) hcl.Diagnostics {
+	entry, diags := w.ps.get(ctx, v.name, providerConfigFunc(w.e.Config, v.name, w.data))
+	if diags.HasErrors() {
+		return diags
+	}
+	if !w.opts.Refresh {
+		return nil
+	}
+	return w.refresh(ctx, entry)
+}
+
+// refresh reads the live state of every recorded object of one provider,
+// ReadBatchSize objects per call, and records what changed outside berth.
+func (w *planWalker) refresh(ctx context.Context, entry *providerEntry) hcl.Diagnostics {
+	type item struct {
+		addr addrs.Instance
+		obj  *state.Object
+	}
+	var items []item
+	for _, r := range w.prior.SortedResources() {
+		if r.Provider != entry.name || r.Addr.Mode != addrs.Managed {
+			continue
+		}
+		for _, k := range sortedKeys(r.Instances) {
+			items = append(items, item{r.Addr.Instance(k), r.Instances[k]})
+		}
+	}
+	if len(items) == 0 {
+		return nil
+	}
+	w.e.emit(Event{Type: EventRefreshStart, Message: fmt.Sprintf("%d objects of provider %s", len(items), entry.name)})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var diags hcl.Diagnostics
+	for start := 0; start < len(items); start += ReadBatchSize {
+		batch := items[start:min(start+ReadBatchSize, len(items))]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req := providers.ReadResourcesRequest{Objects: make([]providers.ReadObject, len(batch))}
+			for i, it := range batch {
+				req.Objects[i] = providers.ReadObject{
+					ID:       it.addr.String(),
+					TypeName: providerTypeName(entry.name, it.addr.Resource.Type),
+					State:    it.obj.Value,
+					Private:  it.obj.Private,
+				}
+			}
+			if err := w.acquire(ctx, entry); err != nil {
+				return
+			}
+			resp := entry.p.ReadResources(ctx, req)
+			w.release(entry)
+			d := withCallContext(resp.Diagnostics, entry.name, "ReadResources", "")
+			for i, res := range resp.Results {
+				if i >= len(batch) {
+					break
+				}
+				it := batch[i]
+				d = d.Extend(withCallContext(res.Diagnostics, entry.name, "ReadResources", it.addr.String()))
+				if res.Diagnostics.HasErrors() {
+					continue
+				}
+				w.recordRefresh(entry.name, it.addr, it.obj, res)
+			}
+			mu.Lock()
+			diags = diags.Extend(d)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	w.e.emit(Event{Type: EventRefreshComplete, Message: fmt.Sprintf("%d objects of provider %s", len(items), entry.name)})
+	return diags
+}
+
+func (w *planWalker) recordRefresh(provider string, addr addrs.Instance, old *state.Object, res providers.ReadResult) {
+	if res.Gone || res.NewState.IsNull() {
+		w.refreshed.RemoveInstance(addr)
+		w.mu.Lock()
+		w.drift = append(w.drift, &plans.ResourceChange{Addr: addr, Provider: provider, Action: plans.Delete,
+			Before: old.Value, After: cty.NullVal(old.Value.Type())})
+		w.mu.Unlock()
+		return
+	}
+	nobj := *old
+	nobj.Value = res.NewState
+	if res.Private != nil {
+		nobj.Private = res.Private
+	}
+	w.refreshed.SetInstance(addr, provider, &nobj)
+	if !valuesEqual(old.Value, res.NewState) {
+		w.mu.Lock()
+		w.drift = append(w.drift, &plans.ResourceChange{Addr: addr, Provider: provider, Action: plans.Update,
+			Before: old.Value, After: res.NewState})
+		w.mu.Unlock()
+	}
+}
+
+// acquire takes a slot of the global bound and of the provider's own.
+func (w *planWalker) acquire(ctx context.Context, entry *providerEntry) error {
+	select {
+	case w.sem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if err := entry.acquire(ctx); err != nil {
+		<-w.sem
+		return err
+	}
+	return nil
+}
+
+func (w *planWalker) release(entry *providerEntry) {
+	entry.release()
+	<-w.sem
+}
+
+// planResource expands a resource block into its instances and plans each.
+func (w *planWalker) planResource(ctx context.Context, v *vertex) hcl.Diagnostics {
+	r := v.res
+	raddr := resourceAddr(r)
+	exp, diags := expand(r, w.e.Config.Dir, w.data)
+	if diags.HasErrors() {
+		return diags
+	}
+	entry, d := w.ps.get(ctx, v.provider, nil)
+	if d.HasErrors() {
+		return diags.Extend(d)
+	}
+
+	vals := make(map[addrs.InstanceKey]cty.Value, len(exp.keys))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, key := range exp.keys {
+		addr := raddr.Instance(key)
+		if !w.targeted(addr) {
+			// Untargeted instances keep their recorded value for references.
+			if obj := w.refreshed.Instance(addr); obj != nil {
+				vals[key] = obj.Value
+			}
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			val, d := w.planInstance(ctx, entry, r, addr, exp.scope(key))
+			mu.Lock()
+			vals[key] = val
+			diags = diags.Extend(d)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+
+	// Recorded instances the expansion no longer has are destroyed.
+	if sr := w.prior.Resource(raddr); sr != nil {
+		for _, k := range sortedKeys(sr.Instances) {
+			if _, ok := exp.index[k]; ok {
+				continue
+			}
+			addr := raddr.Instance(k)
+			if !w.targeted(addr) {
+				continue
+			}
+			reason := plans.ReasonCountIndex
+			if r.ForEach != nil || k == addrs.NoKey {
+				reason = plans.ReasonEachKey
+			}
+			diags = diags.Extend(w.planDelete(addr, v.provider, reason, &r.Lifecycle, r.DeclRange))
+		}
+	}
+	w.data.set(v.addr, resourceValue(r, exp.keys, vals))
+	return diags
+}
+
+// planInstance plans one instance and returns the value references to it see.
+func (w *planWalker) planInstance(ctx context.Context, entry *providerEntry, r *lang.Resource, addr addrs.Instance, scope *lang.Scope) (cty.Value, hcl.Diagnostics) {
+	obj := w.refreshed.Instance(addr)
+	if w.opts.Mode == plans.DestroyMode {
+		if obj == nil {
+			return cty.DynamicVal, nil
+		}
+		return cty.DynamicVal, w.planDelete(addr, entry.name, plans.ReasonDestroyMode, &r.Lifecycle, r.DeclRange)
+	}
+
+	schema, typeName, diags := w.resourceSchema(entry, r)
+	if diags.HasErrors() {
+		return cty.DynamicVal, diags
+	}
+	config, d := scope.EvalResourceConfig(r, schema)
+	diags = diags.Extend(d)
+	if diags.HasErrors() {
+		return cty.UnknownVal(schema.ImpliedType()), diags
+	}
+	config = finishDomainConfig(r, config, w.data.registries(w.e.Config))
+
+	if err := w.acquire(ctx, entry); err != nil {
+		return cty.DynamicVal, errDiag("Plan interrupted", err.Error(), nil)
+	}
+	defer w.release(entry)
+
+	vr := entry.p.ValidateResourceConfig(ctx, providers.ValidateResourceConfigRequest{TypeName: typeName, Config: config})
+	diags = diags.Extend(configDiagnostics(vr.Diagnostics, entry.name, "ValidateResourceConfig", addr, r))
+	if diags.HasErrors() {
+		return cty.UnknownVal(config.Type()), diags
+	}
+
+	if r.Mode == lang.DataMode {
+		return w.planRead(ctx, entry, r, addr, typeName, config, diags)
+	}
+	if w.opts.Mode == plans.RefreshOnlyMode {
+		if obj != nil {
+			return obj.Value, diags
+		}
+		return cty.UnknownVal(config.Type()), diags
+	}
+
+	priorVal := cty.NullVal(config.Type())
+	var priorPrivate []byte
+	if obj != nil {
+		priorVal = obj.Value
+		priorPrivate = obj.Private
+		config = ignoreChanges(config, priorVal, &r.Lifecycle)
+	}
+	resp := entry.p.PlanResourceChange(ctx, providers.PlanResourceChangeRequest{
+		TypeName: typeName, PriorState: priorVal, ProposedNewState: config, Config: config, PriorPrivate: priorPrivate,
+	})
+	diags = diags.Extend(configDiagnostics(resp.Diagnostics, entry.name, "PlanResourceChange", addr, r))
+	if resp.Diagnostics.HasErrors() {
+		return cty.UnknownVal(config.Type()), diags
+	}
+	planned := resp.PlannedState
+
+	change := &plans.ResourceChange{
+		Addr: addr, Provider: entry.name, Before: priorVal, After: planned,
+		RequiresReplace: resp.RequiresReplace, Private: resp.PlannedPrivate, Rollout: resp.Rollout,
+		Dependencies: w.dependencies(r),
+	}
+	switch {
+	case obj == nil:
+		change.Action = plans.Create
+	case w.replace[addr.String()]:
+		change.Action, change.Reason = replaceAction(r), plans.ReasonReplaceRequested
+	case obj.Status == state.ObjectTainted:
+		change.Action, change.Reason = replaceAction(r), plans.ReasonTainted
+	case len(resp.RequiresReplace) > 0:
+		change.Action, change.Reason = replaceAction(r), plans.ReasonCannotUpdate
+	case r.Lifecycle.IgnoreAllChanges || valuesEqual(priorVal, planned):
+		change.Action, change.After, change.Rollout = plans.NoOp, priorVal, nil
+	default:
+		change.Action = plans.Update
+	}
+	if change.Action.IsReplace() {
+		// A replacement starts from nothing: the provider plans a create.
+		cr := entry.p.PlanResourceChange(ctx, providers.PlanResourceChangeRequest{
+			TypeName: typeName, PriorState: cty.NullVal(config.Type()), ProposedNewState: config, Config: config,
+		})
+		diags = diags.Extend(configDiagnostics(cr.Diagnostics, entry.name, "PlanResourceChange", addr, r))
+		if cr.Diagnostics.HasErrors() {
+			return cty.UnknownVal(config.Type()), diags
+		}
+		change.After, change.Private, change.Rollout = cr.PlannedState, cr.PlannedPrivate, cr.Rollout
+		diags = diags.Extend(preventDestroy(addr, &r.Lifecycle, r.DeclRange))
+	}
+	w.addChange(change)
+	return change.After, diags
+}
+
+// planRead reads a data source at plan time when its configuration is
+// known, and defers the read to apply otherwise.
+func (w *planWalker) planRead(ctx context.Context, entry *providerEntry, r *lang.Resource, addr addrs.Instance, typeName string, config cty.Value, diags hcl.Diagnostics) (cty.Value, hcl.Diagnostics) {
+	change := &plans.ResourceChange{Addr: addr, Provider: entry.name, Action: plans.Read,
+		Before: cty.NullVal(config.Type()), Dependencies: w.dependencies(r)}
+	if !config.IsWhollyKnown() {
+		change.After = cty.UnknownVal(config.Type())
+		w.addChange(change)
+		return change.After, diags
+	}
+	resp := entry.p.ReadDataSource(ctx, providers.ReadDataSourceRequest{TypeName: typeName, Config: config})
+	diags = diags.Extend(configDiagnostics(resp.Diagnostics, entry.name, "ReadDataSource", addr, r))
+	if resp.Diagnostics.HasErrors() {
+		return cty.UnknownVal(config.Type()), diags
+	}
+	// Read at plan time: recorded now, nothing left to do at apply.
+	w.refreshed.SetInstance(addr, entry.name, &state.Object{Value: resp.State})
+	return resp.State, diags
+}
+
+// planOrphan plans the destruction of a resource that is only in state.
+func (w *planWalker) planOrphan(ctx context.Context, v *vertex) hcl.Diagnostics {
+	if w.opts.Mode == plans.RefreshOnlyMode {
+		return nil
+	}
+	var diags hcl.Diagnostics
+	for _, k := range sortedKeys(v.orphan.Instances) {
+		addr := v.orphan.Addr.Instance(k)
+		if !w.targeted(addr) || w.refreshed.Instance(addr) == nil {
+			continue
+		}
+		if v.orphan.Addr.Mode == addrs.Data {
+			// Data sources are forgotten, never destroyed.
+			w.addChange(&plans.ResourceChange{Addr: addr, Provider: v.provider, Action: plans.Delete,
+				Reason: plans.ReasonNoConfig, Before: w.refreshed.Instance(addr).Value,
+				After: cty.NullVal(w.refreshed.Instance(addr).Value.Type())})
+			continue
+		}
+		diags = diags.Extend(w.planDelete(addr, v.provider, plans.ReasonNoConfig, nil, hcl.Range{}))
+	}
+	return diags
+}
+
+// planDelete records the destruction of a recorded instance, refused when
+// its lifecycle has prevent_destroy.
+func (w *planWalker) planDelete(addr addrs.Instance, provider string, reason plans.Reason, lc *lang.Lifecycle, rng hcl.Range) hcl.Diagnostics {
+	obj := w.refreshed.Instance(addr)
+	if obj == nil {
+		return nil
+	}
+	w.addChange(&plans.ResourceChange{Addr: addr, Provider: provider, Action: plans.Delete, Reason: reason,
+		Before: obj.Value, After: cty.NullVal(obj.Value.Type()), Dependencies: obj.Dependencies})
+	if lc != nil {
+		return preventDestroy(addr, lc, rng)
+	}
+	return nil
+}
+
+// planOutput evaluates a root output and compares it with the recorded one.
+func (w *planWalker) planOutput(v *vertex) hcl.Diagnostics {
+	o := w.e.Config.Outputs[v.name]
+	if o == nil {
+		return nil
+	}
+	scope := &lang.Scope{Data: w.data, BaseDir: w.e.Config.Dir}
+	val, diags := scope.EvalExpr(o.Expr, cty.DynamicPseudoType)
+	if diags.HasErrors() {
+		return diags
+	}
+	if w.opts.Mode == plans.DestroyMode {
+		val = cty.NullVal(cty.DynamicPseudoType)
+	}
+	oc := &plans.OutputChange{Name: v.name, After: val, Sensitive: o.Sensitive, Action: plans.Create}
+	if prev, ok := w.prior.Outputs[v.name]; ok && prev != nil {
+		oc.Before = prev.Value
+		switch {
+		case w.opts.Mode == plans.DestroyMode:
+			oc.Action = plans.Delete
+		case valuesEqual(prev.Value, val):
+			oc.Action = plans.NoOp
+		default:
+			oc.Action = plans.Update
+		}
+	} else {
+		oc.Before = cty.NullVal(cty.DynamicPseudoType)
+		if w.opts.Mode == plans.DestroyMode {
+			oc.Action = plans.NoOp
+		}
+	}
+	w.data.set(v.addr, val)
+	w.mu.Lock()
+	w.outputs = append(w.outputs, oc)
+	w.mu.Unlock()
+	return diags
+}
+
+// resourceSchema returns the schema the block's configuration is decoded
+// with and the provider's name of its type.
+func (w *planWalker) resourceSchema(entry *providerEntry, r *lang.Resource) (*lang.BlockSchema, string, hcl.Diagnostics) {
+	return blockSchema(entry, r)
+}
+
+func (w *planWalker) targeted(addr addrs.Instance) bool {
+	if w.targets == nil {
+		return true
+	}
+	return w.targets[addr.String()] || w.targets[addr.Resource.String()]
+}
+
+// dependencies lists the resources a block refers to, recorded in state so
+// that a later destroy can be ordered without the configuration.
+func (w *planWalker) dependencies(r *lang.Resource) []addrs.Resource {
+	return resourceDependencies(w.gr, r)
+}
+
+func lineageOf(st *state.State) string {
+	if st == nil {
+		return ""
+	}
+	return st.Lineage
+}
+
+func serialOf(st *state.State) uint64 {
+	if st == nil {
+		return 0
+	}
+	return st.Serial
+}

@@ -1,0 +1,104 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/berth-sh/berth/core/plans"
+	"github.com/berth-sh/berth/state"
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Operation runs plan and apply against a state backend: it takes the
+// lock, reads the state, checks a saved plan is still current, and keeps
+// the state persisted while applying.
+type Operation struct {
+	Engine  *Engine
+	Backend state.Backend
+	// LockTimeout is how long to wait for the state lock (-lock-timeout).
+	LockTimeout time.Duration
+	// NoLock skips locking (-lock=false).
+	NoLock bool
+}
+
+// lock takes the state lock for operation and returns its release.
+func (o *Operation) lock(ctx context.Context, operation string) (func(), hcl.Diagnostics) {
+	if o.NoLock {
+		return func() {}, nil
+	}
+	id, err := state.Lock(ctx, o.Backend, state.NewLockInfo(operation), o.LockTimeout)
+	if err != nil {
+		var le *state.LockError
+		summary := "Error acquiring the state lock"
+		if !errors.As(err, &le) {
+			summary = "Failed to lock the state"
+		}
+		return nil, errDiag(summary, err.Error(), nil)
+	}
+	return func() { _ = o.Backend.Unlock(context.WithoutCancel(ctx), id) }, nil
+}
+
+func (o *Operation) read(ctx context.Context) (*state.State, hcl.Diagnostics) {
+	st, err := o.Backend.Read(ctx)
+	if err != nil {
+		return nil, errDiag("Failed to read the state", err.Error(), nil)
+	}
+	return st, nil
+}
+
+// Plan reads the state under the lock and plans.
+func (o *Operation) Plan(ctx context.Context, opts PlanOptions) (*plans.Plan, *state.State, hcl.Diagnostics) {
+	unlock, diags := o.lock(ctx, "plan")
+	if diags.HasErrors() {
+		return nil, nil, diags
+	}
+	defer unlock()
+	st, diags := o.read(ctx)
+	if diags.HasErrors() {
+		return nil, nil, diags
+	}
+	p, refreshed, d := o.Engine.Plan(ctx, st, opts)
+	return p, refreshed, diags.Extend(d)
+}
+
+// Apply applies p under the lock. A saved plan made against another state
+// (another lineage, or a serial that has moved on) is refused.
+func (o *Operation) Apply(ctx context.Context, p *plans.Plan, opts ApplyOptions) (*state.State, hcl.Diagnostics) {
+	unlock, diags := o.lock(ctx, "apply")
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	defer unlock()
+	st, diags := o.read(ctx)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	if d := CheckPlanCurrent(p, st); d.HasErrors() {
+		return st, d
+	}
+	ss := state.NewSyncState(priorState(st))
+	persist := state.NewPersister(context.WithoutCancel(ctx), o.Backend, ss)
+	d := o.Engine.Apply(ctx, p, ss, persist, opts)
+	return ss.Snapshot(), diags.Extend(d)
+}
+
+// CheckPlanCurrent refuses a plan made against a state other than st (nil
+// when no state was stored yet).
+func CheckPlanCurrent(p *plans.Plan, st *state.State) hcl.Diagnostics {
+	var lineage string
+	var serial uint64
+	if st != nil {
+		lineage, serial = st.Lineage, st.Serial
+	}
+	if p.StateLineage != lineage && p.StateLineage != "" {
+		return errDiag("Saved plan is for a different state",
+			fmt.Sprintf("The plan was made against state lineage %s, but the current state has lineage %q.", p.StateLineage, lineage), nil)
+	}
+	if p.StateSerial != serial || (p.StateLineage == "" && lineage != "") {
+		return errDiag("Saved plan is stale",
+			fmt.Sprintf("the state changed since this plan was made: serial %d, plan made at %d. Run berth plan again.", serial, p.StateSerial), nil)
+	}
+	return nil
+}

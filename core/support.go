@@ -1,0 +1,251 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/berth-sh/berth/addrs"
+	"github.com/berth-sh/berth/core/dag"
+	"github.com/berth-sh/berth/core/plans"
+	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/providers"
+	"github.com/berth-sh/berth/state"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// errVertexFailed tells the walk a vertex failed; its diagnostics were
+// recorded by the walker, so the error itself carries nothing.
+var errVertexFailed = errors.New("failed")
+
+// walkErrors turns the walk's errors into diagnostics: vertices skipped
+// because something they depend on failed are not errors of their own,
+// and failures already reported are not repeated.
+func walkErrors(errs dag.Errors, gr *graph, reported hcl.Diagnostics) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, e := range errs.Failed() {
+		if errors.Is(e.Err, errVertexFailed) {
+			continue
+		}
+		diags = diags.Append(&hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Internal error in " + gr.g.Vertex(e.Vertex).addr,
+			Detail:   e.Err.Error(),
+		})
+	}
+	return diags
+}
+
+func sortChanges(cs []*plans.ResourceChange) {
+	sort.Slice(cs, func(i, j int) bool { return cs[i].Addr.Less(cs[j].Addr) })
+}
+
+func targetSet(ts []addrs.Instance) map[string]bool {
+	if len(ts) == 0 {
+		return nil
+	}
+	m := make(map[string]bool, len(ts))
+	for _, t := range ts {
+		m[t.String()] = true
+	}
+	return m
+}
+
+func sortedKeys(m map[addrs.InstanceKey]*state.Object) []addrs.InstanceKey {
+	keys := make([]addrs.InstanceKey, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return addrs.KeyLess(keys[i], keys[j]) })
+	return keys
+}
+
+// valuesEqual reports whether two values are the same, marks aside; an
+// unknown part makes them different.
+func valuesEqual(a, b cty.Value) bool {
+	ua, _ := a.UnmarkDeep()
+	ub, _ := b.UnmarkDeep()
+	if !ua.IsWhollyKnown() || !ub.IsWhollyKnown() {
+		return false
+	}
+	if !ua.Type().Equals(ub.Type()) {
+		eq := ua.Equals(ub)
+		return eq.IsKnown() && eq.True()
+	}
+	return ua.RawEquals(ub)
+}
+
+// withCallContext names the object a provider call was about in crash
+// diagnostics ("provider docker crashed during ApplyResourceChange of app.web").
+func withCallContext(diags hcl.Diagnostics, provider, call, addr string) hcl.Diagnostics {
+	for _, d := range diags {
+		if ci, ok := d.Extra.(providers.CrashInfo); ok && addr != "" && ci.Object == "" {
+			ci.Object = addr
+			d.Extra = ci
+			d.Detail = ci.Detail()
+		}
+	}
+	return diags
+}
+
+// configDiagnostics places a provider's diagnostics about one object in
+// the configuration: an attribute diagnostic points at the block (the
+// attribute's name is added to the detail), and every one names the object.
+func configDiagnostics(diags hcl.Diagnostics, provider, call string, addr addrs.Instance, r *lang.Resource) hcl.Diagnostics {
+	diags = withCallContext(diags, provider, call, addr.String())
+	for _, d := range diags {
+		if _, crash := d.Extra.(providers.CrashInfo); crash {
+			continue
+		}
+		if d.Subject == nil && r != nil {
+			rng := r.DeclRange
+			d.Subject = &rng
+		}
+		if p := providers.DiagnosticPath(d); len(p) > 0 {
+			d.Detail = strings.TrimSpace(d.Detail + fmt.Sprintf(" (attribute %s of %s)", formatPath(p), addr))
+		} else if !strings.Contains(d.Summary, addr.String()) && !strings.Contains(d.Detail, addr.String()) {
+			d.Detail = strings.TrimSpace(d.Detail + fmt.Sprintf(" (%s)", addr))
+		}
+	}
+	return diags
+}
+
+// formatPath renders a cty path as written in configuration: a.b[0]["k"].
+func formatPath(p cty.Path) string {
+	var b strings.Builder
+	for _, s := range p {
+		switch s := s.(type) {
+		case cty.GetAttrStep:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(s.Name)
+		case cty.IndexStep:
+			k, _ := s.Key.Unmark()
+			switch {
+			case !k.IsKnown():
+				b.WriteString("[*]")
+			case k.Type() == cty.String:
+				fmt.Fprintf(&b, "[%q]", k.AsString())
+			case k.Type() == cty.Number:
+				fmt.Fprintf(&b, "[%s]", k.AsBigFloat().Text('f', -1))
+			}
+		}
+	}
+	return b.String()
+}
+
+// resourceAddr is the address of a configuration block.
+func resourceAddr(r *lang.Resource) addrs.Resource {
+	mode := addrs.Managed
+	if r.Mode == lang.DataMode {
+		mode = addrs.Data
+	}
+	return addrs.Resource{Mode: mode, Type: r.Type, Name: r.Name}
+}
+
+func replaceAction(r *lang.Resource) plans.Action {
+	if r.Lifecycle.CreateBeforeDestroy {
+		return plans.CreateThenDelete
+	}
+	return plans.DeleteThenCreate
+}
+
+// preventDestroy refuses a plan that destroys an object whose lifecycle
+// has prevent_destroy.
+func preventDestroy(addr addrs.Instance, lc *lang.Lifecycle, rng hcl.Range) hcl.Diagnostics {
+	if lc == nil || !lc.PreventDestroy {
+		return nil
+	}
+	subject := rng
+	if lc.DeclRange.Filename != "" {
+		subject = lc.DeclRange
+	}
+	return hcl.Diagnostics{{
+		Severity: hcl.DiagError,
+		Summary:  "Instance cannot be destroyed",
+		Detail: fmt.Sprintf("%s has lifecycle.prevent_destroy set, but the plan calls for this object to be destroyed. "+
+			"To avoid this error and continue with the plan, either disable lifecycle.prevent_destroy or reduce the scope of the plan with -target.", addr),
+		Subject: &subject,
+	}}
+}
+
+// ignoreChanges keeps the prior values of the attributes listed in
+// lifecycle.ignore_changes.
+func ignoreChanges(config, prior cty.Value, lc *lang.Lifecycle) cty.Value {
+	if len(lc.IgnoreChanges) == 0 || prior.IsNull() || !prior.IsKnown() {
+		return config
+	}
+	paths := make([]cty.Path, 0, len(lc.IgnoreChanges))
+	for _, tr := range lc.IgnoreChanges {
+		paths = append(paths, traversalPath(tr))
+	}
+	out, _ := cty.Transform(config, func(p cty.Path, v cty.Value) (cty.Value, error) {
+		for _, ip := range paths {
+			if p.Equals(ip) {
+				if pv, err := ip.Apply(prior); err == nil {
+					return pv, nil
+				}
+			}
+		}
+		return v, nil
+	})
+	return out
+}
+
+func traversalPath(tr hcl.Traversal) cty.Path {
+	var p cty.Path
+	for _, s := range tr {
+		switch s := s.(type) {
+		case hcl.TraverseRoot:
+			p = p.GetAttr(s.Name)
+		case hcl.TraverseAttr:
+			p = p.GetAttr(s.Name)
+		case hcl.TraverseIndex:
+			p = p.Index(s.Key)
+		}
+	}
+	return p
+}
+
+// blockSchema returns the schema a resource block's configuration is
+// decoded with — the built-in one of a domain block, or the provider's —
+// and the provider's name of the type.
+func blockSchema(entry *providerEntry, r *lang.Resource) (*lang.BlockSchema, string, hcl.Diagnostics) {
+	if s := lang.DomainSchema(r.Kind); s != nil {
+		return s, r.Type, nil
+	}
+	ps, typeName, ok := entry.resourceSchema(r.Kind, r.Type)
+	if !ok || ps.Block == nil {
+		what := "resource type"
+		if r.Mode == lang.DataMode {
+			what = "data source"
+		}
+		return nil, typeName, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Unknown " + what,
+			Detail:   fmt.Sprintf("Provider %s has no %s %q (configuration type %q).", entry.name, what, typeName, r.Type),
+			Subject:  r.TypeRange.Ptr(),
+		}}
+	}
+	return lang.SchemaFromProvider(ps.Block), typeName, nil
+}
+
+// resourceDependencies lists the resources a block depends on, directly.
+func resourceDependencies(gr *graph, r *lang.Resource) []addrs.Resource {
+	id, ok := gr.index[r.Addr()]
+	if !ok {
+		return nil
+	}
+	var out []addrs.Resource
+	for _, d := range gr.g.Dependencies(id) {
+		v := gr.g.Vertex(d)
+		if v.kind == vResource {
+			out = append(out, resourceAddr(v.res))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Less(out[j]) })
+	return out
+}
