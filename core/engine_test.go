@@ -15,7 +15,7 @@ import (
 	"github.com/berth-sh/berth/providers/plugin"
 	"github.com/berth-sh/berth/providers/testprovider"
 	"github.com/berth-sh/berth/state"
-	)
+)
 
 // fixture is a working directory with a configuration for the test
 // provider (a real plugin process) and a local state.
