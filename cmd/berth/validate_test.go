@@ -289,3 +289,37 @@ func unsetNoColor(t *testing.T) {
 		t.Cleanup(func() { os.Setenv("NO_COLOR", v) })
 	}
 }
+
+// TestValidateSuggestions checks that typos get a "Did you mean" with the
+// right name; the goldens hold only summaries, so this is where the detail
+// of those diagnostics is checked.
+func TestValidateSuggestions(t *testing.T) {
+	tests := map[string]string{
+		"unknown_app_attribute":                `Did you mean "replicas"?`,
+		"unknown_probe_attribute":              `Did you mean "period"?`,
+		"unknown_nested_block":                 `Did you mean "rollout"?`,
+		"unknown_lifecycle_attribute":          `Did you mean "prevent_destroy"?`,
+		"unknown_meta_block_typo":              `Did you mean "lifecycle"?`,
+		"unknown_block_type_suggestion":        `Did you mean "app"?`,
+		"unknown_block_type_json":              `Did you mean "app"?`,
+		"unknown_variable":                     `Did you mean "tag"?`,
+		"unknown_local":                        `Did you mean "env"?`,
+		"unknown_app_reference":                `Did you mean "web"?`,
+		"unknown_probe_reference":              `Did you mean "health"?`,
+		"unknown_registry_reference":           `Did you mean "harbor"?`,
+		"unknown_registry_attribute_reference": `Did you mean "address"?`,
+		"unknown_function":                     `Did you mean "jsonencode"?`,
+		"load_balancer_port_not_named":         `Did you mean "http"?`,
+	}
+	for name, want := range tests {
+		t.Run(name, func(t *testing.T) {
+			doc, _ := validateJSON(t, filepath.Join(corpusDir, name))
+			if len(doc.Diagnostics) == 0 {
+				t.Fatal("no diagnostic")
+			}
+			if d := doc.Diagnostics[0]; !strings.Contains(d.Detail, want) {
+				t.Errorf("detail %q does not suggest %s", d.Detail, want)
+			}
+		})
+	}
+}
