@@ -34,6 +34,24 @@ func (ss *SyncState) Instance(addr addrs.Instance) *Object {
 	return ss.s.Instance(addr)
 }
 
+// Resource returns a copy of the resource at addr (its own Instances map,
+// sharing the immutable objects), or nil. It costs O(instances of addr),
+// unlike Snapshot, which copies everything: use it in per-vertex code.
+func (ss *SyncState) Resource(addr addrs.Resource) *Resource {
+	ss.mu.RLock()
+	defer ss.mu.RUnlock()
+	r := ss.s.Resources[addr]
+	if r == nil {
+		return nil
+	}
+	c := *r
+	c.Instances = make(map[addrs.InstanceKey]*Object, len(r.Instances))
+	for k, o := range r.Instances {
+		c.Instances[k] = o
+	}
+	return &c
+}
+
 // SetInstance records obj (nil removes the instance); see State.SetInstance.
 func (ss *SyncState) SetInstance(addr addrs.Instance, provider string, obj *Object) {
 	ss.mu.Lock()
