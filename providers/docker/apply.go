@@ -1,0 +1,625 @@
+package docker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/providers"
+)
+
+// ApplyResourceChange carries out a planned change or one step of its
+// rollout. It always returns the state that exists afterwards, also when
+// it fails or is stopped.
+func (p *Provider) ApplyResourceChange(ctx context.Context, req providers.ApplyResourceChangeRequest, events func(providers.ApplyEvent)) providers.ApplyResourceChangeResponse {
+	ctx, cancel := p.opCtx(ctx)
+	defer cancel()
+	switch req.TypeName {
+	case TypeScalingPolicy:
+		// Bounds on replicas only: nothing exists on the hosts.
+		if req.PlannedState.IsNull() {
+			return providers.ApplyResourceChangeResponse{NewState: cty.NullVal(scalingPolicyType)}
+		}
+		return providers.ApplyResourceChangeResponse{NewState: req.PlannedState}
+	case TypeApp:
+	default:
+		return providers.ApplyResourceChangeResponse{NewState: req.PriorState, Diagnostics: hcl.Diagnostics{unknownType(req.TypeName)}}
+	}
+	ap := &applier{p: p, events: events, notReady: map[string]bool{}}
+	for _, in := range stateInstances(req.PriorState) {
+		if in.Status == statusNotReady {
+			ap.notReady[in.ContainerID] = true
+		}
+	}
+	switch req.Step.Kind {
+	case providers.StepWave:
+		return ap.applyWave(ctx, req)
+	case providers.StepRevert:
+		return ap.revert(ctx, req)
+	}
+	if req.PlannedState.IsNull() {
+		return ap.destroy(ctx, req)
+	}
+	return ap.all(ctx, req)
+}
+
+// applier is one ApplyResourceChange call.
+type applier struct {
+	p      *Provider
+	a      *app
+	hosts  map[string]*Host
+	infos  map[string]HostInfo
+	events func(providers.ApplyEvent)
+	evMu   sync.Mutex
+	waveNo int
+
+	mu sync.Mutex
+	// notReady holds the ids of containers that never passed readiness.
+	notReady map[string]bool
+}
+
+func (ap *applier) emit(kind, inst, format string, args ...any) {
+	if ap.events == nil {
+		return
+	}
+	ap.evMu.Lock()
+	defer ap.evMu.Unlock()
+	ap.events(providers.ApplyEvent{Kind: kind, Instance: inst, Wave: ap.waveNo, Message: fmt.Sprintf(format, args...)})
+}
+
+// setup decodes the app of value v (planned or prior state) and connects
+// to its hosts.
+func (ap *applier) setup(ctx context.Context, v cty.Value) error {
+	a, err := decodeApp(v)
+	if err != nil {
+		return err
+	}
+	if a.ID == "" || a.Pinned == "" || a.Hash == "" {
+		return errors.New("the app's planned state lacks deployment_id, image_digest or config_hash")
+	}
+	ap.a = a
+	hosts, infos, err := ap.p.clusterHosts(ctx, a.Spec.Cluster)
+	if err != nil {
+		return err
+	}
+	ap.hosts, ap.infos = map[string]*Host{}, map[string]HostInfo{}
+	for i, h := range hosts {
+		ap.hosts[h.Config.Name] = h
+		ap.infos[h.Config.Name] = infos[i]
+	}
+	return nil
+}
+
+// live is one of the app's containers as it exists.
+type live struct {
+	Container
+	Host string
+}
+
+// list returns the app's containers on all its hosts: one label-filtered
+// call per host.
+func (ap *applier) list(ctx context.Context) ([]live, error) {
+	var (
+		mu   sync.Mutex
+		out  []live
+		errs []error
+		wg   sync.WaitGroup
+	)
+	for name, h := range ap.hosts {
+		wg.Go(func() {
+			cs, err := h.ListManaged(ctx, ap.a.ID)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			for _, c := range cs {
+				if c.Labels.App == ap.a.Name {
+					out = append(out, live{Container: c, Host: name})
+				}
+			}
+		})
+	}
+	wg.Wait()
+	slices.SortFunc(out, func(x, y live) int { return strings.Compare(x.Name, y.Name) })
+	return out, errors.Join(errs...)
+}
+
+// stateOf is top (a planned or prior state) with "instances" as they
+// truly exist now. It lists with a fresh context: it must work after the
+// call was cancelled, to report what exists.
+func (ap *applier) stateOf(top cty.Value) (cty.Value, hcl.Diagnostics) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ls, err := ap.list(ctx)
+	var diags hcl.Diagnostics
+	if err != nil {
+		diags = append(diags, errDiag("Cannot list the app's containers", err))
+	}
+	ap.mu.Lock()
+	ins := instancesOf(ls, ap.a.Spec.Ports, ap.notReady)
+	ap.mu.Unlock()
+	return withInstances(top, ins), diags
+}
+
+// instancesOf maps containers to "instances" entries.
+func instancesOf(ls []live, ports []lang.PortSpec, notReady map[string]bool) []instance {
+	out := make([]instance, 0, len(ls))
+	for _, c := range ls {
+		in := instance{Name: c.Labels.Instance, Host: c.Host, ContainerID: c.ID, ImageDigest: c.Image,
+			ConfigHash: c.Labels.ConfigHash, Status: c.State, HostPorts: map[string]int{}}
+		if c.State == statusRunning && c.Health == "unhealthy" {
+			in.Status = statusUnhealthy
+		}
+		if c.State == statusRunning && notReady[c.ID] {
+			in.Status = statusNotReady
+		}
+		for k, hp := range c.Ports {
+			name := k
+			for _, p := range ports {
+				proto := cmpOr(p.Protocol, "tcp")
+				if strconv.Itoa(p.Container)+"/"+proto == k {
+					name = p.Name
+				}
+			}
+			in.HostPorts[name] = int(hp)
+		}
+		out = append(out, in)
+	}
+	return out
+}
+
+// withInstances replaces the instances of a state value, keeping its marks.
+func withInstances(state cty.Value, ins []instance) cty.Value {
+	u, pvm := state.UnmarkDeepWithPaths()
+	return conform(u, appType, map[string]cty.Value{"instances": instancesValue(ins)}).MarkWithPaths(pvm)
+}
+
+func fail(state cty.Value, diags hcl.Diagnostics, summary string, err error) providers.ApplyResourceChangeResponse {
+	return providers.ApplyResourceChangeResponse{NewState: state, Diagnostics: append(diags, errDiag(summary, err))}
+}
+
+// all applies a change without rollout: create, scale, drift repair, or a
+// change that touches no container. New containers are ready before the
+// containers they replace, and those of removed instances, go.
+func (ap *applier) all(ctx context.Context, req providers.ApplyResourceChangeRequest) providers.ApplyResourceChangeResponse {
+	if err := ap.setup(ctx, req.PlannedState); err != nil {
+		return fail(req.PriorState, nil, "Cannot apply the app", err)
+	}
+	ls, err := ap.list(ctx)
+	if err != nil {
+		st, diags := ap.stateOf(req.PlannedState)
+		return fail(st, diags, "Cannot list the app's containers", err)
+	}
+	planned := stateInstances(req.PlannedState)
+	keep := map[string]bool{}
+	var todo []instance
+	for _, in := range planned {
+		if in.ContainerID != "" && slices.ContainsFunc(ls, func(c live) bool { return c.ID == in.ContainerID }) {
+			keep[in.ContainerID] = true
+			continue
+		}
+		// Planned new, or a kept container that vanished since the plan.
+		todo = append(todo, in)
+	}
+	started, err := ap.startAll(ctx, todo)
+	for _, s := range started {
+		keep[s] = true
+	}
+	if err != nil {
+		st, diags := ap.stateOf(req.PlannedState)
+		return fail(st, diags, "Instances of app "+ap.a.Name+" failed", err)
+	}
+	// Everything else of the app goes: replaced, surplus, broken.
+	var remove []live
+	for _, c := range ls {
+		if !keep[c.ID] {
+			remove = append(remove, c)
+		}
+	}
+	err = ap.stopAll(ctx, remove)
+	st, diags := ap.stateOf(req.PlannedState)
+	if err != nil {
+		return fail(st, diags, "Cannot remove containers of app "+ap.a.Name, err)
+	}
+	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags}
+}
+
+// destroy removes every container of the app (found by its labels, not
+// only those in the state).
+func (ap *applier) destroy(ctx context.Context, req providers.ApplyResourceChangeRequest) providers.ApplyResourceChangeResponse {
+	if err := ap.setup(ctx, req.PriorState); err != nil {
+		return fail(req.PriorState, nil, "Cannot destroy the app", err)
+	}
+	ls, err := ap.list(ctx)
+	if err == nil {
+		err = ap.stopAll(ctx, ls)
+	}
+	if err != nil {
+		st, diags := ap.stateOf(req.PriorState)
+		return fail(st, diags, "Cannot destroy app "+ap.a.Name, err)
+	}
+	return providers.ApplyResourceChangeResponse{NewState: cty.NullVal(appType)}
+}
+
+// wave replaces the instances of one rollout wave: for each, the new
+// container is started and made ready (and held ready for min_healthy)
+// before the old one drains and goes; the first max_unavailable old ones
+// go first instead.
+func (ap *applier) applyWave(ctx context.Context, req providers.ApplyResourceChangeRequest) providers.ApplyResourceChangeResponse {
+	ap.waveNo = req.Step.Wave
+	if err := ap.setup(ctx, req.PlannedState); err != nil {
+		return fail(req.PriorState, nil, "Cannot apply the rollout", err)
+	}
+	var priv private
+	if err := json.Unmarshal(req.PlannedPrivate, &priv); err != nil || ap.waveNo < 0 || ap.waveNo >= len(priv.Waves) {
+		st, diags := ap.stateOf(req.PlannedState)
+		return fail(st, diags, "Invalid rollout step", fmt.Errorf("the plan has %d waves, wave %d was asked for", len(priv.Waves), ap.waveNo))
+	}
+	names := priv.Waves[ap.waveNo]
+	last := ap.waveNo == len(priv.Waves)-1
+	ls, err := ap.list(ctx)
+	if err != nil {
+		st, diags := ap.stateOf(req.PlannedState)
+		return fail(st, diags, "Cannot list the app's containers", err)
+	}
+	planned := map[string]instance{}
+	for _, in := range stateInstances(req.PlannedState) {
+		planned[in.Name] = in
+	}
+	ap.emit("wave_started", "", "wave %d of %d: %s", ap.waveNo+1, len(priv.Waves), strings.Join(names, ", "))
+
+	maxUnavail := ap.a.Spec.Rollout.MaxUnavailable
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(1, ap.p.CreateParallelism))
+	for i, name := range names {
+		target, ok := planned[name]
+		if !ok {
+			errs[i] = fmt.Errorf("%s is not in the plan", name)
+			continue
+		}
+		var olds []live
+		done := false
+		for _, c := range ls {
+			if c.Labels.Instance != name {
+				continue
+			}
+			if c.Labels.ConfigHash == ap.a.Hash && c.State == statusRunning && !ap.isNotReady(c.ID) && c.Host == target.Host {
+				done = true // a retried wave: this one is already replaced
+			} else {
+				olds = append(olds, c)
+			}
+		}
+		wg.Go(func() {
+			if !done && i < maxUnavail {
+				if errs[i] = ap.stopAll(ctx, olds); errs[i] != nil {
+					return
+				}
+				olds = nil
+			}
+			if !done {
+				if _, errs[i] = ap.start(ctx, sem, target, true); errs[i] != nil {
+					return
+				}
+			}
+			errs[i] = ap.stopAll(ctx, olds)
+		})
+	}
+	wg.Wait()
+	err = errors.Join(errs...)
+	if err == nil && last {
+		// Leftovers: surplus instances of a scale-down and stale containers.
+		if ls, err = ap.list(ctx); err == nil {
+			var stale []live
+			for _, c := range ls {
+				if _, ok := planned[c.Labels.Instance]; !ok || c.Labels.ConfigHash != ap.a.Hash || ap.isNotReady(c.ID) {
+					stale = append(stale, c)
+				}
+			}
+			err = ap.stopAll(ctx, stale)
+		}
+	}
+	st, diags := ap.stateOf(req.PlannedState)
+	if err != nil {
+		ap.emit("wave_failed", "", "wave %d failed: %v", ap.waveNo+1, err)
+		return fail(st, diags, fmt.Sprintf("Wave %d of app %s failed", ap.waveNo+1, ap.a.Name), err)
+	}
+	ap.emit("wave_done", "", "wave %d of %d done", ap.waveNo+1, len(priv.Waves))
+	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags, Private: req.PlannedPrivate}
+}
+
+// revert brings the app back to PriorState: every instance of the prior
+// state runs the prior spec (recreated from it where a wave replaced it),
+// ready, before the new and failed containers go.
+func (ap *applier) revert(ctx context.Context, req providers.ApplyResourceChangeRequest) providers.ApplyResourceChangeResponse {
+	if err := ap.setup(ctx, req.PriorState); err != nil {
+		return fail(req.PriorState, nil, "Cannot revert the rollout", err)
+	}
+	ap.emit("progress", "", "reverting app %s to its previous spec (%s)", ap.a.Name, ap.a.Pinned)
+	ls, err := ap.list(ctx)
+	if err != nil {
+		st, diags := ap.stateOf(req.PriorState)
+		return fail(st, diags, "Cannot list the app's containers", err)
+	}
+	keep := map[string]bool{}
+	var todo []instance
+	seen := map[string]bool{}
+	for _, in := range stateInstances(req.PriorState) {
+		if seen[in.Name] {
+			continue
+		}
+		seen[in.Name] = true
+		i := slices.IndexFunc(ls, func(c live) bool {
+			return c.Labels.Instance == in.Name && c.Labels.ConfigHash == ap.a.Hash && c.State == statusRunning && !ap.isNotReady(c.ID)
+		})
+		if i >= 0 {
+			keep[ls[i].ID] = true
+			continue
+		}
+		in.ImageDigest, in.ConfigHash, in.planned = ap.a.Pinned, ap.a.Hash, true
+		todo = append(todo, in)
+	}
+	started, err := ap.startAll(ctx, todo)
+	for _, s := range started {
+		keep[s] = true
+	}
+	if err == nil {
+		var remove []live
+		for _, c := range ls {
+			if !keep[c.ID] {
+				remove = append(remove, c)
+			}
+		}
+		err = ap.stopAll(ctx, remove)
+	}
+	st, diags := ap.stateOf(req.PriorState)
+	if err != nil {
+		return fail(st, diags, "Revert of app "+ap.a.Name+" failed", err)
+	}
+	ap.emit("progress", "", "app %s reverted", ap.a.Name)
+	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags}
+}
+
+func (ap *applier) isNotReady(id string) bool {
+	ap.mu.Lock()
+	defer ap.mu.Unlock()
+	return ap.notReady[id]
+}
+
+// startAll starts instances concurrently and returns the ids of the
+// containers that became ready.
+func (ap *applier) startAll(ctx context.Context, ins []instance) ([]string, error) {
+	sem := make(chan struct{}, max(1, ap.p.CreateParallelism))
+	ids := make([]string, len(ins))
+	errs := make([]error, len(ins))
+	var wg sync.WaitGroup
+	for i, in := range ins {
+		wg.Go(func() { ids[i], errs[i] = ap.start(ctx, sem, in, false) })
+	}
+	wg.Wait()
+	var ok []string
+	for i, id := range ids {
+		if errs[i] == nil {
+			ok = append(ok, id)
+		}
+	}
+	return ok, errors.Join(errs...)
+}
+
+// start creates and starts the container of one instance on its planned
+// host, runs after_start, and waits until it is ready (within
+// healthy_deadline); with hold, it then holds it ready for min_healthy.
+// sem bounds the engine calls, not the waiting.
+func (ap *applier) start(ctx context.Context, sem chan struct{}, in instance, hold bool) (string, error) {
+	h := ap.hosts[in.Host]
+	if h == nil {
+		return "", fmt.Errorf("%s: host %q is not in the cluster", in.Name, in.Host)
+	}
+	select {
+	case sem <- struct{}{}:
+	case <-ctx.Done():
+		return "", fmt.Errorf("%s: %w", in.Name, ctx.Err())
+	}
+	id, info, err := ap.create(ctx, h, in.Name)
+	<-sem
+	if err != nil {
+		return id, fmt.Errorf("%s: %w", in.Name, err)
+	}
+	ap.emit("instance_started", in.Name, "%s started on %s (container %s)", in.Name, in.Host, short(id))
+	markNotReady := func() {
+		ap.mu.Lock()
+		ap.notReady[id] = true
+		ap.mu.Unlock()
+	}
+	if hk := ap.a.Spec.Hooks; hk != nil && hk.AfterStart != nil {
+		if err := ap.hook(ctx, h, id, in.Name, "after_start", hk.AfterStart); err != nil && hk.AfterStart.Required {
+			markNotReady()
+			ap.emit("instance_unhealthy", in.Name, "%s: %v", in.Name, err)
+			return id, fmt.Errorf("%s: %w", in.Name, err)
+		}
+	}
+	began := time.Now()
+	err = ap.waitReady(ctx, h, info, hold)
+	if ap.p.observeProbe != nil {
+		ap.p.observeProbe(in.Name, time.Since(began))
+	}
+	if err != nil {
+		markNotReady()
+		ap.emit("instance_unhealthy", in.Name, "%s: %v", in.Name, err)
+		return id, fmt.Errorf("%s on %s: %w", in.Name, in.Host, err)
+	}
+	ap.emit("instance_healthy", in.Name, "%s ready on %s", in.Name, in.Host)
+	return id, nil
+}
+
+// create pulls the planned digest if the host lacks it, creates the
+// container (installing the probe helper when liveness needs it) and
+// starts it.
+func (ap *applier) create(ctx context.Context, h *Host, name string) (string, ContainerInfo, error) {
+	arch := ap.infos[h.Config.Name].Architecture
+	cs, err := ap.a.containerSpec(name, arch)
+	if err != nil {
+		return "", ContainerInfo{}, err
+	}
+	if err := ap.ensureImage(ctx, h); err != nil {
+		return "", ContainerInfo{}, err
+	}
+	id, err := h.Create(ctx, cs)
+	if err != nil {
+		return "", ContainerInfo{}, err
+	}
+	if cs.Healthcheck != nil && len(cs.Healthcheck.Test) > 1 && cs.Healthcheck.Test[1] == ProbeHelperPath {
+		bin, err := ProbeHelper(arch)
+		if err == nil {
+			err = h.CopyFile(ctx, id, ProbeHelperPath, 0o755, bin)
+		}
+		if err != nil {
+			return id, ContainerInfo{}, err
+		}
+	}
+	if err := h.Start(ctx, id); err != nil {
+		return id, ContainerInfo{}, err
+	}
+	info, err := h.Inspect(ctx, id)
+	return id, info, err
+}
+
+func (ap *applier) ensureImage(ctx context.Context, h *Host) error {
+	m := ap.p.pullLock(h.Config.Endpoint, ap.a.Pinned)
+	m.Lock()
+	defer m.Unlock()
+	ok, err := h.HasImage(ctx, ap.a.Pinned)
+	if err != nil || ok {
+		return err
+	}
+	auth, err := registryOf(ap.a.Spec).PullAuth()
+	if err != nil {
+		return err
+	}
+	ap.emit("progress", "", "pulling %s on %s", ap.a.Pinned, h.Config.Name)
+	return h.Pull(ctx, ap.a.Pinned, auth)
+}
+
+// waitReady waits for the startup probe, then readiness, within
+// healthy_deadline; with hold, readiness must then hold for min_healthy.
+// Without a readiness probe, a running container is ready.
+func (ap *applier) waitReady(ctx context.Context, h *Host, info ContainerInfo, hold bool) error {
+	ro := ap.a.Spec.Rollout
+	deadline := ro.HealthyDeadline
+	if deadline <= 0 {
+		deadline = 5 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, deadline)
+	defer cancel()
+	var ready Probe
+	if r := ap.a.Spec.Readiness; r != nil {
+		pr, err := ap.a.probe(r, h, info)
+		if err != nil {
+			return err
+		}
+		ready = pr
+	} else {
+		ready = Probe{Check: runningCheck{host: h, id: info.ID}, Period: 200 * time.Millisecond, Timeout: 5 * time.Second}
+	}
+	if s := ap.a.Spec.Startup; s != nil {
+		pr, err := ap.a.probe(s, h, info)
+		if err != nil {
+			return err
+		}
+		if err := WaitReady(ctx, pr, nil); err != nil {
+			return fmt.Errorf("startup probe: %w within healthy_deadline %s", err, deadline)
+		}
+	}
+	if err := WaitReady(ctx, ready, nil); err != nil {
+		if ctx.Err() == context.DeadlineExceeded {
+			return fmt.Errorf("not ready within healthy_deadline %s: %w", deadline, err)
+		}
+		return err
+	}
+	if hold && ro.MinHealthy > 0 {
+		if err := HoldReady(ctx, ready, ro.MinHealthy, nil); err != nil {
+			return fmt.Errorf("did not stay ready for min_healthy %s: %w", ro.MinHealthy, err)
+		}
+	}
+	return nil
+}
+
+// hook runs an exec hook, logging its output and exit code as events.
+func (ap *applier) hook(ctx context.Context, h *Host, id, inst, which string, hk *lang.HookSpec) error {
+	t := hk.Timeout
+	if t <= 0 {
+		t = 30 * time.Second
+	}
+	hctx, cancel := context.WithTimeout(ctx, t)
+	defer cancel()
+	res, err := h.Exec(hctx, id, hk.Exec)
+	if err != nil {
+		ap.emit("log", inst, "%s hook of %s failed: %v", which, inst, err)
+		return fmt.Errorf("%s hook: %w", which, err)
+	}
+	out := strings.TrimSpace(res.Stdout + res.Stderr)
+	ap.emit("log", inst, "%s hook of %s exited %d: %s", which, inst, res.ExitCode, out)
+	if res.ExitCode != 0 {
+		return fmt.Errorf("%s hook %q exited %d: %s", which, hk.Exec, res.ExitCode, out)
+	}
+	return nil
+}
+
+// stopAll drains and removes containers concurrently.
+func (ap *applier) stopAll(ctx context.Context, cs []live) error {
+	errs := make([]error, len(cs))
+	var wg sync.WaitGroup
+	for i, c := range cs {
+		wg.Go(func() { errs[i] = ap.stop(ctx, c) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// stop retires one container: before_stop hook, the drain wait, stop
+// (SIGTERM, SIGKILL after the stop timeout) and remove. Only containers
+// listed by berth's labels ever get here.
+func (ap *applier) stop(ctx context.Context, c live) error {
+	h := ap.hosts[c.Host]
+	if h == nil {
+		return fmt.Errorf("container %s: host %q is not in the cluster", c.Name, c.Host)
+	}
+	inst := c.Labels.Instance
+	if c.State == statusRunning {
+		if hk := ap.a.Spec.Hooks; hk != nil {
+			if hk.BeforeStop != nil {
+				_ = ap.hook(ctx, h, c.ID, inst, "before_stop", hk.BeforeStop)
+			}
+			if hk.Drain > 0 {
+				ap.emit("progress", inst, "draining %s for %s", inst, hk.Drain)
+				t := time.NewTimer(hk.Drain)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return ctx.Err()
+				case <-t.C:
+				}
+			}
+		}
+		if err := h.Stop(ctx, c.ID, -1); err != nil {
+			return err
+		}
+	}
+	if err := h.Remove(ctx, c.ID); err != nil {
+		return err
+	}
+	ap.emit("progress", inst, "removed %s (container %s) from %s", inst, short(c.ID), c.Host)
+	return nil
+}

@@ -1,0 +1,293 @@
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/providers"
+	"github.com/berth-sh/berth/providers/builtin"
+)
+
+func init() {
+	builtin.Register("docker", func() providers.Interface { return New() })
+}
+
+// Provider is the Docker-hosts provider: the providers.Interface that the
+// plugin process serves. It needs no configuration: each app's Config
+// carries its cluster (the hosts) and its registry's credentials.
+// Connections to engines are opened on first use and cached per endpoint.
+type Provider struct {
+	mu    sync.Mutex
+	hosts map[string]*hostEntry
+	// pulls serialises pulls of one image on one host.
+	pulls map[string]*sync.Mutex
+
+	stopMu sync.Mutex
+	stopCh chan struct{}
+
+	// CreateParallelism bounds the containers created and started at once
+	// by one apply call (probing is not bounded: it is waiting).
+	CreateParallelism int
+	// observeProbe, when set, sees how long each instance waited on its
+	// probes (readiness and min_healthy); the benchmark uses it.
+	observeProbe func(instance string, d time.Duration)
+}
+
+type hostEntry struct {
+	once sync.Once
+	host *Host
+	info HostInfo
+	err  error
+}
+
+// New returns an unconfigured provider.
+func New() *Provider {
+	return &Provider{hosts: map[string]*hostEntry{}, pulls: map[string]*sync.Mutex{}, stopCh: make(chan struct{}), CreateParallelism: 8}
+}
+
+// GetSchema returns the schemas of app and scaling_policy.
+func (p *Provider) GetSchema(context.Context) providers.GetSchemaResponse {
+	return providers.GetSchemaResponse{
+		Provider: providers.Schema{Block: &providers.Block{Attributes: map[string]*providers.Attribute{}, BlockTypes: map[string]*providers.NestedBlock{}}},
+		ResourceTypes: map[string]providers.Schema{
+			TypeApp:           {Version: 1, Block: appSchema()},
+			TypeScalingPolicy: {Version: 1, Block: scalingPolicySchema()},
+		},
+		DataSources: map[string]providers.Schema{},
+	}
+}
+
+// ValidateProviderConfig accepts an empty configuration.
+func (p *Provider) ValidateProviderConfig(context.Context, providers.ValidateProviderConfigRequest) providers.ValidateResponse {
+	return providers.ValidateResponse{}
+}
+
+// ConfigureProvider has nothing to configure.
+func (p *Provider) ConfigureProvider(context.Context, providers.ConfigureProviderRequest) providers.ConfigureProviderResponse {
+	return providers.ConfigureProviderResponse{}
+}
+
+// ValidateResourceConfig checks the rules that depend on the platform:
+// what Docker hosts cannot do. Unknown values are skipped.
+func (p *Provider) ValidateResourceConfig(_ context.Context, req providers.ValidateResourceConfigRequest) providers.ValidateResponse {
+	if req.TypeName == TypeScalingPolicy {
+		return providers.ValidateResponse{}
+	}
+	if req.TypeName != TypeApp {
+		return providers.ValidateResponse{Diagnostics: hcl.Diagnostics{unknownType(req.TypeName)}}
+	}
+	return providers.ValidateResponse{Diagnostics: validateApp(req.Config)}
+}
+
+func validateApp(cfg cty.Value) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	v, _ := cfg.UnmarkDeep()
+	if v.IsNull() || !v.IsKnown() {
+		return nil
+	}
+	for _, probe := range []string{"readiness", "liveness", "startup"} {
+		pv := attr(v, probe)
+		if pv.IsNull() || !pv.IsKnown() {
+			continue
+		}
+		if g := attr(pv, "grpc"); !g.IsNull() {
+			diags = append(diags, attrDiag(fmt.Sprintf("gRPC %s probe not supported on Docker hosts", probe),
+				fmt.Sprintf("berth probes apps on Docker hosts with http, tcp or exec checks; use one of them for %s (an exec probe can run grpc_health_probe inside the container).", probe),
+				cty.GetAttrPath(probe).GetAttr("grpc")))
+		}
+	}
+	if ports := attr(v, "port"); ports.IsKnown() && !ports.IsNull() {
+		i := 0
+		for it := ports.ElementIterator(); it.Next(); i++ {
+			_, pv := it.Element()
+			if h := attr(pv, "host"); h.IsKnown() && !h.IsNull() {
+				diags = append(diags, attrDiag("Fixed host ports not supported on Docker hosts yet",
+					"berth publishes every port on a host port the engine chooses (recorded in instances[*].host_ports), so that several replicas and the old and new containers of a rollout can share a host. Remove \"host\".",
+					cty.GetAttrPath("port").IndexInt(i).GetAttr("host")))
+			}
+		}
+	}
+	if c := attr(v, "cluster"); c.IsKnown() && !c.IsNull() {
+		if k := attr(c, "kind"); k.IsKnown() && !k.IsNull() && k.AsString() != "docker" {
+			diags = append(diags, attrDiag("Cluster is not a set of Docker hosts",
+				fmt.Sprintf("The docker provider deploys onto clusters with a docker block; this cluster is %q.", k.AsString()), cty.GetAttrPath("cluster")))
+		}
+	}
+	return diags
+}
+
+func attr(v cty.Value, name string) cty.Value {
+	if v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() || !v.Type().HasAttribute(name) {
+		return cty.NullVal(cty.DynamicPseudoType)
+	}
+	return v.GetAttr(name)
+}
+
+func attrDiag(summary, detail string, path cty.Path) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Extra: providers.AttributePath{Path: path}}
+}
+
+func errDiag(summary string, err error) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: err.Error()}
+}
+
+func unknownType(t string) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown resource type",
+		Detail: fmt.Sprintf("The docker provider has no resource type %q (it has app and scaling_policy).", t)}
+}
+
+// ImportResource is not supported yet.
+func (p *Provider) ImportResource(_ context.Context, req providers.ImportResourceRequest) providers.ImportResourceResponse {
+	return providers.ImportResourceResponse{Diagnostics: hcl.Diagnostics{{Severity: hcl.DiagError,
+		Summary: "Import not supported",
+		Detail:  fmt.Sprintf("import is not supported for %s on docker yet: apply the configuration instead; berth adopts nothing it did not create.", req.TypeName)}}}
+}
+
+// ReadDataSource: the provider has no data sources.
+func (p *Provider) ReadDataSource(_ context.Context, req providers.ReadDataSourceRequest) providers.ReadDataSourceResponse {
+	return providers.ReadDataSourceResponse{Diagnostics: hcl.Diagnostics{{Severity: hcl.DiagError,
+		Summary: "Unknown data source", Detail: fmt.Sprintf("The docker provider has no data source %q.", req.TypeName)}}}
+}
+
+// Stop cancels the work in flight: calls return promptly with the state
+// that exists. Later calls run normally.
+func (p *Provider) Stop(context.Context) error {
+	p.stopMu.Lock()
+	close(p.stopCh)
+	p.stopCh = make(chan struct{})
+	p.stopMu.Unlock()
+	return nil
+}
+
+// Close closes the engine connections.
+func (p *Provider) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var errs []error
+	for k, e := range p.hosts {
+		if e.host != nil {
+			errs = append(errs, e.host.Close())
+		}
+		delete(p.hosts, k)
+	}
+	return errors.Join(errs...)
+}
+
+// opCtx is ctx, also cancelled by Stop.
+func (p *Provider) opCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	p.stopMu.Lock()
+	ch := p.stopCh
+	p.stopMu.Unlock()
+	go func() {
+		select {
+		case <-ch:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}
+
+// host returns the connection to cfg's engine and its info, connecting on
+// first use. The returned Host carries cfg (name and labels as this
+// cluster knows them) and shares the cached connection.
+func (p *Provider) host(ctx context.Context, cfg HostConfig) (*Host, HostInfo, error) {
+	key := cfg.Endpoint
+	if cfg.TLS != nil {
+		key += "|" + cfg.TLS.CAFile + "|" + cfg.TLS.CertFile + "|" + cfg.TLS.KeyFile
+	}
+	p.mu.Lock()
+	e := p.hosts[key]
+	if e == nil {
+		e = &hostEntry{}
+		p.hosts[key] = e
+	}
+	p.mu.Unlock()
+	e.once.Do(func() {
+		h, err := Connect(ctx, cfg)
+		if err == nil {
+			e.info, err = h.Info(ctx)
+			if err != nil {
+				_ = h.Close()
+			}
+		}
+		e.host, e.err = h, err
+	})
+	if e.err != nil {
+		// A failed connection is not cached: the next call tries again.
+		p.mu.Lock()
+		if p.hosts[key] == e {
+			delete(p.hosts, key)
+		}
+		p.mu.Unlock()
+		return nil, HostInfo{}, e.err
+	}
+	h := *e.host
+	h.Config = cfg
+	return &h, e.info, nil
+}
+
+// clusterHosts connects to every host of a cluster, concurrently; the
+// error joins every host that failed.
+func (p *Provider) clusterHosts(ctx context.Context, c lang.ClusterSpec) ([]*Host, []HostInfo, error) {
+	if c.Docker == nil {
+		return nil, nil, fmt.Errorf("cluster %q is not a set of Docker hosts (kind %q)", c.Name, c.Kind)
+	}
+	cfgs := hostConfigs(c)
+	hosts := make([]*Host, len(cfgs))
+	infos := make([]HostInfo, len(cfgs))
+	errs := make([]error, len(cfgs))
+	var wg sync.WaitGroup
+	for i, cfg := range cfgs {
+		wg.Go(func() { hosts[i], infos[i], errs[i] = p.host(ctx, cfg) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
+	}
+	return hosts, infos, nil
+}
+
+func hostConfigs(c lang.ClusterSpec) []HostConfig {
+	if c.Docker == nil {
+		return nil
+	}
+	out := make([]HostConfig, len(c.Docker.Hosts))
+	for i, h := range c.Docker.Hosts {
+		out[i] = HostConfig{Name: h.Name, Endpoint: h.Endpoint, Labels: h.Labels}
+		if h.TLS != nil {
+			out[i].TLS = &TLSFiles{CAFile: h.TLS.CAFile, CertFile: h.TLS.CertFile, KeyFile: h.TLS.KeyFile}
+		}
+	}
+	return out
+}
+
+// pullLock serialises pulls of image on one engine.
+func (p *Provider) pullLock(endpoint, image string) *sync.Mutex {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	k := endpoint + "|" + image
+	m := p.pulls[k]
+	if m == nil {
+		m = &sync.Mutex{}
+		p.pulls[k] = m
+	}
+	return m
+}
+
+// registry is the Registry of an app's image: its registry block's
+// credentials, or anonymous.
+func registryOf(spec *lang.AppSpec) Registry {
+	if r := spec.Registry; r != nil {
+		return Registry{Address: r.Address, Username: r.Username, Password: r.Password}
+	}
+	return Registry{}
+}

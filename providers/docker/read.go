@@ -1,0 +1,113 @@
+package docker
+
+import (
+	"context"
+	"sync"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/providers"
+)
+
+// ReadResources refreshes a batch of objects with ONE label-filtered list
+// call per Docker host, whatever the number of apps on it: the objects'
+// clusters are grouped by endpoint, every endpoint is listed once
+// (berth's containers only), and the containers are mapped back to apps
+// by their deployment id and app labels.
+//
+// An app always still exists: with its containers gone it reads with
+// empty (or fewer) instances, and the plan re-creates them. Drift shows as
+// a change of "instances": a missing container (entry gone), a stopped
+// one (status), one running another image (image_digest) or failing its
+// liveness (status "unhealthy").
+func (p *Provider) ReadResources(ctx context.Context, req providers.ReadResourcesRequest) providers.ReadResourcesResponse {
+	ctx, cancel := p.opCtx(ctx)
+	defer cancel()
+	results := make([]providers.ReadResult, len(req.Objects))
+
+	// Which endpoints to list, and the cluster of each app.
+	type appRef struct {
+		id, name string
+		hosts    []HostConfig
+		ports    []lang.PortSpec
+	}
+	refs := make([]*appRef, len(req.Objects))
+	endpoints := map[string]HostConfig{}
+	for i, o := range req.Objects {
+		results[i] = providers.ReadResult{ID: o.ID, NewState: o.State, Private: o.Private}
+		if o.TypeName != TypeApp || o.State.IsNull() || !o.State.IsKnown() {
+			continue
+		}
+		a, err := decodeApp(o.State)
+		if err != nil {
+			results[i].Diagnostics = hcl.Diagnostics{errDiag("Cannot read the app's state", err)}
+			continue
+		}
+		r := &appRef{id: a.ID, name: a.Name, hosts: hostConfigs(a.Spec.Cluster), ports: a.Spec.Ports}
+		refs[i] = r
+		for _, h := range r.hosts {
+			if _, ok := endpoints[h.Endpoint]; !ok {
+				endpoints[h.Endpoint] = h
+			}
+		}
+	}
+
+	type listing struct {
+		cs  []Container
+		err error
+	}
+	lists := map[string]*listing{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for ep, cfg := range endpoints {
+		wg.Go(func() {
+			l := &listing{}
+			h, _, err := p.host(ctx, cfg)
+			if err == nil {
+				l.cs, l.err = h.ListManaged(ctx, "")
+			} else {
+				l.err = err
+			}
+			mu.Lock()
+			lists[ep] = l
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+
+	for i, r := range refs {
+		if r == nil {
+			continue
+		}
+		var ls []live
+		var diags hcl.Diagnostics
+		for _, h := range r.hosts {
+			l := lists[h.Endpoint]
+			if l.err != nil {
+				diags = append(diags, errDiag("Cannot refresh app "+r.name, l.err))
+				continue
+			}
+			for _, c := range l.cs {
+				if c.Labels.ID == r.id && c.Labels.App == r.name {
+					ls = append(ls, live{Container: c, Host: h.Name})
+				}
+			}
+		}
+		if diags.HasErrors() {
+			// The state stays as recorded: an unreachable host is not drift.
+			results[i].Diagnostics = diags
+			continue
+		}
+		notReady := map[string]bool{}
+		for _, in := range stateInstances(req.Objects[i].State) {
+			if in.Status == statusNotReady {
+				notReady[in.ContainerID] = true
+			}
+		}
+		results[i].NewState = withInstances(req.Objects[i].State, instancesOf(ls, r.ports, notReady))
+	}
+	return providers.ReadResourcesResponse{Results: results}
+}
+
+var _ providers.Interface = (*Provider)(nil)

@@ -1,0 +1,306 @@
+package docker
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"net"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/providers/docker/scheduler"
+)
+
+// defaultStopTimeout is the engine's grace between SIGTERM and SIGKILL.
+const defaultStopTimeout = 10 * time.Second
+
+// app is an app's decoded configuration with what the provider derives
+// from it: its name, deployment id, pinned image and spec hash.
+type app struct {
+	Spec *lang.AppSpec
+	Name string
+	ID   string
+	// Pinned is repository@sha256:..., Hash the ConfigHash of hashSpec.
+	Pinned string
+	Hash   string
+}
+
+// hashSpec is everything that makes two instances' containers differ:
+// a change to any of it is a spec change, rolled out in waves. Replicas,
+// placement, rollout settings, the cluster and registry credentials are
+// not part of it.
+type hashSpec struct {
+	Image     string
+	Command   []string
+	Args      []string
+	Env       map[string]string
+	Labels    map[string]string
+	Ports     []lang.PortSpec
+	Resources *lang.ResourcesSpec
+	Readiness *lang.ProbeSpec
+	Liveness  *lang.ProbeSpec
+	Startup   *lang.ProbeSpec
+	Hooks     *lang.HooksSpec
+	// Helper is the probe helper's version when liveness uses it, so a new
+	// helper rolls out like any other change.
+	Helper string
+}
+
+// decodeApp decodes an app value (config, planned or prior state) and its
+// name; pinned and id are taken from the value's computed attributes.
+func decodeApp(v cty.Value) (*app, error) {
+	spec, err := lang.DecodeApp(stripComputed(v))
+	if err != nil {
+		return nil, err
+	}
+	a := &app{Spec: spec, Name: str(v, "name"), ID: str(v, "deployment_id"), Pinned: str(v, "image_digest"), Hash: str(v, "config_hash")}
+	if a.Name == "" {
+		a.Name = defaultName(spec.Image)
+	}
+	return a, nil
+}
+
+// stripComputed removes our computed attributes, which may be unknown in a
+// planned value: lang.DecodeApp wants a wholly known value.
+func stripComputed(v cty.Value) cty.Value {
+	v, _ = v.UnmarkDeep()
+	if v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() {
+		return v
+	}
+	attrs := map[string]cty.Value{}
+	for name, av := range v.AsValueMap() {
+		if _, ok := computedAttrs()[name]; ok {
+			continue
+		}
+		attrs[name] = av
+	}
+	return cty.ObjectVal(attrs)
+}
+
+// defaultName is the last path element of the image's repository:
+// "127.0.0.1:5055/shop/web:v1" → "web".
+func defaultName(image string) string {
+	if i := strings.IndexByte(image, '@'); i >= 0 {
+		image = image[:i]
+	}
+	base := path.Base(image)
+	if i := strings.IndexByte(base, ':'); i >= 0 {
+		base = base[:i]
+	}
+	return base
+}
+
+func (a *app) hashSpec() hashSpec {
+	hs := hashSpec{
+		Image: a.Pinned, Command: a.Spec.Command, Args: a.Spec.Args, Env: a.Spec.Env, Labels: a.Spec.Labels,
+		Ports: a.Spec.Ports, Resources: a.Spec.Resources, Readiness: a.Spec.Readiness, Liveness: a.Spec.Liveness,
+		Startup: a.Spec.Startup, Hooks: a.Spec.Hooks,
+	}
+	if l := a.Spec.Liveness; l != nil && (l.HTTP != nil || l.TCP != nil) {
+		hs.Helper = ProbeHelperVersion
+	}
+	return hs
+}
+
+func (a *app) computeHash() error {
+	h, err := ConfigHash(a.hashSpec())
+	a.Hash = h
+	return err
+}
+
+// requests are the scheduler's per-replica requests.
+func (a *app) requests() (scheduler.MilliCPU, int64) {
+	r := a.Spec.Resources
+	if r == nil {
+		return 0, 0
+	}
+	cpu := scheduler.MilliCPU(0)
+	if r.CPU > 0 && r.CPUOvercommit > 0 {
+		cpu = scheduler.MilliCPU(r.CPURequest()*1000 + 0.5)
+	}
+	var mem int64
+	if r.Memory > 0 && r.MemoryOvercommit > 0 {
+		mem = r.MemoryRequest()
+	}
+	return cpu, mem
+}
+
+// containerSpec is the container of instance name on a host of arch.
+func (a *app) containerSpec(name, arch string) (ContainerSpec, error) {
+	cpuReq, memReq := a.requests()
+	labels := map[string]string{}
+	maps.Copy(labels, a.Spec.Labels)
+	maps.Copy(labels, InstanceLabels{
+		ID: a.ID, App: a.Name, Instance: name, ConfigHash: a.Hash, Image: a.Spec.Image,
+		CPURequest: cpuReq, MemoryRequest: memReq,
+	}.Map())
+	cs := ContainerSpec{
+		// The hash and a random suffix keep names unique while the old and
+		// the new container of an instance (or a failed one kept for
+		// inspection) exist side by side.
+		Name:          fmt.Sprintf("%s-%s-%s", name, short8(a.Hash), randSuffix()),
+		Image:         a.Pinned,
+		Command:       append(append([]string(nil), a.Spec.Command...), a.Spec.Args...),
+		Env:           a.Spec.Env,
+		RestartPolicy: "unless-stopped",
+		StopTimeout:   defaultStopTimeout,
+		Labels:        labels,
+	}
+	if len(cs.Command) == 0 {
+		cs.Command = nil
+	}
+	for _, p := range a.Spec.Ports {
+		cs.Ports = append(cs.Ports, PortSpec{Container: uint16(p.Container), Protocol: p.Protocol})
+	}
+	if r := a.Spec.Resources; r != nil {
+		cs.CPU = scheduler.MilliCPU(r.CPU*1000 + 0.5)
+		cs.Memory = r.Memory
+	}
+	if l := a.Spec.Liveness; l != nil {
+		hc, err := a.healthcheck(l, arch)
+		if err != nil {
+			return cs, err
+		}
+		cs.Healthcheck = hc
+	}
+	return cs, nil
+}
+
+// healthcheck turns a liveness probe into a HEALTHCHECK: exec as is, http
+// and tcp through berth's probe helper (docs/docker.md).
+func (a *app) healthcheck(l *lang.ProbeSpec, arch string) (*Healthcheck, error) {
+	hc := &Healthcheck{Interval: l.Period, Timeout: l.Timeout, StartPeriod: l.InitialDelay, Retries: l.FailureThreshold}
+	switch {
+	case len(l.Exec) > 0:
+		hc.Test = append([]string{"CMD"}, l.Exec...)
+	case l.HTTP != nil:
+		port, ok := l.HTTP.Port.Resolve(a.Spec.Ports)
+		if !ok {
+			return nil, fmt.Errorf("liveness: port %q is not a port of the app", l.HTTP.Port.Name)
+		}
+		test := []string{"CMD", ProbeHelperPath, "-timeout", l.Timeout.String()}
+		if len(l.HTTP.Status) > 0 {
+			s := make([]string, len(l.HTTP.Status))
+			for i, c := range l.HTTP.Status {
+				s[i] = strconv.Itoa(c)
+			}
+			test = append(test, "-status", strings.Join(s, ","))
+		}
+		hc.Test = append(test, fmt.Sprintf("http://127.0.0.1:%d%s", port, l.HTTP.Path))
+	case l.TCP != nil:
+		port, ok := l.TCP.Resolve(a.Spec.Ports)
+		if !ok {
+			return nil, fmt.Errorf("liveness: port %q is not a port of the app", l.TCP.Name)
+		}
+		hc.Test = []string{"CMD", ProbeHelperPath, "-timeout", l.Timeout.String(), fmt.Sprintf("tcp://127.0.0.1:%d", port)}
+	default:
+		return nil, fmt.Errorf("liveness: gRPC probes are not supported on Docker hosts")
+	}
+	if hc.Test[1] == ProbeHelperPath {
+		if _, err := ProbeHelper(arch); err != nil {
+			return nil, err
+		}
+	}
+	return hc, nil
+}
+
+// probe builds a readiness (or startup) probe of a started container.
+func (a *app) probe(p *lang.ProbeSpec, h *Host, info ContainerInfo) (Probe, error) {
+	pr := Probe{Period: p.Period, Timeout: p.Timeout, InitialDelay: p.InitialDelay,
+		FailureThreshold: p.FailureThreshold, SuccessThreshold: p.SuccessThreshold}
+	hostPort := func(ref lang.PortRef) (string, error) {
+		port, ok := ref.Resolve(a.Spec.Ports)
+		if !ok {
+			return "", fmt.Errorf("port %q is not a port of the app", ref.Name)
+		}
+		hp := info.HostPort(uint16(port), "tcp")
+		if hp == 0 {
+			return "", fmt.Errorf("container port %d/tcp is not published (declare it in a port block)", port)
+		}
+		return net.JoinHostPort(h.Address().String(), strconv.Itoa(int(hp))), nil
+	}
+	switch {
+	case p.HTTP != nil:
+		addr, err := hostPort(p.HTTP.Port)
+		if err != nil {
+			return pr, err
+		}
+		scheme := "http"
+		c := HTTPCheck{Status: p.HTTP.Status}
+		if strings.EqualFold(p.HTTP.Scheme, "HTTPS") {
+			// As the kubelet does: the certificate is not verified.
+			scheme = "https"
+			c.Client = &http.Client{
+				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+				Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil,
+					TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, //nolint:gosec // probes do not verify, as the kubelet's
+			}
+		}
+		pathPart := p.HTTP.Path
+		if !strings.HasPrefix(pathPart, "/") {
+			pathPart = "/" + pathPart
+		}
+		c.URL = scheme + "://" + addr + pathPart
+		pr.Check = c
+	case p.TCP != nil:
+		addr, err := hostPort(*p.TCP)
+		if err != nil {
+			return pr, err
+		}
+		pr.Check = TCPCheck{Address: addr}
+	case len(p.Exec) > 0:
+		pr.Check = ExecCheck{Host: h, Container: info.ID, Command: p.Exec}
+	default:
+		return pr, fmt.Errorf("gRPC probes are not supported on Docker hosts")
+	}
+	return pr, nil
+}
+
+// runningCheck is the readiness of an app without a readiness probe: the
+// container is running.
+type runningCheck struct {
+	host *Host
+	id   string
+}
+
+func (c runningCheck) Check(ctx context.Context) error {
+	info, err := c.host.Inspect(ctx, c.id)
+	if err != nil {
+		return err
+	}
+	if !info.Running {
+		return fmt.Errorf("container is %s (exit code %d)", info.Status, info.ExitCode)
+	}
+	return nil
+}
+
+func (c runningCheck) String() string { return "container " + short(c.id) + " running" }
+
+func short8(s string) string {
+	if len(s) > 8 {
+		return s[:8]
+	}
+	return s
+}
+
+func randSuffix() string {
+	var b [2]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// newDeploymentID is a fresh random id for an app's deployment.
+func newDeploymentID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
