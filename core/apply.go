@@ -67,6 +67,11 @@ func (e *Engine) Apply(ctx context.Context, p *plans.Plan, ss *state.SyncState, 
 	// What refresh found is recorded first: the state then starts from the
 	// truth, whatever happens next.
 	for _, d := range p.Drift {
+		if len(d.AfterRedacted) > 0 {
+			// A plan file does not hold the live secrets; the next
+			// refresh records this object's drift.
+			continue
+		}
 		if d.Action == plans.Delete {
 			ss.RemoveInstance(d.Addr)
 		} else if obj := ss.Instance(d.Addr); obj != nil {
@@ -351,7 +356,7 @@ func (a *applyWalker) applyInstance(ctx context.Context, entry *providerEntry, r
 	if diags.HasErrors() {
 		return cty.NilVal, diags
 	}
-	config = finishDomainConfig(r, config, a.data.registries(a.e.Config))
+	config = lang.CompleteDomainValue(r.Kind, config, a.data.registries(a.e.Config))
 
 	prior := change.Before
 	var priorPrivate []byte
@@ -385,13 +390,26 @@ func (a *applyWalker) applyInstance(ctx context.Context, entry *providerEntry, r
 	if pr.Diagnostics.HasErrors() {
 		return cty.NilVal, diags
 	}
-	if path, ok := inconsistent(change.After, pr.PlannedState); !ok {
+	saved := change.After
+	if len(change.AfterRedacted) > 0 {
+		// A plan file holds digests of secrets, not secrets: the values
+		// computed now must be the ones that were planned.
+		u, err := a.p.Unredact(change.After, change.AfterRedacted, pr.PlannedState)
+		if err != nil {
+			return cty.NilVal, diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError,
+				Summary: "Sensitive value changed since the plan was made",
+				Detail:  fmt.Sprintf("%s: %v. Nothing was changed for this object; run berth plan again.", addr, err),
+				Subject: r.DeclRange.Ptr()})
+		}
+		saved = u
+	}
+	if path, ok := inconsistent(saved, pr.PlannedState); !ok {
 		return cty.NilVal, diags.Append(&hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Provider produced an inconsistent final plan",
 			Detail: fmt.Sprintf("When applying %s, provider %s planned %s differently from the saved plan "+
 				"(the real system changed since the plan was made, e.g. an image tag moved). Nothing was changed for this object; run berth plan again.",
-				addr, entry.name, formatPath(path)),
+				addr, entry.name, plans.FormatPath(path)),
 			Subject: r.DeclRange.Ptr(),
 		})
 	}

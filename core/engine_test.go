@@ -172,7 +172,7 @@ resource "test_object" "b" {
 		t.Fatalf("third plan: %v", got)
 	}
 	for _, c := range p.Changes {
-		if c.Addr.String() == "test_object.b[0]" && (len(c.RequiresReplace) == 0 || formatPath(c.RequiresReplace[0]) != "name") {
+		if c.Addr.String() == "test_object.b[0]" && (len(c.RequiresReplace) == 0 || plans.FormatPath(c.RequiresReplace[0]) != "name") {
 			t.Fatalf("b[0] replacement not forced by name: %v", c.RequiresReplace)
 		}
 	}

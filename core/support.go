@@ -104,37 +104,12 @@ func configDiagnostics(diags hcl.Diagnostics, provider, call string, addr addrs.
 			d.Subject = &rng
 		}
 		if p := providers.DiagnosticPath(d); len(p) > 0 {
-			d.Detail = strings.TrimSpace(d.Detail + fmt.Sprintf(" (attribute %s of %s)", formatPath(p), addr))
+			d.Detail = strings.TrimSpace(d.Detail + fmt.Sprintf(" (attribute %s of %s)", plans.FormatPath(p), addr))
 		} else if !strings.Contains(d.Summary, addr.String()) && !strings.Contains(d.Detail, addr.String()) {
 			d.Detail = strings.TrimSpace(d.Detail + fmt.Sprintf(" (%s)", addr))
 		}
 	}
 	return diags
-}
-
-// formatPath renders a cty path as written in configuration: a.b[0]["k"].
-func formatPath(p cty.Path) string {
-	var b strings.Builder
-	for _, s := range p {
-		switch s := s.(type) {
-		case cty.GetAttrStep:
-			if b.Len() > 0 {
-				b.WriteByte('.')
-			}
-			b.WriteString(s.Name)
-		case cty.IndexStep:
-			k, _ := s.Key.Unmark()
-			switch {
-			case !k.IsKnown():
-				b.WriteString("[*]")
-			case k.Type() == cty.String:
-				fmt.Fprintf(&b, "[%q]", k.AsString())
-			case k.Type() == cty.Number:
-				fmt.Fprintf(&b, "[%s]", k.AsBigFloat().Text('f', -1))
-			}
-		}
-	}
-	return b.String()
 }
 
 // resourceAddr is the address of a configuration block.

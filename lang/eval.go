@@ -199,3 +199,47 @@ func (s *Scope) EvalResourceConfig(r *Resource, schema *BlockSchema) (cty.Value,
 	v, _, d := schema.decodeWithMeta(r.Config, ctx, r.DeclRange, metaSchema(r.Kind))
 	return v, diags.Extend(d)
 }
+
+// EvalObject evaluates one of the configuration's non-resource objects,
+// by address: "local.x", "cluster.c", "registry.r" or "probe.p". A
+// cluster's value also holds its name and kind, a registry's its name.
+// Validate and the engine evaluate these the same way through it.
+func (c *Config) EvalObject(addr string, s *Scope) (cty.Value, hcl.Diagnostics) {
+	kind, name := splitAddr(addr)
+	switch kind {
+	case "local":
+		if l := c.Locals[name]; l != nil {
+			return s.EvalExpr(l.Expr, cty.DynamicPseudoType)
+		}
+	case "cluster":
+		if cl := c.Clusters[name]; cl != nil {
+			val, diags := s.EvalBody(cl.Config, clusterSchema)
+			return withAttrs(val, map[string]cty.Value{"name": cty.StringVal(name), "kind": cty.StringVal(cl.Kind)}), diags
+		}
+	case "registry":
+		if r := c.Registries[name]; r != nil {
+			val, diags := s.EvalBody(r.Config, registrySchema)
+			return withAttrs(val, map[string]cty.Value{"name": cty.StringVal(name)}), diags
+		}
+	case "probe":
+		if p := c.Probes[name]; p != nil {
+			return s.EvalBody(p.Config, probeSchema)
+		}
+	}
+	return cty.DynamicVal, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Reference to undeclared object",
+		Detail: fmt.Sprintf("%s is not declared.", addr)}}
+}
+
+// CompleteDomainValue fills in what the evaluator computes for a domain
+// block's value: an app's "registry", the one of registries (evaluated
+// registry objects) whose address prefixes the app's image.
+func CompleteDomainValue(kind string, v cty.Value, registries []cty.Value) cty.Value {
+	if kind != KindApp || !v.IsKnown() || v.IsNull() || !v.Type().IsObjectType() || !v.Type().HasAttribute("image") {
+		return v
+	}
+	img, _ := v.GetAttr("image").Unmark()
+	if !img.IsKnown() || img.IsNull() {
+		return v
+	}
+	return withAttrs(v, map[string]cty.Value{"registry": ImageRegistry(img.AsString(), registries)})
+}

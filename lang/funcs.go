@@ -3,6 +3,7 @@ package lang
 import (
 	"encoding/base64"
 	"fmt"
+	"github.com/berth-sh/berth/providers"
 	"os"
 	"path/filepath"
 	"unicode/utf8"
@@ -17,10 +18,9 @@ import (
 
 // Sensitive is the cty mark of sensitive values (sensitive variables, the
 // sensitive() function, sensitive schema attributes). Renderers redact any
-// value that carries it, deeply.
-const Sensitive = sensitiveMark("sensitive")
-
-type sensitiveMark string
+// value that carries it, deeply. It is the one mark berth uses everywhere:
+// the providers' (which survives the plugin protocol) and the state's.
+const Sensitive = providers.SensitiveMark
 
 // Functions returns the functions available in expressions. baseDir is the
 // directory relative paths of file and templatefile are resolved against
@@ -56,7 +56,7 @@ func Functions(baseDir string) map[string]function.Function {
 		"jsondecode":      stdlib.JSONDecodeFunc,
 		"jsonencode":      stdlib.JSONEncodeFunc,
 		"keys":            stdlib.KeysFunc,
-		"length":          stdlib.LengthFunc,
+		"length":          lengthFunc,
 		"log":             stdlib.LogFunc,
 		"lookup":          stdlib.LookupFunc,
 		"lower":           stdlib.LowerFunc,
@@ -263,3 +263,38 @@ func templateFileFunc(baseDir string, funcs map[string]function.Function) functi
 		},
 	})
 }
+
+// lengthFunc is Terraform's length: of a collection, or of a string in
+// characters (cty's stdlib length takes collections only).
+var lengthFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{
+		Name:             "value",
+		Type:             cty.DynamicPseudoType,
+		AllowDynamicType: true,
+		AllowUnknown:     true,
+		AllowMarked:      true,
+	}},
+	Type: func(args []cty.Value) (cty.Type, error) {
+		ty := args[0].Type()
+		switch {
+		case ty == cty.String, ty == cty.DynamicPseudoType, ty.IsCollectionType(), ty.IsTupleType(), ty.IsObjectType():
+			return cty.Number, nil
+		}
+		return cty.NilType, function.NewArgErrorf(0, "argument must be a string, a collection or a structural type")
+	},
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		v, marks := args[0].Unmark()
+		ty := v.Type()
+		if !v.IsKnown() {
+			return cty.UnknownVal(cty.Number).WithMarks(marks), nil
+		}
+		if ty == cty.String {
+			n, err := stdlib.Strlen(v)
+			return n.WithMarks(marks), err
+		}
+		if ty.IsTupleType() || ty.IsObjectType() {
+			return cty.NumberIntVal(int64(v.LengthInt())).WithMarks(marks), nil
+		}
+		return v.Length().WithMarks(marks), nil
+	},
+})

@@ -198,8 +198,8 @@ func (v *validator) eval(n *Node) (cty.Value, hcl.Diagnostics) {
 			val = val.Mark(Sensitive)
 		}
 		return val, diags
-	case "local":
-		return v.scope(nil).EvalExpr(cfg.Locals[name].Expr, cty.DynamicPseudoType)
+	case "local", "cluster", "registry", "probe":
+		return cfg.EvalObject(n.Addr, v.scope(nil))
 	case "output":
 		o := cfg.Outputs[name]
 		val, diags := v.scope(nil).EvalExpr(o.Expr, cty.DynamicPseudoType)
@@ -213,15 +213,6 @@ func (v *validator) eval(n *Node) (cty.Value, hcl.Diagnostics) {
 			})
 		}
 		return val, diags
-	case "cluster":
-		c := cfg.Clusters[name]
-		val, diags := v.scope(nil).EvalBody(c.Config, clusterSchema)
-		return withAttrs(val, map[string]cty.Value{"name": cty.StringVal(name), "kind": cty.StringVal(c.Kind)}), diags
-	case "registry":
-		val, diags := v.scope(nil).EvalBody(cfg.Registries[name].Config, registrySchema)
-		return withAttrs(val, map[string]cty.Value{"name": cty.StringVal(name)}), diags
-	case "probe":
-		return v.scope(nil).EvalBody(cfg.Probes[name].Config, probeSchema)
 	case "provider":
 		var diags hcl.Diagnostics
 		s := v.scope(nil)
