@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -61,6 +62,7 @@ func toPath(steps []pathStep) cty.Path {
 type valueEncoder struct {
 	path      []pathStep
 	sensitive []cty.Path
+	names     [][]string // per depth: attribute names being encoded
 }
 
 func (e *valueEncoder) marshal(b []byte, v cty.Value, ty cty.Type) ([]byte, error) {
@@ -95,8 +97,7 @@ func (e *valueEncoder) marshal(b []byte, v cty.Value, ty cty.Type) ([]byte, erro
 		ety := ty.ElementType()
 		set := ty.IsSetType()
 		b = append(b, '[')
-		i := 0
-		for _, ev := range v.Elements() {
+		for i, ev := range v.AsValueSlice() { // no cty number per index
 			if i > 0 {
 				b = append(b, ',')
 			}
@@ -110,7 +111,6 @@ func (e *valueEncoder) marshal(b []byte, v cty.Value, ty cty.Type) ([]byte, erro
 				return nil, err
 			}
 			e.path = e.path[:len(e.path)-1]
-			i++
 		}
 		return append(b, ']'), nil
 	case ty.IsTupleType():
@@ -149,22 +149,32 @@ func (e *valueEncoder) marshal(b []byte, v cty.Value, ty cty.Type) ([]byte, erro
 		}
 		return append(b, '}'), nil
 	case ty.IsObjectType():
+		// Attribute names in order, without cty's iterator, which builds a
+		// cty string (NFC-normalized) for every name it yields.
+		atys := ty.AttributeTypes()
+		depth := len(e.path)
+		for len(e.names) <= depth {
+			e.names = append(e.names, nil)
+		}
+		names := e.names[depth][:0]
+		for k := range atys {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		e.names[depth] = names
 		b = append(b, '{')
-		i := 0
-		for k, ev := range v.Elements() { // cty iterates attributes in name order
+		for i, name := range names {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			name := k.AsString()
 			b = appendString(b, name)
 			b = append(b, ':')
 			e.path = append(e.path, pathStep{kind: stepAttr, name: name})
 			var err error
-			if b, err = e.marshal(b, ev, ty.AttributeType(name)); err != nil {
+			if b, err = e.marshal(b, v.GetAttr(name), atys[name]); err != nil {
 				return nil, err
 			}
 			e.path = e.path[:len(e.path)-1]
-			i++
 		}
 		return append(b, '}'), nil
 	}
