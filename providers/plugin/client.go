@@ -279,11 +279,17 @@ func (c *Client) recordCrash(call string) providers.CrashInfo {
 // failed turns the error of a call into diagnostics: a crash when the
 // process died, a cancellation when ctx ended, else a failed call.
 func (c *Client) failed(ctx context.Context, call string, err error) hcl.Diagnostics {
-	if ctx.Err() != nil {
+	cause := ctx.Err()
+	if cause == nil && status.Code(err) == codes.DeadlineExceeded {
+		// The deadline travels with the call, and the provider's side may
+		// notice it expire a moment before ctx does here.
+		cause = context.DeadlineExceeded
+	}
+	if cause != nil {
 		return hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Provider call cancelled",
-			Detail:   fmt.Sprintf("%s of provider %s was cancelled: %v", call, c.name, ctx.Err()),
+			Detail:   fmt.Sprintf("%s of provider %s was cancelled: %v", call, c.name, cause),
 		}}
 	}
 	switch status.Code(err) {

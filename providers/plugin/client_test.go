@@ -389,8 +389,11 @@ func TestStopCancelsApply(t *testing.T) {
 // TestContextCancel: cancelling the caller's context abandons a call.
 func TestContextCancel(t *testing.T) {
 	c, _ := launchConfigured(t, settings{delayMS: 60_000})
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	// A cancellation, not a deadline: a deadline travels with the call and
+	// the provider may answer first with its own error.
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	time.AfterFunc(200*time.Millisecond, cancel)
 	start := time.Now()
 	resp := c.ReadResources(ctx, providers.ReadResourcesRequest{})
 	if time.Since(start) > 10*time.Second {
