@@ -258,3 +258,37 @@ func mustInstance(t *testing.T, s string) addrs.Instance {
 	}
 	return a
 }
+
+func TestImport(t *testing.T) {
+	f := newFixture(t, `
+resource "test_object" "a" {
+  name  = "a"
+  value = "one"
+}
+`)
+	st := f.apply(f.plan(PlanOptions{}))
+	addr := mustInstance(t, "test_object.a")
+	id := st.Instance(addr).Value.GetAttr("id").AsString()
+
+	// Forget the object, then import it back by its ID.
+	st.RemoveInstance(addr)
+	if err := state.NewLocal(filepath.Join(f.dir, "berth.state")).Write(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	if _, diags := f.operation().Import(context.Background(), addr, "o-missing"); !diags.HasErrors() {
+		t.Fatalf("importing a missing object succeeded")
+	}
+	st, diags := f.operation().Import(context.Background(), addr, id)
+	if diags.HasErrors() {
+		t.Fatalf("import: %v", diags)
+	}
+	if st.Instance(addr) == nil {
+		t.Fatalf("imported object not in state")
+	}
+	if p := f.plan(PlanOptions{}); p.HasChanges() {
+		t.Fatalf("plan after import has changes: %v", actions(p))
+	}
+	if _, diags := f.operation().Import(context.Background(), addr, id); !diags.HasErrors() || !strings.Contains(diags.Error(), "already in the state") {
+		t.Fatalf("second import: %v", diags)
+	}
+}

@@ -1,0 +1,90 @@
+package core
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/berth-sh/berth/addrs"
+	"github.com/berth-sh/berth/core/dag"
+	"github.com/berth-sh/berth/providers"
+	"github.com/berth-sh/berth/state"
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Import brings the existing object id under management as addr, which
+// must be declared in the configuration and not yet in the state. The
+// state is written when the import succeeds.
+func (o *Operation) Import(ctx context.Context, addr addrs.Instance, id string) (*state.State, hcl.Diagnostics) {
+	e := o.Engine
+	r := e.Config.Resources[addr.Resource.String()]
+	if r == nil || addr.Resource.Mode != addrs.Managed {
+		return nil, errDiag("Import to a resource not in the configuration",
+			fmt.Sprintf("%s is not declared; write its block in the configuration before importing into it.", addr.Resource), nil)
+	}
+	unlock, diags := o.lock(ctx, "import")
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	defer unlock()
+	st, diags := o.read(ctx)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	st = priorState(st)
+	if st.Instance(addr) != nil {
+		return st, errDiag("Resource already managed by berth",
+			fmt.Sprintf("%s is already in the state; to import it again, first remove it with berth state rm %s.", addr, addr), nil)
+	}
+
+	// Evaluate only what the provider's configuration needs, then start it.
+	gr, diags := buildGraph(e.Config, st)
+	if diags.HasErrors() {
+		return st, diags
+	}
+	pv, ok := gr.index["provider."+r.ProviderName]
+	if !ok {
+		return st, errDiag("Unknown provider", fmt.Sprintf("No provider for %s.", addr), nil)
+	}
+	keep := map[int]bool{pv: true}
+	for stack := []int{pv}; len(stack) > 0; {
+		v := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, d := range gr.g.Dependencies(v) {
+			if !keep[d] {
+				keep[d] = true
+				stack = append(stack, d)
+			}
+		}
+	}
+	w := &planWalker{e: e, opts: PlanOptions{}, prior: st, gr: gr,
+		refreshed: state.NewSyncState(st.DeepCopy()),
+		ps:        newProviderSet(e.Launcher, e.Config, e.ProviderParallelism),
+		data:      newEvalData(), sem: make(chan struct{}, e.parallelism())}
+	defer w.ps.closeAll()
+	gr.g.Walk(ctx, dag.WalkOptions{Parallelism: e.walkParallelism()}, func(ctx context.Context, v int) error {
+		if !keep[v] {
+			return nil
+		}
+		return w.visit(ctx, gr.g.Vertex(v))
+	})
+	if w.diags.HasErrors() {
+		return st, w.diags
+	}
+	entry, diags := w.ps.get(ctx, r.ProviderName, nil)
+	if diags.HasErrors() {
+		return st, diags
+	}
+	resp := entry.p.ImportResource(ctx, providers.ImportResourceRequest{TypeName: providerTypeName(entry.name, r.Type), ID: id})
+	diags = configDiagnostics(resp.Diagnostics, entry.name, "ImportResource", addr, r)
+	if diags.HasErrors() {
+		return st, diags
+	}
+	if resp.State.IsNull() {
+		return st, errDiag("Cannot import non-existent object", fmt.Sprintf("Provider %s found no object with ID %q for %s.", entry.name, id, addr), r.DeclRange.Ptr())
+	}
+	st.SetInstance(addr, entry.name, &state.Object{Value: resp.State, Private: resp.Private, Dependencies: resourceDependencies(gr, r)})
+	if err := o.Backend.Write(ctx, st); err != nil {
+		return st, errDiag("Failed to persist state", err.Error(), nil)
+	}
+	return st, diags
+}
