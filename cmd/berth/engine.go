@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/berth-sh/berth/core"
+	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/providers"
+	"github.com/berth-sh/berth/providers/install"
+	"github.com/berth-sh/berth/providers/plugin"
+	"github.com/berth-sh/berth/state"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
+)
+
+// The wiring every engine command shares: load and validate the
+// configuration, collect variables, open the state backend, and launch
+// providers (built in: berth itself; third party: verified against the
+// lock file).
+
+// defaultStateFile is the local backend's file when no path is configured.
+const defaultStateFile = "berth.state"
+
+// loadConfig loads and validates the configuration in m.Dir.
+func (m *Meta) loadConfig() (*lang.Config, hcl.Diagnostics) {
+	cfg, diags := lang.LoadDir(m.Dir)
+	if diags.HasErrors() {
+		return cfg, diags
+	}
+	return cfg, diags.Extend(lang.Validate(cfg))
+}
+
+// engine builds an engine for cfg with the variables given on the command
+// line (-var, -var-file), in files and in the environment.
+func (m *Meta) engine(cfg *lang.Config, vars []lang.VarArg, parallelism int) (*core.Engine, hcl.Diagnostics) {
+	values, diags := lang.CollectVariables(cfg, m.Dir, vars, os.Environ())
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return &core.Engine{
+		Config:      cfg,
+		Variables:   values,
+		Launcher:    m.launcher(),
+		Parallelism: parallelism,
+	}, diags
+}
+
+// backend opens the state backend the configuration names (local by
+// default). Remote backends are not in this version of berth.
+func (m *Meta) backend(cfg *lang.Config) (state.Backend, hcl.Diagnostics) {
+	path := defaultStateFile
+	if cfg != nil && cfg.Berth != nil && cfg.Berth.Backend != nil {
+		b := cfg.Berth.Backend
+		if b.Type != "local" {
+			return nil, hcl.Diagnostics{{
+				Severity: hcl.DiagError,
+				Summary:  "Backend not available",
+				Detail:   fmt.Sprintf("The %q backend is not available in this version of berth; use backend \"local\".", b.Type),
+				Subject:  b.TypeRange.Ptr(),
+			}}
+		}
+		var conf struct {
+			Path *string `hcl:"path,optional"`
+		}
+		if diags := gohcl.DecodeBody(b.Config, nil, &conf); diags.HasErrors() {
+			return nil, diags
+		}
+		if conf.Path != nil {
+			path = *conf.Path
+		}
+	}
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(m.Dir, path)
+	}
+	return state.NewLocal(path), nil
+}
+
+// launcher starts providers: built-in ones as plugin processes of this
+// very binary, third-party ones from the plugin directories after checking
+// them against berth.lock.hcl.
+func (m *Meta) launcher() core.Launcher {
+	return core.LauncherFunc(func(ctx context.Context, localName, source string) (providers.Interface, error) {
+		src, err := install.ParseSource(source)
+		if err != nil {
+			return nil, err
+		}
+		if src.IsBuiltin() {
+			spec, err := plugin.BuiltinSpec(src.Name)
+			if err != nil {
+				return nil, err
+			}
+			return plugin.Launch(ctx, spec)
+		}
+		locks, diags := install.ReadLockFile(filepath.Join(m.Dir, install.LockFileName))
+		if diags.HasErrors() {
+			return nil, diags
+		}
+		dirs, err := install.SearchDirs(m.Dir, nil)
+		if err != nil {
+			return nil, err
+		}
+		l, err := install.Resolve(ctx, dirs, locks, src)
+		if err != nil {
+			return nil, err
+		}
+		return plugin.Launch(ctx, plugin.Spec{Name: src.String(), Path: l.Path, SHA256: l.SHA256})
+	})
+}
