@@ -183,7 +183,13 @@ func (r *fmtRun) processFile(name string, perm fs.FileMode) {
 		r.fail("Cannot read file", pathError(name, err))
 		return
 	}
-	r.formatSource(name, src, nil, func(out []byte) error {
+	// Like terraform fmt, -list=false -write=false prints the formatted
+	// files; -check only reports, so it prints no content.
+	var stdout io.Writer
+	if !r.opts.check {
+		stdout = r.m.Stdout
+	}
+	r.formatSource(name, src, stdout, func(out []byte) error {
 		return writeFileAtomic(r.fsPath(name), out, perm)
 	})
 }

@@ -83,6 +83,7 @@ func TestFmt(t *testing.T) {
 		{name: "file argument", args: []string{"sub/deep/f.berth.hcl"}, code: 0, stdout: "sub/deep/f.berth.hcl\n",
 			changed: []string{"sub/deep/f.berth.hcl"}},
 		{name: "formatted file", args: []string{"-check", "b.berth.hcl"}, code: 0, stdout: ""},
+		{name: "print", args: []string{"-list=false", "-write=false", "a.berth.hcl", "b.berth.hcl"}, code: 0, stdout: formatted + formatted},
 		{name: "diff", args: []string{"-diff", "-write=false", "-list=false", "a.berth.hcl"}, code: 0,
 			contains: "--- old/a.berth.hcl\n+++ new/a.berth.hcl\n@@ -1,4 +1,4 @@\n app \"web\" {\n-image=\"nginx\"\n-  replicas    = 2\n+  image    = \"nginx\"\n+  replicas = 2\n }\n"},
 		{name: "not a berth file", args: []string{"other.hcl"}, code: 1, stdout: ""},

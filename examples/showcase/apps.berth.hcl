@@ -107,6 +107,14 @@ app "api" {
     }
     timeout = "2s"
   }
+  # The api loads its catalogue at start: give it up to 5 minutes.
+  startup {
+    grpc {
+      port = "grpc"
+    }
+    period            = "10s"
+    failure_threshold = 30
+  }
 }
 
 scaling_policy "web" {
