@@ -1,0 +1,270 @@
+package docker
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/providers"
+	"github.com/berth-sh/berth/providers/builtin"
+	"github.com/berth-sh/berth/providers/docker/scheduler"
+)
+
+func TestRegisteredAsBuiltin(t *testing.T) {
+	f, ok := builtin.Lookup("docker")
+	if !ok {
+		t.Fatal("docker is not a built-in provider")
+	}
+	if _, ok := f().(*Provider); !ok {
+		t.Fatal("the docker factory does not make a *Provider")
+	}
+}
+
+// The engine sends lang's app type as Config: the provider's schema must
+// hold every attribute of it, with the same type.
+func TestAppSchemaIsSupersetOfLang(t *testing.T) {
+	langType := lang.AppSchema().ImpliedType()
+	for name, at := range langType.AttributeTypes() {
+		if !appType.HasAttribute(name) {
+			t.Errorf("attribute %s missing", name)
+			continue
+		}
+		if got := appType.AttributeType(name); !got.Equals(at) {
+			t.Errorf("attribute %s: type %#v, lang has %#v", name, got, at)
+		}
+	}
+	schema := New().GetSchema(t.Context())
+	for _, n := range []string{"image_digest", "instances", "deployment_id", "config_hash"} {
+		if a := schema.ResourceTypes[TypeApp].Block.Attributes[n]; a == nil || !a.Computed {
+			t.Errorf("computed attribute %s missing", n)
+		}
+	}
+	if _, ok := schema.ResourceTypes[TypeScalingPolicy]; !ok {
+		t.Error("no scaling_policy")
+	}
+}
+
+func TestValidateApp(t *testing.T) {
+	cl := clusterValue(t, "c", testHost{name: "a", endpoint: "unix:///x"})
+	tests := []struct {
+		name string
+		src  string
+		want []string // summaries; nil: valid
+		path string
+	}{
+		{"valid", `
+cluster = cluster.c
+image = "r/x:v1"
+port "http" { container = 8080 }
+readiness {
+  http {
+    port = "http"
+  }
+}
+liveness {
+  tcp {
+    port = "http"
+  }
+}
+`, nil, ""},
+		{"grpc readiness", `
+cluster = cluster.c
+image = "r/x:v1"
+port "grpc" { container = 9000 }
+readiness {
+  grpc {
+    port = "grpc"
+  }
+}
+`, []string{"gRPC readiness probe not supported on Docker hosts"}, "readiness.grpc"},
+		{"fixed host port", `
+cluster = cluster.c
+image = "r/x:v1"
+port "http" {
+  container = 8080
+  host = 80
+}
+`, []string{"Fixed host ports not supported on Docker hosts yet"}, "port[0].host"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := appValue(t, tt.src, cl, cty.NilVal, "web")
+			resp := New().ValidateResourceConfig(t.Context(), providers.ValidateResourceConfigRequest{TypeName: TypeApp, Config: v})
+			var got []string
+			for _, d := range resp.Diagnostics {
+				got = append(got, d.Summary)
+				if p := providers.DiagnosticPath(d); tt.path != "" && pathString(p) != tt.path {
+					t.Errorf("path %s, want %s", pathString(p), tt.path)
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("diagnostics %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func pathString(p cty.Path) string {
+	var sb strings.Builder
+	for _, s := range p {
+		switch s := s.(type) {
+		case cty.GetAttrStep:
+			if sb.Len() > 0 {
+				sb.WriteByte('.')
+			}
+			sb.WriteString(s.Name)
+		case cty.IndexStep:
+			i, _ := s.Key.AsBigFloat().Int64()
+			sb.WriteString("[" + string(rune('0'+i)) + "]")
+		}
+	}
+	return sb.String()
+}
+
+func TestDecide(t *testing.T) {
+	ro := lang.RolloutSpec{InitialBatch: 1, Growth: 2, MinHealthy: 10 * time.Second, HealthyDeadline: 5 * time.Minute, AutoRevert: true}
+	run := func(name, host, hash string) instance {
+		return instance{Name: name, Host: host, ContainerID: "c-" + name + "-" + hash, ImageDigest: "img@" + hash, ConfigHash: hash, Status: statusRunning}
+	}
+	assign := func(n int, hosts ...string) []scheduler.Assignment {
+		var out []scheduler.Assignment
+		for i := 1; i <= n; i++ {
+			out = append(out, scheduler.Assignment{Instance: "web-" + itoa(i), Host: hosts[(i-1)%len(hosts)]})
+		}
+		return out
+	}
+	four := func(hash string) []instance {
+		return []instance{run("web-1", "a", hash), run("web-2", "b", hash), run("web-3", "a", hash), run("web-4", "b", hash)}
+	}
+	tests := []struct {
+		name      string
+		in        planInput
+		waves     [][]string
+		planned   []string // names of instances to (re)create
+		instances int
+	}{
+		{name: "create", in: planInput{Hash: "h2", Pinned: "img@h2", Assignments: assign(4, "a", "b")},
+			planned: []string{"web-1", "web-2", "web-3", "web-4"}, instances: 4},
+		{name: "no change", in: planInput{Hash: "h1", Pinned: "img@h1", HasPrior: true, Existing: four("h1"), Assignments: assign(4, "a", "b")},
+			instances: 4},
+		{name: "scale up", in: planInput{Hash: "h1", Pinned: "img@h1", HasPrior: true, Existing: four("h1"), Assignments: assign(6, "a", "b")},
+			planned: []string{"web-5", "web-6"}, instances: 6},
+		{name: "scale down", in: planInput{Hash: "h1", Pinned: "img@h1", HasPrior: true, Existing: four("h1"), Assignments: assign(2, "a", "b")},
+			instances: 2},
+		{name: "image change 4: waves 1 2 1", in: planInput{Hash: "h2", Pinned: "img@h2", HasPrior: true, Existing: four("h1"), Assignments: assign(4, "a", "b")},
+			waves:   [][]string{{"web-1"}, {"web-2", "web-3"}, {"web-4"}},
+			planned: []string{"web-1", "web-2", "web-3", "web-4"}, instances: 4},
+		{name: "image change and scale to 6: waves 1 2 3", in: planInput{Hash: "h2", Pinned: "img@h2", HasPrior: true, Existing: four("h1"), Assignments: assign(6, "a", "b")},
+			waves:   [][]string{{"web-1"}, {"web-2", "web-3"}, {"web-4", "web-5", "web-6"}},
+			planned: []string{"web-1", "web-2", "web-3", "web-4", "web-5", "web-6"}, instances: 6},
+		{name: "a partly done rollout rolls the rest", in: planInput{Hash: "h2", Pinned: "img@h2", HasPrior: true,
+			Existing: []instance{run("web-1", "a", "h2"), run("web-2", "b", "h2"), run("web-3", "a", "h1"), run("web-4", "b", "h1")}, Assignments: assign(4, "a", "b")},
+			waves: [][]string{{"web-3"}, {"web-4"}}, planned: []string{"web-3", "web-4"}, instances: 4},
+		{name: "drift: a missing container is re-created without rollout", in: planInput{Hash: "h1", Pinned: "img@h1", HasPrior: true,
+			Existing: four("h1")[:3], Assignments: assign(4, "a", "b")},
+			planned: []string{"web-4"}, instances: 4},
+		{name: "drift: stopped and unhealthy containers are replaced without rollout", in: planInput{Hash: "h1", Pinned: "img@h1", HasPrior: true,
+			Existing: func() []instance {
+				in := four("h1")
+				in[1].Status, in[2].Status = "exited", statusUnhealthy
+				return in
+			}(), Assignments: assign(4, "a", "b")},
+			planned: []string{"web-2", "web-3"}, instances: 4},
+		{name: "drift: another image under berth's labels is replaced", in: planInput{Hash: "h1", Pinned: "img@h1", HasPrior: true,
+			Existing: func() []instance {
+				in := four("h1")
+				in[0].ImageDigest = "other@sha256:x"
+				return in
+			}(), Assignments: assign(4, "a", "b")},
+			waves: [][]string{{"web-1"}}, planned: []string{"web-1"}, instances: 4},
+		{name: "growth 3, initial 2 over 10", in: planInput{Hash: "h2", Pinned: "img@h2", HasPrior: true,
+			Existing: func() []instance {
+				var in []instance
+				for i := 1; i <= 10; i++ {
+					in = append(in, run("web-"+itoa(i), "a", "h1"))
+				}
+				return in
+			}(), Assignments: assign(10, "a"), Rollout: lang.RolloutSpec{InitialBatch: 2, Growth: 3}},
+			waves:   [][]string{{"web-1", "web-2"}, {"web-3", "web-4", "web-5", "web-6", "web-7", "web-8"}, {"web-9", "web-10"}},
+			planned: []string{"web-1", "web-2", "web-3", "web-4", "web-5", "web-6", "web-7", "web-8", "web-9", "web-10"}, instances: 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.in.Rollout.InitialBatch == 0 {
+				tt.in.Rollout = ro
+			}
+			out := decide(tt.in)
+			if !slices.EqualFunc(out.Waves, tt.waves, slices.Equal) {
+				t.Errorf("waves %v, want %v", out.Waves, tt.waves)
+			}
+			if (out.Rollout != nil) != (tt.waves != nil) {
+				t.Errorf("rollout %v, want waves %v", out.Rollout, tt.waves)
+			}
+			var planned []string
+			for _, in := range out.Instances {
+				if in.planned {
+					planned = append(planned, in.Name)
+					if in.ConfigHash != tt.in.Hash || in.ImageDigest != tt.in.Pinned {
+						t.Errorf("%s planned with %s %s", in.Name, in.ConfigHash, in.ImageDigest)
+					}
+				}
+			}
+			if !slices.Equal(planned, tt.planned) {
+				t.Errorf("to create %v, want %v", planned, tt.planned)
+			}
+			if len(out.Instances) != tt.instances {
+				t.Errorf("%d instances, want %d", len(out.Instances), tt.instances)
+			}
+			if out.Rollout != nil {
+				if len(out.Rollout.Waves) != len(tt.waves) || out.Rollout.MinHealthy != tt.in.Rollout.MinHealthy.String() {
+					t.Errorf("rollout %+v", out.Rollout)
+				}
+				w := out.Rollout.Waves[0]
+				if !strings.HasPrefix(w.Instances[0], tt.waves[0][0]+" on ") {
+					t.Errorf("wave 1 instances %q", w.Instances)
+				}
+			}
+		})
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestInstancesOf(t *testing.T) {
+	ports := []lang.PortSpec{{Name: "http", Container: 8080, Protocol: "tcp"}}
+	ls := []live{
+		{Host: "a", Container: Container{ID: "c2", State: "running", Health: "unhealthy", Image: "r@sha256:2", Labels: InstanceLabels{Instance: "web-2", ConfigHash: "h"}, Ports: map[string]uint16{"8080/tcp": 32000}}},
+		{Host: "b", Container: Container{ID: "c1", State: "running", Image: "r@sha256:1", Labels: InstanceLabels{Instance: "web-1", ConfigHash: "h"}, Ports: map[string]uint16{"8080/tcp": 32001, "9/tcp": 32002}}},
+		{Host: "b", Container: Container{ID: "c3", State: "running", Labels: InstanceLabels{Instance: "web-3"}}},
+		{Host: "b", Container: Container{ID: "c4", State: "exited", Labels: InstanceLabels{Instance: "web-4"}}},
+	}
+	got := instancesOf(ls, ports, map[string]bool{"c3": true})
+	want := map[string]string{"web-1": statusRunning, "web-2": statusUnhealthy, "web-3": statusNotReady, "web-4": "exited"}
+	for _, in := range got {
+		if in.Status != want[in.Name] {
+			t.Errorf("%s: status %s, want %s", in.Name, in.Status, want[in.Name])
+		}
+	}
+	if got[1].HostPorts["http"] != 32001 || got[1].HostPorts["9/tcp"] != 32002 {
+		t.Errorf("host ports %v", got[1].HostPorts)
+	}
+	v := instancesValue(got)
+	if v.LengthInt() != 4 || v.Index(cty.NumberIntVal(0)).GetAttr("name").AsString() != "web-1" {
+		t.Errorf("instances value %#v", v)
+	}
+}
+
+func TestPlanScalingPolicyAndDestroy(t *testing.T) {
+	p := New()
+	resp := p.PlanResourceChange(context.Background(), providers.PlanResourceChangeRequest{TypeName: TypeApp,
+		PriorState: cty.NullVal(appType), ProposedNewState: cty.NullVal(appType)})
+	if len(resp.Diagnostics) > 0 || !resp.PlannedState.IsNull() {
+		t.Errorf("destroy plan: %v %#v", resp.Diagnostics, resp.PlannedState)
+	}
+}
