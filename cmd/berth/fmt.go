@@ -127,7 +127,7 @@ func (r *fmtRun) fsPath(p string) string {
 func (r *fmtRun) processPath(p string) {
 	st, err := os.Stat(r.fsPath(p))
 	if err != nil {
-		r.fail("No file or directory at %s", pathError(p, err))
+		r.fail("No such file or directory", pathError(p, err))
 		return
 	}
 	if !st.IsDir() {

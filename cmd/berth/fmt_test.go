@@ -69,6 +69,7 @@ func TestFmt(t *testing.T) {
 		stdout   string
 		changed  []string // files rewritten
 		contains string   // a substring of stdout
+		stderr   string   // checked when set
 	}{
 		{name: "default", code: 0, stdout: "a.berth.hcl\nprod.auto.vars.hcl\n",
 			changed: []string{"a.berth.hcl", "prod.auto.vars.hcl"}},
@@ -87,7 +88,7 @@ func TestFmt(t *testing.T) {
 		{name: "diff", args: []string{"-diff", "-write=false", "-list=false", "a.berth.hcl"}, code: 0,
 			contains: "--- old/a.berth.hcl\n+++ new/a.berth.hcl\n@@ -1,4 +1,4 @@\n app \"web\" {\n-image=\"nginx\"\n-  replicas    = 2\n+  image    = \"nginx\"\n+  replicas = 2\n }\n"},
 		{name: "not a berth file", args: []string{"other.hcl"}, code: 1, stdout: ""},
-		{name: "missing path", args: []string{"nope"}, code: 1, stdout: ""},
+		{name: "missing path", args: []string{"nope"}, code: 1, stdout: "", stderr: "Error: No such file or directory\n\nnope: no such file or directory.\n\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,6 +103,9 @@ func TestFmt(t *testing.T) {
 				}
 			} else if stdout != tt.stdout {
 				t.Errorf("stdout:\n%s\nwant:\n%s", stdout, tt.stdout)
+			}
+			if tt.stderr != "" && stderr != tt.stderr {
+				t.Errorf("stderr:\n%q\nwant:\n%q", stderr, tt.stderr)
 			}
 			if (code == 1) != (stderr != "") {
 				t.Errorf("exit %d with stderr %q", code, stderr)
