@@ -236,7 +236,7 @@ func (a *applyWalker) applyResource(ctx context.Context, v *vertex) hcl.Diagnost
 			keys[k] = true
 		}
 	}
-	if sr := a.ss.Snapshot().Resource(raddr); sr != nil {
+	if sr := a.ss.Resource(raddr); sr != nil {
 		for k := range sr.Instances {
 			keys[k] = true
 		}
