@@ -182,8 +182,8 @@ func newJSONSnippet(d *hcl.Diagnostic, file *hcl.File) *jsonSnippet {
 		codeEnd = codeStart
 	}
 	codeStr := string(src[codeStart:codeEnd])
-	start := clamp(subject.Start.Byte-codeStart, 0, len(codeStr))
-	end := clamp(start+subject.End.Byte-subject.Start.Byte, 0, len(codeStr))
+	start := clampOffset(subject.Start.Byte-codeStart, 0, len(codeStr))
+	end := clampOffset(start+subject.End.Byte-subject.Start.Byte, 0, len(codeStr))
 
 	s := &jsonSnippet{
 		Code:                 codeStr,
@@ -198,7 +198,7 @@ func newJSONSnippet(d *hcl.Diagnostic, file *hcl.File) *jsonSnippet {
 	return s
 }
 
-func clamp(v, lo, hi int) int {
+func clampOffset(v, lo, hi int) int {
 	return max(lo, min(v, hi))
 }
 
@@ -216,7 +216,7 @@ func exprValues(d *hcl.Diagnostic) []jsonExprValue {
 		if diags.HasErrors() || !val.IsKnown() {
 			continue
 		}
-		name := traversalString(t)
+		name := diagTraversalString(t)
 		if seen[name] {
 			continue
 		}
@@ -229,7 +229,7 @@ func exprValues(d *hcl.Diagnostic) []jsonExprValue {
 		case val.IsNull():
 			stmt = "is null"
 		default:
-			stmt = "is " + compactValue(val)
+			stmt = "is " + diagValueString(val)
 		}
 		values = append(values, jsonExprValue{Traversal: name, Statement: stmt})
 	}
@@ -237,7 +237,7 @@ func exprValues(d *hcl.Diagnostic) []jsonExprValue {
 	return values
 }
 
-func traversalString(t hcl.Traversal) string {
+func diagTraversalString(t hcl.Traversal) string {
 	var b strings.Builder
 	for _, step := range t {
 		switch s := step.(type) {
@@ -247,7 +247,7 @@ func traversalString(t hcl.Traversal) string {
 			b.WriteString("." + s.Name)
 		case hcl.TraverseIndex:
 			if s.Key.Type().IsPrimitiveType() && s.Key.IsKnown() && !s.Key.IsNull() {
-				b.WriteString("[" + compactValue(s.Key) + "]")
+				b.WriteString("[" + diagValueString(s.Key) + "]")
 			} else {
 				b.WriteString("[...]")
 			}
@@ -256,9 +256,9 @@ func traversalString(t hcl.Traversal) string {
 	return b.String()
 }
 
-// compactValue renders a value in a few words: scalars literally,
+// diagValueString renders a value in a few words: scalars literally,
 // collections by type and length, so a diagnostic never dumps a big value.
-func compactValue(v cty.Value) string {
+func diagValueString(v cty.Value) string {
 	ty := v.Type()
 	switch {
 	case ty == cty.String:

@@ -273,7 +273,7 @@ func unifiedDiff(nameA, nameB, a, b string) string {
 	if a == b {
 		return ""
 	}
-	edits := diffLines(splitLines(a), splitLines(b))
+	edits := diffLines(splitDiffLines(a), splitDiffLines(b))
 	const context = 3
 	var out strings.Builder
 	fmt.Fprintf(&out, "--- %s\n+++ %s\n", nameA, nameB)
@@ -345,9 +345,9 @@ func hunkRange(line, count int) string {
 	}
 }
 
-// splitLines splits s into lines that keep their "\n", so a missing final
+// splitDiffLines splits s into lines that keep their "\n", so a missing final
 // newline is a difference like any other.
-func splitLines(s string) []string {
+func splitDiffLines(s string) []string {
 	lines := strings.SplitAfter(s, "\n")
 	if lines[len(lines)-1] == "" {
 		lines = lines[:len(lines)-1]
