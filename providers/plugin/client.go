@@ -203,7 +203,7 @@ func launchError(spec Spec, err error, pc *goplugin.Client, tail *stderrTail) er
 	// stderr is the best explanation there is. It is complete once the
 	// process is known to have exited.
 	var msg string
-	if waitExited(pc, 2*time.Second) {
+	if waitExited(pc, 5*time.Second) {
 		msg = fmt.Sprintf("provider %s (%s) exited during the plugin handshake, before it was ready to serve", spec.Name, spec.Path)
 	} else {
 		msg = fmt.Sprintf("provider %s (%s) failed the plugin handshake: %v", spec.Name, spec.Path, err)
@@ -296,7 +296,7 @@ func (c *Client) failed(ctx context.Context, call string, err error) hcl.Diagnos
 	case codes.Unavailable, codes.Unknown, codes.Canceled:
 		// A dying process shows up as a broken connection; give it a
 		// moment to be reaped so that the crash, and its output, is certain.
-		if waitExited(c.plugin, 2*time.Second) {
+		if waitExited(c.plugin, 5*time.Second) {
 			return hcl.Diagnostics{c.recordCrash(call).Diagnostic()}
 		}
 	}

@@ -731,3 +731,44 @@ func TestRunByHand(t *testing.T) {
 		t.Errorf("output does not explain itself:\n%s", out)
 	}
 }
+
+// TestConcurrentCalls: the core calls a provider from many goroutines.
+func TestConcurrentCalls(t *testing.T) {
+	c, store := launchConfigured(t, settings{applyEvents: 10})
+	const n = 20
+	var wg sync.WaitGroup
+	states := make([]cty.Value, n)
+	diags := make([]hcl.Diagnostics, n)
+	for i := range n {
+		// Not create(): t.Fatal must not be called off the test goroutine.
+		wg.Go(func() {
+			cfg := objectConfig(fmt.Sprintf("c%d", i), "v", 0)
+			plan := c.PlanResourceChange(context.Background(), providers.PlanResourceChangeRequest{
+				TypeName: "object", PriorState: cty.NullVal(testprovider.ObjectType), ProposedNewState: cfg, Config: cfg,
+			})
+			if diags[i] = plan.Diagnostics; diags[i].HasErrors() {
+				return
+			}
+			apply := c.ApplyResourceChange(context.Background(), providers.ApplyResourceChangeRequest{
+				TypeName: "object", PriorState: cty.NullVal(testprovider.ObjectType), PlannedState: plan.PlannedState, Config: cfg,
+			}, nil)
+			states[i], diags[i] = apply.NewState, apply.Diagnostics
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		noErrors(t, fmt.Sprintf("create c%d", i), diags[i])
+	}
+	s, err := testprovider.ReadStore(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Objects) != n {
+		t.Errorf("%d objects in the store, want %d", len(s.Objects), n)
+	}
+	for i, st := range states {
+		if got := attr(st, "name").AsString(); got != fmt.Sprintf("c%d", i) {
+			t.Errorf("state %d has name %q", i, got)
+		}
+	}
+}
