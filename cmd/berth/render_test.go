@@ -1,0 +1,438 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/berth-sh/berth/addrs"
+	"github.com/berth-sh/berth/core/plans"
+	"github.com/berth-sh/berth/providers"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Test values. The secrets are checked never to appear in any output.
+const (
+	testSecret    = "hunter2-s3cr3t"
+	testNewSecret = "n3w-hunter2"
+)
+
+func str(s string) cty.Value       { return cty.StringVal(s) }
+func num(n int64) cty.Value        { return cty.NumberIntVal(n) }
+func secretVal(s string) cty.Value { return cty.StringVal(s).Mark(providers.SensitiveMark) }
+func obj(m map[string]cty.Value) cty.Value {
+	return cty.ObjectVal(m)
+}
+func strList(ss ...string) cty.Value {
+	if len(ss) == 0 {
+		return cty.ListValEmpty(cty.String)
+	}
+	vs := make([]cty.Value, len(ss))
+	for i, s := range ss {
+		vs[i] = str(s)
+	}
+	return cty.ListVal(vs)
+}
+
+func inst(typ, name string, key addrs.InstanceKey) addrs.Instance {
+	return addrs.Resource{Mode: addrs.Managed, Type: typ, Name: name}.Instance(key)
+}
+
+func port(name string, container int64) cty.Value {
+	return obj(map[string]cty.Value{"name": str(name), "container": num(container)})
+}
+
+// webApp is an app object as the docker provider would plan it; mutate
+// adjusts a copy.
+func webApp(mutate func(m map[string]cty.Value)) cty.Value {
+	m := map[string]cty.Value{
+		"id":       str("web"),
+		"cluster":  str("edge"),
+		"image":    str("127.0.0.1:5000/shop/web:v1@sha256:aaa111"),
+		"replicas": num(6),
+		"command":  strList("/web"),
+		"env":      cty.MapVal(map[string]cty.Value{"LOG_LEVEL": str("info"), "REGION": str("eu")}),
+		"ports":    cty.ListVal([]cty.Value{port("http", 8080), port("admin", 9090)}),
+		"resources": obj(map[string]cty.Value{
+			"cpu": num(2), "memory": str("2Gi"), "cpu_overcommit": num(4),
+		}),
+		"labels":     cty.SetVal([]cty.Value{str("team=shop"), str("tier=front")}),
+		"entrypoint": cty.NullVal(cty.String),
+	}
+	if mutate != nil {
+		mutate(m)
+	}
+	return obj(m)
+}
+
+func webRollout() *providers.Rollout {
+	return &providers.Rollout{
+		Waves: []providers.Wave{
+			{Instances: []string{"web-1 on edge-1"}},
+			{Instances: []string{"web-2 on edge-2", "web-3 on edge-1"}},
+			{Instances: []string{"web-4 on edge-2", "web-5 on edge-1", "web-6 on edge-2"}},
+		},
+		MinHealthy: "10s", HealthyDeadline: "5m", AutoRevert: true,
+	}
+}
+
+func updateChange() *plans.ResourceChange {
+	return &plans.ResourceChange{
+		Addr:     inst("app", "web", nil),
+		Provider: "cluster.edge",
+		Action:   plans.Update,
+		Before:   webApp(nil),
+		After: webApp(func(m map[string]cty.Value) {
+			m["image"] = str("127.0.0.1:5000/shop/web:v2@sha256:bbb222")
+			m["command"] = strList("/web", "--verbose")
+			m["env"] = cty.MapVal(map[string]cty.Value{"LOG_LEVEL": str("debug"), "REGION": str("eu"), "TRACE": str("1")})
+			m["ports"] = cty.ListVal([]cty.Value{port("http", 8081), port("admin", 9090)})
+			m["resources"] = obj(map[string]cty.Value{"cpu": num(4), "memory": str("2Gi"), "cpu_overcommit": num(4)})
+			m["labels"] = cty.SetVal([]cty.Value{str("team=shop"), str("tier=edge")})
+		}),
+		Rollout: webRollout(),
+	}
+}
+
+func dnsType() cty.Type {
+	return cty.Object(map[string]cty.Type{"id": cty.String, "name": cty.String, "target": cty.String, "ttl": cty.Number, "tags": cty.Set(cty.String)})
+}
+
+func createChange() *plans.ResourceChange {
+	return &plans.ResourceChange{
+		Addr:     inst("acmedns_record", "www", addrs.StringKey("eu")),
+		Provider: "provider.acmedns",
+		Action:   plans.Create,
+		Before:   cty.NullVal(dnsType()),
+		After: obj(map[string]cty.Value{
+			"id":     cty.UnknownVal(cty.String),
+			"name":   str("www"),
+			"target": cty.UnknownVal(cty.String),
+			"ttl":    num(300),
+			"tags":   cty.SetVal([]cty.Value{str("public")}),
+		}),
+	}
+}
+
+func replaceChange() *plans.ResourceChange {
+	return &plans.ResourceChange{
+		Addr:     inst("app", "api", addrs.IntKey(0)),
+		Provider: "cluster.edge",
+		Action:   plans.DeleteThenCreate,
+		Reason:   plans.ReasonCannotUpdate,
+		Before: webApp(func(m map[string]cty.Value) {
+			m["id"] = str("api")
+		}),
+		After: webApp(func(m map[string]cty.Value) {
+			m["id"] = cty.UnknownVal(cty.String)
+			m["cluster"] = str("prod")
+			m["ports"] = cty.ListVal([]cty.Value{port("http", 8080), port("grpc", 9090)})
+		}),
+		RequiresReplace: []cty.Path{cty.GetAttrPath("cluster"), cty.GetAttrPath("ports").IndexInt(1).GetAttr("name")},
+	}
+}
+
+func cbdChange() *plans.ResourceChange {
+	return &plans.ResourceChange{
+		Addr:     inst("load_balancer", "web", nil),
+		Provider: "provider.aws",
+		Action:   plans.CreateThenDelete,
+		Reason:   plans.ReasonReplaceRequested,
+		Before: obj(map[string]cty.Value{
+			"arn": str("arn:aws:elb:1"), "type": str("application"), "dns_name": str("web-1.elb.local"),
+			"subnets": strList("subnet-a", "subnet-b"),
+		}),
+		After: obj(map[string]cty.Value{
+			"arn": cty.UnknownVal(cty.String), "type": str("network"), "dns_name": cty.UnknownVal(cty.String),
+			"subnets": strList("subnet-a", "subnet-c", "subnet-b"),
+		}),
+		RequiresReplace: []cty.Path{cty.GetAttrPath("type")},
+	}
+}
+
+func destroyChanges() []*plans.ResourceChange {
+	return []*plans.ResourceChange{
+		{
+			Addr: inst("app", "legacy", nil), Provider: "cluster.edge", Action: plans.Delete, Reason: plans.ReasonNoConfig,
+			Before: obj(map[string]cty.Value{
+				"id": str("legacy"), "replicas": num(1), "env": cty.MapVal(map[string]cty.Value{"A": str("b")}),
+				"command": strList("/legacy", "serve"), "script": str("#!/bin/sh\necho start\nexec /legacy\n"),
+			}),
+			After: cty.NullVal(cty.DynamicPseudoType),
+		},
+		{
+			Addr: inst("app", "worker", addrs.IntKey(2)), Provider: "cluster.edge", Action: plans.Delete, Reason: plans.ReasonCountIndex,
+			Before: obj(map[string]cty.Value{"id": str("worker-2"), "replicas": num(1)}),
+		},
+		{
+			Addr: inst("app", "region", addrs.StringKey("us")), Provider: "cluster.edge", Action: plans.Delete, Reason: plans.ReasonEachKey,
+			Before: obj(map[string]cty.Value{"id": str("region-us"), "empty": cty.ListValEmpty(cty.String)}),
+		},
+	}
+}
+
+func readChange() *plans.ResourceChange {
+	return &plans.ResourceChange{
+		Addr:     addrs.Resource{Mode: addrs.Data, Type: "acmedns_zone", Name: "main"}.Instance(nil),
+		Provider: "provider.acmedns",
+		Action:   plans.Read,
+		Before:   cty.NullVal(cty.Object(map[string]cty.Type{"name": cty.String, "id": cty.String})),
+		After:    obj(map[string]cty.Value{"name": str("example.com"), "id": cty.UnknownVal(cty.String)}),
+	}
+}
+
+func sensitiveChange() *plans.ResourceChange {
+	reg := func(pw cty.Value, token cty.Value) cty.Value {
+		return obj(map[string]cty.Value{
+			"id":       str("cfg"),
+			"username": str("robot$deploy"),
+			"password": pw,
+			"env":      cty.MapVal(map[string]cty.Value{"TOKEN": token, "MODE": str("a")}),
+			"creds":    obj(map[string]cty.Value{"user": str("u"), "key": secretVal(testSecret)}).Mark(providers.SensitiveMark),
+		})
+	}
+	return &plans.ResourceChange{
+		Addr:     inst("acmedns_secret", "registry", nil),
+		Provider: "provider.acmedns",
+		Action:   plans.Update,
+		Before:   reg(secretVal(testSecret), secretVal(testSecret)),
+		After:    reg(secretVal(testNewSecret), secretVal(testNewSecret)),
+	}
+}
+
+func sensitiveCreate() *plans.ResourceChange {
+	return &plans.ResourceChange{
+		Addr:     inst("acmedns_secret", "new", nil),
+		Provider: "provider.acmedns",
+		Action:   plans.Create,
+		Before:   cty.NullVal(cty.DynamicPseudoType),
+		After: obj(map[string]cty.Value{
+			"id":       cty.UnknownVal(cty.String),
+			"password": secretVal(testSecret),
+			"pending":  cty.UnknownVal(cty.String).Mark(providers.SensitiveMark),
+			"keys":     cty.ListVal([]cty.Value{str("public"), secretVal(testSecret)}),
+		}),
+	}
+}
+
+func driftChanges() []*plans.ResourceChange {
+	return []*plans.ResourceChange{
+		{
+			Addr: inst("app", "web", nil), Provider: "cluster.edge", Action: plans.Update,
+			Before: webApp(nil),
+			After:  webApp(func(m map[string]cty.Value) { m["replicas"] = num(4) }),
+		},
+		{
+			Addr: inst("acmedns_record", "old", nil), Provider: "provider.acmedns", Action: plans.Delete,
+			Before: obj(map[string]cty.Value{"id": str("r-1"), "name": str("old")}),
+			After:  cty.NullVal(cty.Object(map[string]cty.Type{"id": cty.String, "name": cty.String})),
+		},
+	}
+}
+
+func outputChanges() []*plans.OutputChange {
+	return []*plans.OutputChange{
+		{Name: "url", Action: plans.Create, Before: cty.NullVal(cty.String), After: cty.UnknownVal(cty.String)},
+		{Name: "replicas", Action: plans.Update, Before: num(6), After: num(8)},
+		{Name: "db_password", Action: plans.Update, Sensitive: true, Before: str(testSecret), After: str(testNewSecret)},
+		{Name: "hosts", Action: plans.Update, Before: strList("edge-1"), After: strList("edge-1", "edge-2")},
+		{Name: "old", Action: plans.Delete, Before: str("gone"), After: cty.NullVal(cty.String)},
+		{Name: "same", Action: plans.NoOp, Before: str("x"), After: str("x")},
+	}
+}
+
+func bigRolloutChange() *plans.ResourceChange {
+	c := updateChange()
+	var waves []providers.Wave
+	n := 1
+	for _, size := range []int{1, 2, 4, 8, 5} {
+		var names []string
+		for range size {
+			names = append(names, "web-"+strconv.Itoa(n)+" on edge-"+strconv.Itoa(1+n%2))
+			n++
+		}
+		waves = append(waves, providers.Wave{Instances: names})
+	}
+	waves = append(waves, providers.Wave{Description: "drain old", Instances: nil})
+	c.Rollout = &providers.Rollout{Waves: waves, MinHealthy: "30s", MaxUnavailable: 2}
+	c.After = c.After.Mark(providers.ValueMark("other")) // a non-sensitive mark is ignored
+	return c
+}
+
+func fullPlan() *plans.Plan {
+	changes := []*plans.ResourceChange{updateChange(), createChange(), replaceChange(), cbdChange(), readChange(), sensitiveChange()}
+	changes = append(changes, destroyChanges()...)
+	changes = append(changes, &plans.ResourceChange{
+		Addr: inst("app", "noop", nil), Action: plans.NoOp, Before: obj(map[string]cty.Value{"id": str("n")}), After: obj(map[string]cty.Value{"id": str("n")}),
+	})
+	return &plans.Plan{
+		Mode:         plans.NormalMode,
+		Changes:      changes,
+		Drift:        driftChanges(),
+		Outputs:      outputChanges(),
+		StateLineage: "8a0c1f0e-0000-4000-8000-000000000000",
+		StateSerial:  11,
+		ConfigHash:   "sha256:abc",
+		Variables:    map[string]cty.Value{"tag": str("v2"), "password": secretVal(testSecret)},
+		Targets:      []addrs.Instance{inst("app", "web", nil)},
+	}
+}
+
+func renderCases() []struct {
+	name  string
+	plan  *plans.Plan
+	color bool
+} {
+	one := func(cs ...*plans.ResourceChange) *plans.Plan { return &plans.Plan{Mode: plans.NormalMode, Changes: cs} }
+	noop := &plans.ResourceChange{Addr: inst("app", "web", nil), Action: plans.NoOp, Before: webApp(nil), After: webApp(nil)}
+	return []struct {
+		name  string
+		plan  *plans.Plan
+		color bool
+	}{
+		{"create", one(createChange()), false},
+		{"update", one(updateChange()), false},
+		{"replace", one(replaceChange()), false},
+		{"create_before_destroy", one(cbdChange()), false},
+		{"destroy", one(destroyChanges()...), false},
+		{"destroy_mode", &plans.Plan{Mode: plans.DestroyMode, Changes: []*plans.ResourceChange{{
+			Addr: inst("app", "web", nil), Action: plans.Delete, Reason: plans.ReasonDestroyMode, Before: webApp(nil)}}}, false},
+		{"read", one(readChange()), false},
+		{"sensitive", one(sensitiveChange(), sensitiveCreate()), false},
+		{"unknown", one(createChange(), cbdChange()), false},
+		{"drift", &plans.Plan{Mode: plans.NormalMode, Changes: []*plans.ResourceChange{noop}, Drift: driftChanges()}, false},
+		{"refresh_only", &plans.Plan{Mode: plans.RefreshOnlyMode, Drift: driftChanges()}, false},
+		{"refresh_only_no_drift", &plans.Plan{Mode: plans.RefreshOnlyMode}, false},
+		{"outputs", &plans.Plan{Mode: plans.NormalMode, Outputs: outputChanges()}, false},
+		{"rollout", one(bigRolloutChange()), false},
+		{"no_changes", &plans.Plan{Mode: plans.NormalMode, Changes: []*plans.ResourceChange{noop}}, false},
+		{"errored", &plans.Plan{Mode: plans.NormalMode, Changes: []*plans.ResourceChange{createChange()}, Errored: true}, false},
+		{"full", fullPlan(), false},
+		{"full_color", fullPlan(), true},
+	}
+}
+
+// TestRenderPlan compares the text rendering of plans with golden files
+// (go test ./cmd/berth/ -run Render -update rewrites them).
+func TestRenderPlan(t *testing.T) {
+	for _, tt := range renderCases() {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			renderPlan(&out, tt.plan, tt.color)
+			checkNoSecret(t, out.String())
+			if !tt.color && strings.Contains(out.String(), "\x1b[") {
+				t.Error("colour in no-colour output")
+			}
+			if tt.color && !strings.Contains(out.String(), ansiGreen) {
+				t.Error("no colour in colour output")
+			}
+			checkGolden(t, filepath.Join("testdata", "render", tt.name+".golden"), out.Bytes())
+		})
+	}
+}
+
+// TestRenderPlanFile checks that a plan read back from a plan file (what
+// `berth show FILE` renders) renders exactly like the plan it was made
+// from: redacted secrets compare by digest.
+func TestRenderPlanFile(t *testing.T) {
+	for _, tt := range renderCases() {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "plan.out")
+			if err := plans.WritePlanFile(path, tt.plan); err != nil {
+				t.Fatal(err)
+			}
+			p, err := plans.ReadPlanFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want, got bytes.Buffer
+			renderPlan(&want, tt.plan, tt.color)
+			renderPlan(&got, p, tt.color)
+			if got.String() != want.String() {
+				t.Errorf("the plan read from a file renders differently:\n%s", unifiedDiff("direct", "from file", want.String(), got.String()))
+			}
+		})
+	}
+}
+
+// TestRenderPlanJSON compares the JSON document of a plan with a golden
+// file, and checks it is valid JSON on one line for plan -json.
+func TestRenderPlanJSON(t *testing.T) {
+	p := fullPlan()
+	p.Changes = append(p.Changes, bigRolloutChange())
+	p.Changes[len(p.Changes)-1].Addr = inst("app", "web", addrs.IntKey(1))
+	doc, err := json.MarshalIndent(newJSONPlan(p), "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkNoSecret(t, string(doc))
+	checkGolden(t, filepath.Join("testdata", "render", "full_json.golden"), append(doc, '\n'))
+
+	var line bytes.Buffer
+	if err := writePlanJSON(&line, p); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(line.String(), "\n") != 1 {
+		t.Errorf("plan -json line has %d newlines", strings.Count(line.String(), "\n"))
+	}
+	var v map[string]any
+	if err := json.Unmarshal(line.Bytes(), &v); err != nil {
+		t.Fatal(err)
+	}
+	if v["format_version"] != "1.0" {
+		t.Errorf("format_version %v", v["format_version"])
+	}
+}
+
+func TestJSONValue(t *testing.T) {
+	tests := []struct {
+		name                 string
+		v                    cty.Value
+		value, unknown, sens string
+	}{
+		{"nil", cty.NilVal, `null`, `false`, `false`},
+		{"null", cty.NullVal(cty.String), `null`, `false`, `false`},
+		{"string", str("a"), `"a"`, `false`, `false`},
+		{"big number", cty.MustParseNumberVal("12345678901234567890"), `12345678901234567890`, `false`, `false`},
+		{"fraction", cty.NumberFloatVal(0.5), `0.5`, `false`, `false`},
+		{"unknown", cty.UnknownVal(cty.String), `null`, `true`, `false`},
+		{"sensitive", secretVal("x"), `null`, `false`, `true`},
+		{"object", obj(map[string]cty.Value{"a": cty.UnknownVal(cty.Number), "b": secretVal("x"), "c": cty.True}),
+			`{"a":null,"b":null,"c":true}`, `{"a":true}`, `{"b":true}`},
+		{"known object", obj(map[string]cty.Value{"c": cty.True}), `{"c":true}`, `{}`, `{}`},
+		{"list", cty.ListVal([]cty.Value{str("a"), cty.UnknownVal(cty.String)}), `["a",null]`, `[false,true]`, `[false,false]`},
+		{"map of lists", cty.MapVal(map[string]cty.Value{"k": strList("a")}), `{"k":["a"]}`, `{}`, `{}`},
+		{"nested unknown", cty.MapVal(map[string]cty.Value{"k": cty.ListVal([]cty.Value{str("a"), cty.UnknownVal(cty.String)})}),
+			`{"k":["a",null]}`, `{"k":[false,true]}`, `{}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, u, s := jsonValue(tt.v)
+			for _, c := range []struct {
+				what string
+				got  any
+				want string
+			}{{"value", v, tt.value}, {"unknown", u, tt.unknown}, {"sensitive", s, tt.sens}} {
+				b, err := json.Marshal(c.got)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if string(b) != c.want {
+					t.Errorf("%s = %s, want %s", c.what, b, c.want)
+				}
+			}
+		})
+	}
+}
+
+func checkNoSecret(t *testing.T, out string) {
+	t.Helper()
+	for _, s := range []string{testSecret, testNewSecret} {
+		if strings.Contains(out, s) {
+			t.Errorf("output holds the secret %q", s)
+		}
+	}
+}
