@@ -1,0 +1,421 @@
+//go:build integration
+
+package docker
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/berth-sh/berth/providers"
+)
+
+// harness drives the provider in process through providers.Interface as
+// the engine does: plan, then StepAll or the rollout's waves in order.
+type harness struct {
+	t      testing.TB
+	e      testEnv
+	p      *Provider
+	name   string
+	state  cty.Value
+	mu     sync.Mutex
+	events []providers.ApplyEvent
+}
+
+func newHarness(t testing.TB, name string) *harness {
+	e := env(t.(*testing.T))
+	h := &harness{t: t, e: e, p: New(), name: name, state: cty.NullVal(appType)}
+	t.Cleanup(func() {
+		// Whatever the test left: every container of this app's deployment.
+		if id := str(h.state, "deployment_id"); id != "" {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			for _, cfg := range []HostConfig{e.hostA, e.hostB} {
+				host, _, err := h.p.host(ctx, cfg)
+				if err != nil {
+					continue
+				}
+				cs, _ := host.ListManaged(ctx, id)
+				for _, c := range cs {
+					_ = host.Remove(ctx, c.ID)
+				}
+			}
+		}
+		_ = h.p.Close()
+	})
+	return h
+}
+
+func newHarnessB(b *testing.B, name string) *harness {
+	return newHarness(b, name)
+}
+
+// config is an app on hosts A (pool=core) and B (pool=batch).
+func (h *harness) config(body string, reg Registry) cty.Value {
+	cl := clusterValue(h.t, "c",
+		testHost{name: h.e.hostA.Name, endpoint: h.e.hostA.Endpoint, labels: h.e.hostA.Labels},
+		testHost{name: h.e.hostB.Name, endpoint: h.e.hostB.Endpoint, labels: h.e.hostB.Labels})
+	return appValue(h.t, "cluster = cluster.c\n"+body, cl, registryValue(reg.Address, reg.Username, reg.Password), h.name)
+}
+
+func (h *harness) plan(cfg cty.Value) providers.PlanResourceChangeResponse {
+	h.t.Helper()
+	return h.p.PlanResourceChange(context.Background(), providers.PlanResourceChangeRequest{
+		TypeName: TypeApp, PriorState: h.state, ProposedNewState: cfg, Config: cfg})
+}
+
+func (h *harness) event(ev providers.ApplyEvent) {
+	h.mu.Lock()
+	h.events = append(h.events, ev)
+	h.mu.Unlock()
+}
+
+// apply carries out a plan as the engine would; afterWave runs after
+// each successful wave. It returns the diagnostics of the failed step,
+// after a revert when the rollout says auto_revert.
+func (h *harness) apply(cfg cty.Value, pl providers.PlanResourceChangeResponse, afterWave func(int)) hcl.Diagnostics {
+	h.t.Helper()
+	if pl.Diagnostics.HasErrors() {
+		h.t.Fatalf("plan: %v", pl.Diagnostics)
+	}
+	req := providers.ApplyResourceChangeRequest{TypeName: TypeApp, PriorState: h.state, PlannedState: pl.PlannedState,
+		Config: cfg, PlannedPrivate: pl.PlannedPrivate}
+	if pl.Rollout == nil {
+		resp := h.p.ApplyResourceChange(context.Background(), req, h.event)
+		h.state = resp.NewState
+		return resp.Diagnostics
+	}
+	prior := h.state
+	for i := range pl.Rollout.Waves {
+		req.Step = providers.RolloutStep{Kind: providers.StepWave, Wave: i}
+		resp := h.p.ApplyResourceChange(context.Background(), req, h.event)
+		h.state = resp.NewState
+		if resp.Diagnostics.HasErrors() {
+			if pl.Rollout.AutoRevert {
+				req.Step = providers.RolloutStep{Kind: providers.StepRevert}
+				req.PriorState = prior
+				rv := h.p.ApplyResourceChange(context.Background(), req, h.event)
+				h.state = rv.NewState
+				if rv.Diagnostics.HasErrors() {
+					h.t.Errorf("revert: %v", rv.Diagnostics)
+				}
+			}
+			return resp.Diagnostics
+		}
+		if afterWave != nil {
+			afterWave(i)
+		}
+	}
+	return nil
+}
+
+func (h *harness) mustApply(cfg cty.Value, afterWave func(int)) providers.PlanResourceChangeResponse {
+	h.t.Helper()
+	pl := h.plan(cfg)
+	if diags := h.apply(cfg, pl, afterWave); diags.HasErrors() {
+		h.t.Fatalf("apply: %v", diags)
+	}
+	return pl
+}
+
+func (h *harness) read() cty.Value {
+	h.t.Helper()
+	resp := h.p.ReadResources(context.Background(), providers.ReadResourcesRequest{Objects: []providers.ReadObject{{ID: "app." + h.name, TypeName: TypeApp, State: h.state}}})
+	if len(resp.Results) != 1 || resp.Results[0].Diagnostics.HasErrors() {
+		h.t.Fatalf("read: %+v %v", resp.Results, resp.Diagnostics)
+	}
+	return resp.Results[0].NewState
+}
+
+// httpGet answers the status and body of path on an instance's published port.
+func httpGet(hostPort int, path string) (int, string) {
+	c := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d%s", hostPort, path))
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, strings.TrimSpace(string(b))
+}
+
+const appBody = `
+image    = %q
+replicas = %d
+port "http" {
+  container = 8080
+}
+readiness {
+  http {
+    path = "/healthz"
+    port = "http"
+  }
+  period  = "200ms"
+  timeout = "150ms"
+}
+placement {
+  spread = "host"
+}
+rollout {
+  initial_batch    = 1
+  growth           = 2
+  max_unavailable  = %d
+  min_healthy      = "1s"
+  healthy_deadline = "5s"
+}
+`
+
+func TestIntegrationAppCreateRolloutDriftDestroy(t *testing.T) {
+	h := newHarness(t, fmt.Sprintf("it%d", time.Now().UnixNano()%1e6))
+	reg := h.e.registry
+	v1 := h.config(fmt.Sprintf(appBody, h.e.image+":v1", 4, 0), reg)
+
+	// Create: 4 replicas spread over the two hosts, no rollout.
+	pl := h.plan(v1)
+	if pl.Rollout != nil {
+		t.Errorf("create planned a rollout: %+v", pl.Rollout)
+	}
+	h.mustApply(v1, nil)
+	ins := stateInstances(h.state)
+	perHost := map[string]int{}
+	for _, in := range ins {
+		perHost[in.Host]++
+		if code, body := httpGet(in.HostPorts["http"], "/version"); code != 200 || body != "v1" {
+			t.Errorf("%s: /version %d %q", in.Name, code, body)
+		}
+	}
+	if len(ins) != 4 || perHost[h.e.hostA.Name] != 2 || perHost[h.e.hostB.Name] != 2 {
+		t.Fatalf("instances %+v", ins)
+	}
+
+	// No change: an empty plan.
+	if again := h.plan(v1); again.Rollout != nil || !again.PlannedState.RawEquals(h.state) {
+		t.Errorf("a second plan is not empty: rollout %v", again.Rollout)
+	}
+
+	// v1 → v2 in waves 1, 2, 1, each ready before the next.
+	v2 := h.config(fmt.Sprintf(appBody, h.e.image+":v2", 4, 0), reg)
+	pl = h.plan(v2)
+	if pl.Rollout == nil {
+		t.Fatal("an image change planned no rollout")
+	}
+	var sizes []int
+	for _, w := range pl.Rollout.Waves {
+		sizes = append(sizes, len(w.Instances))
+	}
+	if !slices.Equal(sizes, []int{1, 2, 1}) {
+		t.Fatalf("waves %v, want [1 2 1]", sizes)
+	}
+	if got := str(pl.PlannedState, "image_digest"); got == str(h.state, "image_digest") || !strings.Contains(got, "@sha256:") {
+		t.Errorf("image_digest %s", got)
+	}
+	h.events = nil
+	newV2 := 0
+	h.apply(v2, pl, func(w int) {
+		n := 0
+		for _, in := range stateInstances(h.state) {
+			if in.ImageDigest == str(pl.PlannedState, "image_digest") {
+				n++
+				if code, body := httpGet(in.HostPorts["http"], "/version"); code != 200 || body != "v2" {
+					t.Errorf("wave %d: %s answers %d %q", w, in.Name, code, body)
+				}
+			}
+		}
+		if n != newV2+sizes[w] {
+			t.Errorf("after wave %d: %d instances on v2, want %d", w, n, newV2+sizes[w])
+		}
+		newV2 = n
+		if len(stateInstances(h.state)) != 4 {
+			t.Errorf("after wave %d: %d containers, want 4", w, len(stateInstances(h.state)))
+		}
+	})
+	// Events: each wave's instances are healthy before the next wave starts.
+	var order []string
+	for _, ev := range h.events {
+		switch ev.Kind {
+		case "wave_started", "wave_done":
+			order = append(order, fmt.Sprintf("%s %d", ev.Kind, ev.Wave))
+		case "instance_healthy":
+			order = append(order, fmt.Sprintf("healthy %d", ev.Wave))
+		}
+	}
+	want := []string{"wave_started 0", "healthy 0", "wave_done 0", "wave_started 1", "healthy 1", "healthy 1", "wave_done 1", "wave_started 2", "healthy 2", "wave_done 2"}
+	if !slices.Equal(order, want) {
+		t.Errorf("events\n%q\nwant\n%q", order, want)
+	}
+	if again := h.plan(v2); again.Rollout != nil {
+		t.Errorf("after the rollout, a plan still rolls: %+v", again.Rollout)
+	}
+
+	// Drift: a container removed behind berth's back.
+	victim := stateInstances(h.state)[1]
+	hostCfg := map[string]HostConfig{h.e.hostA.Name: h.e.hostA, h.e.hostB.Name: h.e.hostB}[victim.Host]
+	eng, _, err := h.p.host(t.Context(), hostCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Remove(t.Context(), victim.ContainerID); err != nil {
+		t.Fatal(err)
+	}
+	h.state = h.read()
+	if n := len(stateInstances(h.state)); n != 3 {
+		t.Fatalf("refresh after removal: %d instances, want 3", n)
+	}
+	pl = h.plan(v2)
+	if pl.Rollout != nil {
+		t.Errorf("drift repair planned a rollout")
+	}
+	h.mustApply(v2, nil)
+	if ins := stateInstances(h.state); len(ins) != 4 || !slices.ContainsFunc(ins, func(in instance) bool { return in.Name == victim.Name }) {
+		t.Errorf("after repair: %+v", ins)
+	}
+
+	// Destroy removes exactly berth's containers: a foreign one survives.
+	foreign, err := eng.Create(t.Context(), ContainerSpec{Name: h.name + "-foreign", Image: str(h.state, "image_digest"), Labels: map[string]string{"sh.berth.app": h.name}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = eng.Remove(context.Background(), foreign) })
+	resp := h.p.ApplyResourceChange(t.Context(), providers.ApplyResourceChangeRequest{TypeName: TypeApp, PriorState: h.state, PlannedState: cty.NullVal(appType)}, nil)
+	if resp.Diagnostics.HasErrors() || !resp.NewState.IsNull() {
+		t.Fatalf("destroy: %v", resp.Diagnostics)
+	}
+	for _, cfg := range []HostConfig{h.e.hostA, h.e.hostB} {
+		host, _, _ := h.p.host(t.Context(), cfg)
+		cs, _ := host.ListManaged(t.Context(), str(h.state, "deployment_id"))
+		if len(cs) != 0 {
+			t.Errorf("%s: %d containers left", cfg.Name, len(cs))
+		}
+	}
+	if _, err := eng.Inspect(t.Context(), foreign); err != nil {
+		t.Errorf("the foreign container is gone: %v", err)
+	}
+}
+
+// serving counts the app's ready instances: running containers answering
+// /healthz with 200 on their published port.
+func (h *harness) serving(ctx context.Context, id string) int {
+	n := 0
+	for _, cfg := range []HostConfig{h.e.hostA, h.e.hostB} {
+		host, _, err := h.p.host(ctx, cfg)
+		if err != nil {
+			continue
+		}
+		cs, _ := host.ListManaged(ctx, id)
+		for _, c := range cs {
+			if c.State == "running" && c.Ports["8080/tcp"] != 0 {
+				if code, _ := httpGet(int(c.Ports["8080/tcp"]), "/healthz"); code == 200 {
+					n++
+				}
+			}
+		}
+	}
+	return n
+}
+
+func TestIntegrationNeverReadyRevert(t *testing.T) {
+	for _, maxUnavail := range []int{0, 1} {
+		t.Run(fmt.Sprintf("max_unavailable=%d", maxUnavail), func(t *testing.T) {
+			h := newHarness(t, fmt.Sprintf("nr%d", time.Now().UnixNano()%1e6))
+			reg := h.e.registry
+			v1 := h.config(fmt.Sprintf(appBody, h.e.image+":v1", 4, maxUnavail), reg)
+			h.mustApply(v1, nil)
+			before := stateInstances(h.state)
+			id := str(h.state, "deployment_id")
+
+			bad := h.config(fmt.Sprintf(appBody, h.e.image+":never-ready", 4, maxUnavail), reg)
+			pl := h.plan(bad)
+			if pl.Rollout == nil || !pl.Rollout.AutoRevert {
+				t.Fatalf("rollout %+v", pl.Rollout)
+			}
+			// The poller: serving never drops below replicas - max_unavailable.
+			var minServing atomic.Int64
+			minServing.Store(100)
+			ctx, stop := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for ctx.Err() == nil {
+					if n := int64(h.serving(ctx, id)); ctx.Err() == nil && n < minServing.Load() {
+						minServing.Store(n)
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+			}()
+			began := time.Now()
+			diags := h.apply(bad, pl, nil)
+			stop()
+			<-done
+			if !diags.HasErrors() {
+				t.Fatal("the never-ready rollout succeeded")
+			}
+			msg := diags.Error()
+			for _, w := range []string{"healthy_deadline 5s", "answered 503", h.name + "-1"} {
+				if !strings.Contains(msg, w) {
+					t.Errorf("the failure does not say %q: %s", w, msg)
+				}
+			}
+			if el := time.Since(began); el < 5*time.Second {
+				t.Errorf("failed after %s, before healthy_deadline", el)
+			}
+			if got, want := minServing.Load(), int64(4-maxUnavail); got < want {
+				t.Errorf("serving dropped to %d, want at least %d", got, want)
+			}
+			t.Logf("min serving %d; failure: %s", minServing.Load(), msg)
+			// The state is the prior spec again, and says what runs.
+			after := stateInstances(h.state)
+			if len(after) != 4 || str(h.state, "image_digest") != str(pl.PlannedState, "image_digest") && str(h.state, "config_hash") == str(pl.PlannedState, "config_hash") {
+				t.Errorf("state after revert: %+v", after)
+			}
+			for _, in := range after {
+				if in.ConfigHash != before[0].ConfigHash || in.Status != statusRunning {
+					t.Errorf("after revert %s runs %s (%s)", in.Name, in.ConfigHash, in.Status)
+				}
+			}
+			if n := h.serving(t.Context(), id); n != 4 {
+				t.Errorf("%d serving after revert", n)
+			}
+			if again := h.plan(v1); again.Rollout != nil {
+				t.Errorf("after revert the prior config still rolls")
+			}
+		})
+	}
+}
+
+func TestIntegrationWrongRegistryPassword(t *testing.T) {
+	h := newHarness(t, "pw")
+	reg := h.e.registry
+	reg.Password = "wrong"
+	pl := h.plan(h.config(fmt.Sprintf(appBody, h.e.image+":v1", 1, 0), reg))
+	if !pl.Diagnostics.HasErrors() {
+		t.Fatal("plan with a wrong password succeeded")
+	}
+	msg := pl.Diagnostics.Error()
+	for _, w := range []string{"registry " + reg.Address, h.e.image + ":v1", "UNAUTHORIZED"} {
+		if !strings.Contains(msg, w) {
+			t.Errorf("%q does not say %q", msg, w)
+		}
+	}
+	if p := providers.DiagnosticPath(pl.Diagnostics[0]); len(p) != 1 {
+		t.Errorf("diagnostic path %v", p)
+	}
+}
+
+func TestIntegrationImpossiblePlacement(t *testing.T) {
+	h := newHarness(t, "big")
+	body := fmt.Sprintf(appBody, h.e.image+":v1", 3, 0) + "\nresources {\n  cpu = 512\n}\n"
+	pl := h.plan(h.config(body, h.e.registry))
+	if !pl.Diagnostics.HasErrors() || !strings.Contains(pl.Diagnostics.Error(), "needs 3 × 512 CPU") {
+		t.Fatalf("diagnostics %v", pl.Diagnostics)
+	}
+}
