@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# The quickstart: deploy the hello app as 3 replicas on a real Docker
+# Engine, then roll out a new version in waves (1, then 2).
+#
+#   examples/quickstart/run.sh         # plan, apply, rolling update
+#   examples/quickstart/run.sh stop    # destroy the app, stop what it started
+#
+# It uses the Docker Engine at $DOCKER_HOST or /var/run/docker.sock; where
+# none answers it installs Debian's docker.io (if missing) and starts a
+# private dockerd for the demo. The image is built FROM scratch around the
+# Go program in app/ and pushed to a local registry (Debian's
+# docker-registry on 127.0.0.1:5000, started if none answers there).
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+EX=$REPO/examples/quickstart
+QS=${BERTH_QUICKSTART_DIR:-/tmp/berth-qs}
+REGISTRY=127.0.0.1:5000
+BERTH=$REPO/bin/berth
+
+say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+die() { echo "quickstart: $*" >&2; exit 1; }
+
+install_missing() {
+	local missing=()
+	command -v dockerd >/dev/null || missing+=(docker.io)
+	[ -x /usr/bin/docker-registry ] || missing+=(docker-registry)
+	command -v curl >/dev/null || missing+=(curl)
+	if [ ${#missing[@]} -gt 0 ]; then
+		[ "$(id -u)" = 0 ] || die "please install ${missing[*]} (Debian packages), or run as root"
+		say "Installing ${missing[*]}"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+	fi
+}
+
+# docker_endpoint prints the Engine API endpoint to use, starting a private
+# dockerd when no engine answers.
+docker_endpoint() {
+	if [ -n "${DOCKER_HOST:-}" ] && docker -H "$DOCKER_HOST" info >/dev/null 2>&1; then
+		echo "$DOCKER_HOST"; return
+	fi
+	if docker -H unix:///var/run/docker.sock info >/dev/null 2>&1; then
+		echo unix:///var/run/docker.sock; return
+	fi
+	local sock=unix://$QS/docker.sock
+	if ! docker -H "$sock" info >/dev/null 2>&1; then
+		[ "$(id -u)" = 0 ] || die "no Docker Engine answers and starting one needs root"
+		mkdir -p "$QS"
+		echo '{}' >"$QS/daemon.json"
+		dockerd --config-file "$QS/daemon.json" --data-root "$QS/data" --exec-root "$QS/exec" \
+			-H "$sock" --pidfile "$QS/dockerd.pid" --iptables=false >"$QS/dockerd.log" 2>&1 &
+		for _ in $(seq 1 60); do docker -H "$sock" info >/dev/null 2>&1 && break; sleep 0.5; done
+		docker -H "$sock" info >/dev/null 2>&1 || die "dockerd did not start; see $QS/dockerd.log"
+	fi
+	echo "$sock"
+}
+
+start_registry() {
+	if curl -fsS "http://$REGISTRY/v2/" >/dev/null 2>&1; then return; fi
+	mkdir -p "$QS/registry"
+	cat >"$QS/registry.yml" <<YML
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $QS/registry
+http:
+  addr: $REGISTRY
+YML
+	/usr/bin/docker-registry serve "$QS/registry.yml" >"$QS/registry.log" 2>&1 &
+	echo $! >"$QS/registry.pid"
+	for _ in $(seq 1 40); do curl -fsS "http://$REGISTRY/v2/" >/dev/null 2>&1 && return; sleep 0.25; done
+	die "the registry did not start; see $QS/registry.log"
+}
+
+build_push() { # version
+	local v=$1 dir=$QS/build-$1
+	mkdir -p "$dir"
+	(cd "$REPO" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$v" -o "$dir/hello" ./examples/quickstart/app)
+	cp "$EX/app/Dockerfile" "$dir/"
+	docker -H "$ENDPOINT" build -q -t "$REGISTRY/hello:$v" "$dir" >/dev/null
+	docker -H "$ENDPOINT" push -q "$REGISTRY/hello:$v" >/dev/null
+}
+
+berth() { (set -x; "$BERTH" -chdir="$EX" "$@"); }
+
+stop() {
+	if [ -f "$EX/local.auto.vars.hcl" ] && [ -x "$BERTH" ]; then
+		"$BERTH" -chdir="$EX" destroy -auto-approve || true
+	fi
+	[ -f "$QS/registry.pid" ] && kill "$(cat "$QS/registry.pid")" 2>/dev/null || true
+	[ -f "$QS/dockerd.pid" ] && kill "$(cat "$QS/dockerd.pid")" 2>/dev/null || true
+	rm -f "$EX/local.auto.vars.hcl"
+}
+
+if [ "${1:-}" = stop ]; then stop; exit 0; fi
+
+say "Building berth"
+make -C "$REPO" -s build
+install_missing
+ENDPOINT=$(docker_endpoint)
+echo "Docker Engine: $ENDPOINT"
+start_registry
+echo "Registry: $REGISTRY"
+say "Building the hello image FROM scratch, versions v1 and v2, and pushing them"
+build_push v1
+build_push v2
+cat >"$EX/local.auto.vars.hcl" <<VARS
+# Written by run.sh: where the quickstart's Docker Engine and registry are.
+docker_endpoint = "$ENDPOINT"
+tag             = "v1"
+VARS
+
+say "berth plan: 3 replicas of hello v1"
+berth plan
+say "berth apply"
+berth apply -auto-approve
+say "The app answers"
+for port in $(docker -H "$ENDPOINT" ps --filter label=sh.berth.app=hello --format '{{.Ports}}' | sed -n 's/.*127.0.0.1:\([0-9]*\)->.*/\1/p'); do
+	curl -fsS "http://127.0.0.1:$port/"
+done
+
+say "A new version: berth plan shows the rollout waves"
+berth plan -var tag=v2
+say "berth apply: rolled out in waves, each ready before the next"
+berth apply -auto-approve -var tag=v2
+say "Done. Look around:"
+echo "  $BERTH -chdir=examples/quickstart show"
+echo "  $BERTH -chdir=examples/quickstart drift"
+echo "  examples/quickstart/run.sh stop     # destroy the app and stop the demo's daemons"
