@@ -297,6 +297,8 @@ func TestValidateSuggestions(t *testing.T) {
 	tests := map[string]string{
 		"unknown_app_attribute":                `Did you mean "replicas"?`,
 		"unknown_probe_attribute":              `Did you mean "period"?`,
+		"unknown_variable_attribute":           `Did you mean "default"?`,
+		"unknown_output_attribute":             `Did you mean "sensitive"?`,
 		"unknown_nested_block":                 `Did you mean "rollout"?`,
 		"unknown_lifecycle_attribute":          `Did you mean "prevent_destroy"?`,
 		"unknown_meta_block_typo":              `Did you mean "lifecycle"?`,

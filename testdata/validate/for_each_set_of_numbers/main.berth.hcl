@@ -1,0 +1,16 @@
+cluster "prod" {
+  kubernetes {
+    context = "prod"
+  }
+}
+probe "health" {
+  tcp {
+    port = 80
+  }
+}
+
+app "w" {
+  for_each = toset([1, 2])
+  cluster  = cluster.prod
+  image    = "nginx:${each.key}"
+}

@@ -1,0 +1,16 @@
+cluster "prod" {
+  kubernetes {
+    context = "prod"
+  }
+}
+probe "health" {
+  tcp {
+    port = 80
+  }
+}
+
+app "web" {
+  cluster   = cluster.prod
+  image     = "nginx"
+  readiness = "health"
+}
