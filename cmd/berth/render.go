@@ -521,7 +521,27 @@ func extend(path cty.Path, step cty.PathStep) cty.Path {
 	return append(path[:len(path):len(path)], step)
 }
 
-func isSensitive(v cty.Value) bool { return plans.HasSensitiveMark(v) }
+// isSensitive reports whether v is shown as "(sensitive value)": it carries
+// the sensitive mark, or it is a set with a sensitive element (a set's
+// elements are identified by their values, so one cannot be shown without
+// the others; plan files redact such a set as a whole too).
+func isSensitive(v cty.Value) bool {
+	if plans.HasSensitiveMark(v) {
+		return true
+	}
+	if !v.Type().IsSetType() || !v.ContainsMarked() {
+		return false
+	}
+	_, pvms := v.UnmarkDeepWithPaths()
+	for _, pvm := range pvms {
+		for m := range pvm.Marks {
+			if plans.IsSensitiveMark(m) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 func unmarkDeep(v cty.Value) cty.Value {
 	v, _ = v.UnmarkDeep()

@@ -174,6 +174,19 @@ func destroyChanges() []*plans.ResourceChange {
 	}
 }
 
+func heredocChange() *plans.ResourceChange {
+	job := func(script string) cty.Value {
+		return obj(map[string]cty.Value{"id": str("migrate"), "script": str(script), "note": str("one line")})
+	}
+	return &plans.ResourceChange{
+		Addr:     inst("app", "migrate", nil),
+		Provider: "cluster.edge",
+		Action:   plans.Update,
+		Before:   job("#!/bin/sh\nset -e\necho v1\nexec /migrate\n"),
+		After:    job("#!/bin/sh\nset -e\necho v2\necho twice\nexec /migrate\n"),
+	}
+}
+
 func readChange() *plans.ResourceChange {
 	return &plans.ResourceChange{
 		Addr:     addrs.Resource{Mode: addrs.Data, Type: "acmedns_zone", Name: "main"}.Instance(nil),
@@ -214,6 +227,7 @@ func sensitiveCreate() *plans.ResourceChange {
 			"password": secretVal(testSecret),
 			"pending":  cty.UnknownVal(cty.String).Mark(providers.SensitiveMark),
 			"keys":     cty.ListVal([]cty.Value{str("public"), secretVal(testSecret)}),
+			"groups":   cty.SetVal([]cty.Value{str("admins"), secretVal(testSecret)}),
 		}),
 	}
 }
@@ -301,6 +315,7 @@ func renderCases() []struct {
 		{"destroy_mode", &plans.Plan{Mode: plans.DestroyMode, Changes: []*plans.ResourceChange{{
 			Addr: inst("app", "web", nil), Action: plans.Delete, Reason: plans.ReasonDestroyMode, Before: webApp(nil)}}}, false},
 		{"read", one(readChange()), false},
+		{"heredoc", one(heredocChange()), false},
 		{"sensitive", one(sensitiveChange(), sensitiveCreate()), false},
 		{"unknown", one(createChange(), cbdChange()), false},
 		{"drift", &plans.Plan{Mode: plans.NormalMode, Changes: []*plans.ResourceChange{noop}, Drift: driftChanges()}, false},
