@@ -493,9 +493,14 @@ func (a *applyWalker) call(ctx context.Context, entry *providerEntry, change *pl
 	return diags
 }
 
-// record stores what the provider reported and persists it.
+// record stores what the provider reported and persists it. A NilVal
+// means the provider could not say what exists (it crashed): the recorded
+// object is kept as it was, and the next refresh finds the truth.
 func (a *applyWalker) record(provider string, change *plans.ResourceChange, val cty.Value, private []byte) {
-	if val == cty.NilVal || val.IsNull() {
+	if val == cty.NilVal {
+		return
+	}
+	if val.IsNull() {
 		a.ss.RemoveInstance(change.Addr)
 	} else {
 		a.ss.SetInstance(change.Addr, provider, &state.Object{Value: val, Private: private, Dependencies: change.Dependencies})
