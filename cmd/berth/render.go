@@ -600,7 +600,17 @@ func (d *differ) objectBody(col int, path cty.Path, before, after cty.Value, top
 		}
 	}
 	attr := func(v cty.Value, n string) cty.Value {
-		if v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() || !v.Type().HasAttribute(n) {
+		if !v.Type().IsObjectType() || !v.Type().HasAttribute(n) {
+			if !v.IsKnown() {
+				return cty.DynamicVal
+			}
+			return cty.NullVal(cty.DynamicPseudoType)
+		}
+		if !v.IsKnown() {
+			// A wholly unknown object: every attribute is unknown.
+			return cty.UnknownVal(v.Type().AttributeType(n))
+		}
+		if v.IsNull() {
 			return cty.NullVal(cty.DynamicPseudoType)
 		}
 		// GetAttr keeps the marks of v on the result.

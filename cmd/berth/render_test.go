@@ -317,7 +317,11 @@ func renderCases() []struct {
 		{"read", one(readChange()), false},
 		{"heredoc", one(heredocChange()), false},
 		{"sensitive", one(sensitiveChange(), sensitiveCreate()), false},
-		{"unknown", one(createChange(), cbdChange()), false},
+		{"unknown", one(createChange(), cbdChange(), &plans.ResourceChange{
+			Addr: inst("acmedns_record", "later", nil), Action: plans.Update,
+			Before: obj(map[string]cty.Value{"id": str("r-9"), "ttl": num(60)}),
+			After:  cty.UnknownVal(cty.Object(map[string]cty.Type{"id": cty.String, "ttl": cty.Number})),
+		}), false},
 		{"drift", &plans.Plan{Mode: plans.NormalMode, Changes: []*plans.ResourceChange{noop}, Drift: driftChanges()}, false},
 		{"refresh_only", &plans.Plan{Mode: plans.RefreshOnlyMode, Drift: driftChanges()}, false},
 		{"refresh_only_no_drift", &plans.Plan{Mode: plans.RefreshOnlyMode}, false},
