@@ -79,3 +79,5 @@ func appValue(t testing.TB, src string, cluster, registry cty.Value, name string
 	}
 	return cty.ObjectVal(m)
 }
+
+func nullAppForTest() cty.Value { return cty.NullVal(appType) }

@@ -32,7 +32,7 @@ type testEnv struct {
 	image        string // repository without tag: 127.0.0.1:5055/berth/testserver
 }
 
-func env(t *testing.T) testEnv {
+func env(t testing.TB) testEnv {
 	t.Helper()
 	get := func(name string) string {
 		v := os.Getenv(name)

@@ -33,7 +33,7 @@ type harness struct {
 }
 
 func newHarness(t testing.TB, name string) *harness {
-	e := env(t.(*testing.T))
+	e := env(t)
 	h := &harness{t: t, e: e, p: New(), name: name, state: cty.NullVal(appType)}
 	t.Cleanup(func() {
 		// Whatever the test left: every container of this app's deployment.
