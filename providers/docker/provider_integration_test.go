@@ -419,3 +419,135 @@ func TestIntegrationImpossiblePlacement(t *testing.T) {
 		t.Fatalf("diagnostics %v", pl.Diagnostics)
 	}
 }
+
+// Stop during a wave: the call returns promptly with the state that
+// exists (the old instances and the new, not yet ready one).
+func TestIntegrationStopDuringWave(t *testing.T) {
+	h := newHarness(t, fmt.Sprintf("st%d", time.Now().UnixNano()%1e6))
+	body := strings.Replace(appBody, `healthy_deadline = "5s"`, `healthy_deadline = "2m"`, 1)
+	v1 := h.config(fmt.Sprintf(body, h.e.image+":v1", 2, 0), h.e.registry)
+	h.mustApply(v1, nil)
+	bad := h.config(fmt.Sprintf(body, h.e.image+":never-ready", 2, 0), h.e.registry)
+	pl := h.plan(bad)
+	if pl.Rollout == nil {
+		t.Fatal("no rollout")
+	}
+	time.AfterFunc(1500*time.Millisecond, func() { _ = h.p.Stop(context.Background()) })
+	began := time.Now()
+	resp := h.p.ApplyResourceChange(context.Background(), providers.ApplyResourceChangeRequest{TypeName: TypeApp,
+		PriorState: h.state, PlannedState: pl.PlannedState, Config: bad, PlannedPrivate: pl.PlannedPrivate,
+		Step: providers.RolloutStep{Kind: providers.StepWave, Wave: 0}}, nil)
+	h.state = resp.NewState
+	if el := time.Since(began); el > 5*time.Second {
+		t.Errorf("Stop took %s to end the wave", el)
+	}
+	if !resp.Diagnostics.HasErrors() {
+		t.Fatal("a stopped wave reported success")
+	}
+	ins := stateInstances(resp.NewState)
+	var old, notReady int
+	for _, in := range ins {
+		switch {
+		case in.ConfigHash == str(pl.PlannedState, "config_hash") && in.Status == statusNotReady:
+			notReady++
+		case in.ConfigHash != str(pl.PlannedState, "config_hash") && in.Status == statusRunning:
+			old++
+		}
+	}
+	if old != 2 || notReady != 1 || len(ins) != 3 {
+		t.Errorf("partial state after Stop: %+v", ins)
+	}
+	// The next plan of the old config goes back without a rollout of old
+	// instances: only the not-ready one is removed.
+	if pl := h.plan(v1); pl.Rollout != nil {
+		t.Errorf("plan after Stop rolls: %+v", pl.Rollout)
+	}
+}
+
+// Hooks and liveness: after_start's output and exit code are logged, a
+// required hook that fails fails the instance, and http liveness runs as
+// the container's HEALTHCHECK through the probe helper (a scratch image).
+func TestIntegrationHooksAndLiveness(t *testing.T) {
+	extra := `
+liveness {
+  http {
+    path = "/livez"
+    port = "http"
+  }
+  period  = "1s"
+  timeout = "500ms"
+}
+hooks {
+  after_start {
+    exec     = ["/server", "-echo", "warmed", "-exit", "%d"]
+    required = %v
+  }
+  before_stop {
+    exec = ["/server", "-echo", "bye"]
+  }
+  drain = "100ms"
+}
+`
+	tests := []struct {
+		name     string
+		exit     int
+		required bool
+		fails    bool
+	}{
+		{"hook ok", 0, true, false},
+		{"optional hook fails", 3, false, false},
+		{"required hook fails", 3, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, fmt.Sprintf("hk%d", time.Now().UnixNano()%1e6))
+			cfg := h.config(fmt.Sprintf(appBody, h.e.image+":v1", 1, 0)+fmt.Sprintf(extra, tt.exit, tt.required), h.e.registry)
+			pl := h.plan(cfg)
+			diags := h.apply(cfg, pl, nil)
+			if diags.HasErrors() != tt.fails {
+				t.Fatalf("diagnostics %v, want failure %v", diags, tt.fails)
+			}
+			var logged bool
+			for _, ev := range h.events {
+				if ev.Kind == "log" && strings.Contains(ev.Message, fmt.Sprintf("after_start hook of %s-1 exited %d: warmed", h.name, tt.exit)) {
+					logged = true
+				}
+			}
+			if !logged {
+				t.Errorf("after_start not logged: %+v", h.events)
+			}
+			if tt.fails {
+				if ins := stateInstances(h.state); len(ins) != 1 || ins[0].Status != statusNotReady {
+					t.Errorf("state %+v", ins)
+				}
+				return
+			}
+			in := stateInstances(h.state)[0]
+			eng, _, _ := h.p.host(t.Context(), h.e.hostA)
+			if in.Host == h.e.hostB.Name {
+				eng, _, _ = h.p.host(t.Context(), h.e.hostB)
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				info, err := eng.Inspect(t.Context(), in.ContainerID)
+				if err == nil && info.Health == "healthy" {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("liveness never healthy: %+v %v", info, err)
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+			h.events = nil
+			resp := h.p.ApplyResourceChange(t.Context(), providers.ApplyResourceChangeRequest{TypeName: TypeApp, PriorState: h.state, PlannedState: cty.NullVal(appType)}, h.event)
+			if resp.Diagnostics.HasErrors() {
+				t.Fatal(resp.Diagnostics)
+			}
+			if !slices.ContainsFunc(h.events, func(ev providers.ApplyEvent) bool {
+				return ev.Kind == "log" && strings.Contains(ev.Message, "before_stop hook of "+h.name+"-1 exited 0: bye")
+			}) {
+				t.Errorf("before_stop not logged: %+v", h.events)
+			}
+		})
+	}
+}
