@@ -178,12 +178,13 @@ func newJSONSnippet(d *hcl.Diagnostic, file *hcl.File) *jsonSnippet {
 		codeEnd = lr.End.Byte
 	}
 	if codeStart < 0 {
-		codeStart = min(subject.Start.Byte, len(src))
+		// No line overlaps: a range at the end of the file, or a bogus one.
+		codeStart = clampOffset(subject.Start.Byte, 0, len(src))
 		codeEnd = codeStart
 	}
 	codeStr := string(src[codeStart:codeEnd])
 	start := clampOffset(subject.Start.Byte-codeStart, 0, len(codeStr))
-	end := clampOffset(start+subject.End.Byte-subject.Start.Byte, 0, len(codeStr))
+	end := clampOffset(start+subject.End.Byte-subject.Start.Byte, start, len(codeStr))
 
 	s := &jsonSnippet{
 		Code:                 codeStr,

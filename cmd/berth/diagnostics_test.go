@@ -170,3 +170,31 @@ func TestExprValues(t *testing.T) {
 		}
 	}
 }
+
+// FuzzJSONSnippet feeds the snippet builder arbitrary sources and ranges,
+// including ranges outside the file: it must never panic, and its offsets
+// must always be usable to slice the code.
+func FuzzJSONSnippet(f *testing.F) {
+	f.Add([]byte(renderSource), 25, 37, 0, 60)
+	f.Add([]byte("a = 1\n\n\nb = 2\n"), 0, 13, 0, 13)
+	f.Add([]byte("x"), 5, 2, -1, 0)
+	f.Add([]byte(""), 0, 0, 0, 0)
+	f.Add([]byte(""), -90, 0, 0, 0)
+	f.Fuzz(func(t *testing.T, src []byte, start, end, ctxStart, ctxEnd int) {
+		file := &hcl.File{Bytes: src}
+		pos := func(b int) hcl.Pos {
+			// Line and column are not derived from b on purpose: producers
+			// of diagnostics get them wrong too.
+			return hcl.Pos{Line: 1, Column: 1, Byte: b}
+		}
+		d := &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Subject:  &hcl.Range{Filename: "f", Start: pos(start), End: pos(end)},
+			Context:  &hcl.Range{Filename: "f", Start: pos(ctxStart), End: pos(ctxEnd)},
+		}
+		s := newJSONSnippet(d, file)
+		if s.HighlightStartOffset < 0 || s.HighlightStartOffset > s.HighlightEndOffset || s.HighlightEndOffset > len(s.Code) {
+			t.Fatalf("offsets %d-%d for code of %d bytes", s.HighlightStartOffset, s.HighlightEndOffset, len(s.Code))
+		}
+	})
+}
