@@ -21,6 +21,10 @@ type Command struct {
 	Synopsis string
 	// Hidden commands are not listed in help (e.g. the provider mode).
 	Hidden bool
+	// OwnSignals commands get a context that SIGINT/SIGTERM do not cancel
+	// and install their own handling (apply: the first signal stops
+	// gracefully, the second aborts).
+	OwnSignals bool
 	// Run executes the command with its own arguments (after the name) and
 	// returns the process exit code.
 	Run func(ctx context.Context, m *Meta, args []string) int
@@ -111,6 +115,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	_, noColor := os.LookupEnv("NO_COLOR")
 	m := &Meta{Stdout: stdout, Stderr: stderr, Stdin: os.Stdin, Dir: dir, Color: !noColor}
 
+	if cmd.OwnSignals {
+		return cmd.Run(context.Background(), m, cmdArgs)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return cmd.Run(ctx, m, cmdArgs)

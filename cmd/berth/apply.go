@@ -1,0 +1,382 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/berth-sh/berth/core"
+	"github.com/berth-sh/berth/core/plans"
+	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/state"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+func init() {
+	register(&Command{
+		Name:       "apply",
+		Synopsis:   "Make the changes the configuration requires",
+		Run:        func(ctx context.Context, m *Meta, args []string) int { return m.runApply(ctx, args, false) },
+		OwnSignals: true,
+	})
+	register(&Command{
+		Name:       "destroy",
+		Synopsis:   "Destroy every object berth manages",
+		Run:        func(ctx context.Context, m *Meta, args []string) int { return m.runApply(ctx, args, true) },
+		OwnSignals: true,
+	})
+}
+
+// interrupts turns SIGINT/SIGTERM into the two stages of stopping an
+// apply: the first closes stop (nothing new starts, calls in flight
+// finish and are recorded), the second cancels the context (calls in
+// flight are abandoned; the state records what is known).
+type interrupts struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	stop   chan struct{}
+	sigs   chan os.Signal
+
+	mu       sync.Mutex
+	count    int
+	applying bool
+	notify   func(graceful bool)
+}
+
+func newInterrupts(parent context.Context, notify func(graceful bool)) *interrupts {
+	ctx, cancel := context.WithCancel(parent)
+	in := &interrupts{ctx: ctx, cancel: cancel, stop: make(chan struct{}), sigs: make(chan os.Signal, 2), notify: notify}
+	signal.Notify(in.sigs, os.Interrupt, syscall.SIGTERM)
+	go in.loop()
+	return in
+}
+
+func (in *interrupts) loop() {
+	for {
+		select {
+		case <-in.sigs:
+		case <-in.ctx.Done():
+			return
+		}
+		in.mu.Lock()
+		in.count++
+		n, applying := in.count, in.applying
+		in.mu.Unlock()
+		switch {
+		case n == 1:
+			close(in.stop)
+			in.notify(true)
+			if !applying {
+				// Planning or waiting for confirmation: nothing to finish.
+				in.cancel()
+			}
+		case n == 2:
+			in.notify(false)
+			in.cancel()
+			return
+		}
+	}
+}
+
+// startApply marks the point after which the first signal stops gracefully
+// instead of abandoning the command. It reports false when an interrupt
+// already arrived.
+func (in *interrupts) startApply() bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.applying = true
+	return in.count == 0
+}
+
+func (in *interrupts) interrupted() bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.count > 0
+}
+
+func (in *interrupts) close() {
+	signal.Stop(in.sigs)
+	in.cancel()
+}
+
+// runApply implements apply and destroy (= apply of a destroy plan).
+func (m *Meta) runApply(parent context.Context, args []string, destroy bool) int {
+	name := "apply"
+	if destroy {
+		name = "destroy"
+	}
+	fs := m.NewFlagSet(name)
+	var o opFlags
+	o.register(fs, true)
+	autoApprove := fs.Bool("auto-approve", false, "do not ask for confirmation")
+	fs.Usage = func() {
+		if destroy {
+			fmt.Fprintf(m.Stderr, "Usage: berth [-chdir=DIR] destroy [-auto-approve] [options]\n\n"+
+				"Destroys every object berth manages (or only -target ones), after showing\n"+
+				"the plan and asking for confirmation.\n\nOptions:\n")
+		} else {
+			fmt.Fprintf(m.Stderr, "Usage: berth [-chdir=DIR] apply [-auto-approve] [options] [PLAN]\n\n"+
+				"Plans, asks for confirmation and makes the changes. With PLAN (a file from\n"+
+				"berth plan -out), applies exactly that plan without asking.\n\nOptions:\n")
+		}
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitError
+	}
+	if o.noColor {
+		m.Color = false
+	}
+	if destroy {
+		o.destroy = true
+	}
+	var planFile string
+	switch {
+	case fs.NArg() > 1 || (destroy && fs.NArg() > 0):
+		m.Errorf("%s takes at most one argument (a saved plan), got %q.", name, strings.Join(fs.Args(), " "))
+		return exitError
+	case fs.NArg() == 1:
+		planFile = fs.Arg(0)
+		if !filepath.IsAbs(planFile) {
+			planFile = filepath.Join(m.Dir, planFile)
+		}
+	}
+
+	ew := newEventWriter(m.Stdout, o.json)
+	ew.version()
+	in := newInterrupts(parent, func(graceful bool) {
+		if graceful {
+			ew.textLine("\nInterrupt received.\nPlease wait for berth to exit or data loss may occur.\nGracefully shutting down...\n")
+			ew.emit(jsonMessage{Level: "warn", Message: "Interrupt received: gracefully shutting down", Type: "interrupt", Interrupt: &jsonInterruptState{Graceful: true}})
+		} else {
+			ew.textLine("\nTwo interrupts received. Exiting immediately. The state records what is known.\n")
+			ew.emit(jsonMessage{Level: "warn", Message: "Second interrupt received: exiting immediately", Type: "interrupt", Interrupt: &jsonInterruptState{}})
+		}
+	})
+	defer in.close()
+	ctx := in.ctx
+
+	fail := func(diags hcl.Diagnostics, files map[string]*hcl.File) int {
+		if o.json {
+			ew.diagnostics(diags, files)
+		} else {
+			m.showDiagnostics(diags, files)
+		}
+		return exitError
+	}
+
+	var (
+		p *plans.Plan
+		w *workspace
+	)
+	if planFile != "" {
+		var diags hcl.Diagnostics
+		p, w, diags = m.openSavedPlan(planFile, &o)
+		if diags.HasErrors() {
+			return fail(diags, w.files())
+		}
+	} else {
+		if o.json && !*autoApprove {
+			m.Errorf("-json requires -auto-approve: there is no way to confirm in machine-readable mode.")
+			return exitError
+		}
+		var diags hcl.Diagnostics
+		p, w, diags = m.makePlan(ctx, &o)
+		if p != nil {
+			if o.json {
+				ew.plannedChanges(p, name)
+			} else {
+				renderPlan(m.Stdout, p, m.Color)
+			}
+		}
+		if diags.HasErrors() || p == nil {
+			return fail(diags, w.files())
+		}
+		if len(diags) > 0 {
+			fail(diags, w.files()) // warnings
+		}
+		if p.HasChanges() && !*autoApprove {
+			if ok, code := m.confirm(ctx, destroy); !ok {
+				return code
+			}
+		}
+	}
+
+	if !in.startApply() {
+		m.Errorf("interrupted before applying: nothing was changed.")
+		return exitError
+	}
+	w.op.Engine.Events = ew.handle
+	if !o.json {
+		fmt.Fprintln(m.Stdout)
+	}
+	st, diags := w.op.Apply(ctx, p, core.ApplyOptions{Stop: in.stop})
+	t := &ew.tally
+	t.mu.Lock()
+	added, changed, destroyed, failed := t.added, t.changed, t.destroyed, t.failed
+	t.mu.Unlock()
+
+	if diags.HasErrors() {
+		fail(diags, w.files())
+		summary := fmt.Sprintf("Apply failed. Resources: %d added, %d changed, %d destroyed", added, changed, destroyed)
+		if in.interrupted() {
+			summary = fmt.Sprintf("Apply interrupted. Finished before stopping: %d added, %d changed, %d destroyed", added, changed, destroyed)
+		}
+		if len(failed) > 0 {
+			summary += fmt.Sprintf("; %d failed (%s)", len(failed), strings.Join(failed, ", "))
+		}
+		summary += ". The state records what exists."
+		ew.textLine("\n%s", summary)
+		ew.emit(jsonMessage{Level: "error", Message: summary, Type: "change_summary",
+			Changes: &jsonChangeSummary{Add: added, Change: changed, Remove: destroyed, Operation: name}})
+		return exitError
+	}
+	if len(diags) > 0 {
+		fail(diags, w.files())
+	}
+	if p.Mode == plans.DestroyMode {
+		ew.textLine("\n%s Resources: %d destroyed.", m.bold("Destroy complete!"), destroyed)
+	} else {
+		ew.textLine("\n%s Resources: %d added, %d changed, %d destroyed.", m.bold("Apply complete!"), added, changed, destroyed)
+	}
+	ew.emit(jsonMessage{Message: fmt.Sprintf("Apply complete! Resources: %d added, %d changed, %d destroyed.", added, changed, destroyed),
+		Type: "change_summary", Changes: &jsonChangeSummary{Add: added, Change: changed, Remove: destroyed, Operation: name}})
+	if st != nil && len(st.Outputs) > 0 && p.Mode != plans.DestroyMode {
+		if o.json {
+			ew.emit(jsonMessage{Message: "Outputs: " + fmt.Sprint(len(st.Outputs)), Type: "outputs", Outputs: jsonOutputs(st, true)})
+		} else {
+			fmt.Fprintf(m.Stdout, "\n%s\n\n", m.bold("Outputs:"))
+			writeOutputsText(m.Stdout, st)
+		}
+	}
+	return exitOK
+}
+
+func (m *Meta) bold(s string) string {
+	if !m.Color {
+		return s
+	}
+	return ansiBold + ansiGreen + s + ansiReset
+}
+
+// confirm asks the user to type "yes". It refuses, with a message saying
+// how to apply without a prompt, when standard input is closed or not
+// interactive and gives no answer.
+func (m *Meta) confirm(ctx context.Context, destroy bool) (bool, int) {
+	q, what := "Do you want to perform these actions?", "berth will perform the actions described above."
+	if destroy {
+		q, what = "Do you really want to destroy all resources?", "berth will destroy all your managed objects, as shown above.\n  There is no undo."
+	}
+	fmt.Fprintf(m.Stdout, "\n%s\n  %s\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", m.boldPlain(q), what)
+	type answer struct {
+		line string
+		err  error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		line, err := bufio.NewReader(m.Stdin).ReadString('\n')
+		ch <- answer{line, err}
+	}()
+	var a answer
+	select {
+	case a = <-ch:
+	case <-ctx.Done():
+		fmt.Fprintln(m.Stdout)
+		m.Errorf("interrupted: nothing was changed.")
+		return false, exitError
+	}
+	fmt.Fprintln(m.Stdout)
+	if a.err != nil && strings.TrimSpace(a.line) == "" {
+		if errors.Is(a.err, io.EOF) {
+			m.Errorf("no answer: standard input is closed or not a terminal, so berth cannot ask for confirmation.\nRun berth apply -auto-approve to apply without confirmation, or save a plan with berth plan -out=FILE and apply it.")
+		} else {
+			m.Errorf("reading the answer: %s", a.err)
+		}
+		return false, exitError
+	}
+	if strings.TrimSpace(a.line) != "yes" {
+		if destroy {
+			m.Errorf("Destroy cancelled.")
+		} else {
+			m.Errorf("Apply cancelled.")
+		}
+		return false, exitError
+	}
+	return true, exitOK
+}
+
+func (m *Meta) boldPlain(s string) string {
+	if !m.Color {
+		return s
+	}
+	return ansiBold + s + ansiReset
+}
+
+// openSavedPlan reads a saved plan and wires an operation to apply it:
+// the plan must have been made from these very configuration files and
+// locked providers, and the engine evaluates with the plan's variables.
+// Core's Operation.Apply then checks the plan against the state.
+func (m *Meta) openSavedPlan(path string, o *opFlags) (*plans.Plan, *workspace, hcl.Diagnostics) {
+	if len(o.vars) > 0 || len(o.targets) > 0 || len(o.replace) > 0 || o.destroy || o.refreshOnly || !o.refresh {
+		return nil, nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Options not allowed with a saved plan",
+			Detail: "A saved plan already fixes the variables, targets and mode it was made with; -var, -var-file, -target, -replace, -destroy, -refresh-only and -refresh apply only when planning."}}
+	}
+	p, err := plans.ReadPlanFile(path)
+	if err != nil {
+		return nil, nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the saved plan", Detail: err.Error()}}
+	}
+	if d := checkPlanBinding(m.Dir, p); d.HasErrors() {
+		return nil, nil, d
+	}
+	cfg, diags := m.loadConfig()
+	w := &workspace{cfg: cfg}
+	if diags.HasErrors() {
+		return nil, w, diags
+	}
+	vars := p.Variables
+	if len(p.VariablesRedacted) > 0 {
+		// The file holds sensitive variables only as digests: take their
+		// values from where they came from (-var cannot be given with a
+		// plan, so files and the environment) and check them.
+		fresh, _ := lang.CollectVariables(cfg, m.Dir, nil, os.Environ())
+		vars = make(map[string]cty.Value, len(p.Variables))
+		for k, v := range p.Variables {
+			vars[k] = v
+		}
+		for name, reds := range p.VariablesRedacted {
+			u, err := p.Unredact(p.Variables[name], reds, fresh[name])
+			if err != nil {
+				return nil, w, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Sensitive variable changed since the plan",
+					Detail: fmt.Sprintf("var.%s: %s. Run berth plan again.", name, err)}}
+			}
+			vars[name] = u
+		}
+	}
+	b, d := m.backend(cfg)
+	if d.HasErrors() {
+		return nil, w, d
+	}
+	eng := &core.Engine{Config: cfg, Variables: vars, Launcher: m.launcher(), Parallelism: o.parallelism}
+	w.op = &core.Operation{Engine: eng, Backend: b, LockTimeout: o.lockTimeout, NoLock: !o.lock}
+	return p, w, diags
+}
+
+// stateOutputs is the recorded outputs, sorted by name.
+func stateOutputs(st *state.State) []string {
+	names := make([]string, 0, len(st.Outputs))
+	for n := range st.Outputs {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}

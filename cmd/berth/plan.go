@@ -1,0 +1,350 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/berth-sh/berth/addrs"
+	"github.com/berth-sh/berth/core"
+	"github.com/berth-sh/berth/core/plans"
+	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/providers/install"
+	"github.com/hashicorp/hcl/v2"
+)
+
+func init() {
+	register(&Command{
+		Name:     "plan",
+		Synopsis: "Show the changes berth would make to match the configuration",
+		Run:      runPlan,
+	})
+}
+
+// Exit codes of plan -detailed-exitcode and drift.
+const (
+	exitOK      = 0
+	exitError   = 1
+	exitChanges = 2
+)
+
+// varsFlag collects -var and -var-file in command-line order, because a
+// later option overrides an earlier one.
+type varsFlag struct {
+	kind string
+	args *[]lang.VarArg
+}
+
+func (v varsFlag) String() string { return "" }
+
+func (v varsFlag) Set(s string) error {
+	*v.args = append(*v.args, lang.VarArg{Kind: v.kind, Value: s})
+	return nil
+}
+
+// instancesFlag is a repeatable resource-instance address (-target, -replace).
+type instancesFlag []addrs.Instance
+
+func (f *instancesFlag) String() string { return "" }
+
+func (f *instancesFlag) Set(s string) error {
+	a, err := addrs.ParseInstance(s)
+	if err != nil {
+		return err
+	}
+	*f = append(*f, a)
+	return nil
+}
+
+// opFlags are the flags that plan, apply, destroy and drift share: what to
+// plan (variables, targets, mode) and how to run (parallelism, locking).
+type opFlags struct {
+	vars        []lang.VarArg
+	targets     instancesFlag
+	replace     instancesFlag
+	refresh     bool
+	refreshOnly bool
+	destroy     bool
+	parallelism int
+	lock        bool
+	lockTimeout time.Duration
+	json        bool
+	noColor     bool
+}
+
+// register adds the shared flags to fs. planning is false for commands
+// that take no planning options (e.g. apply of a saved plan still accepts
+// them, so every engine command uses the full set; drift sets fewer).
+func (o *opFlags) register(fs *flag.FlagSet, planning bool) {
+	if planning {
+		fs.Var(varsFlag{"var", &o.vars}, "var", "set an input variable: `NAME=VALUE` (repeatable)")
+		fs.Var(varsFlag{"var-file", &o.vars}, "var-file", "read input variables from `FILE` (repeatable)")
+		fs.Var(&o.targets, "target", "plan only `ADDRESS` and what it depends on (repeatable)")
+		fs.Var(&o.replace, "replace", "plan to replace `ADDRESS` even if nothing changed (repeatable)")
+		fs.BoolVar(&o.refresh, "refresh", true, "read the real objects before planning")
+		fs.BoolVar(&o.refreshOnly, "refresh-only", false, "only record changes made outside berth; change nothing")
+		fs.BoolVar(&o.destroy, "destroy", false, "plan to destroy every managed object")
+	}
+	fs.IntVar(&o.parallelism, "parallelism", core.DefaultParallelism, "at most `N` provider calls at once")
+	fs.BoolVar(&o.lock, "lock", true, "lock the state while working")
+	fs.DurationVar(&o.lockTimeout, "lock-timeout", 0, "wait up to `DURATION` for the state lock")
+	fs.BoolVar(&o.json, "json", false, "machine-readable output (docs/json-output.md)")
+	fs.BoolVar(&o.noColor, "no-color", false, "disable colour in the output")
+}
+
+// planOptions converts the flags into core's options.
+func (o *opFlags) planOptions() (core.PlanOptions, error) {
+	mode := plans.NormalMode
+	switch {
+	case o.destroy && o.refreshOnly:
+		return core.PlanOptions{}, errors.New("-destroy and -refresh-only cannot be used together")
+	case o.destroy:
+		mode = plans.DestroyMode
+	case o.refreshOnly:
+		mode = plans.RefreshOnlyMode
+		if !o.refresh {
+			return core.PlanOptions{}, errors.New("-refresh-only and -refresh=false cannot be used together")
+		}
+	}
+	return core.PlanOptions{Mode: mode, Refresh: o.refresh, Targets: o.targets, Replace: o.replace}, nil
+}
+
+// workspace is what an engine command has wired: the configuration, the
+// operation that runs the engine against the state, and the event sink.
+type workspace struct {
+	cfg *lang.Config
+	op  *core.Operation
+}
+
+// files returns the parsed configuration files, for diagnostic snippets.
+func (w *workspace) files() map[string]*hcl.File {
+	if w == nil || w.cfg == nil {
+		return nil
+	}
+	return w.cfg.Files
+}
+
+// open loads the configuration and wires an operation for it. vars
+// overrides the collected variables when non-nil (a saved plan's).
+func (m *Meta) open(o *opFlags) (*workspace, hcl.Diagnostics) {
+	cfg, diags := m.loadConfig()
+	w := &workspace{cfg: cfg}
+	if diags.HasErrors() {
+		return w, diags
+	}
+	if o.parallelism < 1 {
+		return w, diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid -parallelism",
+			Detail: fmt.Sprintf("-parallelism must be at least 1, not %d.", o.parallelism)})
+	}
+	eng, d := m.engine(cfg, o.vars, o.parallelism)
+	diags = diags.Extend(d)
+	if diags.HasErrors() {
+		return w, diags
+	}
+	b, d := m.backend(cfg)
+	diags = diags.Extend(d)
+	if diags.HasErrors() {
+		return w, diags
+	}
+	w.op = &core.Operation{Engine: eng, Backend: b, LockTimeout: o.lockTimeout, NoLock: !o.lock}
+	return w, diags
+}
+
+// configHash is the sha256 of the configuration files, sorted by name:
+// each file's base name and contents, length-prefixed so that no two sets
+// of files hash alike. A saved plan records it; apply refuses the plan
+// when the files have changed since.
+func configHash(dir string) (string, error) {
+	names, err := lang.ConfigFiles(dir)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	var n [8]byte
+	for _, name := range names {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			return "", err
+		}
+		base := filepath.Base(name)
+		binary.BigEndian.PutUint64(n[:], uint64(len(base)))
+		h.Write(n[:])
+		h.Write([]byte(base))
+		binary.BigEndian.PutUint64(n[:], uint64(len(data)))
+		h.Write(n[:])
+		h.Write(data)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// providerHashes are the locked checksums of berth.lock.hcl, by provider
+// source; no lock file means no third-party providers (empty map).
+func providerHashes(dir string) (map[string]string, hcl.Diagnostics) {
+	path := filepath.Join(dir, install.LockFileName)
+	out := map[string]string{}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return out, nil
+	}
+	lock, diags := install.ReadLockFile(path)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	for _, p := range lock.Providers() {
+		hs := slices.Clone(p.Hashes)
+		slices.Sort(hs)
+		out[p.Source.String()] = strings.Join(hs, ",")
+	}
+	return out, nil
+}
+
+// bindPlan records in p what apply checks before applying a saved plan:
+// the configuration's hash and the locked provider checksums.
+func bindPlan(dir string, p *plans.Plan) hcl.Diagnostics {
+	h, err := configHash(dir)
+	if err != nil {
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot hash the configuration", Detail: err.Error()}}
+	}
+	ph, diags := providerHashes(dir)
+	if diags.HasErrors() {
+		return diags
+	}
+	p.ConfigHash, p.ProviderHashes = h, ph
+	return nil
+}
+
+// checkPlanBinding refuses a saved plan made from other configuration
+// files or other locked providers than those in dir now.
+func checkPlanBinding(dir string, p *plans.Plan) hcl.Diagnostics {
+	h, err := configHash(dir)
+	if err != nil {
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot hash the configuration", Detail: err.Error()}}
+	}
+	if h != p.ConfigHash {
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Saved plan does not match the configuration",
+			Detail: "the configuration changed since this plan was made. Run berth plan again."}}
+	}
+	ph, diags := providerHashes(dir)
+	if diags.HasErrors() {
+		return diags
+	}
+	var changed []string
+	for src, sum := range p.ProviderHashes {
+		if ph[src] != sum {
+			changed = append(changed, src)
+		}
+	}
+	for src := range ph {
+		if _, ok := p.ProviderHashes[src]; !ok {
+			changed = append(changed, src)
+		}
+	}
+	if len(changed) > 0 {
+		slices.Sort(changed)
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Saved plan does not match the locked providers",
+			Detail: fmt.Sprintf("the locked checksums of %s changed since this plan was made (%s). Run berth plan again.",
+				strings.Join(changed, ", "), install.LockFileName)}}
+	}
+	return nil
+}
+
+// runPlan plans and renders the changes; with -out it saves the plan for
+// berth apply.
+func runPlan(ctx context.Context, m *Meta, args []string) int {
+	fs := m.NewFlagSet("plan")
+	var o opFlags
+	o.register(fs, true)
+	out := fs.String("out", "", "save the plan to `FILE` for berth apply")
+	detailed := fs.Bool("detailed-exitcode", false, "exit 0 when there are no changes, 1 on error, 2 when there are changes")
+	fs.Usage = func() {
+		fmt.Fprintf(m.Stderr, "Usage: berth [-chdir=DIR] plan [options]\n\n"+
+			"Refreshes the recorded objects, compares them with the configuration and\n"+
+			"shows the changes berth would make. Nothing is changed.\n\nOptions:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitError
+	}
+	if o.noColor {
+		m.Color = false
+	}
+	if fs.NArg() > 0 {
+		m.Errorf("plan takes no arguments, got %q.", fs.Arg(0))
+		return exitError
+	}
+	p, w, diags := m.makePlan(ctx, &o)
+	if p == nil {
+		m.report(&o, diags, w.files())
+		return exitError
+	}
+	if o.json {
+		if err := writePlanJSON(m.Stdout, p); err != nil {
+			m.Errorf("writing output: %s", err)
+			return exitError
+		}
+	} else {
+		renderPlan(m.Stdout, p, m.Color)
+	}
+	m.report(&o, diags, w.files())
+	if diags.HasErrors() {
+		return exitError
+	}
+	if *out != "" {
+		if d := bindPlan(m.Dir, p); d.HasErrors() {
+			m.report(&o, d, w.files())
+			return exitError
+		}
+		path := *out
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(m.Dir, path)
+		}
+		if err := plans.WritePlanFile(path, p); err != nil {
+			m.Errorf("saving the plan: %s", err)
+			return exitError
+		}
+		if !o.json {
+			fmt.Fprintf(m.Stdout, "\nSaved the plan to: %s\n\nTo perform exactly these actions, run:\n    berth apply %q\n", *out, *out)
+		}
+	}
+	if *detailed && p.HasChanges() {
+		return exitChanges
+	}
+	return exitOK
+}
+
+// makePlan wires the operation and plans. The plan is nil when planning
+// could not start or produced nothing to show.
+func (m *Meta) makePlan(ctx context.Context, o *opFlags) (*plans.Plan, *workspace, hcl.Diagnostics) {
+	opts, err := o.planOptions()
+	if err != nil {
+		return nil, nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid options", Detail: err.Error()}}
+	}
+	w, diags := m.open(o)
+	if diags.HasErrors() {
+		return nil, w, diags
+	}
+	p, _, d := w.op.Plan(ctx, opts)
+	return p, w, diags.Extend(d)
+}
+
+// report shows diagnostics as text, or with -json as the validate
+// document on stderr, so that stdout holds only the command's document.
+func (m *Meta) report(o *opFlags, diags hcl.Diagnostics, files map[string]*hcl.File) {
+	if len(diags) == 0 {
+		return
+	}
+	if o.json {
+		_ = writeJSONDiagnostics(m.Stderr, diags, files)
+		return
+	}
+	m.showDiagnostics(diags, files)
+}
