@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 
 	"github.com/berth-sh/berth/lang"
@@ -32,6 +34,9 @@ func runValidate(_ context.Context, m *Meta, args []string) int {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0 // asked for the usage, which was printed
+		}
 		return 1
 	}
 	if *noColor {

@@ -254,6 +254,12 @@ func TestValidateArguments(t *testing.T) {
 	if code := run([]string{"validate", "-bogus"}, &stdout, &stderr); code != 1 {
 		t.Errorf("unknown flag: exit %d, want 1", code)
 	}
+	stderr.Reset()
+	for _, cmd := range []string{"validate", "fmt"} {
+		if code := run([]string{cmd, "-h"}, &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "Usage: berth [-chdir=DIR] "+cmd) {
+			t.Errorf("%s -h: exit %d, stderr %q", cmd, code, stderr.String())
+		}
+	}
 }
 
 // TestExamplesValidate checks that every example validates clean, which is
