@@ -118,6 +118,13 @@ func newJSONDiagnostics(diags hcl.Diagnostics, files map[string]*hcl.File) jsonD
 	return doc
 }
 
+// jsonDiagnosticList converts diags for embedding in another command's JSON
+// document (plan -json, ...), so every command shows diagnostics the same
+// way; it is never nil.
+func jsonDiagnosticList(diags hcl.Diagnostics, files map[string]*hcl.File) []jsonDiagnostic {
+	return newJSONDiagnostics(diags, files).Diagnostics
+}
+
 func newJSONDiagnostic(d *hcl.Diagnostic, files map[string]*hcl.File) jsonDiagnostic {
 	jd := jsonDiagnostic{Summary: d.Summary, Detail: d.Detail}
 	switch d.Severity {

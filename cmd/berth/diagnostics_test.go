@@ -91,6 +91,12 @@ func TestJSONDiagnostics(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
 		t.Fatal(err)
 	}
+	if list := jsonDiagnosticList(nil, nil); list == nil || len(list) != 0 {
+		t.Errorf("jsonDiagnosticList(nil) = %#v, want an empty slice", list)
+	}
+	if list := jsonDiagnosticList(diags, files); len(list) != len(doc.Diagnostics) {
+		t.Errorf("jsonDiagnosticList has %d diagnostics, want %d", len(list), len(doc.Diagnostics))
+	}
 	if doc.Valid || doc.ErrorCount != 2 || doc.WarningCount != 1 || doc.FormatVersion != "1.0" {
 		t.Errorf("valid=%v errors=%d warnings=%d format=%q", doc.Valid, doc.ErrorCount, doc.WarningCount, doc.FormatVersion)
 	}
