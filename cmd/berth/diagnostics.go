@@ -27,7 +27,7 @@ const jsonFormatVersion = "1.0"
 // showDiagnostics prints diags as text, the way HCL renders them (with
 // source snippets from files), errors on stderr and warnings on stdout, as
 // Terraform does, so that a warning never makes a script think a command
-// failed. files may be nil, in which case no snippet is shown.
+// failed. files may be nil: locations are then shown without source.
 func (m *Meta) showDiagnostics(diags hcl.Diagnostics, files map[string]*hcl.File) {
 	if len(diags) == 0 {
 		return
