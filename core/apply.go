@@ -356,7 +356,7 @@ func (a *applyWalker) applyInstance(ctx context.Context, entry *providerEntry, r
 	if diags.HasErrors() {
 		return cty.NilVal, diags
 	}
-	config = lang.CompleteDomainValue(r.Kind, config, a.data.registries(a.e.Config))
+	config = lang.CompleteDomainValue(r.Kind, instanceName(addr), config, a.data.registries(a.e.Config))
 
 	prior := change.Before
 	var priorPrivate []byte

@@ -330,7 +330,7 @@ func (w *planWalker) planInstance(ctx context.Context, entry *providerEntry, r *
 	if diags.HasErrors() {
 		return cty.UnknownVal(schema.ImpliedType()), diags
 	}
-	config = lang.CompleteDomainValue(r.Kind, config, w.data.registries(w.e.Config))
+	config = lang.CompleteDomainValue(r.Kind, instanceName(addr), config, w.data.registries(w.e.Config))
 
 	if err := w.acquire(ctx, entry); err != nil {
 		return cty.DynamicVal, errDiag("Plan interrupted", err.Error(), nil)

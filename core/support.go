@@ -224,3 +224,15 @@ func resourceDependencies(gr *graph, r *lang.Resource) []addrs.Resource {
 	sort.Slice(out, func(i, j int) bool { return out[i].Less(out[j]) })
 	return out
 }
+
+// instanceName is the name a platform gives an instance of a domain block:
+// the block's name, with the instance key ("web", "web-0", "web-eu").
+func instanceName(addr addrs.Instance) string {
+	switch k := addr.Key.(type) {
+	case addrs.IntKey:
+		return fmt.Sprintf("%s-%d", addr.Resource.Name, int(k))
+	case addrs.StringKey:
+		return addr.Resource.Name + "-" + string(k)
+	}
+	return addr.Resource.Name
+}

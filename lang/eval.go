@@ -231,15 +231,17 @@ func (c *Config) EvalObject(addr string, s *Scope) (cty.Value, hcl.Diagnostics) 
 }
 
 // CompleteDomainValue fills in what the evaluator computes for a domain
-// block's value: an app's "registry", the one of registries (evaluated
-// registry objects) whose address prefixes the app's image.
-func CompleteDomainValue(kind string, v cty.Value, registries []cty.Value) cty.Value {
+// block's value: an app's "name" (name: the block label, with the
+// instance key for count/for_each, e.g. "web-0") and its "registry", the
+// one of registries (evaluated registry objects) whose address prefixes
+// the app's image.
+func CompleteDomainValue(kind, name string, v cty.Value, registries []cty.Value) cty.Value {
 	if kind != KindApp || !v.IsKnown() || v.IsNull() || !v.Type().IsObjectType() || !v.Type().HasAttribute("image") {
 		return v
 	}
-	img, _ := v.GetAttr("image").Unmark()
-	if !img.IsKnown() || img.IsNull() {
-		return v
+	attrs := map[string]cty.Value{"name": cty.StringVal(name)}
+	if img, _ := v.GetAttr("image").Unmark(); img.IsKnown() && !img.IsNull() {
+		attrs["registry"] = ImageRegistry(img.AsString(), registries)
 	}
-	return withAttrs(v, map[string]cty.Value{"registry": ImageRegistry(img.AsString(), registries)})
+	return withAttrs(v, attrs)
 }

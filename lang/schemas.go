@@ -226,6 +226,8 @@ func newAppSchema() *BlockSchema {
 			probe("startup"),
 			{Name: "registry", Type: RegistryType(), Computed: true,
 				Description: "the registry whose address prefixes the image, filled in by the evaluator"},
+			{Name: "name", Type: cty.String, Computed: true,
+				Description: "the app's name: its block label, with the instance key of count or for_each (web-0, web-eu); filled in by the evaluator"},
 		},
 		Blocks: []*NestedSchema{
 			{Name: "port", Label: "name", List: true, Block: &BlockSchema{Attributes: []*AttrSchema{

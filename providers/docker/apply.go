@@ -340,23 +340,26 @@ func (ap *applier) applyWave(ctx context.Context, req providers.ApplyResourceCha
 	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags, Private: req.PlannedPrivate}
 }
 
-// revert brings the app back to PriorState: every instance of the prior
-// state runs the prior spec (recreated from it where a wave replaced it),
-// ready, before the new and failed containers go.
+// revert brings the app back to PlannedState, the state from before the
+// rollout (see providers.StepRevert): every instance of it runs the prior
+// spec (recreated from it where a wave replaced it), ready, before the new
+// and failed containers go. PriorState, what the failed wave left, is not
+// needed: the containers are listed live.
 func (ap *applier) revert(ctx context.Context, req providers.ApplyResourceChangeRequest) providers.ApplyResourceChangeResponse {
-	if err := ap.setup(ctx, req.PriorState); err != nil {
+	target := req.PlannedState
+	if err := ap.setup(ctx, target); err != nil {
 		return fail(req.PriorState, nil, "Cannot revert the rollout", err)
 	}
 	ap.emit("progress", "", "reverting app %s to its previous spec (%s)", ap.a.Name, ap.a.Pinned)
 	ls, err := ap.list(ctx)
 	if err != nil {
-		st, diags := ap.stateOf(req.PriorState)
+		st, diags := ap.stateOf(target)
 		return fail(st, diags, "Cannot list the app's containers", err)
 	}
 	keep := map[string]bool{}
 	var todo []instance
 	seen := map[string]bool{}
-	for _, in := range stateInstances(req.PriorState) {
+	for _, in := range stateInstances(target) {
 		if seen[in.Name] {
 			continue
 		}
@@ -384,7 +387,7 @@ func (ap *applier) revert(ctx context.Context, req providers.ApplyResourceChange
 		}
 		err = ap.stopAll(ctx, remove)
 	}
-	st, diags := ap.stateOf(req.PriorState)
+	st, diags := ap.stateOf(target)
 	if err != nil {
 		return fail(st, diags, "Revert of app "+ap.a.Name+" failed", err)
 	}

@@ -103,7 +103,7 @@ func (h *harness) apply(cfg cty.Value, pl providers.PlanResourceChangeResponse, 
 		if resp.Diagnostics.HasErrors() {
 			if pl.Rollout.AutoRevert {
 				req.Step = providers.RolloutStep{Kind: providers.StepRevert}
-				req.PriorState = prior
+				req.PriorState, req.PlannedState = resp.NewState, prior
 				rv := h.p.ApplyResourceChange(context.Background(), req, h.event)
 				h.state = rv.NewState
 				if rv.Diagnostics.HasErrors() {

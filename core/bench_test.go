@@ -1,0 +1,379 @@
+package core
+
+// Engine benchmarks (`make bench`, results in docs/benchmarks.md): plan
+// and apply of many small objects through the REAL plugin process of
+// providers/testprovider and the local state backend, exactly as
+// engine_test.go drives the engine. Each timed operation includes what a
+// berth command pays: loading the configuration, launching and
+// configuring the provider, reading and writing the state file.
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/berth-sh/berth/core/plans"
+	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/providers"
+	"github.com/berth-sh/berth/providers/plugin"
+	"github.com/berth-sh/berth/providers/testprovider"
+	"github.com/berth-sh/berth/state"
+)
+
+// benchScenario is one shape of configuration.
+type benchScenario struct {
+	name string
+	n    int // objects
+	// config returns the resource blocks. Objects it marks with var.gen
+	// in their value are the 1% that the "change" benchmarks alter.
+	config func(n int) string
+}
+
+// countConfig is one block of n independent objects; every 100th one's
+// value follows var.gen.
+func countConfig(n int) string {
+	return fmt.Sprintf(`
+resource "test_object" "o" {
+  count = %d
+  name  = "o-${count.index}"
+  value = count.index %% 100 == 0 ? "v${var.gen}" : "v"
+}
+`, n)
+}
+
+// blocksConfig is n separate blocks of one object each.
+func blocksConfig(n int) string {
+	var b strings.Builder
+	for i := range n {
+		value := `"v"`
+		if i%100 == 0 {
+			value = `"v${var.gen}"`
+		}
+		fmt.Fprintf(&b, "resource \"test_object\" \"o%d\" {\n  name  = \"o-%d\"\n  value = %s\n}\n", i, i, value)
+	}
+	return b.String()
+}
+
+// chainsConfig is n/10 chains of 10 objects: link k+1 of a chain takes
+// link k's id as its value, so each chain is applied in sequence. The
+// first link of every 10th chain follows var.gen (1% of the objects).
+func chainsConfig(n int) string {
+	chains := n / 10
+	var b strings.Builder
+	fmt.Fprintf(&b, `
+resource "test_object" "c0" {
+  count = %d
+  name  = "c0-${count.index}"
+  value = count.index %% 10 == 0 ? "v${var.gen}" : "v"
+}
+`, chains)
+	for k := 1; k < 10; k++ {
+		fmt.Fprintf(&b, `
+resource "test_object" "c%d" {
+  count = %d
+  name  = "c%d-${count.index}"
+  value = test_object.c%d[count.index].id
+}
+`, k, chains, k, k-1)
+	}
+	return b.String()
+}
+
+var benchScenarios = []benchScenario{
+	{"independent-1000", 1000, countConfig},
+	{"independent-5000", 5000, countConfig},
+	{"independent-10000", 10000, countConfig},
+	{"chains10-1000", 1000, chainsConfig},
+	{"blocks-1000", 1000, blocksConfig},
+}
+
+// benchHeader configures the test provider with its store cache, so that
+// a call costs the call, not the parsing of the store file.
+const benchHeader = `
+berth {
+  required_providers {
+    test = { source = "berth-test/test" }
+  }
+}
+provider "test" {
+  store       = "${path.module}/store.json"
+  cache_store = true
+}
+variable "gen" {
+  type    = string
+  default = "0"
+}
+`
+
+// benchDir is a working directory: configuration, store and state.
+type benchDir struct {
+	tb  testing.TB
+	dir string
+}
+
+func newBenchDir(tb testing.TB, sc benchScenario) *benchDir {
+	tb.Helper()
+	d := &benchDir{tb: tb, dir: tb.TempDir()}
+	if err := os.WriteFile(filepath.Join(d.dir, "main.berth.hcl"), []byte(benchHeader+sc.config(sc.n)), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return d
+}
+
+// operation loads the configuration with var.gen = gen.
+func (d *benchDir) operation(gen string) *Operation {
+	d.tb.Helper()
+	cfg, diags := lang.LoadDir(d.dir)
+	if diags.HasErrors() {
+		d.tb.Fatalf("load: %v", diags)
+	}
+	if diags := lang.Validate(cfg); diags.HasErrors() {
+		d.tb.Fatalf("validate: %v", diags)
+	}
+	vars, diags := lang.CollectVariables(cfg, d.dir, []lang.VarArg{{Kind: "var", Value: "gen=" + gen}}, nil)
+	if diags.HasErrors() {
+		d.tb.Fatalf("variables: %v", diags)
+	}
+	path := testprovider.Build(d.tb)
+	launcher := LauncherFunc(func(ctx context.Context, name, source string) (providers.Interface, error) {
+		return plugin.Launch(ctx, plugin.Spec{Name: source, Path: path})
+	})
+	return &Operation{
+		Engine:  &Engine{Config: cfg, Variables: vars, Launcher: launcher},
+		Backend: state.NewLocal(filepath.Join(d.dir, "berth.state")),
+	}
+}
+
+func (d *benchDir) plan(gen string, mode plans.Mode) *plans.Plan {
+	d.tb.Helper()
+	p, _, diags := d.operation(gen).Plan(context.Background(), PlanOptions{Mode: mode, Refresh: true})
+	if diags.HasErrors() {
+		d.tb.Fatalf("plan: %v", diags)
+	}
+	return p
+}
+
+func (d *benchDir) apply(gen string, p *plans.Plan) {
+	d.tb.Helper()
+	if _, diags := d.operation(gen).Apply(context.Background(), p, ApplyOptions{}); diags.HasErrors() {
+		d.tb.Fatalf("apply: %v", diags)
+	}
+}
+
+// copyTo copies the working directory (configuration, store, state) into
+// a fresh one, so that a benchmark that changes it starts from the same
+// point every iteration.
+func (d *benchDir) copyTo(tb testing.TB) *benchDir {
+	tb.Helper()
+	c := &benchDir{tb: tb, dir: tb.TempDir()}
+	for _, name := range []string{"main.berth.hcl", "store.json", "berth.state"} {
+		data, err := os.ReadFile(filepath.Join(d.dir, name))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(c.dir, name), data, 0o600); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return c
+}
+
+// countChanges checks the plan's actions: want objects changing with
+// action, the rest no-ops.
+func countChanges(tb testing.TB, p *plans.Plan, action plans.Action, want int) {
+	tb.Helper()
+	got := 0
+	for _, c := range p.Changes {
+		switch c.Action {
+		case action:
+			got++
+		case plans.NoOp:
+		default:
+			tb.Fatalf("%s: unexpected action %s", c.Addr, c.Action)
+		}
+	}
+	if got != want {
+		tb.Fatalf("plan has %d changes of action %s, want %d", got, action, want)
+	}
+}
+
+// applied holds, per scenario, a directory where all objects exist (made
+// by the create benchmark, or on demand when that one was filtered out).
+var (
+	appliedMu sync.Mutex
+	applied   = map[string]*benchDir{}
+)
+
+func appliedDir(b *testing.B, sc benchScenario) *benchDir {
+	appliedMu.Lock()
+	defer appliedMu.Unlock()
+	if d := applied[sc.name]; d != nil {
+		return d
+	}
+	b.StopTimer()
+	defer b.StartTimer()
+	d := newBenchDir(b, sc)
+	d.apply("0", d.plan("0", plans.NormalMode))
+	applied[sc.name] = d
+	return d
+}
+
+// reportSeconds adds a s/op column: the operations take seconds, and
+// reading 1e9-scale ns/op is error-prone.
+func reportSeconds(b *testing.B, elapsed time.Duration) {
+	b.ReportMetric(elapsed.Seconds()/float64(b.N), "s/op")
+}
+
+func BenchmarkEngine(b *testing.B) {
+	testprovider.Build(b) // not timed: go build of the provider
+	for _, sc := range benchScenarios {
+		b.Run(sc.name, func(b *testing.B) {
+			// (a) Create every object from nothing: plan + apply.
+			b.Run("create", func(b *testing.B) {
+				var elapsed time.Duration
+				for range b.N {
+					b.StopTimer()
+					d := newBenchDir(b, sc)
+					b.StartTimer()
+					start := time.Now()
+					p := d.plan("0", plans.NormalMode)
+					d.apply("0", p)
+					elapsed += time.Since(start)
+					b.StopTimer()
+					countChanges(b, p, plans.Create, sc.n)
+					appliedMu.Lock()
+					applied[sc.name] = d
+					appliedMu.Unlock()
+					b.StartTimer()
+				}
+				reportSeconds(b, elapsed)
+			})
+			// (b) Plan with nothing to do (refresh included).
+			b.Run("noop-plan", func(b *testing.B) {
+				d := appliedDir(b, sc)
+				b.ResetTimer()
+				start := time.Now()
+				var p *plans.Plan
+				for range b.N {
+					p = d.plan("0", plans.NormalMode)
+				}
+				elapsed := time.Since(start)
+				b.StopTimer()
+				countChanges(b, p, plans.Update, 0)
+				reportSeconds(b, elapsed)
+			})
+			// (c) Plan after a change that alters 1% of the objects.
+			b.Run("plan-1pct", func(b *testing.B) {
+				d := appliedDir(b, sc)
+				b.ResetTimer()
+				start := time.Now()
+				var p *plans.Plan
+				for range b.N {
+					p = d.plan("1", plans.NormalMode)
+				}
+				elapsed := time.Since(start)
+				b.StopTimer()
+				countChanges(b, p, plans.Update, sc.n/100)
+				reportSeconds(b, elapsed)
+			})
+			// (d) Apply that plan (the plan itself is not timed).
+			b.Run("apply-1pct", func(b *testing.B) {
+				base := appliedDir(b, sc)
+				var elapsed time.Duration
+				for range b.N {
+					b.StopTimer()
+					d := base.copyTo(b)
+					p := d.plan("1", plans.NormalMode)
+					b.StartTimer()
+					start := time.Now()
+					d.apply("1", p)
+					elapsed += time.Since(start)
+				}
+				reportSeconds(b, elapsed)
+			})
+		})
+	}
+}
+
+// rssChildEnv names the directory in which a child test process runs one
+// no-op plan and reports its peak RSS (see TestMain).
+const rssChildEnv = "BERTH_BENCH_RSS_DIR"
+
+// BenchmarkNoopPlanPeakRSS runs the no-op plan of 10,000 objects in a
+// fresh process (this test binary re-executed), so that the peak resident
+// set size measured is that of one plan, as a `berth plan` would have it,
+// and not that of the benchmarks run before it in this process.
+func BenchmarkNoopPlanPeakRSS(b *testing.B) {
+	sc := benchScenarios[2]
+	if sc.n != 10000 {
+		b.Fatalf("scenario %s is not the 10,000-object one", sc.name)
+	}
+	d := appliedDir(b, sc)
+	b.ResetTimer()
+	var maxRSS int64
+	var planTime time.Duration
+	for range b.N {
+		cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
+		cmd.Env = append(os.Environ(), rssChildEnv+"="+d.dir)
+		var out, errOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		if err := cmd.Run(); err != nil {
+			b.Fatalf("child: %v\n%s%s", err, out.String(), errOut.String())
+		}
+		// Maxrss is in KiB on Linux: the peak of the child alone, the
+		// provider process (its child) not included.
+		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+		maxRSS = max(maxRSS, ru.Maxrss*1024)
+		var ns int64
+		if _, err := fmt.Sscanf(strings.TrimSpace(out.String()), "plan-ns=%d", &ns); err != nil {
+			b.Fatalf("child output %q: %v", out.String(), err)
+		}
+		planTime += time.Duration(ns)
+	}
+	b.ReportMetric(float64(maxRSS)/(1<<20), "peak-RSS-MiB")
+	b.ReportMetric(planTime.Seconds()/float64(b.N), "plan-s")
+}
+
+// TestMain runs the child of BenchmarkNoopPlanPeakRSS when asked to, and
+// the tests otherwise.
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(rssChildEnv); dir != "" {
+		os.Exit(rssChild(dir))
+	}
+	os.Exit(m.Run())
+}
+
+// childTB is the testing.TB of the child process: the helpers only call
+// Helper and Fatalf/Fatal, and a failure ends the process.
+type childTB struct{ testing.TB }
+
+func (childTB) Helper() {}
+
+func (childTB) Fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, format+"\n", args...)
+	os.Exit(1)
+}
+
+func (c childTB) Fatal(args ...any) { c.Fatalf("%s", fmt.Sprint(args...)) }
+
+// rssChild plans in dir and prints how long it took.
+func rssChild(dir string) int {
+	d := &benchDir{tb: childTB{}, dir: dir}
+	start := time.Now()
+	p := d.plan("0", plans.NormalMode)
+	elapsed := time.Since(start)
+	if p.HasChanges() {
+		fmt.Fprintln(os.Stderr, "the no-op plan has changes")
+		return 1
+	}
+	fmt.Printf("plan-ns=%d\n", elapsed.Nanoseconds())
+	return 0
+}
