@@ -6,23 +6,36 @@ PKGS      := ./...
 FUZZTIME  ?= 10s
 DOCKER_TESTENV := scripts/testenv/docker.sh
 
-.PHONY: build test unit integration testenv-stop fuzz examples lint generate bench clean
+.PHONY: build helpers test unit integration testenv-stop fuzz examples lint generate bench bench-docker quickstart clean
 
-build:
+build: helpers
 	$(GO) build -o $(BIN) ./cmd/berth
+
+# The probe helpers the Docker provider embeds for http/tcp liveness checks
+# in FROM scratch images (built, not committed).
+helpers:
+	$(GO) generate ./providers/docker
+
+# The README's main command: the quickstart app on a real Docker Engine.
+quickstart:
+	examples/quickstart/run.sh
 
 # The whole suite: static checks, unit and integration tests, a short fuzz
 # run of the loader, and every example validated by the built binary.
 test: lint unit integration fuzz examples
 
-unit:
+unit: helpers
 	$(GO) test -count=1 $(PKGS)
 
 # Integration tests against the real components (two dockerd hosts and an
 # htpasswd registry), which the script installs and starts idempotently.
-integration:
+integration: helpers
 	$(DOCKER_TESTENV) start
 	eval "$$($(DOCKER_TESTENV) env)" && $(GO) test -count=1 -tags integration ./providers/docker/...
+
+bench-docker: helpers
+	$(DOCKER_TESTENV) start
+	eval "$$($(DOCKER_TESTENV) env)" && $(GO) test -run='^$$' -bench=Rollout50 -benchtime=1x -tags integration ./providers/docker/
 
 testenv-stop:
 	$(DOCKER_TESTENV) stop
