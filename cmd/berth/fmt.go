@@ -212,7 +212,7 @@ func (r *fmtRun) formatSource(name string, src []byte, stdout io.Writer, write f
 		r.files[name] = f
 		return
 	}
-	out := hclwrite.Format(src)
+	out := formatHCL(src)
 
 	if !bytes.Equal(src, out) {
 		r.changed = true
@@ -232,6 +232,90 @@ func (r *fmtRun) formatSource(name string, src []byte, stdout io.Writer, write f
 	if stdout != nil && !r.opts.list && !r.opts.write && !r.opts.diff {
 		_, _ = stdout.Write(out)
 	}
+}
+
+// formatHCL returns src, which must be valid HCL native syntax, in
+// canonical form: terraform fmt's rewrites (below), then hclwrite's layout.
+func formatHCL(src []byte) []byte {
+	f, diags := hclwrite.ParseConfig(src, "", hcl.InitialPos)
+	if diags.HasErrors() {
+		// Unreachable after a successful hclsyntax parse; layout only.
+		return hclwrite.Format(src)
+	}
+	normalizeBody(f.Body())
+	return hclwrite.Format(f.Bytes())
+}
+
+// normalizeBody applies terraform fmt's rewrites, which change the text
+// but never the meaning: an attribute that is a lone interpolation,
+// "${var.tag}", becomes the bare expression var.tag (HCL gives both the
+// same value, unconverted), and block labels are written quoted.
+func normalizeBody(body *hclwrite.Body) {
+	for name, attr := range body.Attributes() {
+		tokens := attr.Expr().BuildTokens(nil)
+		if unwrapped, ok := unwrapInterpolation(tokens); ok {
+			body.SetAttributeRaw(name, unwrapped)
+		}
+	}
+	for _, block := range body.Blocks() {
+		block.SetLabels(block.Labels())
+		normalizeBody(block.Body())
+	}
+}
+
+// unwrapInterpolation turns the tokens of "${ EXPR }" into those of EXPR,
+// reporting false when the template is anything more than one
+// interpolation. It follows terraform fmt's rules: literal text or a
+// second interpolation at the outer level keeps the template, and a
+// multi-line EXPR is parenthesized so that it still parses.
+func unwrapInterpolation(tokens hclwrite.Tokens) (hclwrite.Tokens, bool) {
+	n := len(tokens)
+	if n < 5 ||
+		tokens[0].Type != hclsyntax.TokenOQuote ||
+		tokens[1].Type != hclsyntax.TokenTemplateInterp ||
+		tokens[n-2].Type != hclsyntax.TokenTemplateSeqEnd ||
+		tokens[n-1].Type != hclsyntax.TokenCQuote {
+		return nil, false
+	}
+	inside := tokens[2 : n-2]
+	quotes := 0
+	for _, t := range inside {
+		switch {
+		case t.Type == hclsyntax.TokenOQuote:
+			quotes++
+		case t.Type == hclsyntax.TokenCQuote:
+			quotes--
+		case quotes > 0:
+			// Templates inside nested strings belong to the expression:
+			// "${format("%s", "${x}")}".
+		case t.Type == hclsyntax.TokenTemplateInterp, t.Type == hclsyntax.TokenTemplateSeqEnd,
+			t.Type == hclsyntax.TokenTemplateControl, t.Type == hclsyntax.TokenQuotedLit:
+			// "${a}${b}", "${a}-b", %{ if }: a real template.
+			return nil, false
+		}
+	}
+	for len(inside) > 0 && inside[0].Type == hclsyntax.TokenNewline {
+		inside = inside[1:]
+	}
+	for len(inside) > 0 && inside[len(inside)-1].Type == hclsyntax.TokenNewline {
+		inside = inside[:len(inside)-1]
+	}
+	if len(inside) == 0 {
+		return nil, false
+	}
+	multiLine := false
+	for _, t := range inside {
+		if t.Type == hclsyntax.TokenNewline {
+			multiLine = true
+		}
+	}
+	parenthesized := inside[0].Type == hclsyntax.TokenOParen && inside[len(inside)-1].Type == hclsyntax.TokenCParen
+	if multiLine && !parenthesized {
+		wrapped := hclwrite.Tokens{{Type: hclsyntax.TokenOParen, Bytes: []byte("(")}}
+		wrapped = append(wrapped, inside...)
+		return append(wrapped, &hclwrite.Token{Type: hclsyntax.TokenCParen, Bytes: []byte(")")}), true
+	}
+	return inside, true
 }
 
 // fail records an error diagnostic without a source range.

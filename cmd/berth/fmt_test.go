@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 )
 
@@ -175,6 +176,39 @@ func TestFmtStdin(t *testing.T) {
 	}
 }
 
+// TestFmtRewrites checks terraform fmt's rewrites beyond layout: lone
+// interpolations are unwrapped, real templates are kept, labels quoted.
+func TestFmtRewrites(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"lone interpolation", `a = "${var.tag}"`, `a = var.tag`},
+		{"spaces inside", `a = "${ var.tag }"`, `a = var.tag`},
+		{"comment kept", `a = "${var.tag}" # why`, `a = var.tag # why`},
+		{"nested template", `a = "${format("%s", "${var.x}")}"`, `a = format("%s", "${var.x}")`},
+		{"literal text", `a = "${var.a}-x"`, `a = "${var.a}-x"`},
+		{"two interpolations", `a = "${var.a}${var.b}"`, `a = "${var.a}${var.b}"`},
+		{"directive", `a = "%{if true}x%{endif}"`, `a = "%{if true}x%{endif}"`},
+		{"plain string", `a = "${"x"}"`, `a = "x"`},
+		{"multi-line gets parentheses", "a = \"${\n  var.flag ?\n  1 : 2\n}\"", "a = (var.flag ?\n1 : 2)"},
+		{"already parenthesized", "a = \"${(\n  1 + 2\n)}\"", "a = (\n  1 + 2\n)"},
+		{"in a block, unquoted label", "app web {\nimage = \"${var.image}\"\n}", "app \"web\" {\n  image = var.image\n}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := string(formatHCL([]byte(tt.in + "\n")))
+			if got != tt.want+"\n" {
+				t.Errorf("got:\n%s\nwant:\n%s", got, tt.want)
+			}
+			// Canonical output is a fixed point, and still parses.
+			if again := string(formatHCL([]byte(got))); again != got {
+				t.Errorf("not idempotent:\n%s", again)
+			}
+			if _, diags := hclsyntax.ParseConfig([]byte(got), "x", hcl.InitialPos); diags.HasErrors() {
+				t.Errorf("the result does not parse: %s", diags)
+			}
+		})
+	}
+}
+
 // TestFmtCorpus formats every parseable file of the corpus and the
 // examples: formatting must be idempotent, and the examples, which users
 // copy, must already be formatted.
@@ -188,8 +222,8 @@ func TestFmtCorpus(t *testing.T) {
 			if _, diags := hclwrite.ParseConfig([]byte(src), path, hcl.InitialPos); diags.HasErrors() {
 				return nil // the syntax-error cases
 			}
-			once := hclwrite.Format([]byte(src))
-			if twice := hclwrite.Format(once); !bytes.Equal(once, twice) {
+			once := formatHCL([]byte(src))
+			if twice := formatHCL(once); !bytes.Equal(once, twice) {
 				t.Errorf("%s: formatting is not idempotent", path)
 			}
 			if !bytes.Equal(once, []byte(src)) {
