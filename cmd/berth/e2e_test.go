@@ -1,0 +1,908 @@
+package main
+
+// End-to-end tests: the real berth binary, the real test provider as a
+// plugin process installed in a plugin directory and locked by berth init,
+// a local state, each test in its own working directory.
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/berth-sh/berth/providers/install"
+	"github.com/berth-sh/berth/providers/testprovider"
+	"github.com/berth-sh/berth/state"
+)
+
+var (
+	berthOnce sync.Once
+	berthBin  string
+	berthErr  error
+	berthTmp  string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if berthTmp != "" {
+		os.RemoveAll(berthTmp)
+	}
+	os.Exit(code)
+}
+
+// berthBinary builds the berth binary once per test run, only for the
+// tests that need it.
+func berthBinary(t *testing.T) string {
+	t.Helper()
+	berthOnce.Do(func() {
+		berthTmp, berthErr = os.MkdirTemp("", "berth-e2e-")
+		if berthErr != nil {
+			return
+		}
+		berthBin = filepath.Join(berthTmp, "berth")
+		out, err := exec.Command("go", "build", "-o", berthBin, ".").CombinedOutput()
+		if err != nil {
+			berthErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if berthErr != nil {
+		t.Fatal(berthErr)
+	}
+	return berthBin
+}
+
+// e2eHeader declares the test provider; its knobs are variables so a test
+// can slow it down or make it crash from the command line.
+const e2eHeader = `berth {
+  required_providers {
+    test = { source = "berth-test/test", version = "1.0.0" }
+  }
+}
+
+variable "delay_ms" {
+  type    = number
+  default = 0
+}
+
+variable "panic_on" {
+  type    = string
+  default = ""
+}
+
+provider "test" {
+  store          = "${path.module}/store.json"
+  delay_ms       = var.delay_ms
+  panic_on_apply = var.panic_on
+}
+`
+
+// e2e is one working directory with the test provider installed.
+type e2e struct {
+	t    *testing.T
+	root string
+	dir  string
+	bin  string
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d\n--- stdout:\n%s\n--- stderr:\n%s", r.code, r.stdout, r.stderr)
+}
+
+func newE2E(t *testing.T, config string) *e2e {
+	t.Helper()
+	e := &e2e{t: t, root: t.TempDir(), bin: berthBinary(t)}
+	e.dir = filepath.Join(e.root, "work")
+	plugin := filepath.Join(e.root, "plugins", "berth-test", "test", "1.0.0", install.Platform, "berth-provider-test")
+	for _, d := range []string{e.dir, filepath.Dir(plugin), filepath.Join(e.root, "home")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src, err := os.ReadFile(testprovider.Build(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(plugin, src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e.write(config)
+	e.ok("init")
+	return e
+}
+
+func (e *e2e) write(config string) {
+	e.t.Helper()
+	if err := os.WriteFile(filepath.Join(e.dir, "main.berth.hcl"), []byte(e2eHeader+config), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *e2e) command(stdin string, args ...string) *exec.Cmd {
+	cmd := exec.Command(e.bin, args...)
+	cmd.Dir = e.dir
+	cmd.Env = append(os.Environ(),
+		"HOME="+filepath.Join(e.root, "home"),
+		"BERTH_PLUGIN_DIR="+filepath.Join(e.root, "plugins"),
+		"NO_COLOR=1")
+	cmd.Stdin = strings.NewReader(stdin)
+	return cmd
+}
+
+// runIn runs berth with stdin as its standard input.
+func (e *e2e) runIn(stdin string, args ...string) result {
+	e.t.Helper()
+	cmd := e.command(stdin, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		e.t.Fatalf("running berth %v: %v", args, err)
+	}
+	return r
+}
+
+func (e *e2e) run(args ...string) result { e.t.Helper(); return e.runIn("", args...) }
+
+// ok runs berth and fails the test unless it exits 0.
+func (e *e2e) ok(args ...string) result {
+	e.t.Helper()
+	r := e.run(args...)
+	if r.code != 0 {
+		e.t.Fatalf("berth %s: %s", strings.Join(args, " "), r)
+	}
+	return r
+}
+
+// expect runs berth and checks its exit code.
+func (e *e2e) expect(code int, args ...string) result {
+	e.t.Helper()
+	r := e.run(args...)
+	if r.code != code {
+		e.t.Fatalf("berth %s: want exit %d, got %s", strings.Join(args, " "), code, r)
+	}
+	return r
+}
+
+func (e *e2e) storePath() string { return filepath.Join(e.dir, "store.json") }
+
+func (e *e2e) store() *testprovider.Store {
+	e.t.Helper()
+	s, err := testprovider.ReadStore(e.storePath())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return s
+}
+
+// state reads berth.state (nil when there is none).
+func (e *e2e) state() *state.State {
+	e.t.Helper()
+	b, err := os.ReadFile(filepath.Join(e.dir, "berth.state"))
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	st, err := state.Decode(b)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return st
+}
+
+// stateIDs maps the ids of the objects recorded in the state to their addresses.
+func (e *e2e) stateIDs() map[string]string {
+	e.t.Helper()
+	ids := map[string]string{}
+	st := e.state()
+	if st == nil {
+		return ids
+	}
+	for addr, obj := range st.AllInstances() {
+		v, _ := obj.Value.UnmarkDeep()
+		id := v.GetAttr("id").AsString()
+		if prev, dup := ids[id]; dup {
+			e.t.Errorf("object %s recorded twice: %s and %s", id, prev, addr)
+		}
+		ids[id] = addr.String()
+	}
+	return ids
+}
+
+func sortedIDs[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func mustContain(t *testing.T, what, got string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(got, w) {
+			t.Errorf("%s does not contain %q:\n%s", what, w, got)
+		}
+	}
+}
+
+const lifecycleConfig = `
+resource "test_object" "a" {
+  name   = "a"
+  value  = "one"
+  secret = "hunter2"
+}
+
+resource "test_object" "b" {
+  count = 2
+  name  = "b${count.index}"
+  value = test_object.a.id
+}
+
+output "a_id" {
+  value = test_object.a.id
+}
+
+output "secret" {
+  value     = test_object.a.secret
+  sensitive = true
+}
+`
+
+func TestE2ELifecycle(t *testing.T) {
+	e := newE2E(t, lifecycleConfig)
+
+	// Create from nothing.
+	r := e.expect(2, "plan", "-detailed-exitcode")
+	mustContain(t, "plan", r.stdout, "# test_object.a will be created", "Plan: 3 to add, 0 to change, 0 to destroy.")
+	if e.state() != nil || len(e.store().Objects) != 0 {
+		t.Fatal("plan changed something")
+	}
+
+	// No terminal, no answer: refused, nothing done.
+	r = e.expect(1, "apply")
+	mustContain(t, "apply without an answer", r.stderr, "standard input is closed or not a terminal", "-auto-approve")
+	r = e.runIn("no\n", "apply")
+	if r.code != 1 || !strings.Contains(r.stderr, "Apply cancelled") {
+		t.Fatalf("apply answered no: %s", r)
+	}
+	if len(e.store().Objects) != 0 {
+		t.Fatal("a refused apply created objects")
+	}
+
+	r = e.runIn("yes\n", "apply")
+	if r.code != 0 {
+		t.Fatalf("apply: %s", r)
+	}
+	mustContain(t, "apply", r.stdout,
+		"Do you want to perform these actions?",
+		"test_object.a: Creating...",
+		"test_object.b[1]: Creation complete after 0s [id=o-",
+		"Apply complete! Resources: 3 added, 0 changed, 0 destroyed.",
+		"Outputs:", `a_id = "o-`, "secret = <sensitive>")
+	if strings.Contains(r.stdout, "hunter2") {
+		t.Errorf("apply printed a sensitive value:\n%s", r.stdout)
+	}
+	if got := len(e.store().Objects); got != 3 {
+		t.Fatalf("store has %d objects, want 3", got)
+	}
+	if got, want := sortedIDs(e.stateIDs()), sortedIDs(e.store().Objects); !slices.Equal(got, want) {
+		t.Fatalf("state has %v, store %v", got, want)
+	}
+
+	// No-op.
+	r = e.expect(0, "plan", "-detailed-exitcode")
+	mustContain(t, "no-op plan", r.stdout, "No changes.")
+
+	// Outputs.
+	aID := e.state().Outputs["a_id"].Value.AsString()
+	if r := e.ok("output", "a_id"); r.stdout != fmt.Sprintf("%q\n", aID) {
+		t.Errorf("output a_id = %q", r.stdout)
+	}
+	if r := e.ok("output", "-raw", "a_id"); r.stdout != aID {
+		t.Errorf("output -raw a_id = %q", r.stdout)
+	}
+	if r := e.ok("output", "secret"); r.stdout != "<sensitive>\n" {
+		t.Errorf("output secret = %q", r.stdout)
+	}
+	var outs map[string]struct {
+		Sensitive bool `json:"sensitive"`
+		Value     any  `json:"value"`
+	}
+	if err := json.Unmarshal([]byte(e.ok("output", "-json").stdout), &outs); err != nil {
+		t.Fatal(err)
+	}
+	if outs["secret"].Value != "hunter2" || !outs["secret"].Sensitive || outs["a_id"].Value != aID {
+		t.Errorf("output -json = %+v", outs)
+	}
+
+	// Change one attribute: an update in place.
+	e.write(strings.Replace(lifecycleConfig, `value  = "one"`, `value  = "two"`, 1))
+	r = e.expect(2, "plan", "-detailed-exitcode")
+	mustContain(t, "update plan", r.stdout, "# test_object.a will be updated in place", `~ value = "one" -> "two"`,
+		"Plan: 0 to add, 1 to change, 0 to destroy.")
+	r = e.ok("apply", "-auto-approve")
+	mustContain(t, "update", r.stdout, "test_object.a: Modifying...", "test_object.a: Modifications complete after",
+		"Apply complete! Resources: 0 added, 1 changed, 0 destroyed.")
+	if v := e.store().Objects[aID].Value; v == nil || *v != "two" {
+		t.Fatalf("store value of %s = %v", aID, v)
+	}
+
+	// Change the name: it forces a replacement, and b follows a's new id.
+	e.write(strings.Replace(strings.Replace(lifecycleConfig, `value  = "one"`, `value  = "two"`, 1), `name   = "a"`, `name   = "a2"`, 1))
+	r = e.expect(2, "plan", "-detailed-exitcode")
+	mustContain(t, "replace plan", r.stdout, "# test_object.a must be replaced", "# forces replacement", "-/+ resource",
+		"Plan: 1 to add, 2 to change, 1 to destroy.")
+	e.ok("apply", "-auto-approve")
+	if _, still := e.store().Objects[aID]; still {
+		t.Fatalf("replaced object %s still exists", aID)
+	}
+	e.expect(0, "plan", "-detailed-exitcode")
+
+	// show and graph.
+	r = e.ok("show")
+	mustContain(t, "show", r.stdout, "# test_object.a:", `name   = "a2"`, "secret = (sensitive value)")
+	var doc struct {
+		Resources []struct {
+			Address string `json:"address"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal([]byte(e.ok("show", "-json").stdout), &doc); err != nil || len(doc.Resources) != 3 {
+		t.Fatalf("show -json: %v %+v", err, doc)
+	}
+	r = e.ok("graph")
+	mustContain(t, "graph", r.stdout, "digraph {", `"test_object.b" -> "test_object.a"`, `"test_object.a" -> "provider.test"`)
+
+	// Destroy.
+	r = e.runIn("yes\n", "destroy")
+	if r.code != 0 {
+		t.Fatalf("destroy: %s", r)
+	}
+	mustContain(t, "destroy", r.stdout, "Do you really want to destroy all resources?", "test_object.a: Destroying...",
+		"Destroy complete! Resources: 3 destroyed.")
+	if n := len(e.store().Objects); n != 0 {
+		t.Fatalf("store has %d objects after destroy", n)
+	}
+	if ids := e.stateIDs(); len(ids) != 0 {
+		t.Fatalf("state still has %v", ids)
+	}
+	e.expect(2, "plan", "-detailed-exitcode")
+}
+
+func TestE2EApplyJSON(t *testing.T) {
+	e := newE2E(t, `
+resource "test_object" "x" {
+  name = "x"
+  size = 3
+}
+`)
+	r := e.expect(1, "apply", "-json")
+	mustContain(t, "apply -json without -auto-approve", r.stderr, "-json requires -auto-approve")
+
+	r = e.ok("apply", "-json", "-auto-approve")
+	var types []string
+	for i, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var msg map[string]any
+		if err := json.Unmarshal([]byte(line), &msg); err != nil {
+			t.Fatalf("line %d is not JSON: %v\n%s", i+1, err, line)
+		}
+		for _, k := range []string{"@level", "@message", "@module", "@timestamp", "type"} {
+			if _, ok := msg[k]; !ok {
+				t.Errorf("line %d has no %s: %s", i+1, k, line)
+			}
+		}
+		types = append(types, msg["type"].(string))
+		if msg["type"] == "apply_complete" {
+			hook := msg["hook"].(map[string]any)
+			if hook["resource"].(map[string]any)["addr"] != "test_object.x" || hook["action"] != "create" || hook["id_value"] == "" {
+				t.Errorf("apply_complete hook: %v", hook)
+			}
+		}
+	}
+	if types[0] != "version" || types[len(types)-1] != "change_summary" {
+		t.Errorf("message types %v: want version first and change_summary last", types)
+	}
+	for _, want := range []string{"planned_change", "apply_start", "apply_complete"} {
+		if !slices.Contains(types, want) {
+			t.Errorf("no %s message in %v", want, types)
+		}
+	}
+
+	// A rollout in waves: size 3 -> 5 rolls out in waves of 1, 2 and 2.
+	e.write(`
+resource "test_object" "x" {
+  name = "x"
+  size = 5
+}
+`)
+	r = e.ok("apply", "-auto-approve")
+	mustContain(t, "rollout", r.stdout, "test_object.x: wave 1/3 started (1 instances)", "test_object.x: wave 3/3 complete",
+		"test_object.x: x-0: instance_healthy")
+}
+
+func TestE2EDrift(t *testing.T) {
+	e := newE2E(t, `
+resource "test_object" "keep" {
+  name   = "keep"
+  value  = "v1"
+  secret = "s1"
+}
+
+resource "test_object" "gone" {
+  name = "gone"
+}
+`)
+	e.ok("apply", "-auto-approve")
+	e.expect(0, "drift")
+
+	// Behind berth's back: edit one object (value and secret), delete the other.
+	ids := e.stateIDs()
+	s := e.store()
+	for id, addr := range ids {
+		switch addr {
+		case "test_object.keep":
+			v, sec := "edited", "s2"
+			s.Objects[id].Value, s.Objects[id].Secret = &v, &sec
+		case "test_object.gone":
+			delete(s.Objects, id)
+		}
+	}
+	if err := testprovider.WriteStore(e.storePath(), s); err != nil {
+		t.Fatal(err)
+	}
+
+	r := e.expect(2, "plan", "-detailed-exitcode")
+	out := r.stdout
+	i, j := strings.Index(out, "Objects have changed outside of berth"), strings.Index(out, "berth will perform the following actions")
+	if i < 0 || j < i {
+		t.Fatalf("plan does not show the drift apart, before the changes:\n%s", out)
+	}
+	mustContain(t, "drift part of the plan", out[i:j], "test_object.keep", `"v1" -> "edited"`, "test_object.gone")
+	mustContain(t, "changes part of the plan", out[j:], "# test_object.gone will be created", "# test_object.keep will be updated in place")
+	if strings.Contains(out, "s2") || strings.Contains(out, "s1") {
+		t.Errorf("plan shows a secret:\n%s", out)
+	}
+
+	r = e.expect(2, "drift")
+	mustContain(t, "drift", r.stdout, "Objects have changed outside of berth")
+	r = e.expect(2, "drift", "-json")
+	var rep driftReport
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("drift -json: %v\n%s", err, r.stdout)
+	}
+	want := driftReport{FormatVersion: "1.0", Drifted: true, Objects: []driftObject{
+		{Address: "test_object.gone", Action: "delete", Attributes: []driftAttribute{}},
+		{Address: "test_object.keep", Action: "update", Attributes: []driftAttribute{
+			{Path: "secret", Sensitive: true},
+			{Path: "value", Recorded: "v1", Live: "edited"},
+		}},
+	}}
+	if got, _ := json.Marshal(rep); string(got) != string(mustJSON(t, want)) {
+		t.Errorf("drift report:\n got %s\nwant %s", got, mustJSON(t, want))
+	}
+	if strings.Contains(r.stdout, "s2") {
+		t.Errorf("drift report shows a secret:\n%s", r.stdout)
+	}
+
+	// Apply converges; no drift afterwards.
+	e.ok("apply", "-auto-approve")
+	e.expect(0, "drift")
+	e.expect(0, "plan", "-detailed-exitcode")
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestE2ESavedPlan(t *testing.T) {
+	e := newE2E(t, `
+resource "test_object" "a" {
+  name  = "a"
+  value = "one"
+}
+`)
+	r := e.ok("plan", "-out=first.plan")
+	mustContain(t, "plan -out", r.stdout, "Saved the plan to: first.plan")
+	r = e.ok("show", "first.plan")
+	mustContain(t, "show plan", r.stdout, "# test_object.a will be created", "Plan: 1 to add")
+	var doc struct {
+		ConfigHash string `json:"config_hash"`
+	}
+	if err := json.Unmarshal([]byte(e.ok("show", "-json", "first.plan").stdout), &doc); err != nil || !strings.HasPrefix(doc.ConfigHash, "sha256:") {
+		t.Fatalf("show -json: %v %+v", err, doc)
+	}
+	r = e.ok("apply", "first.plan")
+	mustContain(t, "apply plan", r.stdout, "Apply complete! Resources: 1 added, 0 changed, 0 destroyed.")
+	if strings.Contains(r.stdout, "Do you want") {
+		t.Error("apply of a saved plan asked for confirmation")
+	}
+
+	// Stale: the state moves on after the plan was made.
+	e.write(`
+resource "test_object" "a" {
+  name  = "a"
+  value = "two"
+}
+`)
+	e.ok("plan", "-out=stale.plan")
+	serial := e.state().Serial
+	e.ok("apply", "-auto-approve", "-var", "delay_ms=1") // same config: applies the same change, state serial moves on
+	if e.state().Serial == serial {
+		t.Fatal("the state did not move on")
+	}
+	r = e.expect(1, "apply", "stale.plan")
+	mustContain(t, "stale plan", r.stderr, fmt.Sprintf("the state changed since this plan was made: serial %d, plan made at %d", e.state().Serial, serial))
+
+	// The configuration changes after the plan was made.
+	e.write(`
+resource "test_object" "a" {
+  name  = "a"
+  value = "three"
+}
+`)
+	e.ok("plan", "-out=config.plan")
+	e.write(`
+resource "test_object" "a" {
+  name  = "a"
+  value = "four"
+}
+`)
+	r = e.expect(1, "apply", "config.plan")
+	mustContain(t, "changed config", r.stderr, "the configuration changed since this plan was made")
+	if v := *e.store().Objects[sortedIDs(e.stateIDs())[0]].Value; v != "two" {
+		t.Fatalf("a refused plan changed the object: value %q", v)
+	}
+
+	// The locked provider changes after the plan was made.
+	e.write(`
+resource "test_object" "a" {
+  name  = "a"
+  value = "three"
+}
+`)
+	e.ok("plan", "-out=lock.plan")
+	lock := filepath.Join(e.dir, install.LockFileName)
+	b, _ := os.ReadFile(lock)
+	re := regexp.MustCompile(`sha256:[0-9a-f]{64}`)
+	if err := os.WriteFile(lock, re.ReplaceAll(b, []byte("sha256:"+strings.Repeat("0", 64))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = e.expect(1, "apply", "lock.plan")
+	mustContain(t, "changed lock", r.stderr, "the locked checksums of berth-test/test changed since this plan was made")
+}
+
+// background is a berth process running in the background.
+type background struct {
+	cmd *exec.Cmd
+	// lines receives the lines of its stdout; closed at EOF.
+	lines     <-chan string
+	out, errb bytes.Buffer
+	done      chan struct{}
+	err       error
+}
+
+// wait waits for the process and returns its exit code.
+func (b *background) wait() int {
+	for range b.lines {
+	}
+	<-b.done
+	return exitCode(b.err)
+}
+
+// start starts berth in the background.
+func (e *e2e) start(args ...string) *background {
+	e.t.Helper()
+	b := &background{cmd: e.command("", args...), done: make(chan struct{})}
+	pr, pw := io.Pipe()
+	b.cmd.Stdout, b.cmd.Stderr = io.MultiWriter(&b.out, pw), &b.errb
+	lines := make(chan string, 100000)
+	b.lines = lines
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	if err := b.cmd.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	go func() {
+		b.err = b.cmd.Wait()
+		pw.Close()
+		close(b.done)
+	}()
+	e.t.Cleanup(func() {
+		_ = b.cmd.Process.Kill()
+		<-b.done
+	})
+	return b
+}
+
+func exitCode(err error) int {
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
+
+func TestE2EConcurrentApply(t *testing.T) {
+	e := newE2E(t, `
+resource "test_object" "o" {
+  count = 3
+  name  = "o${count.index}"
+}
+`)
+	first := e.start("apply", "-auto-approve", "-var", "delay_ms=1500")
+	// Wait until the first holds the lock for the apply itself.
+	for l := range first.lines {
+		if strings.Contains(l, "Creating...") {
+			break
+		}
+	}
+	r := e.expect(1, "apply", "-auto-approve")
+	mustContain(t, "second apply", r.stderr, "Error acquiring the state lock",
+		fmt.Sprintf("(pid %d) for apply", first.cmd.Process.Pid))
+
+	// With -lock-timeout the second waits for the first and then finds
+	// nothing left to do.
+	r = e.ok("apply", "-auto-approve", "-lock-timeout=30s")
+	mustContain(t, "waiting apply", r.stdout, "No changes.", "Apply complete! Resources: 0 added, 0 changed, 0 destroyed.")
+	if code := first.wait(); code != 0 {
+		t.Fatalf("first apply: exit %d\n%s\n%s", code, &first.out, &first.errb)
+	}
+	if n := len(e.store().Objects); n != 3 {
+		t.Fatalf("store has %d objects, want 3", n)
+	}
+}
+
+// checkStateMatchesStore checks that the state records exactly the objects
+// that exist.
+func (e *e2e) checkStateMatchesStore() {
+	e.t.Helper()
+	got, want := sortedIDs(e.stateIDs()), sortedIDs(e.store().Objects)
+	if !slices.Equal(got, want) {
+		e.t.Fatalf("the state records %d objects, the store holds %d:\nstate: %v\nstore: %v", len(got), len(want), got, want)
+	}
+}
+
+// checkConverged reruns apply and checks the store then holds exactly n
+// objects with distinct names and a plan finds nothing to do.
+func (e *e2e) checkConverged(n int) {
+	e.t.Helper()
+	e.ok("apply", "-auto-approve", "-parallelism=10")
+	names := map[string]string{}
+	for id, o := range e.store().Objects {
+		if prev, dup := names[o.Name]; dup {
+			e.t.Errorf("duplicate object %q: %s and %s", o.Name, prev, id)
+		}
+		names[o.Name] = id
+	}
+	if len(names) != n || len(e.store().Objects) != n {
+		e.t.Errorf("store holds %d objects (%d names), want %d", len(e.store().Objects), len(names), n)
+	}
+	e.checkStateMatchesStore()
+	e.expect(0, "plan", "-detailed-exitcode")
+}
+
+func TestE2EInterrupt(t *testing.T) {
+	e := newE2E(t, `
+resource "test_object" "o" {
+  count = 200
+  name  = "o${count.index}"
+}
+`)
+	b := e.start("apply", "-auto-approve", "-parallelism=4", "-var", "delay_ms=20")
+	done := 0
+	for l := range b.lines {
+		if strings.Contains(l, "Creation complete") {
+			done++
+			if done == 30 {
+				if err := b.cmd.Process.Signal(syscall.SIGINT); err != nil {
+					t.Fatal(err)
+				}
+				break
+			}
+		}
+	}
+	if code := b.wait(); code != 1 {
+		t.Fatalf("interrupted apply: exit %d\n%s\n%s", code, &b.out, &b.errb)
+	}
+	mustContain(t, "interrupted apply", b.out.String(), "Interrupt received.", "Gracefully shutting down...", "Apply interrupted. Finished before stopping:")
+	if n := len(e.store().Objects); n >= 200 || n < 30 {
+		t.Fatalf("store holds %d objects after the interrupt", n)
+	}
+	e.checkStateMatchesStore()
+	if _, err := os.Stat(filepath.Join(e.dir, "berth.state.lock")); !os.IsNotExist(err) {
+		t.Errorf("the lock was not released: %v", err)
+	}
+	e.checkConverged(200)
+}
+
+func TestE2EProviderCrash(t *testing.T) {
+	e := newE2E(t, `
+resource "test_object" "o" {
+  count = 20
+  name  = "o${count.index}"
+}
+`)
+	r := e.run("apply", "-auto-approve", "-parallelism=1", "-var", "panic_on=o7")
+	if r.code != 1 {
+		t.Fatalf("apply with a crashing provider: %s", r)
+	}
+	mustContain(t, "crash", r.stderr, "test_object.o[7]", "test")
+	// With one call at a time, only the crashing call was in flight: the
+	// objects the provider reported are recorded, and the test provider
+	// had stored o7 before it panicked.
+	e.checkStateMatchesStore()
+	e.checkConverged(20)
+}
+
+func TestE2EProviderKilled(t *testing.T) {
+	e := newE2E(t, `
+resource "test_object" "o" {
+  count = 20
+  name  = "o${count.index}"
+}
+`)
+	b := e.start("apply", "-auto-approve", "-parallelism=2", "-var", "delay_ms=200")
+	killed := false
+	for l := range b.lines {
+		if !killed && strings.Contains(l, "Creation complete") {
+			pids, err := exec.Command("pgrep", "-f", filepath.Join(e.root, "plugins")).Output()
+			if err != nil {
+				t.Fatalf("pgrep: %v", err)
+			}
+			for _, p := range strings.Fields(string(pids)) {
+				var pid int
+				fmt.Sscan(p, &pid)
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+				killed = true
+			}
+		}
+	}
+	if code := b.wait(); !killed || code != 1 {
+		t.Fatalf("killed=%v, apply: exit %d\n%s\n%s", killed, code, &b.out, &b.errb)
+	}
+	mustContain(t, "killed provider", b.errb.String(), "test_object.o[")
+	e.checkStateMatchesStore()
+	e.checkConverged(20)
+}
+
+func TestE2ECorruptState(t *testing.T) {
+	e := newE2E(t, `
+resource "test_object" "a" {
+  name  = "a"
+  value = "one"
+}
+`)
+	e.ok("apply", "-auto-approve")
+	e.write(`
+resource "test_object" "a" {
+  name  = "a"
+  value = "two"
+}
+`)
+	e.ok("apply", "-auto-approve") // keeps the first state as the backup
+	statePath := filepath.Join(e.dir, "berth.state")
+	good, _ := os.ReadFile(statePath)
+	backup, err := os.ReadFile(statePath + ".backup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, bad := range map[string][]byte{
+		"corrupted": bytes.Replace(good, []byte(`"resources"`), []byte(`"resources" ]]} garbage`), 1),
+		"truncated": good[:len(good)/2],
+	} {
+		t.Run(name, func(t *testing.T) {
+			if err := os.WriteFile(statePath, bad, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, args := range [][]string{{"plan"}, {"apply", "-auto-approve"}, {"destroy", "-auto-approve"}} {
+				r := e.expect(1, args...)
+				mustContain(t, strings.Join(args, " "), r.stderr, "the state file", "cannot be used", "berth.state.backup")
+			}
+			if now, _ := os.ReadFile(statePath + ".backup"); !bytes.Equal(now, backup) {
+				t.Error("the backup changed")
+			}
+			if now, _ := os.ReadFile(statePath); !bytes.Equal(now, bad) {
+				t.Error("the bad state file was changed")
+			}
+		})
+	}
+}
+
+var idPattern = regexp.MustCompile(`o-\d+`)
+
+// TestE2EPlanGolden checks the rendered plan of a small fixed
+// configuration, through the binary: create, then update and replace.
+func TestE2EPlanGolden(t *testing.T) {
+	e := newE2E(t, `
+resource "test_object" "web" {
+  name   = "web"
+  value  = "v1"
+  secret = "s"
+  size   = 3
+}
+
+resource "test_object" "db" {
+  name  = "db"
+  value = test_object.web.id
+}
+
+output "db_id" {
+  value = test_object.db.id
+}
+`)
+	golden(t, "plan_create", e.ok("plan").stdout)
+	e.ok("apply", "-auto-approve")
+	e.write(`
+resource "test_object" "web" {
+  name   = "web"
+  value  = "v2"
+  secret = "t"
+  size   = 5
+}
+
+resource "test_object" "db" {
+  name  = "db2"
+  value = test_object.web.id
+}
+
+output "db_id" {
+  value = test_object.db.id
+}
+`)
+	golden(t, "plan_update_replace", e.ok("plan").stdout)
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	got = idPattern.ReplaceAllString(got, "o-N")
+	path := filepath.Join("testdata", "e2e", name+".golden")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -run E2E -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s: rendered plan differs from the golden file\n--- got:\n%s\n--- want:\n%s", name, got, want)
+	}
+}
