@@ -1,0 +1,10 @@
+cluster "prod" {
+  kubernetes {
+    context = "prod"
+  }
+}
+
+cluster "edge" {
+  docker {
+  }
+}

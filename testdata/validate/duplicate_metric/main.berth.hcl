@@ -1,0 +1,20 @@
+cluster "prod" {
+  kubernetes {
+    context = "prod"
+  }
+}
+
+app "w" {
+  cluster = cluster.prod
+  image   = "nginx"
+}
+scaling_policy "w" {
+  app = app.w
+  max = 3
+  metric "cpu" {
+    target_utilization = 50
+  }
+  metric "cpu" {
+    target_utilization = 60
+  }
+}
