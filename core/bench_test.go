@@ -119,9 +119,16 @@ type benchDir struct {
 	dir string
 }
 
-func newBenchDir(tb testing.TB, sc benchScenario) *benchDir {
+// newBenchDir writes the scenario's configuration into a new directory
+// under parent, whose owner removes it at its end (a sub-benchmark's own
+// TempDir would vanish before the next sub-benchmark uses it).
+func newBenchDir(tb testing.TB, parent string, sc benchScenario) *benchDir {
 	tb.Helper()
-	d := &benchDir{tb: tb, dir: tb.TempDir()}
+	dir, err := os.MkdirTemp(parent, sc.name+"-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	d := &benchDir{tb: tb, dir: dir}
 	if err := os.WriteFile(filepath.Join(d.dir, "main.berth.hcl"), []byte(benchHeader+sc.config(sc.n)), 0o644); err != nil {
 		tb.Fatal(err)
 	}
@@ -171,9 +178,13 @@ func (d *benchDir) apply(gen string, p *plans.Plan) {
 // copyTo copies the working directory (configuration, store, state) into
 // a fresh one, so that a benchmark that changes it starts from the same
 // point every iteration.
-func (d *benchDir) copyTo(tb testing.TB) *benchDir {
+func (d *benchDir) copyTo(tb testing.TB, parent string) *benchDir {
 	tb.Helper()
-	c := &benchDir{tb: tb, dir: tb.TempDir()}
+	dir, err := os.MkdirTemp(parent, "copy-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c := &benchDir{tb: tb, dir: dir}
 	for _, name := range []string{"main.berth.hcl", "store.json", "berth.state"} {
 		data, err := os.ReadFile(filepath.Join(d.dir, name))
 		if err != nil {
@@ -212,92 +223,136 @@ var (
 	applied   = map[string]*benchDir{}
 )
 
-func appliedDir(b *testing.B, sc benchScenario) *benchDir {
+func appliedDir(b *testing.B, parent string, sc benchScenario) *benchDir {
 	appliedMu.Lock()
 	defer appliedMu.Unlock()
-	if d := applied[sc.name]; d != nil {
+	key := parent + "|" + sc.name
+	if d := applied[key]; d != nil {
 		return d
 	}
 	b.StopTimer()
 	defer b.StartTimer()
-	d := newBenchDir(b, sc)
+	d := newBenchDir(b, parent, sc)
 	d.apply("0", d.plan("0", plans.NormalMode))
-	applied[sc.name] = d
+	applied[key] = d
 	return d
 }
 
-// reportSeconds adds a s/op column: the operations take seconds, and
-// reading 1e9-scale ns/op is error-prone.
-func reportSeconds(b *testing.B, elapsed time.Duration) {
-	b.ReportMetric(elapsed.Seconds()/float64(b.N), "s/op")
+// cpuMeter measures the CPU time of this process (the engine) and of its
+// waited-for children (the provider plugin processes, which go-plugin
+// waits for when the operation ends) over the timed operations, so that
+// the table says which side of the plugin protocol the time goes to.
+type cpuMeter struct {
+	self, children time.Duration
+	startSelf      time.Duration
+	startChildren  time.Duration
+}
+
+func cpuTime(who int) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(who, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func (m *cpuMeter) start() {
+	m.startSelf, m.startChildren = cpuTime(syscall.RUSAGE_SELF), cpuTime(syscall.RUSAGE_CHILDREN)
+}
+
+func (m *cpuMeter) stop() {
+	m.self += cpuTime(syscall.RUSAGE_SELF) - m.startSelf
+	m.children += cpuTime(syscall.RUSAGE_CHILDREN) - m.startChildren
+}
+
+// report adds a s/op column (the operations take seconds, and reading
+// 1e9-scale ns/op is error-prone) and the CPU seconds of each side.
+func (m *cpuMeter) report(b *testing.B, elapsed time.Duration) {
+	n := float64(b.N)
+	b.ReportMetric(elapsed.Seconds()/n, "s/op")
+	b.ReportMetric(m.self.Seconds()/n, "engine-cpu-s/op")
+	b.ReportMetric(m.children.Seconds()/n, "provider-cpu-s/op")
 }
 
 func BenchmarkEngine(b *testing.B) {
 	testprovider.Build(b) // not timed: go build of the provider
+	parent := b.TempDir()
 	for _, sc := range benchScenarios {
 		b.Run(sc.name, func(b *testing.B) {
 			// (a) Create every object from nothing: plan + apply.
 			b.Run("create", func(b *testing.B) {
 				var elapsed time.Duration
+				var cpu cpuMeter
 				for range b.N {
 					b.StopTimer()
-					d := newBenchDir(b, sc)
+					d := newBenchDir(b, parent, sc)
 					b.StartTimer()
 					start := time.Now()
+					cpu.start()
 					p := d.plan("0", plans.NormalMode)
 					d.apply("0", p)
+					cpu.stop()
 					elapsed += time.Since(start)
 					b.StopTimer()
 					countChanges(b, p, plans.Create, sc.n)
 					appliedMu.Lock()
-					applied[sc.name] = d
+					applied[parent+"|"+sc.name] = d
 					appliedMu.Unlock()
 					b.StartTimer()
 				}
-				reportSeconds(b, elapsed)
+				cpu.report(b, elapsed)
 			})
 			// (b) Plan with nothing to do (refresh included).
 			b.Run("noop-plan", func(b *testing.B) {
-				d := appliedDir(b, sc)
+				d := appliedDir(b, parent, sc)
 				b.ResetTimer()
+				var cpu cpuMeter
+				cpu.start()
 				start := time.Now()
 				var p *plans.Plan
 				for range b.N {
 					p = d.plan("0", plans.NormalMode)
 				}
 				elapsed := time.Since(start)
+				cpu.stop()
 				b.StopTimer()
 				countChanges(b, p, plans.Update, 0)
-				reportSeconds(b, elapsed)
+				cpu.report(b, elapsed)
 			})
 			// (c) Plan after a change that alters 1% of the objects.
 			b.Run("plan-1pct", func(b *testing.B) {
-				d := appliedDir(b, sc)
+				d := appliedDir(b, parent, sc)
 				b.ResetTimer()
+				var cpu cpuMeter
+				cpu.start()
 				start := time.Now()
 				var p *plans.Plan
 				for range b.N {
 					p = d.plan("1", plans.NormalMode)
 				}
 				elapsed := time.Since(start)
+				cpu.stop()
 				b.StopTimer()
 				countChanges(b, p, plans.Update, sc.n/100)
-				reportSeconds(b, elapsed)
+				cpu.report(b, elapsed)
 			})
 			// (d) Apply that plan (the plan itself is not timed).
 			b.Run("apply-1pct", func(b *testing.B) {
-				base := appliedDir(b, sc)
+				base := appliedDir(b, parent, sc)
 				var elapsed time.Duration
+				var cpu cpuMeter
 				for range b.N {
 					b.StopTimer()
-					d := base.copyTo(b)
+					d := base.copyTo(b, parent)
 					p := d.plan("1", plans.NormalMode)
 					b.StartTimer()
 					start := time.Now()
+					cpu.start()
 					d.apply("1", p)
+					cpu.stop()
 					elapsed += time.Since(start)
 				}
-				reportSeconds(b, elapsed)
+				cpu.report(b, elapsed)
 			})
 		})
 	}
@@ -316,7 +371,7 @@ func BenchmarkNoopPlanPeakRSS(b *testing.B) {
 	if sc.n != 10000 {
 		b.Fatalf("scenario %s is not the 10,000-object one", sc.name)
 	}
-	d := appliedDir(b, sc)
+	d := appliedDir(b, b.TempDir(), sc)
 	b.ResetTimer()
 	var maxRSS int64
 	var planTime time.Duration
