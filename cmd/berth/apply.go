@@ -194,7 +194,7 @@ func (m *Meta) runApply(parent context.Context, args []string, destroy bool) int
 		p, w, diags = m.makePlan(ctx, &o)
 		if p != nil {
 			if o.json {
-				ew.plannedChanges(p, name)
+				ew.plannedChanges(p)
 			} else {
 				renderPlan(m.Stdout, p, m.Color)
 			}

@@ -20,6 +20,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/berth-sh/berth/providers/install"
 	"github.com/berth-sh/berth/providers/testprovider"
@@ -397,7 +398,21 @@ resource "test_object" "x" {
   size = 3
 }
 `)
-	r := e.expect(1, "apply", "-json")
+	r := e.expect(2, "plan", "-json", "-detailed-exitcode")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	var planDoc struct {
+		FormatVersion   string `json:"format_version"`
+		ResourceChanges []struct {
+			Address string `json:"address"`
+		} `json:"resource_changes"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &planDoc); err != nil || planDoc.FormatVersion != "1.0" ||
+		len(planDoc.ResourceChanges) != 1 || planDoc.ResourceChanges[0].Address != "test_object.x" {
+		t.Fatalf("plan -json: last line is not the plan document (%v):\n%s", err, r.stdout)
+	}
+	mustContain(t, "plan -json", lines[0], `"type":"version"`)
+
+	r = e.expect(1, "apply", "-json")
 	mustContain(t, "apply -json without -auto-approve", r.stderr, "-json requires -auto-approve")
 
 	r = e.ok("apply", "-json", "-auto-approve")
@@ -738,6 +753,7 @@ resource "test_object" "o" {
 		t.Fatalf("interrupted apply: exit %d\n%s\n%s", code, &b.out, &b.errb)
 	}
 	mustContain(t, "interrupted apply", b.out.String(), "Interrupt received.", "Gracefully shutting down...", "Apply interrupted. Finished before stopping:")
+	t.Logf("interrupted apply:\n%s\n%s", lastLines(b.out.String(), 15), &b.errb)
 	if n := len(e.store().Objects); n >= 200 || n < 30 {
 		t.Fatalf("store holds %d objects after the interrupt", n)
 	}
@@ -746,6 +762,43 @@ resource "test_object" "o" {
 		t.Errorf("the lock was not released: %v", err)
 	}
 	e.checkConverged(200)
+}
+
+// TestE2EInterruptTwice: a second SIGINT abandons the calls in flight; the
+// state still decodes, records only objects that exist, and the lock is
+// released.
+func TestE2EInterruptTwice(t *testing.T) {
+	e := newE2E(t, `
+resource "test_object" "o" {
+  count = 50
+  name  = "o${count.index}"
+}
+`)
+	b := e.start("apply", "-auto-approve", "-parallelism=4", "-var", "delay_ms=300")
+	done := 0
+	for l := range b.lines {
+		if strings.Contains(l, "Creation complete") {
+			if done++; done == 4 {
+				_ = b.cmd.Process.Signal(syscall.SIGINT)
+				time.Sleep(5 * time.Millisecond)
+				_ = b.cmd.Process.Signal(syscall.SIGTERM)
+				break
+			}
+		}
+	}
+	if code := b.wait(); code != 1 {
+		t.Fatalf("apply interrupted twice: exit %d\n%s\n%s", code, &b.out, &b.errb)
+	}
+	mustContain(t, "apply interrupted twice", b.out.String(), "Gracefully shutting down...", "Two interrupts received. Exiting immediately.")
+	store := e.store()
+	for id, addr := range e.stateIDs() {
+		if store.Objects[id] == nil {
+			t.Errorf("the state records %s as %s, which does not exist", addr, id)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(e.dir, "berth.state.lock")); !os.IsNotExist(err) {
+		t.Errorf("the lock was not released: %v", err)
+	}
 }
 
 func TestE2EProviderCrash(t *testing.T) {
@@ -759,12 +812,32 @@ resource "test_object" "o" {
 	if r.code != 1 {
 		t.Fatalf("apply with a crashing provider: %s", r)
 	}
-	mustContain(t, "crash", r.stderr, "test_object.o[7]", "test")
-	// With one call at a time, only the crashing call was in flight: the
-	// objects the provider reported are recorded, and the test provider
-	// had stored o7 before it panicked.
-	e.checkStateMatchesStore()
-	e.checkConverged(20)
+	mustContain(t, "crash", r.stderr, "test_object.o[7]", "berth-test/test")
+	// With one call at a time, only the crashing call was in flight: every
+	// object the provider reported is recorded. The test provider stores
+	// an object before it panics, so o7 exists without ever having been
+	// reported: no one can record it, and it is the only object missing.
+	ids := e.stateIDs()
+	var leaked []string
+	for id, o := range e.store().Objects {
+		if _, ok := ids[id]; !ok {
+			leaked = append(leaked, o.Name+"/"+o.Status)
+		}
+	}
+	if len(leaked) != 1 || leaked[0] != "o7/creating" {
+		t.Fatalf("objects in the store but not in the state: %v, want only the crashed o7", leaked)
+	}
+	for id := range ids {
+		if e.store().Objects[id] == nil {
+			t.Errorf("the state records %s, which does not exist", id)
+		}
+	}
+	// A rerun converges: all 20 managed, plus the one object leaked.
+	e.ok("apply", "-auto-approve")
+	if n := len(e.store().Objects); n != 21 || len(e.stateIDs()) != 20 {
+		t.Errorf("after the rerun: %d objects in the store, %d in the state; want 21 and 20", n, len(e.stateIDs()))
+	}
+	e.expect(0, "plan", "-detailed-exitcode")
 }
 
 func TestE2EProviderKilled(t *testing.T) {
@@ -905,4 +978,10 @@ func golden(t *testing.T, name, got string) {
 	if got != string(want) {
 		t.Errorf("%s: rendered plan differs from the golden file\n--- got:\n%s\n--- want:\n%s", name, got, want)
 	}
+}
+
+// lastLines returns the last n lines of s.
+func lastLines(s string, n int) string {
+	ls := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(ls[max(0, len(ls)-n):], "\n")
 }

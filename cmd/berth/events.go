@@ -285,7 +285,7 @@ func (ew *eventWriter) version() {
 }
 
 // plannedChanges streams the plan's drift and changes as messages.
-func (ew *eventWriter) plannedChanges(p *plans.Plan, operation string) {
+func (ew *eventWriter) plannedChanges(p *plans.Plan) {
 	for _, c := range visibleChanges(p.Drift) {
 		ew.emit(jsonMessage{Message: fmt.Sprintf("%s: drift detected (%s)", c.Addr, c.Action), Type: "resource_drift",
 			Change: &jsonHookChange{Resource: newJSONResourceAddr(c.Addr), Action: string(c.Action), Reason: string(c.Reason)}})

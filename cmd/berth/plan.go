@@ -281,9 +281,21 @@ func runPlan(ctx context.Context, m *Meta, args []string) int {
 		m.Errorf("plan takes no arguments, got %q.", fs.Arg(0))
 		return exitError
 	}
+	// With -json the output is a stream of messages (docs/json-output.md),
+	// the plan's JSON document last.
+	ew := newEventWriter(m.Stdout, o.json)
+	ew.version()
 	p, w, diags := m.makePlan(ctx, &o)
+	if o.json {
+		if p != nil {
+			ew.plannedChanges(p)
+		}
+		ew.diagnostics(diags, w.files())
+	}
 	if p == nil {
-		m.report(&o, diags, w.files())
+		if !o.json {
+			m.showDiagnostics(diags, w.files())
+		}
 		return exitError
 	}
 	if o.json {
@@ -293,14 +305,14 @@ func runPlan(ctx context.Context, m *Meta, args []string) int {
 		}
 	} else {
 		renderPlan(m.Stdout, p, m.Color)
+		m.showDiagnostics(diags, w.files())
 	}
-	m.report(&o, diags, w.files())
 	if diags.HasErrors() {
 		return exitError
 	}
 	if *out != "" {
 		if d := bindPlan(m.Dir, p); d.HasErrors() {
-			m.report(&o, d, w.files())
+			m.showDiagnostics(d, w.files())
 			return exitError
 		}
 		path := *out
