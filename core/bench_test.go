@@ -354,6 +354,12 @@ func BenchmarkEngine(b *testing.B) {
 				}
 				cpu.report(b, elapsed)
 			})
+			// Peak RSS of the no-op plan of the largest configuration.
+			if sc.n >= 10000 {
+				b.Run("noop-plan-peak-rss", func(b *testing.B) {
+					benchPeakRSS(b, appliedDir(b, parent, sc))
+				})
+			}
 		})
 	}
 }
@@ -362,17 +368,11 @@ func BenchmarkEngine(b *testing.B) {
 // no-op plan and reports its peak RSS (see TestMain).
 const rssChildEnv = "BERTH_BENCH_RSS_DIR"
 
-// BenchmarkNoopPlanPeakRSS runs the no-op plan of 10,000 objects in a
-// fresh process (this test binary re-executed), so that the peak resident
-// set size measured is that of one plan, as a `berth plan` would have it,
-// and not that of the benchmarks run before it in this process.
-func BenchmarkNoopPlanPeakRSS(b *testing.B) {
-	sc := benchScenarios[2]
-	if sc.n != 10000 {
-		b.Fatalf("scenario %s is not the 10,000-object one", sc.name)
-	}
-	d := appliedDir(b, b.TempDir(), sc)
-	b.ResetTimer()
+// benchPeakRSS runs the no-op plan in d in a fresh process (this test
+// binary re-executed), so that the peak resident set size measured is
+// that of one plan, as a `berth plan` would have it, and not that of the
+// benchmarks run before it in this process.
+func benchPeakRSS(b *testing.B, d *benchDir) {
 	var maxRSS int64
 	var planTime time.Duration
 	for range b.N {
@@ -394,10 +394,10 @@ func BenchmarkNoopPlanPeakRSS(b *testing.B) {
 		planTime += time.Duration(ns)
 	}
 	b.ReportMetric(float64(maxRSS)/(1<<20), "peak-RSS-MiB")
-	b.ReportMetric(planTime.Seconds()/float64(b.N), "plan-s")
+	b.ReportMetric(planTime.Seconds()/float64(b.N), "s/op")
 }
 
-// TestMain runs the child of BenchmarkNoopPlanPeakRSS when asked to, and
+// TestMain runs the child of benchPeakRSS when asked to, and
 // the tests otherwise.
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(rssChildEnv); dir != "" {

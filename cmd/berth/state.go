@@ -1,0 +1,687 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/agext/levenshtein"
+	"github.com/berth-sh/berth/addrs"
+	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/state"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// The state commands read and edit the recorded state without touching
+// the real systems: `state list|show|pull` only read it, `state mv|rm`
+// rewrite it under the state lock, and `force-unlock` removes a lock left
+// behind. The editing itself is package state's (State.Move, State.Remove):
+// these commands parse flags, lock, and render.
+
+func init() {
+	register(&Command{Name: "state", Synopsis: "Inspect and edit the recorded state (list, show, mv, rm, pull)", Run: runStateHelp})
+	register(&Command{Name: "state list", Synopsis: "List the objects in the state", Run: runStateList})
+	register(&Command{Name: "state show", Synopsis: "Show an object's attributes from the state", Run: runStateShow})
+	register(&Command{Name: "state mv", Synopsis: "Give an object in the state a new address", Run: runStateMv})
+	register(&Command{Name: "state rm", Synopsis: "Forget objects without destroying them", Run: runStateRm})
+	register(&Command{Name: "state pull", Synopsis: "Print the state as stored (JSON)", Run: runStatePull})
+	register(&Command{Name: "force-unlock", Synopsis: "Release a state lock left behind", Run: runForceUnlock})
+}
+
+// runStateHelp answers `berth state` alone or with an unknown subcommand.
+func runStateHelp(_ context.Context, m *Meta, args []string) int {
+	fmt.Fprintf(m.Stderr, "Usage: berth [-chdir=DIR] state <subcommand> [options] [args]\n\nSubcommands:\n")
+	for _, n := range []string{"list", "show", "mv", "rm", "pull"} {
+		fmt.Fprintf(m.Stderr, "  %-6s %s\n", n, commands["state "+n].Synopsis)
+	}
+	if len(args) > 0 && args[0] != "-h" && args[0] != "-help" && args[0] != "--help" {
+		fmt.Fprintf(m.Stderr, "\nError: unknown state subcommand %q.\n", args[0])
+		return 1
+	}
+	if len(args) == 0 {
+		return 1
+	}
+	return 0
+}
+
+// stateFlags are the options the state commands share.
+type stateFlags struct {
+	statePath   string
+	lock        bool
+	lockTimeout time.Duration
+}
+
+// newStateFlagSet returns the flag set of a state command, with -state
+// and, for the commands that write, -lock and -lock-timeout.
+func newStateFlagSet(m *Meta, name, usage string, writes bool) (*flag.FlagSet, *stateFlags) {
+	fs := m.NewFlagSet(name)
+	sf := &stateFlags{lock: true}
+	fs.StringVar(&sf.statePath, "state", "", "use the state file at `PATH` instead of the configured backend")
+	if writes {
+		fs.BoolVar(&sf.lock, "lock", true, "lock the state while changing it")
+		fs.DurationVar(&sf.lockTimeout, "lock-timeout", 0, "how long to wait for the state lock (e.g. 30s)")
+	}
+	fs.Usage = func() {
+		fmt.Fprint(m.Stderr, usage+"\n\nOptions:\n")
+		fs.PrintDefaults()
+	}
+	return fs, sf
+}
+
+// parseFlags parses args; ok is false when the command must return code.
+func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, false
+		}
+		return 1, false
+	}
+	return 0, true
+}
+
+// stateBackend opens the state: the file named by -state, or the backend
+// of the configuration (local berth.state by default). The configuration
+// is only loaded, not validated: its backend block is all that is needed,
+// and a state must stay inspectable while the configuration is being
+// fixed. A directory without configuration uses the default backend.
+func (m *Meta) stateBackend(sf *stateFlags) (state.Backend, bool) {
+	if sf.statePath != "" {
+		path := sf.statePath
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(m.Dir, path)
+		}
+		return state.NewLocal(path), true
+	}
+	var cfg *lang.Config
+	if files, err := lang.ConfigFiles(m.Dir); err == nil && len(files) > 0 {
+		c, diags := lang.LoadDir(m.Dir)
+		if diags.HasErrors() {
+			m.showDiagnostics(diags, c.Files)
+			return nil, false
+		}
+		cfg = c
+	}
+	b, diags := m.backend(cfg)
+	if diags.HasErrors() {
+		var files map[string]*hcl.File
+		if cfg != nil {
+			files = cfg.Files
+		}
+		m.showDiagnostics(diags, files)
+		return nil, false
+	}
+	return b, true
+}
+
+// describeBackend names the state for messages.
+func describeBackend(b state.Backend) string {
+	if l, ok := b.(*state.Local); ok {
+		return l.Path()
+	}
+	return "the state"
+}
+
+// readState reads the state; a missing state is nil without error.
+func (m *Meta) readState(ctx context.Context, b state.Backend) (*state.State, bool) {
+	st, err := b.Read(ctx)
+	if err != nil {
+		m.Errorf("%s", err)
+		return nil, false
+	}
+	return st, true
+}
+
+// parseAddresses parses command-line addresses, reporting the first
+// invalid one.
+func (m *Meta) parseAddresses(args []string) ([]addrs.Instance, bool) {
+	out := make([]addrs.Instance, 0, len(args))
+	for _, a := range args {
+		addr, err := addrs.ParseInstance(a)
+		if err != nil {
+			m.Errorf("%s", err)
+			return nil, false
+		}
+		out = append(out, addr)
+	}
+	return out, true
+}
+
+// notInState is the error for an address that matches nothing, with the
+// closest address recorded when one is close enough to be a typo.
+func notInState(st *state.State, addr addrs.Instance) string {
+	msg := fmt.Sprintf("no object is recorded at %s.", addr)
+	if s := suggestAddress(addr.String(), st.Addresses()); s != "" {
+		msg += fmt.Sprintf(" Did you mean %s?", s)
+	}
+	return msg
+}
+
+// suggestAddress returns the candidate closest to given, if it is close
+// enough to be a typo: an edit distance of at most a quarter of the
+// address (at least 2), so that a wrong name in a long address is still
+// recognised but unrelated addresses are not offered.
+func suggestAddress(given string, candidates []string) string {
+	best, bestDist := "", max(2, len(given)/4)+1
+	for _, c := range candidates {
+		if d := levenshtein.Distance(given, c, nil); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+// withLock runs fn holding the state lock (unless -lock=false) and
+// releases it afterwards, whatever fn returns.
+func (m *Meta) withLock(ctx context.Context, b state.Backend, sf *stateFlags, operation string, fn func() int) int {
+	if !sf.lock {
+		return fn()
+	}
+	id, err := state.Lock(ctx, b, state.NewLockInfo(operation), sf.lockTimeout)
+	if err != nil {
+		m.Errorf("acquiring the state lock: %s", err)
+		return 1
+	}
+	defer func() {
+		if err := b.Unlock(context.WithoutCancel(ctx), id); err != nil {
+			m.Errorf("releasing the state lock: %s (release it with `berth force-unlock %s`)", err, id)
+		}
+	}()
+	return fn()
+}
+
+// runStateList prints the address of every instance in the state, one a
+// line, in address order; with addresses, only the instances they name
+// (a resource address names all its instances). An address that names
+// nothing is an error, so that a script checking for an object gets an
+// exit status rather than empty output to interpret.
+func runStateList(ctx context.Context, m *Meta, args []string) int {
+	fs, sf := newStateFlagSet(m, "state list", "Usage: berth [-chdir=DIR] state list [-state=PATH] [ADDRESS...]\n\n"+
+		"Lists the instances recorded in the state, one address a line, sorted.\n"+
+		"Addresses filter the list: a resource address (app.web) selects all its\n"+
+		"instances, an instance address (app.web[0]) that one.", false)
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	filters, ok := m.parseAddresses(fs.Args())
+	if !ok {
+		return 1
+	}
+	b, ok := m.stateBackend(sf)
+	if !ok {
+		return 1
+	}
+	st, ok := m.readState(ctx, b)
+	if !ok {
+		return 1
+	}
+	var out strings.Builder
+	if len(filters) == 0 {
+		if st != nil {
+			for addr := range st.AllInstances() {
+				out.WriteString(addr.String() + "\n")
+			}
+		}
+		fmt.Fprint(m.Stdout, out.String())
+		return 0
+	}
+	seen := map[addrs.Instance]bool{}
+	var selected []addrs.Instance
+	for _, f := range filters {
+		matched := st.Select(f)
+		if len(matched) == 0 {
+			m.Errorf("%s", notInState(st, f))
+			return 1
+		}
+		for _, a := range matched {
+			if !seen[a] {
+				seen[a] = true
+				selected = append(selected, a)
+			}
+		}
+	}
+	sort.Slice(selected, func(i, j int) bool { return selected[i].Less(selected[j]) })
+	for _, a := range selected {
+		out.WriteString(a.String() + "\n")
+	}
+	fmt.Fprint(m.Stdout, out.String())
+	return 0
+}
+
+// runStateShow prints one instance's recorded attributes in HCL syntax,
+// like `terraform state show`: sensitive values as (sensitive value),
+// null attributes left out.
+func runStateShow(ctx context.Context, m *Meta, args []string) int {
+	fs, sf := newStateFlagSet(m, "state show", "Usage: berth [-chdir=DIR] state show [-state=PATH] ADDRESS\n\n"+
+		"Shows the attributes recorded for one instance.", false)
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() != 1 {
+		m.Errorf("state show takes exactly one address, e.g. berth state show app.web[0].")
+		return 1
+	}
+	targets, ok := m.parseAddresses(fs.Args())
+	if !ok {
+		return 1
+	}
+	addr := targets[0]
+	b, ok := m.stateBackend(sf)
+	if !ok {
+		return 1
+	}
+	st, ok := m.readState(ctx, b)
+	if !ok {
+		return 1
+	}
+	if st == nil {
+		m.Errorf("no state is recorded in %s.", describeBackend(b))
+		return 1
+	}
+	matched := st.Select(addr)
+	switch {
+	case len(matched) == 0:
+		m.Errorf("%s", notInState(st, addr))
+		return 1
+	case len(matched) > 1:
+		var names []string
+		for _, a := range matched {
+			names = append(names, a.String())
+		}
+		m.Errorf("%s has %d instances; show one of them: %s.", addr, len(matched), strings.Join(names, ", "))
+		return 1
+	}
+	addr = matched[0]
+	fmt.Fprint(m.Stdout, renderStateObject(addr, st.Instance(addr)))
+	return 0
+}
+
+// runStateMv moves an instance or a whole resource to a new address in
+// the state (after a rename in the configuration), so that berth does not
+// destroy and recreate it.
+func runStateMv(ctx context.Context, m *Meta, args []string) int {
+	fs, sf := newStateFlagSet(m, "state mv", "Usage: berth [-chdir=DIR] state mv [-dry-run] [-lock-timeout=D] SOURCE DESTINATION\n\n"+
+		"Gives the object(s) at SOURCE the address DESTINATION in the state, without\n"+
+		"touching the real systems: a resource to a resource (app.web -> app.front,\n"+
+		"every instance keeps its key), or an instance to an instance\n"+
+		"(app.web[0] -> app.web[\"eu\"]). DESTINATION must not exist and must be of\n"+
+		"the same type.", true)
+	dryRun := fs.Bool("dry-run", false, "print what would be moved without changing the state")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() != 2 {
+		m.Errorf("state mv takes exactly two addresses: SOURCE DESTINATION.")
+		return 1
+	}
+	addrList, ok := m.parseAddresses(fs.Args())
+	if !ok {
+		return 1
+	}
+	from, to := addrList[0], addrList[1]
+	b, ok := m.stateBackend(sf)
+	if !ok {
+		return 1
+	}
+	edit := func() int {
+		st, ok := m.readState(ctx, b)
+		if !ok {
+			return 1
+		}
+		if st == nil {
+			m.Errorf("no state is recorded in %s: nothing to move.", describeBackend(b))
+			return 1
+		}
+		if len(st.Select(from)) == 0 {
+			m.Errorf("%s", notInState(st, from))
+			return 1
+		}
+		moved, err := st.Move(from, to)
+		if err != nil {
+			m.Errorf("%s.", err)
+			return 1
+		}
+		verb := "Moved"
+		if *dryRun {
+			verb = "Would move"
+		}
+		for _, mv := range moved {
+			fmt.Fprintf(m.Stdout, "%s %s to %s\n", verb, mv.From, mv.To)
+		}
+		if *dryRun {
+			return 0
+		}
+		if err := b.Write(ctx, st); err != nil {
+			m.Errorf("%s", err)
+			return 1
+		}
+		fmt.Fprintf(m.Stdout, "Successfully moved %d object(s).\n", len(moved))
+		return 0
+	}
+	if *dryRun {
+		return edit() // reads only: no lock to take
+	}
+	return m.withLock(ctx, b, sf, "state mv", edit)
+}
+
+// runStateRm forgets objects: they keep existing in the real systems, but
+// berth no longer manages them (after moving them to another state, or to
+// stop a destroy).
+func runStateRm(ctx context.Context, m *Meta, args []string) int {
+	fs, sf := newStateFlagSet(m, "state rm", "Usage: berth [-chdir=DIR] state rm [-dry-run] [-lock-timeout=D] ADDRESS...\n\n"+
+		"Removes the objects at the addresses from the state without destroying\n"+
+		"them: berth forgets them. A resource address removes all its instances.", true)
+	dryRun := fs.Bool("dry-run", false, "print what would be removed without changing the state")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() == 0 {
+		m.Errorf("state rm takes at least one address.")
+		return 1
+	}
+	targets, ok := m.parseAddresses(fs.Args())
+	if !ok {
+		return 1
+	}
+	b, ok := m.stateBackend(sf)
+	if !ok {
+		return 1
+	}
+	edit := func() int {
+		st, ok := m.readState(ctx, b)
+		if !ok {
+			return 1
+		}
+		if st == nil {
+			m.Errorf("no state is recorded in %s: nothing to remove.", describeBackend(b))
+			return 1
+		}
+		// Every address is checked before anything is removed, so that a
+		// typo in the third address does not leave the first two removed.
+		for _, a := range targets {
+			if len(st.Select(a)) == 0 {
+				m.Errorf("%s", notInState(st, a))
+				return 1
+			}
+		}
+		verb := "Removed"
+		if *dryRun {
+			verb = "Would remove"
+		}
+		n := 0
+		for _, a := range targets {
+			removed, _ := st.Remove(a) // an overlap of addresses removes nothing twice
+			for _, r := range removed {
+				fmt.Fprintf(m.Stdout, "%s %s\n", verb, r)
+			}
+			n += len(removed)
+		}
+		if *dryRun {
+			return 0
+		}
+		if err := b.Write(ctx, st); err != nil {
+			m.Errorf("%s", err)
+			return 1
+		}
+		fmt.Fprintf(m.Stdout, "Successfully removed %d object(s).\n", n)
+		return 0
+	}
+	if *dryRun {
+		return edit()
+	}
+	return m.withLock(ctx, b, sf, "state rm", edit)
+}
+
+// runStatePull prints the state as stored: the local file's bytes, after
+// checking that they decode, so a script never gets a corrupt state as if
+// it were good.
+func runStatePull(ctx context.Context, m *Meta, args []string) int {
+	flags, sf := newStateFlagSet(m, "state pull", "Usage: berth [-chdir=DIR] state pull [-state=PATH]\n\n"+
+		"Prints the state as stored (JSON, docs of the format in package state).\n"+
+		"Prints nothing when no state is recorded.", false)
+	if code, ok := parseFlags(flags, args); !ok {
+		return code
+	}
+	if flags.NArg() > 0 {
+		m.Errorf("state pull takes no arguments.")
+		return 1
+	}
+	b, ok := m.stateBackend(sf)
+	if !ok {
+		return 1
+	}
+	if l, isLocal := b.(*state.Local); isLocal {
+		// One read of the file, then a decode of those very bytes: what is
+		// printed is what was checked.
+		data, err := os.ReadFile(l.Path())
+		if errors.Is(err, fs.ErrNotExist) {
+			return 0
+		}
+		if err != nil {
+			m.Errorf("reading the state: %s", err)
+			return 1
+		}
+		if _, err := state.Decode(data); err != nil {
+			m.Errorf("%s", &state.CorruptError{Path: l.Path(), Err: err})
+			return 1
+		}
+		_, _ = m.Stdout.Write(data)
+		return 0
+	}
+	st, ok := m.readState(ctx, b)
+	if !ok {
+		return 1
+	}
+	if st == nil {
+		return 0
+	}
+	data, err := state.Encode(st)
+	if err != nil {
+		m.Errorf("encoding the state: %s", err)
+		return 1
+	}
+	_, _ = m.Stdout.Write(data)
+	return 0
+}
+
+// runForceUnlock removes a lock whose holder will never release it (a
+// crashed or killed berth). The lock ID is the one the lock error printed,
+// so that a lock taken by another run since is never broken by mistake.
+func runForceUnlock(ctx context.Context, m *Meta, args []string) int {
+	fs, sf := newStateFlagSet(m, "force-unlock", "Usage: berth [-chdir=DIR] force-unlock [-force] LOCK_ID\n\n"+
+		"Releases the state lock with ID LOCK_ID, whoever holds it. Only do this when\n"+
+		"the holder is gone: two runs changing one state at once corrupt it.", false)
+	force := fs.Bool("force", false, "do not ask for confirmation")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() != 1 {
+		m.Errorf("force-unlock takes exactly one argument: the lock ID.")
+		return 1
+	}
+	id := fs.Arg(0)
+	b, ok := m.stateBackend(sf)
+	if !ok {
+		return 1
+	}
+	if !*force {
+		fmt.Fprintf(m.Stdout, "Do you really want to force-unlock the state?\n"+
+			"  berth will remove the lock %s on %s, whoever holds it.\n"+
+			"  Only 'yes' will be accepted to confirm.\n\n  Enter a value: ", id, describeBackend(b))
+		answer, err := bufio.NewReader(m.Stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			m.Errorf("reading the answer: %s", err)
+			return 1
+		}
+		fmt.Fprintln(m.Stdout)
+		if strings.TrimSpace(answer) != "yes" {
+			m.Errorf("force-unlock cancelled: the state is still locked.")
+			return 1
+		}
+	}
+	if err := b.ForceUnlock(ctx, id); err != nil {
+		m.Errorf("%s", err)
+		return 1
+	}
+	fmt.Fprintf(m.Stdout, "The state has been unlocked (lock %s removed).\n", id)
+	return 0
+}
+
+// renderStateObject renders an instance the way `terraform state show`
+// does: a comment with the address, then a block of the resource's kind
+// with the attributes sorted and aligned. No schema is needed: every
+// attribute is shown as an attribute (nested blocks as objects or lists).
+func renderStateObject(addr addrs.Instance, obj *state.Object) string {
+	var b strings.Builder
+	b.WriteString("# " + addr.String() + ":")
+	if obj.Status == state.ObjectTainted {
+		b.WriteString(" (tainted)")
+	}
+	b.WriteString("\n")
+	r := addr.Resource
+	switch r.Kind() {
+	case addrs.KindData:
+		fmt.Fprintf(&b, "data %q %q ", r.Type, r.Name)
+	case addrs.KindResource:
+		fmt.Fprintf(&b, "resource %q %q ", r.Type, r.Name)
+	default:
+		fmt.Fprintf(&b, "%s %q ", r.Type, r.Name)
+	}
+	v := obj.Value
+	if v.IsMarked() {
+		// A wholly sensitive object still shows its structure, never values.
+		b.WriteString("{\n    # (sensitive value)\n}\n")
+		return b.String()
+	}
+	if v.IsNull() || !v.Type().IsObjectType() {
+		b.WriteString("{}\n")
+		return b.String()
+	}
+	writeObjectBody(&b, v, 1, false)
+	b.WriteString("\n")
+	return b.String()
+}
+
+const showIndent = "    "
+
+// writeObjectBody writes "{", one "name = value" line per non-null
+// attribute (names aligned) and "}". Map keys are quoted, object
+// attribute names only when they are not identifiers.
+func writeObjectBody(b *strings.Builder, v cty.Value, depth int, isMap bool) {
+	type entry struct{ key, name string }
+	var entries []entry
+	width := 0
+	for it := v.ElementIterator(); it.Next(); {
+		k, ev := it.Element()
+		if ev.IsNull() {
+			// Null attributes say nothing (Terraform omits them too), even
+			// sensitive ones: that a secret is unset gives nothing away.
+			continue
+		}
+		key := k.AsString()
+		name := key
+		if isMap || !hclsyntax.ValidIdentifier(key) {
+			name = hclQuote(key)
+		}
+		entries = append(entries, entry{key, name})
+		width = max(width, len(name))
+	}
+	if len(entries) == 0 {
+		b.WriteString("{}")
+		return
+	}
+	b.WriteString("{\n")
+	for _, e := range entries {
+		var ev cty.Value
+		if isMap {
+			ev = v.Index(cty.StringVal(e.key))
+		} else {
+			ev = v.GetAttr(e.key)
+		}
+		b.WriteString(strings.Repeat(showIndent, depth))
+		fmt.Fprintf(b, "%-*s = ", width, e.name)
+		writeShowValue(b, ev, depth)
+		b.WriteString("\n")
+	}
+	b.WriteString(strings.Repeat(showIndent, depth-1) + "}")
+}
+
+// writeShowValue writes v as an HCL expression at the given nesting.
+func writeShowValue(b *strings.Builder, v cty.Value, depth int) {
+	if v.IsMarked() {
+		b.WriteString("(sensitive value)")
+		return
+	}
+	if v.IsNull() {
+		b.WriteString("null")
+		return
+	}
+	if !v.IsKnown() {
+		b.WriteString("(known after apply)") // never in a state written by berth
+		return
+	}
+	ty := v.Type()
+	switch {
+	case ty == cty.String:
+		writeShowString(b, v.AsString(), depth)
+	case ty == cty.Number:
+		bf := v.AsBigFloat()
+		b.WriteString(bf.Text('f', -1))
+	case ty == cty.Bool:
+		b.WriteString(strconv.FormatBool(v.True()))
+	case ty.IsObjectType():
+		writeObjectBody(b, v, depth+1, false)
+	case ty.IsMapType():
+		writeObjectBody(b, v, depth+1, true)
+	case ty.IsListType() || ty.IsSetType() || ty.IsTupleType():
+		if v.LengthInt() == 0 {
+			b.WriteString("[]")
+			return
+		}
+		b.WriteString("[\n")
+		for it := v.ElementIterator(); it.Next(); {
+			_, ev := it.Element()
+			b.WriteString(strings.Repeat(showIndent, depth+1))
+			writeShowValue(b, ev, depth+1)
+			b.WriteString(",\n")
+		}
+		b.WriteString(strings.Repeat(showIndent, depth) + "]")
+	default:
+		b.WriteString(ty.FriendlyName())
+	}
+}
+
+// writeShowString writes a string literal; a multi-line string as a
+// heredoc, as Terraform shows them, so that it stays readable.
+func writeShowString(b *strings.Builder, s string, depth int) {
+	if !strings.Contains(strings.TrimSuffix(s, "\n"), "\n") {
+		b.WriteString(hclQuote(s))
+		return
+	}
+	indent := strings.Repeat(showIndent, depth+1)
+	b.WriteString("<<-EOT\n")
+	for _, line := range strings.Split(strings.TrimSuffix(s, "\n"), "\n") {
+		line = strings.ReplaceAll(strings.ReplaceAll(line, "${", "$${"), "%{", "%%{")
+		b.WriteString(indent + line + "\n")
+	}
+	b.WriteString(strings.Repeat(showIndent, depth) + "EOT")
+}
+
+// hclQuote quotes s as an HCL string literal: Go escapes, plus "$${" and
+// "%%{" so that the output reads back as the same string.
+func hclQuote(s string) string {
+	q := strconv.Quote(s)
+	q = strings.ReplaceAll(q, "${", "$${")
+	return strings.ReplaceAll(q, "%{", "%%{")
+}
