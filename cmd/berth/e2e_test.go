@@ -888,18 +888,18 @@ resource "test_object" "o" {
 	mustContain(t, "killed provider", b.errb.String(), "test_object.o[", "berth-test/test")
 	// Every object the provider reported is recorded, and nothing else.
 	// An object whose call was cut short by the kill may exist without
-	// having been reported (the test provider stores it first, status
-	// "creating"): no one can record it.
+	// having been reported (the test provider writes its store before it
+	// answers): no one can record it.
 	ids := e.stateIDs()
 	store := e.store()
 	leaked := 0
-	for id, o := range store.Objects {
+	for id := range store.Objects {
 		if _, ok := ids[id]; !ok {
-			if o.Status != "creating" {
-				t.Errorf("object %s (%s) was reported complete but is not in the state", id, o.Name)
-			}
 			leaked++
 		}
+	}
+	if leaked > 2 { // -parallelism=2: at most two calls were in flight
+		t.Errorf("%d objects exist that the state does not record; at most the 2 calls in flight may be unreported", leaked)
 	}
 	for id, addr := range ids {
 		if store.Objects[id] == nil {
