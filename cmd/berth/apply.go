@@ -205,7 +205,10 @@ func (m *Meta) runApply(parent context.Context, args []string, destroy bool) int
 		if len(diags) > 0 {
 			fail(diags, w.files()) // warnings
 		}
-		if p.HasChanges() && !*autoApprove {
+		// A refresh-only plan changes nothing but the state: that is
+		// still a change to confirm when something drifted.
+		needConfirm := p.HasChanges() || (p.Mode == plans.RefreshOnlyMode && len(visibleChanges(p.Drift)) > 0)
+		if needConfirm && !*autoApprove {
 			if ok, code := m.confirm(ctx, destroy); !ok {
 				return code
 			}
