@@ -482,8 +482,17 @@ func (a *applyWalker) call(ctx context.Context, entry *providerEntry, change *pl
 	})
 	stopTicker()
 	diags := configDiagnostics(resp.Diagnostics, entry.name, "ApplyResourceChange", addr, nil)
+	newState := resp.NewState
+	if newState != cty.NilVal && !newState.IsWhollyKnown() {
+		// A provider bug; the state must still be written, so the unknown
+		// parts are recorded as null and the next refresh corrects them.
+		diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError,
+			Summary: "Provider returned an invalid new state",
+			Detail:  fmt.Sprintf("Provider %s returned a new state for %s that still has values known only after apply. This is a bug in the provider; berth recorded them as null.", entry.name, addr)})
+		newState = unknownsAsNull(newState)
+	}
 	if record {
-		a.record(entry.name, change, resp.NewState, resp.Private)
+		a.record(entry.name, change, newState, resp.Private)
 	}
 	if diags.HasErrors() {
 		a.e.emit(Event{Type: EventApplyErrored, Addr: addr, Action: action, Elapsed: time.Since(start), Message: diags[0].Summary})
@@ -653,4 +662,15 @@ func idOf(v cty.Value) string {
 		return id.AsString()
 	}
 	return ""
+}
+
+// unknownsAsNull replaces every unknown part of v by a null of its type.
+func unknownsAsNull(v cty.Value) cty.Value {
+	out, _ := cty.Transform(v, func(_ cty.Path, v cty.Value) (cty.Value, error) {
+		if !v.IsKnown() {
+			return cty.NullVal(v.Type()).WithMarks(v.Marks()), nil
+		}
+		return v, nil
+	})
+	return out
 }

@@ -84,8 +84,12 @@ func (ap *applier) setup(ctx context.Context, v cty.Value) error {
 	if err != nil {
 		return err
 	}
-	if a.ID == "" || a.Pinned == "" || a.Hash == "" {
-		return errors.New("the app's planned state lacks deployment_id, image_digest or config_hash")
+	if a.ID == "" {
+		// Planned as known after apply: this is the app's first apply.
+		a.ID = newDeploymentID()
+	}
+	if a.Pinned == "" || a.Hash == "" {
+		return errors.New("the app's planned state lacks image_digest or config_hash")
 	}
 	ap.a = a
 	hosts, infos, err := ap.p.clusterHosts(ctx, a.Spec.Cluster)
@@ -150,7 +154,13 @@ func (ap *applier) stateOf(top cty.Value) (cty.Value, hcl.Diagnostics) {
 	ap.mu.Lock()
 	ins := instancesOf(ls, ap.a.Spec.Ports, ap.notReady)
 	ap.mu.Unlock()
-	return withInstances(top, ins), diags
+	st := withInstances(top, ins)
+	if !top.IsNull() && ap.a.ID != "" {
+		// The deployment id is known after the first apply picked it.
+		u, pvm := st.UnmarkDeepWithPaths()
+		st = conform(u, appType, map[string]cty.Value{"deployment_id": cty.StringVal(ap.a.ID)}).MarkWithPaths(pvm)
+	}
+	return st, diags
 }
 
 // instancesOf maps containers to "instances" entries.

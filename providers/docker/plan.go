@@ -47,9 +47,12 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 	}
 	prior, _ := req.PriorState.UnmarkDeep()
 	proposed, pvm := req.ProposedNewState.UnmarkDeepWithPaths()
+	// A new app's deployment id is picked at apply (a plan must be
+	// repeatable: apply plans again and compares with the saved plan).
 	id := str(prior, "deployment_id")
-	if id == "" {
-		id = newDeploymentID()
+	idVal := cty.UnknownVal(cty.String)
+	if id != "" {
+		idVal = cty.StringVal(id)
 	}
 	name := str(proposed, "name")
 	if name == "" {
@@ -59,7 +62,7 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 		// Known after apply of what the app depends on: nothing to resolve
 		// or place yet.
 		resp.PlannedState = conform(proposed, appType, map[string]cty.Value{
-			"deployment_id": cty.StringVal(id), "name": nullOr(name),
+			"deployment_id": idVal, "name": nullOr(name),
 			"image_digest": cty.UnknownVal(cty.String), "config_hash": cty.UnknownVal(cty.String),
 			"instances": cty.UnknownVal(cty.List(instanceType)),
 		}).MarkWithPaths(pvm)
@@ -124,7 +127,7 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 		Existing: existing, Assignments: placement.Assignments, Rollout: a.Spec.Rollout,
 	})
 	resp.PlannedState = conform(proposed, appType, map[string]cty.Value{
-		"deployment_id": cty.StringVal(a.ID), "name": nullOr(name),
+		"deployment_id": idVal, "name": nullOr(name),
 		"image_digest": cty.StringVal(a.Pinned), "config_hash": cty.StringVal(a.Hash),
 		"instances": instancesValue(out.Instances),
 	}).MarkWithPaths(pvm)
