@@ -207,8 +207,7 @@ func (m *Meta) runApply(parent context.Context, args []string, destroy bool) int
 		}
 		// A refresh-only plan changes nothing but the state: that is
 		// still a change to confirm when something drifted.
-		needConfirm := p.HasChanges() || (p.Mode == plans.RefreshOnlyMode && len(visibleChanges(p.Drift)) > 0)
-		if needConfirm && !*autoApprove {
+		if planChanges(p) && !*autoApprove {
 			if ok, code := m.confirm(ctx, destroy); !ok {
 				return code
 			}

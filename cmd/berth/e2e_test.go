@@ -1040,3 +1040,52 @@ func lastLines(s string, n int) string {
 	ls := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return strings.Join(ls[max(0, len(ls)-n):], "\n")
 }
+
+func TestE2EImportAndPlanFlags(t *testing.T) {
+	e := newE2E(t, `
+resource "test_object" "a" {
+  name  = "a"
+  value = "one"
+}
+
+resource "test_object" "b" {
+  name = "b"
+}
+`)
+	// An object made outside berth, adopted by import.
+	v := "one"
+	if err := testprovider.WriteStore(e.storePath(), &testprovider.Store{NextID: 5, Objects: map[string]*testprovider.Object{
+		"o-5": {ID: "o-5", Name: "a", Value: &v, Status: "ready"},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	r := e.ok("import", "test_object.a", "o-5")
+	mustContain(t, "import", r.stdout, "Import successful!")
+	if ids := e.stateIDs(); ids["o-5"] != "test_object.a" {
+		t.Fatalf("state after import: %v", ids)
+	}
+	r = e.expect(1, "import", "test_object.a", "o-5")
+	mustContain(t, "import again", r.stderr, "already managed")
+
+	// -target plans only b; -destroy plans to destroy a; -refresh=false
+	// does not see drift.
+	r = e.expect(2, "plan", "-detailed-exitcode", "-target=test_object.b")
+	mustContain(t, "plan -target", r.stdout, "Plan: 1 to add, 0 to change, 0 to destroy.")
+	e.ok("apply", "-auto-approve")
+	r = e.expect(2, "plan", "-detailed-exitcode", "-destroy")
+	mustContain(t, "plan -destroy", r.stdout, "Plan: 0 to add, 0 to change, 2 to destroy.")
+	s := e.store()
+	edited := "edited"
+	s.Objects["o-5"].Value = &edited
+	if err := testprovider.WriteStore(e.storePath(), s); err != nil {
+		t.Fatal(err)
+	}
+	e.expect(0, "plan", "-detailed-exitcode", "-refresh=false")
+	e.expect(2, "plan", "-detailed-exitcode")
+	r = e.expect(2, "plan", "-detailed-exitcode", "-refresh-only")
+	mustContain(t, "plan -refresh-only", r.stdout, "This is a refresh-only plan")
+	r = e.expect(1, "apply", "-refresh-only")
+	mustContain(t, "apply -refresh-only without an answer", r.stderr, "-auto-approve")
+	e.ok("apply", "-refresh-only", "-auto-approve")
+	e.expect(0, "drift")
+}
