@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -305,6 +306,7 @@ func BenchmarkEngine(b *testing.B) {
 			// (b) Plan with nothing to do (refresh included).
 			b.Run("noop-plan", func(b *testing.B) {
 				d := appliedDir(b, parent, sc)
+				defer profileTo(b, "noop-plan-"+sc.name)()
 				b.ResetTimer()
 				var cpu cpuMeter
 				cpu.start()
@@ -361,6 +363,31 @@ func BenchmarkEngine(b *testing.B) {
 				})
 			}
 		})
+	}
+}
+
+// profileEnv names a directory where the no-op plan benchmarks write a
+// CPU profile each (NAME.cpu): -cpuprofile would mix in the creates that
+// prepare them.
+const profileEnv = "BERTH_BENCH_PROFILE_DIR"
+
+// profileTo starts a CPU profile named name when profileEnv is set and
+// returns what stops it.
+func profileTo(b *testing.B, name string) func() {
+	dir := os.Getenv(profileEnv)
+	if dir == "" {
+		return func() {}
+	}
+	f, err := os.Create(filepath.Join(dir, name+".cpu"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
 	}
 }
 
