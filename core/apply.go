@@ -93,7 +93,10 @@ func (e *Engine) Apply(ctx context.Context, p *plans.Plan, ss *state.SyncState, 
 	}
 	a.gr = gr
 	keep := gr.restrict(p.Targets)
-	visit := func(ctx context.Context, id int) error {
+	// The walk's context (walkCtx) only decides what starts; what started
+	// runs with ctx, so a graceful stop lets calls in flight finish and
+	// their results be recorded.
+	visit := func(_ context.Context, id int) error {
 		if keep != nil && !keep[id] {
 			return nil
 		}
@@ -104,18 +107,18 @@ func (e *Engine) Apply(ctx context.Context, p *plans.Plan, ss *state.SyncState, 
 	if p.Mode == plans.DestroyMode {
 		// Configuration and providers first, then objects in reverse
 		// dependency order: dependents are destroyed before what they use.
-		errs = gr.g.Walk(walkCtx, wopts, func(ctx context.Context, id int) error {
+		errs = gr.g.Walk(walkCtx, wopts, func(wctx context.Context, id int) error {
 			if v := gr.g.Vertex(id); v.kind == vResource || v.kind == vOrphan || v.kind == vOutput {
 				return nil
 			}
-			return visit(ctx, id)
+			return visit(wctx, id)
 		})
 		if len(errs.Failed()) == 0 {
-			errs = gr.g.ReverseWalk(walkCtx, wopts, func(ctx context.Context, id int) error {
+			errs = gr.g.ReverseWalk(walkCtx, wopts, func(wctx context.Context, id int) error {
 				if v := gr.g.Vertex(id); v.kind != vResource && v.kind != vOrphan {
 					return nil
 				}
-				return visit(ctx, id)
+				return visit(wctx, id)
 			})
 		}
 	} else {
@@ -433,6 +436,19 @@ func (a *applyWalker) applyChange(ctx context.Context, entry *providerEntry, cha
 		d := a.call(ctx, entry, change, typeName, prior, pr.PlannedState, config, pr.PlannedPrivate, providers.RolloutStep{}, true)
 		return a.currentValue(change.Addr), d
 	}
+	start := time.Now()
+	a.e.emit(Event{Type: EventApplyStart, Addr: change.Addr, Action: change.Action})
+	val, diags := a.rollout(ctx, entry, change, typeName, prior, pr, config)
+	if diags.HasErrors() {
+		a.e.emit(Event{Type: EventApplyErrored, Addr: change.Addr, Action: change.Action, Elapsed: time.Since(start), Message: diags[0].Summary})
+	} else {
+		a.e.emit(Event{Type: EventApplyComplete, Addr: change.Addr, Action: change.Action, Elapsed: time.Since(start)})
+	}
+	return val, diags
+}
+
+// rollout drives the waves of a rollout, and the revert when one fails.
+func (a *applyWalker) rollout(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, typeName string, prior cty.Value, pr providers.PlanResourceChangeResponse, config cty.Value) (cty.Value, hcl.Diagnostics) {
 	ro := pr.Rollout
 	cur := prior
 	n := len(ro.Waves)
@@ -442,7 +458,7 @@ func (a *applyWalker) applyChange(ctx context.Context, entry *providerEntry, cha
 				Detail: fmt.Sprintf("%s: stopped before wave %d of %d; the state records the instances as they are.", change.Addr, i+1, n)}}
 		}
 		a.e.emit(Event{Type: EventWaveStart, Addr: change.Addr, Action: change.Action, Wave: i + 1, Waves: n, Message: wave.Description})
-		d := a.call(ctx, entry, change, typeName, cur, pr.PlannedState, config, pr.PlannedPrivate, providers.RolloutStep{Kind: providers.StepWave, Wave: i}, true)
+		d := a.callQuiet(ctx, entry, change, typeName, cur, pr.PlannedState, config, pr.PlannedPrivate, providers.RolloutStep{Kind: providers.StepWave, Wave: i})
 		cur = a.currentValue(change.Addr)
 		if d.HasErrors() {
 			if !ro.AutoRevert || cur == cty.NilVal {
@@ -450,7 +466,7 @@ func (a *applyWalker) applyChange(ctx context.Context, entry *providerEntry, cha
 			}
 			a.e.emit(Event{Type: EventRevert, Addr: change.Addr, Action: change.Action, Wave: i + 1, Waves: n,
 				Message: fmt.Sprintf("wave %d failed; reverting to the previous spec", i+1)})
-			rd := a.call(ctx, entry, change, typeName, cur, prior, config, pr.PlannedPrivate, providers.RolloutStep{Kind: providers.StepRevert, Wave: i}, true)
+			rd := a.callQuiet(ctx, entry, change, typeName, cur, prior, config, pr.PlannedPrivate, providers.RolloutStep{Kind: providers.StepRevert, Wave: i})
 			for _, x := range d {
 				if x.Severity == hcl.DiagError {
 					x.Detail = x.Detail + " The rollout was reverted to the previous spec."
@@ -463,8 +479,9 @@ func (a *applyWalker) applyChange(ctx context.Context, entry *providerEntry, cha
 	return cur, nil
 }
 
-// call performs one ApplyResourceChange, relaying its events, and records
-// what the provider reports as existing afterwards (when record is set).
+// call performs one ApplyResourceChange, announced as an operation of its
+// own (start, completion), and records what the provider reports as
+// existing afterwards (when record is set).
 func (a *applyWalker) call(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, typeName string, prior, planned, config cty.Value, private []byte, step providers.RolloutStep, record bool) hcl.Diagnostics {
 	addr := change.Addr
 	start := time.Now()
@@ -473,6 +490,32 @@ func (a *applyWalker) call(ctx context.Context, entry *providerEntry, change *pl
 		action = plans.Delete
 	}
 	a.e.emit(Event{Type: EventApplyStart, Addr: addr, Action: action})
+	newState, newPrivate, diags := a.invoke(ctx, entry, change, action, typeName, prior, planned, config, private, step)
+	if record {
+		a.record(entry.name, change, newState, newPrivate)
+	}
+	if diags.HasErrors() {
+		a.e.emit(Event{Type: EventApplyErrored, Addr: addr, Action: action, Elapsed: time.Since(start), Message: diags[0].Summary})
+	} else {
+		a.e.emit(Event{Type: EventApplyComplete, Addr: addr, Action: action, Elapsed: time.Since(start), ID: idOf(newState)})
+	}
+	return diags
+}
+
+// callQuiet performs one step of a rollout: part of an operation that
+// rollout announces, so it emits only the provider's events; what exists
+// afterwards is recorded.
+func (a *applyWalker) callQuiet(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, typeName string, prior, planned, config cty.Value, private []byte, step providers.RolloutStep) hcl.Diagnostics {
+	newState, newPrivate, diags := a.invoke(ctx, entry, change, change.Action, typeName, prior, planned, config, private, step)
+	a.record(entry.name, change, newState, newPrivate)
+	return diags
+}
+
+// invoke makes the ApplyResourceChange call, relaying the provider's
+// events and progress ticks, and checks the provider's result.
+func (a *applyWalker) invoke(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, action plans.Action, typeName string, prior, planned, config cty.Value, private []byte, step providers.RolloutStep) (cty.Value, []byte, hcl.Diagnostics) {
+	addr := change.Addr
+	start := time.Now()
 	stopTicker := a.progress(addr, action, start)
 	resp := entry.p.ApplyResourceChange(ctx, providers.ApplyResourceChangeRequest{
 		TypeName: typeName, PriorState: prior, PlannedState: planned, Config: config, PlannedPrivate: private, Step: step,
@@ -491,15 +534,7 @@ func (a *applyWalker) call(ctx context.Context, entry *providerEntry, change *pl
 			Detail:  fmt.Sprintf("Provider %s returned a new state for %s that still has values known only after apply. This is a bug in the provider; berth recorded them as null.", entry.name, addr)})
 		newState = unknownsAsNull(newState)
 	}
-	if record {
-		a.record(entry.name, change, newState, resp.Private)
-	}
-	if diags.HasErrors() {
-		a.e.emit(Event{Type: EventApplyErrored, Addr: addr, Action: action, Elapsed: time.Since(start), Message: diags[0].Summary})
-	} else {
-		a.e.emit(Event{Type: EventApplyComplete, Addr: addr, Action: action, Elapsed: time.Since(start), ID: idOf(resp.NewState)})
-	}
-	return diags
+	return newState, resp.Private, diags
 }
 
 // record stores what the provider reported and persists it. A NilVal
@@ -525,13 +560,11 @@ func (a *applyWalker) currentValue(addr addrs.Instance) cty.Value {
 }
 
 func (a *applyWalker) destroy(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, typeName string) hcl.Diagnostics {
-	prior := change.Before
-	var private []byte
-	if obj := a.ss.Instance(change.Addr); obj != nil {
-		prior, private = obj.Value, obj.Private
-	} else {
+	obj := a.ss.Instance(change.Addr)
+	if obj == nil {
 		return nil // already gone
 	}
+	prior, private := obj.Value, obj.Private
 	null := cty.NullVal(prior.Type())
 	return a.call(ctx, entry, change, typeName, prior, null, null, private, providers.RolloutStep{}, true)
 }

@@ -2,7 +2,6 @@ package core
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/berth-sh/berth/addrs"
@@ -162,14 +161,4 @@ func (gr *graph) restrict(targets []addrs.Instance) map[int]bool {
 		}
 	}
 	return keep
-}
-
-// sortedAddrs returns the addresses of a set of vertices, sorted.
-func (gr *graph) sortedAddrs(ids map[int]bool) []string {
-	out := make([]string, 0, len(ids))
-	for id := range ids {
-		out = append(out, gr.g.Vertex(id).addr)
-	}
-	sort.Strings(out)
-	return out
 }
