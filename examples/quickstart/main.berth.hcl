@@ -49,11 +49,17 @@ app "hello" {
       path = "/healthz"
       port = "http"
     }
+    period  = "1s"
+    timeout = "500ms"
   }
 
+  # Waves of 1, then 2: each instance ready and healthy for 3s before the
+  # next wave starts; a version that never gets ready is rolled back.
   rollout {
-    initial_batch = 1
-    growth        = 2
+    initial_batch    = 1
+    growth           = 2
+    min_healthy      = "3s"
+    healthy_deadline = "1m"
   }
 }
 
