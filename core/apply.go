@@ -43,7 +43,7 @@ func (e *Engine) Apply(ctx context.Context, p *plans.Plan, ss *state.SyncState, 
 		e: e, p: p, ss: ss, persist: persist,
 		ps:      newProviderSet(e.Launcher, e.Config, e.ProviderParallelism),
 		data:    newEvalData(),
-		sem:     make(chan struct{}, e.parallelism()),
+		sem:     newBounds(e.parallelism()),
 		changes: make(map[string]*plans.ResourceChange, len(p.Changes)),
 		walkCtx: walkCtx,
 	}
@@ -160,7 +160,7 @@ type applyWalker struct {
 	persist *state.Persister
 	ps      *providerSet
 	data    *evalData
-	sem     chan struct{}
+	sem     bounds
 	changes map[string]*plans.ResourceChange
 	walkCtx context.Context
 
@@ -322,10 +322,10 @@ func (a *applyWalker) applyInstance(ctx context.Context, entry *providerEntry, r
 	if a.stopped() {
 		return cty.NilVal, nil
 	}
-	if err := a.acquire(ctx, entry); err != nil {
+	if err := a.sem.acquire(ctx, entry); err != nil {
 		return cty.NilVal, nil
 	}
-	defer a.release(entry)
+	defer a.sem.release(entry)
 	if a.stopped() {
 		return cty.NilVal, nil
 	}
@@ -632,23 +632,6 @@ func (a *applyWalker) progress(addr addrs.Instance, action plans.Action, start t
 	return func() { t.Stop(); close(done) }
 }
 
-func (a *applyWalker) acquire(ctx context.Context, entry *providerEntry) error {
-	select {
-	case a.sem <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	if err := entry.acquire(ctx); err != nil {
-		<-a.sem
-		return err
-	}
-	return nil
-}
-
-func (a *applyWalker) release(entry *providerEntry) {
-	entry.release()
-	<-a.sem
-}
 
 // inconsistent checks that every value known in the saved plan is the
 // same in the final plan; it returns the first path that differs.

@@ -34,7 +34,7 @@ func (e *Engine) Plan(ctx context.Context, st *state.State, opts PlanOptions) (*
 		refreshed: state.NewSyncState(prior.DeepCopy()),
 		ps:        newProviderSet(e.Launcher, e.Config, e.ProviderParallelism),
 		data:      newEvalData(),
-		sem:       make(chan struct{}, e.parallelism()),
+		sem:       newBounds(e.parallelism()),
 		replace:   map[string]bool{},
 	}
 	defer w.ps.closeAll()
@@ -83,7 +83,7 @@ type planWalker struct {
 	refreshed *state.SyncState
 	ps        *providerSet
 	data      *evalData
-	sem       chan struct{}
+	sem       bounds
 	replace   map[string]bool
 	targets   map[string]bool
 
@@ -184,11 +184,11 @@ func (w *planWalker) refresh(ctx context.Context, entry *providerEntry) hcl.Diag
 					Private:  it.obj.Private,
 				}
 			}
-			if err := w.acquire(ctx, entry); err != nil {
+			if err := w.sem.acquire(ctx, entry); err != nil {
 				return
 			}
 			resp := entry.p.ReadResources(ctx, req)
-			w.release(entry)
+			w.sem.release(entry)
 			d := withCallContext(resp.Diagnostics, entry.name, "ReadResources", "")
 			for i, res := range resp.Results {
 				if i >= len(batch) {
@@ -234,24 +234,6 @@ func (w *planWalker) recordRefresh(provider string, addr addrs.Instance, old *st
 	}
 }
 
-// acquire takes a slot of the global bound and of the provider's own.
-func (w *planWalker) acquire(ctx context.Context, entry *providerEntry) error {
-	select {
-	case w.sem <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	if err := entry.acquire(ctx); err != nil {
-		<-w.sem
-		return err
-	}
-	return nil
-}
-
-func (w *planWalker) release(entry *providerEntry) {
-	entry.release()
-	<-w.sem
-}
 
 // planResource expands a resource block into its instances and plans each.
 func (w *planWalker) planResource(ctx context.Context, v *vertex) hcl.Diagnostics {
@@ -332,10 +314,10 @@ func (w *planWalker) planInstance(ctx context.Context, entry *providerEntry, r *
 	}
 	config = lang.CompleteDomainValue(r.Kind, instanceName(addr), config, w.data.registries(w.e.Config))
 
-	if err := w.acquire(ctx, entry); err != nil {
+	if err := w.sem.acquire(ctx, entry); err != nil {
 		return cty.DynamicVal, errDiag("Plan interrupted", err.Error(), nil)
 	}
-	defer w.release(entry)
+	defer w.sem.release(entry)
 
 	vr := entry.p.ValidateResourceConfig(ctx, providers.ValidateResourceConfigRequest{TypeName: typeName, Config: config})
 	diags = diags.Extend(configDiagnostics(vr.Diagnostics, entry.name, "ValidateResourceConfig", addr, r))

@@ -203,3 +203,29 @@ func errDiag(summary, detail string, subject *hcl.Range) hcl.Diagnostics {
 }
 
 func berthVersion() string { return version.String() }
+
+// bounds limits the provider calls in flight: Parallelism of them in all,
+// and each provider's own bound (see providerEntry.acquire).
+type bounds chan struct{}
+
+func newBounds(n int) bounds { return make(bounds, n) }
+
+// acquire takes a slot of the global bound and of the provider's own.
+func (b bounds) acquire(ctx context.Context, entry *providerEntry) error {
+	select {
+	case b <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if err := entry.acquire(ctx); err != nil {
+		<-b
+		return err
+	}
+	return nil
+}
+
+// release gives back what acquire took.
+func (b bounds) release(entry *providerEntry) {
+	entry.release()
+	<-b
+}
