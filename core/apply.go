@@ -632,7 +632,6 @@ func (a *applyWalker) progress(addr addrs.Instance, action plans.Action, start t
 	return func() { t.Stop(); close(done) }
 }
 
-
 // inconsistent checks that every value known in the saved plan is the
 // same in the final plan; it returns the first path that differs.
 func inconsistent(saved, final cty.Value) (cty.Path, bool) {

@@ -234,7 +234,6 @@ func (w *planWalker) recordRefresh(provider string, addr addrs.Instance, old *st
 	}
 }
 
-
 // planResource expands a resource block into its instances and plans each.
 func (w *planWalker) planResource(ctx context.Context, v *vertex) hcl.Diagnostics {
 	r := v.res
