@@ -6,6 +6,7 @@ import (
 	"github.com/berth-sh/berth/providers"
 	"os"
 	"path/filepath"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
@@ -24,8 +25,21 @@ const Sensitive = providers.SensitiveMark
 
 // Functions returns the functions available in expressions. baseDir is the
 // directory relative paths of file and templatefile are resolved against
-// (the configuration directory).
+// (the configuration directory). The table is built once per directory
+// and shared (an engine evaluates thousands of instances with it), so
+// callers must not modify it.
 func Functions(baseDir string) map[string]function.Function {
+	if fs, ok := functionTables.Load(baseDir); ok {
+		return fs.(map[string]function.Function)
+	}
+	fs, _ := functionTables.LoadOrStore(baseDir, buildFunctions(baseDir))
+	return fs.(map[string]function.Function)
+}
+
+// functionTables caches Functions' tables by base directory.
+var functionTables sync.Map
+
+func buildFunctions(baseDir string) map[string]function.Function {
 	fs := map[string]function.Function{
 		"abs":             stdlib.AbsoluteFunc,
 		"base64decode":    base64DecodeFunc,
