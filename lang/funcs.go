@@ -65,7 +65,7 @@ func buildFunctions(baseDir string) map[string]function.Function {
 		"formatdate":      stdlib.FormatDateFunc,
 		"formatlist":      stdlib.FormatListFunc,
 		"indent":          stdlib.IndentFunc,
-		"index":           stdlib.IndexFunc,
+		"index":           indexFunc,
 		"join":            stdlib.JoinFunc,
 		"jsondecode":      stdlib.JSONDecodeFunc,
 		"jsonencode":      stdlib.JSONEncodeFunc,
@@ -310,5 +310,47 @@ var lengthFunc = function.New(&function.Spec{
 			return cty.NumberIntVal(int64(v.LengthInt())).WithMarks(marks), nil
 		}
 		return v.Length().WithMarks(marks), nil
+	},
+})
+
+// indexFunc is Terraform's index(list, value): the position of the first
+// element of list equal to value. cty's stdlib index is element lookup
+// (index(collection, key)), which Terraform calls element or [].
+var indexFunc = function.New(&function.Spec{
+	Params: []function.Parameter{
+		{Name: "list", Type: cty.DynamicPseudoType},
+		{Name: "value", Type: cty.DynamicPseudoType},
+	},
+	Type: func(args []cty.Value) (cty.Type, error) {
+		ty := args[0].Type()
+		if !ty.IsListType() && !ty.IsTupleType() && ty != cty.DynamicPseudoType {
+			return cty.NilType, function.NewArgErrorf(0, "argument must be a list or tuple")
+		}
+		return cty.Number, nil
+	},
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		list := args[0]
+		if !list.IsKnown() {
+			return cty.UnknownVal(cty.Number), nil
+		}
+		if list.LengthInt() == 0 {
+			return cty.UnknownVal(cty.Number), function.NewArgErrorf(0, "cannot search an empty list")
+		}
+		for it := list.ElementIterator(); it.Next(); {
+			i, v := it.Element()
+			eq, err := stdlib.Equal(v, args[1])
+			if err != nil {
+				return cty.UnknownVal(cty.Number), err
+			}
+			if !eq.IsKnown() {
+				// Whether this element matches is not known yet, so neither
+				// is the position.
+				return cty.UnknownVal(cty.Number), nil
+			}
+			if eq.True() {
+				return i, nil
+			}
+		}
+		return cty.UnknownVal(cty.Number), function.NewArgErrorf(1, "item not found")
 	},
 })

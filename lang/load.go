@@ -604,11 +604,15 @@ func decodeDependsOn(attr *hcl.Attribute) ([]hcl.Traversal, hcl.Diagnostics) {
 	var out []hcl.Traversal
 	for _, e := range exprs {
 		tr, d := hcl.AbsTraversalForExpr(e)
-		if d.HasErrors() {
+		detail := "depends_on takes a list of references to blocks, such as [app.web, acmedns_record.www]."
+		if !d.HasErrors() {
+			detail = dependsOnProblem(tr)
+		}
+		if detail != "" {
 			diags = diags.Append(&hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Invalid depends_on entry",
-				Detail:   "depends_on takes a list of references to blocks, such as [app.web, acmedns_record.www].",
+				Detail:   detail,
 				Subject:  e.Range().Ptr(),
 			})
 			continue
@@ -616,6 +620,64 @@ func decodeDependsOn(attr *hcl.Attribute) ([]hcl.Traversal, hcl.Diagnostics) {
 		out = append(out, tr)
 	}
 	return out, diags
+}
+
+// dependsOnProblem says what is wrong with a depends_on entry, or "" when
+// it names a resource-like block (app.x, scaling_policy.x,
+// load_balancer.x, TYPE.NAME, data.TYPE.NAME), optionally one instance of
+// it. Only those are applied, so only they can be waited for: a variable,
+// a local or an attribute adds nothing the expressions don't already say.
+func dependsOnProblem(tr hcl.Traversal) string {
+	root := tr.RootName()
+	n := 2 // steps of the address
+	switch {
+	case root == RefApp, root == RefScalingPolicy, root == RefLoadBalancer:
+	case root == RefData:
+		n = 3
+	case strings.Contains(root, "_") && !contains(keywordRoots, root):
+	default:
+		return fmt.Sprintf("%s is not a resource-like block: depends_on takes references to app, scaling_policy, load_balancer, resource (TYPE.NAME) and data (data.TYPE.NAME) blocks, such as [app.web, acmedns_record.www].", traversalString(tr))
+	}
+	if len(tr) < n {
+		return "depends_on takes references to whole blocks, such as [app.web, acmedns_record.www]."
+	}
+	for i, step := range tr[1:] {
+		_, attr := step.(hcl.TraverseAttr)
+		if (i+1 < n) != attr {
+			return "depends_on takes references to whole blocks or instances, not to their attributes: write [app.web] rather than [app.web.image]."
+		}
+		if i+1 >= n+1 {
+			// At most one instance key after the address.
+			return "depends_on takes references to whole blocks or instances, such as [app.web] or [app.web[0]]."
+		}
+	}
+	return ""
+}
+
+// traversalString writes a traversal back as source, for messages.
+func traversalString(tr hcl.Traversal) string {
+	var b strings.Builder
+	for _, step := range tr {
+		switch s := step.(type) {
+		case hcl.TraverseRoot:
+			b.WriteString(s.Name)
+		case hcl.TraverseAttr:
+			b.WriteString("." + s.Name)
+		case hcl.TraverseIndex:
+			k, _ := s.Key.Unmark()
+			switch {
+			case k.Type() == cty.String && k.IsKnown() && !k.IsNull():
+				b.WriteString(fmt.Sprintf("[%q]", k.AsString()))
+			case k.Type() == cty.Number && k.IsKnown() && !k.IsNull():
+				b.WriteString("[" + k.AsBigFloat().Text('f', -1) + "]")
+			default:
+				b.WriteString("[...]")
+			}
+		default:
+			b.WriteString("[*]")
+		}
+	}
+	return b.String()
 }
 
 func decodeStaticString(attr *hcl.Attribute, out *string) hcl.Diagnostics {

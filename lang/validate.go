@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 )
@@ -38,11 +39,18 @@ func (v *validator) run() hcl.Diagnostics {
 	for _, n := range nodes {
 		v.nodes[n.Addr] = n
 	}
+	// Ranges of references that lack an instance key: HCL's own error
+	// about them ("Can't access attributes on a list of objects") says
+	// less than ours, so ours replaces it.
+	var keyless []hcl.Range
 	for _, n := range nodes {
 		for _, r := range n.References {
 			if d := v.checkExists(r); d != nil {
 				diags = diags.Append(d)
 				v.missing[r.Addr()] = true
+			} else if d := v.checkInstanceKey(r); d != nil {
+				diags = diags.Append(d)
+				keyless = append(keyless, r.SourceRange)
 			}
 		}
 	}
@@ -73,9 +81,126 @@ func (v *validator) run() hcl.Diagnostics {
 		if d.Subject != nil && bad[*d.Subject] && d.Summary == "Incorrect attribute value type" {
 			continue
 		}
+		if d.Subject != nil && d.Summary != missingKeySummary && withinAny(*d.Subject, keyless) {
+			continue
+		}
 		kept = append(kept, d)
 	}
-	return dedupDiagnostics(append(kept, refDiags...))
+	kept = append(kept, refDiags...)
+	for _, r := range v.cfg.SortedResources() {
+		kept = kept.Extend(checkIgnoreChanges(r))
+	}
+	suggestAttributes(kept)
+	return dedupDiagnostics(kept)
+}
+
+// withinAny reports whether rng lies inside one of ranges.
+func withinAny(rng hcl.Range, ranges []hcl.Range) bool {
+	for _, r := range ranges {
+		if rng.Filename == r.Filename && rng.Start.Byte >= r.Start.Byte && rng.End.Byte <= r.End.Byte {
+			return true
+		}
+	}
+	return false
+}
+
+const missingKeySummary = "Missing resource instance key"
+
+// checkInstanceKey reports a reference to an attribute of a block with
+// count or for_each that does not say which instance it means
+// (app.web.image rather than app.web[0].image), as Terraform does. The
+// whole block (app.web, app.web[*].image, length(app.web)) is fine.
+func (v *validator) checkInstanceKey(r *Reference) *hcl.Diagnostic {
+	switch r.Subject {
+	case RefApp, RefScalingPolicy, RefLoadBalancer, RefResource, RefData:
+	default:
+		return nil
+	}
+	res := v.cfg.Resources[r.Addr()]
+	if res == nil || (res.Count == nil && res.ForEach == nil) || len(r.Remaining) == 0 {
+		return nil
+	}
+	if _, ok := r.Remaining[0].(hcl.TraverseAttr); !ok {
+		return nil
+	}
+	meta, key := "count", "count.index"
+	if res.ForEach != nil {
+		meta, key = "for_each", "each.key"
+	}
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  missingKeySummary,
+		Detail: fmt.Sprintf("Because %s has %q set, its attributes must be accessed on specific instances.\n\nFor example, to correlate with indices of a referring resource, use:\n    %s[%s]",
+			r.Addr(), meta, r.Addr(), key),
+		Subject: r.SourceRange.Ptr(),
+	}
+}
+
+// checkIgnoreChanges checks that the ignore_changes entries of a domain
+// block name its attributes or nested blocks. Resource and data blocks
+// are left to the engine: their schemas belong to providers, which
+// validate does not start.
+func checkIgnoreChanges(r *Resource) hcl.Diagnostics {
+	schema := DomainSchema(r.Kind)
+	if schema == nil {
+		return nil
+	}
+	var diags hcl.Diagnostics
+	for _, tr := range r.Lifecycle.IgnoreChanges {
+		if d := ignorePathProblem(schema, tr, r.Kind); d != nil {
+			d.Subject = tr.SourceRange().Ptr()
+			d.Context = r.Lifecycle.DeclRange.Ptr()
+			diags = diags.Append(d)
+		}
+	}
+	return diags
+}
+
+// ignorePathProblem walks the attribute steps of an ignore_changes path
+// through schema, as far as the schema describes it: into single nested
+// blocks, and into list blocks after an index. Attribute values (maps,
+// objects of any type) are not followed.
+func ignorePathProblem(schema *BlockSchema, tr hcl.Traversal, what string) *hcl.Diagnostic {
+	for i := 0; i < len(tr); i++ {
+		step, ok := tr[i].(hcl.TraverseAttr)
+		if !ok {
+			return nil
+		}
+		var names []string
+		for _, a := range schema.Attributes {
+			if a.Name == step.Name {
+				return nil
+			}
+			if !a.Computed {
+				names = append(names, a.Name)
+			}
+		}
+		var nested *NestedSchema
+		for _, b := range schema.Blocks {
+			names = append(names, b.Name)
+			if b.Name == step.Name {
+				nested = b
+			}
+		}
+		if nested == nil {
+			return &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Unsupported attribute",
+				Detail:   fmt.Sprintf("ignore_changes names %q, but %s has no argument or block of that name.%s", step.Name, what, didYouMean(step.Name, names)),
+			}
+		}
+		schema, what = nested.Block, fmt.Sprintf("a %s block", nested.Name)
+		if nested.List {
+			// The next step picks one block; the one after is inside it.
+			if i+1 < len(tr) {
+				if _, ok := tr[i+1].(hcl.TraverseIndex); !ok {
+					return nil
+				}
+				i++
+			}
+		}
+	}
+	return nil
 }
 
 // order returns the nodes in dependency order (dependencies first),
@@ -190,8 +315,10 @@ func (v *validator) eval(n *Node) (cty.Value, hcl.Diagnostics) {
 		vr := cfg.Variables[name]
 		var diags hcl.Diagnostics
 		if vr.Default != cty.NilVal && vr.Default.IsWhollyKnown() {
-			// A default that fails its own validation is always wrong.
-			diags = checkVariableValue(vr, vr.Default, vr.DeclRange, Functions(cfg.Dir), false)
+			// A default that fails its own validation is always wrong. It
+			// is marked like the variable's value, so that an error
+			// message interpolating a sensitive default is not shown.
+			diags = checkVariableValue(vr, markVar(vr, vr.Default), vr.DeclRange, Functions(cfg.Dir), false)
 		}
 		val := cty.UnknownVal(vr.Type)
 		if vr.Sensitive {
@@ -311,8 +438,14 @@ func (v *validator) evalResource(r *Resource) (cty.Value, hcl.Diagnostics) {
 	}
 	val, d := s.EvalResourceConfig(r, schema)
 	diags = diags.Extend(d)
-	if r.Count != nil || r.ForEach != nil {
-		return cty.DynamicVal, diags
+	// A block with count is a list of instances, one with for_each a map
+	// of them; how many is unknown here, but their type is not, so that
+	// references into an instance (app.web[0].imgae) are still checked.
+	switch {
+	case r.Count != nil:
+		return cty.UnknownVal(cty.List(schema.ImpliedType())), diags
+	case r.ForEach != nil:
+		return cty.UnknownVal(cty.Map(schema.ImpliedType())), diags
 	}
 	return knownAfterApply(val, schema), diags
 }
@@ -392,8 +525,8 @@ func (v *validator) mustRefer(r *Resource, attr, root, detail string) hcl.Diagno
 		return nil
 	}
 	a := content.Attributes[attr]
-	if _, _, ok := refName(a.Expr, root); ok {
-		return nil
+	if name, _, ok := refName(a.Expr, root); ok {
+		return v.mustBeInstance(a.Expr, root, name, detail, a.Range.Ptr())
 	}
 	if r.ForEach != nil {
 		if _, _, ok := refName(r.ForEach, root); ok && usesEach(a.Expr) {
@@ -407,6 +540,52 @@ func (v *validator) mustRefer(r *Resource, attr, root, detail string) hcl.Diagno
 		Subject:  a.Expr.Range().Ptr(),
 		Context:  a.Range.Ptr(),
 	}}
+}
+
+// mustBeInstance reports expr when it is a whole block root.name with
+// count or for_each, which is several blocks where one is required.
+func (v *validator) mustBeInstance(expr hcl.Expression, root, name, detail string, context *hcl.Range) hcl.Diagnostics {
+	res := v.cfg.Resources[root+"."+name]
+	if res == nil || (res.Count == nil && res.ForEach == nil) || !wholeRef(expr) {
+		return nil
+	}
+	meta, key := "count", "count.index"
+	if res.ForEach != nil {
+		meta, key = "for_each", "each.key"
+	}
+	return hcl.Diagnostics{{
+		Severity: hcl.DiagError,
+		Summary:  fmt.Sprintf("Invalid %s reference", root),
+		Detail: fmt.Sprintf("%s %s.%s has %q set, so it is several blocks; refer to one instance, such as %s.%s[%s].",
+			detail, root, name, meta, root, name, key),
+		Subject: expr.Range().Ptr(),
+		Context: context,
+	}}
+}
+
+// wholeRef reports whether expr is a bare reference to a block, such as
+// app.web (also written "${app.web}"), with no instance key.
+func wholeRef(expr hcl.Expression) bool {
+	for {
+		switch e := expr.(type) {
+		case *hclsyntax.TemplateWrapExpr:
+			expr = e.Wrapped
+			continue
+		case *hclsyntax.ParenthesesExpr:
+			expr = e.Expression
+			continue
+		case *hclsyntax.ScopeTraversalExpr:
+			return len(e.Traversal) == 2
+		}
+		break
+	}
+	if _, native := expr.(hclsyntax.Expression); native {
+		return false
+	}
+	// JSON: a string "${app.web}" has that traversal as its only variable;
+	// "${app.web[count.index]}" has two, "${app.web[0]}" a longer one.
+	vars := expr.Variables()
+	return len(vars) == 1 && len(vars[0]) == 2
 }
 
 func usesEach(expr hcl.Expression) bool {
@@ -451,6 +630,10 @@ func (v *validator) checkTargets(lb *Resource) hcl.Diagnostics {
 				Detail:   "A load balancer target sends traffic to one app: app = app.NAME.",
 				Subject:  appAttr.Expr.Range().Ptr(),
 			})
+			continue
+		}
+		if d := v.mustBeInstance(appAttr.Expr, RefApp, name, "A load balancer target sends traffic to one app.", nil); d != nil {
+			diags = diags.Extend(d)
 			continue
 		}
 		app := v.cfg.Resources["app."+name]
