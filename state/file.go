@@ -74,6 +74,42 @@ type encoder struct {
 	// always share a type, and encoding a type is as costly as a value.
 	lastType     cty.Type
 	lastTypeJSON []byte
+	// frags, when set, reuses the encodings of objects already encoded.
+	frags *fragmentCache
+	// sizeHint is the expected size of the body (0: guess from the state).
+	sizeHint int
+}
+
+// fragmentCache holds the encoding of each object of the last state
+// written, keyed by *Object: during an apply the state is rewritten many
+// times while only a few objects change between writes, and objects
+// stored in a SyncState are never modified in place (a change replaces
+// the *Object), so a pointer seen before stands for the same bytes. A
+// write then encodes only the changed objects and copies the rest.
+//
+// The fragment is everything after the index key (so a moved object
+// still hits). It is pruned to the objects of the last state encoded, so
+// it holds one state's worth of bytes, and a replaced object's entry goes
+// with it.
+type fragmentCache struct {
+	cur  map[*Object][]byte // the last state's objects
+	next map[*Object][]byte // being filled by the encoding in progress
+}
+
+// begin starts an encoding.
+func (c *fragmentCache) begin() {
+	if c.next == nil {
+		c.next = map[*Object][]byte{}
+	}
+	clear(c.next)
+}
+
+// commit ends a successful encoding: what it used becomes the cache.
+func (c *fragmentCache) commit() {
+	c.cur, c.next = c.next, c.cur
+	if c.next != nil {
+		clear(c.next) // drop the references to pruned objects now
+	}
 }
 
 func (e *encoder) typeJSON(ty cty.Type) ([]byte, error) {
@@ -90,7 +126,14 @@ func (e *encoder) typeJSON(ty cty.Type) ([]byte, error) {
 
 // body encodes everything after the header, up to the closing brace.
 func (e *encoder) body(s *State) ([]byte, error) {
-	b := make([]byte, 0, 640*s.InstanceCount()+64)
+	size := e.sizeHint + e.sizeHint/8
+	if size == 0 {
+		size = 640*s.InstanceCount() + 64
+	}
+	b := make([]byte, 0, size)
+	if e.frags != nil {
+		e.frags.begin()
+	}
 	b = append(b, "  \"resources\": ["...)
 	for i, r := range s.SortedResources() {
 		if i > 0 {
@@ -159,6 +202,9 @@ func (e *encoder) body(s *State) ([]byte, error) {
 		b = append(b, "\n  "...)
 	}
 	b = append(b, "}\n}\n"...)
+	if e.frags != nil {
+		e.frags.commit()
+	}
 	return b, nil
 }
 
@@ -172,6 +218,25 @@ func (e *encoder) instance(b []byte, o *Object, key addrs.InstanceKey) ([]byte, 
 	case addrs.StringKey:
 		b = appendString(b, string(k))
 	}
+	if e.frags == nil {
+		return e.object(b, o)
+	}
+	if frag, ok := e.frags.cur[o]; ok {
+		e.frags.next[o] = frag
+		return append(b, frag...), nil
+	}
+	start := len(b)
+	b, err := e.object(b, o)
+	if err != nil {
+		return nil, err
+	}
+	e.frags.next[o] = slices.Clone(b[start:])
+	return b, nil
+}
+
+// object encodes the members of an instance after its index key, up to
+// its closing brace.
+func (e *encoder) object(b []byte, o *Object) ([]byte, error) {
 	b = append(b, ", \"schema_version\": "...)
 	b = strconv.AppendUint(b, o.SchemaVersion, 10)
 	b = append(b, ", \"status\": "...)

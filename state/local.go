@@ -40,6 +40,11 @@ type Local struct {
 	last     *lastFile // nil: no state file
 	backedUp bool
 	lockID   string
+	// frags caches the encodings of the objects of the last snapshot
+	// written (see fragmentCache): a Persister rewrites the state many
+	// times during an apply, and each write then re-encodes only what
+	// changed.
+	frags fragmentCache
 
 	// writeData writes the encoded state to the temporary file; tests
 	// replace it to simulate a failure half-way.
@@ -127,6 +132,11 @@ func (l *Local) read(ctx context.Context) (*State, error) {
 // (or s.Serial, if higher); otherwise nothing is written. s.Serial is
 // updated to the serial stored. Writing a state of another lineage than
 // the stored one is refused.
+//
+// Writes of a Persister's snapshots re-encode only the objects that are
+// not in the previous snapshot written (by pointer), so that rewriting a
+// state of N objects after each of a few changes costs a copy of the
+// bytes, not an encoding of every value.
 func (l *Local) Write(ctx context.Context, s *State) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -149,6 +159,14 @@ func (l *Local) Write(ctx context.Context, s *State) error {
 		return fmt.Errorf("refusing to write the state: %s holds lineage %s, this state is lineage %s (a different history)", l.path, l.last.lineage, s.Lineage)
 	}
 	var e encoder
+	if hasImmutableObjects(ctx) {
+		// Only a Persister's snapshots: the objects of any other state
+		// may be modified in place between writes by their owner.
+		e.frags = &l.frags
+	}
+	if l.last != nil {
+		e.sizeHint = len(l.last.body)
+	}
 	body, err := e.body(s)
 	if err != nil {
 		return fmt.Errorf("encoding the state: %w", err)

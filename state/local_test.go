@@ -388,3 +388,71 @@ func BenchmarkLocalWriteRead10k(b *testing.B) {
 		}
 	}
 }
+
+// TestLocalReusesEncodings: a Persister's writes reuse the encodings of
+// unchanged objects and re-encode replaced ones; the file is what Encode
+// makes of the same state.
+func TestLocalReusesEncodings(t *testing.T) {
+	ctx := withImmutableObjects(context.Background())
+	l := newLocal(t)
+	ss := NewSyncState(bigState(50))
+	write := func() *State {
+		t.Helper()
+		snap := ss.Snapshot()
+		if err := l.Write(ctx, snap); err != nil {
+			t.Fatal(err)
+		}
+		want, err := Encode(snap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(l.Path())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Fatalf("the file differs from Encode of the same state:\n%s\nwant:\n%s", got, want)
+		}
+		return snap
+	}
+	snap := write()
+	if len(l.frags.cur) != 50 {
+		t.Fatalf("%d encodings cached, want 50", len(l.frags.cur))
+	}
+	// Replace one object, remove another, move a third: the replaced one
+	// is re-encoded, the removed one's encoding is dropped.
+	a := mustInstance(t, "test_object.obj0[0]")
+	old := snap.Instance(a)
+	nobj := *old
+	nobj.Value = cty.ObjectVal(map[string]cty.Value{"id": cty.StringVal("changed")})
+	ss.SetInstance(a, "test", &nobj)
+	gone := snap.Instance(mustInstance(t, "test_object.obj0[1]"))
+	ss.RemoveInstance(mustInstance(t, "test_object.obj0[1]"))
+	moved := snap.Instance(mustInstance(t, "test_object.obj0[2]"))
+	ss.RemoveInstance(mustInstance(t, "test_object.obj0[2]"))
+	ss.SetInstance(mustInstance(t, `test_object.obj0["two"]`), "test", moved)
+	write()
+	if _, ok := l.frags.cur[old]; ok {
+		t.Error("the replaced object's encoding is still cached")
+	}
+	if _, ok := l.frags.cur[gone]; ok {
+		t.Error("the removed object's encoding is still cached")
+	}
+	if len(l.frags.cur) != 49 {
+		t.Errorf("%d encodings cached, want 49", len(l.frags.cur))
+	}
+
+	// A state that is not a snapshot is encoded afresh: its owner may
+	// modify its objects in place.
+	plain := NewLocal(l.Path())
+	s, err := plain.Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plain.Write(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	if len(plain.frags.cur) != 0 {
+		t.Errorf("%d encodings cached for a write outside a Persister", len(plain.frags.cur))
+	}
+}

@@ -190,3 +190,60 @@ func TestPersisterChangeDuringWrite(t *testing.T) {
 		t.Errorf("app.b on disk: %v, after %d writes (want 2)", got.Instance(mustInstance(t, "app.b")) != nil, b.writes.Load())
 	}
 }
+
+// TestPersisterPacesWrites: after a write that took d, the next one waits
+// ratio·d (or the floor), so that a slow write does not make the
+// Persister write back to back; Flush cuts the pause short.
+func TestPersisterPacesWrites(t *testing.T) {
+	ctx := context.Background()
+	b := &slowBackend{Local: newLocal(t), delay: 20 * time.Millisecond}
+	ss := NewSyncState(New())
+	p := NewPersister(ctx, b, ss)
+	p.ratio, p.floor = 5, time.Millisecond // pause ≥ 100ms after each write
+	setIDSync(t, ss, "app.a")
+	p.Changed()
+	for b.writes.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	setIDSync(t, ss, "app.b")
+	p.Changed()
+	time.Sleep(50 * time.Millisecond) // within the pause
+	if n := b.writes.Load(); n != 1 {
+		t.Fatalf("%d writes during the pause, want 1", n)
+	}
+	// The paused write happens by itself, after the pause.
+	deadline := time.Now().Add(5 * time.Second)
+	for b.writes.Load() < 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := b.writes.Load(); n != 2 {
+		t.Fatalf("%d writes after the pause, want 2", n)
+	}
+	got, _ := NewLocal(b.Path()).Read(ctx)
+	if got.Instance(mustInstance(t, "app.b")) == nil {
+		t.Error("app.b is not on disk after the pause")
+	}
+
+	// With a pause of an hour, Flush still writes at once.
+	p.mu.Lock()
+	p.floor = time.Hour
+	p.mu.Unlock()
+	setIDSync(t, ss, "app.c")
+	p.Changed()
+	for b.writes.Load() < 3 { // written at once: the last pause is over
+		time.Sleep(time.Millisecond)
+	}
+	setIDSync(t, ss, "app.d")
+	p.Changed() // now paused for an hour
+	start := time.Now()
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el > 2*time.Second {
+		t.Errorf("Flush took %v: it waited for the pause", el)
+	}
+	got, _ = NewLocal(b.Path()).Read(ctx)
+	if got.Instance(mustInstance(t, "app.d")) == nil {
+		t.Error("app.d is not on disk after Flush")
+	}
+}
