@@ -39,8 +39,19 @@
 //   - Validate gives variables unknown values of their declared type, as
 //     terraform validate does, and resource and data blocks (whose schemas
 //     belong to providers) the dynamic unknown value; domain blocks with
-//     count or for_each are dynamic too, the others are their decoded
-//     configuration with computed attributes unknown.
+//     count are an unknown list of their schema's object type, with
+//     for_each an unknown map of it (so app.web[0].imgae is still caught),
+//     the others are their decoded configuration with computed attributes
+//     unknown.
+//   - An attribute of a block with count or for_each must be reached
+//     through an instance key (app.web[0].image): app.web.image is
+//     "Missing resource instance key", as in Terraform, and app = app.web
+//     where one app is required is an invalid reference.
+//   - depends_on takes only resource-like blocks (or one instance of
+//     them); ignore_changes entries of domain blocks are checked against
+//     their schemas (provider schemas are not available to Validate).
+//   - index(list, value) is Terraform's (the position of value), not
+//     cty's element lookup.
 //   - References whose root is not a keyword and contains "_" are resource
 //     references (TYPE.NAME); any other unknown root is an error with a
 //     suggestion.

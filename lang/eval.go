@@ -158,6 +158,7 @@ func (s *Scope) EvalExpr(expr hcl.Expression, want cty.Type) (cty.Value, hcl.Dia
 	v, d := expr.Value(ctx)
 	diags = diags.Extend(d)
 	if d.HasErrors() {
+		suggestAttributes(d)
 		return cty.UnknownVal(want), diags
 	}
 	cv, err := convert.Convert(v, want)
@@ -183,6 +184,7 @@ func (s *Scope) EvalBody(body hcl.Body, schema *BlockSchema) (cty.Value, hcl.Dia
 		return cty.UnknownVal(schema.ImpliedType()), diags
 	}
 	v, d := schema.Decode(body, ctx)
+	suggestAttributes(d)
 	return v, diags.Extend(d)
 }
 
@@ -197,6 +199,7 @@ func (s *Scope) EvalResourceConfig(r *Resource, schema *BlockSchema) (cty.Value,
 		return cty.UnknownVal(schema.ImpliedType()), diags
 	}
 	v, _, d := schema.decodeWithMeta(r.Config, ctx, r.DeclRange, metaSchema(r.Kind))
+	suggestAttributes(d)
 	return v, diags.Extend(d)
 }
 

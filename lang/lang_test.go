@@ -248,6 +248,78 @@ output "x" { value = var.p }`, "Output refers to sensitive values", "sensitive =
     error_message = "Must be positive."
   }
 }`, "Invalid value for variable", "Must be positive.", 5},
+		{"sensitive default in validation message", `variable "p" {
+  type      = string
+  sensitive = true
+  default   = "hunter2"
+  validation {
+    condition     = var.p != "hunter2"
+    error_message = "${var.p} is too well known."
+  }
+}`, "Invalid value for variable", "sensitive value and is not shown", 6},
+		{"depends_on variable", `variable "v" {}
+output "x" {
+  value      = 1
+  depends_on = [var.v]
+}`, "Invalid depends_on entry", "var.v is not a resource-like block", 4},
+		{"depends_on attribute", baseCluster + `app "web" {
+  cluster = cluster.prod
+  image   = "x"
+}
+output "x" {
+  value      = 1
+  depends_on = [app.web.image]
+}`, "Invalid depends_on entry", "not to their attributes", 13},
+		{"ignore_changes typo", baseCluster + `app "web" {
+  cluster = cluster.prod
+  image   = "x"
+  lifecycle {
+    ignore_changes = [replicas, imag]
+  }
+}`, "Unsupported attribute", `Did you mean "image"?`, 11},
+		{"ignore_changes nested typo", baseCluster + `app "web" {
+  cluster = cluster.prod
+  image   = "x"
+  lifecycle {
+    ignore_changes = [rollout.growht, port[0].container, env["A"]]
+  }
+}`, "Unsupported attribute", `Did you mean "growth"?`, 11},
+		{"missing key for_each", baseCluster + `app "web" {
+  for_each = toset(["a"])
+  cluster  = cluster.prod
+  image    = "x"
+}
+output "x" { value = app.web.image }`, "Missing resource instance key", "app.web[each.key]", 12},
+		{"missing key data count", `berth {
+  required_providers {
+    acmedns = { source = "acme/dns" }
+  }
+}
+data "acmedns_zone" "z" {
+  count = 1
+}
+output "x" { value = data.acmedns_zone.z.id }`, "Missing resource instance key", "[count.index]", 9},
+		{"typo in counted instance", baseCluster + `app "web" {
+  count   = 2
+  cluster = cluster.prod
+  image   = "x"
+}
+output "x" { value = app.web[0].imgae }`, "Unsupported attribute", `Did you mean "image"?`, 12},
+		{"typo in cluster attribute", baseCluster + `output "x" { value = cluster.prod.kubernetes.namespce }`,
+			"Unsupported attribute", `Did you mean "namespace"?`, 7},
+		{"lb target counted app", baseCluster + `app "web" {
+  count   = 2
+  cluster = cluster.prod
+  image   = "x"
+  port "http" { container = 80 }
+}
+load_balancer "lb" {
+  listener { port = 80 }
+  target {
+    app  = app.web
+    port = "http"
+  }
+}`, "Invalid app reference", "app.web[count.index]", 16},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -298,6 +370,29 @@ scaling_policy "svc" {
   max      = 3
 }
 output "first" { value = app.web[0].image }
+output "all" { value = app.web[*].image }
+output "each" { value = [for w in app.web : w.image] }
+output "n" { value = length(app.web) + length(app.svc) }
+output "svc" { value = app.svc["a"].image }
+scaling_policy "web" {
+  count = 2
+  app   = app.web[count.index]
+  max   = 3
+}
+app "after" {
+  cluster    = cluster.prod
+  image      = "x"
+  depends_on = [app.web, app.svc["a"], scaling_policy.web[0]]
+  lifecycle {
+    ignore_changes = [replicas, env["A"], rollout.growth, port[0].container, readiness]
+  }
+}
+`},
+		{"index is a position", `locals {
+  zones = ["a", "b"]
+  i     = index(local.zones, "b")
+  j     = index(["x", "y"], "y") + 1
+}
 `},
 		{"lb dns name unknown", baseCluster + `app "web" {
   cluster = cluster.prod
