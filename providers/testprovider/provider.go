@@ -15,7 +15,7 @@
 //	delay_ms       = 0      # every read, plan, apply, import, data read waits this long (Stop and ctx cut it short)
 //	apply_events   = 0      # extra "progress" events each apply streams
 //	panic_on_apply = "name" # panic while applying the object of that name
-//	cache_store    = false  # re-read the store only when its mtime or size changes (for benchmarks)
+//	cache_store    = false  # keep the store in memory while its mtime and size stay the same (for benchmarks)
 //
 // Environment of the process (see Main): BERTH_TEST_PROVIDER_EXIT_IN_HANDSHAKE=1
 // exits before serving; BERTH_TEST_PROVIDER_PROTOCOL=N announces protocol
@@ -214,21 +214,25 @@ func (p *Provider) ReadResources(ctx context.Context, req providers.ReadResource
 	if err := p.wait(ctx, s.delay); err != nil {
 		return providers.ReadResourcesResponse{Diagnostics: errDiag("Read interrupted", err.Error())}
 	}
-	store, err := s.store.load()
+	ids := make([]string, len(req.Objects))
+	for i, o := range req.Objects {
+		ids[i] = stateID(o.State)
+	}
+	stored, err := s.store.get(ids...)
 	if err != nil {
 		return providers.ReadResourcesResponse{Diagnostics: errDiag("Cannot read the store", err.Error())}
 	}
 	results := make([]providers.ReadResult, len(req.Objects))
 	for i, o := range req.Objects {
 		r := providers.ReadResult{ID: o.ID, Private: o.Private}
-		id := stateID(o.State)
+		id := ids[i]
 		switch {
 		case o.TypeName != "object":
 			r.Diagnostics = errDiag("Unknown resource type", o.TypeName)
 		case id == "":
 			r.Diagnostics = errDiag("Invalid state", "the state of "+o.ID+" has no id")
 		default:
-			if obj, ok := store.Objects[id]; ok {
+			if obj := stored[i]; obj != nil {
 				r.NewState = obj.State()
 			} else {
 				r.Gone = true
@@ -328,7 +332,9 @@ func rollout(attrs map[string]cty.Value) *providers.Rollout {
 // ApplyResourceChange implements providers.Interface. A create first
 // records the object with status "creating", streams its events, waits
 // delay_ms and then marks it "ready": a Stop during the wait returns the
-// object as it is, "creating", with an error.
+// object as it is, "creating", with an error. Without delay_ms (and
+// without panic_on_apply for this object) nothing can come between, so
+// the object is stored once, "ready": one store write per apply.
 func (p *Provider) ApplyResourceChange(ctx context.Context, req providers.ApplyResourceChangeRequest, events func(providers.ApplyEvent)) providers.ApplyResourceChangeResponse {
 	s, diags := p.settings()
 	if diags != nil {
@@ -345,7 +351,7 @@ func (p *Provider) ApplyResourceChange(ctx context.Context, req providers.ApplyR
 
 	if isNull(req.PlannedState) { // destroy
 		id := stateID(req.PriorState)
-		if err := s.store.update(func(st *Store) error { delete(st.Objects, id); return nil }); err != nil {
+		if err := s.store.remove(id); err != nil {
 			return fail(req.PriorState, "Cannot delete", err)
 		}
 		emit(providers.ApplyEvent{Kind: "progress", Message: "deleted " + id})
@@ -370,15 +376,14 @@ func (p *Provider) ApplyResourceChange(ctx context.Context, req providers.ApplyR
 	if obj.ID != "" {
 		obj.Status = "ready"
 	}
-	err := s.store.update(func(st *Store) error {
-		if obj.ID == "" {
-			st.NextID++
-			obj.ID = fmt.Sprintf("o-%d", st.NextID)
-		}
-		st.Objects[obj.ID] = obj
-		return nil
-	})
-	if err != nil {
+	// An apply that nothing can interrupt (no delay, no requested panic)
+	// stores the object once, ready; the others first record it as
+	// "creating", as a real provider would have it while it works.
+	once := s.delay <= 0 && (s.panicOnApply == "" || obj.Name != s.panicOnApply)
+	if once {
+		obj.Status = "ready"
+	}
+	if err := s.store.put(obj); err != nil {
 		return fail(req.PriorState, "Cannot write the store", err)
 	}
 	emit(providers.ApplyEvent{Kind: "progress", Message: "stored " + obj.ID})
@@ -402,9 +407,11 @@ func (p *Provider) ApplyResourceChange(ctx context.Context, req providers.ApplyR
 	if err := p.wait(ctx, s.delay); err != nil {
 		return fail(p.withMarks(obj.State(), req.PlannedState), "Apply interrupted", err)
 	}
-	obj.Status = "ready"
-	if err := s.store.update(func(st *Store) error { st.Objects[obj.ID] = obj; return nil }); err != nil {
-		return fail(obj.State(), "Cannot write the store", err)
+	if !once {
+		obj.Status = "ready"
+		if err := s.store.put(obj); err != nil {
+			return fail(obj.State(), "Cannot write the store", err)
+		}
 	}
 	return providers.ApplyResourceChangeResponse{NewState: p.withMarks(obj.State(), req.PlannedState), Private: []byte("applied")}
 }
@@ -430,12 +437,12 @@ func (p *Provider) ImportResource(ctx context.Context, req providers.ImportResou
 	if req.TypeName != "object" {
 		return providers.ImportResourceResponse{Diagnostics: errDiag("Unknown resource type", req.TypeName)}
 	}
-	store, err := s.store.load()
+	stored, err := s.store.get(req.ID)
 	if err != nil {
 		return providers.ImportResourceResponse{Diagnostics: errDiag("Cannot read the store", err.Error())}
 	}
-	obj, ok := store.Objects[req.ID]
-	if !ok {
+	obj := stored[0]
+	if obj == nil {
 		return providers.ImportResourceResponse{Diagnostics: errDiag("Cannot import", "there is no object "+req.ID)}
 	}
 	return providers.ImportResourceResponse{State: obj.State(), Private: []byte("imported")}

@@ -2,6 +2,9 @@ package testprovider
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -54,5 +57,74 @@ func TestReadSeesEdits(t *testing.T) {
 				t.Errorf("value = %#v, want %#v", r.NewState.GetAttr("value"), tt.wantValue)
 			}
 		})
+	}
+}
+
+// TestCachedStore: with cache_store, the file written after each apply is
+// exactly json.Marshal of the store, and an edit of the file (of another
+// size) is seen by the next call, apply or read.
+func TestCachedStore(t *testing.T) {
+	ctx := context.Background()
+	store := filepath.Join(t.TempDir(), "store.json")
+	p := New()
+	resp := p.ConfigureProvider(ctx, providers.ConfigureProviderRequest{Config: cty.ObjectVal(map[string]cty.Value{
+		"store": cty.StringVal(store), "cache_store": cty.True,
+	})})
+	if resp.Diagnostics.HasErrors() {
+		t.Fatal(resp.Diagnostics)
+	}
+	apply := func(name string, prior cty.Value) cty.Value {
+		t.Helper()
+		planned := cty.ObjectVal(map[string]cty.Value{
+			"id": cty.UnknownVal(cty.String), "name": cty.StringVal(name), "value": cty.StringVal("v"),
+			"secret": cty.NullVal(cty.String), "size": cty.NullVal(cty.Number), "status": cty.UnknownVal(cty.String),
+		})
+		if !prior.IsNull() {
+			planned = cty.NullVal(ObjectType)
+		}
+		r := p.ApplyResourceChange(ctx, providers.ApplyResourceChangeRequest{TypeName: "object", PriorState: prior, PlannedState: planned}, nil)
+		if r.Diagnostics.HasErrors() {
+			t.Fatal(r.Diagnostics)
+		}
+		return r.NewState
+	}
+	check := func(want int) *Store {
+		t.Helper()
+		s, err := ReadStore(store)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want2, _ := json.Marshal(s)
+		got, _ := os.ReadFile(store)
+		if string(got) != string(want2) {
+			t.Fatalf("store file:\n%s\nwant json.Marshal of it:\n%s", got, want2)
+		}
+		if len(s.Objects) != want {
+			t.Fatalf("%d objects stored, want %d", len(s.Objects), want)
+		}
+		return s
+	}
+	var states []cty.Value
+	for i := range 12 { // o-1 .. o-12: IDs whose string order is not numeric
+		states = append(states, apply(fmt.Sprintf("n%d", i), cty.NullVal(ObjectType)))
+	}
+	check(12)
+	apply("", states[3]) // delete o-4
+	s := check(11)
+
+	// Behind the provider's back: an edit and a new object.
+	s.Objects["o-1"].Value = ptr("edited behind its back")
+	s.Objects["x-1"] = &Object{ID: "x-1", Name: "manual", Status: "ready"}
+	if err := WriteStore(store, s); err != nil {
+		t.Fatal(err)
+	}
+	r := p.ReadResources(ctx, providers.ReadResourcesRequest{Objects: []providers.ReadObject{{ID: "a", TypeName: "object", State: states[0]}}})
+	if v := r.Results[0].NewState.GetAttr("value"); v.AsString() != "edited behind its back" {
+		t.Errorf("read after an edit: value = %#v", v)
+	}
+	apply("n12", cty.NullVal(ObjectType))
+	s = check(13)
+	if s.Objects["x-1"] == nil || *s.Objects["o-1"].Value != "edited behind its back" {
+		t.Error("an apply after an edit of the file lost the edit")
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -89,41 +91,43 @@ func WriteStore(path string, s *Store) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".store-*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	_, err = writeFile(path, b)
+	return err
 }
 
-// storeCache reads the store for each call, or, when cached is set,
-// re-reads it only when its modification time or size changed: a
-// benchmark of one call per object then measures the calls rather than
-// JSON parsing. The cache is opt-in because file timestamps are coarse: an
-// edit of the same size within one clock tick would go unseen, and drift
-// tests must see every edit.
+// storeCache is the provider's access to its store.
+//
+// Without cached, every call reads the file afresh and every change is
+// written back at once, so tests may edit the file between any two calls.
+//
+// With cached (cache_store, for benchmarks), the decoded store is kept and
+// re-read only when the file's modification time or size changed, and the
+// encoding of each object is kept too, so that a change costs a copy of
+// the other objects' bytes rather than a decoding and an encoding of the
+// whole store: benchmarks of one call per object then measure the calls,
+// not JSON. Caching is opt-in because file timestamps are coarse: an edit
+// of the same size within one clock tick would go unseen, and drift tests
+// must see every edit.
+//
+// Objects in a store held here are never modified in place (put stores a
+// copy), so the pointers get returns stay valid after the lock is
+// released, and an encoding cached by pointer stays right.
 type storeCache struct {
 	mu     sync.Mutex
 	path   string
 	cached bool
 	mtime  time.Time
 	size   int64
-	store  *Store
+	store  *Store // cached: the store as the file (mtime, size) holds it
+
+	ids   []string           // cached: the store's IDs, sorted
+	frags map[*Object][]byte // cached: the JSON encoding of each object
+	buf   []byte             // the last encoding, reused
 }
 
-// load returns the store; callers must not modify it (use clone).
-func (c *storeCache) load() (*Store, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+// current returns the store as on disk. The caller holds c.mu and may
+// modify the store only through put and remove.
+func (c *storeCache) current() (*Store, error) {
 	if !c.cached {
 		return ReadStore(c.path)
 	}
@@ -135,7 +139,12 @@ func (c *storeCache) load() (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.store = s
+	c.store, c.frags = s, map[*Object][]byte{}
+	c.ids = c.ids[:0]
+	for id := range s.Objects {
+		c.ids = append(c.ids, id)
+	}
+	slices.Sort(c.ids)
 	if st != nil {
 		c.mtime, c.size = st.ModTime(), st.Size()
 	} else {
@@ -144,17 +153,145 @@ func (c *storeCache) load() (*Store, error) {
 	return s, nil
 }
 
-// update applies f to a fresh copy of the store and writes it back.
-func (c *storeCache) update(f func(*Store) error) error {
+// get returns the stored objects of the given IDs (nil for a missing one).
+// The objects must not be modified.
+func (c *storeCache) get(ids ...string) ([]*Object, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, err := ReadStore(c.path)
+	s, err := c.current()
+	if err != nil {
+		return nil, err
+	}
+	objs := make([]*Object, len(ids))
+	for i, id := range ids {
+		objs[i] = s.Objects[id]
+	}
+	return objs, nil
+}
+
+// put stores a copy of obj, giving obj a new ID first when it has none,
+// and writes the store.
+func (c *storeCache) put(obj *Object) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, err := c.current()
 	if err != nil {
 		return err
 	}
-	if err := f(s); err != nil {
+	if obj.ID == "" {
+		s.NextID++
+		obj.ID = fmt.Sprintf("o-%d", s.NextID)
+	}
+	o := *obj
+	if _, ok := s.Objects[o.ID]; !ok && c.cached {
+		c.ids = insertSorted(c.ids, o.ID)
+	}
+	s.Objects[o.ID] = &o
+	return c.write(s)
+}
+
+// remove deletes the object of the ID and writes the store.
+func (c *storeCache) remove(id string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, err := c.current()
+	if err != nil {
 		return err
 	}
+	if _, ok := s.Objects[id]; ok && c.cached {
+		if i, found := slices.BinarySearch(c.ids, id); found {
+			c.ids = slices.Delete(c.ids, i, i+1)
+		}
+	}
+	delete(s.Objects, id)
+	return c.write(s)
+}
+
+func insertSorted(ids []string, id string) []string {
+	i, _ := slices.BinarySearch(ids, id)
+	return slices.Insert(ids, i, id)
+}
+
+// write replaces the file with s. When cached, s is c's store; a failed
+// write drops it, so that the next call re-reads the file.
+func (c *storeCache) write(s *Store) error {
+	if !c.cached {
+		return WriteStore(c.path, s)
+	}
+	data, err := c.encode(s)
+	if err == nil {
+		var st os.FileInfo
+		st, err = writeFile(c.path, data)
+		if err == nil {
+			c.store, c.mtime, c.size = s, st.ModTime(), st.Size()
+			return nil
+		}
+	}
 	c.store = nil
-	return WriteStore(c.path, s)
+	return err
+}
+
+// encode returns what json.Marshal(s) would (the same bytes: IDs sorted),
+// encoding only the objects it has not encoded before.
+func (c *storeCache) encode(s *Store) ([]byte, error) {
+	b := append(c.buf[:0], `{"next_id":`...)
+	b = strconv.AppendInt(b, int64(s.NextID), 10)
+	b = append(b, `,"objects":{`...)
+	next := make(map[*Object][]byte, len(s.Objects))
+	for i, id := range c.ids {
+		o := s.Objects[id]
+		frag, ok := c.frags[o]
+		if !ok {
+			var err error
+			if frag, err = json.Marshal(o); err != nil {
+				return nil, err
+			}
+		}
+		next[o] = frag
+		if i > 0 {
+			b = append(b, ',')
+		}
+		k, err := json.Marshal(id)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, k...)
+		b = append(b, ':')
+		b = append(b, frag...)
+	}
+	b = append(b, "}}"...)
+	c.frags, c.buf = next, b
+	return b, nil
+}
+
+// writeFile replaces the file at path with data atomically and returns
+// the new file's information.
+func writeFile(path string, data []byte) (os.FileInfo, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".store-*")
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (os.FileInfo, error) {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return nil, err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		return fail(err)
+	}
+	// The rename keeps the modification time and size: they identify the
+	// content written here.
+	st, err := tmp.Stat()
+	if err != nil {
+		return fail(err)
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return nil, err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return nil, err
+	}
+	return st, nil
 }
