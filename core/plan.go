@@ -250,8 +250,11 @@ func (w *planWalker) planResource(ctx context.Context, v *vertex) hcl.Diagnostic
 	vals := make(map[addrs.InstanceKey]cty.Value, len(exp.keys))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for _, key := range exp.keys {
+	for i, key := range exp.keys {
 		addr := raddr.Instance(key)
+		// The provider validates a block's configuration once, like
+		// Terraform does: instances differ only in count.index / each.*.
+		validate := i == 0
 		if !w.targeted(addr) {
 			// Untargeted instances keep their recorded value for references.
 			if obj := w.refreshed.Instance(addr); obj != nil {
@@ -262,7 +265,7 @@ func (w *planWalker) planResource(ctx context.Context, v *vertex) hcl.Diagnostic
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			val, d := w.planInstance(ctx, entry, r, addr, exp.scope(key))
+			val, d := w.planInstance(ctx, entry, r, addr, exp.scope(key), validate)
 			mu.Lock()
 			vals[key] = val
 			diags = diags.Extend(d)
@@ -293,7 +296,7 @@ func (w *planWalker) planResource(ctx context.Context, v *vertex) hcl.Diagnostic
 }
 
 // planInstance plans one instance and returns the value references to it see.
-func (w *planWalker) planInstance(ctx context.Context, entry *providerEntry, r *lang.Resource, addr addrs.Instance, scope *lang.Scope) (cty.Value, hcl.Diagnostics) {
+func (w *planWalker) planInstance(ctx context.Context, entry *providerEntry, r *lang.Resource, addr addrs.Instance, scope *lang.Scope, validate bool) (cty.Value, hcl.Diagnostics) {
 	obj := w.refreshed.Instance(addr)
 	if w.opts.Mode == plans.DestroyMode {
 		if obj == nil {
@@ -318,10 +321,12 @@ func (w *planWalker) planInstance(ctx context.Context, entry *providerEntry, r *
 	}
 	defer w.sem.release(entry)
 
-	vr := entry.p.ValidateResourceConfig(ctx, providers.ValidateResourceConfigRequest{TypeName: typeName, Config: config})
-	diags = diags.Extend(configDiagnostics(vr.Diagnostics, entry.name, "ValidateResourceConfig", addr, r))
-	if diags.HasErrors() {
-		return cty.UnknownVal(config.Type()), diags
+	if validate {
+		vr := entry.p.ValidateResourceConfig(ctx, providers.ValidateResourceConfigRequest{TypeName: typeName, Config: config})
+		diags = diags.Extend(configDiagnostics(vr.Diagnostics, entry.name, "ValidateResourceConfig", addr, r))
+		if diags.HasErrors() {
+			return cty.UnknownVal(config.Type()), diags
+		}
 	}
 
 	if r.Mode == lang.DataMode {

@@ -4,8 +4,28 @@ package main
 
 import (
 	"os"
+	"runtime/pprof"
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(profiled(func() int { return run(os.Args[1:], os.Stdout, os.Stderr) }))
+}
+
+// profiled runs f with a CPU profile written to $BERTH_CPUPROFILE when it
+// is set: how berth's own performance is measured (docs/benchmarks.md).
+func profiled(f func() int) int {
+	path := os.Getenv("BERTH_CPUPROFILE")
+	if path == "" {
+		return f()
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		return f()
+	}
+	defer out.Close()
+	if err := pprof.StartCPUProfile(out); err != nil {
+		return f()
+	}
+	defer pprof.StopCPUProfile()
+	return f()
 }
