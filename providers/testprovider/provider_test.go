@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/zclconf/go-cty/cty"
@@ -126,5 +127,50 @@ func TestCachedStore(t *testing.T) {
 	s = check(13)
 	if s.Objects["x-1"] == nil || *s.Objects["o-1"].Value != "edited behind its back" {
 		t.Error("an apply after an edit of the file lost the edit")
+	}
+}
+
+// TestCachedStoreConcurrentApplies: concurrent applies share writes, and
+// each one's object is in the file when its call returns.
+func TestCachedStoreConcurrentApplies(t *testing.T) {
+	ctx := context.Background()
+	store := filepath.Join(t.TempDir(), "store.json")
+	p := New()
+	if r := p.ConfigureProvider(ctx, providers.ConfigureProviderRequest{Config: cty.ObjectVal(map[string]cty.Value{
+		"store": cty.StringVal(store), "cache_store": cty.True,
+	})}); r.Diagnostics.HasErrors() {
+		t.Fatal(r.Diagnostics)
+	}
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 25 {
+				planned := cty.ObjectVal(map[string]cty.Value{
+					"id": cty.UnknownVal(cty.String), "name": cty.StringVal(fmt.Sprintf("w%d-%d", w, i)), "value": cty.NullVal(cty.String),
+					"secret": cty.NullVal(cty.String), "size": cty.NullVal(cty.Number), "status": cty.UnknownVal(cty.String),
+				})
+				r := p.ApplyResourceChange(ctx, providers.ApplyResourceChangeRequest{TypeName: "object", PriorState: cty.NullVal(ObjectType), PlannedState: planned}, nil)
+				if r.Diagnostics.HasErrors() {
+					t.Error(r.Diagnostics)
+					return
+				}
+				s, err := ReadStore(store)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if id := r.NewState.GetAttr("id").AsString(); s.Objects[id] == nil || s.Objects[id].Status != "ready" {
+					t.Errorf("%s is not in the file when its apply returns", id)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	s, err := ReadStore(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Objects) != 200 || s.NextID != 200 {
+		t.Errorf("%d objects, next_id %d; want 200", len(s.Objects), s.NextID)
 	}
 }

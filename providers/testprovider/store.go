@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -101,35 +102,57 @@ func WriteStore(path string, s *Store) error {
 // written back at once, so tests may edit the file between any two calls.
 //
 // With cached (cache_store, for benchmarks), the decoded store is kept and
-// re-read only when the file's modification time or size changed, and the
-// encoding of each object is kept too, so that a change costs a copy of
-// the other objects' bytes rather than a decoding and an encoding of the
-// whole store: benchmarks of one call per object then measure the calls,
-// not JSON. Caching is opt-in because file timestamps are coarse: an edit
-// of the same size within one clock tick would go unseen, and drift tests
-// must see every edit.
+// re-read only when the file's modification time or size changed, and so
+// is the encoding of each object, so that a change costs a copy of the
+// other objects' bytes rather than a decoding and an encoding of the whole
+// store; and changes made by concurrent applies while a write is in flight
+// share the next write (a group commit). Benchmarks of one call per object
+// then measure the calls, not JSON. Every change is still in the file when
+// its call returns. Caching is opt-in because file timestamps are coarse:
+// an edit of the same size within one clock tick would go unseen, and
+// drift tests must see every edit.
 //
 // Objects in a store held here are never modified in place (put stores a
 // copy), so the pointers get returns stay valid after the lock is
-// released, and an encoding cached by pointer stays right.
+// released.
 type storeCache struct {
 	mu     sync.Mutex
 	path   string
 	cached bool
-	mtime  time.Time
-	size   int64
-	store  *Store // cached: the store as the file (mtime, size) holds it
 
-	ids   []string           // cached: the store's IDs, sorted
-	frags map[*Object][]byte // cached: the JSON encoding of each object
-	buf   []byte             // the last encoding, reused
+	// The rest is for cached only.
+	mtime time.Time
+	size  int64
+	store *Store  // the store, as the file (mtime, size) holds it but for the changes not yet written
+	byID  []entry // store.Objects sorted by ID, with their encodings
+	buf   []byte  // the last encoding, reused
+
+	gen     uint64     // count of changes to store
+	written uint64     // gen in the file
+	writing bool       // a write is in flight (without mu)
+	wrote   *sync.Cond // signalled when a write ends
+	// The changes failLo+1..failHi were lost by the last failed write.
+	failLo, failHi uint64
+	failure        error
 }
 
-// current returns the store as on disk. The caller holds c.mu and may
-// modify the store only through put and remove.
+// entry is an object and its encoding as a member of "objects" (nil until
+// encoded).
+type entry struct {
+	id   string
+	obj  *Object
+	frag []byte
+}
+
+// current returns the store; the caller holds c.mu and, when cached,
+// changes it only through set.
 func (c *storeCache) current() (*Store, error) {
 	if !c.cached {
 		return ReadStore(c.path)
+	}
+	if c.store != nil && (c.writing || c.written < c.gen) {
+		// The file is being replaced with this store's content.
+		return c.store, nil
 	}
 	st, err := os.Stat(c.path)
 	if err == nil && c.store != nil && st.ModTime().Equal(c.mtime) && st.Size() == c.size {
@@ -139,18 +162,38 @@ func (c *storeCache) current() (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.store, c.frags = s, map[*Object][]byte{}
-	c.ids = c.ids[:0]
-	for id := range s.Objects {
-		c.ids = append(c.ids, id)
+	c.store = s
+	c.byID = c.byID[:0]
+	for id, o := range s.Objects {
+		c.byID = append(c.byID, entry{id: id, obj: o})
 	}
-	slices.Sort(c.ids)
+	slices.SortFunc(c.byID, func(a, b entry) int { return strings.Compare(a.id, b.id) })
 	if st != nil {
 		c.mtime, c.size = st.ModTime(), st.Size()
 	} else {
 		c.store = nil // missing file: nothing to cache
 	}
 	return s, nil
+}
+
+// set records o (nil: deletes the object of the ID) in the cached store.
+func (c *storeCache) set(s *Store, id string, o *Object) {
+	i, found := slices.BinarySearchFunc(c.byID, id, func(e entry, id string) int { return strings.Compare(e.id, id) })
+	switch {
+	case o == nil && found:
+		c.byID = slices.Delete(c.byID, i, i+1)
+	case o == nil:
+	case found:
+		c.byID[i] = entry{id: id, obj: o}
+	default:
+		c.byID = slices.Insert(c.byID, i, entry{id: id, obj: o})
+	}
+	if o == nil {
+		delete(s.Objects, id)
+	} else {
+		s.Objects[id] = o
+	}
+	c.store = s
 }
 
 // get returns the stored objects of the given IDs (nil for a missing one).
@@ -170,7 +213,7 @@ func (c *storeCache) get(ids ...string) ([]*Object, error) {
 }
 
 // put stores a copy of obj, giving obj a new ID first when it has none,
-// and writes the store.
+// and returns once the store with it is written.
 func (c *storeCache) put(obj *Object) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -183,14 +226,16 @@ func (c *storeCache) put(obj *Object) error {
 		obj.ID = fmt.Sprintf("o-%d", s.NextID)
 	}
 	o := *obj
-	if _, ok := s.Objects[o.ID]; !ok && c.cached {
-		c.ids = insertSorted(c.ids, o.ID)
+	if !c.cached {
+		s.Objects[o.ID] = &o
+		return WriteStore(c.path, s)
 	}
-	s.Objects[o.ID] = &o
-	return c.write(s)
+	c.set(s, o.ID, &o)
+	return c.commit()
 }
 
-// remove deletes the object of the ID and writes the store.
+// remove deletes the object of the ID and returns once the store without
+// it is written.
 func (c *storeCache) remove(id string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -198,69 +243,83 @@ func (c *storeCache) remove(id string) error {
 	if err != nil {
 		return err
 	}
-	if _, ok := s.Objects[id]; ok && c.cached {
-		if i, found := slices.BinarySearch(c.ids, id); found {
-			c.ids = slices.Delete(c.ids, i, i+1)
-		}
-	}
-	delete(s.Objects, id)
-	return c.write(s)
-}
-
-func insertSorted(ids []string, id string) []string {
-	i, _ := slices.BinarySearch(ids, id)
-	return slices.Insert(ids, i, id)
-}
-
-// write replaces the file with s. When cached, s is c's store; a failed
-// write drops it, so that the next call re-reads the file.
-func (c *storeCache) write(s *Store) error {
 	if !c.cached {
+		delete(s.Objects, id)
 		return WriteStore(c.path, s)
 	}
-	data, err := c.encode(s)
-	if err == nil {
-		var st os.FileInfo
-		st, err = writeFile(c.path, data)
-		if err == nil {
-			c.store, c.mtime, c.size = s, st.ModTime(), st.Size()
-			return nil
-		}
+	c.set(s, id, nil)
+	return c.commit()
+}
+
+// commit waits until the change just made to the cached store is in the
+// file, writing it unless a write that will hold it is in flight or
+// another caller takes the turn. The caller holds c.mu.
+func (c *storeCache) commit() error {
+	if c.wrote == nil {
+		c.wrote = sync.NewCond(&c.mu)
 	}
-	c.store = nil
-	return err
+	c.gen++
+	mine := c.gen
+	for c.written < mine {
+		if c.writing {
+			c.wrote.Wait()
+			continue
+		}
+		target := c.gen
+		data, err := c.encode(c.store)
+		var st os.FileInfo
+		if err == nil {
+			c.writing = true
+			c.mu.Unlock()
+			st, err = writeFile(c.path, data)
+			c.mu.Lock()
+			c.writing = false
+		}
+		if err != nil {
+			// The changes not in the file are lost: fail their calls,
+			// and re-read the file next time.
+			c.failLo, c.failHi, c.failure = c.written, c.gen, err
+			c.written = c.gen
+			c.store = nil
+		} else {
+			c.written = target
+			c.mtime, c.size = st.ModTime(), st.Size()
+		}
+		c.wrote.Broadcast()
+	}
+	if c.failLo < mine && mine <= c.failHi {
+		return c.failure
+	}
+	return nil
 }
 
 // encode returns what json.Marshal(s) would (the same bytes: IDs sorted),
-// encoding only the objects it has not encoded before.
+// encoding only the objects it has not encoded before. The result is
+// valid until the next call.
 func (c *storeCache) encode(s *Store) ([]byte, error) {
 	b := append(c.buf[:0], `{"next_id":`...)
 	b = strconv.AppendInt(b, int64(s.NextID), 10)
 	b = append(b, `,"objects":{`...)
-	next := make(map[*Object][]byte, len(s.Objects))
-	for i, id := range c.ids {
-		o := s.Objects[id]
-		frag, ok := c.frags[o]
-		if !ok {
-			var err error
-			if frag, err = json.Marshal(o); err != nil {
+	for i := range c.byID {
+		e := &c.byID[i]
+		if e.frag == nil {
+			k, err := json.Marshal(e.id)
+			if err != nil {
 				return nil, err
 			}
+			v, err := json.Marshal(e.obj)
+			if err != nil {
+				return nil, err
+			}
+			e.frag = append(append(append(make([]byte, 0, len(k)+1+len(v)), k...), ':'), v...)
 		}
-		next[o] = frag
 		if i > 0 {
 			b = append(b, ',')
 		}
-		k, err := json.Marshal(id)
-		if err != nil {
-			return nil, err
-		}
-		b = append(b, k...)
-		b = append(b, ':')
-		b = append(b, frag...)
+		b = append(b, e.frag...)
 	}
 	b = append(b, "}}"...)
-	c.frags, c.buf = next, b
+	c.buf = b
 	return b, nil
 }
 
