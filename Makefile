@@ -31,7 +31,8 @@ unit: helpers
 # htpasswd registry), which the script installs and starts idempotently.
 integration: helpers
 	$(DOCKER_TESTENV) start
-	eval "$$($(DOCKER_TESTENV) env)" && $(GO) test -count=1 -tags integration ./providers/docker/...
+	eval "$$($(DOCKER_TESTENV) env)" && $(GO) test -count=1 -tags integration ./providers/docker/... && \
+		$(GO) test -count=1 -tags integration -run Docker ./cmd/berth/
 
 bench-docker: helpers
 	$(DOCKER_TESTENV) start

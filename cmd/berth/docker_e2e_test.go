@@ -1,0 +1,153 @@
+//go:build integration
+
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// The Docker scenarios of issue 5 through the berth binary: the engine
+// drives the docker provider (a plugin process of berth itself) against
+// two real dockerd hosts and a registry with htpasswd auth, started by
+// scripts/testenv/docker.sh (make integration).
+
+func dockerEnv(t *testing.T, name string) string {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		t.Fatalf("%s is not set: the Docker test environment is missing. Run\n"+
+			"  scripts/testenv/docker.sh start && eval \"$(scripts/testenv/docker.sh env)\"", name)
+	}
+	return v
+}
+
+// containers lists the ids of the app's running containers on one host.
+func containers(t *testing.T, endpoint, app string) []string {
+	t.Helper()
+	out, err := exec.Command("docker", "-H", endpoint, "ps", "-q", "--filter", "label=sh.berth.app="+app).CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker ps: %v\n%s", err, out)
+	}
+	return strings.Fields(string(out))
+}
+
+func TestE2EDockerRollout(t *testing.T) {
+	hostA, hostB := dockerEnv(t, "BERTH_TEST_DOCKER_A"), dockerEnv(t, "BERTH_TEST_DOCKER_B")
+	registry, image := dockerEnv(t, "BERTH_TEST_REGISTRY"), dockerEnv(t, "BERTH_TEST_IMAGE")
+	password := dockerEnv(t, "BERTH_TEST_REGISTRY_PASSWORD")
+	app := fmt.Sprintf("e2e%d", os.Getpid())
+
+	e := newE2E(t, fmt.Sprintf(`
+variable "tag" {
+  type = string
+}
+variable "registry_password" {
+  type      = string
+  sensitive = true
+}
+cluster "edge" {
+  docker {
+    host "a" {
+      endpoint = %q
+      labels   = { pool = "core" }
+    }
+    host "b" {
+      endpoint = %q
+      labels   = { pool = "batch" }
+    }
+  }
+}
+registry "test" {
+  address  = %q
+  username = "berth"
+  password = var.registry_password
+}
+app %q {
+  cluster  = cluster.edge
+  image    = "%s:${var.tag}"
+  replicas = 4
+  port "http" {
+    container = 8080
+  }
+  placement {
+    spread = "host"
+  }
+  readiness {
+    http {
+      path = "/healthz"
+      port = "http"
+    }
+    period  = "1s"
+    timeout = "500ms"
+  }
+  rollout {
+    initial_batch    = 1
+    growth           = 2
+    min_healthy      = "1s"
+    healthy_deadline = "8s"
+  }
+}
+`, hostA, hostB, registry, app, image))
+	pw := "-var=registry_password=" + password
+	t.Cleanup(func() { e.run("destroy", "-auto-approve", "-var=tag=v1", pw) })
+
+	// Create: 4 replicas spread over the two hosts.
+	e.ok("apply", "-auto-approve", "-var=tag=v1", pw)
+	if a, b := len(containers(t, hostA, app)), len(containers(t, hostB, app)); a != 2 || b != 2 {
+		t.Fatalf("containers on host a: %d, on host b: %d; want 2 and 2", a, b)
+	}
+	if r := e.run("plan", "-detailed-exitcode", "-var=tag=v1", pw); r.code != 0 {
+		t.Fatalf("plan after create is not empty:\n%s", r)
+	}
+
+	// A new image: the plan shows the waves, apply runs them in order.
+	r := e.expect(2, "plan", "-detailed-exitcode", "-var=tag=v2", pw)
+	mustContain(t, "plan", r.stdout, "wave 1: 1 instance", "wave 2: 2 instances", "wave 3: 1 instance", "@sha256:")
+	r = e.ok("apply", "-auto-approve", "-var=tag=v2", pw)
+	last := -1
+	for _, line := range []string{"wave 1/3 started", "wave 1/3 complete", "wave 2/3 started", "wave 2/3 complete", "wave 3/3 started", "wave 3/3 complete"} {
+		i := strings.Index(r.stdout, line)
+		if i < 0 || i < last {
+			t.Fatalf("%q missing or out of order in:\n%s", line, r.stdout)
+		}
+		last = i
+	}
+	mustContain(t, "apply", r.stdout, "0 added, 1 changed, 0 destroyed")
+
+	// A version that never gets ready: the first wave fails after
+	// healthy_deadline and auto_revert brings v2 back, exactly.
+	r = e.expect(1, "apply", "-auto-approve", "-var=tag=never-ready", pw)
+	mustContain(t, "failed rollout", r.stdout+r.stderr, "revert")
+	if r := e.run("plan", "-detailed-exitcode", "-var=tag=v2", pw); r.code != 0 {
+		t.Fatalf("after the revert, v2 is not what runs:\n%s", r)
+	}
+	if n := len(containers(t, hostA, app)) + len(containers(t, hostB, app)); n != 4 {
+		t.Fatalf("%d containers after the revert, want 4", n)
+	}
+
+	// A wrong registry password fails the plan with the registry's message.
+	r = e.expect(1, "plan", "-var=tag=v2", "-var=registry_password=wrong")
+	mustContain(t, "plan with a wrong password", r.stderr, "UNAUTHORIZED", registry)
+
+	// A container removed behind berth's back is drift, and apply repairs it.
+	victim := containers(t, hostA, app)[0]
+	if out, err := exec.Command("docker", "-H", hostA, "rm", "-f", victim).CombinedOutput(); err != nil {
+		t.Fatalf("docker rm: %v\n%s", err, out)
+	}
+	e.expect(2, "drift", "-var=tag=v2", pw)
+	e.ok("apply", "-auto-approve", "-var=tag=v2", pw)
+	if n := len(containers(t, hostA, app)) + len(containers(t, hostB, app)); n != 4 {
+		t.Fatalf("%d containers after the repair, want 4", n)
+	}
+	e.ok("drift", "-var=tag=v2", pw)
+
+	// Destroy removes exactly berth's containers of this app.
+	e.ok("destroy", "-auto-approve", "-var=tag=v2", pw)
+	if n := len(containers(t, hostA, app)) + len(containers(t, hostB, app)); n != 0 {
+		t.Fatalf("%d containers left after destroy", n)
+	}
+}
