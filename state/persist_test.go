@@ -213,7 +213,12 @@ func TestPersisterPacesWrites(t *testing.T) {
 	}
 	// The paused write happens by itself, after the pause.
 	deadline := time.Now().Add(5 * time.Second)
-	for b.writes.Load() < 2 && time.Now().Before(deadline) {
+	caughtUp := func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.written == p.gen
+	}
+	for !caughtUp() && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	if n := b.writes.Load(); n != 2 {
@@ -224,17 +229,22 @@ func TestPersisterPacesWrites(t *testing.T) {
 		t.Error("app.b is not on disk after the pause")
 	}
 
-	// With a pause of an hour, Flush still writes at once.
+	// With a pause of an hour, Flush still writes at once. (The write of
+	// app.c, by Flush, is followed by an hour's pause.)
 	p.mu.Lock()
 	p.floor = time.Hour
 	p.mu.Unlock()
 	setIDSync(t, ss, "app.c")
 	p.Changed()
-	for b.writes.Load() < 3 { // written at once: the last pause is over
-		time.Sleep(time.Millisecond)
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
 	}
 	setIDSync(t, ss, "app.d")
 	p.Changed() // now paused for an hour
+	time.Sleep(10 * time.Millisecond)
+	if n := b.writes.Load(); n != 3 {
+		t.Fatalf("%d writes, want 3: the pause was not observed", n)
+	}
 	start := time.Now()
 	if err := p.Flush(ctx); err != nil {
 		t.Fatal(err)
