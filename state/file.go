@@ -407,6 +407,18 @@ func lineOf(data []byte, off int64) int {
 	return bytes.Count(data[:off], []byte{'\n'}) + 1
 }
 
+// MarshalPath encodes an attribute path as the state file writes it: a list
+// of {"type": "get_attr"|"index", "value": ...} steps. Plan files use the
+// same encoding.
+func MarshalPath(p cty.Path) (json.RawMessage, error) {
+	return appendPath(nil, p)
+}
+
+// UnmarshalPath decodes a path written by MarshalPath.
+func UnmarshalPath(raw json.RawMessage) (cty.Path, error) {
+	return decodePath(raw)
+}
+
 func decodePath(raw json.RawMessage) (cty.Path, error) {
 	var steps []struct {
 		Type  string          `json:"type"`

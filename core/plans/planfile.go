@@ -142,13 +142,8 @@ type fileValue struct {
 }
 
 type fileRedaction struct {
-	Path   []filePathStep `json:"path"`
-	Digest string         `json:"digest"`
-}
-
-type filePathStep struct {
-	Type  string          `json:"type"`
-	Value json.RawMessage `json:"value"`
+	Path   json.RawMessage `json:"path"`
+	Digest string          `json:"digest"`
 }
 
 type fileRollout struct {
@@ -165,16 +160,16 @@ type fileWave struct {
 }
 
 type fileChange struct {
-	Address         string           `json:"address"`
-	Provider        string           `json:"provider"`
-	Action          Action           `json:"action"`
-	Reason          Reason           `json:"reason,omitempty"`
-	Before          *fileValue       `json:"before"`
-	After           *fileValue       `json:"after"`
-	RequiresReplace [][]filePathStep `json:"requires_replace,omitempty"`
-	Private         []byte           `json:"private,omitempty"`
-	Rollout         *fileRollout     `json:"rollout,omitempty"`
-	Dependencies    []string         `json:"dependencies,omitempty"`
+	Address         string            `json:"address"`
+	Provider        string            `json:"provider"`
+	Action          Action            `json:"action"`
+	Reason          Reason            `json:"reason,omitempty"`
+	Before          *fileValue        `json:"before"`
+	After           *fileValue        `json:"after"`
+	RequiresReplace []json.RawMessage `json:"requires_replace,omitempty"`
+	Private         []byte            `json:"private,omitempty"`
+	Rollout         *fileRollout      `json:"rollout,omitempty"`
+	Dependencies    []string          `json:"dependencies,omitempty"`
 }
 
 type fileOutput struct {
@@ -331,7 +326,7 @@ func (e *planEncoder) change(c *ResourceChange) (*fileChange, error) {
 		return nil, fmt.Errorf("%s: after: %w", fc.Address, err)
 	}
 	for _, p := range c.RequiresReplace {
-		fpath, err := encodePath(p)
+		fpath, err := state.MarshalPath(p)
 		if err != nil {
 			return nil, fmt.Errorf("%s: requires_replace: %w", fc.Address, err)
 		}
@@ -379,7 +374,7 @@ func (e *planEncoder) value(v cty.Value, prior []Redaction) (*fileValue, error) 
 	}
 	fv := &fileValue{Type: tyJSON, Msgpack: mp}
 	for _, r := range redactions {
-		fpath, err := encodePath(r.Path)
+		fpath, err := state.MarshalPath(r.Path)
 		if err != nil {
 			return nil, err
 		}
@@ -611,52 +606,6 @@ func FormatPath(p cty.Path) string {
 	return b.String()
 }
 
-func encodePath(p cty.Path) ([]filePathStep, error) {
-	steps := make([]filePathStep, 0, len(p))
-	for _, step := range p {
-		switch s := step.(type) {
-		case cty.GetAttrStep:
-			v, err := json.Marshal(s.Name)
-			if err != nil {
-				return nil, err
-			}
-			steps = append(steps, filePathStep{Type: "get_attr", Value: v})
-		case cty.IndexStep:
-			v, err := json.Marshal(ctyjson.SimpleJSONValue{Value: s.Key})
-			if err != nil {
-				return nil, err
-			}
-			steps = append(steps, filePathStep{Type: "index", Value: v})
-		default:
-			return nil, fmt.Errorf("unsupported path step %T", step)
-		}
-	}
-	return steps, nil
-}
-
-func decodePath(steps []filePathStep) (cty.Path, error) {
-	p := make(cty.Path, 0, len(steps))
-	for _, st := range steps {
-		switch st.Type {
-		case "get_attr":
-			var name string
-			if err := json.Unmarshal(st.Value, &name); err != nil {
-				return nil, fmt.Errorf("get_attr: %w", err)
-			}
-			p = append(p, cty.GetAttrStep{Name: name})
-		case "index":
-			var k ctyjson.SimpleJSONValue
-			if err := json.Unmarshal(st.Value, &k); err != nil {
-				return nil, fmt.Errorf("index: %w", err)
-			}
-			p = append(p, cty.IndexStep{Key: k.Value})
-		default:
-			return nil, fmt.Errorf("unknown path step type %q", st.Type)
-		}
-	}
-	return p, nil
-}
-
 // DecodePlan parses a plan file. A file of another format version, or one
 // that is not a plan file at all, is refused with an error saying so.
 func DecodePlan(data []byte) (*Plan, error) {
@@ -788,7 +737,7 @@ func decodeChange(fc *fileChange) (*ResourceChange, error) {
 		return nil, fmt.Errorf("%s: after: %w", fc.Address, err)
 	}
 	for _, fpath := range fc.RequiresReplace {
-		path, err := decodePath(fpath)
+		path, err := state.UnmarshalPath(fpath)
 		if err != nil {
 			return nil, fmt.Errorf("%s: requires_replace: %w", fc.Address, err)
 		}
@@ -831,7 +780,7 @@ func decodeValue(fv *fileValue) (cty.Value, []Redaction, error) {
 	var red []Redaction
 	var pvms []cty.PathValueMarks
 	for _, fr := range fv.Redacted {
-		path, err := decodePath(fr.Path)
+		path, err := state.UnmarshalPath(fr.Path)
 		if err != nil {
 			return cty.NilVal, nil, fmt.Errorf("redacted: %w", err)
 		}
