@@ -67,23 +67,8 @@ func runInit(ctx context.Context, m *Meta, args []string) int {
 		return 1
 	}
 
-	cfg, diags := lang.LoadDir(m.Dir)
-	// A copy: the lock file is added to it for snippets, and the
-	// loader's map is not ours to change.
-	files := map[string]*hcl.File{}
-	if cfg != nil {
-		maps.Copy(files, cfg.Files)
-	}
-	if diags.HasErrors() {
-		m.showDiagnostics(diags, files)
-		return 1
-	}
-	reqs, reqDiags := requirements(cfg)
-	diags = append(diags, reqDiags...)
-
 	lockPath := filepath.Join(m.Dir, install.LockFileName)
-	prior, lockDiags := readLock(lockPath, files)
-	diags = append(diags, lockDiags...)
+	reqs, prior, files, diags := m.loadRequirements()
 	if diags.HasErrors() {
 		m.showDiagnostics(diags, files)
 		return 1
@@ -137,6 +122,25 @@ func runInit(ctx context.Context, m *Meta, args []string) int {
 // the order of their local names so output is deterministic. An entry
 // without a source names the built-in provider of its local name
 // (docker = {}), as a Terraform entry without one defaults to hashicorp/.
+// loadRequirements loads the configuration's required providers and the
+// lock file, with the files both came from (for diagnostic snippets).
+func (m *Meta) loadRequirements() ([]install.Requirement, *install.Lock, map[string]*hcl.File, hcl.Diagnostics) {
+	cfg, diags := lang.LoadDir(m.Dir)
+	// A copy: the lock file is added to it for snippets, and the
+	// loader's map is not ours to change.
+	files := map[string]*hcl.File{}
+	if cfg != nil {
+		maps.Copy(files, cfg.Files)
+	}
+	if diags.HasErrors() {
+		return nil, nil, files, diags
+	}
+	reqs, d := requirements(cfg)
+	diags = append(diags, d...)
+	lock, d := readLock(filepath.Join(m.Dir, install.LockFileName), files)
+	return reqs, lock, files, append(diags, d...)
+}
+
 func requirements(cfg *lang.Config) ([]install.Requirement, hcl.Diagnostics) {
 	if cfg == nil || cfg.Berth == nil {
 		return nil, nil

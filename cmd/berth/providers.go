@@ -4,13 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"maps"
-	"path/filepath"
 	"strings"
 
-	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/providers/install"
-	"github.com/hashicorp/hcl/v2"
 )
 
 func init() {
@@ -51,21 +47,7 @@ func runProviders(ctx context.Context, m *Meta, args []string) int {
 		return 1
 	}
 
-	cfg, diags := lang.LoadDir(m.Dir)
-	// A copy: the lock file is added to it for snippets, and the
-	// loader's map is not ours to change.
-	files := map[string]*hcl.File{}
-	if cfg != nil {
-		maps.Copy(files, cfg.Files)
-	}
-	if diags.HasErrors() {
-		m.showDiagnostics(diags, files)
-		return 1
-	}
-	reqs, reqDiags := requirements(cfg)
-	diags = append(diags, reqDiags...)
-	lock, lockDiags := readLock(filepath.Join(m.Dir, install.LockFileName), files)
-	diags = append(diags, lockDiags...)
+	reqs, lock, files, diags := m.loadRequirements()
 	m.showDiagnostics(diags, files)
 	if diags.HasErrors() {
 		return 1
