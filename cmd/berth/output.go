@@ -47,15 +47,12 @@ func runOutput(ctx context.Context, m *Meta, args []string) int {
 		m.Errorf("-json and -raw cannot be used together.")
 		return exitError
 	}
-	cfg, _ := m.loadConfig() // only for a configured backend path
-	b, diags := m.backend(cfg)
-	if diags.HasErrors() {
-		m.showDiagnostics(diags, nil)
+	b, ok := m.stateBackend(&stateFlags{})
+	if !ok {
 		return exitError
 	}
-	st, err := b.Read(ctx)
-	if err != nil {
-		m.Errorf("reading the state: %s", err)
+	st, ok := m.readState(ctx, b)
+	if !ok {
 		return exitError
 	}
 	if st == nil {
