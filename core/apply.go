@@ -250,6 +250,14 @@ func (a *applyWalker) applyResource(ctx context.Context, v *vertex) hcl.Diagnost
 	for key := range keys {
 		addr := raddr.Instance(key)
 		change := a.changes[addr.String()]
+		if change != nil && change.Action == plans.NoOp && addr.Resource.Mode == addrs.Data {
+			// A data source read at plan time: its value is recorded now.
+			if obj := a.ss.Instance(addr); obj == nil || !valuesEqual(obj.Value, change.After) {
+				a.record(entry.name, change, change.After, nil)
+			}
+			vals[key] = change.After
+			continue
+		}
 		if change == nil || change.Action == plans.NoOp {
 			if obj := a.ss.Instance(addr); obj != nil {
 				vals[key] = obj.Value

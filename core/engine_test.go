@@ -292,3 +292,28 @@ resource "test_object" "a" {
 		t.Fatalf("second import: %v", diags)
 	}
 }
+
+func TestDataSourceOutput(t *testing.T) {
+	f := newFixture(t, `
+data "test_echo" "e" {
+  input = "hello"
+}
+output "echoed" {
+  value = data.test_echo.e.output
+}
+`)
+	p := f.plan(PlanOptions{})
+	if p.Summarize().Read != 0 {
+		t.Fatalf("a data source known at plan time is planned as a read at apply: %v", actions(p))
+	}
+	st := f.apply(p)
+	if o := st.Outputs["echoed"]; o == nil || o.Value.AsString() != "hello" {
+		t.Fatalf("output from a data source not recorded: %#v", st.Outputs)
+	}
+	if st.Instance(mustInstance(t, "data.test_echo.e")) == nil {
+		t.Fatalf("data source not recorded in state")
+	}
+	if p := f.plan(PlanOptions{}); p.HasChanges() {
+		t.Fatalf("plan after apply has changes")
+	}
+}

@@ -322,7 +322,7 @@ func (w *planWalker) planInstance(ctx context.Context, entry *providerEntry, r *
 	defer w.sem.release(entry)
 
 	if validate {
-		vr := entry.p.ValidateResourceConfig(ctx, providers.ValidateResourceConfigRequest{TypeName: typeName, Config: config})
+		vr := entry.p.ValidateResourceConfig(ctx, providers.ValidateResourceConfigRequest{TypeName: typeName, Config: config, DataSource: r.Mode == lang.DataMode})
 		diags = diags.Extend(configDiagnostics(vr.Diagnostics, entry.name, "ValidateResourceConfig", addr, r))
 		if diags.HasErrors() {
 			return cty.UnknownVal(config.Type()), diags
@@ -405,8 +405,15 @@ func (w *planWalker) planRead(ctx context.Context, entry *providerEntry, r *lang
 	if resp.Diagnostics.HasErrors() {
 		return cty.UnknownVal(config.Type()), diags
 	}
-	// Read at plan time: recorded now, nothing left to do at apply.
+	// Read at plan time: nothing left to read at apply, which records the
+	// value (a no-op change carries it, as for the plan file).
+	before := cty.NullVal(resp.State.Type())
+	if obj := w.refreshed.Instance(addr); obj != nil {
+		before = obj.Value
+	}
 	w.refreshed.SetInstance(addr, entry.name, &state.Object{Value: resp.State})
+	w.addChange(&plans.ResourceChange{Addr: addr, Provider: entry.name, Action: plans.NoOp,
+		Before: before, After: resp.State, Dependencies: change.Dependencies})
 	return resp.State, diags
 }
 

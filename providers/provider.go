@@ -104,10 +104,14 @@ type ValidateProviderConfigRequest struct {
 	Config cty.Value
 }
 
-// ValidateResourceConfigRequest asks whether a resource configuration is valid.
+// ValidateResourceConfigRequest asks whether a resource's or a data
+// source's configuration is valid.
 type ValidateResourceConfigRequest struct {
 	TypeName string
 	Config   cty.Value
+	// DataSource says TypeName names a data source: a provider may have a
+	// resource type and a data source of the same name.
+	DataSource bool
 }
 
 // ValidateResponse answers a validate call.

@@ -164,15 +164,19 @@ func (r *planRenderer) plan(p *plans.Plan) {
 	if len(drift) > 0 {
 		r.drift(p, drift)
 	}
+	// A plan that stopped on an error never claims there is nothing to do:
+	// it only shows what it got to.
 	if p.Mode == plans.RefreshOnlyMode {
-		if len(drift) == 0 {
+		if len(drift) == 0 && !p.Errored {
 			r.noChanges()
 		}
 		r.errored(p)
 		return
 	}
 	if len(changes) == 0 && len(outputs) == 0 {
-		r.noChanges()
+		if !p.Errored {
+			r.noChanges()
+		}
 		r.errored(p)
 		return
 	}
@@ -229,8 +233,8 @@ func (r *planRenderer) errored(p *plans.Plan) {
 		return
 	}
 	r.line("")
-	r.line(r.paint(ansiBold, "The plan is incomplete:") + " planning stopped on an error, so it shows only")
-	r.line("part of the changes and cannot be applied.")
+	r.line(r.paint(ansiRed+ansiBold, "Planning failed.") + r.paint(ansiBold, " berth stopped on an error while planning,"))
+	r.line("so this plan shows only part of the changes and cannot be applied.")
 }
 
 func (r *planRenderer) drift(p *plans.Plan, drift []*plans.ResourceChange) {

@@ -374,7 +374,7 @@ func (c *Client) ValidateResourceConfig(ctx context.Context, req providers.Valid
 	if err != nil {
 		return providers.ValidateResponse{Diagnostics: c.protocolErr(call, "config", err)}
 	}
-	pr, err := c.rpc.ValidateResourceConfig(ctx, &protocol.ValidateResourceConfig_Request{TypeName: req.TypeName, Config: cfg})
+	pr, err := c.rpc.ValidateResourceConfig(ctx, &protocol.ValidateResourceConfig_Request{TypeName: req.TypeName, Config: cfg, DataSource: req.DataSource})
 	if err != nil {
 		return providers.ValidateResponse{Diagnostics: c.failed(ctx, call, err)}
 	}

@@ -118,7 +118,7 @@ func (s *server) ValidateResourceConfig(ctx context.Context, req *protocol.Valid
 	if err != nil {
 		return nil, decodeErr("config", err)
 	}
-	resp := s.impl.ValidateResourceConfig(ctx, providers.ValidateResourceConfigRequest{TypeName: req.TypeName, Config: cfg})
+	resp := s.impl.ValidateResourceConfig(ctx, providers.ValidateResourceConfigRequest{TypeName: req.TypeName, Config: cfg, DataSource: req.DataSource})
 	return &protocol.ValidateResourceConfig_Response{Diagnostics: encodeDiagnostics(resp.Diagnostics)}, nil
 }
 

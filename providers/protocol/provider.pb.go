@@ -1387,9 +1387,12 @@ func (x *ValidateProviderConfig_Response) GetDiagnostics() []*Diagnostic {
 }
 
 type ValidateResourceConfig_Request struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	TypeName      string                 `protobuf:"bytes,1,opt,name=type_name,json=typeName,proto3" json:"type_name,omitempty"`
-	Config        *DynamicValue          `protobuf:"bytes,2,opt,name=config,proto3" json:"config,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	TypeName string                 `protobuf:"bytes,1,opt,name=type_name,json=typeName,proto3" json:"type_name,omitempty"`
+	Config   *DynamicValue          `protobuf:"bytes,2,opt,name=config,proto3" json:"config,omitempty"`
+	// data_source: type_name names a data source, not a resource type (a
+	// provider may have both of one name).
+	DataSource    bool `protobuf:"varint,3,opt,name=data_source,json=dataSource,proto3" json:"data_source,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1436,6 +1439,13 @@ func (x *ValidateResourceConfig_Request) GetConfig() *DynamicValue {
 		return x.Config
 	}
 	return nil
+}
+
+func (x *ValidateResourceConfig_Request) GetDataSource() bool {
+	if x != nil {
+		return x.DataSource
+	}
+	return false
 }
 
 type ValidateResourceConfig_Response struct {
@@ -2749,11 +2759,13 @@ const file_provider_proto_rawDesc = "" +
 	"\aRequest\x127\n" +
 	"\x06config\x18\x01 \x01(\v2\x1f.berth.provider.v1.DynamicValueR\x06config\x1aK\n" +
 	"\bResponse\x12?\n" +
-	"\vdiagnostics\x18\x01 \x03(\v2\x1d.berth.provider.v1.DiagnosticR\vdiagnostics\"\xc6\x01\n" +
-	"\x16ValidateResourceConfig\x1a_\n" +
+	"\vdiagnostics\x18\x01 \x03(\v2\x1d.berth.provider.v1.DiagnosticR\vdiagnostics\"\xe8\x01\n" +
+	"\x16ValidateResourceConfig\x1a\x80\x01\n" +
 	"\aRequest\x12\x1b\n" +
 	"\ttype_name\x18\x01 \x01(\tR\btypeName\x127\n" +
-	"\x06config\x18\x02 \x01(\v2\x1f.berth.provider.v1.DynamicValueR\x06config\x1aK\n" +
+	"\x06config\x18\x02 \x01(\v2\x1f.berth.provider.v1.DynamicValueR\x06config\x12\x1f\n" +
+	"\vdata_source\x18\x03 \x01(\bR\n" +
+	"dataSource\x1aK\n" +
 	"\bResponse\x12?\n" +
 	"\vdiagnostics\x18\x01 \x03(\v2\x1d.berth.provider.v1.DiagnosticR\vdiagnostics\"\xc9\x01\n" +
 	"\x11ConfigureProvider\x1ag\n" +

@@ -150,9 +150,9 @@ func (p *Provider[C]) ValidateProviderConfig(ctx context.Context, req providers.
 	return providers.ValidateResponse{Diagnostics: diags}
 }
 
-// ValidateResourceConfig checks a resource's (or, when no resource type has
-// the name, a data source's) configuration against its schema, then with
-// the resource's Validate.
+// ValidateResourceConfig checks a resource's (or with req.DataSource, a
+// data source's) configuration against its schema, then with the
+// resource's Validate.
 func (p *Provider[C]) ValidateResourceConfig(ctx context.Context, req providers.ValidateResourceConfigRequest) providers.ValidateResponse {
 	if diags := p.init(); diags.HasErrors() {
 		return providers.ValidateResponse{Diagnostics: diags}
@@ -160,15 +160,18 @@ func (p *Provider[C]) ValidateResourceConfig(ctx context.Context, req providers.
 	ctx, cancel := p.call(ctx)
 	defer cancel()
 	cfg, _ := unmark(req.Config)
+	if req.DataSource {
+		if d, ok := p.DataSources[req.TypeName]; ok {
+			return providers.ValidateResponse{Diagnostics: d.schema().block().validate(cfg, nil)}
+		}
+		return providers.ValidateResponse{Diagnostics: unknownType("data source", req.TypeName)}
+	}
 	if r, ok := p.Resources[req.TypeName]; ok {
 		diags := r.schema().block().validate(cfg, nil)
 		if !diags.HasErrors() {
 			diags = append(diags, r.validateModel(ctx, cfg)...)
 		}
 		return providers.ValidateResponse{Diagnostics: diags}
-	}
-	if d, ok := p.DataSources[req.TypeName]; ok {
-		return providers.ValidateResponse{Diagnostics: d.schema().block().validate(cfg, nil)}
 	}
 	return providers.ValidateResponse{Diagnostics: unknownType("resource type", req.TypeName)}
 }

@@ -118,6 +118,12 @@ func (p *Provider) ValidateProviderConfig(_ context.Context, req providers.Valid
 
 // ValidateResourceConfig implements providers.Interface.
 func (p *Provider) ValidateResourceConfig(_ context.Context, req providers.ValidateResourceConfigRequest) providers.ValidateResponse {
+	if req.DataSource {
+		if req.TypeName != "echo" {
+			return providers.ValidateResponse{Diagnostics: errDiag("Unknown data source", "the test provider has no data source "+req.TypeName)}
+		}
+		return providers.ValidateResponse{}
+	}
 	if req.TypeName != "object" {
 		return providers.ValidateResponse{Diagnostics: errDiag("Unknown resource type", "the test provider has no resource type "+req.TypeName)}
 	}
