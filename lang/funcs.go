@@ -116,6 +116,11 @@ func buildFunctions(baseDir string) map[string]function.Function {
 	// templatefile needs the other functions for the template, but not
 	// itself (no recursion into templates).
 	fs["templatefile"] = templateFileFunc(baseDir, fs)
+	for name, f := range fs {
+		if !marksArgs(f) {
+			fs[name] = redactingFunc(f)
+		}
+	}
 	return fs
 }
 

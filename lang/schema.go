@@ -38,7 +38,9 @@ type AttrSchema struct {
 	Computed bool
 	// Default is used when the attribute is absent (cty.NilVal: null).
 	Default cty.Value
-	// Check validates a known, non-null value of the attribute.
+	// Check validates a known, non-null value of the attribute. The value
+	// keeps its marks: a message must show it only through shown(), which
+	// redacts a sensitive one.
 	Check func(v cty.Value) error
 	// OrBlock allows the attribute to be written instead as a nested block
 	// of the same name with this schema (readiness = probe.health, or an
@@ -69,6 +71,26 @@ type NestedSchema struct {
 type Ranges struct {
 	Block hcl.Range
 	Paths map[string]hcl.Range
+	// Sensitive holds the paths of attributes whose value carries the
+	// Sensitive mark: a Check (which sees the value unmarked) must not
+	// show them.
+	Sensitive map[string]bool
+}
+
+// Show formats the value v of the attribute at path for a message, as the
+// bare text of a string (10s) or a number, or "(sensitive value)".
+func (r Ranges) Show(path string, v cty.Value) string {
+	for p := path; p != ""; {
+		if r.Sensitive[p] {
+			return "(sensitive value)"
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	return shownBare(v)
 }
 
 // Get returns the range of path, or of its closest enclosing part that has
@@ -169,7 +191,7 @@ func (s *BlockSchema) decode(body hcl.Body, ctx *hcl.EvalContext, blockRange hcl
 // meta-arguments (already removed from body) are listed in meta only so
 // that a misspelt one gets a "Did you mean" suggestion.
 func (s *BlockSchema) decodeWithMeta(body hcl.Body, ctx *hcl.EvalContext, blockRange hcl.Range, meta *hcl.BodySchema) (cty.Value, Ranges, hcl.Diagnostics) {
-	ranges := Ranges{Block: blockRange, Paths: map[string]hcl.Range{}}
+	ranges := Ranges{Block: blockRange, Paths: map[string]hcl.Range{}, Sensitive: map[string]bool{}}
 	hs := s.hclSchema(isJSONBody(body))
 	if meta != nil {
 		hs.Attributes = append(hs.Attributes, meta.Attributes...)
@@ -215,7 +237,7 @@ func (s *BlockSchema) decodeWithMeta(body hcl.Body, ctx *hcl.EvalContext, blockR
 			v, r, d := a.OrBlock.decode(blocks[0].Body, ctx, blocks[0].DefRange)
 			diags = diags.Extend(d)
 			ranges.Paths[a.Name] = blocks[0].DefRange
-			mergeRanges(ranges.Paths, a.Name, r)
+			mergeRanges(ranges, a.Name, r)
 			if cv, err := convert.Convert(v, a.Type); err == nil {
 				v = cv
 			} else {
@@ -235,7 +257,7 @@ func (s *BlockSchema) decodeWithMeta(body hcl.Body, ctx *hcl.EvalContext, blockR
 				diags = diags.Append(&hcl.Diagnostic{
 					Severity:    hcl.DiagError,
 					Summary:     "Incorrect attribute value type",
-					Detail:      fmt.Sprintf("Inappropriate value for attribute %q: %s.", a.Name, convertErrorString(err)),
+					Detail:      fmt.Sprintf("Inappropriate value for attribute %q: %s.", a.Name, redactedConvertError(err, v)),
 					Subject:     attr.Expr.Range().Ptr(),
 					Context:     attr.Range.Ptr(),
 					Expression:  attr.Expr,
@@ -245,7 +267,7 @@ func (s *BlockSchema) decodeWithMeta(body hcl.Body, ctx *hcl.EvalContext, blockR
 				continue
 			}
 			if a.Check != nil && cv.IsKnown() && !cv.IsNull() && cv.IsWhollyKnown() {
-				if err := a.Check(unmarked(cv)); err != nil {
+				if err := a.Check(cv); err != nil {
 					diags = diags.Append(&hcl.Diagnostic{
 						Severity:    hcl.DiagError,
 						Summary:     "Invalid value for " + strconv.Quote(a.Name),
@@ -259,6 +281,9 @@ func (s *BlockSchema) decodeWithMeta(body hcl.Body, ctx *hcl.EvalContext, blockR
 			}
 			if a.Sensitive {
 				cv = cv.Mark(Sensitive)
+			}
+			if cv.ContainsMarked() {
+				ranges.Sensitive[a.Name] = true
 			}
 			vals[a.Name] = cv
 		default:
@@ -300,7 +325,7 @@ func (s *BlockSchema) decodeWithMeta(body hcl.Body, ctx *hcl.EvalContext, blockR
 				v, r, d := b.Block.decode(blocks[0].Body, ctx, blocks[0].DefRange)
 				diags = diags.Extend(d)
 				ranges.Paths[b.Name] = blocks[0].DefRange
-				mergeRanges(ranges.Paths, b.Name, r)
+				mergeRanges(ranges, b.Name, r)
 				vals[b.Name] = withLabel(v, b, blocks[0])
 			case b.DefaultWhenAbsent:
 				v, _, d := b.Block.decode(hcl.EmptyBody(), ctx, blockRange)
@@ -330,7 +355,7 @@ func (s *BlockSchema) decodeWithMeta(body hcl.Body, ctx *hcl.EvalContext, blockR
 			diags = diags.Extend(d)
 			p := fmt.Sprintf("%s[%d]", b.Name, i)
 			ranges.Paths[p] = blk.DefRange
-			mergeRanges(ranges.Paths, p, r)
+			mergeRanges(ranges, p, r)
 			elems = append(elems, withLabel(v, b, blk))
 		}
 		if len(elems) == 0 {
@@ -368,9 +393,12 @@ func withLabel(v cty.Value, b *NestedSchema, blk *hcl.Block) cty.Value {
 	return cty.ObjectVal(m)
 }
 
-func mergeRanges(dst map[string]hcl.Range, prefix string, r Ranges) {
+func mergeRanges(dst Ranges, prefix string, r Ranges) {
 	for k, v := range r.Paths {
-		dst[prefix+"."+k] = v
+		dst.Paths[prefix+"."+k] = v
+	}
+	for k := range r.Sensitive {
+		dst.Sensitive[prefix+"."+k] = true
 	}
 }
 
@@ -382,6 +410,16 @@ func duplicateBlockDiag(name string, subject, prev hcl.Range) *hcl.Diagnostic {
 		Subject:  subject.Ptr(),
 		Context:  prev.Ptr(),
 	}
+}
+
+// redactedConvertError is convertErrorString for the conversion of v: a
+// message that would show (part of) a sensitive v is replaced.
+func redactedConvertError(err error, v cty.Value) string {
+	msg := convertErrorString(err)
+	if v.ContainsMarked() && revealsSensitive(msg, v) {
+		return "the value is sensitive, so why it cannot be converted is not shown"
+	}
+	return msg
 }
 
 func convertErrorString(err error) string {

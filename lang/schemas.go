@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -85,7 +86,7 @@ func newProbeSchema() *BlockSchema {
 	return &BlockSchema{
 		Attributes: []*AttrSchema{
 			{Name: "period", Type: cty.String, Default: strVal("10s"), Check: checkDuration},
-			{Name: "timeout", Type: cty.String, Default: strVal("1s"), Check: checkDuration},
+			{Name: "timeout", Type: cty.String, Default: strVal("1s"), Check: checkProbeTimeout},
 			{Name: "initial_delay", Type: cty.String, Default: strVal("0s"), Check: checkDuration},
 			{Name: "failure_threshold", Type: cty.Number, Default: numVal(3), Check: checkWhole(1)},
 			{Name: "success_threshold", Type: cty.Number, Default: numVal(1), Check: checkWhole(1)},
@@ -95,12 +96,12 @@ func newProbeSchema() *BlockSchema {
 				{Name: "path", Type: cty.String, Default: strVal("/")},
 				portAttr(true),
 				{Name: "scheme", Type: cty.String, Default: strVal("HTTP"), Check: checkOneOf("HTTP", "HTTPS")},
-				{Name: "status", Type: cty.List(cty.Number), Description: "accepted status codes; default 200-399"},
+				{Name: "status", Type: cty.List(cty.Number), Check: checkStatusCodes, Description: "accepted status codes; default 200-399"},
 				{Name: "headers", Type: cty.Map(cty.String)},
 			}}},
 			{Name: "tcp", Block: &BlockSchema{Attributes: []*AttrSchema{portAttr(true)}}},
 			{Name: "exec", Block: &BlockSchema{Attributes: []*AttrSchema{
-				{Name: "command", Type: cty.List(cty.String), Required: true},
+				{Name: "command", Type: cty.List(cty.String), Required: true, Check: checkNonEmptyCommand},
 			}}},
 			{Name: "grpc", Block: &BlockSchema{Attributes: []*AttrSchema{
 				portAttr(true),
@@ -145,7 +146,7 @@ func checkProbe(v cty.Value, r Ranges) hcl.Diagnostics {
 			diags = diags.Append(&hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Probe timeout not shorter than its period",
-				Detail:   fmt.Sprintf("The timeout (%s) must be shorter than the period (%s): a probe must finish before the next one starts.", timeout.AsString(), period.AsString()),
+				Detail:   fmt.Sprintf("The timeout (%s) must be shorter than the period (%s): a probe must finish before the next one starts.", r.Show("timeout", timeout), r.Show("period", period)),
 				Subject:  r.Get("timeout").Ptr(),
 				Context:  r.Block.Ptr(),
 			})
@@ -208,7 +209,7 @@ func newAppSchema() *BlockSchema {
 			Description: "a probe reference (probe.NAME) or an inline block"}
 	}
 	hook := &BlockSchema{Attributes: []*AttrSchema{
-		{Name: "exec", Type: cty.List(cty.String), Required: true},
+		{Name: "exec", Type: cty.List(cty.String), Required: true, Check: checkNonEmptyCommand},
 		{Name: "required", Type: cty.Bool, Default: cty.False, Description: "a failing hook fails the instance"},
 		{Name: "timeout", Type: cty.String, Default: strVal("30s"), Check: checkDuration},
 	}}
@@ -236,8 +237,8 @@ func newAppSchema() *BlockSchema {
 				{Name: "protocol", Type: cty.String, Default: strVal("tcp"), Check: checkOneOf("tcp", "udp")},
 			}}},
 			{Name: "resources", Block: &BlockSchema{Attributes: []*AttrSchema{
-				{Name: "cpu", Type: cty.String, Check: checkQuantity, Description: "CPU limit in cores (2, 0.5, \"500m\")"},
-				{Name: "memory", Type: cty.String, Check: checkQuantity, Description: "memory limit (\"2Gi\")"},
+				{Name: "cpu", Type: cty.String, Check: checkCPU, Description: "CPU limit in cores (2, 0.5, \"500m\")"},
+				{Name: "memory", Type: cty.String, Check: checkPositiveQuantity, Description: "memory limit (\"2Gi\")"},
 				{Name: "cpu_overcommit", Type: cty.Number, Default: numVal(1), Check: checkAtLeast(1)},
 				{Name: "memory_overcommit", Type: cty.Number, Default: numVal(1), Check: checkAtLeast(1)},
 			}}},
@@ -283,7 +284,7 @@ func checkRollout(v cty.Value, r Ranges) hcl.Diagnostics {
 	return hcl.Diagnostics{{
 		Severity: hcl.DiagError,
 		Summary:  "min_healthy not shorter than healthy_deadline",
-		Detail:   fmt.Sprintf("An instance must stay healthy for min_healthy (%s) within healthy_deadline (%s), so min_healthy must be the shorter one.", mh.AsString(), hd.AsString()),
+		Detail:   fmt.Sprintf("An instance must stay healthy for min_healthy (%s) within healthy_deadline (%s), so min_healthy must be the shorter one.", r.Show("min_healthy", mh), r.Show("healthy_deadline", hd)),
 		Subject:  r.Get("min_healthy").Ptr(),
 		Context:  r.Block.Ptr(),
 	}}
@@ -300,10 +301,24 @@ func checkApp(v cty.Value, r Ranges) hcl.Diagnostics {
 		}
 	}
 	var diags hcl.Diagnostics
+	cl := v.GetAttr("cluster")
+	kube := cl.IsKnown() && !cl.IsNull() && cl.Type().IsObjectType() && cl.Type().HasAttribute("kind") &&
+		cl.GetAttr("kind").IsKnown() && !cl.GetAttr("kind").IsNull() && cl.GetAttr("kind").AsString() == "kubernetes"
 	for _, probe := range []string{"readiness", "liveness", "startup"} {
 		pv := v.GetAttr(probe)
 		if !pv.IsKnown() || pv.IsNull() {
 			continue
+		}
+		if to := pv.GetAttr("timeout"); kube && to.IsKnown() && !to.IsNull() {
+			if d, err := ParseDuration(to.AsString()); err == nil && d < time.Second {
+				diags = diags.Append(&hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Probe timeout shorter than a second",
+					Detail:   fmt.Sprintf("The %s probe's timeout is %s, but Kubernetes probes count in whole seconds: the timeout must be at least 1s.", probe, r.Show(probe+".timeout", to)),
+					Subject:  r.Get(probe + ".timeout").Ptr(),
+					Context:  r.Get(probe).Ptr(),
+				})
+			}
 		}
 		for _, kind := range []string{"http", "tcp", "grpc"} {
 			kv := pv.GetAttr(kind)
@@ -316,6 +331,17 @@ func checkApp(v cty.Value, r Ranges) hcl.Diagnostics {
 			}
 			name := port.AsString()
 			if _, err := strconv.Atoi(name); err == nil || names[name] {
+				continue
+			}
+			path := probe + "." + kind + ".port"
+			if r.Show(path, port) != name {
+				diags = diags.Append(&hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Probe port is not a port of the app",
+					Detail:   fmt.Sprintf("The %s probe checks a port given by a sensitive value, which is not a port block of the app.", probe),
+					Subject:  r.Get(path).Ptr(),
+					Context:  r.Get(probe).Ptr(),
+				})
 				continue
 			}
 			detail := fmt.Sprintf("The %s probe checks port %q, but the app has no port block of that name.", probe, name)
@@ -372,7 +398,7 @@ func newScalingPolicySchema() *BlockSchema {
 				return hcl.Diagnostics{{
 					Severity: hcl.DiagError,
 					Summary:  "Scaling policy min greater than max",
-					Detail:   fmt.Sprintf("min (%s) must not be greater than max (%s).", lo.AsBigFloat().Text('f', -1), hi.AsBigFloat().Text('f', -1)),
+					Detail:   fmt.Sprintf("min (%s) must not be greater than max (%s).", r.Show("min", lo), r.Show("max", hi)),
 					Subject:  r.Get("min").Ptr(),
 					Context:  r.Block.Ptr(),
 				}}

@@ -1,0 +1,135 @@
+package lang
+
+import (
+	"errors"
+	"regexp"
+	"strings"
+
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+)
+
+// redactedMessage replaces an error message that would reveal a sensitive
+// value.
+const redactedMessage = "the value is derived from a sensitive value, so why it is not valid is not shown"
+
+// sensitiveLeaves returns the text of every primitive value inside vals
+// that carries the Sensitive mark (directly or through an enclosing
+// value): strings as they are, numbers in decimal and in exponent form.
+func sensitiveLeaves(vals ...cty.Value) []string {
+	var out []string
+	for _, v := range vals {
+		if !v.ContainsMarked() {
+			continue
+		}
+		u, pvm := v.UnmarkDeepWithPaths()
+		for _, pm := range pvm {
+			if _, ok := pm.Marks[Sensitive]; !ok {
+				continue
+			}
+			sub, err := pm.Path.Apply(u)
+			if err != nil {
+				continue
+			}
+			_ = cty.Walk(sub, func(_ cty.Path, e cty.Value) (bool, error) {
+				if e.IsNull() || !e.IsKnown() {
+					return true, nil
+				}
+				switch e.Type() {
+				case cty.String:
+					out = append(out, e.AsString())
+				case cty.Number:
+					bf := e.AsBigFloat()
+					out = append(out, bf.Text('f', -1), bf.Text('g', -1), bf.String())
+				}
+				return true, nil
+			})
+		}
+	}
+	return out
+}
+
+// revealsSensitive reports whether msg shows any sensitive part of vals.
+// It errs on the side of redacting: a short secret matches often.
+func revealsSensitive(msg string, vals ...cty.Value) bool {
+	lower := strings.ToLower(msg)
+	for _, leaf := range sensitiveLeaves(vals...) {
+		if leaf == "" {
+			if strings.Contains(msg, `""`) {
+				return true
+			}
+			continue
+		}
+		if isNumberText(leaf) {
+			if regexp.MustCompile(`(^|[^0-9.])` + regexp.QuoteMeta(leaf) + `($|[^0-9])`).MatchString(msg) {
+				return true
+			}
+			continue
+		}
+		if strings.Contains(lower, strings.ToLower(leaf)) {
+			return true
+		}
+	}
+	return false
+}
+
+var numberText = regexp.MustCompile(`^[-+]?[0-9.]+([eE][-+]?[0-9]+)?$`)
+
+func isNumberText(s string) bool { return numberText.MatchString(s) }
+
+// redactErr replaces err when it reveals a sensitive part of args,
+// keeping the argument an ArgError points at.
+func redactErr(err error, args []cty.Value) error {
+	if err == nil || !revealsSensitive(err.Error(), args...) {
+		return err
+	}
+	var ae function.ArgError
+	if errors.As(err, &ae) {
+		return function.NewArgErrorf(ae.Index, redactedMessage)
+	}
+	return errors.New(redactedMessage)
+}
+
+// redactingFunc wraps f so that its errors never show a sensitive
+// argument (cty's stdlib quotes arguments in its messages: `cannot
+// convert "..." to number`). It is otherwise transparent: it passes every
+// argument, marked, unknown, null or dynamic, to f, which handles them as
+// it always does (including the refinements of unknown results).
+func redactingFunc(f function.Function) function.Function {
+	open := func(p function.Parameter) function.Parameter {
+		p.AllowMarked, p.AllowUnknown, p.AllowNull, p.AllowDynamicType = true, true, true, true
+		return p
+	}
+	spec := &function.Spec{Description: f.Description()}
+	for _, p := range f.Params() {
+		spec.Params = append(spec.Params, open(p))
+	}
+	if vp := f.VarParam(); vp != nil {
+		p := open(*vp)
+		spec.VarParam = &p
+	}
+	spec.Type = func(args []cty.Value) (cty.Type, error) {
+		t, err := f.ReturnTypeForValues(args)
+		return t, redactErr(err, args)
+	}
+	spec.Impl = func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		v, err := f.Call(args)
+		return v, redactErr(err, args)
+	}
+	return function.New(spec)
+}
+
+// marksArgs reports whether a function handles marked arguments itself
+// (or takes expressions, as try and can do): those are not wrapped.
+func marksArgs(f function.Function) bool {
+	ps := f.Params()
+	if vp := f.VarParam(); vp != nil {
+		ps = append(ps, *vp)
+	}
+	for _, p := range ps {
+		if p.AllowMarked || p.Type.IsCapsuleType() {
+			return true
+		}
+	}
+	return false
+}
