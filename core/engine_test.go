@@ -317,3 +317,31 @@ output "echoed" {
 		t.Fatalf("plan after apply has changes")
 	}
 }
+
+func TestHoldKeepsTheLockAcrossPlanAndApply(t *testing.T) {
+	f := newFixture(t, `
+resource "test_object" "a" {
+  name = "a"
+}
+`)
+	op := f.operation()
+	release, diags := op.Hold(context.Background(), "apply")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	p, _, diags := op.Plan(context.Background(), PlanOptions{Refresh: true})
+	if diags.HasErrors() {
+		t.Fatalf("plan under the held lock: %v", diags)
+	}
+	// Meanwhile another run cannot take the state.
+	if _, _, d := f.operation().Plan(context.Background(), PlanOptions{Refresh: true}); !d.HasErrors() || !strings.Contains(d.Error(), "lock") {
+		t.Fatalf("a second operation planned while the lock was held: %v", d)
+	}
+	if _, diags := op.Apply(context.Background(), p, ApplyOptions{}); diags.HasErrors() {
+		t.Fatalf("apply under the held lock: %v", diags)
+	}
+	release()
+	if _, _, d := f.operation().Plan(context.Background(), PlanOptions{Refresh: true}); d.HasErrors() {
+		t.Fatalf("the lock was not released: %v", d)
+	}
+}

@@ -21,11 +21,30 @@ type Operation struct {
 	LockTimeout time.Duration
 	// NoLock skips locking (-lock=false).
 	NoLock bool
+
+	// held is set while Hold's lock is taken: the operations run under it.
+	held bool
+}
+
+// Hold takes the state lock for operation and keeps it until release is
+// called, so that a plan, its confirmation and its apply run under one
+// lock and nobody changes the state in between. Plan, Apply and Import
+// called meanwhile do not lock again.
+func (o *Operation) Hold(ctx context.Context, operation string) (release func(), diags hcl.Diagnostics) {
+	unlock, diags := o.lock(ctx, operation)
+	if diags.HasErrors() {
+		return func() {}, diags
+	}
+	o.held = true
+	return func() {
+		o.held = false
+		unlock()
+	}, nil
 }
 
 // lock takes the state lock for operation and returns its release.
 func (o *Operation) lock(ctx context.Context, operation string) (func(), hcl.Diagnostics) {
-	if o.NoLock {
+	if o.NoLock || o.held {
 		return func() {}, nil
 	}
 	id, err := state.Lock(ctx, o.Backend, state.NewLockInfo(operation), o.LockTimeout)

@@ -191,7 +191,8 @@ func (m *Meta) runApply(parent context.Context, args []string, destroy bool) int
 			return exitError
 		}
 		var diags hcl.Diagnostics
-		p, w, diags = m.makePlan(ctx, &o)
+		p, w, diags = m.makePlan(ctx, &o, name)
+		defer w.close()
 		if p != nil {
 			if o.json {
 				ew.plannedChanges(p)

@@ -46,7 +46,7 @@ func runDrift(ctx context.Context, m *Meta, args []string) int {
 		return exitError
 	}
 	o.refresh, o.refreshOnly = true, true
-	p, w, diags := m.makePlan(ctx, &o)
+	p, w, diags := m.makePlan(ctx, &o, "")
 	if p == nil || diags.HasErrors() {
 		m.report(&o, diags, w.files())
 		return exitError

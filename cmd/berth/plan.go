@@ -124,6 +124,16 @@ func (o *opFlags) planOptions() (core.PlanOptions, error) {
 type workspace struct {
 	cfg *lang.Config
 	op  *core.Operation
+	// release gives back a lock held across plan and apply (Hold).
+	release func()
+}
+
+// close releases what the workspace holds.
+func (w *workspace) close() {
+	if w != nil && w.release != nil {
+		w.release()
+		w.release = nil
+	}
 }
 
 // files returns the parsed configuration files, for diagnostic snippets.
@@ -285,7 +295,7 @@ func runPlan(ctx context.Context, m *Meta, args []string) int {
 	// the plan's JSON document last.
 	ew := newEventWriter(m.Stdout, o.json)
 	ew.version()
-	p, w, diags := m.makePlan(ctx, &o)
+	p, w, diags := m.makePlan(ctx, &o, "")
 	if o.json {
 		if p != nil {
 			ew.plannedChanges(p)
@@ -335,7 +345,10 @@ func runPlan(ctx context.Context, m *Meta, args []string) int {
 
 // makePlan wires the operation and plans. The plan is nil when planning
 // could not start or produced nothing to show.
-func (m *Meta) makePlan(ctx context.Context, o *opFlags) (*plans.Plan, *workspace, hcl.Diagnostics) {
+// makePlan opens the workspace and plans. With holdFor set (apply,
+// destroy) the state lock is taken for that operation and kept, for the
+// apply to run under the same lock: call w.close when done.
+func (m *Meta) makePlan(ctx context.Context, o *opFlags, holdFor string) (*plans.Plan, *workspace, hcl.Diagnostics) {
 	opts, err := o.planOptions()
 	if err != nil {
 		return nil, nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid options", Detail: err.Error()}}
@@ -343,6 +356,13 @@ func (m *Meta) makePlan(ctx context.Context, o *opFlags) (*plans.Plan, *workspac
 	w, diags := m.open(o)
 	if diags.HasErrors() {
 		return nil, w, diags
+	}
+	if holdFor != "" {
+		release, d := w.op.Hold(ctx, holdFor)
+		if d.HasErrors() {
+			return nil, w, diags.Extend(d)
+		}
+		w.release = release
 	}
 	p, _, d := w.op.Plan(ctx, opts)
 	return p, w, diags.Extend(d)
