@@ -250,7 +250,11 @@ func templateFileFunc(baseDir string, funcs map[string]function.Function) functi
 			if err != nil {
 				return cty.DynamicVal, function.NewArgError(0, err)
 			}
-			expr, diags := hclsyntax.ParseTemplate([]byte(src), p, hcl.Pos{Line: 1, Column: 1})
+			diags := checkTemplateNesting([]byte(src), p)
+			var expr hclsyntax.Expression
+			if !diags.HasErrors() {
+				expr, diags = hclsyntax.ParseTemplate([]byte(src), p, hcl.Pos{Line: 1, Column: 1})
+			}
 			if diags.HasErrors() {
 				return cty.DynamicVal, function.NewArgErrorf(0, "template %s: %s", p, diags.Error())
 			}

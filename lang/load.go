@@ -87,13 +87,7 @@ func LoadDir(dir string) (*Config, hcl.Diagnostics) {
 	parser := hclparse.NewParser()
 	l := &loader{cfg: cfg, seen: map[string]hcl.Range{}}
 	for _, fn := range files {
-		var f *hcl.File
-		var d hcl.Diagnostics
-		if strings.HasSuffix(fn, JSONSuffix) {
-			f, d = parser.ParseJSONFile(fn)
-		} else {
-			f, d = parser.ParseHCLFile(fn)
-		}
+		f, d := parseFile(parser, fn, strings.HasSuffix(fn, JSONSuffix))
 		diags = diags.Extend(d)
 		if f == nil {
 			continue
@@ -108,6 +102,26 @@ func LoadDir(dir string) (*Config, hcl.Diagnostics) {
 	l.resolveProviders()
 	sortDiagnostics(diags)
 	return cfg, diags
+}
+
+// parseFile parses a configuration or variable file, refusing input
+// nested too deeply for the parsers' recursion (CheckNesting).
+func parseFile(parser *hclparse.Parser, fn string, json bool) (*hcl.File, hcl.Diagnostics) {
+	src, err := os.ReadFile(fn)
+	if err != nil {
+		return nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Failed to read file",
+			Detail:   fmt.Sprintf("The file %q could not be read: %s.", fn, err),
+		}}
+	}
+	if d := checkNesting(src, fn, hcl.InitialPos, json, false); d.HasErrors() {
+		return nil, d
+	}
+	if json {
+		return parser.ParseJSON(src, fn)
+	}
+	return parser.ParseHCL(src, fn)
 }
 
 type loader struct {

@@ -163,13 +163,7 @@ func markVar(v *Variable, val cty.Value) cty.Value {
 }
 
 func readVarFile(cfg *Config, parser *hclparse.Parser, fn string, raws map[string]rawVar) hcl.Diagnostics {
-	var f *hcl.File
-	var diags hcl.Diagnostics
-	if strings.HasSuffix(fn, ".json") {
-		f, diags = parser.ParseJSONFile(fn)
-	} else {
-		f, diags = parser.ParseHCLFile(fn)
-	}
+	f, diags := parseFile(parser, fn, strings.HasSuffix(fn, ".json"))
 	if diags.HasErrors() || f == nil {
 		return diags
 	}
@@ -201,7 +195,11 @@ func (r rawVar) value(v *Variable) (cty.Value, hcl.Diagnostics) {
 		val = cty.StringVal(*r.str)
 	case r.str != nil:
 		// Values of other types are HCL expressions: 3, true, ["a"], {a=1}.
-		expr, d := hclsyntax.ParseExpression([]byte(*r.str), r.rng.Filename, hcl.InitialPos)
+		d := checkNesting([]byte(*r.str), r.rng.Filename, hcl.InitialPos, false, false)
+		var expr hclsyntax.Expression
+		if !d.HasErrors() {
+			expr, d = hclsyntax.ParseExpression([]byte(*r.str), r.rng.Filename, hcl.InitialPos)
+		}
 		if !d.HasErrors() {
 			val, d = expr.Value(nil)
 		}

@@ -15,6 +15,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
+
+	"github.com/berth-sh/berth/lang"
 )
 
 func init() {
@@ -206,6 +208,11 @@ func (r *fmtRun) formatSource(name string, src []byte, stdout io.Writer, write f
 	// hclwrite.Format formats even broken input token by token; parsing
 	// first refuses to "format" a file that is not HCL, like Terraform. The
 	// parsed file also gives the diagnostics their snippet and context.
+	// Input nested too deeply would overflow the parsers' stacks (fatal).
+	if diags := lang.CheckNesting(src, name); diags.HasErrors() {
+		r.diags = append(r.diags, diags...)
+		return
+	}
 	f, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
 	if diags.HasErrors() {
 		r.diags = append(r.diags, diags...)
