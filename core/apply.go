@@ -396,6 +396,7 @@ func (a *applyWalker) applyInstance(ctx context.Context, entry *providerEntry, r
 	}
 	pr := entry.p.PlanResourceChange(ctx, providers.PlanResourceChangeRequest{
 		TypeName: typeName, PriorState: createPrior, ProposedNewState: ignored, Config: ignored, PriorPrivate: priorPrivate,
+		SavedPlannedState: change.After,
 	})
 	diags = diags.Extend(configDiagnostics(pr.Diagnostics, entry.name, "PlanResourceChange", addr, r))
 	if pr.Diagnostics.HasErrors() {

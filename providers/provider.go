@@ -168,6 +168,11 @@ type PlanResourceChangeRequest struct {
 	ProposedNewState cty.Value
 	Config           cty.Value
 	PriorPrivate     []byte
+	// SavedPlannedState is set when the core plans again at apply time: the
+	// planned state of the plan being applied (cty.NilVal otherwise). A
+	// provider reuses what it resolved then, such as an image's digest, so
+	// that apply carries out exactly what was planned even if a tag moved.
+	SavedPlannedState cty.Value
 }
 
 // PlanResourceChangeResponse is the provider's plan for one object.

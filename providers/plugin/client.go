@@ -446,6 +446,10 @@ func (c *Client) PlanResourceChange(ctx context.Context, req providers.PlanResou
 		resp.Diagnostics = c.protocolErr(call, "request", err)
 		return resp
 	}
+	if preq.SavedPlannedState, err = encodeValue(req.SavedPlannedState); err != nil {
+		resp.Diagnostics = c.protocolErr(call, "saved planned state", err)
+		return resp
+	}
 	pr, err := c.rpc.PlanResourceChange(ctx, preq)
 	if err != nil {
 		resp.Diagnostics = c.failed(ctx, call, err)

@@ -165,6 +165,7 @@ func (s *server) PlanResourceChange(ctx context.Context, req *protocol.PlanResou
 		value{&preq.PriorState, req.PriorState, "prior state"},
 		value{&preq.ProposedNewState, req.ProposedNewState, "proposed new state"},
 		value{&preq.Config, req.Config, "config"},
+		value{&preq.SavedPlannedState, req.SavedPlannedState, "saved planned state"},
 	); err != nil {
 		return nil, err
 	}

@@ -1890,8 +1890,12 @@ type PlanResourceChange_Request struct {
 	ProposedNewState *DynamicValue          `protobuf:"bytes,3,opt,name=proposed_new_state,json=proposedNewState,proto3" json:"proposed_new_state,omitempty"`
 	Config           *DynamicValue          `protobuf:"bytes,4,opt,name=config,proto3" json:"config,omitempty"`
 	PriorPrivate     []byte                 `protobuf:"bytes,5,opt,name=prior_private,json=priorPrivate,proto3" json:"prior_private,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Set when berth plans again at apply time: the planned state of the
+	// plan being applied. A provider reuses what it resolved then (an
+	// image's digest), so apply carries out exactly what was planned.
+	SavedPlannedState *DynamicValue `protobuf:"bytes,6,opt,name=saved_planned_state,json=savedPlannedState,proto3" json:"saved_planned_state,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *PlanResourceChange_Request) Reset() {
@@ -1955,6 +1959,13 @@ func (x *PlanResourceChange_Request) GetConfig() *DynamicValue {
 func (x *PlanResourceChange_Request) GetPriorPrivate() []byte {
 	if x != nil {
 		return x.PriorPrivate
+	}
+	return nil
+}
+
+func (x *PlanResourceChange_Request) GetSavedPlannedState() *DynamicValue {
+	if x != nil {
+		return x.SavedPlannedState
 	}
 	return nil
 }
@@ -2801,15 +2812,16 @@ const file_provider_proto_rawDesc = "" +
 	"\x0fmax_unavailable\x18\x05 \x01(\x03R\x0emaxUnavailable\x1aF\n" +
 	"\x04Wave\x12\x1c\n" +
 	"\tinstances\x18\x01 \x03(\tR\tinstances\x12 \n" +
-	"\vdescription\x18\x02 \x01(\tR\vdescription\"\xec\x04\n" +
-	"\x12PlanResourceChange\x1a\x95\x02\n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription\"\xbd\x05\n" +
+	"\x12PlanResourceChange\x1a\xe6\x02\n" +
 	"\aRequest\x12\x1b\n" +
 	"\ttype_name\x18\x01 \x01(\tR\btypeName\x12@\n" +
 	"\vprior_state\x18\x02 \x01(\v2\x1f.berth.provider.v1.DynamicValueR\n" +
 	"priorState\x12M\n" +
 	"\x12proposed_new_state\x18\x03 \x01(\v2\x1f.berth.provider.v1.DynamicValueR\x10proposedNewState\x127\n" +
 	"\x06config\x18\x04 \x01(\v2\x1f.berth.provider.v1.DynamicValueR\x06config\x12#\n" +
-	"\rprior_private\x18\x05 \x01(\fR\fpriorPrivate\x1a\xbd\x02\n" +
+	"\rprior_private\x18\x05 \x01(\fR\fpriorPrivate\x12O\n" +
+	"\x13saved_planned_state\x18\x06 \x01(\v2\x1f.berth.provider.v1.DynamicValueR\x11savedPlannedState\x1a\xbd\x02\n" +
 	"\bResponse\x12D\n" +
 	"\rplanned_state\x18\x01 \x01(\v2\x1f.berth.provider.v1.DynamicValueR\fplannedState\x12K\n" +
 	"\x10requires_replace\x18\x02 \x03(\v2 .berth.provider.v1.AttributePathR\x0frequiresReplace\x12'\n" +
@@ -2975,49 +2987,50 @@ var file_provider_proto_depIdxs = []int32{
 	3,  // 28: berth.provider.v1.PlanResourceChange.Request.prior_state:type_name -> berth.provider.v1.DynamicValue
 	3,  // 29: berth.provider.v1.PlanResourceChange.Request.proposed_new_state:type_name -> berth.provider.v1.DynamicValue
 	3,  // 30: berth.provider.v1.PlanResourceChange.Request.config:type_name -> berth.provider.v1.DynamicValue
-	3,  // 31: berth.provider.v1.PlanResourceChange.Response.planned_state:type_name -> berth.provider.v1.DynamicValue
-	4,  // 32: berth.provider.v1.PlanResourceChange.Response.requires_replace:type_name -> berth.provider.v1.AttributePath
-	12, // 33: berth.provider.v1.PlanResourceChange.Response.rollout:type_name -> berth.provider.v1.Rollout
-	5,  // 34: berth.provider.v1.PlanResourceChange.Response.diagnostics:type_name -> berth.provider.v1.Diagnostic
-	2,  // 35: berth.provider.v1.ApplyResourceChange.Step.kind:type_name -> berth.provider.v1.ApplyResourceChange.Step.Kind
-	3,  // 36: berth.provider.v1.ApplyResourceChange.Request.prior_state:type_name -> berth.provider.v1.DynamicValue
-	3,  // 37: berth.provider.v1.ApplyResourceChange.Request.planned_state:type_name -> berth.provider.v1.DynamicValue
-	3,  // 38: berth.provider.v1.ApplyResourceChange.Request.config:type_name -> berth.provider.v1.DynamicValue
-	39, // 39: berth.provider.v1.ApplyResourceChange.Request.step:type_name -> berth.provider.v1.ApplyResourceChange.Step
-	3,  // 40: berth.provider.v1.ApplyResourceChange.Result.new_state:type_name -> berth.provider.v1.DynamicValue
-	5,  // 41: berth.provider.v1.ApplyResourceChange.Result.diagnostics:type_name -> berth.provider.v1.Diagnostic
-	41, // 42: berth.provider.v1.ApplyResourceChange.Response.event:type_name -> berth.provider.v1.ApplyResourceChange.Event
-	42, // 43: berth.provider.v1.ApplyResourceChange.Response.result:type_name -> berth.provider.v1.ApplyResourceChange.Result
-	3,  // 44: berth.provider.v1.ImportResource.Response.state:type_name -> berth.provider.v1.DynamicValue
-	5,  // 45: berth.provider.v1.ImportResource.Response.diagnostics:type_name -> berth.provider.v1.Diagnostic
-	3,  // 46: berth.provider.v1.ReadDataSource.Request.config:type_name -> berth.provider.v1.DynamicValue
-	3,  // 47: berth.provider.v1.ReadDataSource.Response.state:type_name -> berth.provider.v1.DynamicValue
-	5,  // 48: berth.provider.v1.ReadDataSource.Response.diagnostics:type_name -> berth.provider.v1.Diagnostic
-	22, // 49: berth.provider.v1.Provider.GetSchema:input_type -> berth.provider.v1.GetSchema.Request
-	26, // 50: berth.provider.v1.Provider.ValidateProviderConfig:input_type -> berth.provider.v1.ValidateProviderConfig.Request
-	28, // 51: berth.provider.v1.Provider.ValidateResourceConfig:input_type -> berth.provider.v1.ValidateResourceConfig.Request
-	30, // 52: berth.provider.v1.Provider.ConfigureProvider:input_type -> berth.provider.v1.ConfigureProvider.Request
-	34, // 53: berth.provider.v1.Provider.ReadResources:input_type -> berth.provider.v1.ReadResources.Request
-	37, // 54: berth.provider.v1.Provider.PlanResourceChange:input_type -> berth.provider.v1.PlanResourceChange.Request
-	40, // 55: berth.provider.v1.Provider.ApplyResourceChange:input_type -> berth.provider.v1.ApplyResourceChange.Request
-	44, // 56: berth.provider.v1.Provider.ImportResource:input_type -> berth.provider.v1.ImportResource.Request
-	46, // 57: berth.provider.v1.Provider.ReadDataSource:input_type -> berth.provider.v1.ReadDataSource.Request
-	48, // 58: berth.provider.v1.Provider.Stop:input_type -> berth.provider.v1.Stop.Request
-	23, // 59: berth.provider.v1.Provider.GetSchema:output_type -> berth.provider.v1.GetSchema.Response
-	27, // 60: berth.provider.v1.Provider.ValidateProviderConfig:output_type -> berth.provider.v1.ValidateProviderConfig.Response
-	29, // 61: berth.provider.v1.Provider.ValidateResourceConfig:output_type -> berth.provider.v1.ValidateResourceConfig.Response
-	31, // 62: berth.provider.v1.Provider.ConfigureProvider:output_type -> berth.provider.v1.ConfigureProvider.Response
-	35, // 63: berth.provider.v1.Provider.ReadResources:output_type -> berth.provider.v1.ReadResources.Response
-	38, // 64: berth.provider.v1.Provider.PlanResourceChange:output_type -> berth.provider.v1.PlanResourceChange.Response
-	43, // 65: berth.provider.v1.Provider.ApplyResourceChange:output_type -> berth.provider.v1.ApplyResourceChange.Response
-	45, // 66: berth.provider.v1.Provider.ImportResource:output_type -> berth.provider.v1.ImportResource.Response
-	47, // 67: berth.provider.v1.Provider.ReadDataSource:output_type -> berth.provider.v1.ReadDataSource.Response
-	49, // 68: berth.provider.v1.Provider.Stop:output_type -> berth.provider.v1.Stop.Response
-	59, // [59:69] is the sub-list for method output_type
-	49, // [49:59] is the sub-list for method input_type
-	49, // [49:49] is the sub-list for extension type_name
-	49, // [49:49] is the sub-list for extension extendee
-	0,  // [0:49] is the sub-list for field type_name
+	3,  // 31: berth.provider.v1.PlanResourceChange.Request.saved_planned_state:type_name -> berth.provider.v1.DynamicValue
+	3,  // 32: berth.provider.v1.PlanResourceChange.Response.planned_state:type_name -> berth.provider.v1.DynamicValue
+	4,  // 33: berth.provider.v1.PlanResourceChange.Response.requires_replace:type_name -> berth.provider.v1.AttributePath
+	12, // 34: berth.provider.v1.PlanResourceChange.Response.rollout:type_name -> berth.provider.v1.Rollout
+	5,  // 35: berth.provider.v1.PlanResourceChange.Response.diagnostics:type_name -> berth.provider.v1.Diagnostic
+	2,  // 36: berth.provider.v1.ApplyResourceChange.Step.kind:type_name -> berth.provider.v1.ApplyResourceChange.Step.Kind
+	3,  // 37: berth.provider.v1.ApplyResourceChange.Request.prior_state:type_name -> berth.provider.v1.DynamicValue
+	3,  // 38: berth.provider.v1.ApplyResourceChange.Request.planned_state:type_name -> berth.provider.v1.DynamicValue
+	3,  // 39: berth.provider.v1.ApplyResourceChange.Request.config:type_name -> berth.provider.v1.DynamicValue
+	39, // 40: berth.provider.v1.ApplyResourceChange.Request.step:type_name -> berth.provider.v1.ApplyResourceChange.Step
+	3,  // 41: berth.provider.v1.ApplyResourceChange.Result.new_state:type_name -> berth.provider.v1.DynamicValue
+	5,  // 42: berth.provider.v1.ApplyResourceChange.Result.diagnostics:type_name -> berth.provider.v1.Diagnostic
+	41, // 43: berth.provider.v1.ApplyResourceChange.Response.event:type_name -> berth.provider.v1.ApplyResourceChange.Event
+	42, // 44: berth.provider.v1.ApplyResourceChange.Response.result:type_name -> berth.provider.v1.ApplyResourceChange.Result
+	3,  // 45: berth.provider.v1.ImportResource.Response.state:type_name -> berth.provider.v1.DynamicValue
+	5,  // 46: berth.provider.v1.ImportResource.Response.diagnostics:type_name -> berth.provider.v1.Diagnostic
+	3,  // 47: berth.provider.v1.ReadDataSource.Request.config:type_name -> berth.provider.v1.DynamicValue
+	3,  // 48: berth.provider.v1.ReadDataSource.Response.state:type_name -> berth.provider.v1.DynamicValue
+	5,  // 49: berth.provider.v1.ReadDataSource.Response.diagnostics:type_name -> berth.provider.v1.Diagnostic
+	22, // 50: berth.provider.v1.Provider.GetSchema:input_type -> berth.provider.v1.GetSchema.Request
+	26, // 51: berth.provider.v1.Provider.ValidateProviderConfig:input_type -> berth.provider.v1.ValidateProviderConfig.Request
+	28, // 52: berth.provider.v1.Provider.ValidateResourceConfig:input_type -> berth.provider.v1.ValidateResourceConfig.Request
+	30, // 53: berth.provider.v1.Provider.ConfigureProvider:input_type -> berth.provider.v1.ConfigureProvider.Request
+	34, // 54: berth.provider.v1.Provider.ReadResources:input_type -> berth.provider.v1.ReadResources.Request
+	37, // 55: berth.provider.v1.Provider.PlanResourceChange:input_type -> berth.provider.v1.PlanResourceChange.Request
+	40, // 56: berth.provider.v1.Provider.ApplyResourceChange:input_type -> berth.provider.v1.ApplyResourceChange.Request
+	44, // 57: berth.provider.v1.Provider.ImportResource:input_type -> berth.provider.v1.ImportResource.Request
+	46, // 58: berth.provider.v1.Provider.ReadDataSource:input_type -> berth.provider.v1.ReadDataSource.Request
+	48, // 59: berth.provider.v1.Provider.Stop:input_type -> berth.provider.v1.Stop.Request
+	23, // 60: berth.provider.v1.Provider.GetSchema:output_type -> berth.provider.v1.GetSchema.Response
+	27, // 61: berth.provider.v1.Provider.ValidateProviderConfig:output_type -> berth.provider.v1.ValidateProviderConfig.Response
+	29, // 62: berth.provider.v1.Provider.ValidateResourceConfig:output_type -> berth.provider.v1.ValidateResourceConfig.Response
+	31, // 63: berth.provider.v1.Provider.ConfigureProvider:output_type -> berth.provider.v1.ConfigureProvider.Response
+	35, // 64: berth.provider.v1.Provider.ReadResources:output_type -> berth.provider.v1.ReadResources.Response
+	38, // 65: berth.provider.v1.Provider.PlanResourceChange:output_type -> berth.provider.v1.PlanResourceChange.Response
+	43, // 66: berth.provider.v1.Provider.ApplyResourceChange:output_type -> berth.provider.v1.ApplyResourceChange.Response
+	45, // 67: berth.provider.v1.Provider.ImportResource:output_type -> berth.provider.v1.ImportResource.Response
+	47, // 68: berth.provider.v1.Provider.ReadDataSource:output_type -> berth.provider.v1.ReadDataSource.Response
+	49, // 69: berth.provider.v1.Provider.Stop:output_type -> berth.provider.v1.Stop.Response
+	60, // [60:70] is the sub-list for method output_type
+	50, // [50:60] is the sub-list for method input_type
+	50, // [50:50] is the sub-list for extension type_name
+	50, // [50:50] is the sub-list for extension extendee
+	0,  // [0:50] is the sub-list for field type_name
 }
 
 func init() { file_provider_proto_init() }
