@@ -226,6 +226,21 @@ func checkCPU(v cty.Value) error {
 	return nil
 }
 
+// CheckCount checks a known value of the count meta-argument: a whole
+// number between 0 and 2147483647, as in Terraform. The message does not
+// show the value (it may be sensitive).
+func CheckCount(v cty.Value) error {
+	v, _ = v.Unmark()
+	if v.IsNull() {
+		return errors.New("count must not be null")
+	}
+	bf := v.AsBigFloat()
+	if bf.IsInf() || !bf.IsInt() || bf.Sign() < 0 || bf.Cmp(big.NewFloat(maxWhole)) > 0 {
+		return fmt.Errorf("count must be a whole number between 0 and %d", maxWhole)
+	}
+	return nil
+}
+
 // maxWhole is the upper bound of whole-number attributes (and count), as
 // in Terraform: the range of a signed 32-bit integer.
 const maxWhole = math.MaxInt32

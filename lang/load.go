@@ -134,7 +134,7 @@ func (l *loader) dup(key, what string, rng, labelRng hcl.Range) *hcl.Diagnostic 
 		return &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Duplicate " + what,
-			Detail:   fmt.Sprintf("A %s was already declared at %s. Names must be unique.", what, prev),
+			Detail:   fmt.Sprintf("%s was already declared at %s. Names must be unique.", capitalize(withArticle(what)), prev),
 			Subject:  labelRng.Ptr(),
 			Context:  rng.Ptr(),
 		}

@@ -190,7 +190,7 @@ func parseRef(tr hcl.Traversal) (*Reference, hcl.Diagnostics) {
 			RefPath: "an attribute: path.module, path.root or path.cwd",
 		}[root]
 		if what == "" {
-			what = fmt.Sprintf("a %s name, such as %s.NAME", root, root)
+			what = fmt.Sprintf("%s name, such as %s.NAME", withArticle(root), root)
 		}
 		n, d := name(1, what)
 		if d.HasErrors() {

@@ -344,7 +344,7 @@ func (s *BlockSchema) decodeWithMeta(body hcl.Body, ctx *hcl.EvalContext, blockR
 					diags = diags.Append(&hcl.Diagnostic{
 						Severity: hcl.DiagError,
 						Summary:  fmt.Sprintf("Duplicate %s %q", b.Name, blk.Labels[0]),
-						Detail:   fmt.Sprintf("A %s named %q was already defined at %s. Names must be unique within a block.", b.Name, blk.Labels[0], prev),
+						Detail:   fmt.Sprintf("%s named %q was already defined at %s. Names must be unique within a block.", capitalize(withArticle(b.Name)), blk.Labels[0], prev),
 						Subject:  blk.LabelRanges[0].Ptr(),
 						Context:  prev.Ptr(),
 					})

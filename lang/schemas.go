@@ -390,22 +390,66 @@ func newScalingPolicySchema() *BlockSchema {
 			}},
 		},
 		Check: func(v cty.Value, r Ranges) hcl.Diagnostics {
+			diags := checkMetrics(v, r)
 			lo, hi := v.GetAttr("min"), v.GetAttr("max")
 			if !lo.IsKnown() || !hi.IsKnown() || lo.IsNull() || hi.IsNull() {
 				return nil
 			}
 			if lo.GreaterThan(hi).True() {
-				return hcl.Diagnostics{{
+				return diags.Append(&hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  "Scaling policy min greater than max",
 					Detail:   fmt.Sprintf("min (%s) must not be greater than max (%s).", r.Show("min", lo), r.Show("max", hi)),
 					Subject:  r.Get("min").Ptr(),
 					Context:  r.Block.Ptr(),
-				}}
+				})
 			}
-			return nil
+			return diags
 		},
 	}
+}
+
+// scalingMetrics are the metric names of a scaling policy: the resource
+// metrics (per cent of the request, or an average value per instance)
+// and in-flight requests per instance.
+var scalingMetrics = []string{"cpu", "memory", "concurrency"}
+
+func checkMetrics(v cty.Value, r Ranges) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	ms := v.GetAttr("metric")
+	if !ms.IsKnown() || ms.IsNull() {
+		return nil
+	}
+	for it := ms.ElementIterator(); it.Next(); {
+		k, m := it.Element()
+		i, _ := k.AsBigFloat().Int64()
+		path := fmt.Sprintf("metric[%d]", i)
+		name := m.GetAttr("name").AsString()
+		if !contains(scalingMetrics, name) {
+			detail := fmt.Sprintf("%q is not a metric berth can scale on; the metrics are %s.", name, quoteList(scalingMetrics))
+			if s := nameSuggestion(name, scalingMetrics); s != "" {
+				detail += fmt.Sprintf(" Did you mean %q?", s)
+			}
+			diags = diags.Append(&hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Unknown scaling metric",
+				Detail:   detail,
+				Subject:  r.Get(path).Ptr(),
+				Context:  r.Block.Ptr(),
+			})
+			continue
+		}
+		if name == "concurrency" && !m.GetAttr("target_utilization").IsNull() {
+			diags = diags.Append(&hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Utilization of a metric without a request",
+				Detail:   `target_utilization is a per cent of the requested resource, which only "cpu" and "memory" have; give "concurrency" a target (requests in flight per instance).`,
+				Subject:  r.Get(path + ".target_utilization").Ptr(),
+				Context:  r.Get(path).Ptr(),
+			})
+		}
+	}
+	return diags
 }
 
 func newLoadBalancerSchema() *BlockSchema {

@@ -82,3 +82,13 @@ func attributeOptions(expr hcl.Expression, ctx *hcl.EvalContext, rng hcl.Range) 
 	}
 	return "", nil
 }
+
+// withArticle prefixes a noun with "a" or "an": "an app", "an output", "a
+// variable". A vowel letter decides, which is right for berth's block
+// names.
+func withArticle(noun string) string {
+	if noun != "" && strings.ContainsRune("aeiouAEIOU", rune(noun[0])) {
+		return "an " + noun
+	}
+	return "a " + noun
+}

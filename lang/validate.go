@@ -189,7 +189,7 @@ func ignorePathProblem(schema *BlockSchema, tr hcl.Traversal, what string) *hcl.
 				Detail:   fmt.Sprintf("ignore_changes names %q, but %s has no argument or block of that name.%s", step.Name, what, didYouMean(step.Name, names)),
 			}
 		}
-		schema, what = nested.Block, fmt.Sprintf("a %s block", nested.Name)
+		schema, what = nested.Block, withArticle(nested.Name) + " block"
 		if nested.List {
 			// The next step picks one block; the one after is inside it.
 			if i+1 < len(tr) {
@@ -389,11 +389,11 @@ func (v *validator) evalResource(r *Resource) (cty.Value, hcl.Diagnostics) {
 		diags = diags.Extend(d)
 		c, _ = c.Unmark()
 		if !d.HasErrors() && c.IsKnown() {
-			if c.IsNull() || !c.AsBigFloat().IsInt() || c.AsBigFloat().Sign() < 0 {
+			if err := CheckCount(c); err != nil {
 				diags = diags.Append(&hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  "Invalid count argument",
-					Detail:   "count must be a whole number, 0 or more.",
+					Detail:   capitalize(err.Error()) + ".",
 					Subject:  r.Count.Range().Ptr(),
 				})
 			}
@@ -512,6 +512,45 @@ func (v *validator) checkDomainRefs() hcl.Diagnostics {
 		case KindLoadBalancer:
 			diags = diags.Extend(v.checkTargets(r))
 		}
+	}
+	return diags.Extend(v.checkOnePolicyPerApp())
+}
+
+// checkOnePolicyPerApp reports two scaling policies for the same app (or
+// the same instance of it): the autoscalers would fight over its replicas.
+func (v *validator) checkOnePolicyPerApp() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	type first struct {
+		addr string
+		rng  hcl.Range
+	}
+	seen := map[string]first{}
+	for _, r := range v.cfg.SortedResources() {
+		if r.Kind != KindScalingPolicy || r.Count != nil || r.ForEach != nil {
+			continue
+		}
+		content, _, _ := r.Config.PartialContent(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "app"}}})
+		if content == nil || content.Attributes["app"] == nil {
+			continue
+		}
+		a := content.Attributes["app"]
+		tr, d := hcl.AbsTraversalForExpr(a.Expr)
+		if d.HasErrors() || tr.RootName() != RefApp {
+			continue
+		}
+		target := traversalString(tr)
+		if f, dup := seen[target]; dup {
+			diags = diags.Append(&hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Two scaling policies for one app",
+				Detail: fmt.Sprintf("Both %s (at %s) and %s.%s scale %s; an app takes at most one scaling policy. Merge their metrics into one block.",
+					f.addr, f.rng, KindScalingPolicy, r.Name, target),
+				Subject: a.Expr.Range().Ptr(),
+				Context: a.Range.Ptr(),
+			})
+			continue
+		}
+		seen[target] = first{addr: KindScalingPolicy + "." + r.Name, rng: a.Expr.Range()}
 	}
 	return diags
 }
