@@ -48,7 +48,6 @@ func buildFunctions(baseDir string) map[string]function.Function {
 		"ceil":            stdlib.CeilFunc,
 		"chomp":           stdlib.ChompFunc,
 		"chunklist":       stdlib.ChunklistFunc,
-		"coalesce":        stdlib.CoalesceFunc,
 		"coalescelist":    stdlib.CoalesceListFunc,
 		"compact":         stdlib.CompactFunc,
 		"concat":          stdlib.ConcatFunc,
@@ -112,6 +111,9 @@ func buildFunctions(baseDir string) map[string]function.Function {
 		"upper":           stdlib.UpperFunc,
 		"values":          stdlib.ValuesFunc,
 		"zipmap":          stdlib.ZipmapFunc,
+	}
+	for name, f := range moreFunctions(baseDir) {
+		fs[name] = f
 	}
 	// templatefile needs the other functions for the template, but not
 	// itself (no recursion into templates).

@@ -189,7 +189,7 @@ func ignorePathProblem(schema *BlockSchema, tr hcl.Traversal, what string) *hcl.
 				Detail:   fmt.Sprintf("ignore_changes names %q, but %s has no argument or block of that name.%s", step.Name, what, didYouMean(step.Name, names)),
 			}
 		}
-		schema, what = nested.Block, withArticle(nested.Name) + " block"
+		schema, what = nested.Block, withArticle(nested.Name)+" block"
 		if nested.List {
 			// The next step picks one block; the one after is inside it.
 			if i+1 < len(tr) {
