@@ -253,7 +253,7 @@ func (a *applyWalker) applyResource(ctx context.Context, v *vertex) hcl.Diagnost
 		if change != nil && change.Action == plans.NoOp && addr.Resource.Mode == addrs.Data {
 			// A data source read at plan time: its value is recorded now.
 			if obj := a.ss.Instance(addr); obj == nil || !valuesEqual(obj.Value, change.After) {
-				a.record(entry.name, change, change.After, nil)
+				a.record(entry, change, change.After, nil, false)
 			}
 			vals[key] = change.After
 			continue
@@ -402,6 +402,7 @@ func (a *applyWalker) applyInstance(ctx context.Context, entry *providerEntry, r
 	if pr.Diagnostics.HasErrors() {
 		return cty.NilVal, diags
 	}
+	pr.PlannedState = remark(pr.PlannedState, entry.blockOf(addr.Resource), config, createPrior)
 	saved := change.After
 	if len(change.AfterRedacted) > 0 {
 		// A plan file holds digests of secrets, not secrets: the values
@@ -501,7 +502,7 @@ func (a *applyWalker) call(ctx context.Context, entry *providerEntry, change *pl
 	a.e.emit(Event{Type: EventApplyStart, Addr: addr, Action: action})
 	newState, newPrivate, diags := a.invoke(ctx, entry, change, action, typeName, prior, planned, config, private, step)
 	if record {
-		a.record(entry.name, change, newState, newPrivate)
+		a.record(entry, change, newState, newPrivate, diags.HasErrors())
 	}
 	if diags.HasErrors() {
 		a.e.emit(Event{Type: EventApplyErrored, Addr: addr, Action: action, Elapsed: time.Since(start), Message: diags[0].Summary})
@@ -516,7 +517,7 @@ func (a *applyWalker) call(ctx context.Context, entry *providerEntry, change *pl
 // afterwards is recorded.
 func (a *applyWalker) callQuiet(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, typeName string, prior, planned, config cty.Value, private []byte, step providers.RolloutStep) hcl.Diagnostics {
 	newState, newPrivate, diags := a.invoke(ctx, entry, change, change.Action, typeName, prior, planned, config, private, step)
-	a.record(entry.name, change, newState, newPrivate)
+	a.record(entry, change, newState, newPrivate, false)
 	return diags
 }
 
@@ -534,7 +535,7 @@ func (a *applyWalker) invoke(ctx context.Context, entry *providerEntry, change *
 	})
 	stopTicker()
 	diags := configDiagnostics(resp.Diagnostics, entry.name, "ApplyResourceChange", addr, nil)
-	newState := resp.NewState
+	newState := remark(resp.NewState, entry.blockOf(addr.Resource), planned, prior)
 	if newState != cty.NilVal && !newState.IsWhollyKnown() {
 		// A provider bug; the state must still be written, so the unknown
 		// parts are recorded as null and the next refresh corrects them.
@@ -549,14 +550,24 @@ func (a *applyWalker) invoke(ctx context.Context, entry *providerEntry, change *
 // record stores what the provider reported and persists it. A NilVal
 // means the provider could not say what exists (it crashed): the recorded
 // object is kept as it was, and the next refresh finds the truth.
-func (a *applyWalker) record(provider string, change *plans.ResourceChange, val cty.Value, private []byte) {
+//
+// A create that failed part way leaves an object berth cannot vouch for:
+// it is recorded tainted (failed set), and the next plan replaces it.
+func (a *applyWalker) record(entry *providerEntry, change *plans.ResourceChange, val cty.Value, private []byte, failed bool) {
 	if val == cty.NilVal {
 		return
 	}
 	if val.IsNull() {
 		a.ss.RemoveInstance(change.Addr)
 	} else {
-		a.ss.SetInstance(change.Addr, provider, &state.Object{Value: val, Private: private, Dependencies: change.Dependencies})
+		obj := &state.Object{Value: val, Private: private, Dependencies: change.Dependencies}
+		if s, ok := entry.schemaOf(change.Addr.Resource); ok {
+			obj.SchemaVersion = uint64(max(s.Version, 0))
+		}
+		if failed && (change.Action == plans.Create || change.Action.IsReplace()) {
+			obj.Status = state.ObjectTainted
+		}
+		a.ss.SetInstance(change.Addr, entry.name, obj)
 	}
 	a.persist.Changed()
 }
@@ -595,7 +606,8 @@ func (a *applyWalker) read(ctx context.Context, entry *providerEntry, r *lang.Re
 	if resp.Diagnostics.HasErrors() {
 		return cty.NilVal, diags
 	}
-	a.record(entry.name, change, resp.State, nil)
+	resp.State = remark(resp.State, entry.blockOf(change.Addr.Resource), config)
+	a.record(entry, change, resp.State, nil, false)
 	return resp.State, diags
 }
 
@@ -608,8 +620,7 @@ func (a *applyWalker) applyOutput(v *vertex) hcl.Diagnostics {
 		a.ss.SetOutput(v.name, nil)
 		return nil
 	}
-	scope := &lang.Scope{Data: a.data, BaseDir: a.e.Config.Dir}
-	val, diags := scope.EvalExpr(o.Expr, cty.DynamicPseudoType)
+	val, diags := evalOutput(o, a.data, a.e.Config.Dir)
 	if diags.HasErrors() {
 		return diags
 	}

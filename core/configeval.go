@@ -39,3 +39,28 @@ func providerConfigFunc(cfg *lang.Config, name string, data lang.Data) configFun
 		return scope.EvalBody(pc.Config, lang.SchemaFromProvider(schema))
 	}
 }
+
+// evalOutput evaluates a root output. A value derived from sensitive
+// values must be declared sensitive (as in Terraform), and a sensitive
+// output's value is marked, so no renderer shows it.
+func evalOutput(o *lang.Output, data lang.Data, dir string) (cty.Value, hcl.Diagnostics) {
+	scope := &lang.Scope{Data: data, BaseDir: dir}
+	val, diags := scope.EvalExpr(o.Expr, cty.DynamicPseudoType)
+	if diags.HasErrors() {
+		return val, diags
+	}
+	if o.Sensitive {
+		return val.Mark(providers.SensitiveMark), diags
+	}
+	if val.ContainsMarked() {
+		return val, diags.Append(&hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Output refers to sensitive values",
+			Detail: "The value of output " + o.Name + " is derived from sensitive values (a sensitive variable, or a sensitive attribute of a provider's schema). " +
+				"Set sensitive = true on the output to confirm it may be recorded, and shown redacted.",
+			Subject: o.Expr.Range().Ptr(),
+			Context: o.DeclRange.Ptr(),
+		})
+	}
+	return val, diags
+}

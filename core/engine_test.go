@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/berth-sh/berth/addrs"
@@ -30,8 +31,13 @@ berth {
     test = { source = "berth-test/test" }
   }
 }
+variable "delay_ms" {
+  type    = number
+  default = 0
+}
 provider "test" {
-  store = "${path.module}/store.json"
+  store    = "${path.module}/store.json"
+  delay_ms = var.delay_ms
 }
 `
 
@@ -343,5 +349,80 @@ resource "test_object" "a" {
 	release()
 	if _, _, d := f.operation().Plan(context.Background(), PlanOptions{Refresh: true}); d.HasErrors() {
 		t.Fatalf("the lock was not released: %v", d)
+	}
+}
+
+func TestSensitiveAttributesStayMarked(t *testing.T) {
+	f := newFixture(t, `
+resource "test_object" "s" {
+  name   = "s"
+  secret = "literal-secret"
+}
+`)
+	f.apply(f.plan(PlanOptions{}))
+	// Refreshed, then planned again: the schema's sensitive attribute is
+	// still marked, though the provider returns it unmarked.
+	p := f.plan(PlanOptions{})
+	for _, c := range p.Changes {
+		if sec := c.Before.GetAttr("secret"); !sec.HasMark(providers.SensitiveMark) {
+			t.Fatalf("refreshed secret lost its mark: %#v", sec)
+		}
+		if sec := c.After.GetAttr("secret"); !sec.HasMark(providers.SensitiveMark) {
+			t.Fatalf("planned secret lost its mark: %#v", sec)
+		}
+	}
+
+	// An output of it must be declared sensitive.
+	f.write(`
+resource "test_object" "s" {
+  name   = "s"
+  secret = "literal-secret"
+}
+output "leak" {
+  value = test_object.s.secret
+}
+`)
+	_, _, diags := f.operation().Plan(context.Background(), PlanOptions{Refresh: true})
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "Output refers to sensitive values") {
+		t.Fatalf("an output leaking a sensitive attribute was planned: %v", diags)
+	}
+}
+
+func TestInterruptedCreateIsTainted(t *testing.T) {
+	f := newFixture(t, `
+resource "test_object" "slow" {
+  name = "slow"
+}
+`)
+	if err := os.WriteFile(filepath.Join(f.dir, "slow.auto.vars.hcl"), []byte("delay_ms = 3000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := f.plan(PlanOptions{})
+	// Stop as soon as the provider reports it stored the object, while it
+	// still works on it.
+	stop := make(chan struct{})
+	var once sync.Once
+	op := f.operation()
+	op.Engine.Events = func(ev Event) {
+		if ev.Type == EventProvider && strings.HasPrefix(ev.Message, "stored") {
+			once.Do(func() { close(stop) })
+		}
+	}
+	st, diags := op.Apply(context.Background(), p, ApplyOptions{Stop: stop})
+	if !diags.HasErrors() {
+		t.Fatalf("an interrupted apply reported success")
+	}
+	obj := st.Instance(mustInstance(t, "test_object.slow"))
+	if obj == nil || obj.Status != state.ObjectTainted {
+		t.Fatalf("the half-created object is not recorded tainted: %#v", obj)
+	}
+	if err := os.Remove(filepath.Join(f.dir, "slow.auto.vars.hcl")); err != nil {
+		t.Fatal(err)
+	}
+	p = f.plan(PlanOptions{})
+	for _, c := range p.Changes {
+		if c.Addr.String() == "test_object.slow" && (c.Action != plans.DeleteThenCreate || c.Reason != plans.ReasonTainted) {
+			t.Fatalf("a tainted object is not replaced: %s (%s)", c.Action, c.Reason)
+		}
 	}
 }

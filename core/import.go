@@ -82,6 +82,7 @@ func (o *Operation) Import(ctx context.Context, addr addrs.Instance, id string) 
 	if resp.State.IsNull() {
 		return st, errDiag("Cannot import non-existent object", fmt.Sprintf("Provider %s found no object with ID %q for %s.", entry.name, id, addr), r.DeclRange.Ptr())
 	}
+	resp.State = remark(resp.State, entry.blockOf(addr.Resource))
 	st.SetInstance(addr, entry.name, &state.Object{Value: resp.State, Private: resp.Private, Dependencies: resourceDependencies(gr, r)})
 	if err := o.Backend.Write(ctx, st); err != nil {
 		return st, errDiag("Failed to persist state", err.Error(), nil)

@@ -199,6 +199,7 @@ func (w *planWalker) refresh(ctx context.Context, entry *providerEntry) hcl.Diag
 				if res.Diagnostics.HasErrors() {
 					continue
 				}
+				res.NewState = remark(res.NewState, entry.blockOf(it.addr.Resource), it.obj.Value)
 				w.recordRefresh(entry.name, it.addr, it.obj, res)
 			}
 			mu.Lock()
@@ -353,7 +354,8 @@ func (w *planWalker) planInstance(ctx context.Context, entry *providerEntry, r *
 	if resp.Diagnostics.HasErrors() {
 		return cty.UnknownVal(config.Type()), diags
 	}
-	planned := resp.PlannedState
+	block := entry.blockOf(addr.Resource)
+	planned := remark(resp.PlannedState, block, config, priorVal)
 
 	change := &plans.ResourceChange{
 		Addr: addr, Provider: entry.name, Before: priorVal, After: planned,
@@ -383,7 +385,7 @@ func (w *planWalker) planInstance(ctx context.Context, entry *providerEntry, r *
 		if cr.Diagnostics.HasErrors() {
 			return cty.UnknownVal(config.Type()), diags
 		}
-		change.After, change.Private, change.Rollout = cr.PlannedState, cr.PlannedPrivate, cr.Rollout
+		change.After, change.Private, change.Rollout = remark(cr.PlannedState, block, config), cr.PlannedPrivate, cr.Rollout
 		diags = diags.Extend(preventDestroy(addr, &r.Lifecycle, r.DeclRange))
 	}
 	w.addChange(change)
@@ -405,6 +407,7 @@ func (w *planWalker) planRead(ctx context.Context, entry *providerEntry, r *lang
 	if resp.Diagnostics.HasErrors() {
 		return cty.UnknownVal(config.Type()), diags
 	}
+	resp.State = remark(resp.State, entry.blockOf(addr.Resource), config)
 	// Read at plan time: nothing left to read at apply, which records the
 	// value (a no-op change carries it, as for the plan file).
 	before := cty.NullVal(resp.State.Type())
@@ -461,8 +464,7 @@ func (w *planWalker) planOutput(v *vertex) hcl.Diagnostics {
 	if o == nil {
 		return nil
 	}
-	scope := &lang.Scope{Data: w.data, BaseDir: w.e.Config.Dir}
-	val, diags := scope.EvalExpr(o.Expr, cty.DynamicPseudoType)
+	val, diags := evalOutput(o, w.data, w.e.Config.Dir)
 	if diags.HasErrors() {
 		return diags
 	}

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"github.com/berth-sh/berth/addrs"
 	"strings"
 	"sync"
 
@@ -153,6 +154,23 @@ func (e *providerEntry) resourceSchema(mode string, typ string) (providers.Schem
 	}
 	s, ok := m[name]
 	return s, name, ok
+}
+
+// schemaOf returns the provider's schema of a resource's type.
+func (e *providerEntry) schemaOf(r addrs.Resource) (providers.Schema, bool) {
+	m := e.schema.ResourceTypes
+	if r.Mode == addrs.Data {
+		m = e.schema.DataSources
+	}
+	s, ok := m[providerTypeName(e.name, r.Type)]
+	return s, ok
+}
+
+// blockOf returns the provider's schema block of a resource's type (nil
+// when the provider has none), for marking sensitive attributes.
+func (e *providerEntry) blockOf(r addrs.Resource) *providers.Block {
+	s, _ := e.schemaOf(r)
+	return s.Block
 }
 
 // providerTypeName maps a configuration type to the provider's own name of
