@@ -57,8 +57,17 @@
 //     suggestion.
 //   - load_balancer's provider argument defaults to aws, the only built-in
 //     load balancer provider.
-//   - Undeclared variables: an error from -var, -var-file and
-//     *.auto.vars.hcl, a warning from the environment (which is shared).
+//   - Undeclared variables, as in Terraform: an error from -var, a warning
+//     from -var-file and *.auto.vars.hcl, ignored from the environment
+//     (which is shared). -var and BERTH_VAR_ values of variables of a
+//     primitive type are strings converted to it (BERTH_VAR_n=abc for a
+//     number: "a number is required").
+//   - No diagnostic shows a value carrying the Sensitive mark: domain
+//     checks format values with shown(), functions are wrapped so that an
+//     error quoting a sensitive argument is replaced (redactingFunc).
+//   - Input is scanned before parsing (CheckNesting): more than
+//     MaxNesting levels of ( [ { or ${ is an error, since the parsers'
+//     recursion would overflow the stack, which Go cannot recover.
 //     -var-file paths are relative to the configuration directory
 //     (Terraform's -chdir behaves the same).
 package lang

@@ -47,9 +47,10 @@ type rawVar struct {
 // with Sensitive when the variable is sensitive.
 //
 // Values from the environment and -var are taken as raw strings for
-// variables of type string (or without a type) and parsed as HCL
-// expressions otherwise. A value for an undeclared variable is an error,
-// except from the environment (a warning: the environment is shared).
+// variables of a primitive type (string, number, bool; or without a type)
+// and converted, and parsed as HCL expressions otherwise. A value for an
+// undeclared variable is an error from -var, a warning from a file and
+// ignored from the environment (which is shared), as in Terraform.
 func CollectVariables(cfg *Config, dir string, args []VarArg, environ []string) (map[string]cty.Value, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	raws := map[string]rawVar{}
@@ -61,11 +62,8 @@ func CollectVariables(cfg *Config, dir string, args []VarArg, environ []string) 
 		}
 		name := strings.TrimPrefix(k, EnvVarPrefix)
 		if cfg.Variables[name] == nil {
-			diags = diags.Append(&hcl.Diagnostic{
-				Severity: hcl.DiagWarning,
-				Summary:  "Value for undeclared variable",
-				Detail:   fmt.Sprintf("The environment variable %s sets a variable %q, which is not declared; it is ignored.%s", k, name, didYouMean(name, sortedKeys(cfg.Variables))),
-			})
+			// As in Terraform: the environment is shared by every
+			// configuration, so a value for another one is no mistake.
 			continue
 		}
 		s := v
@@ -173,10 +171,12 @@ func readVarFile(cfg *Config, parser *hclparse.Parser, fn string, raws map[strin
 	for _, name := range sortedAttrs(attrs) {
 		attr := attrs[name]
 		if cfg.Variables[name] == nil {
+			// A warning, as in Terraform: variable files are often shared
+			// between configurations.
 			diags = diags.Append(&hcl.Diagnostic{
-				Severity: hcl.DiagError,
+				Severity: hcl.DiagWarning,
 				Summary:  "Value for undeclared variable",
-				Detail:   fmt.Sprintf("The file sets a variable %q, which is not declared. Declare it with a variable block, or remove it.%s", name, didYouMean(name, sortedKeys(cfg.Variables))),
+				Detail:   fmt.Sprintf("The file sets a variable %q, which is not declared, so the value is ignored. Declare it with a variable block, or remove it.%s", name, didYouMean(name, sortedKeys(cfg.Variables))),
 				Subject:  attr.NameRange.Ptr(),
 			})
 			continue
@@ -191,7 +191,10 @@ func (r rawVar) value(v *Variable) (cty.Value, hcl.Diagnostics) {
 	var val cty.Value
 	var diags hcl.Diagnostics
 	switch {
-	case r.str != nil && (v.ConstraintType == cty.String || v.ConstraintType == cty.DynamicPseudoType):
+	case r.str != nil && (v.ConstraintType.IsPrimitiveType() || v.ConstraintType == cty.DynamicPseudoType):
+		// As in Terraform, a value for a string, number or bool is taken
+		// as a string and converted: BERTH_VAR_n=abc for a number is "a
+		// number is required", not an expression error.
 		val = cty.StringVal(*r.str)
 	case r.str != nil:
 		// Values of other types are HCL expressions: 3, true, ["a"], {a=1}.
@@ -207,8 +210,8 @@ func (r rawVar) value(v *Variable) (cty.Value, hcl.Diagnostics) {
 			return cty.NilVal, hcl.Diagnostics{{
 				Severity: hcl.DiagError,
 				Summary:  "Invalid value for variable",
-				Detail: fmt.Sprintf("The value %q given for variable %q is not a valid expression of type %s: %s",
-					*r.str, v.Name, v.ConstraintType.FriendlyName(), d[0].Detail),
+				Detail: fmt.Sprintf("The value %s given for variable %q is not a valid expression of type %s: %s",
+					shown(markVar(v, cty.StringVal(*r.str))), v.Name, v.ConstraintType.FriendlyName(), redactIf(v.Sensitive, d[0].Detail)),
 				Subject: r.rng.Ptr(),
 			}}
 		}
@@ -228,7 +231,7 @@ func (r rawVar) value(v *Variable) (cty.Value, hcl.Diagnostics) {
 		return cty.NilVal, diags.Append(&hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Invalid value for variable",
-			Detail:   fmt.Sprintf("The value given for variable %q is not compatible with its type constraint: %s.", v.Name, convertErrorString(err)),
+			Detail:   fmt.Sprintf("The value given for variable %q is not suitable: %s.", v.Name, redactedConvertError(err, markVar(v, val))),
 			Subject:  r.rng.Ptr(),
 			Context:  v.DeclRange.Ptr(),
 		})
@@ -248,6 +251,15 @@ func (r rawVar) value(v *Variable) (cty.Value, hcl.Diagnostics) {
 		})
 	}
 	return cv, diags
+}
+
+// redactIf returns msg, or a placeholder when it is about a sensitive
+// value.
+func redactIf(sensitive bool, msg string) string {
+	if sensitive {
+		return "(not shown: the variable is sensitive)"
+	}
+	return msg
 }
 
 // checkVariableValue runs the validation blocks of v against val. The

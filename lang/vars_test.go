@@ -95,16 +95,22 @@ func TestCollectVariables(t *testing.T) {
 			errs: []string{"Value for undeclared variable"},
 		},
 		{
-			name:    "undeclared in the environment is a warning",
-			args:    []VarArg{{"var", "required=r"}},
-			env:     []string{"BERTH_VAR_tga=x"},
+			name: "undeclared in the environment is ignored",
+			args: []VarArg{{"var", "required=r"}},
+			env:  []string{"BERTH_VAR_tga=x"},
+		},
+		{
+			name:    "undeclared in a file is a warning",
+			files:   map[string]string{"a.auto.vars.hcl": `tga = 1`, "x.vars.hcl": `nope = 1`},
+			args:    []VarArg{{"var", "required=r"}, {"var-file", "x.vars.hcl"}},
 			warning: `Did you mean "tag"?`,
 		},
 		{
-			name:  "undeclared in a file",
-			files: map[string]string{"a.auto.vars.hcl": `nope = 1`},
-			args:  []VarArg{{"var", "required=r"}},
-			errs:  []string{"Value for undeclared variable"},
+			name: "number from the environment",
+			args: []VarArg{{"var", "required=r"}},
+			env:  []string{"BERTH_VAR_replicas=abc"},
+			errs: []string{"Invalid value for variable"},
+			want: map[string]cty.Value{},
 		},
 		{
 			name: "type conversion",
@@ -157,7 +163,13 @@ func TestCollectVariables(t *testing.T) {
 			if strings.Join(errs, "|") != strings.Join(tt.errs, "|") {
 				t.Fatalf("errors %q, want %q (%s)", errs, tt.errs, diags.Error())
 			}
-			if tt.warning != "" && (len(warnings) != 1 || !strings.Contains(warnings[0], tt.warning)) {
+			if tt.name == "number from the environment" && !strings.Contains(diags[0].Detail, "a number is required") {
+				t.Errorf("detail %q", diags[0].Detail)
+			}
+			if tt.warning == "" && len(warnings) > 0 {
+				t.Errorf("unexpected warnings %q", warnings)
+			}
+			if tt.warning != "" && (len(warnings) < 1 || !strings.Contains(warnings[0], tt.warning)) {
 				t.Errorf("warnings %q, want one containing %q", warnings, tt.warning)
 			}
 			for name, want := range tt.want {
