@@ -35,7 +35,10 @@ func (p *Provider) ApplyResourceChange(ctx context.Context, req providers.ApplyR
 	default:
 		return providers.ApplyResourceChangeResponse{NewState: req.PriorState, Diagnostics: hcl.Diagnostics{unknownType(req.TypeName)}}
 	}
-	ap := &applier{p: p, events: events, notReady: map[string]bool{}}
+	// Containers change: listings cached for plans are stale.
+	p.invalidateListings()
+	defer p.invalidateListings()
+	ap := &applier{p: p, events: events, notReady: map[string]bool{}, retired: decodePrivate(req.PlannedPrivate).Retired}
 	for _, in := range stateInstances(req.PriorState) {
 		if in.Status == statusNotReady {
 			ap.notReady[in.ContainerID] = true
@@ -63,9 +66,22 @@ type applier struct {
 	evMu   sync.Mutex
 	waveNo int
 
+	// retired are hosts removed from the cluster that still held
+	// containers of the app at plan time (see private.Retired).
+	retired []HostConfig
+	// retiredNow are the retired hosts on which the last listing found
+	// containers of the app: returned as private data, so that refresh and
+	// the next plan keep looking there.
+	retiredNow []HostConfig
+
 	mu sync.Mutex
 	// notReady holds the ids of containers that never passed readiness.
 	notReady map[string]bool
+}
+
+// private is the response's private data.
+func (ap *applier) private() []byte {
+	return private{Retired: ap.retiredNow}.encode()
 }
 
 func (ap *applier) emit(kind, inst, format string, args ...any) {
@@ -97,11 +113,36 @@ func (ap *applier) setup(ctx context.Context, v cty.Value) error {
 		return err
 	}
 	ap.hosts, ap.infos = map[string]*Host{}, map[string]HostInfo{}
+	endpoints := map[string]bool{}
 	for i, h := range hosts {
 		ap.hosts[h.Config.Name] = h
 		ap.infos[h.Config.Name] = infos[i]
+		endpoints[h.Config.Endpoint] = true
 	}
-	return nil
+	// Hosts removed from the cluster: listed, and their containers of the
+	// app removed once the new ones are ready; never placed on.
+	var errs []error
+	retired := ap.retired
+	ap.retired = nil
+	for _, cfg := range retired {
+		if endpoints[cfg.Endpoint] || ap.hosts[cfg.Name] != nil {
+			continue // back in the cluster (a revert's)
+		}
+		ap.retired = append(ap.retired, cfg)
+		h, info, err := ap.p.host(ctx, cfg)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("host %q (%s) was removed from the cluster of app %s and still holds containers of it, which berth cannot remove: %w", cfg.Name, cfg.Endpoint, a.Name, err))
+			continue
+		}
+		ap.hosts[cfg.Name], ap.infos[cfg.Name] = h, info
+	}
+	return errors.Join(errs...)
+}
+
+// current: c runs the app's spec (hash and image digest), and passed
+// readiness.
+func (ap *applier) current(c live) bool {
+	return c.Labels.ConfigHash == ap.a.Hash && c.Image == ap.a.Pinned && c.State == statusRunning && !ap.isNotReady(c.ID)
 }
 
 // live is one of the app's containers as it exists.
@@ -154,6 +195,12 @@ func (ap *applier) stateOf(top cty.Value) (cty.Value, hcl.Diagnostics) {
 	ap.mu.Lock()
 	ins := instancesOf(ls, ap.a.Spec.Ports, ap.notReady)
 	ap.mu.Unlock()
+	ap.retiredNow = nil
+	for _, cfg := range ap.retired {
+		if slices.ContainsFunc(ls, func(c live) bool { return c.Host == cfg.Name }) || err != nil {
+			ap.retiredNow = append(ap.retiredNow, cfg)
+		}
+	}
 	st := withInstances(top, ins)
 	if !top.IsNull() && ap.a.ID != "" {
 		// The deployment id is known after the first apply picked it.
@@ -200,6 +247,13 @@ func fail(state cty.Value, diags hcl.Diagnostics, summary string, err error) pro
 	return providers.ApplyResourceChangeResponse{NewState: state, Diagnostics: append(diags, errDiag(summary, err))}
 }
 
+// fail, with the private data of what the last listing found.
+func (ap *applier) fail(state cty.Value, diags hcl.Diagnostics, summary string, err error) providers.ApplyResourceChangeResponse {
+	r := fail(state, diags, summary, err)
+	r.Private = ap.private()
+	return r
+}
+
 // all applies a change without rollout: create, scale, drift repair, or a
 // change that touches no container. New containers are ready before the
 // containers they replace, and those of removed instances, go.
@@ -210,13 +264,13 @@ func (ap *applier) all(ctx context.Context, req providers.ApplyResourceChangeReq
 	ls, err := ap.list(ctx)
 	if err != nil {
 		st, diags := ap.stateOf(req.PlannedState)
-		return fail(st, diags, "Cannot list the app's containers", err)
+		return ap.fail(st, diags, "Cannot list the app's containers", err)
 	}
 	planned := stateInstances(req.PlannedState)
 	keep := map[string]bool{}
 	var todo []instance
 	for _, in := range planned {
-		if in.ContainerID != "" && slices.ContainsFunc(ls, func(c live) bool { return c.ID == in.ContainerID }) {
+		if in.ContainerID != "" && slices.ContainsFunc(ls, func(c live) bool { return c.ID == in.ContainerID && c.Host == in.Host && ap.current(c) }) {
 			keep[in.ContainerID] = true
 			continue
 		}
@@ -229,7 +283,7 @@ func (ap *applier) all(ctx context.Context, req providers.ApplyResourceChangeReq
 	}
 	if err != nil {
 		st, diags := ap.stateOf(req.PlannedState)
-		return fail(st, diags, "Instances of app "+ap.a.Name+" failed", err)
+		return ap.fail(st, diags, "Instances of app "+ap.a.Name+" failed", err)
 	}
 	// Everything else of the app goes: replaced, surplus, broken.
 	var remove []live
@@ -241,9 +295,9 @@ func (ap *applier) all(ctx context.Context, req providers.ApplyResourceChangeReq
 	err = ap.stopAll(ctx, remove)
 	st, diags := ap.stateOf(req.PlannedState)
 	if err != nil {
-		return fail(st, diags, "Cannot remove containers of app "+ap.a.Name, err)
+		return ap.fail(st, diags, "Cannot remove containers of app "+ap.a.Name, err)
 	}
-	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags}
+	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags, Private: ap.private()}
 }
 
 // destroy removes every container of the app (found by its labels, not
@@ -258,7 +312,7 @@ func (ap *applier) destroy(ctx context.Context, req providers.ApplyResourceChang
 	}
 	if err != nil {
 		st, diags := ap.stateOf(req.PriorState)
-		return fail(st, diags, "Cannot destroy app "+ap.a.Name, err)
+		return ap.fail(st, diags, "Cannot destroy app "+ap.a.Name, err)
 	}
 	return providers.ApplyResourceChangeResponse{NewState: cty.NullVal(appType)}
 }
@@ -275,20 +329,30 @@ func (ap *applier) applyWave(ctx context.Context, req providers.ApplyResourceCha
 	var priv private
 	if err := json.Unmarshal(req.PlannedPrivate, &priv); err != nil || ap.waveNo < 0 || ap.waveNo >= len(priv.Waves) {
 		st, diags := ap.stateOf(req.PlannedState)
-		return fail(st, diags, "Invalid rollout step", fmt.Errorf("the plan has %d waves, wave %d was asked for", len(priv.Waves), ap.waveNo))
+		return ap.fail(st, diags, "Invalid rollout step", fmt.Errorf("the plan has %d waves, wave %d was asked for", len(priv.Waves), ap.waveNo))
 	}
 	names := priv.Waves[ap.waveNo]
 	last := ap.waveNo == len(priv.Waves)-1
 	ls, err := ap.list(ctx)
 	if err != nil {
 		st, diags := ap.stateOf(req.PlannedState)
-		return fail(st, diags, "Cannot list the app's containers", err)
+		return ap.fail(st, diags, "Cannot list the app's containers", err)
 	}
 	planned := map[string]instance{}
 	for _, in := range stateInstances(req.PlannedState) {
 		planned[in.Name] = in
 	}
-	ap.emit("wave_started", "", "wave %d of %d: %s", ap.waveNo+1, len(priv.Waves), strings.Join(names, ", "))
+	// The core announces the wave ("wave 1/3 started"); this names what
+	// it replaces where.
+	var where []string
+	for _, n := range names {
+		if in, ok := planned[n]; ok {
+			where = append(where, n+" on "+in.Host)
+		} else {
+			where = append(where, n)
+		}
+	}
+	ap.emit("wave_started", "", "%s", strings.Join(where, ", "))
 
 	maxUnavail := ap.a.Spec.Rollout.MaxUnavailable
 	errs := make([]error, len(names))
@@ -306,7 +370,7 @@ func (ap *applier) applyWave(ctx context.Context, req providers.ApplyResourceCha
 			if c.Labels.Instance != name {
 				continue
 			}
-			if c.Labels.ConfigHash == ap.a.Hash && c.State == statusRunning && !ap.isNotReady(c.ID) && c.Host == target.Host {
+			if ap.current(c) && c.Host == target.Host {
 				done = true // a retried wave: this one is already replaced
 			} else {
 				olds = append(olds, c)
@@ -334,7 +398,7 @@ func (ap *applier) applyWave(ctx context.Context, req providers.ApplyResourceCha
 		if ls, err = ap.list(ctx); err == nil {
 			var stale []live
 			for _, c := range ls {
-				if _, ok := planned[c.Labels.Instance]; !ok || c.Labels.ConfigHash != ap.a.Hash || ap.isNotReady(c.ID) {
+				if in, ok := planned[c.Labels.Instance]; !ok || in.Host != c.Host || !ap.current(c) {
 					stale = append(stale, c)
 				}
 			}
@@ -344,10 +408,10 @@ func (ap *applier) applyWave(ctx context.Context, req providers.ApplyResourceCha
 	st, diags := ap.stateOf(req.PlannedState)
 	if err != nil {
 		ap.emit("wave_failed", "", "wave %d failed: %v", ap.waveNo+1, err)
-		return fail(st, diags, fmt.Sprintf("Wave %d of app %s failed", ap.waveNo+1, ap.a.Name), err)
+		return ap.fail(st, diags, fmt.Sprintf("Wave %d of app %s failed", ap.waveNo+1, ap.a.Name), err)
 	}
 	ap.emit("wave_done", "", "wave %d of %d done", ap.waveNo+1, len(priv.Waves))
-	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags, Private: req.PlannedPrivate}
+	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags, Private: ap.private()}
 }
 
 // revert brings the app back to PlannedState, the state from before the
@@ -364,7 +428,7 @@ func (ap *applier) revert(ctx context.Context, req providers.ApplyResourceChange
 	ls, err := ap.list(ctx)
 	if err != nil {
 		st, diags := ap.stateOf(target)
-		return fail(st, diags, "Cannot list the app's containers", err)
+		return ap.fail(st, diags, "Cannot list the app's containers", err)
 	}
 	keep := map[string]bool{}
 	var todo []instance
@@ -375,7 +439,7 @@ func (ap *applier) revert(ctx context.Context, req providers.ApplyResourceChange
 		}
 		seen[in.Name] = true
 		i := slices.IndexFunc(ls, func(c live) bool {
-			return c.Labels.Instance == in.Name && c.Labels.ConfigHash == ap.a.Hash && c.State == statusRunning && !ap.isNotReady(c.ID)
+			return c.Labels.Instance == in.Name && ap.current(c) && c.Host == in.Host
 		})
 		if i >= 0 {
 			keep[ls[i].ID] = true
@@ -399,10 +463,10 @@ func (ap *applier) revert(ctx context.Context, req providers.ApplyResourceChange
 	}
 	st, diags := ap.stateOf(target)
 	if err != nil {
-		return fail(st, diags, "Revert of app "+ap.a.Name+" failed", err)
+		return ap.fail(st, diags, "Revert of app "+ap.a.Name+" failed", err)
 	}
 	ap.emit("progress", "", "app %s reverted", ap.a.Name)
-	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags}
+	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags, Private: ap.private()}
 }
 
 func (ap *applier) isNotReady(id string) bool {
@@ -493,7 +557,7 @@ func (ap *applier) create(ctx context.Context, h *Host, name string) (string, Co
 	if err != nil {
 		return "", ContainerInfo{}, err
 	}
-	if cs.Healthcheck != nil && len(cs.Healthcheck.Test) > 1 && cs.Healthcheck.Test[1] == ProbeHelperPath {
+	if ap.a.needsHelper(h) {
 		bin, err := ProbeHelper(arch)
 		if err == nil {
 			err = h.CopyFile(ctx, id, ProbeHelperPath, 0o755, bin)

@@ -30,8 +30,11 @@ type ContainerSpec struct {
 	Name string
 	// Image is what to run, pinned: repository@sha256:...
 	Image string
-	// Command replaces the image's CMD when set (Cmd, as `command` in HCL).
-	Command []string
+	// Entrypoint replaces the image's ENTRYPOINT when set (`command` in
+	// HCL, as Kubernetes' command); the image's CMD is then not used.
+	Entrypoint []string
+	// Cmd replaces the image's CMD when set (`args` in HCL).
+	Cmd []string
 	Env     map[string]string
 	// Ports are published on the host with an engine-chosen host port
 	// (read it back with Inspect after start).
@@ -89,6 +92,10 @@ type ContainerInfo struct {
 	// Ports maps "8080/tcp" to the host port the engine chose.
 	Ports  map[string]uint16
 	Labels map[string]string
+	// IP is the container's own address on its network (the bridge), where
+	// its processes listen; invalid when it has none (host network, not
+	// running).
+	IP netip.Addr
 }
 
 // HostPort is the published host port of a container port ("8080/tcp"),
@@ -131,7 +138,8 @@ func (h *Host) HasImage(ctx context.Context, image string) (bool, error) {
 func (h *Host) Create(ctx context.Context, spec ContainerSpec) (string, error) {
 	cfg := &container.Config{
 		Image:        spec.Image,
-		Cmd:          spec.Command,
+		Entrypoint:   spec.Entrypoint,
+		Cmd:          spec.Cmd,
 		Env:          envList(spec.Env),
 		Labels:       spec.Labels,
 		ExposedPorts: network.PortSet{},
@@ -242,6 +250,15 @@ func (h *Host) Inspect(ctx context.Context, id string) (ContainerInfo, error) {
 		}
 	}
 	if c.NetworkSettings != nil {
+		// The default bridge first, else any network with an address.
+		if ep := c.NetworkSettings.Networks["bridge"]; ep != nil && ep.IPAddress.IsValid() {
+			info.IP = ep.IPAddress
+		}
+		for _, name := range slices.Sorted(maps.Keys(c.NetworkSettings.Networks)) {
+			if ep := c.NetworkSettings.Networks[name]; !info.IP.IsValid() && ep != nil && ep.IPAddress.IsValid() {
+				info.IP = ep.IPAddress
+			}
+		}
 		for port, bindings := range c.NetworkSettings.Ports {
 			for _, b := range bindings {
 				if n, err := strconv.ParseUint(b.HostPort, 10, 16); err == nil && n != 0 {

@@ -141,6 +141,11 @@ func (h *Host) API() *client.Client { return h.api }
 // 127.0.0.1 for a unix endpoint, the endpoint's host for tcp.
 func (h *Host) Address() netip.Addr { return h.address }
 
+// Local says the engine runs on this machine (a unix endpoint, or tcp on
+// a loopback address): its containers' own addresses on the bridge are
+// reachable from the berth process.
+func (h *Host) Local() bool { return h.address.IsLoopback() }
+
 // Info reads the host's capacity and versions.
 func (h *Host) Info(ctx context.Context) (HostInfo, error) {
 	res, err := h.api.Info(ctx, client.InfoOptions{})

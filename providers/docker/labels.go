@@ -134,6 +134,10 @@ func (h *Host) ListManaged(ctx context.Context, id string) ([]Container, error) 
 		var health string
 		if c.Health != nil {
 			health = string(c.Health.Status)
+		} else {
+			// API < 1.52 (Debian's 20.10 speaks 1.41) has no Health in the
+			// list: only the Status text tells.
+			health = healthFromStatus(c.Status)
 		}
 		ports := map[string]uint16{}
 		for _, p := range c.Ports {
@@ -148,6 +152,21 @@ func (h *Host) ListManaged(ctx context.Context, id string) ([]Container, error) 
 	}
 	slices.SortFunc(out, func(a, b Container) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
+}
+
+// healthFromStatus reads a container's health from the list call's Status
+// text, "Up 3 minutes (unhealthy)", "Up 2 seconds (health: starting)":
+// "" when it has no HEALTHCHECK.
+func healthFromStatus(status string) string {
+	switch {
+	case strings.Contains(status, "(unhealthy)"):
+		return "unhealthy"
+	case strings.Contains(status, "(healthy)"):
+		return "healthy"
+	case strings.Contains(status, "(health: starting)"):
+		return "starting"
+	}
+	return ""
 }
 
 // SchedulerHost is the host as the scheduler sees it: capacity from info,

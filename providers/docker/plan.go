@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/hashicorp/hcl/v2"
@@ -19,7 +21,93 @@ import (
 // waves (instance names), so that apply replaces exactly the planned ones.
 type private struct {
 	Waves [][]string `json:"waves,omitempty"`
+	// Retired are hosts that left the app's cluster while containers of
+	// the app still run on them: apply (and refresh) lists them too, and
+	// apply removes those containers once the new ones are ready.
+	Retired []HostConfig `json:"retired,omitempty"`
 }
+
+func decodePrivate(b []byte) private {
+	var pv private
+	if len(b) > 0 {
+		_ = json.Unmarshal(b, &pv)
+	}
+	return pv
+}
+
+func (pv private) encode() []byte {
+	if len(pv.Waves) == 0 && len(pv.Retired) == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(pv)
+	return b
+}
+
+// retiredCandidates are the hosts of the prior state's cluster (and those
+// already retired) that are not in cluster: by endpoint, since a host
+// block may be renamed. A candidate whose name a host of cluster now
+// uses is renamed "<name> (removed)".
+func retiredCandidates(prior cty.Value, priorPrivate []byte, cluster lang.ClusterSpec) []HostConfig {
+	now := hostConfigs(cluster)
+	endpoints, names := map[string]bool{}, map[string]bool{}
+	for _, h := range now {
+		endpoints[h.Endpoint], names[h.Name] = true, true
+	}
+	var cands []HostConfig
+	if !prior.IsNull() && prior.IsKnown() {
+		if pa, err := decodeApp(prior); err == nil {
+			cands = hostConfigs(pa.Spec.Cluster)
+		}
+	}
+	cands = append(cands, decodePrivate(priorPrivate).Retired...)
+	var out []HostConfig
+	for _, h := range cands {
+		if endpoints[h.Endpoint] {
+			continue
+		}
+		endpoints[h.Endpoint] = true
+		if names[h.Name] {
+			h.Name += " (removed)"
+		}
+		names[h.Name] = true
+		out = append(out, h)
+	}
+	return out
+}
+
+// retiredHosts connects to the candidates and keeps those that still hold
+// containers of the app, with those containers as instances. A candidate
+// that cannot be reached is an error naming it: berth cannot tell whether
+// the app still runs there.
+func (p *Provider) retiredHosts(ctx context.Context, cands []HostConfig, a *app) ([]HostConfig, []instance, error) {
+	var keep []HostConfig
+	var ins []instance
+	var errs []error
+	for _, cfg := range cands {
+		h, _, err := p.host(ctx, cfg)
+		var cs []Container
+		if err == nil {
+			cs, err = p.listHost(ctx, h)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("host %q (%s) was removed from the cluster of app %s, and berth must remove the app's containers from it, but cannot reach it: %w; make it reachable, or put it back in the cluster until it is, or remove its containers by hand (labels %s=%s, %s=%s) and the host from the state's cluster",
+				cfg.Name, cfg.Endpoint, a.Name, err, LabelID, a.ID, LabelApp, a.Name))
+			continue
+		}
+		var ls []live
+		for _, c := range cs {
+			if c.Labels.ID == a.ID && c.Labels.App == a.Name {
+				ls = append(ls, live{Container: c, Host: cfg.Name})
+			}
+		}
+		if len(ls) > 0 {
+			keep = append(keep, cfg)
+			ins = append(ins, instancesOf(ls, a.Spec.Ports, nil)...)
+		}
+	}
+	return keep, ins, errors.Join(errs...)
+}
+
 
 // PlanResourceChange plans an app: image digest, placement, instances and,
 // for a spec change of running instances, the rollout waves.
@@ -43,6 +131,8 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 	var resp providers.PlanResourceChangeResponse
 	if req.ProposedNewState.IsNull() { // destroy
 		resp.PlannedState = cty.NullVal(appType)
+		// Removed hosts still holding containers are cleaned up too.
+		resp.PlannedPrivate = private{Retired: decodePrivate(req.PriorPrivate).Retired}.encode()
 		return resp
 	}
 	prior, _ := req.PriorState.UnmarkDeep()
@@ -82,15 +172,21 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 		a.Name = name
 	}
 
-	// The image's digest, now: apply deploys exactly this one.
-	resolved, err := registryOf(a.Spec).Resolve(ctx, a.Spec.Image)
-	if err != nil {
-		resp.Diagnostics = append(resp.Diagnostics, &hcl.Diagnostic{Severity: hcl.DiagError,
-			Summary: "Cannot resolve the app's image", Detail: err.Error(),
-			Extra: providers.AttributePath{Path: cty.GetAttrPath("image")}})
-		return resp
+	// The image's digest, now: apply deploys exactly this one. When apply
+	// plans again, the saved plan's digest of the same reference is kept:
+	// apply deploys exactly the planned digest even if the tag moved.
+	if d := savedDigest(req.SavedPlannedState, a.Spec.Image); d != "" {
+		a.Pinned = d
+	} else {
+		resolved, err := registryOf(a.Spec).Resolve(ctx, a.Spec.Image)
+		if err != nil {
+			resp.Diagnostics = append(resp.Diagnostics, &hcl.Diagnostic{Severity: hcl.DiagError,
+				Summary: "Cannot resolve the app's image", Detail: err.Error(),
+				Extra: providers.AttributePath{Path: cty.GetAttrPath("image")}})
+			return resp
+		}
+		a.Pinned = resolved.Pinned()
 	}
-	a.Pinned = resolved.Pinned()
 	if err := a.computeHash(); err != nil {
 		resp.Diagnostics = append(resp.Diagnostics, errDiag("Cannot hash the app's spec", err))
 		return resp
@@ -113,8 +209,32 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 				return resp
 			}
 		}
+		if a.needsHelper(h) && a.tcpProbed() {
+			if _, err := ProbeHelper(infos[i].Architecture); err != nil {
+				resp.Diagnostics = append(resp.Diagnostics, attrDiag("TCP readiness probe not possible on "+h.Config.Name,
+					"On a remote engine berth checks tcp probes from inside the container with its probe helper (the published port always accepts, through docker-proxy). "+err.Error(),
+					cty.GetAttrPath("readiness")))
+				return resp
+			}
+		}
 	}
 	existing := stateInstances(prior)
+	var pv private
+	if a.ID != "" {
+		retired, found, err := p.retiredHosts(ctx, retiredCandidates(prior, req.PriorPrivate, a.Spec.Cluster), a)
+		if err != nil {
+			resp.Diagnostics = append(resp.Diagnostics, attrDiag("Cannot reach a host removed from the cluster", err.Error(), cty.GetAttrPath("cluster")))
+			return resp
+		}
+		pv.Retired = retired
+		// Containers on removed hosts that the state does not know (any
+		// more) are instances to move all the same.
+		for _, in := range found {
+			if !slices.ContainsFunc(existing, func(e instance) bool { return e.ContainerID == in.ContainerID }) {
+				existing = append(existing, in)
+			}
+		}
+	}
 	placement, err := scheduler.Place(schedHosts, a.placementRequest(existing))
 	if err != nil {
 		resp.Diagnostics = append(resp.Diagnostics, &hcl.Diagnostic{Severity: hcl.DiagError,
@@ -133,10 +253,27 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 	}).MarkWithPaths(pvm)
 	if out.Rollout != nil {
 		resp.Rollout = out.Rollout
-		b, _ := json.Marshal(private{Waves: out.Waves})
-		resp.PlannedPrivate = b
+		pv.Waves = out.Waves
 	}
+	resp.PlannedPrivate = pv.encode()
 	return resp
+}
+
+// savedDigest is the image digest of the saved plan being applied, when it
+// was resolved for the same image reference.
+func savedDigest(saved cty.Value, image string) string {
+	if saved == cty.NilVal {
+		return ""
+	}
+	u, _ := saved.UnmarkDeep()
+	if u.IsNull() || !u.IsKnown() || str(u, "image") != image {
+		return ""
+	}
+	d := str(u, "image_digest")
+	if !strings.Contains(d, "@sha256:") {
+		return ""
+	}
+	return d
 }
 
 func nullOr(s string) cty.Value {
@@ -170,7 +307,8 @@ func (a *app) placementRequest(existing []instance) scheduler.Request {
 	return r
 }
 
-// schedulerHosts lists berth's containers on every host (one call each)
+// schedulerHosts lists berth's containers on every host (one call each,
+// or none when refresh just listed it: see listHost)
 // and subtracts the requests of other apps' containers from capacity.
 func (p *Provider) schedulerHosts(ctx context.Context, hosts []*Host, infos []HostInfo, a *app) ([]scheduler.Host, error) {
 	out := make([]scheduler.Host, len(hosts))
@@ -178,7 +316,7 @@ func (p *Provider) schedulerHosts(ctx context.Context, hosts []*Host, infos []Ho
 	var wg sync.WaitGroup
 	for i, h := range hosts {
 		wg.Go(func() {
-			cs, err := h.ListManaged(ctx, "")
+			cs, err := p.listHost(ctx, h)
 			if err != nil {
 				errs[i] = err
 				return

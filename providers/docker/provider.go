@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,6 +30,12 @@ type Provider struct {
 	// pulls serialises pulls of one image on one host.
 	pulls map[string]*sync.Mutex
 
+	// listings caches each endpoint's listing of berth's containers,
+	// taken by refresh or a plan, for the plans that follow: one list call
+	// per host for a whole plan, not one per app. Any apply invalidates it.
+	listings map[string]cachedListing
+	listGen  uint64
+
 	stopMu sync.Mutex
 	stopCh chan struct{}
 
@@ -49,7 +56,7 @@ type hostEntry struct {
 
 // New returns an unconfigured provider.
 func New() *Provider {
-	return &Provider{hosts: map[string]*hostEntry{}, pulls: map[string]*sync.Mutex{}, stopCh: make(chan struct{}), CreateParallelism: 8}
+	return &Provider{hosts: map[string]*hostEntry{}, listings: map[string]cachedListing{}, pulls: map[string]*sync.Mutex{}, stopCh: make(chan struct{}), CreateParallelism: 8}
 }
 
 // GetSchema returns the schemas of app and scaling_policy.
@@ -118,6 +125,28 @@ func validateApp(cfg cty.Value) hcl.Diagnostics {
 		if k := attr(c, "kind"); k.IsKnown() && !k.IsNull() && k.AsString() != "docker" {
 			diags = append(diags, attrDiag("Cluster is not a set of Docker hosts",
 				fmt.Sprintf("The docker provider deploys onto clusters with a docker block; this cluster is %q.", k.AsString()), cty.GetAttrPath("cluster")))
+		}
+	}
+	if hl := attr(attr(attr(v, "cluster"), "docker"), "host"); hl.IsKnown() && !hl.IsNull() && hl.CanIterateElements() {
+		for it := hl.ElementIterator(); it.Next(); {
+			_, hv := it.Element()
+			ep := attr(hv, "endpoint")
+			if !ep.IsKnown() || ep.IsNull() || ep.Type() != cty.String {
+				continue
+			}
+			scheme, _, _ := strings.Cut(ep.AsString(), "://")
+			if scheme == "unix" || scheme == "tcp" {
+				continue
+			}
+			name := ""
+			if n := attr(hv, "name"); n.IsKnown() && !n.IsNull() && n.Type() == cty.String {
+				name = n.AsString()
+			}
+			detail := fmt.Sprintf("Docker host %q has endpoint %q: berth talks to engines over unix:// (a local socket) or tcp:// (with a tls block for TLS).", name, ep.AsString())
+			if scheme == "ssh" {
+				detail += " ssh:// is not supported yet: expose the engine on tcp:// with TLS, or forward its socket (ssh -L /tmp/edge.sock:/var/run/docker.sock host) and use unix:// on the forwarded socket."
+			}
+			diags = append(diags, attrDiag("Unsupported Docker endpoint", detail, cty.GetAttrPath("cluster")))
 		}
 	}
 	return diags
@@ -268,6 +297,53 @@ func hostConfigs(c lang.ClusterSpec) []HostConfig {
 		}
 	}
 	return out
+}
+
+type cachedListing struct {
+	cs  []Container
+	at  time.Time
+	gen uint64
+}
+
+// listingTTL bounds how long a listing serves plans.
+const listingTTL = time.Minute
+
+// listHost lists berth's containers on h (all deployments), reusing the
+// listing refresh or another plan took moments ago when no apply has run
+// since in this process.
+func (p *Provider) listHost(ctx context.Context, h *Host) ([]Container, error) {
+	key := h.Config.Endpoint
+	p.mu.Lock()
+	c, ok := p.listings[key]
+	gen := p.listGen
+	p.mu.Unlock()
+	if ok && c.gen == gen && time.Since(c.at) < listingTTL {
+		return c.cs, nil
+	}
+	cs, err := h.ListManaged(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	p.storeListing(key, cs, gen)
+	return cs, nil
+}
+
+// storeListing caches a listing taken at generation gen, unless an apply
+// began since.
+func (p *Provider) storeListing(endpoint string, cs []Container, gen uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if gen == p.listGen {
+		p.listings[endpoint] = cachedListing{cs: cs, at: time.Now(), gen: gen}
+	}
+}
+
+// invalidateListings forgets every cached listing: containers change.
+func (p *Provider) invalidateListings() {
+	p.mu.Lock()
+	p.listGen++
+	clear(p.listings)
+	p.mu.Unlock()
 }
 
 // pullLock serialises pulls of image on one engine.

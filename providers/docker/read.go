@@ -44,7 +44,9 @@ func (p *Provider) ReadResources(ctx context.Context, req providers.ReadResource
 			results[i].Diagnostics = hcl.Diagnostics{errDiag("Cannot read the app's state", err)}
 			continue
 		}
-		r := &appRef{id: a.ID, name: a.Name, hosts: hostConfigs(a.Spec.Cluster), ports: a.Spec.Ports}
+		// Hosts removed from the cluster that still held containers of
+		// the app at the last apply are listed too.
+		r := &appRef{id: a.ID, name: a.Name, hosts: append(hostConfigs(a.Spec.Cluster), decodePrivate(o.Private).Retired...), ports: a.Spec.Ports}
 		refs[i] = r
 		for _, h := range r.hosts {
 			if _, ok := endpoints[h.Endpoint]; !ok {
@@ -63,9 +65,14 @@ func (p *Provider) ReadResources(ctx context.Context, req providers.ReadResource
 	for ep, cfg := range endpoints {
 		wg.Go(func() {
 			l := &listing{}
+			p.mu.Lock()
+			gen := p.listGen
+			p.mu.Unlock()
 			h, _, err := p.host(ctx, cfg)
 			if err == nil {
-				l.cs, l.err = h.ListManaged(ctx, "")
+				if l.cs, l.err = h.ListManaged(ctx, ""); l.err == nil {
+					p.storeListing(ep, l.cs, gen)
+				}
 			} else {
 				l.err = err
 			}

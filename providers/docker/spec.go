@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -134,6 +135,29 @@ func (a *app) requests() (scheduler.MilliCPU, int64) {
 	return cpu, mem
 }
 
+// stopTimeout is the container's grace between SIGTERM and SIGKILL: the
+// time berth's own stop sequence takes before SIGTERM (the before_stop
+// hook's timeout plus the drain), so that a container stopped outside
+// berth (docker stop, an engine shutdown) gets as long, and never less
+// than defaultStopTimeout.
+func (a *app) stopTimeout() time.Duration {
+	t := time.Duration(0)
+	if hk := a.Spec.Hooks; hk != nil {
+		t = hk.Drain
+		if hk.BeforeStop != nil {
+			bt := hk.BeforeStop.Timeout
+			if bt <= 0 {
+				bt = defaultHookTimeout
+			}
+			t += bt
+		}
+	}
+	return max(t, defaultStopTimeout)
+}
+
+// defaultHookTimeout bounds a hook without a timeout (lang's default).
+const defaultHookTimeout = 30 * time.Second
+
 // containerSpec is the container of instance name on a host of arch.
 func (a *app) containerSpec(name, arch string) (ContainerSpec, error) {
 	cpuReq, memReq := a.requests()
@@ -149,14 +173,23 @@ func (a *app) containerSpec(name, arch string) (ContainerSpec, error) {
 		// inspection) exist side by side.
 		Name:          fmt.Sprintf("%s-%s-%s", name, short8(a.Hash), randSuffix()),
 		Image:         a.Pinned,
-		Command:       append(append([]string(nil), a.Spec.Command...), a.Spec.Args...),
-		Env:           a.Spec.Env,
+		Env: a.Spec.Env,
+		// unless-stopped: a crashed container, or every container after a
+		// reboot or an engine restart, comes back without berth; one
+		// stopped on purpose (docker stop) stays stopped, and berth's
+		// refresh shows it as drift that apply repairs.
 		RestartPolicy: "unless-stopped",
-		StopTimeout:   defaultStopTimeout,
+		StopTimeout:   a.stopTimeout(),
 		Labels:        labels,
 	}
-	if len(cs.Command) == 0 {
-		cs.Command = nil
+	// As Kubernetes: command replaces the image's ENTRYPOINT (and then the
+	// image's CMD is not used), args its CMD.
+	if len(a.Spec.Command) > 0 {
+		cs.Entrypoint = slices.Clone(a.Spec.Command)
+		cs.Cmd = []string{}
+	}
+	if len(a.Spec.Args) > 0 {
+		cs.Cmd = slices.Clone(a.Spec.Args)
 	}
 	for _, p := range a.Spec.Ports {
 		cs.Ports = append(cs.Ports, PortSpec{Container: uint16(p.Container), Protocol: p.Protocol})
@@ -201,7 +234,7 @@ func (a *app) healthcheck(l *lang.ProbeSpec, arch string) (*Healthcheck, error) 
 		if !ok {
 			return nil, fmt.Errorf("liveness: port %q is not a port of the app", l.TCP.Name)
 		}
-		hc.Test = []string{"CMD", ProbeHelperPath, "-timeout", l.Timeout.String(), fmt.Sprintf("tcp://127.0.0.1:%d", port)}
+		hc.Test = append([]string{"CMD"}, helperTCPCommand(l.Timeout, port)...)
 	default:
 		return nil, fmt.Errorf("liveness: gRPC probes are not supported on Docker hosts")
 	}
@@ -252,17 +285,57 @@ func (a *app) probe(p *lang.ProbeSpec, h *Host, info ContainerInfo) (Probe, erro
 		c.URL = scheme + "://" + addr + pathPart
 		pr.Check = c
 	case p.TCP != nil:
-		addr, err := hostPort(*p.TCP)
-		if err != nil {
-			return pr, err
+		// Not the published port: docker-proxy accepts connections there
+		// whatever the container does. The container's own address when
+		// berth runs on the engine's machine; from inside the container,
+		// through the probe helper, for a remote engine.
+		port, ok := p.TCP.Resolve(a.Spec.Ports)
+		if !ok {
+			return pr, fmt.Errorf("port %q is not a port of the app", p.TCP.Name)
 		}
-		pr.Check = TCPCheck{Address: addr}
+		if !h.Local() {
+			pr.Check = ExecCheck{Host: h, Container: info.ID, Command: helperTCPCommand(p.Timeout, port)}
+			break
+		}
+		if !info.IP.IsValid() {
+			return pr, fmt.Errorf("container %s has no IP address to probe tcp port %d at", short(info.ID), port)
+		}
+		pr.Check = TCPCheck{Address: net.JoinHostPort(info.IP.String(), strconv.Itoa(port))}
 	case len(p.Exec) > 0:
 		pr.Check = ExecCheck{Host: h, Container: info.ID, Command: p.Exec}
 	default:
 		return pr, fmt.Errorf("gRPC probes are not supported on Docker hosts")
 	}
 	return pr, nil
+}
+
+// helperTCPCommand runs berth's probe helper inside a container to connect
+// to its own port.
+func helperTCPCommand(timeout time.Duration, port int) []string {
+	if timeout <= 0 {
+		timeout = time.Second
+	}
+	return []string{ProbeHelperPath, "-timeout", timeout.String(), fmt.Sprintf("tcp://127.0.0.1:%d", port)}
+}
+
+// needsHelper says whether containers of the app on h need berth's probe
+// helper: for http/tcp liveness, and for tcp readiness or startup probes on
+// a remote engine (checked from inside the container).
+func (a *app) needsHelper(h *Host) bool {
+	if l := a.Spec.Liveness; l != nil && (l.HTTP != nil || l.TCP != nil) {
+		return true
+	}
+	return !h.Local() && a.tcpProbed()
+}
+
+// tcpProbed: a readiness or startup probe is tcp.
+func (a *app) tcpProbed() bool {
+	for _, p := range []*lang.ProbeSpec{a.Spec.Readiness, a.Spec.Startup} {
+		if p != nil && p.TCP != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // runningCheck is the readiness of an app without a readiness probe: the
