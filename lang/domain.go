@@ -217,8 +217,10 @@ func checkPositiveQuantity(v cty.Value) error {
 const maxCPU = 1_000_000
 
 func checkCPU(v cty.Value) error {
-	if err := checkPositiveQuantity(v); err != nil {
+	if err := checkPositiveQuantity(v); err != nil && !strings.Contains(err.Error(), "too large") {
 		return err
+	} else if err != nil {
+		return fmt.Errorf("a CPU limit must be at most %d cores, got %s", maxCPU, shown(v))
 	}
 	if q, _ := ParseQuantity(unmarked(v).AsString()); q > maxCPU {
 		return fmt.Errorf("a CPU limit must be at most %d cores, got %s", maxCPU, shown(v))

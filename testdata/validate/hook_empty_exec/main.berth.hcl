@@ -1,0 +1,18 @@
+cluster "prod" {
+  kubernetes {
+    kubeconfig = "~/.kube/config"
+    context    = "prod"
+    namespace  = "shop"
+  }
+}
+
+app "web" {
+  cluster = cluster.prod
+  image   = "nginx:1.27"
+
+  hooks {
+    after_start {
+      exec = []
+    }
+  }
+}

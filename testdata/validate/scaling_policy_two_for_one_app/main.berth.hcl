@@ -1,0 +1,28 @@
+cluster "prod" {
+  kubernetes {
+    kubeconfig = "~/.kube/config"
+    context    = "prod"
+    namespace  = "shop"
+  }
+}
+
+app "web" {
+  cluster = cluster.prod
+  image   = "nginx:1.27"
+}
+
+scaling_policy "web" {
+  app = app.web
+  max = 10
+  metric "cpu" {
+    target_utilization = 70
+  }
+}
+
+scaling_policy "web_again" {
+  app = app.web
+  max = 20
+  metric "memory" {
+    target_utilization = 80
+  }
+}
