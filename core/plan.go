@@ -51,6 +51,14 @@ func (e *Engine) Plan(ctx context.Context, st *state.State, opts PlanOptions) (*
 		return w.visit(ctx, gr.g.Vertex(id))
 	})
 	diags = diags.Extend(w.diags)
+	if len(opts.Targets) > 0 {
+		diags = diags.Append(&hcl.Diagnostic{
+			Severity: hcl.DiagWarning,
+			Summary:  "Resource targeting is in effect",
+			Detail: "The plan may be incomplete: it covers only the targeted objects and what they depend on. " +
+				"Use -target for exceptional situations, such as recovering from mistakes; run a plan without it afterwards.",
+		})
+	}
 	diags = diags.Extend(walkErrors(errs, gr, w.diags))
 	if ctx.Err() != nil && !diags.HasErrors() {
 		diags = diags.Extend(errDiag("Plan interrupted", "The plan was cancelled before it finished.", nil))

@@ -69,6 +69,10 @@ func (f *instancesFlag) Set(s string) error {
 // opFlags are the flags that plan, apply, destroy and drift share: what to
 // plan (variables, targets, mode) and how to run (parallelism, locking).
 type opFlags struct {
+	// events, when set, receives the engine's progress while planning
+	// (refresh events in the -json stream).
+	events func(core.Event)
+
 	vars        []lang.VarArg
 	targets     instancesFlag
 	replace     instancesFlag
@@ -166,6 +170,7 @@ func (m *Meta) open(o *opFlags) (*workspace, hcl.Diagnostics) {
 	if diags.HasErrors() {
 		return w, diags
 	}
+	eng.Events = o.events
 	w.op = &core.Operation{Engine: eng, Backend: b, LockTimeout: o.lockTimeout, NoLock: !o.lock}
 	return w, diags
 }
@@ -295,6 +300,9 @@ func runPlan(ctx context.Context, m *Meta, args []string) int {
 	// the plan's JSON document last.
 	ew := newEventWriter(m.Stdout, o.json)
 	ew.version()
+	if o.json {
+		o.events = ew.handle
+	}
 	p, w, diags := m.makePlan(ctx, &o, "")
 	if o.json {
 		if p != nil {

@@ -119,6 +119,7 @@ func Launch(ctx context.Context, spec Spec) (*Client, error) {
 	// launch, or by Close.
 	procCtx, kill := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(procCtx, spec.Path, spec.Args...)
+	dieWithParent(cmd)
 
 	tail := newStderrTail()
 	var secure *goplugin.SecureConfig
