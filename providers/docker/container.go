@@ -35,7 +35,7 @@ type ContainerSpec struct {
 	Entrypoint []string
 	// Cmd replaces the image's CMD when set (`args` in HCL).
 	Cmd []string
-	Env     map[string]string
+	Env map[string]string
 	// Ports are published on the host with an engine-chosen host port
 	// (read it back with Inspect after start).
 	Ports []PortSpec

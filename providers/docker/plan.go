@@ -108,7 +108,6 @@ func (p *Provider) retiredHosts(ctx context.Context, cands []HostConfig, a *app)
 	return keep, ins, errors.Join(errs...)
 }
 
-
 // PlanResourceChange plans an app: image digest, placement, instances and,
 // for a spec change of running instances, the rollout waves.
 func (p *Provider) PlanResourceChange(ctx context.Context, req providers.PlanResourceChangeRequest) providers.PlanResourceChangeResponse {

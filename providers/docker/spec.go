@@ -171,9 +171,9 @@ func (a *app) containerSpec(name, arch string) (ContainerSpec, error) {
 		// The hash and a random suffix keep names unique while the old and
 		// the new container of an instance (or a failed one kept for
 		// inspection) exist side by side.
-		Name:          fmt.Sprintf("%s-%s-%s", name, short8(a.Hash), randSuffix()),
-		Image:         a.Pinned,
-		Env: a.Spec.Env,
+		Name:  fmt.Sprintf("%s-%s-%s", name, short8(a.Hash), randSuffix()),
+		Image: a.Pinned,
+		Env:   a.Spec.Env,
 		// unless-stopped: a crashed container, or every container after a
 		// reboot or an engine restart, comes back without berth; one
 		// stopped on purpose (docker stop) stays stopped, and berth's
