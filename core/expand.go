@@ -48,11 +48,11 @@ func expand(r *lang.Resource, dir string, data lang.Data) (*expansion, hcl.Diagn
 		if !v.IsKnown() {
 			return nil, unknownMeta(r.Count, "count")
 		}
-		n, acc := v.AsBigFloat().Int64()
-		if v.IsNull() || acc != 0 || n < 0 {
+		if err := lang.CheckCount(v); err != nil {
 			return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid count argument",
-				Detail: "count must be a whole number, 0 or more.", Subject: r.Count.Range().Ptr()}}
+				Detail: err.Error(), Subject: r.Count.Range().Ptr()}}
 		}
+		n, _ := v.AsBigFloat().Int64()
 		x.keys = make([]addrs.InstanceKey, n)
 		for i := range x.keys {
 			x.keys[i] = addrs.IntKey(i)

@@ -99,7 +99,7 @@ func (ps *providerSet) start(ctx context.Context, e *providerEntry, confFn confi
 	}
 	p, err := ps.launcher.Launch(ctx, e.name, ps.source(e.name))
 	if err != nil {
-		return errDiag(fmt.Sprintf("Failed to start provider %s", e.name), err.Error(), nil)
+		return errDiag(fmt.Sprintf("Failed to start provider %s", ps.source(e.name)), err.Error(), nil)
 	}
 	e.p = p
 	e.schema = p.GetSchema(ctx)

@@ -1089,3 +1089,24 @@ resource "test_object" "b" {
 	e.ok("apply", "-refresh-only", "-auto-approve")
 	e.expect(0, "drift")
 }
+
+// A locked version that the configuration's constraint no longer allows
+// is refused before the provider is launched, as in Terraform.
+func TestE2ELockedVersionOutsideConstraint(t *testing.T) {
+	e := newE2E(t, `
+resource "test_object" "a" {
+  name = "a"
+}
+`)
+	main := filepath.Join(e.dir, "main.berth.hcl")
+	src, err := os.ReadFile(main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(src), `version = "1.0.0"`, `version = "~> 2.0"`, 1)
+	if err := os.WriteFile(main, []byte(changed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := e.expect(1, "plan")
+	mustContain(t, "plan", r.stderr, "locked version 1.0.0", "does not meet", "berth init -upgrade")
+}

@@ -43,7 +43,7 @@ func (m *Meta) engine(cfg *lang.Config, vars []lang.VarArg, parallelism int) (*c
 	return &core.Engine{
 		Config:      cfg,
 		Variables:   values,
-		Launcher:    m.launcher(),
+		Launcher:    m.launcher(cfg),
 		Parallelism: parallelism,
 	}, diags
 }
@@ -80,8 +80,8 @@ func (m *Meta) backend(cfg *lang.Config) (state.Backend, hcl.Diagnostics) {
 
 // launcher starts providers: built-in ones as plugin processes of this
 // very binary, third-party ones from the plugin directories after checking
-// them against berth.lock.hcl.
-func (m *Meta) launcher() core.Launcher {
+// them against berth.lock.hcl and the configuration's version constraints.
+func (m *Meta) launcher(cfg *lang.Config) core.Launcher {
 	return core.LauncherFunc(func(ctx context.Context, localName, source string) (providers.Interface, error) {
 		src, err := install.ParseSource(source)
 		if err != nil {
@@ -101,6 +101,12 @@ func (m *Meta) launcher() core.Launcher {
 		dirs, err := install.SearchDirs(m.Dir, nil)
 		if err != nil {
 			return nil, err
+		}
+		if lp := locks.Provider(src); lp != nil && cfg != nil && cfg.Berth != nil {
+			if rp := cfg.Berth.RequiredProviders[localName]; rp != nil && rp.Version != nil && !rp.Version.Check(lp.Version) {
+				return nil, fmt.Errorf("the locked version %s of %s does not meet the configuration's constraint %q; run \"berth init -upgrade\" to select and lock a version that does",
+					lp.Version, src, install.FormatConstraints(rp.Version))
+			}
 		}
 		l, err := install.Resolve(ctx, dirs, locks, src)
 		if err != nil {
