@@ -123,7 +123,12 @@ say "A new version: berth plan shows the rollout waves"
 berth plan -var tag=v2
 say "berth apply: rolled out in waves, each ready before the next"
 berth apply -auto-approve -var tag=v2
+# v2 is what runs now: later commands (plan, drift) compare against it.
+sed -i 's/^tag *= .*/tag             = "v2"/' "$EX/local.auto.vars.hcl"
+
 say "Done. Look around:"
 echo "  $BERTH -chdir=examples/quickstart show"
-echo "  $BERTH -chdir=examples/quickstart drift"
+echo "  $BERTH -chdir=examples/quickstart drift        # exit 0: reality matches the state"
+echo "  docker -H $ENDPOINT ps --filter label=sh.berth.app=hello"
+echo "  docker -H $ENDPOINT rm -f <one of them>; $BERTH -chdir=examples/quickstart plan   # drift, and its repair"
 echo "  examples/quickstart/run.sh stop     # destroy the app and stop the demo's daemons"
