@@ -11,8 +11,6 @@ import (
 
 	"github.com/moby/moby/client"
 	"github.com/zclconf/go-cty/cty"
-
-	"github.com/berth-sh/berth/providers"
 )
 
 // fixBody is an app of the test server with a custom part (env, probes).
@@ -288,5 +286,4 @@ func TestIntegrationFailedRolloutNoRevertState(t *testing.T) {
 	if old != 2 || failed != 1 {
 		t.Errorf("state after the failed wave: %d old running, %d failed not_ready: %+v", old, failed, ins)
 	}
-	_ = providers.StepWave
 }

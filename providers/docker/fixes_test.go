@@ -99,7 +99,7 @@ func TestPlanReusesSavedDigest(t *testing.T) {
 	p := New()
 	plan := func(saved cty.Value) providers.PlanResourceChangeResponse {
 		return p.PlanResourceChange(t.Context(), providers.PlanResourceChangeRequest{TypeName: TypeApp,
-			PriorState: cty.NullVal(appType), ProposedNewState: cfg, Config: cfg, SavedPlannedState: saved})
+			PriorState: nullAppForTest(), ProposedNewState: cfg, Config: cfg, SavedPlannedState: saved})
 	}
 	// Without a saved plan, the registry is asked (and fails here).
 	if resp := plan(cty.NilVal); !resp.Diagnostics.HasErrors() || resp.Diagnostics[0].Summary != "Cannot resolve the app's image" {
