@@ -108,6 +108,11 @@ app %q {
 	r := e.expect(2, "plan", "-detailed-exitcode", "-var=tag=v2", pw)
 	mustContain(t, "plan", r.stdout, "wave 1: 1 instance", "wave 2: 2 instances", "wave 3: 1 instance", "@sha256:")
 	r = e.ok("apply", "-auto-approve", "-var=tag=v2", pw)
+	// The provider's wave event names the instances only; the core's line
+	// says which wave it is: no "wave 1 of 3" twice over.
+	if strings.Contains(r.stdout, "wave 1 of 3") || !strings.Contains(r.stdout, "-1 on ") {
+		t.Errorf("apply's wave lines:\n%s", r.stdout)
+	}
 	last := -1
 	for _, line := range []string{"wave 1/3 started", "wave 1/3 complete", "wave 2/3 started", "wave 2/3 complete", "wave 3/3 started", "wave 3/3 complete"} {
 		i := strings.Index(r.stdout, line)

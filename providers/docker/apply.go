@@ -410,7 +410,7 @@ func (ap *applier) applyWave(ctx context.Context, req providers.ApplyResourceCha
 		ap.emit("wave_failed", "", "wave %d failed: %v", ap.waveNo+1, err)
 		return ap.fail(st, diags, fmt.Sprintf("Wave %d of app %s failed", ap.waveNo+1, ap.a.Name), err)
 	}
-	ap.emit("wave_done", "", "wave %d of %d done", ap.waveNo+1, len(priv.Waves))
+	ap.emit("wave_done", "", "replaced %s", strings.Join(where, ", "))
 	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags, Private: ap.private()}
 }
 
