@@ -166,7 +166,7 @@ func newClusterSchema() *BlockSchema {
 			{Name: "docker", Block: &BlockSchema{Blocks: []*NestedSchema{
 				{Name: "host", Label: "name", List: true, Required: true, Block: &BlockSchema{
 					Attributes: []*AttrSchema{
-						{Name: "endpoint", Type: cty.String, Required: true, Description: "Docker Engine API endpoint: unix://, tcp:// or ssh://"},
+						{Name: "endpoint", Type: cty.String, Required: true, Description: "Docker Engine API endpoint: unix:///path or tcp://host:port (with tls for a remote engine)"},
 						{Name: "labels", Type: cty.Map(cty.String), Default: cty.MapValEmpty(cty.String)},
 					},
 					Blocks: []*NestedSchema{
