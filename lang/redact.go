@@ -3,6 +3,7 @@ package lang
 import (
 	"errors"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/zclconf/go-cty/cty"
@@ -69,6 +70,12 @@ func revealsSensitive(msg string, vals ...cty.Value) bool {
 		if strings.Contains(lower, strings.ToLower(leaf)) {
 			return true
 		}
+		// Messages quote values (%q, JSON): a secret with quotes,
+		// backslashes or control characters appears escaped.
+		q := strconv.Quote(leaf)
+		if strings.Contains(lower, strings.ToLower(q[1:len(q)-1])) {
+			return true
+		}
 	}
 	return false
 }
@@ -77,10 +84,12 @@ var numberText = regexp.MustCompile(`^[-+]?[0-9.]+([eE][-+]?[0-9]+)?$`)
 
 func isNumberText(s string) bool { return numberText.MatchString(s) }
 
-// redactErr replaces err when it reveals a sensitive part of args,
-// keeping the argument an ArgError points at.
+// redactErr replaces err whenever an argument is sensitive, keeping the
+// argument an ArgError points at: a function's message may show a
+// fragment of its argument ("cannot use "0X..." as day of month"), or
+// its first character, which no text search for the whole secret finds.
 func redactErr(err error, args []cty.Value) error {
-	if err == nil || !revealsSensitive(err.Error(), args...) {
+	if err == nil || !anySensitive(args) {
 		return err
 	}
 	var ae function.ArgError
@@ -129,6 +138,22 @@ func marksArgs(f function.Function) bool {
 	for _, p := range ps {
 		if p.AllowMarked || p.Type.IsCapsuleType() {
 			return true
+		}
+	}
+	return false
+}
+
+// anySensitive reports whether any of vals carries the sensitive mark,
+// deeply.
+func anySensitive(vals []cty.Value) bool {
+	for _, v := range vals {
+		if v.ContainsMarked() {
+			_, pvm := v.UnmarkDeepWithPaths()
+			for _, m := range pvm {
+				if _, ok := m.Marks[Sensitive]; ok {
+					return true
+				}
+			}
 		}
 	}
 	return false

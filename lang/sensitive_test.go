@@ -1,6 +1,8 @@
 package lang
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -168,4 +170,33 @@ func diagPos(d *hcl.Diagnostic) string {
 		return "?"
 	}
 	return d.Subject.String()
+}
+
+// A bad value of a sensitive variable in a variables file is reported
+// without a snippet of its line, which would show the secret.
+func TestSensitiveVarFileValueNotShown(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, src string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("main.berth.hcl", "variable \"num\" {\n  type      = number\n  sensitive = true\n}\n")
+	write("bad.vars.hcl", "num = \"NUMSECRET87\"\n")
+	cfg, diags := LoadDir(dir)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	_, diags = CollectVariables(cfg, dir, []VarArg{{Kind: "var-file", Value: "bad.vars.hcl"}}, nil)
+	if !diags.HasErrors() {
+		t.Fatalf("a string for a number variable was accepted")
+	}
+	for _, d := range diags {
+		if d.Subject != nil && strings.HasSuffix(d.Subject.Filename, "bad.vars.hcl") {
+			t.Errorf("diagnostic points into the variables file, whose snippet shows the secret: %s", d.Subject)
+		}
+		if strings.Contains(d.Summary+d.Detail, "NUMSECRET87") {
+			t.Errorf("diagnostic shows the secret: %s: %s", d.Summary, d.Detail)
+		}
+	}
 }

@@ -141,13 +141,13 @@ func CollectVariables(cfg *Config, dir string, args []VarArg, environ []string) 
 			continue
 		}
 		val, d := raw.value(v)
-		diags = diags.Extend(d)
+		diags = diags.Extend(hideSensitiveSource(v, raw, d))
 		if d.HasErrors() {
 			out[name] = cty.UnknownVal(v.Type)
 			continue
 		}
 		out[name] = markVar(v, val)
-		diags = diags.Extend(checkVariableValue(v, out[name], raw.rng, funcs, raw.inFile))
+		diags = diags.Extend(hideSensitiveSource(v, raw, checkVariableValue(v, out[name], raw.rng, funcs, raw.inFile)))
 	}
 	sortDiagnostics(diags)
 	return out, diags
@@ -316,6 +316,24 @@ func checkVariableValue(v *Variable, val cty.Value, valueRange hcl.Range, funcs 
 			Subject:  subject.Ptr(),
 			Context:  vv.DeclRange.Ptr(),
 		})
+	}
+	return diags
+}
+
+// hideSensitiveSource keeps the source of a sensitive variable's value in
+// a variables file out of diagnostics: a snippet of that line would show
+// the secret. The location stays, as text.
+func hideSensitiveSource(v *Variable, raw rawVar, diags hcl.Diagnostics) hcl.Diagnostics {
+	if !v.Sensitive || !raw.inFile {
+		return diags
+	}
+	for _, d := range diags {
+		if d.Subject == nil || d.Subject.Filename != raw.rng.Filename {
+			continue
+		}
+		loc := fmt.Sprintf("%s:%d", d.Subject.Filename, d.Subject.Start.Line)
+		d.Subject, d.Context, d.Expression, d.EvalContext = nil, nil, nil, nil
+		d.Detail = strings.TrimSpace(d.Detail + " (at " + loc + "; the source is not shown: the variable is sensitive)")
 	}
 	return diags
 }
