@@ -41,7 +41,7 @@ func (e *Engine) Apply(ctx context.Context, p *plans.Plan, ss *state.SyncState, 
 
 	a := &applyWalker{
 		e: e, p: p, ss: ss, persist: persist,
-		ps:      newProviderSet(e.Launcher, e.Config, e.ProviderParallelism),
+		ps:      newProviderSet(e.Launcher, e.Config, e.ProviderParallelism, e.Variables),
 		data:    newEvalData(),
 		sem:     newBounds(e.parallelism()),
 		changes: make(map[string]*plans.ResourceChange, len(p.Changes)),
@@ -398,7 +398,7 @@ func (a *applyWalker) applyInstance(ctx context.Context, entry *providerEntry, r
 		TypeName: typeName, PriorState: createPrior, ProposedNewState: ignored, Config: ignored, PriorPrivate: priorPrivate,
 		SavedPlannedState: change.After,
 	})
-	diags = diags.Extend(configDiagnostics(pr.Diagnostics, entry.name, "PlanResourceChange", addr, r))
+	diags = diags.Extend(entry.redact(configDiagnostics(pr.Diagnostics, entry.name, "PlanResourceChange", addr, r), config, createPrior))
 	if pr.Diagnostics.HasErrors() {
 		return cty.NilVal, diags
 	}
@@ -531,10 +531,10 @@ func (a *applyWalker) invoke(ctx context.Context, entry *providerEntry, change *
 		TypeName: typeName, PriorState: prior, PlannedState: planned, Config: config, PlannedPrivate: private, Step: step,
 	}, func(ev providers.ApplyEvent) {
 		a.e.emit(Event{Type: EventProvider, Addr: addr, Action: action, Elapsed: time.Since(start),
-			Kind: ev.Kind, Message: ev.Message, Wave: ev.Wave, Instance: ev.Instance})
+			Kind: ev.Kind, Message: entry.redactMsg(ev.Message, config, planned, prior), Wave: ev.Wave, Instance: ev.Instance})
 	})
 	stopTicker()
-	diags := configDiagnostics(resp.Diagnostics, entry.name, "ApplyResourceChange", addr, nil)
+	diags := entry.redact(configDiagnostics(resp.Diagnostics, entry.name, "ApplyResourceChange", addr, nil), config, planned, prior)
 	newState := remark(resp.NewState, entry.blockOf(addr.Resource), planned, prior)
 	if newState != cty.NilVal && !newState.IsWhollyKnown() {
 		// A provider bug; the state must still be written, so the unknown

@@ -426,3 +426,45 @@ resource "test_object" "slow" {
 		}
 	}
 }
+
+// A provider's errors that echo a secret of its configuration or of an
+// object's (an unreadable path built from a sensitive variable) are
+// reported with the secret redacted.
+func TestProviderMessagesDoNotEchoSecrets(t *testing.T) {
+	dir := t.TempDir()
+	f := &fixture{t: t, dir: dir}
+	src := `
+berth {
+  required_providers {
+    test = { source = "berth-test/test" }
+  }
+}
+variable "pw" {
+  type      = string
+  sensitive = true
+  default   = "PCFGSECRET71"
+}
+provider "test" {
+  store = "/nonexistent-dir/${var.pw}/store.json"
+}
+resource "test_object" "a" {
+  name = "a"
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "main.berth.hcl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, _, diags := f.operation().Plan(context.Background(), PlanOptions{Refresh: true})
+	if !diags.HasErrors() {
+		_, diags = f.operation().Apply(context.Background(), p, ApplyOptions{})
+	}
+	if !diags.HasErrors() {
+		t.Fatalf("a store in a directory that does not exist worked")
+	}
+	if strings.Contains(diags.Error(), "PCFGSECRET71") {
+		t.Fatalf("the provider's error shows the secret: %v", diags)
+	}
+	if !strings.Contains(diags.Error(), "(sensitive value)") {
+		t.Fatalf("the error lost its meaning, or never mentioned the path: %v", diags)
+	}
+}

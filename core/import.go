@@ -58,7 +58,7 @@ func (o *Operation) Import(ctx context.Context, addr addrs.Instance, id string) 
 	}
 	w := &planWalker{e: e, opts: PlanOptions{}, prior: st, gr: gr,
 		refreshed: state.NewSyncState(st.DeepCopy()),
-		ps:        newProviderSet(e.Launcher, e.Config, e.ProviderParallelism),
+		ps:        newProviderSet(e.Launcher, e.Config, e.ProviderParallelism, e.Variables),
 		data:      newEvalData(), sem: newBounds(e.parallelism())}
 	defer w.ps.closeAll()
 	gr.g.Walk(ctx, dag.WalkOptions{Parallelism: e.walkParallelism()}, func(ctx context.Context, v int) error {

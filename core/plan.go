@@ -32,7 +32,7 @@ func (e *Engine) Plan(ctx context.Context, st *state.State, opts PlanOptions) (*
 	w := &planWalker{
 		e: e, opts: opts, prior: prior, gr: gr,
 		refreshed: state.NewSyncState(prior.DeepCopy()),
-		ps:        newProviderSet(e.Launcher, e.Config, e.ProviderParallelism),
+		ps:        newProviderSet(e.Launcher, e.Config, e.ProviderParallelism, e.Variables),
 		data:      newEvalData(),
 		sem:       newBounds(e.parallelism()),
 		replace:   map[string]bool{},
@@ -203,7 +203,7 @@ func (w *planWalker) refresh(ctx context.Context, entry *providerEntry) hcl.Diag
 					break
 				}
 				it := batch[i]
-				d = d.Extend(withCallContext(res.Diagnostics, entry.name, "ReadResources", it.addr.String()))
+				d = d.Extend(entry.redact(withCallContext(res.Diagnostics, entry.name, "ReadResources", it.addr.String()), it.obj.Value))
 				if res.Diagnostics.HasErrors() {
 					continue
 				}
@@ -332,7 +332,7 @@ func (w *planWalker) planInstance(ctx context.Context, entry *providerEntry, r *
 
 	if validate {
 		vr := entry.p.ValidateResourceConfig(ctx, providers.ValidateResourceConfigRequest{TypeName: typeName, Config: config, DataSource: r.Mode == lang.DataMode})
-		diags = diags.Extend(configDiagnostics(vr.Diagnostics, entry.name, "ValidateResourceConfig", addr, r))
+		diags = diags.Extend(entry.redact(configDiagnostics(vr.Diagnostics, entry.name, "ValidateResourceConfig", addr, r), config))
 		if diags.HasErrors() {
 			return cty.UnknownVal(config.Type()), diags
 		}
@@ -358,7 +358,7 @@ func (w *planWalker) planInstance(ctx context.Context, entry *providerEntry, r *
 	resp := entry.p.PlanResourceChange(ctx, providers.PlanResourceChangeRequest{
 		TypeName: typeName, PriorState: priorVal, ProposedNewState: config, Config: config, PriorPrivate: priorPrivate,
 	})
-	diags = diags.Extend(configDiagnostics(resp.Diagnostics, entry.name, "PlanResourceChange", addr, r))
+	diags = diags.Extend(entry.redact(configDiagnostics(resp.Diagnostics, entry.name, "PlanResourceChange", addr, r), config, priorVal))
 	if resp.Diagnostics.HasErrors() {
 		return cty.UnknownVal(config.Type()), diags
 	}

@@ -37,6 +37,9 @@ func (f LauncherFunc) Launch(ctx context.Context, localName, source string) (pro
 type providerSet struct {
 	launcher Launcher
 	cfg      *lang.Config
+	// secrets hold the input variables, whose sensitive values no
+	// provider message may show.
+	secrets []cty.Value
 	// perProvider bounds the calls in flight to one provider (0: none).
 	perProvider int
 
@@ -49,12 +52,22 @@ type providerEntry struct {
 	once   sync.Once
 	p      providers.Interface
 	schema providers.GetSchemaResponse
-	diags  hcl.Diagnostics
-	sem    chan struct{}
+	// secrets are the provider's evaluated configuration and the input
+	// variables: their sensitive values are kept out of what the provider
+	// reports (a message may quote a path built from a secret).
+	secrets []cty.Value
+	diags   hcl.Diagnostics
+	sem     chan struct{}
 }
 
-func newProviderSet(l Launcher, cfg *lang.Config, perProvider int) *providerSet {
-	return &providerSet{launcher: l, cfg: cfg, perProvider: perProvider,
+func newProviderSet(l Launcher, cfg *lang.Config, perProvider int, vars map[string]cty.Value) *providerSet {
+	var secrets []cty.Value
+	for _, v := range vars {
+		if v.ContainsMarked() {
+			secrets = append(secrets, v)
+		}
+	}
+	return &providerSet{launcher: l, cfg: cfg, perProvider: perProvider, secrets: secrets,
 		entries: map[string]*providerEntry{}}
 }
 
@@ -117,12 +130,13 @@ func (ps *providerSet) start(ctx context.Context, e *providerEntry, confFn confi
 		}
 	}
 	v := p.ValidateProviderConfig(ctx, providers.ValidateProviderConfigRequest{Config: conf})
-	diags = diags.Extend(v.Diagnostics)
+	diags = diags.Extend(redactDiags(v.Diagnostics, append([]cty.Value{conf}, ps.secrets...)...))
 	if diags.HasErrors() {
 		return diags
 	}
+	e.secrets = append([]cty.Value{conf}, ps.secrets...)
 	c := p.ConfigureProvider(ctx, providers.ConfigureProviderRequest{BerthVersion: berthVersion(), Config: conf})
-	return diags.Extend(c.Diagnostics)
+	return diags.Extend(e.redact(c.Diagnostics))
 }
 
 // acquire takes a slot of the provider's own bound, if it has one.
@@ -246,4 +260,15 @@ func (b bounds) acquire(ctx context.Context, entry *providerEntry) error {
 func (b bounds) release(entry *providerEntry) {
 	entry.release()
 	<-b
+}
+
+// redact keeps the sensitive values of vals (what a call was given) and of
+// the provider's secrets out of the diagnostics it returned.
+func (e *providerEntry) redact(diags hcl.Diagnostics, vals ...cty.Value) hcl.Diagnostics {
+	return redactDiags(diags, append(vals, e.secrets...)...)
+}
+
+// redactMsg is redact for one message.
+func (e *providerEntry) redactMsg(msg string, vals ...cty.Value) string {
+	return lang.RedactSensitive(msg, append(vals, e.secrets...)...)
 }

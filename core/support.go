@@ -236,3 +236,13 @@ func instanceName(addr addrs.Instance) string {
 	}
 	return addr.Resource.Name
 }
+
+// redactDiags keeps the sensitive values of vals (the configuration and
+// states a provider call was given) out of the diagnostics it returned.
+func redactDiags(diags hcl.Diagnostics, vals ...cty.Value) hcl.Diagnostics {
+	for _, d := range diags {
+		d.Summary = lang.RedactSensitive(d.Summary, vals...)
+		d.Detail = lang.RedactSensitive(d.Detail, vals...)
+	}
+	return diags
+}

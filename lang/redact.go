@@ -158,3 +158,24 @@ func anySensitive(vals []cty.Value) bool {
 	}
 	return false
 }
+
+// RedactSensitive replaces, in a message that came from elsewhere (a
+// provider's error or event), every sensitive string of vals, as it is
+// and quoted, with "(sensitive value)": a provider echoing its input
+// ("open /secrets/hunter2: no such file") must not reveal it. Very short
+// strings and numbers are left alone, they would match everywhere.
+func RedactSensitive(msg string, vals ...cty.Value) string {
+	if msg == "" {
+		return msg
+	}
+	for _, leaf := range sensitiveLeaves(vals...) {
+		if len(leaf) < 4 || isNumberText(leaf) {
+			continue
+		}
+		q := strconv.Quote(leaf)
+		for _, form := range []string{leaf, q[1 : len(q)-1]} {
+			msg = strings.ReplaceAll(msg, form, "(sensitive value)")
+		}
+	}
+	return msg
+}
