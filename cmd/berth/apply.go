@@ -256,7 +256,7 @@ func (m *Meta) runApply(parent context.Context, args []string, destroy bool) int
 		Type: "change_summary", Changes: &jsonChangeSummary{Add: added, Change: changed, Remove: destroyed, Operation: name}})
 	if st != nil && len(st.Outputs) > 0 && p.Mode != plans.DestroyMode {
 		if o.json {
-			ew.emit(jsonMessage{Message: "Outputs: " + fmt.Sprint(len(st.Outputs)), Type: "outputs", Outputs: jsonOutputs(st, true)})
+			ew.emit(jsonMessage{Message: "Outputs: " + fmt.Sprint(len(st.Outputs)), Type: "outputs", Outputs: jsonOutputs(st, false)})
 		} else {
 			fmt.Fprintf(m.Stdout, "\n%s\n\n", m.bold("Outputs:"))
 			writeOutputsText(m.Stdout, st)
