@@ -468,3 +468,12 @@ resource "test_object" "a" {
 		t.Fatalf("the error lost its meaning, or never mentioned the path: %v", diags)
 	}
 }
+
+func mustInstances(t *testing.T, ss ...string) []addrs.Instance {
+	t.Helper()
+	out := make([]addrs.Instance, len(ss))
+	for i, s := range ss {
+		out[i] = mustInstance(t, s)
+	}
+	return out
+}

@@ -115,11 +115,25 @@ func buildGraph(cfg *lang.Config, st *state.State) (*graph, hcl.Diagnostics) {
 			}
 		}
 	}
+	// An app's value holds the credentials of the registry its image
+	// names (lang.CompleteDomainValue), which its image need not refer to
+	// by expression: every app waits for every registry (there are few).
+	var registries []int
+	for name := range cfg.Registries {
+		if id, ok := gr.index["registry."+name]; ok {
+			registries = append(registries, id)
+		}
+	}
 	n := gr.g.Len()
 	for id := 0; id < n; id++ {
 		v := gr.g.Vertex(id)
 		if (v.kind == vResource || v.kind == vOrphan) && v.provider != "" {
 			gr.g.AddEdge(id, providerVertex(v.provider))
+		}
+		if v.kind == vResource && v.res.Kind == lang.KindApp {
+			for _, r := range registries {
+				gr.g.AddEdge(id, r)
+			}
 		}
 	}
 	if cycles := gr.g.Cycles(); len(cycles) > 0 {
