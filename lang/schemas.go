@@ -229,6 +229,16 @@ func newAppSchema() *BlockSchema {
 				Description: "the registry whose address prefixes the image, filled in by the evaluator"},
 			{Name: "name", Type: cty.String, Computed: true,
 				Description: "the app's name: its block label, with the instance key of count or for_each (web-0, web-eu); filled in by the evaluator"},
+			// What the platform reports, the same on every platform, so
+			// configuration can refer to it (app.web.instances[0].host_ports).
+			{Name: "deployment_id", Type: cty.String, Computed: true,
+				Description: "the platform's id of this app's deployment, kept for the app's lifetime"},
+			{Name: "image_digest", Type: cty.String, Computed: true,
+				Description: "the image resolved at plan time: repository@sha256:..."},
+			{Name: "config_hash", Type: cty.String, Computed: true,
+				Description: "hash of the instances' spec (image digest, command, env, ports, resources, probes, hooks)"},
+			{Name: "instances", Type: cty.List(AppInstanceType), Computed: true,
+				Description: "the app's instances as they exist: name, host, container_id, host_ports (port name to published host port), image_digest, config_hash, status"},
 		},
 		Blocks: []*NestedSchema{
 			{Name: "port", Label: "name", List: true, Block: &BlockSchema{Attributes: []*AttrSchema{
@@ -488,3 +498,16 @@ func newLoadBalancerSchema() *BlockSchema {
 		},
 	}
 }
+
+// AppInstanceType is the object type of one entry of an app's computed
+// "instances": one running instance (a container, a pod) as the platform
+// reports it.
+var AppInstanceType = cty.Object(map[string]cty.Type{
+	"name":         cty.String,
+	"host":         cty.String,
+	"container_id": cty.String,
+	"host_ports":   cty.Map(cty.Number),
+	"image_digest": cty.String,
+	"config_hash":  cty.String,
+	"status":       cty.String,
+})

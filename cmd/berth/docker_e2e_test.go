@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -91,6 +92,9 @@ app %q {
     healthy_deadline = "8s"
   }
 }
+output "first_port" {
+  value = app.%[4]s.instances[0].host_ports["http"]
+}
 `, hostA, hostB, registry, app, image))
 	pw := "-var=registry_password=" + password
 	t.Cleanup(func() { e.run("destroy", "-auto-approve", "-var=tag=v1", pw) })
@@ -102,6 +106,10 @@ app %q {
 	}
 	if r := e.run("plan", "-detailed-exitcode", "-var=tag=v1", pw); r.code != 0 {
 		t.Fatalf("plan after create is not empty:\n%s", r)
+	}
+	// What the platform reports is usable in configuration.
+	if r := e.ok("output", "-raw", "first_port"); !regexp.MustCompile(`^[0-9]+$`).MatchString(strings.TrimSpace(r.stdout)) {
+		t.Fatalf("output first_port is not a host port: %q", r.stdout)
 	}
 
 	// A new image: the plan shows the waves, apply runs them in order.

@@ -1,7 +1,6 @@
 package docker
 
 import (
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,39 +19,14 @@ const (
 )
 
 // instanceType is the object type of one entry of an app's "instances":
-// one container of the app as it exists (or is planned).
-var instanceType = cty.Object(map[string]cty.Type{
-	"name":         cty.String,
-	"host":         cty.String,
-	"container_id": cty.String,
-	"host_ports":   cty.Map(cty.Number),
-	"image_digest": cty.String,
-	"config_hash":  cty.String,
-	"status":       cty.String,
-})
+// one container of the app as it exists (or is planned). lang defines it,
+// like every attribute of an app, so configuration can refer to it.
+var instanceType = lang.AppInstanceType
 
-// computedAttrs are the attributes the provider adds to lang's app schema.
-func computedAttrs() map[string]*providers.Attribute {
-	return map[string]*providers.Attribute{
-		"name": {Type: cty.String, Optional: true, Computed: true,
-			Description: "the app's name (the block label), used for instance and container names; when null, the last path element of the image's repository"},
-		"deployment_id": {Type: cty.String, Computed: true,
-			Description: "random id of this app's deployment, the sh.berth.id label of its containers; kept for the app's lifetime"},
-		"image_digest": {Type: cty.String, Computed: true,
-			Description: "the image resolved at plan time: repository@sha256:..."},
-		"config_hash": {Type: cty.String, Computed: true,
-			Description: "hash of the instances' spec (image digest, command, env, ports, resources, probes, hooks)"},
-		"instances": {Type: cty.List(instanceType), Computed: true,
-			Description: "the app's containers: name, host, container_id, host_ports (port name to published host port), image_digest, config_hash, status"},
-	}
-}
-
-// appSchema is lang's app schema plus the computed attributes, so the
-// engine's configuration value (lang's type) conforms to it.
+// appSchema is lang's app schema, whose computed attributes (name,
+// deployment_id, image_digest, config_hash, instances) the provider fills.
 func appSchema() *providers.Block {
-	b := lang.AppSchema().ProviderBlock()
-	maps.Copy(b.Attributes, computedAttrs())
-	return b
+	return lang.AppSchema().ProviderBlock()
 }
 
 func scalingPolicySchema() *providers.Block {

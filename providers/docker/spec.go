@@ -70,6 +70,10 @@ func decodeApp(v cty.Value) (*app, error) {
 	return a, nil
 }
 
+// computedAttrs are the app attributes this provider computes (lang
+// declares them, see lang.AppSchema).
+var computedAttrs = map[string]bool{"name": true, "deployment_id": true, "image_digest": true, "config_hash": true, "instances": true}
+
 // stripComputed removes our computed attributes, which may be unknown in a
 // planned value: lang.DecodeApp wants a wholly known value.
 func stripComputed(v cty.Value) cty.Value {
@@ -79,7 +83,7 @@ func stripComputed(v cty.Value) cty.Value {
 	}
 	attrs := map[string]cty.Value{}
 	for name, av := range v.AsValueMap() {
-		if _, ok := computedAttrs()[name]; ok {
+		if computedAttrs[name] {
 			continue
 		}
 		attrs[name] = av
