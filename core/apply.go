@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -349,6 +350,12 @@ func (a *applyWalker) applyInstance(ctx context.Context, entry *providerEntry, r
 		return a.read(ctx, entry, r, change, scope, typeName)
 	}
 	if change.Action == plans.Delete {
+		if addr.Resource.Mode == addrs.Data {
+			// A data source is only read: forgetting it destroys nothing.
+			a.ss.RemoveInstance(addr)
+			a.persist.Changed()
+			return cty.NilVal, nil
+		}
 		return cty.NilVal, a.destroy(ctx, entry, change, typeName)
 	}
 
@@ -448,7 +455,11 @@ func (a *applyWalker) applyChange(ctx context.Context, entry *providerEntry, cha
 	}
 	start := time.Now()
 	a.e.emit(Event{Type: EventApplyStart, Addr: change.Addr, Action: change.Action})
+	// One clock for the whole rollout: "Still modifying... [20s elapsed]"
+	// counts from its start, not from each wave's.
+	stopTicker := a.progress(change.Addr, change.Action, start)
 	val, diags := a.rollout(ctx, entry, change, typeName, prior, pr, config)
+	stopTicker()
 	if diags.HasErrors() {
 		a.e.emit(Event{Type: EventApplyErrored, Addr: change.Addr, Action: change.Action, Elapsed: time.Since(start), Message: diags[0].Summary})
 	} else {
@@ -479,7 +490,7 @@ func (a *applyWalker) rollout(ctx context.Context, entry *providerEntry, change 
 			rd := a.callQuiet(ctx, entry, change, typeName, cur, prior, config, pr.PlannedPrivate, providers.RolloutStep{Kind: providers.StepRevert, Wave: i})
 			for _, x := range d {
 				if x.Severity == hcl.DiagError {
-					x.Detail = x.Detail + " The rollout was reverted to the previous spec."
+					x.Detail = sentence(x.Detail) + " The rollout was reverted to the previous spec."
 				}
 			}
 			return a.currentValue(change.Addr), d.Extend(rd)
@@ -500,7 +511,7 @@ func (a *applyWalker) call(ctx context.Context, entry *providerEntry, change *pl
 		action = plans.Delete
 	}
 	a.e.emit(Event{Type: EventApplyStart, Addr: addr, Action: action})
-	newState, newPrivate, diags := a.invoke(ctx, entry, change, action, typeName, prior, planned, config, private, step)
+	newState, newPrivate, diags := a.invoke(ctx, entry, change, action, typeName, prior, planned, config, private, step, true)
 	if record {
 		a.record(entry, change, newState, newPrivate, diags.HasErrors())
 	}
@@ -516,17 +527,20 @@ func (a *applyWalker) call(ctx context.Context, entry *providerEntry, change *pl
 // rollout announces, so it emits only the provider's events; what exists
 // afterwards is recorded.
 func (a *applyWalker) callQuiet(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, typeName string, prior, planned, config cty.Value, private []byte, step providers.RolloutStep) hcl.Diagnostics {
-	newState, newPrivate, diags := a.invoke(ctx, entry, change, change.Action, typeName, prior, planned, config, private, step)
+	newState, newPrivate, diags := a.invoke(ctx, entry, change, change.Action, typeName, prior, planned, config, private, step, false)
 	a.record(entry, change, newState, newPrivate, false)
 	return diags
 }
 
 // invoke makes the ApplyResourceChange call, relaying the provider's
-// events and progress ticks, and checks the provider's result.
-func (a *applyWalker) invoke(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, action plans.Action, typeName string, prior, planned, config cty.Value, private []byte, step providers.RolloutStep) (cty.Value, []byte, hcl.Diagnostics) {
+// events (and progress ticks, with tick), and checks the provider's result.
+func (a *applyWalker) invoke(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, action plans.Action, typeName string, prior, planned, config cty.Value, private []byte, step providers.RolloutStep, tick bool) (cty.Value, []byte, hcl.Diagnostics) {
 	addr := change.Addr
 	start := time.Now()
-	stopTicker := a.progress(addr, action, start)
+	stopTicker := func() {}
+	if tick {
+		stopTicker = a.progress(addr, action, start)
+	}
 	resp := entry.p.ApplyResourceChange(ctx, providers.ApplyResourceChangeRequest{
 		TypeName: typeName, PriorState: prior, PlannedState: planned, Config: config, PlannedPrivate: private, Step: step,
 	}, func(ev providers.ApplyEvent) {
@@ -708,4 +722,13 @@ func unknownsAsNull(v cty.Value) cty.Value {
 		return v, nil
 	})
 	return out
+}
+
+// sentence ends s with a full stop, so another sentence can follow it.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.HasSuffix(s, ".") {
+		return s
+	}
+	return s + "."
 }

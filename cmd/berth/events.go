@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -152,7 +153,7 @@ func textEvent(ev core.Event) string {
 		if msg == "" {
 			msg = ev.Kind
 		}
-		if ev.Instance != "" {
+		if ev.Instance != "" && !strings.HasPrefix(msg, ev.Instance) {
 			msg = ev.Instance + ": " + msg
 		}
 		return fmt.Sprintf("%s: %s", addr, msg)
