@@ -615,13 +615,17 @@ func (a *applyWalker) read(ctx context.Context, entry *providerEntry, r *lang.Re
 	if diags = diags.Extend(d); diags.HasErrors() {
 		return cty.NilVal, diags
 	}
+	start := time.Now()
+	a.e.emit(Event{Type: EventApplyStart, Addr: change.Addr, Action: plans.Read})
 	resp := entry.p.ReadDataSource(ctx, providers.ReadDataSourceRequest{TypeName: typeName, Config: config})
-	diags = diags.Extend(configDiagnostics(resp.Diagnostics, entry.name, "ReadDataSource", change.Addr, r))
+	diags = diags.Extend(entry.redact(configDiagnostics(resp.Diagnostics, entry.name, "ReadDataSource", change.Addr, r), config))
 	if resp.Diagnostics.HasErrors() {
+		a.e.emit(Event{Type: EventApplyErrored, Addr: change.Addr, Action: plans.Read, Elapsed: time.Since(start), Message: diags[0].Summary})
 		return cty.NilVal, diags
 	}
 	resp.State = remark(resp.State, entry.blockOf(change.Addr.Resource), config)
 	a.record(entry, change, resp.State, nil, false)
+	a.e.emit(Event{Type: EventApplyComplete, Addr: change.Addr, Action: plans.Read, Elapsed: time.Since(start), ID: idOf(resp.State)})
 	return resp.State, diags
 }
 

@@ -75,7 +75,7 @@ func (o *Operation) Import(ctx context.Context, addr addrs.Instance, id string) 
 		return st, diags
 	}
 	resp := entry.p.ImportResource(ctx, providers.ImportResourceRequest{TypeName: providerTypeName(entry.name, r.Type), ID: id})
-	diags = configDiagnostics(resp.Diagnostics, entry.name, "ImportResource", addr, r)
+	diags = entry.redact(configDiagnostics(resp.Diagnostics, entry.name, "ImportResource", addr, r))
 	if diags.HasErrors() {
 		return st, diags
 	}

@@ -411,7 +411,7 @@ func (w *planWalker) planRead(ctx context.Context, entry *providerEntry, r *lang
 		return change.After, diags
 	}
 	resp := entry.p.ReadDataSource(ctx, providers.ReadDataSourceRequest{TypeName: typeName, Config: config})
-	diags = diags.Extend(configDiagnostics(resp.Diagnostics, entry.name, "ReadDataSource", addr, r))
+	diags = diags.Extend(entry.redact(configDiagnostics(resp.Diagnostics, entry.name, "ReadDataSource", addr, r), config))
 	if resp.Diagnostics.HasErrors() {
 		return cty.UnknownVal(config.Type()), diags
 	}
