@@ -271,7 +271,7 @@ func (s *BlockSchema) decodeWithMeta(body hcl.Body, ctx *hcl.EvalContext, blockR
 					diags = diags.Append(&hcl.Diagnostic{
 						Severity:    hcl.DiagError,
 						Summary:     "Invalid value for " + strconv.Quote(a.Name),
-						Detail:      capitalize(err.Error()) + ".",
+						Detail:      endSentence(capitalize(err.Error())),
 						Subject:     attr.Expr.Range().Ptr(),
 						Context:     attr.Range.Ptr(),
 						Expression:  attr.Expr,
@@ -514,4 +514,13 @@ func SchemaFromProvider(b *providers.Block) *BlockSchema {
 func unmarked(v cty.Value) cty.Value {
 	u, _ := v.UnmarkDeep()
 	return u
+}
+
+// endSentence ends a message with a full stop, unless it ends a sentence
+// already (a question: "did you mean "zone"?").
+func endSentence(s string) string {
+	if strings.HasSuffix(s, ".") || strings.HasSuffix(s, "?") {
+		return s
+	}
+	return s + "."
 }

@@ -211,7 +211,7 @@ func (r *planRenderer) plan(p *plans.Plan) {
 		r.line("")
 		r.line(r.paint(ansiBold, "Changes to Outputs:"))
 		r.outputs(outputs)
-		if len(changes) == 0 {
+		if len(changes) == 0 && !p.Errored {
 			r.line("")
 			r.line("You can apply this plan to save these new output values to the berth")
 			r.line("state, without changing any real infrastructure.")
