@@ -477,3 +477,25 @@ func mustInstances(t *testing.T, ss ...string) []addrs.Instance {
 	}
 	return out
 }
+
+func TestProviderAttributeDiagnosticsPointAtTheAttribute(t *testing.T) {
+	f := newFixture(t, `
+resource "test_object" "a" {
+  name = "a"
+  size = -1
+}
+`)
+	_, _, diags := f.operation().Plan(context.Background(), PlanOptions{Refresh: true})
+	if !diags.HasErrors() {
+		t.Fatalf("a negative size was planned")
+	}
+	d := diags[0]
+	if d.Subject == nil || !strings.HasSuffix(d.Subject.Filename, "main.berth.hcl") {
+		t.Fatalf("diagnostic has no place in the configuration: %v", d)
+	}
+	src, _ := os.ReadFile(filepath.Join(f.dir, "main.berth.hcl"))
+	lines := strings.Split(string(src), "\n")
+	if got := strings.TrimSpace(lines[d.Subject.Start.Line-1]); got != "size = -1" {
+		t.Fatalf("diagnostic points at %q (line %d), not at the size attribute", got, d.Subject.Start.Line)
+	}
+}

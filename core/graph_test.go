@@ -6,6 +6,9 @@ import (
 	"testing"
 
 	"github.com/berth-sh/berth/lang"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // An app depends on every registry, even when its image names the
@@ -52,5 +55,39 @@ app "web" {
 	}
 	if keep := gr.restrict(mustInstances(t, "app.web")); !keep[reg] {
 		t.Fatalf("-target=app.web leaves out the registry its image uses")
+	}
+}
+
+// A provider's diagnostic about an attribute points at where that
+// attribute is written.
+func TestAttrRange(t *testing.T) {
+	src := `
+name   = "a"
+values = ["192.0.2.1", "2001:db8::1"]
+hooks {
+  drain = "x"
+}
+`
+	f, diags := hclsyntax.ParseConfig([]byte(src), "t.hcl", hcl.InitialPos)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	for _, tc := range []struct {
+		path cty.Path
+		line int
+		col  int
+	}{
+		{cty.GetAttrPath("name"), 2, 10},
+		{cty.GetAttrPath("values").IndexInt(1), 3, 24},
+		{cty.GetAttrPath("hooks").GetAttr("drain"), 5, 11},
+		{cty.GetAttrPath("hooks").GetAttr("before_stop"), 4, 1},
+	} {
+		r := attrRange(f.Body, tc.path)
+		if r == nil || r.Start.Line != tc.line || r.Start.Column != tc.col {
+			t.Errorf("%#v: got %v, want line %d column %d", tc.path, r, tc.line, tc.col)
+		}
+	}
+	if r := attrRange(f.Body, cty.GetAttrPath("ttl")); r != nil {
+		t.Errorf("an attribute not written has a range: %v", r)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/state"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -101,6 +102,14 @@ func configDiagnostics(diags hcl.Diagnostics, provider, call string, addr addrs.
 		}
 		if d.Subject == nil && r != nil {
 			rng := r.DeclRange
+			if p := providers.DiagnosticPath(d); len(p) > 0 {
+				// Point at the attribute the provider named, where it is
+				// written; the block when it is not (a default, computed).
+				if ar := attrRange(r.Config, p); ar != nil {
+					rng = *ar
+					d.Context = r.DeclRange.Ptr()
+				}
+			}
 			d.Subject = &rng
 		}
 		if p := providers.DiagnosticPath(d); len(p) > 0 {
@@ -245,4 +254,59 @@ func redactDiags(diags hcl.Diagnostics, vals ...cty.Value) hcl.Diagnostics {
 		d.Detail = lang.RedactSensitive(d.Detail, vals...)
 	}
 	return diags
+}
+
+// attrRange finds where the attribute at path is written in body: the
+// expression of an attribute (an element of a list written literally, for
+// an index step), or a nested block. Nil when it is not written there.
+func attrRange(body hcl.Body, path cty.Path) *hcl.Range {
+	sb, ok := body.(*hclsyntax.Body)
+	if !ok || len(path) == 0 {
+		return nil
+	}
+	ga, ok := path[0].(cty.GetAttrStep)
+	if !ok {
+		return nil
+	}
+	if a, ok := sb.Attributes[ga.Name]; ok {
+		expr := a.Expr
+		if len(path) > 1 {
+			if is, ok := path[1].(cty.IndexStep); ok && is.Key.Type() == cty.Number {
+				if tc, ok := expr.(*hclsyntax.TupleConsExpr); ok {
+					i, _ := is.Key.AsBigFloat().Int64()
+					if i >= 0 && int(i) < len(tc.Exprs) {
+						return tc.Exprs[i].Range().Ptr()
+					}
+				}
+			}
+		}
+		return expr.Range().Ptr()
+	}
+	var blocks []*hclsyntax.Block
+	for _, b := range sb.Blocks {
+		if b.Type == ga.Name {
+			blocks = append(blocks, b)
+		}
+	}
+	if len(blocks) == 0 {
+		return nil
+	}
+	rest := path[1:]
+	b := blocks[0]
+	if len(rest) > 0 {
+		if is, ok := rest[0].(cty.IndexStep); ok {
+			rest = rest[1:]
+			if is.Key.Type() == cty.Number {
+				i, _ := is.Key.AsBigFloat().Int64()
+				if i < 0 || int(i) >= len(blocks) {
+					return nil
+				}
+				b = blocks[i]
+			}
+		}
+	}
+	if inner := attrRange(b.Body, rest); inner != nil {
+		return inner
+	}
+	return b.DefRange().Ptr()
 }
