@@ -250,8 +250,9 @@ func (r *planRenderer) drift(p *plans.Plan, drift []*plans.ResourceChange) {
 	r.line("")
 	if p.Mode == plans.RefreshOnlyMode {
 		r.line("This is a refresh-only plan, so berth will not take any actions to undo")
-		r.line("these. If you were expecting these changes, apply this plan to record the")
-		r.line("updated values in the berth state without changing any remote objects.")
+		r.line("these. If you were expecting these changes, record the updated values in")
+		r.line(`the berth state with "berth apply -refresh-only", which changes no remote`)
+		r.line(`objects; "berth apply" plans to undo them instead.`)
 		return
 	}
 	r.line("Unless you have made equivalent changes to your configuration, or ignored")
