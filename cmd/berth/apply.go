@@ -226,11 +226,15 @@ func (m *Meta) runApply(parent context.Context, args []string, destroy bool) int
 	st, diags := w.op.Apply(ctx, p, core.ApplyOptions{Stop: in.stop})
 	t := &ew.tally
 	t.mu.Lock()
-	added, changed, destroyed, failed := t.added, t.changed, t.destroyed, t.failed
+	added, changed, destroyed, failed, started := t.added, t.changed, t.destroyed, t.failed, t.started
 	t.mu.Unlock()
 
 	if diags.HasErrors() {
 		fail(diags, w.files())
+		if started == 0 && !in.interrupted() {
+			// Refused before anything ran: the error says it all.
+			return exitError
+		}
 		summary := fmt.Sprintf("Apply failed. Resources: %d added, %d changed, %d destroyed", added, changed, destroyed)
 		if in.interrupted() {
 			summary = fmt.Sprintf("Apply interrupted. Finished before stopping: %d added, %d changed, %d destroyed", added, changed, destroyed)

@@ -61,9 +61,18 @@ type eventTally struct {
 	mu                        sync.Mutex
 	added, changed, destroyed int
 	failed                    []string
+	// started counts the operations begun: none means the apply was
+	// refused before it changed anything (a stale plan, a lock).
+	started int
 }
 
 func (t *eventTally) record(ev core.Event) {
+	if ev.Type == core.EventApplyStart {
+		t.mu.Lock()
+		t.started++
+		t.mu.Unlock()
+		return
+	}
 	if ev.Type != core.EventApplyComplete && ev.Type != core.EventApplyErrored {
 		return
 	}
