@@ -201,6 +201,40 @@ func (m *Meta) withLock(ctx context.Context, b state.Backend, sf *stateFlags, op
 	return fn()
 }
 
+// editState is how the state commands change the state: under the lock
+// (none for a dry run, which only reads), read it, let change edit it and
+// print what it does (it returns how many objects it changed, and false
+// after reporting an error), then write it back, unless dry-running.
+func (m *Meta) editState(ctx context.Context, b state.Backend, sf *stateFlags, operation string, dryRun bool, verb, past string, change func(*state.State) (int, bool)) int {
+	edit := func() int {
+		st, ok := m.readState(ctx, b)
+		if !ok {
+			return 1
+		}
+		if st == nil {
+			m.Errorf("no state is recorded in %s: nothing to %s.", describeBackend(b), verb)
+			return 1
+		}
+		n, ok := change(st)
+		if !ok {
+			return 1
+		}
+		if dryRun {
+			return 0
+		}
+		if err := b.Write(ctx, st); err != nil {
+			m.Errorf("%s", err)
+			return 1
+		}
+		fmt.Fprintf(m.Stdout, "Successfully %s %d object(s).\n", past, n)
+		return 0
+	}
+	if dryRun {
+		return edit()
+	}
+	return m.withLock(ctx, b, sf, operation, edit)
+}
+
 // runStateList prints the address of every instance in the state, one a
 // line, in address order; with addresses, only the instances they name
 // (a resource address names all its instances). An address that names
@@ -334,23 +368,15 @@ func runStateMv(ctx context.Context, m *Meta, args []string) int {
 	if !ok {
 		return 1
 	}
-	edit := func() int {
-		st, ok := m.readState(ctx, b)
-		if !ok {
-			return 1
-		}
-		if st == nil {
-			m.Errorf("no state is recorded in %s: nothing to move.", describeBackend(b))
-			return 1
-		}
+	return m.editState(ctx, b, sf, "state mv", *dryRun, "move", "moved", func(st *state.State) (int, bool) {
 		if len(st.Select(from)) == 0 {
 			m.Errorf("%s", notInState(st, from))
-			return 1
+			return 0, false
 		}
 		moved, err := st.Move(from, to)
 		if err != nil {
 			m.Errorf("%s.", err)
-			return 1
+			return 0, false
 		}
 		verb := "Moved"
 		if *dryRun {
@@ -359,20 +385,8 @@ func runStateMv(ctx context.Context, m *Meta, args []string) int {
 		for _, mv := range moved {
 			fmt.Fprintf(m.Stdout, "%s %s to %s\n", verb, mv.From, mv.To)
 		}
-		if *dryRun {
-			return 0
-		}
-		if err := b.Write(ctx, st); err != nil {
-			m.Errorf("%s", err)
-			return 1
-		}
-		fmt.Fprintf(m.Stdout, "Successfully moved %d object(s).\n", len(moved))
-		return 0
-	}
-	if *dryRun {
-		return edit() // reads only: no lock to take
-	}
-	return m.withLock(ctx, b, sf, "state mv", edit)
+		return len(moved), true
+	})
 }
 
 // runStateRm forgets objects: they keep existing in the real systems, but
@@ -398,21 +412,13 @@ func runStateRm(ctx context.Context, m *Meta, args []string) int {
 	if !ok {
 		return 1
 	}
-	edit := func() int {
-		st, ok := m.readState(ctx, b)
-		if !ok {
-			return 1
-		}
-		if st == nil {
-			m.Errorf("no state is recorded in %s: nothing to remove.", describeBackend(b))
-			return 1
-		}
+	return m.editState(ctx, b, sf, "state rm", *dryRun, "remove", "removed", func(st *state.State) (int, bool) {
 		// Every address is checked before anything is removed, so that a
 		// typo in the third address does not leave the first two removed.
 		for _, a := range targets {
 			if len(st.Select(a)) == 0 {
 				m.Errorf("%s", notInState(st, a))
-				return 1
+				return 0, false
 			}
 		}
 		verb := "Removed"
@@ -427,20 +433,8 @@ func runStateRm(ctx context.Context, m *Meta, args []string) int {
 			}
 			n += len(removed)
 		}
-		if *dryRun {
-			return 0
-		}
-		if err := b.Write(ctx, st); err != nil {
-			m.Errorf("%s", err)
-			return 1
-		}
-		fmt.Fprintf(m.Stdout, "Successfully removed %d object(s).\n", n)
-		return 0
-	}
-	if *dryRun {
-		return edit()
-	}
-	return m.withLock(ctx, b, sf, "state rm", edit)
+		return n, true
+	})
 }
 
 // runStatePull prints the state as stored: the local file's bytes, after
