@@ -199,7 +199,7 @@ func TestPersisterPacesWrites(t *testing.T) {
 	b := &slowBackend{Local: newLocal(t), delay: 20 * time.Millisecond}
 	ss := NewSyncState(New())
 	p := NewPersister(ctx, b, ss)
-	p.ratio, p.floor = 5, time.Millisecond // pause ≥ 100ms after each write
+	p.ratio, p.floor = 50, time.Millisecond // pause ≥ 1s after each write: a sleep of 50ms stays within it on a loaded machine
 	setIDSync(t, ss, "app.a")
 	p.Changed()
 	for b.writes.Load() == 0 {
