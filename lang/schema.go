@@ -139,6 +139,8 @@ func (s *BlockSchema) hclSchema(json bool) *hcl.BodySchema {
 	hs := &hcl.BodySchema{}
 	for _, a := range s.Attributes {
 		if a.Computed {
+			// Accepted here so that decode can say why it cannot be set.
+			hs.Attributes = append(hs.Attributes, hcl.AttributeSchema{Name: a.Name})
 			continue
 		}
 		// With OrBlock the attribute is optional at the HCL level: either
@@ -204,6 +206,14 @@ func (s *BlockSchema) decodeWithMeta(body hcl.Body, ctx *hcl.EvalContext, blockR
 			// Configuration never sets computed attributes: null, as in
 			// Terraform; the planned state fills them.
 			vals[a.Name] = cty.NullVal(a.Type)
+			if attr := content.Attributes[a.Name]; attr != nil {
+				diags = diags.Append(&hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Value for unconfigurable attribute",
+					Detail:   fmt.Sprintf("Can't configure a value for %q: its value is decided by the provider when the configuration is applied.", a.Name),
+					Subject:  attr.NameRange.Ptr(),
+				})
+			}
 			continue
 		}
 		attr := content.Attributes[a.Name]
