@@ -116,7 +116,8 @@ func parseFile(parser *hclparse.Parser, fn string, json bool) (*hcl.File, hcl.Di
 		}}
 	}
 	if d := checkNesting(src, fn, hcl.InitialPos, json, false); d.HasErrors() {
-		return nil, d
+		// Not parsed, but its source is there for the diagnostic's snippet.
+		return &hcl.File{Body: hcl.EmptyBody(), Bytes: src}, d
 	}
 	if json {
 		return parser.ParseJSON(src, fn)
