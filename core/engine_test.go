@@ -297,6 +297,10 @@ resource "test_object" "a" {
 	if _, diags := f.operation().Import(context.Background(), addr, id); !diags.HasErrors() || !strings.Contains(diags.Error(), "already in the state") {
 		t.Fatalf("second import: %v", diags)
 	}
+	// An instance key the configuration does not have is refused.
+	if _, diags := f.operation().Import(context.Background(), mustInstance(t, "test_object.a[3]"), id); !diags.HasErrors() || !strings.Contains(diags.Error(), "not an instance of test_object.a") {
+		t.Fatalf("import to test_object.a[3]: %v", diags)
+	}
 }
 
 func TestDataSourceOutput(t *testing.T) {

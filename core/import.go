@@ -6,9 +6,11 @@ import (
 
 	"github.com/berth-sh/berth/addrs"
 	"github.com/berth-sh/berth/core/dag"
+	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/state"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // Import brings the existing object id under management as addr, which
@@ -36,7 +38,8 @@ func (o *Operation) Import(ctx context.Context, addr addrs.Instance, id string) 
 			fmt.Sprintf("%s is already in the state; to import it again, first remove it with berth state rm %s.", addr, addr), nil)
 	}
 
-	// Evaluate only what the provider's configuration needs, then start it.
+	// Evaluate only what the provider's configuration and the resource's
+	// configuration need, then start the provider.
 	gr, diags := buildGraph(e.Config, st)
 	if diags.HasErrors() {
 		return st, diags
@@ -46,12 +49,16 @@ func (o *Operation) Import(ctx context.Context, addr addrs.Instance, id string) 
 		return st, errDiag("Unknown provider", fmt.Sprintf("No provider for %s.", addr), nil)
 	}
 	keep := map[int]bool{pv: true}
-	for stack := []int{pv}; len(stack) > 0; {
+	stack := []int{pv}
+	if rv, ok := gr.index[addr.Resource.String()]; ok {
+		stack = append(stack, gr.g.Dependencies(rv)...)
+	}
+	for len(stack) > 0 {
 		v := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
+		keep[v] = true
 		for _, d := range gr.g.Dependencies(v) {
 			if !keep[d] {
-				keep[d] = true
 				stack = append(stack, d)
 			}
 		}
@@ -74,8 +81,12 @@ func (o *Operation) Import(ctx context.Context, addr addrs.Instance, id string) 
 	if diags.HasErrors() {
 		return st, diags
 	}
-	resp := entry.p.ImportResource(ctx, providers.ImportResourceRequest{TypeName: providerTypeName(entry.name, r.Type), ID: id})
-	diags = entry.redact(configDiagnostics(resp.Diagnostics, entry.name, "ImportResource", addr, r))
+	config, diags := w.importConfig(entry, r, addr)
+	if diags.HasErrors() {
+		return st, diags
+	}
+	resp := entry.p.ImportResource(ctx, providers.ImportResourceRequest{TypeName: providerTypeName(entry.name, r.Type), ID: id, Config: config})
+	diags = entry.redact(configDiagnostics(resp.Diagnostics, entry.name, "ImportResource", addr, r), config)
 	if diags.HasErrors() {
 		return st, diags
 	}
@@ -88,4 +99,27 @@ func (o *Operation) Import(ctx context.Context, addr addrs.Instance, id string) 
 		return st, errDiag("Failed to persist state", err.Error(), nil)
 	}
 	return st, diags
+}
+
+// importConfig evaluates the configuration of the instance addr imports
+// into, as plan would: providers whose objects live where the
+// configuration says (an app's cluster) find the object with it.
+func (w *planWalker) importConfig(entry *providerEntry, r *lang.Resource, addr addrs.Instance) (cty.Value, hcl.Diagnostics) {
+	exp, diags := expand(r, w.e.Config.Dir, w.data)
+	if diags.HasErrors() {
+		return cty.NilVal, diags
+	}
+	if !exp.index[addr.Key] {
+		return cty.NilVal, errDiag("Import to an instance not in the configuration",
+			fmt.Sprintf("%s is not an instance of %s as configured (count or for_each gives other keys).", addr, addr.Resource), r.DeclRange.Ptr())
+	}
+	schema, _, d := w.resourceSchema(entry, r)
+	if diags = diags.Extend(d); diags.HasErrors() {
+		return cty.NilVal, diags
+	}
+	config, d := exp.scope(addr.Key).EvalResourceConfig(r, schema)
+	if diags = diags.Extend(d); diags.HasErrors() {
+		return cty.NilVal, diags
+	}
+	return lang.CompleteDomainValue(r.Kind, instanceName(addr), config, w.data.registries(w.e.Config)), diags
 }

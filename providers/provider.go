@@ -275,6 +275,11 @@ type ApplyResourceChangeResponse struct {
 type ImportResourceRequest struct {
 	TypeName string
 	ID       string
+	// Config is the configuration of the instance imported into, evaluated
+	// as plan would (cty.NilVal when the core has none to give). A provider
+	// whose objects live where the configuration says, as an app on its
+	// cluster's hosts, finds the object with it.
+	Config cty.Value
 }
 
 // ImportResourceResponse holds the imported object's state.

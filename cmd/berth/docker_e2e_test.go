@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -157,6 +158,33 @@ output "first_port" {
 		t.Fatalf("%d containers after the repair, want 4", n)
 	}
 	e.ok("drift", "-var=tag=v2", pw)
+
+	// The state is lost: import adopts the running containers by their
+	// deployment id, and nothing needs to change after it (no second copy
+	// of the app is started).
+	out, err := exec.Command("docker", "-H", hostA, "ps", "--format", `{{.Label "sh.berth.id"}}`, "--filter", "label=sh.berth.app="+app).Output()
+	if err != nil {
+		t.Fatalf("docker ps: %v", err)
+	}
+	id := strings.Fields(string(out))[0]
+	for _, f := range []string{"berth.state", "berth.state.backup"} {
+		if err := os.Remove(filepath.Join(e.dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r = e.expect(1, "import", "-var=tag=v2", pw, "app."+app, "no-such-deployment")
+	mustContain(t, "import of an unknown id", r.stderr, "Cannot import non-existent object", "no-such-deployment")
+	r = e.ok("import", "-var=tag=v2", pw, "app."+app, id)
+	mustContain(t, "import", r.stdout, "Import successful!")
+	// Only the outputs, lost with the state, are to be recorded again.
+	r = e.expect(2, "plan", "-detailed-exitcode", "-var=tag=v2", pw)
+	if !strings.Contains(r.stdout, "Changes to Outputs") || strings.Contains(r.stdout, "Plan:") {
+		t.Fatalf("plan after the import changes more than the outputs:\n%s", r)
+	}
+	// The configuration moved on while the state was lost: the imported
+	// app rolls out to it, in waves, with no container left behind.
+	r = e.expect(2, "plan", "-detailed-exitcode", "-var=tag=v1", pw)
+	mustContain(t, "plan after import, another tag", r.stdout, "wave 1: 1 instance", "0 to add, 1 to change, 0 to destroy")
 
 	// Destroy removes exactly berth's containers of this app.
 	e.ok("destroy", "-auto-approve", "-var=tag=v2", pw)

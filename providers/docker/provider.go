@@ -172,13 +172,6 @@ func unknownType(t string) *hcl.Diagnostic {
 		Detail: fmt.Sprintf("The docker provider has no resource type %q (it has app and scaling_policy).", t)}
 }
 
-// ImportResource is not supported yet.
-func (p *Provider) ImportResource(_ context.Context, req providers.ImportResourceRequest) providers.ImportResourceResponse {
-	return providers.ImportResourceResponse{Diagnostics: hcl.Diagnostics{{Severity: hcl.DiagError,
-		Summary: "Import not supported",
-		Detail:  fmt.Sprintf("import is not supported for %s on docker yet: apply the configuration instead; berth adopts nothing it did not create.", req.TypeName)}}}
-}
-
 // ReadDataSource: the provider has no data sources.
 func (p *Provider) ReadDataSource(_ context.Context, req providers.ReadDataSourceRequest) providers.ReadDataSourceResponse {
 	return providers.ReadDataSourceResponse{Diagnostics: hcl.Diagnostics{{Severity: hcl.DiagError,

@@ -526,7 +526,12 @@ func (c *Client) ImportResource(ctx context.Context, req providers.ImportResourc
 	if resp.Diagnostics = c.crashed(call); resp.Diagnostics != nil {
 		return resp
 	}
-	pr, err := c.rpc.ImportResource(ctx, &protocol.ImportResource_Request{TypeName: req.TypeName, Id: req.ID})
+	cfg, err := encodeValue(req.Config)
+	if err != nil {
+		resp.Diagnostics = c.protocolErr(call, "config", err)
+		return resp
+	}
+	pr, err := c.rpc.ImportResource(ctx, &protocol.ImportResource_Request{TypeName: req.TypeName, Id: req.ID, Config: cfg})
 	if err != nil {
 		resp.Diagnostics = c.failed(ctx, call, err)
 		return resp

@@ -235,7 +235,11 @@ func (s *server) ApplyResourceChange(req *protocol.ApplyResourceChange_Request, 
 }
 
 func (s *server) ImportResource(ctx context.Context, req *protocol.ImportResource_Request) (*protocol.ImportResource_Response, error) {
-	resp := s.impl.ImportResource(ctx, providers.ImportResourceRequest{TypeName: req.TypeName, ID: req.Id})
+	cfg, err := decodeValue(req.Config)
+	if err != nil {
+		return nil, decodeErr("config", err)
+	}
+	resp := s.impl.ImportResource(ctx, providers.ImportResourceRequest{TypeName: req.TypeName, ID: req.Id, Config: cfg})
 	st, err := encodeValue(resp.State)
 	if err != nil {
 		return nil, encodeErr("state", err)

@@ -2398,9 +2398,13 @@ func (*ApplyResourceChange_Response_Event) isApplyResourceChange_Response_Messag
 func (*ApplyResourceChange_Response_Result) isApplyResourceChange_Response_Message() {}
 
 type ImportResource_Request struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	TypeName      string                 `protobuf:"bytes,1,opt,name=type_name,json=typeName,proto3" json:"type_name,omitempty"`
-	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	TypeName string                 `protobuf:"bytes,1,opt,name=type_name,json=typeName,proto3" json:"type_name,omitempty"`
+	Id       string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	// The configuration of the instance imported into (absent from cores
+	// before it was added): where the object lives, for providers whose
+	// resources carry their own endpoint, as an app carries its cluster.
+	Config        *DynamicValue `protobuf:"bytes,3,opt,name=config,proto3" json:"config,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2447,6 +2451,13 @@ func (x *ImportResource_Request) GetId() string {
 		return x.Id
 	}
 	return ""
+}
+
+func (x *ImportResource_Request) GetConfig() *DynamicValue {
+	if x != nil {
+		return x.Config
+	}
+	return nil
 }
 
 type ImportResource_Response struct {
@@ -2857,11 +2868,12 @@ const file_provider_proto_rawDesc = "" +
 	"\bResponse\x12D\n" +
 	"\x05event\x18\x01 \x01(\v2,.berth.provider.v1.ApplyResourceChange.EventH\x00R\x05event\x12G\n" +
 	"\x06result\x18\x02 \x01(\v2-.berth.provider.v1.ApplyResourceChange.ResultH\x00R\x06resultB\t\n" +
-	"\amessage\"\xe7\x01\n" +
-	"\x0eImportResource\x1a6\n" +
+	"\amessage\"\xa0\x02\n" +
+	"\x0eImportResource\x1ao\n" +
 	"\aRequest\x12\x1b\n" +
 	"\ttype_name\x18\x01 \x01(\tR\btypeName\x12\x0e\n" +
-	"\x02id\x18\x02 \x01(\tR\x02id\x1a\x9c\x01\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x127\n" +
+	"\x06config\x18\x03 \x01(\v2\x1f.berth.provider.v1.DynamicValueR\x06config\x1a\x9c\x01\n" +
 	"\bResponse\x125\n" +
 	"\x05state\x18\x01 \x01(\v2\x1f.berth.provider.v1.DynamicValueR\x05state\x12\x18\n" +
 	"\aprivate\x18\x02 \x01(\fR\aprivate\x12?\n" +
@@ -3001,36 +3013,37 @@ var file_provider_proto_depIdxs = []int32{
 	5,  // 42: berth.provider.v1.ApplyResourceChange.Result.diagnostics:type_name -> berth.provider.v1.Diagnostic
 	41, // 43: berth.provider.v1.ApplyResourceChange.Response.event:type_name -> berth.provider.v1.ApplyResourceChange.Event
 	42, // 44: berth.provider.v1.ApplyResourceChange.Response.result:type_name -> berth.provider.v1.ApplyResourceChange.Result
-	3,  // 45: berth.provider.v1.ImportResource.Response.state:type_name -> berth.provider.v1.DynamicValue
-	5,  // 46: berth.provider.v1.ImportResource.Response.diagnostics:type_name -> berth.provider.v1.Diagnostic
-	3,  // 47: berth.provider.v1.ReadDataSource.Request.config:type_name -> berth.provider.v1.DynamicValue
-	3,  // 48: berth.provider.v1.ReadDataSource.Response.state:type_name -> berth.provider.v1.DynamicValue
-	5,  // 49: berth.provider.v1.ReadDataSource.Response.diagnostics:type_name -> berth.provider.v1.Diagnostic
-	22, // 50: berth.provider.v1.Provider.GetSchema:input_type -> berth.provider.v1.GetSchema.Request
-	26, // 51: berth.provider.v1.Provider.ValidateProviderConfig:input_type -> berth.provider.v1.ValidateProviderConfig.Request
-	28, // 52: berth.provider.v1.Provider.ValidateResourceConfig:input_type -> berth.provider.v1.ValidateResourceConfig.Request
-	30, // 53: berth.provider.v1.Provider.ConfigureProvider:input_type -> berth.provider.v1.ConfigureProvider.Request
-	34, // 54: berth.provider.v1.Provider.ReadResources:input_type -> berth.provider.v1.ReadResources.Request
-	37, // 55: berth.provider.v1.Provider.PlanResourceChange:input_type -> berth.provider.v1.PlanResourceChange.Request
-	40, // 56: berth.provider.v1.Provider.ApplyResourceChange:input_type -> berth.provider.v1.ApplyResourceChange.Request
-	44, // 57: berth.provider.v1.Provider.ImportResource:input_type -> berth.provider.v1.ImportResource.Request
-	46, // 58: berth.provider.v1.Provider.ReadDataSource:input_type -> berth.provider.v1.ReadDataSource.Request
-	48, // 59: berth.provider.v1.Provider.Stop:input_type -> berth.provider.v1.Stop.Request
-	23, // 60: berth.provider.v1.Provider.GetSchema:output_type -> berth.provider.v1.GetSchema.Response
-	27, // 61: berth.provider.v1.Provider.ValidateProviderConfig:output_type -> berth.provider.v1.ValidateProviderConfig.Response
-	29, // 62: berth.provider.v1.Provider.ValidateResourceConfig:output_type -> berth.provider.v1.ValidateResourceConfig.Response
-	31, // 63: berth.provider.v1.Provider.ConfigureProvider:output_type -> berth.provider.v1.ConfigureProvider.Response
-	35, // 64: berth.provider.v1.Provider.ReadResources:output_type -> berth.provider.v1.ReadResources.Response
-	38, // 65: berth.provider.v1.Provider.PlanResourceChange:output_type -> berth.provider.v1.PlanResourceChange.Response
-	43, // 66: berth.provider.v1.Provider.ApplyResourceChange:output_type -> berth.provider.v1.ApplyResourceChange.Response
-	45, // 67: berth.provider.v1.Provider.ImportResource:output_type -> berth.provider.v1.ImportResource.Response
-	47, // 68: berth.provider.v1.Provider.ReadDataSource:output_type -> berth.provider.v1.ReadDataSource.Response
-	49, // 69: berth.provider.v1.Provider.Stop:output_type -> berth.provider.v1.Stop.Response
-	60, // [60:70] is the sub-list for method output_type
-	50, // [50:60] is the sub-list for method input_type
-	50, // [50:50] is the sub-list for extension type_name
-	50, // [50:50] is the sub-list for extension extendee
-	0,  // [0:50] is the sub-list for field type_name
+	3,  // 45: berth.provider.v1.ImportResource.Request.config:type_name -> berth.provider.v1.DynamicValue
+	3,  // 46: berth.provider.v1.ImportResource.Response.state:type_name -> berth.provider.v1.DynamicValue
+	5,  // 47: berth.provider.v1.ImportResource.Response.diagnostics:type_name -> berth.provider.v1.Diagnostic
+	3,  // 48: berth.provider.v1.ReadDataSource.Request.config:type_name -> berth.provider.v1.DynamicValue
+	3,  // 49: berth.provider.v1.ReadDataSource.Response.state:type_name -> berth.provider.v1.DynamicValue
+	5,  // 50: berth.provider.v1.ReadDataSource.Response.diagnostics:type_name -> berth.provider.v1.Diagnostic
+	22, // 51: berth.provider.v1.Provider.GetSchema:input_type -> berth.provider.v1.GetSchema.Request
+	26, // 52: berth.provider.v1.Provider.ValidateProviderConfig:input_type -> berth.provider.v1.ValidateProviderConfig.Request
+	28, // 53: berth.provider.v1.Provider.ValidateResourceConfig:input_type -> berth.provider.v1.ValidateResourceConfig.Request
+	30, // 54: berth.provider.v1.Provider.ConfigureProvider:input_type -> berth.provider.v1.ConfigureProvider.Request
+	34, // 55: berth.provider.v1.Provider.ReadResources:input_type -> berth.provider.v1.ReadResources.Request
+	37, // 56: berth.provider.v1.Provider.PlanResourceChange:input_type -> berth.provider.v1.PlanResourceChange.Request
+	40, // 57: berth.provider.v1.Provider.ApplyResourceChange:input_type -> berth.provider.v1.ApplyResourceChange.Request
+	44, // 58: berth.provider.v1.Provider.ImportResource:input_type -> berth.provider.v1.ImportResource.Request
+	46, // 59: berth.provider.v1.Provider.ReadDataSource:input_type -> berth.provider.v1.ReadDataSource.Request
+	48, // 60: berth.provider.v1.Provider.Stop:input_type -> berth.provider.v1.Stop.Request
+	23, // 61: berth.provider.v1.Provider.GetSchema:output_type -> berth.provider.v1.GetSchema.Response
+	27, // 62: berth.provider.v1.Provider.ValidateProviderConfig:output_type -> berth.provider.v1.ValidateProviderConfig.Response
+	29, // 63: berth.provider.v1.Provider.ValidateResourceConfig:output_type -> berth.provider.v1.ValidateResourceConfig.Response
+	31, // 64: berth.provider.v1.Provider.ConfigureProvider:output_type -> berth.provider.v1.ConfigureProvider.Response
+	35, // 65: berth.provider.v1.Provider.ReadResources:output_type -> berth.provider.v1.ReadResources.Response
+	38, // 66: berth.provider.v1.Provider.PlanResourceChange:output_type -> berth.provider.v1.PlanResourceChange.Response
+	43, // 67: berth.provider.v1.Provider.ApplyResourceChange:output_type -> berth.provider.v1.ApplyResourceChange.Response
+	45, // 68: berth.provider.v1.Provider.ImportResource:output_type -> berth.provider.v1.ImportResource.Response
+	47, // 69: berth.provider.v1.Provider.ReadDataSource:output_type -> berth.provider.v1.ReadDataSource.Response
+	49, // 70: berth.provider.v1.Provider.Stop:output_type -> berth.provider.v1.Stop.Response
+	61, // [61:71] is the sub-list for method output_type
+	51, // [51:61] is the sub-list for method input_type
+	51, // [51:51] is the sub-list for extension type_name
+	51, // [51:51] is the sub-list for extension extendee
+	0,  // [0:51] is the sub-list for field type_name
 }
 
 func init() { file_provider_proto_init() }
