@@ -141,7 +141,10 @@ func (a *applyWalker) finish(ctx context.Context, diags hcl.Diagnostics) hcl.Dia
 	a.mu.Lock()
 	diags = diags.Extend(a.diags)
 	a.mu.Unlock()
-	if a.walkCtx.Err() != nil && ctx.Err() == nil && !a.completedAll() {
+	// Whether stopped gracefully or aborted (ctx cancelled: the calls in
+	// flight failed, but instances that never started fail nothing), an
+	// unfinished apply must not look like a success.
+	if a.walkCtx.Err() != nil && !a.completedAll() {
 		diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Apply interrupted",
 			Detail: "berth stopped before every change was made; the state records what was done. Run berth apply again to finish."})
 	}
@@ -256,12 +259,16 @@ func (a *applyWalker) applyResource(ctx context.Context, v *vertex) hcl.Diagnost
 			if obj := a.ss.Instance(addr); obj == nil || !valuesEqual(obj.Value, change.After) {
 				a.record(entry, change, change.After, nil, false)
 			}
+			mu.Lock() // goroutines of earlier keys write vals too
 			vals[key] = change.After
+			mu.Unlock()
 			continue
 		}
 		if change == nil || change.Action == plans.NoOp {
 			if obj := a.ss.Instance(addr); obj != nil {
+				mu.Lock()
 				vals[key] = obj.Value
+				mu.Unlock()
 			}
 			continue
 		}

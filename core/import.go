@@ -16,7 +16,7 @@ import (
 // Import brings the existing object id under management as addr, which
 // must be declared in the configuration and not yet in the state. The
 // state is written when the import succeeds.
-func (o *Operation) Import(ctx context.Context, addr addrs.Instance, id string) (*state.State, hcl.Diagnostics) {
+func (o *Operation) Import(ctx context.Context, addr addrs.Instance, id string) (_ *state.State, diags hcl.Diagnostics) {
 	e := o.Engine
 	r := e.Config.Resources[addr.Resource.String()]
 	if r == nil || addr.Resource.Mode != addrs.Managed {
@@ -27,7 +27,7 @@ func (o *Operation) Import(ctx context.Context, addr addrs.Instance, id string) 
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	defer unlock()
+	defer func() { diags = diags.Extend(unlock()) }()
 	st, diags := o.read(ctx)
 	if diags.HasErrors() {
 		return nil, diags

@@ -267,7 +267,9 @@ func (w *planWalker) planResource(ctx context.Context, v *vertex) hcl.Diagnostic
 		if !w.targeted(addr) {
 			// Untargeted instances keep their recorded value for references.
 			if obj := w.refreshed.Instance(addr); obj != nil {
+				mu.Lock() // goroutines of earlier keys write vals too
 				vals[key] = obj.Value
+				mu.Unlock()
 			}
 			continue
 		}

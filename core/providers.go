@@ -3,10 +3,11 @@ package core
 import (
 	"context"
 	"fmt"
-	"github.com/berth-sh/berth/addrs"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/berth-sh/berth/addrs"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/version"
@@ -114,7 +115,9 @@ func (ps *providerSet) start(ctx context.Context, e *providerEntry, confFn confi
 	if err != nil {
 		return errDiag(fmt.Sprintf("Failed to start provider %s", ps.source(e.name)), err.Error(), nil)
 	}
+	ps.mu.Lock() // stopAll and closeAll read it under ps.mu
 	e.p = p
+	ps.mu.Unlock()
 	e.schema = p.GetSchema(ctx)
 	if e.schema.Diagnostics.HasErrors() {
 		return e.schema.Diagnostics
@@ -197,16 +200,34 @@ func providerTypeName(localName, typ string) string {
 	return typ
 }
 
-// stopAll asks every started provider to stop in-flight work.
+// stopAll asks every started provider to stop in-flight work, all at
+// once and outside the lock; it waits at most stopTimeout, so that a
+// provider whose Stop hangs cannot hold up berth's shutdown.
 func (ps *providerSet) stopAll(ctx context.Context) {
 	ps.mu.Lock()
-	defer ps.mu.Unlock()
+	var started []providers.Interface
 	for _, e := range ps.entries {
 		if e.p != nil {
-			_ = e.p.Stop(ctx)
+			started = append(started, e.p)
 		}
 	}
+	ps.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, stopTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, p := range started {
+		wg.Go(func() { _ = p.Stop(ctx) })
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
 }
+
+// stopTimeout bounds how long stopAll waits for providers' Stop calls.
+const stopTimeout = 10 * time.Second
 
 // closeAll ends every provider process.
 func (ps *providerSet) closeAll() {

@@ -30,22 +30,24 @@ type Operation struct {
 // called, so that a plan, its confirmation and its apply run under one
 // lock and nobody changes the state in between. Plan, Apply and Import
 // called meanwhile do not lock again.
-func (o *Operation) Hold(ctx context.Context, operation string) (release func(), diags hcl.Diagnostics) {
+func (o *Operation) Hold(ctx context.Context, operation string) (release func() hcl.Diagnostics, diags hcl.Diagnostics) {
 	unlock, diags := o.lock(ctx, operation)
 	if diags.HasErrors() {
-		return func() {}, diags
+		return func() hcl.Diagnostics { return nil }, diags
 	}
 	o.held = true
-	return func() {
+	return func() hcl.Diagnostics {
 		o.held = false
-		unlock()
+		return unlock()
 	}, nil
 }
 
-// lock takes the state lock for operation and returns its release.
-func (o *Operation) lock(ctx context.Context, operation string) (func(), hcl.Diagnostics) {
+// lock takes the state lock for operation and returns its release, which
+// reports a lock it could not release: left behind, it would block every
+// later run until someone forces it.
+func (o *Operation) lock(ctx context.Context, operation string) (func() hcl.Diagnostics, hcl.Diagnostics) {
 	if o.NoLock || o.held {
-		return func() {}, nil
+		return func() hcl.Diagnostics { return nil }, nil
 	}
 	id, err := state.Lock(ctx, o.Backend, state.NewLockInfo(operation), o.LockTimeout)
 	if err != nil {
@@ -56,7 +58,13 @@ func (o *Operation) lock(ctx context.Context, operation string) (func(), hcl.Dia
 		}
 		return nil, errDiag(summary, err.Error(), nil)
 	}
-	return func() { _ = o.Backend.Unlock(context.WithoutCancel(ctx), id) }, nil
+	return func() hcl.Diagnostics {
+		if err := o.Backend.Unlock(context.WithoutCancel(ctx), id); err != nil {
+			return errDiag("Error releasing the state lock",
+				fmt.Sprintf("%s. The lock may still be held: once no berth runs against this state, release it with berth force-unlock %s.", err, id), nil)
+		}
+		return nil
+	}, nil
 }
 
 func (o *Operation) read(ctx context.Context) (*state.State, hcl.Diagnostics) {
@@ -68,12 +76,12 @@ func (o *Operation) read(ctx context.Context) (*state.State, hcl.Diagnostics) {
 }
 
 // Plan reads the state under the lock and plans.
-func (o *Operation) Plan(ctx context.Context, opts PlanOptions) (*plans.Plan, *state.State, hcl.Diagnostics) {
+func (o *Operation) Plan(ctx context.Context, opts PlanOptions) (p *plans.Plan, refreshed *state.State, diags hcl.Diagnostics) {
 	unlock, diags := o.lock(ctx, "plan")
 	if diags.HasErrors() {
 		return nil, nil, diags
 	}
-	defer unlock()
+	defer func() { diags = diags.Extend(unlock()) }()
 	st, diags := o.read(ctx)
 	if diags.HasErrors() {
 		return nil, nil, diags
@@ -84,12 +92,12 @@ func (o *Operation) Plan(ctx context.Context, opts PlanOptions) (*plans.Plan, *s
 
 // Apply applies p under the lock. A saved plan made against another state
 // (another lineage, or a serial that has moved on) is refused.
-func (o *Operation) Apply(ctx context.Context, p *plans.Plan, opts ApplyOptions) (*state.State, hcl.Diagnostics) {
+func (o *Operation) Apply(ctx context.Context, p *plans.Plan, opts ApplyOptions) (_ *state.State, diags hcl.Diagnostics) {
 	unlock, diags := o.lock(ctx, "apply")
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	defer unlock()
+	defer func() { diags = diags.Extend(unlock()) }()
 	st, diags := o.read(ctx)
 	if diags.HasErrors() {
 		return nil, diags

@@ -110,7 +110,7 @@ func (in *interrupts) close() {
 }
 
 // runApply implements apply and destroy (= apply of a destroy plan).
-func (m *Meta) runApply(parent context.Context, args []string, destroy bool) int {
+func (m *Meta) runApply(parent context.Context, args []string, destroy bool) (code int) {
 	name := "apply"
 	if destroy {
 		name = "destroy"
@@ -192,7 +192,13 @@ func (m *Meta) runApply(parent context.Context, args []string, destroy bool) int
 		}
 		var diags hcl.Diagnostics
 		p, w, diags = m.makePlan(ctx, &o, name)
-		defer w.close()
+		defer func() {
+			// A lock left behind fails the command: every later run would
+			// stop on it.
+			if d := w.close(); d.HasErrors() {
+				code = fail(d, nil)
+			}
+		}()
 		if p != nil {
 			if o.json {
 				ew.plannedChanges(p)
@@ -355,13 +361,26 @@ func (m *Meta) openSavedPlan(path string, o *opFlags) (*plans.Plan, *workspace, 
 		// The file holds sensitive variables only as digests: take their
 		// values from where they came from (-var cannot be given with a
 		// plan, so files and the environment) and check them.
-		fresh, _ := lang.CollectVariables(cfg, m.Dir, nil, os.Environ())
+		fresh, freshDiags := lang.CollectVariables(cfg, m.Dir, nil, os.Environ())
 		vars = make(map[string]cty.Value, len(p.Variables))
 		for k, v := range p.Variables {
 			vars[k] = v
 		}
 		for name, reds := range p.VariablesRedacted {
-			u, err := p.Unredact(p.Variables[name], reds, fresh[name])
+			fv, ok := fresh[name]
+			if !ok || fv.IsNull() {
+				// Reading the variables failed (its diagnostics say why), or
+				// the value came from -var, which a saved plan cannot take.
+				var diags hcl.Diagnostics
+				for _, d := range freshDiags {
+					if d.Severity == hcl.DiagError {
+						diags = append(diags, d)
+					}
+				}
+				return nil, w, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No value for a sensitive variable of the plan",
+					Detail: fmt.Sprintf("The plan holds var.%s only as a digest, and neither a var file nor BERTH_VAR_%s gives it now. Give it the way the plan was made (a saved plan takes no -var), or run berth plan again.", name, name)})
+			}
+			u, err := p.Unredact(p.Variables[name], reds, fv)
 			if err != nil {
 				return nil, w, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Sensitive variable changed since the plan",
 					Detail: fmt.Sprintf("var.%s: %s. Run berth plan again.", name, err)}}

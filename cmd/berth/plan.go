@@ -129,15 +129,17 @@ type workspace struct {
 	cfg *lang.Config
 	op  *core.Operation
 	// release gives back a lock held across plan and apply (Hold).
-	release func()
+	release func() hcl.Diagnostics
 }
 
-// close releases what the workspace holds.
-func (w *workspace) close() {
-	if w != nil && w.release != nil {
-		w.release()
-		w.release = nil
+// close releases what the workspace holds, and says what it could not.
+func (w *workspace) close() hcl.Diagnostics {
+	if w == nil || w.release == nil {
+		return nil
 	}
+	d := w.release()
+	w.release = nil
+	return d
 }
 
 // files returns the parsed configuration files, for diagnostic snippets.

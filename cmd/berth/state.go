@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/agext/levenshtein"
+
 	"github.com/berth-sh/berth/addrs"
+	"github.com/berth-sh/berth/core"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/state"
 	"github.com/hashicorp/hcl/v2"
@@ -183,22 +185,21 @@ func suggestAddress(given string, candidates []string) string {
 }
 
 // withLock runs fn holding the state lock (unless -lock=false) and
-// releases it afterwards, whatever fn returns.
+// releases it afterwards, whatever fn returns; the engine's operations
+// lock the same way (core.Operation).
 func (m *Meta) withLock(ctx context.Context, b state.Backend, sf *stateFlags, operation string, fn func() int) int {
-	if !sf.lock {
-		return fn()
+	op := &core.Operation{Backend: b, LockTimeout: sf.lockTimeout, NoLock: !sf.lock}
+	release, diags := op.Hold(ctx, operation)
+	if diags.HasErrors() {
+		m.showDiagnostics(diags, nil)
+		return exitError
 	}
-	id, err := state.Lock(ctx, b, state.NewLockInfo(operation), sf.lockTimeout)
-	if err != nil {
-		m.Errorf("acquiring the state lock: %s", err)
-		return 1
+	code := fn()
+	if d := release(); d.HasErrors() {
+		m.showDiagnostics(d, nil)
+		code = exitError
 	}
-	defer func() {
-		if err := b.Unlock(context.WithoutCancel(ctx), id); err != nil {
-			m.Errorf("releasing the state lock: %s (release it with `berth force-unlock %s`)", err, id)
-		}
-	}()
-	return fn()
+	return code
 }
 
 // editState is how the state commands change the state: under the lock

@@ -1,0 +1,168 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/berth-sh/berth/addrs"
+	"github.com/berth-sh/berth/providers"
+)
+
+// forEachConfig is 40 instances of one resource, of which the 10 listed in
+// changing take their value from var.v.
+func forEachConfig(v string) string {
+	var keys, changing []string
+	for i := range 40 {
+		keys = append(keys, fmt.Sprintf("%q", fmt.Sprintf("k%02d", i)))
+		if i%4 == 0 {
+			changing = append(changing, fmt.Sprintf("%q", fmt.Sprintf("k%02d", i)))
+		}
+	}
+	return fmt.Sprintf(`
+resource "test_object" "m" {
+  for_each = toset([%s])
+  name     = each.key
+  value    = contains([%s], each.key) ? %q : "fixed"
+}
+`, strings.Join(keys, ", "), strings.Join(changing, ", "), v)
+}
+
+// Changing some instances of a resource while the others stay: the
+// unchanged ones are collected while the changed ones are applied
+// concurrently (a map written from both sides crashed berth before).
+// Run with -race to see the race itself.
+func TestApplySomeInstancesOfAResource(t *testing.T) {
+	f := newFixture(t, forEachConfig("one"))
+	f.apply(f.plan(PlanOptions{}))
+	for _, v := range []string{"two", "three"} {
+		f.write(forEachConfig(v))
+		p := f.plan(PlanOptions{})
+		if got := p.Summarize().Change; got != 10 {
+			t.Fatalf("%d to change, want 10", got)
+		}
+		st := f.apply(p)
+		for i := range 40 {
+			addr := mustInstance(t, fmt.Sprintf(`test_object.m["k%02d"]`, i))
+			want := "fixed"
+			if i%4 == 0 {
+				want = v
+			}
+			if got := st.Instance(addr).Value.GetAttr("value").AsString(); got != want {
+				t.Errorf("%s = %q, want %q", addr, got, want)
+			}
+		}
+	}
+}
+
+// -target plans some instances of a resource while the others keep their
+// recorded values (the same map, written from both sides).
+func TestPlanTargetSomeInstances(t *testing.T) {
+	f := newFixture(t, `
+resource "test_object" "m" {
+  count = 40
+  name  = "n${count.index}"
+  value = "v"
+}
+`)
+	f.apply(f.plan(PlanOptions{}))
+	f.write(`
+resource "test_object" "m" {
+  count = 40
+  name  = "n${count.index}"
+  value = "w"
+}
+`)
+	var targets []addrs.Instance
+	for i := 0; i < 40; i += 3 {
+		targets = append(targets, mustInstance(t, fmt.Sprintf("test_object.m[%d]", i)))
+	}
+	p := f.plan(PlanOptions{Targets: targets})
+	if got := p.Summarize().Change; got != len(targets) {
+		t.Fatalf("%d to change, want the %d targeted", got, len(targets))
+	}
+}
+
+// cancelAfterConfigure cancels the apply's context as soon as the provider
+// is configured: a second Ctrl-C before any object was changed.
+type cancelAfterConfigure struct {
+	providers.Interface
+	cancel context.CancelFunc
+}
+
+func (c cancelAfterConfigure) ConfigureProvider(ctx context.Context, req providers.ConfigureProviderRequest) providers.ConfigureProviderResponse {
+	r := c.Interface.ConfigureProvider(ctx, req)
+	c.cancel()
+	return r
+}
+
+// An apply aborted before it changed anything must not report success.
+func TestAbortedApplyIsNotASuccess(t *testing.T) {
+	f := newFixture(t, `
+resource "test_object" "a" {
+  count = 3
+  name  = "a${count.index}"
+}
+`)
+	p := f.plan(PlanOptions{})
+	op := f.operation()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	inner := op.Engine.Launcher
+	op.Engine.Launcher = LauncherFunc(func(lctx context.Context, name, source string) (providers.Interface, error) {
+		pr, err := inner.Launch(lctx, name, source)
+		if err != nil {
+			return nil, err
+		}
+		return cancelAfterConfigure{pr, cancel}, nil
+	})
+	st, diags := op.Apply(ctx, p, ApplyOptions{})
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "Apply interrupted") {
+		t.Fatalf("an aborted apply reported %v", diags)
+	}
+	if n, created := st.InstanceCount(), f.storeCount(); n != created {
+		t.Errorf("the state records %d objects, the provider has %d", n, created)
+	}
+}
+
+// A graceful stop while a provider is still starting: stopAll must see the
+// provider safely (or not at all), and the apply ends as interrupted.
+func TestStopWhileAProviderStarts(t *testing.T) {
+	f := newFixture(t, `
+resource "test_object" "a" {
+  name = "a"
+}
+`)
+	p := f.plan(PlanOptions{})
+	op := f.operation()
+	inner := op.Engine.Launcher
+	stop := make(chan struct{})
+	op.Engine.Launcher = LauncherFunc(func(ctx context.Context, name, source string) (providers.Interface, error) {
+		close(stop)
+		time.Sleep(100 * time.Millisecond)
+		return inner.Launch(ctx, name, source)
+	})
+	st, diags := op.Apply(context.Background(), p, ApplyOptions{Stop: stop})
+	created := f.storeCount()
+	if n := st.InstanceCount(); n != created {
+		t.Errorf("the state records %d objects, the provider has %d", n, created)
+	}
+	if created == 0 && !diags.HasErrors() {
+		t.Errorf("a stopped apply that created nothing reported success")
+	}
+}
+
+// storeCount is the number of objects in the test provider's store (none
+// before its first create).
+func (f *fixture) storeCount() int {
+	if _, err := os.Stat(filepath.Join(f.dir, "store.json")); errors.Is(err, fs.ErrNotExist) {
+		return 0
+	}
+	return len(f.store())
+}
