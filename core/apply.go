@@ -489,15 +489,25 @@ func (a *applyWalker) rollout(ctx context.Context, entry *providerEntry, change 
 		d := a.callQuiet(ctx, entry, change, typeName, cur, pr.PlannedState, config, pr.PlannedPrivate, providers.RolloutStep{Kind: providers.StepWave, Wave: i})
 		cur = a.currentValue(change.Addr)
 		if d.HasErrors() {
+			if a.stopped() {
+				// An interrupt is not a failed wave: nothing more starts, not
+				// even a revert; the state says which instances run what.
+				return cur, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Rollout interrupted",
+					Detail: fmt.Sprintf("%s: interrupted during wave %d of %d; the state records the instances as they are, some on the new spec and some on the previous one. Run berth apply to finish the rollout, or apply the previous configuration to go back.", change.Addr, i+1, n)}}
+			}
 			if !ro.AutoRevert || cur == cty.NilVal {
 				return cur, d
 			}
 			a.e.emit(Event{Type: EventRevert, Addr: change.Addr, Action: change.Action, Wave: i + 1, Waves: n,
 				Message: fmt.Sprintf("wave %d failed; reverting to the previous spec", i+1)})
 			rd := a.callQuiet(ctx, entry, change, typeName, cur, prior, config, pr.PlannedPrivate, providers.RolloutStep{Kind: providers.StepRevert, Wave: i})
+			outcome := " The rollout was reverted to the previous spec."
+			if rd.HasErrors() {
+				outcome = " Reverting to the previous spec did not complete either (see below); the state records the instances as they are."
+			}
 			for _, x := range d {
 				if x.Severity == hcl.DiagError {
-					x.Detail = sentence(x.Detail) + " The rollout was reverted to the previous spec."
+					x.Detail = sentence(x.Detail) + outcome
 				}
 			}
 			return a.currentValue(change.Addr), d.Extend(rd)

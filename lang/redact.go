@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
@@ -163,7 +165,10 @@ func anySensitive(vals []cty.Value) bool {
 // provider's error or event), every sensitive string of vals, as it is
 // and quoted, with "(sensitive value)": a provider echoing its input
 // ("open /secrets/hunter2: no such file") must not reveal it. Very short
-// strings and numbers are left alone, they would match everywhere.
+// strings and numbers are left alone, they would match everywhere; a short
+// secret is replaced only where it stands as a word of its own (see
+// replaceWord), so that a password that happens to be part of a path is
+// neither mangled into it nor pointed at by the mangling.
 func RedactSensitive(msg string, vals ...cty.Value) string {
 	if msg == "" {
 		return msg
@@ -174,8 +179,42 @@ func RedactSensitive(msg string, vals ...cty.Value) string {
 		}
 		q := strconv.Quote(leaf)
 		for _, form := range []string{leaf, q[1 : len(q)-1]} {
-			msg = strings.ReplaceAll(msg, form, "(sensitive value)")
+			if len(leaf) >= wholeSecretLen {
+				msg = strings.ReplaceAll(msg, form, "(sensitive value)")
+			} else {
+				msg = replaceWord(msg, form, "(sensitive value)")
+			}
 		}
 	}
 	return msg
 }
+
+// wholeSecretLen is the length from which a secret is replaced wherever it
+// appears: a string that long (a token, a generated password) does not
+// occur inside other text by chance.
+const wholeSecretLen = 16
+
+// replaceWord replaces the occurrences of word in s that are not part of a
+// longer run of letters and digits.
+func replaceWord(s, word, with string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, word)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		end := i + len(word)
+		before, _ := utf8.DecodeLastRuneInString(s[:i])
+		after, _ := utf8.DecodeRuneInString(s[end:])
+		b.WriteString(s[:i])
+		if i > 0 && isWordRune(before) || end < len(s) && isWordRune(after) {
+			b.WriteString(word)
+		} else {
+			b.WriteString(with)
+		}
+		s = s[end:]
+	}
+}
+
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }

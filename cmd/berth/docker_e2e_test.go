@@ -8,8 +8,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/berth-sh/berth/addrs"
 )
 
 // The Docker scenarios of issue 5 through the berth binary: the engine
@@ -37,13 +41,11 @@ func containers(t *testing.T, endpoint, app string) []string {
 	return strings.Fields(string(out))
 }
 
-func TestE2EDockerRollout(t *testing.T) {
-	hostA, hostB := dockerEnv(t, "BERTH_TEST_DOCKER_A"), dockerEnv(t, "BERTH_TEST_DOCKER_B")
-	registry, image := dockerEnv(t, "BERTH_TEST_REGISTRY"), dockerEnv(t, "BERTH_TEST_IMAGE")
-	password := dockerEnv(t, "BERTH_TEST_REGISTRY_PASSWORD")
-	app := fmt.Sprintf("e2e%d", os.Getpid())
-
-	e := newE2E(t, fmt.Sprintf(`
+// dockerApp is the configuration of a 4-replica app of the test server
+// spread over the two test hosts, with its image tag and the registry's
+// password as variables.
+func dockerApp(hostA, hostB, registry, app, image string) string {
+	return fmt.Sprintf(`
 variable "tag" {
   type = string
 }
@@ -96,7 +98,15 @@ app %q {
 output "first_port" {
   value = app.%[4]s.instances[0].host_ports["http"]
 }
-`, hostA, hostB, registry, app, image))
+`, hostA, hostB, registry, app, image)
+}
+
+func TestE2EDockerRollout(t *testing.T) {
+	hostA, hostB := dockerEnv(t, "BERTH_TEST_DOCKER_A"), dockerEnv(t, "BERTH_TEST_DOCKER_B")
+	registry, image := dockerEnv(t, "BERTH_TEST_REGISTRY"), dockerEnv(t, "BERTH_TEST_IMAGE")
+	password := dockerEnv(t, "BERTH_TEST_REGISTRY_PASSWORD")
+	app := fmt.Sprintf("e2e%d", os.Getpid())
+	e := newE2E(t, dockerApp(hostA, hostB, registry, app, image))
 	pw := "-var=registry_password=" + password
 	t.Cleanup(func() { e.run("destroy", "-auto-approve", "-var=tag=v1", pw) })
 
@@ -190,5 +200,76 @@ output "first_port" {
 	e.ok("destroy", "-auto-approve", "-var=tag=v2", pw)
 	if n := len(containers(t, hostA, app)) + len(containers(t, hostB, app)); n != 0 {
 		t.Fatalf("%d containers left after destroy", n)
+	}
+}
+
+// allContainers lists the full ids of the app's containers on one host,
+// running or not.
+func allContainers(t *testing.T, endpoint, app string) []string {
+	t.Helper()
+	out, err := exec.Command("docker", "-H", endpoint, "ps", "-a", "-q", "--no-trunc", "--filter", "label=sh.berth.app="+app).CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker ps: %v\n%s", err, out)
+	}
+	return strings.Fields(string(out))
+}
+
+// Ctrl-C in the middle of a rollout: berth stops after the wave in flight
+// (no revert: nothing new starts after an interrupt), the state records
+// exactly the containers that exist, and the next apply finishes the
+// rollout with no container left over.
+func TestE2EDockerInterruptedRollout(t *testing.T) {
+	hostA, hostB := dockerEnv(t, "BERTH_TEST_DOCKER_A"), dockerEnv(t, "BERTH_TEST_DOCKER_B")
+	registry, image := dockerEnv(t, "BERTH_TEST_REGISTRY"), dockerEnv(t, "BERTH_TEST_IMAGE")
+	password := dockerEnv(t, "BERTH_TEST_REGISTRY_PASSWORD")
+	app := fmt.Sprintf("e2ei%d", os.Getpid())
+	e := newE2E(t, dockerApp(hostA, hostB, registry, app, image))
+	pw := "-var=registry_password=" + password
+	t.Cleanup(func() { e.run("destroy", "-auto-approve", "-var=tag=v1", pw) })
+	e.ok("apply", "-auto-approve", "-var=tag=v1", pw)
+
+	b := e.start("apply", "-auto-approve", "-var=tag=v2", pw)
+	for l := range b.lines {
+		if strings.Contains(l, "wave 2/3 started") {
+			if err := b.cmd.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	if code := b.wait(); code != 1 {
+		t.Fatalf("interrupted rollout: exit %d\n%s\n%s", code, &b.out, &b.errb)
+	}
+	out := b.out.String() + b.errb.String()
+	mustContain(t, "interrupted rollout", out, "Interrupt received.", "Rollout interrupted", "interrupted during wave 2 of 3")
+	if strings.Contains(out, "reverting") || strings.Contains(out, "reverted") {
+		t.Errorf("an interrupt started a revert:\n%s", out)
+	}
+
+	// The state records exactly the containers that exist.
+	var recorded []string
+	addr, err := addrs.ParseInstance("app." + app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst := e.state().Instance(addr).Value.GetAttr("instances")
+	for it := inst.ElementIterator(); it.Next(); {
+		_, v := it.Element()
+		recorded = append(recorded, v.GetAttr("container_id").AsString())
+	}
+	live := append(allContainers(t, hostA, app), allContainers(t, hostB, app)...)
+	slices.Sort(recorded)
+	slices.Sort(live)
+	if !slices.Equal(recorded, live) {
+		t.Fatalf("the state records containers %v, the hosts have %v", recorded, live)
+	}
+
+	// The next apply finishes the rollout: 4 containers, all on v2.
+	e.ok("apply", "-auto-approve", "-var=tag=v2", pw)
+	if r := e.run("plan", "-detailed-exitcode", "-var=tag=v2", pw); r.code != 0 {
+		t.Fatalf("plan after finishing the rollout:\n%s", r)
+	}
+	if n := len(allContainers(t, hostA, app)) + len(allContainers(t, hostB, app)); n != 4 {
+		t.Fatalf("%d containers after finishing the rollout, want 4", n)
 	}
 }

@@ -219,7 +219,9 @@ func instancesOf(ls []live, ports []lang.PortSpec, notReady map[string]bool) []i
 		if c.State == statusRunning && c.Health == "unhealthy" {
 			in.Status = statusUnhealthy
 		}
-		if c.State == statusRunning && notReady[c.ID] {
+		if (c.State == statusRunning || c.State == "created") && notReady[c.ID] {
+			// "created": started by the engine after the call was cancelled,
+			// or about to be.
 			in.Status = statusNotReady
 		}
 		for k, hp := range c.Ports {
@@ -511,15 +513,22 @@ func (ap *applier) start(ctx context.Context, sem chan struct{}, in instance, ho
 	}
 	id, info, err := ap.create(ctx, h, in.Name)
 	<-sem
-	if err != nil {
-		return id, fmt.Errorf("%s: %w", in.Name, err)
-	}
-	ap.emit("instance_started", in.Name, "%s started on %s (container %s)", in.Name, in.Host, short(id))
+	// Not ready until readiness passes: a container left behind by an
+	// error or an interrupt (the engine may finish starting it after the
+	// call was cancelled) is recorded not_ready, never taken for a
+	// replaced instance.
 	markNotReady := func() {
 		ap.mu.Lock()
 		ap.notReady[id] = true
 		ap.mu.Unlock()
 	}
+	if id != "" {
+		markNotReady()
+	}
+	if err != nil {
+		return id, fmt.Errorf("%s: %w", in.Name, err)
+	}
+	ap.emit("instance_started", in.Name, "%s started on %s (container %s)", in.Name, in.Host, short(id))
 	if hk := ap.a.Spec.Hooks; hk != nil && hk.AfterStart != nil {
 		if err := ap.hook(ctx, h, id, in.Name, "after_start", hk.AfterStart); err != nil && hk.AfterStart.Required {
 			markNotReady()
@@ -537,6 +546,9 @@ func (ap *applier) start(ctx context.Context, sem chan struct{}, in instance, ho
 		ap.emit("instance_unhealthy", in.Name, "%s: %v", in.Name, err)
 		return id, fmt.Errorf("%s on %s: %w", in.Name, in.Host, err)
 	}
+	ap.mu.Lock()
+	delete(ap.notReady, id)
+	ap.mu.Unlock()
 	ap.emit("instance_healthy", in.Name, "%s ready on %s", in.Name, in.Host)
 	return id, nil
 }
