@@ -408,6 +408,12 @@ func (ap *applier) applyWave(ctx context.Context, req providers.ApplyResourceCha
 		}
 	}
 	st, diags := ap.stateOf(req.PlannedState)
+	if err != nil && ctx.Err() != nil {
+		// Stopped (Ctrl-C), not failed: what was cut short is not the app's
+		// fault, and the state says what runs.
+		ap.emit("wave_failed", "", "wave %d interrupted", ap.waveNo+1)
+		return ap.fail(st, diags, fmt.Sprintf("Wave %d of app %s interrupted", ap.waveNo+1, ap.a.Name), errors.New("berth stopped the rollout before the wave was complete"))
+	}
 	if err != nil {
 		ap.emit("wave_failed", "", "wave %d failed: %v", ap.waveNo+1, err)
 		return ap.fail(st, diags, fmt.Sprintf("Wave %d of app %s failed", ap.waveNo+1, ap.a.Name), err)
