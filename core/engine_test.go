@@ -503,3 +503,39 @@ resource "test_object" "a" {
 		t.Fatalf("diagnostic points at %q (line %d), not at the size attribute", got, d.Subject.Start.Line)
 	}
 }
+
+// A -target or -replace address that names nothing is refused, with the
+// address it was probably meant to be, rather than planning nothing.
+func TestPlanOptionAddressTypos(t *testing.T) {
+	f := newFixture(t, `
+resource "test_object" "web" {
+  name = "web"
+}
+data "test_echo" "e" {
+  input = "x"
+}
+`)
+	f.apply(f.plan(PlanOptions{}))
+	for _, c := range []struct {
+		opts PlanOptions
+		want string
+	}{
+		{PlanOptions{Targets: mustInstances(t, "test_object.wbe")}, "Invalid -target address; test_object.wbe is not declared in the configuration and has no object in the state. Did you mean test_object.web?"},
+		{PlanOptions{Replace: mustInstances(t, "test_object.webb")}, "Invalid -replace address; test_object.webb has no object in the state: there is nothing to replace. Did you mean test_object.web?"},
+		{PlanOptions{Replace: mustInstances(t, "test_object.web[0]")}, "Invalid -replace address; test_object.web[0] has no object"},
+	} {
+		_, _, diags := f.operation().Plan(context.Background(), c.opts)
+		if !diags.HasErrors() || !strings.Contains(diags.Error(), c.want) {
+			t.Errorf("plan %+v: %v, want %q", c.opts, diags, c.want)
+		}
+	}
+	// Existing addresses, including a data source, are accepted.
+	for _, opts := range []PlanOptions{
+		{Targets: mustInstances(t, "test_object.web", "data.test_echo.e")},
+		{Replace: mustInstances(t, "test_object.web")},
+	} {
+		if _, _, diags := f.operation().Plan(context.Background(), opts); diags.HasErrors() {
+			t.Errorf("plan %+v: %v", opts, diags)
+		}
+	}
+}

@@ -29,6 +29,9 @@ func (e *Engine) Plan(ctx context.Context, st *state.State, opts PlanOptions) (*
 	if diags.HasErrors() {
 		return nil, nil, diags
 	}
+	if d := checkOptionAddresses(e.Config, prior, opts); d.HasErrors() {
+		return nil, nil, d
+	}
 	w := &planWalker{
 		e: e, opts: opts, prior: prior, gr: gr,
 		refreshed: state.NewSyncState(prior.DeepCopy()),
@@ -536,4 +539,41 @@ func serialOf(st *state.State) uint64 {
 		return 0
 	}
 	return st.Serial
+}
+
+// checkOptionAddresses refuses a -target or -replace address that names
+// nothing, in the configuration or the state: a typo would otherwise make
+// an empty plan that looks like "nothing to do".
+func checkOptionAddresses(cfg *lang.Config, st *state.State, opts PlanOptions) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	known := st.Addresses()
+	for key := range cfg.Resources {
+		known = append(known, key)
+	}
+	check := func(flag string, a addrs.Instance, needsObject bool) {
+		_, inConfig := cfg.Resources[a.Resource.String()]
+		ok := inConfig || st.Resource(a.Resource) != nil
+		if needsObject {
+			ok = st.Instance(a) != nil
+		}
+		if ok {
+			return
+		}
+		what := "is not declared in the configuration and has no object in the state"
+		if needsObject {
+			what = "has no object in the state: there is nothing to replace"
+		}
+		detail := fmt.Sprintf("%s %s.", a, what)
+		if s := addrs.Suggest(a.String(), known); s != "" {
+			detail += fmt.Sprintf(" Did you mean %s?", s)
+		}
+		diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid " + flag + " address", Detail: detail})
+	}
+	for _, a := range opts.Targets {
+		check("-target", a, false)
+	}
+	for _, a := range opts.Replace {
+		check("-replace", a, true)
+	}
+	return diags
 }

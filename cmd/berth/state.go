@@ -15,8 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/agext/levenshtein"
-
 	"github.com/berth-sh/berth/addrs"
 	"github.com/berth-sh/berth/core"
 	"github.com/berth-sh/berth/lang"
@@ -164,24 +162,10 @@ func (m *Meta) parseAddresses(args []string) ([]addrs.Instance, bool) {
 // closest address recorded when one is close enough to be a typo.
 func notInState(st *state.State, addr addrs.Instance) string {
 	msg := fmt.Sprintf("no object is recorded at %s.", addr)
-	if s := suggestAddress(addr.String(), st.Addresses()); s != "" {
+	if s := addrs.Suggest(addr.String(), st.Addresses()); s != "" {
 		msg += fmt.Sprintf(" Did you mean %s?", s)
 	}
 	return msg
-}
-
-// suggestAddress returns the candidate closest to given, if it is close
-// enough to be a typo: an edit distance of at most a quarter of the
-// address (at least 2), so that a wrong name in a long address is still
-// recognised but unrelated addresses are not offered.
-func suggestAddress(given string, candidates []string) string {
-	best, bestDist := "", max(2, len(given)/4)+1
-	for _, c := range candidates {
-		if d := levenshtein.Distance(given, c, nil); d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	return best
 }
 
 // withLock runs fn holding the state lock (unless -lock=false) and
