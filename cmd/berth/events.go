@@ -304,6 +304,10 @@ func (ew *eventWriter) plannedChanges(p *plans.Plan) {
 		ew.emit(jsonMessage{Message: fmt.Sprintf("%s: Plan to %s", c.Addr, c.Action), Type: "planned_change",
 			Change: &jsonHookChange{Resource: newJSONResourceAddr(c.Addr), Action: string(c.Action), Reason: string(c.Reason)}})
 	}
+	if p.Errored {
+		// An incomplete plan has no summary: "0 to add" would be a lie.
+		return
+	}
 	s := p.Summarize()
 	ew.emit(jsonMessage{Message: fmt.Sprintf("Plan: %d to add, %d to change, %d to destroy.", s.Add, s.Change, s.Destroy),
 		Type: "change_summary", Changes: &jsonChangeSummary{Add: s.Add, Change: s.Change, Remove: s.Destroy, Operation: "plan"}})
