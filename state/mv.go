@@ -119,7 +119,9 @@ func (s *State) Move(from, to addrs.Instance) ([]Moved, error) {
 			return nil, fmt.Errorf("cannot move %s to the instance %s: %s has %d instances; move them one by one (%s) or move the whole resource to a resource address", from, to, from, len(src.Instances), src.Addr.Instance(src.SortedKeys()[0]))
 		}
 	}
-	if to.Key == nil && s.Resource(to.Resource) != nil {
+	// To a key-less address: the resource must not hold other objects (its
+	// own only instance may lose its key: `a[0]` -> `a`).
+	if dst := s.Resource(to.Resource); to.Key == nil && dst != nil && (dst != src || len(src.Instances) != 1) {
 		return nil, fmt.Errorf("cannot move %s to %s: %s already exists in the state", from, to, to.Resource)
 	}
 	if err := s.MoveInstance(from, to); err != nil {

@@ -61,6 +61,12 @@ func TestMove(t *testing.T) {
 			moved: "test_object.a>test_object.b[2]",
 			after: "other_type.c=other_type.c test_object.b[0]=test_object.b[0] test_object.b[1]=test_object.b[1] test_object.b[2]=test_object.a data.test_echo.d=data.test_echo.d",
 		},
+		{
+			name: "the only instance gains a key", from: "test_object.a", to: "test_object.a[0]",
+			moved: "test_object.a>test_object.a[0]",
+			after: "other_type.c=other_type.c test_object.a[0]=test_object.a test_object.b[0]=test_object.b[0] test_object.b[1]=test_object.b[1] data.test_echo.d=data.test_echo.d",
+		},
+		{name: "one of several instances cannot lose its key", from: "test_object.b[0]", to: "test_object.b", err: "test_object.b already exists"},
 		{name: "onto an existing instance", from: "test_object.b[0]", to: "test_object.b[1]", err: "already recorded at test_object.b[1]"},
 		{name: "onto an existing resource", from: "test_object.b", to: "test_object.a", err: "test_object.a already exists in the state with 1 instance(s)"},
 		{name: "instance onto an existing resource", from: "test_object.b[0]", to: "test_object.a", err: "test_object.a already exists"},
@@ -155,5 +161,20 @@ func TestAddresses(t *testing.T) {
 	want := "[other_type.c test_object.a test_object.b test_object.b[0] test_object.b[1] data.test_echo.d]"
 	if got != want {
 		t.Fatalf("Addresses = %s, want %s", got, want)
+	}
+}
+
+// A move is undone by the reverse move, also when it only added a key.
+func TestMoveRoundTrip(t *testing.T) {
+	s := mvState(t)
+	before := instanceList(s)
+	if _, err := s.Move(mustAddr(t, "test_object.a"), mustAddr(t, "test_object.a[0]")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Move(mustAddr(t, "test_object.a[0]"), mustAddr(t, "test_object.a")); err != nil {
+		t.Fatalf("moving back: %v", err)
+	}
+	if got := instanceList(s); got != before {
+		t.Errorf("after the round trip:\n got %s\nwant %s", got, before)
 	}
 }
