@@ -3,6 +3,7 @@ package core
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/berth-sh/berth/lang"
@@ -89,5 +90,43 @@ hooks {
 	}
 	if r := attrRange(f.Body, cty.GetAttrPath("ttl")); r != nil {
 		t.Errorf("an attribute not written has a range: %v", r)
+	}
+}
+
+// berth graph draws each dependency once, also when it is found twice (an
+// app referring to a registry it also waits for by rule).
+func TestGraphDrawsAnEdgeOnce(t *testing.T) {
+	dir := t.TempDir()
+	src := `
+cluster "c" {
+  docker {
+    host "a" {
+      endpoint = "unix:///var/run/docker.sock"
+    }
+  }
+}
+registry "r" {
+  address  = "127.0.0.1:5055"
+  username = "u"
+  password = "p"
+}
+app "web" {
+  cluster = cluster.c
+  image   = "${registry.r.address}/shop/web:v1"
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "main.berth.hcl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, diags := lang.LoadDir(dir)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	dot, diags := (&Engine{Config: cfg}).Graph(nil)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if n := strings.Count(dot, `"app.web" -> "registry.r"`); n != 1 {
+		t.Errorf("the edge app.web -> registry.r is drawn %d times:\n%s", n, dot)
 	}
 }

@@ -48,7 +48,12 @@ func (e *Engine) Graph(st *state.State) (string, hcl.Diagnostics) {
 	for _, id := range ids {
 		deps := append([]int(nil), gr.g.Dependencies(id)...)
 		sort.Slice(deps, func(i, j int) bool { return addr(deps[i]) < addr(deps[j]) })
-		for _, d := range deps {
+		for i, d := range deps {
+			// A dependency can be found twice (a reference, and the rule
+			// that apps wait for every registry): one edge is drawn.
+			if i > 0 && deps[i-1] == d {
+				continue
+			}
 			fmt.Fprintf(&b, "\t\t%q -> %q\n", addr(id), addr(d))
 		}
 	}
