@@ -68,7 +68,7 @@ func runInit(ctx context.Context, m *Meta, args []string) int {
 	}
 
 	lockPath := filepath.Join(m.Dir, install.LockFileName)
-	reqs, prior, files, diags := m.loadRequirements()
+	_, reqs, prior, files, diags := m.loadRequirements()
 	if diags.HasErrors() {
 		m.showDiagnostics(diags, files)
 		return 1
@@ -124,7 +124,7 @@ func runInit(ctx context.Context, m *Meta, args []string) int {
 // (docker = {}), as a Terraform entry without one defaults to hashicorp/.
 // loadRequirements loads the configuration's required providers and the
 // lock file, with the files both came from (for diagnostic snippets).
-func (m *Meta) loadRequirements() ([]install.Requirement, *install.Lock, map[string]*hcl.File, hcl.Diagnostics) {
+func (m *Meta) loadRequirements() (*lang.Config, []install.Requirement, *install.Lock, map[string]*hcl.File, hcl.Diagnostics) {
 	cfg, diags := lang.LoadDir(m.Dir)
 	// A copy: the lock file is added to it for snippets, and the
 	// loader's map is not ours to change.
@@ -133,12 +133,12 @@ func (m *Meta) loadRequirements() ([]install.Requirement, *install.Lock, map[str
 		maps.Copy(files, cfg.Files)
 	}
 	if diags.HasErrors() {
-		return nil, nil, files, diags
+		return cfg, nil, nil, files, diags
 	}
 	reqs, d := requirements(cfg)
 	diags = append(diags, d...)
 	lock, d := readLock(filepath.Join(m.Dir, install.LockFileName), files)
-	return reqs, lock, files, append(diags, d...)
+	return cfg, reqs, lock, files, append(diags, d...)
 }
 
 func requirements(cfg *lang.Config) ([]install.Requirement, hcl.Diagnostics) {

@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
+	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/providers/builtin"
 	"github.com/berth-sh/berth/providers/install"
 )
 
@@ -47,7 +50,7 @@ func runProviders(ctx context.Context, m *Meta, args []string) int {
 		return 1
 	}
 
-	reqs, lock, files, diags := m.loadRequirements()
+	cfg, reqs, lock, files, diags := m.loadRequirements()
 	m.showDiagnostics(diags, files)
 	if diags.HasErrors() {
 		return 1
@@ -76,9 +79,28 @@ func runProviders(ctx context.Context, m *Meta, args []string) int {
 		}
 		required = append(required, n)
 	}
+	// Built-in providers the configuration uses without declaring them
+	// (an app on a docker cluster needs no required_providers entry).
+	declared := map[string]bool{}
+	for _, r := range reqs {
+		declared[r.LocalName] = true
+	}
+	for _, name := range usedProviders(cfg) {
+		switch _, ok := builtin.Lookup(name); {
+		case declared[name]:
+		case ok:
+			required = append(required, treeNode{label: name + " (built-in)"})
+		default:
+			broken++
+			required = append(required, treeNode{label: name, children: []treeNode{{label: sgr(m, "1;31", "problem:") + " neither built in nor declared in the berth block's required_providers"}}})
+		}
+	}
 	fmt.Fprintln(m.Stdout, "Providers required by configuration:")
 	fmt.Fprintln(m.Stdout, ".")
 	printTree(m.Stdout, required, "")
+	if len(required) == 0 {
+		fmt.Fprintln(m.Stdout, "(none)")
+	}
 	if len(unrequired) > 0 {
 		fmt.Fprintln(m.Stdout, "\nProviders locked but no longer required:")
 		printTree(m.Stdout, unrequired, "")
@@ -155,4 +177,22 @@ func displayDirs(dirs []string) string {
 		out[i] = displayPath(d)
 	}
 	return strings.Join(out, ", ")
+}
+
+// usedProviders lists, sorted, the local names of the providers the
+// configuration's blocks are managed or read by.
+func usedProviders(cfg *lang.Config) []string {
+	seen := map[string]bool{}
+	var out []string
+	if cfg == nil {
+		return nil
+	}
+	for _, r := range cfg.Resources {
+		if r.ProviderName != "" && !seen[r.ProviderName] {
+			seen[r.ProviderName] = true
+			out = append(out, r.ProviderName)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

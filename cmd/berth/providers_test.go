@@ -83,3 +83,35 @@ func TestProvidersCommand(t *testing.T) {
 	}
 	wantDiagText(t, "stdout", stdout, "problem: provider acme/dns 1.2.0 at "+p12+" does not match the checksum in berth.lock.hcl")
 }
+
+// Providers used without a required_providers entry: a built-in one is
+// listed as such, any other is a problem.
+func TestProvidersUsedWithoutDeclaring(t *testing.T) {
+	dir := t.TempDir()
+	src := `cluster "c" {
+  docker {
+    host "a" {
+      endpoint = "unix:///var/run/docker.sock"
+    }
+  }
+}
+app "web" {
+  cluster = cluster.c
+  image   = "nginx:1.27"
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "main.berth.hcl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runBerth(t, dir, "providers", "-no-color")
+	if code != 0 || !strings.Contains(stdout, ".\n└── docker (built-in)\n") {
+		t.Fatalf("providers: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "more.berth.hcl"), []byte("resource \"acme_record\" \"r\" {\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = runBerth(t, dir, "providers", "-no-color")
+	if code != 1 || !strings.Contains(stdout, "├── acme\n│   └── problem: neither built in nor declared") {
+		t.Fatalf("providers with an undeclared provider: exit %d\n%s%s", code, stdout, stderr)
+	}
+}

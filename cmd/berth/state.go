@@ -69,6 +69,7 @@ func newStateFlagSet(m *Meta, name, usage string, writes bool) (*flag.FlagSet, *
 	fs := m.NewFlagSet(name)
 	sf := &stateFlags{lock: true}
 	fs.StringVar(&sf.statePath, "state", "", "use the state file at `PATH` instead of the configured backend")
+	fs.BoolFunc("no-color", "disable colour in the output", func(string) error { m.Color = false; return nil })
 	if writes {
 		fs.BoolVar(&sf.lock, "lock", true, "lock the state while changing it")
 		fs.DurationVar(&sf.lockTimeout, "lock-timeout", 0, "how long to wait for the state lock (e.g. 30s)")
@@ -81,13 +82,28 @@ func newStateFlagSet(m *Meta, name, usage string, writes bool) (*flag.FlagSet, *
 }
 
 // parseFlags parses args; ok is false when the command must return code.
+// Options may also follow the addresses (`state show app.web -no-color`),
+// as people type them; after "--" everything is an address.
 func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0, false
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0, false
+			}
+			return 1, false
 		}
-		return 1, false
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional, args = append(positional, rest[0]), rest[1:]
 	}
+	_ = fs.Parse(append([]string{"--"}, positional...))
 	return 0, true
 }
 

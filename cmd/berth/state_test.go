@@ -305,6 +305,10 @@ func TestStateMv(t *testing.T) {
 		if code != 0 || !strings.Contains(out, `image    = "harbor.example.com/shop/web:1.4.2"`) || !strings.Contains(out, "password = (sensitive value)") {
 			t.Fatalf("show after mv:\n%s", out)
 		}
+		// Options also after the address, as people type them.
+		if code, out2, errOut := runBerth(t, dir, "state", "show", "app.front", "-no-color"); code != 0 || out2 != out {
+			t.Fatalf("state show app.front -no-color: exit %d\n%s%s", code, out2, errOut)
+		}
 	})
 }
 
