@@ -289,7 +289,7 @@ func checkOneOf(options ...string) func(cty.Value) error {
 			}
 		}
 		msg := fmt.Sprintf("%s is not one of %s", shown(v), quoteList(options))
-		if sug := nameSuggestion(s, options); sug != "" && !v.ContainsMarked() {
+		if sug := NameSuggestion(s, options); sug != "" && !v.ContainsMarked() {
 			msg += fmt.Sprintf("; did you mean %q?", sug)
 		}
 		return errors.New(msg)

@@ -357,7 +357,7 @@ func checkApp(v cty.Value, r Ranges) hcl.Diagnostics {
 			detail := fmt.Sprintf("The %s probe checks port %q, but the app has no port block of that name.", probe, name)
 			if len(names) > 0 {
 				detail += fmt.Sprintf(" Its ports are %s.", quoteList(sortedKeys(names)))
-				if s := nameSuggestion(name, sortedKeys(names)); s != "" {
+				if s := NameSuggestion(name, sortedKeys(names)); s != "" {
 					detail += fmt.Sprintf(" Did you mean %q?", s)
 				}
 			} else {
@@ -437,7 +437,7 @@ func checkMetrics(v cty.Value, r Ranges) hcl.Diagnostics {
 		name := m.GetAttr("name").AsString()
 		if !contains(scalingMetrics, name) {
 			detail := fmt.Sprintf("%q is not a metric berth can scale on; the metrics are %s.", name, quoteList(scalingMetrics))
-			if s := nameSuggestion(name, scalingMetrics); s != "" {
+			if s := NameSuggestion(name, scalingMetrics); s != "" {
 				detail += fmt.Sprintf(" Did you mean %q?", s)
 			}
 			diags = diags.Append(&hcl.Diagnostic{

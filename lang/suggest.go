@@ -9,9 +9,9 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-// nameSuggestion returns the option closest to given if it is close enough
+// NameSuggestion returns the option closest to given if it is close enough
 // to be a likely typo (edit distance below 3, as HCL itself uses), or "".
-func nameSuggestion(given string, options []string) string {
+func NameSuggestion(given string, options []string) string {
 	best, bestDist := "", 3
 	for _, o := range options {
 		if d := levenshtein.Distance(given, o, nil); d < bestDist {
@@ -23,7 +23,7 @@ func nameSuggestion(given string, options []string) string {
 
 // didYouMean formats a suggestion as a sentence to append to a detail, or "".
 func didYouMean(given string, options []string) string {
-	if s := nameSuggestion(given, options); s != "" {
+	if s := NameSuggestion(given, options); s != "" {
 		return " Did you mean \"" + s + "\"?"
 	}
 	return ""

@@ -5,11 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
-	"strings"
 	"syscall"
+
+	"github.com/berth-sh/berth/lang"
 )
 
 // Command is one berth subcommand. Flags follow Terraform's single-dash
@@ -97,7 +100,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if cmd == nil {
 		c, ok := commands[rest[0]]
 		if !ok {
-			fmt.Fprintf(stderr, "Error: unknown command %q.\n\n", strings.Join(rest[:1], " "))
+			hint := ""
+			if s := lang.NameSuggestion(rest[0], slices.Sorted(maps.Keys(commands))); s != "" {
+				hint = fmt.Sprintf(" Did you mean %q?", s)
+			}
+			fmt.Fprintf(stderr, "Error: unknown command %q.%s\n\n", rest[0], hint)
 			usage(stderr)
 			return 1
 		}

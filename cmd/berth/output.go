@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 
+	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/state"
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
@@ -63,7 +66,11 @@ func runOutput(ctx context.Context, m *Meta, args []string) int {
 		name := fs.Arg(0)
 		o := st.Outputs[name]
 		if o == nil {
-			m.Errorf("output %q not found: the state has no output of that name (was it applied?).", name)
+			hint := " (was it applied?)"
+			if s := lang.NameSuggestion(name, slices.Sorted(maps.Keys(st.Outputs))); s != "" {
+				hint = fmt.Sprintf("; did you mean %q?", s)
+			}
+			m.Errorf("output %q not found: the state has no output of that name%s.", name, hint)
 			return exitError
 		}
 		switch {

@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/berth-sh/berth/state"
+	"github.com/zclconf/go-cty/cty"
 )
 
 func TestProvidersCommand(t *testing.T) {
@@ -113,5 +116,23 @@ app "web" {
 	code, stdout, stderr = runBerth(t, dir, "providers", "-no-color")
 	if code != 1 || !strings.Contains(stdout, "├── acme\n│   └── problem: neither built in nor declared") {
 		t.Fatalf("providers with an undeclared provider: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// A mistyped command or output name gets the closest one.
+func TestDidYouMean(t *testing.T) {
+	code, _, stderr := runBerth(t, t.TempDir(), "plna")
+	if code != 1 || !strings.Contains(stderr, `unknown command "plna". Did you mean "plan"?`) {
+		t.Errorf("berth plna: exit %d, stderr %q", code, stderr)
+	}
+	dir := t.TempDir()
+	st := state.New()
+	st.SetOutput("first_port", &state.Output{Value: cty.NumberIntVal(8080)})
+	if err := state.NewLocal(filepath.Join(dir, "berth.state")).Write(t.Context(), st); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runBerth(t, dir, "output", "frist_port")
+	if code != 1 || !strings.Contains(stderr, `did you mean "first_port"?`) {
+		t.Errorf("berth output frist_port: exit %d, stderr %q", code, stderr)
 	}
 }
