@@ -313,7 +313,13 @@ func TestWalkBounds(t *testing.T) {
 					g.AddEdge(i, i-45)
 				}
 			}
-			c := &concurrency{now: map[string]int{}, peak: map[string]int{}, holdFor: 20 * time.Millisecond}
+			// Long enough that the workers of a round overlap even when some
+			// are scheduled late on a loaded machine (serial needs no overlap).
+			hold := 60 * time.Millisecond
+			if tt.par == 1 {
+				hold = 10 * time.Millisecond
+			}
+			c := &concurrency{now: map[string]int{}, peak: map[string]int{}, holdFor: hold}
 			errs := g.Walk(context.Background(), WalkOptions{
 				Parallelism: tt.par,
 				Limits:      tt.limits,
