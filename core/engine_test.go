@@ -367,6 +367,9 @@ resource "test_object" "s" {
 	// Refreshed, then planned again: the schema's sensitive attribute is
 	// still marked, though the provider returns it unmarked.
 	p := f.plan(PlanOptions{})
+	if len(p.Changes) != 1 {
+		t.Fatalf("%d changes planned, want the no-op of test_object.s", len(p.Changes))
+	}
 	for _, c := range p.Changes {
 		if sec := c.Before.GetAttr("secret"); !sec.HasMark(providers.SensitiveMark) {
 			t.Fatalf("refreshed secret lost its mark: %#v", sec)
@@ -424,9 +427,12 @@ resource "test_object" "slow" {
 		t.Fatal(err)
 	}
 	p = f.plan(PlanOptions{})
+	if got := actions(p)["test_object.slow"]; got != plans.DeleteThenCreate {
+		t.Fatalf("a tainted object is planned %q, want a replacement", got)
+	}
 	for _, c := range p.Changes {
-		if c.Addr.String() == "test_object.slow" && (c.Action != plans.DeleteThenCreate || c.Reason != plans.ReasonTainted) {
-			t.Fatalf("a tainted object is not replaced: %s (%s)", c.Action, c.Reason)
+		if c.Addr.String() == "test_object.slow" && c.Reason != plans.ReasonTainted {
+			t.Fatalf("the replacement's reason is %q, want tainted", c.Reason)
 		}
 	}
 }
