@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 
+	"github.com/berth-sh/berth/atomicfile"
 	"github.com/berth-sh/berth/lang"
 )
 
@@ -196,7 +197,7 @@ func (r *fmtRun) processFile(name string, perm fs.FileMode) {
 		stdout = r.m.Stdout
 	}
 	r.formatSource(name, src, stdout, func(out []byte) error {
-		return writeFileAtomic(r.fsPath(name), out, perm)
+		return atomicfile.Write(r.fsPath(name), out, perm)
 	})
 }
 
@@ -338,28 +339,6 @@ func pathError(path string, err error) string {
 		err = pe.Err
 	}
 	return fmt.Sprintf("%s: %s.", path, err)
-}
-
-// writeFileAtomic replaces path with data through a rename, so an
-// interrupted fmt never leaves a truncated configuration file.
-func writeFileAtomic(path string, data []byte, perm fs.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // unifiedDiff returns the differences between a and b as a unified diff

@@ -67,11 +67,11 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 
 	"github.com/berth-sh/berth/addrs"
+	"github.com/berth-sh/berth/atomicfile"
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/state"
 	"github.com/berth-sh/berth/version"
@@ -206,7 +206,7 @@ func WritePlanFile(path string, p *Plan) error {
 	if err != nil {
 		return fmt.Errorf("writing plan file %s: %w", path, err)
 	}
-	if err := writeAtomic(path, data); err != nil {
+	if err := atomicfile.Write(path, data, 0o600); err != nil {
 		return fmt.Errorf("writing plan file %s: %w", path, err)
 	}
 	return nil
@@ -794,42 +794,4 @@ func decodeValue(fv *fileValue) (cty.Value, []Redaction, error) {
 		v = v.MarkWithPaths(pvms)
 	}
 	return v, red, nil
-}
-
-// writeAtomic writes data to path so that a reader sees the old file or
-// the new one, never a part: temporary file, fsync, rename, fsync of the
-// directory.
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // after a successful rename there is nothing to remove
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	// The rename is durable only once the directory is synced; failing to
-	// sync it (some filesystems refuse) does not undo the write.
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
 }

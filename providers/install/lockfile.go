@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/berth-sh/berth/atomicfile"
 
 	version "github.com/hashicorp/go-version"
 	"github.com/hashicorp/hcl/v2"
@@ -130,29 +131,10 @@ func hashListTokens(hashes []string) hclwrite.Tokens {
 	return append(toks, &hclwrite.Token{Type: hclsyntax.TokenCBrack, Bytes: []byte("]")})
 }
 
-// WriteLockFile writes l to path atomically (a temporary file in the same
-// directory, then rename), so an interrupted init never leaves half a lock.
+// WriteLockFile writes l to path atomically, so an interrupted init never
+// leaves half a lock.
 func WriteLockFile(path string, l *Lock) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".berth.lock.hcl.*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(l.Bytes()); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, l.Bytes(), 0o644)
 }
 
 // ReadLockFile reads the lock file at path. A missing file is an empty lock,
