@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"time"
 
 	"github.com/moby/moby/client"
 
@@ -109,12 +110,36 @@ func Connect(ctx context.Context, cfg HostConfig) (*Host, error) {
 		return nil, hostErr(cfg, "%v", err)
 	}
 	h.api = api
-	if _, err := api.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
+	err = answered(ctx, func(ctx context.Context) error {
+		_, err := api.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true})
+		return err
+	})
+	if err != nil {
 		_ = api.Close()
 		return nil, h.wrap("cannot reach the Docker Engine", err)
 	}
 	return h, nil
 }
+
+// answered runs a short engine call bounded by AnswerTimeout, and says so
+// when that is what ended it.
+func answered(ctx context.Context, call func(context.Context) error) error {
+	actx, cancel := context.WithTimeoutCause(ctx, AnswerTimeout, errNoAnswer)
+	defer cancel()
+	err := call(actx)
+	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(actx), errNoAnswer) {
+		return fmt.Errorf("no answer within %s (the endpoint accepts connections, but no Docker Engine answers there)", AnswerTimeout)
+	}
+	return err
+}
+
+// AnswerTimeout bounds the engine's answer to a short call (ping, info,
+// list): an endpoint that accepts the connection and never answers (a
+// wedged dockerd, the wrong service) fails the call instead of hanging
+// plan, refresh and drift.
+var AnswerTimeout = 30 * time.Second
+
+var errNoAnswer = errors.New("no answer")
 
 func resolveHost(ctx context.Context, host string) (netip.Addr, error) {
 	if a, err := netip.ParseAddr(host); err == nil {
@@ -148,7 +173,11 @@ func (h *Host) Local() bool { return h.address.IsLoopback() }
 
 // Info reads the host's capacity and versions.
 func (h *Host) Info(ctx context.Context) (HostInfo, error) {
-	res, err := h.api.Info(ctx, client.InfoOptions{})
+	var res client.SystemInfoResult
+	err := answered(ctx, func(ctx context.Context) (err error) {
+		res, err = h.api.Info(ctx, client.InfoOptions{})
+		return err
+	})
 	if err != nil {
 		return HostInfo{}, h.wrap("reading engine info", err)
 	}

@@ -117,7 +117,11 @@ func (h *Host) ListManaged(ctx context.Context, id string) ([]Container, error) 
 	if id != "" {
 		f.Add("label", LabelID+"="+id)
 	}
-	res, err := h.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+	var res client.ContainerListResult
+	err := answered(ctx, func(ctx context.Context) (err error) {
+		res, err = h.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+		return err
+	})
 	if err != nil {
 		return nil, h.wrap("listing berth's containers", err)
 	}

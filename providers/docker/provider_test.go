@@ -2,6 +2,7 @@ package docker
 
 import (
 	"context"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -266,5 +267,42 @@ func TestPlanScalingPolicyAndDestroy(t *testing.T) {
 		PriorState: cty.NullVal(appType), ProposedNewState: cty.NullVal(appType)})
 	if len(resp.Diagnostics) > 0 || !resp.PlannedState.IsNull() {
 		t.Errorf("destroy plan: %v %#v", resp.Diagnostics, resp.PlannedState)
+	}
+}
+
+// An endpoint that accepts connections and never answers (a wedged
+// dockerd) fails the call after AnswerTimeout instead of hanging plan,
+// refresh and drift.
+func TestConnectToAnEngineThatNeverAnswers(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	conns := make(chan net.Conn, 16)
+	defer func() {
+		l.Close()
+		for len(conns) > 0 {
+			(<-conns).Close()
+		}
+	}()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns <- c // held open, never answered
+		}
+	}()
+	defer func(d time.Duration) { AnswerTimeout = d }(AnswerTimeout)
+	AnswerTimeout = 300 * time.Millisecond
+	start := time.Now()
+	_, err = Connect(context.Background(), HostConfig{Name: "wedged", Endpoint: "tcp://" + l.Addr().String()})
+	if err == nil || !strings.Contains(err.Error(), "no answer within 300ms") || !strings.Contains(err.Error(), `docker host "wedged"`) {
+		t.Fatalf("Connect = %v", err)
+	}
+	if el := time.Since(start); el > 20*time.Second {
+		t.Errorf("gave up after %s", el)
 	}
 }
