@@ -528,9 +528,9 @@ func (a *applyWalker) call(ctx context.Context, entry *providerEntry, change *pl
 		action = plans.Delete
 	}
 	a.e.emit(Event{Type: EventApplyStart, Addr: addr, Action: action})
-	newState, newPrivate, diags := a.invoke(ctx, entry, change, action, typeName, prior, planned, config, private, step, true)
+	newState, newPrivate, resumable, diags := a.invoke(ctx, entry, change, action, typeName, prior, planned, config, private, step, true)
 	if record {
-		a.record(entry, change, newState, newPrivate, diags.HasErrors())
+		a.record(entry, change, newState, newPrivate, diags.HasErrors() && !resumable)
 	}
 	if diags.HasErrors() {
 		a.e.emit(Event{Type: EventApplyErrored, Addr: addr, Action: action, Elapsed: time.Since(start), Message: diags[0].Summary})
@@ -544,14 +544,16 @@ func (a *applyWalker) call(ctx context.Context, entry *providerEntry, change *pl
 // rollout announces, so it emits only the provider's events; what exists
 // afterwards is recorded.
 func (a *applyWalker) callQuiet(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, typeName string, prior, planned, config cty.Value, private []byte, step providers.RolloutStep) hcl.Diagnostics {
-	newState, newPrivate, diags := a.invoke(ctx, entry, change, change.Action, typeName, prior, planned, config, private, step, false)
+	newState, newPrivate, _, diags := a.invoke(ctx, entry, change, change.Action, typeName, prior, planned, config, private, step, false)
 	a.record(entry, change, newState, newPrivate, false)
 	return diags
 }
 
 // invoke makes the ApplyResourceChange call, relaying the provider's
 // events (and progress ticks, with tick), and checks the provider's result.
-func (a *applyWalker) invoke(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, action plans.Action, typeName string, prior, planned, config cty.Value, private []byte, step providers.RolloutStep, tick bool) (cty.Value, []byte, hcl.Diagnostics) {
+// resumable is the provider's word that a failed create left an object
+// to finish, not to replace (providers.ApplyResourceChangeResponse).
+func (a *applyWalker) invoke(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, action plans.Action, typeName string, prior, planned, config cty.Value, private []byte, step providers.RolloutStep, tick bool) (_ cty.Value, _ []byte, resumable bool, _ hcl.Diagnostics) {
 	addr := change.Addr
 	start := time.Now()
 	stopTicker := func() {}
@@ -575,7 +577,7 @@ func (a *applyWalker) invoke(ctx context.Context, entry *providerEntry, change *
 			Detail:  fmt.Sprintf("Provider %s returned a new state for %s that still has values known only after apply. This is a bug in the provider; berth recorded them as null.", entry.name, addr)})
 		newState = unknownsAsNull(newState)
 	}
-	return newState, resp.Private, diags
+	return newState, resp.Private, resp.Resumable, diags
 }
 
 // record stores what the provider reported and persists it. A NilVal
@@ -583,7 +585,8 @@ func (a *applyWalker) invoke(ctx context.Context, entry *providerEntry, change *
 // object is kept as it was, and the next refresh finds the truth.
 //
 // A create that failed part way leaves an object berth cannot vouch for:
-// it is recorded tainted (failed set), and the next plan replaces it.
+// it is recorded tainted (failed set, unless the provider said the object
+// is resumable), and the next plan replaces it.
 func (a *applyWalker) record(entry *providerEntry, change *plans.ResourceChange, val cty.Value, private []byte, failed bool) {
 	if val == cty.NilVal {
 		return

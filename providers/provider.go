@@ -269,6 +269,12 @@ type ApplyResourceChangeResponse struct {
 	NewState    cty.Value
 	Private     []byte
 	Diagnostics hcl.Diagnostics
+	// Resumable, on a failed create, says NewState is an object a later
+	// plan can update in place to finish the change (an app keeps its
+	// ready instances and re-creates the failed ones): the core records it
+	// as is. Otherwise a failed create is recorded tainted and the next
+	// plan replaces the whole object, as in Terraform.
+	Resumable bool
 }
 
 // ImportResourceRequest brings an existing object under management.

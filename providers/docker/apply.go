@@ -253,6 +253,10 @@ func fail(state cty.Value, diags hcl.Diagnostics, summary string, err error) pro
 func (ap *applier) fail(state cty.Value, diags hcl.Diagnostics, summary string, err error) providers.ApplyResourceChangeResponse {
 	r := fail(state, diags, summary, err)
 	r.Private = ap.private()
+	// The state lists the containers as they are, the ready ones and the
+	// failed (not_ready) ones: the next plan keeps the first and replaces
+	// the others, so a failed create need not replace the whole app.
+	r.Resumable = true
 	return r
 }
 
@@ -538,23 +542,34 @@ func (ap *applier) start(ctx context.Context, sem chan struct{}, in instance, ho
 	if hk := ap.a.Spec.Hooks; hk != nil && hk.AfterStart != nil {
 		if err := ap.hook(ctx, h, id, in.Name, "after_start", hk.AfterStart); err != nil && hk.AfterStart.Required {
 			markNotReady()
-			ap.emit("instance_unhealthy", in.Name, "%s: %v", in.Name, err)
-			return id, fmt.Errorf("%s: %w", in.Name, err)
+			// The hook's output is logged already: this only says what it
+			// means for the instance.
+			ap.emit("instance_unhealthy", in.Name, "%s on %s: its required after_start hook failed", in.Name, in.Host)
+			return id, fmt.Errorf("%s on %s: %w", in.Name, in.Host, err)
 		}
 	}
 	began := time.Now()
-	err = ap.waitReady(ctx, h, info, hold)
+	ready := func() {
+		ap.mu.Lock()
+		delete(ap.notReady, id)
+		ap.mu.Unlock()
+	}
+	err = ap.waitReady(ctx, h, info, hold, ready)
 	if ap.p.observeProbe != nil {
 		ap.p.observeProbe(in.Name, time.Since(began))
 	}
-	if err != nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		// Interrupted: a container that passed readiness stays ready (only
+		// the min_healthy hold was cut short), one that did not stays
+		// not_ready; neither is the instance's fault.
+		return id, fmt.Errorf("%s on %s: interrupted", in.Name, in.Host)
+	case err != nil:
 		markNotReady()
-		ap.emit("instance_unhealthy", in.Name, "%s: %v", in.Name, err)
+		ap.emit("instance_unhealthy", in.Name, "%s on %s: %v", in.Name, in.Host, err)
 		return id, fmt.Errorf("%s on %s: %w", in.Name, in.Host, err)
 	}
-	ap.mu.Lock()
-	delete(ap.notReady, id)
-	ap.mu.Unlock()
+	ready()
 	ap.emit("instance_healthy", in.Name, "%s ready on %s", in.Name, in.Host)
 	return id, nil
 }
@@ -609,8 +624,9 @@ func (ap *applier) ensureImage(ctx context.Context, h *Host) error {
 
 // waitReady waits for the startup probe, then readiness, within
 // healthy_deadline; with hold, readiness must then hold for min_healthy.
-// Without a readiness probe, a running container is ready.
-func (ap *applier) waitReady(ctx context.Context, h *Host, info ContainerInfo, hold bool) error {
+// Without a readiness probe, a running container is ready. ready is called
+// when readiness first passes, before the hold.
+func (ap *applier) waitReady(ctx context.Context, h *Host, info ContainerInfo, hold bool, ready func()) error {
 	ro := ap.a.Spec.Rollout
 	deadline := ro.HealthyDeadline
 	if deadline <= 0 {
@@ -618,15 +634,15 @@ func (ap *applier) waitReady(ctx context.Context, h *Host, info ContainerInfo, h
 	}
 	ctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
-	var ready Probe
+	var probe Probe
 	if r := ap.a.Spec.Readiness; r != nil {
 		pr, err := ap.a.probe(r, h, info)
 		if err != nil {
 			return err
 		}
-		ready = pr
+		probe = pr
 	} else {
-		ready = Probe{Check: runningCheck{host: h, id: info.ID}, Period: 200 * time.Millisecond, Timeout: 5 * time.Second}
+		probe = Probe{Check: runningCheck{host: h, id: info.ID}, Period: 200 * time.Millisecond, Timeout: 5 * time.Second}
 	}
 	if s := ap.a.Spec.Startup; s != nil {
 		pr, err := ap.a.probe(s, h, info)
@@ -637,14 +653,15 @@ func (ap *applier) waitReady(ctx context.Context, h *Host, info ContainerInfo, h
 			return fmt.Errorf("startup probe: %w within healthy_deadline %s", err, deadline)
 		}
 	}
-	if err := WaitReady(ctx, ready, nil); err != nil {
+	if err := WaitReady(ctx, probe, nil); err != nil {
 		if ctx.Err() == context.DeadlineExceeded {
 			return fmt.Errorf("not ready within healthy_deadline %s: %w", deadline, err)
 		}
 		return err
 	}
+	ready()
 	if hold && ro.MinHealthy > 0 {
-		if err := HoldReady(ctx, ready, ro.MinHealthy, nil); err != nil {
+		if err := HoldReady(ctx, probe, ro.MinHealthy, nil); err != nil {
 			return fmt.Errorf("did not stay ready for min_healthy %s: %w", ro.MinHealthy, err)
 		}
 	}

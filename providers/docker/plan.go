@@ -90,8 +90,7 @@ func (p *Provider) retiredHosts(ctx context.Context, cands []HostConfig, a *app)
 			cs, err = p.listHost(ctx, h)
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("host %q (%s) was removed from the cluster of app %s, and berth must remove the app's containers from it, but cannot reach it: %w; make it reachable, or put it back in the cluster until it is, or remove its containers by hand (labels %s=%s, %s=%s) and the host from the state's cluster",
-				cfg.Name, cfg.Endpoint, a.Name, err, LabelID, a.ID, LabelApp, a.Name))
+			errs = append(errs, fmt.Errorf("%w; %s", err, retiredHostHint(cfg, a.Name, a.ID)))
 			continue
 		}
 		var ls []live
@@ -411,4 +410,14 @@ func decide(in planInput) planOutput {
 	}
 	out.Rollout = r
 	return out
+}
+
+// retiredHostHint says how to get past a host that was removed from an
+// app's cluster while it still held containers of the app, and that
+// cannot be reached any more.
+func retiredHostHint(cfg HostConfig, app, id string) string {
+	return fmt.Sprintf("host %q (%s) was removed from the cluster of app %s while it still held containers of the app, which berth must remove, and it cannot be reached. "+
+		"Make it reachable, or put it back in the cluster until it is. If it is gone for good: berth state rm the app, then berth import it again with its deployment id %s "+
+		"(the import looks only on the cluster's hosts); if the host ever comes back, remove its containers by hand (labels %s=%s, %s=%s)",
+		cfg.Name, cfg.Endpoint, app, id, LabelID, id, LabelApp, app)
 }

@@ -2,6 +2,7 @@ package docker
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/hashicorp/hcl/v2"
@@ -31,6 +32,7 @@ func (p *Provider) ReadResources(ctx context.Context, req providers.ReadResource
 		id, name string
 		hosts    []HostConfig
 		ports    []lang.PortSpec
+		retired  int // the last hosts are retired ones (removed from the cluster)
 	}
 	refs := make([]*appRef, len(req.Objects))
 	endpoints := map[string]HostConfig{}
@@ -46,7 +48,8 @@ func (p *Provider) ReadResources(ctx context.Context, req providers.ReadResource
 		}
 		// Hosts removed from the cluster that still held containers of
 		// the app at the last apply are listed too.
-		r := &appRef{id: a.ID, name: a.Name, hosts: append(hostConfigs(a.Spec.Cluster), decodePrivate(o.Private).Retired...), ports: a.Spec.Ports}
+		retired := decodePrivate(o.Private).Retired
+		r := &appRef{id: a.ID, name: a.Name, hosts: append(hostConfigs(a.Spec.Cluster), retired...), ports: a.Spec.Ports, retired: len(retired)}
 		refs[i] = r
 		for _, h := range r.hosts {
 			if _, ok := endpoints[h.Endpoint]; !ok {
@@ -89,10 +92,14 @@ func (p *Provider) ReadResources(ctx context.Context, req providers.ReadResource
 		}
 		var ls []live
 		var diags hcl.Diagnostics
-		for _, h := range r.hosts {
+		for j, h := range r.hosts {
 			l := lists[h.Endpoint]
 			if l.err != nil {
-				diags = append(diags, errDiag("Cannot refresh app "+r.name, l.err))
+				err := l.err
+				if j >= len(r.hosts)-r.retired {
+					err = fmt.Errorf("%w; %s", err, retiredHostHint(h, r.name, r.id))
+				}
+				diags = append(diags, errDiag("Cannot refresh app "+r.name, err))
 				continue
 			}
 			for _, c := range l.cs {

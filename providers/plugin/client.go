@@ -510,7 +510,7 @@ func (c *Client) ApplyResourceChange(ctx context.Context, req providers.ApplyRes
 		case *protocol.ApplyResourceChange_Response_Result:
 			r := m.Result
 			resp.Diagnostics = decodeDiagnostics(r.Diagnostics)
-			resp.Private = r.Private
+			resp.Private, resp.Resumable = r.Private, r.Resumable
 			if resp.NewState, err = decodeValue(r.NewState); err != nil {
 				resp.Diagnostics = append(resp.Diagnostics, c.protocolErr(call, "new state", err)...)
 			}

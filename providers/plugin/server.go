@@ -229,7 +229,7 @@ func (s *server) ApplyResourceChange(req *protocol.ApplyResourceChange_Request, 
 	sendErr = fmt.Errorf("apply finished")
 	return stream.Send(&protocol.ApplyResourceChange_Response{
 		Message: &protocol.ApplyResourceChange_Response_Result{Result: &protocol.ApplyResourceChange_Result{
-			NewState: ns, Private: resp.Private, Diagnostics: encodeDiagnostics(resp.Diagnostics),
+			NewState: ns, Private: resp.Private, Diagnostics: encodeDiagnostics(resp.Diagnostics), Resumable: resp.Resumable,
 		}},
 	})
 }

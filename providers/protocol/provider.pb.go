@@ -2256,10 +2256,15 @@ func (x *ApplyResourceChange_Event) GetInstance() string {
 // Result ends the stream. On failure new_state is the partial state:
 // what actually exists now.
 type ApplyResourceChange_Result struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	NewState      *DynamicValue          `protobuf:"bytes,1,opt,name=new_state,json=newState,proto3" json:"new_state,omitempty"`
-	Private       []byte                 `protobuf:"bytes,2,opt,name=private,proto3" json:"private,omitempty"`
-	Diagnostics   []*Diagnostic          `protobuf:"bytes,3,rep,name=diagnostics,proto3" json:"diagnostics,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	NewState    *DynamicValue          `protobuf:"bytes,1,opt,name=new_state,json=newState,proto3" json:"new_state,omitempty"`
+	Private     []byte                 `protobuf:"bytes,2,opt,name=private,proto3" json:"private,omitempty"`
+	Diagnostics []*Diagnostic          `protobuf:"bytes,3,rep,name=diagnostics,proto3" json:"diagnostics,omitempty"`
+	// resumable, on a failed create: new_state is an object a later plan
+	// can update in place to finish the change (an app whose ready
+	// instances stay and whose failed ones are re-created), so the core
+	// records it as is instead of tainted (replaced as a whole).
+	Resumable     bool `protobuf:"varint,4,opt,name=resumable,proto3" json:"resumable,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2313,6 +2318,13 @@ func (x *ApplyResourceChange_Result) GetDiagnostics() []*Diagnostic {
 		return x.Diagnostics
 	}
 	return nil
+}
+
+func (x *ApplyResourceChange_Result) GetResumable() bool {
+	if x != nil {
+		return x.Resumable
+	}
+	return false
 }
 
 type ApplyResourceChange_Response struct {
@@ -2838,7 +2850,7 @@ const file_provider_proto_rawDesc = "" +
 	"\x10requires_replace\x18\x02 \x03(\v2 .berth.provider.v1.AttributePathR\x0frequiresReplace\x12'\n" +
 	"\x0fplanned_private\x18\x03 \x01(\fR\x0eplannedPrivate\x124\n" +
 	"\arollout\x18\x04 \x01(\v2\x1a.berth.provider.v1.RolloutR\arollout\x12?\n" +
-	"\vdiagnostics\x18\x05 \x03(\v2\x1d.berth.provider.v1.DiagnosticR\vdiagnostics\"\xa5\a\n" +
+	"\vdiagnostics\x18\x05 \x03(\v2\x1d.berth.provider.v1.DiagnosticR\vdiagnostics\"\xc3\a\n" +
 	"\x13ApplyResourceChange\x1a\x87\x01\n" +
 	"\x04Step\x12D\n" +
 	"\x04kind\x18\x01 \x01(\x0e20.berth.provider.v1.ApplyResourceChange.Step.KindR\x04kind\x12\x12\n" +
@@ -2860,11 +2872,12 @@ const file_provider_proto_rawDesc = "" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x12\n" +
 	"\x04wave\x18\x03 \x01(\x03R\x04wave\x12\x1a\n" +
-	"\binstance\x18\x04 \x01(\tR\binstance\x1a\xa1\x01\n" +
+	"\binstance\x18\x04 \x01(\tR\binstance\x1a\xbf\x01\n" +
 	"\x06Result\x12<\n" +
 	"\tnew_state\x18\x01 \x01(\v2\x1f.berth.provider.v1.DynamicValueR\bnewState\x12\x18\n" +
 	"\aprivate\x18\x02 \x01(\fR\aprivate\x12?\n" +
-	"\vdiagnostics\x18\x03 \x03(\v2\x1d.berth.provider.v1.DiagnosticR\vdiagnostics\x1a\xa4\x01\n" +
+	"\vdiagnostics\x18\x03 \x03(\v2\x1d.berth.provider.v1.DiagnosticR\vdiagnostics\x12\x1c\n" +
+	"\tresumable\x18\x04 \x01(\bR\tresumable\x1a\xa4\x01\n" +
 	"\bResponse\x12D\n" +
 	"\x05event\x18\x01 \x01(\v2,.berth.provider.v1.ApplyResourceChange.EventH\x00R\x05event\x12G\n" +
 	"\x06result\x18\x02 \x01(\v2-.berth.provider.v1.ApplyResourceChange.ResultH\x00R\x06resultB\t\n" +
