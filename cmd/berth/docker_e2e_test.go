@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/berth-sh/berth/addrs"
+	"github.com/berth-sh/berth/state"
 )
 
 // The Docker scenarios of issue 5 through the berth binary: the engine
@@ -272,4 +273,42 @@ func TestE2EDockerInterruptedRollout(t *testing.T) {
 	if n := len(allContainers(t, hostA, app)) + len(allContainers(t, hostB, app)); n != 4 {
 		t.Fatalf("%d containers after finishing the rollout, want 4", n)
 	}
+}
+
+// A first deployment whose instances never get ready fails, but the app is
+// not tainted: the next apply keeps the deployment and replaces only the
+// instances that failed (here all of them, with a version that works).
+func TestE2EDockerFailedCreateIsResumable(t *testing.T) {
+	hostA, hostB := dockerEnv(t, "BERTH_TEST_DOCKER_A"), dockerEnv(t, "BERTH_TEST_DOCKER_B")
+	registry, image := dockerEnv(t, "BERTH_TEST_REGISTRY"), dockerEnv(t, "BERTH_TEST_IMAGE")
+	password := dockerEnv(t, "BERTH_TEST_REGISTRY_PASSWORD")
+	app := fmt.Sprintf("e2ef%d", os.Getpid())
+	e := newE2E(t, dockerApp(hostA, hostB, registry, app, image))
+	pw := "-var=registry_password=" + password
+	t.Cleanup(func() { e.run("destroy", "-auto-approve", "-var=tag=v1", pw) })
+
+	r := e.expect(1, "apply", "-auto-approve", "-var=tag=never-ready", pw)
+	mustContain(t, "failed create", r.stdout+r.stderr, "not ready within healthy_deadline")
+	addr, err := addrs.ParseInstance("app." + app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := e.state().Instance(addr)
+	if obj == nil || obj.Status == state.ObjectTainted {
+		t.Fatalf("after the failed create the app is %+v, want recorded and not tainted", obj)
+	}
+	id := obj.Value.GetAttr("deployment_id").AsString()
+
+	r = e.expect(2, "plan", "-detailed-exitcode", "-var=tag=v1", pw)
+	if strings.Contains(r.stdout, "must be replaced") || !strings.Contains(r.stdout, "0 to add, 1 to change, 0 to destroy") {
+		t.Fatalf("plan after the failed create:\n%s", r.stdout)
+	}
+	e.ok("apply", "-auto-approve", "-var=tag=v1", pw)
+	if got := e.state().Instance(addr).Value.GetAttr("deployment_id").AsString(); got != id {
+		t.Errorf("deployment id %s after the repair, want the first one %s", got, id)
+	}
+	if n := len(containers(t, hostA, app)) + len(containers(t, hostB, app)); n != 4 {
+		t.Fatalf("%d containers after the repair, want 4", n)
+	}
+	e.expect(0, "plan", "-detailed-exitcode", "-var=tag=v1", pw)
 }
