@@ -233,7 +233,13 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 			}
 		}
 	}
+	p.placeMu.Lock()
+	p.reserveOthers(schedHosts, hosts, a)
 	placement, err := scheduler.Place(schedHosts, a.placementRequest(existing))
+	if err == nil {
+		p.reserve(hosts, a, placement)
+	}
+	p.placeMu.Unlock()
 	if err != nil {
 		resp.Diagnostics = append(resp.Diagnostics, &hcl.Diagnostic{Severity: hcl.DiagError,
 			Summary: "Impossible placement", Detail: err.Error(),
@@ -292,14 +298,15 @@ func (a *app) placementRequest(existing []instance) scheduler.Request {
 	// (the old and the new one mid-rollout), the up-to-date one's host.
 	seen := map[string]int{}
 	for _, in := range existing {
+		current := in.ConfigHash == a.Hash && in.ImageDigest == a.Pinned && in.Status == statusRunning
 		i, ok := seen[in.Name]
 		if !ok {
 			seen[in.Name] = len(r.Existing)
-			r.Existing = append(r.Existing, scheduler.Instance{Name: in.Name, Host: in.Host})
+			r.Existing = append(r.Existing, scheduler.Instance{Name: in.Name, Host: in.Host, Current: current})
 			continue
 		}
-		if in.ConfigHash == a.Hash && in.Status == statusRunning {
-			r.Existing[i].Host = in.Host
+		if current {
+			r.Existing[i].Host, r.Existing[i].Current = in.Host, true
 		}
 	}
 	return r
@@ -321,13 +328,16 @@ func (p *Provider) schedulerHosts(ctx context.Context, hosts []*Host, infos []Ho
 			}
 			// This app's containers are accounted by the scheduler itself:
 			// drop them by deployment id (SchedulerHost matches names only).
+			// Those of apps placed in this run count by their reservation.
 			var others []Container
+			p.placeMu.Lock()
 			for _, c := range cs {
-				if c.Labels.ID == a.ID && c.Labels.App == a.Name {
+				if c.Labels.ID == a.ID && c.Labels.App == a.Name || p.reservedFor(c) {
 					continue
 				}
 				others = append(others, c)
 			}
+			p.placeMu.Unlock()
 			out[i] = SchedulerHost(h.Config, infos[i], others, "")
 		})
 	}
@@ -420,4 +430,50 @@ func retiredHostHint(cfg HostConfig, app, id string) string {
 		"Make it reachable, or put it back in the cluster until it is. If it is gone for good: berth state rm the app, then berth import it again with its deployment id %s "+
 		"(the import looks only on the cluster's hosts); if the host ever comes back, remove its containers by hand (labels %s=%s, %s=%s)",
 		cfg.Name, cfg.Endpoint, app, id, LabelID, id, LabelApp, app)
+}
+
+// reservation is what one app placed in this run requests on each host
+// (by endpoint): its kept instances and its new ones. Reservations are
+// keyed by the app's name, unique in a configuration: an app planned twice
+// (a replacement) replaces its own.
+type reservation struct {
+	cpu map[string]scheduler.MilliCPU
+	mem map[string]int64
+}
+
+// reservedFor says whether c belongs to an app placed in this run, whose
+// reservation counts instead of its containers (among them, those the
+// apply of this same run creates). Under placeMu.
+func (p *Provider) reservedFor(c Container) bool {
+	_, ok := p.reserved[c.Labels.App]
+	return ok
+}
+
+// reserveOthers adds to each host's used capacity what the other apps
+// placed in this run reserved there. Under placeMu.
+func (p *Provider) reserveOthers(sh []scheduler.Host, hosts []*Host, a *app) {
+	for name, r := range p.reserved {
+		if name == a.Name {
+			continue
+		}
+		for i, h := range hosts {
+			sh[i].UsedCPU += r.cpu[h.Config.Endpoint]
+			sh[i].UsedMemory += r.mem[h.Config.Endpoint]
+		}
+	}
+}
+
+// reserve records what a's placement requests on each host. Under placeMu.
+func (p *Provider) reserve(hosts []*Host, a *app, pl scheduler.Placement) {
+	cpu, mem := a.requests()
+	r := reservation{cpu: map[string]scheduler.MilliCPU{}, mem: map[string]int64{}}
+	for _, as := range pl.Assignments {
+		for _, h := range hosts {
+			if h.Config.Name == as.Host {
+				r.cpu[h.Config.Endpoint] += cpu
+				r.mem[h.Config.Endpoint] += mem
+			}
+		}
+	}
+	p.reserved[a.Name] = r
 }

@@ -39,6 +39,13 @@ type Provider struct {
 	stopMu sync.Mutex
 	stopCh chan struct{}
 
+	// placeMu serialises placements, and reserved holds what the apps
+	// placed by this process (one berth command) will request on each host:
+	// apps planned in the same run count each other's instances, not only
+	// the containers that already run.
+	placeMu  sync.Mutex
+	reserved map[string]reservation
+
 	// CreateParallelism bounds the containers created and started at once
 	// by one apply call (probing is not bounded: it is waiting).
 	CreateParallelism int
@@ -56,7 +63,8 @@ type hostEntry struct {
 
 // New returns an unconfigured provider.
 func New() *Provider {
-	return &Provider{hosts: map[string]*hostEntry{}, listings: map[string]cachedListing{}, pulls: map[string]*sync.Mutex{}, stopCh: make(chan struct{}), CreateParallelism: 8}
+	return &Provider{hosts: map[string]*hostEntry{}, listings: map[string]cachedListing{}, pulls: map[string]*sync.Mutex{},
+		stopCh: make(chan struct{}), CreateParallelism: 8, reserved: map[string]reservation{}}
 }
 
 // GetSchema returns the schemas of app and scaling_policy.

@@ -568,3 +568,26 @@ hooks {
 		})
 	}
 }
+
+// Two apps planned in the same run count each other's instances: the
+// second does not fit where the first was placed, and the plan says so,
+// instead of an apply that overcommits the hosts. Planned alone, it fits.
+func TestIntegrationPlacementCountsAppsOfTheSameRun(t *testing.T) {
+	h1 := newHarness(t, "capa")
+	h2 := newHarness(t, "capb")
+	h2.p = h1.p
+	big := func(h *harness, cpu string, replicas int) cty.Value {
+		return h.config(fmt.Sprintf(appBody, h.e.image+":v1", replicas, 0)+"\nresources {\n  cpu = "+cpu+"\n}\n", h.e.registry)
+	}
+	if pl := h1.plan(big(h1, "1.5", 2)); pl.Diagnostics.HasErrors() {
+		t.Fatalf("the first app does not fit: %v", pl.Diagnostics)
+	}
+	pl := h2.plan(big(h2, "1", 1))
+	if !pl.Diagnostics.HasErrors() || !strings.Contains(pl.Diagnostics.Error(), "needs 1 × 1 CPU") {
+		t.Fatalf("the second app was placed where the first one is: %v", pl.Diagnostics)
+	}
+	alone := newHarness(t, "capb")
+	if pl := alone.plan(big(alone, "1", 1)); pl.Diagnostics.HasErrors() {
+		t.Fatalf("planned alone, the second app does not fit either: %v", pl.Diagnostics)
+	}
+}

@@ -51,6 +51,11 @@ type Host struct {
 type Instance struct {
 	Name string
 	Host string
+	// Current: it runs the app's current spec (so its requests are the
+	// request's). It stays on an eligible host even when the host has no
+	// room left (another app grew): a placement never moves what runs as
+	// asked because of somebody else.
+	Current bool
 }
 
 // Request asks for the placement of one app.
@@ -153,7 +158,7 @@ func place(r Request, eligible []*hostState, byName map[string]*hostState) (Plac
 	mustMove := map[string]string{}
 	for _, in := range existing {
 		h := byName[in.Host]
-		if h != nil && h.fits(&r) {
+		if h != nil && (in.Current || h.fits(&r)) {
 			h.take(&r)
 			stay = append(stay, in)
 		} else {

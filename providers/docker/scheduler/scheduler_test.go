@@ -278,3 +278,20 @@ func TestFormat(t *testing.T) {
 		})
 	}
 }
+
+// An instance that runs the current spec stays on its host even when
+// another app has taken the room since; one that must be replaced by a new
+// spec needs the room.
+func TestCurrentInstancesStay(t *testing.T) {
+	full := []Host{{Name: "a", CPU: 2000, UsedCPU: 1900}}
+	r := Request{App: "app.web", Name: "web", Replicas: 1, CPU: 500,
+		Existing: []Instance{{Name: "web-1", Host: "a", Current: true}}}
+	pl, err := Place(full, r)
+	if err != nil || len(pl.Assignments) != 1 || !pl.Assignments[0].Kept {
+		t.Fatalf("current instance: %+v, %v", pl, err)
+	}
+	r.Existing[0].Current = false
+	if _, err := Place(full, r); err == nil {
+		t.Fatal("an instance to replace was placed on a host without room")
+	}
+}
