@@ -195,7 +195,8 @@ func TestE2EDockerRollout(t *testing.T) {
 	// The configuration moved on while the state was lost: the imported
 	// app rolls out to it, in waves, with no container left behind.
 	r = e.expect(2, "plan", "-detailed-exitcode", "-var=tag=v1", pw)
-	mustContain(t, "plan after import, another tag", r.stdout, "wave 1: 1 instance", "0 to add, 1 to change, 0 to destroy")
+	mustContain(t, "plan after import, another tag", r.stdout, "wave 1: 1 instance", "0 to add, 1 to change, 0 to destroy",
+		`~ image        = "`+image+`:v2" -> "`+image+`:v1"`)
 
 	// Destroy removes exactly berth's containers of this app.
 	e.ok("destroy", "-auto-approve", "-var=tag=v2", pw)

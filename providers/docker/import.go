@@ -73,11 +73,23 @@ func (p *Provider) ImportResource(ctx context.Context, req providers.ImportResou
 	slices.SortFunc(ls, func(x, y live) int { return strings.Compare(x.Name, y.Name) })
 	ins := instancesOf(ls, a.Spec.Ports, nil)
 	digest, hash := prevailingSpec(ins)
-	st := conform(cfg, appType, map[string]cty.Value{
+	// What the containers say of themselves is recorded as it is (the
+	// image as written, how many instances run), so that the next plan
+	// shows those differences; the rest of the spec is known only by its
+	// hash, whose difference the plan shows as config_hash.
+	override := map[string]cty.Value{
 		"deployment_id": cty.StringVal(req.ID), "name": cty.StringVal(name),
 		"image_digest": cty.StringVal(digest), "config_hash": cty.StringVal(hash),
 		"instances": instancesValue(ins),
-	}).MarkWithPaths(pvm)
+		"replicas":  cty.NumberIntVal(int64(countNames(ins))),
+	}
+	for _, c := range ls {
+		if c.Labels.ConfigHash == hash && c.Labels.Image != "" {
+			override["image"] = cty.StringVal(c.Labels.Image)
+			break
+		}
+	}
+	st := conform(cfg, appType, override).MarkWithPaths(pvm)
 	return providers.ImportResourceResponse{State: st}
 }
 
@@ -96,4 +108,14 @@ func prevailingSpec(ins []instance) (digest, hash string) {
 		}
 	}
 	return best.digest, best.hash
+}
+
+// countNames is the number of distinct instances (an instance caught
+// mid-rollout has two containers).
+func countNames(ins []instance) int {
+	seen := map[string]bool{}
+	for _, in := range ins {
+		seen[in.Name] = true
+	}
+	return len(seen)
 }
