@@ -249,8 +249,14 @@ func fail(state cty.Value, diags hcl.Diagnostics, summary string, err error) pro
 	return providers.ApplyResourceChangeResponse{NewState: state, Diagnostics: append(diags, errDiag(summary, err))}
 }
 
-// fail, with the private data of what the last listing found.
-func (ap *applier) fail(state cty.Value, diags hcl.Diagnostics, summary string, err error) providers.ApplyResourceChangeResponse {
+// fail, with the private data of what the last listing found; a call
+// that berth stopped (ctx cancelled) says it was interrupted instead.
+func (ap *applier) fail(ctx context.Context, state cty.Value, diags hcl.Diagnostics, summary string, err error) providers.ApplyResourceChangeResponse {
+	if ctx.Err() != nil {
+		// Stopped, not failed: the errors are only cancellations.
+		summary = "Apply of app " + ap.a.Name + " interrupted"
+		err = errors.New("berth stopped before every instance was ready; the state records the containers as they are: the ready ones running, the others not_ready, replaced by the next apply")
+	}
 	r := fail(state, diags, summary, err)
 	r.Private = ap.private()
 	// The state lists the containers as they are, the ready ones and the
@@ -270,7 +276,7 @@ func (ap *applier) all(ctx context.Context, req providers.ApplyResourceChangeReq
 	ls, err := ap.list(ctx)
 	if err != nil {
 		st, diags := ap.stateOf(req.PlannedState)
-		return ap.fail(st, diags, "Cannot list the app's containers", err)
+		return ap.fail(ctx, st, diags, "Cannot list the app's containers", err)
 	}
 	planned := stateInstances(req.PlannedState)
 	keep := map[string]bool{}
@@ -289,7 +295,7 @@ func (ap *applier) all(ctx context.Context, req providers.ApplyResourceChangeReq
 	}
 	if err != nil {
 		st, diags := ap.stateOf(req.PlannedState)
-		return ap.fail(st, diags, "Instances of app "+ap.a.Name+" failed", err)
+		return ap.fail(ctx, st, diags, "Instances of app "+ap.a.Name+" failed", err)
 	}
 	// Everything else of the app goes: replaced, surplus, broken.
 	var remove []live
@@ -301,7 +307,7 @@ func (ap *applier) all(ctx context.Context, req providers.ApplyResourceChangeReq
 	err = ap.stopAll(ctx, remove)
 	st, diags := ap.stateOf(req.PlannedState)
 	if err != nil {
-		return ap.fail(st, diags, "Cannot remove containers of app "+ap.a.Name, err)
+		return ap.fail(ctx, st, diags, "Cannot remove containers of app "+ap.a.Name, err)
 	}
 	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags, Private: ap.private()}
 }
@@ -318,7 +324,7 @@ func (ap *applier) destroy(ctx context.Context, req providers.ApplyResourceChang
 	}
 	if err != nil {
 		st, diags := ap.stateOf(req.PriorState)
-		return ap.fail(st, diags, "Cannot destroy app "+ap.a.Name, err)
+		return ap.fail(ctx, st, diags, "Cannot destroy app "+ap.a.Name, err)
 	}
 	return providers.ApplyResourceChangeResponse{NewState: cty.NullVal(appType)}
 }
@@ -335,14 +341,14 @@ func (ap *applier) applyWave(ctx context.Context, req providers.ApplyResourceCha
 	var priv private
 	if err := json.Unmarshal(req.PlannedPrivate, &priv); err != nil || ap.waveNo < 0 || ap.waveNo >= len(priv.Waves) {
 		st, diags := ap.stateOf(req.PlannedState)
-		return ap.fail(st, diags, "Invalid rollout step", fmt.Errorf("the plan has %d waves, wave %d was asked for", len(priv.Waves), ap.waveNo))
+		return ap.fail(ctx, st, diags, "Invalid rollout step", fmt.Errorf("the plan has %d waves, wave %d was asked for", len(priv.Waves), ap.waveNo))
 	}
 	names := priv.Waves[ap.waveNo]
 	last := ap.waveNo == len(priv.Waves)-1
 	ls, err := ap.list(ctx)
 	if err != nil {
 		st, diags := ap.stateOf(req.PlannedState)
-		return ap.fail(st, diags, "Cannot list the app's containers", err)
+		return ap.fail(ctx, st, diags, "Cannot list the app's containers", err)
 	}
 	planned := map[string]instance{}
 	for _, in := range stateInstances(req.PlannedState) {
@@ -416,11 +422,11 @@ func (ap *applier) applyWave(ctx context.Context, req providers.ApplyResourceCha
 		// Stopped (Ctrl-C), not failed: what was cut short is not the app's
 		// fault, and the state says what runs.
 		ap.emit("wave_failed", "", "wave %d interrupted", ap.waveNo+1)
-		return ap.fail(st, diags, fmt.Sprintf("Wave %d of app %s interrupted", ap.waveNo+1, ap.a.Name), errors.New("berth stopped the rollout before the wave was complete"))
+		return ap.fail(ctx, st, diags, fmt.Sprintf("Wave %d of app %s interrupted", ap.waveNo+1, ap.a.Name), errors.New("berth stopped the rollout before the wave was complete"))
 	}
 	if err != nil {
 		ap.emit("wave_failed", "", "wave %d failed: %v", ap.waveNo+1, err)
-		return ap.fail(st, diags, fmt.Sprintf("Wave %d of app %s failed", ap.waveNo+1, ap.a.Name), err)
+		return ap.fail(ctx, st, diags, fmt.Sprintf("Wave %d of app %s failed", ap.waveNo+1, ap.a.Name), err)
 	}
 	ap.emit("wave_done", "", "replaced %s", strings.Join(where, ", "))
 	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags, Private: ap.private()}
@@ -440,7 +446,7 @@ func (ap *applier) revert(ctx context.Context, req providers.ApplyResourceChange
 	ls, err := ap.list(ctx)
 	if err != nil {
 		st, diags := ap.stateOf(target)
-		return ap.fail(st, diags, "Cannot list the app's containers", err)
+		return ap.fail(ctx, st, diags, "Cannot list the app's containers", err)
 	}
 	keep := map[string]bool{}
 	var todo []instance
@@ -475,7 +481,7 @@ func (ap *applier) revert(ctx context.Context, req providers.ApplyResourceChange
 	}
 	st, diags := ap.stateOf(target)
 	if err != nil {
-		return ap.fail(st, diags, "Revert of app "+ap.a.Name+" failed", err)
+		return ap.fail(ctx, st, diags, "Revert of app "+ap.a.Name+" failed", err)
 	}
 	ap.emit("progress", "", "app %s reverted", ap.a.Name)
 	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags, Private: ap.private()}

@@ -192,7 +192,7 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 
 	hosts, infos, err := p.clusterHosts(ctx, a.Spec.Cluster)
 	if err != nil {
-		resp.Diagnostics = append(resp.Diagnostics, errDiag("Cannot reach the cluster's Docker hosts", err))
+		resp.Diagnostics = append(resp.Diagnostics, attrDiag("Cannot reach the cluster's Docker hosts", err.Error(), cty.GetAttrPath("cluster")))
 		return resp
 	}
 	schedHosts, err := p.schedulerHosts(ctx, hosts, infos, a)
