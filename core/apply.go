@@ -448,7 +448,19 @@ func (a *applyWalker) applyInstance(ctx context.Context, entry *providerEntry, r
 		del.Action, del.Before, del.After = plans.Delete, prior, cty.NullVal(prior.Type())
 		// The new object is recorded; the old one goes through the provider
 		// without touching the state entry the new one now holds.
-		diags = diags.Extend(a.call(ctx, entry, &del, typeName, prior, cty.NullVal(prior.Type()), cty.NullVal(prior.Type()), priorPrivate, providers.RolloutStep{}, false))
+		dd := a.call(ctx, entry, &del, typeName, prior, cty.NullVal(prior.Type()), cty.NullVal(prior.Type()), priorPrivate, providers.RolloutStep{}, false)
+		if dd.HasErrors() {
+			// berth records one object per address: the old one, which
+			// still exists, is named so that it is not lost from sight.
+			id := ""
+			if v := idOf(prior); v != "" {
+				id = fmt.Sprintf(" (id %q)", v)
+			}
+			dd = dd.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Previous object left behind",
+				Detail: fmt.Sprintf("%s was replaced (create_before_destroy), but its previous object%s could not be destroyed, and the state now records only the new one. The previous object still exists: destroy it by hand, or import it under a temporary address and run berth destroy -target on that address.", addr, id),
+				Subject: r.DeclRange.Ptr()})
+		}
+		diags = diags.Extend(dd)
 	}
 	return newVal, diags
 }

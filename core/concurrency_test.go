@@ -166,3 +166,50 @@ func (f *fixture) storeCount() int {
 	}
 	return len(f.store())
 }
+
+// failDelete refuses every destroy.
+type failDelete struct{ providers.Interface }
+
+func (f failDelete) ApplyResourceChange(ctx context.Context, req providers.ApplyResourceChangeRequest, ev func(providers.ApplyEvent)) providers.ApplyResourceChangeResponse {
+	if req.PlannedState.IsNull() {
+		return providers.ApplyResourceChangeResponse{NewState: req.PriorState, Diagnostics: errDiag("delete failed", "the platform refused", nil)}
+	}
+	return f.Interface.ApplyResourceChange(ctx, req, ev)
+}
+
+// create_before_destroy whose destroy of the previous object fails: the
+// state can record only the new object, so the error names the previous
+// one, which still exists.
+func TestCreateBeforeDestroyNamesTheObjectLeftBehind(t *testing.T) {
+	cfg := func(name string) string {
+		return fmt.Sprintf(`
+resource "test_object" "a" {
+  name = %q
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+`, name)
+	}
+	f := newFixture(t, cfg("old"))
+	old := f.apply(f.plan(PlanOptions{})).Instance(mustInstance(t, "test_object.a")).Value.GetAttr("id").AsString()
+	f.write(cfg("new"))
+	p := f.plan(PlanOptions{})
+	op := f.operation()
+	inner := op.Engine.Launcher
+	op.Engine.Launcher = LauncherFunc(func(ctx context.Context, name, source string) (providers.Interface, error) {
+		pr, err := inner.Launch(ctx, name, source)
+		return failDelete{pr}, err
+	})
+	st, diags := op.Apply(context.Background(), p, ApplyOptions{})
+	named := false
+	for _, d := range diags {
+		named = named || d.Summary == "Previous object left behind" && strings.Contains(d.Detail, fmt.Sprintf("its previous object (id %q) could not be destroyed", old))
+	}
+	if !named {
+		t.Fatalf("apply does not name the object left behind: %v", diags)
+	}
+	if got := st.Instance(mustInstance(t, "test_object.a")).Value.GetAttr("id").AsString(); got == old {
+		t.Errorf("the state records the old object %s, want the new one", got)
+	}
+}
