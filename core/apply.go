@@ -457,7 +457,7 @@ func (a *applyWalker) applyInstance(ctx context.Context, entry *providerEntry, r
 				id = fmt.Sprintf(" (id %q)", v)
 			}
 			dd = dd.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Previous object left behind",
-				Detail: fmt.Sprintf("%s was replaced (create_before_destroy), but its previous object%s could not be destroyed, and the state now records only the new one. The previous object still exists: destroy it by hand, or import it under a temporary address and run berth destroy -target on that address.", addr, id),
+				Detail:  fmt.Sprintf("%s was replaced (create_before_destroy), but its previous object%s could not be destroyed, and the state now records only the new one. The previous object still exists: destroy it by hand, or import it under a temporary address and run berth destroy -target on that address.", addr, id),
 				Subject: r.DeclRange.Ptr()})
 		}
 		diags = diags.Extend(dd)
