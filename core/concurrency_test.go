@@ -213,3 +213,29 @@ resource "test_object" "a" {
 		t.Errorf("the state records the old object %s, want the new one", got)
 	}
 }
+
+// A saved plan is refused by the engine itself, not only by the CLI, once
+// the configuration files have changed since it was made.
+func TestApplyRefusesAPlanOfOtherFiles(t *testing.T) {
+	f := newFixture(t, `
+resource "test_object" "a" {
+  name = "a"
+}
+`)
+	p := f.plan(PlanOptions{})
+	if d := BindPlan(f.dir, p); d.HasErrors() {
+		t.Fatal(d)
+	}
+	f.write(`
+resource "test_object" "a" {
+  name = "b"
+}
+`)
+	_, diags := f.operation().Apply(context.Background(), p, ApplyOptions{})
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "Saved plan does not match the configuration") {
+		t.Fatalf("apply of a plan of other files: %v", diags)
+	}
+	if n := f.storeCount(); n != 0 {
+		t.Errorf("%d objects created", n)
+	}
+}

@@ -91,7 +91,8 @@ func (o *Operation) Plan(ctx context.Context, opts PlanOptions) (p *plans.Plan, 
 }
 
 // Apply applies p under the lock. A saved plan made against another state
-// (another lineage, or a serial that has moved on) is refused.
+// (another lineage, or a serial that has moved on), other configuration
+// files or other locked providers is refused.
 func (o *Operation) Apply(ctx context.Context, p *plans.Plan, opts ApplyOptions) (_ *state.State, diags hcl.Diagnostics) {
 	unlock, diags := o.lock(ctx, "apply")
 	if diags.HasErrors() {
@@ -104,6 +105,12 @@ func (o *Operation) Apply(ctx context.Context, p *plans.Plan, opts ApplyOptions)
 	}
 	if d := CheckPlanCurrent(p, st); d.HasErrors() {
 		return st, d
+	}
+	if p.ConfigHash != "" && o.Engine.Config != nil {
+		// A saved plan: also bound to the configuration and the providers.
+		if d := CheckPlanBinding(o.Engine.Config.Dir, p); d.HasErrors() {
+			return st, d
+		}
 	}
 	ss := state.NewSyncState(priorState(st))
 	persist := state.NewPersister(context.WithoutCancel(ctx), o.Backend, ss)

@@ -348,7 +348,7 @@ func (m *Meta) openSavedPlan(path string, o *opFlags) (*plans.Plan, *workspace, 
 	if err != nil {
 		return nil, nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the saved plan", Detail: err.Error()}}
 	}
-	if d := checkPlanBinding(m.Dir, p); d.HasErrors() {
+	if d := core.CheckPlanBinding(m.Dir, p); d.HasErrors() {
 		return nil, nil, d
 	}
 	cfg, diags := m.loadConfig()
