@@ -214,7 +214,7 @@ func (m *Meta) runApply(parent context.Context, args []string, destroy bool) (co
 		}
 		// A refresh-only plan changes nothing but the state: that is
 		// still a change to confirm when something drifted.
-		if planChanges(p) && !*autoApprove {
+		if p.Applicable() && !*autoApprove {
 			if ok, code := m.confirm(ctx, destroy); !ok {
 				return code
 			}

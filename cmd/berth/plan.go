@@ -242,7 +242,7 @@ func runPlan(ctx context.Context, m *Meta, args []string) int {
 			fmt.Fprintf(m.Stdout, "\nSaved the plan to: %s\n\nTo perform exactly these actions, run:\n    berth apply %q\n", *out, *out)
 		}
 	}
-	if *detailed && planChanges(p) {
+	if *detailed && p.Applicable() {
 		return exitChanges
 	}
 	return exitOK
@@ -284,10 +284,4 @@ func (m *Meta) report(o *opFlags, diags hcl.Diagnostics, files map[string]*hcl.F
 		return
 	}
 	m.showDiagnostics(diags, files)
-}
-
-// planChanges reports whether applying p would change anything: the
-// objects, the outputs, or, for a refresh-only plan, the recorded state.
-func planChanges(p *plans.Plan) bool {
-	return p.HasChanges() || (p.Mode == plans.RefreshOnlyMode && len(visibleChanges(p.Drift)) > 0)
 }

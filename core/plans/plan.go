@@ -155,6 +155,25 @@ func (p *Plan) HasChanges() bool {
 	return false
 }
 
+// HasDrift reports whether the refresh found objects changed outside
+// berth.
+func (p *Plan) HasDrift() bool {
+	for _, c := range p.Drift {
+		if c.Action != NoOp {
+			return true
+		}
+	}
+	return false
+}
+
+// Applicable reports whether applying p would change anything: the
+// objects, the outputs, or, for a refresh-only plan, the recorded state
+// (the drift it records). It decides plan -detailed-exitcode and whether
+// apply asks for confirmation.
+func (p *Plan) Applicable() bool {
+	return p.HasChanges() || (p.Mode == RefreshOnlyMode && p.HasDrift())
+}
+
 // Summary counts changes as the plan's last line shows them: a
 // replacement counts as one to add and one to destroy.
 type Summary struct {
