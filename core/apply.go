@@ -567,11 +567,17 @@ func (a *applyWalker) callQuiet(ctx context.Context, entry *providerEntry, chang
 // to finish, not to replace (providers.ApplyResourceChangeResponse).
 func (a *applyWalker) invoke(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, action plans.Action, typeName string, prior, planned, config cty.Value, private []byte, step providers.RolloutStep, tick bool) (_ cty.Value, _ []byte, resumable bool, _ hcl.Diagnostics) {
 	addr := change.Addr
+	if a.stopped() {
+		// Nothing starts after a stop; the object stays as recorded.
+		return cty.NilVal, nil, false, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Apply interrupted",
+			Detail: fmt.Sprintf("%s: not changed: berth was stopped before it started.", addr)}}
+	}
 	start := time.Now()
 	stopTicker := func() {}
 	if tick {
 		stopTicker = a.progress(addr, action, start)
 	}
+	defer a.remindStop(ctx, entry)()
 	resp := entry.p.ApplyResourceChange(ctx, providers.ApplyResourceChangeRequest{
 		TypeName: typeName, PriorState: prior, PlannedState: planned, Config: config, PlannedPrivate: private, Step: step,
 	}, func(ev providers.ApplyEvent) {
@@ -767,4 +773,33 @@ func sentence(s string) string {
 		return s
 	}
 	return s + "."
+}
+
+// remindStop watches one call in flight: once berth is stopped, it asks
+// the call's provider to stop, again every second until the call returns.
+// A Stop that reached the provider just before the call did (the call was
+// on its way when Ctrl-C came) would otherwise be lost on it. Call the
+// returned function when the call returns.
+func (a *applyWalker) remindStop(ctx context.Context, entry *providerEntry) func() {
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-a.walkCtx.Done():
+		case <-done:
+			return
+		}
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
+			_ = entry.p.Stop(sctx)
+			cancel()
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done) }
 }
