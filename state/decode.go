@@ -92,6 +92,8 @@ func (d *fileDecoder) state() (*State, error) {
 			return d.array(func(i int) error { return d.resource(s, i) })
 		case "outputs":
 			return d.members(func(name string) error { return d.output(s, name) })
+		case "deposed":
+			return d.array(func(i int) error { return d.deposed(s, i) })
 		default:
 			return d.skipUnknown()
 		}
@@ -183,6 +185,30 @@ type instanceData struct {
 	attrs, attrsTy span
 	obj            Object
 	status         string
+	// A deposed object's own members.
+	address, deposedKey, provider string
+}
+
+// deposed parses one deposed object: an instance's members with its
+// address, key and provider.
+func (d *fileDecoder) deposed(s *State, i int) error {
+	in, err := d.instance()
+	if err != nil {
+		return err
+	}
+	addr, err := addrs.ParseInstance(in.address)
+	if err != nil {
+		return fmt.Errorf("deposed[%d]: address: %w", i, err)
+	}
+	if in.deposedKey == "" {
+		return fmt.Errorf("deposed[%d]: %s: deposed_key is missing", i, addr)
+	}
+	o, err := d.object(&in)
+	if err != nil {
+		return fmt.Errorf("%s (deposed %s): %w", addr, in.deposedKey, err)
+	}
+	s.AddDeposed(&Deposed{Addr: addr, Key: in.deposedKey, Provider: in.provider, Object: o})
+	return nil
 }
 
 func (d *fileDecoder) resource(s *State, i int) error {
@@ -260,6 +286,12 @@ func (d *fileDecoder) instance() (instanceData, error) {
 		switch key {
 		case "index_key":
 			return d.indexKey(&in.key)
+		case "address":
+			return d.strInto(&in.address)
+		case "deposed_key":
+			return d.strInto(&in.deposedKey)
+		case "provider":
+			return d.strInto(&in.provider)
 		case "schema_version":
 			v, err := d.uint()
 			in.obj.SchemaVersion = v

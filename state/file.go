@@ -31,8 +31,12 @@ import (
 //	        "sensitive_paths": [[{"type": "get_attr", "value": "password"}]],
 //	        "private": "base64…", "dependencies": ["cluster_thing.x"]}]}
 //	  ],
-//	  "outputs": {"url": {"value": "http://…", "type": "string", "sensitive": false}}
+//	  "outputs": {"url": {"value": "http://…", "type": "string", "sensitive": false}},
+//	  "deposed": [{"address": "app.web", "deposed_key": "1a2b3c4d", "provider": "docker",
+//	               "schema_version": 1, "status": "ready", "attributes": …, …}]
 //	}
+//
+// "deposed" (see Deposed) is written only when there are deposed objects.
 //
 // Resources are sorted by address and instances by key, so that the same
 // state always encodes to the same bytes: the local backend compares
@@ -201,7 +205,29 @@ func (e *encoder) body(s *State) ([]byte, error) {
 	if len(names) > 0 {
 		b = append(b, "\n  "...)
 	}
-	b = append(b, "}\n}\n"...)
+	b = append(b, '}')
+	if len(s.Deposed) > 0 {
+		// Only when there are some: most states never have any, and their
+		// encoding stays as it was.
+		b = append(b, ",\n  \"deposed\": ["...)
+		for i, d := range s.Deposed {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, "\n    {\"address\": "...)
+			b = appendString(b, d.Addr.String())
+			b = append(b, ", \"deposed_key\": "...)
+			b = appendString(b, d.Key)
+			b = append(b, ", \"provider\": "...)
+			b = appendString(b, d.Provider)
+			var err error
+			if b, err = e.object(b, d.Object); err != nil {
+				return nil, fmt.Errorf("%s (deposed %s): %w", d.Addr, d.Key, err)
+			}
+		}
+		b = append(b, "\n  ]"...)
+	}
+	b = append(b, "\n}\n"...)
 	if e.frags != nil {
 		e.frags.commit()
 	}

@@ -403,3 +403,44 @@ func TestMoveInstance(t *testing.T) {
 		})
 	}
 }
+
+// Deposed objects survive the round trip, with their address, key and
+// provider; a state without them encodes without the member.
+func TestDeposedRoundTrip(t *testing.T) {
+	s := New()
+	plain := cty.ObjectVal(map[string]cty.Value{"id": cty.StringVal("o-1"), "secret": cty.StringVal("pw").Mark(SensitiveMark)})
+	s.SetInstance(mustInstance(t, "test_object.a"), "test", &Object{Value: plain})
+	data, err := Encode(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "deposed") {
+		t.Errorf("a state without deposed objects mentions them:\n%s", data)
+	}
+	s.AddDeposed(&Deposed{Addr: mustInstance(t, `test_object.b["x"]`), Key: "bbbb0000", Provider: "test", Object: &Object{Value: plain, Private: []byte("p")}})
+	s.AddDeposed(&Deposed{Addr: mustInstance(t, "test_object.a"), Key: "aaaa0000", Provider: "test", Object: &Object{Value: plain}})
+	if data, err = Encode(s); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Decode(data)
+	if err != nil {
+		t.Fatalf("Decode: %v\n%s", err, data)
+	}
+	if len(got.Deposed) != 2 {
+		t.Fatalf("%d deposed objects after the round trip, want 2:\n%s", len(got.Deposed), data)
+	}
+	d := got.Deposed[0]
+	if d.Addr.String() != "test_object.a" || d.Key != "aaaa0000" || d.Provider != "test" || !d.Object.Value.GetAttr("secret").HasMark(SensitiveMark) {
+		t.Errorf("first deposed object %+v", d)
+	}
+	if d := got.Deposed[1]; d.Addr.String() != `test_object.b["x"]` || string(d.Object.Private) != "p" {
+		t.Errorf("second deposed object %+v", d)
+	}
+	if again, _ := Encode(got); !bytes.Equal(again, data) {
+		t.Errorf("re-encoding differs:\n%s\n---\n%s", data, again)
+	}
+	got.RemoveDeposed(mustInstance(t, "test_object.a"), "aaaa0000")
+	if len(got.Deposed) != 1 || got.Deposed[0].Key != "bbbb0000" {
+		t.Errorf("after RemoveDeposed: %+v", got.Deposed)
+	}
+}

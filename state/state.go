@@ -149,6 +149,9 @@ type State struct {
 	Resources map[addrs.Resource]*Resource
 	// Outputs by name.
 	Outputs map[string]*Output
+	// Deposed lists the objects instances no longer are that still exist
+	// (see Deposed), in address and key order.
+	Deposed []*Deposed
 }
 
 // Resource is the recorded state of one resource block.
@@ -209,7 +212,7 @@ func NewLineage() string {
 
 // Empty reports whether the state records no resources and no outputs.
 func (s *State) Empty() bool {
-	return s == nil || (len(s.Resources) == 0 && len(s.Outputs) == 0)
+	return s == nil || (len(s.Resources) == 0 && len(s.Outputs) == 0 && len(s.Deposed) == 0)
 }
 
 // Resource returns the resource at addr, or nil.
@@ -360,6 +363,11 @@ func (s *State) DeepCopy() *State {
 		oc := *o
 		c.Outputs[n] = &oc
 	}
+	for i, d := range c.Deposed {
+		dc := *d
+		dc.Object = d.Object.DeepCopy()
+		c.Deposed[i] = &dc
+	}
 	return c
 }
 
@@ -375,6 +383,7 @@ func (s *State) shallowCopy() *State {
 	for n, o := range s.Outputs {
 		c.Outputs[n] = o
 	}
+	c.Deposed = slices.Clone(s.Deposed)
 	return &c
 }
 

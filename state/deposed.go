@@ -1,0 +1,72 @@
+package state
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"slices"
+
+	"github.com/berth-sh/berth/addrs"
+)
+
+// Deposed is an object an instance no longer is but that still exists:
+// the previous object of a create_before_destroy replacement whose destroy
+// failed or was interrupted. The state keeps it, so that nothing is lost
+// from sight, and the next plan destroys it (as Terraform's deposed
+// objects).
+type Deposed struct {
+	Addr addrs.Instance
+	// Key tells apart the deposed objects of one instance.
+	Key      string
+	Provider string
+	Object   *Object
+}
+
+// NewDeposedKey returns a random key for a deposed object.
+func NewDeposedKey() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
+}
+
+// AddDeposed records d. The state keeps d itself.
+func (s *State) AddDeposed(d *Deposed) {
+	s.Deposed = append(s.Deposed, d)
+	s.sortDeposed()
+}
+
+// RemoveDeposed forgets the deposed object key of the instance at addr.
+func (s *State) RemoveDeposed(addr addrs.Instance, key string) {
+	s.Deposed = slices.DeleteFunc(s.Deposed, func(d *Deposed) bool { return d.Addr == addr && d.Key == key })
+}
+
+// sortDeposed keeps deposed objects in address then key order, so that a
+// state always encodes to the same bytes.
+func (s *State) sortDeposed() {
+	slices.SortFunc(s.Deposed, func(a, b *Deposed) int {
+		switch {
+		case a.Addr.Less(b.Addr):
+			return -1
+		case b.Addr.Less(a.Addr):
+			return 1
+		case a.Key < b.Key:
+			return -1
+		case a.Key > b.Key:
+			return 1
+		}
+		return 0
+	})
+}
+
+// AddDeposed records d; see State.AddDeposed.
+func (ss *SyncState) AddDeposed(d *Deposed) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	ss.s.AddDeposed(d)
+}
+
+// RemoveDeposed forgets a deposed object; see State.RemoveDeposed.
+func (ss *SyncState) RemoveDeposed(addr addrs.Instance, key string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	ss.s.RemoveDeposed(addr, key)
+}
