@@ -50,6 +50,10 @@ func (e *Engine) Apply(ctx context.Context, p *plans.Plan, ss *state.SyncState, 
 	}
 	defer a.ps.closeAll()
 	for _, c := range p.Changes {
+		if c.Deposed != "" {
+			a.deposed = append(a.deposed, c)
+			continue
+		}
 		a.changes[c.Addr.String()] = c
 	}
 	if opts.Stop != nil {
@@ -126,6 +130,7 @@ func (e *Engine) Apply(ctx context.Context, p *plans.Plan, ss *state.SyncState, 
 		errs = gr.g.Walk(walkCtx, wopts, visit)
 	}
 	a.addDiags(walkErrors(errs, gr, nil))
+	a.addDiags(a.destroyDeposed(ctx))
 	// Outputs no longer in the configuration (all of them, for a destroy)
 	// are forgotten.
 	for name := range prior.Outputs {
@@ -134,6 +139,38 @@ func (e *Engine) Apply(ctx context.Context, p *plans.Plan, ss *state.SyncState, 
 		}
 	}
 	return a.finish(ctx, nil)
+}
+
+// destroyDeposed destroys the deposed objects the plan destroys (see
+// state.Deposed), after everything else: nothing depends on them any
+// more. One that cannot be destroyed stays recorded, for the next run.
+func (a *applyWalker) destroyDeposed(ctx context.Context) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, c := range a.deposed {
+		if a.stopped() {
+			break
+		}
+		entry, d := a.ps.get(ctx, c.Provider, providerConfigFunc(a.e.Config, c.Provider, a.data))
+		if d.HasErrors() {
+			diags = diags.Extend(d)
+			continue
+		}
+		if err := a.sem.acquire(ctx, entry); err != nil {
+			break
+		}
+		null := cty.NullVal(c.Before.Type())
+		d = a.call(ctx, entry, c, providerTypeName(entry.name, c.Addr.Resource.Type), c.Before, null, null, c.Private, providers.RolloutStep{}, false)
+		a.sem.release(entry)
+		if !d.HasErrors() {
+			a.ss.RemoveDeposed(c.Addr, c.Deposed)
+			a.persist.Changed()
+		}
+		diags = diags.Extend(d)
+		a.mu.Lock()
+		a.done++
+		a.mu.Unlock()
+	}
+	return diags
 }
 
 // finish persists the final state and reports an interruption.
@@ -167,6 +204,8 @@ type applyWalker struct {
 	sem     bounds
 	changes map[string]*plans.ResourceChange
 	walkCtx context.Context
+	// deposed are the plan's destroys of deposed objects, done last.
+	deposed []*plans.ResourceChange
 
 	mu    sync.Mutex
 	diags hcl.Diagnostics
@@ -450,14 +489,18 @@ func (a *applyWalker) applyInstance(ctx context.Context, entry *providerEntry, r
 		// without touching the state entry the new one now holds.
 		dd := a.call(ctx, entry, &del, typeName, prior, cty.NullVal(prior.Type()), cty.NullVal(prior.Type()), priorPrivate, providers.RolloutStep{}, false)
 		if dd.HasErrors() {
-			// berth records one object per address: the old one, which
-			// still exists, is named so that it is not lost from sight.
+			// The previous object still exists: it is kept in the state as
+			// deposed, and the next plan destroys it.
+			key := state.NewDeposedKey()
+			a.ss.AddDeposed(&state.Deposed{Addr: addr, Key: key, Provider: entry.name,
+				Object: &state.Object{Value: prior, Private: priorPrivate, Dependencies: change.Dependencies}})
+			a.persist.Changed()
 			id := ""
 			if v := idOf(prior); v != "" {
 				id = fmt.Sprintf(" (id %q)", v)
 			}
 			dd = dd.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Previous object left behind",
-				Detail:  fmt.Sprintf("%s was replaced (create_before_destroy), but its previous object%s could not be destroyed, and the state now records only the new one. The previous object still exists: destroy it by hand, or import it under a temporary address and run berth destroy -target on that address.", addr, id),
+				Detail:  fmt.Sprintf("%s was replaced (create_before_destroy), but its previous object%s could not be destroyed. The state keeps it as deposed object %s, and the next berth apply destroys it.", addr, id, key),
 				Subject: r.DeclRange.Ptr()})
 		}
 		diags = diags.Extend(dd)

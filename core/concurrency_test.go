@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/berth-sh/berth/addrs"
+	"github.com/berth-sh/berth/core/plans"
 	"github.com/berth-sh/berth/providers"
+	"github.com/berth-sh/berth/state"
 )
 
 // forEachConfig is 40 instances of one resource, of which the 10 listed in
@@ -178,9 +180,9 @@ func (f failDelete) ApplyResourceChange(ctx context.Context, req providers.Apply
 }
 
 // create_before_destroy whose destroy of the previous object fails: the
-// state can record only the new object, so the error names the previous
-// one, which still exists.
-func TestCreateBeforeDestroyNamesTheObjectLeftBehind(t *testing.T) {
+// previous object, which still exists, is kept in the state as deposed,
+// and the next plan and apply destroy it.
+func TestCreateBeforeDestroyKeepsTheObjectLeftBehind(t *testing.T) {
 	cfg := func(name string) string {
 		return fmt.Sprintf(`
 resource "test_object" "a" {
@@ -211,6 +213,39 @@ resource "test_object" "a" {
 	}
 	if got := st.Instance(mustInstance(t, "test_object.a")).Value.GetAttr("id").AsString(); got == old {
 		t.Errorf("the state records the old object %s, want the new one", got)
+	}
+	// The state (on disk) keeps the old object, which the provider still has.
+	onDisk, err := state.NewLocal(filepath.Join(f.dir, "berth.state")).Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(onDisk.Deposed) != 1 || onDisk.Deposed[0].Object.Value.GetAttr("id").AsString() != old {
+		t.Fatalf("deposed objects on disk: %+v", onDisk.Deposed)
+	}
+	if n := f.storeCount(); n != 2 {
+		t.Fatalf("the provider holds %d objects, want the new and the old", n)
+	}
+
+	// The next plan destroys it; then nothing is left behind.
+	p = f.plan(PlanOptions{})
+	if len(p.Changes) != 2 || p.Summarize().Destroy != 1 {
+		t.Fatalf("plan after the failed destroy: %v", actions(p))
+	}
+	var dep *plans.ResourceChange
+	for _, c := range p.Changes {
+		if c.Deposed != "" {
+			dep = c
+		}
+	}
+	if dep == nil || dep.Action != plans.Delete || dep.Deposed != onDisk.Deposed[0].Key {
+		t.Fatalf("no destroy of the deposed object planned: %+v", p.Changes)
+	}
+	st = f.apply(p)
+	if len(st.Deposed) != 0 || f.storeCount() != 1 {
+		t.Errorf("after the next apply: %d deposed, %d objects in the provider", len(st.Deposed), f.storeCount())
+	}
+	if p := f.plan(PlanOptions{}); p.HasChanges() {
+		t.Errorf("changes after the cleanup: %v", actions(p))
 	}
 }
 

@@ -54,6 +54,15 @@ func (e *Engine) Plan(ctx context.Context, st *state.State, opts PlanOptions) (*
 		return w.visit(ctx, gr.g.Vertex(id))
 	})
 	diags = diags.Extend(w.diags)
+	if opts.Mode != plans.RefreshOnlyMode {
+		// Deposed objects are destroyed (see state.Deposed).
+		for _, d := range prior.Deposed {
+			if w.targeted(d.Addr) {
+				w.addChange(&plans.ResourceChange{Addr: d.Addr, Provider: d.Provider, Action: plans.Delete, Deposed: d.Key,
+					Before: d.Object.Value, After: cty.NullVal(d.Object.Value.Type()), Private: d.Object.Private})
+			}
+		}
+	}
 	if len(opts.Targets) > 0 {
 		diags = diags.Append(&hcl.Diagnostic{
 			Severity: hcl.DiagWarning,

@@ -300,6 +300,10 @@ func changeComment(c *plans.ResourceChange, drift bool) []string {
 		}
 		return []string{addr + " must be replaced"}
 	case plans.Delete:
+		if c.Deposed != "" {
+			return []string{addr + " (deposed object " + c.Deposed + ") will be destroyed",
+				"(left behind by a create_before_destroy replacement that could not destroy it)"}
+		}
 		lines := []string{addr + " will be destroyed"}
 		switch c.Reason {
 		case plans.ReasonNoConfig:
@@ -1108,6 +1112,7 @@ type jsonResourceChange struct {
 	Provider     string       `json:"provider"`
 	Change       jsonChange   `json:"change"`
 	ActionReason string       `json:"action_reason,omitempty"`
+	Deposed      string       `json:"deposed,omitempty"`
 	Rollout      *jsonRollout `json:"rollout,omitempty"`
 }
 
@@ -1230,6 +1235,7 @@ func newJSONResourceChange(c *plans.ResourceChange, action plans.Action) jsonRes
 		Provider:     c.Provider,
 		Change:       newJSONChange(action, c.Before, c.After, c.RequiresReplace),
 		ActionReason: string(c.Reason),
+		Deposed:      c.Deposed,
 	}
 	switch k := c.Addr.Key.(type) {
 	case addrs.IntKey:

@@ -315,6 +315,11 @@ func renderCases() []struct {
 		{"destroy_mode", &plans.Plan{Mode: plans.DestroyMode, Changes: []*plans.ResourceChange{{
 			Addr: inst("app", "web", nil), Action: plans.Delete, Reason: plans.ReasonDestroyMode, Before: webApp(nil)}}}, false},
 		{"read", one(readChange()), false},
+		{"deposed", one(cbdChange(), &plans.ResourceChange{
+			Addr: inst("acmedns_record", "www", nil), Provider: "acmedns", Action: plans.Delete, Deposed: "1a2b3c4d",
+			Before: obj(map[string]cty.Value{"id": str("r-1"), "ttl": num(60)}),
+			After:  cty.NullVal(cty.Object(map[string]cty.Type{"id": cty.String, "ttl": cty.Number})),
+		}), false},
 		{"heredoc", one(heredocChange()), false},
 		{"sensitive", one(sensitiveChange(), sensitiveCreate()), false},
 		{"unknown", one(createChange(), cbdChange(), &plans.ResourceChange{

@@ -53,6 +53,9 @@ type ResourceChange struct {
 	Provider string
 	Action   Action
 	Reason   Reason
+	// Deposed is set on the destroy of a deposed object of Addr (see
+	// state.Deposed): its key.
+	Deposed string
 	// Before is the refreshed prior state (null for a create), After the
 	// planned new state (null for a delete; may hold unknown values).
 	// Sensitive values carry the sensitive mark.

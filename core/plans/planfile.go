@@ -164,6 +164,7 @@ type fileChange struct {
 	Provider        string            `json:"provider"`
 	Action          Action            `json:"action"`
 	Reason          Reason            `json:"reason,omitempty"`
+	Deposed         string            `json:"deposed,omitempty"`
 	Before          *fileValue        `json:"before"`
 	After           *fileValue        `json:"after"`
 	RequiresReplace []json.RawMessage `json:"requires_replace,omitempty"`
@@ -316,6 +317,7 @@ func (e *planEncoder) change(c *ResourceChange) (*fileChange, error) {
 		Provider: c.Provider,
 		Action:   c.Action,
 		Reason:   c.Reason,
+		Deposed:  c.Deposed,
 		Private:  c.Private,
 	}
 	var err error
@@ -728,6 +730,7 @@ func decodeChange(fc *fileChange) (*ResourceChange, error) {
 		Provider: fc.Provider,
 		Action:   fc.Action,
 		Reason:   fc.Reason,
+		Deposed:  fc.Deposed,
 		Private:  fc.Private,
 	}
 	if c.Before, c.BeforeRedacted, err = decodeValue(fc.Before); err != nil {
