@@ -2,6 +2,7 @@ package state
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/berth-sh/berth/addrs"
 )
@@ -63,8 +64,24 @@ func (s *State) Remove(addr addrs.Instance) ([]addrs.Instance, error) {
 	}
 	for _, a := range removed {
 		s.RemoveInstance(a)
+		s.Deposed = slices.DeleteFunc(s.Deposed, func(d *Deposed) bool { return d.Addr == a })
 	}
 	return removed, nil
+}
+
+// moveDeposed gives the deposed objects of the moved instances their new
+// addresses.
+func (s *State) moveDeposed(moved []Moved) {
+	for _, m := range moved {
+		for i, d := range s.Deposed {
+			if d.Addr == m.From {
+				c := *d
+				c.Addr = m.To
+				s.Deposed[i] = &c
+			}
+		}
+	}
+	s.sortDeposed()
 }
 
 // Moved is one instance given a new address by Move.
@@ -111,6 +128,7 @@ func (s *State) Move(from, to addrs.Instance) ([]Moved, error) {
 		delete(s.Resources, from.Resource)
 		src.Addr = to.Resource
 		s.Resources[to.Resource] = src
+		s.moveDeposed(moved)
 		return moved, nil
 	}
 
@@ -127,5 +145,7 @@ func (s *State) Move(from, to addrs.Instance) ([]Moved, error) {
 	if err := s.MoveInstance(from, to); err != nil {
 		return nil, err
 	}
-	return []Moved{{From: from, To: to}}, nil
+	moved := []Moved{{From: from, To: to}}
+	s.moveDeposed(moved)
+	return moved, nil
 }

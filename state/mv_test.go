@@ -178,3 +178,22 @@ func TestMoveRoundTrip(t *testing.T) {
 		t.Errorf("after the round trip:\n got %s\nwant %s", got, before)
 	}
 }
+
+// Deposed objects go with their instance when it moves, and are forgotten
+// with it.
+func TestMoveAndRemoveCarryDeposed(t *testing.T) {
+	s := mvState(t)
+	s.AddDeposed(&Deposed{Addr: mustAddr(t, "test_object.a"), Key: "k1", Provider: "test", Object: &Object{Value: cty.ObjectVal(map[string]cty.Value{"id": cty.StringVal("old")})}})
+	if _, err := s.Move(mustAddr(t, "test_object.a"), mustAddr(t, "test_object.c")); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Deposed) != 1 || s.Deposed[0].Addr.String() != "test_object.c" {
+		t.Fatalf("deposed after mv: %+v", s.Deposed)
+	}
+	if _, err := s.Remove(mustAddr(t, "test_object.c")); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Deposed) != 0 {
+		t.Fatalf("deposed after rm: %+v", s.Deposed)
+	}
+}
