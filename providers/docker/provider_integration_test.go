@@ -591,3 +591,21 @@ func TestIntegrationPlacementCountsAppsOfTheSameRun(t *testing.T) {
 		t.Fatalf("planned alone, the second app does not fit either: %v", pl.Diagnostics)
 	}
 }
+
+// -replace of an app that fills its hosts: the core plans the update, then
+// the replacement's create (prior state null). The create is placed on
+// the room the app's own containers hold, which the destroy frees first,
+// not refused for lack of it.
+func TestIntegrationReplaceOfAFullApp(t *testing.T) {
+	h := newHarness(t, fmt.Sprintf("rp%d", time.Now().UnixNano()%1e6))
+	cfg := h.config(fmt.Sprintf(appBody, h.e.image+":v1", 2, 0)+"\nresources {\n  cpu = 1.5\n}\n", h.e.registry)
+	h.mustApply(cfg, nil)
+	p := New() // a new run
+	for _, prior := range []cty.Value{h.state, cty.NullVal(appType)} {
+		pl := p.PlanResourceChange(context.Background(), providers.PlanResourceChangeRequest{
+			TypeName: TypeApp, PriorState: prior, ProposedNewState: cfg, Config: cfg})
+		if pl.Diagnostics.HasErrors() {
+			t.Fatalf("plan with prior %s: %v", prior.GoString()[:40], pl.Diagnostics)
+		}
+	}
+}
