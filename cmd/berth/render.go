@@ -627,6 +627,10 @@ func (d *differ) objectBody(col int, path cty.Path, before, after cty.Value, top
 	}
 	var entries []entry
 	hidden := 0
+	inList := false
+	if len(path) > 0 {
+		_, inList = path[len(path)-1].(cty.IndexStep)
+	}
 	for _, n := range slices.Sorted(func(yield func(string) bool) {
 		for n := range names {
 			if !yield(n) {
@@ -639,7 +643,9 @@ func (d *differ) objectBody(col int, path cty.Path, before, after cty.Value, top
 		case stateSkip:
 			continue
 		case stateUnchanged:
-			if !top || !identifyingAttrs[n] || isSensitive(e.valueOf) {
+			// Identifying attributes stay in view at the top and in list
+			// elements (which instance of several changes).
+			if !(top || inList) || !identifyingAttrs[n] || isSensitive(e.valueOf) {
 				hidden++
 				continue
 			}
@@ -837,7 +843,14 @@ func (d *differ) listBody(col int, path cty.Path, before, after cty.Value) ([]st
 			items = append(items, item{e, st})
 		}
 	} else {
-		for _, op := range lcs(len(bs), len(as), func(i, j int) bool { return unmarkDeep(bs[i]).RawEquals(unmarkDeep(as[j])) }) {
+		eq := func(i, j int) bool { return unmarkDeep(bs[i]).RawEquals(unmarkDeep(as[j])) }
+		if bn, an := elementNames(bs), elementNames(as); bn != nil && an != nil {
+			// Objects that name themselves (an app's instances) are matched
+			// by name: "web-1 changes, web-5 is new", not every element
+			// removed and added again.
+			eq = func(i, j int) bool { return bn[i] == an[j] }
+		}
+		for _, op := range lcs(len(bs), len(as), eq) {
 			var e diffEntry
 			var st diffState
 			switch {
@@ -874,6 +887,26 @@ func (d *differ) listBody(col int, path cty.Path, before, after cty.Value) ([]st
 	}
 	flush()
 	return d.entryLines(col, entries), 0
+}
+
+// elementNames returns the "name" attribute of each element when every
+// element is an object with a known, distinct string name; else nil.
+func elementNames(vs []cty.Value) []string {
+	names := make([]string, len(vs))
+	seen := map[string]bool{}
+	for i, v := range vs {
+		v = unmarkDeep(v)
+		if v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() || !v.Type().HasAttribute("name") {
+			return nil
+		}
+		n := v.GetAttr("name")
+		if n.IsNull() || !n.IsKnown() || n.Type() != cty.String || seen[n.AsString()] {
+			return nil
+		}
+		names[i] = n.AsString()
+		seen[names[i]] = true
+	}
+	return names
 }
 
 // setBody diffs two sets: elements only in before are removed, only in

@@ -276,6 +276,20 @@ func bigRolloutChange() *plans.ResourceChange {
 	return c
 }
 
+// scaleAndRollChange: 2 instances on v1 become 3 on v2: web-1 and web-2
+// are replaced, web-3 is new.
+func scaleAndRollChange() *plans.ResourceChange {
+	in := func(name, host, digest string, id cty.Value) cty.Value {
+		return obj(map[string]cty.Value{"name": str(name), "host": str(host), "image_digest": str(digest), "container_id": id})
+	}
+	unknown := cty.UnknownVal(cty.String)
+	before := obj(map[string]cty.Value{"instances": cty.ListVal([]cty.Value{
+		in("web-1", "edge-1", "sha256:aaa", str("c1")), in("web-2", "edge-2", "sha256:aaa", str("c2"))})})
+	after := obj(map[string]cty.Value{"instances": cty.ListVal([]cty.Value{
+		in("web-1", "edge-1", "sha256:bbb", unknown), in("web-2", "edge-2", "sha256:bbb", unknown), in("web-3", "edge-1", "sha256:bbb", unknown)})})
+	return &plans.ResourceChange{Addr: inst("app", "web", nil), Provider: "docker", Action: plans.Update, Before: before, After: after}
+}
+
 func fullPlan() *plans.Plan {
 	changes := []*plans.ResourceChange{updateChange(), createChange(), replaceChange(), cbdChange(), readChange(), sensitiveChange()}
 	changes = append(changes, destroyChanges()...)
@@ -315,6 +329,7 @@ func renderCases() []struct {
 		{"destroy_mode", &plans.Plan{Mode: plans.DestroyMode, Changes: []*plans.ResourceChange{{
 			Addr: inst("app", "web", nil), Action: plans.Delete, Reason: plans.ReasonDestroyMode, Before: webApp(nil)}}}, false},
 		{"read", one(readChange()), false},
+		{"instances_by_name", one(scaleAndRollChange()), false},
 		{"deposed", one(cbdChange(), &plans.ResourceChange{
 			Addr: inst("acmedns_record", "www", nil), Provider: "acmedns", Action: plans.Delete, Deposed: "1a2b3c4d",
 			Before: obj(map[string]cty.Value{"id": str("r-1"), "ttl": num(60)}),
