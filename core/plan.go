@@ -554,6 +554,9 @@ func serialOf(st *state.State) uint64 {
 // nothing, in the configuration or the state: a typo would otherwise make
 // an empty plan that looks like "nothing to do".
 func checkOptionAddresses(cfg *lang.Config, st *state.State, opts PlanOptions) hcl.Diagnostics {
+	if len(opts.Targets) == 0 && len(opts.Replace) == 0 {
+		return nil
+	}
 	var diags hcl.Diagnostics
 	known := st.Addresses()
 	for key := range cfg.Resources {
