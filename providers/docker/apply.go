@@ -592,23 +592,29 @@ func (ap *applier) create(ctx context.Context, h *Host, name string) (string, Co
 	if err := ap.ensureImage(ctx, h); err != nil {
 		return "", ContainerInfo{}, err
 	}
-	id, err := h.Create(ctx, cs)
+	// Create, copy and start go through once begun (see engineStep).
+	if err := ctx.Err(); err != nil {
+		return "", ContainerInfo{}, err
+	}
+	sctx, cancel := engineStep(ctx, engineStepTimeout)
+	defer cancel()
+	id, err := h.Create(sctx, cs)
 	if err != nil {
 		return "", ContainerInfo{}, err
 	}
 	if ap.a.needsHelper(h) {
 		bin, err := ProbeHelper(arch)
 		if err == nil {
-			err = h.CopyFile(ctx, id, ProbeHelperPath, 0o755, bin)
+			err = h.CopyFile(sctx, id, ProbeHelperPath, 0o755, bin)
 		}
 		if err != nil {
 			return id, ContainerInfo{}, err
 		}
 	}
-	if err := h.Start(ctx, id); err != nil {
+	if err := h.Start(sctx, id); err != nil {
 		return id, ContainerInfo{}, err
 	}
-	info, err := h.Inspect(ctx, id)
+	info, err := h.Inspect(sctx, id)
 	return id, info, err
 }
 
@@ -731,13 +737,34 @@ func (ap *applier) stop(ctx context.Context, c live) error {
 				}
 			}
 		}
-		if err := h.Stop(ctx, c.ID, -1); err != nil {
+	}
+	// Stop and remove, once begun, are not cut short (see engineStep).
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	sctx, cancel := engineStep(ctx, ap.a.stopTimeout()+engineStepTimeout)
+	defer cancel()
+	if c.State == statusRunning {
+		if err := h.Stop(sctx, c.ID, -1); err != nil {
 			return err
 		}
 	}
-	if err := h.Remove(ctx, c.ID); err != nil {
+	if err := h.Remove(sctx, c.ID); err != nil {
 		return err
 	}
 	ap.emit("progress", inst, "removed %s (container %s) from %s", inst, short(c.ID), c.Host)
 	return nil
+}
+
+// engineStepTimeout bounds one engine step that berth does not cancel.
+const engineStepTimeout = 2 * time.Minute
+
+// engineStep is the context of an engine call that changes containers
+// (create, copy, start, stop, remove): not cancelled with ctx, only
+// bounded by d. A cancelled request may still be carried out by the
+// engine after berth stopped listening, and the state, listed just after,
+// would then miss a container that exists or keep one that is gone.
+// berth stops between such steps instead.
+func engineStep(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), d)
 }
