@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -46,12 +47,13 @@ func (e *Engine) Apply(ctx context.Context, p *plans.Plan, ss *state.SyncState, 
 		data:    newEvalData(),
 		sem:     newBounds(e.parallelism()),
 		changes: make(map[string]*plans.ResourceChange, len(p.Changes)),
+		deposed: map[addrs.Resource][]*plans.ResourceChange{},
 		walkCtx: walkCtx,
 	}
 	defer a.ps.closeAll()
 	for _, c := range p.Changes {
 		if c.Deposed != "" {
-			a.deposed = append(a.deposed, c)
+			a.deposed[c.Addr.Resource] = append(a.deposed[c.Addr.Resource], c)
 			continue
 		}
 		a.changes[c.Addr.String()] = c
@@ -130,7 +132,7 @@ func (e *Engine) Apply(ctx context.Context, p *plans.Plan, ss *state.SyncState, 
 		errs = gr.g.Walk(walkCtx, wopts, visit)
 	}
 	a.addDiags(walkErrors(errs, gr, nil))
-	a.addDiags(a.destroyDeposed(ctx))
+	a.addDiags(a.destroyRemainingDeposed(ctx))
 	// Outputs no longer in the configuration (all of them, for a destroy)
 	// are forgotten.
 	for name := range prior.Outputs {
@@ -141,34 +143,75 @@ func (e *Engine) Apply(ctx context.Context, p *plans.Plan, ss *state.SyncState, 
 	return a.finish(ctx, nil)
 }
 
-// destroyDeposed destroys the deposed objects the plan destroys (see
-// state.Deposed), after everything else: nothing depends on them any
-// more. One that cannot be destroyed stays recorded, for the next run.
-func (a *applyWalker) destroyDeposed(ctx context.Context) hcl.Diagnostics {
+// destroyDeposedOf destroys the deposed objects of raddr that the plan
+// destroys (see state.Deposed). One that cannot be destroyed stays
+// recorded, for the next run.
+func (a *applyWalker) destroyDeposedOf(ctx context.Context, raddr addrs.Resource) hcl.Diagnostics {
+	a.mu.Lock()
+	todo := a.deposed[raddr]
+	delete(a.deposed, raddr)
+	a.mu.Unlock()
 	var diags hcl.Diagnostics
-	for _, c := range a.deposed {
+	for _, c := range todo {
 		if a.stopped() {
 			break
 		}
-		entry, d := a.ps.get(ctx, c.Provider, providerConfigFunc(a.e.Config, c.Provider, a.data))
-		if d.HasErrors() {
-			diags = diags.Extend(d)
-			continue
+		diags = diags.Extend(a.destroyDeposed(ctx, c))
+	}
+	return diags
+}
+
+// destroyRemainingDeposed destroys, after the walk, the deposed objects of
+// resources the graph no longer has.
+func (a *applyWalker) destroyRemainingDeposed(ctx context.Context) hcl.Diagnostics {
+	a.mu.Lock()
+	var rs []addrs.Resource
+	for r := range a.deposed {
+		rs = append(rs, r)
+	}
+	a.mu.Unlock()
+	slices.SortFunc(rs, func(x, y addrs.Resource) int {
+		switch {
+		case x.Less(y):
+			return -1
+		case y.Less(x):
+			return 1
 		}
-		if err := a.sem.acquire(ctx, entry); err != nil {
-			break
-		}
-		null := cty.NullVal(c.Before.Type())
-		d = a.call(ctx, entry, c, providerTypeName(entry.name, c.Addr.Resource.Type), c.Before, null, null, c.Private, providers.RolloutStep{}, false)
-		a.sem.release(entry)
-		if !d.HasErrors() {
-			a.ss.RemoveDeposed(c.Addr, c.Deposed)
-			a.persist.Changed()
-		}
-		diags = diags.Extend(d)
+		return 0
+	})
+	var diags hcl.Diagnostics
+	for _, r := range rs {
+		diags = diags.Extend(a.destroyDeposedOf(ctx, r))
+	}
+	return diags
+}
+
+// destroyDeposed destroys one deposed object, as the state records it (a
+// plan file holds its secrets only as digests).
+func (a *applyWalker) destroyDeposed(ctx context.Context, c *plans.ResourceChange) hcl.Diagnostics {
+	defer func() {
 		a.mu.Lock()
 		a.done++
 		a.mu.Unlock()
+	}()
+	d := a.ss.Deposed(c.Addr, c.Deposed)
+	if d == nil {
+		return nil // gone since the plan
+	}
+	entry, diags := a.ps.get(ctx, d.Provider, providerConfigFunc(a.e.Config, d.Provider, a.data))
+	if diags.HasErrors() {
+		return diags
+	}
+	if err := a.sem.acquire(ctx, entry); err != nil {
+		return nil
+	}
+	defer a.sem.release(entry)
+	prior := d.Object.Value
+	null := cty.NullVal(prior.Type())
+	diags = a.call(ctx, entry, c, providerTypeName(entry.name, c.Addr.Resource.Type), prior, null, null, d.Object.Private, providers.RolloutStep{}, false)
+	if !diags.HasErrors() {
+		a.ss.RemoveDeposed(c.Addr, c.Deposed)
+		a.persist.Changed()
 	}
 	return diags
 }
@@ -204,8 +247,11 @@ type applyWalker struct {
 	sem     bounds
 	changes map[string]*plans.ResourceChange
 	walkCtx context.Context
-	// deposed are the plan's destroys of deposed objects, done last.
-	deposed []*plans.ResourceChange
+	// deposed are the plan's destroys of deposed objects, by resource:
+	// done at the resource's step of the walk, before its instances (so
+	// before what they depend on, in a destroy), or after the walk for a
+	// resource the graph no longer has. Guarded by mu.
+	deposed map[addrs.Resource][]*plans.ResourceChange
 
 	mu    sync.Mutex
 	diags hcl.Diagnostics
@@ -258,10 +304,12 @@ func (a *applyWalker) visit(ctx context.Context, v *vertex) error {
 	return nil
 }
 
-func (a *applyWalker) applyResource(ctx context.Context, v *vertex) hcl.Diagnostics {
+func (a *applyWalker) applyResource(ctx context.Context, v *vertex) (diags hcl.Diagnostics) {
 	r := v.res
 	raddr := resourceAddr(r)
-	var diags hcl.Diagnostics
+	if d := a.destroyDeposedOf(ctx, raddr); len(d) > 0 {
+		defer func() { diags = d.Extend(diags) }()
+	}
 	var exp *expansion
 	if a.p.Mode != plans.DestroyMode {
 		exp, diags = expand(r, a.e.Config.Dir, a.data)
@@ -335,6 +383,9 @@ func (a *applyWalker) applyResource(ctx context.Context, v *vertex) hcl.Diagnost
 }
 
 func (a *applyWalker) applyOrphan(ctx context.Context, v *vertex) hcl.Diagnostics {
+	if d := a.destroyDeposedOf(ctx, v.orphan.Addr); d.HasErrors() {
+		return d
+	}
 	var todo []*plans.ResourceChange
 	for _, k := range sortedKeys(v.orphan.Instances) {
 		if c := a.changes[v.orphan.Addr.Instance(k).String()]; c != nil && c.Action == plans.Delete {
@@ -424,7 +475,8 @@ func (a *applyWalker) applyInstance(ctx context.Context, entry *providerEntry, r
 
 	prior := change.Before
 	var priorPrivate []byte
-	if obj := a.ss.Instance(addr); obj != nil {
+	priorObj := a.ss.Instance(addr)
+	if obj := priorObj; obj != nil {
 		prior, priorPrivate = obj.Value, obj.Private
 	} else if change.Action != plans.Create {
 		prior = cty.NullVal(config.Type())
@@ -482,6 +534,17 @@ func (a *applyWalker) applyInstance(ctx context.Context, entry *providerEntry, r
 
 	newVal, d := a.applyChange(ctx, entry, change, typeName, createPrior, pr, config)
 	diags = diags.Extend(d)
+	if change.Action == plans.CreateThenDelete && diags.HasErrors() && priorObj != nil {
+		// The replacement failed: the previous object is still there. It
+		// stays the instance's object when nothing new was recorded, and
+		// is kept as deposed beside a partial new one otherwise.
+		if a.ss.Instance(addr) == nil {
+			a.ss.SetInstance(addr, entry.name, priorObj)
+		} else {
+			a.ss.AddDeposed(&state.Deposed{Addr: addr, Key: state.NewDeposedKey(), Provider: entry.name, Object: priorObj})
+		}
+		a.persist.Changed()
+	}
 	if change.Action == plans.CreateThenDelete && !diags.HasErrors() && !prior.IsNull() {
 		del := *change
 		del.Action, del.Before, del.After = plans.Delete, prior, cty.NullVal(prior.Type())
@@ -492,8 +555,7 @@ func (a *applyWalker) applyInstance(ctx context.Context, entry *providerEntry, r
 			// The previous object still exists: it is kept in the state as
 			// deposed, and the next plan destroys it.
 			key := state.NewDeposedKey()
-			a.ss.AddDeposed(&state.Deposed{Addr: addr, Key: key, Provider: entry.name,
-				Object: &state.Object{Value: prior, Private: priorPrivate, Dependencies: change.Dependencies}})
+			a.ss.AddDeposed(&state.Deposed{Addr: addr, Key: key, Provider: entry.name, Object: priorObj})
 			a.persist.Changed()
 			id := ""
 			if v := idOf(prior); v != "" {

@@ -70,3 +70,16 @@ func (ss *SyncState) RemoveDeposed(addr addrs.Instance, key string) {
 	defer ss.mu.Unlock()
 	ss.s.RemoveDeposed(addr, key)
 }
+
+// Deposed returns the deposed object key of the instance at addr, or nil.
+// The object must not be modified.
+func (ss *SyncState) Deposed(addr addrs.Instance, key string) *Deposed {
+	ss.mu.RLock()
+	defer ss.mu.RUnlock()
+	for _, d := range ss.s.Deposed {
+		if d.Addr == addr && d.Key == key {
+			return d
+		}
+	}
+	return nil
+}

@@ -56,7 +56,8 @@ func (s *State) Addresses() []string {
 }
 
 // Remove forgets what addr names (see Select) and returns the instances
-// removed; nothing recorded there is an error.
+// removed; nothing recorded there is an error. Their deposed objects stay:
+// see RemoveDeposedAt.
 func (s *State) Remove(addr addrs.Instance) ([]addrs.Instance, error) {
 	removed := s.Select(addr)
 	if len(removed) == 0 {
@@ -64,9 +65,23 @@ func (s *State) Remove(addr addrs.Instance) ([]addrs.Instance, error) {
 	}
 	for _, a := range removed {
 		s.RemoveInstance(a)
-		s.Deposed = slices.DeleteFunc(s.Deposed, func(d *Deposed) bool { return d.Addr == a })
 	}
 	return removed, nil
+}
+
+// RemoveDeposedAt forgets the deposed objects that addr names (an address
+// without a key names those of every instance of the resource), also
+// those whose instance is gone, and returns them.
+func (s *State) RemoveDeposedAt(addr addrs.Instance) []*Deposed {
+	var out []*Deposed
+	s.Deposed = slices.DeleteFunc(s.Deposed, func(d *Deposed) bool {
+		if d.Addr == addr || addr.Key == nil && d.Addr.Resource == addr.Resource {
+			out = append(out, d)
+			return true
+		}
+		return false
+	})
+	return out
 }
 
 // moveDeposed gives the deposed objects of the moved instances their new

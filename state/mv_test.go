@@ -180,7 +180,7 @@ func TestMoveRoundTrip(t *testing.T) {
 }
 
 // Deposed objects go with their instance when it moves, and are forgotten
-// with it.
+// by the address that names them.
 func TestMoveAndRemoveCarryDeposed(t *testing.T) {
 	s := mvState(t)
 	s.AddDeposed(&Deposed{Addr: mustAddr(t, "test_object.a"), Key: "k1", Provider: "test", Object: &Object{Value: cty.ObjectVal(map[string]cty.Value{"id": cty.StringVal("old")})}})
@@ -193,7 +193,8 @@ func TestMoveAndRemoveCarryDeposed(t *testing.T) {
 	if _, err := s.Remove(mustAddr(t, "test_object.c")); err != nil {
 		t.Fatal(err)
 	}
-	if len(s.Deposed) != 0 {
-		t.Fatalf("deposed after rm: %+v", s.Deposed)
+	// Left without its instance, it is still named by the address.
+	if got := s.RemoveDeposedAt(mustAddr(t, "test_object.c")); len(got) != 1 || len(s.Deposed) != 0 {
+		t.Fatalf("RemoveDeposedAt: %+v, left %+v", got, s.Deposed)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -417,7 +418,9 @@ func runStateRm(ctx context.Context, m *Meta, args []string) int {
 		// Every address is checked before anything is removed, so that a
 		// typo in the third address does not leave the first two removed.
 		for _, a := range targets {
-			if len(st.Select(a)) == 0 {
+			if len(st.Select(a)) == 0 && !slices.ContainsFunc(st.Deposed, func(d *state.Deposed) bool {
+				return d.Addr == a || a.Key == nil && d.Addr.Resource == a.Resource
+			}) {
 				m.Errorf("%s", notInState(st, a))
 				return 0, false
 			}
@@ -433,6 +436,11 @@ func runStateRm(ctx context.Context, m *Meta, args []string) int {
 				fmt.Fprintf(m.Stdout, "%s %s\n", verb, r)
 			}
 			n += len(removed)
+			// Deposed objects left without their instance (see state.Deposed).
+			for _, d := range st.RemoveDeposedAt(a) {
+				fmt.Fprintf(m.Stdout, "%s %s (deposed object %s)\n", verb, d.Addr, d.Key)
+				n++
+			}
 		}
 		return n, true
 	})

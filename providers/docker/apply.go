@@ -103,6 +103,7 @@ func (ap *applier) setup(ctx context.Context, v cty.Value) error {
 	if a.ID == "" {
 		// Planned as known after apply: this is the app's first apply.
 		a.ID = newDeploymentID()
+		ap.p.reserveID(a.Name, a.ID)
 	}
 	if a.Pinned == "" || a.Hash == "" {
 		return errors.New("the app's planned state lacks image_digest or config_hash")

@@ -195,7 +195,7 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 		resp.Diagnostics = append(resp.Diagnostics, attrDiag("Cannot reach the cluster's Docker hosts", err.Error(), cty.GetAttrPath("cluster")))
 		return resp
 	}
-	schedHosts, err := p.schedulerHosts(ctx, hosts, infos, a)
+	listed, err := p.listHosts(ctx, hosts)
 	if err != nil {
 		resp.Diagnostics = append(resp.Diagnostics, errDiag("Cannot read the Docker hosts' containers", err))
 		return resp
@@ -233,13 +233,7 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 			}
 		}
 	}
-	p.placeMu.Lock()
-	p.reserveOthers(schedHosts, hosts, a)
-	placement, err := scheduler.Place(schedHosts, a.placementRequest(existing))
-	if err == nil {
-		p.reserve(hosts, a, placement)
-	}
-	p.placeMu.Unlock()
+	placement, err := p.place(hosts, infos, listed, a, existing)
 	if err != nil {
 		resp.Diagnostics = append(resp.Diagnostics, &hcl.Diagnostic{Severity: hcl.DiagError,
 			Summary: "Impossible placement", Detail: err.Error(),
@@ -312,37 +306,46 @@ func (a *app) placementRequest(existing []instance) scheduler.Request {
 	return r
 }
 
-// schedulerHosts lists berth's containers on every host (one call each,
-// or none when refresh just listed it: see listHost)
-// and subtracts the requests of other apps' containers from capacity.
-func (p *Provider) schedulerHosts(ctx context.Context, hosts []*Host, infos []HostInfo, a *app) ([]scheduler.Host, error) {
-	out := make([]scheduler.Host, len(hosts))
+// listHosts lists berth's containers on every host (one call each, or
+// none when refresh just listed it: see listHost).
+func (p *Provider) listHosts(ctx context.Context, hosts []*Host) ([][]Container, error) {
+	out := make([][]Container, len(hosts))
 	errs := make([]error, len(hosts))
 	var wg sync.WaitGroup
 	for i, h := range hosts {
-		wg.Go(func() {
-			cs, err := p.listHost(ctx, h)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			// This app's containers are accounted by the scheduler itself:
-			// drop them by deployment id (SchedulerHost matches names only).
-			// Those of apps placed in this run count by their reservation.
-			var others []Container
-			p.placeMu.Lock()
-			for _, c := range cs {
-				if c.Labels.ID == a.ID && c.Labels.App == a.Name || p.reservedFor(c) {
-					continue
-				}
-				others = append(others, c)
-			}
-			p.placeMu.Unlock()
-			out[i] = SchedulerHost(h.Config, infos[i], others, "")
-		})
+		wg.Go(func() { out[i], errs[i] = p.listHost(ctx, h) })
 	}
 	wg.Wait()
 	return out, errors.Join(errs...)
+}
+
+// place places a's replicas on hosts, whose containers are listed, and
+// reserves the result for the apps placed after it in this run. One step
+// under placeMu: what other apps reserved and which containers their
+// reservations stand for are read and written together.
+func (p *Provider) place(hosts []*Host, infos []HostInfo, listed [][]Container, a *app, existing []instance) (scheduler.Placement, error) {
+	p.placeMu.Lock()
+	defer p.placeMu.Unlock()
+	sh := make([]scheduler.Host, len(hosts))
+	for i, h := range hosts {
+		// This app's containers are accounted by the scheduler itself:
+		// drop them by deployment id (SchedulerHost matches names only).
+		// Those of apps placed in this run count by their reservation.
+		var others []Container
+		for _, c := range listed[i] {
+			if c.Labels.ID == a.ID && c.Labels.App == a.Name || p.reservedFor(c) {
+				continue
+			}
+			others = append(others, c)
+		}
+		sh[i] = SchedulerHost(h.Config, infos[i], others, "")
+	}
+	p.reserveOthers(sh, hosts, a)
+	pl, err := scheduler.Place(sh, a.placementRequest(existing))
+	if err == nil {
+		p.reserve(hosts, a, pl)
+	}
+	return pl, err
 }
 
 // planInput is what the plan decision needs; decide is pure, for tests.
@@ -434,19 +437,32 @@ func retiredHostHint(cfg HostConfig, app, id string) string {
 
 // reservation is what one app placed in this run requests on each host
 // (by endpoint): its kept instances and its new ones. Reservations are
-// keyed by the app's name, unique in a configuration: an app planned twice
-// (a replacement) replaces its own.
+// keyed by the app's name, unique in a configuration (an app planned twice,
+// as a replacement is, replaces its own), and stand for the containers of
+// the deployments in ids: the app's own, and the one its first apply picks
+// (reserveID). Another configuration's app of the same name on the same
+// host is not one of them.
 type reservation struct {
+	ids map[string]bool
 	cpu map[string]scheduler.MilliCPU
 	mem map[string]int64
 }
 
 // reservedFor says whether c belongs to an app placed in this run, whose
-// reservation counts instead of its containers (among them, those the
-// apply of this same run creates). Under placeMu.
+// reservation counts instead of its containers. Under placeMu.
 func (p *Provider) reservedFor(c Container) bool {
-	_, ok := p.reserved[c.Labels.App]
-	return ok
+	r, ok := p.reserved[c.Labels.App]
+	return ok && r.ids[c.Labels.ID]
+}
+
+// reserveID adds the deployment id an app's first apply picked to its
+// reservation: the containers that apply creates are the app's.
+func (p *Provider) reserveID(app, id string) {
+	p.placeMu.Lock()
+	defer p.placeMu.Unlock()
+	if r, ok := p.reserved[app]; ok {
+		r.ids[id] = true
+	}
 }
 
 // reserveOthers adds to each host's used capacity what the other apps
@@ -466,7 +482,13 @@ func (p *Provider) reserveOthers(sh []scheduler.Host, hosts []*Host, a *app) {
 // reserve records what a's placement requests on each host. Under placeMu.
 func (p *Provider) reserve(hosts []*Host, a *app, pl scheduler.Placement) {
 	cpu, mem := a.requests()
-	r := reservation{cpu: map[string]scheduler.MilliCPU{}, mem: map[string]int64{}}
+	r := reservation{ids: map[string]bool{}, cpu: map[string]scheduler.MilliCPU{}, mem: map[string]int64{}}
+	if prev, ok := p.reserved[a.Name]; ok {
+		r.ids = prev.ids
+	}
+	if a.ID != "" {
+		r.ids[a.ID] = true
+	}
 	for _, as := range pl.Assignments {
 		for _, h := range hosts {
 			if h.Config.Name == as.Host {

@@ -306,3 +306,21 @@ func TestConnectToAnEngineThatNeverAnswers(t *testing.T) {
 		t.Errorf("gave up after %s", el)
 	}
 }
+
+// A reservation stands for its own deployments only: another
+// configuration's app of the same name on a shared host still counts by
+// its containers.
+func TestReservationsStandForTheirDeployments(t *testing.T) {
+	p := New()
+	p.reserved["web"] = reservation{ids: map[string]bool{"d1": true}}
+	own := Container{Labels: InstanceLabels{App: "web", ID: "d1"}}
+	other := Container{Labels: InstanceLabels{App: "web", ID: "d9"}}
+	if !p.reservedFor(own) || p.reservedFor(other) {
+		t.Errorf("reservedFor: own %v, other configuration's %v", p.reservedFor(own), p.reservedFor(other))
+	}
+	// The id a first apply picks joins the reservation.
+	p.reserveID("web", "d2")
+	if !p.reservedFor(Container{Labels: InstanceLabels{App: "web", ID: "d2"}}) {
+		t.Error("the containers of the app's first apply are not its reservation's")
+	}
+}
