@@ -284,6 +284,9 @@ resource "test_object" "a" {
 	if _, diags := f.operation().Import(context.Background(), addr, "o-missing"); !diags.HasErrors() {
 		t.Fatalf("importing a missing object succeeded")
 	}
+	if _, diags := f.operation().Import(context.Background(), addr, ""); !diags.HasErrors() || !strings.Contains(diags.Error(), "Invalid import ID") {
+		t.Fatalf("importing an empty id: %v", diags)
+	}
 	st, diags := f.operation().Import(context.Background(), addr, id)
 	if diags.HasErrors() {
 		t.Fatalf("import: %v", diags)
@@ -528,7 +531,8 @@ data "test_echo" "e" {
 	}{
 		{PlanOptions{Targets: mustInstances(t, "test_object.wbe")}, "Invalid -target address; test_object.wbe is not declared in the configuration and has no object in the state. Did you mean test_object.web?"},
 		{PlanOptions{Replace: mustInstances(t, "test_object.webb")}, "Invalid -replace address; test_object.webb has no object in the state: there is nothing to replace. Did you mean test_object.web?"},
-		{PlanOptions{Replace: mustInstances(t, "test_object.web[0]")}, "Invalid -replace address; test_object.web[0] has no object"},
+		{PlanOptions{Replace: mustInstances(t, "test_object.web[0]")}, "Invalid -replace address; test_object.web[0] has an index, but test_object.web has no count or for_each. Did you mean test_object.web?"},
+		{PlanOptions{Targets: mustInstances(t, "test_object.web[0]")}, "Invalid -target address; test_object.web[0] has an index, but test_object.web has no count or for_each. Did you mean test_object.web?"},
 	} {
 		_, _, diags := f.operation().Plan(context.Background(), c.opts)
 		if !diags.HasErrors() || !strings.Contains(diags.Error(), c.want) {

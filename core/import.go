@@ -23,6 +23,9 @@ func (o *Operation) Import(ctx context.Context, addr addrs.Instance, id string) 
 		return nil, errDiag("Import to a resource not in the configuration",
 			fmt.Sprintf("%s is not declared; write its block in the configuration before importing into it.", addr.Resource), nil)
 	}
+	if id == "" {
+		return nil, errDiag("Invalid import ID", fmt.Sprintf("The ID to import %s from is empty.", addr), nil)
+	}
 	unlock, diags := o.lock(ctx, "import")
 	if diags.HasErrors() {
 		return nil, diags

@@ -563,8 +563,10 @@ func checkOptionAddresses(cfg *lang.Config, st *state.State, opts PlanOptions) h
 		known = append(known, key)
 	}
 	check := func(flag string, a addrs.Instance, needsObject bool) {
-		_, inConfig := cfg.Resources[a.Resource.String()]
-		ok := inConfig || st.Resource(a.Resource) != nil
+		r, inConfig := cfg.Resources[a.Resource.String()]
+		// A key on a resource without count or for_each names nothing.
+		single := inConfig && r.Count == nil && r.ForEach == nil && a.Key != addrs.NoKey
+		ok := (inConfig || st.Resource(a.Resource) != nil) && (!single || st.Instance(a) != nil)
 		if needsObject {
 			ok = st.Instance(a) != nil
 		}
@@ -572,12 +574,17 @@ func checkOptionAddresses(cfg *lang.Config, st *state.State, opts PlanOptions) h
 			return
 		}
 		what := "is not declared in the configuration and has no object in the state"
-		if needsObject {
+		switch {
+		case single && st.Instance(a) == nil:
+			what = fmt.Sprintf("has an index, but %s has no count or for_each", a.Resource)
+		case needsObject:
 			what = "has no object in the state: there is nothing to replace"
 		}
 		detail := fmt.Sprintf("%s %s.", a, what)
 		if s := addrs.Suggest(a.String(), known); s != "" {
 			detail += fmt.Sprintf(" Did you mean %s?", s)
+		} else if single {
+			detail += fmt.Sprintf(" Did you mean %s?", a.Resource)
 		}
 		diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid " + flag + " address", Detail: detail})
 	}

@@ -220,9 +220,9 @@ func instancesOf(ls []live, ports []lang.PortSpec, notReady map[string]bool) []i
 		if c.State == statusRunning && c.Health == "unhealthy" {
 			in.Status = statusUnhealthy
 		}
-		if (c.State == statusRunning || c.State == "created") && notReady[c.ID] {
-			// "created": started by the engine after the call was cancelled,
-			// or about to be.
+		if notReady[c.ID] {
+			// Never passed readiness: so recorded whatever the engine says of
+			// it now (created, paused, restarting...), until it is replaced.
 			in.Status = statusNotReady
 		}
 		for k, hp := range c.Ports {
@@ -418,7 +418,16 @@ func (ap *applier) applyWave(ctx context.Context, req providers.ApplyResourceCha
 			err = ap.stopAll(ctx, stale)
 		}
 	}
-	st, diags := ap.stateOf(req.PlannedState)
+	// The app takes the new spec when its rollout completes: until then the
+	// state records the previous spec (the prior's) with the instances as
+	// they run, some on each. The next plan then rolls on from there, and
+	// a revert goes back to the spec the untouched instances still run,
+	// never to the one being rolled out.
+	top := req.PriorState
+	if err == nil && last {
+		top = req.PlannedState
+	}
+	st, diags := ap.stateOf(top)
 	if err != nil && ctx.Err() != nil {
 		// Stopped (Ctrl-C), not failed: what was cut short is not the app's
 		// fault, and the state says what runs.

@@ -26,6 +26,9 @@ func (p *Provider) ImportResource(ctx context.Context, req providers.ImportResou
 	fail := func(summary, detail string) providers.ImportResourceResponse {
 		return providers.ImportResourceResponse{Diagnostics: hcl.Diagnostics{{Severity: hcl.DiagError, Summary: summary, Detail: detail}}}
 	}
+	if req.ID == "" {
+		return fail("Invalid import ID", "The ID of an app is its deployment_id, the sh.berth.id label of its containers; it cannot be empty.")
+	}
 	if req.TypeName != TypeApp {
 		return fail("Import not supported", fmt.Sprintf("%s has nothing to import on docker: it exists only in berth's state, and apply records it.", req.TypeName))
 	}

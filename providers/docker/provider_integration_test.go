@@ -609,3 +609,42 @@ func TestIntegrationReplaceOfAFullApp(t *testing.T) {
 		}
 	}
 }
+
+// Until its rollout completes, an app's recorded spec is the previous one,
+// with the instances as they run: after wave 1 of 3, one instance runs v2
+// and the state still says v1, so the next plan rolls on from there and a
+// revert goes back to v1.
+func TestIntegrationSpecChangesWhenTheRolloutCompletes(t *testing.T) {
+	h := newHarness(t, fmt.Sprintf("sp%d", time.Now().UnixNano()%1e6))
+	v1 := h.config(fmt.Sprintf(appBody, h.e.image+":v1", 4, 0), h.e.registry)
+	h.mustApply(v1, nil)
+	v1Hash, v1Digest := str(h.state, "config_hash"), str(h.state, "image_digest")
+	v2 := h.config(fmt.Sprintf(appBody, h.e.image+":v2", 4, 0), h.e.registry)
+	pl := h.plan(v2)
+	if pl.Rollout == nil || len(pl.Rollout.Waves) != 3 {
+		t.Fatalf("rollout %+v", pl.Rollout)
+	}
+	resp := h.p.ApplyResourceChange(context.Background(), providers.ApplyResourceChangeRequest{TypeName: TypeApp,
+		PriorState: h.state, PlannedState: pl.PlannedState, Config: v2, PlannedPrivate: pl.PlannedPrivate,
+		Step: providers.RolloutStep{Kind: providers.StepWave, Wave: 0}}, nil)
+	if resp.Diagnostics.HasErrors() {
+		t.Fatal(resp.Diagnostics)
+	}
+	h.state = resp.NewState
+	if str(h.state, "config_hash") != v1Hash || str(h.state, "image_digest") != v1Digest {
+		t.Errorf("after wave 1 the state records spec %s (%s), want the previous %s", str(h.state, "config_hash"), str(h.state, "image_digest"), v1Hash)
+	}
+	onNew := 0
+	for _, in := range stateInstances(h.state) {
+		if in.ConfigHash == str(pl.PlannedState, "config_hash") {
+			onNew++
+		}
+	}
+	if onNew != 1 || len(stateInstances(h.state)) != 4 {
+		t.Errorf("after wave 1: %d of %d instances on v2, want 1 of 4", onNew, len(stateInstances(h.state)))
+	}
+	// The next plan rolls out only the rest.
+	if again := h.plan(v2); again.Rollout == nil || len(again.Rollout.Waves) != 2 {
+		t.Errorf("the next plan's rollout: %+v", again.Rollout)
+	}
+}
