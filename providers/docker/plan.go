@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -233,6 +234,11 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 			}
 		}
 	}
+	if prior.IsNull() {
+		if w := p.unrecordedDeployments(a, hosts, listed); w != nil {
+			resp.Diagnostics = append(resp.Diagnostics, w)
+		}
+	}
 	placement, err := p.place(hosts, infos, listed, a, existing)
 	if err != nil {
 		resp.Diagnostics = append(resp.Diagnostics, &hcl.Diagnostic{Severity: hcl.DiagError,
@@ -342,10 +348,39 @@ func (p *Provider) place(hosts []*Host, infos []HostInfo, listed [][]Container, 
 	}
 	p.reserveOthers(sh, hosts, a)
 	pl, err := scheduler.Place(sh, a.placementRequest(existing))
-	if err == nil {
-		p.reserve(hosts, a, pl)
+	if err != nil {
+		return pl, p.explainReserved(err, hosts, a)
 	}
-	return pl, err
+	p.reserve(hosts, a, pl)
+	return pl, nil
+}
+
+// explainReserved adds to an impossible placement what the other apps
+// placed in this run reserve on the hosts: capacity that looks free on an
+// empty host is theirs. Under placeMu.
+func (p *Provider) explainReserved(err error, hosts []*Host, a *app) error {
+	var parts []string
+	for _, name := range slices.Sorted(maps.Keys(p.reserved)) {
+		if name == a.Name {
+			continue
+		}
+		r := p.reserved[name]
+		for _, h := range hosts {
+			cpu, mem := r.cpu[h.Config.Endpoint], r.mem[h.Config.Endpoint]
+			switch {
+			case cpu > 0 && mem > 0:
+				parts = append(parts, fmt.Sprintf("app.%s %s CPU and %s on %s", name, cpu, scheduler.FormatBytes(mem), h.Config.Name))
+			case cpu > 0:
+				parts = append(parts, fmt.Sprintf("app.%s %s CPU on %s", name, cpu, h.Config.Name))
+			case mem > 0:
+				parts = append(parts, fmt.Sprintf("app.%s %s on %s", name, scheduler.FormatBytes(mem), h.Config.Name))
+			}
+		}
+	}
+	if len(parts) == 0 {
+		return err
+	}
+	return fmt.Errorf("%w; of what is used, apps planned earlier in this run reserve %s", err, strings.Join(parts, ", "))
 }
 
 // planInput is what the plan decision needs; decide is pure, for tests.
@@ -498,4 +533,36 @@ func (p *Provider) reserve(hosts []*Host, a *app, pl scheduler.Placement) {
 		}
 	}
 	p.reserved[a.Name] = r
+}
+
+// unrecordedDeployments warns, when a new app is planned, of containers
+// of an app of the same name already on its hosts that this run does not
+// account for: an apply aborted before it recorded them, or a lost state,
+// would otherwise lead to a second copy of the app beside the first.
+func (p *Provider) unrecordedDeployments(a *app, hosts []*Host, listed [][]Container) *hcl.Diagnostic {
+	p.placeMu.Lock()
+	own := p.reserved[a.Name].ids
+	p.placeMu.Unlock()
+	where := map[string]map[string]bool{} // deployment id -> hosts
+	for i, h := range hosts {
+		for _, c := range listed[i] {
+			if c.Labels.App != a.Name || c.Labels.ID == "" || own[c.Labels.ID] {
+				continue
+			}
+			if where[c.Labels.ID] == nil {
+				where[c.Labels.ID] = map[string]bool{}
+			}
+			where[c.Labels.ID][h.Config.Name] = true
+		}
+	}
+	if len(where) == 0 {
+		return nil
+	}
+	var found []string
+	for _, id := range slices.Sorted(maps.Keys(where)) {
+		found = append(found, fmt.Sprintf("deployment %s on %s", id, strings.Join(slices.Sorted(maps.Keys(where[id])), ", ")))
+	}
+	return &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Containers of an app of this name already run",
+		Detail: fmt.Sprintf("Not recorded in the state: %s. If they are this app's (an apply aborted before it recorded them, or a lost state), import them rather than starting a second copy: berth import <this app's address> %s. If another configuration deploys an app of the same name on these hosts, this is expected.",
+			strings.Join(found, "; "), slices.Sorted(maps.Keys(where))[0])}
 }

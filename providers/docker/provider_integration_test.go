@@ -586,6 +586,10 @@ func TestIntegrationPlacementCountsAppsOfTheSameRun(t *testing.T) {
 	if !pl.Diagnostics.HasErrors() || !strings.Contains(pl.Diagnostics.Error(), "needs 1 × 1 CPU") {
 		t.Fatalf("the second app was placed where the first one is: %v", pl.Diagnostics)
 	}
+	// The message says whose the capacity is.
+	if msg := pl.Diagnostics[0].Detail; !strings.Contains(msg, "apps planned earlier in this run reserve app.capa 1.5 CPU on host-a, app.capa 1.5 CPU on host-b") {
+		t.Errorf("the message does not name the reservations: %s", msg)
+	}
 	alone := newHarness(t, "capb")
 	if pl := alone.plan(big(alone, "1", 1)); pl.Diagnostics.HasErrors() {
 		t.Fatalf("planned alone, the second app does not fit either: %v", pl.Diagnostics)
@@ -646,5 +650,33 @@ func TestIntegrationSpecChangesWhenTheRolloutCompletes(t *testing.T) {
 	// The next plan rolls out only the rest.
 	if again := h.plan(v2); again.Rollout == nil || len(again.Rollout.Waves) != 2 {
 		t.Errorf("the next plan's rollout: %+v", again.Rollout)
+	}
+}
+
+// Planning a new app whose name already runs on its hosts under a
+// deployment the state does not know (an aborted apply, a lost state)
+// warns, naming the deployment to import.
+func TestIntegrationUnrecordedDeploymentIsNamed(t *testing.T) {
+	name := fmt.Sprintf("ur%d", time.Now().UnixNano()%1e6)
+	h := newHarness(t, name)
+	cfg := h.config(fmt.Sprintf(appBody, h.e.image+":v1", 2, 0), h.e.registry)
+	h.mustApply(cfg, nil)
+	id := str(h.state, "deployment_id")
+
+	fresh := newHarness(t, name) // the state was lost: nothing recorded
+	pl := fresh.plan(cfg)
+	if pl.Diagnostics.HasErrors() {
+		t.Fatal(pl.Diagnostics)
+	}
+	var warned bool
+	for _, d := range pl.Diagnostics {
+		warned = warned || d.Severity == hcl.DiagWarning && strings.Contains(d.Detail, "deployment "+id+" on host-a, host-b") && strings.Contains(d.Detail, "berth import")
+	}
+	if !warned {
+		t.Errorf("no warning naming deployment %s: %v", id, pl.Diagnostics)
+	}
+	// The app's own plan, with its state, does not warn.
+	if again := h.plan(cfg); len(again.Diagnostics) != 0 {
+		t.Errorf("the recorded app's plan warns: %v", again.Diagnostics)
 	}
 }
