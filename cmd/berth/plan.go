@@ -52,7 +52,7 @@ func (f *instancesFlag) String() string { return "" }
 func (f *instancesFlag) Set(s string) error {
 	a, err := addrs.ParseInstance(s)
 	if err != nil {
-		return err
+		return fmt.Errorf("%q is not a resource address, such as app.web or app.web[0]", s)
 	}
 	*f = append(*f, a)
 	return nil

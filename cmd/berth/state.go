@@ -43,12 +43,17 @@ func init() {
 
 // runStateHelp answers `berth state` alone or with an unknown subcommand.
 func runStateHelp(_ context.Context, m *Meta, args []string) int {
+	subs := []string{"list", "show", "mv", "rm", "pull"}
 	fmt.Fprintf(m.Stderr, "Usage: berth [-chdir=DIR] state <subcommand> [options] [args]\n\nSubcommands:\n")
-	for _, n := range []string{"list", "show", "mv", "rm", "pull"} {
+	for _, n := range subs {
 		fmt.Fprintf(m.Stderr, "  %-6s %s\n", n, commands["state "+n].Synopsis)
 	}
 	if len(args) > 0 && args[0] != "-h" && args[0] != "-help" && args[0] != "--help" {
-		fmt.Fprintf(m.Stderr, "\nError: unknown state subcommand %q.\n", args[0])
+		hint := ""
+		if s := lang.NameSuggestion(args[0], subs); s != "" {
+			hint = fmt.Sprintf(" Did you mean %q?", s)
+		}
+		fmt.Fprintf(m.Stderr, "\nError: unknown state subcommand %q.%s\n", args[0], hint)
 		return 1
 	}
 	if len(args) == 0 {

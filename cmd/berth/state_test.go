@@ -481,7 +481,7 @@ func TestForceUnlock(t *testing.T) {
 
 func TestStateUnknownSubcommand(t *testing.T) {
 	code, _, errOut := runBerth(t, t.TempDir(), "state", "lsit")
-	if code != 1 || !strings.Contains(errOut, `unknown state subcommand "lsit"`) || !strings.Contains(errOut, "list") {
+	if code != 1 || !strings.Contains(errOut, `unknown state subcommand "lsit". Did you mean "list"?`) {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 }
