@@ -833,7 +833,16 @@ func (d *differ) listBody(col int, path cty.Path, before, after cty.Value) ([]st
 	var items []item
 	idx := func(i int) cty.Path { return extend(path, cty.IndexStep{Key: cty.NumberIntVal(int64(i))}) }
 	null := cty.NullVal(cty.DynamicPseudoType)
-	pairwise := len(bs) == len(as) && len(bs) > 0
+	bn, an := elementNames(bs), elementNames(as)
+	// Lists of one length are diffed element by element (a renamed port is
+	// one change, with what it forces), unless a name appears twice (an
+	// instance with its old and new container): then, as for lists whose
+	// length changed, elements are matched by name.
+	byName := bn != nil && an != nil && (len(bs) != len(as) || hasDuplicates(bn) || hasDuplicates(an))
+	if !byName {
+		bn, an = nil, nil
+	}
+	pairwise := len(bs) == len(as) && len(bs) > 0 && !byName
 	for i := 0; pairwise && i < len(bs); i++ {
 		pairwise = isStructural(unmarkDeep(bs[i]).Type()) && isStructural(unmarkDeep(as[i]).Type())
 	}
@@ -844,11 +853,23 @@ func (d *differ) listBody(col int, path cty.Path, before, after cty.Value) ([]st
 		}
 	} else {
 		eq := func(i, j int) bool { return unmarkDeep(bs[i]).RawEquals(unmarkDeep(as[j])) }
-		if bn, an := elementNames(bs), elementNames(as); bn != nil && an != nil {
+		if bn != nil && an != nil {
 			// Objects that name themselves (an app's instances) are matched
 			// by name: "web-1 changes, web-5 is new", not every element
-			// removed and added again.
-			eq = func(i, j int) bool { return bn[i] == an[j] }
+			// removed and added again. Where a name appears twice (an
+			// instance's old and new container mid-rollout), an element
+			// equal to the planned one is its match.
+			exact := make([]int, len(as))
+			for j := range as {
+				exact[j] = -1
+				for i := range bs {
+					if bn[i] == an[j] && eq(i, j) {
+						exact[j] = i
+						break
+					}
+				}
+			}
+			eq = func(i, j int) bool { return bn[i] == an[j] && (exact[j] < 0 || exact[j] == i) }
 		}
 		for _, op := range lcs(len(bs), len(as), eq) {
 			var e diffEntry
@@ -889,22 +910,31 @@ func (d *differ) listBody(col int, path cty.Path, before, after cty.Value) ([]st
 	return d.entryLines(col, entries), 0
 }
 
+func hasDuplicates(names []string) bool {
+	seen := make(map[string]bool, len(names))
+	for _, n := range names {
+		if seen[n] {
+			return true
+		}
+		seen[n] = true
+	}
+	return false
+}
+
 // elementNames returns the "name" attribute of each element when every
-// element is an object with a known, distinct string name; else nil.
+// element is an object with a known string name; else nil.
 func elementNames(vs []cty.Value) []string {
 	names := make([]string, len(vs))
-	seen := map[string]bool{}
 	for i, v := range vs {
 		v = unmarkDeep(v)
 		if v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() || !v.Type().HasAttribute("name") {
 			return nil
 		}
 		n := v.GetAttr("name")
-		if n.IsNull() || !n.IsKnown() || n.Type() != cty.String || seen[n.AsString()] {
+		if n.IsNull() || !n.IsKnown() || n.Type() != cty.String {
 			return nil
 		}
 		names[i] = n.AsString()
-		seen[names[i]] = true
 	}
 	return names
 }

@@ -290,6 +290,21 @@ func scaleAndRollChange() *plans.ResourceChange {
 	return &plans.ResourceChange{Addr: inst("app", "web", nil), Provider: "docker", Action: plans.Update, Before: before, After: after}
 }
 
+// midRolloutChange: web-1 has its old and its new container (a rollout
+// was interrupted); the plan keeps one web-1, changes web-2 and adds
+// web-3.
+func midRolloutChange() *plans.ResourceChange {
+	in := func(name, digest string, id cty.Value) cty.Value {
+		return obj(map[string]cty.Value{"name": str(name), "image_digest": str(digest), "container_id": id})
+	}
+	unknown := cty.UnknownVal(cty.String)
+	before := obj(map[string]cty.Value{"instances": cty.ListVal([]cty.Value{
+		in("web-1", "sha256:aaa", str("c1")), in("web-1", "sha256:bbb", str("c9")), in("web-2", "sha256:aaa", str("c2"))})})
+	after := obj(map[string]cty.Value{"instances": cty.ListVal([]cty.Value{
+		in("web-1", "sha256:bbb", str("c9")), in("web-2", "sha256:bbb", unknown), in("web-3", "sha256:bbb", unknown)})})
+	return &plans.ResourceChange{Addr: inst("app", "web", nil), Provider: "docker", Action: plans.Update, Before: before, After: after}
+}
+
 func fullPlan() *plans.Plan {
 	changes := []*plans.ResourceChange{updateChange(), createChange(), replaceChange(), cbdChange(), readChange(), sensitiveChange()}
 	changes = append(changes, destroyChanges()...)
@@ -330,6 +345,7 @@ func renderCases() []struct {
 			Addr: inst("app", "web", nil), Action: plans.Delete, Reason: plans.ReasonDestroyMode, Before: webApp(nil)}}}, false},
 		{"read", one(readChange()), false},
 		{"instances_by_name", one(scaleAndRollChange()), false},
+		{"instances_mid_rollout", one(midRolloutChange()), false},
 		{"deposed", one(cbdChange(), &plans.ResourceChange{
 			Addr: inst("acmedns_record", "www", nil), Provider: "acmedns", Action: plans.Delete, Deposed: "1a2b3c4d",
 			Before: obj(map[string]cty.Value{"id": str("r-1"), "ttl": num(60)}),
