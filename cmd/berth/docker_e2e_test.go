@@ -318,3 +318,49 @@ func TestE2EDockerFailedCreateIsResumable(t *testing.T) {
 	}
 	e.expect(0, "plan", "-detailed-exitcode", "-var=tag=v1", pw)
 }
+
+// A rollout interrupted half-way, then a version that never gets ready:
+// auto_revert goes back to the spec the app is recorded with (v1, the
+// rollout to v2 never completed), never to the spec that failed, and
+// leaves no container of it behind.
+func TestE2EDockerRevertAfterAnInterruptedRollout(t *testing.T) {
+	hostA, hostB := dockerEnv(t, "BERTH_TEST_DOCKER_A"), dockerEnv(t, "BERTH_TEST_DOCKER_B")
+	registry, image := dockerEnv(t, "BERTH_TEST_REGISTRY"), dockerEnv(t, "BERTH_TEST_IMAGE")
+	password := dockerEnv(t, "BERTH_TEST_REGISTRY_PASSWORD")
+	app := fmt.Sprintf("e2er%d", os.Getpid())
+	e := newE2E(t, dockerApp(hostA, hostB, registry, app, image))
+	pw := "-var=registry_password=" + password
+	t.Cleanup(func() { e.run("destroy", "-auto-approve", "-var=tag=v1", pw) })
+	e.ok("apply", "-auto-approve", "-var=tag=v1", pw)
+
+	b := e.start("apply", "-auto-approve", "-var=tag=v2", pw)
+	for l := range b.lines {
+		if strings.Contains(l, "wave 2/3 started") {
+			if err := b.cmd.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	if code := b.wait(); code != 1 {
+		t.Fatalf("interrupted rollout: exit %d\n%s\n%s", code, &b.out, &b.errb)
+	}
+
+	// The rollout to v2 did not complete: the app is recorded on v1.
+	addr, err := addrs.ParseInstance("app." + app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := e.state().Instance(addr).Value.GetAttr("image"); !strings.HasSuffix(d.AsString(), ":v1") {
+		t.Fatalf("after the interrupted rollout the app is recorded with image %s", d.AsString())
+	}
+	r := e.expect(1, "apply", "-auto-approve", "-var=tag=never-ready", pw)
+	mustContain(t, "failed rollout", r.stdout+r.stderr, "The rollout was reverted to the previous spec")
+	// Only the outputs, which a failed apply does not record, may change.
+	if r := e.run("plan", "-detailed-exitcode", "-var=tag=v1", pw); r.code == 1 || strings.Contains(r.stdout, "Plan:") {
+		t.Fatalf("after the revert, v1 is not what runs:\n%s", r)
+	}
+	if n := len(allContainers(t, hostA, app)) + len(allContainers(t, hostB, app)); n != 4 {
+		t.Fatalf("%d containers after the revert, want 4", n)
+	}
+}

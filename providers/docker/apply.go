@@ -341,14 +341,15 @@ func (ap *applier) applyWave(ctx context.Context, req providers.ApplyResourceCha
 	}
 	var priv private
 	if err := json.Unmarshal(req.PlannedPrivate, &priv); err != nil || ap.waveNo < 0 || ap.waveNo >= len(priv.Waves) {
-		st, diags := ap.stateOf(req.PlannedState)
+		st, diags := ap.stateOf(req.PriorState)
 		return ap.fail(ctx, st, diags, "Invalid rollout step", fmt.Errorf("the plan has %d waves, wave %d was asked for", len(priv.Waves), ap.waveNo))
 	}
 	names := priv.Waves[ap.waveNo]
 	last := ap.waveNo == len(priv.Waves)-1
 	ls, err := ap.list(ctx)
 	if err != nil {
-		st, diags := ap.stateOf(req.PlannedState)
+		// The wave did not run: the app keeps its recorded spec (see below).
+		st, diags := ap.stateOf(req.PriorState)
 		return ap.fail(ctx, st, diags, "Cannot list the app's containers", err)
 	}
 	planned := map[string]instance{}
