@@ -360,6 +360,8 @@ func (p *Provider[C]) ApplyResourceChange(ctx context.Context, req providers.App
 		NewState:    remark(r.schema().block(), v, marks),
 		Private:     req.PlannedPrivate,
 		Diagnostics: diags,
+		// Only a failed create can be resumable (see Resource.Resumable).
+		Resumable: r.resumable() && diags.HasErrors() && (prior == cty.NilVal || prior.IsNull()) && v != cty.NilVal && !v.IsNull(),
 	}
 }
 

@@ -59,6 +59,11 @@ type Resource[T any] struct {
 	// says (e.g. combinations of attributes). It is called only for wholly
 	// known configurations, after the schema's own checks passed.
 	Validate func(ctx context.Context, config T) hcl.Diagnostics
+	// Resumable says a Create that fails part way, returning a partial
+	// state, leaves an object that Update can finish (a deployment whose
+	// ready replicas stay): berth then records it as is rather than
+	// tainted, and the next plan updates it instead of replacing it.
+	Resumable bool
 	// ApplyStep performs one step of a change planned with a Rollout: one
 	// wave (step.Kind == providers.StepWave) or the revert of the waves
 	// done so far (providers.StepRevert, back to prior). Without it, a
@@ -94,7 +99,10 @@ type ResourceType interface {
 	read(ctx context.Context, typeName string, states []cty.Value, parallelism int) ([]readOut, hcl.Diagnostics)
 	apply(ctx context.Context, typeName string, req providers.ApplyResourceChangeRequest) (cty.Value, hcl.Diagnostics)
 	importState(ctx context.Context, typeName, id string) (cty.Value, hcl.Diagnostics)
+	resumable() bool
 }
+
+func (r *Resource[T]) resumable() bool { return r.Resumable }
 
 // DataSourceType is any *DataSource[T].
 type DataSourceType interface {

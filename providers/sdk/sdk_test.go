@@ -566,6 +566,16 @@ func TestApplyResourceChange(t *testing.T) {
 	if !resp.Diagnostics.HasErrors() || resp.NewState.IsNull() || !resp.NewState.GetAttr("id").RawEquals(cty.StringVal("w-a")) {
 		t.Errorf("partial create: %v %#v", resp.Diagnostics, resp.NewState)
 	}
+	if resp.Resumable {
+		t.Error("a failed create of a resource not declared Resumable is resumable")
+	}
+	// Declared Resumable, the same failure says so (berth does not taint it).
+	p.Resources["widget"].(*Resource[widget]).Resumable = true
+	env.failNext = errors.New("disk full")
+	resp, _ = apply(cty.NullVal(c.Type()), plan(t, p, cty.NilVal, c))
+	if !resp.Diagnostics.HasErrors() || !resp.Resumable {
+		t.Errorf("failed create of a Resumable resource: resumable %v, %v", resp.Resumable, resp.Diagnostics)
+	}
 
 	// Rollout steps need ApplyStep.
 	r := p.ApplyResourceChange(ctx, providers.ApplyResourceChangeRequest{TypeName: "widget", PriorState: state, PlannedState: state, Step: providers.RolloutStep{Kind: providers.StepWave}}, nil)
