@@ -92,6 +92,17 @@ func (r Resource) String() string {
 	return r.Type + "." + r.Name
 }
 
+// Compare is Less as slices.SortFunc wants it: -1, 0 or +1.
+func (r Resource) Compare(o Resource) int {
+	switch {
+	case r == o:
+		return 0
+	case r.Less(o):
+		return -1
+	}
+	return 1
+}
+
 // Instance returns the address of one instance of r.
 func (r Resource) Instance(key InstanceKey) Instance {
 	return Instance{Resource: r, Key: key}
@@ -200,6 +211,28 @@ func (i Instance) Less(o Instance) bool {
 		return i.Resource.Less(o.Resource)
 	}
 	return KeyLess(i.Key, o.Key)
+}
+
+// Compare is Less as slices.SortFunc wants it: -1, 0 or +1.
+func (i Instance) Compare(o Instance) int {
+	switch {
+	case i == o:
+		return 0
+	case i.Less(o):
+		return -1
+	}
+	return 1
+}
+
+// CompareKeys is KeyLess as slices.SortFunc wants it: -1, 0 or +1.
+func CompareKeys(a, b InstanceKey) int {
+	switch {
+	case a == b:
+		return 0
+	case KeyLess(a, b):
+		return -1
+	}
+	return 1
 }
 
 // quote writes s as an HCL/JSON string literal. HCL would read "${" and

@@ -170,15 +170,7 @@ func (a *applyWalker) destroyRemainingDeposed(ctx context.Context) hcl.Diagnosti
 		rs = append(rs, r)
 	}
 	a.mu.Unlock()
-	slices.SortFunc(rs, func(x, y addrs.Resource) int {
-		switch {
-		case x.Less(y):
-			return -1
-		case y.Less(x):
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(rs, addrs.Resource.Compare)
 	var diags hcl.Diagnostics
 	for _, r := range rs {
 		diags = diags.Extend(a.destroyDeposedOf(ctx, r))
@@ -387,7 +379,7 @@ func (a *applyWalker) applyOrphan(ctx context.Context, v *vertex) hcl.Diagnostic
 		return d
 	}
 	var todo []*plans.ResourceChange
-	for _, k := range sortedKeys(v.orphan.Instances) {
+	for _, k := range v.orphan.SortedKeys() {
 		if c := a.changes[v.orphan.Addr.Instance(k).String()]; c != nil && c.Action == plans.Delete {
 			todo = append(todo, c)
 		}

@@ -179,7 +179,7 @@ func (w *planWalker) refresh(ctx context.Context, entry *providerEntry) hcl.Diag
 		if r.Provider != entry.name || r.Addr.Mode != addrs.Managed {
 			continue
 		}
-		for _, k := range sortedKeys(r.Instances) {
+		for _, k := range r.SortedKeys() {
 			items = append(items, item{r.Addr.Instance(k), r.Instances[k]})
 		}
 	}
@@ -299,7 +299,7 @@ func (w *planWalker) planResource(ctx context.Context, v *vertex) hcl.Diagnostic
 
 	// Recorded instances the expansion no longer has are destroyed.
 	if sr := w.prior.Resource(raddr); sr != nil {
-		for _, k := range sortedKeys(sr.Instances) {
+		for _, k := range sr.SortedKeys() {
 			if _, ok := exp.index[k]; ok {
 				continue
 			}
@@ -448,7 +448,7 @@ func (w *planWalker) planOrphan(ctx context.Context, v *vertex) hcl.Diagnostics 
 		return nil
 	}
 	var diags hcl.Diagnostics
-	for _, k := range sortedKeys(v.orphan.Instances) {
+	for _, k := range v.orphan.SortedKeys() {
 		addr := v.orphan.Addr.Instance(k)
 		if !w.targeted(addr) || w.refreshed.Instance(addr) == nil {
 			continue

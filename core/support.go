@@ -3,7 +3,7 @@ package core
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/berth-sh/berth/addrs"
@@ -11,7 +11,6 @@ import (
 	"github.com/berth-sh/berth/core/plans"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/providers"
-	"github.com/berth-sh/berth/state"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
@@ -39,8 +38,10 @@ func walkErrors(errs dag.Errors, gr *graph, reported hcl.Diagnostics) hcl.Diagno
 	return diags
 }
 
+// sortChanges orders cs by address; stable, so that the destroy of a
+// deposed object, added after the walk, follows its instance's change.
 func sortChanges(cs []*plans.ResourceChange) {
-	sort.Slice(cs, func(i, j int) bool { return cs[i].Addr.Less(cs[j].Addr) })
+	slices.SortStableFunc(cs, func(a, b *plans.ResourceChange) int { return a.Addr.Compare(b.Addr) })
 }
 
 func targetSet(ts []addrs.Instance) map[string]bool {
@@ -52,15 +53,6 @@ func targetSet(ts []addrs.Instance) map[string]bool {
 		m[t.String()] = true
 	}
 	return m
-}
-
-func sortedKeys(m map[addrs.InstanceKey]*state.Object) []addrs.InstanceKey {
-	keys := make([]addrs.InstanceKey, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return addrs.KeyLess(keys[i], keys[j]) })
-	return keys
 }
 
 // valuesEqual reports whether two values are the same, marks aside; an
@@ -230,7 +222,7 @@ func resourceDependencies(gr *graph, r *lang.Resource) []addrs.Resource {
 			out = append(out, resourceAddr(v.res))
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Less(out[j]) })
+	slices.SortFunc(out, addrs.Resource.Compare)
 	return out
 }
 

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"slices"
+	"strings"
 
 	"github.com/berth-sh/berth/addrs"
 )
@@ -43,17 +44,10 @@ func (s *State) RemoveDeposed(addr addrs.Instance, key string) {
 // state always encodes to the same bytes.
 func (s *State) sortDeposed() {
 	slices.SortFunc(s.Deposed, func(a, b *Deposed) int {
-		switch {
-		case a.Addr.Less(b.Addr):
-			return -1
-		case b.Addr.Less(a.Addr):
-			return 1
-		case a.Key < b.Key:
-			return -1
-		case a.Key > b.Key:
-			return 1
+		if c := a.Addr.Compare(b.Addr); c != 0 {
+			return c
 		}
-		return 0
+		return strings.Compare(a.Key, b.Key)
 	})
 }
 

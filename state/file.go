@@ -309,7 +309,7 @@ func (e *encoder) object(b []byte, o *Object) ([]byte, error) {
 	}
 	if len(o.Dependencies) > 0 {
 		deps := slices.Clone(o.Dependencies)
-		slices.SortFunc(deps, cmpResource)
+		slices.SortFunc(deps, addrs.Resource.Compare)
 		deps = slices.Compact(deps)
 		b = append(b, ",\n       \"dependencies\": ["...)
 		for i, d := range deps {

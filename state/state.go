@@ -307,7 +307,7 @@ func (s *State) SortedResources() []*Resource {
 	for _, r := range s.Resources {
 		rs = append(rs, r)
 	}
-	slices.SortFunc(rs, func(a, b *Resource) int { return cmpResource(a.Addr, b.Addr) })
+	slices.SortFunc(rs, func(a, b *Resource) int { return a.Addr.Compare(b.Addr) })
 	return rs
 }
 
@@ -318,7 +318,7 @@ func (r *Resource) SortedKeys() []addrs.InstanceKey {
 		keys = append(keys, k)
 	}
 	if len(keys) > 1 {
-		slices.SortFunc(keys, cmpKey)
+		slices.SortFunc(keys, addrs.CompareKeys)
 	}
 	return keys
 }
@@ -402,24 +402,4 @@ func (o *Object) DeepCopy() *Object {
 		}
 	}
 	return &c
-}
-
-func cmpResource(a, b addrs.Resource) int {
-	switch {
-	case a == b:
-		return 0
-	case a.Less(b):
-		return -1
-	}
-	return 1
-}
-
-func cmpKey(a, b addrs.InstanceKey) int {
-	switch {
-	case a == b:
-		return 0
-	case addrs.KeyLess(a, b):
-		return -1
-	}
-	return 1
 }

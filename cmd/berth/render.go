@@ -131,6 +131,7 @@ var legend = []struct {
 	{plans.Read, "read (data resources)"},
 }
 
+// visibleChanges returns the changes of cs that do something, by address.
 func visibleChanges(cs []*plans.ResourceChange) []*plans.ResourceChange {
 	var out []*plans.ResourceChange
 	for _, c := range cs {
@@ -138,16 +139,7 @@ func visibleChanges(cs []*plans.ResourceChange) []*plans.ResourceChange {
 			out = append(out, c)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b *plans.ResourceChange) int {
-		switch {
-		case a.Addr.Less(b.Addr):
-			return -1
-		case b.Addr.Less(a.Addr):
-			return 1
-		}
-		return 0
-	})
-	return out
+	return sortedChanges(out)
 }
 
 func (r *planRenderer) plan(p *plans.Plan) {
@@ -1274,17 +1266,11 @@ func markWhole(v cty.Value) cty.Value {
 	return v.Mark(providers.SensitiveMark)
 }
 
+// sortedChanges returns cs by address (a stable sort: a deposed object's
+// destroy stays beside its instance's change).
 func sortedChanges(cs []*plans.ResourceChange) []*plans.ResourceChange {
 	out := slices.Clone(cs)
-	slices.SortStableFunc(out, func(a, b *plans.ResourceChange) int {
-		switch {
-		case a.Addr.Less(b.Addr):
-			return -1
-		case b.Addr.Less(a.Addr):
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(out, func(a, b *plans.ResourceChange) int { return a.Addr.Compare(b.Addr) })
 	return out
 }
 
