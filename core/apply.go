@@ -208,6 +208,15 @@ func (a *applyWalker) destroyDeposed(ctx context.Context, c *plans.ResourceChang
 	return diags
 }
 
+// depose records obj, the previous object of addr that still exists, as
+// deposed (see state.Deposed), and returns its key.
+func (a *applyWalker) depose(addr addrs.Instance, provider string, obj *state.Object) string {
+	key := state.NewDeposedKey()
+	a.ss.AddDeposed(&state.Deposed{Addr: addr, Key: key, Provider: provider, Object: obj})
+	a.persist.Changed()
+	return key
+}
+
 // finish persists the final state and reports an interruption.
 func (a *applyWalker) finish(ctx context.Context, diags hcl.Diagnostics) hcl.Diagnostics {
 	a.mu.Lock()
@@ -532,10 +541,10 @@ func (a *applyWalker) applyInstance(ctx context.Context, entry *providerEntry, r
 		// is kept as deposed beside a partial new one otherwise.
 		if a.ss.Instance(addr) == nil {
 			a.ss.SetInstance(addr, entry.name, priorObj)
+			a.persist.Changed()
 		} else {
-			a.ss.AddDeposed(&state.Deposed{Addr: addr, Key: state.NewDeposedKey(), Provider: entry.name, Object: priorObj})
+			a.depose(addr, entry.name, priorObj)
 		}
-		a.persist.Changed()
 	}
 	if change.Action == plans.CreateThenDelete && !diags.HasErrors() && !prior.IsNull() {
 		del := *change
@@ -546,9 +555,7 @@ func (a *applyWalker) applyInstance(ctx context.Context, entry *providerEntry, r
 		if dd.HasErrors() {
 			// The previous object still exists: it is kept in the state as
 			// deposed, and the next plan destroys it.
-			key := state.NewDeposedKey()
-			a.ss.AddDeposed(&state.Deposed{Addr: addr, Key: key, Provider: entry.name, Object: priorObj})
-			a.persist.Changed()
+			key := a.depose(addr, entry.name, priorObj)
 			id := ""
 			if v := idOf(prior); v != "" {
 				id = fmt.Sprintf(" (id %q)", v)
