@@ -12,12 +12,23 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-// An app depends on every registry, even when its image names the
-// registry's address literally: its value carries the registry's
-// credentials, so -target and parallel walks must evaluate it first.
-func TestAppsDependOnRegistries(t *testing.T) {
+// loadConfig loads src as the configuration of a new directory.
+func loadConfig(t *testing.T, src string) *lang.Config {
+	t.Helper()
 	dir := t.TempDir()
-	src := `
+	if err := os.WriteFile(filepath.Join(dir, "main.berth.hcl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, diags := lang.LoadDir(dir)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	return cfg
+}
+
+// clusterAndRegistry is a docker cluster and a registry, for the app of a
+// test to use.
+const clusterAndRegistry = `
 cluster "c" {
   docker {
     host "a" {
@@ -30,18 +41,19 @@ registry "r" {
   username = "u"
   password = "p"
 }
+`
+
+// An app depends on every registry, even when its image names the
+// registry's address literally: its value carries the registry's
+// credentials, so -target and parallel walks must evaluate it first.
+func TestAppsDependOnRegistries(t *testing.T) {
+	src := clusterAndRegistry + `
 app "web" {
   cluster = cluster.c
   image   = "127.0.0.1:5055/shop/web:v1"
 }
 `
-	if err := os.WriteFile(filepath.Join(dir, "main.berth.hcl"), []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, diags := lang.LoadDir(dir)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	cfg := loadConfig(t, src)
 	gr, diags := buildGraph(cfg, nil)
 	if diags.HasErrors() {
 		t.Fatal(diags)
@@ -96,32 +108,13 @@ hooks {
 // berth graph draws each dependency once, also when it is found twice (an
 // app referring to a registry it also waits for by rule).
 func TestGraphDrawsAnEdgeOnce(t *testing.T) {
-	dir := t.TempDir()
-	src := `
-cluster "c" {
-  docker {
-    host "a" {
-      endpoint = "unix:///var/run/docker.sock"
-    }
-  }
-}
-registry "r" {
-  address  = "127.0.0.1:5055"
-  username = "u"
-  password = "p"
-}
+	src := clusterAndRegistry + `
 app "web" {
   cluster = cluster.c
   image   = "${registry.r.address}/shop/web:v1"
 }
 `
-	if err := os.WriteFile(filepath.Join(dir, "main.berth.hcl"), []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, diags := lang.LoadDir(dir)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	cfg := loadConfig(t, src)
 	dot, diags := (&Engine{Config: cfg}).Graph(nil)
 	if diags.HasErrors() {
 		t.Fatal(diags)

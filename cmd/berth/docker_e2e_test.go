@@ -35,7 +35,15 @@ func dockerEnv(t *testing.T, name string) string {
 // containers lists the ids of the app's running containers on one host.
 func containers(t *testing.T, endpoint, app string) []string {
 	t.Helper()
-	out, err := exec.Command("docker", "-H", endpoint, "ps", "-q", "--filter", "label=sh.berth.app="+app).CombinedOutput()
+	return dockerPS(t, endpoint, app)
+}
+
+// dockerPS lists the ids `docker ps -q` gives for the app's containers on
+// one host, with the extra options.
+func dockerPS(t *testing.T, endpoint, app string, options ...string) []string {
+	t.Helper()
+	args := append([]string{"-H", endpoint, "ps", "-q", "--filter", "label=sh.berth.app=" + app}, options...)
+	out, err := exec.Command("docker", args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("docker ps: %v\n%s", err, out)
 	}
@@ -102,14 +110,55 @@ output "first_port" {
 `, hostA, hostB, registry, app, image)
 }
 
+// dockerTest is an end-to-end test of dockerApp through the binary,
+// against the test environment.
+type dockerTest struct {
+	e                                      *e2e
+	hostA, hostB, registry, image, app, pw string
+}
+
+// newDockerTest sets up dockerApp as app <prefix><pid> in a new working
+// directory; the app is destroyed when the test ends.
+func newDockerTest(t *testing.T, prefix string) dockerTest {
+	d := dockerTest{
+		hostA: dockerEnv(t, "BERTH_TEST_DOCKER_A"), hostB: dockerEnv(t, "BERTH_TEST_DOCKER_B"),
+		registry: dockerEnv(t, "BERTH_TEST_REGISTRY"), image: dockerEnv(t, "BERTH_TEST_IMAGE"),
+		app: fmt.Sprintf("%s%d", prefix, os.Getpid()),
+		pw:  "-var=registry_password=" + dockerEnv(t, "BERTH_TEST_REGISTRY_PASSWORD"),
+	}
+	d.e = newE2E(t, dockerApp(d.hostA, d.hostB, d.registry, d.app, d.image))
+	t.Cleanup(func() { d.e.run("destroy", "-auto-approve", "-var=tag=v1", d.pw) })
+	return d
+}
+
+// addr is the app's address.
+func (d dockerTest) addr(t *testing.T) addrs.Instance {
+	t.Helper()
+	a, err := addrs.ParseInstance("app." + d.app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// interruptAt sends SIGINT to b when it prints a line containing line.
+func interruptAt(t *testing.T, b *background, line string) {
+	t.Helper()
+	for l := range b.lines {
+		if strings.Contains(l, line) {
+			if err := b.cmd.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatalf("berth never printed %q", line)
+}
+
 func TestE2EDockerRollout(t *testing.T) {
-	hostA, hostB := dockerEnv(t, "BERTH_TEST_DOCKER_A"), dockerEnv(t, "BERTH_TEST_DOCKER_B")
-	registry, image := dockerEnv(t, "BERTH_TEST_REGISTRY"), dockerEnv(t, "BERTH_TEST_IMAGE")
-	password := dockerEnv(t, "BERTH_TEST_REGISTRY_PASSWORD")
-	app := fmt.Sprintf("e2e%d", os.Getpid())
-	e := newE2E(t, dockerApp(hostA, hostB, registry, app, image))
-	pw := "-var=registry_password=" + password
-	t.Cleanup(func() { e.run("destroy", "-auto-approve", "-var=tag=v1", pw) })
+	d := newDockerTest(t, "e2e")
+	e, hostA, hostB, app, pw := d.e, d.hostA, d.hostB, d.app, d.pw
+	registry, image := d.registry, d.image
 
 	// Create: 4 replicas spread over the two hosts.
 	e.ok("apply", "-auto-approve", "-var=tag=v1", pw)
@@ -209,11 +258,7 @@ func TestE2EDockerRollout(t *testing.T) {
 // running or not.
 func allContainers(t *testing.T, endpoint, app string) []string {
 	t.Helper()
-	out, err := exec.Command("docker", "-H", endpoint, "ps", "-a", "-q", "--no-trunc", "--filter", "label=sh.berth.app="+app).CombinedOutput()
-	if err != nil {
-		t.Fatalf("docker ps: %v\n%s", err, out)
-	}
-	return strings.Fields(string(out))
+	return dockerPS(t, endpoint, app, "-a", "--no-trunc")
 }
 
 // Ctrl-C in the middle of a rollout: berth stops after the wave in flight
@@ -221,24 +266,12 @@ func allContainers(t *testing.T, endpoint, app string) []string {
 // exactly the containers that exist, and the next apply finishes the
 // rollout with no container left over.
 func TestE2EDockerInterruptedRollout(t *testing.T) {
-	hostA, hostB := dockerEnv(t, "BERTH_TEST_DOCKER_A"), dockerEnv(t, "BERTH_TEST_DOCKER_B")
-	registry, image := dockerEnv(t, "BERTH_TEST_REGISTRY"), dockerEnv(t, "BERTH_TEST_IMAGE")
-	password := dockerEnv(t, "BERTH_TEST_REGISTRY_PASSWORD")
-	app := fmt.Sprintf("e2ei%d", os.Getpid())
-	e := newE2E(t, dockerApp(hostA, hostB, registry, app, image))
-	pw := "-var=registry_password=" + password
-	t.Cleanup(func() { e.run("destroy", "-auto-approve", "-var=tag=v1", pw) })
+	d := newDockerTest(t, "e2ei")
+	e, hostA, hostB, app, pw := d.e, d.hostA, d.hostB, d.app, d.pw
 	e.ok("apply", "-auto-approve", "-var=tag=v1", pw)
 
 	b := e.start("apply", "-auto-approve", "-var=tag=v2", pw)
-	for l := range b.lines {
-		if strings.Contains(l, "wave 2/3 started") {
-			if err := b.cmd.Process.Signal(syscall.SIGINT); err != nil {
-				t.Fatal(err)
-			}
-			break
-		}
-	}
+	interruptAt(t, b, "wave 2/3 started")
 	if code := b.wait(); code != 1 {
 		t.Fatalf("interrupted rollout: exit %d\n%s\n%s", code, &b.out, &b.errb)
 	}
@@ -255,10 +288,7 @@ func TestE2EDockerInterruptedRollout(t *testing.T) {
 
 	// The state records exactly the containers that exist.
 	var recorded []string
-	addr, err := addrs.ParseInstance("app." + app)
-	if err != nil {
-		t.Fatal(err)
-	}
+	addr := d.addr(t)
 	inst := e.state().Instance(addr).Value.GetAttr("instances")
 	for it := inst.ElementIterator(); it.Next(); {
 		_, v := it.Element()
@@ -285,20 +315,12 @@ func TestE2EDockerInterruptedRollout(t *testing.T) {
 // not tainted: the next apply keeps the deployment and replaces only the
 // instances that failed (here all of them, with a version that works).
 func TestE2EDockerFailedCreateIsResumable(t *testing.T) {
-	hostA, hostB := dockerEnv(t, "BERTH_TEST_DOCKER_A"), dockerEnv(t, "BERTH_TEST_DOCKER_B")
-	registry, image := dockerEnv(t, "BERTH_TEST_REGISTRY"), dockerEnv(t, "BERTH_TEST_IMAGE")
-	password := dockerEnv(t, "BERTH_TEST_REGISTRY_PASSWORD")
-	app := fmt.Sprintf("e2ef%d", os.Getpid())
-	e := newE2E(t, dockerApp(hostA, hostB, registry, app, image))
-	pw := "-var=registry_password=" + password
-	t.Cleanup(func() { e.run("destroy", "-auto-approve", "-var=tag=v1", pw) })
+	d := newDockerTest(t, "e2ef")
+	e, hostA, hostB, app, pw := d.e, d.hostA, d.hostB, d.app, d.pw
 
 	r := e.expect(1, "apply", "-auto-approve", "-var=tag=never-ready", pw)
 	mustContain(t, "failed create", r.stdout+r.stderr, "not ready within healthy_deadline")
-	addr, err := addrs.ParseInstance("app." + app)
-	if err != nil {
-		t.Fatal(err)
-	}
+	addr := d.addr(t)
 	obj := e.state().Instance(addr)
 	if obj == nil || obj.Status == state.ObjectTainted {
 		t.Fatalf("after the failed create the app is %+v, want recorded and not tainted", obj)
@@ -324,35 +346,20 @@ func TestE2EDockerFailedCreateIsResumable(t *testing.T) {
 // rollout to v2 never completed), never to the spec that failed, and
 // leaves no container of it behind.
 func TestE2EDockerRevertAfterAnInterruptedRollout(t *testing.T) {
-	hostA, hostB := dockerEnv(t, "BERTH_TEST_DOCKER_A"), dockerEnv(t, "BERTH_TEST_DOCKER_B")
-	registry, image := dockerEnv(t, "BERTH_TEST_REGISTRY"), dockerEnv(t, "BERTH_TEST_IMAGE")
-	password := dockerEnv(t, "BERTH_TEST_REGISTRY_PASSWORD")
-	app := fmt.Sprintf("e2er%d", os.Getpid())
-	e := newE2E(t, dockerApp(hostA, hostB, registry, app, image))
-	pw := "-var=registry_password=" + password
-	t.Cleanup(func() { e.run("destroy", "-auto-approve", "-var=tag=v1", pw) })
+	d := newDockerTest(t, "e2er")
+	e, hostA, hostB, app, pw := d.e, d.hostA, d.hostB, d.app, d.pw
 	e.ok("apply", "-auto-approve", "-var=tag=v1", pw)
 
 	b := e.start("apply", "-auto-approve", "-var=tag=v2", pw)
-	for l := range b.lines {
-		if strings.Contains(l, "wave 2/3 started") {
-			if err := b.cmd.Process.Signal(syscall.SIGINT); err != nil {
-				t.Fatal(err)
-			}
-			break
-		}
-	}
+	interruptAt(t, b, "wave 2/3 started")
 	if code := b.wait(); code != 1 {
 		t.Fatalf("interrupted rollout: exit %d\n%s\n%s", code, &b.out, &b.errb)
 	}
 
 	// The rollout to v2 did not complete: the app is recorded on v1.
-	addr, err := addrs.ParseInstance("app." + app)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := e.state().Instance(addr).Value.GetAttr("image"); !strings.HasSuffix(d.AsString(), ":v1") {
-		t.Fatalf("after the interrupted rollout the app is recorded with image %s", d.AsString())
+	addr := d.addr(t)
+	if img := e.state().Instance(addr).Value.GetAttr("image"); !strings.HasSuffix(img.AsString(), ":v1") {
+		t.Fatalf("after the interrupted rollout the app is recorded with image %s", img.AsString())
 	}
 	r := e.expect(1, "apply", "-auto-approve", "-var=tag=never-ready", pw)
 	mustContain(t, "failed rollout", r.stdout+r.stderr, "The rollout was reverted to the previous spec")
