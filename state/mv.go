@@ -69,18 +69,28 @@ func (s *State) Remove(addr addrs.Instance) ([]addrs.Instance, error) {
 	return removed, nil
 }
 
-// RemoveDeposedAt forgets the deposed objects that addr names (an address
-// without a key names those of every instance of the resource), also
-// those whose instance is gone, and returns them.
-func (s *State) RemoveDeposedAt(addr addrs.Instance) []*Deposed {
+// namesDeposed says whether addr names d: d's instance, or (an address
+// without a key) its resource. Also when the instance itself is gone.
+func namesDeposed(addr addrs.Instance, d *Deposed) bool {
+	return d.Addr == addr || addr.Key == nil && d.Addr.Resource == addr.Resource
+}
+
+// DeposedAt returns the deposed objects that addr names.
+func (s *State) DeposedAt(addr addrs.Instance) []*Deposed {
 	var out []*Deposed
-	s.Deposed = slices.DeleteFunc(s.Deposed, func(d *Deposed) bool {
-		if d.Addr == addr || addr.Key == nil && d.Addr.Resource == addr.Resource {
+	for _, d := range s.Deposed {
+		if namesDeposed(addr, d) {
 			out = append(out, d)
-			return true
 		}
-		return false
-	})
+	}
+	return out
+}
+
+// RemoveDeposedAt forgets the deposed objects that addr names, and returns
+// them.
+func (s *State) RemoveDeposedAt(addr addrs.Instance) []*Deposed {
+	out := s.DeposedAt(addr)
+	s.Deposed = slices.DeleteFunc(s.Deposed, func(d *Deposed) bool { return namesDeposed(addr, d) })
 	return out
 }
 

@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -423,9 +422,7 @@ func runStateRm(ctx context.Context, m *Meta, args []string) int {
 		// Every address is checked before anything is removed, so that a
 		// typo in the third address does not leave the first two removed.
 		for _, a := range targets {
-			if len(st.Select(a)) == 0 && !slices.ContainsFunc(st.Deposed, func(d *state.Deposed) bool {
-				return d.Addr == a || a.Key == nil && d.Addr.Resource == a.Resource
-			}) {
+			if len(st.Select(a)) == 0 && len(st.DeposedAt(a)) == 0 {
 				m.Errorf("%s", notInState(st, a))
 				return 0, false
 			}
