@@ -366,14 +366,15 @@ func (p *Provider) explainReserved(err error, hosts []*Host, a *app) error {
 		}
 		r := p.reserved[name]
 		for _, h := range hosts {
-			cpu, mem := r.cpu[h.Config.Endpoint], r.mem[h.Config.Endpoint]
-			switch {
-			case cpu > 0 && mem > 0:
-				parts = append(parts, fmt.Sprintf("app.%s %s CPU and %s on %s", name, cpu, scheduler.FormatBytes(mem), h.Config.Name))
-			case cpu > 0:
-				parts = append(parts, fmt.Sprintf("app.%s %s CPU on %s", name, cpu, h.Config.Name))
-			case mem > 0:
-				parts = append(parts, fmt.Sprintf("app.%s %s on %s", name, scheduler.FormatBytes(mem), h.Config.Name))
+			var amounts []string
+			if cpu := r.cpu[h.Config.Endpoint]; cpu > 0 {
+				amounts = append(amounts, cpu.String()+" CPU")
+			}
+			if mem := r.mem[h.Config.Endpoint]; mem > 0 {
+				amounts = append(amounts, scheduler.FormatBytes(mem))
+			}
+			if len(amounts) > 0 {
+				parts = append(parts, fmt.Sprintf("app.%s %s on %s", name, strings.Join(amounts, " and "), h.Config.Name))
 			}
 		}
 	}
