@@ -16,7 +16,7 @@ import (
 // Import brings the existing object id under management as addr, which
 // must be declared in the configuration and not yet in the state. The
 // state is written when the import succeeds.
-func (o *Operation) Import(ctx context.Context, addr addrs.Instance, id string) (_ *state.State, diags hcl.Diagnostics) {
+func (o *Operation) Import(ctx context.Context, addr addrs.Instance, id string) (imported *state.State, diags hcl.Diagnostics) {
 	e := o.Engine
 	r := e.Config.Resources[addr.Resource.String()]
 	if r == nil || addr.Resource.Mode != addrs.Managed {
@@ -26,18 +26,18 @@ func (o *Operation) Import(ctx context.Context, addr addrs.Instance, id string) 
 	if id == "" {
 		return nil, errDiag("Invalid import ID", fmt.Sprintf("The ID to import %s from is empty.", addr), nil)
 	}
-	unlock, diags := o.lock(ctx, "import")
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	defer func() { diags = diags.Extend(unlock()) }()
-	st, diags := o.read(ctx)
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	st = priorState(st)
+	diags = o.withState(ctx, "import", func(st *state.State) hcl.Diagnostics {
+		imported = priorState(st)
+		return o.importInto(ctx, imported, r, addr, id)
+	})
+	return imported, diags
+}
+
+// importInto imports the object id as addr into st, and writes st.
+func (o *Operation) importInto(ctx context.Context, st *state.State, r *lang.Resource, addr addrs.Instance, id string) hcl.Diagnostics {
+	e := o.Engine
 	if st.Instance(addr) != nil {
-		return st, errDiag("Resource already managed by berth",
+		return errDiag("Resource already managed by berth",
 			fmt.Sprintf("%s is already in the state; to import it again, first remove it with berth state rm %s.", addr, addr), nil)
 	}
 
@@ -45,11 +45,11 @@ func (o *Operation) Import(ctx context.Context, addr addrs.Instance, id string) 
 	// configuration need, then start the provider.
 	gr, diags := buildGraph(e.Config, st)
 	if diags.HasErrors() {
-		return st, diags
+		return diags
 	}
 	pv, ok := gr.index["provider."+r.ProviderName]
 	if !ok {
-		return st, errDiag("Unknown provider", fmt.Sprintf("No provider for %s.", addr), nil)
+		return errDiag("Unknown provider", fmt.Sprintf("No provider for %s.", addr), nil)
 	}
 	keep := map[int]bool{pv: true}
 	stack := []int{pv}
@@ -78,30 +78,30 @@ func (o *Operation) Import(ctx context.Context, addr addrs.Instance, id string) 
 		return w.visit(ctx, gr.g.Vertex(v))
 	})
 	if w.diags.HasErrors() {
-		return st, w.diags
+		return w.diags
 	}
 	entry, diags := w.ps.get(ctx, r.ProviderName, nil)
 	if diags.HasErrors() {
-		return st, diags
+		return diags
 	}
 	config, diags := w.importConfig(entry, r, addr)
 	if diags.HasErrors() {
-		return st, diags
+		return diags
 	}
 	resp := entry.p.ImportResource(ctx, providers.ImportResourceRequest{TypeName: providerTypeName(entry.name, r.Type), ID: id, Config: config})
 	diags = entry.redact(configDiagnostics(resp.Diagnostics, entry.name, "ImportResource", addr, r), config)
 	if diags.HasErrors() {
-		return st, diags
+		return diags
 	}
 	if resp.State.IsNull() {
-		return st, errDiag("Cannot import non-existent object", fmt.Sprintf("Provider %s found no object with ID %q for %s.", entry.name, id, addr), r.DeclRange.Ptr())
+		return errDiag("Cannot import non-existent object", fmt.Sprintf("Provider %s found no object with ID %q for %s.", entry.name, id, addr), r.DeclRange.Ptr())
 	}
 	resp.State = remark(resp.State, entry.blockOf(addr.Resource))
 	st.SetInstance(addr, entry.name, &state.Object{Value: resp.State, Private: resp.Private, Dependencies: resourceDependencies(gr, r)})
 	if err := o.Backend.Write(ctx, st); err != nil {
-		return st, errDiag("Failed to persist state", err.Error(), nil)
+		return errDiag("Failed to persist state", err.Error(), nil)
 	}
-	return st, diags
+	return diags
 }
 
 // importConfig evaluates the configuration of the instance addr imports

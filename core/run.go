@@ -77,45 +77,52 @@ func (o *Operation) read(ctx context.Context) (*state.State, hcl.Diagnostics) {
 
 // Plan reads the state under the lock and plans.
 func (o *Operation) Plan(ctx context.Context, opts PlanOptions) (p *plans.Plan, refreshed *state.State, diags hcl.Diagnostics) {
-	unlock, diags := o.lock(ctx, "plan")
+	diags = o.withState(ctx, "plan", func(st *state.State) hcl.Diagnostics {
+		var d hcl.Diagnostics
+		p, refreshed, d = o.Engine.Plan(ctx, st, opts)
+		return d
+	})
+	return p, refreshed, diags
+}
+
+// withState runs fn with the stored state (nil when none is stored yet),
+// under the state lock for operation; a lock it cannot release is
+// reported with fn's diagnostics.
+func (o *Operation) withState(ctx context.Context, operation string, fn func(st *state.State) hcl.Diagnostics) (diags hcl.Diagnostics) {
+	unlock, diags := o.lock(ctx, operation)
 	if diags.HasErrors() {
-		return nil, nil, diags
+		return diags
 	}
 	defer func() { diags = diags.Extend(unlock()) }()
 	st, diags := o.read(ctx)
 	if diags.HasErrors() {
-		return nil, nil, diags
+		return diags
 	}
-	p, refreshed, d := o.Engine.Plan(ctx, st, opts)
-	return p, refreshed, diags.Extend(d)
+	return diags.Extend(fn(st))
 }
 
 // Apply applies p under the lock. A saved plan made against another state
 // (another lineage, or a serial that has moved on), other configuration
 // files or other locked providers is refused.
-func (o *Operation) Apply(ctx context.Context, p *plans.Plan, opts ApplyOptions) (_ *state.State, diags hcl.Diagnostics) {
-	unlock, diags := o.lock(ctx, "apply")
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	defer func() { diags = diags.Extend(unlock()) }()
-	st, diags := o.read(ctx)
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	if d := CheckPlanCurrent(p, st); d.HasErrors() {
-		return st, d
-	}
-	if p.ConfigHash != "" && o.Engine.Config != nil {
-		// A saved plan: also bound to the configuration and the providers.
-		if d := CheckPlanBinding(o.Engine.Config.Dir, p); d.HasErrors() {
-			return st, d
+func (o *Operation) Apply(ctx context.Context, p *plans.Plan, opts ApplyOptions) (applied *state.State, diags hcl.Diagnostics) {
+	diags = o.withState(ctx, "apply", func(st *state.State) hcl.Diagnostics {
+		applied = st
+		if d := CheckPlanCurrent(p, st); d.HasErrors() {
+			return d
 		}
-	}
-	ss := state.NewSyncState(priorState(st))
-	persist := state.NewPersister(context.WithoutCancel(ctx), o.Backend, ss)
-	d := o.Engine.Apply(ctx, p, ss, persist, opts)
-	return ss.Snapshot(), diags.Extend(d)
+		if p.ConfigHash != "" && o.Engine.Config != nil {
+			// A saved plan: also bound to the configuration and the providers.
+			if d := CheckPlanBinding(o.Engine.Config.Dir, p); d.HasErrors() {
+				return d
+			}
+		}
+		ss := state.NewSyncState(priorState(st))
+		persist := state.NewPersister(context.WithoutCancel(ctx), o.Backend, ss)
+		d := o.Engine.Apply(ctx, p, ss, persist, opts)
+		applied = ss.Snapshot()
+		return d
+	})
+	return applied, diags
 }
 
 // CheckPlanCurrent refuses a plan made against a state other than st (nil
