@@ -26,12 +26,14 @@ func init() {
 // plan. Only the state changes; `plan -replace` is the way to replace an
 // object without recording anything first.
 func runTaint(ctx context.Context, m *Meta, args []string, taint bool) int {
-	name, want := "untaint", state.ObjectReady
+	name, want, past := "untaint", state.ObjectReady, "untainted"
+	effect := "no longer tainted: the next plan updates it in place, if it needs anything"
 	if taint {
-		name, want = "taint", state.ObjectTainted
+		name, want, past = "taint", state.ObjectTainted, "tainted"
+		effect = "tainted: the next apply replaces it"
 	}
 	fs, sf := newStateFlagSet(m, name, fmt.Sprintf("Usage: berth [-chdir=DIR] %s [-lock-timeout=D] ADDRESS\n\n"+
-		"Marks the object at ADDRESS as %s in the state, without touching it.", name, map[bool]string{true: "tainted: the next apply replaces it", false: "no longer tainted: the next plan updates it in place, if it needs anything"}[taint]), true)
+		"Marks the object at ADDRESS as %s in the state, without touching it.", name, effect), true)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -48,7 +50,6 @@ func runTaint(ctx context.Context, m *Meta, args []string, taint bool) int {
 	if !ok {
 		return exitError
 	}
-	past := map[bool]string{true: "tainted", false: "untainted"}[taint]
 	return m.editState(ctx, b, sf, name, false, name, past, func(st *state.State) (int, bool) {
 		obj := st.Instance(addr)
 		switch {
