@@ -348,6 +348,9 @@ func (m *Meta) openSavedPlan(path string, o *opFlags) (*plans.Plan, *workspace, 
 	if err != nil {
 		return nil, nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the saved plan", Detail: err.Error()}}
 	}
+	// Checked here as well as by Operation.Apply: before the configuration
+	// is loaded, so that edited files are reported as such rather than by
+	// whatever in them no longer loads or matches the plan's variables.
 	if d := core.CheckPlanBinding(m.Dir, p); d.HasErrors() {
 		return nil, nil, d
 	}
