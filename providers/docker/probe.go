@@ -189,24 +189,36 @@ func (e *NotReadyError) Unwrap() error { return e.Cause }
 // rollout's healthy_deadline) does. observe, if not nil, sees every attempt.
 func WaitReady(ctx context.Context, p Probe, observe func(Attempt)) error {
 	p = p.withDefaults()
-	var last error
-	succ, fail := 0, 0
+	t := &tally{p: p, observe: observe}
 	err := run(ctx, p, func(err error) bool {
-		last = err
-		if err == nil {
-			succ, fail = succ+1, 0
-		} else {
-			succ, fail = 0, fail+1
-		}
-		if observe != nil {
-			observe(Attempt{Check: p.Check.String(), Err: err, Successes: succ, Failures: fail})
-		}
-		return succ >= p.SuccessThreshold
+		t.add(err)
+		return t.succ >= p.SuccessThreshold
 	})
 	if err != nil {
-		return &NotReadyError{Check: p.Check.String(), Reason: "not ready", Last: last, Cause: err}
+		return &NotReadyError{Check: p.Check.String(), Reason: "not ready", Last: t.last, Cause: err}
 	}
 	return nil
+}
+
+// tally counts a probe's consecutive successes and failures, keeps the
+// last attempt's error, and shows every attempt to observe (if not nil).
+type tally struct {
+	p          Probe
+	observe    func(Attempt)
+	last       error
+	succ, fail int
+}
+
+func (t *tally) add(err error) {
+	t.last = err
+	if err == nil {
+		t.succ, t.fail = t.succ+1, 0
+	} else {
+		t.succ, t.fail = 0, t.fail+1
+	}
+	if t.observe != nil {
+		t.observe(Attempt{Check: t.p.Check.String(), Err: err, Successes: t.succ, Failures: t.fail})
+	}
 }
 
 // HoldReady probes a ready instance for d (the rollout's min_healthy) and
@@ -216,25 +228,16 @@ func HoldReady(ctx context.Context, p Probe, d time.Duration, observe func(Attem
 	p.InitialDelay = 0
 	hold, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
-	var last error
-	succ, fail := 0, 0
+	t := &tally{p: p, observe: observe}
 	err := run(hold, p, func(err error) bool {
-		last = err
-		if err == nil {
-			succ, fail = succ+1, 0
-		} else {
-			succ, fail = 0, fail+1
-		}
-		if observe != nil {
-			observe(Attempt{Check: p.Check.String(), Err: err, Successes: succ, Failures: fail})
-		}
-		return fail >= p.FailureThreshold
+		t.add(err)
+		return t.fail >= p.FailureThreshold
 	})
 	switch {
 	case err == nil: // stopped early: the threshold of failures was reached
-		return &NotReadyError{Check: p.Check.String(), Reason: fmt.Sprintf("failed %d times in a row", fail), Last: last}
+		return &NotReadyError{Check: p.Check.String(), Reason: fmt.Sprintf("failed %d times in a row", t.fail), Last: t.last}
 	case ctx.Err() != nil: // the caller gave up, not the hold ending
-		return &NotReadyError{Check: p.Check.String(), Reason: "interrupted", Last: last, Cause: ctx.Err()}
+		return &NotReadyError{Check: p.Check.String(), Reason: "interrupted", Last: t.last, Cause: ctx.Err()}
 	}
 	return nil
 }
