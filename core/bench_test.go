@@ -23,10 +23,7 @@ import (
 
 	"github.com/berth-sh/berth/core/plans"
 	"github.com/berth-sh/berth/lang"
-	"github.com/berth-sh/berth/providers"
-	"github.com/berth-sh/berth/providers/plugin"
 	"github.com/berth-sh/berth/providers/testprovider"
-	"github.com/berth-sh/berth/state"
 )
 
 // benchScenario is one shape of configuration.
@@ -139,25 +136,7 @@ func newBenchDir(tb testing.TB, parent string, sc benchScenario) *benchDir {
 // operation loads the configuration with var.gen = gen.
 func (d *benchDir) operation(gen string) *Operation {
 	d.tb.Helper()
-	cfg, diags := lang.LoadDir(d.dir)
-	if diags.HasErrors() {
-		d.tb.Fatalf("load: %v", diags)
-	}
-	if diags := lang.Validate(cfg); diags.HasErrors() {
-		d.tb.Fatalf("validate: %v", diags)
-	}
-	vars, diags := lang.CollectVariables(cfg, d.dir, []lang.VarArg{{Kind: "var", Value: "gen=" + gen}}, nil)
-	if diags.HasErrors() {
-		d.tb.Fatalf("variables: %v", diags)
-	}
-	path := testprovider.Build(d.tb)
-	launcher := LauncherFunc(func(ctx context.Context, name, source string) (providers.Interface, error) {
-		return plugin.Launch(ctx, plugin.Spec{Name: source, Path: path})
-	})
-	return &Operation{
-		Engine:  &Engine{Config: cfg, Variables: vars, Launcher: launcher},
-		Backend: state.NewLocal(filepath.Join(d.dir, "berth.state")),
-	}
+	return testOperation(d.tb, d.dir, []lang.VarArg{{Kind: "var", Value: "gen=" + gen}})
 }
 
 func (d *benchDir) plan(gen string, mode plans.Mode) *plans.Plan {

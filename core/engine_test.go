@@ -58,24 +58,31 @@ func (f *fixture) write(config string) {
 
 func (f *fixture) operation() *Operation {
 	f.t.Helper()
-	cfg, diags := lang.LoadDir(f.dir)
+	return testOperation(f.t, f.dir, nil)
+}
+
+// testOperation is an Operation on the configuration in dir, with the
+// test provider (a real plugin process) and the local state there.
+func testOperation(tb testing.TB, dir string, vars []lang.VarArg) *Operation {
+	tb.Helper()
+	cfg, diags := lang.LoadDir(dir)
 	if diags.HasErrors() {
-		f.t.Fatalf("load: %v", diags)
+		tb.Fatalf("load: %v", diags)
 	}
 	if d := lang.Validate(cfg); d.HasErrors() {
-		f.t.Fatalf("validate: %v", d)
+		tb.Fatalf("validate: %v", d)
 	}
-	vars, diags := lang.CollectVariables(cfg, f.dir, nil, nil)
+	values, diags := lang.CollectVariables(cfg, dir, vars, nil)
 	if diags.HasErrors() {
-		f.t.Fatalf("variables: %v", diags)
+		tb.Fatalf("variables: %v", diags)
 	}
-	path := testprovider.Build(f.t)
+	path := testprovider.Build(tb)
 	launcher := LauncherFunc(func(ctx context.Context, name, source string) (providers.Interface, error) {
 		return plugin.Launch(ctx, plugin.Spec{Name: source, Path: path})
 	})
 	return &Operation{
-		Engine:  &Engine{Config: cfg, Variables: vars, Launcher: launcher},
-		Backend: state.NewLocal(filepath.Join(f.dir, "berth.state")),
+		Engine:  &Engine{Config: cfg, Variables: values, Launcher: launcher},
+		Backend: state.NewLocal(filepath.Join(dir, "berth.state")),
 	}
 }
 
