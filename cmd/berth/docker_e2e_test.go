@@ -141,6 +141,19 @@ func (d dockerTest) addr(t *testing.T) addrs.Instance {
 	return a
 }
 
+// interruptedRollout deploys v1, then interrupts the rollout of v2 when
+// its second wave starts, and returns that apply, which exited 1.
+func (d dockerTest) interruptedRollout(t *testing.T) *background {
+	t.Helper()
+	d.e.ok("apply", "-auto-approve", "-var=tag=v1", d.pw)
+	b := d.e.start("apply", "-auto-approve", "-var=tag=v2", d.pw)
+	interruptAt(t, b, "wave 2/3 started")
+	if code := b.wait(); code != 1 {
+		t.Fatalf("interrupted rollout: exit %d\n%s\n%s", code, &b.out, &b.errb)
+	}
+	return b
+}
+
 // interruptAt sends SIGINT to b when it prints a line containing line.
 func interruptAt(t *testing.T, b *background, line string) {
 	t.Helper()
@@ -268,13 +281,7 @@ func allContainers(t *testing.T, endpoint, app string) []string {
 func TestE2EDockerInterruptedRollout(t *testing.T) {
 	d := newDockerTest(t, "e2ei")
 	e, hostA, hostB, app, pw := d.e, d.hostA, d.hostB, d.app, d.pw
-	e.ok("apply", "-auto-approve", "-var=tag=v1", pw)
-
-	b := e.start("apply", "-auto-approve", "-var=tag=v2", pw)
-	interruptAt(t, b, "wave 2/3 started")
-	if code := b.wait(); code != 1 {
-		t.Fatalf("interrupted rollout: exit %d\n%s\n%s", code, &b.out, &b.errb)
-	}
+	b := d.interruptedRollout(t)
 	out := b.out.String() + b.errb.String()
 	// Where it stops depends on when the stop reaches the provider: during
 	// wave 2, or (when wave 2 was about to complete) before wave 3.
@@ -348,13 +355,7 @@ func TestE2EDockerFailedCreateIsResumable(t *testing.T) {
 func TestE2EDockerRevertAfterAnInterruptedRollout(t *testing.T) {
 	d := newDockerTest(t, "e2er")
 	e, hostA, hostB, app, pw := d.e, d.hostA, d.hostB, d.app, d.pw
-	e.ok("apply", "-auto-approve", "-var=tag=v1", pw)
-
-	b := e.start("apply", "-auto-approve", "-var=tag=v2", pw)
-	interruptAt(t, b, "wave 2/3 started")
-	if code := b.wait(); code != 1 {
-		t.Fatalf("interrupted rollout: exit %d\n%s\n%s", code, &b.out, &b.errb)
-	}
+	d.interruptedRollout(t)
 
 	// The rollout to v2 did not complete: the app is recorded on v1.
 	addr := d.addr(t)
