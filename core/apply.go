@@ -11,6 +11,7 @@ import (
 	"github.com/berth-sh/berth/addrs"
 	"github.com/berth-sh/berth/core/dag"
 	"github.com/berth-sh/berth/core/plans"
+	"github.com/berth-sh/berth/core/rollout"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/state"
@@ -49,6 +50,7 @@ func (e *Engine) Apply(ctx context.Context, p *plans.Plan, ss *state.SyncState, 
 		changes: make(map[string]*plans.ResourceChange, len(p.Changes)),
 		deposed: map[addrs.Resource][]*plans.ResourceChange{},
 		walkCtx: walkCtx,
+		stop:    opts.Stop,
 	}
 	defer a.ps.closeAll()
 	for _, c := range p.Changes {
@@ -248,6 +250,8 @@ type applyWalker struct {
 	sem     bounds
 	changes map[string]*plans.ResourceChange
 	walkCtx context.Context
+	// stop is ApplyOptions.Stop (nil: never closes).
+	stop <-chan struct{}
 	// deposed are the plan's destroys of deposed objects, by resource:
 	// done at the resource's step of the walk, before its instances (so
 	// before what they depend on, in a destroy), or after the walk for a
@@ -280,7 +284,17 @@ func (a *applyWalker) completedAll() bool {
 	return a.done >= n
 }
 
-func (a *applyWalker) stopped() bool { return a.walkCtx.Err() != nil }
+// stopped reports that berth is stopping: the graceful stop was asked for
+// (checked directly, so that no step starts between the request and the
+// walk's cancellation) or the walk was cancelled.
+func (a *applyWalker) stopped() bool {
+	select {
+	case <-a.stop:
+		return true
+	default:
+	}
+	return a.walkCtx.Err() != nil
+}
 
 func (a *applyWalker) visit(ctx context.Context, v *vertex) error {
 	var diags hcl.Diagnostics
@@ -591,46 +605,48 @@ func (a *applyWalker) applyChange(ctx context.Context, entry *providerEntry, cha
 	return val, diags
 }
 
-// rollout drives the waves of a rollout, and the revert when one fails.
+// rollout drives the waves of a rollout, and the revert when one fails,
+// through the one rollout driver (package core/rollout); each step's
+// result is recorded as it comes.
 func (a *applyWalker) rollout(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, typeName string, prior cty.Value, pr providers.PlanResourceChangeResponse, config cty.Value) (cty.Value, hcl.Diagnostics) {
-	ro := pr.Rollout
-	cur := prior
-	n := len(ro.Waves)
-	for i, wave := range ro.Waves {
-		if a.stopped() {
-			return a.currentValue(change.Addr), hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Rollout interrupted",
-				Detail: fmt.Sprintf("%s: stopped before wave %d of %d; the state records the instances as they are.", change.Addr, i+1, n)}}
-		}
-		a.e.emit(Event{Type: EventWaveStart, Addr: change.Addr, Action: change.Action, Wave: i + 1, Waves: n, Message: wave.Description})
-		d := a.callQuiet(ctx, entry, change, typeName, cur, pr.PlannedState, config, pr.PlannedPrivate, providers.RolloutStep{Kind: providers.StepWave, Wave: i})
-		cur = a.currentValue(change.Addr)
-		if d.HasErrors() {
-			if a.stopped() {
-				// An interrupt is not a failed wave: nothing more starts, not
-				// even a revert; the state says which instances run what.
-				return cur, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Rollout interrupted",
-					Detail: fmt.Sprintf("%s: interrupted during wave %d of %d; the state records the instances as they are, some on the new spec and some on the previous one. Run berth apply to finish the rollout, or apply the previous configuration to go back.", change.Addr, i+1, n)}}
-			}
-			if !ro.AutoRevert || cur == cty.NilVal {
-				return cur, d
-			}
-			a.e.emit(Event{Type: EventRevert, Addr: change.Addr, Action: change.Action, Wave: i + 1, Waves: n,
-				Message: fmt.Sprintf("wave %d failed; reverting to the previous spec", i+1)})
-			rd := a.callQuiet(ctx, entry, change, typeName, cur, prior, config, pr.PlannedPrivate, providers.RolloutStep{Kind: providers.StepRevert, Wave: i})
-			outcome := " The rollout was reverted to the previous spec."
-			if rd.HasErrors() {
-				outcome = " Reverting to the previous spec did not complete either (see below); the state records the instances as they are."
-			}
-			for _, x := range d {
-				if x.Severity == hcl.DiagError {
-					x.Detail = sentence(x.Detail) + outcome
-				}
-			}
-			return a.currentValue(change.Addr), d.Extend(rd)
-		}
-		a.e.emit(Event{Type: EventWaveComplete, Addr: change.Addr, Action: change.Action, Wave: i + 1, Waves: n, Message: wave.Description})
+	addr := change.Addr
+	var hooks rollout.Hooks
+	if a.e.RolloutHooks != nil {
+		hooks = a.e.RolloutHooks(addr)
 	}
-	return cur, nil
+	d := &rollout.Driver{
+		Object: addr.String(),
+		Apply: func(ctx context.Context, planned cty.Value, step providers.RolloutStep) (cty.Value, hcl.Diagnostics) {
+			return a.callQuiet(ctx, entry, change, typeName, a.currentValue(addr), planned, config, pr.PlannedPrivate, step)
+		},
+		Hooks:   hooks,
+		Stopped: a.stopped,
+		Events: func(ev rollout.Event) {
+			e := Event{Addr: addr, Action: change.Action, Wave: ev.Wave, Waves: ev.Waves, WaveInstances: ev.Instances}
+			switch ev.Kind {
+			case rollout.WaveStarted:
+				e.Type, e.Message = EventWaveStart, waveDescription(ev.Instances)
+			case rollout.WaveCompleted:
+				e.Type, e.Message = EventWaveComplete, waveDescription(ev.Instances)
+			case rollout.RevertStarted:
+				e.Type, e.Message = EventRevert, fmt.Sprintf("wave %d failed; reverting to the previous spec", ev.Wave)
+			}
+			a.e.emit(e)
+		},
+	}
+	val, diags := d.Run(ctx, prior, pr.PlannedState, pr.Rollout)
+	if val == cty.NilVal {
+		val = a.currentValue(addr)
+	}
+	return val, diags
+}
+
+// waveDescription is a wave's size, as events and plans say it: "2 instances".
+func waveDescription(ins []providers.WaveInstance) string {
+	if len(ins) == 1 {
+		return "1 instance"
+	}
+	return fmt.Sprintf("%d instances", len(ins))
 }
 
 // call performs one ApplyResourceChange, announced as an operation of its
@@ -657,12 +673,13 @@ func (a *applyWalker) call(ctx context.Context, entry *providerEntry, change *pl
 }
 
 // callQuiet performs one step of a rollout: part of an operation that
-// rollout announces, so it emits only the provider's events; what exists
-// afterwards is recorded.
-func (a *applyWalker) callQuiet(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, typeName string, prior, planned, config cty.Value, private []byte, step providers.RolloutStep) hcl.Diagnostics {
+// rollout announces, so it emits only the provider's events. What exists
+// afterwards is recorded and returned (cty.NilVal when the provider could
+// not say).
+func (a *applyWalker) callQuiet(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, typeName string, prior, planned, config cty.Value, private []byte, step providers.RolloutStep) (cty.Value, hcl.Diagnostics) {
 	newState, newPrivate, _, diags := a.invoke(ctx, entry, change, change.Action, typeName, prior, planned, config, private, step, false)
 	a.record(entry, change, newState, newPrivate, false)
-	return diags
+	return newState, diags
 }
 
 // invoke makes the ApplyResourceChange call, relaying the provider's

@@ -5,6 +5,7 @@ import (
 
 	"github.com/berth-sh/berth/addrs"
 	"github.com/berth-sh/berth/core/plans"
+	"github.com/berth-sh/berth/core/rollout"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/state"
 	"github.com/zclconf/go-cty/cty"
@@ -30,6 +31,10 @@ type Engine struct {
 	// Events receives progress; it may be nil. It is called from many
 	// goroutines at once and must be safe for that.
 	Events func(Event)
+	// RolloutHooks, when set, gives the hooks that run around each wave of
+	// the rollout of the object at addr (where the load balancers in front
+	// of an app drain and admit its instances); nil: none.
+	RolloutHooks func(addr addrs.Instance) rollout.Hooks
 }
 
 // PlanOptions select what a plan covers.

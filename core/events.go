@@ -5,6 +5,7 @@ import (
 
 	"github.com/berth-sh/berth/addrs"
 	"github.com/berth-sh/berth/core/plans"
+	"github.com/berth-sh/berth/providers"
 )
 
 // EventType says what happened. The set is part of berth's JSON output
@@ -46,6 +47,8 @@ type Event struct {
 	Waves int
 	// Instance names the platform instance of a provider event.
 	Instance string
+	// WaveInstances are the members of the wave of a wave event.
+	WaveInstances []providers.WaveInstance
 	// Kind is the provider's event kind for EventProvider.
 	Kind string
 	// ID is the object's identifier after apply, when it has one.

@@ -120,17 +120,12 @@ type Output struct {
 	DeclRange   hcl.Range
 }
 
-// Cluster kinds.
-const (
-	ClusterKubernetes = "kubernetes"
-	ClusterDocker     = "docker"
-)
-
 // Cluster is a cluster block: configuration, not a managed object. Its
 // evaluated value (see ClusterSchema) is what `cluster.NAME` refers to.
 type Cluster struct {
 	Name string
-	// Kind is ClusterKubernetes or ClusterDocker ("" when the block is invalid).
+	// Kind is the platform's kind block the cluster has ("docker"; "" when
+	// it has none or several: Validate reports that).
 	Kind      string
 	Config    hcl.Body
 	DeclRange hcl.Range

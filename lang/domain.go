@@ -12,146 +12,9 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/berth-sh/berth/platform/app"
 )
-
-// MaxDuration is the longest duration the language accepts: every
-// duration is a wait or a bound on one, and a day is longer than any of
-// them sensibly is.
-const MaxDuration = 24 * time.Hour
-
-var durationShape = regexp.MustCompile(`^([0-9]*(\.[0-9]*)?(ns|us|µs|ms|s|m|h))+$`)
-
-// ParseDuration parses a duration such as "10s", "5m", "1h30m" or "250ms".
-// Negative durations are rejected: every duration in the language is a
-// wait or a bound; so are those longer than MaxDuration.
-func ParseDuration(s string) (time.Duration, error) {
-	return parseDuration(s, strconv.Quote(s))
-}
-
-// parseDuration is ParseDuration with shown standing for s in messages
-// (redacted for a sensitive value).
-func parseDuration(s, shown string) (time.Duration, error) {
-	if strings.TrimSpace(s) == "" {
-		return 0, errors.New("a duration is required, such as \"10s\", \"5m\" or \"1h30m\"")
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		if durationShape.MatchString(strings.TrimPrefix(s, "+")) {
-			// Well-formed but beyond time.Duration's range.
-			return 0, fmt.Errorf("duration %s is too long; the maximum is %s", shown, formatDuration(MaxDuration))
-		}
-		if strings.HasPrefix(s, "-") && durationShape.MatchString(s[1:]) {
-			return 0, fmt.Errorf("duration %s must not be negative", shown)
-		}
-		return 0, fmt.Errorf("%s is not a duration; use a number with a unit (ms, s, m, h), such as \"10s\", \"5m\" or \"1h30m\"", shown)
-	}
-	if d < 0 {
-		return 0, fmt.Errorf("duration %s must not be negative", shown)
-	}
-	if d > MaxDuration {
-		return 0, fmt.Errorf("duration %s is too long; the maximum is %s", shown, formatDuration(MaxDuration))
-	}
-	return d, nil
-}
-
-// formatDuration writes d without zero components: 24h, 1h30m, 10s.
-func formatDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = s[:len(s)-2]
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = s[:len(s)-2]
-	}
-	return s
-}
-
-var quantitySuffixes = map[string]float64{
-	"":   1,
-	"m":  1e-3,
-	"k":  1e3,
-	"M":  1e6,
-	"G":  1e9,
-	"T":  1e12,
-	"P":  1e15,
-	"E":  1e18,
-	"Ki": 1 << 10,
-	"Mi": 1 << 20,
-	"Gi": 1 << 30,
-	"Ti": 1 << 40,
-	"Pi": 1 << 50,
-	"Ei": 1 << 60,
-}
-
-// MaxQuantity is the largest quantity the language accepts, in base
-// units: 8Ei, the range of Kubernetes' quantities (a signed 64-bit count).
-const MaxQuantity = float64(1 << 63)
-
-var quantityShape = regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$`)
-
-// ParseQuantity parses a Kubernetes-style quantity: a non-negative decimal
-// number with an optional suffix, binary (Ki, Mi, Gi, Ti, Pi, Ei), decimal
-// (k, M, G, T, P, E) or milli (m). It returns the value in base units:
-// "2Gi" is 2147483648, "500m" is 0.5, "0.5" is 0.5. Quantities above
-// MaxQuantity are rejected.
-func ParseQuantity(s string) (float64, error) {
-	return parseQuantity(s, strconv.Quote(s))
-}
-
-// parseQuantity is ParseQuantity with shown standing for s in messages.
-func parseQuantity(s, shown string) (float64, error) {
-	t := strings.TrimSpace(s)
-	i := len(t)
-	for i > 0 && (t[i-1] < '0' || t[i-1] > '9') && t[i-1] != '.' {
-		i--
-	}
-	num, suffix := t[:i], t[i:]
-	mult, ok := quantitySuffixes[suffix]
-	if !ok || !quantityShape.MatchString(num) {
-		return 0, fmt.Errorf("%s is not a quantity; use a number with an optional suffix, such as \"2Gi\", \"512Mi\", \"500m\" or \"0.5\"", shown)
-	}
-	if strings.HasPrefix(num, "-") {
-		return 0, fmt.Errorf("quantity %s must not be negative", shown)
-	}
-	f, err := strconv.ParseFloat(num, 64)
-	if err != nil && !errors.Is(err, strconv.ErrRange) || math.IsNaN(f) {
-		return 0, fmt.Errorf("%s is not a quantity; use a number with an optional suffix, such as \"2Gi\", \"512Mi\", \"500m\" or \"0.5\"", shown)
-	}
-	if q := f * mult; err != nil || math.IsInf(q, 0) || q > MaxQuantity {
-		return 0, fmt.Errorf("quantity %s is too large; the maximum is 8Ei", shown)
-	}
-	return f * mult, nil
-}
-
-// Waves splits a rollout of replicas instances into waves: the first wave
-// has initialBatch instances, each following wave is growth times the
-// previous one (rounded up), and the last wave takes what remains. For 6
-// replicas, initial batch 1 and growth 2 it returns [1 2 3]. Values below 1
-// for initialBatch or growth are treated as 1; replicas <= 0 gives nil.
-func Waves(replicas, initialBatch int, growth float64) []int {
-	if replicas <= 0 {
-		return nil
-	}
-	if initialBatch < 1 {
-		initialBatch = 1
-	}
-	if growth < 1 || math.IsNaN(growth) {
-		growth = 1
-	}
-	var waves []int
-	batch := initialBatch
-	for remaining := replicas; remaining > 0; {
-		n := min(batch, remaining)
-		waves = append(waves, n)
-		remaining -= n
-		next := math.Ceil(float64(batch) * growth)
-		if next > float64(replicas) {
-			next = float64(replicas)
-		}
-		batch = max(int(next), 1)
-	}
-	return waves
-}
 
 // attribute checks shared by the domain schemas. They receive the value
 // with its marks: shown() stands for it in messages, so that a sensitive
@@ -186,16 +49,16 @@ func shownBare(v cty.Value) string {
 }
 
 func checkDuration(v cty.Value) error {
-	_, err := parseDuration(unmarked(v).AsString(), shown(v))
+	_, err := app.ParseDurationShown(unmarked(v).AsString(), shown(v))
 	return err
 }
 
 // checkProbeTimeout: a probe's timeout is positive (a 0s timeout fails
-// every check). Kubernetes' granularity of a second is checked by
-// checkApp, which knows the cluster; berth's own probes on Docker hosts
-// take shorter timeouts.
+// every check). A platform's own granularity (Kubernetes counts in
+// seconds) is its CheckApp's rule; berth's own probes on Docker hosts take
+// shorter timeouts.
 func checkProbeTimeout(v cty.Value) error {
-	d, err := parseDuration(unmarked(v).AsString(), shown(v))
+	d, err := app.ParseDurationShown(unmarked(v).AsString(), shown(v))
 	if err == nil && d <= 0 {
 		return fmt.Errorf("a probe timeout must be positive, got %s", shown(v))
 	}
@@ -206,8 +69,8 @@ func checkProbeTimeout(v cty.Value) error {
 func checkPositiveQuantity(v cty.Value) error {
 	s := strings.TrimSpace(unmarked(v).AsString())
 	neg := strings.HasPrefix(s, "-")
-	q, err := parseQuantity(strings.TrimPrefix(s, "-"), shown(v))
-	if err == nil && (neg || q <= 0) {
+	q, err := app.ParseQuantityShown(strings.TrimPrefix(s, "-"), shown(v))
+	if err == nil && (neg || q.IsZero()) {
 		return fmt.Errorf("must be positive, got %s", shown(v))
 	}
 	return err
@@ -222,7 +85,7 @@ func checkCPU(v cty.Value) error {
 	} else if err != nil {
 		return fmt.Errorf("a CPU limit must be at most %d cores, got %s", maxCPU, shown(v))
 	}
-	if q, _ := ParseQuantity(unmarked(v).AsString()); q > maxCPU {
+	if q, _ := app.ParseQuantity(unmarked(v).AsString()); q.Cmp(app.MustParseQuantity(strconv.Itoa(maxCPU))) > 0 {
 		return fmt.Errorf("a CPU limit must be at most %d cores, got %s", maxCPU, shown(v))
 	}
 	return nil
@@ -366,6 +229,9 @@ func quoteList(xs []string) string {
 
 func strVal(s string) cty.Value { return cty.StringVal(s) }
 func numVal(n int64) cty.Value  { return cty.NumberIntVal(n) }
+
+// durVal is a duration default as the language writes it ("10s").
+func durVal(d time.Duration) cty.Value { return cty.StringVal(app.FormatDuration(d)) }
 
 func errAt(rng hcl.Range, summary, detail string) *hcl.Diagnostic {
 	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: rng.Ptr()}

@@ -216,7 +216,8 @@ func (c *Config) EvalObject(addr string, s *Scope) (cty.Value, hcl.Diagnostics) 
 		}
 	case "cluster":
 		if cl := c.Clusters[name]; cl != nil {
-			val, diags := s.EvalBody(cl.Config, clusterSchema)
+			val, diags := s.EvalBody(cl.Config, clusterSchema())
+			explainClusterKinds(diags)
 			return withAttrs(val, map[string]cty.Value{"name": cty.StringVal(name), "kind": cty.StringVal(cl.Kind)}), diags
 		}
 	case "registry":

@@ -9,6 +9,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/berth-sh/berth/platform/app"
 )
 
 // mapData is a Data over a map from address to value.
@@ -21,30 +23,33 @@ func (m mapData) ReferenceValue(ref *Reference) (cty.Value, hcl.Diagnostics) {
 	return cty.DynamicVal, hcl.Diagnostics{errAt(ref.SourceRange, "Unknown", ref.Addr())}
 }
 
+// TestEvalAndDecodeApp evaluates the design example's app as plan does
+// and decodes it with the platform contract's decoder: what the app
+// block's schema produces is what platform/app reads (which
+// platform/app's own tests check in detail).
 func TestEvalAndDecodeApp(t *testing.T) {
 	cfg, diags := LoadDir("testdata/full")
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())
+	}
+	if k := cfg.Clusters["prod"].Kind; k != "docker" {
+		t.Fatalf("cluster kind %q, want docker", k)
 	}
 	data := mapData{
 		"var.tag":      cty.StringVal("v1.2"),
 		"var.password": cty.StringVal("secret").Mark(Sensitive),
 	}
 	s := &Scope{Data: data, BaseDir: cfg.Dir}
-	eval := func(addr string, body hcl.Body, schema *BlockSchema, extra map[string]cty.Value) {
-		t.Helper()
-		v, d := s.EvalBody(body, schema)
+	for _, addr := range []string{"cluster.prod", "registry.harbor", "probe.health"} {
+		v, d := cfg.EvalObject(addr, s)
 		if d.HasErrors() {
 			t.Fatalf("%s: %s", addr, d.Error())
 		}
-		data[addr] = withAttrs(v, extra)
+		data[addr] = v
 	}
-	eval("cluster.prod", cfg.Clusters["prod"].Config, ClusterSchema(), map[string]cty.Value{"name": cty.StringVal("prod"), "kind": cty.StringVal("kubernetes")})
-	eval("registry.harbor", cfg.Registries["harbor"].Config, RegistrySchema(), map[string]cty.Value{"name": cty.StringVal("harbor")})
-	eval("probe.health", cfg.Probes["health"].Config, ProbeSchema(), nil)
 
-	app := cfg.Resources["app.web"]
-	v, d := s.EvalResourceConfig(app, AppSchema())
+	r := cfg.Resources["app.web"]
+	v, d := s.EvalResourceConfig(r, AppSchema())
 	if d.HasErrors() {
 		t.Fatal(d.Error())
 	}
@@ -54,48 +59,66 @@ func TestEvalAndDecodeApp(t *testing.T) {
 	if got := v.GetAttr("image").AsString(); got != "harbor.example.com/shop/web:v1.2" {
 		t.Errorf("image %q", got)
 	}
-	v = withAttrs(v, map[string]cty.Value{"registry": ImageRegistry("harbor.example.com/shop/web:v1.2", []cty.Value{data["registry.harbor"]})})
+	v = CompleteDomainValue(KindApp, "web", v, []cty.Value{data["registry.harbor"]})
 	if !v.ContainsMarked() {
 		t.Error("the registry password should keep its sensitive mark")
 	}
-	spec, err := DecodeApp(v)
+	spec, err := app.Decode(v)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &AppSpec{
-		Cluster:   ClusterSpec{Name: "prod", Kind: "kubernetes", Kubernetes: &KubernetesSpec{Kubeconfig: "~/.kube/config", Context: "prod", Namespace: "shop"}},
+
+	// The cluster's settings are the docker block's value, which the
+	// platform decodes; quantities compare as amounts.
+	hosts := spec.Cluster.Settings.GetAttr("host")
+	if hosts.LengthInt() != 1 || hosts.Index(cty.NumberIntVal(0)).GetAttr("name").AsString() != "prod-1" ||
+		hosts.Index(cty.NumberIntVal(0)).GetAttr("endpoint").AsString() != "unix:///var/run/docker.sock" {
+		t.Errorf("cluster settings %#v", spec.Cluster.Settings)
+	}
+	spec.Cluster.Settings = cty.NilVal
+	if spec.Resources == nil {
+		t.Fatal("no resources")
+	}
+	if spec.Resources.CPU.Cmp(app.MustParseQuantity("2")) != 0 || spec.Resources.Memory.Cmp(app.MustParseQuantity("2Gi")) != 0 {
+		t.Errorf("resources cpu %v, memory %v", spec.Resources.CPU, spec.Resources.Memory)
+	}
+	if got := spec.Resources.CPURequest().MilliValue(); got != 500 {
+		t.Errorf("cpu request %dm, want 500m", got)
+	}
+	spec.Resources.CPU, spec.Resources.Memory = app.Quantity{}, app.Quantity{}
+
+	want := &app.Spec{
+		Name:      "web",
+		Cluster:   app.Cluster{Name: "prod", Kind: "docker"},
 		Image:     "harbor.example.com/shop/web:v1.2",
 		Replicas:  6,
 		Command:   []string{"/web"},
 		Env:       map[string]string{"LOG_LEVEL": "info"},
 		Labels:    map[string]string{},
-		Ports:     []PortSpec{{Name: "http", Container: 8080, Protocol: "tcp"}},
-		Resources: &ResourcesSpec{CPU: 2, Memory: 2 << 30, CPUOvercommit: 4, MemoryOvercommit: 1},
-		Placement: &PlacementSpec{NodeSelector: map[string]string{"pool": "core"}, Spread: "host"},
-		Readiness: &ProbeSpec{
-			HTTP:   &HTTPCheck{Path: "/health", Port: PortRef{Name: "http"}, Scheme: "HTTP", Status: []int{200}},
+		Ports:     []app.Port{{Name: "http", Container: 8080, Protocol: "tcp"}},
+		Resources: &app.Resources{CPUOvercommit: 4, MemoryOvercommit: 1},
+		Placement: &app.Placement{NodeSelector: map[string]string{"pool": "core"}, Spread: "host"},
+		Readiness: &app.Probe{
+			HTTP:   &app.HTTPCheck{Path: "/health", Port: app.PortRef{Name: "http"}, Scheme: "HTTP", Status: []int{200}},
 			Period: 10 * time.Second, Timeout: time.Second, FailureThreshold: 3, SuccessThreshold: 1,
 		},
-		Liveness: &ProbeSpec{
-			TCP:    &PortRef{Name: "http"},
+		Liveness: &app.Probe{
+			TCP:    &app.PortRef{Name: "http"},
 			Period: 10 * time.Second, Timeout: time.Second, FailureThreshold: 3, SuccessThreshold: 1,
 		},
-		Hooks: &HooksSpec{
-			AfterStart: &HookSpec{Exec: []string{"/warm-cache"}, Timeout: 30 * time.Second},
-			BeforeStop: &HookSpec{Exec: []string{"/deregister"}, Timeout: 30 * time.Second},
+		Hooks: &app.Hooks{
+			AfterStart: &app.Hook{Exec: []string{"/warm-cache"}, Timeout: 30 * time.Second},
+			BeforeStop: &app.Hook{Exec: []string{"/deregister"}, Timeout: 30 * time.Second},
 			Drain:      30 * time.Second,
 		},
-		Rollout:  RolloutSpec{InitialBatch: 1, Growth: 2, MinHealthy: 10 * time.Second, HealthyDeadline: 5 * time.Minute, AutoRevert: true},
-		Registry: &RegistrySpec{Name: "harbor", Address: "harbor.example.com", Username: "robot$deploy", Password: "secret"},
+		Rollout:  app.Rollout{InitialBatch: 1, Growth: 2, MinHealthy: 10 * time.Second, HealthyDeadline: 5 * time.Minute, AutoRevert: true},
+		Registry: &app.Registry{Name: "harbor", Address: "harbor.example.com", Username: "robot$deploy", Password: "secret"},
 	}
 	if !reflect.DeepEqual(spec, want) {
 		t.Errorf("spec\n%+v\nwant\n%+v", spec, want)
 	}
 	if w := spec.Rollout.Waves(spec.Replicas); !reflect.DeepEqual(w, []int{1, 2, 3}) {
 		t.Errorf("waves %v", w)
-	}
-	if spec.Resources.CPURequest() != 0.5 {
-		t.Errorf("cpu request %v", spec.Resources.CPURequest())
 	}
 	if n, ok := spec.Readiness.HTTP.Port.Resolve(spec.Ports); !ok || n != 8080 {
 		t.Errorf("resolved port %d, %v", n, ok)

@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -34,10 +33,12 @@ func loadValidate(t *testing.T, src string) (*Config, hcl.Diagnostics) {
 	return cfg, append(diags, Validate(cfg)...)
 }
 
+// baseCluster declares cluster "prod" on the five lines before a test's
+// own source, which starts on line 7.
 const baseCluster = `
 cluster "prod" {
-  kubernetes {
-    namespace = "shop"
+  docker {
+    host "h1" { endpoint = "unix:///var/run/docker.sock" }
   }
 }
 `
@@ -166,12 +167,13 @@ load_balancer "lb" {
     port = "https"
   }
 }`, "Unknown port of the target app", `Did you mean "http"?`, 16},
-		{"cluster two kinds", `cluster "c" {
+		{"cluster kind not a platform", `cluster "c" {
   kubernetes {}
   docker {
     host "a" { endpoint = "unix:///x" }
   }
-}`, "Cluster has two kinds", "not both", 3},
+}`, "Unsupported block type", `not a platform of this build of berth. A cluster is a set of Docker hosts (a "docker" block).`, 2},
+		{"cluster without kind", `cluster "c" {}`, "Cluster has no kind", `(a "docker" block)`, 1},
 		{"did you mean variable", `variable "tag" {}
 locals { x = var.tga }`, "Reference to undeclared input variable", `Did you mean "tag"?`, 2},
 		{"did you mean attribute", baseCluster + `app "web" {
@@ -223,6 +225,22 @@ app "web" {
   image   = "x"
 }`, `Duplicate app "web"`, "already declared", 11},
 		{"unknown provider", `resource "acme_record" "r" {}`, "Unknown provider", "required_providers", 1},
+		{"aws not built in", `load_balancer "lb" {
+  provider = aws
+  listener { port = 80 }
+}`, "Unknown provider", `neither built in ("docker")`, 2},
+		{"load balancer without provider", baseCluster + `app "web" {
+  cluster = cluster.prod
+  image   = "x"
+  port "http" { container = 80 }
+}
+load_balancer "lb" {
+  listener { port = 80 }
+  target {
+    app  = app.web
+    port = "http"
+  }
+}`, "No provider for the load balancer", "provider argument", 12},
 		{"unknown function", `locals { x = jsonencod(1) }`, "Call to unknown function", `Did you mean "jsonencode"?`, 1},
 		{"required_version", `berth { required_version = ">= 99" }`, "Unsupported berth version", ">= 99", 1},
 		{"backend type", `berth {
@@ -305,8 +323,13 @@ output "x" { value = data.acmedns_zone.z.id }`, "Missing resource instance key",
   image   = "x"
 }
 output "x" { value = app.web[0].imgae }`, "Unsupported attribute", `Did you mean "image"?`, 12},
-		{"typo in cluster attribute", baseCluster + `output "x" { value = cluster.prod.kubernetes.namespce }`,
-			"Unsupported attribute", `Did you mean "namespace"?`, 7},
+		{"typo in cluster attribute", baseCluster + `output "x" { value = cluster.prod.docker.hots }`,
+			"Unsupported attribute", `Did you mean "host"?`, 7},
+		{"instance attribute of the old contract", baseCluster + `app "web" {
+  cluster = cluster.prod
+  image   = "x"
+}
+output "x" { value = app.web.instances[0].host_ports }`, "Unsupported attribute", "host_ports", 11},
 		{"lb target counted app", baseCluster + `app "web" {
   count   = 2
   cluster = cluster.prod
@@ -394,12 +417,18 @@ app "after" {
   j     = index(["x", "y"], "y") + 1
 }
 `},
-		{"lb dns name unknown", baseCluster + `app "web" {
+		{"lb dns name unknown", baseCluster + `berth {
+  required_providers {
+    acmelb = { source = "acme/lb" }
+  }
+}
+app "web" {
   cluster = cluster.prod
   image   = "x"
   port "http" { container = 80 }
 }
 load_balancer "lb" {
+  provider = acmelb
   listener { port = 80 }
   target {
     app  = app.web
@@ -407,6 +436,22 @@ load_balancer "lb" {
   }
 }
 output "url" { value = "http://${load_balancer.lb.dns_name}/" }
+`},
+		{"instance attributes", baseCluster + `app "web" {
+  cluster = cluster.prod
+  image   = "x"
+  port "http" { container = 80 }
+}
+output "first" {
+  value = {
+    id      = app.web.instances[0].id
+    ready   = app.web.instances[0].ready
+    host    = app.web.instances[0].host
+    status  = app.web.instances[0].status
+    address = "${app.web.instances[0].addresses["http"].ip}:${app.web.instances[0].addresses["http"].port}"
+  }
+}
+output "ready" { value = [for i in app.web.instances : i.name if i.ready] }
 `},
 		{"functions", `locals {
   a = merge({ x = 1 }, { y = 2 })
@@ -478,6 +523,7 @@ func TestLoadDir(t *testing.T) {
   required_version = ">= 0.1"
   required_providers {
     acmedns = { source = "acme/dns", version = "~> 1.2" }
+    acmelb  = { source = "acme/lb" }
   }
   backend "s3" {
     bucket = "b"
@@ -497,7 +543,7 @@ resource "acmedns_record" "www" {
 }
 data "acmedns_zone" "z" {}
 load_balancer "lb" {
-  provider = aws
+  provider = acmelb
   listener { port = 80 }
   target {
     app  = app.web
@@ -544,8 +590,8 @@ load_balancer "lb" {
 	if p := cfg.Resources["app.web"].ProviderName; p != "docker" {
 		t.Errorf("app provider %q, want docker (from its cluster)", p)
 	}
-	if p := cfg.Resources["load_balancer.lb"].ProviderName; p != "aws" {
-		t.Errorf("load balancer provider %q", p)
+	if p := cfg.Resources["load_balancer.lb"].ProviderName; p != "acmelb" {
+		t.Errorf("load balancer provider %q, want acmelb (its provider argument)", p)
 	}
 	if d := Validate(cfg); d.HasErrors() {
 		t.Fatal(d.Error())
@@ -625,79 +671,5 @@ func TestReferencesInExpr(t *testing.T) {
 				t.Errorf("refs %v (remaining %v), want %v (%v)", addrs, rem, tt.addrs, tt.remaining)
 			}
 		})
-	}
-}
-
-func TestParseDuration(t *testing.T) {
-	tests := []struct {
-		in   string
-		want time.Duration
-		ok   bool
-	}{
-		{"10s", 10 * time.Second, true},
-		{"5m", 5 * time.Minute, true},
-		{"1h30m", 90 * time.Minute, true},
-		{"250ms", 250 * time.Millisecond, true},
-		{"0s", 0, true},
-		{"", 0, false},
-		{"10", 0, false},
-		{"10 seconds", 0, false},
-		{"-1s", 0, false},
-	}
-	for _, tt := range tests {
-		got, err := ParseDuration(tt.in)
-		if (err == nil) != tt.ok || got != tt.want {
-			t.Errorf("ParseDuration(%q) = %v, %v; want %v, ok=%v", tt.in, got, err, tt.want, tt.ok)
-		}
-	}
-}
-
-func TestParseQuantity(t *testing.T) {
-	tests := []struct {
-		in   string
-		want float64
-		ok   bool
-	}{
-		{"2Gi", 2 << 30, true},
-		{"512Mi", 512 << 20, true},
-		{"500m", 0.5, true},
-		{"0.5", 0.5, true},
-		{"2", 2, true},
-		{"1k", 1000, true},
-		{"1.5G", 1.5e9, true},
-		{"", 0, false},
-		{"lots", 0, false},
-		{"2GB", 0, false},
-		{"-1", 0, false},
-		{"Gi", 0, false},
-		{"1e3", 0, false},
-	}
-	for _, tt := range tests {
-		got, err := ParseQuantity(tt.in)
-		if (err == nil) != tt.ok || got != tt.want {
-			t.Errorf("ParseQuantity(%q) = %v, %v; want %v, ok=%v", tt.in, got, err, tt.want, tt.ok)
-		}
-	}
-}
-
-func TestWaves(t *testing.T) {
-	tests := []struct {
-		replicas, initial int
-		growth            float64
-		want              []int
-	}{
-		{6, 1, 2, []int{1, 2, 3}},
-		{10, 1, 2, []int{1, 2, 4, 3}},
-		{1, 1, 2, []int{1}},
-		{0, 1, 2, nil},
-		{5, 1, 1, []int{1, 1, 1, 1, 1}},
-		{5, 10, 2, []int{5}},
-		{7, 2, 1.5, []int{2, 3, 2}},
-		{4, 0, 0, []int{1, 1, 1, 1}},
-	}
-	for _, tt := range tests {
-		if got := Waves(tt.replicas, tt.initial, tt.growth); !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("Waves(%d, %d, %v) = %v, want %v", tt.replicas, tt.initial, tt.growth, got, tt.want)
-		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 
+	"github.com/berth-sh/berth/providers/builtin"
 	"github.com/berth-sh/berth/version"
 )
 
@@ -209,21 +210,27 @@ func allValid(labels []string) bool {
 	return true
 }
 
-// clusterKind looks at which nested block a cluster has, without reporting
-// anything: Validate reports malformed clusters.
+// clusterKind looks at which platform's kind block a cluster has, without
+// reporting anything: Validate reports malformed clusters.
 func clusterKind(body hcl.Body) string {
-	content, _, _ := body.PartialContent(&hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: ClusterKubernetes}, {Type: ClusterDocker}}})
+	var hs hcl.BodySchema
+	for _, p := range builtin.Platforms() {
+		hs.Blocks = append(hs.Blocks, hcl.BlockHeaderSchema{Type: p.Kind})
+	}
+	content, _, _ := body.PartialContent(&hs)
 	if content == nil {
 		return ""
 	}
-	k, d := len(content.Blocks.OfType(ClusterKubernetes)) > 0, len(content.Blocks.OfType(ClusterDocker)) > 0
-	switch {
-	case k && !d:
-		return ClusterKubernetes
-	case d && !k:
-		return ClusterDocker
+	kind := ""
+	for _, b := range hs.Blocks {
+		if len(content.Blocks.OfType(b.Type)) > 0 {
+			if kind != "" {
+				return ""
+			}
+			kind = b.Type
+		}
 	}
-	return ""
+	return kind
 }
 
 var berthSchema = &hcl.BodySchema{
@@ -564,10 +571,10 @@ func (l *loader) loadResource(b *hcl.Block) hcl.Diagnostics {
 			r.ProviderName = tr.RootName()
 			r.ProviderRange = attr.Expr.Range()
 		}
-	} else if b.Type == KindLoadBalancer {
-		// aws is the only built-in load balancer provider, so it is the
-		// default rather than a required argument.
-		r.ProviderName, r.ProviderRange = "aws", b.DefRange
+	} else if name, ok := builtin.DefaultFor(b.Type); ok {
+		// A built-in provider that serves such blocks by default (a load
+		// balancer's) need not be named.
+		r.ProviderName, r.ProviderRange = name, b.DefRange
 	}
 	lcs := content.Blocks.OfType("lifecycle")
 	for i, lb := range lcs {
@@ -723,8 +730,8 @@ func decodeStaticBool(attr *hcl.Attribute, out *bool) hcl.Diagnostics {
 	return diags
 }
 
-// resolveProviders fills in the provider of apps and scaling policies from
-// their clusters, once every block is known.
+// resolveProviders fills in the provider of apps and scaling policies: the
+// built-in provider of their cluster's platform, once every block is known.
 func (l *loader) resolveProviders() {
 	for _, r := range l.cfg.SortedResources() {
 		if r.Kind != KindApp {
@@ -732,7 +739,9 @@ func (l *loader) resolveProviders() {
 		}
 		if name, rng, ok := staticRef(r.Config, "cluster", "cluster"); ok {
 			if c := l.cfg.Clusters[name]; c != nil {
-				r.ProviderName, r.ProviderRange = c.Kind, rng
+				if _, provider, ok := builtin.Platform(c.Kind); ok {
+					r.ProviderName, r.ProviderRange = provider, rng
+				}
 			}
 		}
 	}

@@ -479,6 +479,7 @@ func (s *BlockSchema) ProviderBlock() *providers.Block {
 			Optional:    !a.Required && !a.Computed,
 			Computed:    a.Computed,
 			Sensitive:   a.Sensitive,
+			Default:     a.Default,
 		}
 	}
 	for _, b := range s.Blocks {
@@ -507,7 +508,7 @@ func SchemaFromProvider(b *providers.Block) *BlockSchema {
 		a := b.Attributes[name]
 		out.Attributes = append(out.Attributes, &AttrSchema{
 			Name: name, Type: a.Type, Required: a.Required, Computed: a.Computed && !a.Optional,
-			Description: a.Description, Sensitive: a.Sensitive,
+			Description: a.Description, Sensitive: a.Sensitive, Default: a.Default,
 		})
 	}
 	for _, name := range sortedKeys(b.BlockTypes) {

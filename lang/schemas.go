@@ -5,37 +5,46 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
+	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/berth-sh/berth/platform"
+	"github.com/berth-sh/berth/platform/app"
+	"github.com/berth-sh/berth/providers"
+	"github.com/berth-sh/berth/providers/builtin"
 )
 
-// The built-in schemas of the domain blocks. They are package variables
-// built once; callers must not modify them.
+// The built-in schemas of the domain blocks. They are built once; callers
+// must not modify them. The cluster block (and so the app block, whose
+// cluster attribute has the cluster's type) depends on the platforms
+// registered with providers/builtin, which happens in init functions: they
+// are built on first use, when every registration is done.
 var (
 	probeSchema         = newProbeSchema()
-	clusterSchema       = newClusterSchema()
 	registrySchema      = newRegistrySchema()
-	appSchema           = newAppSchema()
 	scalingPolicySchema = newScalingPolicySchema()
 	loadBalancerSchema  = newLoadBalancerSchema()
+	clusterSchema       = sync.OnceValue(newClusterSchema)
+	appSchema           = sync.OnceValue(newAppSchema)
 )
 
 // ProbeSchema is the schema of a probe block and of an inline
 // readiness/liveness/startup block.
 func ProbeSchema() *BlockSchema { return probeSchema }
 
-// ClusterSchema is the schema of a cluster block. The evaluated value also
-// has "name" and "kind" attributes (see ClusterType).
-func ClusterSchema() *BlockSchema { return clusterSchema }
+// ClusterSchema is the schema of a cluster block: one kind block per
+// registered platform. The evaluated value also has "name" and "kind"
+// attributes (see ClusterType).
+func ClusterSchema() *BlockSchema { return clusterSchema() }
 
 // RegistrySchema is the schema of a registry block; its value also has
 // "name".
 func RegistrySchema() *BlockSchema { return registrySchema }
 
 // AppSchema is the built-in schema of app blocks.
-func AppSchema() *BlockSchema { return appSchema }
+func AppSchema() *BlockSchema { return appSchema() }
 
 // ScalingPolicySchema is the built-in schema of scaling_policy blocks.
 func ScalingPolicySchema() *BlockSchema { return scalingPolicySchema }
@@ -48,7 +57,7 @@ func LoadBalancerSchema() *BlockSchema { return loadBalancerSchema }
 func DomainSchema(kind string) *BlockSchema {
 	switch kind {
 	case KindApp:
-		return appSchema
+		return appSchema()
 	case KindScalingPolicy:
 		return scalingPolicySchema
 	case KindLoadBalancer:
@@ -61,7 +70,7 @@ func DomainSchema(kind string) *BlockSchema {
 func ProbeType() cty.Type { return probeSchema.ImpliedType() }
 
 // ClusterType is the object type `cluster.NAME` evaluates to.
-func ClusterType() cty.Type { return withNameKind(clusterSchema.ImpliedType(), true) }
+func ClusterType() cty.Type { return withNameKind(clusterSchema().ImpliedType(), true) }
 
 // RegistryType is the object type `registry.NAME` evaluates to.
 func RegistryType() cty.Type { return withNameKind(registrySchema.ImpliedType(), false) }
@@ -85,17 +94,17 @@ func portAttr(required bool) *AttrSchema {
 func newProbeSchema() *BlockSchema {
 	return &BlockSchema{
 		Attributes: []*AttrSchema{
-			{Name: "period", Type: cty.String, Default: strVal("10s"), Check: checkDuration},
-			{Name: "timeout", Type: cty.String, Default: strVal("1s"), Check: checkProbeTimeout},
-			{Name: "initial_delay", Type: cty.String, Default: strVal("0s"), Check: checkDuration},
-			{Name: "failure_threshold", Type: cty.Number, Default: numVal(3), Check: checkWhole(1)},
-			{Name: "success_threshold", Type: cty.Number, Default: numVal(1), Check: checkWhole(1)},
+			{Name: "period", Type: cty.String, Default: durVal(app.DefaultProbePeriod), Check: checkDuration},
+			{Name: "timeout", Type: cty.String, Default: durVal(app.DefaultProbeTimeout), Check: checkProbeTimeout},
+			{Name: "initial_delay", Type: cty.String, Default: durVal(app.DefaultProbeInitialDelay), Check: checkDuration},
+			{Name: "failure_threshold", Type: cty.Number, Default: numVal(app.DefaultProbeFailureThreshold), Check: checkWhole(1)},
+			{Name: "success_threshold", Type: cty.Number, Default: numVal(app.DefaultProbeSuccessThreshold), Check: checkWhole(1)},
 		},
 		Blocks: []*NestedSchema{
 			{Name: "http", Block: &BlockSchema{Attributes: []*AttrSchema{
-				{Name: "path", Type: cty.String, Default: strVal("/")},
+				{Name: "path", Type: cty.String, Default: strVal(app.DefaultHTTPPath)},
 				portAttr(true),
-				{Name: "scheme", Type: cty.String, Default: strVal("HTTP"), Check: checkOneOf("HTTP", "HTTPS")},
+				{Name: "scheme", Type: cty.String, Default: strVal(app.DefaultHTTPScheme), Check: checkOneOf("HTTP", "HTTPS")},
 				{Name: "status", Type: cty.List(cty.Number), Check: checkStatusCodes, Description: "accepted status codes; default 200-399"},
 				{Name: "headers", Type: cty.Map(cty.String)},
 			}}},
@@ -138,61 +147,122 @@ func checkProbe(v cty.Value, r Ranges) hcl.Diagnostics {
 			Context:  r.Block.Ptr(),
 		})
 	}
+	return diags.Extend(checkTimeoutShorter(v, r))
+}
+
+// checkTimeoutShorter: a probe's timeout is shorter than its period.
+func checkTimeoutShorter(v cty.Value, r Ranges) hcl.Diagnostics {
 	period, timeout := v.GetAttr("period"), v.GetAttr("timeout")
-	if period.IsKnown() && timeout.IsKnown() && !period.IsNull() && !timeout.IsNull() {
-		p, err1 := ParseDuration(period.AsString())
-		t, err2 := ParseDuration(timeout.AsString())
-		if err1 == nil && err2 == nil && t >= p {
-			diags = diags.Append(&hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Probe timeout not shorter than its period",
-				Detail:   fmt.Sprintf("The timeout (%s) must be shorter than the period (%s): a probe must finish before the next one starts.", r.Show("timeout", timeout), r.Show("period", period)),
-				Subject:  r.Get("timeout").Ptr(),
-				Context:  r.Block.Ptr(),
-			})
+	if !period.IsKnown() || !timeout.IsKnown() || period.IsNull() || timeout.IsNull() {
+		return nil
+	}
+	p, err1 := app.ParseDuration(period.AsString())
+	t, err2 := app.ParseDuration(timeout.AsString())
+	if err1 != nil || err2 != nil || t < p {
+		return nil
+	}
+	return hcl.Diagnostics{{
+		Severity: hcl.DiagError,
+		Summary:  "Probe timeout not shorter than its period",
+		Detail:   fmt.Sprintf("The timeout (%s) must be shorter than the period (%s): a probe must finish before the next one starts.", r.Show("timeout", timeout), r.Show("period", period)),
+		Subject:  r.Get("timeout").Ptr(),
+		Context:  r.Block.Ptr(),
+	}}
+}
+
+// newClusterSchema has one kind block per registered platform, with the
+// platform's schema, and checks that a cluster has exactly one of them
+// and what the platform checks of it.
+func newClusterSchema() *BlockSchema {
+	s := &BlockSchema{}
+	var kinds []string
+	for _, p := range builtin.Platforms() {
+		kinds = append(kinds, p.Kind)
+		s.Blocks = append(s.Blocks, &NestedSchema{Name: p.Kind, Block: SchemaFromProvider(p.Cluster)})
+	}
+	s.Check = func(v cty.Value, r Ranges) hcl.Diagnostics {
+		var written []string
+		for _, k := range kinds {
+			if !v.GetAttr(k).IsNull() {
+				written = append(written, k)
+			}
+		}
+		switch len(written) {
+		case 0:
+			return hcl.Diagnostics{errAt(r.Block, "Cluster has no kind",
+				fmt.Sprintf("A cluster needs a block saying what it is: %s.", clusterKinds()))}
+		case 1:
+			p, _, _ := builtin.Platform(written[0])
+			if p.CheckCluster == nil {
+				return nil
+			}
+			return placeDiagnostics(p.CheckCluster(v.GetAttr(written[0])), r, written[0])
+		}
+		sort.SliceStable(written, func(i, j int) bool { return r.Get(written[i]).Start.Byte < r.Get(written[j]).Start.Byte })
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cluster has two kinds",
+			Detail:  fmt.Sprintf("A cluster is either %s, not both.", clusterKinds()),
+			Subject: r.Get(written[1]).Ptr(), Context: r.Block.Ptr()}}
+	}
+	return s
+}
+
+// clusterKinds describes the registered kinds, as alternatives: `a
+// Kubernetes cluster (a "kubernetes" block) or a set of Docker hosts (a
+// "docker" block)`.
+func clusterKinds() string {
+	var parts []string
+	for _, p := range builtin.Platforms() {
+		parts = append(parts, fmt.Sprintf("%s (a %q block)", p.Description, p.Kind))
+	}
+	switch len(parts) {
+	case 0:
+		return "nothing: this build of berth has no platforms"
+	case 1:
+		return parts[0]
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " or " + parts[len(parts)-1]
+}
+
+// explainClusterKinds completes HCL's diagnostic about an unknown block in
+// a cluster: it names a platform this build does not have.
+func explainClusterKinds(diags hcl.Diagnostics) {
+	for _, d := range diags {
+		if d.Summary == "Unsupported block type" && !strings.Contains(d.Detail, "platform") {
+			d.Detail = strings.TrimSuffix(d.Detail, ".") + ": it is not a platform of this build of berth. A cluster is " + clusterKinds() + "."
+		}
+	}
+}
+
+// placeDiagnostics points a platform's diagnostics (which carry attribute
+// paths relative to the value it checked, see platform.Platform) at the
+// configuration: prefix is the path of that value within the block r
+// locates.
+func placeDiagnostics(diags hcl.Diagnostics, r Ranges, prefix string) hcl.Diagnostics {
+	for _, d := range diags {
+		if d.Subject != nil {
+			continue
+		}
+		path := prefix
+		if p := providers.DiagnosticPath(d); len(p) > 0 {
+			path = joinPath(prefix, formatPath(p))
+		}
+		rng := r.Get(path)
+		d.Subject = &rng
+		if ctx := r.Get(prefix); ctx != rng {
+			d.Context = &ctx
 		}
 	}
 	return diags
 }
 
-func newClusterSchema() *BlockSchema {
-	return &BlockSchema{
-		Blocks: []*NestedSchema{
-			{Name: "kubernetes", Block: &BlockSchema{Attributes: []*AttrSchema{
-				{Name: "kubeconfig", Type: cty.String, Description: "path of the kubeconfig file; default $KUBECONFIG or ~/.kube/config"},
-				{Name: "context", Type: cty.String},
-				{Name: "namespace", Type: cty.String, Default: strVal("default")},
-			}}},
-			{Name: "docker", Block: &BlockSchema{Blocks: []*NestedSchema{
-				{Name: "host", Label: "name", List: true, Required: true, Block: &BlockSchema{
-					Attributes: []*AttrSchema{
-						{Name: "endpoint", Type: cty.String, Required: true, Description: "Docker Engine API endpoint: unix:///path or tcp://host:port (with tls for a remote engine)"},
-						{Name: "labels", Type: cty.Map(cty.String), Default: cty.MapValEmpty(cty.String)},
-					},
-					Blocks: []*NestedSchema{
-						{Name: "tls", Block: &BlockSchema{Attributes: []*AttrSchema{
-							{Name: "ca_file", Type: cty.String},
-							{Name: "cert_file", Type: cty.String},
-							{Name: "key_file", Type: cty.String},
-						}}},
-					},
-				}},
-			}}},
-		},
-		Check: func(v cty.Value, r Ranges) hcl.Diagnostics {
-			k, d := !v.GetAttr("kubernetes").IsNull(), !v.GetAttr("docker").IsNull()
-			switch {
-			case k && d:
-				return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cluster has two kinds",
-					Detail:  `A cluster is either a Kubernetes cluster (a "kubernetes" block) or a set of Docker hosts (a "docker" block), not both.`,
-					Subject: r.Get("docker").Ptr(), Context: r.Block.Ptr()}}
-			case !k && !d:
-				return hcl.Diagnostics{errAt(r.Block, "Cluster has no kind",
-					`A cluster needs exactly one of the blocks "kubernetes" or "docker".`)}
-			}
-			return nil
-		},
+func joinPath(prefix, path string) string {
+	switch {
+	case prefix == "":
+		return path
+	case strings.HasPrefix(path, "["):
+		return prefix + path
 	}
+	return prefix + "." + path
 }
 
 func newRegistrySchema() *BlockSchema {
@@ -211,13 +281,13 @@ func newAppSchema() *BlockSchema {
 	hook := &BlockSchema{Attributes: []*AttrSchema{
 		{Name: "exec", Type: cty.List(cty.String), Required: true, Check: checkNonEmptyCommand},
 		{Name: "required", Type: cty.Bool, Default: cty.False, Description: "a failing hook fails the instance"},
-		{Name: "timeout", Type: cty.String, Default: strVal("30s"), Check: checkDuration},
+		{Name: "timeout", Type: cty.String, Default: durVal(app.DefaultHookTimeout), Check: checkDuration},
 	}}
 	return &BlockSchema{
 		Attributes: []*AttrSchema{
 			{Name: "cluster", Type: ClusterType(), Required: true, Description: "the cluster to run on: cluster.NAME"},
 			{Name: "image", Type: cty.String, Required: true},
-			{Name: "replicas", Type: cty.Number, Default: numVal(1), Check: checkWhole(0)},
+			{Name: "replicas", Type: cty.Number, Default: numVal(app.DefaultReplicas), Check: checkWhole(0)},
 			{Name: "command", Type: cty.List(cty.String)},
 			{Name: "args", Type: cty.List(cty.String)},
 			{Name: "env", Type: cty.Map(cty.String), Default: cty.MapValEmpty(cty.String)},
@@ -230,21 +300,21 @@ func newAppSchema() *BlockSchema {
 			{Name: "name", Type: cty.String, Computed: true,
 				Description: "the app's name: its block label, with the instance key of count or for_each (web-0, web-eu); filled in by the evaluator"},
 			// What the platform reports, the same on every platform, so
-			// configuration can refer to it (app.web.instances[0].host_ports).
+			// configuration can refer to it (app.web.instances[0].addresses["http"]).
 			{Name: "deployment_id", Type: cty.String, Computed: true,
 				Description: "the platform's id of this app's deployment, kept for the app's lifetime"},
 			{Name: "image_digest", Type: cty.String, Computed: true,
 				Description: "the image resolved at plan time: repository@sha256:..."},
 			{Name: "config_hash", Type: cty.String, Computed: true,
 				Description: "hash of the instances' spec (image digest, command, env, ports, resources, probes, hooks)"},
-			{Name: "instances", Type: cty.List(AppInstanceType), Computed: true,
-				Description: "the app's instances as they exist: name, host, container_id, host_ports (port name to published host port), image_digest, config_hash, status"},
+			{Name: "instances", Type: cty.List(app.InstanceType), Computed: true,
+				Description: "the app's instances as they exist: name, host, id, status, ready, image_digest, config_hash, addresses (port name to ip and port)"},
 		},
 		Blocks: []*NestedSchema{
 			{Name: "port", Label: "name", List: true, Block: &BlockSchema{Attributes: []*AttrSchema{
 				{Name: "container", Type: cty.Number, Required: true, Check: checkPortNumber},
 				{Name: "host", Type: cty.Number, Check: checkPortNumber, Description: "published port on Docker hosts"},
-				{Name: "protocol", Type: cty.String, Default: strVal("tcp"), Check: checkOneOf("tcp", "udp")},
+				{Name: "protocol", Type: cty.String, Default: strVal(app.DefaultProtocol), Check: checkOneOf("tcp", "udp")},
 			}}},
 			{Name: "resources", Block: &BlockSchema{Attributes: []*AttrSchema{
 				{Name: "cpu", Type: cty.String, Check: checkCPU, Description: "CPU limit in cores (2, 0.5, \"500m\")"},
@@ -254,7 +324,7 @@ func newAppSchema() *BlockSchema {
 			}}},
 			{Name: "placement", Block: &BlockSchema{Attributes: []*AttrSchema{
 				{Name: "node_selector", Type: cty.Map(cty.String), Default: cty.MapValEmpty(cty.String)},
-				{Name: "spread", Type: cty.String, Default: strVal("none"), Check: checkOneOf("none", "host", "zone")},
+				{Name: "spread", Type: cty.String, Default: strVal(app.DefaultSpread), Check: checkOneOf(app.SpreadNone, app.SpreadHost, app.SpreadZone)},
 			}}},
 			{Name: "hooks", Block: &BlockSchema{
 				Attributes: []*AttrSchema{
@@ -267,12 +337,12 @@ func newAppSchema() *BlockSchema {
 			}},
 			{Name: "rollout", DefaultWhenAbsent: true, Block: &BlockSchema{
 				Attributes: []*AttrSchema{
-					{Name: "initial_batch", Type: cty.Number, Default: numVal(1), Check: checkWhole(1)},
-					{Name: "growth", Type: cty.Number, Default: numVal(2), Check: checkAtLeast(1)},
-					{Name: "max_unavailable", Type: cty.Number, Default: numVal(0), Check: checkWhole(0)},
-					{Name: "min_healthy", Type: cty.String, Default: strVal("10s"), Check: checkDuration},
-					{Name: "healthy_deadline", Type: cty.String, Default: strVal("5m"), Check: checkDuration},
-					{Name: "auto_revert", Type: cty.Bool, Default: cty.True},
+					{Name: "initial_batch", Type: cty.Number, Default: numVal(app.DefaultRolloutInitialBatch), Check: checkWhole(1)},
+					{Name: "growth", Type: cty.Number, Default: numVal(app.DefaultRolloutGrowth), Check: checkAtLeast(1)},
+					{Name: "max_unavailable", Type: cty.Number, Default: numVal(app.DefaultRolloutMaxUnavailable), Check: checkWhole(0)},
+					{Name: "min_healthy", Type: cty.String, Default: durVal(app.DefaultRolloutMinHealthy), Check: checkDuration},
+					{Name: "healthy_deadline", Type: cty.String, Default: durVal(app.DefaultRolloutHealthyDeadline), Check: checkDuration},
+					{Name: "auto_revert", Type: cty.Bool, Default: cty.BoolVal(app.DefaultRolloutAutoRevert)},
 				},
 				Check: checkRollout,
 			}},
@@ -286,8 +356,8 @@ func checkRollout(v cty.Value, r Ranges) hcl.Diagnostics {
 	if !mh.IsKnown() || !hd.IsKnown() || mh.IsNull() || hd.IsNull() {
 		return nil
 	}
-	a, err1 := ParseDuration(mh.AsString())
-	b, err2 := ParseDuration(hd.AsString())
+	a, err1 := app.ParseDuration(mh.AsString())
+	b, err2 := app.ParseDuration(hd.AsString())
 	if err1 != nil || err2 != nil || a < b {
 		return nil
 	}
@@ -300,8 +370,8 @@ func checkRollout(v cty.Value, r Ranges) hcl.Diagnostics {
 	}}
 }
 
-// checkApp holds the rules that span an app's parts: probe ports must be
-// ports of the app.
+// checkApp holds the rules that span an app's parts (probe ports must be
+// ports of the app) and the rules of its cluster's platform.
 func checkApp(v cty.Value, r Ranges) hcl.Diagnostics {
 	names := map[string]bool{}
 	if ports := v.GetAttr("port"); ports.IsKnown() && !ports.IsNull() {
@@ -311,24 +381,13 @@ func checkApp(v cty.Value, r Ranges) hcl.Diagnostics {
 		}
 	}
 	var diags hcl.Diagnostics
-	cl := v.GetAttr("cluster")
-	kube := cl.IsKnown() && !cl.IsNull() && cl.Type().IsObjectType() && cl.Type().HasAttribute("kind") &&
-		cl.GetAttr("kind").IsKnown() && !cl.GetAttr("kind").IsNull() && cl.GetAttr("kind").AsString() == "kubernetes"
+	if p := appPlatform(v); p != nil && p.CheckApp != nil {
+		diags = placeDiagnostics(p.CheckApp(v), r, "")
+	}
 	for _, probe := range []string{"readiness", "liveness", "startup"} {
 		pv := v.GetAttr(probe)
 		if !pv.IsKnown() || pv.IsNull() {
 			continue
-		}
-		if to := pv.GetAttr("timeout"); kube && to.IsKnown() && !to.IsNull() {
-			if d, err := ParseDuration(to.AsString()); err == nil && d < time.Second {
-				diags = diags.Append(&hcl.Diagnostic{
-					Severity: hcl.DiagError,
-					Summary:  "Probe timeout shorter than a second",
-					Detail:   fmt.Sprintf("The %s probe's timeout is %s, but Kubernetes probes count in whole seconds: the timeout must be at least 1s.", probe, r.Show(probe+".timeout", to)),
-					Subject:  r.Get(probe + ".timeout").Ptr(),
-					Context:  r.Get(probe).Ptr(),
-				})
-			}
 		}
 		for _, kind := range []string{"http", "tcp", "grpc"} {
 			kv := pv.GetAttr(kind)
@@ -373,6 +432,21 @@ func checkApp(v cty.Value, r Ranges) hcl.Diagnostics {
 		}
 	}
 	return diags
+}
+
+// appPlatform is the platform of an app's cluster, nil when it is not
+// known yet.
+func appPlatform(v cty.Value) *platform.Platform {
+	cl := v.GetAttr("cluster")
+	if !cl.IsKnown() || cl.IsNull() || !cl.Type().IsObjectType() || !cl.Type().HasAttribute("kind") {
+		return nil
+	}
+	k := cl.GetAttr("kind")
+	if !k.IsKnown() || k.IsNull() {
+		return nil
+	}
+	p, _, _ := builtin.Platform(k.AsString())
+	return p
 }
 
 func newScalingPolicySchema() *BlockSchema {
@@ -462,6 +536,38 @@ func checkMetrics(v cty.Value, r Ranges) hcl.Diagnostics {
 	return diags
 }
 
+// healthCheckSchema is a load balancer's health_check block: overrides of
+// the health check derived from the target app's readiness probe, written
+// with the probe block's names (see probe.TargetHealth). No defaults: what
+// is not written comes from the probe.
+func healthCheckSchema() *BlockSchema {
+	return &BlockSchema{
+		Attributes: []*AttrSchema{
+			{Name: "period", Type: cty.String, Check: checkDuration},
+			{Name: "timeout", Type: cty.String, Check: checkProbeTimeout},
+			{Name: "failure_threshold", Type: cty.Number, Check: checkWhole(1)},
+			{Name: "success_threshold", Type: cty.Number, Check: checkWhole(1)},
+		},
+		Blocks: []*NestedSchema{
+			{Name: "http", Block: &BlockSchema{Attributes: []*AttrSchema{
+				{Name: "path", Type: cty.String},
+				portAttr(false),
+				{Name: "scheme", Type: cty.String, Check: checkOneOf("HTTP", "HTTPS")},
+				{Name: "status", Type: cty.List(cty.Number), Check: checkStatusCodes, Description: "accepted status codes"},
+			}}},
+			{Name: "tcp", Block: &BlockSchema{Attributes: []*AttrSchema{portAttr(false)}}},
+		},
+		Check: func(v cty.Value, r Ranges) hcl.Diagnostics {
+			if !v.GetAttr("http").IsNull() && !v.GetAttr("tcp").IsNull() {
+				return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Health check has more than one check",
+					Detail:  `A health check is either "http" or "tcp", not both.`,
+					Subject: r.Get("tcp").Ptr(), Context: r.Block.Ptr()}}
+			}
+			return checkTimeoutShorter(v, r)
+		},
+	}
+}
+
 func newLoadBalancerSchema() *BlockSchema {
 	return &BlockSchema{
 		Attributes: []*AttrSchema{
@@ -485,29 +591,7 @@ func newLoadBalancerSchema() *BlockSchema {
 				{Name: "app", Type: cty.DynamicPseudoType, Required: true, Description: "the app to send traffic to: app.NAME"},
 				{Name: "port", Type: cty.String, Required: true, Description: "a named port of the app"},
 			}}},
-			{Name: "health_check", Block: &BlockSchema{Attributes: []*AttrSchema{
-				{Name: "path", Type: cty.String},
-				{Name: "port", Type: cty.String},
-				{Name: "protocol", Type: cty.String, Check: checkOneOf("HTTP", "HTTPS", "TCP")},
-				{Name: "interval", Type: cty.String, Check: checkDuration},
-				{Name: "timeout", Type: cty.String, Check: checkDuration},
-				{Name: "healthy_threshold", Type: cty.Number, Check: checkWhole(1)},
-				{Name: "unhealthy_threshold", Type: cty.Number, Check: checkWhole(1)},
-				{Name: "matcher", Type: cty.String},
-			}}},
+			{Name: "health_check", Block: healthCheckSchema()},
 		},
 	}
 }
-
-// AppInstanceType is the object type of one entry of an app's computed
-// "instances": one running instance (a container, a pod) as the platform
-// reports it.
-var AppInstanceType = cty.Object(map[string]cty.Type{
-	"name":         cty.String,
-	"host":         cty.String,
-	"container_id": cty.String,
-	"host_ports":   cty.Map(cty.Number),
-	"image_digest": cty.String,
-	"config_hash":  cty.String,
-	"status":       cty.String,
-})

@@ -7,11 +7,9 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
-)
 
-// BuiltinProviders are the providers shipped inside the berth binary; they
-// need no required_providers entry.
-var BuiltinProviders = []string{"aws", "docker", "kubernetes"}
+	"github.com/berth-sh/berth/providers/builtin"
+)
 
 // Validate checks everything that can be checked without variable values,
 // providers or network, like `terraform validate`: every reference
@@ -468,7 +466,9 @@ func knownAfterApply(val cty.Value, schema *BlockSchema) cty.Value {
 // checkProviders checks that every provider named by a block is one berth
 // knows: built in, or in required_providers.
 func (v *validator) checkProviders() hcl.Diagnostics {
-	known := append([]string{}, BuiltinProviders...)
+	// Built-in providers need no required_providers entry.
+	builtins := builtin.Names()
+	known := append([]string{}, builtins...)
 	if v.cfg.Berth != nil {
 		known = append(known, sortedKeys(v.cfg.Berth.RequiredProviders)...)
 	}
@@ -478,7 +478,7 @@ func (v *validator) checkProviders() hcl.Diagnostics {
 			Severity: hcl.DiagError,
 			Summary:  "Unknown provider",
 			Detail: fmt.Sprintf("Provider %q is neither built in (%s) nor declared in the berth block's required_providers.%s",
-				name, quoteList(BuiltinProviders), didYouMean(name, known)),
+				name, quoteList(builtins), didYouMean(name, known)),
 			Subject: rng.Ptr(),
 		})
 	}
@@ -493,6 +493,14 @@ func (v *validator) checkProviders() hcl.Diagnostics {
 		case KindResource, KindData, KindLoadBalancer:
 			if r.ProviderName != "" && !contains(known, r.ProviderName) {
 				unknown(r.ProviderName, r.ProviderRange)
+			}
+			if r.ProviderName == "" && r.Kind == KindLoadBalancer {
+				diags = diags.Append(&hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "No provider for the load balancer",
+					Detail:   "No built-in provider of this build of berth serves load balancers by default; name the provider that does with the provider argument, such as provider = acmelb.",
+					Subject:  r.DeclRange.Ptr(),
+				})
 			}
 		}
 	}

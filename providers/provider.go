@@ -7,6 +7,7 @@ package providers
 
 import (
 	"context"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -43,7 +44,7 @@ type Interface interface {
 
 // ProtocolVersion is the major version of the provider protocol that this
 // build of berth speaks. A plugin speaking another major version is refused.
-const ProtocolVersion = 1
+const ProtocolVersion = 2
 
 // Schema describes the configuration and state of one resource type, data
 // source, or of the provider's own configuration block.
@@ -70,6 +71,11 @@ type Attribute struct {
 	Sensitive   bool
 	// ForceNew: a change to this attribute replaces the object.
 	ForceNew bool
+	// Default is the value an absent optional attribute takes when berth
+	// decodes a block with this schema itself: a platform's cluster kind
+	// (see package platform). The plugin protocol does not carry it: a
+	// provider applies its resources' defaults when it plans.
+	Default cty.Value
 }
 
 // NestingMode says how many times a nested block may appear.
@@ -188,58 +194,86 @@ type PlanResourceChangeResponse struct {
 	Diagnostics hcl.Diagnostics
 }
 
-// Rollout is the provider's description of how a change rolls out in waves.
-// The core sequences the waves, gates each on health, and reverts on failure.
+// Rollout is a provider's plan of a change carried out in waves: the
+// core's rollout driver (package core/rollout) sequences the waves, asking
+// the provider for one step at a time (see RolloutStep), gates each wave
+// on what the provider reports, runs the per-wave hooks (a load balancer
+// drains and admits instances there) and reverts on failure.
 type Rollout struct {
+	// Waves lists the instances each wave replaces or starts, in order.
 	Waves []Wave
-	// MinHealthy is how long each wave's new instances must stay healthy
-	// before the next wave starts; HealthyDeadline bounds each wave.
-	MinHealthy      string
-	HealthyDeadline string
-	AutoRevert      bool
-	MaxUnavailable  int
+	// MinHealthy is how long each new instance must stay ready before its
+	// wave counts as healthy; HealthyDeadline bounds how long a new
+	// instance may take to become ready. Zero: not set.
+	MinHealthy      time.Duration
+	HealthyDeadline time.Duration
+	// AutoRevert: a failed wave rolls the object back to the state
+	// recorded before the rollout.
+	AutoRevert bool
+	// MaxUnavailable is how many of a wave's old instances stop before
+	// their replacements start; the others stop once the replacements are
+	// ready.
+	MaxUnavailable int
 }
 
 // Wave is one batch of a rollout.
 type Wave struct {
-	// Instances names what the wave replaces or starts (e.g. "web-3 on edge-1").
-	Instances []string
-	// Description is a short human-readable line, e.g. "2 instances".
-	Description string
+	Instances []WaveInstance
+}
+
+// WaveInstance is an instance a wave replaces or starts, by name (an
+// instance of the app contract, platform/app.Instance), with the host it
+// is planned on.
+type WaveInstance struct {
+	Name string
+	Host string
 }
 
 // StepKind says which part of a change an ApplyResourceChange call performs.
 type StepKind int
 
-// Step kinds. A change without a Rollout is applied with StepAll.
+// Step kinds. A change without a Rollout is applied with StepAll; a
+// rollout is applied as StepStart and StepStop calls, which the core's
+// rollout driver sequences (docs/providers.md, "Rollouts"):
 //
-// The core drives a rollout as a sequence of calls, each moving the object
-// from the state that exists now (PriorState: after the earlier waves, a
-// mix of old and new instances) towards PlannedState:
+//	for each wave:  StepStop  (the first MaxUnavailable old instances, if any)
+//	                StepStart (the wave's instances)   then the core admits them
+//	                StepStop  (the wave's instances)   after the core drained them
+//	revert:         StepStart, StepStop towards the state recorded before
+//	                the rollout (PlannedState = that state)
 //
-//	StepWave 0: PriorState = the recorded state,     PlannedState = the plan
-//	StepWave 1: PriorState = NewState of wave 0,     PlannedState = the plan
-//	...
-//	StepRevert: PriorState = NewState of the failed wave,
-//	            PlannedState = the recorded state from before the rollout
-//
-// Every call returns, in NewState, what truly exists afterwards, also when
-// it fails.
+// In every step PriorState is what the previous step reported, and the
+// provider returns in NewState what truly exists afterwards, also when it
+// fails or is stopped: "instances" lists every instance that exists, in
+// the app contract's shape, and the object's other attributes are
+// PlannedState's once every instance it lists runs as planned and no
+// other instance remains, PriorState's until then.
 const (
 	StepAll StepKind = iota
-	// StepWave applies one wave (RolloutStep.Wave, 0-based) and returns
-	// once its instances are healthy or the wave failed.
-	StepWave
-	// StepRevert rolls the instances already replaced back to PlannedState,
-	// which holds the spec from before the rollout, and removes the failed
-	// new ones.
-	StepRevert
+	// StepStart makes sure each instance named in RolloutStep.Instances
+	// has an instance that PlannedState keeps (platform/app.Keeps):
+	// where none exists, the provider starts one on the planned host and
+	// returns once it is ready (within the rollout's healthy deadline)
+	// and has stayed ready for RolloutStep.HoldFor, or has failed. Other
+	// instances of those names (the old ones) keep running.
+	StepStart
+	// StepStop stops and removes every instance of the names in
+	// RolloutStep.Instances that PlannedState does not keep. The core has
+	// drained them first.
+	StepStop
 )
 
 // RolloutStep selects the part of the change to apply.
 type RolloutStep struct {
 	Kind StepKind
+	// Wave is the 1-based number of the wave the step belongs to, as the
+	// plan shows it; 0 for the steps of a revert.
 	Wave int
+	// Instances names the instances the step acts on.
+	Instances []string
+	// HoldFor is how long, with StepStart, each new instance must stay
+	// ready before the call returns (the rollout's min_healthy).
+	HoldFor time.Duration
 }
 
 // ApplyResourceChangeRequest carries out a planned change.
@@ -254,11 +288,12 @@ type ApplyResourceChangeRequest struct {
 
 // ApplyEvent is a progress event streamed during ApplyResourceChange.
 type ApplyEvent struct {
-	// Kind is a short machine-readable word: "progress", "wave_started",
+	// Kind is a short machine-readable word: "progress",
 	// "instance_started", "instance_healthy", "instance_unhealthy",
-	// "wave_done", "log".
-	Kind     string
-	Message  string
+	// "instance_stopped", "log".
+	Kind    string
+	Message string
+	// Wave is the step's RolloutStep.Wave (1-based; 0 outside a wave).
 	Wave     int
 	Instance string
 }

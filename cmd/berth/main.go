@@ -5,6 +5,9 @@ package main
 import (
 	"os"
 	"runtime/pprof"
+
+	// Every built-in provider registers itself (providers/builtin).
+	_ "github.com/berth-sh/berth/providers/builtin/all"
 )
 
 func main() {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/berth-sh/berth/addrs"
 	"github.com/berth-sh/berth/core/plans"
+	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/version"
 	"github.com/zclconf/go-cty/cty"
@@ -363,17 +364,30 @@ func hiddenComment(n int, what string) string {
 	return fmt.Sprintf("# (%d unchanged %s hidden)", n, what)
 }
 
+// waveInstanceNames are a wave's instances as the plan shows them:
+// "web-1 on edge-1".
+func waveInstanceNames(w providers.Wave) []string {
+	out := make([]string, len(w.Instances))
+	for i, in := range w.Instances {
+		out[i] = in.Name
+		if in.Host != "" {
+			out[i] += " on " + in.Host
+		}
+	}
+	return out
+}
+
 // rolloutLines describes the waves of a rollout:
 //
 //	rollout: 3 waves, min healthy 10s, deadline 5m, auto-revert
 //	  wave 1: 1 instance  (web-1 on edge-1)
 func rolloutLines(ro *providers.Rollout) []string {
 	head := "rollout: " + plural(len(ro.Waves), "wave")
-	if ro.MinHealthy != "" {
-		head += ", min healthy " + ro.MinHealthy
+	if ro.MinHealthy > 0 {
+		head += ", min healthy " + app.FormatDuration(ro.MinHealthy)
 	}
-	if ro.HealthyDeadline != "" {
-		head += ", deadline " + ro.HealthyDeadline
+	if ro.HealthyDeadline > 0 {
+		head += ", deadline " + app.FormatDuration(ro.HealthyDeadline)
 	}
 	if ro.MaxUnavailable > 0 {
 		head += fmt.Sprintf(", max unavailable %d", ro.MaxUnavailable)
@@ -385,17 +399,14 @@ func rolloutLines(ro *providers.Rollout) []string {
 	descs := make([]string, len(ro.Waves))
 	width := 0
 	for i, w := range ro.Waves {
-		descs[i] = w.Description
-		if descs[i] == "" {
-			descs[i] = plural(len(w.Instances), "instance")
-		}
+		descs[i] = plural(len(w.Instances), "instance")
 		width = max(width, len(descs[i]))
 	}
 	numWidth := len(strconv.Itoa(len(ro.Waves)))
 	for i, w := range ro.Waves {
 		l := fmt.Sprintf("wave %*d: %s", numWidth, i+1, descs[i])
 		if len(w.Instances) > 0 {
-			names := w.Instances
+			names := waveInstanceNames(w)
 			more := ""
 			if len(names) > maxWaveInstances {
 				more = fmt.Sprintf(", and %d more", len(names)-(maxWaveInstances-1))
@@ -1190,8 +1201,14 @@ type jsonRollout struct {
 }
 
 type jsonWave struct {
-	Instances   []string `json:"instances"`
-	Description string   `json:"description"`
+	Wave        int                `json:"wave"`
+	Instances   []jsonWaveInstance `json:"instances"`
+	Description string             `json:"description"`
+}
+
+type jsonWaveInstance struct {
+	Name string `json:"name"`
+	Host string `json:"host,omitempty"`
 }
 
 // jsonActions lists an action as Terraform does: a replacement is two
@@ -1293,18 +1310,19 @@ func newJSONResourceChange(c *plans.ResourceChange, action plans.Action) jsonRes
 		jc.Index = string(k)
 	}
 	if ro := c.Rollout; ro != nil {
-		jr := &jsonRollout{Waves: []jsonWave{}, MinHealthy: ro.MinHealthy, HealthyDeadline: ro.HealthyDeadline,
-			MaxUnavailable: ro.MaxUnavailable, AutoRevert: ro.AutoRevert}
-		for _, w := range ro.Waves {
-			desc := w.Description
-			if desc == "" {
-				desc = plural(len(w.Instances), "instance")
+		jr := &jsonRollout{Waves: []jsonWave{}, MaxUnavailable: ro.MaxUnavailable, AutoRevert: ro.AutoRevert}
+		if ro.MinHealthy > 0 {
+			jr.MinHealthy = app.FormatDuration(ro.MinHealthy)
+		}
+		if ro.HealthyDeadline > 0 {
+			jr.HealthyDeadline = app.FormatDuration(ro.HealthyDeadline)
+		}
+		for i, w := range ro.Waves {
+			jw := jsonWave{Wave: i + 1, Instances: []jsonWaveInstance{}, Description: plural(len(w.Instances), "instance")}
+			for _, in := range w.Instances {
+				jw.Instances = append(jw.Instances, jsonWaveInstance(in))
 			}
-			inst := w.Instances
-			if inst == nil {
-				inst = []string{}
-			}
-			jr.Waves = append(jr.Waves, jsonWave{Instances: inst, Description: desc})
+			jr.Waves = append(jr.Waves, jw)
 		}
 		jc.Rollout = jr
 	}

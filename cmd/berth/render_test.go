@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/berth-sh/berth/addrs"
 	"github.com/berth-sh/berth/core/plans"
@@ -71,11 +72,11 @@ func webApp(mutate func(m map[string]cty.Value)) cty.Value {
 func webRollout() *providers.Rollout {
 	return &providers.Rollout{
 		Waves: []providers.Wave{
-			{Instances: []string{"web-1 on edge-1"}},
-			{Instances: []string{"web-2 on edge-2", "web-3 on edge-1"}},
-			{Instances: []string{"web-4 on edge-2", "web-5 on edge-1", "web-6 on edge-2"}},
+			{Instances: []providers.WaveInstance{{Name: "web-1", Host: "edge-1"}}},
+			{Instances: []providers.WaveInstance{{Name: "web-2", Host: "edge-2"}, {Name: "web-3", Host: "edge-1"}}},
+			{Instances: []providers.WaveInstance{{Name: "web-4", Host: "edge-2"}, {Name: "web-5", Host: "edge-1"}, {Name: "web-6", Host: "edge-2"}}},
 		},
-		MinHealthy: "10s", HealthyDeadline: "5m", AutoRevert: true,
+		MinHealthy: 10 * time.Second, HealthyDeadline: 5 * time.Minute, AutoRevert: true,
 	}
 }
 
@@ -263,15 +264,14 @@ func bigRolloutChange() *plans.ResourceChange {
 	var waves []providers.Wave
 	n := 1
 	for _, size := range []int{1, 2, 4, 8, 5} {
-		var names []string
+		var names []providers.WaveInstance
 		for range size {
-			names = append(names, "web-"+strconv.Itoa(n)+" on edge-"+strconv.Itoa(1+n%2))
+			names = append(names, providers.WaveInstance{Name: "web-" + strconv.Itoa(n), Host: "edge-" + strconv.Itoa(1+n%2)})
 			n++
 		}
 		waves = append(waves, providers.Wave{Instances: names})
 	}
-	waves = append(waves, providers.Wave{Description: "drain old", Instances: nil})
-	c.Rollout = &providers.Rollout{Waves: waves, MinHealthy: "30s", MaxUnavailable: 2}
+	c.Rollout = &providers.Rollout{Waves: waves, MinHealthy: 30 * time.Second, MaxUnavailable: 2}
 	c.After = c.After.Mark(providers.ValueMark("other")) // a non-sensitive mark is ignored
 	return c
 }

@@ -7,7 +7,7 @@ package plans
 // configuration, state or providers) and versioned:
 //
 //	{
-//	  "format_version": 1,
+//	  "format_version": 2,
 //	  "berth_version": "0.1.0-dev",
 //	  "mode": "normal",
 //	  "state_lineage": "8a0c…", "state_serial": 11,
@@ -69,9 +69,11 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"time"
 
 	"github.com/berth-sh/berth/addrs"
 	"github.com/berth-sh/berth/atomicfile"
+	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/state"
 	"github.com/berth-sh/berth/version"
@@ -83,7 +85,7 @@ import (
 // PlanFileFormatVersion is the version of the plan file format this build
 // writes and the only one it reads: a plan is applied by the berth that
 // made it, so there is no reading of older formats.
-const PlanFileFormatVersion = 1
+const PlanFileFormatVersion = 2
 
 // Redaction is a sensitive part of a value that a plan file holds only as a
 // digest.
@@ -155,8 +157,12 @@ type fileRollout struct {
 }
 
 type fileWave struct {
-	Instances   []string `json:"instances"`
-	Description string   `json:"description,omitempty"`
+	Instances []fileWaveInstance `json:"instances"`
+}
+
+type fileWaveInstance struct {
+	Name string `json:"name"`
+	Host string `json:"host,omitempty"`
 }
 
 type fileChange struct {
@@ -337,13 +343,17 @@ func (e *planEncoder) change(c *ResourceChange) (*fileChange, error) {
 	if r := c.Rollout; r != nil {
 		fr := &fileRollout{
 			Waves:           []fileWave{},
-			MinHealthy:      r.MinHealthy,
-			HealthyDeadline: r.HealthyDeadline,
+			MinHealthy:      fileDuration(r.MinHealthy),
+			HealthyDeadline: fileDuration(r.HealthyDeadline),
 			AutoRevert:      r.AutoRevert,
 			MaxUnavailable:  r.MaxUnavailable,
 		}
 		for _, w := range r.Waves {
-			fr.Waves = append(fr.Waves, fileWave{Instances: w.Instances, Description: w.Description})
+			fw := fileWave{Instances: []fileWaveInstance{}}
+			for _, in := range w.Instances {
+				fw.Instances = append(fw.Instances, fileWaveInstance(in))
+			}
+			fr.Waves = append(fr.Waves, fw)
 		}
 		fc.Rollout = fr
 	}
@@ -747,14 +757,19 @@ func decodeChange(fc *fileChange) (*ResourceChange, error) {
 		c.RequiresReplace = append(c.RequiresReplace, path)
 	}
 	if fr := fc.Rollout; fr != nil {
-		r := &providers.Rollout{
-			MinHealthy:      fr.MinHealthy,
-			HealthyDeadline: fr.HealthyDeadline,
-			AutoRevert:      fr.AutoRevert,
-			MaxUnavailable:  fr.MaxUnavailable,
+		r := &providers.Rollout{AutoRevert: fr.AutoRevert, MaxUnavailable: fr.MaxUnavailable}
+		if r.MinHealthy, err = parseFileDuration(fr.MinHealthy); err != nil {
+			return nil, fmt.Errorf("%s: rollout: min_healthy: %w", fc.Address, err)
+		}
+		if r.HealthyDeadline, err = parseFileDuration(fr.HealthyDeadline); err != nil {
+			return nil, fmt.Errorf("%s: rollout: healthy_deadline: %w", fc.Address, err)
 		}
 		for _, w := range fr.Waves {
-			r.Waves = append(r.Waves, providers.Wave{Instances: w.Instances, Description: w.Description})
+			var pw providers.Wave
+			for _, in := range w.Instances {
+				pw.Instances = append(pw.Instances, providers.WaveInstance(in))
+			}
+			r.Waves = append(r.Waves, pw)
 		}
 		c.Rollout = r
 	}
@@ -797,4 +812,20 @@ func decodeValue(fv *fileValue) (cty.Value, []Redaction, error) {
 		v = v.MarkWithPaths(pvms)
 	}
 	return v, red, nil
+}
+
+// fileDuration writes a duration of a rollout as configuration does
+// ("10s", "5m"); zero (not set) is absent.
+func fileDuration(d time.Duration) string {
+	if d == 0 {
+		return ""
+	}
+	return app.FormatDuration(d)
+}
+
+func parseFileDuration(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	return time.ParseDuration(s)
 }

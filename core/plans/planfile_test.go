@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/berth-sh/berth/addrs"
 	"github.com/berth-sh/berth/providers"
@@ -57,10 +58,10 @@ func testPlan() *Plan {
 				Private:         []byte{0, 1, 2, 255},
 				Rollout: &providers.Rollout{
 					Waves: []providers.Wave{
-						{Instances: []string{"web-1 on edge-1"}, Description: "1 instance"},
-						{Instances: []string{"web-2 on edge-2", "web-3 on edge-1"}},
+						{Instances: []providers.WaveInstance{{Name: "web-1", Host: "edge-1"}}},
+						{Instances: []providers.WaveInstance{{Name: "web-2", Host: "edge-2"}, {Name: "web-3"}}},
 					},
-					MinHealthy: "10s", HealthyDeadline: "5m", AutoRevert: true, MaxUnavailable: 1,
+					MinHealthy: 10 * time.Second, HealthyDeadline: 5 * time.Minute, AutoRevert: true, MaxUnavailable: 1,
 				},
 				Dependencies: []addrs.Resource{dnsWWW, {Mode: addrs.Data, Type: "x", Name: "y"}},
 			},
@@ -201,10 +202,14 @@ func TestPlanFileRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	r := got.Changes[0].Rollout
-	if r == nil || len(r.Waves) != 2 || r.Waves[1].Instances[1] != "web-3 on edge-1" || r.Waves[0].Description != "1 instance" ||
-		r.MinHealthy != "10s" || r.HealthyDeadline != "5m" || !r.AutoRevert || r.MaxUnavailable != 1 {
-		t.Errorf("rollout: %+v", r)
+	if r := got.Changes[0].Rollout; !reflect.DeepEqual(r, p.Changes[0].Rollout) {
+		t.Errorf("rollout: %+v, want %+v", r, p.Changes[0].Rollout)
+	}
+	// The durations are written as configuration writes them.
+	for _, s := range []string{`"min_healthy": "10s"`, `"healthy_deadline": "5m"`} {
+		if !bytes.Contains(data, []byte(s)) {
+			t.Errorf("plan file does not hold %s", s)
+		}
 	}
 	if got.Changes[1].Rollout != nil {
 		t.Errorf("a change without rollout read back with one")
@@ -305,10 +310,12 @@ func TestReadPlanFileErrors(t *testing.T) {
 		{"empty", "", "not a berth plan file, or a damaged one"},
 		{"truncated", string(good[:len(good)/2]), "not a berth plan file, or a damaged one"},
 		{"state file", `{"serial": 1, "lineage": "x"}`, "not a berth plan file: no format_version"},
-		{"future version", `{"format_version": 2, "berth_version": "9.0.0"}`, "the plan file has format version 2 (written by berth 9.0.0)"},
+		{"older version", `{"format_version": 1, "berth_version": "0.1.0"}`, "the plan file has format version 1 (written by berth 0.1.0)"},
+		{"future version", `{"format_version": 3, "berth_version": "9.0.0"}`, "the plan file has format version 3 (written by berth 9.0.0)"},
 		{"bad msgpack", strings.Replace(string(good), `"msgpack": "`, `"msgpack": "AAAA`, 1), "damaged plan file"},
 		{"bad address", strings.Replace(string(good), `"address": "app.web[0]"`, `"address": "app..web"`, 1), "damaged plan file: invalid address"},
 		{"bad action", strings.Replace(string(good), `"action": "update"`, `"action": "explode"`, 1), `unknown action "explode"`},
+		{"bad duration", strings.Replace(string(good), `"min_healthy": "10s"`, `"min_healthy": "soon"`, 1), `damaged plan file: app.web[0]: rollout: min_healthy: time: invalid duration "soon"`},
 		{"bad mode", strings.Replace(string(good), `"mode": "normal"`, `"mode": "weird"`, 1), `unknown mode "weird"`},
 	}
 	for _, tt := range tests {

@@ -2,9 +2,9 @@ package docker
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,7 +14,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
-	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/platform/app"
+	"github.com/berth-sh/berth/platform/probe"
 	"github.com/berth-sh/berth/providers"
 )
 
@@ -27,9 +28,6 @@ func (p *Provider) ApplyResourceChange(ctx context.Context, req providers.ApplyR
 	switch req.TypeName {
 	case TypeScalingPolicy:
 		// Bounds on replicas only: nothing exists on the hosts.
-		if req.PlannedState.IsNull() {
-			return providers.ApplyResourceChangeResponse{NewState: cty.NullVal(scalingPolicyType)}
-		}
 		return providers.ApplyResourceChangeResponse{NewState: req.PlannedState}
 	case TypeApp:
 	default:
@@ -39,16 +37,16 @@ func (p *Provider) ApplyResourceChange(ctx context.Context, req providers.ApplyR
 	p.invalidateListings()
 	defer p.invalidateListings()
 	ap := &applier{p: p, events: events, notReady: map[string]bool{}, retired: decodePrivate(req.PlannedPrivate).Retired}
-	for _, in := range stateInstances(req.PriorState) {
+	for _, in := range app.DecodeInstances(req.PriorState) {
 		if in.Status == statusNotReady {
-			ap.notReady[in.ContainerID] = true
+			ap.notReady[in.ID] = true
 		}
 	}
 	switch req.Step.Kind {
-	case providers.StepWave:
-		return ap.applyWave(ctx, req)
-	case providers.StepRevert:
-		return ap.revert(ctx, req)
+	case providers.StepStart:
+		return ap.stepStart(ctx, req)
+	case providers.StepStop:
+		return ap.stepStop(ctx, req)
 	}
 	if req.PlannedState.IsNull() {
 		return ap.destroy(ctx, req)
@@ -59,7 +57,7 @@ func (p *Provider) ApplyResourceChange(ctx context.Context, req providers.ApplyR
 // applier is one ApplyResourceChange call.
 type applier struct {
 	p      *Provider
-	a      *app
+	a      *deployment
 	hosts  map[string]*Host
 	infos  map[string]HostInfo
 	events func(providers.ApplyEvent)
@@ -109,7 +107,7 @@ func (ap *applier) setup(ctx context.Context, v cty.Value) error {
 		return errors.New("the app's planned state lacks image_digest or config_hash")
 	}
 	ap.a = a
-	hosts, infos, err := ap.p.clusterHosts(ctx, a.Spec.Cluster)
+	hosts, infos, err := ap.p.clusterHosts(ctx, a.Cluster)
 	if err != nil {
 		return err
 	}
@@ -146,10 +144,12 @@ func (ap *applier) current(c live) bool {
 	return c.Labels.ConfigHash == ap.a.Hash && c.Image == ap.a.Pinned && c.State == statusRunning && !ap.isNotReady(c.ID)
 }
 
-// live is one of the app's containers as it exists.
+// live is one of the app's containers as it exists, on the host of that
+// name, reached at Address.
 type live struct {
 	Container
-	Host string
+	Host    string
+	Address netip.Addr
 }
 
 // list returns the app's containers on all its hosts: one label-filtered
@@ -172,7 +172,7 @@ func (ap *applier) list(ctx context.Context) ([]live, error) {
 			}
 			for _, c := range cs {
 				if c.Labels.App == ap.a.Name {
-					out = append(out, live{Container: c, Host: name})
+					out = append(out, live{Container: c, Host: name, Address: h.Address()})
 				}
 			}
 		})
@@ -183,9 +183,38 @@ func (ap *applier) list(ctx context.Context) ([]live, error) {
 }
 
 // stateOf is top (a planned or prior state) with "instances" as they
-// truly exist now. It lists with a fresh context: it must work after the
-// call was cancelled, to report what exists.
+// truly exist now.
 func (ap *applier) stateOf(top cty.Value) (cty.Value, hcl.Diagnostics) {
+	ins, diags := ap.existing()
+	return ap.withExisting(top, ins), diags
+}
+
+// stepState is the state after a rollout step (providers.StepStart,
+// StepStop): the instances as they exist, with planned's other attributes
+// once every instance runs as planned and nothing else remains, prior's
+// until then. The app takes the new spec when its rollout completes, so
+// the next plan rolls on from where a stopped rollout left off, and a
+// revert goes back to the spec the untouched instances still run.
+func (ap *applier) stepState(prior, planned cty.Value) (cty.Value, hcl.Diagnostics) {
+	ins, diags := ap.existing()
+	want := app.DecodeInstances(planned)
+	complete := !diags.HasErrors()
+	for _, in := range ins {
+		complete = complete && app.Keeps(want, in)
+	}
+	for _, w := range want {
+		complete = complete && slices.ContainsFunc(ins, func(in app.Instance) bool { return in.Name == w.Name && app.Keeps(want, in) })
+	}
+	if complete {
+		return ap.withExisting(planned, ins), diags
+	}
+	return ap.withExisting(prior, ins), diags
+}
+
+// existing lists the app's instances as they are. It lists with a fresh
+// context: it must work after the call was cancelled, to report what
+// exists.
+func (ap *applier) existing() ([]app.Instance, hcl.Diagnostics) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	ls, err := ap.list(ctx)
@@ -202,21 +231,26 @@ func (ap *applier) stateOf(top cty.Value) (cty.Value, hcl.Diagnostics) {
 			ap.retiredNow = append(ap.retiredNow, cfg)
 		}
 	}
+	return ins, diags
+}
+
+// withExisting is top with instances ins, and the deployment id known
+// once the first apply picked it.
+func (ap *applier) withExisting(top cty.Value, ins []app.Instance) cty.Value {
 	st := withInstances(top, ins)
 	if !top.IsNull() && ap.a.ID != "" {
-		// The deployment id is known after the first apply picked it.
 		u, pvm := st.UnmarkDeepWithPaths()
-		st = conform(u, appType, map[string]cty.Value{"deployment_id": cty.StringVal(ap.a.ID)}).MarkWithPaths(pvm)
+		st = withAttrs(u, map[string]cty.Value{"deployment_id": cty.StringVal(ap.a.ID)}).MarkWithPaths(pvm)
 	}
-	return st, diags
+	return st
 }
 
 // instancesOf maps containers to "instances" entries.
-func instancesOf(ls []live, ports []lang.PortSpec, notReady map[string]bool) []instance {
-	out := make([]instance, 0, len(ls))
+func instancesOf(ls []live, ports []app.Port, notReady map[string]bool) []app.Instance {
+	out := make([]app.Instance, 0, len(ls))
 	for _, c := range ls {
-		in := instance{Name: c.Labels.Instance, Host: c.Host, ContainerID: c.ID, ImageDigest: c.Image,
-			ConfigHash: c.Labels.ConfigHash, Status: c.State, HostPorts: map[string]int{}}
+		in := app.Instance{Name: c.Labels.Instance, Host: c.Host, ID: c.ID, ImageDigest: c.Image,
+			ConfigHash: c.Labels.ConfigHash, Status: c.State, Addresses: map[string]app.Address{}}
 		if c.State == statusRunning && c.Health == "unhealthy" {
 			in.Status = statusUnhealthy
 		}
@@ -225,15 +259,16 @@ func instancesOf(ls []live, ports []lang.PortSpec, notReady map[string]bool) []i
 			// it now (created, paused, restarting...), until it is replaced.
 			in.Status = statusNotReady
 		}
+		in.Ready = in.Status == statusRunning
 		for k, hp := range c.Ports {
 			name := k
 			for _, p := range ports {
-				proto := cmpOr(p.Protocol, "tcp")
+				proto := cmpOr(p.Protocol, app.DefaultProtocol)
 				if strconv.Itoa(p.Container)+"/"+proto == k {
 					name = p.Name
 				}
 			}
-			in.HostPorts[name] = int(hp)
+			in.Addresses[name] = app.Address{IP: c.Address.String(), Port: int(hp)}
 		}
 		out = append(out, in)
 	}
@@ -241,9 +276,9 @@ func instancesOf(ls []live, ports []lang.PortSpec, notReady map[string]bool) []i
 }
 
 // withInstances replaces the instances of a state value, keeping its marks.
-func withInstances(state cty.Value, ins []instance) cty.Value {
+func withInstances(state cty.Value, ins []app.Instance) cty.Value {
 	u, pvm := state.UnmarkDeepWithPaths()
-	return conform(u, appType, map[string]cty.Value{"instances": instancesValue(ins)}).MarkWithPaths(pvm)
+	return withAttrs(u, map[string]cty.Value{"instances": app.InstancesValue(ins)}).MarkWithPaths(pvm)
 }
 
 func fail(state cty.Value, diags hcl.Diagnostics, summary string, err error) providers.ApplyResourceChangeResponse {
@@ -279,12 +314,12 @@ func (ap *applier) all(ctx context.Context, req providers.ApplyResourceChangeReq
 		st, diags := ap.stateOf(req.PlannedState)
 		return ap.fail(ctx, st, diags, "Cannot list the app's containers", err)
 	}
-	planned := stateInstances(req.PlannedState)
+	planned := app.DecodeInstances(req.PlannedState)
 	keep := map[string]bool{}
-	var todo []instance
+	var todo []app.Instance
 	for _, in := range planned {
-		if in.ContainerID != "" && slices.ContainsFunc(ls, func(c live) bool { return c.ID == in.ContainerID && c.Host == in.Host && ap.current(c) }) {
-			keep[in.ContainerID] = true
+		if in.ID != "" && slices.ContainsFunc(ls, func(c live) bool { return c.ID == in.ID && c.Host == in.Host && ap.current(c) }) {
+			keep[in.ID] = true
 			continue
 		}
 		// Planned new, or a kept container that vanished since the plan.
@@ -327,175 +362,91 @@ func (ap *applier) destroy(ctx context.Context, req providers.ApplyResourceChang
 		st, diags := ap.stateOf(req.PriorState)
 		return ap.fail(ctx, st, diags, "Cannot destroy app "+ap.a.Name, err)
 	}
-	return providers.ApplyResourceChangeResponse{NewState: cty.NullVal(appType)}
+	return providers.ApplyResourceChangeResponse{NewState: cty.NullVal(req.PriorState.Type())}
 }
 
-// wave replaces the instances of one rollout wave: for each, the new
-// container is started and made ready (and held ready for min_healthy)
-// before the old one drains and goes; the first max_unavailable old ones
-// go first instead.
-func (ap *applier) applyWave(ctx context.Context, req providers.ApplyResourceChangeRequest) providers.ApplyResourceChangeResponse {
+// stepStart is providers.StepStart: each instance named in the step gets
+// a container that PlannedState keeps, on its planned host, ready (and
+// held ready for the step's HoldFor); the old containers of those names
+// keep running. In a rollout PlannedState is the plan; in a revert it is
+// the state from before the rollout, whose spec the app was decoded with.
+func (ap *applier) stepStart(ctx context.Context, req providers.ApplyResourceChangeRequest) providers.ApplyResourceChangeResponse {
 	ap.waveNo = req.Step.Wave
 	if err := ap.setup(ctx, req.PlannedState); err != nil {
 		return fail(req.PriorState, nil, "Cannot apply the rollout", err)
 	}
-	var priv private
-	if err := json.Unmarshal(req.PlannedPrivate, &priv); err != nil || ap.waveNo < 0 || ap.waveNo >= len(priv.Waves) {
-		st, diags := ap.stateOf(req.PriorState)
-		return ap.fail(ctx, st, diags, "Invalid rollout step", fmt.Errorf("the plan has %d waves, wave %d was asked for", len(priv.Waves), ap.waveNo))
-	}
-	names := priv.Waves[ap.waveNo]
-	last := ap.waveNo == len(priv.Waves)-1
 	ls, err := ap.list(ctx)
 	if err != nil {
-		// The wave did not run: the app keeps its recorded spec (see below).
-		st, diags := ap.stateOf(req.PriorState)
+		st, diags := ap.stepState(req.PriorState, req.PlannedState)
 		return ap.fail(ctx, st, diags, "Cannot list the app's containers", err)
 	}
-	planned := map[string]instance{}
-	for _, in := range stateInstances(req.PlannedState) {
-		planned[in.Name] = in
-	}
-	// The core announces the wave ("wave 1/3 started"); this names what
-	// it replaces where.
-	var where []string
-	for _, n := range names {
-		if in, ok := planned[n]; ok {
-			where = append(where, n+" on "+in.Host)
-		} else {
-			where = append(where, n)
-		}
-	}
-	ap.emit("wave_started", "", "%s", strings.Join(where, ", "))
-
-	maxUnavail := ap.a.Spec.Rollout.MaxUnavailable
-	errs := make([]error, len(names))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, max(1, ap.p.CreateParallelism))
-	for i, name := range names {
-		target, ok := planned[name]
-		if !ok {
-			errs[i] = fmt.Errorf("%s is not in the plan", name)
+	var todo []app.Instance
+	var errs []error
+	seen := map[string]bool{}
+	for _, name := range req.Step.Instances {
+		if seen[name] {
 			continue
 		}
-		var olds []live
-		done := false
-		for _, c := range ls {
-			if c.Labels.Instance != name {
-				continue
-			}
-			if ap.current(c) && c.Host == target.Host {
-				done = true // a retried wave: this one is already replaced
-			} else {
-				olds = append(olds, c)
-			}
+		seen[name] = true
+		i := slices.IndexFunc(app.DecodeInstances(req.PlannedState), func(in app.Instance) bool { return in.Name == name })
+		if i < 0 {
+			errs = append(errs, fmt.Errorf("%s is not an instance of the planned state", name))
+			continue
 		}
-		wg.Go(func() {
-			if !done && i < maxUnavail {
-				if errs[i] = ap.stopAll(ctx, olds); errs[i] != nil {
-					return
-				}
-				olds = nil
-			}
-			if !done {
-				if _, errs[i] = ap.start(ctx, sem, target, true); errs[i] != nil {
-					return
-				}
-			}
-			errs[i] = ap.stopAll(ctx, olds)
-		})
-	}
-	wg.Wait()
-	err = errors.Join(errs...)
-	if err == nil && last {
-		// Leftovers: surplus instances of a scale-down and stale containers.
-		if ls, err = ap.list(ctx); err == nil {
-			var stale []live
-			for _, c := range ls {
-				if in, ok := planned[c.Labels.Instance]; !ok || in.Host != c.Host || !ap.current(c) {
-					stale = append(stale, c)
-				}
-			}
-			err = ap.stopAll(ctx, stale)
+		target := app.DecodeInstances(req.PlannedState)[i]
+		if slices.ContainsFunc(ls, func(c live) bool {
+			return c.Labels.Instance == name && c.Host == target.Host && ap.current(c)
+		}) {
+			continue // a retried step: this one runs already
 		}
+		target.ImageDigest, target.ConfigHash, target.Planned = ap.a.Pinned, ap.a.Hash, true
+		todo = append(todo, target)
 	}
-	// The app takes the new spec when its rollout completes: until then the
-	// state records the previous spec (the prior's) with the instances as
-	// they run, some on each. The next plan then rolls on from there, and
-	// a revert goes back to the spec the untouched instances still run,
-	// never to the one being rolled out.
-	top := req.PriorState
-	if err == nil && last {
-		top = req.PlannedState
+	if ap.waveNo == 0 {
+		ap.emit("progress", "", "reverting app %s to its previous spec (%s)", ap.a.Name, ap.a.Pinned)
 	}
-	st, diags := ap.stateOf(top)
-	if err != nil && ctx.Err() != nil {
-		// Stopped (Ctrl-C), not failed: what was cut short is not the app's
-		// fault, and the state says what runs.
-		ap.emit("wave_failed", "", "wave %d interrupted", ap.waveNo+1)
-		return ap.fail(ctx, st, diags, fmt.Sprintf("Wave %d of app %s interrupted", ap.waveNo+1, ap.a.Name), errors.New("berth stopped the rollout before the wave was complete"))
+	_, err = ap.startHeld(ctx, todo, req.Step.HoldFor)
+	st, diags := ap.stepState(req.PriorState, req.PlannedState)
+	if err = errors.Join(append(errs, err)...); err != nil {
+		return ap.fail(ctx, st, diags, ap.stepFailed(), err)
 	}
-	if err != nil {
-		ap.emit("wave_failed", "", "wave %d failed: %v", ap.waveNo+1, err)
-		return ap.fail(ctx, st, diags, fmt.Sprintf("Wave %d of app %s failed", ap.waveNo+1, ap.a.Name), err)
-	}
-	ap.emit("wave_done", "", "replaced %s", strings.Join(where, ", "))
 	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags, Private: ap.private()}
 }
 
-// revert brings the app back to PlannedState, the state from before the
-// rollout (see providers.StepRevert): every instance of it runs the prior
-// spec (recreated from it where a wave replaced it), ready, before the new
-// and failed containers go. PriorState, what the failed wave left, is not
-// needed: the containers are listed live.
-func (ap *applier) revert(ctx context.Context, req providers.ApplyResourceChangeRequest) providers.ApplyResourceChangeResponse {
-	target := req.PlannedState
-	if err := ap.setup(ctx, target); err != nil {
-		return fail(req.PriorState, nil, "Cannot revert the rollout", err)
+// stepStop is providers.StepStop: the containers of the instances named in
+// the step that PlannedState does not keep go (the core drained them).
+func (ap *applier) stepStop(ctx context.Context, req providers.ApplyResourceChangeRequest) providers.ApplyResourceChangeResponse {
+	ap.waveNo = req.Step.Wave
+	if err := ap.setup(ctx, req.PlannedState); err != nil {
+		return fail(req.PriorState, nil, "Cannot apply the rollout", err)
 	}
-	ap.emit("progress", "", "reverting app %s to its previous spec (%s)", ap.a.Name, ap.a.Pinned)
 	ls, err := ap.list(ctx)
-	if err != nil {
-		st, diags := ap.stateOf(target)
-		return ap.fail(ctx, st, diags, "Cannot list the app's containers", err)
-	}
-	keep := map[string]bool{}
-	var todo []instance
-	seen := map[string]bool{}
-	for _, in := range stateInstances(target) {
-		if seen[in.Name] {
-			continue
-		}
-		seen[in.Name] = true
-		i := slices.IndexFunc(ls, func(c live) bool {
-			return c.Labels.Instance == in.Name && ap.current(c) && c.Host == in.Host
-		})
-		if i >= 0 {
-			keep[ls[i].ID] = true
-			continue
-		}
-		in.ImageDigest, in.ConfigHash, in.planned = ap.a.Pinned, ap.a.Hash, true
-		todo = append(todo, in)
-	}
-	started, err := ap.startAll(ctx, todo)
-	for _, s := range started {
-		keep[s] = true
-	}
 	if err == nil {
-		var remove []live
-		for _, c := range ls {
-			if !keep[c.ID] {
-				remove = append(remove, c)
+		planned := app.DecodeInstances(req.PlannedState)
+		var stop []live
+		ap.mu.Lock()
+		ins := instancesOf(ls, ap.a.Spec.Ports, ap.notReady)
+		ap.mu.Unlock()
+		for i, c := range ls {
+			if slices.Contains(req.Step.Instances, c.Labels.Instance) && !app.Keeps(planned, ins[i]) {
+				stop = append(stop, c)
 			}
 		}
-		err = ap.stopAll(ctx, remove)
+		err = ap.stopAll(ctx, stop)
 	}
-	st, diags := ap.stateOf(target)
+	st, diags := ap.stepState(req.PriorState, req.PlannedState)
 	if err != nil {
-		return ap.fail(ctx, st, diags, "Revert of app "+ap.a.Name+" failed", err)
+		return ap.fail(ctx, st, diags, ap.stepFailed(), err)
 	}
-	ap.emit("progress", "", "app %s reverted", ap.a.Name)
 	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags, Private: ap.private()}
+}
+
+// stepFailed is the summary of a failed rollout step.
+func (ap *applier) stepFailed() string {
+	if ap.waveNo == 0 {
+		return "Revert of app " + ap.a.Name + " failed"
+	}
+	return fmt.Sprintf("Wave %d of app %s failed", ap.waveNo, ap.a.Name)
 }
 
 func (ap *applier) isNotReady(id string) bool {
@@ -506,13 +457,18 @@ func (ap *applier) isNotReady(id string) bool {
 
 // startAll starts instances concurrently and returns the ids of the
 // containers that became ready.
-func (ap *applier) startAll(ctx context.Context, ins []instance) ([]string, error) {
+func (ap *applier) startAll(ctx context.Context, ins []app.Instance) ([]string, error) {
+	return ap.startHeld(ctx, ins, 0)
+}
+
+// startHeld is startAll, each new container then held ready for hold.
+func (ap *applier) startHeld(ctx context.Context, ins []app.Instance, hold time.Duration) ([]string, error) {
 	sem := make(chan struct{}, max(1, ap.p.CreateParallelism))
 	ids := make([]string, len(ins))
 	errs := make([]error, len(ins))
 	var wg sync.WaitGroup
 	for i, in := range ins {
-		wg.Go(func() { ids[i], errs[i] = ap.start(ctx, sem, in, false) })
+		wg.Go(func() { ids[i], errs[i] = ap.start(ctx, sem, in, hold) })
 	}
 	wg.Wait()
 	var ok []string
@@ -526,9 +482,9 @@ func (ap *applier) startAll(ctx context.Context, ins []instance) ([]string, erro
 
 // start creates and starts the container of one instance on its planned
 // host, runs after_start, and waits until it is ready (within
-// healthy_deadline); with hold, it then holds it ready for min_healthy.
-// sem bounds the engine calls, not the waiting.
-func (ap *applier) start(ctx context.Context, sem chan struct{}, in instance, hold bool) (string, error) {
+// healthy_deadline), then holds it ready for hold (a rollout's
+// min_healthy). sem bounds the engine calls, not the waiting.
+func (ap *applier) start(ctx context.Context, sem chan struct{}, in app.Instance, hold time.Duration) (string, error) {
 	h := ap.hosts[in.Host]
 	if h == nil {
 		return "", fmt.Errorf("%s: host %q is not in the cluster", in.Name, in.Host)
@@ -646,56 +602,55 @@ func (ap *applier) ensureImage(ctx context.Context, h *Host) error {
 }
 
 // waitReady waits for the startup probe, then readiness, within
-// healthy_deadline; with hold, readiness must then hold for min_healthy.
-// Without a readiness probe, a running container is ready. ready is called
-// when readiness first passes, before the hold.
-func (ap *applier) waitReady(ctx context.Context, h *Host, info ContainerInfo, hold bool, ready func()) error {
-	ro := ap.a.Spec.Rollout
-	deadline := ro.HealthyDeadline
+// healthy_deadline; readiness must then hold for hold. Without a
+// readiness probe, a running container is ready. ready is called when
+// readiness first passes, before the hold.
+func (ap *applier) waitReady(ctx context.Context, h *Host, info ContainerInfo, hold time.Duration, ready func()) error {
+	deadline := ap.a.Spec.Rollout.HealthyDeadline
 	if deadline <= 0 {
-		deadline = 5 * time.Minute
+		deadline = app.DefaultRolloutHealthyDeadline
 	}
 	ctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
-	var probe Probe
+	var readiness probe.Probe
 	if r := ap.a.Spec.Readiness; r != nil {
 		pr, err := ap.a.probe(r, h, info)
 		if err != nil {
 			return err
 		}
-		probe = pr
+		readiness = pr
 	} else {
-		probe = Probe{Check: runningCheck{host: h, id: info.ID}, Period: 200 * time.Millisecond, Timeout: 5 * time.Second}
+		readiness = probe.Probe{Check: runningCheck{host: h, id: info.ID}, Probe: app.Probe{Period: 200 * time.Millisecond, Timeout: 5 * time.Second}}
 	}
 	if s := ap.a.Spec.Startup; s != nil {
 		pr, err := ap.a.probe(s, h, info)
 		if err != nil {
 			return err
 		}
-		if err := WaitReady(ctx, pr, nil); err != nil {
+		if err := probe.WaitReady(ctx, pr, nil); err != nil {
 			return fmt.Errorf("startup probe: %w within healthy_deadline %s", err, deadline)
 		}
 	}
-	if err := WaitReady(ctx, probe, nil); err != nil {
+	if err := probe.WaitReady(ctx, readiness, nil); err != nil {
 		if ctx.Err() == context.DeadlineExceeded {
 			return fmt.Errorf("not ready within healthy_deadline %s: %w", deadline, err)
 		}
 		return err
 	}
 	ready()
-	if hold && ro.MinHealthy > 0 {
-		if err := HoldReady(ctx, probe, ro.MinHealthy, nil); err != nil {
-			return fmt.Errorf("did not stay ready for min_healthy %s: %w", ro.MinHealthy, err)
+	if hold > 0 {
+		if err := probe.HoldReady(ctx, readiness, hold, nil); err != nil {
+			return fmt.Errorf("did not stay ready for min_healthy %s: %w", hold, err)
 		}
 	}
 	return nil
 }
 
 // hook runs an exec hook, logging its output and exit code as events.
-func (ap *applier) hook(ctx context.Context, h *Host, id, inst, which string, hk *lang.HookSpec) error {
+func (ap *applier) hook(ctx context.Context, h *Host, id, inst, which string, hk *app.Hook) error {
 	t := hk.Timeout
 	if t <= 0 {
-		t = 30 * time.Second
+		t = app.DefaultHookTimeout
 	}
 	hctx, cancel := context.WithTimeout(ctx, t)
 	defer cancel()
@@ -763,7 +718,7 @@ func (ap *applier) stop(ctx context.Context, c live) error {
 	if err := h.Remove(sctx, c.ID); err != nil {
 		return err
 	}
-	ap.emit("progress", inst, "removed %s (container %s) from %s", inst, short(c.ID), c.Host)
+	ap.emit("instance_stopped", inst, "removed %s (container %s) from %s", inst, short(c.ID), c.Host)
 	return nil
 }
 

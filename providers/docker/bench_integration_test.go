@@ -82,19 +82,11 @@ rollout {
 		if pl.Diagnostics.HasErrors() || pl.Rollout == nil {
 			b.Fatalf("plan: %v", pl.Diagnostics)
 		}
-		prior := h.state
-		for i, w := range pl.Rollout.Waves {
-			step(fmt.Sprintf("wave %d", i+1), func() {
-				resp := h.p.ApplyResourceChange(context.Background(), providers.ApplyResourceChangeRequest{TypeName: TypeApp,
-					PriorState: prior, PlannedState: pl.PlannedState, Config: v2, PlannedPrivate: pl.PlannedPrivate,
-					Step: providers.RolloutStep{Kind: providers.StepWave, Wave: i}}, nil)
-				h.state = resp.NewState
-				if resp.Diagnostics.HasErrors() {
-					b.Fatal(resp.Diagnostics)
-				}
-			})
-			_ = w
-		}
+		step("rollout", func() {
+			if diags := h.apply(v2, pl, nil); diags.HasErrors() {
+				b.Fatal(diags)
+			}
+		})
 		t0 = time.Now()
 		_ = h.read()
 		readTime := time.Since(t0)

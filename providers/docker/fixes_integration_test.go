@@ -11,6 +11,8 @@ import (
 
 	"github.com/moby/moby/client"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/berth-sh/berth/platform/app"
 )
 
 // fixBody is an app of the test server with a custom part (env, probes).
@@ -51,14 +53,14 @@ func TestIntegrationReadinessWhenNothingListensInside(t *testing.T) {
 				t.Fatalf("an app listening on another port became ready: %v", diags)
 			}
 			t.Logf("failure: %s", diags.Error())
-			if ins := stateInstances(h.state); len(ins) != 1 || ins[0].Status != statusNotReady {
+			if ins := app.DecodeInstances(h.state); len(ins) != 1 || ins[0].Status != statusNotReady {
 				t.Errorf("state %+v", ins)
 			}
 			// The same app listening where it should is ready, so the check
 			// does reach the container.
 			right := h.config(fixBody(h.e.image+":v1", 1, ready), h.e.registry)
 			h.mustApply(right, nil)
-			if ins := stateInstances(h.state); len(ins) != 1 || ins[0].Status != statusRunning {
+			if ins := app.DecodeInstances(h.state); len(ins) != 1 || ins[0].Status != statusRunning {
 				t.Errorf("state %+v", ins)
 			}
 		})
@@ -82,15 +84,15 @@ liveness {
 }
 `), h.e.registry)
 	h.mustApply(cfg, nil)
-	old := stateInstances(h.state)[0]
+	old := app.DecodeInstances(h.state)[0]
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		h.state = h.read()
-		if ins := stateInstances(h.state); len(ins) == 1 && ins[0].Status == statusUnhealthy {
+		if ins := app.DecodeInstances(h.state); len(ins) == 1 && ins[0].Status == statusUnhealthy {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("never read as unhealthy: %+v", stateInstances(h.state))
+			t.Fatalf("never read as unhealthy: %+v", app.DecodeInstances(h.state))
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
@@ -98,15 +100,15 @@ liveness {
 	if pl.Rollout != nil {
 		t.Errorf("repairing an unhealthy container planned a rollout")
 	}
-	if ins := stateInstances(pl.PlannedState); len(ins) != 1 || ins[0].ContainerID != "" {
+	if ins := app.DecodeInstances(pl.PlannedState); len(ins) != 1 || ins[0].ID != "" {
 		t.Fatalf("the plan keeps the unhealthy container: %+v", ins)
 	}
 	if diags := h.apply(cfg, pl, nil); diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	ins := stateInstances(h.state)
-	if len(ins) != 1 || ins[0].ContainerID == old.ContainerID || ins[0].Status != statusRunning {
-		t.Errorf("after apply %+v (old container %s)", ins, short(old.ContainerID))
+	ins := app.DecodeInstances(h.state)
+	if len(ins) != 1 || ins[0].ID == old.ID || ins[0].Status != statusRunning {
+		t.Errorf("after apply %+v (old container %s)", ins, short(old.ID))
 	}
 }
 
@@ -116,7 +118,7 @@ func TestIntegrationOtherImageBehindBerthsBack(t *testing.T) {
 	h := newHarness(t, fmt.Sprintf("sw%d", time.Now().UnixNano()%1e6))
 	cfg := h.config(fixBody(h.e.image+":v1", 2, ""), h.e.registry)
 	h.mustApply(cfg, nil)
-	victim := stateInstances(h.state)[0]
+	victim := app.DecodeInstances(h.state)[0]
 	hostCfg := map[string]HostConfig{h.e.hostA.Name: h.e.hostA, h.e.hostB.Name: h.e.hostB}[victim.Host]
 	eng, _, err := h.p.host(t.Context(), hostCfg)
 	if err != nil {
@@ -130,7 +132,7 @@ func TestIntegrationOtherImageBehindBerthsBack(t *testing.T) {
 	if err := eng.Pull(t.Context(), v2.Pinned(), auth); err != nil {
 		t.Fatal(err)
 	}
-	info, err := eng.Inspect(t.Context(), victim.ContainerID)
+	info, err := eng.Inspect(t.Context(), victim.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +144,7 @@ func TestIntegrationOtherImageBehindBerthsBack(t *testing.T) {
 	if err := eng.Start(t.Context(), id); err != nil {
 		t.Fatal(err)
 	}
-	if err := eng.Remove(t.Context(), victim.ContainerID); err != nil {
+	if err := eng.Remove(t.Context(), victim.ID); err != nil {
 		t.Fatal(err)
 	}
 	h.state = h.read()
@@ -154,9 +156,9 @@ func TestIntegrationOtherImageBehindBerthsBack(t *testing.T) {
 		t.Fatal(diags)
 	}
 	want := str(h.state, "image_digest")
-	for _, in := range stateInstances(h.state) {
-		if in.ImageDigest != want || in.ContainerID == id {
-			t.Errorf("after apply %s runs %s (container %s), want %s", in.Name, in.ImageDigest, short(in.ContainerID), want)
+	for _, in := range app.DecodeInstances(h.state) {
+		if in.ImageDigest != want || in.ID == id {
+			t.Errorf("after apply %s runs %s (container %s), want %s", in.Name, in.ImageDigest, short(in.ID), want)
 		}
 	}
 	if _, err := eng.Inspect(t.Context(), id); err == nil {
@@ -184,7 +186,7 @@ func TestIntegrationHostRemovedFromCluster(t *testing.T) {
 	ready := "readiness {\n http {\n path = \"/healthz\"\n port = \"http\"\n }\n period = \"200ms\"\n timeout = \"150ms\"\n}\n"
 	body := fixBody(h.e.image+":v1", 2, ready)
 	h.mustApply(h.configHosts(body, h.e.hostA, h.e.hostB), nil)
-	if ins := stateInstances(h.state); len(ins) != 2 || ins[0].Host == ins[1].Host {
+	if ins := app.DecodeInstances(h.state); len(ins) != 2 || ins[0].Host == ins[1].Host {
 		t.Fatalf("instances %+v", ins)
 	}
 	id := str(h.state, "deployment_id")
@@ -197,7 +199,7 @@ func TestIntegrationHostRemovedFromCluster(t *testing.T) {
 	if diags := h.apply(onlyA, pl, nil); diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	for _, in := range stateInstances(h.state) {
+	for _, in := range app.DecodeInstances(h.state) {
 		if in.Host != h.e.hostA.Name || in.Status != statusRunning {
 			t.Errorf("after apply: %+v", in)
 		}
@@ -224,7 +226,7 @@ func TestIntegrationHostRemovedFromCluster(t *testing.T) {
 	gone := HostConfig{Name: "host-gone", Endpoint: "unix:///tmp/berth-testenv/nonexistent.sock"}
 	u, pvm := h.state.UnmarkDeepWithPaths()
 	withGone := h.configHosts(body, h.e.hostA, gone)
-	h.state = conform(u, appType, map[string]cty.Value{"cluster": withGone.GetAttr("cluster")}).MarkWithPaths(pvm)
+	h.state = withAttrs(u, map[string]cty.Value{"cluster": withGone.GetAttr("cluster")}).MarkWithPaths(pvm)
 	pl = h.plan(onlyA)
 	if !pl.Diagnostics.HasErrors() || !strings.Contains(pl.Diagnostics.Error(), `"host-gone"`) || !strings.Contains(pl.Diagnostics.Error(), "removed from the cluster") {
 		t.Errorf("plan with an unreachable removed host: %v", pl.Diagnostics)
@@ -235,12 +237,12 @@ func TestIntegrationHostRemovedFromCluster(t *testing.T) {
 func TestIntegrationCommandIsEntrypoint(t *testing.T) {
 	h := newHarness(t, fmt.Sprintf("cm%d", time.Now().UnixNano()%1e6))
 	h.mustApply(h.config(fixBody(h.e.image+":v1", 1, `command = ["/server"]`+"\nreadiness {\n http {\n path = \"/healthz\"\n port = \"http\"\n }\n period = \"200ms\"\n timeout = \"150ms\"\n}\n"), h.e.registry), nil)
-	in := stateInstances(h.state)[0]
+	in := app.DecodeInstances(h.state)[0]
 	eng, _, err := h.p.host(t.Context(), map[string]HostConfig{h.e.hostA.Name: h.e.hostA, h.e.hostB.Name: h.e.hostB}[in.Host])
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := eng.API().ContainerInspect(t.Context(), in.ContainerID, client.ContainerInspectOptions{})
+	res, err := eng.API().ContainerInspect(t.Context(), in.ID, client.ContainerInspectOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +273,7 @@ func TestIntegrationFailedRolloutNoRevertState(t *testing.T) {
 	if diags := h.apply(bad, pl, nil); !diags.HasErrors() {
 		t.Fatal("the never-ready rollout succeeded")
 	}
-	ins := stateInstances(h.state)
+	ins := app.DecodeInstances(h.state)
 	var old, failed int
 	for _, in := range ins {
 		switch {

@@ -84,8 +84,11 @@ func TestValidateRefusesSSHEndpoint(t *testing.T) {
 		!strings.Contains(resp.Diagnostics[0].Detail, `"edge-9"`) || !strings.Contains(resp.Diagnostics[0].Detail, "ssh://") {
 		t.Fatalf("diagnostics %v", resp.Diagnostics)
 	}
-	if p := pathString(providers.DiagnosticPath(resp.Diagnostics[0])); p != "cluster" {
+	if p := pathString(providers.DiagnosticPath(resp.Diagnostics[0])); p != "cluster.docker.host[1].endpoint" {
 		t.Errorf("path %s", p)
+	}
+	if diags := Platform().CheckCluster(cl.GetAttr("docker")); len(diags) != 1 || pathString(providers.DiagnosticPath(diags[0])) != "host[1].endpoint" {
+		t.Errorf("the platform's check of the docker block: %v", diags)
 	}
 }
 
@@ -106,7 +109,7 @@ func TestPlanReusesSavedDigest(t *testing.T) {
 		t.Fatalf("plan without saved state: %v", resp.Diagnostics)
 	}
 	digest := "127.0.0.1:1/berth/x@sha256:" + strings.Repeat("ab", 32)
-	saved := conform(cfg, appType, map[string]cty.Value{"image_digest": cty.StringVal(digest), "config_hash": cty.UnknownVal(cty.String)})
+	saved := withAttrs(cfg, map[string]cty.Value{"image_digest": cty.StringVal(digest), "config_hash": cty.UnknownVal(cty.String)})
 	resp := plan(saved)
 	if resp.Diagnostics.HasErrors() {
 		t.Fatalf("plan with saved state: %v", resp.Diagnostics)
@@ -115,7 +118,7 @@ func TestPlanReusesSavedDigest(t *testing.T) {
 		t.Errorf("image_digest %s, want the saved %s", got, digest)
 	}
 	// A saved plan of another image reference is not reused.
-	other := conform(cfg, appType, map[string]cty.Value{"image": cty.StringVal("127.0.0.1:1/berth/x:v2"), "image_digest": cty.StringVal(digest)})
+	other := withAttrs(cfg, map[string]cty.Value{"image": cty.StringVal("127.0.0.1:1/berth/x:v2"), "image_digest": cty.StringVal(digest)})
 	if resp := plan(other); !resp.Diagnostics.HasErrors() {
 		t.Errorf("a saved digest of another reference was reused: %s", str(resp.PlannedState, "image_digest"))
 	}

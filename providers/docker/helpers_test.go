@@ -35,14 +35,13 @@ func clusterValue(t testing.TB, name string, hosts ...testHost) cty.Value {
 		}))
 	}
 	ct := lang.ClusterType()
-	kube := cty.NullVal(ct.AttributeType("kubernetes"))
 	hostsT := ct.AttributeType("docker").AttributeType("host")
 	hl := cty.ListValEmpty(hostsT.ElementType())
 	if len(hv) > 0 {
 		hl = cty.ListVal(hv)
 	}
 	v := cty.ObjectVal(map[string]cty.Value{
-		"name": cty.StringVal(name), "kind": cty.StringVal("docker"), "kubernetes": kube,
+		"name": cty.StringVal(name), "kind": cty.StringVal("docker"),
 		"docker": cty.ObjectVal(map[string]cty.Value{"host": hl}),
 	})
 	return v
@@ -61,15 +60,23 @@ func registryValue(address, user, password string) cty.Value {
 // set as the engine would.
 func appValue(t testing.TB, src string, cluster, registry cty.Value, name string) cty.Value {
 	t.Helper()
+	v, diags := decodeAppValue(t, src, cluster, registry, name)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	return v
+}
+
+// decodeAppValue is appValue with the language's diagnostics (its own
+// checks and the platform's) returned rather than fatal.
+func decodeAppValue(t testing.TB, src string, cluster, registry cty.Value, name string) (cty.Value, hcl.Diagnostics) {
+	t.Helper()
 	f, diags := hclsyntax.ParseConfig([]byte(src), "app.berth.hcl", hcl.InitialPos)
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
 	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"cluster": cty.ObjectVal(map[string]cty.Value{"c": cluster})}}
 	v, diags := lang.AppSchema().Decode(f.Body, ctx)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
 	m := v.AsValueMap()
 	if registry != cty.NilVal {
 		m["registry"] = registry
@@ -77,7 +84,11 @@ func appValue(t testing.TB, src string, cluster, registry cty.Value, name string
 	if name != "" {
 		m["name"] = cty.StringVal(name)
 	}
-	return cty.ObjectVal(m)
+	return cty.ObjectVal(m), diags
 }
 
-func nullAppForTest() cty.Value { return cty.NullVal(appType) }
+// appType is the language's app type: the type of the values the engine
+// sends the provider.
+func appType() cty.Type { return lang.AppSchema().ImpliedType() }
+
+func nullAppForTest() cty.Value { return cty.NullVal(appType()) }

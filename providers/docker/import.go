@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/providers"
 )
 
@@ -47,7 +48,7 @@ func (p *Provider) ImportResource(ctx context.Context, req providers.ImportResou
 		return fail("Invalid app configuration", err.Error())
 	}
 	name := str(cfg, "name")
-	hosts, _, err := p.clusterHosts(ctx, a.Spec.Cluster)
+	hosts, _, err := p.clusterHosts(ctx, a.Cluster)
 	if err != nil {
 		return fail("Cannot reach the cluster's Docker hosts", err.Error())
 	}
@@ -63,7 +64,7 @@ func (p *Provider) ImportResource(ctx context.Context, req providers.ImportResou
 				others[c.Labels.App] = true
 				continue
 			}
-			ls = append(ls, live{Container: c, Host: h.Config.Name})
+			ls = append(ls, live{Container: c, Host: h.Config.Name, Address: h.Address()})
 		}
 	}
 	if len(ls) == 0 {
@@ -71,7 +72,7 @@ func (p *Provider) ImportResource(ctx context.Context, req providers.ImportResou
 			return fail("Deployment of another app", fmt.Sprintf("The containers of deployment %q belong to app %s, not to app %s: import them into that app.", req.ID, strings.Join(slices.Sorted(maps.Keys(others)), ", "), name))
 		}
 		// None: the core says that nothing was found.
-		return providers.ImportResourceResponse{State: cty.NullVal(appType)}
+		return providers.ImportResourceResponse{State: cty.NullVal(cfg.Type())}
 	}
 	slices.SortFunc(ls, func(x, y live) int { return strings.Compare(x.Name, y.Name) })
 	ins := instancesOf(ls, a.Spec.Ports, nil)
@@ -83,7 +84,7 @@ func (p *Provider) ImportResource(ctx context.Context, req providers.ImportResou
 	override := map[string]cty.Value{
 		"deployment_id": cty.StringVal(req.ID), "name": cty.StringVal(name),
 		"image_digest": cty.StringVal(digest), "config_hash": cty.StringVal(hash),
-		"instances": instancesValue(ins),
+		"instances": app.InstancesValue(ins),
 		"replicas":  cty.NumberIntVal(int64(countNames(ins))),
 	}
 	for _, c := range ls {
@@ -92,14 +93,14 @@ func (p *Provider) ImportResource(ctx context.Context, req providers.ImportResou
 			break
 		}
 	}
-	st := conform(cfg, appType, override).MarkWithPaths(pvm)
+	st := withAttrs(cfg, override).MarkWithPaths(pvm)
 	return providers.ImportResourceResponse{State: st}
 }
 
 // prevailingSpec is the image digest and config hash that most of the
 // instances run (an import may catch an app in the middle of a rollout):
 // the plan after the import rolls out to the configuration from there.
-func prevailingSpec(ins []instance) (digest, hash string) {
+func prevailingSpec(ins []app.Instance) (digest, hash string) {
 	type spec struct{ digest, hash string }
 	count := map[spec]int{}
 	best := spec{}
@@ -115,7 +116,7 @@ func prevailingSpec(ins []instance) (digest, hash string) {
 
 // countNames is the number of distinct instances (an instance caught
 // mid-rollout has two containers).
-func countNames(ins []instance) int {
+func countNames(ins []app.Instance) int {
 	seen := map[string]bool{}
 	for _, in := range ins {
 		seen[in.Name] = true

@@ -24,6 +24,9 @@ import (
 	"time"
 
 	"github.com/moby/moby/client"
+
+	"github.com/berth-sh/berth/platform/app"
+	"github.com/berth-sh/berth/platform/probe"
 )
 
 type testEnv struct {
@@ -259,10 +262,10 @@ func TestIntegrationContainerLifecycle(t *testing.T) {
 	base := fmt.Sprintf("http://%s:%d", b.Address(), port)
 	var attempts int
 	var sawNotReady bool
-	readiness := Probe{Check: HTTPCheck{URL: base + "/healthz", Status: []int{200}}, Period: 200 * time.Millisecond}
+	readiness := probe.Probe{Check: probe.HTTPCheck{URL: base + "/healthz", Status: []int{200}}, Probe: app.Probe{Period: 200 * time.Millisecond}}
 	wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	err = WaitReady(wctx, readiness, func(at Attempt) {
+	err = probe.WaitReady(wctx, readiness, func(at probe.Attempt) {
 		attempts++
 		if at.Err != nil && strings.Contains(at.Err.Error(), "503") {
 			sawNotReady = true
@@ -278,7 +281,7 @@ func TestIntegrationContainerLifecycle(t *testing.T) {
 	if body != "from-env\n" {
 		t.Errorf("/version = %q", body)
 	}
-	if err := (Probe{Check: TCPCheck{Address: fmt.Sprintf("%s:%d", b.Address(), port)}}).Once(ctx); err != nil {
+	if err := (probe.Probe{Check: probe.TCPCheck{Address: fmt.Sprintf("%s:%d", b.Address(), port)}}).Once(ctx); err != nil {
 		t.Errorf("tcp probe: %v", err)
 	}
 
@@ -290,10 +293,10 @@ func TestIntegrationContainerLifecycle(t *testing.T) {
 	if res.ExitCode != 3 || res.Stdout != "hello from the hook\n" {
 		t.Errorf("exec: %+v", res)
 	}
-	if err := (Probe{Check: ExecCheck{Host: b, Container: cid, Command: []string{"/server", "-probe", "http://127.0.0.1:8080/healthz"}}}).Once(ctx); err != nil {
+	if err := (probe.Probe{Check: ExecCheck{Host: b, Container: cid, Command: []string{"/server", "-probe", "http://127.0.0.1:8080/healthz"}}}).Once(ctx); err != nil {
 		t.Errorf("exec probe: %v", err)
 	}
-	err = (Probe{Check: ExecCheck{Host: b, Container: cid, Command: []string{"/server", "-probe", "http://127.0.0.1:8080/nope"}}}).Once(ctx)
+	err = (probe.Probe{Check: ExecCheck{Host: b, Container: cid, Command: []string{"/server", "-probe", "http://127.0.0.1:8080/nope"}}}).Once(ctx)
 	if err == nil || !strings.Contains(err.Error(), "exit code 1") || !strings.Contains(err.Error(), "404") {
 		t.Errorf("failing exec probe: %v", err)
 	}
@@ -368,7 +371,7 @@ func TestIntegrationNeverReady(t *testing.T) {
 	wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	start := time.Now()
-	err = WaitReady(wctx, Probe{Check: HTTPCheck{URL: url}, Period: 200 * time.Millisecond}, nil)
+	err = probe.WaitReady(wctx, probe.Probe{Check: probe.HTTPCheck{URL: url}, Probe: app.Probe{Period: 200 * time.Millisecond}}, nil)
 	if err == nil || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "503") {
 		t.Fatalf("WaitReady = %v, want not ready (503) at the deadline", err)
 	}

@@ -13,15 +13,14 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
-	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/providers/docker/scheduler"
 )
 
-// private is the provider's private data of a planned change: the rollout
-// waves (instance names), so that apply replaces exactly the planned ones.
+// private is the provider's private data of a planned change and of a
+// state.
 type private struct {
-	Waves [][]string `json:"waves,omitempty"`
 	// Retired are hosts that left the app's cluster while containers of
 	// the app still run on them: apply (and refresh) lists them too, and
 	// apply removes those containers once the new ones are ready.
@@ -37,7 +36,7 @@ func decodePrivate(b []byte) private {
 }
 
 func (pv private) encode() []byte {
-	if len(pv.Waves) == 0 && len(pv.Retired) == 0 {
+	if len(pv.Retired) == 0 {
 		return nil
 	}
 	b, _ := json.Marshal(pv)
@@ -48,8 +47,8 @@ func (pv private) encode() []byte {
 // already retired) that are not in cluster: by endpoint, since a host
 // block may be renamed. A candidate whose name a host of cluster now
 // uses is renamed "<name> (removed)".
-func retiredCandidates(prior cty.Value, priorPrivate []byte, cluster lang.ClusterSpec) []HostConfig {
-	now := hostConfigs(cluster)
+func retiredCandidates(prior cty.Value, priorPrivate []byte, c cluster) []HostConfig {
+	now := c.Hosts
 	endpoints, names := map[string]bool{}, map[string]bool{}
 	for _, h := range now {
 		endpoints[h.Endpoint], names[h.Name] = true, true
@@ -57,7 +56,7 @@ func retiredCandidates(prior cty.Value, priorPrivate []byte, cluster lang.Cluste
 	var cands []HostConfig
 	if !prior.IsNull() && prior.IsKnown() {
 		if pa, err := decodeApp(prior); err == nil {
-			cands = hostConfigs(pa.Spec.Cluster)
+			cands = pa.Cluster.Hosts
 		}
 	}
 	cands = append(cands, decodePrivate(priorPrivate).Retired...)
@@ -80,9 +79,9 @@ func retiredCandidates(prior cty.Value, priorPrivate []byte, cluster lang.Cluste
 // containers of the app, with those containers as instances. A candidate
 // that cannot be reached is an error naming it: berth cannot tell whether
 // the app still runs there.
-func (p *Provider) retiredHosts(ctx context.Context, cands []HostConfig, a *app) ([]HostConfig, []instance, error) {
+func (p *Provider) retiredHosts(ctx context.Context, cands []HostConfig, a *deployment) ([]HostConfig, []app.Instance, error) {
 	var keep []HostConfig
-	var ins []instance
+	var ins []app.Instance
 	var errs []error
 	for _, cfg := range cands {
 		h, _, err := p.host(ctx, cfg)
@@ -97,7 +96,7 @@ func (p *Provider) retiredHosts(ctx context.Context, cands []HostConfig, a *app)
 		var ls []live
 		for _, c := range cs {
 			if c.Labels.ID == a.ID && c.Labels.App == a.Name {
-				ls = append(ls, live{Container: c, Host: cfg.Name})
+				ls = append(ls, live{Container: c, Host: cfg.Name, Address: h.Address()})
 			}
 		}
 		if len(ls) > 0 {
@@ -116,10 +115,9 @@ func (p *Provider) PlanResourceChange(ctx context.Context, req providers.PlanRes
 	switch req.TypeName {
 	case TypeScalingPolicy:
 		if req.ProposedNewState.IsNull() {
-			return providers.PlanResourceChangeResponse{PlannedState: cty.NullVal(scalingPolicyType)}
+			return providers.PlanResourceChangeResponse{PlannedState: req.ProposedNewState}
 		}
-		u, pvm := req.ProposedNewState.UnmarkDeepWithPaths()
-		return providers.PlanResourceChangeResponse{PlannedState: conform(u, scalingPolicyType, nil).MarkWithPaths(pvm)}
+		return providers.PlanResourceChangeResponse{PlannedState: req.ProposedNewState}
 	case TypeApp:
 		return p.planApp(ctx, req)
 	}
@@ -129,7 +127,7 @@ func (p *Provider) PlanResourceChange(ctx context.Context, req providers.PlanRes
 func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChangeRequest) providers.PlanResourceChangeResponse {
 	var resp providers.PlanResourceChangeResponse
 	if req.ProposedNewState.IsNull() { // destroy
-		resp.PlannedState = cty.NullVal(appType)
+		resp.PlannedState = req.ProposedNewState
 		// Removed hosts still holding containers are cleaned up too.
 		resp.PlannedPrivate = private{Retired: decodePrivate(req.PriorPrivate).Retired}.encode()
 		return resp
@@ -143,17 +141,13 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 	if id != "" {
 		idVal = cty.StringVal(id)
 	}
-	name := str(proposed, "name")
-	if name == "" {
-		name = str(prior, "name")
-	}
 	if !stripComputed(proposed).IsWhollyKnown() {
 		// Known after apply of what the app depends on: nothing to resolve
 		// or place yet.
-		resp.PlannedState = conform(proposed, appType, map[string]cty.Value{
-			"deployment_id": idVal, "name": nullOr(name),
-			"image_digest": cty.UnknownVal(cty.String), "config_hash": cty.UnknownVal(cty.String),
-			"instances": cty.UnknownVal(cty.List(instanceType)),
+		resp.PlannedState = withAttrs(proposed, map[string]cty.Value{
+			"deployment_id": idVal,
+			"image_digest":  cty.UnknownVal(cty.String), "config_hash": cty.UnknownVal(cty.String),
+			"instances": cty.UnknownVal(cty.List(app.InstanceType)),
 		}).MarkWithPaths(pvm)
 		return resp
 	}
@@ -167,9 +161,6 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 		return resp
 	}
 	a.ID = id
-	if name != "" {
-		a.Name = name
-	}
 
 	// The image's digest, now: apply deploys exactly this one. When apply
 	// plans again, the saved plan's digest of the same reference is kept:
@@ -191,7 +182,7 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 		return resp
 	}
 
-	hosts, infos, err := p.clusterHosts(ctx, a.Spec.Cluster)
+	hosts, infos, err := p.clusterHosts(ctx, a.Cluster)
 	if err != nil {
 		resp.Diagnostics = append(resp.Diagnostics, attrDiag("Cannot reach the cluster's Docker hosts", err.Error(), cty.GetAttrPath("cluster")))
 		return resp
@@ -217,10 +208,10 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 			}
 		}
 	}
-	existing := stateInstances(prior)
+	existing := app.DecodeInstances(prior)
 	var pv private
 	if a.ID != "" {
-		retired, found, err := p.retiredHosts(ctx, retiredCandidates(prior, req.PriorPrivate, a.Spec.Cluster), a)
+		retired, found, err := p.retiredHosts(ctx, retiredCandidates(prior, req.PriorPrivate, a.Cluster), a)
 		if err != nil {
 			resp.Diagnostics = append(resp.Diagnostics, attrDiag("Cannot reach a host removed from the cluster", err.Error(), cty.GetAttrPath("cluster")))
 			return resp
@@ -229,7 +220,7 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 		// Containers on removed hosts that the state does not know (any
 		// more) are instances to move all the same.
 		for _, in := range found {
-			if !slices.ContainsFunc(existing, func(e instance) bool { return e.ContainerID == in.ContainerID }) {
+			if !slices.ContainsFunc(existing, func(e app.Instance) bool { return e.ID == in.ID }) {
 				existing = append(existing, in)
 			}
 		}
@@ -250,15 +241,12 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 		Hash: a.Hash, Pinned: a.Pinned, HasPrior: !prior.IsNull(),
 		Existing: existing, Assignments: placement.Assignments, Rollout: a.Spec.Rollout,
 	})
-	resp.PlannedState = conform(proposed, appType, map[string]cty.Value{
-		"deployment_id": idVal, "name": nullOr(name),
-		"image_digest": cty.StringVal(a.Pinned), "config_hash": cty.StringVal(a.Hash),
-		"instances": instancesValue(out.Instances),
+	resp.PlannedState = withAttrs(proposed, map[string]cty.Value{
+		"deployment_id": idVal,
+		"image_digest":  cty.StringVal(a.Pinned), "config_hash": cty.StringVal(a.Hash),
+		"instances": app.InstancesValue(out.Instances),
 	}).MarkWithPaths(pvm)
-	if out.Rollout != nil {
-		resp.Rollout = out.Rollout
-		pv.Waves = out.Waves
-	}
+	resp.Rollout = out.Rollout
 	resp.PlannedPrivate = pv.encode()
 	return resp
 }
@@ -280,19 +268,12 @@ func savedDigest(saved cty.Value, image string) string {
 	return d
 }
 
-func nullOr(s string) cty.Value {
-	if s == "" {
-		return cty.NullVal(cty.String)
-	}
-	return cty.StringVal(s)
-}
-
-func (a *app) placementRequest(existing []instance) scheduler.Request {
+func (a *deployment) placementRequest(existing []app.Instance) scheduler.Request {
 	cpu, mem := a.requests()
 	r := scheduler.Request{App: "app." + a.Name, Name: a.Name, Replicas: a.Spec.Replicas, CPU: cpu, Memory: mem}
 	if pl := a.Spec.Placement; pl != nil {
 		r.NodeSelector = pl.NodeSelector
-		r.SpreadHosts = pl.Spread == "host"
+		r.SpreadHosts = pl.Spread == app.SpreadHost
 	}
 	// One entry per instance name; where a name has several containers
 	// (the old and the new one mid-rollout), the up-to-date one's host.
@@ -329,7 +310,7 @@ func (p *Provider) listHosts(ctx context.Context, hosts []*Host) ([][]Container,
 // reserves the result for the apps placed after it in this run. One step
 // under placeMu: what other apps reserved and which containers their
 // reservations stand for are read and written together.
-func (p *Provider) place(hosts []*Host, infos []HostInfo, listed [][]Container, a *app, existing []instance) (scheduler.Placement, error) {
+func (p *Provider) place(hosts []*Host, infos []HostInfo, listed [][]Container, a *deployment, existing []app.Instance) (scheduler.Placement, error) {
 	p.placeMu.Lock()
 	defer p.placeMu.Unlock()
 	sh := make([]scheduler.Host, len(hosts))
@@ -358,7 +339,7 @@ func (p *Provider) place(hosts []*Host, infos []HostInfo, listed [][]Container, 
 // explainReserved adds to an impossible placement what the other apps
 // placed in this run reserve on the hosts: capacity that looks free on an
 // empty host is theirs. Under placeMu.
-func (p *Provider) explainReserved(err error, hosts []*Host, a *app) error {
+func (p *Provider) explainReserved(err error, hosts []*Host, a *deployment) error {
 	var parts []string
 	for _, name := range slices.Sorted(maps.Keys(p.reserved)) {
 		if name == a.Name {
@@ -388,30 +369,29 @@ func (p *Provider) explainReserved(err error, hosts []*Host, a *app) error {
 type planInput struct {
 	Hash, Pinned string
 	HasPrior     bool
-	Existing     []instance
+	Existing     []app.Instance
 	Assignments  []scheduler.Assignment
-	Rollout      lang.RolloutSpec
+	Rollout      app.Rollout
 }
 
 type planOutput struct {
 	// Instances is the planned "instances": kept ones as they are, the
-	// others planned (container id unknown).
-	Instances []instance
-	Waves     [][]string
+	// others planned (id and addresses unknown).
+	Instances []app.Instance
 	Rollout   *providers.Rollout
 }
 
 // decide compares the placement with the instances that exist. An
 // instance is kept when a container of its name runs the planned spec on
-// its assigned host; otherwise it is (re)created. A rollout is needed when
-// an instance to be replaced is running another spec: its running
-// container serves until the new one is ready. Creating an app, scaling,
-// and repairing drift (missing, stopped or unhealthy containers) need no
-// rollout.
+// its assigned host, ready; otherwise it is (re)created. A rollout is
+// needed when an instance to be replaced is running another spec: its
+// running container serves until the new one is ready. Creating an app,
+// scaling, and repairing drift (missing, stopped or unhealthy containers)
+// need no rollout.
 func decide(in planInput) planOutput {
 	var out planOutput
 	type key struct{ name, host string }
-	current := map[key]instance{}
+	current := map[key]app.Instance{}
 	oldRunning := map[string]bool{}
 	for _, e := range in.Existing {
 		if e.Status == statusRunning && e.ConfigHash == in.Hash && e.ImageDigest == in.Pinned {
@@ -427,8 +407,8 @@ func decide(in planInput) planOutput {
 			out.Instances = append(out.Instances, e)
 			continue
 		}
-		out.Instances = append(out.Instances, instance{Name: as.Instance, Host: as.Host, ImageDigest: in.Pinned,
-			ConfigHash: in.Hash, Status: statusRunning, planned: true})
+		out.Instances = append(out.Instances, app.Instance{Name: as.Instance, Host: as.Host, ImageDigest: in.Pinned,
+			ConfigHash: in.Hash, Status: statusRunning, Ready: true, Planned: true})
 		work = append(work, as)
 		if oldRunning[as.Instance] {
 			replacing = true
@@ -437,25 +417,18 @@ func decide(in planInput) planOutput {
 	if !in.HasPrior || !replacing {
 		return out
 	}
-	sizes := in.Rollout.Waves(len(work))
 	r := &providers.Rollout{
-		MinHealthy: in.Rollout.MinHealthy.String(), HealthyDeadline: in.Rollout.HealthyDeadline.String(),
+		MinHealthy: in.Rollout.MinHealthy, HealthyDeadline: in.Rollout.HealthyDeadline,
 		AutoRevert: in.Rollout.AutoRevert, MaxUnavailable: in.Rollout.MaxUnavailable,
 	}
 	i := 0
-	for _, n := range sizes {
-		var names, desc []string
+	for _, n := range in.Rollout.Waves(len(work)) {
+		var w providers.Wave
 		for _, as := range work[i : i+n] {
-			names = append(names, as.Instance)
-			desc = append(desc, as.Instance+" on "+as.Host)
+			w.Instances = append(w.Instances, providers.WaveInstance{Name: as.Instance, Host: as.Host})
 		}
 		i += n
-		out.Waves = append(out.Waves, names)
-		d := fmt.Sprintf("%d instances", n)
-		if n == 1 {
-			d = "1 instance"
-		}
-		r.Waves = append(r.Waves, providers.Wave{Instances: desc, Description: d})
+		r.Waves = append(r.Waves, w)
 	}
 	out.Rollout = r
 	return out
@@ -503,7 +476,7 @@ func (p *Provider) reserveID(app, id string) {
 
 // reserveOthers adds to each host's used capacity what the other apps
 // placed in this run reserved there. Under placeMu.
-func (p *Provider) reserveOthers(sh []scheduler.Host, hosts []*Host, a *app) {
+func (p *Provider) reserveOthers(sh []scheduler.Host, hosts []*Host, a *deployment) {
 	for name, r := range p.reserved {
 		if name == a.Name {
 			continue
@@ -516,7 +489,7 @@ func (p *Provider) reserveOthers(sh []scheduler.Host, hosts []*Host, a *app) {
 }
 
 // reserve records what a's placement requests on each host. Under placeMu.
-func (p *Provider) reserve(hosts []*Host, a *app, pl scheduler.Placement) {
+func (p *Provider) reserve(hosts []*Host, a *deployment, pl scheduler.Placement) {
 	cpu, mem := a.requests()
 	r := reservation{ids: map[string]bool{}, cpu: map[string]scheduler.MilliCPU{}, mem: map[string]int64{}}
 	if prev, ok := p.reserved[a.Name]; ok {
@@ -540,7 +513,7 @@ func (p *Provider) reserve(hosts []*Host, a *app, pl scheduler.Placement) {
 // of an app of the same name already on its hosts that this run does not
 // account for: an apply aborted before it recorded them, or a lost state,
 // would otherwise lead to a second copy of the app beside the first.
-func (p *Provider) unrecordedDeployments(a *app, hosts []*Host, listed [][]Container) *hcl.Diagnostic {
+func (p *Provider) unrecordedDeployments(a *deployment, hosts []*Host, listed [][]Container) *hcl.Diagnostic {
 	p.placeMu.Lock()
 	own := p.reserved[a.Name].ids
 	p.placeMu.Unlock()

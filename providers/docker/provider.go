@@ -4,21 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
-	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/providers"
-	"github.com/berth-sh/berth/providers/builtin"
 )
-
-func init() {
-	builtin.Register("docker", func() providers.Interface { return New() })
-}
 
 // Provider is the Docker-hosts provider: the providers.Interface that the
 // plugin process serves. It needs no configuration: each app's Config
@@ -67,13 +61,19 @@ func New() *Provider {
 		stopCh: make(chan struct{}), CreateParallelism: 8, reserved: map[string]reservation{}}
 }
 
-// GetSchema returns the schemas of app and scaling_policy.
+// GetSchema lists app and scaling_policy. Their schemas are berth's
+// language's (they are domain blocks, the same on every platform: see
+// docs/providers.md), so the provider declares them empty and works with
+// the values the engine sends, of the language's types.
 func (p *Provider) GetSchema(context.Context) providers.GetSchemaResponse {
+	empty := func() *providers.Block {
+		return &providers.Block{Attributes: map[string]*providers.Attribute{}, BlockTypes: map[string]*providers.NestedBlock{}}
+	}
 	return providers.GetSchemaResponse{
-		Provider: providers.Schema{Block: &providers.Block{Attributes: map[string]*providers.Attribute{}, BlockTypes: map[string]*providers.NestedBlock{}}},
+		Provider: providers.Schema{Block: empty()},
 		ResourceTypes: map[string]providers.Schema{
-			TypeApp:           {Version: 1, Block: appSchema()},
-			TypeScalingPolicy: {Version: 1, Block: scalingPolicySchema()},
+			TypeApp:           {Version: 1, Block: empty()},
+			TypeScalingPolicy: {Version: 1, Block: empty()},
 		},
 		DataSources: map[string]providers.Schema{},
 	}
@@ -99,65 +99,6 @@ func (p *Provider) ValidateResourceConfig(_ context.Context, req providers.Valid
 		return providers.ValidateResponse{Diagnostics: hcl.Diagnostics{unknownType(req.TypeName)}}
 	}
 	return providers.ValidateResponse{Diagnostics: validateApp(req.Config)}
-}
-
-func validateApp(cfg cty.Value) hcl.Diagnostics {
-	var diags hcl.Diagnostics
-	v, _ := cfg.UnmarkDeep()
-	if v.IsNull() || !v.IsKnown() {
-		return nil
-	}
-	for _, probe := range []string{"readiness", "liveness", "startup"} {
-		pv := attr(v, probe)
-		if pv.IsNull() || !pv.IsKnown() {
-			continue
-		}
-		if g := attr(pv, "grpc"); !g.IsNull() {
-			diags = append(diags, attrDiag(fmt.Sprintf("gRPC %s probe not supported on Docker hosts", probe),
-				fmt.Sprintf("berth probes apps on Docker hosts with http, tcp or exec checks; use one of them for %s (an exec probe can run grpc_health_probe inside the container).", probe),
-				cty.GetAttrPath(probe).GetAttr("grpc")))
-		}
-	}
-	if ports := attr(v, "port"); ports.IsKnown() && !ports.IsNull() {
-		i := 0
-		for it := ports.ElementIterator(); it.Next(); i++ {
-			_, pv := it.Element()
-			if h := attr(pv, "host"); h.IsKnown() && !h.IsNull() {
-				diags = append(diags, attrDiag("Fixed host ports not supported on Docker hosts yet",
-					"berth publishes every port on a host port the engine chooses (recorded in instances[*].host_ports), so that several replicas and the old and new containers of a rollout can share a host. Remove \"host\".",
-					cty.GetAttrPath("port").IndexInt(i).GetAttr("host")))
-			}
-		}
-	}
-	if c := attr(v, "cluster"); c.IsKnown() && !c.IsNull() {
-		if k := attr(c, "kind"); k.IsKnown() && !k.IsNull() && k.AsString() != "docker" {
-			diags = append(diags, attrDiag("Cluster is not a set of Docker hosts",
-				fmt.Sprintf("The docker provider deploys onto clusters with a docker block; this cluster is %q.", k.AsString()), cty.GetAttrPath("cluster")))
-		}
-	}
-	if hl := attr(attr(attr(v, "cluster"), "docker"), "host"); hl.IsKnown() && !hl.IsNull() && hl.CanIterateElements() {
-		for it := hl.ElementIterator(); it.Next(); {
-			_, hv := it.Element()
-			ep := attr(hv, "endpoint")
-			if !ep.IsKnown() || ep.IsNull() || ep.Type() != cty.String {
-				continue
-			}
-			scheme, _, _ := strings.Cut(ep.AsString(), "://")
-			if scheme == "unix" || scheme == "tcp" {
-				continue
-			}
-			name := ""
-			if n := attr(hv, "name"); n.IsKnown() && !n.IsNull() && n.Type() == cty.String {
-				name = n.AsString()
-			}
-			detail := fmt.Sprintf("Docker host %q has endpoint %q: berth talks to engines over unix:// (a local socket) or tcp:// (with a tls block for TLS).", name, ep.AsString())
-			if scheme == "ssh" {
-				detail += " ssh:// is not supported yet: expose the engine on tcp:// with TLS, or forward its socket (ssh -L /tmp/edge.sock:/var/run/docker.sock host) and use unix:// on the forwarded socket."
-			}
-			diags = append(diags, attrDiag("Unsupported Docker endpoint", detail, cty.GetAttrPath("cluster")))
-		}
-	}
-	return diags
 }
 
 func attr(v cty.Value, name string) cty.Value {
@@ -267,11 +208,8 @@ func (p *Provider) host(ctx context.Context, cfg HostConfig) (*Host, HostInfo, e
 
 // clusterHosts connects to every host of a cluster, concurrently; the
 // error joins every host that failed.
-func (p *Provider) clusterHosts(ctx context.Context, c lang.ClusterSpec) ([]*Host, []HostInfo, error) {
-	if c.Docker == nil {
-		return nil, nil, fmt.Errorf("cluster %q is not a set of Docker hosts (kind %q)", c.Name, c.Kind)
-	}
-	cfgs := hostConfigs(c)
+func (p *Provider) clusterHosts(ctx context.Context, c cluster) ([]*Host, []HostInfo, error) {
+	cfgs := c.Hosts
 	hosts := make([]*Host, len(cfgs))
 	infos := make([]HostInfo, len(cfgs))
 	errs := make([]error, len(cfgs))
@@ -284,20 +222,6 @@ func (p *Provider) clusterHosts(ctx context.Context, c lang.ClusterSpec) ([]*Hos
 		return nil, nil, err
 	}
 	return hosts, infos, nil
-}
-
-func hostConfigs(c lang.ClusterSpec) []HostConfig {
-	if c.Docker == nil {
-		return nil
-	}
-	out := make([]HostConfig, len(c.Docker.Hosts))
-	for i, h := range c.Docker.Hosts {
-		out[i] = HostConfig{Name: h.Name, Endpoint: h.Endpoint, Labels: h.Labels}
-		if h.TLS != nil {
-			out[i].TLS = &TLSFiles{CAFile: h.TLS.CAFile, CertFile: h.TLS.CertFile, KeyFile: h.TLS.KeyFile}
-		}
-	}
-	return out
 }
 
 type cachedListing struct {
@@ -362,7 +286,7 @@ func (p *Provider) pullLock(endpoint, image string) *sync.Mutex {
 
 // registry is the Registry of an app's image: its registry block's
 // credentials, or anonymous.
-func registryOf(spec *lang.AppSpec) Registry {
+func registryOf(spec *app.Spec) Registry {
 	if r := spec.Registry; r != nil {
 		return Registry{Address: r.Address, Username: r.Username, Password: r.Password}
 	}

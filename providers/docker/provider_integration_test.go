@@ -17,6 +17,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/berth-sh/berth/core/rollout"
+	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/providers"
 )
 
@@ -34,7 +36,7 @@ type harness struct {
 
 func newHarness(t testing.TB, name string) *harness {
 	e := env(t)
-	h := &harness{t: t, e: e, p: New(), name: name, state: cty.NullVal(appType)}
+	h := &harness{t: t, e: e, p: New(), name: name, state: nullAppForTest()}
 	t.Cleanup(func() {
 		// Whatever the test left: every container of this app's deployment.
 		if id := str(h.state, "deployment_id"); id != "" {
@@ -95,28 +97,38 @@ func (h *harness) apply(cfg cty.Value, pl providers.PlanResourceChangeResponse, 
 		h.state = resp.NewState
 		return resp.Diagnostics
 	}
-	prior := h.state
-	for i := range pl.Rollout.Waves {
-		req.Step = providers.RolloutStep{Kind: providers.StepWave, Wave: i}
-		resp := h.p.ApplyResourceChange(context.Background(), req, h.event)
-		h.state = resp.NewState
-		if resp.Diagnostics.HasErrors() {
-			if pl.Rollout.AutoRevert {
-				req.Step = providers.RolloutStep{Kind: providers.StepRevert}
-				req.PriorState, req.PlannedState = resp.NewState, prior
-				rv := h.p.ApplyResourceChange(context.Background(), req, h.event)
-				h.state = rv.NewState
-				if rv.Diagnostics.HasErrors() {
-					h.t.Errorf("revert: %v", rv.Diagnostics)
-				}
+	// The engine's rollout driver sequences the provider's steps.
+	d := &rollout.Driver{
+		Object: "app." + h.name,
+		Apply: func(ctx context.Context, planned cty.Value, step providers.RolloutStep) (cty.Value, hcl.Diagnostics) {
+			req.PriorState, req.PlannedState, req.Step = h.state, planned, step
+			resp := h.p.ApplyResourceChange(ctx, req, h.event)
+			h.state = resp.NewState
+			return resp.NewState, resp.Diagnostics
+		},
+		Events: func(ev rollout.Event) {
+			if ev.Kind == rollout.WaveCompleted && afterWave != nil {
+				afterWave(ev.Wave - 1)
 			}
-			return resp.Diagnostics
-		}
-		if afterWave != nil {
-			afterWave(i)
-		}
+		},
 	}
-	return nil
+	_, diags := d.Run(context.Background(), h.state, pl.PlannedState, pl.Rollout)
+	return diags
+}
+
+// step applies one step of wave (1-based) of pl's rollout, as the
+// rollout driver would, and records the state it reports.
+func (h *harness) step(cfg cty.Value, pl providers.PlanResourceChangeResponse, kind providers.StepKind, wave int) providers.ApplyResourceChangeResponse {
+	h.t.Helper()
+	var names []string
+	for _, in := range pl.Rollout.Waves[wave-1].Instances {
+		names = append(names, in.Name)
+	}
+	resp := h.p.ApplyResourceChange(context.Background(), providers.ApplyResourceChangeRequest{TypeName: TypeApp,
+		PriorState: h.state, PlannedState: pl.PlannedState, Config: cfg, PlannedPrivate: pl.PlannedPrivate,
+		Step: providers.RolloutStep{Kind: kind, Wave: wave, Instances: names, HoldFor: pl.Rollout.MinHealthy}}, h.event)
+	h.state = resp.NewState
+	return resp
 }
 
 func (h *harness) mustApply(cfg cty.Value, afterWave func(int)) providers.PlanResourceChangeResponse {
@@ -138,9 +150,9 @@ func (h *harness) read() cty.Value {
 }
 
 // httpGet answers the status and body of path on an instance's published port.
-func httpGet(hostPort int, path string) (int, string) {
+func httpGet(addr app.Address, path string) (int, string) {
 	c := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d%s", hostPort, path))
+	resp, err := c.Get("http://" + addr.String() + path)
 	if err != nil {
 		return 0, err.Error()
 	}
@@ -186,11 +198,11 @@ func TestIntegrationAppCreateRolloutDriftDestroy(t *testing.T) {
 		t.Errorf("create planned a rollout: %+v", pl.Rollout)
 	}
 	h.mustApply(v1, nil)
-	ins := stateInstances(h.state)
+	ins := app.DecodeInstances(h.state)
 	perHost := map[string]int{}
 	for _, in := range ins {
 		perHost[in.Host]++
-		if code, body := httpGet(in.HostPorts["http"], "/version"); code != 200 || body != "v1" {
+		if code, body := httpGet(in.Addresses["http"], "/version"); code != 200 || body != "v1" {
 			t.Errorf("%s: /version %d %q", in.Name, code, body)
 		}
 	}
@@ -223,10 +235,10 @@ func TestIntegrationAppCreateRolloutDriftDestroy(t *testing.T) {
 	newV2 := 0
 	h.apply(v2, pl, func(w int) {
 		n := 0
-		for _, in := range stateInstances(h.state) {
+		for _, in := range app.DecodeInstances(h.state) {
 			if in.ImageDigest == str(pl.PlannedState, "image_digest") {
 				n++
-				if code, body := httpGet(in.HostPorts["http"], "/version"); code != 200 || body != "v2" {
+				if code, body := httpGet(in.Addresses["http"], "/version"); code != 200 || body != "v2" {
 					t.Errorf("wave %d: %s answers %d %q", w, in.Name, code, body)
 				}
 			}
@@ -235,8 +247,8 @@ func TestIntegrationAppCreateRolloutDriftDestroy(t *testing.T) {
 			t.Errorf("after wave %d: %d instances on v2, want %d", w, n, newV2+sizes[w])
 		}
 		newV2 = n
-		if len(stateInstances(h.state)) != 4 {
-			t.Errorf("after wave %d: %d containers, want 4", w, len(stateInstances(h.state)))
+		if len(app.DecodeInstances(h.state)) != 4 {
+			t.Errorf("after wave %d: %d containers, want 4", w, len(app.DecodeInstances(h.state)))
 		}
 	})
 	// Events: each wave's instances are healthy before the next wave starts.
@@ -258,17 +270,17 @@ func TestIntegrationAppCreateRolloutDriftDestroy(t *testing.T) {
 	}
 
 	// Drift: a container removed behind berth's back.
-	victim := stateInstances(h.state)[1]
+	victim := app.DecodeInstances(h.state)[1]
 	hostCfg := map[string]HostConfig{h.e.hostA.Name: h.e.hostA, h.e.hostB.Name: h.e.hostB}[victim.Host]
 	eng, _, err := h.p.host(t.Context(), hostCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := eng.Remove(t.Context(), victim.ContainerID); err != nil {
+	if err := eng.Remove(t.Context(), victim.ID); err != nil {
 		t.Fatal(err)
 	}
 	h.state = h.read()
-	if n := len(stateInstances(h.state)); n != 3 {
+	if n := len(app.DecodeInstances(h.state)); n != 3 {
 		t.Fatalf("refresh after removal: %d instances, want 3", n)
 	}
 	pl = h.plan(v2)
@@ -276,7 +288,7 @@ func TestIntegrationAppCreateRolloutDriftDestroy(t *testing.T) {
 		t.Errorf("drift repair planned a rollout")
 	}
 	h.mustApply(v2, nil)
-	if ins := stateInstances(h.state); len(ins) != 4 || !slices.ContainsFunc(ins, func(in instance) bool { return in.Name == victim.Name }) {
+	if ins := app.DecodeInstances(h.state); len(ins) != 4 || !slices.ContainsFunc(ins, func(in app.Instance) bool { return in.Name == victim.Name }) {
 		t.Errorf("after repair: %+v", ins)
 	}
 
@@ -286,7 +298,7 @@ func TestIntegrationAppCreateRolloutDriftDestroy(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = eng.Remove(context.Background(), foreign) })
-	resp := h.p.ApplyResourceChange(t.Context(), providers.ApplyResourceChangeRequest{TypeName: TypeApp, PriorState: h.state, PlannedState: cty.NullVal(appType)}, nil)
+	resp := h.p.ApplyResourceChange(t.Context(), providers.ApplyResourceChangeRequest{TypeName: TypeApp, PriorState: h.state, PlannedState: nullAppForTest()}, nil)
 	if resp.Diagnostics.HasErrors() || !resp.NewState.IsNull() {
 		t.Fatalf("destroy: %v", resp.Diagnostics)
 	}
@@ -322,8 +334,8 @@ func (h *harness) serving(ctx context.Context, id string) (int, error) {
 			return 0, err
 		}
 		for _, c := range cs {
-			port := int(c.Ports["8080/tcp"])
-			if c.State != "running" || port == 0 {
+			port := app.Address{IP: "127.0.0.1", Port: int(c.Ports["8080/tcp"])}
+			if c.State != "running" || port.Port == 0 {
 				continue
 			}
 			code, _ := httpGet(port, "/healthz")
@@ -346,7 +358,7 @@ func TestIntegrationNeverReadyRevert(t *testing.T) {
 			reg := h.e.registry
 			v1 := h.config(fmt.Sprintf(appBody, h.e.image+":v1", 4, maxUnavail), reg)
 			h.mustApply(v1, nil)
-			before := stateInstances(h.state)
+			before := app.DecodeInstances(h.state)
 			id := str(h.state, "deployment_id")
 
 			bad := h.config(fmt.Sprintf(appBody, h.e.image+":never-ready", 4, maxUnavail), reg)
@@ -390,7 +402,7 @@ func TestIntegrationNeverReadyRevert(t *testing.T) {
 			}
 			t.Logf("min serving %d; failure: %s", minServing.Load(), msg)
 			// The state is the prior spec again, and says what runs.
-			after := stateInstances(h.state)
+			after := app.DecodeInstances(h.state)
 			if len(after) != 4 || str(h.state, "image_digest") != str(pl.PlannedState, "image_digest") && str(h.state, "config_hash") == str(pl.PlannedState, "config_hash") {
 				t.Errorf("state after revert: %+v", after)
 			}
@@ -451,17 +463,14 @@ func TestIntegrationStopDuringWave(t *testing.T) {
 	}
 	time.AfterFunc(1500*time.Millisecond, func() { _ = h.p.Stop(context.Background()) })
 	began := time.Now()
-	resp := h.p.ApplyResourceChange(context.Background(), providers.ApplyResourceChangeRequest{TypeName: TypeApp,
-		PriorState: h.state, PlannedState: pl.PlannedState, Config: bad, PlannedPrivate: pl.PlannedPrivate,
-		Step: providers.RolloutStep{Kind: providers.StepWave, Wave: 0}}, nil)
-	h.state = resp.NewState
+	resp := h.step(bad, pl, providers.StepStart, 1)
 	if el := time.Since(began); el > 20*time.Second {
 		t.Errorf("Stop took %s to end the wave (healthy_deadline 2m)", el)
 	}
 	if !resp.Diagnostics.HasErrors() {
 		t.Fatal("a stopped wave reported success")
 	}
-	ins := stateInstances(resp.NewState)
+	ins := app.DecodeInstances(resp.NewState)
 	var old, notReady int
 	for _, in := range ins {
 		switch {
@@ -534,19 +543,19 @@ hooks {
 				t.Errorf("after_start not logged: %+v", h.events)
 			}
 			if tt.fails {
-				if ins := stateInstances(h.state); len(ins) != 1 || ins[0].Status != statusNotReady {
+				if ins := app.DecodeInstances(h.state); len(ins) != 1 || ins[0].Status != statusNotReady {
 					t.Errorf("state %+v", ins)
 				}
 				return
 			}
-			in := stateInstances(h.state)[0]
+			in := app.DecodeInstances(h.state)[0]
 			eng, _, _ := h.p.host(t.Context(), h.e.hostA)
 			if in.Host == h.e.hostB.Name {
 				eng, _, _ = h.p.host(t.Context(), h.e.hostB)
 			}
 			deadline := time.Now().Add(10 * time.Second)
 			for {
-				info, err := eng.Inspect(t.Context(), in.ContainerID)
+				info, err := eng.Inspect(t.Context(), in.ID)
 				if err == nil && info.Health == "healthy" {
 					break
 				}
@@ -556,7 +565,7 @@ hooks {
 				time.Sleep(200 * time.Millisecond)
 			}
 			h.events = nil
-			resp := h.p.ApplyResourceChange(t.Context(), providers.ApplyResourceChangeRequest{TypeName: TypeApp, PriorState: h.state, PlannedState: cty.NullVal(appType)}, h.event)
+			resp := h.p.ApplyResourceChange(t.Context(), providers.ApplyResourceChangeRequest{TypeName: TypeApp, PriorState: h.state, PlannedState: nullAppForTest()}, h.event)
 			if resp.Diagnostics.HasErrors() {
 				t.Fatal(resp.Diagnostics)
 			}
@@ -605,7 +614,7 @@ func TestIntegrationReplaceOfAFullApp(t *testing.T) {
 	cfg := h.config(fmt.Sprintf(appBody, h.e.image+":v1", 2, 0)+"\nresources {\n  cpu = 1.5\n}\n", h.e.registry)
 	h.mustApply(cfg, nil)
 	p := New() // a new run
-	for _, prior := range []cty.Value{h.state, cty.NullVal(appType)} {
+	for _, prior := range []cty.Value{h.state, nullAppForTest()} {
 		pl := p.PlanResourceChange(context.Background(), providers.PlanResourceChangeRequest{
 			TypeName: TypeApp, PriorState: prior, ProposedNewState: cfg, Config: cfg})
 		if pl.Diagnostics.HasErrors() {
@@ -628,24 +637,22 @@ func TestIntegrationSpecChangesWhenTheRolloutCompletes(t *testing.T) {
 	if pl.Rollout == nil || len(pl.Rollout.Waves) != 3 {
 		t.Fatalf("rollout %+v", pl.Rollout)
 	}
-	resp := h.p.ApplyResourceChange(context.Background(), providers.ApplyResourceChangeRequest{TypeName: TypeApp,
-		PriorState: h.state, PlannedState: pl.PlannedState, Config: v2, PlannedPrivate: pl.PlannedPrivate,
-		Step: providers.RolloutStep{Kind: providers.StepWave, Wave: 0}}, nil)
-	if resp.Diagnostics.HasErrors() {
-		t.Fatal(resp.Diagnostics)
+	for _, kind := range []providers.StepKind{providers.StepStart, providers.StepStop} {
+		if resp := h.step(v2, pl, kind, 1); resp.Diagnostics.HasErrors() {
+			t.Fatal(resp.Diagnostics)
+		}
 	}
-	h.state = resp.NewState
 	if str(h.state, "config_hash") != v1Hash || str(h.state, "image_digest") != v1Digest {
 		t.Errorf("after wave 1 the state records spec %s (%s), want the previous %s", str(h.state, "config_hash"), str(h.state, "image_digest"), v1Hash)
 	}
 	onNew := 0
-	for _, in := range stateInstances(h.state) {
+	for _, in := range app.DecodeInstances(h.state) {
 		if in.ConfigHash == str(pl.PlannedState, "config_hash") {
 			onNew++
 		}
 	}
-	if onNew != 1 || len(stateInstances(h.state)) != 4 {
-		t.Errorf("after wave 1: %d of %d instances on v2, want 1 of 4", onNew, len(stateInstances(h.state)))
+	if onNew != 1 || len(app.DecodeInstances(h.state)) != 4 {
+		t.Errorf("after wave 1: %d of %d instances on v2, want 1 of 4", onNew, len(app.DecodeInstances(h.state)))
 	}
 	// The next plan rolls out only the rest.
 	if again := h.plan(v2); again.Rollout == nil || len(again.Rollout.Waves) != 2 {

@@ -3,6 +3,7 @@ package docker
 import (
 	"context"
 	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,7 +12,7 @@ import (
 
 	"github.com/zclconf/go-cty/cty"
 
-	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/providers/builtin"
 	"github.com/berth-sh/berth/providers/docker/scheduler"
@@ -22,32 +23,29 @@ func TestRegisteredAsBuiltin(t *testing.T) {
 	if !ok {
 		t.Fatal("docker is not a built-in provider")
 	}
-	if _, ok := f().(*Provider); !ok {
+	if _, ok := f.New().(*Provider); !ok {
 		t.Fatal("the docker factory does not make a *Provider")
+	}
+	if p, name, ok := builtin.Platform("docker"); !ok || name != "docker" || p.Cluster == nil {
+		t.Fatalf("cluster kind docker: %v %q %v", p, name, ok)
 	}
 }
 
-// The engine sends lang's app type as Config: the provider's schema must
-// hold every attribute of it, with the same type.
-func TestAppSchemaIsSupersetOfLang(t *testing.T) {
-	langType := lang.AppSchema().ImpliedType()
-	for name, at := range langType.AttributeTypes() {
-		if !appType.HasAttribute(name) {
-			t.Errorf("attribute %s missing", name)
-			continue
-		}
-		if got := appType.AttributeType(name); !got.Equals(at) {
-			t.Errorf("attribute %s: type %#v, lang has %#v", name, got, at)
-		}
+// The provider's state is the value the engine sent with the provider's
+// attributes filled in: its type stays the language's.
+func TestPlannedStateKeepsTheLanguagesType(t *testing.T) {
+	cfg := appValue(t, "cluster = cluster.c\nimage = \"r/x:v1\"\n", clusterValue(t, "c"), cty.NilVal, "web")
+	cfg = withAttrs(cfg, map[string]cty.Value{"command": cty.UnknownVal(cty.List(cty.String))})
+	resp := New().PlanResourceChange(t.Context(), providers.PlanResourceChangeRequest{TypeName: TypeApp,
+		PriorState: nullAppForTest(), ProposedNewState: cfg, Config: cfg})
+	if resp.Diagnostics.HasErrors() {
+		t.Fatal(resp.Diagnostics)
 	}
-	schema := New().GetSchema(t.Context())
-	for _, n := range []string{"image_digest", "instances", "deployment_id", "config_hash"} {
-		if a := schema.ResourceTypes[TypeApp].Block.Attributes[n]; a == nil || !a.Computed {
-			t.Errorf("computed attribute %s missing", n)
-		}
+	if !resp.PlannedState.Type().Equals(appType()) {
+		t.Errorf("planned state type %#v, want the language's %#v", resp.PlannedState.Type(), appType())
 	}
-	if _, ok := schema.ResourceTypes[TypeScalingPolicy]; !ok {
-		t.Error("no scaling_policy")
+	if resp.PlannedState.GetAttr("instances").IsKnown() {
+		t.Error("instances of an app whose configuration is not known yet are known")
 	}
 }
 
@@ -92,10 +90,26 @@ port "http" {
   host = 80
 }
 `, []string{"Fixed host ports not supported on Docker hosts yet"}, "port[0].host"},
+		{"spread by zone", `
+cluster = cluster.c
+image = "r/x:v1"
+placement {
+  spread = "zone"
+}
+`, []string{"Spread by zone not supported on Docker hosts yet"}, "placement.spread"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := appValue(t, tt.src, cl, cty.NilVal, "web")
+			// The language runs the platform's check as it decodes the app
+			// (validate, offline); the provider checks again at plan.
+			v, langDiags := decodeAppValue(t, tt.src, cl, cty.NilVal, "web")
+			var fromLang []string
+			for _, d := range langDiags {
+				fromLang = append(fromLang, d.Summary)
+			}
+			if !slices.Equal(fromLang, tt.want) {
+				t.Errorf("language's diagnostics %q, want %q", fromLang, tt.want)
+			}
 			resp := New().ValidateResourceConfig(t.Context(), providers.ValidateResourceConfigRequest{TypeName: TypeApp, Config: v})
 			var got []string
 			for _, d := range resp.Diagnostics {
@@ -129,9 +143,9 @@ func pathString(p cty.Path) string {
 }
 
 func TestDecide(t *testing.T) {
-	ro := lang.RolloutSpec{InitialBatch: 1, Growth: 2, MinHealthy: 10 * time.Second, HealthyDeadline: 5 * time.Minute, AutoRevert: true}
-	run := func(name, host, hash string) instance {
-		return instance{Name: name, Host: host, ContainerID: "c-" + name + "-" + hash, ImageDigest: "img@" + hash, ConfigHash: hash, Status: statusRunning}
+	ro := app.Rollout{InitialBatch: 1, Growth: 2, MinHealthy: 10 * time.Second, HealthyDeadline: 5 * time.Minute, AutoRevert: true}
+	run := func(name, host, hash string) app.Instance {
+		return app.Instance{Name: name, Host: host, ID: "c-" + name + "-" + hash, ImageDigest: "img@" + hash, ConfigHash: hash, Status: statusRunning, Ready: true}
 	}
 	assign := func(n int, hosts ...string) []scheduler.Assignment {
 		var out []scheduler.Assignment
@@ -140,8 +154,8 @@ func TestDecide(t *testing.T) {
 		}
 		return out
 	}
-	four := func(hash string) []instance {
-		return []instance{run("web-1", "a", hash), run("web-2", "b", hash), run("web-3", "a", hash), run("web-4", "b", hash)}
+	four := func(hash string) []app.Instance {
+		return []app.Instance{run("web-1", "a", hash), run("web-2", "b", hash), run("web-3", "a", hash), run("web-4", "b", hash)}
 	}
 	tests := []struct {
 		name      string
@@ -165,33 +179,33 @@ func TestDecide(t *testing.T) {
 			waves:   [][]string{{"web-1"}, {"web-2", "web-3"}, {"web-4", "web-5", "web-6"}},
 			planned: []string{"web-1", "web-2", "web-3", "web-4", "web-5", "web-6"}, instances: 6},
 		{name: "a partly done rollout rolls the rest", in: planInput{Hash: "h2", Pinned: "img@h2", HasPrior: true,
-			Existing: []instance{run("web-1", "a", "h2"), run("web-2", "b", "h2"), run("web-3", "a", "h1"), run("web-4", "b", "h1")}, Assignments: assign(4, "a", "b")},
+			Existing: []app.Instance{run("web-1", "a", "h2"), run("web-2", "b", "h2"), run("web-3", "a", "h1"), run("web-4", "b", "h1")}, Assignments: assign(4, "a", "b")},
 			waves: [][]string{{"web-3"}, {"web-4"}}, planned: []string{"web-3", "web-4"}, instances: 4},
 		{name: "drift: a missing container is re-created without rollout", in: planInput{Hash: "h1", Pinned: "img@h1", HasPrior: true,
 			Existing: four("h1")[:3], Assignments: assign(4, "a", "b")},
 			planned: []string{"web-4"}, instances: 4},
 		{name: "drift: stopped and unhealthy containers are replaced without rollout", in: planInput{Hash: "h1", Pinned: "img@h1", HasPrior: true,
-			Existing: func() []instance {
+			Existing: func() []app.Instance {
 				in := four("h1")
 				in[1].Status, in[2].Status = "exited", statusUnhealthy
 				return in
 			}(), Assignments: assign(4, "a", "b")},
 			planned: []string{"web-2", "web-3"}, instances: 4},
 		{name: "drift: another image under berth's labels is replaced", in: planInput{Hash: "h1", Pinned: "img@h1", HasPrior: true,
-			Existing: func() []instance {
+			Existing: func() []app.Instance {
 				in := four("h1")
 				in[0].ImageDigest = "other@sha256:x"
 				return in
 			}(), Assignments: assign(4, "a", "b")},
 			waves: [][]string{{"web-1"}}, planned: []string{"web-1"}, instances: 4},
 		{name: "growth 3, initial 2 over 10", in: planInput{Hash: "h2", Pinned: "img@h2", HasPrior: true,
-			Existing: func() []instance {
-				var in []instance
+			Existing: func() []app.Instance {
+				var in []app.Instance
 				for i := 1; i <= 10; i++ {
 					in = append(in, run("web-"+itoa(i), "a", "h1"))
 				}
 				return in
-			}(), Assignments: assign(10, "a"), Rollout: lang.RolloutSpec{InitialBatch: 2, Growth: 3}},
+			}(), Assignments: assign(10, "a"), Rollout: app.Rollout{InitialBatch: 2, Growth: 3}},
 			waves:   [][]string{{"web-1", "web-2"}, {"web-3", "web-4", "web-5", "web-6", "web-7", "web-8"}, {"web-9", "web-10"}},
 			planned: []string{"web-1", "web-2", "web-3", "web-4", "web-5", "web-6", "web-7", "web-8", "web-9", "web-10"}, instances: 10},
 	}
@@ -201,15 +215,28 @@ func TestDecide(t *testing.T) {
 				tt.in.Rollout = ro
 			}
 			out := decide(tt.in)
-			if !slices.EqualFunc(out.Waves, tt.waves, slices.Equal) {
-				t.Errorf("waves %v, want %v", out.Waves, tt.waves)
+			var waves [][]string
+			if out.Rollout != nil {
+				for _, w := range out.Rollout.Waves {
+					var names []string
+					for _, in := range w.Instances {
+						names = append(names, in.Name)
+						if want := tt.in.Assignments[slices.IndexFunc(tt.in.Assignments, func(a scheduler.Assignment) bool { return a.Instance == in.Name })].Host; in.Host != want {
+							t.Errorf("%s planned on %s, want %s", in.Name, in.Host, want)
+						}
+					}
+					waves = append(waves, names)
+				}
+			}
+			if !slices.EqualFunc(waves, tt.waves, slices.Equal) {
+				t.Errorf("waves %v, want %v", waves, tt.waves)
 			}
 			if (out.Rollout != nil) != (tt.waves != nil) {
 				t.Errorf("rollout %v, want waves %v", out.Rollout, tt.waves)
 			}
 			var planned []string
 			for _, in := range out.Instances {
-				if in.planned {
+				if in.Planned {
 					planned = append(planned, in.Name)
 					if in.ConfigHash != tt.in.Hash || in.ImageDigest != tt.in.Pinned {
 						t.Errorf("%s planned with %s %s", in.Name, in.ConfigHash, in.ImageDigest)
@@ -222,14 +249,8 @@ func TestDecide(t *testing.T) {
 			if len(out.Instances) != tt.instances {
 				t.Errorf("%d instances, want %d", len(out.Instances), tt.instances)
 			}
-			if out.Rollout != nil {
-				if len(out.Rollout.Waves) != len(tt.waves) || out.Rollout.MinHealthy != tt.in.Rollout.MinHealthy.String() {
-					t.Errorf("rollout %+v", out.Rollout)
-				}
-				w := out.Rollout.Waves[0]
-				if !strings.HasPrefix(w.Instances[0], tt.waves[0][0]+" on ") {
-					t.Errorf("wave 1 instances %q", w.Instances)
-				}
+			if out.Rollout != nil && (out.Rollout.MinHealthy != tt.in.Rollout.MinHealthy || out.Rollout.AutoRevert != tt.in.Rollout.AutoRevert) {
+				t.Errorf("rollout %+v, want the settings of %+v", out.Rollout, tt.in.Rollout)
 			}
 		})
 	}
@@ -238,10 +259,11 @@ func TestDecide(t *testing.T) {
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func TestInstancesOf(t *testing.T) {
-	ports := []lang.PortSpec{{Name: "http", Container: 8080, Protocol: "tcp"}}
+	ports := []app.Port{{Name: "http", Container: 8080, Protocol: "tcp"}}
+	b := netip.MustParseAddr("192.0.2.7")
 	ls := []live{
 		{Host: "a", Container: Container{ID: "c2", State: "running", Health: "unhealthy", Image: "r@sha256:2", Labels: InstanceLabels{Instance: "web-2", ConfigHash: "h"}, Ports: map[string]uint16{"8080/tcp": 32000}}},
-		{Host: "b", Container: Container{ID: "c1", State: "running", Image: "r@sha256:1", Labels: InstanceLabels{Instance: "web-1", ConfigHash: "h"}, Ports: map[string]uint16{"8080/tcp": 32001, "9/tcp": 32002}}},
+		{Host: "b", Address: b, Container: Container{ID: "c1", State: "running", Image: "r@sha256:1", Labels: InstanceLabels{Instance: "web-1", ConfigHash: "h"}, Ports: map[string]uint16{"8080/tcp": 32001, "9/tcp": 32002}}},
 		{Host: "b", Container: Container{ID: "c3", State: "running", Labels: InstanceLabels{Instance: "web-3"}}},
 		{Host: "b", Container: Container{ID: "c4", State: "exited", Labels: InstanceLabels{Instance: "web-4"}}},
 	}
@@ -251,11 +273,14 @@ func TestInstancesOf(t *testing.T) {
 		if in.Status != want[in.Name] {
 			t.Errorf("%s: status %s, want %s", in.Name, in.Status, want[in.Name])
 		}
+		if in.Ready != (in.Status == statusRunning) {
+			t.Errorf("%s (%s): ready %v", in.Name, in.Status, in.Ready)
+		}
 	}
-	if got[1].HostPorts["http"] != 32001 || got[1].HostPorts["9/tcp"] != 32002 {
-		t.Errorf("host ports %v", got[1].HostPorts)
+	if got[1].Addresses["http"] != (app.Address{IP: "192.0.2.7", Port: 32001}) || got[1].Addresses["9/tcp"].Port != 32002 {
+		t.Errorf("addresses %v", got[1].Addresses)
 	}
-	v := instancesValue(got)
+	v := app.InstancesValue(got)
 	if v.LengthInt() != 4 || v.Index(cty.NumberIntVal(0)).GetAttr("name").AsString() != "web-1" {
 		t.Errorf("instances value %#v", v)
 	}
@@ -264,7 +289,7 @@ func TestInstancesOf(t *testing.T) {
 func TestPlanScalingPolicyAndDestroy(t *testing.T) {
 	p := New()
 	resp := p.PlanResourceChange(context.Background(), providers.PlanResourceChangeRequest{TypeName: TypeApp,
-		PriorState: cty.NullVal(appType), ProposedNewState: cty.NullVal(appType)})
+		PriorState: nullAppForTest(), ProposedNewState: nullAppForTest()})
 	if len(resp.Diagnostics) > 0 || !resp.PlannedState.IsNull() {
 		t.Errorf("destroy plan: %v %#v", resp.Diagnostics, resp.PlannedState)
 	}

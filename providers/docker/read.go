@@ -3,11 +3,13 @@ package docker
 import (
 	"context"
 	"fmt"
+	"net/netip"
+	"slices"
 	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 
-	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/providers"
 )
 
@@ -31,7 +33,7 @@ func (p *Provider) ReadResources(ctx context.Context, req providers.ReadResource
 	type appRef struct {
 		id, name string
 		hosts    []HostConfig
-		ports    []lang.PortSpec
+		ports    []app.Port
 		retired  int // the last hosts are retired ones (removed from the cluster)
 	}
 	refs := make([]*appRef, len(req.Objects))
@@ -49,7 +51,7 @@ func (p *Provider) ReadResources(ctx context.Context, req providers.ReadResource
 		// Hosts removed from the cluster that still held containers of
 		// the app at the last apply are listed too.
 		retired := decodePrivate(o.Private).Retired
-		r := &appRef{id: a.ID, name: a.Name, hosts: append(hostConfigs(a.Spec.Cluster), retired...), ports: a.Spec.Ports, retired: len(retired)}
+		r := &appRef{id: a.ID, name: a.Name, hosts: append(slices.Clone(a.Cluster.Hosts), retired...), ports: a.Spec.Ports, retired: len(retired)}
 		refs[i] = r
 		for _, h := range r.hosts {
 			if _, ok := endpoints[h.Endpoint]; !ok {
@@ -59,8 +61,9 @@ func (p *Provider) ReadResources(ctx context.Context, req providers.ReadResource
 	}
 
 	type listing struct {
-		cs  []Container
-		err error
+		cs   []Container
+		addr netip.Addr
+		err  error
 	}
 	lists := map[string]*listing{}
 	var mu sync.Mutex
@@ -73,6 +76,7 @@ func (p *Provider) ReadResources(ctx context.Context, req providers.ReadResource
 			p.mu.Unlock()
 			h, _, err := p.host(ctx, cfg)
 			if err == nil {
+				l.addr = h.Address()
 				if l.cs, l.err = h.ListManaged(ctx, ""); l.err == nil {
 					p.storeListing(ep, l.cs, gen)
 				}
@@ -104,7 +108,7 @@ func (p *Provider) ReadResources(ctx context.Context, req providers.ReadResource
 			}
 			for _, c := range l.cs {
 				if c.Labels.ID == r.id && c.Labels.App == r.name {
-					ls = append(ls, live{Container: c, Host: h.Name})
+					ls = append(ls, live{Container: c, Host: h.Name, Address: l.addr})
 				}
 			}
 		}
@@ -114,9 +118,9 @@ func (p *Provider) ReadResources(ctx context.Context, req providers.ReadResource
 			continue
 		}
 		notReady := map[string]bool{}
-		for _, in := range stateInstances(req.Objects[i].State) {
+		for _, in := range app.DecodeInstances(req.Objects[i].State) {
 			if in.Status == statusNotReady {
-				notReady[in.ContainerID] = true
+				notReady[in.ID] = true
 			}
 		}
 		results[i].NewState = withInstances(req.Objects[i].State, instancesOf(ls, r.ports, notReady))

@@ -3,12 +3,10 @@ package docker
 import (
 	"context"
 	"crypto/rand"
-	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"maps"
 	"net"
-	"net/http"
 	"path"
 	"slices"
 	"strconv"
@@ -17,19 +15,22 @@ import (
 
 	"github.com/zclconf/go-cty/cty"
 
-	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/platform/app"
+	"github.com/berth-sh/berth/platform/probe"
 	"github.com/berth-sh/berth/providers/docker/scheduler"
 )
 
 // defaultStopTimeout is the engine's grace between SIGTERM and SIGKILL.
 const defaultStopTimeout = 10 * time.Second
 
-// app is an app's decoded configuration with what the provider derives
-// from it: its name, deployment id, pinned image and spec hash.
-type app struct {
-	Spec *lang.AppSpec
-	Name string
-	ID   string
+// deployment is an app's decoded configuration with what the provider
+// derives from it: its cluster, name, deployment id, pinned image and spec
+// hash.
+type deployment struct {
+	Spec    *app.Spec
+	Cluster cluster
+	Name    string
+	ID      string
 	// Pinned is repository@sha256:..., Hash the ConfigHash of hashSpec.
 	Pinned string
 	Hash   string
@@ -38,44 +39,60 @@ type app struct {
 // hashSpec is everything that makes two instances' containers differ:
 // a change to any of it is a spec change, rolled out in waves. Replicas,
 // placement, rollout settings, the cluster and registry credentials are
-// not part of it.
+// not part of it. Its JSON encoding is the hash's input: a field renamed
+// or retyped here changes every app's config_hash, and so restarts every
+// container berth manages (TestConfigHashPinned holds it still).
 type hashSpec struct {
 	Image     string
 	Command   []string
 	Args      []string
 	Env       map[string]string
 	Labels    map[string]string
-	Ports     []lang.PortSpec
-	Resources *lang.ResourcesSpec
-	Readiness *lang.ProbeSpec
-	Liveness  *lang.ProbeSpec
-	Startup   *lang.ProbeSpec
-	Hooks     *lang.HooksSpec
+	Ports     []app.Port
+	Resources *hashResources
+	Readiness *app.Probe
+	Liveness  *app.Probe
+	Startup   *app.Probe
+	Hooks     *app.Hooks
 	// Helper is the probe helper's version when liveness uses it, so a new
 	// helper rolls out like any other change.
 	Helper string
 }
 
+// hashResources is app.Resources as the hash has always read it: cores
+// as a float, bytes as a whole number.
+type hashResources struct {
+	CPU              float64
+	Memory           int64
+	CPUOvercommit    float64
+	MemoryOvercommit float64
+}
+
 // decodeApp decodes an app value (config, planned or prior state) and its
-// name; pinned and id are taken from the value's computed attributes.
-func decodeApp(v cty.Value) (*app, error) {
-	spec, err := lang.DecodeApp(stripComputed(v))
+// cluster; name, pinned image, hash and id are taken from the value's
+// computed attributes.
+func decodeApp(v cty.Value) (*deployment, error) {
+	spec, err := app.Decode(stripComputed(v))
 	if err != nil {
 		return nil, err
 	}
-	a := &app{Spec: spec, Name: str(v, "name"), ID: str(v, "deployment_id"), Pinned: str(v, "image_digest"), Hash: str(v, "config_hash")}
+	c, err := decodeCluster(spec.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	a := &deployment{Spec: spec, Cluster: c, Name: str(v, "name"), ID: str(v, "deployment_id"), Pinned: str(v, "image_digest"), Hash: str(v, "config_hash")}
 	if a.Name == "" {
 		a.Name = defaultName(spec.Image)
 	}
 	return a, nil
 }
 
-// computedAttrs are the app attributes this provider computes (lang
-// declares them, see lang.AppSchema).
-var computedAttrs = map[string]bool{"name": true, "deployment_id": true, "image_digest": true, "config_hash": true, "instances": true}
+// computedAttrs are the app attributes a platform computes (see the app
+// block's schema in lang): they may be unknown in a planned value, which
+// app.Decode would refuse.
+var computedAttrs = map[string]bool{"deployment_id": true, "image_digest": true, "config_hash": true, "instances": true}
 
-// stripComputed removes our computed attributes, which may be unknown in a
-// planned value: lang.DecodeApp wants a wholly known value.
+// stripComputed removes the computed attributes.
 func stripComputed(v cty.Value) cty.Value {
 	v, _ = v.UnmarkDeep()
 	if v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() {
@@ -104,11 +121,15 @@ func defaultName(image string) string {
 	return base
 }
 
-func (a *app) hashSpec() hashSpec {
+func (a *deployment) hashSpec() hashSpec {
 	hs := hashSpec{
 		Image: a.Pinned, Command: a.Spec.Command, Args: a.Spec.Args, Env: a.Spec.Env, Labels: a.Spec.Labels,
-		Ports: a.Spec.Ports, Resources: a.Spec.Resources, Readiness: a.Spec.Readiness, Liveness: a.Spec.Liveness,
+		Ports: a.Spec.Ports, Readiness: a.Spec.Readiness, Liveness: a.Spec.Liveness,
 		Startup: a.Spec.Startup, Hooks: a.Spec.Hooks,
+	}
+	if r := a.Spec.Resources; r != nil {
+		hs.Resources = &hashResources{CPU: r.CPU.Float64(), Memory: int64(r.Memory.Float64()),
+			CPUOvercommit: r.CPUOvercommit, MemoryOvercommit: r.MemoryOvercommit}
 	}
 	if l := a.Spec.Liveness; l != nil && (l.HTTP != nil || l.TCP != nil) {
 		hs.Helper = ProbeHelperVersion
@@ -116,25 +137,25 @@ func (a *app) hashSpec() hashSpec {
 	return hs
 }
 
-func (a *app) computeHash() error {
+func (a *deployment) computeHash() error {
 	h, err := ConfigHash(a.hashSpec())
 	a.Hash = h
 	return err
 }
 
 // requests are the scheduler's per-replica requests.
-func (a *app) requests() (scheduler.MilliCPU, int64) {
+func (a *deployment) requests() (scheduler.MilliCPU, int64) {
 	r := a.Spec.Resources
 	if r == nil {
 		return 0, 0
 	}
 	cpu := scheduler.MilliCPU(0)
-	if r.CPU > 0 && r.CPUOvercommit > 0 {
-		cpu = scheduler.MilliCPU(r.CPURequest()*1000 + 0.5)
+	if !r.CPU.IsZero() && r.CPUOvercommit > 0 {
+		cpu = scheduler.MilliCPU(r.CPURequest().Float64()*1000 + 0.5)
 	}
 	var mem int64
-	if r.Memory > 0 && r.MemoryOvercommit > 0 {
-		mem = r.MemoryRequest()
+	if !r.Memory.IsZero() && r.MemoryOvercommit > 0 {
+		mem = int64(r.MemoryRequest().Float64())
 	}
 	return cpu, mem
 }
@@ -144,14 +165,14 @@ func (a *app) requests() (scheduler.MilliCPU, int64) {
 // hook's timeout plus the drain), so that a container stopped outside
 // berth (docker stop, an engine shutdown) gets as long, and never less
 // than defaultStopTimeout.
-func (a *app) stopTimeout() time.Duration {
+func (a *deployment) stopTimeout() time.Duration {
 	t := time.Duration(0)
 	if hk := a.Spec.Hooks; hk != nil {
 		t = hk.Drain
 		if hk.BeforeStop != nil {
 			bt := hk.BeforeStop.Timeout
 			if bt <= 0 {
-				bt = defaultHookTimeout
+				bt = app.DefaultHookTimeout
 			}
 			t += bt
 		}
@@ -159,11 +180,8 @@ func (a *app) stopTimeout() time.Duration {
 	return max(t, defaultStopTimeout)
 }
 
-// defaultHookTimeout bounds a hook without a timeout (lang's default).
-const defaultHookTimeout = 30 * time.Second
-
 // containerSpec is the container of instance name on a host of arch.
-func (a *app) containerSpec(name, arch string) (ContainerSpec, error) {
+func (a *deployment) containerSpec(name, arch string) (ContainerSpec, error) {
 	cpuReq, memReq := a.requests()
 	labels := map[string]string{}
 	maps.Copy(labels, a.Spec.Labels)
@@ -199,8 +217,8 @@ func (a *app) containerSpec(name, arch string) (ContainerSpec, error) {
 		cs.Ports = append(cs.Ports, PortSpec{Container: uint16(p.Container), Protocol: p.Protocol})
 	}
 	if r := a.Spec.Resources; r != nil {
-		cs.CPU = scheduler.MilliCPU(r.CPU*1000 + 0.5)
-		cs.Memory = r.Memory
+		cs.CPU = scheduler.MilliCPU(r.CPU.Float64()*1000 + 0.5)
+		cs.Memory = int64(r.Memory.Float64())
 	}
 	if l := a.Spec.Liveness; l != nil {
 		hc, err := a.healthcheck(l, arch)
@@ -214,7 +232,7 @@ func (a *app) containerSpec(name, arch string) (ContainerSpec, error) {
 
 // healthcheck turns a liveness probe into a HEALTHCHECK: exec as is, http
 // and tcp through berth's probe helper (docs/docker.md).
-func (a *app) healthcheck(l *lang.ProbeSpec, arch string) (*Healthcheck, error) {
+func (a *deployment) healthcheck(l *app.Probe, arch string) (*Healthcheck, error) {
 	hc := &Healthcheck{Interval: l.Period, Timeout: l.Timeout, StartPeriod: l.InitialDelay, Retries: l.FailureThreshold}
 	switch {
 	case len(l.Exec) > 0:
@@ -251,43 +269,19 @@ func (a *app) healthcheck(l *lang.ProbeSpec, arch string) (*Healthcheck, error) 
 }
 
 // probe builds a readiness (or startup) probe of a started container.
-func (a *app) probe(p *lang.ProbeSpec, h *Host, info ContainerInfo) (Probe, error) {
-	pr := Probe{Period: p.Period, Timeout: p.Timeout, InitialDelay: p.InitialDelay,
-		FailureThreshold: p.FailureThreshold, SuccessThreshold: p.SuccessThreshold}
-	hostPort := func(ref lang.PortRef) (string, error) {
-		port, ok := ref.Resolve(a.Spec.Ports)
+func (a *deployment) probe(p *app.Probe, h *Host, info ContainerInfo) (probe.Probe, error) {
+	pr := probe.Probe{Probe: *p}
+	switch {
+	case p.HTTP != nil:
+		port, ok := p.HTTP.Port.Resolve(a.Spec.Ports)
 		if !ok {
-			return "", fmt.Errorf("port %q is not a port of the app", ref.Name)
+			return pr, fmt.Errorf("port %q is not a port of the app", p.HTTP.Port.Name)
 		}
 		hp := info.HostPort(uint16(port), "tcp")
 		if hp == 0 {
-			return "", fmt.Errorf("container port %d/tcp is not published (declare it in a port block)", port)
+			return pr, fmt.Errorf("container port %d/tcp is not published (declare it in a port block)", port)
 		}
-		return net.JoinHostPort(h.Address().String(), strconv.Itoa(int(hp))), nil
-	}
-	switch {
-	case p.HTTP != nil:
-		addr, err := hostPort(p.HTTP.Port)
-		if err != nil {
-			return pr, err
-		}
-		scheme := "http"
-		c := HTTPCheck{Status: p.HTTP.Status}
-		if strings.EqualFold(p.HTTP.Scheme, "HTTPS") {
-			// As the kubelet does: the certificate is not verified.
-			scheme = "https"
-			c.Client = &http.Client{
-				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-				Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil,
-					TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, //nolint:gosec // probes do not verify, as the kubelet's
-			}
-		}
-		pathPart := p.HTTP.Path
-		if !strings.HasPrefix(pathPart, "/") {
-			pathPart = "/" + pathPart
-		}
-		c.URL = scheme + "://" + addr + pathPart
-		pr.Check = c
+		pr.Check = probe.HTTPAt(p.HTTP, net.JoinHostPort(h.Address().String(), strconv.Itoa(int(hp))))
 	case p.TCP != nil:
 		// Not the published port: docker-proxy accepts connections there
 		// whatever the container does. The container's own address when
@@ -304,7 +298,7 @@ func (a *app) probe(p *lang.ProbeSpec, h *Host, info ContainerInfo) (Probe, erro
 		if !info.IP.IsValid() {
 			return pr, fmt.Errorf("container %s has no IP address to probe tcp port %d at", short(info.ID), port)
 		}
-		pr.Check = TCPCheck{Address: net.JoinHostPort(info.IP.String(), strconv.Itoa(port))}
+		pr.Check = probe.TCPCheck{Address: net.JoinHostPort(info.IP.String(), strconv.Itoa(port))}
 	case len(p.Exec) > 0:
 		pr.Check = ExecCheck{Host: h, Container: info.ID, Command: p.Exec}
 	default:
@@ -325,7 +319,7 @@ func helperTCPCommand(timeout time.Duration, port int) []string {
 // needsHelper says whether containers of the app on h need berth's probe
 // helper: for http/tcp liveness, and for tcp readiness or startup probes on
 // a remote engine (checked from inside the container).
-func (a *app) needsHelper(h *Host) bool {
+func (a *deployment) needsHelper(h *Host) bool {
 	if l := a.Spec.Liveness; l != nil && (l.HTTP != nil || l.TCP != nil) {
 		return true
 	}
@@ -333,8 +327,8 @@ func (a *app) needsHelper(h *Host) bool {
 }
 
 // tcpProbed: a readiness or startup probe is tcp.
-func (a *app) tcpProbed() bool {
-	for _, p := range []*lang.ProbeSpec{a.Spec.Readiness, a.Spec.Startup} {
+func (a *deployment) tcpProbed() bool {
+	for _, p := range []*app.Probe{a.Spec.Readiness, a.Spec.Startup} {
 		if p != nil && p.TCP != nil {
 			return true
 		}

@@ -7,7 +7,19 @@ import (
 	"testing"
 
 	version "github.com/hashicorp/go-version"
+
+	"github.com/berth-sh/berth/providers"
+	"github.com/berth-sh/berth/providers/builtin"
 )
+
+// TestMain registers a stand-in for the one built-in provider, docker, as
+// the berth binary does through providers/builtin/all: the built-in
+// sources ParseSource accepts are the registered ones. Nothing here starts
+// a provider, so it has no implementation.
+func TestMain(m *testing.M) {
+	builtin.Register(builtin.Provider{Name: "docker", New: func() providers.Interface { return nil }})
+	os.Exit(m.Run())
+}
 
 // plugin writes a fake provider binary of src at ver under dir, with the
 // given content, and returns its path. Its content need not be a real

@@ -5,14 +5,13 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/berth-sh/berth/providers/builtin"
 )
 
 // BuiltinNamespace is the reserved namespace of the providers compiled into
 // the berth binary: "berth/docker" and "docker" name the same provider.
 const BuiltinNamespace = "berth"
-
-// Builtins lists the names of the built-in providers, sorted.
-var Builtins = []string{"aws", "docker", "kubernetes"}
 
 // Source is a provider's source address. Both parts are lower case; for a
 // built-in provider Namespace is BuiltinNamespace.
@@ -37,15 +36,15 @@ func ParseSource(s string) (Source, error) {
 	case 2:
 		src = Source{Namespace: parts[0], Name: parts[1]}
 	default:
-		return Source{}, fmt.Errorf("invalid provider source %q: must be \"namespace/name\" (e.g. \"acme/dns\"), or the name of a built-in provider (%s)", s, strings.Join(Builtins, ", "))
+		return Source{}, fmt.Errorf("invalid provider source %q: must be \"namespace/name\" (e.g. \"acme/dns\"), or the name of a built-in provider (%s)", s, strings.Join(builtin.Names(), ", "))
 	}
 	for _, p := range []string{src.Namespace, src.Name} {
 		if !nameRe.MatchString(p) {
 			return Source{}, fmt.Errorf("invalid provider source %q: namespace and name must be lower-case letters, digits, '-' or '_', starting and ending with a letter or digit", s)
 		}
 	}
-	if src.IsBuiltin() && !slices.Contains(Builtins, src.Name) {
-		return Source{}, fmt.Errorf("unknown built-in provider %q: the built-in providers are %s; a third-party provider's source is \"namespace/name\"", src.Name, strings.Join(Builtins, ", "))
+	if src.IsBuiltin() && !slices.Contains(builtin.Names(), src.Name) {
+		return Source{}, fmt.Errorf("unknown built-in provider %q: the built-in providers are %s; a third-party provider's source is \"namespace/name\"", src.Name, strings.Join(builtin.Names(), ", "))
 	}
 	return src, nil
 }

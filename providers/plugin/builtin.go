@@ -28,10 +28,10 @@ func BuiltinSpec(name string) (Spec, error) {
 // ServeBuiltin serves the built-in provider name; it is what the hidden
 // command runs. It returns an error only if there is no such provider.
 func ServeBuiltin(name string, opts ...ServeOption) error {
-	factory, ok := builtin.Lookup(name)
+	p, ok := builtin.Lookup(name)
 	if !ok {
 		return fmt.Errorf("there is no built-in provider %q", name)
 	}
-	Serve(factory(), opts...)
+	Serve(p.New(), opts...)
 	return nil
 }

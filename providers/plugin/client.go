@@ -458,7 +458,9 @@ func (c *Client) PlanResourceChange(ctx context.Context, req providers.PlanResou
 	}
 	resp.Diagnostics = decodeDiagnostics(pr.Diagnostics)
 	resp.PlannedPrivate = pr.PlannedPrivate
-	resp.Rollout = decodeRollout(pr.Rollout)
+	if resp.Rollout, err = decodeRollout(pr.Rollout); err != nil {
+		resp.Diagnostics = append(resp.Diagnostics, c.protocolErr(call, "rollout", err)...)
+	}
 	if resp.PlannedState, err = decodeValue(pr.PlannedState); err != nil {
 		resp.Diagnostics = append(resp.Diagnostics, c.protocolErr(call, "planned state", err)...)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/providers/plugin"
 	"github.com/berth-sh/berth/providers/testprovider"
@@ -45,7 +47,7 @@ func TestGetSchema(t *testing.T) {
 		{"id", providers.Attribute{Type: cty.String, Computed: true}},
 		{"name", providers.Attribute{Type: cty.String, Required: true, ForceNew: true}},
 		{"secret", providers.Attribute{Type: cty.String, Optional: true, Sensitive: true}},
-		{"size", providers.Attribute{Type: cty.Number, Optional: true, Description: "Instances; a change with size >= 2 rolls out in waves."}},
+		{"size", providers.Attribute{Type: cty.Number, Optional: true}},
 	}
 	for _, tt := range tests {
 		got := obj.Block.Attributes[tt.attr]
@@ -54,6 +56,10 @@ func TestGetSchema(t *testing.T) {
 			got.Sensitive != tt.want.Sensitive || got.ForceNew != tt.want.ForceNew || got.Description != tt.want.Description {
 			t.Errorf("attribute %s = %+v, want %+v", tt.attr, got, tt.want)
 		}
+	}
+	// A fleet reports its instances in the app contract's shape.
+	if a := resp.ResourceTypes["fleet"].Block.Attributes["instances"]; a == nil || !a.Computed || !a.Type.Equals(cty.List(app.InstanceType)) {
+		t.Errorf("fleet.instances = %+v, want a computed list of app instances", a)
 	}
 	if a := resp.DataSources["echo"].Block.Attributes["output"]; a == nil || !a.Computed || !a.Type.Equals(cty.DynamicPseudoType) {
 		t.Errorf("echo.output = %+v, want a computed dynamic attribute", a)
@@ -124,8 +130,8 @@ func TestConfigureRequired(t *testing.T) {
 }
 
 // TestLifecycle drives one object through every resource call: plan and
-// apply a create, read it, see drift, import it, plan a replacement and a
-// rollout, apply one wave, destroy it, and read it gone.
+// apply a create, read it, see drift, import it, plan a replacement and an
+// update, apply the update, destroy it, and read it gone.
 func TestLifecycle(t *testing.T) {
 	c, store := launchConfigured(t, settings{})
 	ctx := context.Background()
@@ -204,39 +210,27 @@ func TestLifecycle(t *testing.T) {
 		t.Errorf("requires_replace = %#v, want [name]", plan.RequiresReplace)
 	}
 
-	// A new value rolls out in waves of 1 and 2 instances.
+	// A new value is an update in place, in one call: an object does not
+	// roll out (a fleet does, see TestRollout).
 	updated := objectConfig("web", "v2", 3)
 	plan = c.PlanResourceChange(ctx, providers.PlanResourceChangeRequest{
 		TypeName: "object", PriorState: state, ProposedNewState: updated, Config: updated,
 	})
 	noErrors(t, "plan update", plan.Diagnostics)
-	wantRollout := &providers.Rollout{
-		Waves: []providers.Wave{
-			{Instances: []string{"web-0"}, Description: "1 instances"},
-			{Instances: []string{"web-1", "web-2"}, Description: "2 instances"},
-		},
-		MinHealthy: "1s", HealthyDeadline: "1m", AutoRevert: true,
+	if plan.Rollout != nil || plan.RequiresReplace != nil {
+		t.Errorf("plan update: rollout %v, requires_replace %v; want neither", plan.Rollout, plan.RequiresReplace)
 	}
-	if fmt.Sprintf("%+v", plan.Rollout) != fmt.Sprintf("%+v", wantRollout) {
-		t.Errorf("rollout = %+v, want %+v", plan.Rollout, wantRollout)
+	if got := attr(plan.PlannedState, "id"); !got.RawEquals(cty.StringVal(id)) {
+		t.Errorf("planned id = %#v, want %q", got, id)
 	}
 	var events []providers.ApplyEvent
 	apply = c.ApplyResourceChange(ctx, providers.ApplyResourceChangeRequest{
 		TypeName: "object", PriorState: state, PlannedState: plan.PlannedState, Config: updated,
-		PlannedPrivate: plan.PlannedPrivate, Step: providers.RolloutStep{Kind: providers.StepWave, Wave: 1},
+		PlannedPrivate: plan.PlannedPrivate,
 	}, func(ev providers.ApplyEvent) { events = append(events, ev) })
-	noErrors(t, "apply wave", apply.Diagnostics)
-	wantEvents := []providers.ApplyEvent{
-		{Kind: "progress", Message: "stored " + id},
-		{Kind: "wave_started", Wave: 1, Message: "2 instances"},
-		{Kind: "instance_started", Wave: 1, Instance: "web-1"},
-		{Kind: "instance_healthy", Wave: 1, Instance: "web-1"},
-		{Kind: "instance_started", Wave: 1, Instance: "web-2"},
-		{Kind: "instance_healthy", Wave: 1, Instance: "web-2"},
-		{Kind: "wave_done", Wave: 1},
-	}
-	if fmt.Sprint(events) != fmt.Sprint(wantEvents) {
-		t.Errorf("wave events =\n%v\nwant\n%v", events, wantEvents)
+	noErrors(t, "apply update", apply.Diagnostics)
+	if want := []providers.ApplyEvent{{Kind: "progress", Message: "stored " + id}}; fmt.Sprint(events) != fmt.Sprint(want) {
+		t.Errorf("update events = %v, want %v", events, want)
 	}
 	state = apply.NewState
 	if got := attr(state, "value").AsString(); got != "v2" {
@@ -253,6 +247,112 @@ func TestLifecycle(t *testing.T) {
 	}
 	if r := read(); !r.Gone || !r.NewState.IsNull() {
 		t.Errorf("read after destroy: gone %v, state %#v; want gone", r.Gone, r.NewState)
+	}
+}
+
+// TestRollout carries a rollout across the protocol: the plan's waves
+// (instances by name and host) and settings, then the StepStart and
+// StepStop calls of each wave with their events, as the core's rollout
+// driver makes them.
+func TestRollout(t *testing.T) {
+	c, store := launchConfigured(t, settings{})
+	ctx := context.Background()
+	null := cty.NullVal(fleetType)
+
+	cfg := fleetConfig("web", "v1", 3)
+	plan := c.PlanResourceChange(ctx, providers.PlanResourceChangeRequest{TypeName: "fleet", PriorState: null, ProposedNewState: cfg, Config: cfg})
+	noErrors(t, "plan create", plan.Diagnostics)
+	if plan.Rollout != nil {
+		t.Errorf("plan create: rollout %+v, want none", plan.Rollout)
+	}
+	apply := c.ApplyResourceChange(ctx, providers.ApplyResourceChangeRequest{
+		TypeName: "fleet", PriorState: null, PlannedState: plan.PlannedState, Config: cfg,
+	}, nil)
+	noErrors(t, "apply create", apply.Diagnostics)
+	state := apply.NewState
+
+	// A new version rolls out in waves of 1 and 2 instances.
+	cfg = fleetConfig("web", "v2", 3)
+	plan = c.PlanResourceChange(ctx, providers.PlanResourceChangeRequest{TypeName: "fleet", PriorState: state, ProposedNewState: cfg, Config: cfg})
+	noErrors(t, "plan update", plan.Diagnostics)
+	wantRollout := &providers.Rollout{
+		Waves: []providers.Wave{
+			{Instances: []providers.WaveInstance{{Name: "web-0", Host: "local"}}},
+			{Instances: []providers.WaveInstance{{Name: "web-1", Host: "local"}, {Name: "web-2", Host: "local"}}},
+		},
+		AutoRevert: true, MaxUnavailable: 1,
+	}
+	if !reflect.DeepEqual(plan.Rollout, wantRollout) {
+		t.Fatalf("rollout = %+v, want %+v", plan.Rollout, wantRollout)
+	}
+
+	// instanceID is the provider's ID of the ready instance of a name, as
+	// the store has it.
+	instanceID := func(name, version string) string {
+		t.Helper()
+		s, err := testprovider.ReadStore(store)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range s.Fleets {
+			for _, in := range f.Instances {
+				if in.Name == name && in.Version == version && in.Ready {
+					return in.ID
+				}
+			}
+		}
+		t.Fatalf("no ready instance %s on %s in the store", name, version)
+		return ""
+	}
+	for i, w := range plan.Rollout.Waves {
+		var names []string
+		for _, in := range w.Instances {
+			names = append(names, in.Name)
+		}
+		var oldIDs []string
+		for _, n := range names {
+			oldIDs = append(oldIDs, instanceID(n, "v1"))
+		}
+		for _, step := range []providers.RolloutStep{
+			{Kind: providers.StepStart, Wave: i + 1, Instances: names, HoldFor: time.Second},
+			{Kind: providers.StepStop, Wave: i + 1, Instances: names},
+		} {
+			var events []providers.ApplyEvent
+			apply = c.ApplyResourceChange(ctx, providers.ApplyResourceChangeRequest{
+				TypeName: "fleet", PriorState: state, PlannedState: plan.PlannedState, Config: cfg,
+				PlannedPrivate: plan.PlannedPrivate, Step: step,
+			}, func(ev providers.ApplyEvent) { events = append(events, ev) })
+			noErrors(t, fmt.Sprintf("apply wave %d step %d", step.Wave, step.Kind), apply.Diagnostics)
+			state = apply.NewState
+			var want []providers.ApplyEvent
+			for j, n := range names {
+				if step.Kind == providers.StepStart {
+					newID := instanceID(n, "v2")
+					want = append(want,
+						providers.ApplyEvent{Kind: "instance_started", Wave: step.Wave, Instance: n, Message: n + " started (" + newID + ")"},
+						providers.ApplyEvent{Kind: "instance_healthy", Wave: step.Wave, Instance: n, Message: n + " ready"})
+				} else {
+					want = append(want, providers.ApplyEvent{Kind: "instance_stopped", Wave: step.Wave, Instance: n, Message: n + " removed (" + oldIDs[j] + ")"})
+				}
+			}
+			if fmt.Sprint(events) != fmt.Sprint(want) {
+				t.Errorf("wave %d, step %d: events =\n%v\nwant\n%v", step.Wave, step.Kind, events, want)
+			}
+		}
+	}
+
+	// After the last wave the fleet runs the new version on every instance.
+	if got := attr(state, "version").AsString(); got != "v2" {
+		t.Errorf("version after the rollout = %q, want v2", got)
+	}
+	ins := app.DecodeInstances(state)
+	if len(ins) != 3 {
+		t.Fatalf("instances after the rollout: %+v, want 3", ins)
+	}
+	for _, in := range ins {
+		if in.ConfigHash != "v2" || !in.Ready || in.Host != "local" || in.ID != instanceID(in.Name, "v2") {
+			t.Errorf("instance after the rollout: %+v, want %s ready on v2", in, in.Name)
+		}
 	}
 }
 
@@ -500,15 +600,24 @@ func TestExitDuringHandshake(t *testing.T) {
 }
 
 func TestWrongProtocolVersion(t *testing.T) {
-	t.Setenv(testprovider.EnvProtocol, "2")
-	_, err := plugin.Launch(context.Background(), plugin.Spec{Name: "acme/dns", Path: testprovider.Build(t)})
-	var pe *plugin.ProtocolVersionError
-	if !errors.As(err, &pe) {
-		t.Fatalf("Launch: %v, want a ProtocolVersionError", err)
+	tests := []struct {
+		name, env, want string
+	}{
+		{"older provider", "1", "provider acme/dns speaks plugin protocol 1; this berth speaks 2: use a version of the provider built for this berth's protocol"},
+		{"newer provider", "3", "provider acme/dns speaks plugin protocol 3; this berth speaks 2: upgrade berth, or use an older version of the provider"},
 	}
-	want := "provider acme/dns speaks plugin protocol 2; this berth speaks 1: upgrade berth, or use an older version of the provider"
-	if err.Error() != want {
-		t.Errorf("error = %q\nwant    %q", err, want)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(testprovider.EnvProtocol, tt.env)
+			_, err := plugin.Launch(context.Background(), plugin.Spec{Name: "acme/dns", Path: testprovider.Build(t)})
+			var pe *plugin.ProtocolVersionError
+			if !errors.As(err, &pe) {
+				t.Fatalf("Launch: %v, want a ProtocolVersionError", err)
+			}
+			if err.Error() != tt.want {
+				t.Errorf("error = %q\nwant    %q", err, tt.want)
+			}
+		})
 	}
 }
 

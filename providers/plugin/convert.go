@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"math/big"
 	"sort"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/msgpack"
 
+	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/providers/protocol"
 )
@@ -335,56 +337,90 @@ func encodeRollout(r *providers.Rollout) *protocol.Rollout {
 		return nil
 	}
 	pr := &protocol.Rollout{
-		MinHealthy: r.MinHealthy, HealthyDeadline: r.HealthyDeadline,
+		MinHealthy: encodeDuration(r.MinHealthy), HealthyDeadline: encodeDuration(r.HealthyDeadline),
 		AutoRevert: r.AutoRevert, MaxUnavailable: int64(r.MaxUnavailable),
 	}
 	for _, w := range r.Waves {
-		pr.Waves = append(pr.Waves, &protocol.Rollout_Wave{Instances: w.Instances, Description: w.Description})
+		pw := &protocol.Rollout_Wave{}
+		for _, in := range w.Instances {
+			pw.Instances = append(pw.Instances, &protocol.Rollout_Wave_Instance{Name: in.Name, Host: in.Host})
+		}
+		pr.Waves = append(pr.Waves, pw)
 	}
 	return pr
 }
 
-func decodeRollout(pr *protocol.Rollout) *providers.Rollout {
+func decodeRollout(pr *protocol.Rollout) (*providers.Rollout, error) {
 	if pr == nil {
-		return nil
+		return nil, nil
 	}
-	r := &providers.Rollout{
-		MinHealthy: pr.MinHealthy, HealthyDeadline: pr.HealthyDeadline,
-		AutoRevert: pr.AutoRevert, MaxUnavailable: int(pr.MaxUnavailable),
+	r := &providers.Rollout{AutoRevert: pr.AutoRevert, MaxUnavailable: int(pr.MaxUnavailable)}
+	var err error
+	if r.MinHealthy, err = decodeDuration(pr.MinHealthy); err != nil {
+		return nil, fmt.Errorf("rollout min_healthy: %w", err)
 	}
-	for _, w := range pr.Waves {
-		r.Waves = append(r.Waves, providers.Wave{Instances: w.Instances, Description: w.Description})
+	if r.HealthyDeadline, err = decodeDuration(pr.HealthyDeadline); err != nil {
+		return nil, fmt.Errorf("rollout healthy_deadline: %w", err)
 	}
-	return r
+	for _, pw := range pr.Waves {
+		var w providers.Wave
+		for _, in := range pw.Instances {
+			w.Instances = append(w.Instances, providers.WaveInstance{Name: in.Name, Host: in.Host})
+		}
+		r.Waves = append(r.Waves, w)
+	}
+	return r, nil
 }
 
 func encodeStep(s providers.RolloutStep) *protocol.ApplyResourceChange_Step {
-	ps := &protocol.ApplyResourceChange_Step{Wave: int64(s.Wave)}
+	ps := &protocol.ApplyResourceChange_Step{Wave: int64(s.Wave), Instances: s.Instances, HoldFor: encodeDuration(s.HoldFor)}
 	switch s.Kind {
-	case providers.StepWave:
-		ps.Kind = protocol.ApplyResourceChange_Step_WAVE
-	case providers.StepRevert:
-		ps.Kind = protocol.ApplyResourceChange_Step_REVERT
+	case providers.StepStart:
+		ps.Kind = protocol.ApplyResourceChange_Step_START
+	case providers.StepStop:
+		ps.Kind = protocol.ApplyResourceChange_Step_STOP
 	default:
 		ps.Kind = protocol.ApplyResourceChange_Step_ALL
 	}
 	return ps
 }
 
-func decodeStep(ps *protocol.ApplyResourceChange_Step) providers.RolloutStep {
+func decodeStep(ps *protocol.ApplyResourceChange_Step) (providers.RolloutStep, error) {
 	if ps == nil {
-		return providers.RolloutStep{Kind: providers.StepAll}
+		return providers.RolloutStep{Kind: providers.StepAll}, nil
 	}
-	s := providers.RolloutStep{Wave: int(ps.Wave)}
+	s := providers.RolloutStep{Wave: int(ps.Wave), Instances: ps.Instances}
+	var err error
+	if s.HoldFor, err = decodeDuration(ps.HoldFor); err != nil {
+		return s, fmt.Errorf("step hold_for: %w", err)
+	}
 	switch ps.Kind {
-	case protocol.ApplyResourceChange_Step_WAVE:
-		s.Kind = providers.StepWave
-	case protocol.ApplyResourceChange_Step_REVERT:
-		s.Kind = providers.StepRevert
-	default:
+	case protocol.ApplyResourceChange_Step_START:
+		s.Kind = providers.StepStart
+	case protocol.ApplyResourceChange_Step_STOP:
+		s.Kind = providers.StepStop
+	case protocol.ApplyResourceChange_Step_ALL:
 		s.Kind = providers.StepAll
+	default:
+		return s, fmt.Errorf("unknown step kind %v", ps.Kind)
 	}
-	return s
+	return s, nil
+}
+
+// encodeDuration writes a duration of the protocol as configuration does
+// ("10s", "5m"); zero is empty.
+func encodeDuration(d time.Duration) string {
+	if d == 0 {
+		return ""
+	}
+	return app.FormatDuration(d)
+}
+
+func decodeDuration(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	return time.ParseDuration(s)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -2,13 +2,16 @@ package plugin
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/berth-sh/berth/providers"
+	"github.com/berth-sh/berth/providers/protocol"
 )
 
 func TestValueRoundTrip(t *testing.T) {
@@ -200,19 +203,29 @@ func schemaString(b *providers.Block) string {
 
 func TestRolloutAndStepRoundTrip(t *testing.T) {
 	r := &providers.Rollout{
-		Waves:      []providers.Wave{{Instances: []string{"a"}, Description: "1"}, {Instances: []string{"b", "c"}, Description: "2"}},
-		MinHealthy: "10s", HealthyDeadline: "5m", AutoRevert: true, MaxUnavailable: 1,
+		Waves: []providers.Wave{
+			{Instances: []providers.WaveInstance{{Name: "a", Host: "h1"}}},
+			{Instances: []providers.WaveInstance{{Name: "b", Host: "h2"}, {Name: "c", Host: "h1"}}},
+		},
+		MinHealthy: 10 * time.Second, HealthyDeadline: 5 * time.Minute, AutoRevert: true, MaxUnavailable: 1,
 	}
-	if got := decodeRollout(encodeRollout(r)); fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", r) {
-		t.Errorf("rollout = %+v, want %+v", got, r)
+	if got, err := decodeRollout(encodeRollout(r)); err != nil || !reflect.DeepEqual(got, r) {
+		t.Errorf("rollout = %+v, %v; want %+v", got, err, r)
 	}
-	if decodeRollout(encodeRollout(nil)) != nil {
+	if got, err := decodeRollout(encodeRollout(nil)); got != nil || err != nil {
 		t.Error("no rollout became one")
 	}
-	for _, s := range []providers.RolloutStep{{Kind: providers.StepAll}, {Kind: providers.StepWave, Wave: 2}, {Kind: providers.StepRevert}} {
-		if got := decodeStep(encodeStep(s)); got != s {
-			t.Errorf("step %+v became %+v", s, got)
+	for _, s := range []providers.RolloutStep{
+		{Kind: providers.StepAll},
+		{Kind: providers.StepStart, Wave: 2, Instances: []string{"b", "c"}, HoldFor: 10 * time.Second},
+		{Kind: providers.StepStop, Instances: []string{"a"}},
+	} {
+		if got, err := decodeStep(encodeStep(s)); err != nil || !reflect.DeepEqual(got, s) {
+			t.Errorf("step %+v became %+v, %v", s, got, err)
 		}
+	}
+	if _, err := decodeStep(&protocol.ApplyResourceChange_Step{Kind: 7}); err == nil {
+		t.Error("an unknown step kind was accepted")
 	}
 }
 

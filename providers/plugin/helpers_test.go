@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/providers/plugin"
 	"github.com/berth-sh/berth/providers/testprovider"
@@ -84,6 +85,28 @@ func objectConfig(name, value string, size int) cty.Value {
 		"secret": cty.NullVal(cty.String),
 		"size":   sz,
 		"status": cty.NullVal(cty.String),
+	})
+}
+
+// fleetType is the type of a "fleet" resource of the test provider.
+var fleetType = cty.Object(map[string]cty.Type{
+	"id": cty.String, "name": cty.String, "version": cty.String, "replicas": cty.Number,
+	"fail": cty.List(cty.String), "max_unavailable": cty.Number, "auto_revert": cty.Bool,
+	"instances": cty.List(app.InstanceType),
+})
+
+// fleetConfig is the configuration of a "fleet" resource whose rollouts
+// stop one old instance of each wave before starting its replacements.
+func fleetConfig(name, version string, replicas int) cty.Value {
+	return cty.ObjectVal(map[string]cty.Value{
+		"id":              cty.NullVal(cty.String),
+		"name":            cty.StringVal(name),
+		"version":         cty.StringVal(version),
+		"replicas":        cty.NumberIntVal(int64(replicas)),
+		"fail":            cty.NullVal(cty.List(cty.String)),
+		"max_unavailable": cty.NumberIntVal(1),
+		"auto_revert":     cty.NullVal(cty.Bool),
+		"instances":       cty.NullVal(cty.List(app.InstanceType)),
 	})
 }
 

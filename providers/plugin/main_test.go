@@ -14,7 +14,7 @@ import (
 // plugin.BuiltinSpec re-executes the test binary as
 // `<test binary> internal-provider test`, exactly as berth re-executes itself.
 func TestMain(m *testing.M) {
-	builtin.Register("test", func() providers.Interface { return testprovider.New() })
+	builtin.Register(builtin.Provider{Name: "test", New: func() providers.Interface { return testprovider.New() }})
 	if len(os.Args) == 3 && os.Args[1] == plugin.BuiltinCommand {
 		if err := plugin.ServeBuiltin(os.Args[2]); err != nil {
 			os.Stderr.WriteString(err.Error() + "\n")

@@ -188,10 +188,14 @@ func (s *server) PlanResourceChange(ctx context.Context, req *protocol.PlanResou
 }
 
 func (s *server) ApplyResourceChange(req *protocol.ApplyResourceChange_Request, stream protocol.Provider_ApplyResourceChangeServer) error {
+	step, err := decodeStep(req.Step)
+	if err != nil {
+		return err
+	}
 	areq := providers.ApplyResourceChangeRequest{
 		TypeName:       req.TypeName,
 		PlannedPrivate: req.PlannedPrivate,
-		Step:           decodeStep(req.Step),
+		Step:           step,
 	}
 	if err := decodeValues(
 		value{&areq.PriorState, req.PriorState, "prior state"},

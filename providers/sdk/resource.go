@@ -64,10 +64,14 @@ type Resource[T any] struct {
 	// ready replicas stay): berth then records it as is rather than
 	// tainted, and the next plan updates it instead of replacing it.
 	Resumable bool
-	// ApplyStep performs one step of a change planned with a Rollout: one
-	// wave (step.Kind == providers.StepWave) or the revert of the waves
-	// done so far (providers.StepRevert, back to prior). Without it, a
-	// rollout cannot be applied.
+	// ApplyStep performs one step of a change planned with a Rollout, which
+	// berth's rollout driver sequences: start the new instances of a wave
+	// (step.Kind == providers.StepStart) or stop the old ones
+	// (providers.StepStop), towards planned (during a revert, planned is
+	// the state from before the rollout). It returns the object as it is
+	// afterwards, its "instances" in the app contract's shape
+	// (platform/app); see providers.RolloutStep. Without it, a rollout
+	// cannot be applied.
 	ApplyStep func(ctx context.Context, step providers.RolloutStep, prior, planned T) (*T, error)
 }
 

@@ -458,7 +458,7 @@ func TestPlanFunction(t *testing.T) {
 		if !pl.Creating() && !pl.Get("size").RawEquals(pl.Prior.GetAttr("size")) {
 			pl.RequireReplace("size")
 			pl.SetUnknown("zone")
-			pl.Rollout = &providers.Rollout{Waves: []providers.Wave{{Description: "1 instance"}}}
+			pl.Rollout = &providers.Rollout{Waves: []providers.Wave{{Instances: []providers.WaveInstance{{Name: "w-0"}}}}}
 		}
 		if pl.Config.GetAttr("note").RawEquals(cty.StringVal("fail")) {
 			return AttributeError(cty.GetAttrPath("note"), "Cannot plan", "")
@@ -578,7 +578,7 @@ func TestApplyResourceChange(t *testing.T) {
 	}
 
 	// Rollout steps need ApplyStep.
-	r := p.ApplyResourceChange(ctx, providers.ApplyResourceChangeRequest{TypeName: "widget", PriorState: state, PlannedState: state, Step: providers.RolloutStep{Kind: providers.StepWave}}, nil)
+	r := p.ApplyResourceChange(ctx, providers.ApplyResourceChangeRequest{TypeName: "widget", PriorState: state, PlannedState: state, Step: providers.RolloutStep{Kind: providers.StepStart, Wave: 1}}, nil)
 	if !strings.Contains(r.Diagnostics.Error(), "no ApplyStep") {
 		t.Errorf("rollout without ApplyStep: %v", r.Diagnostics)
 	}
@@ -589,21 +589,21 @@ func TestApplyStep(t *testing.T) {
 	var steps []providers.RolloutStep
 	p.Resources["widget"].(*Resource[widget]).ApplyStep = func(ctx context.Context, step providers.RolloutStep, prior, planned widget) (*widget, error) {
 		steps = append(steps, step)
-		Emit(ctx, providers.ApplyEvent{Kind: "wave_done", Wave: step.Wave})
+		Emit(ctx, providers.ApplyEvent{Kind: "progress", Wave: step.Wave})
 		return &planned, nil
 	}
 	c := cfg(p, map[string]cty.Value{"name": cty.StringVal("a")})
 	planned := plan(t, p, cty.NilVal, c)
 	planned = with(planned, map[string]cty.Value{"id": cty.StringVal("w-a"), "zone": cty.StringVal("z")})
 	var events []providers.ApplyEvent
-	for _, step := range []providers.RolloutStep{{Kind: providers.StepWave, Wave: 0}, {Kind: providers.StepWave, Wave: 1}, {Kind: providers.StepRevert}} {
+	for _, step := range []providers.RolloutStep{{Kind: providers.StepStart, Wave: 1}, {Kind: providers.StepStop, Wave: 1}, {Kind: providers.StepStart}} {
 		resp := p.ApplyResourceChange(context.Background(), providers.ApplyResourceChangeRequest{TypeName: "widget", PriorState: planned, PlannedState: planned, Step: step},
 			func(e providers.ApplyEvent) { events = append(events, e) })
 		if resp.Diagnostics.HasErrors() {
 			t.Fatal(resp.Diagnostics.Error())
 		}
 	}
-	if len(steps) != 3 || steps[1].Wave != 1 || steps[2].Kind != providers.StepRevert || len(events) != 3 || events[1].Wave != 1 {
+	if len(steps) != 3 || steps[1].Kind != providers.StepStop || steps[2].Wave != 0 || len(events) != 3 || events[1].Wave != 1 {
 		t.Errorf("steps %+v events %+v", steps, events)
 	}
 }

@@ -7,7 +7,9 @@
 // Resource type "object" { id (computed), name (required, forces
 // replacement), value, secret (sensitive), size, status (computed) } lives
 // in a JSON file named by the provider's `store` setting; tests edit that
-// file to inject drift. Data source "echo" returns its `input` as `output`.
+// file to inject drift. Resource type "fleet" is an app in miniature whose
+// changes roll out in waves (see fleet.go). Data source "echo" returns its
+// `input` as `output`.
 //
 // Provider configuration:
 //
@@ -76,10 +78,11 @@ func (p *Provider) GetSchema(context.Context) providers.GetSchemaResponse {
 					"name":   {Type: cty.String, Required: true, ForceNew: true},
 					"value":  {Type: cty.String, Optional: true},
 					"secret": {Type: cty.String, Optional: true, Sensitive: true},
-					"size":   {Type: cty.Number, Optional: true, Description: "Instances; a change with size >= 2 rolls out in waves."},
+					"size":   {Type: cty.Number, Optional: true},
 					"status": {Type: cty.String, Computed: true},
 				},
 			}},
+			"fleet": {Version: 1, Block: fleetSchema},
 		},
 		DataSources: map[string]providers.Schema{
 			"echo": {Block: &providers.Block{
@@ -122,6 +125,9 @@ func (p *Provider) ValidateResourceConfig(_ context.Context, req providers.Valid
 		if req.TypeName != "echo" {
 			return providers.ValidateResponse{Diagnostics: errDiag("Unknown data source", "the test provider has no data source "+req.TypeName)}
 		}
+		return providers.ValidateResponse{}
+	}
+	if req.TypeName == "fleet" {
 		return providers.ValidateResponse{}
 	}
 	if req.TypeName != "object" {
@@ -228,11 +234,19 @@ func (p *Provider) ReadResources(ctx context.Context, req providers.ReadResource
 	if err != nil {
 		return providers.ReadResourcesResponse{Diagnostics: errDiag("Cannot read the store", err.Error())}
 	}
+	var fleets *Store
 	results := make([]providers.ReadResult, len(req.Objects))
 	for i, o := range req.Objects {
 		r := providers.ReadResult{ID: o.ID, Private: o.Private}
 		id := ids[i]
 		switch {
+		case o.TypeName == "fleet":
+			if fleets == nil {
+				if fleets, err = ReadStore(s.store.path); err != nil {
+					return providers.ReadResourcesResponse{Diagnostics: errDiag("Cannot read the store", err.Error())}
+				}
+			}
+			r = p.readFleet(fleets, o)
 		case o.TypeName != "object":
 			r.Diagnostics = errDiag("Unknown resource type", o.TypeName)
 		case id == "":
@@ -265,8 +279,7 @@ func stateID(v cty.Value) string {
 func isNull(v cty.Value) bool { return v == cty.NilVal || v.IsNull() }
 
 // PlanResourceChange implements providers.Interface. A changed name forces
-// replacement; a change of an object whose size is at least 2 rolls out in
-// waves of 1, 2, 4, ... instances.
+// replacement.
 func (p *Provider) PlanResourceChange(ctx context.Context, req providers.PlanResourceChangeRequest) providers.PlanResourceChangeResponse {
 	s, diags := p.settings()
 	if diags != nil {
@@ -274,6 +287,9 @@ func (p *Provider) PlanResourceChange(ctx context.Context, req providers.PlanRes
 	}
 	if err := p.wait(ctx, s.delay); err != nil {
 		return providers.PlanResourceChangeResponse{Diagnostics: errDiag("Plan interrupted", err.Error())}
+	}
+	if req.TypeName == "fleet" {
+		return p.planFleet(req)
 	}
 	if isNull(req.ProposedNewState) {
 		return providers.PlanResourceChangeResponse{PlannedState: cty.NullVal(ObjectType), PlannedPrivate: req.PriorPrivate}
@@ -298,41 +314,11 @@ func (p *Provider) PlanResourceChange(ctx context.Context, req providers.PlanRes
 		} else {
 			attrs["id"] = prior["id"]
 			attrs["status"] = cty.StringVal("ready")
-			resp.Rollout = rollout(attrs)
 		}
 	}
 	resp.PlannedState = cty.ObjectVal(attrs).WithMarks(marks)
 	resp.PlannedPrivate = []byte("planned")
 	return resp
-}
-
-// instances names an object's instances: name-0, name-1, ...
-func instances(attrs map[string]cty.Value) []string {
-	size, _ := attrs["size"].Unmark()
-	name, _ := attrs["name"].Unmark()
-	if size.IsNull() || !size.IsKnown() || name.IsNull() || !name.IsKnown() {
-		return nil
-	}
-	n, _ := size.AsBigFloat().Int64()
-	out := make([]string, n)
-	for i := range out {
-		out[i] = fmt.Sprintf("%s-%d", name.AsString(), i)
-	}
-	return out
-}
-
-func rollout(attrs map[string]cty.Value) *providers.Rollout {
-	insts := instances(attrs)
-	if len(insts) < 2 {
-		return nil
-	}
-	r := &providers.Rollout{MinHealthy: "1s", HealthyDeadline: "1m", AutoRevert: true}
-	for batch := 1; len(insts) > 0; batch *= 2 {
-		n := min(batch, len(insts))
-		r.Waves = append(r.Waves, providers.Wave{Instances: insts[:n], Description: fmt.Sprintf("%d instances", n)})
-		insts = insts[n:]
-	}
-	return r
 }
 
 // ApplyResourceChange implements providers.Interface. A create first
@@ -353,6 +339,9 @@ func (p *Provider) ApplyResourceChange(ctx context.Context, req providers.ApplyR
 	}
 	fail := func(state cty.Value, summary string, err error) providers.ApplyResourceChangeResponse {
 		return providers.ApplyResourceChangeResponse{NewState: state, Diagnostics: errDiag(summary, err.Error())}
+	}
+	if req.TypeName == "fleet" {
+		return p.applyFleet(ctx, s, req, emit)
 	}
 
 	if isNull(req.PlannedState) { // destroy
@@ -398,17 +387,6 @@ func (p *Provider) ApplyResourceChange(ctx context.Context, req providers.ApplyR
 	}
 	for i := 1; i <= s.applyEvents; i++ {
 		emit(providers.ApplyEvent{Kind: "progress", Message: fmt.Sprintf("step %d of %d", i, s.applyEvents)})
-	}
-	if req.Step.Kind == providers.StepWave {
-		if r := rollout(planned.AsValueMap()); r != nil && req.Step.Wave < len(r.Waves) {
-			w := r.Waves[req.Step.Wave]
-			emit(providers.ApplyEvent{Kind: "wave_started", Wave: req.Step.Wave, Message: w.Description})
-			for _, inst := range w.Instances {
-				emit(providers.ApplyEvent{Kind: "instance_started", Wave: req.Step.Wave, Instance: inst})
-				emit(providers.ApplyEvent{Kind: "instance_healthy", Wave: req.Step.Wave, Instance: inst})
-			}
-			emit(providers.ApplyEvent{Kind: "wave_done", Wave: req.Step.Wave})
-		}
 	}
 	if err := p.wait(ctx, s.delay); err != nil {
 		return fail(p.withMarks(obj.State(), req.PlannedState), "Apply interrupted", err)

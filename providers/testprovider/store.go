@@ -22,6 +22,8 @@ import (
 type Store struct {
 	NextID  int                `json:"next_id"`
 	Objects map[string]*Object `json:"objects"`
+	// Fleets are the "fleet" resources, by ID.
+	Fleets map[string]*Fleet `json:"fleets,omitempty"`
 }
 
 // Object is one stored object of resource type "object".
@@ -71,7 +73,7 @@ func (o *Object) State() cty.Value {
 func ReadStore(path string) (*Store, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return &Store{Objects: map[string]*Object{}}, nil
+		return &Store{Objects: map[string]*Object{}, Fleets: map[string]*Fleet{}}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -82,6 +84,9 @@ func ReadStore(path string) (*Store, error) {
 	}
 	if s.Objects == nil {
 		s.Objects = map[string]*Object{}
+	}
+	if s.Fleets == nil {
+		s.Fleets = map[string]*Fleet{}
 	}
 	return &s, nil
 }
@@ -251,6 +256,25 @@ func (c *storeCache) remove(id string) error {
 	return c.commit()
 }
 
+// modify changes the store with fn and returns once the store is written;
+// fn gets the whole store (it may change its fleets) and must not keep it.
+func (c *storeCache) modify(fn func(s *Store) error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, err := c.current()
+	if err != nil {
+		return err
+	}
+	if err := fn(s); err != nil {
+		return err
+	}
+	if !c.cached {
+		return WriteStore(c.path, s)
+	}
+	c.store = s
+	return c.commit()
+}
+
 // commit waits until the change just made to the cached store is in the
 // file, writing it unless a write that will hold it is in flight or
 // another caller takes the turn. The caller holds c.mu.
@@ -318,7 +342,15 @@ func (c *storeCache) encode(s *Store) ([]byte, error) {
 		}
 		b = append(b, e.frag...)
 	}
-	b = append(b, "}}"...)
+	b = append(b, '}')
+	if len(s.Fleets) > 0 {
+		f, err := json.Marshal(s.Fleets)
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(b, `,"fleets":`...), f...)
+	}
+	b = append(b, '}')
 	c.buf = b
 	return b, nil
 }

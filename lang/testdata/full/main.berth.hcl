@@ -2,6 +2,7 @@ berth {
   required_version = ">= 0.1"                       # hashicorp/go-version constraint
   required_providers {
     acmedns = { source = "acme/dns", version = "~> 1.2" }
+    acmelb  = { source = "acme/lb", version = "~> 1.0" }
   }
   backend "local" {                                 # local (default) | kubernetes | s3 | postgres
     path = "berth.state"
@@ -19,15 +20,16 @@ locals {
   env = "prod"
 }
 
-cluster "prod" {                 # a Kubernetes cluster ...
-  kubernetes {
-    kubeconfig = "~/.kube/config"
-    context    = "prod"
-    namespace  = "shop"
+cluster "prod" {                 # a set of Docker hosts: the kind block names the platform
+  docker {
+    host "prod-1" {
+      endpoint = "unix:///var/run/docker.sock"
+      labels   = { pool = "core" }
+    }
   }
 }
 
-cluster "edge" {                 # ... or a set of Docker hosts
+cluster "edge" {
   docker {
     host "edge-1" {
       endpoint = "tcp://10.0.0.11:2376"
@@ -130,7 +132,7 @@ scaling_policy "web" {
 }
 
 load_balancer "web" {
-  provider = aws                 # provider "aws" { region = ... } configures it
+  provider = acmelb              # provider "acmelb" { region = ... } configures it
   type     = "application"
   subnets  = var.subnets
   listener {
@@ -159,6 +161,6 @@ variable "subnets" {
   default = ["subnet-a", "subnet-b"]
 }
 
-provider "aws" {
+provider "acmelb" {
   region = "eu-west-1"
 }

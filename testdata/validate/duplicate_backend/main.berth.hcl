@@ -1,6 +1,6 @@
 cluster "prod" {
-  kubernetes {
-    context = "prod"
+  docker {
+    host "h1" { endpoint = "unix:///var/run/docker.sock" }
   }
 }
 probe "health" {

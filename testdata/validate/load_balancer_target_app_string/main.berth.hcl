@@ -1,6 +1,6 @@
 cluster "prod" {
-  kubernetes {
-    context = "prod"
+  docker {
+    host "h1" { endpoint = "unix:///var/run/docker.sock" }
   }
 }
 probe "health" {
@@ -9,11 +9,11 @@ probe "health" {
   }
 }
 
-provider "aws" {
+provider "acmelb" {
   region = "x"
 }
 load_balancer "x" {
-  provider = aws
+  provider = acmelb
   listener {
     port = 80
   }

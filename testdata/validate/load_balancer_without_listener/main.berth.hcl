@@ -1,8 +1,8 @@
 cluster "prod" {
-  kubernetes {
-    kubeconfig = "~/.kube/config"
-    context    = "prod"
-    namespace  = "shop"
+  docker {
+    host "h1" {
+      endpoint = "unix:///var/run/docker.sock"
+    }
   }
 }
 app "web" {
@@ -15,11 +15,11 @@ app "web" {
   }
 }
 
-provider "aws" {
+provider "acmelb" {
   region = "eu-west-1"
 }
 load_balancer "web" {
-  provider = aws
+  provider = acmelb
   target {
     app  = app.web
     port = "http"

@@ -1,8 +1,8 @@
 cluster "prod" {
-  kubernetes {
-    kubeconfig = "~/.kube/config"
-    context    = "prod"
-    namespace  = "shop"
+  docker {
+    host "h1" {
+      endpoint = "unix:///var/run/docker.sock"
+    }
   }
 }
 app "web" {

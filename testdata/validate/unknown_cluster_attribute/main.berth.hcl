@@ -1,5 +1,8 @@
 cluster "prod" {
-  kubernetes {
-    kubecontext = "prod"
+  docker {
+    host "h1" {
+      endpoint = "unix:///var/run/docker.sock"
+      label    = { pool = "core" }
+    }
   }
 }

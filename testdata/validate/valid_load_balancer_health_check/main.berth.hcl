@@ -6,7 +6,13 @@ cluster "edge" {
   }
 }
 
-provider "aws" {
+berth {
+  required_providers {
+    acmelb = { source = "acme/lb" }
+  }
+}
+
+provider "acmelb" {
   region = "eu-west-1"
 }
 
@@ -16,12 +22,11 @@ app "api" {
 
   port "http" {
     container = 8080
-    host      = 18080
   }
 }
 
 load_balancer "api" {
-  provider        = aws
+  provider        = acmelb
   type            = "network"
   internal        = true
   subnets         = ["subnet-1", "subnet-2"]
@@ -37,14 +42,16 @@ load_balancer "api" {
     port = "http"
   }
   health_check {
-    path                = "/healthz"
-    port                = "http"
-    protocol            = "HTTP"
-    interval            = "15s"
-    timeout             = "5s"
-    healthy_threshold   = 2
-    unhealthy_threshold = 3
-    matcher             = "200-299"
+    period            = "15s"
+    timeout           = "5s"
+    success_threshold = 2
+    failure_threshold = 3
+    http {
+      path   = "/healthz"
+      port   = "http"
+      scheme = "HTTP"
+      status = [200, 204]
+    }
   }
   deregistration_delay = "10s"
 }

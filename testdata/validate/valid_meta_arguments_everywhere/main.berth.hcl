@@ -2,6 +2,7 @@
 berth {
   required_providers {
     acmedns = { source = "acme/dns", version = "~> 1.2" }
+    acmelb  = { source = "acme/lb" }
   }
 }
 
@@ -11,12 +12,12 @@ variable "regions" {
 }
 
 cluster "prod" {
-  kubernetes {
-    context = "prod"
+  docker {
+    host "h1" { endpoint = "unix:///var/run/docker.sock" }
   }
 }
 
-provider "aws" {
+provider "acmelb" {
   region = "eu-west-1"
 }
 
@@ -52,7 +53,7 @@ scaling_policy "web" {
 
 load_balancer "web" {
   count    = 1
-  provider = aws
+  provider = acmelb
   subnets  = ["subnet-1"]
 
   listener {

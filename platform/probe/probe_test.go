@@ -1,4 +1,4 @@
-package docker
+package probe
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/berth-sh/berth/platform/app"
 )
 
 // flaky serves /healthz with the statuses in seq, then the last forever.
@@ -37,12 +39,12 @@ func TestWaitReady(t *testing.T) {
 	}{
 		{name: "ready at once", seq: []int{200}, wantCalls: 1},
 		{name: "ready after failures", seq: []int{503, 503, 200}, wantCalls: 3},
-		{name: "failures beyond failure_threshold do not end a readiness wait", seq: []int{503, 503, 503, 503, 503, 200}, probe: Probe{FailureThreshold: 2}, wantCalls: 6},
-		{name: "success_threshold needs consecutive successes", seq: []int{200, 503, 200, 200}, probe: Probe{SuccessThreshold: 2}, wantCalls: 4},
+		{name: "failures beyond failure_threshold do not end a readiness wait", seq: []int{503, 503, 503, 503, 503, 200}, probe: Probe{Probe: app.Probe{FailureThreshold: 2}}, wantCalls: 6},
+		{name: "success_threshold needs consecutive successes", seq: []int{200, 503, 200, 200}, probe: Probe{Probe: app.Probe{SuccessThreshold: 2}}, wantCalls: 4},
 		{name: "allowed statuses", seq: []int{200, 204}, probe: Probe{Check: HTTPCheck{Status: []int{204}}}, wantCalls: 2},
 		{name: "a 3xx is healthy by default", seq: []int{302}, wantCalls: 1},
 		{name: "never ready: the deadline ends it with the last answer", seq: []int{503}, deadline: 200 * time.Millisecond, wantErr: "not ready: last attempt: answered 503 Service Unavailable"},
-		{name: "a slow answer is a timeout", seq: []int{200}, delay: 300 * time.Millisecond, probe: Probe{Timeout: 50 * time.Millisecond}, deadline: 250 * time.Millisecond, wantErr: "no answer within 50ms"},
+		{name: "a slow answer is a timeout", seq: []int{200}, delay: 300 * time.Millisecond, probe: Probe{Probe: app.Probe{Timeout: 50 * time.Millisecond}}, deadline: 250 * time.Millisecond, wantErr: "no answer within 50ms"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,7 +88,7 @@ func TestWaitReadyInitialDelayAndPeriod(t *testing.T) {
 	srv, _ := flaky(t, 0, 503, 503, 200)
 	var times []time.Time
 	start := time.Now()
-	p := Probe{Check: HTTPCheck{URL: srv.URL}, InitialDelay: 150 * time.Millisecond, Period: 100 * time.Millisecond}
+	p := Probe{Check: HTTPCheck{URL: srv.URL}, Probe: app.Probe{InitialDelay: 150 * time.Millisecond, Period: 100 * time.Millisecond}}
 	err := WaitReady(context.Background(), p, func(a Attempt) { times = append(times, time.Now()) })
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +111,7 @@ func TestWaitReadyCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
 	start := time.Now()
-	err := WaitReady(ctx, Probe{Check: HTTPCheck{URL: srv.URL}, Period: time.Hour}, nil)
+	err := WaitReady(ctx, Probe{Check: HTTPCheck{URL: srv.URL}, Probe: app.Probe{Period: time.Hour}}, nil)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
@@ -131,7 +133,7 @@ func TestHoldReady(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, _ := flaky(t, 0, tt.seq...)
-			p := Probe{Check: HTTPCheck{URL: srv.URL}, Period: 10 * time.Millisecond}
+			p := Probe{Check: HTTPCheck{URL: srv.URL}, Probe: app.Probe{Period: 10 * time.Millisecond}}
 			err := HoldReady(context.Background(), p, 200*time.Millisecond, nil)
 			switch {
 			case tt.wantErr == "" && err != nil:

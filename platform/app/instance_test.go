@@ -1,0 +1,59 @@
+package app
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/zclconf/go-cty/cty"
+)
+
+func TestInstancesRoundTrip(t *testing.T) {
+	ins := []Instance{
+		{Name: "web-10", Host: "edge-1", ID: "c10", Status: "running", Ready: true, ImageDigest: "r@sha256:1", ConfigHash: "h1",
+			Addresses: map[string]Address{"http": {IP: "127.0.0.1", Port: 32768}}},
+		{Name: "web-2", Host: "edge-2", ID: "c2", Status: "not_ready", ImageDigest: "r@sha256:1", ConfigHash: "h1", Addresses: map[string]Address{}},
+		{Name: "web-3", Host: "edge-1", Status: "running", Ready: true, ImageDigest: "r@sha256:2", ConfigHash: "h2", Planned: true},
+	}
+	v := cty.ObjectVal(map[string]cty.Value{"instances": InstancesValue(ins)})
+	got := DecodeInstances(v)
+	want := []Instance{ins[1], ins[2], ins[0]} // web-2, web-3, web-10
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("decoded\n%+v\nwant\n%+v", got, want)
+	}
+	planned := v.GetAttr("instances").Index(cty.NumberIntVal(1))
+	if planned.GetAttr("id").IsKnown() || planned.GetAttr("addresses").IsKnown() {
+		t.Error("a planned instance's id and addresses must be unknown")
+	}
+	if !InstancesValue(nil).Type().Equals(cty.List(InstanceType)) {
+		t.Error("no instances is an empty list of the instance type")
+	}
+}
+
+func TestAddressString(t *testing.T) {
+	if got := (Address{IP: "10.0.0.1", Port: 80}).String(); got != "10.0.0.1:80" {
+		t.Error(got)
+	}
+	if got := (Address{IP: "::1", Port: 80}).String(); got != "[::1]:80" {
+		t.Error(got)
+	}
+}
+
+func TestKeeps(t *testing.T) {
+	planned := []Instance{{Name: "web-1", Host: "a", ConfigHash: "h2", ImageDigest: "d2", Planned: true}}
+	tests := []struct {
+		in   Instance
+		want bool
+	}{
+		{Instance{Name: "web-1", Host: "a", ConfigHash: "h2", ImageDigest: "d2", Ready: true}, true},
+		{Instance{Name: "web-1", Host: "a", ConfigHash: "h2", ImageDigest: "d2"}, false},              // not ready
+		{Instance{Name: "web-1", Host: "a", ConfigHash: "h1", ImageDigest: "d2", Ready: true}, false}, // old spec
+		{Instance{Name: "web-1", Host: "a", ConfigHash: "h2", ImageDigest: "d1", Ready: true}, false}, // old image
+		{Instance{Name: "web-1", Host: "b", ConfigHash: "h2", ImageDigest: "d2", Ready: true}, false}, // other host
+		{Instance{Name: "web-2", Host: "a", ConfigHash: "h2", ImageDigest: "d2", Ready: true}, false}, // not planned
+	}
+	for i, tt := range tests {
+		if got := Keeps(planned, tt.in); got != tt.want {
+			t.Errorf("%d: Keeps(%+v) = %v, want %v", i, tt.in, got, tt.want)
+		}
+	}
+}

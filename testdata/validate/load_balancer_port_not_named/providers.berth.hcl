@@ -1,0 +1,5 @@
+berth {
+  required_providers {
+    acmelb = { source = "acme/lb" }
+  }
+}
