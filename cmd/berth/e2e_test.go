@@ -444,16 +444,48 @@ resource "test_object" "x" {
 		}
 	}
 
-	// A rollout in waves: size 3 -> 5 rolls out in waves of 1, 2 and 2.
+	// A rollout in waves, driven by the core's rollout driver: a fleet of
+	// 5 moving from v1 to v2 rolls out in waves of 1, 2 and 2.
 	e.write(`
-resource "test_object" "x" {
-  name = "x"
-  size = 5
+resource "test_fleet" "f" {
+  name     = "f"
+  version  = "v1"
+  replicas = 5
 }
 `)
-	r = e.ok("apply", "-auto-approve")
-	mustContain(t, "rollout", r.stdout, "test_object.x: wave 1/3 started (1 instances)", "test_object.x: wave 3/3 complete",
-		"test_object.x: x-0: instance_healthy")
+	e.ok("apply", "-auto-approve")
+	e.write(`
+resource "test_fleet" "f" {
+  name     = "f"
+  version  = "v2"
+  replicas = 5
+}
+`)
+	r = e.ok("plan", "-no-color")
+	mustContain(t, "plan of a rollout", r.stdout, "rollout: 3 waves", "wave 1: 1 instance  (f-0 on local)", "wave 3: 2 instances (f-3 on local, f-4 on local)")
+	r = e.ok("apply", "-auto-approve", "-json")
+	var starts, providerWaves []float64
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var msg struct {
+			Type string         `json:"type"`
+			Hook map[string]any `json:"hook"`
+		}
+		if err := json.Unmarshal([]byte(line), &msg); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, line)
+		}
+		switch msg.Type {
+		case "wave_start":
+			starts = append(starts, msg.Hook["wave"].(float64))
+		case "provider_event":
+			if msg.Hook["kind"] == "instance_started" {
+				providerWaves = append(providerWaves, msg.Hook["wave"].(float64))
+			}
+		}
+	}
+	// The core and the provider count waves alike, from 1.
+	if !slices.Equal(starts, []float64{1, 2, 3}) || !slices.Equal(providerWaves, []float64{1, 2, 2, 3, 3}) {
+		t.Errorf("wave_start waves %v, the provider's instance_started waves %v; want [1 2 3] and [1 2 2 3 3]", starts, providerWaves)
+	}
 }
 
 func TestE2EDrift(t *testing.T) {
@@ -969,7 +1001,9 @@ resource "test_object" "a" {
 	}
 }
 
-var idPattern = regexp.MustCompile(`o-\d+`)
+// idPattern matches the test provider's ids (objects o-1, fleets f-1,
+// fleet instances i-1), which depend on the order of concurrent creates.
+var idPattern = regexp.MustCompile(`\b([ofi])-\d+\b`)
 
 // TestE2EPlanGolden checks the rendered plan of a small fixed
 // configuration, through the binary: create, then update and replace.
@@ -990,6 +1024,12 @@ resource "test_object" "db" {
 output "db_id" {
   value = test_object.db.id
 }
+
+resource "test_fleet" "api" {
+  name     = "api"
+  version  = "v1"
+  replicas = 5
+}
 `)
 	golden(t, "plan_create", e.ok("plan").stdout)
 	e.ok("apply", "-auto-approve")
@@ -1009,13 +1049,19 @@ resource "test_object" "db" {
 output "db_id" {
   value = test_object.db.id
 }
+
+resource "test_fleet" "api" {
+  name     = "api"
+  version  = "v2"
+  replicas = 5
+}
 `)
 	golden(t, "plan_update_replace", e.ok("plan").stdout)
 }
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	got = idPattern.ReplaceAllString(got, "o-N")
+	got = idPattern.ReplaceAllString(got, "$1-N")
 	path := filepath.Join("testdata", "e2e", name+".golden")
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

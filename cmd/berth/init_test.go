@@ -321,12 +321,12 @@ func TestInitDefaultPluginDir(t *testing.T) {
 // TestInitBuiltinsOnly: a configuration without third-party providers
 // needs no lock file, as in Terraform.
 func TestInitBuiltinsOnly(t *testing.T) {
-	e := newInitTestEnv(t, "berth {\n  required_providers {\n    k8s = { source = \"berth/kubernetes\", version = \"~> 1.0\" }\n  }\n}\n")
+	e := newInitTestEnv(t, "berth {\n  required_providers {\n    hosts = { source = \"berth/docker\", version = \"~> 1.0\" }\n  }\n}\n")
 	code, stdout, stderr := e.berth(t, "init")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
-	wantContains(t, "stdout", stdout, "- Using built-in provider kubernetes\n", "berth has been successfully initialized!")
+	wantContains(t, "stdout", stdout, "- Using built-in provider docker\n", "berth has been successfully initialized!")
 	// The constraint cannot mean anything for a provider that is part of
 	// berth: a warning (on stdout, as Terraform prints warnings) says so.
 	wantDiagText(t, "stdout", stdout, "Warning: Version constraint on a built-in provider", `the constraint "~> 1.0" is ignored`, "main.berth.hcl line 3")

@@ -100,17 +100,17 @@ app "api" {
     container = 50051
   }
 
+  # Docker hosts have no gRPC probe: the image ships grpc_health_probe.
   readiness {
-    grpc {
-      port    = "grpc"
-      service = "shop.Api"
+    exec {
+      command = ["/grpc_health_probe", "-addr=:50051", "-service=shop.Api"]
     }
     timeout = "2s"
   }
   # The api loads its catalogue at start: give it up to 5 minutes.
   startup {
-    grpc {
-      port = "grpc"
+    exec {
+      command = ["/grpc_health_probe", "-addr=:50051"]
     }
     period            = "10s"
     failure_threshold = 30
@@ -128,19 +128,4 @@ scaling_policy "web" {
     target = 100
   }
   cooldown = "5m"
-}
-
-load_balancer "web" {
-  provider = aws
-  type     = "application"
-  subnets  = var.subnets
-  listener {
-    port     = 80
-    protocol = "HTTP"
-  }
-  target {
-    app  = app.web
-    port = "http"
-  }
-  deregistration_delay = "30s"
 }

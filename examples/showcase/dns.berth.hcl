@@ -6,5 +6,5 @@ data "acmedns_zone" "shop" {
 resource "acmedns_record" "www" {
   zone   = data.acmedns_zone.shop.id
   name   = "www"
-  target = load_balancer.web.dns_name
+  target = app.web.instances[0].addresses["http"].ip
 }

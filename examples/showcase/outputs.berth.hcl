@@ -1,6 +1,6 @@
 output "url" {
-  value       = "http://${load_balancer.web.dns_name}"
-  description = "Where the shop answers."
+  value       = "http://${app.web.instances[0].addresses["http"].ip}:${app.web.instances[0].addresses["http"].port}"
+  description = "Where one instance of the shop answers."
 }
 
 output "registry_password" {

@@ -1,8 +1,23 @@
 cluster "prod" {
-  kubernetes {
-    kubeconfig = "~/.kube/config"
-    context    = "prod"
-    namespace  = "shop"
+  docker {
+    host "prod-1" {
+      endpoint = "tcp://10.0.1.11:2376"
+      labels   = { pool = "core", zone = "a" }
+      tls {
+        ca_file   = "ca.pem"
+        cert_file = "cert.pem"
+        key_file  = "key.pem"
+      }
+    }
+    host "prod-2" {
+      endpoint = "tcp://10.0.1.12:2376"
+      labels   = { pool = "core", zone = "b" }
+      tls {
+        ca_file   = "ca.pem"
+        cert_file = "cert.pem"
+        key_file  = "key.pem"
+      }
+    }
   }
 }
 
@@ -28,10 +43,6 @@ registry "harbor" {
   address  = "harbor.example.com"
   username = "robot$deploy"
   password = var.password
-}
-
-provider "aws" {
-  region = "eu-west-1"
 }
 
 probe "health" {

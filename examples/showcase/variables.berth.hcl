@@ -15,11 +15,6 @@ variable "password" {
   default   = "not-a-real-secret"
 }
 
-variable "subnets" {
-  type    = list(string)
-  default = ["subnet-0a1b2c3d", "subnet-4e5f6a7b"]
-}
-
 variable "workers" {
   type = map(object({
     queue    = string
