@@ -190,7 +190,7 @@ type Resource struct {
 	Lifecycle Lifecycle
 	// ProviderName is the local name of the provider that manages the
 	// object: for an app and a scaling_policy the kind of the app's cluster
-	// ("docker" or "kubernetes", "" if it cannot be determined statically),
+	// (a registered platform's kind, "" if it cannot be determined statically),
 	// for a load_balancer its provider argument, for resource/data the
 	// provider meta-argument or the type's prefix before the first "_".
 	ProviderName  string

@@ -55,8 +55,9 @@
 //   - References whose root is not a keyword and contains "_" are resource
 //     references (TYPE.NAME); any other unknown root is an error with a
 //     suggestion.
-//   - load_balancer's provider argument defaults to aws, the only built-in
-//     load balancer provider.
+//   - load_balancer's provider argument defaults to the built-in provider
+//     registered as the default for load balancers (providers/builtin);
+//     without one, the argument is required.
 //   - Undeclared variables, as in Terraform: an error from -var, a warning
 //     from -var-file and *.auto.vars.hcl, ignored from the environment
 //     (which is shared). -var and BERTH_VAR_ values of variables of a

@@ -564,7 +564,7 @@ func (l *loader) loadResource(b *hcl.Block) hcl.Diagnostics {
 			diags = diags.Append(&hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Invalid provider reference",
-				Detail:   "The provider argument takes a provider name, such as aws, without quotes.",
+				Detail:   "The provider argument takes a provider name, such as acmelb, without quotes.",
 				Subject:  attr.Expr.Range().Ptr(),
 			})
 		} else {

@@ -206,9 +206,8 @@ func newClusterSchema() *BlockSchema {
 	return s
 }
 
-// clusterKinds describes the registered kinds, as alternatives: `a
-// Kubernetes cluster (a "kubernetes" block) or a set of Docker hosts (a
-// "docker" block)`.
+// clusterKinds describes the registered kinds, as alternatives, each as
+// "<its description> (a "<kind>" block)".
 func clusterKinds() string {
 	var parts []string
 	for _, p := range builtin.Platforms() {
@@ -313,7 +312,7 @@ func newAppSchema() *BlockSchema {
 		Blocks: []*NestedSchema{
 			{Name: "port", Label: "name", List: true, Block: &BlockSchema{Attributes: []*AttrSchema{
 				{Name: "container", Type: cty.Number, Required: true, Check: checkPortNumber},
-				{Name: "host", Type: cty.Number, Check: checkPortNumber, Description: "published port on Docker hosts"},
+				{Name: "host", Type: cty.Number, Check: checkPortNumber, Description: "a fixed published port, where the platform supports one"},
 				{Name: "protocol", Type: cty.String, Default: strVal(app.DefaultProtocol), Check: checkOneOf("tcp", "udp")},
 			}}},
 			{Name: "resources", Block: &BlockSchema{Attributes: []*AttrSchema{

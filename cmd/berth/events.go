@@ -17,6 +17,7 @@ import (
 	"github.com/berth-sh/berth/addrs"
 	"github.com/berth-sh/berth/core"
 	"github.com/berth-sh/berth/core/plans"
+	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/version"
 	"github.com/hashicorp/hcl/v2"
 )
@@ -150,7 +151,14 @@ func textEvent(ev core.Event) string {
 	case core.EventWaveStart:
 		s := fmt.Sprintf("%s: wave %d/%d started", addr, ev.Wave, ev.Waves)
 		if ev.Message != "" {
-			s += " (" + ev.Message + ")"
+			s += " (" + ev.Message
+			if names := waveInstanceNames(providers.Wave{Instances: ev.WaveInstances}); len(names) > 0 {
+				if len(names) > maxWaveInstances {
+					names = append(names[:maxWaveInstances-1], fmt.Sprintf("and %d more", len(names)-(maxWaveInstances-1)))
+				}
+				s += ": " + strings.Join(names, ", ")
+			}
+			s += ")"
 		}
 		return s
 	case core.EventWaveComplete:
@@ -223,6 +231,9 @@ type jsonHook struct {
 	Instance       string            `json:"instance,omitempty"`
 	Wave           int               `json:"wave,omitempty"`
 	Waves          int               `json:"waves,omitempty"`
+	// WaveInstances are the members of a wave, for wave_start and
+	// wave_complete.
+	WaveInstances []jsonWaveInstance `json:"wave_instances,omitempty"`
 }
 
 type jsonHookChange struct {
@@ -259,6 +270,9 @@ func jsonEvent(ev core.Event) jsonMessage {
 	}
 	h := &jsonHook{Action: string(ev.Action), IDValue: ev.ID, Message: ev.Message, Kind: ev.Kind,
 		Instance: ev.Instance, Wave: ev.Wave, Waves: ev.Waves}
+	for _, in := range ev.WaveInstances {
+		h.WaveInstances = append(h.WaveInstances, jsonWaveInstance(in))
+	}
 	if ev.Addr.Resource.Type != "" {
 		ra := newJSONResourceAddr(ev.Addr)
 		h.Resource = &ra
