@@ -211,11 +211,11 @@ func TestIntegrationHostRemovedFromCluster(t *testing.T) {
 	// New ones ready before the old one went.
 	var order []string
 	for _, ev := range h.events {
-		if ev.Kind == "instance_healthy" || (ev.Kind == "progress" && strings.HasPrefix(ev.Message, "removed")) {
+		if ev.Kind == "instance_healthy" || ev.Kind == "instance_stopped" {
 			order = append(order, ev.Kind)
 		}
 	}
-	if len(order) == 0 || order[0] != "instance_healthy" || !slices.Contains(order, "progress") {
+	if len(order) == 0 || order[0] != "instance_healthy" || !slices.Contains(order, "instance_stopped") {
 		t.Errorf("events %q", order)
 	}
 	if again := h.plan(onlyA); again.Rollout != nil || !again.PlannedState.RawEquals(h.state) {

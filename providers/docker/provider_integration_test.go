@@ -107,8 +107,14 @@ func (h *harness) apply(cfg cty.Value, pl providers.PlanResourceChangeResponse, 
 			return resp.NewState, resp.Diagnostics
 		},
 		Events: func(ev rollout.Event) {
-			if ev.Kind == rollout.WaveCompleted && afterWave != nil {
-				afterWave(ev.Wave - 1)
+			switch ev.Kind {
+			case rollout.WaveStarted:
+				h.event(providers.ApplyEvent{Kind: "wave_started", Wave: ev.Wave})
+			case rollout.WaveCompleted:
+				h.event(providers.ApplyEvent{Kind: "wave_done", Wave: ev.Wave})
+				if afterWave != nil {
+					afterWave(ev.Wave - 1)
+				}
 			}
 		},
 	}
@@ -251,7 +257,9 @@ func TestIntegrationAppCreateRolloutDriftDestroy(t *testing.T) {
 			t.Errorf("after wave %d: %d containers, want 4", w, len(app.DecodeInstances(h.state)))
 		}
 	})
-	// Events: each wave's instances are healthy before the next wave starts.
+	// Events: each wave's instances are healthy, then the old ones stop,
+	// before the next wave starts; the provider's events carry the wave
+	// number the driver gave the step (1-based, as the plan shows).
 	var order []string
 	for _, ev := range h.events {
 		switch ev.Kind {
@@ -259,9 +267,13 @@ func TestIntegrationAppCreateRolloutDriftDestroy(t *testing.T) {
 			order = append(order, fmt.Sprintf("%s %d", ev.Kind, ev.Wave))
 		case "instance_healthy":
 			order = append(order, fmt.Sprintf("healthy %d", ev.Wave))
+		case "instance_stopped":
+			order = append(order, fmt.Sprintf("stopped %d", ev.Wave))
 		}
 	}
-	want := []string{"wave_started 0", "healthy 0", "wave_done 0", "wave_started 1", "healthy 1", "healthy 1", "wave_done 1", "wave_started 2", "healthy 2", "wave_done 2"}
+	want := []string{"wave_started 1", "healthy 1", "stopped 1", "wave_done 1",
+		"wave_started 2", "healthy 2", "healthy 2", "stopped 2", "stopped 2", "wave_done 2",
+		"wave_started 3", "healthy 3", "stopped 3", "wave_done 3"}
 	if !slices.Equal(order, want) {
 		t.Errorf("events\n%q\nwant\n%q", order, want)
 	}
