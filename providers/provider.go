@@ -251,7 +251,8 @@ type StepKind int
 const (
 	StepAll StepKind = iota
 	// StepStart makes sure each instance named in RolloutStep.Instances
-	// has an instance that PlannedState keeps (platform/app.Keeps):
+	// has an instance that PlannedState keeps (platform/app.Keeps, against
+	// the instances platform/app.DecodeTarget reads from PlannedState):
 	// where none exists, the provider starts one on the planned host and
 	// returns once it is ready (within the rollout's healthy deadline)
 	// and has stayed ready for RolloutStep.HoldFor, or has failed. Other

@@ -54,7 +54,7 @@ type Driver struct {
 func (d *Driver) Run(ctx context.Context, prior, planned cty.Value, ro *providers.Rollout) (cty.Value, hcl.Diagnostics) {
 	cur := prior
 	n := len(ro.Waves)
-	target := app.DecodeInstances(planned)
+	target := app.DecodeTarget(planned)
 	for i, w := range ro.Waves {
 		wave := i + 1
 		if d.stopped() {
@@ -173,10 +173,11 @@ func (d *Driver) step(ctx context.Context, cur, planned cty.Value, s providers.R
 }
 
 // revert brings the object back to prior, the state recorded before the
-// rollout: every instance prior lists runs its spec again, ready, before
-// the new and failed ones go.
+// rollout: every instance prior lists runs the recorded spec again, ready
+// (app.DecodeTarget: also those that an earlier, interrupted rollout had
+// moved on), before the new and failed ones go.
 func (d *Driver) revert(ctx context.Context, cur, prior cty.Value) (cty.Value, hcl.Diagnostics) {
-	target := app.DecodeInstances(prior)
+	target := app.DecodeTarget(prior)
 	var names []string
 	for _, in := range target {
 		if !slices.Contains(names, in.Name) {

@@ -224,3 +224,25 @@ func Keeps(planned []Instance, in Instance) bool {
 	}
 	return false
 }
+
+// DecodeTarget reads the instances a planned or recorded app value asks
+// for: its "instances", each on the value's own spec (its top-level
+// config_hash and image_digest, where it has them known). A recorded
+// state taken mid-rollout lists instances of two specs; going back to it
+// (a revert) means every instance on the recorded spec, which is what
+// DecodeTarget returns. For a plan it is DecodeInstances: every planned
+// instance is on the planned spec.
+func DecodeTarget(v cty.Value) []Instance {
+	ins := DecodeInstances(v)
+	u, _ := v.UnmarkDeep()
+	hash, digest := knownString(u, "config_hash"), knownString(u, "image_digest")
+	for i := range ins {
+		if hash != "" {
+			ins[i].ConfigHash = hash
+		}
+		if digest != "" {
+			ins[i].ImageDigest = digest
+		}
+	}
+	return ins
+}

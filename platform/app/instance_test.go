@@ -57,3 +57,28 @@ func TestKeeps(t *testing.T) {
 		}
 	}
 }
+
+// A state recorded mid-rollout lists instances of two specs; its target
+// puts every instance on the recorded spec.
+func TestDecodeTarget(t *testing.T) {
+	in := func(name, hash string) cty.Value {
+		return Instance{Name: name, Host: "h", ID: name + "-" + hash, Status: "running", Ready: true, ConfigHash: hash, ImageDigest: "img@" + hash}.Value()
+	}
+	v := cty.ObjectVal(map[string]cty.Value{
+		"config_hash": cty.StringVal("v1"), "image_digest": cty.StringVal("img@v1"),
+		"instances": cty.ListVal([]cty.Value{in("web-1", "v2"), in("web-2", "v1")}),
+	})
+	for _, got := range DecodeTarget(v) {
+		if got.ConfigHash != "v1" || got.ImageDigest != "img@v1" {
+			t.Errorf("%s: target spec %s %s, want the recorded v1", got.Name, got.ConfigHash, got.ImageDigest)
+		}
+	}
+	if got := DecodeInstances(v); got[0].ConfigHash != "v2" {
+		t.Errorf("DecodeInstances changed the instances as they run: %+v", got[0])
+	}
+	// A value without a spec of its own (a test fleet) is read as it is.
+	bare := cty.ObjectVal(map[string]cty.Value{"instances": cty.ListVal([]cty.Value{in("web-1", "v2")})})
+	if got := DecodeTarget(bare); got[0].ConfigHash != "v2" {
+		t.Errorf("target of a value without config_hash: %+v", got[0])
+	}
+}

@@ -197,7 +197,7 @@ func (ap *applier) stateOf(top cty.Value) (cty.Value, hcl.Diagnostics) {
 // revert goes back to the spec the untouched instances still run.
 func (ap *applier) stepState(prior, planned cty.Value) (cty.Value, hcl.Diagnostics) {
 	ins, diags := ap.existing()
-	want := app.DecodeInstances(planned)
+	want := app.DecodeTarget(planned)
 	complete := !diags.HasErrors()
 	for _, in := range ins {
 		complete = complete && app.Keeps(want, in)
@@ -383,17 +383,18 @@ func (ap *applier) stepStart(ctx context.Context, req providers.ApplyResourceCha
 	var todo []app.Instance
 	var errs []error
 	seen := map[string]bool{}
+	want := app.DecodeTarget(req.PlannedState)
 	for _, name := range req.Step.Instances {
 		if seen[name] {
 			continue
 		}
 		seen[name] = true
-		i := slices.IndexFunc(app.DecodeInstances(req.PlannedState), func(in app.Instance) bool { return in.Name == name })
+		i := slices.IndexFunc(want, func(in app.Instance) bool { return in.Name == name })
 		if i < 0 {
 			errs = append(errs, fmt.Errorf("%s is not an instance of the planned state", name))
 			continue
 		}
-		target := app.DecodeInstances(req.PlannedState)[i]
+		target := want[i]
 		if slices.ContainsFunc(ls, func(c live) bool {
 			return c.Labels.Instance == name && c.Host == target.Host && ap.current(c)
 		}) {
@@ -422,7 +423,7 @@ func (ap *applier) stepStop(ctx context.Context, req providers.ApplyResourceChan
 	}
 	ls, err := ap.list(ctx)
 	if err == nil {
-		planned := app.DecodeInstances(req.PlannedState)
+		planned := app.DecodeTarget(req.PlannedState)
 		var stop []live
 		ap.mu.Lock()
 		ins := instancesOf(ls, ap.a.Spec.Ports, ap.notReady)
