@@ -1156,3 +1156,37 @@ resource "test_object" "a" {
 	r := e.expect(1, "plan")
 	mustContain(t, "plan", r.stderr, "locked version 1.0.0", "does not meet", "berth init -upgrade")
 }
+
+// timestampPattern and elapsedPattern match what changes from run to run
+// in a -json stream.
+var (
+	timestampPattern = regexp.MustCompile(`"@timestamp":"[^"]*"`)
+	elapsedPattern   = regexp.MustCompile(`"elapsed_seconds":[0-9.e+-]+`)
+	elapsedText      = regexp.MustCompile(`after \d+s`)
+)
+
+// TestE2ERolloutJSONStream pins the -json stream of a rollout: the core's
+// wave messages and the provider's events of each wave carry the same
+// 1-based wave number, and the waves' members by name and host
+// (docs/json-output.md).
+func TestE2ERolloutJSONStream(t *testing.T) {
+	config := func(version string) string {
+		return `
+resource "test_fleet" "web" {
+  name     = "web"
+  version  = "` + version + `"
+  replicas = 3
+}
+`
+	}
+	e := newE2E(t, config("v1"))
+	e.ok("apply", "-auto-approve")
+	e.write(config("v2"))
+	out := e.ok("apply", "-auto-approve", "-json").stdout
+	out = timestampPattern.ReplaceAllString(out, `"@timestamp":"T"`)
+	out = elapsedPattern.ReplaceAllString(out, `"elapsed_seconds":0`)
+	out = elapsedText.ReplaceAllString(out, "after Ns")
+	out = regexp.MustCompile(`"@message":"berth [^"]*"`).ReplaceAllString(out, `"@message":"berth X"`)
+	out = regexp.MustCompile(`"berth":"[^"]*"`).ReplaceAllString(out, `"berth":"X"`)
+	golden(t, "apply_rollout_json", out)
+}
