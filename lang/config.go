@@ -124,8 +124,8 @@ type Output struct {
 // evaluated value (see ClusterSchema) is what `cluster.NAME` refers to.
 type Cluster struct {
 	Name string
-	// Kind is the platform's kind block the cluster has ("docker"; "" when
-	// it has none or several: Validate reports that).
+	// Kind is the platform's kind block the cluster has (a registered
+	// kind; "" when it has none or several: Validate reports that).
 	Kind      string
 	Config    hcl.Body
 	DeclRange hcl.Range

@@ -54,9 +54,8 @@ func checkDuration(v cty.Value) error {
 }
 
 // checkProbeTimeout: a probe's timeout is positive (a 0s timeout fails
-// every check). A platform's own granularity (Kubernetes counts in
-// seconds) is its CheckApp's rule; berth's own probes on Docker hosts take
-// shorter timeouts.
+// every check). A platform's own granularity (whole seconds, say) is its
+// CheckApp's rule, not the language's.
 func checkProbeTimeout(v cty.Value) error {
 	d, err := app.ParseDurationShown(unmarked(v).AsString(), shown(v))
 	if err == nil && d <= 0 {

@@ -55,7 +55,7 @@ func resourceBodyExprs(body hcl.Body) []hcl.Expression {
 // Node is a vertex of the configuration's dependency graph.
 type Node struct {
 	// Addr is "var.x", "local.y", "output.z", "cluster.c", "registry.r",
-	// "probe.p", "provider.aws", or a resource address.
+	// "probe.p", "provider.acmedns", or a resource address.
 	Addr      string
 	DeclRange hcl.Range
 	// References are the node's outgoing edges, in source order, as
