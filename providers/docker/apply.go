@@ -719,7 +719,7 @@ func (ap *applier) stop(ctx context.Context, c live) error {
 	if err := h.Remove(sctx, c.ID); err != nil {
 		return err
 	}
-	ap.emit("instance_stopped", inst, "removed %s (container %s) from %s", inst, short(c.ID), c.Host)
+	ap.emit("instance_stopped", inst, "%s removed from %s (container %s)", inst, c.Host, short(c.ID))
 	return nil
 }
 
