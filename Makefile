@@ -76,7 +76,7 @@ generate:
 # micro-benchmarks of the other packages follow, briefly.
 bench:
 	$(GO) test -run='^$$' -bench=. -benchtime=1x -benchmem -timeout=30m ./core/
-	$(GO) test -run='^$$' -bench=. -benchtime=200ms -benchmem ./state/ ./core/dag/ ./providers/plugin/
+	$(GO) test -run='^$$' -bench=. -benchtime=200ms -benchmem ./state/ ./core/dag/ ./providers/plugin/ ./cmd/berth/
 
 clean:
 	rm -rf bin

@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/hashicorp/go-version v1.9.0
 	github.com/hashicorp/hcl/v2 v2.25.0
+	github.com/sergi/go-diff v1.4.0
 	github.com/zclconf/go-cty v1.19.0
 )
 

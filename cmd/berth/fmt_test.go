@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -237,94 +239,54 @@ func TestFmtCorpus(t *testing.T) {
 	}
 }
 
-func TestUnifiedDiff(t *testing.T) {
-	lines := func(n int, prefix string) string {
-		var b strings.Builder
-		for i := 1; i <= n; i++ {
-			b.WriteString(prefix)
-			b.WriteString(string(rune('a' + i - 1)))
-			b.WriteString("\n")
-		}
-		return b.String()
+// everyLineChanges returns n blocks of five lines (n*5 in all) that
+// formatting changes every one of: headers gain a space, attributes an
+// indent and aligned "=", closing braces lose theirs.
+func everyLineChanges(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "app \"web%d\"{\nimage=\"nginx:%d\"\nreplicas=%d\nport=%d\n  }\n", i, i, i%7, 8000+i)
 	}
-	tests := []struct {
-		name, a, b, want string
-	}{
-		{"equal", "x\n", "x\n", ""},
-		{"add to empty", "", "x\n", "--- a\n+++ b\n@@ -0,0 +1 @@\n+x\n"},
-		{"delete all", "x\ny\n", "", "--- a\n+++ b\n@@ -1,2 +0,0 @@\n-x\n-y\n"},
-		{"no final newline", "x", "x\n", "--- a\n+++ b\n@@ -1 +1 @@\n-x\n\\ No newline at end of file\n+x\n"},
-		{"one change in the middle", lines(10, ""), strings.Replace(lines(10, ""), "e\n", "E\n", 1),
-			"--- a\n+++ b\n@@ -2,7 +2,7 @@\n b\n c\n d\n-e\n+E\n f\n g\n h\n"},
-		{"two hunks", lines(20, ""), strings.Replace(strings.Replace(lines(20, ""), "b\n", "B\n", 1), "s\n", "S\n", 1),
-			"--- a\n+++ b\n@@ -1,5 +1,5 @@\n a\n-b\n+B\n c\n d\n e\n@@ -16,5 +16,5 @@\n p\n q\n r\n-s\n+S\n t\n"},
-		{"close changes merge", lines(10, ""), strings.Replace(strings.Replace(lines(10, ""), "b\n", "B\n", 1), "i\n", "I\n", 1),
-			"--- a\n+++ b\n@@ -1,10 +1,10 @@\n a\n-b\n+B\n c\n d\n e\n f\n g\n h\n-i\n+I\n j\n"},
+	return b.String()
+}
+
+// TestFmtDiffMemory bounds what the diff of `fmt -diff` allocates when
+// every line of a 4,000-line file changes: a diff that kept each of Myers'
+// frontiers allocated a gigabyte there. Formatting is left out: it
+// allocates most of the command's ~95 MB (HCL's scanner), and a bound on
+// it would test HCL. TotalAlloc bounds the peak heap from above.
+func TestFmtDiffMemory(t *testing.T) {
+	src := everyLineChanges(800)
+	out := string(formatHCL([]byte(src)))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	diff := unifiedDiff("old", "new", src, out)
+	runtime.ReadMemStats(&after)
+	if !strings.HasPrefix(diff, "--- old\n+++ new\n@@ -1,4000 +1,4000 @@\n") {
+		t.Fatalf("not one hunk of 4,000 changed lines:\n%.300s", diff)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := unifiedDiff("a", "b", tt.a, tt.b); got != tt.want {
-				t.Errorf("got:\n%s\nwant:\n%s", got, tt.want)
-			}
-		})
+	const limit = 16 << 20
+	if got := after.TotalAlloc - before.TotalAlloc; got > limit {
+		t.Errorf("the diff allocated %d MB, want at most %d MB", got>>20, limit>>20)
 	}
 }
 
-// TestDiffLinesReconstructs checks the edit script on inputs with repeats,
-// where a wrong backtrack would still look plausible.
-func TestDiffLinesReconstructs(t *testing.T) {
-	pairs := [][2]string{
-		{"abcabba", "cbabac"},
-		{"", "abc"},
-		{"abc", ""},
-		{"aaaa", "aa"},
-		{"xaxbxc", "abc"},
-		{"abcdefg", "gfedcba"},
+// BenchmarkFmtDiffEveryLine4000 times `berth fmt -check -diff` on a
+// 4,000-line file whose every line changes (issue 8: under 2 s and 100 MB).
+func BenchmarkFmtDiffEveryLine4000(b *testing.B) {
+	dir := b.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "big.berth.hcl"), []byte(everyLineChanges(800)), 0o644); err != nil {
+		b.Fatal(err)
 	}
-	for _, p := range pairs {
-		a, b := strings.Split(p[0], ""), strings.Split(p[1], "")
-		if p[0] == "" {
-			a = nil
+	b.ReportAllocs()
+	for b.Loop() {
+		var out, errOut bytes.Buffer
+		code := run([]string{"-chdir=" + dir, "fmt", "-no-color", "-check", "-diff", "big.berth.hcl"}, &out, &errOut)
+		if code != exitFmtCheck {
+			b.Fatalf("exit %d, want %d; stderr:\n%s", code, exitFmtCheck, errOut.String())
 		}
-		if p[1] == "" {
-			b = nil
-		}
-		var gotA, gotB []string
-		changes := 0
-		for _, e := range diffLines(a, b) {
-			if e.op != '+' {
-				gotA = append(gotA, e.text)
-			}
-			if e.op != '-' {
-				gotB = append(gotB, e.text)
-			}
-			if e.op != ' ' {
-				changes++
-			}
-		}
-		if strings.Join(gotA, "") != p[0] || strings.Join(gotB, "") != p[1] {
-			t.Errorf("%q -> %q: the script rebuilds %q -> %q", p[0], p[1], strings.Join(gotA, ""), strings.Join(gotB, ""))
-		}
-		// The script is minimal: len(a)+len(b)-2*LCS.
-		if want := len(a) + len(b) - 2*lcsLen(a, b); changes != want {
-			t.Errorf("%q -> %q: %d changes, want %d", p[0], p[1], changes, want)
+		if !strings.HasPrefix(out.String(), "big.berth.hcl\n--- old/big.berth.hcl\n+++ new/big.berth.hcl\n@@ -1,4000 +1,4000 @@\n") {
+			b.Fatalf("not one hunk of 4,000 changed lines:\n%.300s", out.String())
 		}
 	}
-}
-
-func lcsLen(a, b []string) int {
-	dp := make([][]int, len(a)+1)
-	for i := range dp {
-		dp[i] = make([]int, len(b)+1)
-	}
-	for i := len(a) - 1; i >= 0; i-- {
-		for j := len(b) - 1; j >= 0; j-- {
-			if a[i] == b[j] {
-				dp[i][j] = dp[i+1][j+1] + 1
-			} else {
-				dp[i][j] = max(dp[i+1][j], dp[i][j+1])
-			}
-		}
-	}
-	return dp[0][0]
 }
