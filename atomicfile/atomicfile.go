@@ -1,8 +1,8 @@
 // Package atomicfile writes files so that a reader, or a crash, sees the
 // old content or the new, never a part of it: berth's plan files, lock
 // files and formatted configuration are written this way. (The state has
-// its own writer, state.Local, which also keeps a backup and honours
-// cancellation up to the rename.)
+// its own writer, the local state backend, which also keeps a backup and
+// honours cancellation up to the rename.)
 package atomicfile
 
 import (

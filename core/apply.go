@@ -15,6 +15,7 @@ import (
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/state"
+	"github.com/berth-sh/berth/state/statemgr"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -32,7 +33,7 @@ type ApplyOptions struct {
 // plan was made against), recording every object that changes in ss and
 // notifying persist, which writes it. When Apply returns, ss says
 // truthfully what exists, also after a failure or an interruption.
-func (e *Engine) Apply(ctx context.Context, p *plans.Plan, ss *state.SyncState, persist *state.Persister, opts ApplyOptions) hcl.Diagnostics {
+func (e *Engine) Apply(ctx context.Context, p *plans.Plan, ss *state.SyncState, persist *statemgr.Persister, opts ApplyOptions) hcl.Diagnostics {
 	if p.Errored {
 		return errDiag("Cannot apply an incomplete plan", "The plan stopped on an error; fix it and plan again.", nil)
 	}
@@ -244,7 +245,7 @@ type applyWalker struct {
 	p       *plans.Plan
 	gr      *graph
 	ss      *state.SyncState
-	persist *state.Persister
+	persist *statemgr.Persister
 	ps      *providerSet
 	data    *evalData
 	sem     bounds

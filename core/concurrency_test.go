@@ -14,7 +14,8 @@ import (
 	"github.com/berth-sh/berth/addrs"
 	"github.com/berth-sh/berth/core/plans"
 	"github.com/berth-sh/berth/providers"
-	"github.com/berth-sh/berth/state"
+	"github.com/berth-sh/berth/state/backend/local"
+	"github.com/berth-sh/berth/state/statemgr"
 )
 
 // forEachConfig is 40 instances of one resource, of which the 10 listed in
@@ -215,7 +216,7 @@ resource "test_object" "a" {
 		t.Errorf("the state records the old object %s, want the new one", got)
 	}
 	// The state (on disk) keeps the old object, which the provider still has.
-	onDisk, err := state.NewLocal(filepath.Join(f.dir, "berth.state")).Read(context.Background())
+	onDisk, err := statemgr.New(local.New(filepath.Join(f.dir, "berth.state"))).Read(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,8 @@ import (
 	"github.com/berth-sh/berth/providers/plugin"
 	"github.com/berth-sh/berth/providers/testprovider"
 	"github.com/berth-sh/berth/state"
+	"github.com/berth-sh/berth/state/backend/local"
+	"github.com/berth-sh/berth/state/statemgr"
 )
 
 // fixture is a working directory with a configuration for the test
@@ -81,8 +83,8 @@ func testOperation(tb testing.TB, dir string, vars []lang.VarArg) *Operation {
 		return plugin.Launch(ctx, plugin.Spec{Name: source, Path: path})
 	})
 	return &Operation{
-		Engine:  &Engine{Config: cfg, Variables: values, Launcher: launcher},
-		Backend: state.NewLocal(filepath.Join(dir, "berth.state")),
+		Engine: &Engine{Config: cfg, Variables: values, Launcher: launcher},
+		State:  statemgr.New(local.New(filepath.Join(dir, "berth.state"))),
 	}
 }
 
@@ -285,7 +287,7 @@ resource "test_object" "a" {
 
 	// Forget the object, then import it back by its ID.
 	st.RemoveInstance(addr)
-	if err := state.NewLocal(filepath.Join(f.dir, "berth.state")).Write(context.Background(), st); err != nil {
+	if err := statemgr.New(local.New(filepath.Join(f.dir, "berth.state"))).Write(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}
 	if _, diags := f.operation().Import(context.Background(), addr, "o-missing"); !diags.HasErrors() {

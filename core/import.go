@@ -98,7 +98,7 @@ func (o *Operation) importInto(ctx context.Context, st *state.State, r *lang.Res
 	}
 	resp.State = remark(resp.State, entry.blockOf(addr.Resource))
 	st.SetInstance(addr, entry.name, &state.Object{Value: resp.State, Private: resp.Private, Dependencies: resourceDependencies(gr, r)})
-	if err := o.Backend.Write(ctx, st); err != nil {
+	if err := o.State.Write(ctx, st); err != nil {
 		return errDiag("Failed to persist state", err.Error(), nil)
 	}
 	return diags

@@ -8,15 +8,18 @@ import (
 
 	"github.com/berth-sh/berth/core/plans"
 	"github.com/berth-sh/berth/state"
+	"github.com/berth-sh/berth/state/backend"
+	"github.com/berth-sh/berth/state/statemgr"
 	"github.com/hashicorp/hcl/v2"
 )
 
-// Operation runs plan and apply against a state backend: it takes the
+// Operation runs plan and apply against a stored state: it takes the
 // lock, reads the state, checks a saved plan is still current, and keeps
 // the state persisted while applying.
 type Operation struct {
-	Engine  *Engine
-	Backend state.Backend
+	Engine *Engine
+	// State is the manager of the state in its backend.
+	State *statemgr.Manager
 	// LockTimeout is how long to wait for the state lock (-lock-timeout).
 	LockTimeout time.Duration
 	// NoLock skips locking (-lock=false).
@@ -49,9 +52,9 @@ func (o *Operation) lock(ctx context.Context, operation string) (func() hcl.Diag
 	if o.NoLock || o.held {
 		return func() hcl.Diagnostics { return nil }, nil
 	}
-	id, err := state.Lock(ctx, o.Backend, state.NewLockInfo(operation), o.LockTimeout)
+	id, err := o.State.Lock(ctx, statemgr.NewLockInfo(operation), o.LockTimeout)
 	if err != nil {
-		var le *state.LockError
+		var le *backend.LockError
 		summary := "Error acquiring the state lock"
 		if !errors.As(err, &le) {
 			summary = "Failed to lock the state"
@@ -59,7 +62,7 @@ func (o *Operation) lock(ctx context.Context, operation string) (func() hcl.Diag
 		return nil, errDiag(summary, err.Error(), nil)
 	}
 	return func() hcl.Diagnostics {
-		if err := o.Backend.Unlock(context.WithoutCancel(ctx), id); err != nil {
+		if err := o.State.Unlock(context.WithoutCancel(ctx), id); err != nil {
 			return errDiag("Error releasing the state lock",
 				fmt.Sprintf("%s. The lock may still be held: once no berth runs against this state, release it with berth force-unlock %s.", err, id), nil)
 		}
@@ -68,7 +71,7 @@ func (o *Operation) lock(ctx context.Context, operation string) (func() hcl.Diag
 }
 
 func (o *Operation) read(ctx context.Context) (*state.State, hcl.Diagnostics) {
-	st, err := o.Backend.Read(ctx)
+	st, err := o.State.Read(ctx)
 	if err != nil {
 		return nil, errDiag("Failed to read the state", err.Error(), nil)
 	}
@@ -117,7 +120,7 @@ func (o *Operation) Apply(ctx context.Context, p *plans.Plan, opts ApplyOptions)
 			}
 		}
 		ss := state.NewSyncState(priorState(st))
-		persist := state.NewPersister(context.WithoutCancel(ctx), o.Backend, ss)
+		persist := statemgr.NewPersister(context.WithoutCancel(ctx), o.State, ss)
 		d := o.Engine.Apply(ctx, p, ss, persist, opts)
 		applied = ss.Snapshot()
 		return d

@@ -63,17 +63,6 @@ type RequiredProvider struct {
 	DeclRange     hcl.Range
 }
 
-// Backend is the state backend block; its body is decoded by package state.
-type Backend struct {
-	Type      string
-	Config    hcl.Body
-	DeclRange hcl.Range
-	TypeRange hcl.Range
-}
-
-// BackendTypes are the supported backend types.
-var BackendTypes = []string{"local", "kubernetes", "s3", "postgres"}
-
 // Variable is an input variable.
 type Variable struct {
 	Name        string

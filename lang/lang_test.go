@@ -246,6 +246,16 @@ load_balancer "lb" {
 		{"backend type", `berth {
   backend "locl" {}
 }`, "Unknown backend type", `Did you mean "local"?`, 2},
+		{"backend not built in", `berth {
+  backend "s3" {
+    bucket = "b"
+  }
+}`, "Unknown backend type", `"s3" is not a backend of this build of berth, which has only "local".`, 2},
+		{"backend argument", `berth {
+  backend "local" {
+    pat = "x.state"
+  }
+}`, "Unsupported argument", `Did you mean "path"?`, 3},
 		{"unknown computed attribute", `load_balancer "lb" {
   listener { port = 80 }
   target {
@@ -525,8 +535,8 @@ func TestLoadDir(t *testing.T) {
     acmedns = { source = "acme/dns", version = "~> 1.2" }
     acmelb  = { source = "acme/lb" }
   }
-  backend "s3" {
-    bucket = "b"
+  backend "local" {
+    path = "prod.state"
   }
 }
 variable "tag" {
@@ -566,7 +576,7 @@ load_balancer "lb" {
 	if rp == nil || rp.Namespace != "acme" || rp.Type != "dns" || rp.VersionString != "~> 1.2" {
 		t.Errorf("required provider: %+v", rp)
 	}
-	if cfg.Berth.Backend == nil || cfg.Berth.Backend.Type != "s3" {
+	if b := cfg.Berth.Backend; b == nil || b.Type != "local" || !b.Value.GetAttr("path").RawEquals(cty.StringVal("prod.state")) {
 		t.Errorf("backend: %+v", cfg.Berth.Backend)
 	}
 	if v := cfg.Variables["tag"]; v == nil || v.Type != cty.String || !v.Sensitive || !v.Required() {
@@ -669,6 +679,31 @@ func TestReferencesInExpr(t *testing.T) {
 			}
 			if !reflect.DeepEqual(addrs, tt.addrs) || !reflect.DeepEqual(rem, tt.remaining) {
 				t.Errorf("refs %v (remaining %v), want %v (%v)", addrs, rem, tt.addrs, tt.remaining)
+			}
+		})
+	}
+}
+
+// TestStateBackend: the backend block when there is one, else the default
+// backend with its defaults, also without any configuration.
+func TestStateBackend(t *testing.T) {
+	withBlock := &Config{Berth: &Berth{Backend: &Backend{Type: "local", Value: cty.ObjectVal(map[string]cty.Value{"path": cty.StringVal("x.state")})}}}
+	for name, tt := range map[string]struct {
+		cfg      *Config
+		wantPath string
+	}{
+		"no configuration": {nil, "berth.state"},
+		"no berth block":   {&Config{}, "berth.state"},
+		"no backend block": {&Config{Berth: &Berth{}}, "berth.state"},
+		"with a backend":   {withBlock, "x.state"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			b, diags := StateBackend(tt.cfg)
+			if diags.HasErrors() {
+				t.Fatal(diags.Error())
+			}
+			if b.Type != "local" || !b.Value.GetAttr("path").RawEquals(cty.StringVal(tt.wantPath)) {
+				t.Errorf("StateBackend = %s %#v, want local with path %s", b.Type, b.Value, tt.wantPath)
 			}
 		})
 	}

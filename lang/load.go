@@ -286,16 +286,9 @@ func (l *loader) loadBerth(b *hcl.Block) hcl.Diagnostics {
 			diags = diags.Append(duplicateBlockDiag("backend", bb.DefRange, backends[0].DefRange))
 			continue
 		}
-		typ := bb.Labels[0]
-		if !contains(BackendTypes, typ) {
-			diags = diags.Append(&hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Unknown backend type",
-				Detail:   fmt.Sprintf("%q is not a backend type; use one of %s.%s", typ, quoteList(BackendTypes), didYouMean(typ, BackendTypes)),
-				Subject:  bb.LabelRanges[0].Ptr(),
-			})
-		}
-		out.Backend = &Backend{Type: typ, Config: bb.Body, DeclRange: bb.DefRange, TypeRange: bb.LabelRanges[0]}
+		var d hcl.Diagnostics
+		out.Backend, d = decodeBackend(bb)
+		diags = diags.Extend(d)
 	}
 	return diags
 }

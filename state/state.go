@@ -1,6 +1,13 @@
 // Package state holds berth's recorded state: what berth believes exists in
-// the real systems, the file format it is persisted in, the backends that
-// store it, locking, and the machinery that persists it during an apply.
+// the real systems. The layers around it, as in Terraform:
+//
+//   - state (this package): the model.
+//   - state/statefile: the versioned JSON file format.
+//   - state/statemgr: the state manager, which reads and writes a state in
+//     a backend: lineage checks, serials, no-op detection, locking and the
+//     persister that writes the state while an apply runs.
+//   - state/backend: the storage contract (bytes and a lock) and the
+//     registry of backends; state/backend/local is the default backend.
 //
 // # Model
 //
@@ -15,66 +22,17 @@
 // the state is read, so every renderer redacts them. The file is written
 // with mode 0600 for that reason.
 //
-// # File format
-//
-// Versioned JSON (format_version 1), described at Encode. Each object
-// carries its cty type (attributes_type), so a state decodes without any
-// provider's schema (state show, plan files, drift reports). Resources and
-// instances are sorted, so equal states encode to equal bytes. Values are
-// encoded and decoded by this package's own cty JSON codec, byte-for-byte
-// compatible with cty/json but several times faster: a 10,000-object state
-// is written or read in a few tens of milliseconds.
-//
-// # Backends and locking
-//
-// A Backend reads, writes and locks one state. Local, the default, keeps
-// berth.state in the working directory, writes it atomically, keeps the
-// state from before the run in berth.state.backup, refuses (and never
-// overwrites) a file it cannot read, and locks with berth.state.lock. Lock
-// (the function) waits for a lock with a timeout (-lock-timeout); a
-// *LockError names the holder and says when it is a dead process.
-//
 // # Serial and lineage
 //
 // The lineage (a UUID) identifies a state's history: it is set once by New
-// and never changes. The serial counts versions of one lineage; the backend,
-// not the engine, bumps it: Write increments it when, and only when, the
-// content differs from what the backend last wrote or read (so a no-op
-// apply leaves the serial alone, and a saved plan bound to a serial is
-// refused as soon as anything was written since).
-//
-// # Persisting during apply
-//
-// The engine records every changed object into a SyncState and calls
-// Persister.Changed; the Persister writes snapshots in the background,
-// one at a time, coalescing the changes made meanwhile. Writes are paced
-// so that persisting costs a bounded share of an apply whatever the
-// state's size: after a write that took d, the next one starts no sooner
-// than max(3·d, 10ms) after it ended. Persister.Flush writes at once and
-// waits until everything reported is written (at the end of an apply and
-// on interrupt).
-//
-// The guarantee: every change reported is in a write that starts after
-// it, no later than max(3·d, 10ms) after the end of the write in flight
-// when it was made (d that write's duration, or the last one's); the
-// change is therefore on disk within about 4·d plus the duration of its
-// own write, about 5·d, of being made (10ms + 2·d for a small state), and
-// always once Flush has returned without error.
-//
-// A write re-encodes only the objects that changed since the previous
-// one: Local caches each object's encoding by *Object, which is sound
-// because objects in a SyncState are never modified in place (a change
-// replaces the *Object). So the cost of a write is a copy of the other
-// objects' bytes and the disk write, not an encoding of every value; with
-// the pacing, persisting an apply of N objects costs O(N) encoding and at
-// most a quarter of the apply's wall time, instead of O(N²).
+// and never changes. The serial counts versions of one lineage; the state
+// manager, not the engine, bumps it (see package statemgr).
 package state
 
 import (
 	"crypto/rand"
 	"fmt"
 	"iter"
-	"reflect"
 	"slices"
 
 	"github.com/berth-sh/berth/addrs"
@@ -89,30 +47,9 @@ const FormatVersion = 1
 
 // SensitiveMark is the cty mark the state restores on sensitive values
 // when reading: providers.SensitiveMark, berth's one definition of
-// "sensitive". When writing, any mark that means sensitive (see
-// isSensitiveMark) has its path recorded.
+// "sensitive". When writing, any mark that means sensitive has its path
+// recorded (see package statefile).
 const SensitiveMark = providers.SensitiveMark
-
-// isSensitiveMark reports whether m flags a sensitive value: SensitiveMark,
-// or any other mark whose underlying type is a string "sensitive" (a
-// layer's own constant, like lang's), so no sensitive value is ever written
-// without its path being listed.
-func isSensitiveMark(m any) bool {
-	if m == any(SensitiveMark) {
-		return true
-	}
-	rv := reflect.ValueOf(m)
-	return rv.Kind() == reflect.String && rv.String() == "sensitive"
-}
-
-func hasSensitiveMark(marks cty.ValueMarks) bool {
-	for m := range marks {
-		if isSensitiveMark(m) {
-			return true
-		}
-	}
-	return false
-}
 
 // ObjectStatus says whether an object is usable.
 type ObjectStatus uint8

@@ -96,8 +96,8 @@ func (ss *SyncState) Serial() uint64 {
 	return ss.s.Serial
 }
 
-// SetSerial records the serial a backend assigned on write, so the live
-// state (and plans made from it) carry it.
+// SetSerial records the serial the state manager assigned on write, so
+// the live state (and plans made from it) carry it.
 func (ss *SyncState) SetSerial(serial uint64) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()

@@ -396,7 +396,7 @@ func (m *Meta) openSavedPlan(path string, o *opFlags) (*plans.Plan, *workspace, 
 		return nil, w, d
 	}
 	eng := &core.Engine{Config: cfg, Variables: vars, Launcher: m.launcher(cfg), Parallelism: o.parallelism}
-	w.op = &core.Operation{Engine: eng, Backend: b, LockTimeout: o.lockTimeout, NoLock: !o.lock}
+	w.op = &core.Operation{Engine: eng, State: b, LockTimeout: o.lockTimeout, NoLock: !o.lock}
 	return p, w, diags
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/berth-sh/berth/providers/install"
 	"github.com/berth-sh/berth/providers/testprovider"
 	"github.com/berth-sh/berth/state"
+	"github.com/berth-sh/berth/state/statefile"
 )
 
 var (
@@ -204,7 +205,7 @@ func (e *e2e) state() *state.State {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	st, err := state.Decode(b)
+	st, err := statefile.Decode(b)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -11,18 +11,15 @@ import (
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/providers/install"
 	"github.com/berth-sh/berth/providers/plugin"
-	"github.com/berth-sh/berth/state"
+	"github.com/berth-sh/berth/state/backend"
+	"github.com/berth-sh/berth/state/statemgr"
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/gohcl"
 )
 
 // The wiring every engine command shares: load and validate the
 // configuration, collect variables, open the state backend, and launch
 // providers (built in: berth itself; third party: verified against the
 // lock file).
-
-// defaultStateFile is the local backend's file when no path is configured.
-const defaultStateFile = "berth.state"
 
 // loadConfig loads and validates the configuration in m.Dir.
 func (m *Meta) loadConfig() (*lang.Config, hcl.Diagnostics) {
@@ -48,34 +45,23 @@ func (m *Meta) engine(cfg *lang.Config, vars []lang.VarArg, parallelism int) (*c
 	}, diags
 }
 
-// backend opens the state backend the configuration names (local by
-// default). Remote backends are not in this version of berth.
-func (m *Meta) backend(cfg *lang.Config) (state.Backend, hcl.Diagnostics) {
-	path := defaultStateFile
-	if cfg != nil && cfg.Berth != nil && cfg.Berth.Backend != nil {
-		b := cfg.Berth.Backend
-		if b.Type != "local" {
-			return nil, hcl.Diagnostics{{
-				Severity: hcl.DiagError,
-				Summary:  "Backend not available",
-				Detail:   fmt.Sprintf("The %q backend is not available in this version of berth; use backend \"local\".", b.Type),
-				Subject:  b.TypeRange.Ptr(),
-			}}
-		}
-		var conf struct {
-			Path *string `hcl:"path,optional"`
-		}
-		if diags := gohcl.DecodeBody(b.Config, nil, &conf); diags.HasErrors() {
-			return nil, diags
-		}
-		if conf.Path != nil {
-			path = *conf.Path
-		}
+// backend opens the state the configuration names (the default backend
+// when it names none) through the backend registry; the configuration
+// was decoded and checked with the backend's schema when it was loaded.
+func (m *Meta) backend(cfg *lang.Config) (*statemgr.Manager, hcl.Diagnostics) {
+	b, diags := lang.StateBackend(cfg)
+	if diags.HasErrors() {
+		return nil, diags
 	}
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(m.Dir, path)
+	opened, err := backend.Open(b.Type, b.Value, m.Dir)
+	if err != nil {
+		d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Failed to open the state backend", Detail: err.Error() + "."}
+		if b.TypeRange.Filename != "" {
+			d.Subject = b.TypeRange.Ptr()
+		}
+		return nil, diags.Append(d)
 	}
-	return state.NewLocal(path), nil
+	return statemgr.New(opened), diags
 }
 
 // launcher starts providers: built-in ones as plugin processes of this

@@ -45,7 +45,7 @@ func runGraph(ctx context.Context, m *Meta, args []string) int {
 		m.showDiagnostics(diags, w.files())
 		return exitError
 	}
-	st, err := w.op.Backend.Read(ctx)
+	st, err := w.op.State.Read(ctx)
 	if err != nil {
 		m.Errorf("reading the state: %s", err)
 		return exitError

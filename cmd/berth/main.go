@@ -6,8 +6,10 @@ import (
 	"os"
 	"runtime/pprof"
 
-	// Every built-in provider registers itself (providers/builtin).
+	// Every built-in provider registers itself (providers/builtin), and
+	// every built-in state backend (state/backend).
 	_ "github.com/berth-sh/berth/providers/builtin/all"
+	_ "github.com/berth-sh/berth/state/backend/all"
 )
 
 func main() {

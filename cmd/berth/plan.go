@@ -165,7 +165,7 @@ func (m *Meta) open(o *opFlags) (*workspace, hcl.Diagnostics) {
 		return w, diags
 	}
 	eng.Events = o.events
-	w.op = &core.Operation{Engine: eng, Backend: b, LockTimeout: o.lockTimeout, NoLock: !o.lock}
+	w.op = &core.Operation{Engine: eng, State: b, LockTimeout: o.lockTimeout, NoLock: !o.lock}
 	return w, diags
 }
 

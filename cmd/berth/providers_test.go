@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/berth-sh/berth/state"
+	"github.com/berth-sh/berth/state/backend/local"
+	"github.com/berth-sh/berth/state/statemgr"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -128,7 +130,7 @@ func TestDidYouMean(t *testing.T) {
 	dir := t.TempDir()
 	st := state.New()
 	st.SetOutput("first_port", &state.Output{Value: cty.NumberIntVal(8080)})
-	if err := state.NewLocal(filepath.Join(dir, "berth.state")).Write(t.Context(), st); err != nil {
+	if err := statemgr.New(local.New(filepath.Join(dir, "berth.state"))).Write(t.Context(), st); err != nil {
 		t.Fatal(err)
 	}
 	code, _, stderr = runBerth(t, dir, "output", "frist_port")

@@ -7,8 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -19,6 +17,8 @@ import (
 	"github.com/berth-sh/berth/core"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/state"
+	"github.com/berth-sh/berth/state/backend/local"
+	"github.com/berth-sh/berth/state/statemgr"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
@@ -117,13 +117,13 @@ func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
 // is only loaded, not validated: its backend block is all that is needed,
 // and a state must stay inspectable while the configuration is being
 // fixed. A directory without configuration uses the default backend.
-func (m *Meta) stateBackend(sf *stateFlags) (state.Backend, bool) {
+func (m *Meta) stateBackend(sf *stateFlags) (*statemgr.Manager, bool) {
 	if sf.statePath != "" {
 		path := sf.statePath
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(m.Dir, path)
 		}
-		return state.NewLocal(path), true
+		return statemgr.New(local.New(path)), true
 	}
 	var cfg *lang.Config
 	if files, err := lang.ConfigFiles(m.Dir); err == nil && len(files) > 0 {
@@ -146,16 +146,8 @@ func (m *Meta) stateBackend(sf *stateFlags) (state.Backend, bool) {
 	return b, true
 }
 
-// describeBackend names the state for messages.
-func describeBackend(b state.Backend) string {
-	if l, ok := b.(*state.Local); ok {
-		return l.Path()
-	}
-	return "the state"
-}
-
 // readState reads the state; a missing state is nil without error.
-func (m *Meta) readState(ctx context.Context, b state.Backend) (*state.State, bool) {
+func (m *Meta) readState(ctx context.Context, b *statemgr.Manager) (*state.State, bool) {
 	st, err := b.Read(ctx)
 	if err != nil {
 		m.Errorf("%s", err)
@@ -192,8 +184,8 @@ func notInState(st *state.State, addr addrs.Instance) string {
 // withLock runs fn holding the state lock (unless -lock=false) and
 // releases it afterwards, whatever fn returns; the engine's operations
 // lock the same way (core.Operation).
-func (m *Meta) withLock(ctx context.Context, b state.Backend, sf *stateFlags, operation string, fn func() int) int {
-	op := &core.Operation{Backend: b, LockTimeout: sf.lockTimeout, NoLock: !sf.lock}
+func (m *Meta) withLock(ctx context.Context, b *statemgr.Manager, sf *stateFlags, operation string, fn func() int) int {
+	op := &core.Operation{State: b, LockTimeout: sf.lockTimeout, NoLock: !sf.lock}
 	release, diags := op.Hold(ctx, operation)
 	if diags.HasErrors() {
 		m.showDiagnostics(diags, nil)
@@ -211,14 +203,14 @@ func (m *Meta) withLock(ctx context.Context, b state.Backend, sf *stateFlags, op
 // (none for a dry run, which only reads), read it, let change edit it and
 // print what it does (it returns how many objects it changed, and false
 // after reporting an error), then write it back, unless dry-running.
-func (m *Meta) editState(ctx context.Context, b state.Backend, sf *stateFlags, operation string, dryRun bool, verb, past string, change func(*state.State) (int, bool)) int {
+func (m *Meta) editState(ctx context.Context, b *statemgr.Manager, sf *stateFlags, operation string, dryRun bool, verb, past string, change func(*state.State) (int, bool)) int {
 	edit := func() int {
 		st, ok := m.readState(ctx, b)
 		if !ok {
 			return 1
 		}
 		if st == nil {
-			m.Errorf("no state is recorded in %s: nothing to %s.", describeBackend(b), verb)
+			m.Errorf("no state is recorded in %s: nothing to %s.", b.Location(), verb)
 			return 1
 		}
 		n, ok := change(st)
@@ -326,7 +318,7 @@ func runStateShow(ctx context.Context, m *Meta, args []string) int {
 		return 1
 	}
 	if st == nil {
-		m.Errorf("no state is recorded in %s.", describeBackend(b))
+		m.Errorf("no state is recorded in %s.", b.Location())
 		return 1
 	}
 	matched := st.Select(addr)
@@ -448,7 +440,7 @@ func runStateRm(ctx context.Context, m *Meta, args []string) int {
 	})
 }
 
-// runStatePull prints the state as stored: the local file's bytes, after
+// runStatePull prints the state as stored: the backend's bytes, after
 // checking that they decode, so a script never gets a corrupt state as if
 // it were good.
 func runStatePull(ctx context.Context, m *Meta, args []string) int {
@@ -466,34 +458,11 @@ func runStatePull(ctx context.Context, m *Meta, args []string) int {
 	if !ok {
 		return 1
 	}
-	if l, isLocal := b.(*state.Local); isLocal {
-		// One read of the file, then a decode of those very bytes: what is
-		// printed is what was checked.
-		data, err := os.ReadFile(l.Path())
-		if errors.Is(err, fs.ErrNotExist) {
-			return 0
-		}
-		if err != nil {
-			m.Errorf("reading the state: %s", err)
-			return 1
-		}
-		if _, err := state.Decode(data); err != nil {
-			m.Errorf("%s", &state.CorruptError{Path: l.Path(), Err: err})
-			return 1
-		}
-		_, _ = m.Stdout.Write(data)
-		return 0
-	}
-	st, ok := m.readState(ctx, b)
-	if !ok {
-		return 1
-	}
-	if st == nil {
-		return 0
-	}
-	data, err := state.Encode(st)
+	// One read of the state, then a decode of those very bytes: what is
+	// printed is what was checked.
+	data, _, err := b.Pull(ctx)
 	if err != nil {
-		m.Errorf("encoding the state: %s", err)
+		m.Errorf("%s", err)
 		return 1
 	}
 	_, _ = m.Stdout.Write(data)
@@ -523,7 +492,7 @@ func runForceUnlock(ctx context.Context, m *Meta, args []string) int {
 	if !*force {
 		fmt.Fprintf(m.Stdout, "Do you really want to force-unlock the state?\n"+
 			"  berth will remove the lock %s on %s, whoever holds it.\n"+
-			"  Only 'yes' will be accepted to confirm.\n\n  Enter a value: ", id, describeBackend(b))
+			"  Only 'yes' will be accepted to confirm.\n\n  Enter a value: ", id, b.Location())
 		answer, err := bufio.NewReader(m.Stdin).ReadString('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
 			m.Errorf("reading the answer: %s", err)

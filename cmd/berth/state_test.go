@@ -11,6 +11,9 @@ import (
 
 	"github.com/berth-sh/berth/addrs"
 	"github.com/berth-sh/berth/state"
+	"github.com/berth-sh/berth/state/backend"
+	"github.com/berth-sh/berth/state/backend/local"
+	"github.com/berth-sh/berth/state/statemgr"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -68,7 +71,7 @@ func stateFixture(t *testing.T) string {
 		"input":  cty.StringVal("x"),
 		"output": cty.StringVal("x"),
 	})})
-	if err := state.NewLocal(filepath.Join(dir, "berth.state")).Write(context.Background(), s); err != nil {
+	if err := statemgr.New(local.New(filepath.Join(dir, "berth.state"))).Write(context.Background(), s); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -85,7 +88,7 @@ func runBerth(t *testing.T, dir string, args ...string) (int, string, string) {
 // readStateAt reads the state of dir's berth.state.
 func readStateAt(t *testing.T, dir string) *state.State {
 	t.Helper()
-	st, err := state.NewLocal(filepath.Join(dir, "berth.state")).Read(context.Background())
+	st, err := statemgr.New(local.New(filepath.Join(dir, "berth.state"))).Read(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,9 +368,10 @@ func TestStateRm(t *testing.T) {
 // skips it.
 func TestStateLocking(t *testing.T) {
 	dir := stateFixture(t)
-	holder := state.NewLocal(filepath.Join(dir, "berth.state"))
-	info := state.NewLockInfo("apply")
-	id, err := holder.Lock(context.Background(), info)
+	lockFile := local.New(filepath.Join(dir, "berth.state"))
+	holder := statemgr.New(lockFile)
+	info := statemgr.NewLockInfo("apply")
+	id, err := holder.Lock(context.Background(), info, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,14 +394,14 @@ func TestStateLocking(t *testing.T) {
 		t.Fatalf("mv waiting for the lock: exit %d, stderr %q", code, errOut)
 	}
 
-	if _, err := holder.Lock(context.Background(), info); err != nil {
+	if _, err := holder.Lock(context.Background(), info, 0); err != nil {
 		t.Fatal(err)
 	}
 	code, _, errOut = runBerth(t, dir, "state", "rm", "-lock=false", "test_object.z")
 	if code != 0 {
 		t.Fatalf("rm -lock=false: exit %d, stderr %q", code, errOut)
 	}
-	if _, err := os.Stat(holder.LockPath()); err != nil {
+	if _, err := os.Stat(lockFile.LockPath()); err != nil {
 		t.Fatalf("-lock=false touched the lock held by another: %v", err)
 	}
 }
@@ -455,10 +459,10 @@ func TestForceUnlock(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := stateFixture(t)
-			holder := state.NewLocal(filepath.Join(dir, "berth.state"))
+			holder := local.New(filepath.Join(dir, "berth.state"))
 			id := "0f6e1c52-aaaa-4bbb-8ccc-123456789abc"
 			if !tt.noLockHeld {
-				if _, err := holder.Lock(context.Background(), state.LockInfo{ID: id, Operation: "apply", Who: "ci@runner", PID: 1}); err != nil {
+				if err := holder.Lock(context.Background(), backend.LockInfo{ID: id, Operation: "apply", Who: "ci@runner", PID: 1}); err != nil {
 					t.Fatal(err)
 				}
 			}

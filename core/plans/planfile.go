@@ -76,6 +76,7 @@ import (
 	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/state"
+	"github.com/berth-sh/berth/state/statefile"
 	"github.com/berth-sh/berth/version"
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
@@ -334,7 +335,7 @@ func (e *planEncoder) change(c *ResourceChange) (*fileChange, error) {
 		return nil, fmt.Errorf("%s: after: %w", fc.Address, err)
 	}
 	for _, p := range c.RequiresReplace {
-		fpath, err := state.MarshalPath(p)
+		fpath, err := statefile.MarshalPath(p)
 		if err != nil {
 			return nil, fmt.Errorf("%s: requires_replace: %w", fc.Address, err)
 		}
@@ -386,7 +387,7 @@ func (e *planEncoder) value(v cty.Value, prior []Redaction) (*fileValue, error) 
 	}
 	fv := &fileValue{Type: tyJSON, Msgpack: mp}
 	for _, r := range redactions {
-		fpath, err := state.MarshalPath(r.Path)
+		fpath, err := statefile.MarshalPath(r.Path)
 		if err != nil {
 			return nil, err
 		}
@@ -750,7 +751,7 @@ func decodeChange(fc *fileChange) (*ResourceChange, error) {
 		return nil, fmt.Errorf("%s: after: %w", fc.Address, err)
 	}
 	for _, fpath := range fc.RequiresReplace {
-		path, err := state.UnmarshalPath(fpath)
+		path, err := statefile.UnmarshalPath(fpath)
 		if err != nil {
 			return nil, fmt.Errorf("%s: requires_replace: %w", fc.Address, err)
 		}
@@ -798,7 +799,7 @@ func decodeValue(fv *fileValue) (cty.Value, []Redaction, error) {
 	var red []Redaction
 	var pvms []cty.PathValueMarks
 	for _, fr := range fv.Redacted {
-		path, err := state.UnmarshalPath(fr.Path)
+		path, err := statefile.UnmarshalPath(fr.Path)
 		if err != nil {
 			return cty.NilVal, nil, fmt.Errorf("redacted: %w", err)
 		}

@@ -4,7 +4,7 @@ berth {
     acmedns = { source = "acme/dns", version = "~> 1.2" }
     acmelb  = { source = "acme/lb", version = "~> 1.0" }
   }
-  backend "local" {                                 # local (default) | kubernetes | s3 | postgres
+  backend "local" {                                 # local is the default (and the only backend of this build)
     path = "berth.state"
   }
 }

@@ -1,4 +1,4 @@
-package state
+package local
 
 import (
 	"bufio"
@@ -13,28 +13,40 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berth-sh/berth/state"
+	"github.com/berth-sh/berth/state/backend"
+	"github.com/berth-sh/berth/state/statefile"
+	"github.com/berth-sh/berth/state/statemgr"
+	"github.com/berth-sh/berth/state/statetest"
 	"github.com/zclconf/go-cty/cty"
 )
 
-func newLocal(t *testing.T) *Local {
+// newLocal returns a manager of a state file in a fresh directory, and
+// the file's backend.
+func newLocal(t *testing.T) (*statemgr.Manager, *Local) {
 	t.Helper()
-	return NewLocal(filepath.Join(t.TempDir(), DefaultPath))
+	l := New(filepath.Join(t.TempDir(), DefaultPath))
+	return statemgr.New(l), l
 }
 
-func setID(t *testing.T, s *State, addr, id string) {
+// manage returns a manager of the state file at path, as a new run opens
+// it.
+func manage(path string) *statemgr.Manager { return statemgr.New(New(path)) }
+
+func setID(t *testing.T, s *state.State, addr, id string) {
 	t.Helper()
-	s.SetInstance(mustInstance(t, addr), "test", &Object{Value: cty.ObjectVal(map[string]cty.Value{"id": cty.StringVal(id)})})
+	s.SetInstance(statetest.Instance(t, addr), "test", statetest.Object(id))
 }
 
 func TestLocalSerialAndBackup(t *testing.T) {
 	ctx := context.Background()
-	l := newLocal(t)
-	if s, err := l.Read(ctx); s != nil || err != nil {
+	m, l := newLocal(t)
+	if s, err := m.Read(ctx); s != nil || err != nil {
 		t.Fatalf("Read of a missing file = %v, %v; want nil, nil", s, err)
 	}
-	s := New()
+	s := state.New()
 	setID(t, s, "app.a", "1")
-	if err := l.Write(ctx, s); err != nil {
+	if err := m.Write(ctx, s); err != nil {
 		t.Fatal(err)
 	}
 	if s.Serial != 1 {
@@ -48,15 +60,15 @@ func TestLocalSerialAndBackup(t *testing.T) {
 		t.Errorf("state file mode = %v, want 0600", st.Mode().Perm())
 	}
 
-	// A new run (a new Local) reads, changes, writes twice.
-	l2 := NewLocal(l.Path())
-	s2, err := l2.Read(ctx)
+	// A new run (a new manager) reads, changes, writes twice.
+	m2 := manage(l.Path())
+	s2, err := m2.Read(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	firstFile, _ := os.ReadFile(l.Path())
 	before, _ := os.Stat(l.Path())
-	if err := l2.Write(ctx, s2); err != nil {
+	if err := m2.Write(ctx, s2); err != nil {
 		t.Fatal(err)
 	}
 	after, _ := os.Stat(l.Path())
@@ -64,11 +76,11 @@ func TestLocalSerialAndBackup(t *testing.T) {
 		t.Errorf("an unchanged state was rewritten (serial %d)", s2.Serial)
 	}
 	setID(t, s2, "app.b", "2")
-	if err := l2.Write(ctx, s2); err != nil {
+	if err := m2.Write(ctx, s2); err != nil {
 		t.Fatal(err)
 	}
 	setID(t, s2, "app.c", "3")
-	if err := l2.Write(ctx, s2); err != nil {
+	if err := m2.Write(ctx, s2); err != nil {
 		t.Fatal(err)
 	}
 	if s2.Serial != 3 {
@@ -81,7 +93,7 @@ func TestLocalSerialAndBackup(t *testing.T) {
 	if string(backup) != string(firstFile) {
 		t.Errorf("the backup is not the state before this run:\n%s", backup)
 	}
-	got, err := NewLocal(l.Path()).Read(ctx)
+	got, err := manage(l.Path()).Read(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,9 +102,9 @@ func TestLocalSerialAndBackup(t *testing.T) {
 	}
 
 	// Another history is refused.
-	other := New()
+	other := state.New()
 	setID(t, other, "app.x", "9")
-	err = NewLocal(l.Path()).Write(ctx, other)
+	err = manage(l.Path()).Write(ctx, other)
 	if err == nil || !strings.Contains(err.Error(), "lineage") {
 		t.Errorf("writing another lineage: err = %v", err)
 	}
@@ -100,10 +112,10 @@ func TestLocalSerialAndBackup(t *testing.T) {
 
 func TestLocalWriteFailureLeavesOldState(t *testing.T) {
 	ctx := context.Background()
-	l := newLocal(t)
-	s := New()
+	m, l := newLocal(t)
+	s := state.New()
 	setID(t, s, "app.a", "1")
-	if err := l.Write(ctx, s); err != nil {
+	if err := m.Write(ctx, s); err != nil {
 		t.Fatal(err)
 	}
 	old, _ := os.ReadFile(l.Path())
@@ -112,7 +124,7 @@ func TestLocalWriteFailureLeavesOldState(t *testing.T) {
 		return errors.New("no space left on device")
 	}
 	setID(t, s, "app.b", "2")
-	err := l.Write(ctx, s)
+	err := m.Write(ctx, s)
 	if err == nil || !strings.Contains(err.Error(), "no space left") {
 		t.Fatalf("Write error = %v", err)
 	}
@@ -126,21 +138,21 @@ func TestLocalWriteFailureLeavesOldState(t *testing.T) {
 			t.Errorf("temporary file %s left behind", e.Name())
 		}
 	}
-	if _, err := NewLocal(l.Path()).Read(ctx); err != nil {
+	if _, err := manage(l.Path()).Read(ctx); err != nil {
 		t.Errorf("the old state no longer reads: %v", err)
 	}
-	// Once the disk has room again, the same Local writes.
-	l.writeData = NewLocal("").writeData
-	if err := l.Write(ctx, s); err != nil || s.Serial != 2 {
+	// Once the disk has room again, the same manager writes.
+	l.writeData = New("").writeData
+	if err := m.Write(ctx, s); err != nil || s.Serial != 2 {
 		t.Errorf("Write after recovery = %v, serial %d", err, s.Serial)
 	}
 }
 
 func TestLocalCorruptFileRefused(t *testing.T) {
 	ctx := context.Background()
-	good := New()
+	good := state.New()
 	setID(t, good, "app.a", "1")
-	goodData, err := Encode(good)
+	goodData, err := statefile.Encode(good)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,19 +169,19 @@ func TestLocalCorruptFileRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l := newLocal(t)
+			m, l := newLocal(t)
 			os.WriteFile(l.Path(), []byte(tt.data), 0o600)
 			os.WriteFile(l.BackupPath(), goodData, 0o600)
-			_, err := l.Read(ctx)
-			var ce *CorruptError
+			_, err := m.Read(ctx)
+			var ce *statemgr.CorruptError
 			if !errors.As(err, &ce) || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), l.Path()) {
 				t.Fatalf("Read error = %v, want a CorruptError naming the file and containing %q", err, tt.want)
 			}
-			if err := l.Write(ctx, good); err == nil || !strings.Contains(err.Error(), "refusing to overwrite") {
+			if err := m.Write(ctx, good); err == nil || !strings.Contains(err.Error(), "refusing to overwrite") {
 				t.Errorf("Write over a corrupt file: err = %v", err)
 			}
-			if err := NewLocal(l.Path()).Write(ctx, good); err == nil {
-				t.Error("a fresh Local wrote over a corrupt file")
+			if err := manage(l.Path()).Write(ctx, good); err == nil {
+				t.Error("a fresh manager wrote over a corrupt file")
 			}
 			now, _ := os.ReadFile(l.Path())
 			backup, _ := os.ReadFile(l.BackupPath())
@@ -182,15 +194,15 @@ func TestLocalCorruptFileRefused(t *testing.T) {
 
 func TestLockContention(t *testing.T) {
 	ctx := context.Background()
-	a := newLocal(t)
-	b := NewLocal(a.Path())
-	info := NewLockInfo("apply")
-	id, err := a.Lock(ctx, info)
+	a, l := newLocal(t)
+	b := manage(l.Path())
+	info := statemgr.NewLockInfo("apply")
+	id, err := a.Lock(ctx, info, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = b.Lock(ctx, NewLockInfo("plan"))
-	var le *LockError
+	_, err = b.Lock(ctx, statemgr.NewLockInfo("plan"), 0)
+	var le *backend.LockError
 	if !errors.As(err, &le) || le.Info == nil || le.Info.ID != id || le.HolderDead {
 		t.Fatalf("second Lock = %v, want a LockError naming the live holder", err)
 	}
@@ -200,13 +212,13 @@ func TestLockContention(t *testing.T) {
 		}
 	}
 	if err := b.Unlock(ctx, id); err == nil {
-		t.Error("a Local that does not hold the lock unlocked it")
+		t.Error("a manager that does not hold the lock unlocked it")
 	}
 
 	// A waiter gets the lock as soon as the holder lets go.
 	done := make(chan error, 1)
 	go func() {
-		_, err := Lock(ctx, b, NewLockInfo("plan"), 5*time.Second)
+		_, err := b.Lock(ctx, statemgr.NewLockInfo("plan"), 5*time.Second)
 		done <- err
 	}()
 	time.Sleep(100 * time.Millisecond)
@@ -225,27 +237,27 @@ func TestLockContention(t *testing.T) {
 
 func TestLockTimeoutAndCancel(t *testing.T) {
 	ctx := context.Background()
-	a := newLocal(t)
-	b := NewLocal(a.Path())
-	if _, err := a.Lock(ctx, NewLockInfo("apply")); err != nil {
+	a, l := newLocal(t)
+	b := manage(l.Path())
+	if _, err := a.Lock(ctx, statemgr.NewLockInfo("apply"), 0); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	_, err := Lock(ctx, b, NewLockInfo("plan"), 300*time.Millisecond)
-	var le *LockError
+	_, err := b.Lock(ctx, statemgr.NewLockInfo("plan"), 300*time.Millisecond)
+	var le *backend.LockError
 	if !errors.As(err, &le) || !strings.Contains(err.Error(), "gave up after waiting 300ms") {
 		t.Fatalf("Lock = %v, want a timeout wrapping a LockError", err)
 	}
 	if d := time.Since(start); d < 300*time.Millisecond || d > 2*time.Second {
 		t.Errorf("Lock gave up after %v, want about 300ms", d)
 	}
-	if _, err := Lock(ctx, b, NewLockInfo("plan"), 0); !errors.As(err, &le) {
+	if _, err := b.Lock(ctx, statemgr.NewLockInfo("plan"), 0); !errors.As(err, &le) {
 		t.Errorf("Lock with no timeout = %v, want an immediate LockError", err)
 	}
 	cctx, cancel := context.WithTimeout(ctx, 150*time.Millisecond)
 	defer cancel()
 	start = time.Now()
-	_, err = Lock(cctx, b, NewLockInfo("plan"), time.Hour)
+	_, err = b.Lock(cctx, statemgr.NewLockInfo("plan"), time.Hour)
 	if !errors.As(err, &le) || !errors.Is(context.Cause(cctx), context.DeadlineExceeded) || time.Since(start) > 2*time.Second {
 		t.Errorf("Lock with a cancelled context = %v after %v", err, time.Since(start))
 	}
@@ -253,22 +265,22 @@ func TestLockTimeoutAndCancel(t *testing.T) {
 
 func TestForceUnlock(t *testing.T) {
 	ctx := context.Background()
-	a := newLocal(t)
-	id, err := a.Lock(ctx, NewLockInfo("apply"))
+	a, l := newLocal(t)
+	id, err := a.Lock(ctx, statemgr.NewLockInfo("apply"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	other := NewLocal(a.Path())
+	other := manage(l.Path())
 	if err := other.ForceUnlock(ctx, "wrong-id"); err == nil || !strings.Contains(err.Error(), id) {
 		t.Errorf("ForceUnlock with a wrong ID = %v", err)
 	}
 	if err := other.ForceUnlock(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := other.Lock(ctx, NewLockInfo("plan")); err != nil {
+	if _, err := other.Lock(ctx, statemgr.NewLockInfo("plan"), 0); err != nil {
 		t.Errorf("Lock after force-unlock: %v", err)
 	}
-	if err := NewLocal(t.TempDir()+"/x").ForceUnlock(ctx, id); err == nil || !strings.Contains(err.Error(), "not locked") {
+	if err := manage(t.TempDir()+"/x").ForceUnlock(ctx, id); err == nil || !strings.Contains(err.Error(), "not locked") {
 		t.Errorf("ForceUnlock of an unlocked state = %v", err)
 	}
 }
@@ -280,15 +292,15 @@ func TestLockHelperProcess(t *testing.T) {
 	if path == "" {
 		return
 	}
-	l := NewLocal(path)
-	id, err := l.Lock(context.Background(), NewLockInfo("apply"))
+	m := manage(path)
+	id, err := m.Lock(context.Background(), statemgr.NewLockInfo("apply"), 0)
 	if err != nil {
 		fmt.Println("error:", err)
 		os.Exit(1)
 	}
 	fmt.Println("locked", id)
 	bufio.NewReader(os.Stdin).ReadString('\n') // hold until told
-	if err := l.Unlock(context.Background(), id); err != nil {
+	if err := m.Unlock(context.Background(), id); err != nil {
 		fmt.Println("error:", err)
 		os.Exit(1)
 	}
@@ -320,17 +332,17 @@ func startLockHolder(t *testing.T, path string) (*exec.Cmd, io.WriteCloser, stri
 
 func TestLockBetweenProcesses(t *testing.T) {
 	ctx := context.Background()
-	l := newLocal(t)
+	m, l := newLocal(t)
 	cmd, stdin, id := startLockHolder(t, l.Path())
-	_, err := l.Lock(ctx, NewLockInfo("plan"))
-	var le *LockError
+	_, err := m.Lock(ctx, statemgr.NewLockInfo("plan"), 0)
+	var le *backend.LockError
 	if !errors.As(err, &le) || le.Info.PID != cmd.Process.Pid || le.Info.ID != id || le.HolderDead {
 		t.Fatalf("Lock while another process holds it = %v", err)
 	}
 	// The other process releases it while we wait.
 	done := make(chan error, 1)
 	go func() {
-		_, err := Lock(ctx, l, NewLockInfo("plan"), 10*time.Second)
+		_, err := m.Lock(ctx, statemgr.NewLockInfo("plan"), 10*time.Second)
 		done <- err
 	}()
 	time.Sleep(100 * time.Millisecond)
@@ -345,12 +357,12 @@ func TestLockBetweenProcesses(t *testing.T) {
 
 func TestLockDeadHolder(t *testing.T) {
 	ctx := context.Background()
-	l := newLocal(t)
+	m, l := newLocal(t)
 	cmd, _, id := startLockHolder(t, l.Path())
 	cmd.Process.Kill() // crashes while holding the lock
 	cmd.Wait()
-	_, err := l.Lock(ctx, NewLockInfo("plan"))
-	var le *LockError
+	_, err := m.Lock(ctx, statemgr.NewLockInfo("plan"), 0)
+	var le *backend.LockError
 	if !errors.As(err, &le) || !le.HolderDead {
 		t.Fatalf("Lock held by a dead process = %v, want HolderDead", err)
 	}
@@ -359,10 +371,10 @@ func TestLockDeadHolder(t *testing.T) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
 	}
-	if err := l.ForceUnlock(ctx, id); err != nil {
+	if err := m.ForceUnlock(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.Lock(ctx, NewLockInfo("plan")); err != nil {
+	if _, err := m.Lock(ctx, statemgr.NewLockInfo("plan"), 0); err != nil {
 		t.Errorf("Lock after force-unlock: %v", err)
 	}
 }
@@ -372,116 +384,19 @@ func TestLockDeadHolder(t *testing.T) {
 func BenchmarkLocalWriteRead10k(b *testing.B) {
 	ctx := context.Background()
 	path := filepath.Join(b.TempDir(), DefaultPath)
-	s := bigState(10000)
-	l := NewLocal(path)
+	s := statetest.Big(10000)
+	m := manage(path)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
 		// A change per iteration, so every Write really writes.
 		i++
-		s.SetOutput("n", &Output{Value: cty.NumberIntVal(int64(i))})
-		if err := l.Write(ctx, s); err != nil {
+		s.SetOutput("n", &state.Output{Value: cty.NumberIntVal(int64(i))})
+		if err := m.Write(ctx, s); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := l.Read(ctx); err != nil {
+		if _, err := m.Read(ctx); err != nil {
 			b.Fatal(err)
 		}
-	}
-}
-
-// TestLocalReusesEncodings: a Persister's writes reuse the encodings of
-// unchanged objects and re-encode replaced ones; the file is what Encode
-// makes of the same state.
-func TestLocalReusesEncodings(t *testing.T) {
-	ctx := withImmutableObjects(context.Background())
-	l := newLocal(t)
-	ss := NewSyncState(bigState(50))
-	write := func() *State {
-		t.Helper()
-		snap := ss.Snapshot()
-		if err := l.Write(ctx, snap); err != nil {
-			t.Fatal(err)
-		}
-		want, err := Encode(snap)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := os.ReadFile(l.Path())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if string(got) != string(want) {
-			t.Fatalf("the file differs from Encode of the same state:\n%s\nwant:\n%s", got, want)
-		}
-		return snap
-	}
-	snap := write()
-	if len(l.frags.cur) != 50 {
-		t.Fatalf("%d encodings cached, want 50", len(l.frags.cur))
-	}
-	// Replace one object, remove another, move a third: the replaced one
-	// is re-encoded, the removed one's encoding is dropped.
-	a := mustInstance(t, "test_object.obj0[0]")
-	old := snap.Instance(a)
-	nobj := *old
-	nobj.Value = cty.ObjectVal(map[string]cty.Value{"id": cty.StringVal("changed")})
-	ss.SetInstance(a, "test", &nobj)
-	gone := snap.Instance(mustInstance(t, "test_object.obj0[1]"))
-	ss.RemoveInstance(mustInstance(t, "test_object.obj0[1]"))
-	moved := snap.Instance(mustInstance(t, "test_object.obj0[2]"))
-	ss.RemoveInstance(mustInstance(t, "test_object.obj0[2]"))
-	ss.SetInstance(mustInstance(t, `test_object.obj0["two"]`), "test", moved)
-	write()
-	if _, ok := l.frags.cur[old]; ok {
-		t.Error("the replaced object's encoding is still cached")
-	}
-	if _, ok := l.frags.cur[gone]; ok {
-		t.Error("the removed object's encoding is still cached")
-	}
-	if len(l.frags.cur) != 49 {
-		t.Errorf("%d encodings cached, want 49", len(l.frags.cur))
-	}
-
-	// A state that is not a snapshot is encoded afresh: its owner may
-	// modify its objects in place.
-	plain := NewLocal(l.Path())
-	s, err := plain.Read(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := plain.Write(context.Background(), s); err != nil {
-		t.Fatal(err)
-	}
-	if len(plain.frags.cur) != 0 {
-		t.Errorf("%d encodings cached for a write outside a Persister", len(plain.frags.cur))
-	}
-}
-
-// BenchmarkLocalWriteSnapshot10k: what a Persister pays per write during
-// an apply, one object of 10,000 changed since the last write: with the
-// encodings of the others reused ("snapshot"), and encoded afresh as any
-// other state is ("fresh").
-func BenchmarkLocalWriteSnapshot10k(b *testing.B) {
-	for _, mode := range []string{"snapshot", "fresh"} {
-		b.Run(mode, func(b *testing.B) {
-			ctx := context.Background()
-			if mode == "snapshot" {
-				ctx = withImmutableObjects(ctx)
-			}
-			l := NewLocal(filepath.Join(b.TempDir(), DefaultPath))
-			ss := NewSyncState(bigState(10000))
-			a := mustInstance(b, "test_object.obj0[0]")
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				i++
-				nobj := *ss.Instance(a)
-				nobj.Value = cty.ObjectVal(map[string]cty.Value{"id": cty.StringVal(fmt.Sprint(i))})
-				ss.SetInstance(a, "test", &nobj)
-				if err := l.Write(ctx, ss.Snapshot()); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
 	}
 }

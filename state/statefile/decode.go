@@ -1,4 +1,4 @@
-package state
+package statefile
 
 import (
 	"encoding/base64"
@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/berth-sh/berth/addrs"
+	"github.com/berth-sh/berth/state"
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
@@ -20,7 +21,7 @@ import (
 // than with encoding/json, which would validate and copy every attribute
 // before the value decoder read it again: at 10,000 objects that is half
 // the cost of reading the state.
-func Decode(data []byte) (*State, error) {
+func Decode(data []byte) (*state.State, error) {
 	d := &fileDecoder{
 		valueDecoder: valueDecoder{data: data},
 		types:        map[string]cty.Type{},
@@ -36,7 +37,7 @@ func Decode(data []byte) (*State, error) {
 			var probe struct {
 				FormatVersion *int `json:"format_version"`
 			}
-			if json.Unmarshal(data, &probe) == nil && probe.FormatVersion != nil && *probe.FormatVersion != FormatVersion {
+			if json.Unmarshal(data, &probe) == nil && probe.FormatVersion != nil && *probe.FormatVersion != state.FormatVersion {
 				return nil, unsupportedFormat(*probe.FormatVersion)
 			}
 		}
@@ -55,10 +56,10 @@ type fileDecoder struct {
 	deps  map[string]addrs.Resource
 }
 
-func (d *fileDecoder) state() (*State, error) {
-	s := &State{
-		Resources: map[addrs.Resource]*Resource{},
-		Outputs:   map[string]*Output{},
+func (d *fileDecoder) state() (*state.State, error) {
+	s := &state.State{
+		Resources: map[addrs.Resource]*state.Resource{},
+		Outputs:   map[string]*state.Output{},
 	}
 	if d.peek() != '{' {
 		if d.pos >= len(d.data) {
@@ -74,7 +75,7 @@ func (d *fileDecoder) state() (*State, error) {
 				return fmt.Errorf("format_version: %w", err)
 			}
 			d.sawVersion = true
-			if v != FormatVersion {
+			if v != state.FormatVersion {
 				return unsupportedFormat(int(v))
 			}
 			s.FormatVersion = int(v)
@@ -183,7 +184,7 @@ type span struct{ start, end int }
 type instanceData struct {
 	key            addrs.InstanceKey
 	attrs, attrsTy span
-	obj            Object
+	obj            state.Object
 	status         string
 	// A deposed object's own members.
 	address, deposedKey, provider string
@@ -191,7 +192,7 @@ type instanceData struct {
 
 // deposed parses one deposed object: an instance's members with its
 // address, key and provider.
-func (d *fileDecoder) deposed(s *State, i int) error {
+func (d *fileDecoder) deposed(s *state.State, i int) error {
 	in, err := d.instance()
 	if err != nil {
 		return err
@@ -207,11 +208,11 @@ func (d *fileDecoder) deposed(s *State, i int) error {
 	if err != nil {
 		return fmt.Errorf("%s (deposed %s): %w", addr, in.deposedKey, err)
 	}
-	s.AddDeposed(&Deposed{Addr: addr, Key: in.deposedKey, Provider: in.provider, Object: o})
+	s.AddDeposed(&state.Deposed{Addr: addr, Key: in.deposedKey, Provider: in.provider, Object: o})
 	return nil
 }
 
-func (d *fileDecoder) resource(s *State, i int) error {
+func (d *fileDecoder) resource(s *state.State, i int) error {
 	var mode, kind string
 	var addr addrs.Resource
 	var provider string
@@ -261,7 +262,7 @@ func (d *fileDecoder) resource(s *State, i int) error {
 	if s.Resources[addr] != nil {
 		return fmt.Errorf("resource %s is recorded twice", addr)
 	}
-	r := &Resource{Addr: addr, Provider: provider, Instances: make(map[addrs.InstanceKey]*Object, len(insts))}
+	r := &state.Resource{Addr: addr, Provider: provider, Instances: make(map[addrs.InstanceKey]*state.Object, len(insts))}
 	s.Resources[addr] = r
 	for j := range insts {
 		in := &insts[j]
@@ -424,13 +425,13 @@ func (d *fileDecoder) valueAt(sp span, ty cty.Type, sensitive []cty.Path) (cty.V
 	return v, nil
 }
 
-func (d *fileDecoder) object(in *instanceData) (*Object, error) {
+func (d *fileDecoder) object(in *instanceData) (*state.Object, error) {
 	o := &in.obj
 	switch in.status {
 	case "", "ready":
-		o.Status = ObjectReady
+		o.Status = state.ObjectReady
 	case "tainted":
-		o.Status = ObjectTainted
+		o.Status = state.ObjectTainted
 	default:
 		return nil, fmt.Errorf("unknown status %q", in.status)
 	}
@@ -450,7 +451,7 @@ func (d *fileDecoder) object(in *instanceData) (*Object, error) {
 	return o, nil
 }
 
-func (d *fileDecoder) output(s *State, name string) error {
+func (d *fileDecoder) output(s *state.State, name string) error {
 	var val, ty span
 	var sensitive bool
 	err := d.members(func(key string) error {
@@ -487,8 +488,8 @@ func (d *fileDecoder) output(s *State, name string) error {
 		return fmt.Errorf("output %s: value: %w", name, err)
 	}
 	if sensitive {
-		v = v.Mark(SensitiveMark)
+		v = v.Mark(state.SensitiveMark)
 	}
-	s.Outputs[name] = &Output{Value: v, Sensitive: sensitive}
+	s.Outputs[name] = &state.Output{Value: v, Sensitive: sensitive}
 	return nil
 }

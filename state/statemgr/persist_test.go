@@ -1,18 +1,23 @@
-package state
+package statemgr
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/berth-sh/berth/state"
+	"github.com/berth-sh/berth/state/backend/local"
+	"github.com/berth-sh/berth/state/statetest"
 )
 
 // slowBackend delays every write and counts them.
 type slowBackend struct {
-	*Local
+	*local.Local
 	delay    time.Duration
 	writes   atomic.Int32
 	inFlight atomic.Int32
@@ -21,7 +26,7 @@ type slowBackend struct {
 	fail     error
 }
 
-func (b *slowBackend) Write(ctx context.Context, s *State) error {
+func (b *slowBackend) Put(ctx context.Context, data []byte) error {
 	if b.inFlight.Add(1) > 1 {
 		b.overlap.Store(true)
 	}
@@ -34,25 +39,38 @@ func (b *slowBackend) Write(ctx context.Context, s *State) error {
 	if fail != nil {
 		return fail
 	}
-	return b.Local.Write(ctx, s)
+	return b.Local.Put(ctx, data)
+}
+
+// newLocal returns a state file backend in a fresh directory.
+func newLocal(t *testing.T) *local.Local {
+	t.Helper()
+	return local.New(filepath.Join(t.TempDir(), local.DefaultPath))
+}
+
+// readBack reads the state at path as a new run would.
+func readBack(t *testing.T, path string) *state.State {
+	t.Helper()
+	got, err := New(local.New(path)).Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
 }
 
 func TestPersisterFlushWritesEveryChange(t *testing.T) {
 	ctx := context.Background()
 	l := newLocal(t)
-	ss := NewSyncState(New())
-	p := NewPersister(ctx, l, ss)
+	ss := state.NewSyncState(state.New())
+	p := NewPersister(ctx, New(l), ss)
 	for i := range 5 {
-		addr := mustInstance(t, fmt.Sprintf("app.web[%d]", i))
-		ss.SetInstance(addr, "docker", &Object{Value: bigState(1).Instance(mustInstance(t, "test_object.obj0[0]")).Value})
+		addr := statetest.Instance(t, fmt.Sprintf("app.web[%d]", i))
+		ss.SetInstance(addr, "docker", &state.Object{Value: statetest.Big(1).Instance(statetest.Instance(t, "test_object.obj0[0]")).Value})
 		p.Changed()
 		if err := p.Flush(ctx); err != nil {
 			t.Fatal(err)
 		}
-		got, err := NewLocal(l.Path()).Read(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		got := readBack(t, l.Path())
 		if got.Instance(addr) == nil || got.InstanceCount() != i+1 {
 			t.Fatalf("after Flush, %s is not on disk (%d instances)", addr, got.InstanceCount())
 		}
@@ -61,12 +79,12 @@ func TestPersisterFlushWritesEveryChange(t *testing.T) {
 		t.Errorf("the live state's serial = %d, want 5 (one per write)", ss.Serial())
 	}
 	// Removing an object is a change like any other.
-	ss.RemoveInstance(mustInstance(t, "app.web[0]"))
+	ss.RemoveInstance(statetest.Instance(t, "app.web[0]"))
 	p.Changed()
 	if err := p.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := NewLocal(l.Path()).Read(ctx)
+	got := readBack(t, l.Path())
 	if got.InstanceCount() != 4 {
 		t.Errorf("after a removal, %d instances on disk, want 4", got.InstanceCount())
 	}
@@ -75,8 +93,8 @@ func TestPersisterFlushWritesEveryChange(t *testing.T) {
 func TestPersisterCoalescesSlowWrites(t *testing.T) {
 	ctx := context.Background()
 	b := &slowBackend{Local: newLocal(t), delay: 30 * time.Millisecond}
-	ss := NewSyncState(New())
-	p := NewPersister(ctx, b, ss)
+	ss := state.NewSyncState(state.New())
+	p := NewPersister(ctx, New(b), ss)
 	const n = 200
 	var wg sync.WaitGroup
 	for w := range 4 { // the engine's parallel walk reports from many goroutines
@@ -84,7 +102,7 @@ func TestPersisterCoalescesSlowWrites(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := w; i < n; i += 4 {
-				ss.SetInstance(mustInstance(t, fmt.Sprintf("app.x[%d]", i)), "t", &Object{Value: bigState(1).Instance(mustInstance(t, "test_object.obj0[0]")).Value})
+				ss.SetInstance(statetest.Instance(t, fmt.Sprintf("app.x[%d]", i)), "t", &state.Object{Value: statetest.Big(1).Instance(statetest.Instance(t, "test_object.obj0[0]")).Value})
 				p.Changed()
 				time.Sleep(time.Millisecond)
 			}
@@ -101,10 +119,7 @@ func TestPersisterCoalescesSlowWrites(t *testing.T) {
 	if b.overlap.Load() {
 		t.Error("two writes were in flight at once")
 	}
-	got, err := NewLocal(b.Path()).Read(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := readBack(t, b.Path())
 	if got.InstanceCount() != n {
 		t.Errorf("%d instances on disk after Flush, want %d", got.InstanceCount(), n)
 	}
@@ -115,8 +130,8 @@ func TestPersisterErrors(t *testing.T) {
 	ctx := context.Background()
 	b := &slowBackend{Local: newLocal(t)}
 	b.fail = errors.New("disk on fire")
-	ss := NewSyncState(New())
-	p := NewPersister(ctx, b, ss)
+	ss := state.NewSyncState(state.New())
+	p := NewPersister(ctx, New(b), ss)
 	setIDSync(t, ss, "app.a")
 	p.Changed()
 	if err := p.Flush(ctx); err == nil || err.Error() != "disk on fire" {
@@ -135,8 +150,8 @@ func TestPersisterErrors(t *testing.T) {
 	if p.Err() != nil {
 		t.Errorf("Err() = %v after a good write", p.Err())
 	}
-	got, _ := NewLocal(b.Path()).Read(ctx)
-	if got == nil || got.Instance(mustInstance(t, "app.a")) == nil {
+	got := readBack(t, b.Path())
+	if got == nil || got.Instance(statetest.Instance(t, "app.a")) == nil {
 		t.Error("app.a is not on disk")
 	}
 
@@ -152,17 +167,14 @@ func TestPersisterErrors(t *testing.T) {
 	if err := p.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	got, _ = NewLocal(b.Path()).Read(ctx)
-	if got.Instance(mustInstance(t, "app.b")) == nil {
+	got = readBack(t, b.Path())
+	if got.Instance(statetest.Instance(t, "app.b")) == nil {
 		t.Error("app.b is not on disk")
 	}
 }
 
-func setIDSync(t *testing.T, ss *SyncState, addr string) {
-	s := New()
-	setID(t, s, addr, addr)
-	a := mustInstance(t, addr)
-	ss.SetInstance(a, "test", s.Instance(a))
+func setIDSync(t *testing.T, ss *state.SyncState, addr string) {
+	ss.SetInstance(statetest.Instance(t, addr), "test", statetest.Object(addr))
 }
 
 // TestPersisterChangeDuringWrite: a change reported while a write is in
@@ -170,8 +182,8 @@ func setIDSync(t *testing.T, ss *SyncState, addr string) {
 func TestPersisterChangeDuringWrite(t *testing.T) {
 	ctx := context.Background()
 	b := &slowBackend{Local: newLocal(t), delay: 100 * time.Millisecond}
-	ss := NewSyncState(New())
-	p := NewPersister(ctx, b, ss)
+	ss := state.NewSyncState(state.New())
+	p := NewPersister(ctx, New(b), ss)
 	setIDSync(t, ss, "app.a")
 	p.Changed()
 	for b.inFlight.Load() == 0 {
@@ -182,12 +194,9 @@ func TestPersisterChangeDuringWrite(t *testing.T) {
 	if err := p.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	got, err := NewLocal(b.Path()).Read(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Instance(mustInstance(t, "app.b")) == nil || b.writes.Load() != 2 {
-		t.Errorf("app.b on disk: %v, after %d writes (want 2)", got.Instance(mustInstance(t, "app.b")) != nil, b.writes.Load())
+	got := readBack(t, b.Path())
+	if got.Instance(statetest.Instance(t, "app.b")) == nil || b.writes.Load() != 2 {
+		t.Errorf("app.b on disk: %v, after %d writes (want 2)", got.Instance(statetest.Instance(t, "app.b")) != nil, b.writes.Load())
 	}
 }
 
@@ -197,8 +206,8 @@ func TestPersisterChangeDuringWrite(t *testing.T) {
 func TestPersisterPacesWrites(t *testing.T) {
 	ctx := context.Background()
 	b := &slowBackend{Local: newLocal(t), delay: 20 * time.Millisecond}
-	ss := NewSyncState(New())
-	p := NewPersister(ctx, b, ss)
+	ss := state.NewSyncState(state.New())
+	p := NewPersister(ctx, New(b), ss)
 	p.ratio, p.floor = 50, time.Millisecond // pause ≥ 1s after each write: a sleep of 50ms stays within it on a loaded machine
 	setIDSync(t, ss, "app.a")
 	p.Changed()
@@ -224,8 +233,8 @@ func TestPersisterPacesWrites(t *testing.T) {
 	if n := b.writes.Load(); n != 2 {
 		t.Fatalf("%d writes after the pause, want 2", n)
 	}
-	got, _ := NewLocal(b.Path()).Read(ctx)
-	if got.Instance(mustInstance(t, "app.b")) == nil {
+	got := readBack(t, b.Path())
+	if got.Instance(statetest.Instance(t, "app.b")) == nil {
 		t.Error("app.b is not on disk after the pause")
 	}
 
@@ -252,8 +261,8 @@ func TestPersisterPacesWrites(t *testing.T) {
 	if el := time.Since(start); el > 2*time.Second {
 		t.Errorf("Flush took %v: it waited for the pause", el)
 	}
-	got, _ = NewLocal(b.Path()).Read(ctx)
-	if got.Instance(mustInstance(t, "app.d")) == nil {
+	got = readBack(t, b.Path())
+	if got.Instance(statetest.Instance(t, "app.d")) == nil {
 		t.Error("app.d is not on disk after Flush")
 	}
 }

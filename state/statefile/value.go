@@ -1,4 +1,4 @@
-package state
+package statefile
 
 import (
 	"bytes"
@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/berth-sh/berth/state"
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
@@ -23,6 +25,27 @@ import (
 // instead of separate walks over every value. At 10,000 objects this is the
 // difference between a state write that costs as much as the whole plan and
 // one that is noise.
+
+// isSensitiveMark reports whether m flags a sensitive value:
+// state.SensitiveMark, or any other mark whose underlying type is a string
+// "sensitive" (a layer's own constant, like lang's), so no sensitive value
+// is ever written without its path being listed.
+func isSensitiveMark(m any) bool {
+	if m == any(state.SensitiveMark) {
+		return true
+	}
+	rv := reflect.ValueOf(m)
+	return rv.Kind() == reflect.String && rv.String() == "sensitive"
+}
+
+func hasSensitiveMark(marks cty.ValueMarks) bool {
+	for m := range marks {
+		if isSensitiveMark(m) {
+			return true
+		}
+	}
+	return false
+}
 
 // pathStep is a cheap, allocation-free stand-in for cty.PathStep, turned
 // into a real cty.Path only when a path is needed.
@@ -237,7 +260,7 @@ func unmarshalValue(data []byte, ty cty.Type, sensitive []cty.Path) (cty.Value, 
 func markRest(v cty.Value, sensitive []cty.Path) cty.Value {
 	pvm := make([]cty.PathValueMarks, len(sensitive))
 	for i, p := range sensitive {
-		pvm[i] = cty.PathValueMarks{Path: p, Marks: cty.NewValueMarks(SensitiveMark)}
+		pvm[i] = cty.PathValueMarks{Path: p, Marks: cty.NewValueMarks(state.SensitiveMark)}
 	}
 	return v.MarkWithPaths(pvm)
 }
@@ -329,7 +352,7 @@ func (d *valueDecoder) atSensitivePath() bool {
 func (d *valueDecoder) value(ty cty.Type) (cty.Value, error) {
 	v, err := d.rawValue(ty)
 	if err == nil && len(d.sensitive) > 0 && d.atSensitivePath() {
-		v = v.Mark(SensitiveMark)
+		v = v.Mark(state.SensitiveMark)
 		d.marked++
 	}
 	return v, err

@@ -1,4 +1,4 @@
-package state
+package statefile
 
 import (
 	"bytes"
@@ -7,37 +7,14 @@ import (
 	"testing"
 
 	"github.com/berth-sh/berth/addrs"
+	"github.com/berth-sh/berth/state"
+	"github.com/berth-sh/berth/state/statetest"
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
-// bigState returns a state of n small app-like instances, in resources of
-// ten instances each (count = 10), as the engine benchmarks use.
-func bigState(n int) *State {
-	s := New()
-	for i := 0; i < n; i++ {
-		r := addrs.Resource{Mode: addrs.Managed, Type: "test_object", Name: fmt.Sprintf("obj%d", i/10)}
-		obj := &Object{
-			Value: cty.ObjectVal(map[string]cty.Value{
-				"id":       cty.StringVal(fmt.Sprintf("id-%08d", i)),
-				"name":     cty.StringVal(fmt.Sprintf("object %d", i)),
-				"replicas": cty.NumberIntVal(int64(i % 7)),
-				"enabled":  cty.True,
-				"labels":   cty.MapVal(map[string]cty.Value{"env": cty.StringVal("prod"), "team": cty.StringVal("web")}),
-				"ports":    cty.ListVal([]cty.Value{cty.NumberIntVal(80), cty.NumberIntVal(443)}),
-				"password": cty.StringVal("hunter2").Mark(SensitiveMark),
-			}),
-			SchemaVersion: 1,
-			Private:       []byte("private"),
-			Dependencies:  []addrs.Resource{{Type: "app", Name: "base"}},
-		}
-		s.SetInstance(r.Instance(addrs.IntKey(i%10)), "test", obj)
-	}
-	return s
-}
-
 func BenchmarkEncode10k(b *testing.B) {
-	s := bigState(10000)
+	s := statetest.Big(10000)
 	b.ReportAllocs()
 	var size int
 	for b.Loop() {
@@ -51,7 +28,7 @@ func BenchmarkEncode10k(b *testing.B) {
 }
 
 func BenchmarkDecode10k(b *testing.B) {
-	data, err := Encode(bigState(10000))
+	data, err := Encode(statetest.Big(10000))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -64,22 +41,13 @@ func BenchmarkDecode10k(b *testing.B) {
 	}
 }
 
-func mustInstance(t testing.TB, s string) addrs.Instance {
-	t.Helper()
-	a, err := addrs.ParseInstance(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
-}
-
 func TestRoundTrip(t *testing.T) {
 	nested := cty.ObjectVal(map[string]cty.Value{
 		"name": cty.StringVal("web\n\"quoted\" \u00e9 \x01"),
 		"containers": cty.ListVal([]cty.Value{
 			cty.ObjectVal(map[string]cty.Value{
 				"image": cty.StringVal("harbor/web@sha256:abc"),
-				"env":   cty.MapVal(map[string]cty.Value{"A": cty.StringVal("1"), "TOKEN": cty.StringVal("s3cret").Mark(SensitiveMark)}),
+				"env":   cty.MapVal(map[string]cty.Value{"A": cty.StringVal("1"), "TOKEN": cty.StringVal("s3cret").Mark(state.SensitiveMark)}),
 				"ports": cty.SetVal([]cty.Value{cty.NumberIntVal(80), cty.NumberIntVal(443)}),
 			}),
 		}),
@@ -89,25 +57,25 @@ func TestRoundTrip(t *testing.T) {
 		"empty":    cty.ListValEmpty(cty.String),
 		"nothing":  cty.NullVal(cty.Map(cty.String)),
 		"dyn":      cty.NullVal(cty.DynamicPseudoType),
-		"password": cty.StringVal("hunter2").Mark(SensitiveMark),
+		"password": cty.StringVal("hunter2").Mark(state.SensitiveMark),
 		"tags":     cty.SetVal([]cty.Value{cty.StringVal("x")}),
 	})
 	plain := cty.ObjectVal(map[string]cty.Value{"id": cty.StringVal("i-1"), "key": cty.StringVal("k")})
-	s := New()
+	s := state.New()
 	s.Serial = 7
-	s.SetInstance(mustInstance(t, "app.web[0]"), "docker", &Object{
+	s.SetInstance(statetest.Instance(t, "app.web[0]"), "docker", &state.Object{
 		Value: nested, SchemaVersion: 3, Private: []byte{0, 1, 2, 255},
 		Dependencies: []addrs.Resource{{Type: "load_balancer", Name: "web"}, {Mode: addrs.Data, Type: "x", Name: "y"}},
 	})
-	s.SetInstance(mustInstance(t, `app.web["eu"]`), "docker", &Object{Value: plain, Status: ObjectTainted})
-	s.SetInstance(mustInstance(t, "acmedns_record.www"), "acmedns", &Object{
+	s.SetInstance(statetest.Instance(t, `app.web["eu"]`), "docker", &state.Object{Value: plain, Status: state.ObjectTainted})
+	s.SetInstance(statetest.Instance(t, "acmedns_record.www"), "acmedns", &state.Object{
 		Value:          plain,
 		SensitivePaths: []cty.Path{cty.GetAttrPath("key")}, // recorded without a mark
 	})
-	s.SetInstance(mustInstance(t, "data.x.y"), "x", &Object{Value: cty.EmptyObjectVal})
-	s.SetOutput("url", &Output{Value: cty.StringVal("http://x")})
-	s.SetOutput("secret", &Output{Value: cty.StringVal("pw"), Sensitive: true})
-	s.SetOutput("list", &Output{Value: cty.ListVal([]cty.Value{cty.StringVal("a").Mark(SensitiveMark)})})
+	s.SetInstance(statetest.Instance(t, "data.x.y"), "x", &state.Object{Value: cty.EmptyObjectVal})
+	s.SetOutput("url", &state.Output{Value: cty.StringVal("http://x")})
+	s.SetOutput("secret", &state.Output{Value: cty.StringVal("pw"), Sensitive: true})
+	s.SetOutput("list", &state.Output{Value: cty.ListVal([]cty.Value{cty.StringVal("a").Mark(state.SensitiveMark)})})
 
 	data, err := Encode(s)
 	if err != nil {
@@ -117,7 +85,7 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Decode: %v\n%s", err, data)
 	}
-	if got.Serial != 7 || got.Lineage != s.Lineage || got.FormatVersion != FormatVersion {
+	if got.Serial != 7 || got.Lineage != s.Lineage || got.FormatVersion != state.FormatVersion {
 		t.Errorf("header = %d %q %d", got.Serial, got.Lineage, got.FormatVersion)
 	}
 	if got.InstanceCount() != 4 {
@@ -132,7 +100,7 @@ func TestRoundTrip(t *testing.T) {
 		if len(want.SensitivePaths) > 0 {
 			pvm := []cty.PathValueMarks{}
 			for _, p := range want.SensitivePaths {
-				pvm = append(pvm, cty.PathValueMarks{Path: p, Marks: cty.NewValueMarks(SensitiveMark)})
+				pvm = append(pvm, cty.PathValueMarks{Path: p, Marks: cty.NewValueMarks(state.SensitiveMark)})
 			}
 			wantVal = wantVal.MarkWithPaths(pvm)
 		}
@@ -149,13 +117,13 @@ func TestRoundTrip(t *testing.T) {
 			t.Errorf("%s: provider = %q", addr, got.Resources[addr.Resource].Provider)
 		}
 	}
-	web := got.Instance(mustInstance(t, "app.web[0]"))
+	web := got.Instance(statetest.Instance(t, "app.web[0]"))
 	if len(web.SensitivePaths) != 2 {
 		t.Errorf("app.web[0] sensitive paths = %#v, want env.TOKEN and password", web.SensitivePaths)
 	}
 	for name, want := range map[string]bool{"url": false, "secret": true, "list": true} {
 		o := got.Outputs[name]
-		if o == nil || o.Sensitive != want || o.Value.HasMark(SensitiveMark) != want {
+		if o == nil || o.Sensitive != want || o.Value.HasMark(state.SensitiveMark) != want {
 			t.Errorf("output %s = %#v, want sensitive %v", name, o, want)
 		}
 	}
@@ -211,8 +179,8 @@ func TestValueCodecMatchesCtyJSON(t *testing.T) {
 }
 
 func TestEncodeRefusesUnknown(t *testing.T) {
-	s := New()
-	s.SetInstance(mustInstance(t, "app.web"), "docker", &Object{
+	s := state.New()
+	s.SetInstance(statetest.Instance(t, "app.web"), "docker", &state.Object{
 		Value: cty.ObjectVal(map[string]cty.Value{"id": cty.UnknownVal(cty.String)}),
 	})
 	_, err := Encode(s)
@@ -222,7 +190,7 @@ func TestEncodeRefusesUnknown(t *testing.T) {
 }
 
 func TestDecodeErrors(t *testing.T) {
-	good, err := Encode(bigState(3))
+	good, err := Encode(statetest.Big(3))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,21 +220,6 @@ func TestDecodeErrors(t *testing.T) {
 	}
 }
 
-func TestDeepCopyIsIndependent(t *testing.T) {
-	s := bigState(20)
-	c := s.DeepCopy()
-	a := mustInstance(t, "test_object.obj0[0]")
-	c.Instance(a).Private[0] = 'X'
-	c.Instance(a).Dependencies[0].Name = "changed"
-	c.RemoveInstance(mustInstance(t, "test_object.obj1[3]"))
-	if s.Instance(a).Private[0] == 'X' || s.Instance(a).Dependencies[0].Name == "changed" {
-		t.Error("changing the copy's object changed the original")
-	}
-	if s.Instance(mustInstance(t, "test_object.obj1[3]")) == nil {
-		t.Error("removing from the copy removed from the original")
-	}
-}
-
 // TestDecodeAnyFieldOrder reads a file laid out differently from what
 // Encode writes (type before attributes, sensitive paths first, unknown
 // members, whitespace), as another tool or a later berth might write it.
@@ -288,12 +241,12 @@ func TestDecodeAnyFieldOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := s.Instance(mustInstance(t, `acmedns_record.www["k"]`))
+	o := s.Instance(statetest.Instance(t, `acmedns_record.www["k"]`))
 	if o == nil || s.Serial != 12 {
 		t.Fatalf("state = %+v", s)
 	}
 	want := cty.ObjectVal(map[string]cty.Value{
-		"tags": cty.MapVal(map[string]cty.Value{"a": cty.StringVal("1"), "b": cty.StringVal("café").Mark(SensitiveMark)}),
+		"tags": cty.MapVal(map[string]cty.Value{"a": cty.StringVal("1"), "b": cty.StringVal("café").Mark(state.SensitiveMark)}),
 		"n":    cty.NumberIntVal(1500),
 	})
 	if !o.Value.RawEquals(want) {
@@ -304,8 +257,8 @@ func TestDecodeAnyFieldOrder(t *testing.T) {
 // TestDecodeEveryTruncation feeds every prefix of a state file to Decode:
 // none may panic or be accepted.
 func TestDecodeEveryTruncation(t *testing.T) {
-	s := bigState(2)
-	s.SetOutput("o", &Output{Value: cty.ListVal([]cty.Value{cty.StringVal("x")}), Sensitive: true})
+	s := statetest.Big(2)
+	s.SetOutput("o", &state.Output{Value: cty.ListVal([]cty.Value{cty.StringVal("x")}), Sensitive: true})
 	data, err := Encode(s)
 	if err != nil {
 		t.Fatal(err)
@@ -319,7 +272,7 @@ func TestDecodeEveryTruncation(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	data, err := Encode(bigState(2))
+	data, err := Encode(statetest.Big(2))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -345,9 +298,9 @@ func FuzzDecode(f *testing.F) {
 type otherSensitive string
 
 func TestForeignSensitiveMarkRecorded(t *testing.T) {
-	s := New()
-	a := mustInstance(t, "app.web")
-	s.SetInstance(a, "docker", &Object{Value: cty.ObjectVal(map[string]cty.Value{
+	s := state.New()
+	a := statetest.Instance(t, "app.web")
+	s.SetInstance(a, "docker", &state.Object{Value: cty.ObjectVal(map[string]cty.Value{
 		"password": cty.StringVal("pw").Mark(otherSensitive("sensitive")),
 		"note":     cty.StringVal("n").Mark(otherSensitive("something else")),
 	})})
@@ -363,53 +316,17 @@ func TestForeignSensitiveMarkRecorded(t *testing.T) {
 	if len(o.SensitivePaths) != 1 || !o.SensitivePaths[0].Equals(cty.GetAttrPath("password")) {
 		t.Fatalf("sensitive paths = %#v, want password only", o.SensitivePaths)
 	}
-	if !o.Value.GetAttr("password").HasMark(SensitiveMark) || o.Value.GetAttr("note").IsMarked() {
+	if !o.Value.GetAttr("password").HasMark(state.SensitiveMark) || o.Value.GetAttr("note").IsMarked() {
 		t.Errorf("value = %#v", o.Value)
-	}
-}
-
-func TestMoveInstance(t *testing.T) {
-	tests := []struct {
-		from, to string
-		wantErr  string
-	}{
-		{"test_object.obj0[1]", "test_object.renamed", ""},
-		{"test_object.obj0[1]", `test_object.obj0["one"]`, ""},
-		{"test_object.obj0[1]", "test_object.obj0[2]", "already recorded"},
-		{"test_object.nothing", "test_object.x", "no object"},
-		{"test_object.obj0[1]", "data.test_object.x", "data source"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.from+" to "+tt.to, func(t *testing.T) {
-			s := bigState(10)
-			from, to := mustInstance(t, tt.from), mustInstance(t, tt.to)
-			obj := s.Instance(from)
-			err := s.MoveInstance(from, to)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if s.Instance(from) != nil || s.Instance(to) != obj || s.Resource(to.Resource).Provider != "test" {
-				t.Error("the object did not move")
-			}
-			if s.InstanceCount() != 10 {
-				t.Errorf("%d instances after the move", s.InstanceCount())
-			}
-		})
 	}
 }
 
 // Deposed objects survive the round trip, with their address, key and
 // provider; a state without them encodes without the member.
 func TestDeposedRoundTrip(t *testing.T) {
-	s := New()
-	plain := cty.ObjectVal(map[string]cty.Value{"id": cty.StringVal("o-1"), "secret": cty.StringVal("pw").Mark(SensitiveMark)})
-	s.SetInstance(mustInstance(t, "test_object.a"), "test", &Object{Value: plain})
+	s := state.New()
+	plain := cty.ObjectVal(map[string]cty.Value{"id": cty.StringVal("o-1"), "secret": cty.StringVal("pw").Mark(state.SensitiveMark)})
+	s.SetInstance(statetest.Instance(t, "test_object.a"), "test", &state.Object{Value: plain})
 	data, err := Encode(s)
 	if err != nil {
 		t.Fatal(err)
@@ -417,8 +334,8 @@ func TestDeposedRoundTrip(t *testing.T) {
 	if strings.Contains(string(data), "deposed") {
 		t.Errorf("a state without deposed objects mentions them:\n%s", data)
 	}
-	s.AddDeposed(&Deposed{Addr: mustInstance(t, `test_object.b["x"]`), Key: "bbbb0000", Provider: "test", Object: &Object{Value: plain, Private: []byte("p")}})
-	s.AddDeposed(&Deposed{Addr: mustInstance(t, "test_object.a"), Key: "aaaa0000", Provider: "test", Object: &Object{Value: plain}})
+	s.AddDeposed(&state.Deposed{Addr: statetest.Instance(t, `test_object.b["x"]`), Key: "bbbb0000", Provider: "test", Object: &state.Object{Value: plain, Private: []byte("p")}})
+	s.AddDeposed(&state.Deposed{Addr: statetest.Instance(t, "test_object.a"), Key: "aaaa0000", Provider: "test", Object: &state.Object{Value: plain}})
 	if data, err = Encode(s); err != nil {
 		t.Fatal(err)
 	}
@@ -430,7 +347,7 @@ func TestDeposedRoundTrip(t *testing.T) {
 		t.Fatalf("%d deposed objects after the round trip, want 2:\n%s", len(got.Deposed), data)
 	}
 	d := got.Deposed[0]
-	if d.Addr.String() != "test_object.a" || d.Key != "aaaa0000" || d.Provider != "test" || !d.Object.Value.GetAttr("secret").HasMark(SensitiveMark) {
+	if d.Addr.String() != "test_object.a" || d.Key != "aaaa0000" || d.Provider != "test" || !d.Object.Value.GetAttr("secret").HasMark(state.SensitiveMark) {
 		t.Errorf("first deposed object %+v", d)
 	}
 	if d := got.Deposed[1]; d.Addr.String() != `test_object.b["x"]` || string(d.Object.Private) != "p" {
@@ -439,7 +356,7 @@ func TestDeposedRoundTrip(t *testing.T) {
 	if again, _ := Encode(got); !bytes.Equal(again, data) {
 		t.Errorf("re-encoding differs:\n%s\n---\n%s", data, again)
 	}
-	got.RemoveDeposed(mustInstance(t, "test_object.a"), "aaaa0000")
+	got.RemoveDeposed(statetest.Instance(t, "test_object.a"), "aaaa0000")
 	if len(got.Deposed) != 1 || got.Deposed[0].Key != "bbbb0000" {
 		t.Errorf("after RemoveDeposed: %+v", got.Deposed)
 	}

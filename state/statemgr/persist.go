@@ -1,9 +1,11 @@
-package state
+package statemgr
 
 import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/berth-sh/berth/state"
 )
 
 // Pacing of the Persister's writes (see Persister).
@@ -16,7 +18,8 @@ const (
 	minPause = 10 * time.Millisecond
 )
 
-// Persister writes the state of a SyncState to a Backend in the background
+// Persister writes the state of a SyncState through a Manager in the
+// background
 // while an apply runs.
 //
 // The engine calls Changed after every object it records. Rewriting the
@@ -32,14 +35,14 @@ const (
 // The guarantee: every change reported by Changed is in a write that
 // starts after the change. That write starts at the latest
 // max(3·d, 10ms) after the write in flight at the time of the change (of
-// duration d) ended, so the change is on disk within about 4·d + d' (d'
+// duration d) ended, so the change is stored within about 4·d + d' (d'
 // the duration of the write that holds it; about 5·d when the state's
 // size barely changed) or 10ms + d + d' for small states. After Flush
-// returns without error, everything reported before it is on disk.
+// returns without error, everything reported before it is stored.
 type Persister struct {
-	backend Backend
-	state   *SyncState
-	ctx     context.Context // for writes: detached from the apply's cancellation
+	mgr   *Manager
+	state *state.SyncState
+	ctx   context.Context // for writes: detached from the apply's cancellation
 
 	// ratio and floor pace the writes (pauseRatio and minPause; tests
 	// change them).
@@ -57,15 +60,13 @@ type Persister struct {
 	hurry     chan struct{} // wakes a pausing writer when a Flush starts
 }
 
-// NewPersister returns a Persister writing s to b. Writes use a context
-// detached from ctx's cancellation (but keeping its values): an interrupted
-// apply must still persist what it did.
-func NewPersister(ctx context.Context, b Backend, s *SyncState) *Persister {
+// NewPersister returns a Persister writing s through m. Writes use a
+// context detached from ctx's cancellation (but keeping its values): an
+// interrupted apply must still persist what it did.
+func NewPersister(ctx context.Context, m *Manager, s *state.SyncState) *Persister {
 	return &Persister{
-		backend: b, state: s,
-		// The snapshots written share the SyncState's immutable objects,
-		// which lets a backend reuse their encodings (see Local.Write).
-		ctx:   withImmutableObjects(context.WithoutCancel(ctx)),
+		mgr: m, state: s,
+		ctx:   context.WithoutCancel(ctx),
 		ratio: pauseRatio, floor: minPause,
 		hurry: make(chan struct{}, 1),
 	}
@@ -120,7 +121,9 @@ func (p *Persister) run() {
 		// taken (Changed is called after the change), so it holds them.
 		start := time.Now()
 		snap := p.state.Snapshot()
-		err := p.backend.Write(p.ctx, snap)
+		// The snapshot shares the SyncState's immutable objects, whose
+		// encodings the manager may reuse.
+		err := p.mgr.write(p.ctx, snap, true)
 		end := time.Now()
 
 		p.mu.Lock()
@@ -188,20 +191,4 @@ func (p *Persister) Flush(ctx context.Context) error {
 		}
 		p.mu.Lock()
 	}
-}
-
-// immutableObjectsKey marks the context of a write whose state's objects
-// are immutable (a SyncState snapshot).
-type immutableObjectsKey struct{}
-
-func withImmutableObjects(ctx context.Context) context.Context {
-	return context.WithValue(ctx, immutableObjectsKey{}, true)
-}
-
-// hasImmutableObjects reports whether the state written with ctx shares
-// SyncState's objects, which are never modified in place: an *Object then
-// stands for its content, and its encoding can be cached by pointer.
-func hasImmutableObjects(ctx context.Context) bool {
-	v, _ := ctx.Value(immutableObjectsKey{}).(bool)
-	return v
 }

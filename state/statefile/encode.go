@@ -1,4 +1,12 @@
-package state
+// Package statefile is the state file format: versioned JSON
+// (format_version 1), described at Encode. Each object carries its cty
+// type (attributes_type), so a state decodes without any provider's schema
+// (state show, plan files, drift reports). Resources and instances are
+// sorted, so equal states encode to equal bytes. Values are encoded and
+// decoded by this package's own cty JSON codec, byte-for-byte compatible
+// with cty/json but several times faster: a 10,000-object state is
+// written or read in a few tens of milliseconds.
+package statefile
 
 import (
 	"bytes"
@@ -11,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/berth-sh/berth/addrs"
+	"github.com/berth-sh/berth/state"
 	"github.com/berth-sh/berth/version"
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
@@ -36,31 +45,34 @@ import (
 //	               "schema_version": 1, "status": "ready", "attributes": …, …}]
 //	}
 //
-// "deposed" (see Deposed) is written only when there are deposed objects.
+// "deposed" (see state.Deposed) is written only when there are deposed
+// objects.
 //
 // Resources are sorted by address and instances by key, so that the same
-// state always encodes to the same bytes: the local backend compares
+// state always encodes to the same bytes: the state manager compares
 // encodings to decide whether to bump the serial. attributes_type makes the
 // file decodable without the provider's schema (state show, plan files).
 
 // Encode returns the state file encoding of s. Values must be wholly known.
-// Encode writes s.Serial as is: serials are the backend's business.
-func Encode(s *State) ([]byte, error) {
+// Encode writes s.Serial as is: serials are the state manager's business
+// (package statemgr).
+func Encode(s *state.State) ([]byte, error) {
 	e := encoder{}
 	body, err := e.body(s)
 	if err != nil {
 		return nil, err
 	}
-	return assemble(s.Serial, s.Lineage, body), nil
+	return Assemble(s.Serial, s.Lineage, body), nil
 }
 
-// assemble puts the header in front of an encoded body (which starts with
-// the "resources" member). Keeping the serial out of the body lets Write
-// compare bodies to decide whether the content changed.
-func assemble(serial uint64, lineage string, body []byte) []byte {
+// Assemble puts the header (format version, berth version, serial and
+// lineage) in front of a body made by an Encoder, making a state file.
+// The serial is kept out of the body so that comparing bodies tells
+// whether two states' contents are the same.
+func Assemble(serial uint64, lineage string, body []byte) []byte {
 	b := make([]byte, 0, len(body)+160)
 	b = append(b, "{\n  \"format_version\": "...)
-	b = strconv.AppendInt(b, FormatVersion, 10)
+	b = strconv.AppendInt(b, state.FormatVersion, 10)
 	b = append(b, ",\n  \"berth_version\": "...)
 	b = appendString(b, version.String())
 	b = append(b, ",\n  \"serial\": "...)
@@ -70,6 +82,46 @@ func assemble(serial uint64, lineage string, body []byte) []byte {
 	b = append(b, ",\n"...)
 	b = append(b, body...)
 	return b
+}
+
+// BodyOf returns the body of a state file, as an Encoder makes it, or nil
+// when the file is not laid out as this package writes it. The body of a
+// file this package wrote compares equal to a fresh encoding of the same
+// content; a file from elsewhere (an older berth, a hand edit) merely
+// compares unequal.
+func BodyOf(data []byte) []byte {
+	if i := bytes.Index(data, []byte("\n  \"resources\": [")); i >= 0 {
+		return data[i+1:]
+	}
+	return nil
+}
+
+// Encoder encodes the successive versions of one state, as a state
+// manager writes them: bodies only (see Assemble), and, for snapshots,
+// re-encoding only the objects that changed since the last one.
+type Encoder struct {
+	// frags holds the encodings of the objects of the last snapshot
+	// encoded.
+	frags fragmentCache
+}
+
+// Body encodes s without its header. sizeHint is the body's expected size
+// (0: guess from the state).
+func (e *Encoder) Body(s *state.State, sizeHint int) ([]byte, error) {
+	enc := encoder{sizeHint: sizeHint}
+	return enc.body(s)
+}
+
+// SnapshotBody is Body for a state whose objects are never modified in
+// place, such as a state.SyncState snapshot: an *Object then stands for
+// its content, and the encoding of each object seen in the previous
+// snapshot is copied rather than encoded again. Rewriting a state of N
+// objects after each of a few changes then costs a copy of the bytes, not
+// an encoding of every value. A state whose owner may modify its objects
+// in place must go through Body.
+func (e *Encoder) SnapshotBody(s *state.State, sizeHint int) ([]byte, error) {
+	enc := encoder{sizeHint: sizeHint, frags: &e.frags}
+	return enc.body(s)
 }
 
 type encoder struct {
@@ -84,8 +136,8 @@ type encoder struct {
 	sizeHint int
 }
 
-// fragmentCache holds the encoding of each object of the last state
-// written, keyed by *Object: during an apply the state is rewritten many
+// fragmentCache holds the encoding of each object of the last snapshot
+// encoded, keyed by *Object: during an apply the state is rewritten many
 // times while only a few objects change between writes, and objects
 // stored in a SyncState are never modified in place (a change replaces
 // the *Object), so a pointer seen before stands for the same bytes. A
@@ -96,14 +148,14 @@ type encoder struct {
 // it holds one state's worth of bytes, and a replaced object's entry goes
 // with it.
 type fragmentCache struct {
-	cur  map[*Object][]byte // the last state's objects
-	next map[*Object][]byte // being filled by the encoding in progress
+	cur  map[*state.Object][]byte // the last state's objects
+	next map[*state.Object][]byte // being filled by the encoding in progress
 }
 
 // begin starts an encoding.
 func (c *fragmentCache) begin() {
 	if c.next == nil {
-		c.next = map[*Object][]byte{}
+		c.next = map[*state.Object][]byte{}
 	}
 	clear(c.next)
 }
@@ -129,7 +181,7 @@ func (e *encoder) typeJSON(ty cty.Type) ([]byte, error) {
 }
 
 // body encodes everything after the header, up to the closing brace.
-func (e *encoder) body(s *State) ([]byte, error) {
+func (e *encoder) body(s *state.State) ([]byte, error) {
 	size := e.sizeHint + e.sizeHint/8
 	if size == 0 {
 		size = 640*s.InstanceCount() + 64
@@ -234,7 +286,7 @@ func (e *encoder) body(s *State) ([]byte, error) {
 	return b, nil
 }
 
-func (e *encoder) instance(b []byte, o *Object, key addrs.InstanceKey) ([]byte, error) {
+func (e *encoder) instance(b []byte, o *state.Object, key addrs.InstanceKey) ([]byte, error) {
 	b = append(b, "\n      {\"index_key\": "...)
 	switch k := key.(type) {
 	case nil:
@@ -262,7 +314,7 @@ func (e *encoder) instance(b []byte, o *Object, key addrs.InstanceKey) ([]byte, 
 
 // object encodes the members of an instance after its index key, up to
 // its closing brace.
-func (e *encoder) object(b []byte, o *Object) ([]byte, error) {
+func (e *encoder) object(b []byte, o *state.Object) ([]byte, error) {
 	b = append(b, ", \"schema_version\": "...)
 	b = strconv.AppendUint(b, o.SchemaVersion, 10)
 	b = append(b, ", \"status\": "...)
@@ -420,10 +472,10 @@ func appendString(b []byte, s string) []byte {
 }
 
 func unsupportedFormat(v int) error {
-	if v > FormatVersion {
-		return fmt.Errorf("unsupported format_version %d: this berth (%s) reads format %d; the state was written by a newer berth", v, version.String(), FormatVersion)
+	if v > state.FormatVersion {
+		return fmt.Errorf("unsupported format_version %d: this berth (%s) reads format %d; the state was written by a newer berth", v, version.String(), state.FormatVersion)
 	}
-	return fmt.Errorf("unsupported format_version %d: this berth (%s) reads format %d", v, version.String(), FormatVersion)
+	return fmt.Errorf("unsupported format_version %d: this berth (%s) reads format %d", v, version.String(), state.FormatVersion)
 }
 
 func lineOf(data []byte, off int64) int {

@@ -1,0 +1,92 @@
+// Package backend is where berth stores states: the storage contract a
+// backend implements and the registry of the backends compiled into
+// berth.
+//
+// A backend is dumb storage. It keeps one state's bytes and a lock, and
+// knows nothing of the state format: lineage checks, serials, no-op
+// detection, persisting during an apply and waiting for a lock are the
+// state manager's (package statemgr), written once for every backend.
+//
+// Backends register themselves from an init function in their own package
+// (the Caddy module pattern, as providers/builtin), with their name, the
+// schema of their configuration block and a constructor; the berth binary
+// imports them all through state/backend/all. The language asks the
+// registry which backends exist, and the CLI opens the one the
+// configuration names through it.
+package backend
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Backend stores one state and guards it with a lock.
+type Backend interface {
+	// Location names the stored state in messages: a file's path, a URL.
+	Location() string
+	// Get returns the stored bytes; found is false (and data nil) when
+	// nothing is stored yet.
+	Get(ctx context.Context) (data []byte, found bool, err error)
+	// Put replaces the stored bytes. A Put that fails leaves the
+	// previous bytes stored, whole.
+	Put(ctx context.Context, data []byte) error
+	// Lock takes the lock described by info (whose ID is set) once,
+	// without waiting: when it is held, it returns a *LockError
+	// describing the holder. The state manager waits (statemgr).
+	Lock(ctx context.Context, info LockInfo) error
+	// Unlock releases the lock whose ID is id, whoever took it: an error
+	// when the state is not locked or is locked with another ID, so that
+	// a lock taken after the caller looked is never broken.
+	Unlock(ctx context.Context, id string) error
+}
+
+// Backups is a Backend that keeps the state from before a run beside the
+// state, for the user to restore.
+type Backups interface {
+	Backend
+	// BackupLocation names the backup in messages.
+	BackupLocation() string
+}
+
+// LockInfo says who holds a lock, for the error others get.
+type LockInfo struct {
+	ID        string    `json:"id"`
+	Operation string    `json:"operation"` // "apply", "plan", "state mv", ...
+	Who       string    `json:"who"`       // user@host
+	Host      string    `json:"host"`
+	PID       int       `json:"pid"`
+	Version   string    `json:"version"` // berth's version
+	Created   time.Time `json:"created"`
+}
+
+// LockError is returned when the state is locked by someone else.
+type LockError struct {
+	// Info describes the holder; nil when the lock exists but could not
+	// be read.
+	Info *LockInfo
+	// HolderDead reports that the holder is a process on this host that
+	// no longer exists: the lock is stale.
+	HolderDead bool
+	// Err is the underlying problem, if any (e.g. an unreadable lock file).
+	Err error
+}
+
+func (e *LockError) Error() string {
+	if e.Info == nil {
+		msg := "state is locked"
+		if e.Err != nil {
+			msg += ": " + e.Err.Error()
+		}
+		return msg
+	}
+	i := e.Info
+	msg := fmt.Sprintf("state is locked by %s (pid %d) for %s since %s, lock ID %s",
+		i.Who, i.PID, i.Operation, i.Created.Format(time.RFC3339), i.ID)
+	if e.HolderDead {
+		msg += fmt.Sprintf("; that process no longer exists on this host, so the lock is stale: if no other berth is running, release it with `berth force-unlock %s`", i.ID)
+	}
+	return msg
+}
+
+func (e *LockError) Unwrap() error { return e.Err }

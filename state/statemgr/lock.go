@@ -1,0 +1,99 @@
+package statemgr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"time"
+
+	"github.com/berth-sh/berth/state"
+	"github.com/berth-sh/berth/state/backend"
+	"github.com/berth-sh/berth/version"
+)
+
+// NewLockInfo describes a lock for operation taken by this process.
+func NewLockInfo(operation string) backend.LockInfo {
+	host, _ := os.Hostname()
+	name := os.Getenv("USER")
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	if name == "" {
+		name = "unknown" // e.g. a container without a passwd entry
+	}
+	return backend.LockInfo{
+		ID:        state.NewLineage(),
+		Operation: operation,
+		Who:       name + "@" + host,
+		Host:      host,
+		PID:       os.Getpid(),
+		Version:   version.String(),
+		Created:   time.Now().UTC().Truncate(time.Second),
+	}
+}
+
+// Lock takes the backend's lock, retrying until it is free, timeout has
+// passed or ctx is done, and returns the lock's ID (info.ID, generated
+// when empty). A zero timeout tries once. When it gives up it returns the
+// last *backend.LockError, wrapped with how long it waited.
+func (m *Manager) Lock(ctx context.Context, info backend.LockInfo, timeout time.Duration) (string, error) {
+	if info.ID == "" {
+		info.ID = state.NewLineage()
+	}
+	deadline := time.Now().Add(timeout)
+	delay := 50 * time.Millisecond
+	for {
+		err := m.backend.Lock(ctx, info)
+		if err == nil {
+			m.mu.Lock()
+			m.lockID = info.ID
+			m.mu.Unlock()
+			return info.ID, nil
+		}
+		var le *backend.LockError
+		if !errors.As(err, &le) {
+			return "", err
+		}
+		if timeout <= 0 {
+			return "", err
+		}
+		wait := time.Until(deadline)
+		if wait <= 0 {
+			return "", fmt.Errorf("gave up after waiting %s: %w", timeout, err)
+		}
+		wait = min(wait, delay)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return "", fmt.Errorf("stopped waiting for the lock (%v): %w", context.Cause(ctx), err)
+		case <-t.C:
+		}
+		delay = min(2*delay, time.Second)
+	}
+}
+
+// Unlock releases the lock this manager took.
+func (m *Manager) Unlock(ctx context.Context, lockID string) error {
+	m.mu.Lock()
+	held := m.lockID
+	m.mu.Unlock()
+	if held == "" || held != lockID {
+		return fmt.Errorf("cannot unlock %s: lock %s was not taken here", m.backend.Location(), lockID)
+	}
+	if err := m.backend.Unlock(ctx, lockID); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.lockID = ""
+	m.mu.Unlock()
+	return nil
+}
+
+// ForceUnlock releases the lock whoever holds it, provided lockID is the
+// lock's ID (so a user cannot break a lock taken after they looked).
+func (m *Manager) ForceUnlock(ctx context.Context, lockID string) error {
+	return m.backend.Unlock(ctx, lockID)
+}

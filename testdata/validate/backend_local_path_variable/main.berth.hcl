@@ -1,0 +1,9 @@
+variable "env" {
+  default = "prod"
+}
+
+berth {
+  backend "local" {
+    path = "${var.env}.state"
+  }
+}

@@ -1,0 +1,5 @@
+berth {
+  backend "local" {
+    pat = "prod.state"
+  }
+}
