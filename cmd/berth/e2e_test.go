@@ -25,6 +25,7 @@ import (
 	"github.com/berth-sh/berth/providers/install"
 	"github.com/berth-sh/berth/providers/testprovider"
 	"github.com/berth-sh/berth/state"
+	"github.com/berth-sh/berth/views/jsondoc"
 )
 
 var (
@@ -534,13 +535,13 @@ resource "test_object" "gone" {
 	r = e.expect(2, "drift")
 	mustContain(t, "drift", r.stdout, "Objects have changed outside of berth")
 	r = e.expect(2, "drift", "-json")
-	var rep driftReport
+	var rep jsondoc.DriftReport
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatalf("drift -json: %v\n%s", err, r.stdout)
 	}
-	want := driftReport{FormatVersion: "1.0", Drifted: true, Objects: []driftObject{
-		{Address: "test_object.gone", Action: "delete", Attributes: []driftAttribute{}},
-		{Address: "test_object.keep", Action: "update", Attributes: []driftAttribute{
+	want := jsondoc.DriftReport{FormatVersion: "1.0", Drifted: true, Objects: []jsondoc.DriftObject{
+		{Address: "test_object.gone", Action: "delete", Attributes: []jsondoc.DriftAttribute{}},
+		{Address: "test_object.keep", Action: "update", Attributes: []jsondoc.DriftAttribute{
 			{Path: "secret", Sensitive: true},
 			{Path: "value", Recorded: "v1", Live: "edited"},
 		}},

@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/berth-sh/berth/views/diagnostics"
 )
 
 // update rewrites golden files instead of comparing with them:
@@ -94,7 +96,7 @@ func TestValidateCorpus(t *testing.T) {
 const sensitiveValue = "hunter2"
 
 // docText is the text of the diagnostics that is not source code.
-func docText(doc jsonDiagnostics) string {
+func docText(doc diagnostics.Document) string {
 	var b strings.Builder
 	for _, d := range doc.Diagnostics {
 		b.WriteString(d.Summary + "\n" + d.Detail + "\n")
@@ -120,14 +122,14 @@ func exitFor(valid bool) int {
 }
 
 // validateJSON runs `berth -chdir=dir validate -json` and decodes its output.
-func validateJSON(t *testing.T, dir string) (jsonDiagnostics, int) {
+func validateJSON(t *testing.T, dir string) (diagnostics.Document, int) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	code := run([]string{"-chdir=" + dir, "validate", "-json"}, &stdout, &stderr)
 	if stderr.Len() > 0 {
 		t.Errorf("validate -json wrote on stderr:\n%s", stderr.String())
 	}
-	var doc jsonDiagnostics
+	var doc diagnostics.Document
 	if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil {
 		t.Fatalf("validate -json printed invalid JSON (%v):\n%s", err, stdout.String())
 	}
@@ -137,7 +139,7 @@ func validateJSON(t *testing.T, dir string) (jsonDiagnostics, int) {
 // checkSnippets checks that every snippet's highlight is exactly the text
 // of the diagnostic's range in the file, which is what editors and CI
 // annotations rely on.
-func checkSnippets(t *testing.T, doc jsonDiagnostics) {
+func checkSnippets(t *testing.T, doc diagnostics.Document) {
 	t.Helper()
 	for _, d := range doc.Diagnostics {
 		if d.Snippet == nil || d.Range == nil {
@@ -167,7 +169,7 @@ func checkSnippets(t *testing.T, doc jsonDiagnostics) {
 // goldenLines renders diagnostics as the corpus's golden files hold them:
 // "severity file:line:col: summary", paths relative to the case directory
 // so that the goldens do not depend on where the test runs from.
-func goldenLines(doc jsonDiagnostics, dir string) string {
+func goldenLines(doc diagnostics.Document, dir string) string {
 	var b strings.Builder
 	for _, d := range doc.Diagnostics {
 		loc := "-"
