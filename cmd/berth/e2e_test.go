@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berth-sh/berth/internal/golden"
 	"github.com/berth-sh/berth/providers/install"
 	"github.com/berth-sh/berth/providers/testprovider"
 	"github.com/berth-sh/berth/state"
@@ -1032,7 +1033,7 @@ resource "test_fleet" "api" {
   replicas = 5
 }
 `)
-	golden(t, "plan_create", e.ok("plan").stdout)
+	checkE2EGolden(t, "plan_create", e.ok("plan").stdout)
 	e.ok("apply", "-auto-approve")
 	e.write(`
 resource "test_object" "web" {
@@ -1057,29 +1058,15 @@ resource "test_fleet" "api" {
   replicas = 5
 }
 `)
-	golden(t, "plan_update_replace", e.ok("plan").stdout)
+	checkE2EGolden(t, "plan_update_replace", e.ok("plan").stdout)
 }
 
-func golden(t *testing.T, name, got string) {
+// checkE2EGolden compares a command's output, object ids normalised, with its
+// golden file.
+func checkE2EGolden(t *testing.T, name, got string) {
 	t.Helper()
 	got = idPattern.ReplaceAllString(got, "$1-N")
-	path := filepath.Join("testdata", "e2e", name+".golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -run E2E -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s: rendered plan differs from the golden file\n--- got:\n%s\n--- want:\n%s", name, got, want)
-	}
+	golden.Check(t, filepath.Join("testdata", "e2e", name+".golden"), []byte(got))
 }
 
 // lastLines returns the last n lines of s.
@@ -1189,5 +1176,5 @@ resource "test_fleet" "web" {
 	out = elapsedText.ReplaceAllString(out, "after Ns")
 	out = regexp.MustCompile(`"@message":"berth [^"]*"`).ReplaceAllString(out, `"@message":"berth X"`)
 	out = regexp.MustCompile(`"berth":"[^"]*"`).ReplaceAllString(out, `"berth":"X"`)
-	golden(t, "apply_rollout_json", out)
+	checkE2EGolden(t, "apply_rollout_json", out)
 }

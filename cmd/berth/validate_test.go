@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,12 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/berth-sh/berth/internal/golden"
 	"github.com/berth-sh/berth/views/diagnostics"
 )
-
-// update rewrites golden files instead of comparing with them:
-// go test ./cmd/berth/ -run TestValidateCorpus -update
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // corpusDir is the shared corpus of configurations (testdata/README.md).
 var corpusDir = filepath.Join("..", "..", "testdata", "validate")
@@ -48,7 +44,7 @@ func TestValidateCorpus(t *testing.T) {
 			dir := filepath.Join(corpusDir, name)
 			doc, code := validateJSON(t, dir)
 			got := goldenLines(doc, dir)
-			checkGolden(t, filepath.Join(dir, "diagnostics.golden"), []byte(got))
+			golden.Check(t, filepath.Join(dir, "diagnostics.golden"), []byte(got))
 
 			checkSnippets(t, doc)
 
@@ -185,25 +181,6 @@ func goldenLines(doc diagnostics.Document, dir string) string {
 	return b.String()
 }
 
-// checkGolden compares got with the golden file at path, or rewrites the
-// file with -update.
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cmd/berth/ -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs:\n%s", path, unifiedDiff("want", "got", string(want), string(got)))
-	}
-}
-
 // TestValidateOutput checks the complete output of validate, text and
 // JSON, for a few cases against golden files. It runs from inside the case
 // directory, as a user would, so file names in the output are the short
@@ -222,13 +199,13 @@ func TestValidateOutput(t *testing.T) {
 		{"unknown_variable", []string{"validate", "-no-color"}, 1},
 	}
 	for _, tt := range tests {
-		golden := tt.name + strings.ReplaceAll(strings.Join(tt.args[1:], ""), "-", "_") + ".golden"
-		t.Run(golden, func(t *testing.T) {
+		name := tt.name + strings.ReplaceAll(strings.Join(tt.args[1:], ""), "-", "_") + ".golden"
+		t.Run(name, func(t *testing.T) {
 			abs, err := filepath.Abs(filepath.Join(corpusDir, tt.name))
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := filepath.Abs(filepath.Join("..", "..", "testdata", "output", golden))
+			out, err := filepath.Abs(filepath.Join("..", "..", "testdata", "output", name))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -240,7 +217,7 @@ func TestValidateOutput(t *testing.T) {
 				t.Errorf("exit status %d, want %d", code, tt.code)
 			}
 			got := "--- stdout\n" + stdout.String() + "--- stderr\n" + stderr.String()
-			checkGolden(t, out, []byte(got))
+			golden.Check(t, out, []byte(got))
 		})
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/berth-sh/berth/views/internal/viewtest"
+	"github.com/berth-sh/berth/internal/golden"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
@@ -77,7 +77,7 @@ func TestText(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			Text(&stdout, &stderr, diags, files, color)
 			got := "--- stdout\n" + stdout.String() + "--- stderr\n" + stderr.String()
-			viewtest.CheckGolden(t, filepath.Join("..", "..", "testdata", "output", "render_"+name), []byte(got))
+			golden.Check(t, filepath.Join("..", "..", "testdata", "output", "render_"+name), []byte(got))
 		})
 	}
 }
@@ -90,7 +90,7 @@ func TestDocument(t *testing.T) {
 	if err := WriteDocument(&out, diags, files); err != nil {
 		t.Fatal(err)
 	}
-	viewtest.CheckGolden(t, filepath.Join("..", "..", "testdata", "output", "render_json.golden"), out.Bytes())
+	golden.Check(t, filepath.Join("..", "..", "testdata", "output", "render_json.golden"), out.Bytes())
 
 	var doc Document
 	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {

@@ -47,12 +47,7 @@ type planSummary struct {
 }
 
 type resourceChange struct {
-	Address      string   `json:"address"`
-	Mode         string   `json:"mode"`
-	Type         string   `json:"type"`
-	Name         string   `json:"name"`
-	Index        any      `json:"index,omitempty"`
-	Provider     string   `json:"provider"`
+	object
 	Change       change   `json:"change"`
 	ActionReason string   `json:"action_reason,omitempty"`
 	Deposed      string   `json:"deposed,omitempty"`
@@ -163,17 +158,11 @@ func markWhole(v cty.Value) cty.Value {
 }
 
 func newResourceChange(c *plans.ResourceChange, action plans.Action) resourceChange {
-	res := c.Addr.Resource
 	jc := resourceChange{
-		Address:      c.Addr.String(),
-		Mode:         res.Mode.String(),
-		Type:         res.Type,
-		Name:         res.Name,
-		Provider:     c.Provider,
+		object:       newObject(c.Addr, c.Provider),
 		Change:       newChange(action, c.Before, c.After, c.RequiresReplace),
 		ActionReason: string(c.Reason),
 		Deposed:      c.Deposed,
-		Index:        instanceKey(c.Addr.Key),
 	}
 	if ro := c.Rollout; ro != nil {
 		jr := &rollout{Waves: []wave{}, MaxUnavailable: ro.MaxUnavailable, AutoRevert: ro.AutoRevert}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/berth-sh/berth/addrs"
+	"github.com/berth-sh/berth/internal/golden"
 	"github.com/berth-sh/berth/views/internal/viewtest"
 )
 
@@ -23,7 +24,7 @@ func TestPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	viewtest.CheckNoSecret(t, string(doc))
-	viewtest.CheckGolden(t, filepath.Join("testdata", "plan_full.golden"), append(doc, '\n'))
+	golden.Check(t, filepath.Join("testdata", "plan_full.golden"), append(doc, '\n'))
 
 	var line bytes.Buffer
 	if err := WritePlan(&line, p); err != nil {

@@ -1,7 +1,6 @@
 package jsondoc
 
 import (
-	"github.com/berth-sh/berth/addrs"
 	"github.com/berth-sh/berth/state"
 	"github.com/berth-sh/berth/version"
 )
@@ -18,12 +17,7 @@ type State struct {
 }
 
 type stateObject struct {
-	Address         string   `json:"address"`
-	Mode            string   `json:"mode"`
-	Type            string   `json:"type"`
-	Name            string   `json:"name"`
-	Index           any      `json:"index,omitempty"`
-	Provider        string   `json:"provider"`
+	object
 	Values          any      `json:"values"`
 	SensitiveValues any      `json:"sensitive_values"`
 	Status          string   `json:"status"`
@@ -40,18 +34,13 @@ func NewState(st *state.State) State {
 	for _, r := range st.SortedResources() {
 		for _, k := range r.SortedKeys() {
 			obj := r.Instances[k]
-			a := NewResourceAddr(r.Addr.Instance(k))
-			mode := "managed"
-			if r.Addr.Mode == addrs.Data {
-				mode = "data"
-			}
 			val, _, sens := Value(obj.Value)
 			var deps []string
 			for _, d := range obj.Dependencies {
 				deps = append(deps, d.String())
 			}
-			doc.Resources = append(doc.Resources, stateObject{Address: a.Addr, Mode: mode, Type: a.ResourceType, Name: a.ResourceName,
-				Index: a.ResourceKey, Provider: r.Provider, Values: val, SensitiveValues: sens, Status: obj.Status.String(), DependsOn: deps})
+			doc.Resources = append(doc.Resources, stateObject{object: newObject(r.Addr.Instance(k), r.Provider),
+				Values: val, SensitiveValues: sens, Status: obj.Status.String(), DependsOn: deps})
 		}
 	}
 	// Like `output -json`... but show never prints secrets.

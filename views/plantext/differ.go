@@ -224,11 +224,7 @@ func (d *differ) diff(col int, path cty.Path, before, after cty.Value, arrowNull
 	}
 	e.Marker = "~"
 	if !after.IsKnown() || !before.IsKnown() {
-		e.Head, e.Tail = d.full(col, " ", before)
-		appendLast(&e.Entry, " -> ")
-		h, t := d.full(col, " ", after)
-		appendLast(&e.Entry, h)
-		e.Tail = append(e.Tail, t...)
+		d.arrow(&e.Entry, col, before, after)
 		return e, stateChanged
 	}
 	bt, at := before.Type(), after.Type()
@@ -253,11 +249,7 @@ func (d *differ) diff(col int, path cty.Path, before, after cty.Value, arrowNull
 		e.Tail = d.heredocDiff(col, before.AsString(), after.AsString())
 		return e, stateChanged
 	default:
-		e.Head, e.Tail = d.full(col, " ", before)
-		appendLast(&e.Entry, " -> ")
-		h, t := d.full(col, " ", after)
-		appendLast(&e.Entry, h)
-		e.Tail = append(e.Tail, t...)
+		d.arrow(&e.Entry, col, before, after)
 		return e, stateChanged
 	}
 	e.Head = open
@@ -267,6 +259,15 @@ func (d *differ) diff(col int, path cty.Path, before, after cty.Value, arrowNull
 	}
 	e.Tail = append(e.Tail, spaces(col+2)+close)
 	return e, stateChanged
+}
+
+// arrow shows a change as the whole values: before -> after.
+func (d *differ) arrow(e *hclvalue.Entry, col int, before, after cty.Value) {
+	e.Head, e.Tail = d.full(col, " ", before)
+	appendLast(e, " -> ")
+	h, t := d.full(col, " ", after)
+	appendLast(e, h)
+	e.Tail = append(e.Tail, t...)
 }
 
 // appendLast appends s to the entry's last line.

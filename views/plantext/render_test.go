@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/berth-sh/berth/core/plans"
+	"github.com/berth-sh/berth/internal/golden"
 	"github.com/berth-sh/berth/views/ansi"
 	"github.com/berth-sh/berth/views/internal/viewtest"
 	"github.com/google/go-cmp/cmp"
@@ -26,7 +27,7 @@ func TestRender(t *testing.T) {
 			if tt.Color && !strings.Contains(out.String(), ansi.Green) {
 				t.Error("no colour in colour output")
 			}
-			viewtest.CheckGolden(t, filepath.Join("testdata", tt.Name+".golden"), out.Bytes())
+			golden.Check(t, filepath.Join("testdata", tt.Name+".golden"), out.Bytes())
 		})
 	}
 }

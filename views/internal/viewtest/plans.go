@@ -1,6 +1,5 @@
 // Package viewtest holds what the views' tests share: plans of every shape
-// a view must render, the check that no secret of theirs is shown, and
-// golden files.
+// a view must render, and the check that no secret of theirs is shown.
 package viewtest
 
 import (
