@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -17,7 +16,9 @@ import (
 	"github.com/berth-sh/berth/core"
 	"github.com/berth-sh/berth/core/plans"
 	"github.com/berth-sh/berth/lang"
-	"github.com/berth-sh/berth/state"
+	"github.com/berth-sh/berth/views/ansi"
+	"github.com/berth-sh/berth/views/events"
+	"github.com/berth-sh/berth/views/plantext"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -152,23 +153,15 @@ func (m *Meta) runApply(parent context.Context, args []string, destroy bool) (co
 		}
 	}
 
-	ew := newEventWriter(m.Stdout, o.json)
-	ew.version()
-	in := newInterrupts(parent, func(graceful bool) {
-		if graceful {
-			ew.textLine("\nInterrupt received.\nPlease wait for berth to exit or data loss may occur.\nGracefully shutting down...\n")
-			ew.emit(jsonMessage{Level: "warn", Message: "Interrupt received: gracefully shutting down", Type: "interrupt", Interrupt: &jsonInterruptState{Graceful: true}})
-		} else {
-			ew.textLine("\nTwo interrupts received. Exiting immediately. The state records what is known.\n")
-			ew.emit(jsonMessage{Level: "warn", Message: "Second interrupt received: exiting immediately", Type: "interrupt", Interrupt: &jsonInterruptState{}})
-		}
-	})
+	ew := events.NewWriter(m.Stdout, o.json, m.Color)
+	ew.Version()
+	in := newInterrupts(parent, ew.Interrupted)
 	defer in.close()
 	ctx := in.ctx
 
 	fail := func(diags hcl.Diagnostics, files map[string]*hcl.File) int {
 		if o.json {
-			ew.diagnostics(diags, files)
+			ew.Diagnostics(diags, files)
 		} else {
 			m.showDiagnostics(diags, files)
 		}
@@ -201,9 +194,9 @@ func (m *Meta) runApply(parent context.Context, args []string, destroy bool) (co
 		}()
 		if p != nil {
 			if o.json {
-				ew.plannedChanges(p)
+				ew.PlannedChanges(p)
 			} else {
-				renderPlan(m.Stdout, p, m.Color)
+				plantext.Render(m.Stdout, p, m.Color)
 			}
 		}
 		if diags.HasErrors() || p == nil {
@@ -225,61 +218,30 @@ func (m *Meta) runApply(parent context.Context, args []string, destroy bool) (co
 		m.Errorf("interrupted before applying: nothing was changed.")
 		return exitError
 	}
-	w.op.Engine.Events = ew.handle
+	w.op.Engine.Events = ew.Handle
 	if !o.json {
 		fmt.Fprintln(m.Stdout)
 	}
 	st, diags := w.op.Apply(ctx, p, core.ApplyOptions{Stop: in.stop})
-	t := &ew.tally
-	t.mu.Lock()
-	added, changed, destroyed, failed, started := t.added, t.changed, t.destroyed, t.failed, t.started
-	t.mu.Unlock()
-
 	if diags.HasErrors() {
 		fail(diags, w.files())
-		if started == 0 && !in.interrupted() {
+		if ew.Tally().Started == 0 && !in.interrupted() {
 			// Refused before anything ran: the error says it all.
 			return exitError
 		}
-		summary := fmt.Sprintf("Apply failed. Resources: %d added, %d changed, %d destroyed", added, changed, destroyed)
-		if in.interrupted() {
-			summary = fmt.Sprintf("Apply interrupted. Finished before stopping: %d added, %d changed, %d destroyed", added, changed, destroyed)
-		}
-		if len(failed) > 0 {
-			summary += fmt.Sprintf("; %d failed (%s)", len(failed), strings.Join(failed, ", "))
-		}
-		summary += ". The state records what exists."
-		ew.textLine("\n%s", summary)
-		ew.emit(jsonMessage{Level: "error", Message: summary, Type: "change_summary",
-			Changes: &jsonChangeSummary{Add: added, Change: changed, Remove: destroyed, Operation: name}})
+		ew.ApplyFailed(name, in.interrupted())
 		return exitError
 	}
 	if len(diags) > 0 {
 		fail(diags, w.files())
 	}
-	if p.Mode == plans.DestroyMode {
-		ew.textLine("\n%s Resources: %d destroyed.", m.bold("Destroy complete!"), destroyed)
-	} else {
-		ew.textLine("\n%s Resources: %d added, %d changed, %d destroyed.", m.bold("Apply complete!"), added, changed, destroyed)
-	}
-	ew.emit(jsonMessage{Message: fmt.Sprintf("Apply complete! Resources: %d added, %d changed, %d destroyed.", added, changed, destroyed),
-		Type: "change_summary", Changes: &jsonChangeSummary{Add: added, Change: changed, Remove: destroyed, Operation: name}})
-	if st != nil && len(st.Outputs) > 0 && p.Mode != plans.DestroyMode {
-		if o.json {
-			ew.emit(jsonMessage{Message: "Outputs: " + fmt.Sprint(len(st.Outputs)), Type: "outputs", Outputs: jsonOutputs(st, false)})
-		} else {
-			fmt.Fprintf(m.Stdout, "\n%s\n\n", m.bold("Outputs:"))
-			writeOutputsText(m.Stdout, st)
-		}
-	}
+	ew.ApplyComplete(name, p.Mode, st)
 	return exitOK
 }
 
+// bold is how a command's success line stands out (green and bold).
 func (m *Meta) bold(s string) string {
-	if !m.Color {
-		return s
-	}
-	return ansiBold + ansiGreen + s + ansiReset
+	return ansi.Paint(m.Color, ansi.Bold+ansi.Green, s)
 }
 
 // confirm asks the user to type "yes". It refuses, with a message saying
@@ -329,10 +291,7 @@ func (m *Meta) confirm(ctx context.Context, destroy bool) (bool, int) {
 }
 
 func (m *Meta) boldPlain(s string) string {
-	if !m.Color {
-		return s
-	}
-	return ansiBold + s + ansiReset
+	return ansi.Paint(m.Color, ansi.Bold, s)
 }
 
 // openSavedPlan reads a saved plan and wires an operation to apply it:
@@ -398,14 +357,4 @@ func (m *Meta) openSavedPlan(path string, o *opFlags) (*plans.Plan, *workspace, 
 	eng := &core.Engine{Config: cfg, Variables: vars, Launcher: m.launcher(cfg), Parallelism: o.parallelism}
 	w.op = &core.Operation{Engine: eng, State: b, LockTimeout: o.lockTimeout, NoLock: !o.lock}
 	return p, w, diags
-}
-
-// stateOutputs is the recorded outputs, sorted by name.
-func stateOutputs(st *state.State) []string {
-	names := make([]string, 0, len(st.Outputs))
-	for n := range st.Outputs {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
 }

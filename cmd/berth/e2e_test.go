@@ -22,10 +22,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berth-sh/berth/internal/golden"
 	"github.com/berth-sh/berth/providers/install"
 	"github.com/berth-sh/berth/providers/testprovider"
 	"github.com/berth-sh/berth/state"
 	"github.com/berth-sh/berth/state/statefile"
+	"github.com/berth-sh/berth/views/jsondoc"
 )
 
 var (
@@ -535,13 +537,13 @@ resource "test_object" "gone" {
 	r = e.expect(2, "drift")
 	mustContain(t, "drift", r.stdout, "Objects have changed outside of berth")
 	r = e.expect(2, "drift", "-json")
-	var rep driftReport
+	var rep jsondoc.DriftReport
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatalf("drift -json: %v\n%s", err, r.stdout)
 	}
-	want := driftReport{FormatVersion: "1.0", Drifted: true, Objects: []driftObject{
-		{Address: "test_object.gone", Action: "delete", Attributes: []driftAttribute{}},
-		{Address: "test_object.keep", Action: "update", Attributes: []driftAttribute{
+	want := jsondoc.DriftReport{FormatVersion: "1.0", Drifted: true, Objects: []jsondoc.DriftObject{
+		{Address: "test_object.gone", Action: "delete", Attributes: []jsondoc.DriftAttribute{}},
+		{Address: "test_object.keep", Action: "update", Attributes: []jsondoc.DriftAttribute{
 			{Path: "secret", Sensitive: true},
 			{Path: "value", Recorded: "v1", Live: "edited"},
 		}},
@@ -1032,7 +1034,7 @@ resource "test_fleet" "api" {
   replicas = 5
 }
 `)
-	golden(t, "plan_create", e.ok("plan").stdout)
+	checkE2EGolden(t, "plan_create", e.ok("plan").stdout)
 	e.ok("apply", "-auto-approve")
 	e.write(`
 resource "test_object" "web" {
@@ -1057,29 +1059,15 @@ resource "test_fleet" "api" {
   replicas = 5
 }
 `)
-	golden(t, "plan_update_replace", e.ok("plan").stdout)
+	checkE2EGolden(t, "plan_update_replace", e.ok("plan").stdout)
 }
 
-func golden(t *testing.T, name, got string) {
+// checkE2EGolden compares a command's output, object ids normalised, with its
+// golden file.
+func checkE2EGolden(t *testing.T, name, got string) {
 	t.Helper()
 	got = idPattern.ReplaceAllString(got, "$1-N")
-	path := filepath.Join("testdata", "e2e", name+".golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -run E2E -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s: rendered plan differs from the golden file\n--- got:\n%s\n--- want:\n%s", name, got, want)
-	}
+	golden.Check(t, filepath.Join("testdata", "e2e", name+".golden"), []byte(got))
 }
 
 // lastLines returns the last n lines of s.
@@ -1189,5 +1177,5 @@ resource "test_fleet" "web" {
 	out = elapsedText.ReplaceAllString(out, "after Ns")
 	out = regexp.MustCompile(`"@message":"berth [^"]*"`).ReplaceAllString(out, `"@message":"berth X"`)
 	out = regexp.MustCompile(`"berth":"[^"]*"`).ReplaceAllString(out, `"berth":"X"`)
-	golden(t, "apply_rollout_json", out)
+	checkE2EGolden(t, "apply_rollout_json", out)
 }

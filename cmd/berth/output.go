@@ -4,14 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"slices"
 
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/state"
-	"github.com/zclconf/go-cty/cty"
-	ctyjson "github.com/zclconf/go-cty/cty/json"
+	"github.com/berth-sh/berth/views/jsondoc"
+	"github.com/berth-sh/berth/views/statetext"
 )
 
 func init() {
@@ -21,11 +20,6 @@ func init() {
 		Run:      runOutput,
 	})
 }
-
-// sensitiveOutput is shown instead of a sensitive output's value in text,
-// as Terraform does; -json and -raw show the value, since a script asked
-// for it explicitly.
-const sensitiveOutput = "<sensitive>"
 
 // runOutput prints the outputs recorded in the state (never evaluated
 // anew: what the last apply recorded is what other tools consume).
@@ -75,26 +69,21 @@ func runOutput(ctx context.Context, m *Meta, args []string) int {
 		}
 		switch {
 		case *asJSON:
-			b, err := valueJSON(o.Value)
+			b, err := jsondoc.OutputValue(o.Value)
 			if err != nil {
 				m.Errorf("encoding %s: %s", name, err)
 				return exitError
 			}
 			fmt.Fprintln(m.Stdout, string(b))
 		case *raw:
-			v, _ := o.Value.UnmarkDeep()
-			if v.IsNull() || !v.Type().IsPrimitiveType() {
+			s, err := statetext.Raw(o.Value)
+			if err != nil {
 				m.Errorf("-raw prints only strings, numbers and bools; use -json for %s.", name)
 				return exitError
 			}
-			s, _ := convertToString(v)
 			fmt.Fprint(m.Stdout, s)
 		default:
-			if o.Sensitive {
-				fmt.Fprintln(m.Stdout, sensitiveOutput)
-			} else {
-				fmt.Fprintln(m.Stdout, formatValue(o.Value))
-			}
+			fmt.Fprintln(m.Stdout, statetext.Output(o))
 		}
 		return exitOK
 	}
@@ -103,7 +92,7 @@ func runOutput(ctx context.Context, m *Meta, args []string) int {
 		return exitError
 	}
 	if *asJSON {
-		b, err := json.MarshalIndent(jsonOutputs(st, true), "", "  ")
+		b, err := json.MarshalIndent(jsondoc.Outputs(st, true), "", "  ")
 		if err != nil {
 			m.Errorf("encoding outputs: %s", err)
 			return exitError
@@ -115,82 +104,6 @@ func runOutput(ctx context.Context, m *Meta, args []string) int {
 		fmt.Fprintln(m.Stderr, "Warning: No outputs found\n\nThe state has no outputs: either the configuration declares none, or it\nhas not been applied yet.")
 		return exitOK
 	}
-	writeOutputsText(m.Stdout, st)
+	statetext.Outputs(m.Stdout, st)
 	return exitOK
-}
-
-// writeOutputsText writes "name = value" lines, sorted by name, sensitive
-// values hidden.
-func writeOutputsText(w io.Writer, st *state.State) {
-	for _, n := range stateOutputs(st) {
-		o := st.Outputs[n]
-		v := sensitiveOutput
-		if !o.Sensitive {
-			v = formatValue(o.Value)
-		}
-		fmt.Fprintf(w, "%s = %s\n", n, v)
-	}
-}
-
-// jsonOutputs is the outputs as `output -json` prints them (Terraform's
-// shape: name -> {sensitive, type, value}). withSensitive includes the
-// values of sensitive outputs.
-func jsonOutputs(st *state.State, withSensitive bool) map[string]jsonOut {
-	out := make(map[string]jsonOut, len(st.Outputs))
-	for n, o := range st.Outputs {
-		jo := jsonOut{Sensitive: o.Sensitive}
-		if withSensitive || !o.Sensitive {
-			if b, err := valueJSON(o.Value); err == nil {
-				jo.Value = json.RawMessage(b)
-			}
-		}
-		out[n] = jo
-	}
-	return out
-}
-
-// valueJSON encodes a wholly known value as plain JSON, marks dropped.
-func valueJSON(v cty.Value) ([]byte, error) {
-	v, _ = v.UnmarkDeep()
-	return ctyjson.SimpleJSONValue{Value: v}.MarshalJSON()
-}
-
-// convertToString formats a primitive as -raw prints it.
-func convertToString(v cty.Value) (string, error) {
-	switch v.Type() {
-	case cty.String:
-		return v.AsString(), nil
-	case cty.Bool:
-		if v.True() {
-			return "true", nil
-		}
-		return "false", nil
-	case cty.Number:
-		return formatNumber(v.AsBigFloat()), nil
-	}
-	return "", fmt.Errorf("not a primitive value")
-}
-
-// formatValue writes a recorded value the way it would be written in
-// configuration: primitives as HCL literals, collections as JSON (which is
-// valid HCL for them).
-func formatValue(v cty.Value) string {
-	v, _ = v.UnmarkDeep()
-	if v.IsNull() {
-		return "null"
-	}
-	if v.Type().IsPrimitiveType() {
-		return primitiveString(v)
-	}
-	b, err := valueJSON(v)
-	if err != nil {
-		return fmt.Sprintf("(cannot show: %s)", err)
-	}
-	var pretty any
-	if json.Unmarshal(b, &pretty) == nil {
-		if pb, err := json.MarshalIndent(pretty, "", "  "); err == nil {
-			return string(pb)
-		}
-	}
-	return string(b)
 }

@@ -12,6 +12,10 @@ import (
 	"github.com/berth-sh/berth/core"
 	"github.com/berth-sh/berth/core/plans"
 	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/views/diagnostics"
+	"github.com/berth-sh/berth/views/events"
+	"github.com/berth-sh/berth/views/jsondoc"
+	"github.com/berth-sh/berth/views/plantext"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -195,17 +199,17 @@ func runPlan(ctx context.Context, m *Meta, args []string) int {
 	}
 	// With -json the output is a stream of messages (docs/json-output.md),
 	// the plan's JSON document last.
-	ew := newEventWriter(m.Stdout, o.json)
-	ew.version()
+	ew := events.NewWriter(m.Stdout, o.json, m.Color)
+	ew.Version()
 	if o.json {
-		o.events = ew.handle
+		o.events = ew.Handle
 	}
 	p, w, diags := m.makePlan(ctx, &o, "")
 	if o.json {
 		if p != nil {
-			ew.plannedChanges(p)
+			ew.PlannedChanges(p)
 		}
-		ew.diagnostics(diags, w.files())
+		ew.Diagnostics(diags, w.files())
 	}
 	if p == nil {
 		if !o.json {
@@ -214,12 +218,12 @@ func runPlan(ctx context.Context, m *Meta, args []string) int {
 		return exitError
 	}
 	if o.json {
-		if err := writePlanJSON(m.Stdout, p); err != nil {
+		if err := jsondoc.WritePlan(m.Stdout, p); err != nil {
 			m.Errorf("writing output: %s", err)
 			return exitError
 		}
 	} else {
-		renderPlan(m.Stdout, p, m.Color)
+		plantext.Render(m.Stdout, p, m.Color)
 		m.showDiagnostics(diags, w.files())
 	}
 	if diags.HasErrors() {
@@ -280,7 +284,7 @@ func (m *Meta) report(o *opFlags, diags hcl.Diagnostics, files map[string]*hcl.F
 		return
 	}
 	if o.json {
-		_ = writeJSONDiagnostics(m.Stderr, diags, files)
+		_ = diagnostics.WriteDocument(m.Stderr, diags, files)
 		return
 	}
 	m.showDiagnostics(diags, files)

@@ -9,7 +9,6 @@ import (
 	"io"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -19,9 +18,8 @@ import (
 	"github.com/berth-sh/berth/state"
 	"github.com/berth-sh/berth/state/backend/local"
 	"github.com/berth-sh/berth/state/statemgr"
+	"github.com/berth-sh/berth/views/statetext"
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
-	"github.com/zclconf/go-cty/cty"
 )
 
 // The state commands read and edit the recorded state without touching
@@ -335,7 +333,7 @@ func runStateShow(ctx context.Context, m *Meta, args []string) int {
 		return 1
 	}
 	addr = matched[0]
-	fmt.Fprint(m.Stdout, renderStateObject(addr, st.Instance(addr)))
+	statetext.Object(m.Stdout, addr, st.Instance(addr))
 	return 0
 }
 
@@ -510,152 +508,4 @@ func runForceUnlock(ctx context.Context, m *Meta, args []string) int {
 	}
 	fmt.Fprintf(m.Stdout, "The state has been unlocked (lock %s removed).\n", id)
 	return 0
-}
-
-// renderStateObject renders an instance the way `terraform state show`
-// does: a comment with the address, then a block of the resource's kind
-// with the attributes sorted and aligned. No schema is needed: every
-// attribute is shown as an attribute (nested blocks as objects or lists).
-func renderStateObject(addr addrs.Instance, obj *state.Object) string {
-	var b strings.Builder
-	b.WriteString("# " + addr.String() + ":")
-	if obj.Status == state.ObjectTainted {
-		b.WriteString(" (tainted)")
-	}
-	b.WriteString("\n")
-	r := addr.Resource
-	switch r.Kind() {
-	case addrs.KindData:
-		fmt.Fprintf(&b, "data %q %q ", r.Type, r.Name)
-	case addrs.KindResource:
-		fmt.Fprintf(&b, "resource %q %q ", r.Type, r.Name)
-	default:
-		fmt.Fprintf(&b, "%s %q ", r.Type, r.Name)
-	}
-	v := obj.Value
-	if v.IsMarked() {
-		// A wholly sensitive object still shows its structure, never values.
-		b.WriteString("{\n    # (sensitive value)\n}\n")
-		return b.String()
-	}
-	if v.IsNull() || !v.Type().IsObjectType() {
-		b.WriteString("{}\n")
-		return b.String()
-	}
-	writeObjectBody(&b, v, 1, false)
-	b.WriteString("\n")
-	return b.String()
-}
-
-const showIndent = "    "
-
-// writeObjectBody writes "{", one "name = value" line per non-null
-// attribute (names aligned) and "}". Map keys are quoted, object
-// attribute names only when they are not identifiers.
-func writeObjectBody(b *strings.Builder, v cty.Value, depth int, isMap bool) {
-	type entry struct{ key, name string }
-	var entries []entry
-	width := 0
-	for it := v.ElementIterator(); it.Next(); {
-		k, ev := it.Element()
-		if ev.IsNull() {
-			// Null attributes say nothing (Terraform omits them too), even
-			// sensitive ones: that a secret is unset gives nothing away.
-			continue
-		}
-		key := k.AsString()
-		name := key
-		if isMap || !hclsyntax.ValidIdentifier(key) {
-			name = hclQuote(key)
-		}
-		entries = append(entries, entry{key, name})
-		width = max(width, len(name))
-	}
-	if len(entries) == 0 {
-		b.WriteString("{}")
-		return
-	}
-	b.WriteString("{\n")
-	for _, e := range entries {
-		var ev cty.Value
-		if isMap {
-			ev = v.Index(cty.StringVal(e.key))
-		} else {
-			ev = v.GetAttr(e.key)
-		}
-		b.WriteString(strings.Repeat(showIndent, depth))
-		fmt.Fprintf(b, "%-*s = ", width, e.name)
-		writeShowValue(b, ev, depth)
-		b.WriteString("\n")
-	}
-	b.WriteString(strings.Repeat(showIndent, depth-1) + "}")
-}
-
-// writeShowValue writes v as an HCL expression at the given nesting.
-func writeShowValue(b *strings.Builder, v cty.Value, depth int) {
-	if v.IsMarked() {
-		b.WriteString("(sensitive value)")
-		return
-	}
-	if v.IsNull() {
-		b.WriteString("null")
-		return
-	}
-	if !v.IsKnown() {
-		b.WriteString("(known after apply)") // never in a state written by berth
-		return
-	}
-	ty := v.Type()
-	switch {
-	case ty == cty.String:
-		writeShowString(b, v.AsString(), depth)
-	case ty == cty.Number:
-		bf := v.AsBigFloat()
-		b.WriteString(bf.Text('f', -1))
-	case ty == cty.Bool:
-		b.WriteString(strconv.FormatBool(v.True()))
-	case ty.IsObjectType():
-		writeObjectBody(b, v, depth+1, false)
-	case ty.IsMapType():
-		writeObjectBody(b, v, depth+1, true)
-	case ty.IsListType() || ty.IsSetType() || ty.IsTupleType():
-		if v.LengthInt() == 0 {
-			b.WriteString("[]")
-			return
-		}
-		b.WriteString("[\n")
-		for it := v.ElementIterator(); it.Next(); {
-			_, ev := it.Element()
-			b.WriteString(strings.Repeat(showIndent, depth+1))
-			writeShowValue(b, ev, depth+1)
-			b.WriteString(",\n")
-		}
-		b.WriteString(strings.Repeat(showIndent, depth) + "]")
-	default:
-		b.WriteString(ty.FriendlyName())
-	}
-}
-
-// writeShowString writes a string literal; a multi-line string as a
-// heredoc, as Terraform shows them, so that it stays readable.
-func writeShowString(b *strings.Builder, s string, depth int) {
-	if !strings.Contains(strings.TrimSuffix(s, "\n"), "\n") {
-		b.WriteString(hclQuote(s))
-		return
-	}
-	indent := strings.Repeat(showIndent, depth+1)
-	b.WriteString("<<-EOT\n")
-	for _, line := range strings.Split(strings.TrimSuffix(s, "\n"), "\n") {
-		line = strings.ReplaceAll(strings.ReplaceAll(line, "${", "$${"), "%{", "%%{")
-		b.WriteString(indent + line + "\n")
-	}
-	b.WriteString(strings.Repeat(showIndent, depth) + "EOT")
-}
-
-// hclQuote quotes s as an HCL string literal: Go escapes, plus "$${" and
-// "%%{" so that the output reads back as the same string.
-func hclQuote(s string) string {
-	q := strconv.Quote(s)
-	q = strings.ReplaceAll(q, "${", "$${")
-	return strings.ReplaceAll(q, "%{", "%%{")
 }

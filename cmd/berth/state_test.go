@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/berth-sh/berth/addrs"
+	"github.com/berth-sh/berth/internal/golden"
 	"github.com/berth-sh/berth/state"
 	"github.com/berth-sh/berth/state/backend"
 	"github.com/berth-sh/berth/state/backend/local"
@@ -134,7 +135,7 @@ func TestStateList(t *testing.T) {
 				t.Errorf("stderr %q does not contain %q", errOut, tt.stderr)
 			}
 			if tt.golden != "" {
-				checkGolden(t, filepath.Join("testdata", "state", tt.golden), []byte(out))
+				golden.Check(t, filepath.Join("testdata", "state", tt.golden), []byte(out))
 			} else if out != tt.stdout {
 				t.Errorf("stdout:\n%s\nwant:\n%s", out, tt.stdout)
 			}
@@ -227,7 +228,7 @@ func TestStateShow(t *testing.T) {
 				t.Errorf("stderr %q does not contain %q", errOut, tt.stderr)
 			}
 			if tt.golden != "" {
-				checkGolden(t, filepath.Join("testdata", "state", tt.golden), []byte(out))
+				golden.Check(t, filepath.Join("testdata", "state", tt.golden), []byte(out))
 			}
 			if strings.Contains(out, "hunter2") {
 				t.Errorf("a sensitive value was printed:\n%s", out)

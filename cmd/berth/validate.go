@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/views/diagnostics"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -52,7 +53,7 @@ func runValidate(_ context.Context, m *Meta, args []string) int {
 	diags, files := validateDir(m.Dir)
 
 	if *asJSON {
-		if err := writeJSONDiagnostics(m.Stdout, diags, files); err != nil {
+		if err := diagnostics.WriteDocument(m.Stdout, diags, files); err != nil {
 			m.Errorf("writing output: %s", err)
 			return 1
 		}

@@ -3,18 +3,16 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-)
 
-// update rewrites golden files instead of comparing with them:
-// go test ./cmd/berth/ -run TestValidateCorpus -update
-var update = flag.Bool("update", false, "rewrite the golden files")
+	"github.com/berth-sh/berth/internal/golden"
+	"github.com/berth-sh/berth/views/diagnostics"
+)
 
 // corpusDir is the shared corpus of configurations (testdata/README.md).
 var corpusDir = filepath.Join("..", "..", "testdata", "validate")
@@ -46,7 +44,7 @@ func TestValidateCorpus(t *testing.T) {
 			dir := filepath.Join(corpusDir, name)
 			doc, code := validateJSON(t, dir)
 			got := goldenLines(doc, dir)
-			checkGolden(t, filepath.Join(dir, "diagnostics.golden"), []byte(got))
+			golden.Check(t, filepath.Join(dir, "diagnostics.golden"), []byte(got))
 
 			checkSnippets(t, doc)
 
@@ -94,7 +92,7 @@ func TestValidateCorpus(t *testing.T) {
 const sensitiveValue = "hunter2"
 
 // docText is the text of the diagnostics that is not source code.
-func docText(doc jsonDiagnostics) string {
+func docText(doc diagnostics.Document) string {
 	var b strings.Builder
 	for _, d := range doc.Diagnostics {
 		b.WriteString(d.Summary + "\n" + d.Detail + "\n")
@@ -120,14 +118,14 @@ func exitFor(valid bool) int {
 }
 
 // validateJSON runs `berth -chdir=dir validate -json` and decodes its output.
-func validateJSON(t *testing.T, dir string) (jsonDiagnostics, int) {
+func validateJSON(t *testing.T, dir string) (diagnostics.Document, int) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	code := run([]string{"-chdir=" + dir, "validate", "-json"}, &stdout, &stderr)
 	if stderr.Len() > 0 {
 		t.Errorf("validate -json wrote on stderr:\n%s", stderr.String())
 	}
-	var doc jsonDiagnostics
+	var doc diagnostics.Document
 	if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil {
 		t.Fatalf("validate -json printed invalid JSON (%v):\n%s", err, stdout.String())
 	}
@@ -137,7 +135,7 @@ func validateJSON(t *testing.T, dir string) (jsonDiagnostics, int) {
 // checkSnippets checks that every snippet's highlight is exactly the text
 // of the diagnostic's range in the file, which is what editors and CI
 // annotations rely on.
-func checkSnippets(t *testing.T, doc jsonDiagnostics) {
+func checkSnippets(t *testing.T, doc diagnostics.Document) {
 	t.Helper()
 	for _, d := range doc.Diagnostics {
 		if d.Snippet == nil || d.Range == nil {
@@ -167,7 +165,7 @@ func checkSnippets(t *testing.T, doc jsonDiagnostics) {
 // goldenLines renders diagnostics as the corpus's golden files hold them:
 // "severity file:line:col: summary", paths relative to the case directory
 // so that the goldens do not depend on where the test runs from.
-func goldenLines(doc jsonDiagnostics, dir string) string {
+func goldenLines(doc diagnostics.Document, dir string) string {
 	var b strings.Builder
 	for _, d := range doc.Diagnostics {
 		loc := "-"
@@ -181,25 +179,6 @@ func goldenLines(doc jsonDiagnostics, dir string) string {
 		fmt.Fprintf(&b, "%s %s: %s\n", d.Severity, loc, d.Summary)
 	}
 	return b.String()
-}
-
-// checkGolden compares got with the golden file at path, or rewrites the
-// file with -update.
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cmd/berth/ -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs:\n%s", path, unifiedDiff("want", "got", string(want), string(got)))
-	}
 }
 
 // TestValidateOutput checks the complete output of validate, text and
@@ -220,13 +199,13 @@ func TestValidateOutput(t *testing.T) {
 		{"unknown_variable", []string{"validate", "-no-color"}, 1},
 	}
 	for _, tt := range tests {
-		golden := tt.name + strings.ReplaceAll(strings.Join(tt.args[1:], ""), "-", "_") + ".golden"
-		t.Run(golden, func(t *testing.T) {
+		name := tt.name + strings.ReplaceAll(strings.Join(tt.args[1:], ""), "-", "_") + ".golden"
+		t.Run(name, func(t *testing.T) {
 			abs, err := filepath.Abs(filepath.Join(corpusDir, tt.name))
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := filepath.Abs(filepath.Join("..", "..", "testdata", "output", golden))
+			out, err := filepath.Abs(filepath.Join("..", "..", "testdata", "output", name))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -238,7 +217,7 @@ func TestValidateOutput(t *testing.T) {
 				t.Errorf("exit status %d, want %d", code, tt.code)
 			}
 			got := "--- stdout\n" + stdout.String() + "--- stderr\n" + stderr.String()
-			checkGolden(t, out, []byte(got))
+			golden.Check(t, out, []byte(got))
 		})
 	}
 }

@@ -5,6 +5,8 @@
 package plans
 
 import (
+	"slices"
+
 	"github.com/berth-sh/berth/addrs"
 	"github.com/berth-sh/berth/providers"
 	"github.com/zclconf/go-cty/cty"
@@ -202,4 +204,25 @@ func (p *Plan) Summarize() Summary {
 		}
 	}
 	return s
+}
+
+// ByAddress returns cs sorted by address, as every view lists changes. The
+// sort is stable: a deposed object's destroy stays beside its instance's
+// change.
+func ByAddress(cs []*ResourceChange) []*ResourceChange {
+	out := slices.Clone(cs)
+	slices.SortStableFunc(out, func(a, b *ResourceChange) int { return a.Addr.Compare(b.Addr) })
+	return out
+}
+
+// Visible returns the changes of cs that do something (all but no-ops),
+// by address: what a view shows of a plan's changes or drift.
+func Visible(cs []*ResourceChange) []*ResourceChange {
+	var out []*ResourceChange
+	for _, c := range cs {
+		if c.Action != NoOp {
+			out = append(out, c)
+		}
+	}
+	return ByAddress(out)
 }

@@ -121,6 +121,14 @@ func HasSensitiveMark(v cty.Value) bool {
 	return false
 }
 
+// IsSensitive reports whether v is hidden as a whole wherever it is shown
+// or saved: it carries a sensitive mark, or it is a set with a sensitive
+// element (a set's elements are identified by their values, so one cannot
+// be shown without the others; see "Sensitive values" above).
+func IsSensitive(v cty.Value) bool {
+	return HasSensitiveMark(v) || (v.Type().IsSetType() && containsSensitive(v))
+}
+
 // containsSensitive reports whether v or any value nested in it carries a
 // sensitive mark.
 func containsSensitive(v cty.Value) bool {
@@ -399,15 +407,9 @@ func (e *planEncoder) value(v cty.Value, prior []Redaction) (*fileValue, error) 
 // redact returns v without marks, with every sensitive part replaced by a
 // null of its type, and appends a Redaction for each such part to out.
 func (e *planEncoder) redact(v cty.Value, path cty.Path, prior []Redaction, out *[]Redaction) (cty.Value, error) {
-	v, marks := v.Unmark()
-	sensitive := false
-	for m := range marks {
-		sensitive = sensitive || IsSensitiveMark(m)
-	}
+	sensitive := IsSensitive(v)
+	v, _ = v.Unmark()
 	ty := v.Type()
-	if !sensitive && ty.IsSetType() && containsSensitive(v) {
-		sensitive = true // see "Sensitive values" above
-	}
 	if sensitive {
 		r := Redaction{Path: slices.Clone(path)}
 		if i := slices.IndexFunc(prior, func(r Redaction) bool { return r.Path.Equals(path) }); i >= 0 {

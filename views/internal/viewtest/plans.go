@@ -1,9 +1,8 @@
-package main
+// Package viewtest holds what the views' tests share: plans of every shape
+// a view must render, and the check that no secret of theirs is shown.
+package viewtest
 
 import (
-	"bytes"
-	"encoding/json"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,7 +14,8 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-// Test values. The secrets are checked never to appear in any output.
+// The secrets of the plans, which CheckNoSecret checks never appear in any
+// output.
 const (
 	testSecret    = "hunter2-s3cr3t"
 	testNewSecret = "n3w-hunter2"
@@ -38,7 +38,8 @@ func strList(ss ...string) cty.Value {
 	return cty.ListVal(vs)
 }
 
-func inst(typ, name string, key addrs.InstanceKey) addrs.Instance {
+// Inst is the address of a managed resource instance.
+func Inst(typ, name string, key addrs.InstanceKey) addrs.Instance {
 	return addrs.Resource{Mode: addrs.Managed, Type: typ, Name: name}.Instance(key)
 }
 
@@ -82,7 +83,7 @@ func webRollout() *providers.Rollout {
 
 func updateChange() *plans.ResourceChange {
 	return &plans.ResourceChange{
-		Addr:     inst("app", "web", nil),
+		Addr:     Inst("app", "web", nil),
 		Provider: "cluster.edge",
 		Action:   plans.Update,
 		Before:   webApp(nil),
@@ -104,7 +105,7 @@ func dnsType() cty.Type {
 
 func createChange() *plans.ResourceChange {
 	return &plans.ResourceChange{
-		Addr:     inst("acmedns_record", "www", addrs.StringKey("eu")),
+		Addr:     Inst("acmedns_record", "www", addrs.StringKey("eu")),
 		Provider: "provider.acmedns",
 		Action:   plans.Create,
 		Before:   cty.NullVal(dnsType()),
@@ -120,7 +121,7 @@ func createChange() *plans.ResourceChange {
 
 func replaceChange() *plans.ResourceChange {
 	return &plans.ResourceChange{
-		Addr:     inst("app", "api", addrs.IntKey(0)),
+		Addr:     Inst("app", "api", addrs.IntKey(0)),
 		Provider: "cluster.edge",
 		Action:   plans.DeleteThenCreate,
 		Reason:   plans.ReasonCannotUpdate,
@@ -138,7 +139,7 @@ func replaceChange() *plans.ResourceChange {
 
 func cbdChange() *plans.ResourceChange {
 	return &plans.ResourceChange{
-		Addr:     inst("load_balancer", "web", nil),
+		Addr:     Inst("load_balancer", "web", nil),
 		Provider: "provider.aws",
 		Action:   plans.CreateThenDelete,
 		Reason:   plans.ReasonReplaceRequested,
@@ -157,7 +158,7 @@ func cbdChange() *plans.ResourceChange {
 func destroyChanges() []*plans.ResourceChange {
 	return []*plans.ResourceChange{
 		{
-			Addr: inst("app", "legacy", nil), Provider: "cluster.edge", Action: plans.Delete, Reason: plans.ReasonNoConfig,
+			Addr: Inst("app", "legacy", nil), Provider: "cluster.edge", Action: plans.Delete, Reason: plans.ReasonNoConfig,
 			Before: obj(map[string]cty.Value{
 				"id": str("legacy"), "replicas": num(1), "env": cty.MapVal(map[string]cty.Value{"A": str("b")}),
 				"command": strList("/legacy", "serve"), "script": str("#!/bin/sh\necho start\nexec /legacy\n"),
@@ -165,11 +166,11 @@ func destroyChanges() []*plans.ResourceChange {
 			After: cty.NullVal(cty.DynamicPseudoType),
 		},
 		{
-			Addr: inst("app", "worker", addrs.IntKey(2)), Provider: "cluster.edge", Action: plans.Delete, Reason: plans.ReasonCountIndex,
+			Addr: Inst("app", "worker", addrs.IntKey(2)), Provider: "cluster.edge", Action: plans.Delete, Reason: plans.ReasonCountIndex,
 			Before: obj(map[string]cty.Value{"id": str("worker-2"), "replicas": num(1)}),
 		},
 		{
-			Addr: inst("app", "region", addrs.StringKey("us")), Provider: "cluster.edge", Action: plans.Delete, Reason: plans.ReasonEachKey,
+			Addr: Inst("app", "region", addrs.StringKey("us")), Provider: "cluster.edge", Action: plans.Delete, Reason: plans.ReasonEachKey,
 			Before: obj(map[string]cty.Value{"id": str("region-us"), "empty": cty.ListValEmpty(cty.String)}),
 		},
 	}
@@ -180,7 +181,7 @@ func heredocChange() *plans.ResourceChange {
 		return obj(map[string]cty.Value{"id": str("migrate"), "script": str(script), "note": str("one line")})
 	}
 	return &plans.ResourceChange{
-		Addr:     inst("app", "migrate", nil),
+		Addr:     Inst("app", "migrate", nil),
 		Provider: "cluster.edge",
 		Action:   plans.Update,
 		Before:   job("#!/bin/sh\nset -e\necho v1\nexec /migrate\n"),
@@ -209,7 +210,7 @@ func sensitiveChange() *plans.ResourceChange {
 		})
 	}
 	return &plans.ResourceChange{
-		Addr:     inst("acmedns_secret", "registry", nil),
+		Addr:     Inst("acmedns_secret", "registry", nil),
 		Provider: "provider.acmedns",
 		Action:   plans.Update,
 		Before:   reg(secretVal(testSecret), secretVal(testSecret)),
@@ -219,7 +220,7 @@ func sensitiveChange() *plans.ResourceChange {
 
 func sensitiveCreate() *plans.ResourceChange {
 	return &plans.ResourceChange{
-		Addr:     inst("acmedns_secret", "new", nil),
+		Addr:     Inst("acmedns_secret", "new", nil),
 		Provider: "provider.acmedns",
 		Action:   plans.Create,
 		Before:   cty.NullVal(cty.DynamicPseudoType),
@@ -236,12 +237,12 @@ func sensitiveCreate() *plans.ResourceChange {
 func driftChanges() []*plans.ResourceChange {
 	return []*plans.ResourceChange{
 		{
-			Addr: inst("app", "web", nil), Provider: "cluster.edge", Action: plans.Update,
+			Addr: Inst("app", "web", nil), Provider: "cluster.edge", Action: plans.Update,
 			Before: webApp(nil),
 			After:  webApp(func(m map[string]cty.Value) { m["replicas"] = num(4) }),
 		},
 		{
-			Addr: inst("acmedns_record", "old", nil), Provider: "provider.acmedns", Action: plans.Delete,
+			Addr: Inst("acmedns_record", "old", nil), Provider: "provider.acmedns", Action: plans.Delete,
 			Before: obj(map[string]cty.Value{"id": str("r-1"), "name": str("old")}),
 			After:  cty.NullVal(cty.Object(map[string]cty.Type{"id": cty.String, "name": cty.String})),
 		},
@@ -259,7 +260,9 @@ func outputChanges() []*plans.OutputChange {
 	}
 }
 
-func bigRolloutChange() *plans.ResourceChange {
+// BigRolloutChange updates app.web in five waves, more instances a wave
+// than the plan names.
+func BigRolloutChange() *plans.ResourceChange {
 	c := updateChange()
 	var waves []providers.Wave
 	n := 1
@@ -287,7 +290,7 @@ func scaleAndRollChange() *plans.ResourceChange {
 		in("web-1", "edge-1", "sha256:aaa", str("c1")), in("web-2", "edge-2", "sha256:aaa", str("c2"))})})
 	after := obj(map[string]cty.Value{"instances": cty.ListVal([]cty.Value{
 		in("web-1", "edge-1", "sha256:bbb", unknown), in("web-2", "edge-2", "sha256:bbb", unknown), in("web-3", "edge-1", "sha256:bbb", unknown)})})
-	return &plans.ResourceChange{Addr: inst("app", "web", nil), Provider: "docker", Action: plans.Update, Before: before, After: after}
+	return &plans.ResourceChange{Addr: Inst("app", "web", nil), Provider: "docker", Action: plans.Update, Before: before, After: after}
 }
 
 // midRolloutChange: web-1 has its old and its new container (a rollout
@@ -302,14 +305,16 @@ func midRolloutChange() *plans.ResourceChange {
 		in("web-1", "sha256:aaa", str("c1")), in("web-1", "sha256:bbb", str("c9")), in("web-2", "sha256:aaa", str("c2"))})})
 	after := obj(map[string]cty.Value{"instances": cty.ListVal([]cty.Value{
 		in("web-1", "sha256:bbb", str("c9")), in("web-2", "sha256:bbb", unknown), in("web-3", "sha256:bbb", unknown)})})
-	return &plans.ResourceChange{Addr: inst("app", "web", nil), Provider: "docker", Action: plans.Update, Before: before, After: after}
+	return &plans.ResourceChange{Addr: Inst("app", "web", nil), Provider: "docker", Action: plans.Update, Before: before, After: after}
 }
 
-func fullPlan() *plans.Plan {
+// FullPlan has a change of every kind, drift, outputs, variables (one
+// sensitive) and a target.
+func FullPlan() *plans.Plan {
 	changes := []*plans.ResourceChange{updateChange(), createChange(), replaceChange(), cbdChange(), readChange(), sensitiveChange()}
 	changes = append(changes, destroyChanges()...)
 	changes = append(changes, &plans.ResourceChange{
-		Addr: inst("app", "noop", nil), Action: plans.NoOp, Before: obj(map[string]cty.Value{"id": str("n")}), After: obj(map[string]cty.Value{"id": str("n")}),
+		Addr: Inst("app", "noop", nil), Action: plans.NoOp, Before: obj(map[string]cty.Value{"id": str("n")}), After: obj(map[string]cty.Value{"id": str("n")}),
 	})
 	return &plans.Plan{
 		Mode:         plans.NormalMode,
@@ -320,41 +325,41 @@ func fullPlan() *plans.Plan {
 		StateSerial:  11,
 		ConfigHash:   "sha256:abc",
 		Variables:    map[string]cty.Value{"tag": str("v2"), "password": secretVal(testSecret)},
-		Targets:      []addrs.Instance{inst("app", "web", nil)},
+		Targets:      []addrs.Instance{Inst("app", "web", nil)},
 	}
 }
 
-func renderCases() []struct {
-	name  string
-	plan  *plans.Plan
-	color bool
-} {
+// Case is a plan a view must render, by name (the golden file's).
+type Case struct {
+	Name  string
+	Plan  *plans.Plan
+	Color bool
+}
+
+// Cases are the plans of every shape the plan views must render.
+func Cases() []Case {
 	one := func(cs ...*plans.ResourceChange) *plans.Plan { return &plans.Plan{Mode: plans.NormalMode, Changes: cs} }
-	noop := &plans.ResourceChange{Addr: inst("app", "web", nil), Action: plans.NoOp, Before: webApp(nil), After: webApp(nil)}
-	return []struct {
-		name  string
-		plan  *plans.Plan
-		color bool
-	}{
+	noop := &plans.ResourceChange{Addr: Inst("app", "web", nil), Action: plans.NoOp, Before: webApp(nil), After: webApp(nil)}
+	return []Case{
 		{"create", one(createChange()), false},
 		{"update", one(updateChange()), false},
 		{"replace", one(replaceChange()), false},
 		{"create_before_destroy", one(cbdChange()), false},
 		{"destroy", one(destroyChanges()...), false},
 		{"destroy_mode", &plans.Plan{Mode: plans.DestroyMode, Changes: []*plans.ResourceChange{{
-			Addr: inst("app", "web", nil), Action: plans.Delete, Reason: plans.ReasonDestroyMode, Before: webApp(nil)}}}, false},
+			Addr: Inst("app", "web", nil), Action: plans.Delete, Reason: plans.ReasonDestroyMode, Before: webApp(nil)}}}, false},
 		{"read", one(readChange()), false},
 		{"instances_by_name", one(scaleAndRollChange()), false},
 		{"instances_mid_rollout", one(midRolloutChange()), false},
 		{"deposed", one(cbdChange(), &plans.ResourceChange{
-			Addr: inst("acmedns_record", "www", nil), Provider: "acmedns", Action: plans.Delete, Deposed: "1a2b3c4d",
+			Addr: Inst("acmedns_record", "www", nil), Provider: "acmedns", Action: plans.Delete, Deposed: "1a2b3c4d",
 			Before: obj(map[string]cty.Value{"id": str("r-1"), "ttl": num(60)}),
 			After:  cty.NullVal(cty.Object(map[string]cty.Type{"id": cty.String, "ttl": cty.Number})),
 		}), false},
 		{"heredoc", one(heredocChange()), false},
 		{"sensitive", one(sensitiveChange(), sensitiveCreate()), false},
 		{"unknown", one(createChange(), cbdChange(), &plans.ResourceChange{
-			Addr: inst("acmedns_record", "later", nil), Action: plans.Update,
+			Addr: Inst("acmedns_record", "later", nil), Action: plans.Update,
 			Before: obj(map[string]cty.Value{"id": str("r-9"), "ttl": num(60)}),
 			After:  cty.UnknownVal(cty.Object(map[string]cty.Type{"id": cty.String, "ttl": cty.Number})),
 		}), false},
@@ -362,128 +367,16 @@ func renderCases() []struct {
 		{"refresh_only", &plans.Plan{Mode: plans.RefreshOnlyMode, Drift: driftChanges()}, false},
 		{"refresh_only_no_drift", &plans.Plan{Mode: plans.RefreshOnlyMode}, false},
 		{"outputs", &plans.Plan{Mode: plans.NormalMode, Outputs: outputChanges()}, false},
-		{"rollout", one(bigRolloutChange()), false},
+		{"rollout", one(BigRolloutChange()), false},
 		{"no_changes", &plans.Plan{Mode: plans.NormalMode, Changes: []*plans.ResourceChange{noop}}, false},
 		{"errored", &plans.Plan{Mode: plans.NormalMode, Changes: []*plans.ResourceChange{createChange()}, Errored: true}, false},
-		{"full", fullPlan(), false},
-		{"full_color", fullPlan(), true},
+		{"full", FullPlan(), false},
+		{"full_color", FullPlan(), true},
 	}
 }
 
-// TestRenderPlan compares the text rendering of plans with golden files
-// (go test ./cmd/berth/ -run Render -update rewrites them).
-func TestRenderPlan(t *testing.T) {
-	for _, tt := range renderCases() {
-		t.Run(tt.name, func(t *testing.T) {
-			var out bytes.Buffer
-			renderPlan(&out, tt.plan, tt.color)
-			checkNoSecret(t, out.String())
-			if !tt.color && strings.Contains(out.String(), "\x1b[") {
-				t.Error("colour in no-colour output")
-			}
-			if tt.color && !strings.Contains(out.String(), ansiGreen) {
-				t.Error("no colour in colour output")
-			}
-			checkGolden(t, filepath.Join("testdata", "render", tt.name+".golden"), out.Bytes())
-		})
-	}
-}
-
-// TestRenderPlanFile checks that a plan read back from a plan file (what
-// `berth show FILE` renders) renders exactly like the plan it was made
-// from: redacted secrets compare by digest.
-func TestRenderPlanFile(t *testing.T) {
-	for _, tt := range renderCases() {
-		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "plan.out")
-			if err := plans.WritePlanFile(path, tt.plan); err != nil {
-				t.Fatal(err)
-			}
-			p, err := plans.ReadPlanFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var want, got bytes.Buffer
-			renderPlan(&want, tt.plan, tt.color)
-			renderPlan(&got, p, tt.color)
-			if got.String() != want.String() {
-				t.Errorf("the plan read from a file renders differently:\n%s", unifiedDiff("direct", "from file", want.String(), got.String()))
-			}
-		})
-	}
-}
-
-// TestRenderPlanJSON compares the JSON document of a plan with a golden
-// file, and checks it is valid JSON on one line for plan -json.
-func TestRenderPlanJSON(t *testing.T) {
-	p := fullPlan()
-	p.Changes = append(p.Changes, bigRolloutChange())
-	p.Changes[len(p.Changes)-1].Addr = inst("app", "web", addrs.IntKey(1))
-	doc, err := json.MarshalIndent(newJSONPlan(p), "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkNoSecret(t, string(doc))
-	checkGolden(t, filepath.Join("testdata", "render", "full_json.golden"), append(doc, '\n'))
-
-	var line bytes.Buffer
-	if err := writePlanJSON(&line, p); err != nil {
-		t.Fatal(err)
-	}
-	if strings.Count(line.String(), "\n") != 1 {
-		t.Errorf("plan -json line has %d newlines", strings.Count(line.String(), "\n"))
-	}
-	var v map[string]any
-	if err := json.Unmarshal(line.Bytes(), &v); err != nil {
-		t.Fatal(err)
-	}
-	if v["format_version"] != "1.0" {
-		t.Errorf("format_version %v", v["format_version"])
-	}
-}
-
-func TestJSONValue(t *testing.T) {
-	tests := []struct {
-		name                 string
-		v                    cty.Value
-		value, unknown, sens string
-	}{
-		{"nil", cty.NilVal, `null`, `false`, `false`},
-		{"null", cty.NullVal(cty.String), `null`, `false`, `false`},
-		{"string", str("a"), `"a"`, `false`, `false`},
-		{"big number", cty.MustParseNumberVal("12345678901234567890"), `12345678901234567890`, `false`, `false`},
-		{"fraction", cty.NumberFloatVal(0.5), `0.5`, `false`, `false`},
-		{"unknown", cty.UnknownVal(cty.String), `null`, `true`, `false`},
-		{"sensitive", secretVal("x"), `null`, `false`, `true`},
-		{"object", obj(map[string]cty.Value{"a": cty.UnknownVal(cty.Number), "b": secretVal("x"), "c": cty.True}),
-			`{"a":null,"b":null,"c":true}`, `{"a":true}`, `{"b":true}`},
-		{"known object", obj(map[string]cty.Value{"c": cty.True}), `{"c":true}`, `{}`, `{}`},
-		{"list", cty.ListVal([]cty.Value{str("a"), cty.UnknownVal(cty.String)}), `["a",null]`, `[false,true]`, `[false,false]`},
-		{"map of lists", cty.MapVal(map[string]cty.Value{"k": strList("a")}), `{"k":["a"]}`, `{}`, `{}`},
-		{"nested unknown", cty.MapVal(map[string]cty.Value{"k": cty.ListVal([]cty.Value{str("a"), cty.UnknownVal(cty.String)})}),
-			`{"k":["a",null]}`, `{"k":[false,true]}`, `{}`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			v, u, s := jsonValue(tt.v)
-			for _, c := range []struct {
-				what string
-				got  any
-				want string
-			}{{"value", v, tt.value}, {"unknown", u, tt.unknown}, {"sensitive", s, tt.sens}} {
-				b, err := json.Marshal(c.got)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if string(b) != c.want {
-					t.Errorf("%s = %s, want %s", c.what, b, c.want)
-				}
-			}
-		})
-	}
-}
-
-func checkNoSecret(t *testing.T, out string) {
+// CheckNoSecret fails t when out holds a secret of the plans.
+func CheckNoSecret(t *testing.T, out string) {
 	t.Helper()
 	for _, s := range []string{testSecret, testNewSecret} {
 		if strings.Contains(out, s) {

@@ -1,4 +1,4 @@
-package main
+package diagnostics
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/berth-sh/berth/internal/golden"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
@@ -62,7 +63,10 @@ func renderFixture(t *testing.T) (hcl.Diagnostics, map[string]*hcl.File) {
 	}, map[string]*hcl.File{"main.berth.hcl": f}
 }
 
-func TestShowDiagnostics(t *testing.T) {
+// TestText compares the text of diagnostics, warnings on stdout and errors
+// on stderr, with golden files (go test ./views/diagnostics -update
+// rewrites them).
+func TestText(t *testing.T) {
 	diags, files := renderFixture(t)
 	for _, color := range []bool{false, true} {
 		name := "text.golden"
@@ -71,31 +75,32 @@ func TestShowDiagnostics(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			m := &Meta{Stdout: &stdout, Stderr: &stderr, Color: color}
-			m.showDiagnostics(diags, files)
+			Text(&stdout, &stderr, diags, files, color)
 			got := "--- stdout\n" + stdout.String() + "--- stderr\n" + stderr.String()
-			checkGolden(t, filepath.Join("..", "..", "testdata", "output", "render_"+name), []byte(got))
+			golden.Check(t, filepath.Join("..", "..", "testdata", "output", "render_"+name), []byte(got))
 		})
 	}
 }
 
-func TestJSONDiagnostics(t *testing.T) {
+// TestDocument compares the validate document with a golden file and
+// checks its counts and snippet offsets.
+func TestDocument(t *testing.T) {
 	diags, files := renderFixture(t)
 	var out bytes.Buffer
-	if err := writeJSONDiagnostics(&out, diags, files); err != nil {
+	if err := WriteDocument(&out, diags, files); err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, filepath.Join("..", "..", "testdata", "output", "render_json.golden"), out.Bytes())
+	golden.Check(t, filepath.Join("..", "..", "testdata", "output", "render_json.golden"), out.Bytes())
 
-	var doc jsonDiagnostics
+	var doc Document
 	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if list := jsonDiagnosticList(nil, nil); list == nil || len(list) != 0 {
-		t.Errorf("jsonDiagnosticList(nil) = %#v, want an empty slice", list)
+	if list := List(nil, nil); list == nil || len(list) != 0 {
+		t.Errorf("List(nil) = %#v, want an empty slice", list)
 	}
-	if list := jsonDiagnosticList(diags, files); len(list) != len(doc.Diagnostics) {
-		t.Errorf("jsonDiagnosticList has %d diagnostics, want %d", len(list), len(doc.Diagnostics))
+	if list := List(diags, files); len(list) != len(doc.Diagnostics) {
+		t.Errorf("List has %d diagnostics, want %d", len(list), len(doc.Diagnostics))
 	}
 	if doc.Valid || doc.ErrorCount != 2 || doc.WarningCount != 1 || doc.FormatVersion != "1.0" {
 		t.Errorf("valid=%v errors=%d warnings=%d format=%q", doc.Valid, doc.ErrorCount, doc.WarningCount, doc.FormatVersion)
@@ -114,10 +119,10 @@ func TestJSONDiagnostics(t *testing.T) {
 	}
 }
 
-// TestJSONDiagnosticsEdgeCases covers what must never break a consumer:
+// TestDocumentEdgeCases covers what must never break a consumer:
 // no diagnostics is an empty array, a file without source gets a range but
 // no snippet, and an empty range at the end of a file stays in bounds.
-func TestJSONDiagnosticsEdgeCases(t *testing.T) {
+func TestDocumentEdgeCases(t *testing.T) {
 	src := []byte("a = 1\n")
 	files := map[string]*hcl.File{"x.berth.hcl": {Bytes: src}}
 	eof := hcl.Pos{Line: 2, Column: 1, Byte: len(src)}
@@ -138,7 +143,7 @@ func TestJSONDiagnosticsEdgeCases(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := json.Marshal(newJSONDiagnostics(tt.diags, files))
+			got, err := json.Marshal(NewDocument(tt.diags, files))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -161,7 +166,7 @@ func TestExprValues(t *testing.T) {
 		"unset":  cty.NullVal(cty.String),
 	})}}
 	got := exprValues(&hcl.Diagnostic{Expression: expr, EvalContext: ctx})
-	want := []jsonExprValue{
+	want := []ExprValue{
 		{"var.list[0]", `is "a"`},
 		{"var.name", `is "web"`},
 		{"var.secret", "has a sensitive value"},
@@ -177,10 +182,10 @@ func TestExprValues(t *testing.T) {
 	}
 }
 
-// FuzzJSONSnippet feeds the snippet builder arbitrary sources and ranges,
+// FuzzSnippet feeds the snippet builder arbitrary sources and ranges,
 // including ranges outside the file: it must never panic, and its offsets
 // must always be usable to slice the code.
-func FuzzJSONSnippet(f *testing.F) {
+func FuzzSnippet(f *testing.F) {
 	f.Add([]byte(renderSource), 25, 37, 0, 60)
 	f.Add([]byte("a = 1\n\n\nb = 2\n"), 0, 13, 0, 13)
 	f.Add([]byte("x"), 5, 2, -1, 0)
@@ -198,7 +203,7 @@ func FuzzJSONSnippet(f *testing.F) {
 			Subject:  &hcl.Range{Filename: "f", Start: pos(start), End: pos(end)},
 			Context:  &hcl.Range{Filename: "f", Start: pos(ctxStart), End: pos(ctxEnd)},
 		}
-		s := newJSONSnippet(d, file)
+		s := newSnippet(d, file)
 		if s.HighlightStartOffset < 0 || s.HighlightStartOffset > s.HighlightEndOffset || s.HighlightEndOffset > len(s.Code) {
 			t.Fatalf("offsets %d-%d for code of %d bytes", s.HighlightStartOffset, s.HighlightEndOffset, len(s.Code))
 		}

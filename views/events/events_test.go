@@ -1,0 +1,142 @@
+package events
+
+import (
+	"bytes"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/berth-sh/berth/addrs"
+	"github.com/berth-sh/berth/core"
+	"github.com/berth-sh/berth/core/plans"
+	"github.com/berth-sh/berth/internal/golden"
+	"github.com/berth-sh/berth/providers"
+	"github.com/berth-sh/berth/state"
+	"github.com/berth-sh/berth/version"
+	"github.com/zclconf/go-cty/cty"
+)
+
+var web = addrs.Resource{Mode: addrs.Managed, Type: "app", Name: "web"}.Instance(nil)
+
+func members(names ...string) []providers.WaveInstance {
+	out := make([]providers.WaveInstance, len(names))
+	for i, n := range names {
+		out[i] = providers.WaveInstance{Name: n, Host: "edge-1"}
+	}
+	return out
+}
+
+// rolloutEvents are the events of a three-wave update of app.web whose
+// second wave fails and is reverted.
+func rolloutEvents() []core.Event {
+	up := plans.Update
+	return []core.Event{
+		{Type: core.EventApplyStart, Addr: web, Action: up},
+		{Type: core.EventWaveStart, Addr: web, Action: up, Wave: 1, Waves: 3, Message: "1 instance", WaveInstances: members("web-1")},
+		{Type: core.EventProvider, Addr: web, Action: up, Elapsed: 2 * time.Second, Kind: "instance_healthy", Instance: "web-1", Wave: 1, Message: "healthy"},
+		{Type: core.EventWaveComplete, Addr: web, Action: up, Elapsed: 3 * time.Second, Wave: 1, Waves: 3, WaveInstances: members("web-1")},
+		{Type: core.EventWaveStart, Addr: web, Action: up, Elapsed: 3 * time.Second, Wave: 2, Waves: 3, Message: "5 instances",
+			WaveInstances: members("web-2", "web-3", "web-4", "web-5", "web-6")},
+		{Type: core.EventApplyProgress, Addr: web, Action: up, Elapsed: 10 * time.Second},
+		{Type: core.EventRevert, Addr: web, Action: up, Elapsed: 12 * time.Second, Wave: 2, Waves: 3, Message: "wave 2 did not become healthy"},
+		{Type: core.EventApplyErrored, Addr: web, Action: up, Elapsed: 15 * time.Second, Message: "wave 2 of 3 failed"},
+	}
+}
+
+// TestRolloutStream compares the text and the -json stream of a failed
+// rollout with golden files (go test ./views/events -update rewrites
+// them): wave numbers are 1-based in both, as the plan shows them.
+func TestRolloutStream(t *testing.T) {
+	for _, asJSON := range []bool{false, true} {
+		name := "rollout_text.golden"
+		if asJSON {
+			name = "rollout_json.golden"
+		}
+		t.Run(name, func(t *testing.T) {
+			var out bytes.Buffer
+			ew := NewWriter(&out, asJSON, false)
+			ew.now = func() time.Time { return time.Date(2026, 11, 22, 7, 20, 1, 0, time.UTC) }
+			ew.Version()
+			for _, ev := range rolloutEvents() {
+				ew.Handle(ev)
+			}
+			ew.Interrupted(true)
+			ew.ApplyFailed("apply", true)
+			if asJSON {
+				for _, l := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+					if !json.Valid([]byte(l)) {
+						t.Errorf("not one JSON object a line: %s", l)
+					}
+				}
+			}
+			// The golden files hold no version, so that a release does not
+			// change them.
+			got := strings.ReplaceAll(out.String(), `"`+version.String()+`"`, `"VERSION"`)
+			got = strings.ReplaceAll(got, `"berth `+version.String()+`"`, `"berth VERSION"`)
+			golden.Check(t, filepath.Join("testdata", name), []byte(got))
+		})
+	}
+}
+
+func TestTally(t *testing.T) {
+	ew := NewWriter(&bytes.Buffer{}, false, false)
+	other := addrs.Resource{Mode: addrs.Managed, Type: "app", Name: "api"}.Instance(nil)
+	for _, ev := range []core.Event{
+		{Type: core.EventApplyStart, Addr: web, Action: plans.Create},
+		{Type: core.EventApplyComplete, Addr: web, Action: plans.Create},
+		{Type: core.EventApplyStart, Addr: other, Action: plans.DeleteThenCreate},
+		{Type: core.EventApplyComplete, Addr: other, Action: plans.DeleteThenCreate},
+		{Type: core.EventApplyComplete, Addr: other, Action: plans.Update},
+		{Type: core.EventApplyComplete, Addr: other, Action: plans.Delete},
+		{Type: core.EventApplyErrored, Addr: web, Action: plans.Update},
+	} {
+		ew.Handle(ev)
+	}
+	got := ew.Tally()
+	if got.Added != 2 || got.Changed != 1 || got.Destroyed != 1 || got.Started != 2 || len(got.Failed) != 1 || got.Failed[0] != "app.web" {
+		t.Errorf("tally %+v", got)
+	}
+}
+
+// TestApplyComplete checks the end of an apply: its summary and the
+// outputs, sensitive ones hidden in text and in the stream alike, and no
+// outputs after a destroy.
+func TestApplyComplete(t *testing.T) {
+	st := state.New()
+	st.Outputs = map[string]*state.Output{
+		"url":    {Value: cty.StringVal("http://edge-1")},
+		"secret": {Value: cty.StringVal("hunter2"), Sensitive: true},
+	}
+	tests := []struct {
+		name   string
+		json   bool
+		mode   plans.Mode
+		want   []string
+		absent string
+	}{
+		{"text", false, plans.NormalMode, []string{"\nApply complete! Resources: 0 added, 0 changed, 0 destroyed.\n\nOutputs:\n\nsecret = <sensitive>\nurl = \"http://edge-1\"\n"}, "hunter2"},
+		{"text destroy", false, plans.DestroyMode, []string{"\nDestroy complete! Resources: 0 destroyed.\n"}, "Outputs"},
+		{"json", true, plans.NormalMode, []string{`"type":"change_summary"`, `"operation":"apply"`, `"outputs":{"secret":{"sensitive":true},"url":{"sensitive":false,"value":"http://edge-1"}}`}, "hunter2"},
+		{"json destroy", true, plans.DestroyMode, []string{`"operation":"destroy"`}, `"outputs"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			op := "apply"
+			if tt.mode == plans.DestroyMode {
+				op = "destroy"
+			}
+			NewWriter(&out, tt.json, false).ApplyComplete(op, tt.mode, st)
+			for _, w := range tt.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("output does not contain %q:\n%s", w, out.String())
+				}
+			}
+			if strings.Contains(out.String(), tt.absent) {
+				t.Errorf("output contains %q:\n%s", tt.absent, out.String())
+			}
+		})
+	}
+}

@@ -1,0 +1,244 @@
+package jsondoc
+
+import (
+	"encoding/json"
+	"io"
+	"strconv"
+
+	"github.com/berth-sh/berth/core/plans"
+	"github.com/berth-sh/berth/platform/app"
+	"github.com/berth-sh/berth/providers"
+	"github.com/berth-sh/berth/version"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Plan is the document `berth show -json FILE` prints and the last
+// line of `berth plan -json` (docs/json-output.md, "plan"), in the shape
+// of Terraform's JSON plan. Sensitive values are null, flagged in the
+// *_sensitive fields; unknown values are null, flagged in after_unknown.
+type Plan struct {
+	FormatVersion   string                  `json:"format_version"`
+	BerthVersion    string                  `json:"berth_version"`
+	Mode            string                  `json:"mode"`
+	Variables       map[string]planVariable `json:"variables"`
+	ResourceChanges []resourceChange        `json:"resource_changes"`
+	ResourceDrift   []resourceChange        `json:"resource_drift"`
+	OutputChanges   map[string]change       `json:"output_changes"`
+	Summary         planSummary             `json:"summary"`
+	StateLineage    string                  `json:"state_lineage"`
+	StateSerial     uint64                  `json:"state_serial"`
+	ConfigHash      string                  `json:"config_hash"`
+	Targets         []string                `json:"targets"`
+	Replace         []string                `json:"replace"`
+	Applyable       bool                    `json:"applyable"`
+	Errored         bool                    `json:"errored"`
+}
+
+type planVariable struct {
+	Value     any  `json:"value"`
+	Sensitive bool `json:"sensitive,omitempty"`
+}
+
+type planSummary struct {
+	Add     int `json:"add"`
+	Change  int `json:"change"`
+	Destroy int `json:"destroy"`
+	Read    int `json:"read"`
+}
+
+type resourceChange struct {
+	object
+	Change       change   `json:"change"`
+	ActionReason string   `json:"action_reason,omitempty"`
+	Deposed      string   `json:"deposed,omitempty"`
+	Rollout      *rollout `json:"rollout,omitempty"`
+}
+
+type change struct {
+	Actions         []string `json:"actions"`
+	Before          any      `json:"before"`
+	After           any      `json:"after"`
+	AfterUnknown    any      `json:"after_unknown"`
+	BeforeSensitive any      `json:"before_sensitive"`
+	AfterSensitive  any      `json:"after_sensitive"`
+	ReplacePaths    [][]any  `json:"replace_paths,omitempty"`
+}
+
+type rollout struct {
+	Waves           []wave `json:"waves"`
+	MinHealthy      string `json:"min_healthy,omitempty"`
+	HealthyDeadline string `json:"healthy_deadline,omitempty"`
+	MaxUnavailable  int    `json:"max_unavailable"`
+	AutoRevert      bool   `json:"auto_revert"`
+}
+
+type wave struct {
+	Wave        int            `json:"wave"`
+	Instances   []WaveInstance `json:"instances"`
+	Description string         `json:"description"`
+}
+
+// WaveInstance is one instance of a rollout wave, in the plan's rollouts
+// and in the stream's wave messages.
+type WaveInstance struct {
+	Name string `json:"name"`
+	Host string `json:"host,omitempty"`
+}
+
+// actions lists an action as Terraform does: a replacement is two
+// actions, in the order they happen.
+func actions(a plans.Action) []string {
+	switch a {
+	case plans.DeleteThenCreate:
+		return []string{"delete", "create"}
+	case plans.CreateThenDelete:
+		return []string{"create", "delete"}
+	}
+	return []string{string(a)}
+}
+
+// NewPlan converts p into its JSON document.
+func NewPlan(p *plans.Plan) Plan {
+	s := p.Summarize()
+	doc := Plan{
+		FormatVersion:   FormatVersion,
+		BerthVersion:    version.String(),
+		Mode:            string(p.Mode),
+		Variables:       map[string]planVariable{},
+		ResourceChanges: []resourceChange{},
+		ResourceDrift:   []resourceChange{},
+		OutputChanges:   map[string]change{},
+		Summary:         planSummary{Add: s.Add, Change: s.Change, Destroy: s.Destroy, Read: s.Read},
+		StateLineage:    p.StateLineage,
+		StateSerial:     p.StateSerial,
+		ConfigHash:      p.ConfigHash,
+		Targets:         []string{},
+		Replace:         []string{},
+		Applyable:       !p.Errored && p.HasChanges(),
+		Errored:         p.Errored,
+	}
+	for name, v := range p.Variables {
+		val, _, sens := Value(v)
+		doc.Variables[name] = planVariable{Value: val, Sensitive: sens != false}
+	}
+	for _, c := range plans.ByAddress(p.Changes) {
+		doc.ResourceChanges = append(doc.ResourceChanges, newResourceChange(c, c.Action))
+	}
+	for _, c := range plans.ByAddress(p.Drift) {
+		a := c.Action
+		if a == plans.NoOp {
+			continue
+		}
+		if c.After == cty.NilVal || c.After.IsNull() {
+			a = plans.Delete
+		}
+		doc.ResourceDrift = append(doc.ResourceDrift, newResourceChange(c, a))
+	}
+	for _, o := range p.Outputs {
+		before, after := o.Before, o.After
+		if o.Sensitive {
+			before, after = markWhole(before), markWhole(after)
+		}
+		doc.OutputChanges[o.Name] = newChange(o.Action, before, after, nil)
+	}
+	for _, t := range p.Targets {
+		doc.Targets = append(doc.Targets, t.String())
+	}
+	for _, t := range p.Replace {
+		doc.Replace = append(doc.Replace, t.String())
+	}
+	return doc
+}
+
+func markWhole(v cty.Value) cty.Value {
+	if v == cty.NilVal {
+		return v
+	}
+	return v.Mark(providers.SensitiveMark)
+}
+
+func newResourceChange(c *plans.ResourceChange, action plans.Action) resourceChange {
+	jc := resourceChange{
+		object:       newObject(c.Addr, c.Provider),
+		Change:       newChange(action, c.Before, c.After, c.RequiresReplace),
+		ActionReason: string(c.Reason),
+		Deposed:      c.Deposed,
+	}
+	if ro := c.Rollout; ro != nil {
+		jr := &rollout{Waves: []wave{}, MaxUnavailable: ro.MaxUnavailable, AutoRevert: ro.AutoRevert}
+		if ro.MinHealthy > 0 {
+			jr.MinHealthy = app.FormatDuration(ro.MinHealthy)
+		}
+		if ro.HealthyDeadline > 0 {
+			jr.HealthyDeadline = app.FormatDuration(ro.HealthyDeadline)
+		}
+		for i, w := range ro.Waves {
+			jw := wave{Wave: i + 1, Instances: []WaveInstance{}, Description: instances(len(w.Instances))}
+			for _, in := range w.Instances {
+				jw.Instances = append(jw.Instances, WaveInstance(in))
+			}
+			jr.Waves = append(jr.Waves, jw)
+		}
+		jc.Rollout = jr
+	}
+	return jc
+}
+
+func newChange(action plans.Action, before, after cty.Value, replace []cty.Path) change {
+	if action == plans.Delete {
+		after = cty.NilVal
+	}
+	if action == plans.Create {
+		before = cty.NilVal
+	}
+	jc := change{Actions: actions(action)}
+	var bUnknown any
+	jc.Before, bUnknown, jc.BeforeSensitive = Value(before)
+	_ = bUnknown // a prior value is always known
+	jc.After, jc.AfterUnknown, jc.AfterSensitive = Value(after)
+	for _, p := range replace {
+		jc.ReplacePaths = append(jc.ReplacePaths, replacePath(p))
+	}
+	return jc
+}
+
+// replacePath writes a path as Terraform's replace_paths do: attribute names
+// and map keys as strings, list indexes as numbers.
+func replacePath(p cty.Path) []any {
+	out := []any{}
+	for _, step := range p {
+		switch s := step.(type) {
+		case cty.GetAttrStep:
+			out = append(out, s.Name)
+		case cty.IndexStep:
+			switch {
+			case s.Key.Type() == cty.String && s.Key.IsKnown() && !s.Key.IsNull():
+				out = append(out, s.Key.AsString())
+			case s.Key.Type() == cty.Number && s.Key.IsKnown() && !s.Key.IsNull():
+				out = append(out, json.Number(number(s.Key.AsBigFloat())))
+			default:
+				out = append(out, nil)
+			}
+		}
+	}
+	return out
+}
+
+// WritePlan prints p's JSON document on one line.
+func WritePlan(w io.Writer, p *plans.Plan) error {
+	data, err := json.Marshal(NewPlan(p))
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(data, '\n'))
+	return err
+}
+
+// instances describes a wave's size as the text plan does: "1 instance",
+// "3 instances".
+func instances(n int) string {
+	if n == 1 {
+		return "1 instance"
+	}
+	return strconv.Itoa(n) + " instances"
+}

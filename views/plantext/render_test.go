@@ -1,0 +1,57 @@
+package plantext
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/berth-sh/berth/core/plans"
+	"github.com/berth-sh/berth/internal/golden"
+	"github.com/berth-sh/berth/views/ansi"
+	"github.com/berth-sh/berth/views/internal/viewtest"
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestRender compares the text rendering of plans with golden files
+// (go test ./views/plantext -update rewrites them).
+func TestRender(t *testing.T) {
+	for _, tt := range viewtest.Cases() {
+		t.Run(tt.Name, func(t *testing.T) {
+			var out bytes.Buffer
+			Render(&out, tt.Plan, tt.Color)
+			viewtest.CheckNoSecret(t, out.String())
+			if !tt.Color && strings.Contains(out.String(), "\x1b[") {
+				t.Error("colour in no-colour output")
+			}
+			if tt.Color && !strings.Contains(out.String(), ansi.Green) {
+				t.Error("no colour in colour output")
+			}
+			golden.Check(t, filepath.Join("testdata", tt.Name+".golden"), out.Bytes())
+		})
+	}
+}
+
+// TestRenderPlanFile checks that a plan read back from a plan file (what
+// `berth show FILE` renders) renders exactly like the plan it was made
+// from: redacted secrets compare by digest.
+func TestRenderPlanFile(t *testing.T) {
+	for _, tt := range viewtest.Cases() {
+		t.Run(tt.Name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "plan.out")
+			if err := plans.WritePlanFile(path, tt.Plan); err != nil {
+				t.Fatal(err)
+			}
+			p, err := plans.ReadPlanFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want, got bytes.Buffer
+			Render(&want, tt.Plan, tt.Color)
+			Render(&got, p, tt.Color)
+			if diff := cmp.Diff(want.String(), got.String()); diff != "" {
+				t.Errorf("the plan read from a file renders differently (-direct +from file):\n%s", diff)
+			}
+		})
+	}
+}

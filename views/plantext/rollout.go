@@ -1,0 +1,75 @@
+package plantext
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/berth-sh/berth/platform/app"
+	"github.com/berth-sh/berth/providers"
+)
+
+// maxWaveInstances is how many instances a wave's description names
+// before it summarises the rest ("and 7 more"): a 200-replica app must not
+// print 200 names per wave.
+const maxWaveInstances = 4
+
+// WaveMembers names a wave's instances as the plan and the apply's
+// progress lines show them: "web-1 on edge-1, web-2 on edge-2", the
+// fourth and further summarised ("…, and 7 more"); "" for none.
+func WaveMembers(instances []providers.WaveInstance) string {
+	names := make([]string, len(instances))
+	for i, in := range instances {
+		names[i] = in.Name
+		if in.Host != "" {
+			names[i] += " on " + in.Host
+		}
+	}
+	if len(names) > maxWaveInstances {
+		names = append(names[:maxWaveInstances-1], fmt.Sprintf("and %d more", len(names)-(maxWaveInstances-1)))
+	}
+	return strings.Join(names, ", ")
+}
+
+// rolloutLines describes the waves of a rollout:
+//
+//	rollout: 3 waves, min healthy 10s, deadline 5m, auto-revert
+//	  wave 1: 1 instance  (web-1 on edge-1)
+func rolloutLines(ro *providers.Rollout) []string {
+	head := "rollout: " + plural(len(ro.Waves), "wave")
+	if ro.MinHealthy > 0 {
+		head += ", min healthy " + app.FormatDuration(ro.MinHealthy)
+	}
+	if ro.HealthyDeadline > 0 {
+		head += ", deadline " + app.FormatDuration(ro.HealthyDeadline)
+	}
+	if ro.MaxUnavailable > 0 {
+		head += fmt.Sprintf(", max unavailable %d", ro.MaxUnavailable)
+	}
+	if ro.AutoRevert {
+		head += ", auto-revert"
+	}
+	lines := []string{head}
+	descs := make([]string, len(ro.Waves))
+	width := 0
+	for i, w := range ro.Waves {
+		descs[i] = plural(len(w.Instances), "instance")
+		width = max(width, len(descs[i]))
+	}
+	numWidth := len(strconv.Itoa(len(ro.Waves)))
+	for i, w := range ro.Waves {
+		l := fmt.Sprintf("wave %*d: %s", numWidth, i+1, descs[i])
+		if len(w.Instances) > 0 {
+			l = fmt.Sprintf("wave %*d: %-*s (%s)", numWidth, i+1, width, descs[i], WaveMembers(w.Instances))
+		}
+		lines = append(lines, "  "+l)
+	}
+	return lines
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
