@@ -1,6 +1,7 @@
 package docker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/platform/probe"
 	"github.com/berth-sh/berth/providers"
+	"github.com/berth-sh/berth/providers/docker/engine"
 )
 
 // ApplyResourceChange carries out a planned change or one step of its
@@ -58,19 +60,19 @@ func (p *Provider) ApplyResourceChange(ctx context.Context, req providers.ApplyR
 type applier struct {
 	p      *Provider
 	a      *deployment
-	hosts  map[string]*Host
-	infos  map[string]HostInfo
+	hosts  map[string]*engine.Host
+	infos  map[string]engine.HostInfo
 	events func(providers.ApplyEvent)
 	evMu   sync.Mutex
 	waveNo int
 
 	// retired are hosts removed from the cluster that still held
 	// containers of the app at plan time (see private.Retired).
-	retired []HostConfig
+	retired []engine.HostConfig
 	// retiredNow are the retired hosts on which the last listing found
 	// containers of the app: returned as private data, so that refresh and
 	// the next plan keep looking there.
-	retiredNow []HostConfig
+	retiredNow []engine.HostConfig
 
 	mu sync.Mutex
 	// notReady holds the ids of containers that never passed readiness.
@@ -111,7 +113,7 @@ func (ap *applier) setup(ctx context.Context, v cty.Value) error {
 	if err != nil {
 		return err
 	}
-	ap.hosts, ap.infos = map[string]*Host{}, map[string]HostInfo{}
+	ap.hosts, ap.infos = map[string]*engine.Host{}, map[string]engine.HostInfo{}
 	endpoints := map[string]bool{}
 	for i, h := range hosts {
 		ap.hosts[h.Config.Name] = h
@@ -147,7 +149,7 @@ func (ap *applier) current(c live) bool {
 // live is one of the app's containers as it exists, on the host of that
 // name, reached at Address.
 type live struct {
-	Container
+	engine.Container
 	Host    string
 	Address netip.Addr
 }
@@ -263,7 +265,7 @@ func instancesOf(ls []live, ports []app.Port, notReady map[string]bool) []app.In
 		for k, hp := range c.Ports {
 			name := k
 			for _, p := range ports {
-				proto := cmpOr(p.Protocol, app.DefaultProtocol)
+				proto := cmp.Or(p.Protocol, app.DefaultProtocol)
 				if strconv.Itoa(p.Container)+"/"+proto == k {
 					name = p.Name
 				}
@@ -512,7 +514,7 @@ func (ap *applier) start(ctx context.Context, sem chan struct{}, in app.Instance
 	if err != nil {
 		return id, fmt.Errorf("%s: %w", in.Name, err)
 	}
-	ap.emit("instance_started", in.Name, "%s started on %s (container %s)", in.Name, in.Host, short(id))
+	ap.emit("instance_started", in.Name, "%s started on %s (container %s)", in.Name, in.Host, engine.ShortID(id))
 	if hk := ap.a.Spec.Hooks; hk != nil && hk.AfterStart != nil {
 		if err := ap.hook(ctx, h, id, in.Name, "after_start", hk.AfterStart); err != nil && hk.AfterStart.Required {
 			markNotReady()
@@ -551,24 +553,24 @@ func (ap *applier) start(ctx context.Context, sem chan struct{}, in app.Instance
 // create pulls the planned digest if the host lacks it, creates the
 // container (installing the probe helper when liveness needs it) and
 // starts it.
-func (ap *applier) create(ctx context.Context, h *Host, name string) (string, ContainerInfo, error) {
+func (ap *applier) create(ctx context.Context, h *engine.Host, name string) (string, engine.ContainerInfo, error) {
 	arch := ap.infos[h.Config.Name].Architecture
 	cs, err := ap.a.containerSpec(name, arch)
 	if err != nil {
-		return "", ContainerInfo{}, err
+		return "", engine.ContainerInfo{}, err
 	}
 	if err := ap.ensureImage(ctx, h); err != nil {
-		return "", ContainerInfo{}, err
+		return "", engine.ContainerInfo{}, err
 	}
 	// Create, copy and start go through once begun (see engineStep).
 	if err := ctx.Err(); err != nil {
-		return "", ContainerInfo{}, err
+		return "", engine.ContainerInfo{}, err
 	}
 	sctx, cancel := engineStep(ctx, engineStepTimeout)
 	defer cancel()
 	id, err := h.Create(sctx, cs)
 	if err != nil {
-		return "", ContainerInfo{}, err
+		return "", engine.ContainerInfo{}, err
 	}
 	if ap.a.needsHelper(h) {
 		bin, err := ProbeHelper(arch)
@@ -576,17 +578,17 @@ func (ap *applier) create(ctx context.Context, h *Host, name string) (string, Co
 			err = h.CopyFile(sctx, id, ProbeHelperPath, 0o755, bin)
 		}
 		if err != nil {
-			return id, ContainerInfo{}, err
+			return id, engine.ContainerInfo{}, err
 		}
 	}
 	if err := h.Start(sctx, id); err != nil {
-		return id, ContainerInfo{}, err
+		return id, engine.ContainerInfo{}, err
 	}
 	info, err := h.Inspect(sctx, id)
 	return id, info, err
 }
 
-func (ap *applier) ensureImage(ctx context.Context, h *Host) error {
+func (ap *applier) ensureImage(ctx context.Context, h *engine.Host) error {
 	m := ap.p.pullLock(h.Config.Endpoint, ap.a.Pinned)
 	m.Lock()
 	defer m.Unlock()
@@ -606,7 +608,7 @@ func (ap *applier) ensureImage(ctx context.Context, h *Host) error {
 // healthy_deadline; readiness must then hold for hold. Without a
 // readiness probe, a running container is ready. ready is called when
 // readiness first passes, before the hold.
-func (ap *applier) waitReady(ctx context.Context, h *Host, info ContainerInfo, hold time.Duration, ready func()) error {
+func (ap *applier) waitReady(ctx context.Context, h *engine.Host, info engine.ContainerInfo, hold time.Duration, ready func()) error {
 	deadline := ap.a.Spec.Rollout.HealthyDeadline
 	if deadline <= 0 {
 		deadline = app.DefaultRolloutHealthyDeadline
@@ -648,7 +650,7 @@ func (ap *applier) waitReady(ctx context.Context, h *Host, info ContainerInfo, h
 }
 
 // hook runs an exec hook, logging its output and exit code as events.
-func (ap *applier) hook(ctx context.Context, h *Host, id, inst, which string, hk *app.Hook) error {
+func (ap *applier) hook(ctx context.Context, h *engine.Host, id, inst, which string, hk *app.Hook) error {
 	t := hk.Timeout
 	if t <= 0 {
 		t = app.DefaultHookTimeout
@@ -719,7 +721,7 @@ func (ap *applier) stop(ctx context.Context, c live) error {
 	if err := h.Remove(sctx, c.ID); err != nil {
 		return err
 	}
-	ap.emit("instance_stopped", inst, "%s removed from %s (container %s)", inst, c.Host, short(c.ID))
+	ap.emit("instance_stopped", inst, "%s removed from %s (container %s)", inst, c.Host, engine.ShortID(c.ID))
 	return nil
 }
 

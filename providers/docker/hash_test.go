@@ -84,3 +84,12 @@ hooks {
 		})
 	}
 }
+
+func TestConfigHashStable(t *testing.T) {
+	a, _ := ConfigHash(map[string]any{"image": "x", "env": map[string]string{"B": "2", "A": "1"}})
+	b, _ := ConfigHash(map[string]any{"env": map[string]string{"A": "1", "B": "2"}, "image": "x"})
+	c, _ := ConfigHash(map[string]any{"image": "y"})
+	if a != b || a == c || len(a) != 16 {
+		t.Errorf("hashes %q %q %q", a, b, c)
+	}
+}

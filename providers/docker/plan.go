@@ -15,6 +15,7 @@ import (
 
 	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/providers"
+	"github.com/berth-sh/berth/providers/docker/engine"
 	"github.com/berth-sh/berth/providers/docker/scheduler"
 )
 
@@ -24,7 +25,7 @@ type private struct {
 	// Retired are hosts that left the app's cluster while containers of
 	// the app still run on them: apply (and refresh) lists them too, and
 	// apply removes those containers once the new ones are ready.
-	Retired []HostConfig `json:"retired,omitempty"`
+	Retired []engine.HostConfig `json:"retired,omitempty"`
 }
 
 func decodePrivate(b []byte) private {
@@ -47,20 +48,20 @@ func (pv private) encode() []byte {
 // already retired) that are not in cluster: by endpoint, since a host
 // block may be renamed. A candidate whose name a host of cluster now
 // uses is renamed "<name> (removed)".
-func retiredCandidates(prior cty.Value, priorPrivate []byte, c cluster) []HostConfig {
+func retiredCandidates(prior cty.Value, priorPrivate []byte, c cluster) []engine.HostConfig {
 	now := c.Hosts
 	endpoints, names := map[string]bool{}, map[string]bool{}
 	for _, h := range now {
 		endpoints[h.Endpoint], names[h.Name] = true, true
 	}
-	var cands []HostConfig
+	var cands []engine.HostConfig
 	if !prior.IsNull() && prior.IsKnown() {
 		if pa, err := decodeApp(prior); err == nil {
 			cands = pa.Cluster.Hosts
 		}
 	}
 	cands = append(cands, decodePrivate(priorPrivate).Retired...)
-	var out []HostConfig
+	var out []engine.HostConfig
 	for _, h := range cands {
 		if endpoints[h.Endpoint] {
 			continue
@@ -79,13 +80,13 @@ func retiredCandidates(prior cty.Value, priorPrivate []byte, c cluster) []HostCo
 // containers of the app, with those containers as instances. A candidate
 // that cannot be reached is an error naming it: berth cannot tell whether
 // the app still runs there.
-func (p *Provider) retiredHosts(ctx context.Context, cands []HostConfig, a *deployment) ([]HostConfig, []app.Instance, error) {
-	var keep []HostConfig
+func (p *Provider) retiredHosts(ctx context.Context, cands []engine.HostConfig, a *deployment) ([]engine.HostConfig, []app.Instance, error) {
+	var keep []engine.HostConfig
 	var ins []app.Instance
 	var errs []error
 	for _, cfg := range cands {
 		h, _, err := p.host(ctx, cfg)
-		var cs []Container
+		var cs []engine.Container
 		if err == nil {
 			cs, err = p.listHost(ctx, h)
 		}
@@ -295,8 +296,8 @@ func (a *deployment) placementRequest(existing []app.Instance) scheduler.Request
 
 // listHosts lists berth's containers on every host (one call each, or
 // none when refresh just listed it: see listHost).
-func (p *Provider) listHosts(ctx context.Context, hosts []*Host) ([][]Container, error) {
-	out := make([][]Container, len(hosts))
+func (p *Provider) listHosts(ctx context.Context, hosts []*engine.Host) ([][]engine.Container, error) {
+	out := make([][]engine.Container, len(hosts))
 	errs := make([]error, len(hosts))
 	var wg sync.WaitGroup
 	for i, h := range hosts {
@@ -310,7 +311,7 @@ func (p *Provider) listHosts(ctx context.Context, hosts []*Host) ([][]Container,
 // reserves the result for the apps placed after it in this run. One step
 // under placeMu: what other apps reserved and which containers their
 // reservations stand for are read and written together.
-func (p *Provider) place(hosts []*Host, infos []HostInfo, listed [][]Container, a *deployment, existing []app.Instance) (scheduler.Placement, error) {
+func (p *Provider) place(hosts []*engine.Host, infos []engine.HostInfo, listed [][]engine.Container, a *deployment, existing []app.Instance) (scheduler.Placement, error) {
 	p.placeMu.Lock()
 	defer p.placeMu.Unlock()
 	sh := make([]scheduler.Host, len(hosts))
@@ -318,7 +319,7 @@ func (p *Provider) place(hosts []*Host, infos []HostInfo, listed [][]Container, 
 		// This app's containers are accounted by the scheduler itself:
 		// drop them by deployment id (SchedulerHost matches names only).
 		// Those of apps placed in this run count by their reservation.
-		var others []Container
+		var others []engine.Container
 		for _, c := range listed[i] {
 			if c.Labels.ID == a.ID && c.Labels.App == a.Name || p.reservedFor(c) {
 				continue
@@ -336,10 +337,25 @@ func (p *Provider) place(hosts []*Host, infos []HostInfo, listed [][]Container, 
 	return pl, nil
 }
 
+// SchedulerHost is the host as the scheduler sees it: capacity from info,
+// minus the requests of berth's containers on it except those of app
+// (whose instances the scheduler accounts for itself).
+func SchedulerHost(cfg engine.HostConfig, info engine.HostInfo, containers []engine.Container, app string) scheduler.Host {
+	h := scheduler.Host{Name: cfg.Name, Labels: cfg.Labels, CPU: info.CPU, Memory: info.Memory}
+	for _, c := range containers {
+		if c.Labels.App == app {
+			continue
+		}
+		h.UsedCPU += c.Labels.CPURequest
+		h.UsedMemory += c.Labels.MemoryRequest
+	}
+	return h
+}
+
 // explainReserved adds to an impossible placement what the other apps
 // placed in this run reserve on the hosts: capacity that looks free on an
 // empty host is theirs. Under placeMu.
-func (p *Provider) explainReserved(err error, hosts []*Host, a *deployment) error {
+func (p *Provider) explainReserved(err error, hosts []*engine.Host, a *deployment) error {
 	var parts []string
 	for _, name := range slices.Sorted(maps.Keys(p.reserved)) {
 		if name == a.Name {
@@ -437,11 +453,11 @@ func decide(in planInput) planOutput {
 // retiredHostHint says how to get past a host that was removed from an
 // app's cluster while it still held containers of the app, and that
 // cannot be reached any more.
-func retiredHostHint(cfg HostConfig, app, id string) string {
+func retiredHostHint(cfg engine.HostConfig, app, id string) string {
 	return fmt.Sprintf("host %q (%s) was removed from the cluster of app %s while it still held containers of the app, which berth must remove, and it cannot be reached. "+
 		"Make it reachable, or put it back in the cluster until it is. If it is gone for good: berth state rm the app, then berth import it again with its deployment id %s "+
 		"(the import looks only on the cluster's hosts); if the host ever comes back, remove its containers by hand (labels %s=%s, %s=%s)",
-		cfg.Name, cfg.Endpoint, app, id, LabelID, id, LabelApp, app)
+		cfg.Name, cfg.Endpoint, app, id, engine.LabelID, id, engine.LabelApp, app)
 }
 
 // reservation is what one app placed in this run requests on each host
@@ -459,7 +475,7 @@ type reservation struct {
 
 // reservedFor says whether c belongs to an app placed in this run, whose
 // reservation counts instead of its containers. Under placeMu.
-func (p *Provider) reservedFor(c Container) bool {
+func (p *Provider) reservedFor(c engine.Container) bool {
 	r, ok := p.reserved[c.Labels.App]
 	return ok && r.ids[c.Labels.ID]
 }
@@ -476,7 +492,7 @@ func (p *Provider) reserveID(app, id string) {
 
 // reserveOthers adds to each host's used capacity what the other apps
 // placed in this run reserved there. Under placeMu.
-func (p *Provider) reserveOthers(sh []scheduler.Host, hosts []*Host, a *deployment) {
+func (p *Provider) reserveOthers(sh []scheduler.Host, hosts []*engine.Host, a *deployment) {
 	for name, r := range p.reserved {
 		if name == a.Name {
 			continue
@@ -489,7 +505,7 @@ func (p *Provider) reserveOthers(sh []scheduler.Host, hosts []*Host, a *deployme
 }
 
 // reserve records what a's placement requests on each host. Under placeMu.
-func (p *Provider) reserve(hosts []*Host, a *deployment, pl scheduler.Placement) {
+func (p *Provider) reserve(hosts []*engine.Host, a *deployment, pl scheduler.Placement) {
 	cpu, mem := a.requests()
 	r := reservation{ids: map[string]bool{}, cpu: map[string]scheduler.MilliCPU{}, mem: map[string]int64{}}
 	if prev, ok := p.reserved[a.Name]; ok {
@@ -513,7 +529,7 @@ func (p *Provider) reserve(hosts []*Host, a *deployment, pl scheduler.Placement)
 // of an app of the same name already on its hosts that this run does not
 // account for: an apply aborted before it recorded them, or a lost state,
 // would otherwise lead to a second copy of the app beside the first.
-func (p *Provider) unrecordedDeployments(a *deployment, hosts []*Host, listed [][]Container) *hcl.Diagnostic {
+func (p *Provider) unrecordedDeployments(a *deployment, hosts []*engine.Host, listed [][]engine.Container) *hcl.Diagnostic {
 	p.placeMu.Lock()
 	own := p.reserved[a.Name].ids
 	p.placeMu.Unlock()

@@ -11,6 +11,7 @@ import (
 	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/providers/builtin"
+	"github.com/berth-sh/berth/providers/docker/engine"
 )
 
 // Kind is the cluster kind (and provider name) of Docker hosts:
@@ -62,7 +63,7 @@ func clusterSchema() *providers.Block {
 // cluster is a decoded docker block: its hosts in source order.
 type cluster struct {
 	Name  string
-	Hosts []HostConfig
+	Hosts []engine.HostConfig
 }
 
 // decodeCluster reads the cluster an app runs on.
@@ -77,7 +78,7 @@ func decodeCluster(c app.Cluster) (cluster, error) {
 	}
 	for it := hosts.ElementIterator(); it.Next(); {
 		_, h := it.Element()
-		hc := HostConfig{Name: app.Str(h, "name"), Endpoint: app.Str(h, "endpoint"), Labels: map[string]string{}}
+		hc := engine.HostConfig{Name: app.Str(h, "name"), Endpoint: app.Str(h, "endpoint"), Labels: map[string]string{}}
 		if l := attr(h, "labels"); l.IsKnown() && !l.IsNull() {
 			for k, v := range l.AsValueMap() {
 				if v.IsKnown() && !v.IsNull() {
@@ -86,7 +87,7 @@ func decodeCluster(c app.Cluster) (cluster, error) {
 			}
 		}
 		if t := attr(h, "tls"); t.IsKnown() && !t.IsNull() {
-			hc.TLS = &TLSFiles{CAFile: app.Str(t, "ca_file"), CertFile: app.Str(t, "cert_file"), KeyFile: app.Str(t, "key_file")}
+			hc.TLS = &engine.TLSFiles{CAFile: app.Str(t, "ca_file"), CertFile: app.Str(t, "cert_file"), KeyFile: app.Str(t, "key_file")}
 		}
 		out.Hosts = append(out.Hosts, hc)
 	}

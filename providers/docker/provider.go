@@ -1,3 +1,12 @@
+// Package docker is berth's Docker-hosts provider: a cluster is a set of
+// Docker Engine endpoints; berth places each app's replicas on them
+// (package scheduler), labels the containers as berth's, resolves images to
+// digests through the registry's HTTP API, and probes readiness from the
+// berth process.
+//
+// The Engine API client is package engine and the registry client package
+// registry; this package decodes an app, plans it and applies the plan.
+// docs/docker.md records the decisions.
 package docker
 
 import (
@@ -12,6 +21,8 @@ import (
 
 	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/providers"
+	"github.com/berth-sh/berth/providers/docker/engine"
+	"github.com/berth-sh/berth/providers/docker/registry"
 )
 
 // Provider is the Docker-hosts provider: the providers.Interface that the
@@ -50,8 +61,8 @@ type Provider struct {
 
 type hostEntry struct {
 	once sync.Once
-	host *Host
-	info HostInfo
+	host *engine.Host
+	info engine.HostInfo
 	err  error
 }
 
@@ -170,7 +181,7 @@ func (p *Provider) opCtx(ctx context.Context) (context.Context, context.CancelFu
 // host returns the connection to cfg's engine and its info, connecting on
 // first use. The returned Host carries cfg (name and labels as this
 // cluster knows them) and shares the cached connection.
-func (p *Provider) host(ctx context.Context, cfg HostConfig) (*Host, HostInfo, error) {
+func (p *Provider) host(ctx context.Context, cfg engine.HostConfig) (*engine.Host, engine.HostInfo, error) {
 	key := cfg.Endpoint
 	if cfg.TLS != nil {
 		key += "|" + cfg.TLS.CAFile + "|" + cfg.TLS.CertFile + "|" + cfg.TLS.KeyFile
@@ -183,7 +194,7 @@ func (p *Provider) host(ctx context.Context, cfg HostConfig) (*Host, HostInfo, e
 	}
 	p.mu.Unlock()
 	e.once.Do(func() {
-		h, err := Connect(ctx, cfg)
+		h, err := engine.Connect(ctx, cfg)
 		if err == nil {
 			e.info, err = h.Info(ctx)
 			if err != nil {
@@ -199,7 +210,7 @@ func (p *Provider) host(ctx context.Context, cfg HostConfig) (*Host, HostInfo, e
 			delete(p.hosts, key)
 		}
 		p.mu.Unlock()
-		return nil, HostInfo{}, e.err
+		return nil, engine.HostInfo{}, e.err
 	}
 	h := *e.host
 	h.Config = cfg
@@ -208,10 +219,10 @@ func (p *Provider) host(ctx context.Context, cfg HostConfig) (*Host, HostInfo, e
 
 // clusterHosts connects to every host of a cluster, concurrently; the
 // error joins every host that failed.
-func (p *Provider) clusterHosts(ctx context.Context, c cluster) ([]*Host, []HostInfo, error) {
+func (p *Provider) clusterHosts(ctx context.Context, c cluster) ([]*engine.Host, []engine.HostInfo, error) {
 	cfgs := c.Hosts
-	hosts := make([]*Host, len(cfgs))
-	infos := make([]HostInfo, len(cfgs))
+	hosts := make([]*engine.Host, len(cfgs))
+	infos := make([]engine.HostInfo, len(cfgs))
 	errs := make([]error, len(cfgs))
 	var wg sync.WaitGroup
 	for i, cfg := range cfgs {
@@ -225,7 +236,7 @@ func (p *Provider) clusterHosts(ctx context.Context, c cluster) ([]*Host, []Host
 }
 
 type cachedListing struct {
-	cs  []Container
+	cs  []engine.Container
 	at  time.Time
 	gen uint64
 }
@@ -236,7 +247,7 @@ const listingTTL = time.Minute
 // listHost lists berth's containers on h (all deployments), reusing the
 // listing refresh or another plan took moments ago when no apply has run
 // since in this process.
-func (p *Provider) listHost(ctx context.Context, h *Host) ([]Container, error) {
+func (p *Provider) listHost(ctx context.Context, h *engine.Host) ([]engine.Container, error) {
 	key := h.Config.Endpoint
 	p.mu.Lock()
 	c, ok := p.listings[key]
@@ -255,7 +266,7 @@ func (p *Provider) listHost(ctx context.Context, h *Host) ([]Container, error) {
 
 // storeListing caches a listing taken at generation gen, unless an apply
 // began since.
-func (p *Provider) storeListing(endpoint string, cs []Container, gen uint64) {
+func (p *Provider) storeListing(endpoint string, cs []engine.Container, gen uint64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if gen == p.listGen {
@@ -284,11 +295,11 @@ func (p *Provider) pullLock(endpoint, image string) *sync.Mutex {
 	return m
 }
 
-// registry is the Registry of an app's image: its registry block's
+// registryOf is the registry of an app's image: its registry block's
 // credentials, or anonymous.
-func registryOf(spec *app.Spec) Registry {
+func registryOf(spec *app.Spec) registry.Registry {
 	if r := spec.Registry; r != nil {
-		return Registry{Address: r.Address, Username: r.Username, Password: r.Password}
+		return registry.Registry{Address: r.Address, Username: r.Username, Password: r.Password}
 	}
-	return Registry{}
+	return registry.Registry{}
 }

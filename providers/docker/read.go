@@ -11,6 +11,7 @@ import (
 
 	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/providers"
+	"github.com/berth-sh/berth/providers/docker/engine"
 )
 
 // ReadResources refreshes a batch of objects with ONE label-filtered list
@@ -32,12 +33,12 @@ func (p *Provider) ReadResources(ctx context.Context, req providers.ReadResource
 	// Which endpoints to list, and the cluster of each app.
 	type appRef struct {
 		id, name string
-		hosts    []HostConfig
+		hosts    []engine.HostConfig
 		ports    []app.Port
 		retired  int // the last hosts are retired ones (removed from the cluster)
 	}
 	refs := make([]*appRef, len(req.Objects))
-	endpoints := map[string]HostConfig{}
+	endpoints := map[string]engine.HostConfig{}
 	for i, o := range req.Objects {
 		results[i] = providers.ReadResult{ID: o.ID, NewState: o.State, Private: o.Private}
 		if o.TypeName != TypeApp || o.State.IsNull() || !o.State.IsKnown() {
@@ -61,7 +62,7 @@ func (p *Provider) ReadResources(ctx context.Context, req providers.ReadResource
 	}
 
 	type listing struct {
-		cs   []Container
+		cs   []engine.Container
 		addr netip.Addr
 		err  error
 	}

@@ -3,7 +3,9 @@ package docker
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"net"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/platform/probe"
+	"github.com/berth-sh/berth/providers/docker/engine"
 	"github.com/berth-sh/berth/providers/docker/scheduler"
 )
 
@@ -143,6 +146,17 @@ func (a *deployment) computeHash() error {
 	return err
 }
 
+// ConfigHash is a short, stable hash of an instance's spec (anything that
+// marshals to JSON deterministically: structs, maps with sorted keys).
+func ConfigHash(spec any) (string, error) {
+	b, err := json.Marshal(spec)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8]), nil
+}
+
 // requests are the scheduler's per-replica requests.
 func (a *deployment) requests() (scheduler.MilliCPU, int64) {
 	r := a.Spec.Resources
@@ -181,15 +195,15 @@ func (a *deployment) stopTimeout() time.Duration {
 }
 
 // containerSpec is the container of instance name on a host of arch.
-func (a *deployment) containerSpec(name, arch string) (ContainerSpec, error) {
+func (a *deployment) containerSpec(name, arch string) (engine.ContainerSpec, error) {
 	cpuReq, memReq := a.requests()
 	labels := map[string]string{}
 	maps.Copy(labels, a.Spec.Labels)
-	maps.Copy(labels, InstanceLabels{
+	maps.Copy(labels, engine.InstanceLabels{
 		ID: a.ID, App: a.Name, Instance: name, ConfigHash: a.Hash, Image: a.Spec.Image,
 		CPURequest: cpuReq, MemoryRequest: memReq,
 	}.Map())
-	cs := ContainerSpec{
+	cs := engine.ContainerSpec{
 		// The hash and a random suffix keep names unique while the old and
 		// the new container of an instance (or a failed one kept for
 		// inspection) exist side by side.
@@ -214,7 +228,7 @@ func (a *deployment) containerSpec(name, arch string) (ContainerSpec, error) {
 		cs.Cmd = slices.Clone(a.Spec.Args)
 	}
 	for _, p := range a.Spec.Ports {
-		cs.Ports = append(cs.Ports, PortSpec{Container: uint16(p.Container), Protocol: p.Protocol})
+		cs.Ports = append(cs.Ports, engine.PortSpec{Container: uint16(p.Container), Protocol: p.Protocol})
 	}
 	if r := a.Spec.Resources; r != nil {
 		cs.CPU = scheduler.MilliCPU(r.CPU.Float64()*1000 + 0.5)
@@ -232,8 +246,8 @@ func (a *deployment) containerSpec(name, arch string) (ContainerSpec, error) {
 
 // healthcheck turns a liveness probe into a HEALTHCHECK: exec as is, http
 // and tcp through berth's probe helper (docs/docker.md).
-func (a *deployment) healthcheck(l *app.Probe, arch string) (*Healthcheck, error) {
-	hc := &Healthcheck{Interval: l.Period, Timeout: l.Timeout, StartPeriod: l.InitialDelay, Retries: l.FailureThreshold}
+func (a *deployment) healthcheck(l *app.Probe, arch string) (*engine.Healthcheck, error) {
+	hc := &engine.Healthcheck{Interval: l.Period, Timeout: l.Timeout, StartPeriod: l.InitialDelay, Retries: l.FailureThreshold}
 	switch {
 	case len(l.Exec) > 0:
 		hc.Test = append([]string{"CMD"}, l.Exec...)
@@ -269,7 +283,7 @@ func (a *deployment) healthcheck(l *app.Probe, arch string) (*Healthcheck, error
 }
 
 // probe builds a readiness (or startup) probe of a started container.
-func (a *deployment) probe(p *app.Probe, h *Host, info ContainerInfo) (probe.Probe, error) {
+func (a *deployment) probe(p *app.Probe, h *engine.Host, info engine.ContainerInfo) (probe.Probe, error) {
 	pr := probe.Probe{Probe: *p}
 	switch {
 	case p.HTTP != nil:
@@ -292,15 +306,15 @@ func (a *deployment) probe(p *app.Probe, h *Host, info ContainerInfo) (probe.Pro
 			return pr, fmt.Errorf("port %q is not a port of the app", p.TCP.Name)
 		}
 		if !h.Local() {
-			pr.Check = ExecCheck{Host: h, Container: info.ID, Command: helperTCPCommand(p.Timeout, port)}
+			pr.Check = engine.ExecCheck{Host: h, Container: info.ID, Command: helperTCPCommand(p.Timeout, port)}
 			break
 		}
 		if !info.IP.IsValid() {
-			return pr, fmt.Errorf("container %s has no IP address to probe tcp port %d at", short(info.ID), port)
+			return pr, fmt.Errorf("container %s has no IP address to probe tcp port %d at", engine.ShortID(info.ID), port)
 		}
 		pr.Check = probe.TCPCheck{Address: net.JoinHostPort(info.IP.String(), strconv.Itoa(port))}
 	case len(p.Exec) > 0:
-		pr.Check = ExecCheck{Host: h, Container: info.ID, Command: p.Exec}
+		pr.Check = engine.ExecCheck{Host: h, Container: info.ID, Command: p.Exec}
 	default:
 		return pr, fmt.Errorf("gRPC probes are not supported on Docker hosts")
 	}
@@ -319,7 +333,7 @@ func helperTCPCommand(timeout time.Duration, port int) []string {
 // needsHelper says whether containers of the app on h need berth's probe
 // helper: for http/tcp liveness, and for tcp readiness or startup probes on
 // a remote engine (checked from inside the container).
-func (a *deployment) needsHelper(h *Host) bool {
+func (a *deployment) needsHelper(h *engine.Host) bool {
 	if l := a.Spec.Liveness; l != nil && (l.HTTP != nil || l.TCP != nil) {
 		return true
 	}
@@ -339,7 +353,7 @@ func (a *deployment) tcpProbed() bool {
 // runningCheck is the readiness of an app without a readiness probe: the
 // container is running.
 type runningCheck struct {
-	host *Host
+	host *engine.Host
 	id   string
 }
 
@@ -354,7 +368,7 @@ func (c runningCheck) Check(ctx context.Context) error {
 	return nil
 }
 
-func (c runningCheck) String() string { return "container " + short(c.id) + " running" }
+func (c runningCheck) String() string { return "container " + engine.ShortID(c.id) + " running" }
 
 func short8(s string) string {
 	if len(s) > 8 {

@@ -1,8 +1,9 @@
-package docker
+package engine
 
 import (
 	"archive/tar"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,7 +17,6 @@ import (
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
@@ -107,33 +107,6 @@ func (c ContainerInfo) HostPort(containerPort uint16, proto string) uint16 {
 	return c.Ports[strconv.Itoa(int(containerPort))+"/"+proto]
 }
 
-// Pull makes the host pull image (repository@digest) with the registry's
-// X-Registry-Auth value (Registry.PullAuth), waiting until it is done.
-func (h *Host) Pull(ctx context.Context, image, auth string) error {
-	resp, err := h.api.ImagePull(ctx, image, client.ImagePullOptions{RegistryAuth: auth})
-	if err != nil {
-		return h.wrap("pulling "+image, err)
-	}
-	// Errors of a pull in progress arrive in the JSON stream, not as an
-	// HTTP status; Wait reports them.
-	if err := resp.Wait(ctx); err != nil {
-		return h.wrap("pulling "+image, err)
-	}
-	return nil
-}
-
-// HasImage reports whether the host already holds image.
-func (h *Host) HasImage(ctx context.Context, image string) (bool, error) {
-	_, err := h.api.ImageInspect(ctx, image)
-	if cerrdefs.IsNotFound(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, h.wrap("inspecting image "+image, err)
-	}
-	return true, nil
-}
-
 // Create creates (does not start) the container of spec and returns its ID.
 func (h *Host) Create(ctx context.Context, spec ContainerSpec) (string, error) {
 	cfg := &container.Config{
@@ -157,7 +130,7 @@ func (h *Host) Create(ctx context.Context, spec ContainerSpec) (string, error) {
 	hostCfg := &container.HostConfig{
 		PortBindings: network.PortMap{},
 		RestartPolicy: container.RestartPolicy{
-			Name:              container.RestartPolicyMode(cmpOr(spec.RestartPolicy, "no")),
+			Name:              container.RestartPolicyMode(cmp.Or(spec.RestartPolicy, "no")),
 			MaximumRetryCount: spec.MaxRetries,
 		},
 	}
@@ -179,13 +152,6 @@ func (h *Host) Create(ctx context.Context, spec ContainerSpec) (string, error) {
 	return res.ID, nil
 }
 
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
 func envList(env map[string]string) []string {
 	keys := slices.Sorted(maps.Keys(env))
 	out := make([]string, len(keys))
@@ -198,7 +164,7 @@ func envList(env map[string]string) []string {
 // Start starts a created container.
 func (h *Host) Start(ctx context.Context, id string) error {
 	_, err := h.api.ContainerStart(ctx, id, client.ContainerStartOptions{})
-	return h.wrap("starting container "+short(id), err)
+	return h.wrap("starting container "+ShortID(id), err)
 }
 
 // Stop stops a container: SIGTERM, then SIGKILL after timeout; a negative
@@ -210,7 +176,7 @@ func (h *Host) Stop(ctx context.Context, id string, timeout time.Duration) error
 		opts.Timeout = &secs
 	}
 	_, err := h.api.ContainerStop(ctx, id, opts)
-	return h.wrap("stopping container "+short(id), err)
+	return h.wrap("stopping container "+ShortID(id), err)
 }
 
 // Remove removes a container, killing it if it still runs. A container
@@ -220,7 +186,7 @@ func (h *Host) Remove(ctx context.Context, id string) error {
 	if cerrdefs.IsNotFound(err) {
 		return nil
 	}
-	return h.wrap("removing container "+short(id), err)
+	return h.wrap("removing container "+ShortID(id), err)
 }
 
 // ErrNotFound is returned (wrapped) for a container that does not exist.
@@ -230,10 +196,10 @@ var ErrNotFound = errors.New("not found")
 func (h *Host) Inspect(ctx context.Context, id string) (ContainerInfo, error) {
 	res, err := h.api.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if cerrdefs.IsNotFound(err) {
-		return ContainerInfo{}, h.wrap("inspecting container "+short(id), fmt.Errorf("%w: %v", ErrNotFound, err))
+		return ContainerInfo{}, h.wrap("inspecting container "+ShortID(id), fmt.Errorf("%w: %v", ErrNotFound, err))
 	}
 	if err != nil {
-		return ContainerInfo{}, h.wrap("inspecting container "+short(id), err)
+		return ContainerInfo{}, h.wrap("inspecting container "+ShortID(id), err)
 	}
 	c := res.Container
 	info := ContainerInfo{ID: c.ID, Name: strings.TrimPrefix(c.Name, "/"), Image: c.Image, Ports: map[string]uint16{}}
@@ -271,60 +237,6 @@ func (h *Host) Inspect(ctx context.Context, id string) (ContainerInfo, error) {
 	return info, nil
 }
 
-// ExecResult is the outcome of a command run in a container.
-type ExecResult struct {
-	ExitCode int
-	Stdout   string
-	Stderr   string
-}
-
-// Exec runs cmd in a running container and waits for it, capturing its
-// output and exit code (hooks, exec probes). Cancelling ctx abandons the
-// wait; the engine offers no way to kill an exec'd process.
-func (h *Host) Exec(ctx context.Context, id string, cmd []string) (ExecResult, error) {
-	op := fmt.Sprintf("exec %q in container %s", cmd, short(id))
-	created, err := h.api.ExecCreate(ctx, id, client.ExecCreateOptions{Cmd: cmd, AttachStdout: true, AttachStderr: true})
-	if err != nil {
-		return ExecResult{}, h.wrap(op, err)
-	}
-	att, err := h.api.ExecAttach(ctx, created.ID, client.ExecAttachOptions{})
-	if err != nil {
-		return ExecResult{}, h.wrap(op, err)
-	}
-	defer att.Close()
-	var stdout, stderr bytes.Buffer
-	copied := make(chan error, 1)
-	go func() {
-		_, err := stdcopy.StdCopy(&stdout, &stderr, att.Reader)
-		copied <- err
-	}()
-	select {
-	case err = <-copied:
-	case <-ctx.Done():
-		att.Close()
-		<-copied
-		return ExecResult{}, h.wrap(op, ctx.Err())
-	}
-	if err != nil {
-		return ExecResult{}, h.wrap(op, err)
-	}
-	// The stream ends when the process exits; the exit code follows shortly.
-	for {
-		in, err := h.api.ExecInspect(ctx, created.ID, client.ExecInspectOptions{})
-		if err != nil {
-			return ExecResult{}, h.wrap(op, err)
-		}
-		if !in.Running {
-			return ExecResult{ExitCode: in.ExitCode, Stdout: stdout.String(), Stderr: stderr.String()}, nil
-		}
-		select {
-		case <-ctx.Done():
-			return ExecResult{}, h.wrap(op, ctx.Err())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
-
 // CopyFile writes one file into a container, which may be created and not
 // yet started. This works for FROM scratch images too, and is how berth
 // installs its probe helper for http/tcp liveness (docs/docker.md).
@@ -352,15 +264,13 @@ func (h *Host) CopyFile(ctx context.Context, id, file string, mode int64, conten
 		return err
 	}
 	_, err := h.api.CopyToContainer(ctx, id, client.CopyToContainerOptions{DestinationPath: "/", Content: io.Reader(&buf)})
-	return h.wrap(fmt.Sprintf("copying %s into container %s", file, short(id)), err)
+	return h.wrap(fmt.Sprintf("copying %s into container %s", file, ShortID(id)), err)
 }
 
-func short(id string) string {
+// ShortID is a container ID as docker ps shows it: its first 12 characters.
+func ShortID(id string) string {
 	if len(id) > 12 {
 		return id[:12]
 	}
 	return id
 }
-
-// PublishIP is the host IP that container ports are published on.
-func (h *Host) PublishIP() netip.Addr { return h.publishIP }

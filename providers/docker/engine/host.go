@@ -1,13 +1,10 @@
-// Package docker is berth's Docker-hosts provider: a cluster is a set of
-// Docker Engine endpoints; berth places each app's replicas on them
-// (package scheduler), labels the containers as berth's, resolves images to
-// digests through the registry's HTTP API, and probes readiness from the
-// berth process.
-//
-// This file set is the provider's groundwork: engine connections, registry
-// resolution, labels and listing, container and exec helpers, and probing.
-// docs/docker.md records the decisions.
-package docker
+// Package engine is berth's client of the Docker Engine API: a connection
+// to one engine (Host) and its capacity, berth's labels on the containers
+// it creates and the one label-filtered call that lists them, the
+// container operations of a rollout (create, start, stop, remove, inspect,
+// exec, copy a file in) and image pulls. It knows nothing of apps, plans or
+// state: the docker provider decides what runs where and calls it.
+package engine
 
 import (
 	"context"
@@ -166,6 +163,9 @@ func (h *Host) API() *client.Client { return h.api }
 // 127.0.0.1 for a unix endpoint, the endpoint's host for tcp.
 func (h *Host) Address() netip.Addr { return h.address }
 
+// PublishIP is the host IP that container ports are published on.
+func (h *Host) PublishIP() netip.Addr { return h.publishIP }
+
 // Local says the engine runs on this machine (a unix endpoint, or tcp on
 // a loopback address): its containers' own addresses on the bridge are
 // reachable from the berth process.
@@ -190,39 +190,6 @@ func (h *Host) Info(ctx context.Context) (HostInfo, error) {
 		ServerVersion: i.ServerVersion,
 		APIVersion:    h.api.ClientVersion(),
 	}, nil
-}
-
-// HostError is an error about one host; its message names the host and
-// its endpoint, so that users with many hosts know which one failed.
-type HostError struct {
-	Host     string
-	Endpoint string
-	Op       string
-	Err      error
-}
-
-func (e *HostError) Error() string {
-	msg := fmt.Sprintf("docker host %q (%s)", e.Host, e.Endpoint)
-	if e.Op != "" {
-		msg += ": " + e.Op
-	}
-	if e.Err != nil {
-		msg += ": " + e.Err.Error()
-	}
-	return msg
-}
-
-func (e *HostError) Unwrap() error { return e.Err }
-
-func hostErr(cfg HostConfig, format string, args ...any) error {
-	return &HostError{Host: cfg.Name, Endpoint: cfg.Endpoint, Err: fmt.Errorf(format, args...)}
-}
-
-func (h *Host) wrap(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	return &HostError{Host: h.Config.Name, Endpoint: h.Config.Endpoint, Op: op, Err: err}
 }
 
 // ConnectAll connects to every host of a cluster, concurrently; the error joins

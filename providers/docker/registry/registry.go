@@ -1,4 +1,9 @@
-package docker
+// Package registry resolves image references to digests through a
+// registry's HTTP API (the Docker Registry HTTP API V2, as
+// go-containerregistry speaks it), so that every host runs exactly the
+// planned image, and encodes the registry's credentials for the engines
+// that pull from it.
+package registry
 
 import (
 	"context"
@@ -12,7 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/moby/moby/api/pkg/authconfig"
-	"github.com/moby/moby/api/types/registry"
+	registrytypes "github.com/moby/moby/api/types/registry"
 )
 
 // Registry is a `registry` block: where images live and the credentials
@@ -138,7 +143,7 @@ func (reg Registry) PullAuth() (string, error) {
 	if reg.Username == "" && reg.Password == "" {
 		return "", nil
 	}
-	return authconfig.Encode(registry.AuthConfig{
+	return authconfig.Encode(registrytypes.AuthConfig{
 		Username:      reg.Username,
 		Password:      reg.Password,
 		ServerAddress: reg.Address,
