@@ -72,9 +72,13 @@ type rollout struct {
 	AutoRevert      bool   `json:"auto_revert"`
 }
 
+// wave is one wave of a plan's rollout. Instances are display strings
+// ("web-1 on edge-1"), as format 1.0 had them; Members (added in 1.0 as
+// fields may be) are the same instances by name and host.
 type wave struct {
 	Wave        int            `json:"wave"`
-	Instances   []WaveInstance `json:"instances"`
+	Instances   []string       `json:"instances"`
+	Members     []WaveInstance `json:"members"`
 	Description string         `json:"description"`
 }
 
@@ -173,9 +177,14 @@ func newResourceChange(c *plans.ResourceChange, action plans.Action) resourceCha
 			jr.HealthyDeadline = app.FormatDuration(ro.HealthyDeadline)
 		}
 		for i, w := range ro.Waves {
-			jw := wave{Wave: i + 1, Instances: []WaveInstance{}, Description: instances(len(w.Instances))}
+			jw := wave{Wave: i + 1, Instances: []string{}, Members: []WaveInstance{}, Description: instances(len(w.Instances))}
 			for _, in := range w.Instances {
-				jw.Instances = append(jw.Instances, WaveInstance(in))
+				shown := in.Name
+				if in.Host != "" {
+					shown += " on " + in.Host
+				}
+				jw.Instances = append(jw.Instances, shown)
+				jw.Members = append(jw.Members, WaveInstance(in))
 			}
 			jr.Waves = append(jr.Waves, jw)
 		}
