@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -886,15 +885,6 @@ func unknownsAsNull(v cty.Value) cty.Value {
 		return v, nil
 	})
 	return out
-}
-
-// sentence ends s with a full stop, so another sentence can follow it.
-func sentence(s string) string {
-	s = strings.TrimSpace(s)
-	if s == "" || strings.HasSuffix(s, ".") {
-		return s
-	}
-	return s + "."
 }
 
 // remindStop watches one call in flight: once berth is stopped, it asks
