@@ -15,12 +15,10 @@ import (
 
 	"github.com/berth-sh/berth/core"
 	"github.com/berth-sh/berth/core/plans"
-	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/views/ansi"
 	"github.com/berth-sh/berth/views/events"
 	"github.com/berth-sh/berth/views/plantext"
 	"github.com/hashicorp/hcl/v2"
-	"github.com/zclconf/go-cty/cty"
 )
 
 func init() {
@@ -294,61 +292,32 @@ func (m *Meta) boldPlain(s string) string {
 	return ansi.Paint(m.Color, ansi.Bold, s)
 }
 
-// openSavedPlan reads a saved plan and wires an operation to apply it:
-// the plan must have been made from these very configuration files and
-// locked providers, and the engine evaluates with the plan's variables.
-// Core's Operation.Apply then checks the plan against the state.
+// openSavedPlan reads a saved plan (core.OpenSavedPlan decides what it
+// forbids and what binds it) and wires an operation to apply it with the
+// plan's variables (core.SavedPlanVariables). Core's Operation.Apply then
+// checks the plan against the state.
 func (m *Meta) openSavedPlan(path string, o *opFlags) (*plans.Plan, *workspace, hcl.Diagnostics) {
-	if len(o.vars) > 0 || len(o.targets) > 0 || len(o.replace) > 0 || o.destroy || o.refreshOnly || !o.refresh {
-		return nil, nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Options not allowed with a saved plan",
-			Detail: "A saved plan already fixes the variables, targets and mode it was made with; -var, -var-file, -target, -replace, -destroy, -refresh-only and -refresh apply only when planning."}}
+	var planning []string
+	for flag, given := range map[string]bool{
+		"-var": len(o.vars) > 0, "-target": len(o.targets) > 0, "-replace": len(o.replace) > 0,
+		"-destroy": o.destroy, "-refresh-only": o.refreshOnly, "-refresh=false": !o.refresh,
+	} {
+		if given {
+			planning = append(planning, flag)
+		}
 	}
-	p, err := plans.ReadPlanFile(path)
-	if err != nil {
-		return nil, nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the saved plan", Detail: err.Error()}}
-	}
-	// Checked here as well as by Operation.Apply: before the configuration
-	// is loaded, so that edited files are reported as such rather than by
-	// whatever in them no longer loads or matches the plan's variables.
-	if d := core.CheckPlanBinding(m.Dir, p); d.HasErrors() {
-		return nil, nil, d
+	p, diags := core.OpenSavedPlan(path, m.Dir, planning)
+	if diags.HasErrors() {
+		return nil, nil, diags
 	}
 	cfg, diags := m.loadConfig()
 	w := &workspace{cfg: cfg}
 	if diags.HasErrors() {
 		return nil, w, diags
 	}
-	vars := p.Variables
-	if len(p.VariablesRedacted) > 0 {
-		// The file holds sensitive variables only as digests: take their
-		// values from where they came from (-var cannot be given with a
-		// plan, so files and the environment) and check them.
-		fresh, freshDiags := lang.CollectVariables(cfg, m.Dir, nil, os.Environ())
-		vars = make(map[string]cty.Value, len(p.Variables))
-		for k, v := range p.Variables {
-			vars[k] = v
-		}
-		for name, reds := range p.VariablesRedacted {
-			fv, ok := fresh[name]
-			if !ok || fv.IsNull() {
-				// Reading the variables failed (its diagnostics say why), or
-				// the value came from -var, which a saved plan cannot take.
-				var diags hcl.Diagnostics
-				for _, d := range freshDiags {
-					if d.Severity == hcl.DiagError {
-						diags = append(diags, d)
-					}
-				}
-				return nil, w, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No value for a sensitive variable of the plan",
-					Detail: fmt.Sprintf("The plan holds var.%s only as a digest, and neither a var file nor BERTH_VAR_%s gives it now. Give it the way the plan was made (a saved plan takes no -var), or run berth plan again.", name, name)})
-			}
-			u, err := p.Unredact(p.Variables[name], reds, fv)
-			if err != nil {
-				return nil, w, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Sensitive variable changed since the plan",
-					Detail: fmt.Sprintf("var.%s: %s. Run berth plan again.", name, err)}}
-			}
-			vars[name] = u
-		}
+	vars, d := core.SavedPlanVariables(cfg, p, os.Environ())
+	if d.HasErrors() {
+		return nil, w, d
 	}
 	b, d := m.backend(cfg)
 	if d.HasErrors() {
