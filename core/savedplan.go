@@ -120,7 +120,7 @@ func (e *Engine) replanSaved(ctx context.Context, prior *state.State, saved *pla
 		}
 	}
 	fresh, _, diags := e.plan(ctx, prior, PlanOptions{Mode: saved.Mode, Refresh: saved.Refresh, Targets: saved.Targets, Replace: saved.Replace}, pins)
-	if diags.HasErrors() || fresh == nil {
+	if diags.HasErrors() {
 		// Its warnings (-target in effect...) were shown with the plan.
 		var errs hcl.Diagnostics
 		for _, d := range diags {
@@ -139,62 +139,57 @@ func (e *Engine) replanSaved(ctx context.Context, prior *state.State, saved *pla
 // compareSavedPlan refuses saved unless fresh agrees with it (see
 // replanSaved), with one diagnostic per object or output that differs.
 func compareSavedPlan(saved, fresh *plans.Plan) hcl.Diagnostics {
-	diags := compareChanges(saved, saved.Changes, fresh.Changes, false)
+	diags := compareEntries(saved, changeEntries(saved.Changes), changeEntries(fresh.Changes), false)
 	if saved.Mode == plans.RefreshOnlyMode {
-		diags = diags.Extend(compareChanges(saved, saved.Drift, fresh.Drift, true))
+		diags = diags.Extend(compareEntries(saved, changeEntries(saved.Drift), changeEntries(fresh.Drift), true))
 	}
-	savedOut, freshOut := map[string]*plans.OutputChange{}, map[string]*plans.OutputChange{}
-	for _, o := range saved.Outputs {
-		savedOut[o.Name] = o
-	}
-	for _, o := range fresh.Outputs {
-		freshOut[o.Name] = o
-	}
-	for _, name := range unionKeys(savedOut, freshOut) {
-		s, f := savedOut[name], freshOut[name]
-		sa, fa := plans.NoOp, plans.NoOp
-		if s != nil {
-			sa = s.Action
-		}
-		if f != nil {
-			fa = f.Action
-		}
-		what := "output." + name
-		if sa != fa {
-			diags = diags.Append(actionMismatch(what, sa, fa, false))
-		} else if sa == plans.Create || sa == plans.Update {
-			diags = diags.Extend(compareValues(saved, what, s.After, s.AfterRedacted, f.After))
-		}
-	}
-	return diags
+	return diags.Extend(compareEntries(saved, outputEntries(saved.Outputs), outputEntries(fresh.Outputs), false))
 }
 
-// compareChanges compares the changes (or, with drift, the drift) of a
-// saved plan with the fresh plan's, by object.
-func compareChanges(saved *plans.Plan, savedCs, freshCs []*plans.ResourceChange, drift bool) hcl.Diagnostics {
-	byKey := func(cs []*plans.ResourceChange) map[string]*plans.ResourceChange {
-		m := make(map[string]*plans.ResourceChange, len(cs))
-		for _, c := range cs {
-			m[c.ChangeKey()] = c
-		}
-		return m
+// entry is what a saved plan is held to for one object or output: its
+// action and its planned value (with the digests of its secrets).
+type entry struct {
+	action   plans.Action
+	after    cty.Value
+	redacted []plans.Redaction
+}
+
+// changeEntries are cs's entries, by the name of their object.
+func changeEntries(cs []*plans.ResourceChange) map[string]entry {
+	m := make(map[string]entry, len(cs))
+	for _, c := range cs {
+		m[c.ChangeKey()] = entry{c.Action, c.After, c.AfterRedacted}
 	}
-	sm, fm := byKey(savedCs), byKey(freshCs)
+	return m
+}
+
+// outputEntries are outs's entries, by output.NAME.
+func outputEntries(outs []*plans.OutputChange) map[string]entry {
+	m := make(map[string]entry, len(outs))
+	for _, o := range outs {
+		m["output."+o.Name] = entry{o.Action, o.After, o.AfterRedacted}
+	}
+	return m
+}
+
+// compareEntries compares the entries of a saved plan with the fresh
+// plan's, by name; one missing on a side is a no-op there. drift says
+// they are a refresh-only plan's drift.
+func compareEntries(saved *plans.Plan, savedEntries, freshEntries map[string]entry, drift bool) hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	for _, key := range unionKeys(sm, fm) {
-		s, f := sm[key], fm[key]
-		sa, fa := plans.NoOp, plans.NoOp
-		if s != nil {
-			sa = s.Action
+	for _, name := range unionKeys(savedEntries, freshEntries) {
+		s, f := savedEntries[name], freshEntries[name]
+		if s.action == "" {
+			s.action = plans.NoOp
 		}
-		if f != nil {
-			fa = f.Action
+		if f.action == "" {
+			f.action = plans.NoOp
 		}
 		switch {
-		case sa != fa:
-			diags = diags.Append(actionMismatch(key, sa, fa, drift))
-		case sa == plans.Create || sa == plans.Update || sa.IsReplace():
-			diags = diags.Extend(compareValues(saved, key, s.After, s.AfterRedacted, f.After))
+		case s.action != f.action:
+			diags = diags.Append(actionMismatch(name, s.action, f.action, drift))
+		case s.action == plans.Create || s.action == plans.Update || s.action.IsReplace():
+			diags = diags.Extend(compareValues(saved, name, s.after, s.redacted, f.after))
 		}
 	}
 	return diags

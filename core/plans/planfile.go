@@ -59,11 +59,12 @@ package plans
 // and msgpack encoding. Reading gives those parts back as nulls carrying
 // providers.SensitiveMark, listed in the BeforeRedacted / AfterRedacted /
 // VariablesRedacted fields, so the plan can be shown ("(sensitive value)")
-// but not applied as is: apply re-evaluates the configuration and variables
-// (which it needs anyway for the providers' Config), re-plans, and calls
-// Plan.Unredact, which puts the fresh values in place after checking that
-// each has the digest recorded at plan time. A secret that changed between
-// plan and apply thus makes the plan stale, as a changed state does.
+// but not applied as is (no saved plan is: apply carries out the plan it
+// makes again, see core's replanSaved): Plan.Unredact puts the fresh
+// values (the sensitive variables given again, the values planned again)
+// in place after checking that each has the digest recorded at plan time.
+// A secret that changed between plan and apply thus makes the plan stale,
+// as a changed state does.
 //
 // A part of a set that is sensitive makes the whole set redacted: set
 // elements are identified by their value, so nulls would merge them.
