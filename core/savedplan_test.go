@@ -632,3 +632,49 @@ resource "test_object" "a" {
 		})
 	}
 }
+
+// sameWhereKnown holds a fresh planned value to every part the saved
+// plan knew.
+func TestSameWhereKnown(t *testing.T) {
+	obj := func(kv ...any) cty.Value {
+		m := map[string]cty.Value{}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1].(cty.Value)
+		}
+		return cty.ObjectVal(m)
+	}
+	str, unknown := cty.StringVal, cty.UnknownVal(cty.String)
+	list := func(vs ...cty.Value) cty.Value { return cty.ListVal(vs) }
+	tests := []struct {
+		name         string
+		saved, fresh cty.Value
+		bad          string // the path that differs; "-" when none
+	}{
+		{"equal", obj("a", str("x")), obj("a", str("x")), "-"},
+		{"a value differs", obj("a", str("x"), "b", str("y")), obj("a", str("x"), "b", str("z")), "b"},
+		{"unknown in the saved plan", obj("a", unknown), obj("a", str("x")), "-"},
+		{"known in the saved plan, unknown now", obj("a", str("x")), obj("a", unknown), "a"},
+		{"null now", obj("a", str("x")), obj("a", cty.NullVal(cty.String)), "a"},
+		{"marks aside", obj("a", str("x").Mark("sensitive")), obj("a", str("x")), "-"},
+		{"a list grew", obj("l", list(str("x"))), obj("l", list(str("x"), str("y"))), "l"},
+		{"an element differs", obj("l", list(str("x"), str("y"))), obj("l", list(str("x"), str("z"))), "l[1]"},
+		{"a map key differs", obj("m", cty.MapVal(map[string]cty.Value{"k": str("x")})), obj("m", cty.MapVal(map[string]cty.Value{"j": str("x")})), "m"},
+		{"sets equal", obj("s", cty.SetVal([]cty.Value{str("x"), str("y")})), obj("s", cty.SetVal([]cty.Value{str("y"), str("x")})), "-"},
+		{"sets differ", obj("s", cty.SetVal([]cty.Value{str("x")})), obj("s", cty.SetVal([]cty.Value{str("y")})), "s"},
+		{"a set with an unknown element", obj("s", cty.SetVal([]cty.Value{unknown})), obj("s", cty.SetVal([]cty.Value{str("y")})), "-"},
+		{"an attribute more now", obj("a", str("x")), obj("a", str("x"), "b", str("y")), ""},
+		{"no value in the saved plan", cty.NilVal, obj("a", str("x")), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path, ok := sameWhereKnown(tt.saved, tt.fresh)
+			got := "-"
+			if !ok {
+				got = plans.FormatPath(path)
+			}
+			if got != tt.bad {
+				t.Errorf("differs at %q, want %q", got, tt.bad)
+			}
+		})
+	}
+}
