@@ -32,11 +32,24 @@ type ApplyOptions struct {
 // plan was made against), recording every object that changes in ss and
 // notifying persist, which writes it. When Apply returns, ss says
 // truthfully what exists, also after a failure or an interruption.
+//
+// A saved plan (p.Saved) is not carried out as read: Apply plans again
+// and carries out that plan, only if it agrees with p (replanSaved).
 func (e *Engine) Apply(ctx context.Context, p *plans.Plan, ss *state.SyncState, persist *statemgr.Persister, opts ApplyOptions) hcl.Diagnostics {
 	if p.Errored {
 		return errDiag("Cannot apply an incomplete plan", "The plan stopped on an error; fix it and plan again.", nil)
 	}
 	prior := ss.Snapshot()
+	if p.Saved {
+		// Planning again changes nothing: a stop (Ctrl-C) ends it at once.
+		pctx, cancel := withStop(ctx, opts.Stop)
+		fresh, diags := e.replanSaved(pctx, prior, p)
+		cancel()
+		if diags.HasErrors() {
+			return diags
+		}
+		p = fresh
+	}
 
 	// The walk stops scheduling when Stop closes; provider calls keep ctx.
 	walkCtx, cancelWalk := context.WithCancel(ctx)
@@ -76,11 +89,6 @@ func (e *Engine) Apply(ctx context.Context, p *plans.Plan, ss *state.SyncState, 
 	// What refresh found is recorded first: the state then starts from the
 	// truth, whatever happens next.
 	for _, d := range p.Drift {
-		if len(d.AfterRedacted) > 0 {
-			// A plan file does not hold the live secrets; the next
-			// refresh records this object's drift.
-			continue
-		}
 		if d.Action == plans.Delete {
 			ss.RemoveInstance(d.Addr)
 		} else if obj := ss.Instance(d.Addr); obj != nil {
@@ -143,6 +151,23 @@ func (e *Engine) Apply(ctx context.Context, p *plans.Plan, ss *state.SyncState, 
 		}
 	}
 	return a.finish(ctx, nil)
+}
+
+// withStop returns a child of ctx that is also cancelled when stop (nil:
+// never) closes, for work that has nothing to finish once berth is asked
+// to stop. Call cancel when the work is done.
+func withStop(ctx context.Context, stop <-chan struct{}) (_ context.Context, cancel context.CancelFunc) {
+	sctx, cancel := context.WithCancel(ctx)
+	if stop != nil {
+		go func() {
+			select {
+			case <-stop:
+				cancel()
+			case <-sctx.Done():
+			}
+		}()
+	}
+	return sctx, cancel
 }
 
 // destroyDeposedOf destroys the deposed objects of raddr that the plan
@@ -523,20 +548,7 @@ func (a *applyWalker) applyInstance(ctx context.Context, entry *providerEntry, r
 		return cty.NilVal, diags
 	}
 	pr.PlannedState = remark(pr.PlannedState, entry.blockOf(addr.Resource), config, createPrior)
-	saved := change.After
-	if len(change.AfterRedacted) > 0 {
-		// A plan file holds digests of secrets, not secrets: the values
-		// computed now must be the ones that were planned.
-		u, err := a.p.Unredact(change.After, change.AfterRedacted, pr.PlannedState)
-		if err != nil {
-			return cty.NilVal, diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError,
-				Summary: "Sensitive value changed since the plan was made",
-				Detail:  fmt.Sprintf("%s: %v. Nothing was changed for this object; run berth plan again.", addr, err),
-				Subject: r.DeclRange.Ptr()})
-		}
-		saved = u
-	}
-	if path, ok := inconsistent(saved, pr.PlannedState); !ok {
+	if path, ok := inconsistent(change.After, pr.PlannedState); !ok {
 		return cty.NilVal, diags.Append(&hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Provider produced an inconsistent final plan",

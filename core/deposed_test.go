@@ -85,7 +85,11 @@ func leaveDeposed(t *testing.T) *fixture {
 func TestDeposedFromASavedPlan(t *testing.T) {
 	f := leaveDeposed(t)
 	path := filepath.Join(f.dir, "x.plan")
-	if err := plans.WritePlanFile(path, f.plan(PlanOptions{})); err != nil {
+	saved := f.plan(PlanOptions{})
+	if d := BindPlan(f.dir, saved); d.HasErrors() {
+		t.Fatal(d)
+	}
+	if err := plans.WritePlanFile(path, saved); err != nil {
 		t.Fatal(err)
 	}
 	p, err := plans.ReadPlanFile(path)

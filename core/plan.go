@@ -21,6 +21,13 @@ import (
 // It also returns the refreshed state, which a refresh-only apply records.
 // st itself is not modified.
 func (e *Engine) Plan(ctx context.Context, st *state.State, opts PlanOptions) (*plans.Plan, *state.State, hcl.Diagnostics) {
+	return e.plan(ctx, st, opts, nil)
+}
+
+// plan is Plan; saved, when set, are the planned values of a saved plan
+// by address, which the providers are given as SavedPlannedState (see
+// replanSaved).
+func (e *Engine) plan(ctx context.Context, st *state.State, opts PlanOptions, saved map[string]cty.Value) (*plans.Plan, *state.State, hcl.Diagnostics) {
 	if opts.Mode == "" {
 		opts.Mode = plans.NormalMode
 	}
@@ -39,6 +46,7 @@ func (e *Engine) Plan(ctx context.Context, st *state.State, opts PlanOptions) (*
 		data:      newEvalData(),
 		sem:       newBounds(e.parallelism()),
 		replace:   map[string]bool{},
+		saved:     saved,
 	}
 	defer w.ps.closeAll()
 	for _, r := range opts.Replace {
@@ -86,6 +94,7 @@ func (e *Engine) Plan(ctx context.Context, st *state.State, opts PlanOptions) (*
 		Variables:    e.Variables,
 		Targets:      opts.Targets,
 		Replace:      opts.Replace,
+		Refresh:      opts.Refresh,
 		Errored:      diags.HasErrors(),
 	}
 	sortChanges(p.Changes)
@@ -106,6 +115,9 @@ type planWalker struct {
 	sem       bounds
 	replace   map[string]bool
 	targets   map[string]bool
+	// saved are the planned values of the saved plan being planned again,
+	// by address (nil otherwise).
+	saved map[string]cty.Value
 
 	mu      sync.Mutex
 	changes []*plans.ResourceChange
@@ -371,6 +383,7 @@ func (w *planWalker) planInstance(ctx context.Context, entry *providerEntry, r *
 	}
 	resp := entry.p.PlanResourceChange(ctx, providers.PlanResourceChangeRequest{
 		TypeName: typeName, PriorState: priorVal, ProposedNewState: config, Config: config, PriorPrivate: priorPrivate,
+		SavedPlannedState: w.saved[addr.String()],
 	})
 	diags = diags.Extend(entry.redact(configDiagnostics(resp.Diagnostics, entry.name, "PlanResourceChange", addr, r), config, priorVal))
 	if resp.Diagnostics.HasErrors() {
@@ -402,6 +415,7 @@ func (w *planWalker) planInstance(ctx context.Context, entry *providerEntry, r *
 		// A replacement starts from nothing: the provider plans a create.
 		cr := entry.p.PlanResourceChange(ctx, providers.PlanResourceChangeRequest{
 			TypeName: typeName, PriorState: cty.NullVal(config.Type()), ProposedNewState: config, Config: config,
+			SavedPlannedState: w.saved[addr.String()],
 		})
 		diags = diags.Extend(configDiagnostics(cr.Diagnostics, entry.name, "PlanResourceChange", addr, r))
 		if cr.Diagnostics.HasErrors() {

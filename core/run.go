@@ -106,15 +106,19 @@ func (o *Operation) withState(ctx context.Context, operation string, fn func(st 
 
 // Apply applies p under the lock. A saved plan made against another state
 // (another lineage, or a serial that has moved on), other configuration
-// files or other locked providers is refused.
+// files or other locked providers is refused; one that is current is
+// still carried out only as planned (Engine.Apply, replanSaved).
 func (o *Operation) Apply(ctx context.Context, p *plans.Plan, opts ApplyOptions) (applied *state.State, diags hcl.Diagnostics) {
 	diags = o.withState(ctx, "apply", func(st *state.State) hcl.Diagnostics {
 		applied = st
 		if d := CheckPlanCurrent(p, st); d.HasErrors() {
 			return d
 		}
-		if p.ConfigHash != "" && o.Engine.Config != nil {
-			// A saved plan: also bound to the configuration and the providers.
+		if p.Saved || p.ConfigHash != "" {
+			// Also bound to the configuration and the providers.
+			if o.Engine.Config == nil {
+				return errDiag("Cannot apply a saved plan without its configuration", "apply plans again from the configuration to check the saved plan.", nil)
+			}
 			if d := CheckPlanBinding(o.Engine.Config.Dir, p); d.HasErrors() {
 				return d
 			}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -22,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berth-sh/berth/core/plans"
 	"github.com/berth-sh/berth/internal/golden"
 	"github.com/berth-sh/berth/providers/install"
 	"github.com/berth-sh/berth/providers/testprovider"
@@ -645,6 +647,94 @@ resource "test_object" "a" {
 	}
 	r = e.expect(1, "apply", "lock.plan")
 	mustContain(t, "changed lock", r.stderr, "the locked checksums of berth-test/test changed since this plan was made")
+}
+
+// TestE2EEditedSavedPlan: a saved plan whose update of a was turned into
+// a delete is refused, naming a, and nothing is destroyed; whether the
+// editor left the checksum as it was (corruption) or computed it again
+// (apply plans again and holds the file to it).
+func TestE2EEditedSavedPlan(t *testing.T) {
+	e := newE2E(t, `
+resource "test_object" "a" {
+  name  = "a"
+  value = "one"
+}
+resource "test_object" "b" {
+  name = "b"
+}
+`)
+	e.ok("apply", "-auto-approve")
+	e.write(`
+resource "test_object" "a" {
+  name  = "a"
+  value = "two"
+}
+resource "test_object" "b" {
+  name = "b"
+}
+`)
+	r := e.ok("plan", "-out=update.plan")
+	mustContain(t, "plan", r.stdout, "# test_object.a will be updated in place", "Plan: 0 to add, 1 to change, 0 to destroy.")
+	planPath := filepath.Join(e.dir, "update.plan")
+	data, err := os.ReadFile(planPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, serial := e.store(), e.state().Serial
+	unchanged := func(what string) {
+		t.Helper()
+		after := e.store()
+		if len(after.Objects) != len(before.Objects) {
+			t.Fatalf("%s: %d objects, %d before", what, len(after.Objects), len(before.Objects))
+		}
+		for id, o := range before.Objects {
+			if a := after.Objects[id]; a == nil || !reflect.DeepEqual(a.Value, o.Value) {
+				t.Fatalf("%s: object %s (%s) changed or destroyed", what, id, o.Name)
+			}
+		}
+		if s := e.state().Serial; s != serial {
+			t.Fatalf("%s: the state moved from serial %d to %d", what, serial, s)
+		}
+	}
+
+	// The action edited in the file, the checksum left as it was.
+	if !bytes.Contains(data, []byte(`"action": "update"`)) {
+		t.Fatalf("no update in the plan file:\n%s", data)
+	}
+	edited := filepath.Join(e.dir, "edited.plan")
+	if err := os.WriteFile(edited, bytes.Replace(data, []byte(`"action": "update"`), []byte(`"action": "delete"`), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = e.expect(1, "apply", "edited.plan")
+	mustContain(t, "apply of an edited plan", r.stderr, "Saved plan is corrupted or was edited", "checksum does not match")
+	unchanged("apply of an edited plan")
+
+	// The same edit, the checksum computed again for the new content.
+	p, err := plans.ReadPlanFile(planPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range p.Changes {
+		if c.Addr.String() == "test_object.a" {
+			c.Action = plans.Delete
+		}
+	}
+	if err := plans.WritePlanFile(edited, p); err != nil {
+		t.Fatal(err)
+	}
+	r = e.expect(1, "apply", "edited.plan")
+	// The detail is wrapped to the terminal's width.
+	mustContain(t, "apply of a resealed edited plan", strings.Join(strings.Fields(r.stderr), " "),
+		"Saved plan's action differs from what the configuration requires",
+		`test_object.a: the plan file says "delete", but the configuration and the state require "update" now`)
+	if strings.Contains(r.stdout, "Destroying") || strings.Contains(r.stdout, "Apply complete") {
+		t.Errorf("the refused plan was carried out:\n%s", r.stdout)
+	}
+	unchanged("apply of a resealed edited plan")
+
+	// The plan as made still applies.
+	r = e.ok("apply", "update.plan")
+	mustContain(t, "apply of the plan", r.stdout, "Apply complete! Resources: 0 added, 1 changed, 0 destroyed.")
 }
 
 // background is a berth process running in the background.

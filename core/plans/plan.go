@@ -80,6 +80,16 @@ type ResourceChange struct {
 	BeforeRedacted, AfterRedacted []Redaction
 }
 
+// ChangeKey identifies the object a change is about, as messages name it:
+// its address, and the deposed key for a deposed object's destroy. A
+// plan has at most one change per key.
+func (c *ResourceChange) ChangeKey() string {
+	if c.Deposed != "" {
+		return c.Addr.String() + " (deposed object " + c.Deposed + ")"
+	}
+	return c.Addr.String()
+}
+
 // OutputChange is the planned change of one root output.
 type OutputChange struct {
 	Name      string
@@ -127,6 +137,9 @@ type Plan struct {
 
 	Targets []addrs.Instance
 	Replace []addrs.Instance
+	// Refresh records whether the plan read the objects' live state first
+	// (PlanOptions.Refresh): apply of a saved plan plans again the same way.
+	Refresh bool
 
 	// Errored is true when planning stopped on an error: the plan is
 	// partial, can be shown but never applied.
@@ -142,6 +155,11 @@ type Plan struct {
 	// It is random per plan file; a plan made in this process has none
 	// until written.
 	RedactionKey []byte
+	// Saved is set on a plan read from a plan file (DecodePlan), never
+	// from the file's content: such a plan is the user's approval, not
+	// what apply carries out. Apply plans again and refuses the saved plan
+	// unless the two agree (core's replanSaved).
+	Saved bool
 }
 
 // HasChanges reports whether applying the plan would change anything:

@@ -7,7 +7,8 @@ package plans
 // configuration, state or providers) and versioned:
 //
 //	{
-//	  "format_version": 2,
+//	  "format_version": 3,
+//	  "checksum": "sha256:…",
 //	  "berth_version": "0.1.0-dev",
 //	  "mode": "normal",
 //	  "state_lineage": "8a0c…", "state_serial": 11,
@@ -15,7 +16,7 @@ package plans
 //	  "provider_hashes": {"docker": "h1:…"},
 //	  "redaction_key": "base64…",
 //	  "variables": {"tag": VALUE},
-//	  "targets": ["app.web"], "replace": [],
+//	  "targets": ["app.web"], "replace": [], "refresh": true,
 //	  "errored": false,
 //	  "changes": [CHANGE…], "drift": [CHANGE…], "outputs": [OUTPUT…]
 //	}
@@ -31,6 +32,23 @@ package plans
 // PATHs have the state file's encoding: a list of {"type": "get_attr",
 // "value": NAME} and {"type": "index", "value": {"value": KEY, "type": T}}.
 //
+// # Integrity
+//
+// "checksum" is the sha256 of the plan's canonical encoding: the compact
+// JSON of everything else in the file, as read (see checksum). A file whose
+// checksum is missing or does not match, that stops short (truncated), that
+// has a field this berth does not write, or whose content is not a valid
+// plan is refused with ErrCorrupted, "the plan file is corrupted or was
+// edited". The checksum is computed over the decoded content, not the
+// bytes, so that it covers exactly what is read: re-indenting the file
+// changes nothing read and is accepted; any edit of a value is refused.
+//
+// A checksum detects corruption and careless edits, not a forger, who can
+// compute it again: what stands against a forged plan is apply, which
+// plans again and carries out only a plan that agrees with the saved one
+// (core's replanSaved). The format version changes whenever the format
+// does, and only the current version is read.
+//
 // # Sensitive values
 //
 // DESIGN says that sensitive values are redacted in every output, plan file
@@ -41,11 +59,12 @@ package plans
 // and msgpack encoding. Reading gives those parts back as nulls carrying
 // providers.SensitiveMark, listed in the BeforeRedacted / AfterRedacted /
 // VariablesRedacted fields, so the plan can be shown ("(sensitive value)")
-// but not applied as is: apply re-evaluates the configuration and variables
-// (which it needs anyway for the providers' Config), re-plans, and calls
-// Plan.Unredact, which puts the fresh values in place after checking that
-// each has the digest recorded at plan time. A secret that changed between
-// plan and apply thus makes the plan stale, as a changed state does.
+// but not applied as is (no saved plan is: apply carries out the plan it
+// makes again, see core's replanSaved): Plan.Unredact puts the fresh
+// values (the sensitive variables given again, the values planned again)
+// in place after checking that each has the digest recorded at plan time.
+// A secret that changed between plan and apply thus makes the plan stale,
+// as a changed state does.
 //
 // A part of a set that is sensitive makes the whole set redacted: set
 // elements are identified by their value, so nulls would merge them.
@@ -86,7 +105,16 @@ import (
 // PlanFileFormatVersion is the version of the plan file format this build
 // writes and the only one it reads: a plan is applied by the berth that
 // made it, so there is no reading of older formats.
-const PlanFileFormatVersion = 2
+const PlanFileFormatVersion = 3
+
+// ErrCorrupted is wrapped by the error of a file that starts as a plan
+// file but does not hold a plan as berth writes it (see "Integrity" above).
+var ErrCorrupted = errors.New("the plan file is corrupted or was edited")
+
+// corrupted is an ErrCorrupted error saying why.
+func corrupted(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrCorrupted, fmt.Sprintf(format, args...))
+}
 
 // Redaction is a sensitive part of a value that a plan file holds only as a
 // digest.
@@ -198,6 +226,7 @@ type fileOutput struct {
 
 type filePlan struct {
 	FormatVersion  int                   `json:"format_version"`
+	Checksum       string                `json:"checksum"`
 	BerthVersion   string                `json:"berth_version"`
 	Mode           Mode                  `json:"mode"`
 	StateLineage   string                `json:"state_lineage"`
@@ -208,6 +237,7 @@ type filePlan struct {
 	Variables      map[string]*fileValue `json:"variables"`
 	Targets        []string              `json:"targets"`
 	Replace        []string              `json:"replace"`
+	Refresh        bool                  `json:"refresh"`
 	Errored        bool                  `json:"errored"`
 	Changes        []*fileChange         `json:"changes"`
 	Drift          []*fileChange         `json:"drift"`
@@ -260,6 +290,7 @@ func EncodePlan(p *Plan) ([]byte, error) {
 		Variables:      map[string]*fileValue{},
 		Targets:        instanceStrings(p.Targets),
 		Replace:        instanceStrings(p.Replace),
+		Refresh:        p.Refresh,
 		Errored:        p.Errored,
 		Changes:        []*fileChange{},
 		Drift:          []*fileChange{},
@@ -300,11 +331,29 @@ func EncodePlan(p *Plan) ([]byte, error) {
 		}
 		fp.Outputs = append(fp.Outputs, fo)
 	}
+	if fp.Checksum, err = checksum(fp); err != nil {
+		return nil, err
+	}
 	data, err := json.MarshalIndent(fp, "", "  ")
 	if err != nil {
 		return nil, err
 	}
 	return append(data, '\n'), nil
+}
+
+// checksum is the sha256 of fp's canonical encoding: its compact JSON
+// with the checksum left empty. encoding/json writes struct fields in
+// declaration order, map keys sorted and raw JSON compacted, so a plan
+// encodes alike when written and when read back.
+func checksum(fp *filePlan) (string, error) {
+	c := *fp
+	c.Checksum = ""
+	data, err := json.Marshal(&c)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(data)
+	return "sha256:" + hex.EncodeToString(sum[:]), nil
 }
 
 func markSensitive(v cty.Value) cty.Value {
@@ -622,13 +671,17 @@ func FormatPath(p cty.Path) string {
 }
 
 // DecodePlan parses a plan file. A file of another format version, or one
-// that is not a plan file at all, is refused with an error saying so.
+// that is not a plan file at all, is refused with an error saying so; one
+// that is damaged or was edited, with an error wrapping ErrCorrupted.
 func DecodePlan(data []byte) (*Plan, error) {
 	var head struct {
 		FormatVersion *int   `json:"format_version"`
 		BerthVersion  string `json:"berth_version"`
 	}
 	if err := json.Unmarshal(data, &head); err != nil {
+		if startsAsPlanFile(data) {
+			return nil, corrupted("it is not valid JSON (%v)", err)
+		}
 		return nil, fmt.Errorf("not a berth plan file, or a damaged one: %w", err)
 	}
 	if head.FormatVersion == nil {
@@ -638,31 +691,75 @@ func DecodePlan(data []byte) (*Plan, error) {
 		return nil, fmt.Errorf("the plan file has format version %d (written by berth %s); this berth (%s) reads only format version %d: make the plan again with this version",
 			*head.FormatVersion, head.BerthVersion, version.String(), PlanFileFormatVersion)
 	}
+	// The whole file parsed above; a field this berth does not write is
+	// refused rather than ignored, since the checksum does not cover it.
 	var fp filePlan
-	if err := json.Unmarshal(data, &fp); err != nil {
-		return nil, fmt.Errorf("damaged plan file: %w", err)
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&fp); err != nil {
+		return nil, corrupted("%v", err)
 	}
+	if fp.Checksum == "" {
+		return nil, corrupted("it has no checksum")
+	}
+	sum, err := checksum(&fp)
+	if err != nil {
+		return nil, corrupted("%v", err)
+	}
+	if sum != fp.Checksum {
+		return nil, corrupted("its checksum does not match its content")
+	}
+	p, err := decodeFilePlan(&fp)
+	if err != nil {
+		return nil, corrupted("%v", err)
+	}
+	return p, nil
+}
+
+// startsAsPlanFile reports whether data begins as berth writes a plan
+// file, {"format_version": N: such a file that does not parse is a
+// damaged plan file (a truncated one, say), not some other file.
+func startsAsPlanFile(data []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for _, want := range []func(json.Token) bool{
+		func(t json.Token) bool { return t == json.Delim('{') },
+		func(t json.Token) bool { return t == "format_version" },
+		func(t json.Token) bool { _, ok := t.(float64); return ok },
+	} {
+		t, err := dec.Token()
+		if err != nil || !want(t) {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeFilePlan turns the file's content into a plan, checking that it
+// is one berth could have written.
+func decodeFilePlan(fp *filePlan) (*Plan, error) {
 	p := &Plan{
 		Mode:           fp.Mode,
 		StateLineage:   fp.StateLineage,
 		StateSerial:    fp.StateSerial,
 		ConfigHash:     fp.ConfigHash,
 		ProviderHashes: fp.ProviderHashes,
+		Refresh:        fp.Refresh,
 		Errored:        fp.Errored,
 		BerthVersion:   fp.BerthVersion,
 		RedactionKey:   fp.RedactionKey,
+		Saved:          true,
 	}
 	switch p.Mode {
 	case NormalMode, DestroyMode, RefreshOnlyMode:
 	default:
-		return nil, fmt.Errorf("damaged plan file: unknown mode %q", p.Mode)
+		return nil, fmt.Errorf("unknown mode %q", p.Mode)
 	}
 	var err error
 	if p.Targets, err = parseInstances(fp.Targets); err != nil {
-		return nil, fmt.Errorf("damaged plan file: targets: %w", err)
+		return nil, fmt.Errorf("targets: %w", err)
 	}
 	if p.Replace, err = parseInstances(fp.Replace); err != nil {
-		return nil, fmt.Errorf("damaged plan file: replace: %w", err)
+		return nil, fmt.Errorf("replace: %w", err)
 	}
 	if len(fp.Variables) > 0 {
 		p.Variables = make(map[string]cty.Value, len(fp.Variables))
@@ -670,7 +767,7 @@ func DecodePlan(data []byte) (*Plan, error) {
 	for name, fv := range fp.Variables {
 		v, red, err := decodeValue(fv)
 		if err != nil {
-			return nil, fmt.Errorf("damaged plan file: variable %q: %w", name, err)
+			return nil, fmt.Errorf("variable %q: %w", name, err)
 		}
 		p.Variables[name] = v
 		if len(red) > 0 {
@@ -680,34 +777,51 @@ func DecodePlan(data []byte) (*Plan, error) {
 			p.VariablesRedacted[name] = red
 		}
 	}
-	for _, fc := range fp.Changes {
-		c, err := decodeChange(fc)
-		if err != nil {
-			return nil, fmt.Errorf("damaged plan file: %w", err)
-		}
-		p.Changes = append(p.Changes, c)
+	// A plan has one change per object (and per deposed object), one
+	// drift per object and one change per output: apply matches them by
+	// those keys, so a second one can only be an edit.
+	if p.Changes, err = decodeChanges(fp.Changes); err != nil {
+		return nil, err
 	}
-	for _, fc := range fp.Drift {
-		c, err := decodeChange(fc)
-		if err != nil {
-			return nil, fmt.Errorf("damaged plan file: drift: %w", err)
-		}
-		p.Drift = append(p.Drift, c)
+	if p.Drift, err = decodeChanges(fp.Drift); err != nil {
+		return nil, fmt.Errorf("drift: %w", err)
 	}
+	names := map[string]bool{}
 	for _, fo := range fp.Outputs {
+		if names[fo.Name] {
+			return nil, fmt.Errorf("two changes of output %q", fo.Name)
+		}
+		names[fo.Name] = true
 		o := &OutputChange{Name: fo.Name, Action: fo.Action, Sensitive: fo.Sensitive}
 		if o.Before, o.BeforeRedacted, err = decodeValue(fo.Before); err != nil {
-			return nil, fmt.Errorf("damaged plan file: output %q: before: %w", fo.Name, err)
+			return nil, fmt.Errorf("output %q: before: %w", fo.Name, err)
 		}
 		if o.After, o.AfterRedacted, err = decodeValue(fo.After); err != nil {
-			return nil, fmt.Errorf("damaged plan file: output %q: after: %w", fo.Name, err)
+			return nil, fmt.Errorf("output %q: after: %w", fo.Name, err)
 		}
 		if err := checkAction(o.Action); err != nil {
-			return nil, fmt.Errorf("damaged plan file: output %q: %w", fo.Name, err)
+			return nil, fmt.Errorf("output %q: %w", fo.Name, err)
 		}
 		p.Outputs = append(p.Outputs, o)
 	}
 	return p, nil
+}
+
+func decodeChanges(fcs []*fileChange) ([]*ResourceChange, error) {
+	var out []*ResourceChange
+	seen := map[string]bool{}
+	for _, fc := range fcs {
+		c, err := decodeChange(fc)
+		if err != nil {
+			return nil, err
+		}
+		if seen[c.ChangeKey()] {
+			return nil, fmt.Errorf("two changes of %s", c.ChangeKey())
+		}
+		seen[c.ChangeKey()] = true
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 func checkAction(a Action) error {

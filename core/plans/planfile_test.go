@@ -2,6 +2,7 @@ package plans
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -297,26 +298,80 @@ func TestUnredact(t *testing.T) {
 	}
 }
 
+// reseal gives an edited plan file the checksum of its new content, as
+// whoever edits it on purpose can: what the checksum cannot stop, the
+// decoder's checks (and apply's comparison with a fresh plan) must.
+func reseal(t *testing.T, data string) string {
+	t.Helper()
+	var fp filePlan
+	if err := json.Unmarshal([]byte(data), &fp); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := checksum(&fp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Replace(data, fp.Checksum, sum, 1)
+}
+
 func TestReadPlanFileErrors(t *testing.T) {
 	good, err := EncodePlan(testPlan())
 	if err != nil {
 		t.Fatal(err)
 	}
+	edit := func(old, new string) string {
+		if !bytes.Contains(good, []byte(old)) {
+			t.Fatalf("the plan file has no %s", old)
+		}
+		return strings.Replace(string(good), old, new, 1)
+	}
+	var fp filePlan
+	if err := json.Unmarshal(good, &fp); err != nil {
+		t.Fatal(err)
+	}
+	// A second change of app.web[0], as the first one of the file.
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(good, &raw); err != nil {
+		t.Fatal(err)
+	}
+	var changes []json.RawMessage
+	if err := json.Unmarshal(raw["changes"], &changes); err != nil {
+		t.Fatal(err)
+	}
+	raw["changes"], _ = json.Marshal(append(changes, changes[0]))
+	twice, _ := json.Marshal(raw)
+
 	tests := []struct {
 		name string
 		data string
 		want string
+		// corrupt: the error wraps ErrCorrupted.
+		corrupt bool
 	}{
-		{"empty", "", "not a berth plan file, or a damaged one"},
-		{"truncated", string(good[:len(good)/2]), "not a berth plan file, or a damaged one"},
-		{"state file", `{"serial": 1, "lineage": "x"}`, "not a berth plan file: no format_version"},
-		{"older version", `{"format_version": 1, "berth_version": "0.1.0"}`, "the plan file has format version 1 (written by berth 0.1.0)"},
-		{"future version", `{"format_version": 3, "berth_version": "9.0.0"}`, "the plan file has format version 3 (written by berth 9.0.0)"},
-		{"bad msgpack", strings.Replace(string(good), `"msgpack": "`, `"msgpack": "AAAA`, 1), "damaged plan file"},
-		{"bad address", strings.Replace(string(good), `"address": "app.web[0]"`, `"address": "app..web"`, 1), "damaged plan file: invalid address"},
-		{"bad action", strings.Replace(string(good), `"action": "update"`, `"action": "explode"`, 1), `unknown action "explode"`},
-		{"bad duration", strings.Replace(string(good), `"min_healthy": "10s"`, `"min_healthy": "soon"`, 1), `damaged plan file: app.web[0]: rollout: min_healthy: time: invalid duration "soon"`},
-		{"bad mode", strings.Replace(string(good), `"mode": "normal"`, `"mode": "weird"`, 1), `unknown mode "weird"`},
+		{"empty", "", "not a berth plan file, or a damaged one", false},
+		{"not JSON", "resource \"x\" {}", "not a berth plan file, or a damaged one", false},
+		{"state file", `{"serial": 1, "lineage": "x"}`, "not a berth plan file: no format_version", false},
+		{"older version", `{"format_version": 2, "berth_version": "0.1.0"}`, "the plan file has format version 2 (written by berth 0.1.0)", false},
+		{"future version", `{"format_version": 4, "berth_version": "9.0.0"}`, "the plan file has format version 4 (written by berth 9.0.0)", false},
+		// Not what berth wrote: the checksum says so.
+		{"truncated", string(good[:len(good)/2]), "it is not valid JSON (unexpected end of JSON input)", true},
+		{"checksum removed", edit(`"checksum": "`+fp.Checksum+`",`, ""), "it has no checksum", true},
+		{"checksum emptied", edit(fp.Checksum, ""), "it has no checksum", true},
+		{"checksum altered", edit(fp.Checksum, "sha256:"+strings.Repeat("0", 64)), "its checksum does not match its content", true},
+		{"action edited", edit(`"action": "update"`, `"action": "delete"`), "its checksum does not match its content", true},
+		{"serial edited", edit(`"state_serial": 11`, `"state_serial": 12`), "its checksum does not match its content", true},
+		{"one letter changed", edit(`"provider": "cluster.edge"`, `"provider": "cluster.edgf"`), "its checksum does not match its content", true},
+		{"base64 broken", edit(`"msgpack": "`, `"msgpack": "A`), "illegal base64 data", true},
+		{"field added", edit(`"errored": false`, `"errored": false, "approved": true`), `unknown field "approved"`, true},
+		{"something appended", string(good) + `{"format_version": 3}`, "it is not valid JSON (invalid character '{' after top-level value)", true},
+		// Edited and given a matching checksum: the decoder's own checks.
+		{"bad msgpack", reseal(t, edit(`"msgpack": "`, `"msgpack": "AAAA`)), "value: ", true},
+		{"bad address", reseal(t, edit(`"address": "app.web[0]"`, `"address": "app..web"`)), "invalid address", true},
+		{"bad action", reseal(t, edit(`"action": "update"`, `"action": "explode"`)), `app.web[0]: unknown action "explode"`, true},
+		{"bad duration", reseal(t, edit(`"min_healthy": "10s"`, `"min_healthy": "soon"`)), `app.web[0]: rollout: min_healthy: time: invalid duration "soon"`, true},
+		{"bad mode", reseal(t, edit(`"mode": "normal"`, `"mode": "weird"`)), `unknown mode "weird"`, true},
+		{"two changes of one object", reseal(t, string(twice)), "two changes of app.web[0]", true},
+		{"two outputs of one name", reseal(t, edit(`"name": "url"`, `"name": "pw"`)), `two changes of output "pw"`, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -331,10 +386,41 @@ func TestReadPlanFileErrors(t *testing.T) {
 			if !strings.Contains(err.Error(), path) {
 				t.Errorf("error %v does not name the file", err)
 			}
+			if errors.Is(err, ErrCorrupted) != tt.corrupt {
+				t.Errorf("error %v: corrupted %v, want %v", err, errors.Is(err, ErrCorrupted), tt.corrupt)
+			}
 		})
 	}
 	if _, err := ReadPlanFile(filepath.Join(t.TempDir(), "missing")); err == nil {
 		t.Error("a missing file read without error")
+	}
+}
+
+// The checksum covers the content as read, not its layout: a plan file
+// re-indented, or with its keys in another order, reads the same.
+func TestPlanFileChecksumIgnoresLayout(t *testing.T) {
+	good, err := EncodePlan(testPlan())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, good); err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any // re-marshalled: keys sorted, unlike the struct's order
+	if err := json.Unmarshal(good, &m); err != nil {
+		t.Fatal(err)
+	}
+	sorted, _ := json.MarshalIndent(m, "", "\t")
+	for name, data := range map[string][]byte{"compact": compact.Bytes(), "keys sorted": sorted} {
+		p, err := DecodePlan(data)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if len(p.Changes) != 3 || p.Changes[0].Action != Update || !p.Saved {
+			t.Errorf("%s: read back %d changes, saved %v", name, len(p.Changes), p.Saved)
+		}
 	}
 }
 
