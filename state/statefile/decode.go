@@ -493,3 +493,71 @@ func (d *fileDecoder) output(s *state.State, name string) error {
 	s.Outputs[name] = &state.Output{Value: v, Sensitive: sensitive}
 	return nil
 }
+
+// Header is what identifies a stored state: its history and its version.
+type Header struct {
+	Lineage string
+	Serial  uint64
+}
+
+// errHeaderRead stops DecodeHeader once it has what it needs.
+var errHeaderRead = errors.New("header read")
+
+// DecodeHeader reads a state file's format version, serial and lineage,
+// and no more: it stops as soon as it has them (berth writes them first),
+// so that telling whose state a file holds costs little whatever its
+// size. The rest of the file is not checked; a file Decode refuses may
+// have a header.
+func DecodeHeader(data []byte) (Header, error) {
+	d := &fileDecoder{valueDecoder: valueDecoder{data: data}}
+	var h Header
+	var sawSerial bool
+	if d.peek() != '{' {
+		if d.pos >= len(d.data) {
+			return h, errors.New("the file is empty")
+		}
+		return h, d.errorf("a JSON object is required")
+	}
+	err := d.members(func(key string) error {
+		switch key {
+		case "format_version":
+			v, err := d.uint()
+			if err != nil {
+				return fmt.Errorf("format_version: %w", err)
+			}
+			if v != state.FormatVersion {
+				return unsupportedFormat(int(v))
+			}
+			d.sawVersion = true
+		case "serial":
+			v, err := d.uint()
+			if err != nil {
+				return fmt.Errorf("serial: %w", err)
+			}
+			h.Serial, sawSerial = v, true
+		case "lineage":
+			if err := d.strInto(&h.Lineage); err != nil {
+				return err
+			}
+		default:
+			if _, err := d.skipValue(); err != nil {
+				return err
+			}
+		}
+		if d.sawVersion && sawSerial && h.Lineage != "" {
+			return errHeaderRead
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, errHeaderRead):
+		return h, nil
+	case err != nil:
+		return Header{}, err
+	case !d.sawVersion:
+		return Header{}, errors.New("format_version is missing: this is not a berth state file")
+	case h.Lineage == "":
+		return Header{}, errors.New("lineage is missing")
+	}
+	return h, nil
+}
