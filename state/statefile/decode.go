@@ -61,34 +61,17 @@ func (d *fileDecoder) state() (*state.State, error) {
 		Resources: map[addrs.Resource]*state.Resource{},
 		Outputs:   map[string]*state.Output{},
 	}
-	if d.peek() != '{' {
-		if d.pos >= len(d.data) {
-			return nil, errors.New("the file is empty")
-		}
-		return nil, d.errorf("a JSON object is required")
+	var h Header
+	if err := d.openObject(); err != nil {
+		return nil, err
 	}
 	err := d.members(func(key string) error {
+		if ok, err := d.headerMember(key, &h); ok || err != nil {
+			return err
+		}
 		switch key {
-		case "format_version":
-			v, err := d.uint()
-			if err != nil {
-				return fmt.Errorf("format_version: %w", err)
-			}
-			d.sawVersion = true
-			if v != state.FormatVersion {
-				return unsupportedFormat(int(v))
-			}
-			s.FormatVersion = int(v)
 		case "berth_version":
 			return d.strInto(&s.BerthVersion)
-		case "serial":
-			v, err := d.uint()
-			if err != nil {
-				return fmt.Errorf("serial: %w", err)
-			}
-			s.Serial = v
-		case "lineage":
-			return d.strInto(&s.Lineage)
 		case "resources":
 			return d.array(func(i int) error { return d.resource(s, i) })
 		case "outputs":
@@ -98,7 +81,6 @@ func (d *fileDecoder) state() (*state.State, error) {
 		default:
 			return d.skipUnknown()
 		}
-		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -107,13 +89,60 @@ func (d *fileDecoder) state() (*state.State, error) {
 	if d.pos != len(d.data) {
 		return nil, d.errorf("unexpected data after the state")
 	}
-	if !d.sawVersion {
-		return nil, errors.New("format_version is missing: this is not a berth state file")
+	if err := d.checkHeader(h); err != nil {
+		return nil, err
 	}
-	if s.Lineage == "" {
-		return nil, errors.New("lineage is missing")
-	}
+	s.FormatVersion, s.Serial, s.Lineage = state.FormatVersion, h.Serial, h.Lineage
 	return s, nil
+}
+
+// openObject checks that the file is a JSON object.
+func (d *fileDecoder) openObject() error {
+	if d.peek() != '{' {
+		if d.pos >= len(d.data) {
+			return errors.New("the file is empty")
+		}
+		return d.errorf("a JSON object is required")
+	}
+	return nil
+}
+
+// headerMember decodes the member key into h when it is one of the
+// header's (format_version, serial, lineage); ok is false otherwise.
+func (d *fileDecoder) headerMember(key string, h *Header) (ok bool, err error) {
+	switch key {
+	case "format_version":
+		v, err := d.uint()
+		if err != nil {
+			return true, fmt.Errorf("format_version: %w", err)
+		}
+		d.sawVersion = true
+		if v != state.FormatVersion {
+			return true, unsupportedFormat(int(v))
+		}
+	case "serial":
+		v, err := d.uint()
+		if err != nil {
+			return true, fmt.Errorf("serial: %w", err)
+		}
+		h.Serial = v
+	case "lineage":
+		return true, d.strInto(&h.Lineage)
+	default:
+		return false, nil
+	}
+	return true, nil
+}
+
+// checkHeader refuses a file without the header every state has.
+func (d *fileDecoder) checkHeader(h Header) error {
+	if !d.sawVersion {
+		return errors.New("format_version is missing: this is not a berth state file")
+	}
+	if h.Lineage == "" {
+		return errors.New("lineage is missing")
+	}
+	return nil
 }
 
 // skipUnknown skips a member this version does not know (a later minor
@@ -511,53 +540,33 @@ var errHeaderRead = errors.New("header read")
 func DecodeHeader(data []byte) (Header, error) {
 	d := &fileDecoder{valueDecoder: valueDecoder{data: data}}
 	var h Header
-	var sawSerial bool
-	if d.peek() != '{' {
-		if d.pos >= len(d.data) {
-			return h, errors.New("the file is empty")
-		}
-		return h, d.errorf("a JSON object is required")
+	if err := d.openObject(); err != nil {
+		return h, err
 	}
+	sawSerial := false
 	err := d.members(func(key string) error {
-		switch key {
-		case "format_version":
-			v, err := d.uint()
-			if err != nil {
-				return fmt.Errorf("format_version: %w", err)
-			}
-			if v != state.FormatVersion {
-				return unsupportedFormat(int(v))
-			}
-			d.sawVersion = true
-		case "serial":
-			v, err := d.uint()
-			if err != nil {
-				return fmt.Errorf("serial: %w", err)
-			}
-			h.Serial, sawSerial = v, true
-		case "lineage":
-			if err := d.strInto(&h.Lineage); err != nil {
-				return err
-			}
-		default:
-			if _, err := d.skipValue(); err != nil {
-				return err
-			}
+		ok, err := d.headerMember(key, &h)
+		switch {
+		case err != nil:
+			return err
+		case !ok:
+			_, err = d.skipValue()
+			return err
 		}
+		sawSerial = sawSerial || key == "serial"
 		if d.sawVersion && sawSerial && h.Lineage != "" {
 			return errHeaderRead
 		}
 		return nil
 	})
-	switch {
-	case errors.Is(err, errHeaderRead):
+	if errors.Is(err, errHeaderRead) {
 		return h, nil
-	case err != nil:
+	}
+	if err == nil {
+		err = d.checkHeader(h)
+	}
+	if err != nil {
 		return Header{}, err
-	case !d.sawVersion:
-		return Header{}, errors.New("format_version is missing: this is not a berth state file")
-	case h.Lineage == "":
-		return Header{}, errors.New("lineage is missing")
 	}
 	return h, nil
 }
