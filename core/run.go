@@ -27,6 +27,9 @@ type Operation struct {
 
 	// held is set while Hold's lock is taken: the operations run under it.
 	held bool
+	// warnedBackup: the warning about a backup of another state was given
+	// (once per command, which may read the state twice).
+	warnedBackup bool
 }
 
 // Hold takes the state lock for operation and keeps it until release is
@@ -75,7 +78,12 @@ func (o *Operation) read(ctx context.Context) (*state.State, hcl.Diagnostics) {
 	if err != nil {
 		return nil, errDiag("Failed to read the state", err.Error(), nil)
 	}
-	return st, nil
+	var diags hcl.Diagnostics
+	if fb := o.State.ForeignBackup(); fb != nil && !o.warnedBackup {
+		o.warnedBackup = true
+		diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: fb.Summary(), Detail: fb.Detail()})
+	}
+	return st, diags
 }
 
 // Plan reads the state under the lock and plans.

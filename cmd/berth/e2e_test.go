@@ -1094,6 +1094,92 @@ resource "test_object" "a" {
 	}
 }
 
+// TestE2ELostState is the audit's case: berth.state deleted by mistake
+// after two applies, then apply. The backup, the only copy of the old
+// lineage, stays byte for byte through that apply (which persists after
+// each of its objects) and the next; each says that it exists and how to
+// restore it, and the new lineage is backed up beside it. A temporary
+// file a killed berth left is removed by the next run.
+func TestE2ELostState(t *testing.T) {
+	config := func(value string) string {
+		return fmt.Sprintf(`
+resource "test_object" "o" {
+  count = 3
+  name  = "o${count.index}"
+  value = %q
+}
+`, value)
+	}
+	e := newE2E(t, config("one"))
+	e.ok("apply", "-auto-approve")
+	e.write(config("two"))
+	e.ok("apply", "-auto-approve")
+	statePath := filepath.Join(e.dir, "berth.state")
+	backupPath := statePath + ".backup"
+	oldBackup, err := os.ReadFile(backupPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldLineage := e.state().Lineage
+	if err := os.Remove(statePath); err != nil {
+		t.Fatal(err)
+	}
+	// What a berth killed while persisting leaves, and what is not its own.
+	stale := filepath.Join(e.dir, ".berth.state.tmp-1234567")
+	notOurs := filepath.Join(e.dir, ".berth.state.tmp-1234567.bak")
+	for _, p := range []string{stale, notOurs} {
+		if err := os.WriteFile(p, []byte(`{"format_version": 1, "ser`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		old := time.Now().Add(-time.Hour)
+		os.Chtimes(p, old, old)
+	}
+
+	// One object at a time, slowly: the state is persisted after each.
+	r := e.ok("apply", "-auto-approve", "-parallelism=1", "-var", "delay_ms=150")
+	mustContain(t, "apply without a state", r.stdout+r.stderr,
+		"A backup exists, but no state", oldLineage, "cp berth.state.backup berth.state")
+	if now, _ := os.ReadFile(backupPath); !bytes.Equal(now, oldBackup) {
+		t.Fatalf("the backup of the lost state changed during the apply:\n%s", now)
+	}
+	newState := e.state()
+	if newState.Lineage == oldLineage || newState.Serial < 3 {
+		t.Fatalf("the new state: lineage %s, serial %d; want a new lineage persisted at least 3 times", newState.Lineage, newState.Serial)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("the killed berth's temporary file is still there: %v", err)
+	}
+	if _, err := os.Stat(notOurs); err != nil {
+		t.Errorf("a file that is not berth's was removed: %v", err)
+	}
+
+	// The next apply backs up the new lineage beside the old backup.
+	before, _ := os.ReadFile(statePath)
+	e.write(config("three"))
+	r = e.ok("apply", "-auto-approve", "-parallelism=1", "-var", "delay_ms=50")
+	beside := backupPath + "." + newState.Lineage[:8]
+	mustContain(t, "apply of the new lineage", r.stdout+r.stderr,
+		"The state's backup belongs to another state", oldLineage, filepath.Base(beside))
+	if now, _ := os.ReadFile(backupPath); !bytes.Equal(now, oldBackup) {
+		t.Fatal("the backup of the lost state changed during the next apply")
+	}
+	if now, _ := os.ReadFile(beside); !bytes.Equal(now, before) {
+		t.Errorf("%s is not the state before the apply", beside)
+	}
+
+	// Restored as the warning says, the old state is the one berth uses.
+	if err := os.Rename(statePath, statePath+".new"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(statePath, oldBackup, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = e.ok("plan")
+	if strings.Contains(r.stdout+r.stderr, "backup") || e.state().Lineage != oldLineage {
+		t.Errorf("plan after the restore:\n%s", r)
+	}
+}
+
 // idPattern matches the test provider's ids (objects o-1, fleets f-1,
 // fleet instances i-1), which depend on the order of concurrent creates.
 var idPattern = regexp.MustCompile(`\b([ofi])-\d+\b`)

@@ -41,12 +41,26 @@ type Backend interface {
 	Unlock(ctx context.Context, id string) error
 }
 
-// Backups is a Backend that keeps the state from before a run beside the
-// state, for the user to restore.
+// Backups is a Backend that keeps, beside the state, a copy of the state
+// as it was before the last run that changed it, for the user to restore.
+// What goes in a backup and when is the state manager's decision (once a
+// run, never over a backup of another lineage: statemgr); the backend
+// only stores bytes under names.
+//
+// The name "" is the backup; another name (letters, digits and dashes)
+// is a backup kept beside it, for a state whose backup place is taken by
+// another lineage's.
 type Backups interface {
 	Backend
-	// BackupLocation names the backup in messages.
-	BackupLocation() string
+	// BackupLocation names the backup called name in messages (for the
+	// local backend, its path).
+	BackupLocation(name string) string
+	// GetBackup returns the bytes of the backup called name; found is
+	// false (and data nil) when there is none.
+	GetBackup(ctx context.Context, name string) (data []byte, found bool, err error)
+	// PutBackup replaces the backup called name. A PutBackup that fails
+	// leaves the previous bytes stored, whole.
+	PutBackup(ctx context.Context, name string, data []byte) error
 }
 
 // LockInfo says who holds a lock, for the error others get.

@@ -61,34 +61,17 @@ func (d *fileDecoder) state() (*state.State, error) {
 		Resources: map[addrs.Resource]*state.Resource{},
 		Outputs:   map[string]*state.Output{},
 	}
-	if d.peek() != '{' {
-		if d.pos >= len(d.data) {
-			return nil, errors.New("the file is empty")
-		}
-		return nil, d.errorf("a JSON object is required")
+	var h Header
+	if err := d.openObject(); err != nil {
+		return nil, err
 	}
 	err := d.members(func(key string) error {
+		if ok, err := d.headerMember(key, &h); ok || err != nil {
+			return err
+		}
 		switch key {
-		case "format_version":
-			v, err := d.uint()
-			if err != nil {
-				return fmt.Errorf("format_version: %w", err)
-			}
-			d.sawVersion = true
-			if v != state.FormatVersion {
-				return unsupportedFormat(int(v))
-			}
-			s.FormatVersion = int(v)
 		case "berth_version":
 			return d.strInto(&s.BerthVersion)
-		case "serial":
-			v, err := d.uint()
-			if err != nil {
-				return fmt.Errorf("serial: %w", err)
-			}
-			s.Serial = v
-		case "lineage":
-			return d.strInto(&s.Lineage)
 		case "resources":
 			return d.array(func(i int) error { return d.resource(s, i) })
 		case "outputs":
@@ -98,7 +81,6 @@ func (d *fileDecoder) state() (*state.State, error) {
 		default:
 			return d.skipUnknown()
 		}
-		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -107,13 +89,60 @@ func (d *fileDecoder) state() (*state.State, error) {
 	if d.pos != len(d.data) {
 		return nil, d.errorf("unexpected data after the state")
 	}
-	if !d.sawVersion {
-		return nil, errors.New("format_version is missing: this is not a berth state file")
+	if err := d.checkHeader(h); err != nil {
+		return nil, err
 	}
-	if s.Lineage == "" {
-		return nil, errors.New("lineage is missing")
-	}
+	s.FormatVersion, s.Serial, s.Lineage = state.FormatVersion, h.Serial, h.Lineage
 	return s, nil
+}
+
+// openObject checks that the file is a JSON object.
+func (d *fileDecoder) openObject() error {
+	if d.peek() != '{' {
+		if d.pos >= len(d.data) {
+			return errors.New("the file is empty")
+		}
+		return d.errorf("a JSON object is required")
+	}
+	return nil
+}
+
+// headerMember decodes the member key into h when it is one of the
+// header's (format_version, serial, lineage); ok is false otherwise.
+func (d *fileDecoder) headerMember(key string, h *Header) (ok bool, err error) {
+	switch key {
+	case "format_version":
+		v, err := d.uint()
+		if err != nil {
+			return true, fmt.Errorf("format_version: %w", err)
+		}
+		d.sawVersion = true
+		if v != state.FormatVersion {
+			return true, unsupportedFormat(int(v))
+		}
+	case "serial":
+		v, err := d.uint()
+		if err != nil {
+			return true, fmt.Errorf("serial: %w", err)
+		}
+		h.Serial = v
+	case "lineage":
+		return true, d.strInto(&h.Lineage)
+	default:
+		return false, nil
+	}
+	return true, nil
+}
+
+// checkHeader refuses a file without the header every state has.
+func (d *fileDecoder) checkHeader(h Header) error {
+	if !d.sawVersion {
+		return errors.New("format_version is missing: this is not a berth state file")
+	}
+	if h.Lineage == "" {
+		return errors.New("lineage is missing")
+	}
+	return nil
 }
 
 // skipUnknown skips a member this version does not know (a later minor
@@ -492,4 +521,52 @@ func (d *fileDecoder) output(s *state.State, name string) error {
 	}
 	s.Outputs[name] = &state.Output{Value: v, Sensitive: sensitive}
 	return nil
+}
+
+// Header is what identifies a stored state: its history and its version.
+type Header struct {
+	Lineage string
+	Serial  uint64
+}
+
+// errHeaderRead stops DecodeHeader once it has what it needs.
+var errHeaderRead = errors.New("header read")
+
+// DecodeHeader reads a state file's format version, serial and lineage,
+// and no more: it stops as soon as it has them (berth writes them first),
+// so that telling whose state a file holds costs little whatever its
+// size. The rest of the file is not checked; a file Decode refuses may
+// have a header.
+func DecodeHeader(data []byte) (Header, error) {
+	d := &fileDecoder{valueDecoder: valueDecoder{data: data}}
+	var h Header
+	if err := d.openObject(); err != nil {
+		return h, err
+	}
+	sawSerial := false
+	err := d.members(func(key string) error {
+		ok, err := d.headerMember(key, &h)
+		switch {
+		case err != nil:
+			return err
+		case !ok:
+			_, err = d.skipValue()
+			return err
+		}
+		sawSerial = sawSerial || key == "serial"
+		if d.sawVersion && sawSerial && h.Lineage != "" {
+			return errHeaderRead
+		}
+		return nil
+	})
+	if errors.Is(err, errHeaderRead) {
+		return h, nil
+	}
+	if err == nil {
+		err = d.checkHeader(h)
+	}
+	if err != nil {
+		return Header{}, err
+	}
+	return h, nil
 }

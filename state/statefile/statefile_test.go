@@ -220,6 +220,49 @@ func TestDecodeErrors(t *testing.T) {
 	}
 }
 
+// TestDecodeHeader: the header is read from the first members when berth
+// wrote the file, wherever they are otherwise, and only as far as needed.
+func TestDecodeHeader(t *testing.T) {
+	big := statetest.Big(3)
+	big.Serial = 7
+	good, err := Encode(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Header{Lineage: big.Lineage, Serial: 7}
+	tests := []struct {
+		name string
+		data string
+		want Header
+		err  string
+	}{
+		{"as berth writes it", string(good), want, ""},
+		{"truncated after the header", string(good[:len(good)/2]), want, ""},
+		{"members in another order", `{"resources": [{"x": "]}"}], "serial": 3, "outputs": {}, "lineage": "abc", "format_version": 1}`, Header{Lineage: "abc", Serial: 3}, ""},
+		{"no serial", `{"format_version": 1, "lineage": "abc", "resources": []}`, Header{Lineage: "abc"}, ""},
+		{"empty", "", Header{}, "empty"},
+		{"not an object", "[]", Header{}, "a JSON object is required"},
+		{"not a state", `{"hello": "world"}`, Header{}, "format_version is missing"},
+		{"newer format", `{"format_version": 2, "lineage": "x"}`, Header{}, "unsupported format_version 2"},
+		{"no lineage", `{"format_version": 1, "serial": 1, "resources": []}`, Header{}, "lineage is missing"},
+		{"truncated in the header", string(good[:40]), Header{}, "truncated"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, err := DecodeHeader([]byte(tt.data))
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("DecodeHeader = %+v, %v; want an error containing %q", h, err, tt.err)
+				}
+				return
+			}
+			if err != nil || h != tt.want {
+				t.Fatalf("DecodeHeader = %+v, %v; want %+v", h, err, tt.want)
+			}
+		})
+	}
+}
+
 // TestDecodeAnyFieldOrder reads a file laid out differently from what
 // Encode writes (type before attributes, sensitive paths first, unknown
 // members, whitespace), as another tool or a later berth might write it.

@@ -12,6 +12,19 @@
 // as soon as anything was written since. A stored state that cannot be
 // decoded is refused, and nothing is written over it.
 //
+// # Backups
+//
+// A backend that keeps backups (backend.Backups) gets, at the first write
+// of a run, the state as the run's first read found it: the backup is the
+// state before the run, written once however often the run persists, and
+// a run that found no state writes none.
+//
+// A backup is never written over a backup of another lineage or one that
+// cannot be read: it may be the only copy of a state that was lost. When
+// the state's backup place holds one, the run backs up beside it, under a
+// name made from the state's lineage (berth.state.backup.8a0c1f0e), and
+// ForeignBackup reports the stranger for the user to restore or delete.
+//
 // # Locking
 //
 // Lock waits for the backend's lock with a timeout (-lock-timeout); a
@@ -68,6 +81,7 @@ type Manager struct {
 	last   *stored // nil: nothing stored
 	lockID string  // the lock this manager holds, if any
 	enc    statefile.Encoder
+	start  *runStart // what the first read found, for the backup; nil before it
 }
 
 // stored is what the manager knows of the stored state.
@@ -130,6 +144,11 @@ func (m *Manager) read(ctx context.Context) ([]byte, *state.State, error) {
 		return nil, nil, fmt.Errorf("reading the state: %w", err)
 	}
 	if !found {
+		if m.start == nil {
+			if err := m.begin(ctx, nil, ""); err != nil {
+				return nil, nil, err
+			}
+		}
 		m.known, m.last = true, nil
 		return nil, nil, nil
 	}
@@ -140,6 +159,11 @@ func (m *Manager) read(ctx context.Context) ([]byte, *state.State, error) {
 	if err != nil {
 		return nil, nil, m.corrupt(err)
 	}
+	if m.start == nil {
+		if err := m.begin(ctx, data, s.Lineage); err != nil {
+			return nil, nil, err
+		}
+	}
 	m.known = true
 	m.last = &stored{lineage: s.Lineage, serial: s.Serial, body: statefile.BodyOf(data)}
 	return data, s, nil
@@ -148,14 +172,15 @@ func (m *Manager) read(ctx context.Context) ([]byte, *state.State, error) {
 func (m *Manager) corrupt(err error) *CorruptError {
 	ce := &CorruptError{Location: m.backend.Location(), Err: err}
 	if b, ok := m.backend.(backend.Backups); ok {
-		ce.Backup = b.BackupLocation()
+		ce.Backup = b.BackupLocation("")
 	}
 	return ce
 }
 
 // Write stores s. When its content differs from the state last read or
 // written, the serial becomes one more than that state's (or s.Serial, if
-// higher); otherwise nothing is written. s.Serial is updated to the
+// higher), and the run's backup is written first if it was not yet (see
+// the package doc); otherwise nothing is written. s.Serial is updated to the
 // serial stored. Writing a state of another lineage than the stored one,
 // or over a stored state that cannot be decoded, is refused.
 func (m *Manager) Write(ctx context.Context, s *state.State) error {
@@ -205,6 +230,9 @@ func (m *Manager) write(ctx context.Context, s *state.State, snapshot bool) erro
 			return nil
 		}
 		serial = max(s.Serial, m.last.serial+1)
+	}
+	if err := m.backUp(ctx); err != nil {
+		return err
 	}
 	if err := m.backend.Put(ctx, statefile.Assemble(serial, s.Lineage, body)); err != nil {
 		return err

@@ -5,12 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
+	"github.com/berth-sh/berth/atomicfile"
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/state/backend"
 	"github.com/zclconf/go-cty/cty"
@@ -54,21 +55,26 @@ func open(config cty.Value, dir string) (backend.Backend, error) {
 //     the same directory, fsynced and renamed over the old one, and the
 //     directory is fsynced, so a crash leaves either the old or the new
 //     state, never a mix.
-//   - The first write through a Local keeps the state as it was before it
-//     in PATH.backup (like Terraform: the backup is the state before this
-//     run, not one object ago, which would be useless during an apply that
-//     persists after every object).
+//   - Backups (backend.Backups) are PATH.backup, and PATH.backup.NAME for
+//     a backup kept beside it; they are written the same way. The state
+//     manager decides what goes in them (the state as the run found it,
+//     once a run, never over another lineage's backup).
 //   - The lock is PATH.lock, created atomically (a complete file is linked
 //     into place, so no reader sees it half-written), holding the LockInfo
 //     as JSON.
+//   - Temporary files are named as package atomicfile names them
+//     (.BASE.tmp-DIGITS). Those that a killed berth left beside the state,
+//     its backups or its lock are removed once a run, when the lock is
+//     taken (or at the first write with -lock=false): under the lock no
+//     other berth writes them.
 //
 // (A state file that cannot be read is refused by the state manager, which
 // then writes nothing over it or its backup.)
 type Local struct {
 	path string
 
-	mu       sync.Mutex
-	backedUp bool
+	mu      sync.Mutex
+	cleaned bool // stale temporary files were looked for
 
 	// writeData writes the encoded state to the temporary file; tests
 	// replace it to simulate a failure half-way.
@@ -99,15 +105,52 @@ func (l *Local) LockPath() string { return l.path + ".lock" }
 // Location is the state file's path.
 func (l *Local) Location() string { return l.path }
 
-// BackupLocation is the backup's path.
-func (l *Local) BackupLocation() string { return l.BackupPath() }
+// BackupLocation is the path of the backup called name: PATH.backup, or
+// PATH.backup.NAME.
+func (l *Local) BackupLocation(name string) string {
+	if name == "" {
+		return l.BackupPath()
+	}
+	return l.BackupPath() + "." + name
+}
+
+// backupFile is BackupLocation for a name that must not reach outside
+// PATH.backup.*.
+func (l *Local) backupFile(name string) (string, error) {
+	if !validBackupName(name) {
+		return "", fmt.Errorf("%q is not a backup name (letters, digits and dashes)", name)
+	}
+	return l.BackupLocation(name), nil
+}
+
+func validBackupName(name string) bool {
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // Get reads the state file.
 func (l *Local) Get(ctx context.Context) ([]byte, bool, error) {
+	return readFile(ctx, l.path)
+}
+
+// GetBackup reads the backup called name.
+func (l *Local) GetBackup(ctx context.Context, name string) ([]byte, bool, error) {
+	path, err := l.backupFile(name)
+	if err != nil {
+		return nil, false, err
+	}
+	return readFile(ctx, path)
+}
+
+func readFile(ctx context.Context, path string) ([]byte, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, false, err
 	}
-	data, err := os.ReadFile(l.path)
+	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}
@@ -117,87 +160,68 @@ func (l *Local) Get(ctx context.Context) ([]byte, bool, error) {
 	return data, true, nil
 }
 
-// Put replaces the state file atomically, keeping the file it replaces as
-// the backup the first time.
+// Put replaces the state file atomically.
 func (l *Local) Put(ctx context.Context, data []byte) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if !l.backedUp {
-		_, err := os.Lstat(l.path)
-		switch {
-		case err == nil:
-			if err := l.backup(); err != nil {
-				return err
-			}
-			l.backedUp = true
-		case !errors.Is(err, fs.ErrNotExist):
-			return fmt.Errorf("backing up the state: %w", err)
-		}
-	}
-	return l.writeAtomic(ctx, data)
+	l.removeStaleLocked()
+	return l.writeAtomic(ctx, l.path, data, "writing the state to "+l.path)
 }
 
-// backup keeps the current state file as PATH.backup. A hard link costs no
-// copy and leaves the state file in place; the link is made under a
-// temporary name and renamed so that an old backup is replaced atomically.
-func (l *Local) backup() error {
-	dir := filepath.Dir(l.path)
-	tmp, err := os.CreateTemp(dir, ".berth.backup.tmp-*")
+// PutBackup replaces the backup called name atomically.
+func (l *Local) PutBackup(ctx context.Context, name string, data []byte) error {
+	path, err := l.backupFile(name)
 	if err != nil {
-		return fmt.Errorf("backing up the state: %w", err)
+		return err
 	}
-	tmpName := tmp.Name()
-	tmp.Close()
-	os.Remove(tmpName)
-	if err := os.Link(l.path, tmpName); err != nil {
-		// No hard links on this filesystem: copy.
-		if err := copyFile(l.path, tmpName); err != nil {
-			os.Remove(tmpName)
-			return fmt.Errorf("backing up the state: %w", err)
-		}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	if err := os.Rename(tmpName, l.BackupPath()); err != nil {
-		os.Remove(tmpName)
-		return fmt.Errorf("backing up the state: %w", err)
-	}
-	return nil
+	l.removeStaleLocked()
+	return l.writeAtomic(ctx, path, data, "backing up the state to "+path)
 }
 
-func copyFile(from, to string) error {
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+// removeStale removes, once, the temporary files that a berth killed
+// while writing this state, its backups or its lock left behind.
+func (l *Local) removeStale() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.removeStaleLocked()
 }
 
-func (l *Local) writeAtomic(ctx context.Context, data []byte) error {
-	dir := filepath.Dir(l.path)
-	f, err := os.CreateTemp(dir, ".berth.state.tmp-*")
+func (l *Local) removeStaleLocked() {
+	if l.cleaned {
+		return
+	}
+	l.cleaned = true
+	base := filepath.Base(l.path)
+	backup := base + ".backup"
+	// A leftover that cannot be removed now is tried again next run.
+	_, _ = atomicfile.RemoveStale(filepath.Dir(l.path), func(target string) bool {
+		name, beside := strings.CutPrefix(target, backup+".")
+		return target == base || target == base+".lock" || target == backup ||
+			beside && name != "" && validBackupName(name)
+	})
+}
+
+// writeAtomic replaces path with data: the temporary file is written,
+// synced and renamed over path, and the directory synced. Errors start
+// with what; a cancellation before the rename is returned as it is.
+func (l *Local) writeAtomic(ctx context.Context, path string, data []byte, what string) error {
+	f, err := atomicfile.TempFile(path)
 	if err != nil {
-		return fmt.Errorf("writing the state: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	tmpName := f.Name()
 	fail := func(err error) error {
 		f.Close()
 		os.Remove(tmpName)
-		return fmt.Errorf("writing the state to %s: %w", l.path, err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	// State holds secrets: only the owner may read it.
 	if err := f.Chmod(0o600); err != nil {
@@ -211,22 +235,22 @@ func (l *Local) writeAtomic(ctx context.Context, data []byte) error {
 	}
 	if err := f.Close(); err != nil {
 		os.Remove(tmpName)
-		return fmt.Errorf("writing the state to %s: %w", l.path, err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	if err := ctx.Err(); err != nil {
 		os.Remove(tmpName)
 		return err
 	}
-	if err := os.Rename(tmpName, l.path); err != nil {
+	if err := os.Rename(tmpName, path); err != nil {
 		os.Remove(tmpName)
-		return fmt.Errorf("writing the state to %s: %w", l.path, err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	// The rename is durable only once the directory is synced.
-	if d, err := os.Open(dir); err == nil {
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
 		err = d.Sync()
 		d.Close()
 		if err != nil {
-			return fmt.Errorf("writing the state to %s: syncing the directory: %w", l.path, err)
+			return fmt.Errorf("%s: syncing the directory: %w", what, err)
 		}
 	}
 	return nil

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 
+	"github.com/berth-sh/berth/atomicfile"
 	"github.com/berth-sh/berth/state/backend"
 )
 
@@ -26,8 +26,7 @@ func (l *Local) Lock(ctx context.Context, info backend.LockInfo) error {
 		return err
 	}
 	data = append(data, '\n')
-	dir := filepath.Dir(l.path)
-	tmp, err := os.CreateTemp(dir, ".berth.lock.tmp-*")
+	tmp, err := atomicfile.TempFile(l.LockPath())
 	if err != nil {
 		return fmt.Errorf("locking the state: %w", err)
 	}
@@ -63,6 +62,9 @@ func (l *Local) Lock(ctx context.Context, info backend.LockInfo) error {
 		}
 		return lerr
 	}
+	// Under the lock, no other berth is writing this state: what a killed
+	// one left can go.
+	l.removeStale()
 	return nil
 }
 

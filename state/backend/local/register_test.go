@@ -36,7 +36,7 @@ func TestRegistered(t *testing.T) {
 		if got := b.Location(); got != tt.want {
 			t.Errorf("%#v opens %s, want %s", tt.config, got, tt.want)
 		}
-		if bl, ok := b.(backend.Backups); !ok || bl.BackupLocation() != tt.want+".backup" {
+		if bl, ok := b.(backend.Backups); !ok || bl.BackupLocation("") != tt.want+".backup" {
 			t.Errorf("%s keeps no backup beside it", tt.want)
 		}
 	}
