@@ -43,8 +43,11 @@ type ForeignBackup struct {
 
 // Summary is the warning's one line.
 func (f *ForeignBackup) Summary() string {
-	if f.StateLineage == "" {
+	switch {
+	case f.StateLineage == "":
 		return "A backup exists, but no state"
+	case f.Err != nil:
+		return "The state's backup cannot be read"
 	}
 	return "The state's backup belongs to another state"
 }
@@ -87,12 +90,12 @@ func (m *Manager) ForeignBackup() *ForeignBackup {
 // is stored), and decides where its backup goes. It fails only when ctx
 // ends meanwhile: then the next read begins again.
 func (m *Manager) begin(ctx context.Context, data []byte, lineage string) error {
-	st := &runStart{data: data, backedUp: true}
 	b, ok := m.backend.(backend.Backups)
 	if !ok {
-		m.start = st
+		m.start = &runStart{backedUp: true}
 		return nil
 	}
+	st := &runStart{data: data, backedUp: true}
 	h, found, err := backupHeader(ctx, b, "")
 	if cerr := ctx.Err(); cerr != nil {
 		return cerr

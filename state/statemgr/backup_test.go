@@ -202,6 +202,13 @@ func TestBackupOncePerRun(t *testing.T) {
 			}
 			// The warning says where the stranger is and how to restore it.
 			mustContain(t, f.Detail(), "mem://state.backup", "cp mem://state.backup mem://state", "never writes over")
+			wantSummary := map[bool]string{true: "A backup exists, but no state", false: "The state's backup belongs to another state"}[w.stateLineage == ""]
+			if w.unreadable && w.stateLineage != "" {
+				wantSummary = "The state's backup cannot be read"
+			}
+			if f.Summary() != wantSummary {
+				t.Errorf("Summary() = %q, want %q", f.Summary(), wantSummary)
+			}
 			if w.beside != "" {
 				mustContain(t, f.Detail(), "go to "+w.beside)
 			}
