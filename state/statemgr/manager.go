@@ -162,6 +162,26 @@ func (m *Manager) Write(ctx context.Context, s *state.State) error {
 	return m.write(ctx, s, false)
 }
 
+// Encode returns s as Write would store it now, with the serial Write
+// would give it, without storing anything: for a state the backend could
+// not store, kept elsewhere (ErroredStateFile) until it is put back.
+func (m *Manager) Encode(s *state.State) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s.Lineage == "" {
+		return nil, errors.New("the state has no lineage")
+	}
+	body, err := m.enc.Body(s, 0)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the state: %w", err)
+	}
+	serial := max(s.Serial, 1)
+	if m.last != nil && m.last.lineage == s.Lineage {
+		serial = max(s.Serial, m.last.serial+1)
+	}
+	return statefile.Assemble(serial, s.Lineage, body), nil
+}
+
 // write is Write; snapshot says s's objects are never modified in place
 // (a SyncState snapshot, written by a Persister), so that their encodings
 // can be reused from one write to the next.
