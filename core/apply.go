@@ -92,6 +92,17 @@ func (e *Engine) Apply(ctx context.Context, p *plans.Plan, ss *state.SyncState, 
 		}
 	}()
 
+	// A backend that cannot store the state (a full disk) refuses the
+	// apply before anything changes: found at the first write during the
+	// apply, it would stop it only once the calls in flight had made
+	// objects that only the errored state records.
+	if p.Applicable() {
+		if err := persist.Check(context.WithoutCancel(ctx)); err != nil {
+			return errDiag("Cannot write the state",
+				fmt.Sprintf("berth writes the state before it changes anything, and writing it to %s failed: %v. Nothing was changed.", persist.Location(), err), nil)
+		}
+	}
+
 	// What refresh found is recorded first: the state then starts from the
 	// truth, whatever happens next.
 	for _, d := range p.Drift {
@@ -702,6 +713,11 @@ func waveDescription(ins []providers.WaveInstance) string {
 // existing afterwards (when record is set).
 func (a *applyWalker) call(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, typeName string, prior, planned, config cty.Value, private []byte, step providers.RolloutStep, record bool) hcl.Diagnostics {
 	addr := change.Addr
+	if a.stopped() {
+		// Not announced: the summary must not count it as started, or
+		// as failed.
+		return a.notStarted(addr)
+	}
 	start := time.Now()
 	action := change.Action
 	if planned.IsNull() {
@@ -718,6 +734,19 @@ func (a *applyWalker) call(ctx context.Context, entry *providerEntry, change *pl
 		a.e.emit(Event{Type: EventApplyComplete, Addr: addr, Action: action, Elapsed: time.Since(start), ID: idOf(newState)})
 	}
 	return diags
+}
+
+// notStarted is the error of a change that did not start because berth
+// is stopping (its object stays as recorded): an error, so that what
+// depends on the change does not go on (a create_before_destroy does not
+// destroy the previous object).
+func (a *applyWalker) notStarted(addr addrs.Instance) hcl.Diagnostics {
+	summary, why := "Apply interrupted", "berth was stopped before it started"
+	if a.persistFailed() {
+		summary, why = "Change not started", "berth stopped before it started, since the state could not be written"
+	}
+	return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: summary,
+		Detail: fmt.Sprintf("%s: not changed: %s.", addr, why)}}
 }
 
 // callQuiet performs one step of a rollout: part of an operation that
@@ -737,13 +766,7 @@ func (a *applyWalker) callQuiet(ctx context.Context, entry *providerEntry, chang
 func (a *applyWalker) invoke(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, action plans.Action, typeName string, prior, planned, config cty.Value, private []byte, step providers.RolloutStep, tick bool) (_ cty.Value, _ []byte, resumable bool, _ hcl.Diagnostics) {
 	addr := change.Addr
 	if a.stopped() {
-		// Nothing starts after a stop; the object stays as recorded.
-		summary, why := "Apply interrupted", "berth was stopped before it started"
-		if a.persistFailed() {
-			summary, why = "Change not started", "berth stopped before it started, since the state could not be written"
-		}
-		return cty.NilVal, nil, false, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: summary,
-			Detail: fmt.Sprintf("%s: not changed: %s.", addr, why)}}
+		return cty.NilVal, nil, false, a.notStarted(addr)
 	}
 	start := time.Now()
 	stopTicker := func() {}

@@ -65,6 +65,21 @@ func pushBack(from, location string) string {
 	return fmt.Sprintf("cp %s %s && rm %s", from, location, from)
 }
 
+// PushBack is the command that puts the state back once the problem is
+// fixed: from the errored state file, or from the file the user saves the
+// printed state to (statemgr.ErroredStateFile, as the message says). ""
+// when the state was stored.
+func (f *StateWriteFailure) PushBack() string {
+	switch {
+	case f.Stored:
+		return ""
+	case f.ErroredPath != "":
+		return pushBack(f.ErroredPath, f.Location)
+	default:
+		return pushBack(statemgr.ErroredStateFile, f.Location)
+	}
+}
+
 func (f *StateWriteFailure) diagnostic() *hcl.Diagnostic {
 	d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "The state could not be written", Extra: f}
 	what := "berth made every change,"
@@ -82,13 +97,12 @@ func (f *StateWriteFailure) diagnostic() *hcl.Diagnostic {
 		d.Detail = fmt.Sprintf("Writing the state to %s failed: %v. %s %s does not record every object that exists now: the state that does was written to %s.\n\n"+
 			"Once the problem is fixed, put it back before running berth again (berth has no state push command yet):\n  %s\n"+
 			"An apply before that would not know these objects and would create them again: berth refuses to apply while %s exists.",
-			f.Location, f.Err, what, f.Location, f.ErroredPath, pushBack(f.ErroredPath, f.Location), f.ErroredPath)
+			f.Location, f.Err, what, f.Location, f.ErroredPath, f.PushBack(), f.ErroredPath)
 	default:
-		saved := statemgr.ErroredStateFile
 		d.Detail = fmt.Sprintf("Writing the state to %s failed: %v, and writing it to a file failed too: %v. %s %s does not record every object that exists now: the state that does is printed on standard error, between the lines %s and %s.\n\n"+
 			"Save it now, without those two lines (for example as %s, on a disk with space), and once the problem is fixed put it back before running berth again:\n  %s\n"+
 			"An apply before that would not know these objects and would create them again.",
-			f.Location, f.Err, f.ErroredErr, what, f.Location, StateBeginLine, StateEndLine, saved, pushBack(saved, f.Location))
+			f.Location, f.Err, f.ErroredErr, what, f.Location, StateBeginLine, StateEndLine, statemgr.ErroredStateFile, f.PushBack())
 	}
 	return d
 }

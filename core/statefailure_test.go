@@ -309,18 +309,21 @@ func mustContain(t *testing.T, got string, wants ...string) {
 	}
 }
 
-// A state write that fails while the drift refresh found is recorded,
-// before the walk: nothing starts, and the state goes to the errored file
-// all the same.
-func TestNothingStartsWhenTheFirstWriteFails(t *testing.T) {
-	f := newFixture(t, `
+// TestStateWriteFailsBeforeTheWalk: a disk full before the apply refuses
+// it before any change; one that fills while the drift refresh found is
+// recorded, before the walk, stops it before any change too, and the
+// errored state keeps the drift.
+func TestStateWriteFailsBeforeTheWalk(t *testing.T) {
+	for _, fullFrom := range []int{1, 2} {
+		t.Run(fmt.Sprintf("from Put %d", fullFrom), func(t *testing.T) {
+			f := newFixture(t, `
 resource "test_object" "a" {
   name  = "a"
   value = "one"
 }
 `)
-	f.apply(f.plan(PlanOptions{}))
-	f.write(`
+			f.apply(f.plan(PlanOptions{}))
+			f.write(`
 resource "test_object" "a" {
   name  = "a"
   value = "one"
@@ -330,62 +333,84 @@ resource "test_object" "b" {
   name  = "b${count.index}"
 }
 `)
-	// a drifts: the apply records the drift first, in its first write.
-	storePath := filepath.Join(f.dir, "store.json")
-	raw, err := os.ReadFile(storePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var store map[string]any
-	if err := json.Unmarshal(raw, &store); err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range store["objects"].(map[string]any) {
-		o.(map[string]any)["value"] = "drifted"
-	}
-	if raw, err = json.Marshal(store); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(storePath, raw, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p := f.plan(PlanOptions{})
-	if len(p.Drift) != 1 {
-		t.Fatalf("%d drifted objects, want 1", len(p.Drift))
-	}
-	b := &failingBackend{Local: local.New(filepath.Join(f.dir, "berth.state")), fail: func(int, []byte) bool { return true }}
-	op := f.operation()
-	op.State = statemgr.New(b)
-	// The provider starts once that write failed, as on a slow disk.
-	inner := op.Engine.Launcher
-	op.Engine.Launcher = LauncherFunc(func(ctx context.Context, name, source string) (providers.Interface, error) {
-		for !b.failing.Load() {
-			time.Sleep(time.Millisecond)
-		}
-		return inner.Launch(ctx, name, source)
-	})
-	_, diags := op.Apply(context.Background(), p, ApplyOptions{})
-	failure := StateWriteFailureOf(diags)
-	if failure == nil || !failure.Unfinished || failure.ErroredPath == "" {
-		t.Fatalf("apply: %v (%+v)", diags, failure)
-	}
-	if got := len(f.store()); got != 1 {
-		t.Errorf("%d objects exist, want only the first one", got)
-	}
-	data, err := os.ReadFile(failure.ErroredPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	errored, err := statefile.Decode(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v := errored.Instance(mustInstance(t, "test_object.a")).Value.GetAttr("value").AsString(); v != "drifted" {
-		t.Errorf("the errored state holds value %q, want the drift recorded", v)
-	}
-	for _, d := range diags {
-		if d.Severity == hcl.DiagError && strings.Contains(d.Summary, "Internal error") {
-			t.Errorf("unexpected %s: %s", d.Summary, d.Detail)
-		}
+			// a drifts: the apply records the drift before the walk.
+			storePath := filepath.Join(f.dir, "store.json")
+			raw, err := os.ReadFile(storePath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var store map[string]any
+			if err := json.Unmarshal(raw, &store); err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range store["objects"].(map[string]any) {
+				o.(map[string]any)["value"] = "drifted"
+			}
+			if raw, err = json.Marshal(store); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(storePath, raw, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			p := f.plan(PlanOptions{})
+			if len(p.Drift) != 1 {
+				t.Fatalf("%d drifted objects, want 1", len(p.Drift))
+			}
+			before, err := os.ReadFile(filepath.Join(f.dir, "berth.state"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := &failingBackend{Local: local.New(filepath.Join(f.dir, "berth.state")), fail: func(put int, _ []byte) bool { return put >= fullFrom }}
+			op := f.operation()
+			op.State = statemgr.New(b)
+			// The provider starts once that write failed, as on a slow disk.
+			inner := op.Engine.Launcher
+			op.Engine.Launcher = LauncherFunc(func(ctx context.Context, name, source string) (providers.Interface, error) {
+				for !b.failing.Load() {
+					time.Sleep(time.Millisecond)
+				}
+				return inner.Launch(ctx, name, source)
+			})
+			_, diags := op.Apply(context.Background(), p, ApplyOptions{})
+			if got := len(f.store()); got != 1 {
+				t.Errorf("%d objects exist, want only the first one", got)
+			}
+			if !diags.HasErrors() {
+				t.Fatal("the apply succeeded")
+			}
+			failure := StateWriteFailureOf(diags)
+			if fullFrom == 1 {
+				// Refused: nothing changed, nothing to put back.
+				if failure != nil || !strings.Contains(diagText(diags), "Nothing was changed") {
+					t.Errorf("a full disk before the apply: %v", diags)
+				}
+				if _, err := os.Stat(filepath.Join(f.dir, statemgr.ErroredStateFile)); err == nil {
+					t.Error("an errored state was written")
+				}
+				if now, _ := os.ReadFile(filepath.Join(f.dir, "berth.state")); string(now) != string(before) {
+					t.Error("the state changed")
+				}
+				return
+			}
+			if failure == nil || !failure.Unfinished || failure.ErroredPath == "" {
+				t.Fatalf("apply: %v (%+v)", diags, failure)
+			}
+			data, err := os.ReadFile(failure.ErroredPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			errored, err := statefile.Decode(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v := errored.Instance(mustInstance(t, "test_object.a")).Value.GetAttr("value").AsString(); v != "drifted" {
+				t.Errorf("the errored state holds value %q, want the drift recorded", v)
+			}
+			for _, d := range diags {
+				if d.Severity == hcl.DiagError && strings.Contains(d.Summary, "Internal error") {
+					t.Errorf("unexpected %s: %s", d.Summary, d.Detail)
+				}
+			}
+		})
 	}
 }

@@ -78,6 +78,20 @@ func NewPersister(ctx context.Context, m *Manager, s *state.SyncState) *Persiste
 	}
 }
 
+// Check writes the state as it is now, even when it has not changed, and
+// returns the error: an apply calls it before it changes anything, so that
+// a backend that cannot store the state (a full disk) stops it before the
+// first change rather than after. It does not count as a failed write of
+// the apply (Failed).
+func (p *Persister) Check(ctx context.Context) error {
+	snap := p.state.Snapshot()
+	if err := p.mgr.write(ctx, snap, true, true); err != nil {
+		return err
+	}
+	p.state.SetSerial(snap.Serial)
+	return nil
+}
+
 // Location names the stored state in messages (Manager.Location).
 func (p *Persister) Location() string { return p.mgr.Location() }
 
@@ -145,7 +159,7 @@ func (p *Persister) run() {
 		snap := p.state.Snapshot()
 		// The snapshot shares the SyncState's immutable objects, whose
 		// encodings the manager may reuse.
-		err := p.mgr.write(p.ctx, snap, true)
+		err := p.mgr.write(p.ctx, snap, true, false)
 		end := time.Now()
 
 		p.mu.Lock()

@@ -345,3 +345,34 @@ func TestPersisterFailedAndErroredState(t *testing.T) {
 		t.Error("Failed reopened after a good write")
 	}
 }
+
+// TestPersisterCheck: Check writes an unchanged state as stored (same
+// serial), so that a backend that cannot store it is found before
+// anything changes; its failure is not one of the apply's writes.
+func TestPersisterCheck(t *testing.T) {
+	ctx := context.Background()
+	b := &slowBackend{Local: newLocal(t)}
+	ss := state.NewSyncState(state.New())
+	setIDSync(t, ss, "app.a")
+	if err := New(b).Write(ctx, ss.Snapshot()); err != nil {
+		t.Fatal(err)
+	}
+	p := NewPersister(ctx, New(b), ss)
+	if err := p.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if b.writes.Load() != 2 || readBack(t, b.Path()).Serial != 1 {
+		t.Errorf("%d writes, serial %d: want the unchanged state written again at serial 1", b.writes.Load(), readBack(t, b.Path()).Serial)
+	}
+	b.mu.Lock()
+	b.fail = errors.New("no space left on device")
+	b.mu.Unlock()
+	if err := p.Check(ctx); err == nil {
+		t.Error("Check succeeded on a failing backend")
+	}
+	select {
+	case <-p.Failed():
+		t.Error("a failed Check closed Failed")
+	default:
+	}
+}

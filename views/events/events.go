@@ -16,6 +16,7 @@ import (
 	"github.com/berth-sh/berth/core"
 	"github.com/berth-sh/berth/core/plans"
 	"github.com/berth-sh/berth/state"
+	"github.com/berth-sh/berth/state/statemgr"
 	"github.com/berth-sh/berth/version"
 	"github.com/berth-sh/berth/views/ansi"
 	"github.com/berth-sh/berth/views/diagnostics"
@@ -140,7 +141,7 @@ func (ew *Writer) Interrupted(graceful bool) {
 		ew.emit(message{Level: "warn", Message: "Interrupt received: gracefully shutting down", Type: "interrupt", Interrupt: &interruptState{Graceful: true}})
 		return
 	}
-	ew.text("", "Two interrupts received. Exiting immediately. The state records what is known.", "")
+	ew.text("", "Two interrupts received. Exiting immediately: calls in flight are abandoned.", "")
 	ew.emit(message{Level: "warn", Message: "Second interrupt received: exiting immediately", Type: "interrupt", Interrupt: &interruptState{}})
 }
 
@@ -167,11 +168,11 @@ func (ew *Writer) ApplyFailed(operation string, interrupted bool, unstored *core
 	case unstored == nil || unstored.Stored:
 		summary += ". The state records what exists."
 	case unstored.ErroredPath != "":
-		summary += fmt.Sprintf(". %s does NOT record everything that exists: %s does. Put it back before running berth again: cp %s %s && rm %s",
-			unstored.Location, unstored.ErroredPath, unstored.ErroredPath, unstored.Location, unstored.ErroredPath)
+		summary += fmt.Sprintf(". %s does NOT record everything that exists: %s does. Put it back before running berth again:\n  %s",
+			unstored.Location, unstored.ErroredPath, unstored.PushBack())
 	default:
-		summary += fmt.Sprintf(". %s does NOT record everything that exists: the state printed on standard error does. Save it and put it back before running berth again (see above).",
-			unstored.Location)
+		summary += fmt.Sprintf(". %s does NOT record everything that exists: the state printed on standard error does. Save it as %s (see above), and put it back before running berth again:\n  %s",
+			unstored.Location, statemgr.ErroredStateFile, unstored.PushBack())
 	}
 	ew.text("", summary)
 	ew.emit(message{Level: "error", Message: summary, Type: "change_summary",
