@@ -28,11 +28,12 @@ unit: helpers
 	$(GO) test -count=1 $(PKGS)
 
 # Integration tests against the real components (two dockerd hosts and an
-# htpasswd registry), which the script installs and starts idempotently.
+# htpasswd registry), which the script installs and starts idempotently,
+# and the full-disk test (a small tmpfs: it needs root, as CI runs it).
 integration: helpers
 	$(DOCKER_TESTENV) start
 	eval "$$($(DOCKER_TESTENV) env)" && $(GO) test -count=1 -tags integration ./providers/docker/... && \
-		$(GO) test -count=1 -tags integration -run Docker ./cmd/berth/
+		$(GO) test -count=1 -tags integration -run 'Docker|FullDisk' ./cmd/berth/
 
 bench-docker: helpers
 	$(DOCKER_TESTENV) start

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -35,6 +36,14 @@ type ApplyOptions struct {
 //
 // A saved plan (p.Saved) is not carried out as read: Apply plans again
 // and carries out that plan, only if it agrees with p (replanSaved).
+//
+// As soon as persist fails to write, Apply stops as on a graceful stop,
+// but without asking providers to stop: nothing new starts (what it
+// would do could not be recorded), calls in flight finish and are
+// recorded in ss. When the final write fails too, the state is written to
+// ErroredStateFile in the configuration's directory, or returned for the
+// caller to print, and the error says so (a *StateWriteFailure in its
+// Extra).
 func (e *Engine) Apply(ctx context.Context, p *plans.Plan, ss *state.SyncState, persist *statemgr.Persister, opts ApplyOptions) hcl.Diagnostics {
 	if p.Errored {
 		return errDiag("Cannot apply an incomplete plan", "The plan stopped on an error; fix it and plan again.", nil)
@@ -51,9 +60,10 @@ func (e *Engine) Apply(ctx context.Context, p *plans.Plan, ss *state.SyncState, 
 		p = fresh
 	}
 
-	// The walk stops scheduling when Stop closes; provider calls keep ctx.
-	walkCtx, cancelWalk := context.WithCancel(ctx)
-	defer cancelWalk()
+	// The walk stops scheduling when Stop closes or a write of the state
+	// fails (its cause then says which); provider calls keep ctx.
+	walkCtx, cancelWalk := context.WithCancelCause(ctx)
+	defer cancelWalk(nil)
 
 	a := &applyWalker{
 		e: e, p: p, ss: ss, persist: persist,
@@ -73,17 +83,37 @@ func (e *Engine) Apply(ctx context.Context, p *plans.Plan, ss *state.SyncState, 
 		}
 		a.changes[c.Addr.String()] = c
 	}
-	if opts.Stop != nil {
-		done := make(chan struct{})
-		defer close(done)
-		go func() {
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		failed := persist.Failed()
+		for {
 			select {
 			case <-opts.Stop:
-				cancelWalk()
+				cancelWalk(nil)
 				a.ps.stopAll(context.WithoutCancel(ctx))
+				return
+			case <-failed:
+				// The calls in flight finish by themselves; a Ctrl-C
+				// still stops them.
+				failed = nil
+				cancelWalk(errStateNotWritten)
+				e.emit(Event{Type: EventStateWriteFailed, Message: persist.FirstErr().Error()})
 			case <-done:
+				return
 			}
-		}()
+		}
+	}()
+
+	// A backend that cannot store the state (a full disk) refuses the
+	// apply before anything changes: found at the first write during the
+	// apply, it would stop it only once the calls in flight had made
+	// objects that only the errored state records.
+	if p.Applicable() {
+		if err := persist.Check(context.WithoutCancel(ctx)); err != nil {
+			return errDiag("Cannot write the state",
+				fmt.Sprintf("berth writes the state before it changes anything, and writing it to %s failed: %v. Nothing was changed.", persist.Location(), err), nil)
+		}
 	}
 
 	// What refresh found is recorded first: the state then starts from the
@@ -106,7 +136,7 @@ func (e *Engine) Apply(ctx context.Context, p *plans.Plan, ss *state.SyncState, 
 
 	gr, diags := buildGraph(e.Config, prior)
 	if diags.HasErrors() {
-		return diags
+		return a.finish(ctx, diags) // the drift recorded is persisted
 	}
 	a.gr = gr
 	keep := gr.restrict(p.Targets)
@@ -244,23 +274,39 @@ func (a *applyWalker) depose(addr addrs.Instance, provider string, obj *state.Ob
 	return key
 }
 
-// finish persists the final state and reports an interruption.
+// finish persists the final state and reports an interruption, or a
+// state that could not be written (see Apply).
 func (a *applyWalker) finish(ctx context.Context, diags hcl.Diagnostics) hcl.Diagnostics {
 	a.mu.Lock()
 	diags = diags.Extend(a.diags)
 	a.mu.Unlock()
-	// Whether stopped gracefully or aborted (ctx cancelled: the calls in
-	// flight failed, but instances that never started fail nothing), an
-	// unfinished apply must not look like a success.
-	if a.walkCtx.Err() != nil && !a.completedAll() {
-		diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Apply interrupted",
-			Detail: "berth stopped before every change was made; the state records what was done. Run berth apply again to finish."})
-	}
+	unfinished := a.stopped() && !a.completedAll()
 	a.persist.Changed()
-	if err := a.persist.Flush(context.WithoutCancel(ctx)); err != nil {
-		diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Failed to persist state", Detail: err.Error()})
+	flushErr := a.persist.Flush(context.WithoutCancel(ctx))
+	firstErr := a.persist.FirstErr()
+	if firstErr == nil && flushErr == nil {
+		// Whether stopped gracefully or aborted (ctx cancelled: the calls
+		// in flight failed, but instances that never started fail
+		// nothing), an unfinished apply must not look like a success.
+		if unfinished {
+			diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Apply interrupted",
+				Detail: "berth stopped before every change was made; the state records what was done. Run berth apply again to finish."})
+		}
+		return diags
 	}
-	return diags
+	if firstErr == nil {
+		firstErr = flushErr
+	}
+	f := &StateWriteFailure{Location: a.persist.Location(), Err: firstErr, Unfinished: unfinished, Stored: flushErr == nil}
+	if !f.Stored {
+		f.Err = flushErr
+		f.ErroredPath = filepath.Join(a.e.Config.Dir, statemgr.ErroredStateFile)
+		f.Data, f.ErroredErr = a.persist.WriteErrored(f.ErroredPath)
+		if f.ErroredErr != nil {
+			f.ErroredPath = ""
+		}
+	}
+	return diags.Append(f.diagnostic())
 }
 
 // applyWalker is the state of one apply walk.
@@ -297,6 +343,16 @@ func (a *applyWalker) addDiags(d hcl.Diagnostics) {
 	a.mu.Unlock()
 }
 
+// persistFailed reports that a write of the state failed during the apply.
+func (a *applyWalker) persistFailed() bool {
+	select {
+	case <-a.persist.Failed():
+		return true
+	default:
+		return false
+	}
+}
+
 func (a *applyWalker) completedAll() bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -310,11 +366,14 @@ func (a *applyWalker) completedAll() bool {
 }
 
 // stopped reports that berth is stopping: the graceful stop was asked for
-// (checked directly, so that no step starts between the request and the
-// walk's cancellation) or the walk was cancelled.
+// or a write of the state failed (both checked directly, so that no step
+// starts between the event and the walk's cancellation), or the walk was
+// cancelled.
 func (a *applyWalker) stopped() bool {
 	select {
 	case <-a.stop:
+		return true
+	case <-a.persist.Failed():
 		return true
 	default:
 	}
@@ -666,6 +725,11 @@ func waveDescription(ins []providers.WaveInstance) string {
 // existing afterwards (when record is set).
 func (a *applyWalker) call(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, typeName string, prior, planned, config cty.Value, private []byte, step providers.RolloutStep, record bool) hcl.Diagnostics {
 	addr := change.Addr
+	if a.stopped() {
+		// Not announced: the summary must not count it as started, or
+		// as failed.
+		return a.notStarted(addr)
+	}
 	start := time.Now()
 	action := change.Action
 	if planned.IsNull() {
@@ -682,6 +746,19 @@ func (a *applyWalker) call(ctx context.Context, entry *providerEntry, change *pl
 		a.e.emit(Event{Type: EventApplyComplete, Addr: addr, Action: action, Elapsed: time.Since(start), ID: idOf(newState)})
 	}
 	return diags
+}
+
+// notStarted is the error of a change that did not start because berth
+// is stopping (its object stays as recorded): an error, so that what
+// depends on the change does not go on (a create_before_destroy does not
+// destroy the previous object).
+func (a *applyWalker) notStarted(addr addrs.Instance) hcl.Diagnostics {
+	summary, why := "Apply interrupted", "berth was stopped before it started"
+	if a.persistFailed() {
+		summary, why = "Change not started", "berth stopped before it started, since the state could not be written"
+	}
+	return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: summary,
+		Detail: fmt.Sprintf("%s: not changed: %s.", addr, why)}}
 }
 
 // callQuiet performs one step of a rollout: part of an operation that
@@ -701,9 +778,7 @@ func (a *applyWalker) callQuiet(ctx context.Context, entry *providerEntry, chang
 func (a *applyWalker) invoke(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, action plans.Action, typeName string, prior, planned, config cty.Value, private []byte, step providers.RolloutStep, tick bool) (_ cty.Value, _ []byte, resumable bool, _ hcl.Diagnostics) {
 	addr := change.Addr
 	if a.stopped() {
-		// Nothing starts after a stop; the object stays as recorded.
-		return cty.NilVal, nil, false, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Apply interrupted",
-			Detail: fmt.Sprintf("%s: not changed: berth was stopped before it started.", addr)}}
+		return cty.NilVal, nil, false, a.notStarted(addr)
 	}
 	start := time.Now()
 	stopTicker := func() {}
@@ -904,11 +979,15 @@ func unknownsAsNull(v cty.Value) cty.Value {
 // A Stop that reached the provider just before the call did (the call was
 // on its way when Ctrl-C came) would otherwise be lost on it. Call the
 // returned function when the call returns.
+//
+// A failed write of the state stops the walk but not the calls in flight:
+// only a stop asked for (Stop, or ctx cancelled) is relayed.
 func (a *applyWalker) remindStop(ctx context.Context, entry *providerEntry) func() {
 	done := make(chan struct{})
 	go func() {
 		select {
-		case <-a.walkCtx.Done():
+		case <-a.stop:
+		case <-ctx.Done():
 		case <-done:
 			return
 		}

@@ -29,6 +29,9 @@ const (
 	EventWaveStart    EventType = "wave_start"
 	EventWaveComplete EventType = "wave_complete"
 	EventRevert       EventType = "revert"
+	// EventStateWriteFailed reports, once, that a write of the state
+	// failed: the apply stops starting changes (Message is the error).
+	EventStateWriteFailed EventType = "state_write_failed"
 )
 
 // Event is one thing the engine reports while it works.

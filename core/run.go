@@ -115,10 +115,15 @@ func (o *Operation) withState(ctx context.Context, operation string, fn func(st 
 // Apply applies p under the lock. A saved plan made against another state
 // (another lineage, or a serial that has moved on), other configuration
 // files or other locked providers is refused; one that is current is
-// still carried out only as planned (Engine.Apply, replanSaved).
+// still carried out only as planned (Engine.Apply, replanSaved). Any
+// apply is refused while an errored state waits to be put back
+// (CheckErroredState).
 func (o *Operation) Apply(ctx context.Context, p *plans.Plan, opts ApplyOptions) (applied *state.State, diags hcl.Diagnostics) {
 	diags = o.withState(ctx, "apply", func(st *state.State) hcl.Diagnostics {
 		applied = st
+		if d := o.CheckErroredState(); d.HasErrors() {
+			return d
+		}
 		if d := CheckPlanCurrent(p, st); d.HasErrors() {
 			return d
 		}

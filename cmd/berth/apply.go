@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -223,11 +224,17 @@ func (m *Meta) runApply(parent context.Context, args []string, destroy bool) (co
 	st, diags := w.op.Apply(ctx, p, core.ApplyOptions{Stop: in.stop})
 	if diags.HasErrors() {
 		fail(diags, w.files())
-		if ew.Tally().Started == 0 && !in.interrupted() {
+		unstored := core.StateWriteFailureOf(diags)
+		if unstored != nil && !unstored.Stored && unstored.ErroredPath == "" {
+			// No file could hold the state: it is printed, as the
+			// diagnostic says, for the user to save.
+			fmt.Fprintf(m.Stderr, "%s\n%s\n%s\n", core.StateBeginLine, bytes.TrimRight(unstored.Data, "\n"), core.StateEndLine)
+		}
+		if ew.Tally().Started == 0 && !in.interrupted() && unstored == nil {
 			// Refused before anything ran: the error says it all.
 			return exitError
 		}
-		ew.ApplyFailed(name, in.interrupted())
+		ew.ApplyFailed(name, in.interrupted(), unstored)
 		return exitError
 	}
 	if len(diags) > 0 {

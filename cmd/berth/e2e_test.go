@@ -99,6 +99,9 @@ type e2e struct {
 	root string
 	dir  string
 	bin  string
+	// storeAt and stateAt are the test provider's store and the state
+	// file, when not store.json and berth.state in dir.
+	storeAt, stateAt string
 }
 
 type result struct {
@@ -188,7 +191,19 @@ func (e *e2e) expect(code int, args ...string) result {
 	return r
 }
 
-func (e *e2e) storePath() string { return filepath.Join(e.dir, "store.json") }
+func (e *e2e) storePath() string {
+	if e.storeAt != "" {
+		return e.storeAt
+	}
+	return filepath.Join(e.dir, "store.json")
+}
+
+func (e *e2e) statePath() string {
+	if e.stateAt != "" {
+		return e.stateAt
+	}
+	return filepath.Join(e.dir, "berth.state")
+}
 
 func (e *e2e) store() *testprovider.Store {
 	e.t.Helper()
@@ -202,7 +217,7 @@ func (e *e2e) store() *testprovider.Store {
 // state reads berth.state (nil when there is none).
 func (e *e2e) state() *state.State {
 	e.t.Helper()
-	b, err := os.ReadFile(filepath.Join(e.dir, "berth.state"))
+	b, err := os.ReadFile(e.statePath())
 	if os.IsNotExist(err) {
 		return nil
 	}

@@ -272,6 +272,10 @@ func (m *Meta) makePlan(ctx context.Context, o *opFlags, holdFor string) (*plans
 			return nil, w, diags.Extend(d)
 		}
 		w.release = release
+		// Refused before planning rather than after the confirmation.
+		if d := w.op.CheckErroredState(); d.HasErrors() {
+			return nil, w, diags.Extend(d)
+		}
 	}
 	p, _, d := w.op.Plan(ctx, opts)
 	return p, w, diags.Extend(d)

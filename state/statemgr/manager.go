@@ -50,6 +50,14 @@
 // own write, about 5·d, of being made (10ms + 2·d for a small state), and
 // always once Flush has returned without error.
 //
+// A failed write closes Persister.Failed at once, and the engine stops
+// starting changes (what it would do could not be recorded). When the
+// final write fails too, Persister.WriteErrored keeps the state in
+// ErroredStateFile in the working directory, to be put back. Before an
+// apply changes anything, Persister.Check writes the state even though it
+// is unchanged, so that a backend that cannot store it (a full disk)
+// refuses the apply before the first change.
+//
 // A write of a snapshot re-encodes only the objects that changed since
 // the previous one (statefile.Encoder.SnapshotBody), which is sound
 // because objects in a SyncState are never modified in place (a change
@@ -184,13 +192,35 @@ func (m *Manager) corrupt(err error) *CorruptError {
 // serial stored. Writing a state of another lineage than the stored one,
 // or over a stored state that cannot be decoded, is refused.
 func (m *Manager) Write(ctx context.Context, s *state.State) error {
-	return m.write(ctx, s, false)
+	return m.write(ctx, s, false, false)
+}
+
+// Encode returns s as Write would store it now, with the serial Write
+// would give it, without storing anything: for a state the backend could
+// not store, kept elsewhere (ErroredStateFile) until it is put back.
+func (m *Manager) Encode(s *state.State) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s.Lineage == "" {
+		return nil, errors.New("the state has no lineage")
+	}
+	body, err := m.enc.Body(s, 0)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the state: %w", err)
+	}
+	serial := max(s.Serial, 1)
+	if m.last != nil && m.last.lineage == s.Lineage {
+		serial = max(s.Serial, m.last.serial+1)
+	}
+	return statefile.Assemble(serial, s.Lineage, body), nil
 }
 
 // write is Write; snapshot says s's objects are never modified in place
 // (a SyncState snapshot, written by a Persister), so that their encodings
-// can be reused from one write to the next.
-func (m *Manager) write(ctx context.Context, s *state.State, snapshot bool) error {
+// can be reused from one write to the next. force writes an unchanged
+// state too, as it is stored (same serial): to find out whether the
+// backend can store it.
+func (m *Manager) write(ctx context.Context, s *state.State, snapshot, force bool) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err := ctx.Err(); err != nil {
@@ -226,6 +256,11 @@ func (m *Manager) write(ctx context.Context, s *state.State, snapshot bool) erro
 	serial := max(s.Serial, 1)
 	if m.last != nil {
 		if bytes.Equal(body, m.last.body) {
+			if force {
+				if err := m.backend.Put(ctx, statefile.Assemble(m.last.serial, s.Lineage, body)); err != nil {
+					return err
+				}
+			}
 			s.Serial = max(s.Serial, m.last.serial)
 			return nil
 		}

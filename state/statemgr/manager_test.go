@@ -407,7 +407,7 @@ func BenchmarkLocalWriteSnapshot10k(b *testing.B) {
 				nobj := *ss.Instance(a)
 				nobj.Value = cty.ObjectVal(map[string]cty.Value{"id": cty.StringVal(fmt.Sprint(i))})
 				ss.SetInstance(a, "test", &nobj)
-				if err := m.write(ctx, ss.Snapshot(), mode == "snapshot"); err != nil {
+				if err := m.write(ctx, ss.Snapshot(), mode == "snapshot", false); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -2,9 +2,12 @@ package statemgr
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"sync"
 	"time"
 
+	"github.com/berth-sh/berth/atomicfile"
 	"github.com/berth-sh/berth/state"
 )
 
@@ -58,6 +61,8 @@ type Persister struct {
 	notBefore time.Time     // earliest start of the next write, unless flushing
 	flushing  int           // Flush calls waiting: write without pausing
 	hurry     chan struct{} // wakes a pausing writer when a Flush starts
+	failed    chan struct{} // closed at the first failed write
+	firstErr  error         // the error of that write
 }
 
 // NewPersister returns a Persister writing s through m. Writes use a
@@ -68,8 +73,39 @@ func NewPersister(ctx context.Context, m *Manager, s *state.SyncState) *Persiste
 		mgr: m, state: s,
 		ctx:   context.WithoutCancel(ctx),
 		ratio: pauseRatio, floor: minPause,
-		hurry: make(chan struct{}, 1),
+		hurry:  make(chan struct{}, 1),
+		failed: make(chan struct{}),
 	}
+}
+
+// Check writes the state as it is now, even when it has not changed, and
+// returns the error: an apply calls it before it changes anything, so that
+// a backend that cannot store the state (a full disk) stops it before the
+// first change rather than after. It does not count as a failed write of
+// the apply (Failed).
+func (p *Persister) Check(ctx context.Context) error {
+	snap := p.state.Snapshot()
+	if err := p.mgr.write(ctx, snap, true, true); err != nil {
+		return err
+	}
+	p.state.SetSerial(snap.Serial)
+	return nil
+}
+
+// Location names the stored state in messages (Manager.Location).
+func (p *Persister) Location() string { return p.mgr.Location() }
+
+// Failed is closed as soon as a write fails, and stays closed even if a
+// later write succeeds: the engine stops starting changes at once, since
+// what it would do next could not be recorded.
+func (p *Persister) Failed() <-chan struct{} { return p.failed }
+
+// FirstErr returns the error of the first write that failed, nil when
+// none did.
+func (p *Persister) FirstErr() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.firstErr
 }
 
 // Changed reports that the state changed; it never blocks on I/O.
@@ -123,7 +159,7 @@ func (p *Persister) run() {
 		snap := p.state.Snapshot()
 		// The snapshot shares the SyncState's immutable objects, whose
 		// encodings the manager may reuse.
-		err := p.mgr.write(p.ctx, snap, true)
+		err := p.mgr.write(p.ctx, snap, true, false)
 		end := time.Now()
 
 		p.mu.Lock()
@@ -131,6 +167,9 @@ func (p *Persister) run() {
 		failed = err != nil
 		if err == nil {
 			p.written = target
+		} else if p.firstErr == nil {
+			p.firstErr = err
+			close(p.failed)
 		}
 		p.notBefore = end.Add(max(time.Duration(p.ratio*float64(end.Sub(start))), p.floor))
 		p.mu.Unlock()
@@ -191,4 +230,27 @@ func (p *Persister) Flush(ctx context.Context) error {
 		}
 		p.mu.Lock()
 	}
+}
+
+// ErroredStateFile is the file, in the working directory, that an apply
+// writes its state to when the backend cannot store it (Terraform's
+// errored.tfstate): the objects it records exist, and the backend's state
+// does not know them until the file is put back.
+const ErroredStateFile = "errored.berth.state"
+
+// WriteErrored writes the state as it is now to path, encoded as the
+// manager would store it next (Manager.Encode), and returns its bytes,
+// also when writing them failed (the disk the backend could not write to
+// may be the same): the caller then prints them. Only the owner may read
+// the file, which holds secrets like the state. An existing file is not
+// replaced: it holds the state of an earlier run that was not put back.
+func (p *Persister) WriteErrored(path string) ([]byte, error) {
+	data, err := p.mgr.Encode(p.state.Snapshot())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Lstat(path); err == nil {
+		return data, fmt.Errorf("%s already exists (the state of an earlier apply that was not put back); it was left as it is", path)
+	}
+	return data, atomicfile.Write(path, data, 0o600)
 }

@@ -266,3 +266,113 @@ func TestPersisterPacesWrites(t *testing.T) {
 		t.Error("app.d is not on disk after Flush")
 	}
 }
+
+// TestPersisterFailedAndErroredState: Failed closes at the first failed
+// write and stays closed after a good one; WriteErrored then keeps the
+// whole state in a file, with the serial the backend would have given
+// it, never over an earlier errored state, and returns the bytes when no
+// file can hold them.
+func TestPersisterFailedAndErroredState(t *testing.T) {
+	ctx := context.Background()
+	b := &slowBackend{Local: newLocal(t)}
+	ss := state.NewSyncState(state.New())
+	p := NewPersister(ctx, New(b), ss)
+	setIDSync(t, ss, "app.a")
+	p.Changed()
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.Failed():
+		t.Fatal("Failed is closed after a good write")
+	default:
+	}
+	stored := readBack(t, b.Path()).Serial
+
+	b.mu.Lock()
+	b.fail = errors.New("no space left on device")
+	b.mu.Unlock()
+	setIDSync(t, ss, "app.b")
+	p.Changed()
+	<-p.Failed() // a background write fails: no Flush needed to see it
+	if err := p.FirstErr(); err == nil || err.Error() != "no space left on device" {
+		t.Fatalf("FirstErr = %v", err)
+	}
+	setIDSync(t, ss, "app.c")
+	p.Changed()
+	if err := p.Flush(ctx); err == nil {
+		t.Fatal("Flush succeeded on a failing backend")
+	}
+
+	dir := t.TempDir()
+	path := filepath.Join(dir, ErroredStateFile)
+	data, err := p.WriteErrored(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errored := readBack(t, path)
+	if errored.InstanceCount() != 3 || errored.Serial != stored+1 || errored.Lineage != ss.Snapshot().Lineage {
+		t.Errorf("errored state: %d instances at serial %d, lineage %s; want 3 at %d, lineage %s",
+			errored.InstanceCount(), errored.Serial, errored.Lineage, stored+1, ss.Snapshot().Lineage)
+	}
+	if on := readBack(t, b.Path()); on.InstanceCount() != 1 {
+		t.Errorf("the backend holds %d instances, want 1 (nothing was written)", on.InstanceCount())
+	}
+
+	// An earlier errored state is not replaced; the bytes still come back.
+	setIDSync(t, ss, "app.d")
+	again, err := p.WriteErrored(path)
+	if err == nil {
+		t.Error("WriteErrored replaced an existing errored state")
+	}
+	if got := readBack(t, path); got.InstanceCount() != 3 {
+		t.Errorf("the earlier errored state now holds %d instances", got.InstanceCount())
+	}
+	if len(again) <= len(data) {
+		t.Errorf("WriteErrored returned %d bytes, want the 4-object state", len(again))
+	}
+
+	// The disk recovers: Failed stays closed (the apply has stopped).
+	b.mu.Lock()
+	b.fail = nil
+	b.mu.Unlock()
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.Failed():
+	default:
+		t.Error("Failed reopened after a good write")
+	}
+}
+
+// TestPersisterCheck: Check writes an unchanged state as stored (same
+// serial), so that a backend that cannot store it is found before
+// anything changes; its failure is not one of the apply's writes.
+func TestPersisterCheck(t *testing.T) {
+	ctx := context.Background()
+	b := &slowBackend{Local: newLocal(t)}
+	ss := state.NewSyncState(state.New())
+	setIDSync(t, ss, "app.a")
+	if err := New(b).Write(ctx, ss.Snapshot()); err != nil {
+		t.Fatal(err)
+	}
+	p := NewPersister(ctx, New(b), ss)
+	if err := p.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if b.writes.Load() != 2 || readBack(t, b.Path()).Serial != 1 {
+		t.Errorf("%d writes, serial %d: want the unchanged state written again at serial 1", b.writes.Load(), readBack(t, b.Path()).Serial)
+	}
+	b.mu.Lock()
+	b.fail = errors.New("no space left on device")
+	b.mu.Unlock()
+	if err := p.Check(ctx); err == nil {
+		t.Error("Check succeeded on a failing backend")
+	}
+	select {
+	case <-p.Failed():
+		t.Error("a failed Check closed Failed")
+	default:
+	}
+}

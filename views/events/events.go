@@ -16,6 +16,7 @@ import (
 	"github.com/berth-sh/berth/core"
 	"github.com/berth-sh/berth/core/plans"
 	"github.com/berth-sh/berth/state"
+	"github.com/berth-sh/berth/state/statemgr"
 	"github.com/berth-sh/berth/version"
 	"github.com/berth-sh/berth/views/ansi"
 	"github.com/berth-sh/berth/views/diagnostics"
@@ -140,23 +141,39 @@ func (ew *Writer) Interrupted(graceful bool) {
 		ew.emit(message{Level: "warn", Message: "Interrupt received: gracefully shutting down", Type: "interrupt", Interrupt: &interruptState{Graceful: true}})
 		return
 	}
-	ew.text("", "Two interrupts received. Exiting immediately. The state records what is known.", "")
+	ew.text("", "Two interrupts received. Exiting immediately: calls in flight are abandoned.", "")
 	ew.emit(message{Level: "warn", Message: "Second interrupt received: exiting immediately", Type: "interrupt", Interrupt: &interruptState{}})
 }
 
 // ApplyFailed ends the stream of an apply (operation "apply" or
-// "destroy") that failed or was interrupted, with what finished: the
-// state records it.
-func (ew *Writer) ApplyFailed(operation string, interrupted bool) {
+// "destroy") that failed or was interrupted, with what finished, and
+// where it is recorded: the state, unless unstored says the state could
+// not be written (then the errored state file or the printed state holds
+// it, and the summary says how to put it back).
+func (ew *Writer) ApplyFailed(operation string, interrupted bool, unstored *core.StateWriteFailure) {
 	t := ew.Tally()
 	summary := fmt.Sprintf("Apply failed. Resources: %d added, %d changed, %d destroyed", t.Added, t.Changed, t.Destroyed)
-	if interrupted {
+	switch {
+	case unstored != nil && unstored.Unfinished:
+		summary = fmt.Sprintf("Apply stopped: the state could not be written. Finished before stopping: %d added, %d changed, %d destroyed", t.Added, t.Changed, t.Destroyed)
+	case unstored != nil:
+		summary = fmt.Sprintf("Apply failed: the state could not be written. Resources: %d added, %d changed, %d destroyed", t.Added, t.Changed, t.Destroyed)
+	case interrupted:
 		summary = fmt.Sprintf("Apply interrupted. Finished before stopping: %d added, %d changed, %d destroyed", t.Added, t.Changed, t.Destroyed)
 	}
 	if len(t.Failed) > 0 {
 		summary += fmt.Sprintf("; %d failed (%s)", len(t.Failed), strings.Join(t.Failed, ", "))
 	}
-	summary += ". The state records what exists."
+	switch {
+	case unstored == nil || unstored.Stored:
+		summary += ". The state records what exists."
+	case unstored.ErroredPath != "":
+		summary += fmt.Sprintf(". %s does NOT record everything that exists: %s does. Put it back before running berth again:\n  %s",
+			unstored.Location, unstored.ErroredPath, unstored.PushBack())
+	default:
+		summary += fmt.Sprintf(". %s does NOT record everything that exists: the state printed on standard error does. Save it as %s (see above), and put it back before running berth again:\n  %s",
+			unstored.Location, statemgr.ErroredStateFile, unstored.PushBack())
+	}
 	ew.text("", summary)
 	ew.emit(message{Level: "error", Message: summary, Type: "change_summary",
 		Changes: &changeSummary{Add: t.Added, Change: t.Changed, Remove: t.Destroyed, Operation: operation}})

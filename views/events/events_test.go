@@ -3,6 +3,7 @@ package events
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -63,7 +64,7 @@ func TestRolloutStream(t *testing.T) {
 				ew.Handle(ev)
 			}
 			ew.Interrupted(true)
-			ew.ApplyFailed("apply", true)
+			ew.ApplyFailed("apply", true, nil)
 			if asJSON {
 				for _, l := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
 					if !json.Valid([]byte(l)) {
@@ -77,6 +78,71 @@ func TestRolloutStream(t *testing.T) {
 			got = strings.ReplaceAll(got, `"berth `+version.String()+`"`, `"berth VERSION"`)
 			golden.Check(t, filepath.Join("testdata", name), []byte(got))
 		})
+	}
+}
+
+// TestApplyFailedSaysWhereTheStateIs: the summary of a failed apply says
+// the state records what exists only when it does; otherwise it names
+// where the state that does is, and how to put it back.
+func TestApplyFailedSaysWhereTheStateIs(t *testing.T) {
+	const truthful = "The state records what exists."
+	tests := []struct {
+		name     string
+		unstored *core.StateWriteFailure
+		want     []string
+		absent   string
+	}{
+		{"written", nil, []string{"Apply failed. Resources: 1 added", truthful}, "could not be written"},
+		{"written late", &core.StateWriteFailure{Location: "berth.state", Unfinished: true, Stored: true},
+			[]string{"Apply stopped: the state could not be written. Finished before stopping: 1 added", truthful}, "NOT"},
+		{"errored file", &core.StateWriteFailure{Location: "berth.state", Unfinished: true, ErroredPath: "errored.berth.state"},
+			[]string{"Apply stopped: the state could not be written. Finished before stopping: 1 added",
+				"berth.state does NOT record everything that exists: errored.berth.state does",
+				"before running berth again:\n  cp errored.berth.state berth.state && rm errored.berth.state"}, truthful},
+		{"final write", &core.StateWriteFailure{Location: "berth.state", ErroredPath: "errored.berth.state"},
+			[]string{"Apply failed: the state could not be written. Resources: 1 added", "errored.berth.state does"}, truthful},
+		{"printed", &core.StateWriteFailure{Location: "berth.state", Unfinished: true},
+			[]string{"berth.state does NOT record everything that exists: the state printed on standard error does. Save it as errored.berth.state",
+				"before running berth again:\n  cp errored.berth.state berth.state && rm errored.berth.state"}, truthful},
+	}
+	for _, tt := range tests {
+		for _, asJSON := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/json=%v", tt.name, asJSON), func(t *testing.T) {
+				var out bytes.Buffer
+				ew := NewWriter(&out, asJSON, false)
+				ew.Handle(core.Event{Type: core.EventApplyStart, Addr: web, Action: plans.Create})
+				ew.Handle(core.Event{Type: core.EventApplyComplete, Addr: web, Action: plans.Create})
+				ew.ApplyFailed("apply", false, tt.unstored)
+				got := strings.NewReplacer(`\u0026`, "&", `\n`, "\n").Replace(out.String()) // as JSON encodes them
+				for _, w := range tt.want {
+					if !strings.Contains(got, w) {
+						t.Errorf("output does not contain %q:\n%s", w, got)
+					}
+				}
+				if strings.Contains(got, tt.absent) {
+					t.Errorf("output contains %q:\n%s", tt.absent, got)
+				}
+			})
+		}
+	}
+}
+
+// TestStateWriteFailedEvent: the failed write is reported when it
+// happens, as text and as an error message of the stream.
+func TestStateWriteFailedEvent(t *testing.T) {
+	ev := core.Event{Type: core.EventStateWriteFailed, Message: "writing the state to berth.state: no space left on device"}
+	var text, stream bytes.Buffer
+	NewWriter(&text, false, false).Handle(ev)
+	if want := "Error: the state could not be written: writing the state to berth.state: no space left on device\nStopping: nothing new starts; the calls in flight finish."; !strings.Contains(text.String(), want) {
+		t.Errorf("text %q does not contain %q", text.String(), want)
+	}
+	NewWriter(&stream, true, false).Handle(ev)
+	var m map[string]any
+	if err := json.Unmarshal(stream.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	if m["@level"] != "error" || m["type"] != "state_write_failed" || !strings.Contains(m["@message"].(string), "no space left on device") {
+		t.Errorf("stream message %s", stream.Bytes())
 	}
 }
 

@@ -69,10 +69,14 @@ type interruptState struct {
 // eventMessage converts an engine event into its message.
 func eventMessage(ev core.Event) message {
 	level := "info"
-	if ev.Type == core.EventApplyErrored {
-		level = "error"
-	}
 	msg := textEvent(ev)
+	switch ev.Type {
+	case core.EventApplyErrored:
+		level = "error"
+	case core.EventStateWriteFailed:
+		level = "error"
+		msg = "The state could not be written: " + ev.Message + ". Stopping: nothing new starts; the calls in flight finish."
+	}
 	if msg == "" {
 		msg = ev.Message
 	}
