@@ -215,7 +215,7 @@ func (w *planWalker) refresh(ctx context.Context, entry *providerEntry) hcl.Diag
 					break
 				}
 				it := batch[i]
-				d = d.Extend(entry.redact(withCallContext(res.Diagnostics, entry.name, "ReadResources", it.addr.String()), it.obj.Value))
+				d = d.Extend(redactDiags(withCallContext(res.Diagnostics, entry.name, "ReadResources", it.addr.String())))
 				if res.Diagnostics.HasErrors() {
 					continue
 				}
@@ -346,7 +346,7 @@ func (w *planWalker) planInstance(ctx context.Context, entry *providerEntry, r *
 
 	if validate {
 		vr := entry.p.ValidateResourceConfig(ctx, providers.ValidateResourceConfigRequest{TypeName: typeName, Config: config, DataSource: r.Mode == lang.DataMode})
-		diags = diags.Extend(entry.redact(configDiagnostics(vr.Diagnostics, entry.name, "ValidateResourceConfig", addr, r), config))
+		diags = diags.Extend(redactDiags(configDiagnostics(vr.Diagnostics, entry.name, "ValidateResourceConfig", addr, r)))
 		if diags.HasErrors() {
 			return cty.UnknownVal(config.Type()), diags
 		}
@@ -372,7 +372,7 @@ func (w *planWalker) planInstance(ctx context.Context, entry *providerEntry, r *
 	resp := entry.p.PlanResourceChange(ctx, providers.PlanResourceChangeRequest{
 		TypeName: typeName, PriorState: priorVal, ProposedNewState: config, Config: config, PriorPrivate: priorPrivate,
 	})
-	diags = diags.Extend(entry.redact(configDiagnostics(resp.Diagnostics, entry.name, "PlanResourceChange", addr, r), config, priorVal))
+	diags = diags.Extend(redactDiags(configDiagnostics(resp.Diagnostics, entry.name, "PlanResourceChange", addr, r)))
 	if resp.Diagnostics.HasErrors() {
 		return cty.UnknownVal(config.Type()), diags
 	}
@@ -425,7 +425,7 @@ func (w *planWalker) planRead(ctx context.Context, entry *providerEntry, r *lang
 		return change.After, diags
 	}
 	resp := entry.p.ReadDataSource(ctx, providers.ReadDataSourceRequest{TypeName: typeName, Config: config})
-	diags = diags.Extend(entry.redact(configDiagnostics(resp.Diagnostics, entry.name, "ReadDataSource", addr, r), config))
+	diags = diags.Extend(redactDiags(configDiagnostics(resp.Diagnostics, entry.name, "ReadDataSource", addr, r)))
 	if resp.Diagnostics.HasErrors() {
 		return cty.UnknownVal(config.Type()), diags
 	}
