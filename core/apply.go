@@ -14,6 +14,7 @@ import (
 	"github.com/berth-sh/berth/core/rollout"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/providers"
+	"github.com/berth-sh/berth/redact"
 	"github.com/berth-sh/berth/state"
 	"github.com/berth-sh/berth/state/statemgr"
 	"github.com/hashicorp/hcl/v2"
@@ -602,7 +603,7 @@ func (a *applyWalker) applyInstance(ctx context.Context, entry *providerEntry, r
 		TypeName: typeName, PriorState: createPrior, ProposedNewState: ignored, Config: ignored, PriorPrivate: priorPrivate,
 		SavedPlannedState: change.After,
 	})
-	diags = diags.Extend(entry.redact(configDiagnostics(pr.Diagnostics, entry.name, "PlanResourceChange", addr, r), config, createPrior))
+	diags = diags.Extend(redactDiags(configDiagnostics(pr.Diagnostics, entry.name, "PlanResourceChange", addr, r)))
 	if pr.Diagnostics.HasErrors() {
 		return cty.NilVal, diags
 	}
@@ -790,10 +791,10 @@ func (a *applyWalker) invoke(ctx context.Context, entry *providerEntry, change *
 		TypeName: typeName, PriorState: prior, PlannedState: planned, Config: config, PlannedPrivate: private, Step: step,
 	}, func(ev providers.ApplyEvent) {
 		a.e.emit(Event{Type: EventProvider, Addr: addr, Action: action, Elapsed: time.Since(start),
-			Kind: ev.Kind, Message: entry.redactMsg(ev.Message, config, planned, prior), Wave: ev.Wave, Instance: ev.Instance})
+			Kind: ev.Kind, Message: redact.String(ev.Message), Wave: ev.Wave, Instance: ev.Instance})
 	})
 	stopTicker()
-	diags := entry.redact(configDiagnostics(resp.Diagnostics, entry.name, "ApplyResourceChange", addr, nil), config, planned, prior)
+	diags := redactDiags(configDiagnostics(resp.Diagnostics, entry.name, "ApplyResourceChange", addr, nil))
 	newState := remark(resp.NewState, entry.blockOf(addr.Resource), planned, prior)
 	if newState != cty.NilVal && !newState.IsWhollyKnown() {
 		// A provider bug; the state must still be written, so the unknown
@@ -864,7 +865,7 @@ func (a *applyWalker) read(ctx context.Context, entry *providerEntry, r *lang.Re
 	start := time.Now()
 	a.e.emit(Event{Type: EventApplyStart, Addr: change.Addr, Action: plans.Read})
 	resp := entry.p.ReadDataSource(ctx, providers.ReadDataSourceRequest{TypeName: typeName, Config: config})
-	diags = diags.Extend(entry.redact(configDiagnostics(resp.Diagnostics, entry.name, "ReadDataSource", change.Addr, r), config))
+	diags = diags.Extend(redactDiags(configDiagnostics(resp.Diagnostics, entry.name, "ReadDataSource", change.Addr, r)))
 	if resp.Diagnostics.HasErrors() {
 		a.e.emit(Event{Type: EventApplyErrored, Addr: change.Addr, Action: plans.Read, Elapsed: time.Since(start), Message: diags[0].Summary})
 		return cty.NilVal, diags

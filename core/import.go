@@ -89,7 +89,7 @@ func (o *Operation) importInto(ctx context.Context, st *state.State, r *lang.Res
 		return diags
 	}
 	resp := entry.p.ImportResource(ctx, providers.ImportResourceRequest{TypeName: providerTypeName(entry.name, r.Type), ID: id, Config: config})
-	diags = entry.redact(configDiagnostics(resp.Diagnostics, entry.name, "ImportResource", addr, r), config)
+	diags = redactDiags(configDiagnostics(resp.Diagnostics, entry.name, "ImportResource", addr, r))
 	if diags.HasErrors() {
 		return diags
 	}

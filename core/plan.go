@@ -227,7 +227,7 @@ func (w *planWalker) refresh(ctx context.Context, entry *providerEntry) hcl.Diag
 					break
 				}
 				it := batch[i]
-				d = d.Extend(entry.redact(withCallContext(res.Diagnostics, entry.name, "ReadResources", it.addr.String()), it.obj.Value))
+				d = d.Extend(redactDiags(withCallContext(res.Diagnostics, entry.name, "ReadResources", it.addr.String())))
 				if res.Diagnostics.HasErrors() {
 					continue
 				}
@@ -358,7 +358,7 @@ func (w *planWalker) planInstance(ctx context.Context, entry *providerEntry, r *
 
 	if validate {
 		vr := entry.p.ValidateResourceConfig(ctx, providers.ValidateResourceConfigRequest{TypeName: typeName, Config: config, DataSource: r.Mode == lang.DataMode})
-		diags = diags.Extend(entry.redact(configDiagnostics(vr.Diagnostics, entry.name, "ValidateResourceConfig", addr, r), config))
+		diags = diags.Extend(redactDiags(configDiagnostics(vr.Diagnostics, entry.name, "ValidateResourceConfig", addr, r)))
 		if diags.HasErrors() {
 			return cty.UnknownVal(config.Type()), diags
 		}
@@ -385,7 +385,7 @@ func (w *planWalker) planInstance(ctx context.Context, entry *providerEntry, r *
 		TypeName: typeName, PriorState: priorVal, ProposedNewState: config, Config: config, PriorPrivate: priorPrivate,
 		SavedPlannedState: w.saved[addr.String()],
 	})
-	diags = diags.Extend(entry.redact(configDiagnostics(resp.Diagnostics, entry.name, "PlanResourceChange", addr, r), config, priorVal))
+	diags = diags.Extend(redactDiags(configDiagnostics(resp.Diagnostics, entry.name, "PlanResourceChange", addr, r)))
 	if resp.Diagnostics.HasErrors() {
 		return cty.UnknownVal(config.Type()), diags
 	}
@@ -439,7 +439,7 @@ func (w *planWalker) planRead(ctx context.Context, entry *providerEntry, r *lang
 		return change.After, diags
 	}
 	resp := entry.p.ReadDataSource(ctx, providers.ReadDataSourceRequest{TypeName: typeName, Config: config})
-	diags = diags.Extend(entry.redact(configDiagnostics(resp.Diagnostics, entry.name, "ReadDataSource", addr, r), config))
+	diags = diags.Extend(redactDiags(configDiagnostics(resp.Diagnostics, entry.name, "ReadDataSource", addr, r)))
 	if resp.Diagnostics.HasErrors() {
 		return cty.UnknownVal(config.Type()), diags
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/berth-sh/berth/addrs"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/providers"
+	"github.com/berth-sh/berth/redact"
 	"github.com/berth-sh/berth/version"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -38,9 +39,6 @@ func (f LauncherFunc) Launch(ctx context.Context, localName, source string) (pro
 type providerSet struct {
 	launcher Launcher
 	cfg      *lang.Config
-	// secrets hold the input variables, whose sensitive values no
-	// provider message may show.
-	secrets []cty.Value
 	// perProvider bounds the calls in flight to one provider (0: none).
 	perProvider int
 
@@ -53,22 +51,16 @@ type providerEntry struct {
 	once   sync.Once
 	p      providers.Interface
 	schema providers.GetSchemaResponse
-	// secrets are the provider's evaluated configuration and the input
-	// variables: their sensitive values are kept out of what the provider
-	// reports (a message may quote a path built from a secret).
-	secrets []cty.Value
-	diags   hcl.Diagnostics
-	sem     chan struct{}
+	diags  hcl.Diagnostics
+	sem    chan struct{}
 }
 
+// newProviderSet makes the set of providers of one walk; the sensitive
+// values of vars, the input variables, are secrets from then on (see
+// registering).
 func newProviderSet(l Launcher, cfg *lang.Config, perProvider int, vars map[string]cty.Value) *providerSet {
-	var secrets []cty.Value
-	for _, v := range vars {
-		if v.ContainsMarked() {
-			secrets = append(secrets, v)
-		}
-	}
-	return &providerSet{launcher: l, cfg: cfg, perProvider: perProvider, secrets: secrets,
+	addSecrets(vars)
+	return &providerSet{launcher: l, cfg: cfg, perProvider: perProvider,
 		entries: map[string]*providerEntry{}}
 }
 
@@ -111,10 +103,12 @@ func (ps *providerSet) start(ctx context.Context, e *providerEntry, confFn confi
 	if ps.launcher == nil {
 		return errDiag(fmt.Sprintf("Provider %s is not available", e.name), "No provider launcher was configured.", nil)
 	}
-	p, err := ps.launcher.Launch(ctx, e.name, ps.source(e.name))
+	launched, err := ps.launcher.Launch(ctx, e.name, ps.source(e.name))
 	if err != nil {
-		return errDiag(fmt.Sprintf("Failed to start provider %s", ps.source(e.name)), err.Error(), nil)
+		// The error may quote what the provider printed.
+		return errDiag(fmt.Sprintf("Failed to start provider %s", ps.source(e.name)), redact.String(err.Error()), nil)
 	}
+	p := registering{launched}
 	ps.mu.Lock() // stopAll and closeAll read it under ps.mu
 	e.p = p
 	ps.mu.Unlock()
@@ -133,13 +127,12 @@ func (ps *providerSet) start(ctx context.Context, e *providerEntry, confFn confi
 		}
 	}
 	v := p.ValidateProviderConfig(ctx, providers.ValidateProviderConfigRequest{Config: conf})
-	diags = diags.Extend(redactDiags(v.Diagnostics, append([]cty.Value{conf}, ps.secrets...)...))
+	diags = diags.Extend(redactDiags(v.Diagnostics))
 	if diags.HasErrors() {
 		return diags
 	}
-	e.secrets = append([]cty.Value{conf}, ps.secrets...)
 	c := p.ConfigureProvider(ctx, providers.ConfigureProviderRequest{BerthVersion: berthVersion(), Config: conf})
-	return diags.Extend(e.redact(c.Diagnostics))
+	return diags.Extend(redactDiags(c.Diagnostics))
 }
 
 // acquire takes a slot of the provider's own bound, if it has one.
@@ -281,15 +274,4 @@ func (b bounds) acquire(ctx context.Context, entry *providerEntry) error {
 func (b bounds) release(entry *providerEntry) {
 	entry.release()
 	<-b
-}
-
-// redact keeps the sensitive values of vals (what a call was given) and of
-// the provider's secrets out of the diagnostics it returned.
-func (e *providerEntry) redact(diags hcl.Diagnostics, vals ...cty.Value) hcl.Diagnostics {
-	return redactDiags(diags, append(vals, e.secrets...)...)
-}
-
-// redactMsg is redact for one message.
-func (e *providerEntry) redactMsg(msg string, vals ...cty.Value) string {
-	return lang.RedactSensitive(msg, append(vals, e.secrets...)...)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/berth-sh/berth/core/plans"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/providers"
+	"github.com/berth-sh/berth/redact"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
@@ -238,12 +239,17 @@ func instanceName(addr addrs.Instance) string {
 	return addr.Resource.Name
 }
 
-// redactDiags keeps the sensitive values of vals (the configuration and
-// states a provider call was given) out of the diagnostics it returned.
-func redactDiags(diags hcl.Diagnostics, vals ...cty.Value) hcl.Diagnostics {
+// redactDiags keeps every known secret (package redact) out of the
+// diagnostics a provider returned, and out of the crash report one
+// carries, from which its detail may be written again.
+func redactDiags(diags hcl.Diagnostics) hcl.Diagnostics {
 	for _, d := range diags {
-		d.Summary = lang.RedactSensitive(d.Summary, vals...)
-		d.Detail = lang.RedactSensitive(d.Detail, vals...)
+		d.Summary = redact.String(d.Summary)
+		d.Detail = redact.String(d.Detail)
+		if ci, ok := d.Extra.(providers.CrashInfo); ok {
+			ci.Output = redact.String(ci.Output)
+			d.Extra = ci
+		}
 	}
 	return diags
 }

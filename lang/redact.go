@@ -5,9 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
+	"github.com/berth-sh/berth/redact"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 )
@@ -16,54 +15,18 @@ import (
 // value.
 const redactedMessage = "the value is derived from a sensitive value, so why it is not valid is not shown"
 
-// sensitiveLeaves returns the text of every primitive value inside vals
-// that carries the Sensitive mark (directly or through an enclosing
-// value): strings as they are, numbers in decimal and in exponent form.
-func sensitiveLeaves(vals ...cty.Value) []string {
-	var out []string
-	for _, v := range vals {
-		if !v.ContainsMarked() {
-			continue
-		}
-		u, pvm := v.UnmarkDeepWithPaths()
-		for _, pm := range pvm {
-			if _, ok := pm.Marks[Sensitive]; !ok {
-				continue
-			}
-			sub, err := pm.Path.Apply(u)
-			if err != nil {
-				continue
-			}
-			_ = cty.Walk(sub, func(_ cty.Path, e cty.Value) (bool, error) {
-				if e.IsNull() || !e.IsKnown() {
-					return true, nil
-				}
-				switch e.Type() {
-				case cty.String:
-					out = append(out, e.AsString())
-				case cty.Number:
-					bf := e.AsBigFloat()
-					out = append(out, bf.Text('f', -1), bf.Text('g', -1), bf.String())
-				}
-				return true, nil
-			})
-		}
-	}
-	return out
-}
-
 // revealsSensitive reports whether msg shows any sensitive part of vals.
 // It errs on the side of redacting: a short secret matches often.
 func revealsSensitive(msg string, vals ...cty.Value) bool {
 	lower := strings.ToLower(msg)
-	for _, leaf := range sensitiveLeaves(vals...) {
+	for _, leaf := range redact.Leaves(vals...) {
 		if leaf == "" {
 			if strings.Contains(msg, `""`) {
 				return true
 			}
 			continue
 		}
-		if isNumberText(leaf) {
+		if redact.IsNumberText(leaf) {
 			if regexp.MustCompile(`(^|[^0-9.])` + regexp.QuoteMeta(leaf) + `($|[^0-9])`).MatchString(msg) {
 				return true
 			}
@@ -81,10 +44,6 @@ func revealsSensitive(msg string, vals ...cty.Value) bool {
 	}
 	return false
 }
-
-var numberText = regexp.MustCompile(`^[-+]?[0-9.]+([eE][-+]?[0-9]+)?$`)
-
-func isNumberText(s string) bool { return numberText.MatchString(s) }
 
 // redactErr replaces err whenever an argument is sensitive, keeping the
 // argument an ArgError points at: a function's message may show a
@@ -160,61 +119,3 @@ func anySensitive(vals []cty.Value) bool {
 	}
 	return false
 }
-
-// RedactSensitive replaces, in a message that came from elsewhere (a
-// provider's error or event), every sensitive string of vals, as it is
-// and quoted, with "(sensitive value)": a provider echoing its input
-// ("open /secrets/hunter2: no such file") must not reveal it. Very short
-// strings and numbers are left alone, they would match everywhere; a short
-// secret is replaced only where it stands as a word of its own (see
-// replaceWord), so that a password that happens to be part of a path is
-// neither mangled into it nor pointed at by the mangling.
-func RedactSensitive(msg string, vals ...cty.Value) string {
-	if msg == "" {
-		return msg
-	}
-	for _, leaf := range sensitiveLeaves(vals...) {
-		if len(leaf) < 4 || isNumberText(leaf) {
-			continue
-		}
-		q := strconv.Quote(leaf)
-		for _, form := range []string{leaf, q[1 : len(q)-1]} {
-			if len(leaf) >= wholeSecretLen {
-				msg = strings.ReplaceAll(msg, form, "(sensitive value)")
-			} else {
-				msg = replaceWord(msg, form, "(sensitive value)")
-			}
-		}
-	}
-	return msg
-}
-
-// wholeSecretLen is the length from which a secret is replaced wherever it
-// appears: a string that long (a token, a generated password) does not
-// occur inside other text by chance.
-const wholeSecretLen = 16
-
-// replaceWord replaces the occurrences of word in s that are not part of a
-// longer run of letters and digits.
-func replaceWord(s, word, with string) string {
-	var b strings.Builder
-	for {
-		i := strings.Index(s, word)
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		end := i + len(word)
-		before, _ := utf8.DecodeLastRuneInString(s[:i])
-		after, _ := utf8.DecodeRuneInString(s[end:])
-		b.WriteString(s[:i])
-		if i > 0 && isWordRune(before) || end < len(s) && isWordRune(after) {
-			b.WriteString(word)
-		} else {
-			b.WriteString(with)
-		}
-		s = s[end:]
-	}
-}
-
-func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }

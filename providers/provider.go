@@ -7,6 +7,7 @@ package providers
 
 import (
 	"context"
+	"reflect"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -370,6 +371,28 @@ func (m ValueMark) GoString() string { return "providers.ValueMark(" + string(m)
 // process boundary as attribute paths, so a value marked here arrives marked
 // in the provider and back. Other marks do not cross the boundary.
 const SensitiveMark = ValueMark("sensitive")
+
+// IsSensitiveMark reports whether a cty mark flags a sensitive value:
+// SensitiveMark, or any other mark whose underlying type is a string
+// "sensitive" (a layer's own constant), so that a value marked by any
+// layer is redacted and recorded as sensitive.
+func IsSensitiveMark(m any) bool {
+	if m == any(SensitiveMark) {
+		return true
+	}
+	rv := reflect.ValueOf(m)
+	return rv.Kind() == reflect.String && rv.String() == "sensitive"
+}
+
+// HasSensitiveMark reports whether marks hold a sensitive mark.
+func HasSensitiveMark(marks cty.ValueMarks) bool {
+	for m := range marks {
+		if IsSensitiveMark(m) {
+			return true
+		}
+	}
+	return false
+}
 
 // CrashInfo is placed in hcl.Diagnostic.Extra of the diagnostic reporting
 // that a provider's plugin process died. The plugin client fills in

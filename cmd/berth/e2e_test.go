@@ -156,7 +156,12 @@ func (e *e2e) command(stdin string, args ...string) *exec.Cmd {
 // runIn runs berth with stdin as its standard input.
 func (e *e2e) runIn(stdin string, args ...string) result {
 	e.t.Helper()
-	cmd := e.command(stdin, args...)
+	return e.runCmd(e.command(stdin, args...), args)
+}
+
+// runCmd runs a command made by e.command.
+func (e *e2e) runCmd(cmd *exec.Cmd, args []string) result {
+	e.t.Helper()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

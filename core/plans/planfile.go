@@ -53,7 +53,7 @@ package plans
 //
 // DESIGN says that sensitive values are redacted in every output, plan file
 // and log, so a plan file never holds a secret. Every part of a value that
-// carries the sensitive mark (IsSensitiveMark) is written as a null of the
+// carries the sensitive mark (providers.IsSensitiveMark) is written as a null of the
 // same type, and its path is recorded with a digest: HMAC-SHA256, keyed with
 // a random key generated per plan file (redaction_key), of the value's type
 // and msgpack encoding. Reading gives those parts back as nulls carrying
@@ -86,7 +86,6 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"reflect"
 	"slices"
 	"time"
 
@@ -94,7 +93,6 @@ import (
 	"github.com/berth-sh/berth/atomicfile"
 	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/providers"
-	"github.com/berth-sh/berth/state"
 	"github.com/berth-sh/berth/state/statefile"
 	"github.com/berth-sh/berth/version"
 	"github.com/zclconf/go-cty/cty"
@@ -126,27 +124,10 @@ type Redaction struct {
 	Digest string
 }
 
-// IsSensitiveMark reports whether a cty mark flags a sensitive value:
-// providers.SensitiveMark (the one definition), state.SensitiveMark, or any
-// other string mark "sensitive" (lang's own constant while it still has
-// one), so that a value marked by any layer is redacted.
-func IsSensitiveMark(m any) bool {
-	if m == providers.SensitiveMark || m == state.SensitiveMark {
-		return true
-	}
-	rv := reflect.ValueOf(m)
-	return rv.Kind() == reflect.String && rv.String() == "sensitive"
-}
-
 // HasSensitiveMark reports whether v itself (not a nested value) carries a
-// sensitive mark.
+// sensitive mark (providers.IsSensitiveMark).
 func HasSensitiveMark(v cty.Value) bool {
-	for m := range v.Marks() {
-		if IsSensitiveMark(m) {
-			return true
-		}
-	}
-	return false
+	return providers.HasSensitiveMark(v.Marks())
 }
 
 // IsSensitive reports whether v is hidden as a whole wherever it is shown
@@ -165,10 +146,8 @@ func containsSensitive(v cty.Value) bool {
 	}
 	_, pvms := v.UnmarkDeepWithPaths()
 	for _, pvm := range pvms {
-		for m := range pvm.Marks {
-			if IsSensitiveMark(m) {
-				return true
-			}
+		if providers.HasSensitiveMark(pvm.Marks) {
+			return true
 		}
 	}
 	return false

@@ -24,6 +24,7 @@ import (
 
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/providers/protocol"
+	"github.com/berth-sh/berth/redact"
 )
 
 // Spec says which provider to launch and how.
@@ -210,7 +211,7 @@ func launchError(spec Spec, err error, pc *goplugin.Client, tail *stderrTail) er
 		msg = fmt.Sprintf("provider %s (%s) failed the plugin handshake: %v", spec.Name, spec.Path, err)
 	}
 	if out := tail.Output(); out != "" {
-		msg += "; its output was:\n" + out
+		msg += "; its output was:\n" + redact.String(out)
 	} else {
 		msg += "; it printed nothing: check that it is a berth provider built for this platform"
 	}
@@ -272,7 +273,10 @@ func (c *Client) recordCrash(call string) providers.CrashInfo {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.crash == nil {
-		c.crash = &providers.CrashInfo{Provider: c.name, Call: call, Output: c.tail.Output()}
+		// The output is the provider's, and its panic may quote any secret
+		// it was given: redacted once, here, every report of the crash
+		// (every later call fails with it) is.
+		c.crash = &providers.CrashInfo{Provider: c.name, Call: call, Output: redact.String(c.tail.Output())}
 	}
 	return *c.crash
 }

@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/berth-sh/berth/redact"
 )
 
 var (
@@ -18,7 +20,9 @@ var (
 // BERTH_LOG sets the level (trace, debug, info, warn, error; unset or
 // "off" disables logging) and BERTH_LOG_PATH a file to append to (default:
 // stderr). It is built once per process. Launch uses it when Spec.Logger is
-// nil, so plugin output ends up in the same log as berth's own.
+// nil, so plugin output ends up in the same log as berth's own. Everything
+// it writes goes through package redact's writer: a plugin's log lines and
+// panic are text berth did not write, and may quote a secret it was given.
 func LoggerFromEnv() hclog.Logger {
 	envLoggerOnce.Do(func() {
 		envLogger = newEnvLogger(os.Getenv("BERTH_LOG"), os.Getenv("BERTH_LOG_PATH"))
@@ -45,5 +49,5 @@ func newEnvLogger(level, path string) hclog.Logger {
 			out = f
 		}
 	}
-	return hclog.New(&hclog.LoggerOptions{Name: "berth", Level: lvl, Output: out})
+	return hclog.New(&hclog.LoggerOptions{Name: "berth", Level: lvl, Output: redact.NewWriter(out)})
 }

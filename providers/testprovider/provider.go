@@ -16,7 +16,7 @@
 //	store          = "/path/store.json"  # required
 //	delay_ms       = 0      # every read, plan, apply, import, data read waits this long (Stop and ctx cut it short)
 //	apply_events   = 0      # extra "progress" events each apply streams
-//	panic_on_apply = "name" # panic while applying the object of that name
+//	panic_on_apply = "name" # panic while applying the object of that name (quoting its secret)
 //	cache_store    = false  # keep the store in memory while its mtime and size stay the same (for benchmarks)
 //
 // Environment of the process (see Main): BERTH_TEST_PROVIDER_EXIT_IN_HANDSHAKE=1
@@ -383,7 +383,13 @@ func (p *Provider) ApplyResourceChange(ctx context.Context, req providers.ApplyR
 	}
 	emit(providers.ApplyEvent{Kind: "progress", Message: "stored " + obj.ID})
 	if s.panicOnApply != "" && obj.Name == s.panicOnApply {
-		panic(fmt.Sprintf("testprovider: panic requested while applying %s", obj.Name))
+		msg := "testprovider: panic requested while applying " + obj.Name
+		if obj.Secret != nil {
+			// As a careless provider would: berth must keep it out of
+			// its log and its crash report.
+			msg += " with secret " + *obj.Secret
+		}
+		panic(msg)
 	}
 	for i := 1; i <= s.applyEvents; i++ {
 		emit(providers.ApplyEvent{Kind: "progress", Message: fmt.Sprintf("step %d of %d", i, s.applyEvents)})

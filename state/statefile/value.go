@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/state"
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
@@ -25,27 +25,6 @@ import (
 // instead of separate walks over every value. At 10,000 objects this is the
 // difference between a state write that costs as much as the whole plan and
 // one that is noise.
-
-// isSensitiveMark reports whether m flags a sensitive value:
-// state.SensitiveMark, or any other mark whose underlying type is a string
-// "sensitive" (a layer's own constant, like lang's), so no sensitive value
-// is ever written without its path being listed.
-func isSensitiveMark(m any) bool {
-	if m == any(state.SensitiveMark) {
-		return true
-	}
-	rv := reflect.ValueOf(m)
-	return rv.Kind() == reflect.String && rv.String() == "sensitive"
-}
-
-func hasSensitiveMark(marks cty.ValueMarks) bool {
-	for m := range marks {
-		if isSensitiveMark(m) {
-			return true
-		}
-	}
-	return false
-}
 
 // pathStep is a cheap, allocation-free stand-in for cty.PathStep, turned
 // into a real cty.Path only when a path is needed.
@@ -92,7 +71,9 @@ func (e *valueEncoder) marshal(b []byte, v cty.Value, ty cty.Type) ([]byte, erro
 	if v.IsMarked() {
 		var marks cty.ValueMarks
 		v, marks = v.Unmark()
-		if hasSensitiveMark(marks) {
+		// Any layer's "sensitive" mark: no sensitive value is ever
+		// written without its path being listed.
+		if providers.HasSensitiveMark(marks) {
 			e.sensitive = append(e.sensitive, toPath(e.path))
 		}
 	}

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/berth-sh/berth/internal/golden"
+	"github.com/berth-sh/berth/providers"
+	"github.com/berth-sh/berth/redact"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
@@ -208,4 +211,32 @@ func FuzzSnippet(f *testing.F) {
 			t.Fatalf("offsets %d-%d for code of %d bytes", s.HighlightStartOffset, s.HighlightEndOffset, len(s.Code))
 		}
 	})
+}
+
+// TestRedacted: a secret the process knows of (package redact), quoted by
+// a diagnostic (a provider's message, a crash report), is shown neither by
+// the text renderer nor in JSON, and the caller's diagnostic is left as
+// it was.
+func TestRedacted(t *testing.T) {
+	const secret = "diag-s3cret-0123456789"
+	redact.AddValues(cty.StringVal(secret).Mark(providers.SensitiveMark))
+	d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Provider said " + secret,
+		Detail: "panic: cannot open /vault/" + secret + "/key"}
+	for _, sev := range []hcl.DiagnosticSeverity{hcl.DiagError, hcl.DiagWarning} {
+		d.Severity = sev
+		var out, errOut bytes.Buffer
+		Text(&out, &errOut, hcl.Diagnostics{d}, nil, false)
+		doc, err := json.Marshal(New(d, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for what, got := range map[string]string{"text": out.String() + errOut.String(), "json": string(doc)} {
+			if strings.Contains(got, secret) || !strings.Contains(got, "/vault/(sensitive value)/key") {
+				t.Errorf("%s: %s", what, got)
+			}
+		}
+	}
+	if !strings.Contains(d.Detail, secret) {
+		t.Errorf("the caller's diagnostic was changed: %s", d.Detail)
+	}
 }

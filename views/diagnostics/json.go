@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/berth-sh/berth/redact"
 	"github.com/berth-sh/berth/views/jsondoc"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hcled"
@@ -99,7 +100,7 @@ func List(diags hcl.Diagnostics, files map[string]*hcl.File) []Diagnostic {
 
 // New converts one diagnostic; files provides the source of its snippet.
 func New(d *hcl.Diagnostic, files map[string]*hcl.File) Diagnostic {
-	jd := Diagnostic{Summary: d.Summary, Detail: d.Detail}
+	jd := Diagnostic{Summary: redact.String(d.Summary), Detail: redact.String(d.Detail)}
 	switch d.Severity {
 	case hcl.DiagError:
 		jd.Severity = "error"

@@ -7,6 +7,7 @@ package diagnostics
 import (
 	"io"
 
+	"github.com/berth-sh/berth/redact"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -18,7 +19,9 @@ const width = 78
 // Text writes diags as HCL renders them (with source snippets from files),
 // errors on stderr and warnings on stdout, as Terraform does, so that a
 // warning never makes a script think a command failed. files may be nil:
-// locations are then shown without source.
+// locations are then shown without source. Summaries and details go
+// through package redact, as every line of berth's log does: a diagnostic
+// may quote what a provider wrote, and no secret berth knows of is shown.
 func Text(stdout, stderr io.Writer, diags hcl.Diagnostics, files map[string]*hcl.File, color bool) {
 	errW := hcl.NewDiagnosticTextWriter(stderr, files, width, color)
 	warnW := hcl.NewDiagnosticTextWriter(stdout, files, width, color)
@@ -27,7 +30,9 @@ func Text(stdout, stderr io.Writer, diags hcl.Diagnostics, files map[string]*hcl
 		if d.Severity == hcl.DiagError {
 			w = errW
 		}
+		shown := *d
+		shown.Summary, shown.Detail = redact.String(d.Summary), redact.String(d.Detail)
 		// A failed write to the terminal leaves nothing useful to report to.
-		_ = w.WriteDiagnostic(d)
+		_ = w.WriteDiagnostic(&shown)
 	}
 }
