@@ -98,6 +98,9 @@ func (m *Meta) launcher(cfg *lang.Config) core.Launcher {
 		if err != nil {
 			return nil, err
 		}
-		return plugin.Launch(ctx, plugin.Spec{Name: src.String(), Path: l.Path, SHA256: l.SHA256})
+		// The file Resolve opened and verified is the one that runs;
+		// Launch returns once the process has started from it.
+		defer l.Close()
+		return plugin.Launch(ctx, plugin.Spec{Name: src.String(), Path: l.Path, File: l.File})
 	})
 }

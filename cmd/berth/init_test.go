@@ -160,6 +160,7 @@ provider "acme/dns" {
 	if err != nil || launch.Path != p12 || launch.Version.String() != "1.2.0" {
 		t.Fatalf("Resolve after init = %+v, %v; want %s 1.2.0", launch, err, p12)
 	}
+	launch.Close()
 
 	// A newer matching version appears: re-init keeps the lock, byte for byte.
 	p13 := e.plugin(t, e.plugins, "acme", "dns", "1.3.0", "1.3.0")

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -25,8 +26,13 @@ func HashFile(ctx context.Context, path string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
+	return hashOpen(ctx, f)
+}
+
+// hashOpen returns the sha256 of the open file f, read from its start.
+func hashOpen(ctx context.Context, f *os.File) ([]byte, error) {
 	h := sha256.New()
-	if _, err := io.Copy(h, ctxReader{ctx, f}); err != nil {
+	if _, err := io.Copy(h, ctxReader{ctx, io.NewSectionReader(f, 0, math.MaxInt64)}); err != nil {
 		return nil, err
 	}
 	return h.Sum(nil), nil
@@ -67,7 +73,17 @@ func (e *ChecksumError) Error() string {
 // Verify checks that the binary at path has one of the checksums locked for
 // it and returns its sha256. A mismatch is a *ChecksumError.
 func Verify(ctx context.Context, path string, locked *LockedProvider) ([]byte, error) {
-	sum, err := HashFile(ctx, path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("provider %s %s: %w", locked.Source, locked.Version, err)
+	}
+	defer f.Close()
+	return verifyOpen(ctx, f, path, locked)
+}
+
+// verifyOpen is Verify of the binary open as f, found at path.
+func verifyOpen(ctx context.Context, f *os.File, path string, locked *LockedProvider) ([]byte, error) {
+	sum, err := hashOpen(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("provider %s %s: %w", locked.Source, locked.Version, err)
 	}
@@ -83,19 +99,33 @@ type Launch struct {
 	// Builtin providers are started by re-executing berth itself; the
 	// other fields are then empty.
 	Builtin bool
-	// Path is the plugin executable, Version its locked version and SHA256
-	// its verified checksum, which the launcher checks again at exec time
-	// (go-plugin's SecureConfig) to close the gap between check and use.
+	// File is the plugin executable, open: the one file that was checked
+	// and hashed, and the one to run (plugin.Spec.File), since Path may
+	// name another file by the time the provider starts. Close it once the
+	// provider has started.
+	File *os.File
+	// Path is where File was found, Version its locked version and SHA256
+	// its checksum, one of those locked.
 	Path    string
 	Version *version.Version
 	SHA256  []byte
 }
 
+// Close closes the executable; it does nothing for a built-in provider.
+func (l Launch) Close() error {
+	if l.File == nil {
+		return nil
+	}
+	return l.File.Close()
+}
+
 // Resolve finds the binary to launch for src: the locked version, in the
-// first of dirs that has it, verified against the lock. The engine calls it
-// before every launch. A provider missing from the lock, a locked version
-// that is no longer installed, a binary that is not executable and a
-// checksum mismatch are errors with a message saying what to do.
+// first of dirs that has it, opened and verified against the lock. The
+// engine calls it before every launch, and launches the open file it
+// returns, so that the bytes checked are the bytes that run. A provider
+// missing from the lock, a locked version that is no longer installed, a
+// binary that is not executable and a checksum mismatch are errors with a
+// message saying what to do. The caller must Close the result.
 func Resolve(ctx context.Context, dirs []string, locks *Lock, src Source) (Launch, error) {
 	if src.IsBuiltin() {
 		return Launch{Source: src, Builtin: true}, nil
@@ -108,11 +138,30 @@ func Resolve(ctx context.Context, dirs []string, locks *Lock, src Source) (Launc
 	if err != nil {
 		return Launch{}, err
 	}
-	sum, err := Verify(ctx, path, locked)
+	f, err := os.Open(path)
 	if err != nil {
+		return Launch{}, fmt.Errorf("provider %s %s: %w", locked.Source, locked.Version, err)
+	}
+	sum, err := verifyExecutable(ctx, f, path, locked)
+	if err != nil {
+		f.Close()
 		return Launch{}, err
 	}
-	return Launch{Source: src, Path: path, Version: locked.Version, SHA256: sum}, nil
+	return Launch{Source: src, File: f, Path: path, Version: locked.Version, SHA256: sum}, nil
+}
+
+// verifyExecutable checks the open binary f, found at path: a file that
+// can run, with a locked checksum. The file opened may not be the one
+// findLocked looked at, so it is checked again.
+func verifyExecutable(ctx context.Context, f *os.File, path string, locked *LockedProvider) ([]byte, error) {
+	st, err := f.Stat()
+	if err == nil {
+		err = checkExecutable(st, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("provider %s %s: %w", locked.Source, locked.Version, err)
+	}
+	return verifyOpen(ctx, f, path, locked)
 }
 
 // findLocked returns the binary of the locked version in the first plugin
@@ -124,19 +173,28 @@ func findLocked(dirs []string, locked *LockedProvider) (string, error) {
 		if errors.Is(err, fs.ErrNotExist) || isNotDir(err) {
 			continue
 		}
+		if err == nil {
+			err = checkExecutable(st, path)
+		}
 		if err != nil {
 			return "", fmt.Errorf("provider %s %s: %w", locked.Source, locked.Version, err)
-		}
-		if !st.Mode().IsRegular() {
-			return "", fmt.Errorf("provider %s %s: %s is not a regular file", locked.Source, locked.Version, path)
-		}
-		if runtime.GOOS != "windows" && st.Mode().Perm()&0o111 == 0 {
-			return "", fmt.Errorf("provider %s %s: %s is not executable (chmod +x it)", locked.Source, locked.Version, path)
 		}
 		return path, nil
 	}
 	return "", fmt.Errorf("provider %s %s (locked in %s) is not installed: looked for %s in %s; install that version there, or run \"berth init -upgrade\" to lock one that is installed",
 		locked.Source, locked.Version, LockFileName, layoutPath(locked.Source, locked.Version), dirList(dirs))
+}
+
+// checkExecutable says why the file at path, described by st, cannot be
+// run as a plugin, if it cannot.
+func checkExecutable(st fs.FileInfo, path string) error {
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file", path)
+	}
+	if runtime.GOOS != "windows" && st.Mode().Perm()&0o111 == 0 {
+		return fmt.Errorf("%s is not executable (chmod +x it)", path)
+	}
+	return nil
 }
 
 // layoutPath is the path of a provider binary relative to a plugin

@@ -96,8 +96,9 @@ func TestResolve(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			defer got.Close()
 			if src.IsBuiltin() {
-				if !got.Builtin || got.Path != "" {
+				if !got.Builtin || got.Path != "" || got.File != nil {
 					t.Errorf("Resolve(%s) = %+v, want a built-in launch", src, got)
 				}
 				return
@@ -105,6 +106,14 @@ func TestResolve(t *testing.T) {
 			// The locked version, not the newer one in the earlier dir.
 			if got.Builtin || got.Path != good || got.Version.String() != "1.2.0" || FormatHash(got.SHA256) != mustHash(t, good) {
 				t.Errorf("Resolve(%s) = %+v, want %s 1.2.0 with its hash", src, got, good)
+			}
+			// The file to run is the one checked, open.
+			opened, err := got.File.Stat()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want, _ := os.Stat(good); !os.SameFile(opened, want) {
+				t.Errorf("Resolve(%s).File is not %s", src, good)
 			}
 		})
 	}

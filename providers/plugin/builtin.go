@@ -13,7 +13,8 @@ const BuiltinCommand = "internal-provider"
 
 // BuiltinSpec returns the Spec that launches the built-in provider name by
 // re-executing the running berth binary in provider mode. No checksum is
-// needed: the executable is berth itself.
+// needed: the executable is berth itself, the running image (on Linux,
+// /proc/self/exe), not whatever is at berth's path by then.
 func BuiltinSpec(name string) (Spec, error) {
 	if _, ok := builtin.Lookup(name); !ok {
 		return Spec{}, fmt.Errorf("there is no built-in provider %q", name)
@@ -22,7 +23,7 @@ func BuiltinSpec(name string) (Spec, error) {
 	if err != nil {
 		return Spec{}, fmt.Errorf("finding berth's own executable to start provider %s: %w", name, err)
 	}
-	return Spec{Name: name, Path: exe, Args: []string{BuiltinCommand, name}}, nil
+	return Spec{Name: name, Path: exe, Args: []string{BuiltinCommand, name}, self: true}, nil
 }
 
 // ServeBuiltin serves the built-in provider name; it is what the hidden

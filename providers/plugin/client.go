@@ -2,13 +2,12 @@ package plugin
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"sync"
@@ -35,13 +34,22 @@ type Spec struct {
 	// Path is the executable; Args are its arguments (without argv[0]).
 	Path string
 	Args []string
+	// File, when set, is the executable, already open (install.Resolve
+	// opens and verifies it): Launch runs this very file, whatever Path
+	// names by then, and Path only names it. The caller closes File, once
+	// Launch has returned. Without File, Launch opens Path itself.
+	File *os.File
 	// SHA256, when set, is the checksum the executable must have (from the
-	// lock file). It is verified right before launch; a mismatch refuses
-	// the launch with a *ChecksumError.
+	// lock file). It is verified on the open file that will run, right
+	// before launch; a mismatch refuses the launch with a *ChecksumError.
 	SHA256 []byte
 	// Logger receives the plugin machinery's log and the plugin's stderr,
 	// under a sub-logger named after the provider. Nil means LoggerFromEnv.
 	Logger hclog.Logger
+
+	// self runs the running berth binary (BuiltinSpec), not Path, which
+	// may have been replaced since berth started.
+	self bool
 }
 
 // ChecksumError reports a provider executable that does not match the
@@ -50,20 +58,16 @@ type ChecksumError struct {
 	Provider string
 	Path     string
 	Want     []byte
-	// Got is the executable's actual checksum (nil if it could not be read).
+	// Got is the executable's actual checksum.
 	Got []byte
 }
 
 func (e *ChecksumError) Error() string {
-	got := "unreadable"
-	if e.Got != nil {
-		got = "sha256:" + hex.EncodeToString(e.Got)
-	}
 	return fmt.Sprintf("provider %s at %s does not match the checksum recorded in berth.lock.hcl "+
-		"(locked sha256:%s, found %s); the binary changed since it was locked: "+
+		"(locked sha256:%s, found sha256:%s); the binary changed since it was locked: "+
 		"if you upgraded it on purpose, run \"berth init -upgrade\" to record the new checksum, "+
 		"otherwise reinstall the locked version",
-		e.Provider, e.Path, hex.EncodeToString(e.Want), got)
+		e.Provider, e.Path, hex.EncodeToString(e.Want), hex.EncodeToString(e.Got))
 }
 
 // ProtocolVersionError reports a provider that speaks another major version
@@ -116,25 +120,29 @@ func Launch(ctx context.Context, spec Spec) (*Client, error) {
 	}
 	logger = logger.Named(spec.Name)
 
+	exe, err := openExecutable(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	// The process is started from the open file: it must stay open until
+	// then, and Launch returns only once the process has started (and
+	// completed the handshake) or failed.
+	defer exe.close()
+
 	// The process lives as long as procCtx: cancelled by a cancelled
 	// launch, or by Close.
 	procCtx, kill := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(procCtx, spec.Path, spec.Args...)
+	cmd := command(procCtx, exe.file, spec, logger)
 	dieWithParent(cmd)
 
 	tail := newStderrTail()
-	var secure *goplugin.SecureConfig
-	if len(spec.SHA256) > 0 {
-		secure = &goplugin.SecureConfig{Checksum: spec.SHA256, Hash: sha256.New()}
-	}
 	pc := goplugin.NewClient(&goplugin.ClientConfig{
 		HandshakeConfig:  handshake(providers.ProtocolVersion),
 		Plugins:          goplugin.PluginSet{pluginName: &grpcPlugin{}},
 		Cmd:              cmd,
-		SecureConfig:     secure,
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
 		AutoMTLS:         true,
-		Logger:           logger,
+		Logger:           execNamed{Logger: logger, execBase: filepath.Base(cmd.Path), name: filepath.Base(spec.Path)},
 		// Raw stderr (log lines, panics) is parsed into logger by
 		// go-plugin; we keep its tail for crash reports.
 		Stderr: &lineWriter{tail: tail},
@@ -190,13 +198,6 @@ func Launch(ctx context.Context, spec Spec) (*Client, error) {
 
 // launchError turns go-plugin's launch failures into messages for users.
 func launchError(spec Spec, err error, pc *goplugin.Client, tail *stderrTail) error {
-	if errors.Is(err, goplugin.ErrChecksumsDoNotMatch) {
-		ce := &ChecksumError{Provider: spec.Name, Path: spec.Path, Want: spec.SHA256}
-		if sum, herr := fileSHA256(spec.Path); herr == nil {
-			ce.Got = sum
-		}
-		return ce
-	}
 	if m := pluginVersionRE.FindStringSubmatch(err.Error()); m != nil {
 		v, _ := strconv.Atoi(m[1])
 		return &ProtocolVersionError{Provider: spec.Name, PluginVersion: v, BerthVersion: providers.ProtocolVersion}
@@ -216,19 +217,6 @@ func launchError(spec Spec, err error, pc *goplugin.Client, tail *stderrTail) er
 		msg += "; it printed nothing: check that it is a berth provider built for this platform"
 	}
 	return errors.New(msg)
-}
-
-func fileSHA256(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return nil, err
-	}
-	return h.Sum(nil), nil
 }
 
 // waitExited waits up to d for the plugin process to have exited and its

@@ -51,3 +51,19 @@ func newEnvLogger(level, path string) hclog.Logger {
 	}
 	return hclog.New(&hclog.LoggerOptions{Name: "berth", Level: lvl, Output: redact.NewWriter(out)})
 }
+
+// execNamed is the logger given to go-plugin, which logs a plugin's stderr
+// under a sub-logger named after the base name of the path it executes:
+// that is "N" when the path is /proc/self/fd/N (see command), so the
+// sub-logger takes the executable's own name instead.
+type execNamed struct {
+	hclog.Logger
+	execBase, name string
+}
+
+func (l execNamed) Named(name string) hclog.Logger {
+	if name == l.execBase {
+		name = l.name
+	}
+	return l.Logger.Named(name)
+}
