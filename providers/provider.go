@@ -35,6 +35,12 @@ type Interface interface {
 	// delivered to events as they happen; events may be nil.
 	ApplyResourceChange(ctx context.Context, req ApplyResourceChangeRequest, events func(ApplyEvent)) ApplyResourceChangeResponse
 	ImportResource(ctx context.Context, req ImportResourceRequest) ImportResourceResponse
+	// LookupResources finds objects by the idempotency key of the create
+	// that made them (ApplyResourceChangeRequest.IdempotencyKey), many per
+	// call: how the core recovers an object created by an apply that was
+	// killed before it could record it. Only resource types whose schema
+	// says LookupByKey are asked.
+	LookupResources(ctx context.Context, req LookupResourcesRequest) LookupResourcesResponse
 	ReadDataSource(ctx context.Context, req ReadDataSourceRequest) ReadDataSourceResponse
 	// Stop asks the provider to cancel in-flight work gracefully: calls in
 	// progress should return promptly with whatever partial state they have.
@@ -53,6 +59,12 @@ type Schema struct {
 	// Version of this resource type's schema, for state upgrades.
 	Version int64
 	Block   *Block
+	// LookupByKey (resource types only) says the provider stores the
+	// idempotency key of a create on the object it makes (a label, an
+	// annotation, a tag) and finds it again by that key
+	// (LookupResources). Without it the core cannot recover an object
+	// whose create was interrupted, and reports it as a possible orphan.
+	LookupByKey bool
 }
 
 // Block is a configuration block: attributes and nested blocks.
@@ -286,6 +298,12 @@ type ApplyResourceChangeRequest struct {
 	Config         cty.Value
 	PlannedPrivate []byte
 	Step           RolloutStep
+	// IdempotencyKey is set on a create (and the create of a
+	// replacement): a key unique to this operation, which the core wrote
+	// to its intent journal before the call. A provider whose schema says
+	// LookupByKey stores it on the object it creates, so that
+	// LookupResources finds the object if the core never learns of it.
+	IdempotencyKey string
 }
 
 // ApplyEvent is a progress event streamed during ApplyResourceChange.
@@ -327,6 +345,39 @@ type ImportResourceRequest struct {
 
 // ImportResourceResponse holds the imported object's state.
 type ImportResourceResponse struct {
+	State       cty.Value
+	Private     []byte
+	Diagnostics hcl.Diagnostics
+}
+
+// LookupResourcesRequest looks up a batch of objects by idempotency key.
+type LookupResourcesRequest struct {
+	Objects []LookupObject
+}
+
+// LookupObject is one object to find. ID is the caller's correlation key,
+// echoed in the result. Planned is the planned state the create was
+// called with: where the object would be (an app's cluster and hosts).
+type LookupObject struct {
+	ID             string
+	TypeName       string
+	IdempotencyKey string
+	Planned        cty.Value
+}
+
+// LookupResourcesResponse holds one result per requested object, in order.
+type LookupResourcesResponse struct {
+	Results     []LookupResult
+	Diagnostics hcl.Diagnostics
+}
+
+// LookupResult is what exists of one object looked up. Found is false
+// (and State null) when nothing carries the key: the create never made
+// anything, or what it made is gone. A found object's State is its
+// current state, as ReadResources would return it.
+type LookupResult struct {
+	ID          string
+	Found       bool
 	State       cty.Value
 	Private     []byte
 	Diagnostics hcl.Diagnostics

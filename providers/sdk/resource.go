@@ -73,6 +73,14 @@ type Resource[T any] struct {
 	// (platform/app); see providers.RolloutStep. Without it, a rollout
 	// cannot be applied.
 	ApplyStep func(ctx context.Context, step providers.RolloutStep, prior, planned T) (*T, error)
+	// Lookup, when set, finds the object that a Create given the
+	// idempotency key key made (Create reads its key with
+	// IdempotencyKey(ctx) and stores it on the object: a label, an
+	// annotation, a tag); planned is what that Create was given. It
+	// returns ErrNotFound when nothing carries the key. With it the
+	// schema says LookupByKey, and berth recovers an object whose create
+	// was interrupted (a kill) instead of reporting a possible orphan.
+	Lookup func(ctx context.Context, key string, planned T) (*T, error)
 }
 
 // ReadResult is the result of reading one object in a ReadBatch.
