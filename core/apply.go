@@ -258,21 +258,14 @@ func (a *applyWalker) destroyDeposed(ctx context.Context, c *plans.ResourceChang
 	defer a.sem.release(entry)
 	prior := d.Object.Value
 	null := cty.NullVal(prior.Type())
-	diags = a.call(ctx, entry, c, providerTypeName(entry.name, c.Addr.Resource.Type), prior, null, null, d.Object.Private, providers.RolloutStep{}, false)
+	diags = a.call(ctx, entry, c, providers.ApplyResourceChangeRequest{
+		TypeName: providerTypeName(entry.name, c.Addr.Resource.Type), PriorState: prior, PlannedState: null, Config: null, PlannedPrivate: d.Object.Private,
+	}, false)
 	if !diags.HasErrors() {
 		a.ss.RemoveDeposed(c.Addr, c.Deposed)
 		a.persist.Changed()
 	}
 	return diags
-}
-
-// depose records obj, the previous object of addr that still exists, as
-// deposed (see state.Deposed), and returns its key.
-func (a *applyWalker) depose(addr addrs.Instance, provider string, obj *state.Object) string {
-	key := state.NewDeposedKey()
-	a.ss.AddDeposed(&state.Deposed{Addr: addr, Key: key, Provider: provider, Object: obj})
-	a.persist.Changed()
-	return key
 }
 
 // finish persists the final state and reports an interruption, or a
@@ -286,6 +279,14 @@ func (a *applyWalker) finish(ctx context.Context, diags hcl.Diagnostics) hcl.Dia
 	flushErr := a.persist.Flush(context.WithoutCancel(ctx))
 	firstErr := a.persist.FirstErr()
 	if firstErr == nil && flushErr == nil {
+		if err := a.persist.SettleJournal(); err != nil {
+			// The state is written: the next run finds the settled
+			// intents recorded in it and drops them.
+			diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Intent journal not cleared", Detail: err.Error()})
+		}
+		if open := a.persist.Unsettled(); len(open) > 0 {
+			diags = diags.Append(unsettledDiagnostic(open, a.persist.JournalLocation()))
+		}
 		// Whether stopped gracefully or aborted (ctx cancelled: the calls
 		// in flight failed, but instances that never started fail
 		// nothing), an unfinished apply must not look like a success.
@@ -444,7 +445,7 @@ func (a *applyWalker) applyResource(ctx context.Context, v *vertex) (diags hcl.D
 		if change != nil && change.Action == plans.NoOp && addr.Resource.Mode == addrs.Data {
 			// A data source read at plan time: its value is recorded now.
 			if obj := a.ss.Instance(addr); obj == nil || !valuesEqual(obj.Value, change.After) {
-				a.record(entry, change, change.After, nil, false)
+				a.record(entry, change, change.After, nil, "", false)
 			}
 			mu.Lock() // goroutines of earlier keys write vals too
 			vals[key] = change.After
@@ -619,29 +620,38 @@ func (a *applyWalker) applyInstance(ctx context.Context, entry *providerEntry, r
 		})
 	}
 
-	newVal, d := a.applyChange(ctx, entry, change, typeName, createPrior, pr, config)
-	diags = diags.Extend(d)
-	if change.Action == plans.CreateThenDelete && diags.HasErrors() && priorObj != nil {
-		// The replacement failed: the previous object is still there. It
-		// stays the instance's object when nothing new was recorded, and
-		// is kept as deposed beside a partial new one otherwise.
-		if a.ss.Instance(addr) == nil {
-			a.ss.SetInstance(addr, entry.name, priorObj)
+	// The previous object of a create_before_destroy replacement is
+	// deposed before the new one is made: whatever happens next (a kill),
+	// the state records it, and the next plan destroys it.
+	var oldKey string
+	if change.Action == plans.CreateThenDelete && priorObj != nil {
+		if oldKey = a.ss.DeposeInstance(addr, entry.name); oldKey != "" {
 			a.persist.Changed()
-		} else {
-			a.depose(addr, entry.name, priorObj)
 		}
 	}
-	if change.Action == plans.CreateThenDelete && !diags.HasErrors() && !prior.IsNull() {
+	newVal, d := a.applyChange(ctx, entry, change, typeName, createPrior, pr, config)
+	diags = diags.Extend(d)
+	if oldKey != "" && diags.HasErrors() && a.ss.Instance(addr) == nil {
+		// The replacement made nothing: the previous object is the
+		// instance's object again. Beside a partial new one, it stays
+		// deposed.
+		a.ss.RestoreDeposed(addr, oldKey)
+		a.persist.Changed()
+	}
+	if oldKey != "" && !diags.HasErrors() {
 		del := *change
-		del.Action, del.Before, del.After = plans.Delete, prior, cty.NullVal(prior.Type())
-		// The new object is recorded; the old one goes through the provider
-		// without touching the state entry the new one now holds.
-		dd := a.call(ctx, entry, &del, typeName, prior, cty.NullVal(prior.Type()), cty.NullVal(prior.Type()), priorPrivate, providers.RolloutStep{}, false)
-		if dd.HasErrors() {
-			// The previous object still exists: it is kept in the state as
+		del.Action, del.Before, del.After, del.Deposed = plans.Delete, prior, cty.NullVal(prior.Type()), oldKey
+		null := cty.NullVal(prior.Type())
+		dd := a.call(ctx, entry, &del, providers.ApplyResourceChangeRequest{
+			TypeName: typeName, PriorState: prior, PlannedState: null, Config: null, PlannedPrivate: priorPrivate,
+		}, false)
+		if !dd.HasErrors() {
+			a.ss.RemoveDeposed(addr, oldKey)
+			a.persist.Changed()
+		} else {
+			// The previous object still exists: the state keeps it as
 			// deposed, and the next plan destroys it.
-			key := a.depose(addr, entry.name, priorObj)
+			key := oldKey
 			id := ""
 			if v := idOf(prior); v != "" {
 				id = fmt.Sprintf(" (id %q)", v)
@@ -659,7 +669,9 @@ func (a *applyWalker) applyInstance(ctx context.Context, entry *providerEntry, r
 // planned one, and records the result.
 func (a *applyWalker) applyChange(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, typeName string, prior cty.Value, pr providers.PlanResourceChangeResponse, config cty.Value) (cty.Value, hcl.Diagnostics) {
 	if pr.Rollout == nil || len(pr.Rollout.Waves) == 0 || prior.IsNull() {
-		d := a.call(ctx, entry, change, typeName, prior, pr.PlannedState, config, pr.PlannedPrivate, providers.RolloutStep{}, true)
+		d := a.call(ctx, entry, change, providers.ApplyResourceChangeRequest{
+			TypeName: typeName, PriorState: prior, PlannedState: pr.PlannedState, Config: config, PlannedPrivate: pr.PlannedPrivate,
+		}, true)
 		return a.currentValue(change.Addr), d
 	}
 	start := time.Now()
@@ -689,7 +701,9 @@ func (a *applyWalker) rollout(ctx context.Context, entry *providerEntry, change 
 	d := &rollout.Driver{
 		Object: addr.String(),
 		Apply: func(ctx context.Context, planned cty.Value, step providers.RolloutStep) (cty.Value, hcl.Diagnostics) {
-			return a.callQuiet(ctx, entry, change, typeName, a.currentValue(addr), planned, config, pr.PlannedPrivate, step)
+			return a.callQuiet(ctx, entry, change, providers.ApplyResourceChangeRequest{
+				TypeName: typeName, PriorState: a.currentValue(addr), PlannedState: planned, Config: config, PlannedPrivate: pr.PlannedPrivate, Step: step,
+			})
 		},
 		Hooks:   hooks,
 		Stopped: a.stopped,
@@ -723,23 +737,34 @@ func waveDescription(ins []providers.WaveInstance) string {
 
 // call performs one ApplyResourceChange, announced as an operation of its
 // own (start, completion), and records what the provider reports as
-// existing afterwards (when record is set).
-func (a *applyWalker) call(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, typeName string, prior, planned, config cty.Value, private []byte, step providers.RolloutStep, record bool) hcl.Diagnostics {
+// existing afterwards (when record is set; otherwise the caller records
+// it). A create or a destroy is first written to the intent journal
+// (intend), and is not made when that fails.
+func (a *applyWalker) call(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, req providers.ApplyResourceChangeRequest, record bool) hcl.Diagnostics {
 	addr := change.Addr
 	if a.stopped() {
 		// Not announced: the summary must not count it as started, or
 		// as failed.
 		return a.notStarted(addr)
 	}
-	start := time.Now()
 	action := change.Action
-	if planned.IsNull() {
+	if req.PlannedState.IsNull() {
 		action = plans.Delete
 	}
+	key, diags := a.intend(ctx, entry, change, &req)
+	if diags.HasErrors() {
+		return diags
+	}
+	start := time.Now()
 	a.e.emit(Event{Type: EventApplyStart, Addr: addr, Action: action})
-	newState, newPrivate, resumable, diags := a.invoke(ctx, entry, change, action, typeName, prior, planned, config, private, step, true)
+	newState, newPrivate, resumable, diags := a.invoke(ctx, entry, change, action, req, true)
 	if record {
-		a.record(entry, change, newState, newPrivate, diags.HasErrors() && !resumable)
+		a.record(entry, change, newState, newPrivate, req.IdempotencyKey, diags.HasErrors() && !resumable)
+	}
+	if key != "" && newState != cty.NilVal {
+		// The outcome is known and in the state (or, for a caller that
+		// records it, will be before the apply's final write).
+		a.persist.Settled(key)
 	}
 	if diags.HasErrors() {
 		a.e.emit(Event{Type: EventApplyErrored, Addr: addr, Action: action, Elapsed: time.Since(start), Message: diags[0].Summary})
@@ -766,9 +791,9 @@ func (a *applyWalker) notStarted(addr addrs.Instance) hcl.Diagnostics {
 // rollout announces, so it emits only the provider's events. What exists
 // afterwards is recorded and returned (cty.NilVal when the provider could
 // not say).
-func (a *applyWalker) callQuiet(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, typeName string, prior, planned, config cty.Value, private []byte, step providers.RolloutStep) (cty.Value, hcl.Diagnostics) {
-	newState, newPrivate, _, diags := a.invoke(ctx, entry, change, change.Action, typeName, prior, planned, config, private, step, false)
-	a.record(entry, change, newState, newPrivate, false)
+func (a *applyWalker) callQuiet(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, req providers.ApplyResourceChangeRequest) (cty.Value, hcl.Diagnostics) {
+	newState, newPrivate, _, diags := a.invoke(ctx, entry, change, change.Action, req, false)
+	a.record(entry, change, newState, newPrivate, "", false)
 	return newState, diags
 }
 
@@ -776,7 +801,7 @@ func (a *applyWalker) callQuiet(ctx context.Context, entry *providerEntry, chang
 // events (and progress ticks, with tick), and checks the provider's result.
 // resumable is the provider's word that a failed create left an object
 // to finish, not to replace (providers.ApplyResourceChangeResponse).
-func (a *applyWalker) invoke(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, action plans.Action, typeName string, prior, planned, config cty.Value, private []byte, step providers.RolloutStep, tick bool) (_ cty.Value, _ []byte, resumable bool, _ hcl.Diagnostics) {
+func (a *applyWalker) invoke(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, action plans.Action, req providers.ApplyResourceChangeRequest, tick bool) (_ cty.Value, _ []byte, resumable bool, _ hcl.Diagnostics) {
 	addr := change.Addr
 	if a.stopped() {
 		return cty.NilVal, nil, false, a.notStarted(addr)
@@ -787,15 +812,13 @@ func (a *applyWalker) invoke(ctx context.Context, entry *providerEntry, change *
 		stopTicker = a.progress(addr, action, start)
 	}
 	defer a.remindStop(ctx, entry)()
-	resp := entry.p.ApplyResourceChange(ctx, providers.ApplyResourceChangeRequest{
-		TypeName: typeName, PriorState: prior, PlannedState: planned, Config: config, PlannedPrivate: private, Step: step,
-	}, func(ev providers.ApplyEvent) {
+	resp := entry.p.ApplyResourceChange(ctx, req, func(ev providers.ApplyEvent) {
 		a.e.emit(Event{Type: EventProvider, Addr: addr, Action: action, Elapsed: time.Since(start),
 			Kind: ev.Kind, Message: redact.String(ev.Message), Wave: ev.Wave, Instance: ev.Instance})
 	})
 	stopTicker()
 	diags := redactDiags(configDiagnostics(resp.Diagnostics, entry.name, "ApplyResourceChange", addr, nil))
-	newState := remark(resp.NewState, entry.blockOf(addr.Resource), planned, prior)
+	newState := remark(resp.NewState, entry.blockOf(addr.Resource), req.PlannedState, req.PriorState)
 	if newState != cty.NilVal && !newState.IsWhollyKnown() {
 		// A provider bug; the state must still be written, so the unknown
 		// parts are recorded as null and the next refresh corrects them.
@@ -814,14 +837,22 @@ func (a *applyWalker) invoke(ctx context.Context, entry *providerEntry, change *
 // A create that failed part way leaves an object berth cannot vouch for:
 // it is recorded tainted (failed set, unless the provider said the object
 // is resumable), and the next plan replaces it.
-func (a *applyWalker) record(entry *providerEntry, change *plans.ResourceChange, val cty.Value, private []byte, failed bool) {
+//
+// createKey is the idempotency key of the create that made the object
+// ("" for another change: the object keeps the key it has).
+func (a *applyWalker) record(entry *providerEntry, change *plans.ResourceChange, val cty.Value, private []byte, createKey string, failed bool) {
 	if val == cty.NilVal {
 		return
 	}
 	if val.IsNull() {
 		a.ss.RemoveInstance(change.Addr)
 	} else {
-		obj := &state.Object{Value: val, Private: private, Dependencies: change.Dependencies}
+		if createKey == "" {
+			if prev := a.ss.Instance(change.Addr); prev != nil {
+				createKey = prev.CreateKey
+			}
+		}
+		obj := &state.Object{Value: val, Private: private, Dependencies: change.Dependencies, CreateKey: createKey}
 		if s, ok := entry.schemaOf(change.Addr.Resource); ok {
 			obj.SchemaVersion = uint64(max(s.Version, 0))
 		}
@@ -845,9 +876,10 @@ func (a *applyWalker) destroy(ctx context.Context, entry *providerEntry, change 
 	if obj == nil {
 		return nil // already gone
 	}
-	prior, private := obj.Value, obj.Private
-	null := cty.NullVal(prior.Type())
-	return a.call(ctx, entry, change, typeName, prior, null, null, private, providers.RolloutStep{}, true)
+	null := cty.NullVal(obj.Value.Type())
+	return a.call(ctx, entry, change, providers.ApplyResourceChangeRequest{
+		TypeName: typeName, PriorState: obj.Value, PlannedState: null, Config: null, PlannedPrivate: obj.Private,
+	}, true)
 }
 
 func (a *applyWalker) read(ctx context.Context, entry *providerEntry, r *lang.Resource, change *plans.ResourceChange, scope *lang.Scope, typeName string) (cty.Value, hcl.Diagnostics) {
@@ -871,7 +903,7 @@ func (a *applyWalker) read(ctx context.Context, entry *providerEntry, r *lang.Re
 		return cty.NilVal, diags
 	}
 	resp.State = remark(resp.State, entry.blockOf(change.Addr.Resource), config)
-	a.record(entry, change, resp.State, nil, false)
+	a.record(entry, change, resp.State, nil, "", false)
 	a.e.emit(Event{Type: EventApplyComplete, Addr: change.Addr, Action: plans.Read, Elapsed: time.Since(start), ID: idOf(resp.State)})
 	return resp.State, diags
 }

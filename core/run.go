@@ -89,11 +89,50 @@ func (o *Operation) read(ctx context.Context) (*state.State, hcl.Diagnostics) {
 // Plan reads the state under the lock and plans.
 func (o *Operation) Plan(ctx context.Context, opts PlanOptions) (p *plans.Plan, refreshed *state.State, diags hcl.Diagnostics) {
 	diags = o.withState(ctx, "plan", func(st *state.State) hcl.Diagnostics {
-		var d hcl.Diagnostics
-		p, refreshed, d = o.Engine.Plan(ctx, st, opts)
-		return d
+		st, recovered, d := o.recover(ctx, st)
+		if d.HasErrors() {
+			return d
+		}
+		var pd hcl.Diagnostics
+		p, refreshed, pd = o.Engine.Plan(ctx, st, opts)
+		if p != nil {
+			p.Recovered = recovered
+		}
+		return d.Extend(pd)
 	})
 	return p, refreshed, diags
+}
+
+// recover resolves the intents an interrupted apply left in the journal
+// (Engine.Recover), before anything is planned: the state that records
+// what they made is written, and the journal cleared. It refuses while an
+// errored state waits to be put back (CheckErroredState): that state may
+// record what the intents made.
+func (o *Operation) recover(ctx context.Context, st *state.State) (*state.State, []plans.Recovery, hcl.Diagnostics) {
+	j := o.State.Journal()
+	intents, err := j.Open(ctx)
+	if err != nil {
+		return st, nil, errDiag("Cannot read the intent journal", err.Error(), nil)
+	}
+	if len(intents) == 0 {
+		return st, nil, nil
+	}
+	if d := o.CheckErroredState(); d.HasErrors() {
+		return st, nil, d
+	}
+	recovered, found, diags := o.Engine.Recover(ctx, st, intents)
+	if diags.HasErrors() {
+		return st, nil, diags
+	}
+	if err := o.State.Write(ctx, recovered); err != nil {
+		return st, nil, diags.Extend(errDiag("Cannot record what an interrupted apply made",
+			fmt.Sprintf("berth found what the interrupted apply made but could not write the state: %v. The intent journal %s is kept; nothing was planned.", err, j.Location()), nil))
+	}
+	if err := j.Rewrite(ctx, func() []state.Intent { return nil }); err != nil {
+		// The state records the outcomes: the next run finds them there.
+		diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Intent journal not cleared", Detail: err.Error()})
+	}
+	return recovered, found, diags
 }
 
 // withState runs fn with the stored state (nil when none is stored yet),

@@ -29,6 +29,14 @@ func NewDeposedKey() string {
 	return hex.EncodeToString(b[:])
 }
 
+// NewIntentKey returns a random key for an intent (state.Intent): the
+// idempotency key of a create, unique to the operation.
+func NewIntentKey() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
 // AddDeposed records d. The state keeps d itself.
 func (s *State) AddDeposed(d *Deposed) {
 	s.Deposed = append(s.Deposed, d)
@@ -76,4 +84,37 @@ func (ss *SyncState) Deposed(addr addrs.Instance, key string) *Deposed {
 		}
 	}
 	return nil
+}
+
+// DeposeInstance makes the current object of addr a deposed object, in one
+// step (no snapshot sees it twice, or not at all), and returns its key; ""
+// when addr has no object. A create_before_destroy replacement deposes
+// the previous object before it makes the new one, so that a kill at any
+// moment leaves it recorded.
+func (ss *SyncState) DeposeInstance(addr addrs.Instance, provider string) string {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	r := ss.s.Resources[addr.Resource]
+	if r == nil || r.Instances[addr.Key] == nil {
+		return ""
+	}
+	obj := r.Instances[addr.Key]
+	key := NewDeposedKey()
+	ss.s.SetInstance(addr, "", nil)
+	ss.s.AddDeposed(&Deposed{Addr: addr, Key: key, Provider: provider, Object: obj})
+	return key
+}
+
+// RestoreDeposed makes the deposed object key of addr its current object
+// again, in one step: a replacement that made nothing.
+func (ss *SyncState) RestoreDeposed(addr addrs.Instance, key string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	for _, d := range ss.s.Deposed {
+		if d.Addr == addr && d.Key == key {
+			ss.s.RemoveDeposed(addr, key)
+			ss.s.SetInstance(addr, d.Provider, d.Object)
+			return
+		}
+	}
 }

@@ -119,6 +119,10 @@ type Object struct {
 	// configuration is gone.
 	Dependencies []addrs.Resource
 	Status       ObjectStatus
+	// CreateKey is the idempotency key of the create that made the
+	// object (see Intent): an intent left open by a killed apply whose
+	// key an object of the state carries was recorded after all.
+	CreateKey string
 }
 
 // Output is the recorded value of a root output.

@@ -160,6 +160,11 @@ type Plan struct {
 	// what apply carries out. Apply plans again and refuses the saved plan
 	// unless the two agree (core's replanSaved).
 	Saved bool
+
+	// Recovered lists what the run found of an interrupted apply's
+	// creates and destroys before it planned (core.Recover), in address
+	// order. Not saved in a plan file.
+	Recovered []Recovery
 }
 
 // HasChanges reports whether applying the plan would change anything:
@@ -244,3 +249,41 @@ func Visible(cs []*ResourceChange) []*ResourceChange {
 	}
 	return ByAddress(out)
 }
+
+// Recovery is what the core found of a create or a destroy that an apply
+// was stopped in (killed) before it recorded the outcome, from the intent
+// it left in the journal (state.Intent). The plan made after the recovery
+// tells them first.
+type Recovery struct {
+	Addr addrs.Instance
+	// Deposed is the key of the deposed object a destroy was for.
+	Deposed string
+	// Action is the operation stopped in: "create" or "delete".
+	Action  string
+	Outcome RecoveryOutcome
+	// ID is the object's id attribute, when it has one.
+	ID string
+}
+
+// RecoveryOutcome is what a Recovery found.
+type RecoveryOutcome string
+
+// Recovery outcomes.
+const (
+	// RecoveredCreated: the create made the object; the provider found it
+	// by its idempotency key, and the state now records it.
+	RecoveredCreated RecoveryOutcome = "created"
+	// RecoveredNotCreated: nothing carries the create's key; the create
+	// made nothing.
+	RecoveredNotCreated RecoveryOutcome = "not_created"
+	// RecoveredPossibleOrphan: the provider cannot look objects up by key
+	// (its schema says so); the create may have made an object that the
+	// state does not record.
+	RecoveredPossibleOrphan RecoveryOutcome = "possible_orphan"
+	// RecoveredDestroyed: the destroy finished; the state no longer
+	// records the object.
+	RecoveredDestroyed RecoveryOutcome = "destroyed"
+	// RecoveredStillExists: the destroy did not finish; the object exists
+	// and stays recorded.
+	RecoveredStillExists RecoveryOutcome = "still_exists"
+)

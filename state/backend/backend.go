@@ -39,6 +39,22 @@ type Backend interface {
 	// when the state is not locked or is locked with another ID, so that
 	// a lock taken after the caller looked is never broken.
 	Unlock(ctx context.Context, id string) error
+
+	// The intent journal, kept beside the state (see state.Intent): the
+	// core records each operation it is about to ask a provider for, and
+	// calls the provider only once the record is stored.
+
+	// JournalLocation names the journal in messages.
+	JournalLocation() string
+	// AppendJournal appends data to the journal, creating it if needed,
+	// and returns once data is stored durably (synced). An append cut
+	// short by a kill may leave its last record torn, never an earlier one.
+	AppendJournal(ctx context.Context, data []byte) error
+	// GetJournal returns the journal's bytes; found is false (and data
+	// nil) when there is none.
+	GetJournal(ctx context.Context) (data []byte, found bool, err error)
+	// PutJournal replaces the journal whole; empty data removes it.
+	PutJournal(ctx context.Context, data []byte) error
 }
 
 // Backups is a Backend that keeps, beside the state, a copy of the state

@@ -338,6 +338,8 @@ func (d *fileDecoder) instance() (instanceData, error) {
 				in.obj.SensitivePaths = append(in.obj.SensitivePaths, p)
 				return err
 			})
+		case "create_key":
+			return d.strInto(&in.obj.CreateKey)
 		case "private":
 			var s string
 			if err := d.strInto(&s); err != nil {

@@ -354,6 +354,10 @@ func (e *encoder) object(b []byte, o *state.Object) ([]byte, error) {
 		}
 		b = append(b, ']')
 	}
+	if o.CreateKey != "" {
+		b = append(b, ",\n       \"create_key\": "...)
+		b = appendString(b, o.CreateKey)
+	}
 	if len(o.Private) > 0 {
 		b = append(b, ",\n       \"private\": \""...)
 		b = base64.StdEncoding.AppendEncode(b, o.Private)

@@ -404,3 +404,19 @@ func TestDeposedRoundTrip(t *testing.T) {
 		t.Errorf("after RemoveDeposed: %+v", got.Deposed)
 	}
 }
+
+func TestCreateKeyRoundTrip(t *testing.T) {
+	s := state.New()
+	s.SetInstance(statetest.Instance(t, "test_object.a"), "test", &state.Object{Value: cty.ObjectVal(map[string]cty.Value{"id": cty.StringVal("1")}), CreateKey: "abc123"})
+	data, err := Encode(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := got.Instance(statetest.Instance(t, "test_object.a")).CreateKey; k != "abc123" {
+		t.Errorf("create key = %q after a round trip", k)
+	}
+}

@@ -90,6 +90,8 @@ type Manager struct {
 	lockID string  // the lock this manager holds, if any
 	enc    statefile.Encoder
 	start  *runStart // what the first read found, for the backup; nil before it
+
+	journal *Journal // the intent journal, made on first use
 }
 
 // stored is what the manager knows of the stored state.

@@ -1,6 +1,7 @@
 package statemgr
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -27,9 +28,40 @@ type memBackend struct {
 	lock    *backend.LockInfo
 	puts    int
 	failPut error
+
+	journal      []byte
+	journalFound bool
+	appends      int   // AppendJournal calls
+	failAppend   error // makes AppendJournal fail
 }
 
 func (b *memBackend) Location() string { return "mem://state" }
+
+func (b *memBackend) JournalLocation() string { return "mem://state.journal" }
+
+func (b *memBackend) AppendJournal(ctx context.Context, data []byte) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.failAppend != nil {
+		return b.failAppend
+	}
+	b.journal, b.journalFound = append(b.journal, data...), true
+	b.appends++
+	return nil
+}
+
+func (b *memBackend) GetJournal(ctx context.Context) ([]byte, bool, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.journal), b.journalFound, nil
+}
+
+func (b *memBackend) PutJournal(ctx context.Context, data []byte) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.journal, b.journalFound = bytes.Clone(data), len(data) > 0
+	return nil
+}
 
 func (b *memBackend) Get(ctx context.Context) ([]byte, bool, error) {
 	b.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -63,6 +64,13 @@ type Persister struct {
 	hurry     chan struct{} // wakes a pausing writer when a Flush starts
 	failed    chan struct{} // closed at the first failed write
 	firstErr  error         // the error of that write
+
+	// intents are those recorded in the journal during this apply, by
+	// key; settled tells those whose outcome is in the SyncState. Guarded
+	// by imu.
+	imu     sync.Mutex
+	intents map[string]state.Intent
+	settled map[string]bool
 }
 
 // NewPersister returns a Persister writing s through m. Writes use a
@@ -91,6 +99,9 @@ func (p *Persister) Check(ctx context.Context) error {
 	p.state.SetSerial(snap.Serial)
 	return nil
 }
+
+// JournalLocation names the intent journal in messages.
+func (p *Persister) JournalLocation() string { return p.mgr.Journal().Location() }
 
 // Location names the stored state in messages (Manager.Location).
 func (p *Persister) Location() string { return p.mgr.Location() }
@@ -177,6 +188,79 @@ func (p *Persister) run() {
 			p.state.SetSerial(snap.Serial)
 		}
 	}
+}
+
+// Intend records in in the intent journal (Manager.Journal) and returns
+// once it is stored: the engine calls it before it asks a provider to
+// create or destroy an object, and does not make the change when it
+// fails. The intent stays open until Settled, and is dropped from the
+// journal by the first Flush after that.
+func (p *Persister) Intend(ctx context.Context, in state.Intent) error {
+	p.imu.Lock()
+	if p.intents == nil {
+		p.intents, p.settled = map[string]state.Intent{}, map[string]bool{}
+	}
+	p.intents[in.Key] = in
+	p.imu.Unlock()
+	return p.mgr.Journal().Record(ctx, in)
+}
+
+// Settled reports that the outcome of the intent key (what exists now) is
+// recorded in the SyncState, and will be in the next write.
+func (p *Persister) Settled(key string) {
+	p.imu.Lock()
+	defer p.imu.Unlock()
+	if _, ok := p.intents[key]; ok {
+		p.settled[key] = true
+	}
+}
+
+// Unsettled returns the intents of this apply whose outcome is unknown:
+// the provider failed without saying what exists (it crashed). They stay
+// in the journal, for the next run to resolve.
+func (p *Persister) Unsettled() []state.Intent {
+	p.imu.Lock()
+	defer p.imu.Unlock()
+	var out []state.Intent
+	for k, in := range p.intents {
+		if !p.settled[k] {
+			out = append(out, in)
+		}
+	}
+	slices.SortFunc(out, func(a, b state.Intent) int { return a.Time.Compare(b.Time) })
+	return out
+}
+
+// SettleJournal drops from the journal the intents whose outcome is
+// stored: call it after a Flush that succeeded, once no change is in
+// flight (at the end of an apply), so that every intent Settled before is
+// in the state written. The unsettled ones stay, for the next run. An
+// error leaves the journal as it was: the next run then finds the settled
+// intents recorded in the state, and drops them.
+func (p *Persister) SettleJournal() error {
+	p.imu.Lock()
+	done := make(map[string]bool, len(p.settled))
+	for k := range p.settled {
+		done[k] = true
+	}
+	p.imu.Unlock()
+	if len(done) == 0 {
+		return nil
+	}
+	return p.mgr.Journal().Rewrite(p.ctx, func() []state.Intent {
+		p.imu.Lock()
+		defer p.imu.Unlock()
+		for k := range done {
+			delete(p.intents, k)
+			delete(p.settled, k)
+		}
+		out := make([]state.Intent, 0, len(p.intents))
+		for _, in := range p.intents {
+			out = append(out, in)
+		}
+		slices.SortFunc(out, func(a, b state.Intent) int { return a.Time.Compare(b.Time) })
+		return out
+	})
 }
 
 // Err returns the error of the last write if it failed.

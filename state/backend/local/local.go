@@ -59,6 +59,8 @@ func open(config cty.Value, dir string) (backend.Backend, error) {
 //     a backup kept beside it; they are written the same way. The state
 //     manager decides what goes in them (the state as the run found it,
 //     once a run, never over another lineage's backup).
+//   - The intent journal is PATH.journal: appended and synced record by
+//     record, replaced or removed atomically.
 //   - The lock is PATH.lock, created atomically (a complete file is linked
 //     into place, so no reader sees it half-written), holding the LockInfo
 //     as JSON.
@@ -204,7 +206,7 @@ func (l *Local) removeStaleLocked() {
 	// A leftover that cannot be removed now is tried again next run.
 	_, _ = atomicfile.RemoveStale(filepath.Dir(l.path), func(target string) bool {
 		name, beside := strings.CutPrefix(target, backup+".")
-		return target == base || target == base+".lock" || target == backup ||
+		return target == base || target == base+".lock" || target == base+".journal" || target == backup ||
 			beside && name != "" && validBackupName(name)
 	})
 }
@@ -246,12 +248,8 @@ func (l *Local) writeAtomic(ctx context.Context, path string, data []byte, what 
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	// The rename is durable only once the directory is synced.
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		err = d.Sync()
-		d.Close()
-		if err != nil {
-			return fmt.Errorf("%s: syncing the directory: %w", what, err)
-		}
+	if err := syncDir(filepath.Dir(path)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s: syncing the directory: %w", what, err)
 	}
 	return nil
 }
