@@ -23,15 +23,26 @@ type Plan struct {
 	Variables       map[string]planVariable `json:"variables"`
 	ResourceChanges []resourceChange        `json:"resource_changes"`
 	ResourceDrift   []resourceChange        `json:"resource_drift"`
-	OutputChanges   map[string]change       `json:"output_changes"`
-	Summary         planSummary             `json:"summary"`
-	StateLineage    string                  `json:"state_lineage"`
-	StateSerial     uint64                  `json:"state_serial"`
-	ConfigHash      string                  `json:"config_hash"`
-	Targets         []string                `json:"targets"`
-	Replace         []string                `json:"replace"`
-	Applyable       bool                    `json:"applyable"`
-	Errored         bool                    `json:"errored"`
+	// Recovered is what the run found of an interrupted apply's creates
+	// and destroys before it planned; omitted when there were none.
+	Recovered     []recovery        `json:"recovered,omitempty"`
+	OutputChanges map[string]change `json:"output_changes"`
+	Summary       planSummary       `json:"summary"`
+	StateLineage  string            `json:"state_lineage"`
+	StateSerial   uint64            `json:"state_serial"`
+	ConfigHash    string            `json:"config_hash"`
+	Targets       []string          `json:"targets"`
+	Replace       []string          `json:"replace"`
+	Applyable     bool              `json:"applyable"`
+	Errored       bool              `json:"errored"`
+}
+
+type recovery struct {
+	Address string `json:"address"`
+	Deposed string `json:"deposed,omitempty"`
+	Action  string `json:"action"`
+	Outcome string `json:"outcome"`
+	ID      string `json:"id,omitempty"`
 }
 
 type planVariable struct {
@@ -127,6 +138,9 @@ func NewPlan(p *plans.Plan) Plan {
 	}
 	for _, c := range plans.ByAddress(p.Changes) {
 		doc.ResourceChanges = append(doc.ResourceChanges, newResourceChange(c, c.Action))
+	}
+	for _, r := range p.Recovered {
+		doc.Recovered = append(doc.Recovered, recovery{Address: r.Addr.String(), Deposed: r.Deposed, Action: r.Action, Outcome: string(r.Outcome), ID: r.ID})
 	}
 	for _, c := range plans.ByAddress(p.Drift) {
 		a := c.Action

@@ -119,6 +119,9 @@ func (r *planRenderer) plan(p *plans.Plan) {
 	}
 	slices.SortFunc(outputs, func(a, b *plans.OutputChange) int { return strings.Compare(a.Name, b.Name) })
 
+	if len(p.Recovered) > 0 {
+		r.recovered(p.Recovered)
+	}
 	if len(drift) > 0 {
 		r.drift(p, drift)
 	}
@@ -176,6 +179,39 @@ func (r *planRenderer) plan(p *plans.Plan) {
 		}
 	}
 	r.errored(p)
+}
+
+// recovered tells what berth found of an interrupted apply's creates and
+// destroys (core.Recover), before the plan.
+func (r *planRenderer) recovered(rs []plans.Recovery) {
+	r.line("")
+	r.line(r.paint(ansi.Bold, "Recovered from an interrupted apply"))
+	r.line("")
+	r.line("An earlier apply stopped before it recorded what these changes made;")
+	r.line("berth looked for the objects and the state now records what exists:")
+	r.line("")
+	for _, rec := range rs {
+		addr := rec.Addr.String()
+		if rec.Deposed != "" {
+			addr += " (deposed object " + rec.Deposed + ")"
+		}
+		id := ""
+		if rec.ID != "" {
+			id = fmt.Sprintf(" (id %q)", rec.ID)
+		}
+		switch rec.Outcome {
+		case plans.RecoveredCreated:
+			r.line(fmt.Sprintf("  %s %s: created%s, found by its idempotency key; now recorded", r.symbol("+"), addr, id))
+		case plans.RecoveredNotCreated:
+			r.line(fmt.Sprintf("  %s %s: the create made nothing", r.symbol("~"), addr))
+		case plans.RecoveredPossibleOrphan:
+			r.line(fmt.Sprintf("  %s %s: a create was under way, and its provider cannot look objects up by key: an object may exist that the state does not record", r.paint(ansi.Yellow+ansi.Bold, "!"), addr))
+		case plans.RecoveredDestroyed:
+			r.line(fmt.Sprintf("  %s %s%s: destroyed; no longer recorded", r.symbol("-"), addr, id))
+		case plans.RecoveredStillExists:
+			r.line(fmt.Sprintf("  %s %s%s: the destroy did not finish; still exists and recorded", r.symbol("~"), addr, id))
+		}
+	}
 }
 
 func (r *planRenderer) noChanges() {
