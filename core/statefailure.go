@@ -59,10 +59,10 @@ func StateWriteFailureOf(diags hcl.Diagnostics) *StateWriteFailure {
 	return nil
 }
 
-// pushBack is the command that puts an errored state back: berth has no
-// state push command (yet), and the only backend is a local file.
-func pushBack(from, location string) string {
-	return fmt.Sprintf("cp %s %s && rm %s", from, location, from)
+// pushBack is the command that puts an errored state back (berth state
+// push, then the file removed: while it exists, apply refuses).
+func pushBack(from string) string {
+	return fmt.Sprintf("berth state push %s && rm %s", from, from)
 }
 
 // PushBack is the command that puts the state back once the problem is
@@ -74,9 +74,9 @@ func (f *StateWriteFailure) PushBack() string {
 	case f.Stored:
 		return ""
 	case f.ErroredPath != "":
-		return pushBack(f.ErroredPath, f.Location)
+		return pushBack(f.ErroredPath)
 	default:
-		return pushBack(statemgr.ErroredStateFile, f.Location)
+		return pushBack(statemgr.ErroredStateFile)
 	}
 }
 
@@ -95,7 +95,7 @@ func (f *StateWriteFailure) diagnostic() *hcl.Diagnostic {
 		d.Detail = fmt.Sprintf("Writing the state to %s failed: %v. %s a later write succeeded, so %s records what exists. Run berth apply again to finish.", f.Location, f.Err, what, f.Location)
 	case f.ErroredPath != "":
 		d.Detail = fmt.Sprintf("Writing the state to %s failed: %v. %s %s does not record every object that exists now: the state that does was written to %s.\n\n"+
-			"Once the problem is fixed, put it back before running berth again (berth has no state push command yet):\n  %s\n"+
+			"Once the problem is fixed, put it back before running berth again:\n  %s\n"+
 			"An apply before that would not know these objects and would create them again: berth refuses to apply while %s exists.",
 			f.Location, f.Err, what, f.Location, f.ErroredPath, f.PushBack(), f.ErroredPath)
 	default:
@@ -126,6 +126,6 @@ func (o *Operation) CheckErroredState() hcl.Diagnostics {
 	}
 	return errDiag("An errored state is waiting to be put back",
 		fmt.Sprintf("%s holds the state of an apply that could not write it to %s: objects that exist and that %s does not record. "+
-			"Applying now would create them again. Put it back first (berth has no state push command yet):\n  %s\n"+
-			"or, if it was already put back, remove it.", path, location, location, pushBack(path, location)), nil)
+			"Applying now would create them again. Put it back first:\n  %s\n"+
+			"or, if it was already put back, remove it.", path, location, location, pushBack(path)), nil)
 }

@@ -131,7 +131,7 @@ func pushBackCommand(t *testing.T, msg string) string {
 	t.Helper()
 	lines := strings.Split(msg, "\n")
 	for i, l := range lines {
-		if strings.Contains(l, "before running berth again") && i+1 < len(lines) && strings.Contains(lines[i+1], "cp ") {
+		if strings.Contains(l, "before running berth again") && i+1 < len(lines) && strings.Contains(lines[i+1], "berth state push ") {
 			return strings.TrimSpace(lines[i+1])
 		}
 	}
@@ -248,8 +248,10 @@ func TestE2EFullDisk(t *testing.T) {
 // in the working directory.
 func (e *e2e) pushBack(command string) {
 	e.t.Helper()
-	cmd := exec.Command("sh", "-c", command)
-	cmd.Dir = e.dir
+	// "berth" is the binary under test, run as e.command runs it.
+	cmd := e.command("", "")
+	cmd.Args = []string{"sh", "-c", strings.Replace(command, "berth ", e.bin+" ", 1)}
+	cmd.Path, _ = exec.LookPath("sh")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		e.t.Fatalf("%s: %v\n%s", command, err, out)
 	}

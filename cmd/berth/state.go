@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/state"
 	"github.com/berth-sh/berth/state/backend/local"
+	"github.com/berth-sh/berth/state/statefile"
 	"github.com/berth-sh/berth/state/statemgr"
 	"github.com/berth-sh/berth/views/statetext"
 	"github.com/hashicorp/hcl/v2"
@@ -29,18 +31,19 @@ import (
 // these commands parse flags, lock, and render.
 
 func init() {
-	register(&Command{Name: "state", Synopsis: "Inspect and edit the recorded state (list, show, mv, rm, pull)", Run: runStateHelp})
+	register(&Command{Name: "state", Synopsis: "Inspect and edit the recorded state (list, show, mv, rm, pull, push)", Run: runStateHelp})
 	register(&Command{Name: "state list", Synopsis: "List the objects in the state", Run: runStateList})
 	register(&Command{Name: "state show", Synopsis: "Show an object's attributes from the state", Run: runStateShow})
 	register(&Command{Name: "state mv", Synopsis: "Give an object in the state a new address", Run: runStateMv})
 	register(&Command{Name: "state rm", Synopsis: "Forget objects without destroying them", Run: runStateRm})
 	register(&Command{Name: "state pull", Synopsis: "Print the state as stored (JSON)", Run: runStatePull})
+	register(&Command{Name: "state push", Synopsis: "Store a state file (an errored state) as the state", Run: runStatePush})
 	register(&Command{Name: "force-unlock", Synopsis: "Release a state lock left behind", Run: runForceUnlock})
 }
 
 // runStateHelp answers `berth state` alone or with an unknown subcommand.
 func runStateHelp(_ context.Context, m *Meta, args []string) int {
-	subs := []string{"list", "show", "mv", "rm", "pull"}
+	subs := []string{"list", "show", "mv", "rm", "pull", "push"}
 	fmt.Fprintf(m.Stderr, "Usage: berth [-chdir=DIR] state <subcommand> [options] [args]\n\nSubcommands:\n")
 	for _, n := range subs {
 		fmt.Fprintf(m.Stderr, "  %-6s %s\n", n, commands["state "+n].Synopsis)
@@ -465,6 +468,66 @@ func runStatePull(ctx context.Context, m *Meta, args []string) int {
 	}
 	_, _ = m.Stdout.Write(data)
 	return 0
+}
+
+// runStatePush stores a state file as the state, under the lock: the
+// errored state an apply wrote when it could not store its state (a full
+// disk), once the problem is fixed. As Terraform's, it refuses a state of
+// another lineage, and one older than the stored state (-force overrides
+// the latter only).
+func runStatePush(ctx context.Context, m *Meta, args []string) int {
+	fs, sf := newStateFlagSet(m, "state push", "Usage: berth [-chdir=DIR] state push [-force] [-lock-timeout=D] PATH\n\n"+
+		"Stores the state file at PATH as the state (the errored.berth.state an apply\n"+
+		"wrote when it could not store its state). Refused when PATH holds a state of\n"+
+		"another lineage, or an older serial than the stored state (-force for that).", true)
+	force := fs.Bool("force", false, "store it even if the stored state has a higher serial")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() != 1 {
+		m.Errorf("state push takes exactly one argument: the state file to store.")
+		return 1
+	}
+	path := fs.Arg(0)
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(m.Dir, path)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		m.Errorf("%s", err)
+		return 1
+	}
+	pushed, err := statefile.Decode(data)
+	if err != nil {
+		m.Errorf("%s cannot be used as a state: %s", fs.Arg(0), err)
+		return 1
+	}
+	b, ok := m.stateBackend(sf)
+	if !ok {
+		return 1
+	}
+	return m.withLock(ctx, b, sf, "state push", func() int {
+		stored, ok := m.readState(ctx, b)
+		if !ok {
+			return 1
+		}
+		if stored != nil {
+			if stored.Lineage != pushed.Lineage {
+				m.Errorf("%s holds a state of lineage %s, and %s one of lineage %s: another state's history. Nothing was stored.", fs.Arg(0), pushed.Lineage, b.Location(), stored.Lineage)
+				return 1
+			}
+			if stored.Serial > pushed.Serial && !*force {
+				m.Errorf("%s has serial %d, older than the stored state's %d: storing it would lose what was recorded since. Nothing was stored (-force stores it anyway).", fs.Arg(0), pushed.Serial, stored.Serial)
+				return 1
+			}
+		}
+		if err := b.Write(ctx, pushed); err != nil {
+			m.Errorf("%s", err)
+			return 1
+		}
+		fmt.Fprintf(m.Stdout, "Stored %s as the state in %s (serial %d).\n", fs.Arg(0), b.Location(), pushed.Serial)
+		return 0
+	})
 }
 
 // runForceUnlock removes a lock whose holder will never release it (a

@@ -14,6 +14,7 @@ import (
 	"github.com/berth-sh/berth/state"
 	"github.com/berth-sh/berth/state/backend"
 	"github.com/berth-sh/berth/state/backend/local"
+	"github.com/berth-sh/berth/state/statefile"
 	"github.com/berth-sh/berth/state/statemgr"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -488,5 +489,78 @@ func TestStateUnknownSubcommand(t *testing.T) {
 	code, _, errOut := runBerth(t, t.TempDir(), "state", "lsit")
 	if code != 1 || !strings.Contains(errOut, `unknown state subcommand "lsit". Did you mean "list"?`) {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+func TestStatePush(t *testing.T) {
+	dir := stateFixture(t)
+	statePath := filepath.Join(dir, "berth.state")
+	stored, err := os.ReadFile(statePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := statefile.Decode(stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, s *state.State) {
+		t.Helper()
+		data, err := statefile.Encode(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// An errored state: one more object than the stored state records.
+	errored := st.DeepCopy()
+	errored.Serial++
+	for addr, obj := range st.AllInstances() {
+		errored.SetInstance(addrs.Instance{Resource: addr.Resource, Key: addrs.StringKey("pushed")}, "", obj)
+		break
+	}
+	write("errored.berth.state", errored)
+	older := st.DeepCopy()
+	older.Serial = 0
+	write("older.state", older)
+	other := st.DeepCopy()
+	other.Lineage = "00000000-0000-4000-8000-000000000000"
+	write("other.state", other)
+	if err := os.WriteFile(filepath.Join(dir, "junk.state"), []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"state", "push", "other.state"}, 1, "another state's history"},
+		{[]string{"state", "push", "older.state"}, 1, "older than the stored state"},
+		{[]string{"state", "push", "junk.state"}, 1, "cannot be used as a state"},
+		{[]string{"state", "push", "missing.state"}, 1, "no such file"},
+		{[]string{"state", "push"}, 1, "exactly one argument"},
+	}
+	for _, tt := range tests {
+		code, _, errOut := runBerth(t, dir, tt.args...)
+		if code != tt.code || !strings.Contains(errOut, tt.want) {
+			t.Errorf("berth %v: exit %d, stderr %q; want exit %d and %q", tt.args, code, errOut, tt.code, tt.want)
+		}
+		if now, _ := os.ReadFile(statePath); string(now) != string(stored) {
+			t.Fatalf("berth %v changed the state", tt.args)
+		}
+	}
+	code, out, errOut := runBerth(t, dir, "state", "push", "errored.berth.state")
+	if code != 0 || !strings.Contains(out, "Stored errored.berth.state") {
+		t.Fatalf("push: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, _ = runBerth(t, dir, "state", "list")
+	if code != 0 || !strings.Contains(out, `["pushed"]`) {
+		t.Errorf("the pushed state is not the state:\n%s", out)
+	}
+	// -force stores an older serial.
+	if code, _, errOut := runBerth(t, dir, "state", "push", "-force", "older.state"); code != 0 {
+		t.Errorf("push -force: exit %d: %s", code, errOut)
 	}
 }

@@ -98,12 +98,12 @@ func TestApplyFailedSaysWhereTheStateIs(t *testing.T) {
 		{"errored file", &core.StateWriteFailure{Location: "berth.state", Unfinished: true, ErroredPath: "errored.berth.state"},
 			[]string{"Apply stopped: the state could not be written. Finished before stopping: 1 added",
 				"berth.state does NOT record everything that exists: errored.berth.state does",
-				"before running berth again:\n  cp errored.berth.state berth.state && rm errored.berth.state"}, truthful},
+				"before running berth again:\n  berth state push errored.berth.state && rm errored.berth.state"}, truthful},
 		{"final write", &core.StateWriteFailure{Location: "berth.state", ErroredPath: "errored.berth.state"},
 			[]string{"Apply failed: the state could not be written. Resources: 1 added", "errored.berth.state does"}, truthful},
 		{"printed", &core.StateWriteFailure{Location: "berth.state", Unfinished: true},
 			[]string{"berth.state does NOT record everything that exists: the state printed on standard error does. Save it as errored.berth.state",
-				"before running berth again:\n  cp errored.berth.state berth.state && rm errored.berth.state"}, truthful},
+				"before running berth again:\n  berth state push errored.berth.state && rm errored.berth.state"}, truthful},
 	}
 	for _, tt := range tests {
 		for _, asJSON := range []bool{false, true} {
