@@ -517,7 +517,8 @@ func TestStatePush(t *testing.T) {
 	errored := st.DeepCopy()
 	errored.Serial++
 	for addr, obj := range st.AllInstances() {
-		errored.SetInstance(addrs.Instance{Resource: addr.Resource, Key: addrs.StringKey("pushed")}, "", obj)
+		pushed := addrs.Resource{Mode: addr.Resource.Mode, Type: addr.Resource.Type, Name: "pushed"}
+		errored.SetInstance(pushed.Instance(addrs.NoKey), st.Resources[addr.Resource].Provider, obj)
 		break
 	}
 	write("errored.berth.state", errored)
@@ -556,7 +557,7 @@ func TestStatePush(t *testing.T) {
 		t.Fatalf("push: exit %d\n%s\n%s", code, out, errOut)
 	}
 	code, out, _ = runBerth(t, dir, "state", "list")
-	if code != 0 || !strings.Contains(out, `["pushed"]`) {
+	if code != 0 || !strings.Contains(out, `.pushed`) {
 		t.Errorf("the pushed state is not the state:\n%s", out)
 	}
 	// -force stores an older serial.
