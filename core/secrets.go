@@ -64,6 +64,17 @@ func (r registering) ImportResource(ctx context.Context, req providers.ImportRes
 	return resp
 }
 
+func (r registering) LookupResources(ctx context.Context, req providers.LookupResourcesRequest) providers.LookupResourcesResponse {
+	for _, o := range req.Objects {
+		redact.AddValues(o.Planned)
+	}
+	resp := r.Interface.LookupResources(ctx, req)
+	for _, res := range resp.Results {
+		redact.AddValues(res.State)
+	}
+	return resp
+}
+
 func (r registering) ReadDataSource(ctx context.Context, req providers.ReadDataSourceRequest) providers.ReadDataSourceResponse {
 	redact.AddValues(req.Config)
 	resp := r.Interface.ReadDataSource(ctx, req)

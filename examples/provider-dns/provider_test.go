@@ -131,6 +131,12 @@ func TestSchema(t *testing.T) {
 			t.Errorf("record.%s: %+v", tt.attr, a)
 		}
 	}
+	// A zone file has nowhere to keep the idempotency key of a create (a
+	// record is its name, type, TTL and values), so the record type has no
+	// Lookup: berth reports an interrupted create as a possible orphan.
+	if resp.ResourceTypes["record"].LookupByKey {
+		t.Error("record says LookupByKey, but has no Lookup")
+	}
 	if !rec.Attributes["values"].Type.Equals(cty.List(cty.String)) {
 		t.Errorf("values type %#v", rec.Attributes["values"].Type)
 	}

@@ -472,7 +472,10 @@ func (c *Client) ApplyResourceChange(ctx context.Context, req providers.ApplyRes
 	if resp.Diagnostics = c.crashed(call); resp.Diagnostics != nil {
 		return resp
 	}
-	preq := &protocol.ApplyResourceChange_Request{TypeName: req.TypeName, PlannedPrivate: req.PlannedPrivate, Step: encodeStep(req.Step)}
+	preq := &protocol.ApplyResourceChange_Request{
+		TypeName: req.TypeName, PlannedPrivate: req.PlannedPrivate, Step: encodeStep(req.Step),
+		IdempotencyKey: req.IdempotencyKey,
+	}
 	var err error
 	if preq.PriorState, preq.PlannedState, preq.Config, err = encode3(req.PriorState, req.PlannedState, req.Config); err != nil {
 		resp.Diagnostics = c.protocolErr(call, "request", err)
@@ -534,6 +537,52 @@ func (c *Client) ImportResource(ctx context.Context, req providers.ImportResourc
 	resp.Private = pr.Private
 	if resp.State, err = decodeValue(pr.State); err != nil {
 		resp.Diagnostics = append(resp.Diagnostics, c.protocolErr(call, "state", err)...)
+	}
+	return resp
+}
+
+// LookupResources implements providers.Interface. The batch crosses in one
+// call, as ReadResources does. A provider built before the call existed
+// answers codes.Unimplemented, which becomes an error diagnostic saying
+// so (the core asks only types whose schema says LookupByKey, which such
+// a provider never does).
+func (c *Client) LookupResources(ctx context.Context, req providers.LookupResourcesRequest) providers.LookupResourcesResponse {
+	const call = "LookupResources"
+	var resp providers.LookupResourcesResponse
+	if resp.Diagnostics = c.crashed(call); resp.Diagnostics != nil {
+		return resp
+	}
+	preq := &protocol.LookupResources_Request{Objects: make([]*protocol.LookupResources_Object, len(req.Objects))}
+	for i, o := range req.Objects {
+		planned, err := encodeValue(o.Planned)
+		if err != nil {
+			resp.Diagnostics = c.protocolErr(call, "planned state of "+o.ID, err)
+			return resp
+		}
+		preq.Objects[i] = &protocol.LookupResources_Object{Id: o.ID, TypeName: o.TypeName, IdempotencyKey: o.IdempotencyKey, Planned: planned}
+	}
+	pr, err := c.rpc.LookupResources(ctx, preq)
+	if status.Code(err) == codes.Unimplemented && ctx.Err() == nil {
+		resp.Diagnostics = hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Provider " + c.name + " cannot look up objects",
+			Detail: fmt.Sprintf("provider %s was built before berth's LookupResources call existed, so it cannot find "+
+				"an object by the idempotency key of the create that made it; upgrade the provider", c.name),
+		}}
+		return resp
+	}
+	if err != nil {
+		resp.Diagnostics = c.failed(ctx, call, err)
+		return resp
+	}
+	resp.Diagnostics = decodeDiagnostics(pr.Diagnostics)
+	resp.Results = make([]providers.LookupResult, len(pr.Results))
+	for i, r := range pr.Results {
+		res := providers.LookupResult{ID: r.Id, Found: r.Found, Private: r.Private, Diagnostics: decodeDiagnostics(r.Diagnostics)}
+		if res.State, err = decodeValue(r.State); err != nil {
+			res.Diagnostics = append(res.Diagnostics, c.protocolErr(call, "state of "+r.Id, err)...)
+		}
+		resp.Results[i] = res
 	}
 	return resp
 }

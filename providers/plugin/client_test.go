@@ -64,6 +64,91 @@ func TestGetSchema(t *testing.T) {
 	if a := resp.DataSources["echo"].Block.Attributes["output"]; a == nil || !a.Computed || !a.Type.Equals(cty.DynamicPseudoType) {
 		t.Errorf("echo.output = %+v, want a computed dynamic attribute", a)
 	}
+	for _, typ := range []string{"object", "fleet"} {
+		if !resp.ResourceTypes[typ].LookupByKey {
+			t.Errorf("%s: LookupByKey = false, want true", typ)
+		}
+	}
+}
+
+// TestGetSchemaNoLookup: the test provider can play a provider that
+// cannot look objects up by key, and LookupByKey=false crosses as such.
+func TestGetSchemaNoLookup(t *testing.T) {
+	t.Setenv(testprovider.EnvNoLookup, "1") // inherited by the plugin process
+	resp := launch(t).GetSchema(context.Background())
+	noErrors(t, "GetSchema", resp.Diagnostics)
+	for _, typ := range []string{"object", "fleet"} {
+		if resp.ResourceTypes[typ].LookupByKey {
+			t.Errorf("%s: LookupByKey = true with %s=1", typ, testprovider.EnvNoLookup)
+		}
+	}
+}
+
+// TestLookupResources: the idempotency key of a create crosses to the
+// provider, which stores it, and LookupResources finds the object by it
+// with the state the apply returned, sensitive marks included.
+func TestLookupResources(t *testing.T) {
+	c, store := launchConfigured(t, settings{})
+	ctx := context.Background()
+	s := providers.SensitiveMark
+	cfg := cty.ObjectVal(map[string]cty.Value{
+		"id": cty.NullVal(cty.String), "name": cty.StringVal("a"), "value": cty.StringVal("v"),
+		"secret": cty.StringVal("hunter2").Mark(s), "size": cty.NullVal(cty.Number), "status": cty.NullVal(cty.String),
+	})
+	null := cty.NullVal(testprovider.ObjectType)
+	plan := c.PlanResourceChange(ctx, providers.PlanResourceChangeRequest{TypeName: "object", PriorState: null, ProposedNewState: cfg, Config: cfg})
+	noErrors(t, "PlanResourceChange", plan.Diagnostics)
+	apply := c.ApplyResourceChange(ctx, providers.ApplyResourceChangeRequest{
+		TypeName: "object", PriorState: null, PlannedState: plan.PlannedState, Config: cfg, IdempotencyKey: "key-a",
+	}, nil)
+	noErrors(t, "ApplyResourceChange", apply.Diagnostics)
+	id := attr(apply.NewState, "id").AsString()
+	st, err := testprovider.ReadStore(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.Objects[id].IdempotencyKey; got != "key-a" {
+		t.Errorf("stored idempotency key = %q, want key-a", got)
+	}
+
+	fcfg := fleetConfig("web", "v1", 2)
+	fplan := c.PlanResourceChange(ctx, providers.PlanResourceChangeRequest{TypeName: "fleet", PriorState: cty.NullVal(fleetType), ProposedNewState: fcfg, Config: fcfg})
+	noErrors(t, "PlanResourceChange fleet", fplan.Diagnostics)
+	fapply := c.ApplyResourceChange(ctx, providers.ApplyResourceChangeRequest{
+		TypeName: "fleet", PriorState: cty.NullVal(fleetType), PlannedState: fplan.PlannedState, Config: fcfg, IdempotencyKey: "key-f",
+	}, nil)
+	noErrors(t, "ApplyResourceChange fleet", fapply.Diagnostics)
+
+	resp := c.LookupResources(ctx, providers.LookupResourcesRequest{Objects: []providers.LookupObject{
+		{ID: "test_object.a", TypeName: "object", IdempotencyKey: "key-a", Planned: plan.PlannedState},
+		{ID: "test_object.b", TypeName: "object", IdempotencyKey: "key-b", Planned: plan.PlannedState},
+		{ID: "test_fleet.f", TypeName: "fleet", IdempotencyKey: "key-f", Planned: fplan.PlannedState},
+		{ID: "test_fleet.g", TypeName: "fleet", IdempotencyKey: "key-a", Planned: fplan.PlannedState},
+	}})
+	noErrors(t, "LookupResources", resp.Diagnostics)
+	if len(resp.Results) != 4 {
+		t.Fatalf("%d results, want 4", len(resp.Results))
+	}
+	want := []struct {
+		id    string
+		found bool
+		state cty.Value
+	}{
+		{"test_object.a", true, apply.NewState},
+		{"test_object.b", false, null},
+		{"test_fleet.f", true, fapply.NewState},
+		{"test_fleet.g", false, cty.NullVal(fleetType)}, // an object's key does not find a fleet
+	}
+	for i, w := range want {
+		r := resp.Results[i]
+		noErrors(t, "result "+w.id, r.Diagnostics)
+		if r.ID != w.id || r.Found != w.found || !r.State.RawEquals(w.state) {
+			t.Errorf("result %d = %s found %v %#v\nwant %s found %v %#v", i, r.ID, r.Found, r.State, w.id, w.found, w.state)
+		}
+	}
+	if sec := resp.Results[0].State.GetAttr("secret"); !sec.HasMark(s) {
+		t.Errorf("found secret = %#v, want it marked sensitive", sec)
+	}
 }
 
 func TestValidate(t *testing.T) {

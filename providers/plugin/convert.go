@@ -222,7 +222,7 @@ func encodeSchema(s providers.Schema) (*protocol.Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &protocol.Schema{Version: s.Version, Block: b}, nil
+	return &protocol.Schema{Version: s.Version, Block: b, LookupByKey: s.LookupByKey}, nil
 }
 
 func encodeBlock(b *providers.Block) (*protocol.Schema_Block, error) {
@@ -284,7 +284,8 @@ func decodeSchema(ps *protocol.Schema) (providers.Schema, error) {
 	if err != nil {
 		return providers.Schema{}, err
 	}
-	return providers.Schema{Version: ps.Version, Block: b}, nil
+	// A provider built before lookup_by_key sends false: it cannot look up.
+	return providers.Schema{Version: ps.Version, Block: b, LookupByKey: ps.LookupByKey}, nil
 }
 
 func decodeBlock(pb *protocol.Schema_Block) (*providers.Block, error) {

@@ -145,7 +145,7 @@ func TestSchemaRoundTrip(t *testing.T) {
 	leaf := &providers.Block{Attributes: map[string]*providers.Attribute{
 		"path": {Type: cty.String, Required: true, Description: "p"},
 	}, BlockTypes: map[string]*providers.NestedBlock{}}
-	in := providers.Schema{Version: 3, Block: &providers.Block{
+	in := providers.Schema{Version: 3, LookupByKey: true, Block: &providers.Block{
 		Description: "top",
 		Attributes: map[string]*providers.Attribute{
 			"labels":   {Type: cty.Map(cty.String), Optional: true},
@@ -170,8 +170,8 @@ func TestSchemaRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g, w := fmt.Sprintf("%#v", schemaString(got.Block)), fmt.Sprintf("%#v", schemaString(in.Block)); got.Version != 3 || g != w {
-		t.Errorf("got version %d\n%s\nwant\n%s", got.Version, g, w)
+	if g, w := fmt.Sprintf("%#v", schemaString(got.Block)), fmt.Sprintf("%#v", schemaString(in.Block)); got.Version != 3 || !got.LookupByKey || g != w {
+		t.Errorf("got version %d, lookup by key %v\n%s\nwant\n%s", got.Version, got.LookupByKey, g, w)
 	}
 	bad := providers.Schema{Block: &providers.Block{BlockTypes: map[string]*providers.NestedBlock{"x": {Block: leaf, Nesting: 9}}}}
 	if _, err := encodeSchema(bad); err == nil {

@@ -196,6 +196,7 @@ func (s *server) ApplyResourceChange(req *protocol.ApplyResourceChange_Request, 
 		TypeName:       req.TypeName,
 		PlannedPrivate: req.PlannedPrivate,
 		Step:           step,
+		IdempotencyKey: req.IdempotencyKey,
 	}
 	if err := decodeValues(
 		value{&areq.PriorState, req.PriorState, "prior state"},
@@ -249,6 +250,33 @@ func (s *server) ImportResource(ctx context.Context, req *protocol.ImportResourc
 		return nil, encodeErr("state", err)
 	}
 	return &protocol.ImportResource_Response{State: st, Private: resp.Private, Diagnostics: encodeDiagnostics(resp.Diagnostics)}, nil
+}
+
+func (s *server) LookupResources(ctx context.Context, req *protocol.LookupResources_Request) (*protocol.LookupResources_Response, error) {
+	objs := make([]providers.LookupObject, len(req.Objects))
+	for i, o := range req.Objects {
+		planned, err := decodeValue(o.Planned)
+		if err != nil {
+			return nil, decodeErr("planned state of "+o.Id, err)
+		}
+		objs[i] = providers.LookupObject{ID: o.Id, TypeName: o.TypeName, IdempotencyKey: o.IdempotencyKey, Planned: planned}
+	}
+	resp := s.impl.LookupResources(ctx, providers.LookupResourcesRequest{Objects: objs})
+	out := &protocol.LookupResources_Response{
+		Results:     make([]*protocol.LookupResources_Result, len(resp.Results)),
+		Diagnostics: encodeDiagnostics(resp.Diagnostics),
+	}
+	for i, r := range resp.Results {
+		st, err := encodeValue(r.State)
+		if err != nil {
+			return nil, encodeErr("state of "+r.ID, err)
+		}
+		out.Results[i] = &protocol.LookupResources_Result{
+			Id: r.ID, Found: r.Found, State: st, Private: r.Private,
+			Diagnostics: encodeDiagnostics(r.Diagnostics),
+		}
+	}
+	return out, nil
 }
 
 func (s *server) ReadDataSource(ctx context.Context, req *protocol.ReadDataSource_Request) (*protocol.ReadDataSource_Response, error) {

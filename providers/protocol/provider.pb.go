@@ -4,6 +4,13 @@
 // STOP steps with structured wave members, instead of one opaque call per
 // wave and a provider-side revert.
 //
+// Added within version 2 (a side that predates an addition sees its zero
+// value, or codes.Unimplemented for a new rpc):
+//   - idempotent creates: ApplyResourceChange.Request.idempotency_key,
+//     Schema.lookup_by_key and the LookupResources rpc, with which berth
+//     finds an object whose create was interrupted by the key it gave that
+//     create.
+//
 // Modelled on Terraform's tfplugin6, shaped after berth's
 // providers.Interface. Values cross as cty msgpack together with their cty
 // type in JSON; cty marks other than "sensitive" do not cross, and the
@@ -376,8 +383,12 @@ func (x *Diagnostic) GetAttribute() *AttributePath {
 type Schema struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The version of the schema, for state upgrades.
-	Version       int64         `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
-	Block         *Schema_Block `protobuf:"bytes,2,opt,name=block,proto3" json:"block,omitempty"`
+	Version int64         `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	Block   *Schema_Block `protobuf:"bytes,2,opt,name=block,proto3" json:"block,omitempty"`
+	// Resource types only: the provider stores the idempotency key of a
+	// create on the object it makes and finds it by that key
+	// (LookupResources).
+	LookupByKey   bool `protobuf:"varint,3,opt,name=lookup_by_key,json=lookupByKey,proto3" json:"lookup_by_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -424,6 +435,13 @@ func (x *Schema) GetBlock() *Schema_Block {
 		return x.Block
 	}
 	return nil
+}
+
+func (x *Schema) GetLookupByKey() bool {
+	if x != nil {
+		return x.LookupByKey
+	}
+	return false
 }
 
 type GetSchema struct {
@@ -793,6 +811,42 @@ func (*ImportResource) Descriptor() ([]byte, []int) {
 	return file_provider_proto_rawDescGZIP(), []int{12}
 }
 
+type LookupResources struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LookupResources) Reset() {
+	*x = LookupResources{}
+	mi := &file_provider_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LookupResources) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LookupResources) ProtoMessage() {}
+
+func (x *LookupResources) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LookupResources.ProtoReflect.Descriptor instead.
+func (*LookupResources) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{13}
+}
+
 type ReadDataSource struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -801,7 +855,7 @@ type ReadDataSource struct {
 
 func (x *ReadDataSource) Reset() {
 	*x = ReadDataSource{}
-	mi := &file_provider_proto_msgTypes[13]
+	mi := &file_provider_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -813,7 +867,7 @@ func (x *ReadDataSource) String() string {
 func (*ReadDataSource) ProtoMessage() {}
 
 func (x *ReadDataSource) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[13]
+	mi := &file_provider_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -826,7 +880,7 @@ func (x *ReadDataSource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadDataSource.ProtoReflect.Descriptor instead.
 func (*ReadDataSource) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{13}
+	return file_provider_proto_rawDescGZIP(), []int{14}
 }
 
 type Stop struct {
@@ -837,7 +891,7 @@ type Stop struct {
 
 func (x *Stop) Reset() {
 	*x = Stop{}
-	mi := &file_provider_proto_msgTypes[14]
+	mi := &file_provider_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -849,7 +903,7 @@ func (x *Stop) String() string {
 func (*Stop) ProtoMessage() {}
 
 func (x *Stop) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[14]
+	mi := &file_provider_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -862,7 +916,7 @@ func (x *Stop) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stop.ProtoReflect.Descriptor instead.
 func (*Stop) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{14}
+	return file_provider_proto_rawDescGZIP(), []int{15}
 }
 
 type AttributePath_Step struct {
@@ -879,7 +933,7 @@ type AttributePath_Step struct {
 
 func (x *AttributePath_Step) Reset() {
 	*x = AttributePath_Step{}
-	mi := &file_provider_proto_msgTypes[15]
+	mi := &file_provider_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -891,7 +945,7 @@ func (x *AttributePath_Step) String() string {
 func (*AttributePath_Step) ProtoMessage() {}
 
 func (x *AttributePath_Step) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[15]
+	mi := &file_provider_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -976,7 +1030,7 @@ type Schema_Block struct {
 
 func (x *Schema_Block) Reset() {
 	*x = Schema_Block{}
-	mi := &file_provider_proto_msgTypes[16]
+	mi := &file_provider_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -988,7 +1042,7 @@ func (x *Schema_Block) String() string {
 func (*Schema_Block) ProtoMessage() {}
 
 func (x *Schema_Block) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[16]
+	mi := &file_provider_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1043,7 +1097,7 @@ type Schema_Attribute struct {
 
 func (x *Schema_Attribute) Reset() {
 	*x = Schema_Attribute{}
-	mi := &file_provider_proto_msgTypes[17]
+	mi := &file_provider_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1055,7 +1109,7 @@ func (x *Schema_Attribute) String() string {
 func (*Schema_Attribute) ProtoMessage() {}
 
 func (x *Schema_Attribute) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[17]
+	mi := &file_provider_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1140,7 +1194,7 @@ type Schema_NestedBlock struct {
 
 func (x *Schema_NestedBlock) Reset() {
 	*x = Schema_NestedBlock{}
-	mi := &file_provider_proto_msgTypes[18]
+	mi := &file_provider_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1152,7 +1206,7 @@ func (x *Schema_NestedBlock) String() string {
 func (*Schema_NestedBlock) ProtoMessage() {}
 
 func (x *Schema_NestedBlock) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[18]
+	mi := &file_provider_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1211,7 +1265,7 @@ type GetSchema_Request struct {
 
 func (x *GetSchema_Request) Reset() {
 	*x = GetSchema_Request{}
-	mi := &file_provider_proto_msgTypes[19]
+	mi := &file_provider_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1223,7 +1277,7 @@ func (x *GetSchema_Request) String() string {
 func (*GetSchema_Request) ProtoMessage() {}
 
 func (x *GetSchema_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[19]
+	mi := &file_provider_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1251,7 +1305,7 @@ type GetSchema_Response struct {
 
 func (x *GetSchema_Response) Reset() {
 	*x = GetSchema_Response{}
-	mi := &file_provider_proto_msgTypes[20]
+	mi := &file_provider_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1263,7 +1317,7 @@ func (x *GetSchema_Response) String() string {
 func (*GetSchema_Response) ProtoMessage() {}
 
 func (x *GetSchema_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[20]
+	mi := &file_provider_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1316,7 +1370,7 @@ type ValidateProviderConfig_Request struct {
 
 func (x *ValidateProviderConfig_Request) Reset() {
 	*x = ValidateProviderConfig_Request{}
-	mi := &file_provider_proto_msgTypes[23]
+	mi := &file_provider_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1328,7 +1382,7 @@ func (x *ValidateProviderConfig_Request) String() string {
 func (*ValidateProviderConfig_Request) ProtoMessage() {}
 
 func (x *ValidateProviderConfig_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[23]
+	mi := &file_provider_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1360,7 +1414,7 @@ type ValidateProviderConfig_Response struct {
 
 func (x *ValidateProviderConfig_Response) Reset() {
 	*x = ValidateProviderConfig_Response{}
-	mi := &file_provider_proto_msgTypes[24]
+	mi := &file_provider_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1372,7 +1426,7 @@ func (x *ValidateProviderConfig_Response) String() string {
 func (*ValidateProviderConfig_Response) ProtoMessage() {}
 
 func (x *ValidateProviderConfig_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[24]
+	mi := &file_provider_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1408,7 +1462,7 @@ type ValidateResourceConfig_Request struct {
 
 func (x *ValidateResourceConfig_Request) Reset() {
 	*x = ValidateResourceConfig_Request{}
-	mi := &file_provider_proto_msgTypes[25]
+	mi := &file_provider_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1420,7 +1474,7 @@ func (x *ValidateResourceConfig_Request) String() string {
 func (*ValidateResourceConfig_Request) ProtoMessage() {}
 
 func (x *ValidateResourceConfig_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[25]
+	mi := &file_provider_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1466,7 +1520,7 @@ type ValidateResourceConfig_Response struct {
 
 func (x *ValidateResourceConfig_Response) Reset() {
 	*x = ValidateResourceConfig_Response{}
-	mi := &file_provider_proto_msgTypes[26]
+	mi := &file_provider_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1478,7 +1532,7 @@ func (x *ValidateResourceConfig_Response) String() string {
 func (*ValidateResourceConfig_Response) ProtoMessage() {}
 
 func (x *ValidateResourceConfig_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[26]
+	mi := &file_provider_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1511,7 +1565,7 @@ type ConfigureProvider_Request struct {
 
 func (x *ConfigureProvider_Request) Reset() {
 	*x = ConfigureProvider_Request{}
-	mi := &file_provider_proto_msgTypes[27]
+	mi := &file_provider_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1523,7 +1577,7 @@ func (x *ConfigureProvider_Request) String() string {
 func (*ConfigureProvider_Request) ProtoMessage() {}
 
 func (x *ConfigureProvider_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[27]
+	mi := &file_provider_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1562,7 +1616,7 @@ type ConfigureProvider_Response struct {
 
 func (x *ConfigureProvider_Response) Reset() {
 	*x = ConfigureProvider_Response{}
-	mi := &file_provider_proto_msgTypes[28]
+	mi := &file_provider_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1574,7 +1628,7 @@ func (x *ConfigureProvider_Response) String() string {
 func (*ConfigureProvider_Response) ProtoMessage() {}
 
 func (x *ConfigureProvider_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[28]
+	mi := &file_provider_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1610,7 +1664,7 @@ type ReadResources_Object struct {
 
 func (x *ReadResources_Object) Reset() {
 	*x = ReadResources_Object{}
-	mi := &file_provider_proto_msgTypes[29]
+	mi := &file_provider_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1622,7 +1676,7 @@ func (x *ReadResources_Object) String() string {
 func (*ReadResources_Object) ProtoMessage() {}
 
 func (x *ReadResources_Object) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[29]
+	mi := &file_provider_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1680,7 +1734,7 @@ type ReadResources_Result struct {
 
 func (x *ReadResources_Result) Reset() {
 	*x = ReadResources_Result{}
-	mi := &file_provider_proto_msgTypes[30]
+	mi := &file_provider_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1692,7 +1746,7 @@ func (x *ReadResources_Result) String() string {
 func (*ReadResources_Result) ProtoMessage() {}
 
 func (x *ReadResources_Result) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[30]
+	mi := &file_provider_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1752,7 +1806,7 @@ type ReadResources_Request struct {
 
 func (x *ReadResources_Request) Reset() {
 	*x = ReadResources_Request{}
-	mi := &file_provider_proto_msgTypes[31]
+	mi := &file_provider_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1764,7 +1818,7 @@ func (x *ReadResources_Request) String() string {
 func (*ReadResources_Request) ProtoMessage() {}
 
 func (x *ReadResources_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[31]
+	mi := &file_provider_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1798,7 +1852,7 @@ type ReadResources_Response struct {
 
 func (x *ReadResources_Response) Reset() {
 	*x = ReadResources_Response{}
-	mi := &file_provider_proto_msgTypes[32]
+	mi := &file_provider_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1810,7 +1864,7 @@ func (x *ReadResources_Response) String() string {
 func (*ReadResources_Response) ProtoMessage() {}
 
 func (x *ReadResources_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[32]
+	mi := &file_provider_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1849,7 +1903,7 @@ type Rollout_Wave struct {
 
 func (x *Rollout_Wave) Reset() {
 	*x = Rollout_Wave{}
-	mi := &file_provider_proto_msgTypes[33]
+	mi := &file_provider_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1861,7 +1915,7 @@ func (x *Rollout_Wave) String() string {
 func (*Rollout_Wave) ProtoMessage() {}
 
 func (x *Rollout_Wave) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[33]
+	mi := &file_provider_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1895,7 +1949,7 @@ type Rollout_Wave_Instance struct {
 
 func (x *Rollout_Wave_Instance) Reset() {
 	*x = Rollout_Wave_Instance{}
-	mi := &file_provider_proto_msgTypes[34]
+	mi := &file_provider_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1907,7 +1961,7 @@ func (x *Rollout_Wave_Instance) String() string {
 func (*Rollout_Wave_Instance) ProtoMessage() {}
 
 func (x *Rollout_Wave_Instance) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[34]
+	mi := &file_provider_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1954,7 +2008,7 @@ type PlanResourceChange_Request struct {
 
 func (x *PlanResourceChange_Request) Reset() {
 	*x = PlanResourceChange_Request{}
-	mi := &file_provider_proto_msgTypes[35]
+	mi := &file_provider_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1966,7 +2020,7 @@ func (x *PlanResourceChange_Request) String() string {
 func (*PlanResourceChange_Request) ProtoMessage() {}
 
 func (x *PlanResourceChange_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[35]
+	mi := &file_provider_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2038,7 +2092,7 @@ type PlanResourceChange_Response struct {
 
 func (x *PlanResourceChange_Response) Reset() {
 	*x = PlanResourceChange_Response{}
-	mi := &file_provider_proto_msgTypes[36]
+	mi := &file_provider_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2050,7 +2104,7 @@ func (x *PlanResourceChange_Response) String() string {
 func (*PlanResourceChange_Response) ProtoMessage() {}
 
 func (x *PlanResourceChange_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[36]
+	mi := &file_provider_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2115,7 +2169,7 @@ type ApplyResourceChange_Step struct {
 
 func (x *ApplyResourceChange_Step) Reset() {
 	*x = ApplyResourceChange_Step{}
-	mi := &file_provider_proto_msgTypes[37]
+	mi := &file_provider_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2127,7 +2181,7 @@ func (x *ApplyResourceChange_Step) String() string {
 func (*ApplyResourceChange_Step) ProtoMessage() {}
 
 func (x *ApplyResourceChange_Step) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[37]
+	mi := &file_provider_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2179,13 +2233,18 @@ type ApplyResourceChange_Request struct {
 	Config         *DynamicValue             `protobuf:"bytes,4,opt,name=config,proto3" json:"config,omitempty"`
 	PlannedPrivate []byte                    `protobuf:"bytes,5,opt,name=planned_private,json=plannedPrivate,proto3" json:"planned_private,omitempty"`
 	Step           *ApplyResourceChange_Step `protobuf:"bytes,6,opt,name=step,proto3" json:"step,omitempty"`
+	// Set on a create (and the create of a replacement): a key unique to
+	// this operation, which a provider whose schema says lookup_by_key
+	// stores on the object it creates. Empty from cores before it was
+	// added.
+	IdempotencyKey string `protobuf:"bytes,7,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ApplyResourceChange_Request) Reset() {
 	*x = ApplyResourceChange_Request{}
-	mi := &file_provider_proto_msgTypes[38]
+	mi := &file_provider_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2197,7 +2256,7 @@ func (x *ApplyResourceChange_Request) String() string {
 func (*ApplyResourceChange_Request) ProtoMessage() {}
 
 func (x *ApplyResourceChange_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[38]
+	mi := &file_provider_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2255,6 +2314,13 @@ func (x *ApplyResourceChange_Request) GetStep() *ApplyResourceChange_Step {
 	return nil
 }
 
+func (x *ApplyResourceChange_Request) GetIdempotencyKey() string {
+	if x != nil {
+		return x.IdempotencyKey
+	}
+	return ""
+}
+
 // Event is a progress event.
 type ApplyResourceChange_Event struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2268,7 +2334,7 @@ type ApplyResourceChange_Event struct {
 
 func (x *ApplyResourceChange_Event) Reset() {
 	*x = ApplyResourceChange_Event{}
-	mi := &file_provider_proto_msgTypes[39]
+	mi := &file_provider_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2280,7 +2346,7 @@ func (x *ApplyResourceChange_Event) String() string {
 func (*ApplyResourceChange_Event) ProtoMessage() {}
 
 func (x *ApplyResourceChange_Event) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[39]
+	mi := &file_provider_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2342,7 +2408,7 @@ type ApplyResourceChange_Result struct {
 
 func (x *ApplyResourceChange_Result) Reset() {
 	*x = ApplyResourceChange_Result{}
-	mi := &file_provider_proto_msgTypes[40]
+	mi := &file_provider_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2354,7 +2420,7 @@ func (x *ApplyResourceChange_Result) String() string {
 func (*ApplyResourceChange_Result) ProtoMessage() {}
 
 func (x *ApplyResourceChange_Result) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[40]
+	mi := &file_provider_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2411,7 +2477,7 @@ type ApplyResourceChange_Response struct {
 
 func (x *ApplyResourceChange_Response) Reset() {
 	*x = ApplyResourceChange_Response{}
-	mi := &file_provider_proto_msgTypes[41]
+	mi := &file_provider_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2423,7 +2489,7 @@ func (x *ApplyResourceChange_Response) String() string {
 func (*ApplyResourceChange_Response) ProtoMessage() {}
 
 func (x *ApplyResourceChange_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[41]
+	mi := &file_provider_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2494,7 +2560,7 @@ type ImportResource_Request struct {
 
 func (x *ImportResource_Request) Reset() {
 	*x = ImportResource_Request{}
-	mi := &file_provider_proto_msgTypes[42]
+	mi := &file_provider_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2506,7 +2572,7 @@ func (x *ImportResource_Request) String() string {
 func (*ImportResource_Request) ProtoMessage() {}
 
 func (x *ImportResource_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[42]
+	mi := &file_provider_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2554,7 +2620,7 @@ type ImportResource_Response struct {
 
 func (x *ImportResource_Response) Reset() {
 	*x = ImportResource_Response{}
-	mi := &file_provider_proto_msgTypes[43]
+	mi := &file_provider_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2566,7 +2632,7 @@ func (x *ImportResource_Response) String() string {
 func (*ImportResource_Response) ProtoMessage() {}
 
 func (x *ImportResource_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[43]
+	mi := &file_provider_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2603,6 +2669,251 @@ func (x *ImportResource_Response) GetDiagnostics() []*Diagnostic {
 	return nil
 }
 
+type LookupResources_Object struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The caller's correlation key, echoed in the result.
+	Id       string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	TypeName string `protobuf:"bytes,2,opt,name=type_name,json=typeName,proto3" json:"type_name,omitempty"`
+	// The idempotency key of the create that would have made the object.
+	IdempotencyKey string `protobuf:"bytes,3,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	// The planned state that create was given: where the object would be.
+	Planned       *DynamicValue `protobuf:"bytes,4,opt,name=planned,proto3" json:"planned,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LookupResources_Object) Reset() {
+	*x = LookupResources_Object{}
+	mi := &file_provider_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LookupResources_Object) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LookupResources_Object) ProtoMessage() {}
+
+func (x *LookupResources_Object) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LookupResources_Object.ProtoReflect.Descriptor instead.
+func (*LookupResources_Object) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{13, 0}
+}
+
+func (x *LookupResources_Object) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *LookupResources_Object) GetTypeName() string {
+	if x != nil {
+		return x.TypeName
+	}
+	return ""
+}
+
+func (x *LookupResources_Object) GetIdempotencyKey() string {
+	if x != nil {
+		return x.IdempotencyKey
+	}
+	return ""
+}
+
+func (x *LookupResources_Object) GetPlanned() *DynamicValue {
+	if x != nil {
+		return x.Planned
+	}
+	return nil
+}
+
+type LookupResources_Result struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// An object carries the key; state is then its current state.
+	Found         bool          `protobuf:"varint,2,opt,name=found,proto3" json:"found,omitempty"`
+	State         *DynamicValue `protobuf:"bytes,3,opt,name=state,proto3" json:"state,omitempty"`
+	Private       []byte        `protobuf:"bytes,4,opt,name=private,proto3" json:"private,omitempty"`
+	Diagnostics   []*Diagnostic `protobuf:"bytes,5,rep,name=diagnostics,proto3" json:"diagnostics,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LookupResources_Result) Reset() {
+	*x = LookupResources_Result{}
+	mi := &file_provider_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LookupResources_Result) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LookupResources_Result) ProtoMessage() {}
+
+func (x *LookupResources_Result) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LookupResources_Result.ProtoReflect.Descriptor instead.
+func (*LookupResources_Result) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{13, 1}
+}
+
+func (x *LookupResources_Result) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *LookupResources_Result) GetFound() bool {
+	if x != nil {
+		return x.Found
+	}
+	return false
+}
+
+func (x *LookupResources_Result) GetState() *DynamicValue {
+	if x != nil {
+		return x.State
+	}
+	return nil
+}
+
+func (x *LookupResources_Result) GetPrivate() []byte {
+	if x != nil {
+		return x.Private
+	}
+	return nil
+}
+
+func (x *LookupResources_Result) GetDiagnostics() []*Diagnostic {
+	if x != nil {
+		return x.Diagnostics
+	}
+	return nil
+}
+
+type LookupResources_Request struct {
+	state         protoimpl.MessageState    `protogen:"open.v1"`
+	Objects       []*LookupResources_Object `protobuf:"bytes,1,rep,name=objects,proto3" json:"objects,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LookupResources_Request) Reset() {
+	*x = LookupResources_Request{}
+	mi := &file_provider_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LookupResources_Request) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LookupResources_Request) ProtoMessage() {}
+
+func (x *LookupResources_Request) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LookupResources_Request.ProtoReflect.Descriptor instead.
+func (*LookupResources_Request) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{13, 2}
+}
+
+func (x *LookupResources_Request) GetObjects() []*LookupResources_Object {
+	if x != nil {
+		return x.Objects
+	}
+	return nil
+}
+
+type LookupResources_Response struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One result per requested object, in order.
+	Results       []*LookupResources_Result `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	Diagnostics   []*Diagnostic             `protobuf:"bytes,2,rep,name=diagnostics,proto3" json:"diagnostics,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LookupResources_Response) Reset() {
+	*x = LookupResources_Response{}
+	mi := &file_provider_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LookupResources_Response) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LookupResources_Response) ProtoMessage() {}
+
+func (x *LookupResources_Response) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LookupResources_Response.ProtoReflect.Descriptor instead.
+func (*LookupResources_Response) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{13, 3}
+}
+
+func (x *LookupResources_Response) GetResults() []*LookupResources_Result {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+func (x *LookupResources_Response) GetDiagnostics() []*Diagnostic {
+	if x != nil {
+		return x.Diagnostics
+	}
+	return nil
+}
+
 type ReadDataSource_Request struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	TypeName      string                 `protobuf:"bytes,1,opt,name=type_name,json=typeName,proto3" json:"type_name,omitempty"`
@@ -2613,7 +2924,7 @@ type ReadDataSource_Request struct {
 
 func (x *ReadDataSource_Request) Reset() {
 	*x = ReadDataSource_Request{}
-	mi := &file_provider_proto_msgTypes[44]
+	mi := &file_provider_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2625,7 +2936,7 @@ func (x *ReadDataSource_Request) String() string {
 func (*ReadDataSource_Request) ProtoMessage() {}
 
 func (x *ReadDataSource_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[44]
+	mi := &file_provider_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2638,7 +2949,7 @@ func (x *ReadDataSource_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadDataSource_Request.ProtoReflect.Descriptor instead.
 func (*ReadDataSource_Request) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{13, 0}
+	return file_provider_proto_rawDescGZIP(), []int{14, 0}
 }
 
 func (x *ReadDataSource_Request) GetTypeName() string {
@@ -2665,7 +2976,7 @@ type ReadDataSource_Response struct {
 
 func (x *ReadDataSource_Response) Reset() {
 	*x = ReadDataSource_Response{}
-	mi := &file_provider_proto_msgTypes[45]
+	mi := &file_provider_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2677,7 +2988,7 @@ func (x *ReadDataSource_Response) String() string {
 func (*ReadDataSource_Response) ProtoMessage() {}
 
 func (x *ReadDataSource_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[45]
+	mi := &file_provider_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2690,7 +3001,7 @@ func (x *ReadDataSource_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadDataSource_Response.ProtoReflect.Descriptor instead.
 func (*ReadDataSource_Response) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{13, 1}
+	return file_provider_proto_rawDescGZIP(), []int{14, 1}
 }
 
 func (x *ReadDataSource_Response) GetState() *DynamicValue {
@@ -2715,7 +3026,7 @@ type Stop_Request struct {
 
 func (x *Stop_Request) Reset() {
 	*x = Stop_Request{}
-	mi := &file_provider_proto_msgTypes[46]
+	mi := &file_provider_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2727,7 +3038,7 @@ func (x *Stop_Request) String() string {
 func (*Stop_Request) ProtoMessage() {}
 
 func (x *Stop_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[46]
+	mi := &file_provider_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2740,7 +3051,7 @@ func (x *Stop_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stop_Request.ProtoReflect.Descriptor instead.
 func (*Stop_Request) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{14, 0}
+	return file_provider_proto_rawDescGZIP(), []int{15, 0}
 }
 
 type Stop_Response struct {
@@ -2753,7 +3064,7 @@ type Stop_Response struct {
 
 func (x *Stop_Response) Reset() {
 	*x = Stop_Response{}
-	mi := &file_provider_proto_msgTypes[47]
+	mi := &file_provider_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2765,7 +3076,7 @@ func (x *Stop_Response) String() string {
 func (*Stop_Response) ProtoMessage() {}
 
 func (x *Stop_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[47]
+	mi := &file_provider_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2778,7 +3089,7 @@ func (x *Stop_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stop_Response.ProtoReflect.Descriptor instead.
 func (*Stop_Response) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{14, 1}
+	return file_provider_proto_rawDescGZIP(), []int{15, 1}
 }
 
 func (x *Stop_Response) GetError() string {
@@ -2814,10 +3125,11 @@ const file_provider_proto_rawDesc = "" +
 	"\bSeverity\x12\v\n" +
 	"\aINVALID\x10\x00\x12\t\n" +
 	"\x05ERROR\x10\x01\x12\v\n" +
-	"\aWARNING\x10\x02\"\xa8\x06\n" +
+	"\aWARNING\x10\x02\"\xcc\x06\n" +
 	"\x06Schema\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\x03R\aversion\x125\n" +
-	"\x05block\x18\x02 \x01(\v2\x1f.berth.provider.v2.Schema.BlockR\x05block\x1a\xb6\x01\n" +
+	"\x05block\x18\x02 \x01(\v2\x1f.berth.provider.v2.Schema.BlockR\x05block\x12\"\n" +
+	"\rlookup_by_key\x18\x03 \x01(\bR\vlookupByKey\x1a\xb6\x01\n" +
 	"\x05Block\x12C\n" +
 	"\n" +
 	"attributes\x18\x01 \x03(\v2#.berth.provider.v2.Schema.AttributeR\n" +
@@ -2923,7 +3235,7 @@ const file_provider_proto_rawDesc = "" +
 	"\x10requires_replace\x18\x02 \x03(\v2 .berth.provider.v2.AttributePathR\x0frequiresReplace\x12'\n" +
 	"\x0fplanned_private\x18\x03 \x01(\fR\x0eplannedPrivate\x124\n" +
 	"\arollout\x18\x04 \x01(\v2\x1a.berth.provider.v2.RolloutR\arollout\x12?\n" +
-	"\vdiagnostics\x18\x05 \x03(\v2\x1d.berth.provider.v2.DiagnosticR\vdiagnostics\"\xfb\a\n" +
+	"\vdiagnostics\x18\x05 \x03(\v2\x1d.berth.provider.v2.DiagnosticR\vdiagnostics\"\xa4\b\n" +
 	"\x13ApplyResourceChange\x1a\xbf\x01\n" +
 	"\x04Step\x12D\n" +
 	"\x04kind\x18\x01 \x01(\x0e20.berth.provider.v2.ApplyResourceChange.Step.KindR\x04kind\x12\x12\n" +
@@ -2933,7 +3245,7 @@ const file_provider_proto_rawDesc = "" +
 	"\x04Kind\x12\a\n" +
 	"\x03ALL\x10\x00\x12\t\n" +
 	"\x05START\x10\x01\x12\b\n" +
-	"\x04STOP\x10\x02\x1a\xd1\x02\n" +
+	"\x04STOP\x10\x02\x1a\xfa\x02\n" +
 	"\aRequest\x12\x1b\n" +
 	"\ttype_name\x18\x01 \x01(\tR\btypeName\x12@\n" +
 	"\vprior_state\x18\x02 \x01(\v2\x1f.berth.provider.v2.DynamicValueR\n" +
@@ -2941,7 +3253,8 @@ const file_provider_proto_rawDesc = "" +
 	"\rplanned_state\x18\x03 \x01(\v2\x1f.berth.provider.v2.DynamicValueR\fplannedState\x127\n" +
 	"\x06config\x18\x04 \x01(\v2\x1f.berth.provider.v2.DynamicValueR\x06config\x12'\n" +
 	"\x0fplanned_private\x18\x05 \x01(\fR\x0eplannedPrivate\x12?\n" +
-	"\x04step\x18\x06 \x01(\v2+.berth.provider.v2.ApplyResourceChange.StepR\x04step\x1ae\n" +
+	"\x04step\x18\x06 \x01(\v2+.berth.provider.v2.ApplyResourceChange.StepR\x04step\x12'\n" +
+	"\x0fidempotency_key\x18\a \x01(\tR\x0eidempotencyKey\x1ae\n" +
 	"\x05Event\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x12\n" +
@@ -2964,7 +3277,24 @@ const file_provider_proto_rawDesc = "" +
 	"\bResponse\x125\n" +
 	"\x05state\x18\x01 \x01(\v2\x1f.berth.provider.v2.DynamicValueR\x05state\x12\x18\n" +
 	"\aprivate\x18\x02 \x01(\fR\aprivate\x12?\n" +
-	"\vdiagnostics\x18\x03 \x03(\v2\x1d.berth.provider.v2.DiagnosticR\vdiagnostics\"\xf6\x01\n" +
+	"\vdiagnostics\x18\x03 \x03(\v2\x1d.berth.provider.v2.DiagnosticR\vdiagnostics\"\xd3\x04\n" +
+	"\x0fLookupResources\x1a\x99\x01\n" +
+	"\x06Object\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
+	"\ttype_name\x18\x02 \x01(\tR\btypeName\x12'\n" +
+	"\x0fidempotency_key\x18\x03 \x01(\tR\x0eidempotencyKey\x129\n" +
+	"\aplanned\x18\x04 \x01(\v2\x1f.berth.provider.v2.DynamicValueR\aplanned\x1a\xc0\x01\n" +
+	"\x06Result\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05found\x18\x02 \x01(\bR\x05found\x125\n" +
+	"\x05state\x18\x03 \x01(\v2\x1f.berth.provider.v2.DynamicValueR\x05state\x12\x18\n" +
+	"\aprivate\x18\x04 \x01(\fR\aprivate\x12?\n" +
+	"\vdiagnostics\x18\x05 \x03(\v2\x1d.berth.provider.v2.DiagnosticR\vdiagnostics\x1aN\n" +
+	"\aRequest\x12C\n" +
+	"\aobjects\x18\x01 \x03(\v2).berth.provider.v2.LookupResources.ObjectR\aobjects\x1a\x90\x01\n" +
+	"\bResponse\x12C\n" +
+	"\aresults\x18\x01 \x03(\v2).berth.provider.v2.LookupResources.ResultR\aresults\x12?\n" +
+	"\vdiagnostics\x18\x02 \x03(\v2\x1d.berth.provider.v2.DiagnosticR\vdiagnostics\"\xf6\x01\n" +
 	"\x0eReadDataSource\x1a_\n" +
 	"\aRequest\x12\x1b\n" +
 	"\ttype_name\x18\x01 \x01(\tR\btypeName\x127\n" +
@@ -2975,7 +3305,7 @@ const file_provider_proto_rawDesc = "" +
 	"\x04Stop\x1a\t\n" +
 	"\aRequest\x1a \n" +
 	"\bResponse\x12\x14\n" +
-	"\x05error\x18\x01 \x01(\tR\x05error2\xca\b\n" +
+	"\x05error\x18\x01 \x01(\tR\x05error2\xb6\t\n" +
 	"\bProvider\x12X\n" +
 	"\tGetSchema\x12$.berth.provider.v2.GetSchema.Request\x1a%.berth.provider.v2.GetSchema.Response\x12\x7f\n" +
 	"\x16ValidateProviderConfig\x121.berth.provider.v2.ValidateProviderConfig.Request\x1a2.berth.provider.v2.ValidateProviderConfig.Response\x12\x7f\n" +
@@ -2984,7 +3314,8 @@ const file_provider_proto_rawDesc = "" +
 	"\rReadResources\x12(.berth.provider.v2.ReadResources.Request\x1a).berth.provider.v2.ReadResources.Response\x12s\n" +
 	"\x12PlanResourceChange\x12-.berth.provider.v2.PlanResourceChange.Request\x1a..berth.provider.v2.PlanResourceChange.Response\x12x\n" +
 	"\x13ApplyResourceChange\x12..berth.provider.v2.ApplyResourceChange.Request\x1a/.berth.provider.v2.ApplyResourceChange.Response0\x01\x12g\n" +
-	"\x0eImportResource\x12).berth.provider.v2.ImportResource.Request\x1a*.berth.provider.v2.ImportResource.Response\x12g\n" +
+	"\x0eImportResource\x12).berth.provider.v2.ImportResource.Request\x1a*.berth.provider.v2.ImportResource.Response\x12j\n" +
+	"\x0fLookupResources\x12*.berth.provider.v2.LookupResources.Request\x1a+.berth.provider.v2.LookupResources.Response\x12g\n" +
 	"\x0eReadDataSource\x12).berth.provider.v2.ReadDataSource.Request\x1a*.berth.provider.v2.ReadDataSource.Response\x12I\n" +
 	"\x04Stop\x12\x1f.berth.provider.v2.Stop.Request\x1a .berth.provider.v2.Stop.ResponseB.Z,github.com/berth-sh/berth/providers/protocolb\x06proto3"
 
@@ -3001,7 +3332,7 @@ func file_provider_proto_rawDescGZIP() []byte {
 }
 
 var file_provider_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
+var file_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 53)
 var file_provider_proto_goTypes = []any{
 	(Diagnostic_Severity)(0),                // 0: berth.provider.v2.Diagnostic.Severity
 	(Schema_NestedBlock_NestingMode)(0),     // 1: berth.provider.v2.Schema.NestedBlock.NestingMode
@@ -3019,56 +3350,61 @@ var file_provider_proto_goTypes = []any{
 	(*PlanResourceChange)(nil),              // 13: berth.provider.v2.PlanResourceChange
 	(*ApplyResourceChange)(nil),             // 14: berth.provider.v2.ApplyResourceChange
 	(*ImportResource)(nil),                  // 15: berth.provider.v2.ImportResource
-	(*ReadDataSource)(nil),                  // 16: berth.provider.v2.ReadDataSource
-	(*Stop)(nil),                            // 17: berth.provider.v2.Stop
-	(*AttributePath_Step)(nil),              // 18: berth.provider.v2.AttributePath.Step
-	(*Schema_Block)(nil),                    // 19: berth.provider.v2.Schema.Block
-	(*Schema_Attribute)(nil),                // 20: berth.provider.v2.Schema.Attribute
-	(*Schema_NestedBlock)(nil),              // 21: berth.provider.v2.Schema.NestedBlock
-	(*GetSchema_Request)(nil),               // 22: berth.provider.v2.GetSchema.Request
-	(*GetSchema_Response)(nil),              // 23: berth.provider.v2.GetSchema.Response
-	nil,                                     // 24: berth.provider.v2.GetSchema.Response.ResourceTypesEntry
-	nil,                                     // 25: berth.provider.v2.GetSchema.Response.DataSourcesEntry
-	(*ValidateProviderConfig_Request)(nil),  // 26: berth.provider.v2.ValidateProviderConfig.Request
-	(*ValidateProviderConfig_Response)(nil), // 27: berth.provider.v2.ValidateProviderConfig.Response
-	(*ValidateResourceConfig_Request)(nil),  // 28: berth.provider.v2.ValidateResourceConfig.Request
-	(*ValidateResourceConfig_Response)(nil), // 29: berth.provider.v2.ValidateResourceConfig.Response
-	(*ConfigureProvider_Request)(nil),       // 30: berth.provider.v2.ConfigureProvider.Request
-	(*ConfigureProvider_Response)(nil),      // 31: berth.provider.v2.ConfigureProvider.Response
-	(*ReadResources_Object)(nil),            // 32: berth.provider.v2.ReadResources.Object
-	(*ReadResources_Result)(nil),            // 33: berth.provider.v2.ReadResources.Result
-	(*ReadResources_Request)(nil),           // 34: berth.provider.v2.ReadResources.Request
-	(*ReadResources_Response)(nil),          // 35: berth.provider.v2.ReadResources.Response
-	(*Rollout_Wave)(nil),                    // 36: berth.provider.v2.Rollout.Wave
-	(*Rollout_Wave_Instance)(nil),           // 37: berth.provider.v2.Rollout.Wave.Instance
-	(*PlanResourceChange_Request)(nil),      // 38: berth.provider.v2.PlanResourceChange.Request
-	(*PlanResourceChange_Response)(nil),     // 39: berth.provider.v2.PlanResourceChange.Response
-	(*ApplyResourceChange_Step)(nil),        // 40: berth.provider.v2.ApplyResourceChange.Step
-	(*ApplyResourceChange_Request)(nil),     // 41: berth.provider.v2.ApplyResourceChange.Request
-	(*ApplyResourceChange_Event)(nil),       // 42: berth.provider.v2.ApplyResourceChange.Event
-	(*ApplyResourceChange_Result)(nil),      // 43: berth.provider.v2.ApplyResourceChange.Result
-	(*ApplyResourceChange_Response)(nil),    // 44: berth.provider.v2.ApplyResourceChange.Response
-	(*ImportResource_Request)(nil),          // 45: berth.provider.v2.ImportResource.Request
-	(*ImportResource_Response)(nil),         // 46: berth.provider.v2.ImportResource.Response
-	(*ReadDataSource_Request)(nil),          // 47: berth.provider.v2.ReadDataSource.Request
-	(*ReadDataSource_Response)(nil),         // 48: berth.provider.v2.ReadDataSource.Response
-	(*Stop_Request)(nil),                    // 49: berth.provider.v2.Stop.Request
-	(*Stop_Response)(nil),                   // 50: berth.provider.v2.Stop.Response
+	(*LookupResources)(nil),                 // 16: berth.provider.v2.LookupResources
+	(*ReadDataSource)(nil),                  // 17: berth.provider.v2.ReadDataSource
+	(*Stop)(nil),                            // 18: berth.provider.v2.Stop
+	(*AttributePath_Step)(nil),              // 19: berth.provider.v2.AttributePath.Step
+	(*Schema_Block)(nil),                    // 20: berth.provider.v2.Schema.Block
+	(*Schema_Attribute)(nil),                // 21: berth.provider.v2.Schema.Attribute
+	(*Schema_NestedBlock)(nil),              // 22: berth.provider.v2.Schema.NestedBlock
+	(*GetSchema_Request)(nil),               // 23: berth.provider.v2.GetSchema.Request
+	(*GetSchema_Response)(nil),              // 24: berth.provider.v2.GetSchema.Response
+	nil,                                     // 25: berth.provider.v2.GetSchema.Response.ResourceTypesEntry
+	nil,                                     // 26: berth.provider.v2.GetSchema.Response.DataSourcesEntry
+	(*ValidateProviderConfig_Request)(nil),  // 27: berth.provider.v2.ValidateProviderConfig.Request
+	(*ValidateProviderConfig_Response)(nil), // 28: berth.provider.v2.ValidateProviderConfig.Response
+	(*ValidateResourceConfig_Request)(nil),  // 29: berth.provider.v2.ValidateResourceConfig.Request
+	(*ValidateResourceConfig_Response)(nil), // 30: berth.provider.v2.ValidateResourceConfig.Response
+	(*ConfigureProvider_Request)(nil),       // 31: berth.provider.v2.ConfigureProvider.Request
+	(*ConfigureProvider_Response)(nil),      // 32: berth.provider.v2.ConfigureProvider.Response
+	(*ReadResources_Object)(nil),            // 33: berth.provider.v2.ReadResources.Object
+	(*ReadResources_Result)(nil),            // 34: berth.provider.v2.ReadResources.Result
+	(*ReadResources_Request)(nil),           // 35: berth.provider.v2.ReadResources.Request
+	(*ReadResources_Response)(nil),          // 36: berth.provider.v2.ReadResources.Response
+	(*Rollout_Wave)(nil),                    // 37: berth.provider.v2.Rollout.Wave
+	(*Rollout_Wave_Instance)(nil),           // 38: berth.provider.v2.Rollout.Wave.Instance
+	(*PlanResourceChange_Request)(nil),      // 39: berth.provider.v2.PlanResourceChange.Request
+	(*PlanResourceChange_Response)(nil),     // 40: berth.provider.v2.PlanResourceChange.Response
+	(*ApplyResourceChange_Step)(nil),        // 41: berth.provider.v2.ApplyResourceChange.Step
+	(*ApplyResourceChange_Request)(nil),     // 42: berth.provider.v2.ApplyResourceChange.Request
+	(*ApplyResourceChange_Event)(nil),       // 43: berth.provider.v2.ApplyResourceChange.Event
+	(*ApplyResourceChange_Result)(nil),      // 44: berth.provider.v2.ApplyResourceChange.Result
+	(*ApplyResourceChange_Response)(nil),    // 45: berth.provider.v2.ApplyResourceChange.Response
+	(*ImportResource_Request)(nil),          // 46: berth.provider.v2.ImportResource.Request
+	(*ImportResource_Response)(nil),         // 47: berth.provider.v2.ImportResource.Response
+	(*LookupResources_Object)(nil),          // 48: berth.provider.v2.LookupResources.Object
+	(*LookupResources_Result)(nil),          // 49: berth.provider.v2.LookupResources.Result
+	(*LookupResources_Request)(nil),         // 50: berth.provider.v2.LookupResources.Request
+	(*LookupResources_Response)(nil),        // 51: berth.provider.v2.LookupResources.Response
+	(*ReadDataSource_Request)(nil),          // 52: berth.provider.v2.ReadDataSource.Request
+	(*ReadDataSource_Response)(nil),         // 53: berth.provider.v2.ReadDataSource.Response
+	(*Stop_Request)(nil),                    // 54: berth.provider.v2.Stop.Request
+	(*Stop_Response)(nil),                   // 55: berth.provider.v2.Stop.Response
 }
 var file_provider_proto_depIdxs = []int32{
 	4,  // 0: berth.provider.v2.DynamicValue.sensitive_paths:type_name -> berth.provider.v2.AttributePath
-	18, // 1: berth.provider.v2.AttributePath.steps:type_name -> berth.provider.v2.AttributePath.Step
+	19, // 1: berth.provider.v2.AttributePath.steps:type_name -> berth.provider.v2.AttributePath.Step
 	0,  // 2: berth.provider.v2.Diagnostic.severity:type_name -> berth.provider.v2.Diagnostic.Severity
 	4,  // 3: berth.provider.v2.Diagnostic.attribute:type_name -> berth.provider.v2.AttributePath
-	19, // 4: berth.provider.v2.Schema.block:type_name -> berth.provider.v2.Schema.Block
-	36, // 5: berth.provider.v2.Rollout.waves:type_name -> berth.provider.v2.Rollout.Wave
-	20, // 6: berth.provider.v2.Schema.Block.attributes:type_name -> berth.provider.v2.Schema.Attribute
-	21, // 7: berth.provider.v2.Schema.Block.block_types:type_name -> berth.provider.v2.Schema.NestedBlock
-	19, // 8: berth.provider.v2.Schema.NestedBlock.block:type_name -> berth.provider.v2.Schema.Block
+	20, // 4: berth.provider.v2.Schema.block:type_name -> berth.provider.v2.Schema.Block
+	37, // 5: berth.provider.v2.Rollout.waves:type_name -> berth.provider.v2.Rollout.Wave
+	21, // 6: berth.provider.v2.Schema.Block.attributes:type_name -> berth.provider.v2.Schema.Attribute
+	22, // 7: berth.provider.v2.Schema.Block.block_types:type_name -> berth.provider.v2.Schema.NestedBlock
+	20, // 8: berth.provider.v2.Schema.NestedBlock.block:type_name -> berth.provider.v2.Schema.Block
 	1,  // 9: berth.provider.v2.Schema.NestedBlock.nesting:type_name -> berth.provider.v2.Schema.NestedBlock.NestingMode
 	6,  // 10: berth.provider.v2.GetSchema.Response.provider:type_name -> berth.provider.v2.Schema
-	24, // 11: berth.provider.v2.GetSchema.Response.resource_types:type_name -> berth.provider.v2.GetSchema.Response.ResourceTypesEntry
-	25, // 12: berth.provider.v2.GetSchema.Response.data_sources:type_name -> berth.provider.v2.GetSchema.Response.DataSourcesEntry
+	25, // 11: berth.provider.v2.GetSchema.Response.resource_types:type_name -> berth.provider.v2.GetSchema.Response.ResourceTypesEntry
+	26, // 12: berth.provider.v2.GetSchema.Response.data_sources:type_name -> berth.provider.v2.GetSchema.Response.DataSourcesEntry
 	5,  // 13: berth.provider.v2.GetSchema.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
 	6,  // 14: berth.provider.v2.GetSchema.Response.ResourceTypesEntry.value:type_name -> berth.provider.v2.Schema
 	6,  // 15: berth.provider.v2.GetSchema.Response.DataSourcesEntry.value:type_name -> berth.provider.v2.Schema
@@ -3081,10 +3417,10 @@ var file_provider_proto_depIdxs = []int32{
 	3,  // 22: berth.provider.v2.ReadResources.Object.state:type_name -> berth.provider.v2.DynamicValue
 	3,  // 23: berth.provider.v2.ReadResources.Result.new_state:type_name -> berth.provider.v2.DynamicValue
 	5,  // 24: berth.provider.v2.ReadResources.Result.diagnostics:type_name -> berth.provider.v2.Diagnostic
-	32, // 25: berth.provider.v2.ReadResources.Request.objects:type_name -> berth.provider.v2.ReadResources.Object
-	33, // 26: berth.provider.v2.ReadResources.Response.results:type_name -> berth.provider.v2.ReadResources.Result
+	33, // 25: berth.provider.v2.ReadResources.Request.objects:type_name -> berth.provider.v2.ReadResources.Object
+	34, // 26: berth.provider.v2.ReadResources.Response.results:type_name -> berth.provider.v2.ReadResources.Result
 	5,  // 27: berth.provider.v2.ReadResources.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
-	37, // 28: berth.provider.v2.Rollout.Wave.instances:type_name -> berth.provider.v2.Rollout.Wave.Instance
+	38, // 28: berth.provider.v2.Rollout.Wave.instances:type_name -> berth.provider.v2.Rollout.Wave.Instance
 	3,  // 29: berth.provider.v2.PlanResourceChange.Request.prior_state:type_name -> berth.provider.v2.DynamicValue
 	3,  // 30: berth.provider.v2.PlanResourceChange.Request.proposed_new_state:type_name -> berth.provider.v2.DynamicValue
 	3,  // 31: berth.provider.v2.PlanResourceChange.Request.config:type_name -> berth.provider.v2.DynamicValue
@@ -3097,42 +3433,50 @@ var file_provider_proto_depIdxs = []int32{
 	3,  // 38: berth.provider.v2.ApplyResourceChange.Request.prior_state:type_name -> berth.provider.v2.DynamicValue
 	3,  // 39: berth.provider.v2.ApplyResourceChange.Request.planned_state:type_name -> berth.provider.v2.DynamicValue
 	3,  // 40: berth.provider.v2.ApplyResourceChange.Request.config:type_name -> berth.provider.v2.DynamicValue
-	40, // 41: berth.provider.v2.ApplyResourceChange.Request.step:type_name -> berth.provider.v2.ApplyResourceChange.Step
+	41, // 41: berth.provider.v2.ApplyResourceChange.Request.step:type_name -> berth.provider.v2.ApplyResourceChange.Step
 	3,  // 42: berth.provider.v2.ApplyResourceChange.Result.new_state:type_name -> berth.provider.v2.DynamicValue
 	5,  // 43: berth.provider.v2.ApplyResourceChange.Result.diagnostics:type_name -> berth.provider.v2.Diagnostic
-	42, // 44: berth.provider.v2.ApplyResourceChange.Response.event:type_name -> berth.provider.v2.ApplyResourceChange.Event
-	43, // 45: berth.provider.v2.ApplyResourceChange.Response.result:type_name -> berth.provider.v2.ApplyResourceChange.Result
+	43, // 44: berth.provider.v2.ApplyResourceChange.Response.event:type_name -> berth.provider.v2.ApplyResourceChange.Event
+	44, // 45: berth.provider.v2.ApplyResourceChange.Response.result:type_name -> berth.provider.v2.ApplyResourceChange.Result
 	3,  // 46: berth.provider.v2.ImportResource.Request.config:type_name -> berth.provider.v2.DynamicValue
 	3,  // 47: berth.provider.v2.ImportResource.Response.state:type_name -> berth.provider.v2.DynamicValue
 	5,  // 48: berth.provider.v2.ImportResource.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
-	3,  // 49: berth.provider.v2.ReadDataSource.Request.config:type_name -> berth.provider.v2.DynamicValue
-	3,  // 50: berth.provider.v2.ReadDataSource.Response.state:type_name -> berth.provider.v2.DynamicValue
-	5,  // 51: berth.provider.v2.ReadDataSource.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
-	22, // 52: berth.provider.v2.Provider.GetSchema:input_type -> berth.provider.v2.GetSchema.Request
-	26, // 53: berth.provider.v2.Provider.ValidateProviderConfig:input_type -> berth.provider.v2.ValidateProviderConfig.Request
-	28, // 54: berth.provider.v2.Provider.ValidateResourceConfig:input_type -> berth.provider.v2.ValidateResourceConfig.Request
-	30, // 55: berth.provider.v2.Provider.ConfigureProvider:input_type -> berth.provider.v2.ConfigureProvider.Request
-	34, // 56: berth.provider.v2.Provider.ReadResources:input_type -> berth.provider.v2.ReadResources.Request
-	38, // 57: berth.provider.v2.Provider.PlanResourceChange:input_type -> berth.provider.v2.PlanResourceChange.Request
-	41, // 58: berth.provider.v2.Provider.ApplyResourceChange:input_type -> berth.provider.v2.ApplyResourceChange.Request
-	45, // 59: berth.provider.v2.Provider.ImportResource:input_type -> berth.provider.v2.ImportResource.Request
-	47, // 60: berth.provider.v2.Provider.ReadDataSource:input_type -> berth.provider.v2.ReadDataSource.Request
-	49, // 61: berth.provider.v2.Provider.Stop:input_type -> berth.provider.v2.Stop.Request
-	23, // 62: berth.provider.v2.Provider.GetSchema:output_type -> berth.provider.v2.GetSchema.Response
-	27, // 63: berth.provider.v2.Provider.ValidateProviderConfig:output_type -> berth.provider.v2.ValidateProviderConfig.Response
-	29, // 64: berth.provider.v2.Provider.ValidateResourceConfig:output_type -> berth.provider.v2.ValidateResourceConfig.Response
-	31, // 65: berth.provider.v2.Provider.ConfigureProvider:output_type -> berth.provider.v2.ConfigureProvider.Response
-	35, // 66: berth.provider.v2.Provider.ReadResources:output_type -> berth.provider.v2.ReadResources.Response
-	39, // 67: berth.provider.v2.Provider.PlanResourceChange:output_type -> berth.provider.v2.PlanResourceChange.Response
-	44, // 68: berth.provider.v2.Provider.ApplyResourceChange:output_type -> berth.provider.v2.ApplyResourceChange.Response
-	46, // 69: berth.provider.v2.Provider.ImportResource:output_type -> berth.provider.v2.ImportResource.Response
-	48, // 70: berth.provider.v2.Provider.ReadDataSource:output_type -> berth.provider.v2.ReadDataSource.Response
-	50, // 71: berth.provider.v2.Provider.Stop:output_type -> berth.provider.v2.Stop.Response
-	62, // [62:72] is the sub-list for method output_type
-	52, // [52:62] is the sub-list for method input_type
-	52, // [52:52] is the sub-list for extension type_name
-	52, // [52:52] is the sub-list for extension extendee
-	0,  // [0:52] is the sub-list for field type_name
+	3,  // 49: berth.provider.v2.LookupResources.Object.planned:type_name -> berth.provider.v2.DynamicValue
+	3,  // 50: berth.provider.v2.LookupResources.Result.state:type_name -> berth.provider.v2.DynamicValue
+	5,  // 51: berth.provider.v2.LookupResources.Result.diagnostics:type_name -> berth.provider.v2.Diagnostic
+	48, // 52: berth.provider.v2.LookupResources.Request.objects:type_name -> berth.provider.v2.LookupResources.Object
+	49, // 53: berth.provider.v2.LookupResources.Response.results:type_name -> berth.provider.v2.LookupResources.Result
+	5,  // 54: berth.provider.v2.LookupResources.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
+	3,  // 55: berth.provider.v2.ReadDataSource.Request.config:type_name -> berth.provider.v2.DynamicValue
+	3,  // 56: berth.provider.v2.ReadDataSource.Response.state:type_name -> berth.provider.v2.DynamicValue
+	5,  // 57: berth.provider.v2.ReadDataSource.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
+	23, // 58: berth.provider.v2.Provider.GetSchema:input_type -> berth.provider.v2.GetSchema.Request
+	27, // 59: berth.provider.v2.Provider.ValidateProviderConfig:input_type -> berth.provider.v2.ValidateProviderConfig.Request
+	29, // 60: berth.provider.v2.Provider.ValidateResourceConfig:input_type -> berth.provider.v2.ValidateResourceConfig.Request
+	31, // 61: berth.provider.v2.Provider.ConfigureProvider:input_type -> berth.provider.v2.ConfigureProvider.Request
+	35, // 62: berth.provider.v2.Provider.ReadResources:input_type -> berth.provider.v2.ReadResources.Request
+	39, // 63: berth.provider.v2.Provider.PlanResourceChange:input_type -> berth.provider.v2.PlanResourceChange.Request
+	42, // 64: berth.provider.v2.Provider.ApplyResourceChange:input_type -> berth.provider.v2.ApplyResourceChange.Request
+	46, // 65: berth.provider.v2.Provider.ImportResource:input_type -> berth.provider.v2.ImportResource.Request
+	50, // 66: berth.provider.v2.Provider.LookupResources:input_type -> berth.provider.v2.LookupResources.Request
+	52, // 67: berth.provider.v2.Provider.ReadDataSource:input_type -> berth.provider.v2.ReadDataSource.Request
+	54, // 68: berth.provider.v2.Provider.Stop:input_type -> berth.provider.v2.Stop.Request
+	24, // 69: berth.provider.v2.Provider.GetSchema:output_type -> berth.provider.v2.GetSchema.Response
+	28, // 70: berth.provider.v2.Provider.ValidateProviderConfig:output_type -> berth.provider.v2.ValidateProviderConfig.Response
+	30, // 71: berth.provider.v2.Provider.ValidateResourceConfig:output_type -> berth.provider.v2.ValidateResourceConfig.Response
+	32, // 72: berth.provider.v2.Provider.ConfigureProvider:output_type -> berth.provider.v2.ConfigureProvider.Response
+	36, // 73: berth.provider.v2.Provider.ReadResources:output_type -> berth.provider.v2.ReadResources.Response
+	40, // 74: berth.provider.v2.Provider.PlanResourceChange:output_type -> berth.provider.v2.PlanResourceChange.Response
+	45, // 75: berth.provider.v2.Provider.ApplyResourceChange:output_type -> berth.provider.v2.ApplyResourceChange.Response
+	47, // 76: berth.provider.v2.Provider.ImportResource:output_type -> berth.provider.v2.ImportResource.Response
+	51, // 77: berth.provider.v2.Provider.LookupResources:output_type -> berth.provider.v2.LookupResources.Response
+	53, // 78: berth.provider.v2.Provider.ReadDataSource:output_type -> berth.provider.v2.ReadDataSource.Response
+	55, // 79: berth.provider.v2.Provider.Stop:output_type -> berth.provider.v2.Stop.Response
+	69, // [69:80] is the sub-list for method output_type
+	58, // [58:69] is the sub-list for method input_type
+	58, // [58:58] is the sub-list for extension type_name
+	58, // [58:58] is the sub-list for extension extendee
+	0,  // [0:58] is the sub-list for field type_name
 }
 
 func init() { file_provider_proto_init() }
@@ -3140,12 +3484,12 @@ func file_provider_proto_init() {
 	if File_provider_proto != nil {
 		return
 	}
-	file_provider_proto_msgTypes[15].OneofWrappers = []any{
+	file_provider_proto_msgTypes[16].OneofWrappers = []any{
 		(*AttributePath_Step_AttributeName)(nil),
 		(*AttributePath_Step_ElementKeyString)(nil),
 		(*AttributePath_Step_ElementKeyInt)(nil),
 	}
-	file_provider_proto_msgTypes[41].OneofWrappers = []any{
+	file_provider_proto_msgTypes[42].OneofWrappers = []any{
 		(*ApplyResourceChange_Response_Event)(nil),
 		(*ApplyResourceChange_Response_Result)(nil),
 	}
@@ -3155,7 +3499,7 @@ func file_provider_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_provider_proto_rawDesc), len(file_provider_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   48,
+			NumMessages:   53,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

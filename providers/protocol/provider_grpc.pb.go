@@ -4,6 +4,13 @@
 // STOP steps with structured wave members, instead of one opaque call per
 // wave and a provider-side revert.
 //
+// Added within version 2 (a side that predates an addition sees its zero
+// value, or codes.Unimplemented for a new rpc):
+//   - idempotent creates: ApplyResourceChange.Request.idempotency_key,
+//     Schema.lookup_by_key and the LookupResources rpc, with which berth
+//     finds an object whose create was interrupted by the key it gave that
+//     create.
+//
 // Modelled on Terraform's tfplugin6, shaped after berth's
 // providers.Interface. Values cross as cty msgpack together with their cty
 // type in JSON; cty marks other than "sensitive" do not cross, and the
@@ -43,6 +50,7 @@ const (
 	Provider_PlanResourceChange_FullMethodName     = "/berth.provider.v2.Provider/PlanResourceChange"
 	Provider_ApplyResourceChange_FullMethodName    = "/berth.provider.v2.Provider/ApplyResourceChange"
 	Provider_ImportResource_FullMethodName         = "/berth.provider.v2.Provider/ImportResource"
+	Provider_LookupResources_FullMethodName        = "/berth.provider.v2.Provider/LookupResources"
 	Provider_ReadDataSource_FullMethodName         = "/berth.provider.v2.Provider/ReadDataSource"
 	Provider_Stop_FullMethodName                   = "/berth.provider.v2.Provider/Stop"
 )
@@ -62,6 +70,10 @@ type ProviderClient interface {
 	// stream is the result.
 	ApplyResourceChange(ctx context.Context, in *ApplyResourceChange_Request, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ApplyResourceChange_Response], error)
 	ImportResource(ctx context.Context, in *ImportResource_Request, opts ...grpc.CallOption) (*ImportResource_Response, error)
+	// LookupResources finds objects by the idempotency key of the create
+	// that made them, many per call. Only asked of resource types whose
+	// schema says lookup_by_key.
+	LookupResources(ctx context.Context, in *LookupResources_Request, opts ...grpc.CallOption) (*LookupResources_Response, error)
 	ReadDataSource(ctx context.Context, in *ReadDataSource_Request, opts ...grpc.CallOption) (*ReadDataSource_Response, error)
 	// Stop asks the provider to cancel in-flight work gracefully.
 	Stop(ctx context.Context, in *Stop_Request, opts ...grpc.CallOption) (*Stop_Response, error)
@@ -164,6 +176,16 @@ func (c *providerClient) ImportResource(ctx context.Context, in *ImportResource_
 	return out, nil
 }
 
+func (c *providerClient) LookupResources(ctx context.Context, in *LookupResources_Request, opts ...grpc.CallOption) (*LookupResources_Response, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LookupResources_Response)
+	err := c.cc.Invoke(ctx, Provider_LookupResources_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *providerClient) ReadDataSource(ctx context.Context, in *ReadDataSource_Request, opts ...grpc.CallOption) (*ReadDataSource_Response, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ReadDataSource_Response)
@@ -199,6 +221,10 @@ type ProviderServer interface {
 	// stream is the result.
 	ApplyResourceChange(*ApplyResourceChange_Request, grpc.ServerStreamingServer[ApplyResourceChange_Response]) error
 	ImportResource(context.Context, *ImportResource_Request) (*ImportResource_Response, error)
+	// LookupResources finds objects by the idempotency key of the create
+	// that made them, many per call. Only asked of resource types whose
+	// schema says lookup_by_key.
+	LookupResources(context.Context, *LookupResources_Request) (*LookupResources_Response, error)
 	ReadDataSource(context.Context, *ReadDataSource_Request) (*ReadDataSource_Response, error)
 	// Stop asks the provider to cancel in-flight work gracefully.
 	Stop(context.Context, *Stop_Request) (*Stop_Response, error)
@@ -235,6 +261,9 @@ func (UnimplementedProviderServer) ApplyResourceChange(*ApplyResourceChange_Requ
 }
 func (UnimplementedProviderServer) ImportResource(context.Context, *ImportResource_Request) (*ImportResource_Response, error) {
 	return nil, status.Error(codes.Unimplemented, "method ImportResource not implemented")
+}
+func (UnimplementedProviderServer) LookupResources(context.Context, *LookupResources_Request) (*LookupResources_Response, error) {
+	return nil, status.Error(codes.Unimplemented, "method LookupResources not implemented")
 }
 func (UnimplementedProviderServer) ReadDataSource(context.Context, *ReadDataSource_Request) (*ReadDataSource_Response, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReadDataSource not implemented")
@@ -400,6 +429,24 @@ func _Provider_ImportResource_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Provider_LookupResources_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LookupResources_Request)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProviderServer).LookupResources(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Provider_LookupResources_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProviderServer).LookupResources(ctx, req.(*LookupResources_Request))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Provider_ReadDataSource_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ReadDataSource_Request)
 	if err := dec(in); err != nil {
@@ -470,6 +517,10 @@ var Provider_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ImportResource",
 			Handler:    _Provider_ImportResource_Handler,
+		},
+		{
+			MethodName: "LookupResources",
+			Handler:    _Provider_LookupResources_Handler,
 		},
 		{
 			MethodName: "ReadDataSource",

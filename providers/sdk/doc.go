@@ -58,6 +58,14 @@
 // state: a non-nil *T alongside an error is recorded as what exists.
 // Progress events reach berth through Emit and Progress.
 //
+// Idempotent creates. Before a create berth records its intent with a key
+// unique to that operation; Create reads it with IdempotencyKey(ctx) and
+// stores it on the object it makes (a label, a tag). A resource with
+// Lookup, which finds the object carrying a key, says LookupByKey in its
+// schema, and berth recovers the object of a create it was killed during;
+// without Lookup it reports such a create as a possible orphan. Lookups of
+// a batch run concurrently, like reads.
+//
 // Reads. berth refreshes objects in batches; each object is passed to Read
 // (concurrently, see Provider.ReadParallelism) unless the resource has a
 // ReadBatch. Read returns ErrNotFound for an object that no longer exists.

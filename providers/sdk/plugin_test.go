@@ -64,6 +64,30 @@ func TestOutOfProcess(t *testing.T) {
 		}
 	})
 
+	t.Run("a create's idempotency key crosses to Create, and Lookup finds the object by it", func(t *testing.T) {
+		config := cfg(p, map[string]cty.Value{"name": cty.StringVal("k"), "secret": cty.StringVal("pw")})
+		plan := c.PlanResourceChange(ctx, providers.PlanResourceChangeRequest{TypeName: "widget", Config: config, ProposedNewState: config})
+		apply := c.ApplyResourceChange(ctx, providers.ApplyResourceChangeRequest{
+			TypeName: "widget", PriorState: cty.NullVal(config.Type()), PlannedState: plan.PlannedState, IdempotencyKey: "key-k",
+		}, nil)
+		if apply.Diagnostics.HasErrors() {
+			t.Fatal(apply.Diagnostics.Error())
+		}
+		resp := c.LookupResources(ctx, providers.LookupResourcesRequest{Objects: []providers.LookupObject{
+			{ID: "widget.k", TypeName: "widget", IdempotencyKey: "key-k", Planned: plan.PlannedState},
+			{ID: "widget.other", TypeName: "widget", IdempotencyKey: "key-other", Planned: plan.PlannedState},
+		}})
+		if resp.Diagnostics.HasErrors() || len(resp.Results) != 2 {
+			t.Fatalf("%v, %d results", resp.Diagnostics, len(resp.Results))
+		}
+		if r := resp.Results[0]; r.ID != "widget.k" || !r.Found || !r.State.RawEquals(apply.NewState) {
+			t.Errorf("lookup of the created widget: %+v\nwant state %#v", r, apply.NewState)
+		}
+		if r := resp.Results[1]; r.ID != "widget.other" || r.Found || r.Diagnostics.HasErrors() {
+			t.Errorf("lookup of a key never used: %+v", r)
+		}
+	})
+
 	t.Run("Stop cancels an apply in flight", func(t *testing.T) {
 		config := cfg(p, map[string]cty.Value{"name": cty.StringVal("slow")})
 		plan := c.PlanResourceChange(ctx, providers.PlanResourceChangeRequest{TypeName: "widget", Config: config, ProposedNewState: config})

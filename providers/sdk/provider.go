@@ -45,7 +45,8 @@ type Provider[C any] struct {
 	DataSources map[string]DataSourceType
 
 	// ReadParallelism bounds how many objects of one ReadResources batch
-	// are read concurrently by a resource type without ReadBatch. Zero
+	// are read concurrently by a resource type without ReadBatch, and how
+	// many of one LookupResources batch are looked up concurrently. Zero
 	// means 8.
 	ReadParallelism int
 
@@ -122,7 +123,9 @@ func (p *Provider[C]) GetSchema(ctx context.Context) providers.GetSchemaResponse
 		Diagnostics:   p.init(),
 	}
 	for name, r := range p.Resources {
-		resp.ResourceTypes[name] = r.schema().providerSchema()
+		s := r.schema().providerSchema()
+		s.LookupByKey = r.canLookup()
+		resp.ResourceTypes[name] = s
 	}
 	for name, d := range p.DataSources {
 		resp.DataSources[name] = d.schema().providerSchema()
@@ -235,10 +238,7 @@ func (p *Provider[C]) ReadResources(ctx context.Context, req providers.ReadResou
 		}
 		byType[o.TypeName] = append(byType[o.TypeName], i)
 	}
-	parallelism := p.ReadParallelism
-	if parallelism == 0 {
-		parallelism = 8
-	}
+	parallelism := p.readParallelism()
 	for _, typeName := range order {
 		idx := byType[typeName]
 		r, ok := p.Resources[typeName]

@@ -112,6 +112,8 @@ type ResourceType interface {
 	apply(ctx context.Context, typeName string, req providers.ApplyResourceChangeRequest) (cty.Value, hcl.Diagnostics)
 	importState(ctx context.Context, typeName, id string) (cty.Value, hcl.Diagnostics)
 	resumable() bool
+	canLookup() bool
+	lookup(ctx context.Context, o providers.LookupObject) providers.LookupResult
 }
 
 func (r *Resource[T]) resumable() bool { return r.Resumable }
@@ -248,6 +250,10 @@ func (r *Resource[T]) apply(ctx context.Context, typeName string, req providers.
 	}
 	if planned == cty.NilVal {
 		planned = null
+	}
+	if prior.IsNull() {
+		// Only a create (a Create, or ApplyStep from nothing) has a key.
+		ctx = withIdempotencyKey(ctx, req.IdempotencyKey)
 	}
 	priorT, diags := r.decode(prior)
 	if diags.HasErrors() {

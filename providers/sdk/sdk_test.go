@@ -45,10 +45,15 @@ type testEnv struct {
 	failNext error  // returned (with partial state) by the next Create/Update
 	block    func() // called by Create, to hold it in flight
 	reads    int
+	// keys maps the idempotency key of each create to the object's ID, as
+	// a cloud's tags would; updateKeys counts Updates that saw a key.
+	keys       map[string]string
+	updateKeys int
 }
 
 func newTestProvider(env *testEnv) *Provider[providerConfig] {
 	env.objects = map[string]widget{}
+	env.keys = map[string]string{}
 	widgetSchema := Schema{
 		Attributes: map[string]Attribute{
 			"name":   {Type: cty.String, Required: true, ForceNew: true},
@@ -69,6 +74,12 @@ func newTestProvider(env *testEnv) *Provider[providerConfig] {
 	store := func(w widget) *widget {
 		env.objects[w.ID] = w
 		return &w
+	}
+	// tag records the key of a create on the object it made.
+	tag := func(ctx context.Context, w widget) {
+		if key := IdempotencyKey(ctx); key != "" {
+			env.keys[key] = w.ID
+		}
 	}
 	return &Provider[providerConfig]{
 		Version: "0.0.1",
@@ -106,6 +117,7 @@ func newTestProvider(env *testEnv) *Provider[providerConfig] {
 					env.mu.Lock()
 					defer env.mu.Unlock()
 					w.ID = "w-" + w.Name
+					tag(ctx, w)
 					if w.Zone == "" {
 						w.Zone = env.region + "-a"
 					}
@@ -130,6 +142,9 @@ func newTestProvider(env *testEnv) *Provider[providerConfig] {
 				Update: func(ctx context.Context, prior, w widget) (*widget, error) {
 					env.mu.Lock()
 					defer env.mu.Unlock()
+					if IdempotencyKey(ctx) != "" {
+						env.updateKeys++
+					}
 					if err := env.failNext; err != nil {
 						env.failNext = nil
 						return nil, err
@@ -144,6 +159,18 @@ func newTestProvider(env *testEnv) *Provider[providerConfig] {
 					}
 					delete(env.objects, w.ID)
 					return nil
+				},
+				Lookup: func(ctx context.Context, key string, planned widget) (*widget, error) {
+					if key == "unreachable" {
+						return nil, errors.New("the API is down")
+					}
+					env.mu.Lock()
+					defer env.mu.Unlock()
+					w, ok := env.objects[env.keys[key]]
+					if !ok || w.Name != planned.Name {
+						return nil, fmt.Errorf("no widget tagged %s: %w", key, ErrNotFound)
+					}
+					return &w, nil
 				},
 				Import: func(ctx context.Context, id string) (*widget, error) {
 					env.mu.Lock()

@@ -36,6 +36,8 @@ type Fleet struct {
 	Replicas int    `json:"replicas"`
 	// Instances are what "runs": a name may have several (old and new).
 	Instances []FleetInstance `json:"instances"`
+	// IdempotencyKey is the key of the create that made the fleet.
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
 }
 
 // FleetInstance is one running instance of a fleet.
@@ -199,7 +201,8 @@ func (p *Provider) applyFleet(ctx context.Context, s settings, req providers.App
 			f = &c
 		} else {
 			st.NextID++
-			f = &Fleet{ID: fmt.Sprintf("f-%d", st.NextID), Name: fc.name, Version: fc.version, Replicas: fc.replicas}
+			f = &Fleet{ID: fmt.Sprintf("f-%d", st.NextID), Name: fc.name, Version: fc.version, Replicas: fc.replicas,
+				IdempotencyKey: req.IdempotencyKey}
 		}
 		start := func(name string) {
 			st.NextID++

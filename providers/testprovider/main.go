@@ -15,6 +15,11 @@ const (
 	EnvExitInHandshake = "BERTH_TEST_PROVIDER_EXIT_IN_HANDSHAKE"
 	// EnvProtocol makes the process announce this plugin protocol version.
 	EnvProtocol = "BERTH_TEST_PROVIDER_PROTOCOL"
+	// EnvNoLookup, set to 1, makes the resource types declare
+	// LookupByKey=false, as a provider that cannot find an object by the
+	// key of its create: the core then reports an interrupted create as a
+	// possible orphan. It is read by GetSchema, so it works in-process too.
+	EnvNoLookup = "BERTH_TEST_PROVIDER_NO_LOOKUP"
 )
 
 // Main is the whole main of the test provider's executable.

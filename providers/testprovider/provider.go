@@ -11,6 +11,11 @@
 // changes roll out in waves (see fleet.go). Data source "echo" returns its
 // `input` as `output`.
 //
+// Both resource types keep the idempotency key of the create that made
+// them in the store (`idempotency_key`, not part of the state), declare
+// LookupByKey and are found by it with LookupResources (see lookup.go);
+// BERTH_TEST_PROVIDER_NO_LOOKUP=1 makes them declare LookupByKey=false.
+//
 // Provider configuration:
 //
 //	store          = "/path/store.json"  # required
@@ -21,7 +26,9 @@
 //
 // Environment of the process (see Main): BERTH_TEST_PROVIDER_EXIT_IN_HANDSHAKE=1
 // exits before serving; BERTH_TEST_PROVIDER_PROTOCOL=N announces protocol
-// version N.
+// version N; BERTH_TEST_PROVIDER_NO_LOOKUP=1 declares no LookupByKey (an
+// environment variable, not a setting: berth reads the schema before it
+// configures the provider).
 package testprovider
 
 import (
@@ -59,6 +66,7 @@ var _ providers.Interface = (*Provider)(nil)
 
 // GetSchema implements providers.Interface.
 func (p *Provider) GetSchema(context.Context) providers.GetSchemaResponse {
+	lookup := canLookup()
 	return providers.GetSchemaResponse{
 		Provider: providers.Schema{Block: &providers.Block{
 			Description: "The test provider.",
@@ -71,7 +79,7 @@ func (p *Provider) GetSchema(context.Context) providers.GetSchemaResponse {
 			},
 		}},
 		ResourceTypes: map[string]providers.Schema{
-			"object": {Version: 1, Block: &providers.Block{
+			"object": {Version: 1, LookupByKey: lookup, Block: &providers.Block{
 				Description: "An object in the store.",
 				Attributes: map[string]*providers.Attribute{
 					"id":     {Type: cty.String, Computed: true},
@@ -82,7 +90,7 @@ func (p *Provider) GetSchema(context.Context) providers.GetSchemaResponse {
 					"status": {Type: cty.String, Computed: true},
 				},
 			}},
-			"fleet": {Version: 1, Block: fleetSchema},
+			"fleet": {Version: 1, LookupByKey: lookup, Block: fleetSchema},
 		},
 		DataSources: map[string]providers.Schema{
 			"echo": {Block: &providers.Block{
@@ -357,6 +365,7 @@ func (p *Provider) ApplyResourceChange(ctx context.Context, req providers.ApplyR
 	obj := &Object{ID: stateID(req.PriorState), Name: planned.GetAttr("name").AsString(), Status: "creating"}
 	if isNull(req.PriorState) || obj.ID == "" || !planned.GetAttr("id").IsKnown() {
 		obj.ID = "" // a create or a replacement: a new object
+		obj.IdempotencyKey = req.IdempotencyKey
 	}
 	if v := planned.GetAttr("value"); !v.IsNull() {
 		obj.Value = ptr(v.AsString())

@@ -35,6 +35,9 @@ type Object struct {
 	Size   *float64 `json:"size,omitempty"`
 	// Status is "creating" while an apply is in progress, then "ready".
 	Status string `json:"status"`
+	// IdempotencyKey is the key of the create that made the object, as a
+	// real provider keeps it in a label: not part of the state.
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
 }
 
 // ObjectType is the cty type of an "object" resource's state.
@@ -231,12 +234,28 @@ func (c *storeCache) put(obj *Object) error {
 		obj.ID = fmt.Sprintf("o-%d", s.NextID)
 	}
 	o := *obj
+	if old := s.Objects[o.ID]; old != nil && o.IdempotencyKey == "" {
+		// The key stays with the object for its life, as a label would.
+		o.IdempotencyKey = old.IdempotencyKey
+	}
 	if !c.cached {
 		s.Objects[o.ID] = &o
 		return WriteStore(c.path, s)
 	}
 	c.set(s, o.ID, &o)
 	return c.commit()
+}
+
+// view calls fn with the store, which fn must not change or keep.
+func (c *storeCache) view(fn func(s *Store)) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, err := c.current()
+	if err != nil {
+		return err
+	}
+	fn(s)
+	return nil
 }
 
 // remove deletes the object of the ID and returns once the store without
