@@ -38,11 +38,19 @@ func (p *Provider) ApplyResourceChange(ctx context.Context, req providers.ApplyR
 	// Containers change: listings cached for plans are stale.
 	p.invalidateListings()
 	defer p.invalidateListings()
-	ap := &applier{p: p, events: events, notReady: map[string]bool{}, retired: decodePrivate(req.PlannedPrivate).Retired}
+	ap := &applier{p: p, events: events, notReady: map[string]bool{}, known: map[string]bool{}, retired: decodePrivate(req.PlannedPrivate).Retired}
 	for _, in := range app.DecodeInstances(req.PriorState) {
+		ap.known[in.ID] = true
 		if in.Status == statusNotReady {
 			ap.notReady[in.ID] = true
 		}
+	}
+	if req.PriorState.IsNull() {
+		// A create: its containers carry its key, so that LookupResources
+		// finds them if berth is killed before it records the app.
+		// Containers of later changes need none: they carry the
+		// deployment id that the recorded state holds.
+		ap.createKey = req.IdempotencyKey
 	}
 	switch req.Step.Kind {
 	case providers.StepStart:
@@ -66,22 +74,49 @@ type applier struct {
 	evMu   sync.Mutex
 	waveNo int
 
-	// retired are hosts removed from the cluster that still held
-	// containers of the app at plan time (see private.Retired).
+	// createKey is the idempotency key of a create, "" for other changes.
+	createKey string
+
+	// retired are hosts outside the planned cluster that may hold
+	// containers of the app (see private.Retired).
 	retired []engine.HostConfig
-	// retiredNow are the retired hosts on which the last listing found
-	// containers of the app: returned as private data, so that refresh and
-	// the next plan keep looking there.
-	retiredNow []engine.HostConfig
+	// order is the hosts' names, the cluster's then the retired ones.
+	order []string
+	// holding are the hosts on which the last listing found containers of
+	// the app; listFailed says it failed, so any host may hold some.
+	holding    map[string]bool
+	listFailed bool
 
 	mu sync.Mutex
-	// notReady holds the ids of containers that never passed readiness.
+	// notReady holds the ids of containers that never passed readiness,
+	// known those of the containers berth knows of: the prior state's and
+	// those this call made. A container listed that is neither is
+	// not_ready (see unvouched).
 	notReady map[string]bool
+	known    map[string]bool
 }
 
-// private is the response's private data.
-func (ap *applier) private() []byte {
-	return private{Retired: ap.retiredNow}.encode()
+// private is the response's private data with state st: the hosts outside
+// st's cluster that hold containers of the app (a removed host not yet
+// emptied; a host added by a rollout whose state still records the
+// previous cluster), so that refresh and the next plan look there too.
+func (ap *applier) private(st cty.Value) []byte {
+	inCluster := map[string]bool{}
+	if u, _ := st.UnmarkDeep(); !u.IsNull() {
+		if a, err := decodeApp(u); err == nil {
+			for _, h := range a.Cluster.Hosts {
+				inCluster[h.Endpoint] = true
+			}
+		}
+	}
+	var out []engine.HostConfig
+	for _, name := range ap.order {
+		cfg := ap.hosts[name].Config
+		if !inCluster[cfg.Endpoint] && (ap.holding[name] || ap.listFailed) {
+			out = append(out, cfg)
+		}
+	}
+	return private{Retired: out}.encode()
 }
 
 func (ap *applier) emit(kind, inst, format string, args ...any) {
@@ -100,6 +135,7 @@ func (ap *applier) setup(ctx context.Context, v cty.Value) error {
 	if err != nil {
 		return err
 	}
+	a.CreateKey = ap.createKey
 	if a.ID == "" {
 		// Planned as known after apply: this is the app's first apply.
 		a.ID = newDeploymentID()
@@ -118,24 +154,27 @@ func (ap *applier) setup(ctx context.Context, v cty.Value) error {
 	for i, h := range hosts {
 		ap.hosts[h.Config.Name] = h
 		ap.infos[h.Config.Name] = infos[i]
+		ap.order = append(ap.order, h.Config.Name)
 		endpoints[h.Config.Endpoint] = true
 	}
-	// Hosts removed from the cluster: listed, and their containers of the
-	// app removed once the new ones are ready; never placed on.
+	// Hosts outside the cluster (removed from it; in a revert, added by
+	// the rollout): listed, and their containers of the app removed once
+	// the new ones are ready; never placed on.
 	var errs []error
 	retired := ap.retired
 	ap.retired = nil
 	for _, cfg := range retired {
 		if endpoints[cfg.Endpoint] || ap.hosts[cfg.Name] != nil {
-			continue // back in the cluster (a revert's)
+			continue // in the cluster (back in it, or a rollout's new host)
 		}
 		ap.retired = append(ap.retired, cfg)
 		h, info, err := ap.p.host(ctx, cfg)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("host %q (%s) was removed from the cluster of app %s and still holds containers of it, which berth cannot remove: %w", cfg.Name, cfg.Endpoint, a.Name, err))
+			errs = append(errs, fmt.Errorf("host %q (%s) is not in the cluster of app %s but may hold containers of it, which berth must remove: %w", cfg.Name, cfg.Endpoint, a.Name, err))
 			continue
 		}
 		ap.hosts[cfg.Name], ap.infos[cfg.Name] = h, info
+		ap.order = append(ap.order, cfg.Name)
 	}
 	return errors.Join(errs...)
 }
@@ -181,6 +220,14 @@ func (ap *applier) list(ctx context.Context) ([]live, error) {
 	}
 	wg.Wait()
 	slices.SortFunc(out, func(x, y live) int { return strings.Compare(x.Name, y.Name) })
+	ap.mu.Lock()
+	for _, c := range out {
+		if !ap.known[c.ID] {
+			// Neither recorded nor made by this call (see unvouched).
+			ap.known[c.ID], ap.notReady[c.ID] = true, true
+		}
+	}
+	ap.mu.Unlock()
 	return out, errors.Join(errs...)
 }
 
@@ -227,11 +274,9 @@ func (ap *applier) existing() ([]app.Instance, hcl.Diagnostics) {
 	ap.mu.Lock()
 	ins := instancesOf(ls, ap.a.Spec.Ports, ap.notReady)
 	ap.mu.Unlock()
-	ap.retiredNow = nil
-	for _, cfg := range ap.retired {
-		if slices.ContainsFunc(ls, func(c live) bool { return c.Host == cfg.Name }) || err != nil {
-			ap.retiredNow = append(ap.retiredNow, cfg)
-		}
+	ap.holding, ap.listFailed = map[string]bool{}, err != nil
+	for _, c := range ls {
+		ap.holding[c.Host] = true
 	}
 	return ins, diags
 }
@@ -239,12 +284,7 @@ func (ap *applier) existing() ([]app.Instance, hcl.Diagnostics) {
 // withExisting is top with instances ins, and the deployment id known
 // once the first apply picked it.
 func (ap *applier) withExisting(top cty.Value, ins []app.Instance) cty.Value {
-	st := withInstances(top, ins)
-	if !top.IsNull() && ap.a.ID != "" {
-		u, pvm := st.UnmarkDeepWithPaths()
-		st = withAttrs(u, map[string]cty.Value{"deployment_id": cty.StringVal(ap.a.ID)}).MarkWithPaths(pvm)
-	}
-	return st
+	return withDeployment(top, ap.a.ID, ins)
 }
 
 // instancesOf maps containers to "instances" entries.
@@ -296,7 +336,7 @@ func (ap *applier) fail(ctx context.Context, state cty.Value, diags hcl.Diagnost
 		err = errors.New("berth stopped before every instance was ready; the state records the containers as they are: the ready ones running, the others not_ready, replaced by the next apply")
 	}
 	r := fail(state, diags, summary, err)
-	r.Private = ap.private()
+	r.Private = ap.private(state)
 	// The state lists the containers as they are, the ready ones and the
 	// failed (not_ready) ones: the next plan keeps the first and replaces
 	// the others, so a failed create need not replace the whole app.
@@ -347,7 +387,7 @@ func (ap *applier) all(ctx context.Context, req providers.ApplyResourceChangeReq
 	if err != nil {
 		return ap.fail(ctx, st, diags, "Cannot remove containers of app "+ap.a.Name, err)
 	}
-	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags, Private: ap.private()}
+	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags, Private: ap.private(st)}
 }
 
 // destroy removes every container of the app (found by its labels, not
@@ -413,7 +453,7 @@ func (ap *applier) stepStart(ctx context.Context, req providers.ApplyResourceCha
 	if err = errors.Join(append(errs, err)...); err != nil {
 		return ap.fail(ctx, st, diags, ap.stepFailed(), err)
 	}
-	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags, Private: ap.private()}
+	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags, Private: ap.private(st)}
 }
 
 // stepStop is providers.StepStop: the containers of the instances named in
@@ -441,7 +481,7 @@ func (ap *applier) stepStop(ctx context.Context, req providers.ApplyResourceChan
 	if err != nil {
 		return ap.fail(ctx, st, diags, ap.stepFailed(), err)
 	}
-	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags, Private: ap.private()}
+	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags, Private: ap.private(st)}
 }
 
 // stepFailed is the summary of a failed rollout step.
@@ -505,7 +545,7 @@ func (ap *applier) start(ctx context.Context, sem chan struct{}, in app.Instance
 	// replaced instance.
 	markNotReady := func() {
 		ap.mu.Lock()
-		ap.notReady[id] = true
+		ap.known[id], ap.notReady[id] = true, true
 		ap.mu.Unlock()
 	}
 	if id != "" {

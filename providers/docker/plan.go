@@ -22,9 +22,14 @@ import (
 // private is the provider's private data of a planned change and of a
 // state.
 type private struct {
-	// Retired are hosts that left the app's cluster while containers of
-	// the app still run on them: apply (and refresh) lists them too, and
-	// apply removes those containers once the new ones are ready.
+	// Retired are hosts outside the app's cluster that hold (or, in a
+	// plan, may hold) containers of the app: apply (and refresh) lists
+	// them too, and apply removes those containers once the new ones are
+	// ready. In a state: hosts removed from the cluster not emptied yet,
+	// and hosts that a rollout not complete yet started containers on
+	// while the state records the previous cluster. In a plan: the hosts
+	// removed that still hold containers, and the hosts the plan adds,
+	// which a revert (to the previous cluster) must empty.
 	Retired []engine.HostConfig `json:"retired,omitempty"`
 }
 
@@ -106,6 +111,27 @@ func (p *Provider) retiredHosts(ctx context.Context, cands []engine.HostConfig, 
 		}
 	}
 	return keep, ins, errors.Join(errs...)
+}
+
+// addedHosts are the hosts of cluster c that the prior state's cluster
+// lacks (by endpoint): a revert of the rollout goes back to that cluster
+// and must still empty them.
+func addedHosts(prior cty.Value, c cluster) []engine.HostConfig {
+	pa, err := decodeApp(prior)
+	if err != nil {
+		return nil
+	}
+	before := map[string]bool{}
+	for _, h := range pa.Cluster.Hosts {
+		before[h.Endpoint] = true
+	}
+	var out []engine.HostConfig
+	for _, h := range c.Hosts {
+		if !before[h.Endpoint] {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // PlanResourceChange plans an app: image digest, placement, instances and,
@@ -217,7 +243,7 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 			resp.Diagnostics = append(resp.Diagnostics, attrDiag("Cannot reach a host removed from the cluster", err.Error(), cty.GetAttrPath("cluster")))
 			return resp
 		}
-		pv.Retired = retired
+		pv.Retired = append(retired, addedHosts(prior, a.Cluster)...)
 		// Containers on removed hosts that the state does not know (any
 		// more) are instances to move all the same.
 		for _, in := range found {
@@ -450,11 +476,12 @@ func decide(in planInput) planOutput {
 	return out
 }
 
-// retiredHostHint says how to get past a host that was removed from an
-// app's cluster while it still held containers of the app, and that
+// retiredHostHint says how to get past a host outside an app's recorded
+// cluster that held containers of the app at the last apply (removed from
+// the cluster, or added by a rollout that has not completed), and that
 // cannot be reached any more.
 func retiredHostHint(cfg engine.HostConfig, app, id string) string {
-	return fmt.Sprintf("host %q (%s) was removed from the cluster of app %s while it still held containers of the app, which berth must remove, and it cannot be reached. "+
+	return fmt.Sprintf("host %q (%s) is not in the cluster that the state of app %s records (it was removed from it, or a rollout that has not completed added it) and held containers of the app, which berth must find and remove, and it cannot be reached. "+
 		"Make it reachable, or put it back in the cluster until it is. If it is gone for good: berth state rm the app, then berth import it again with its deployment id %s "+
 		"(the import looks only on the cluster's hosts); if the host ever comes back, remove its containers by hand (labels %s=%s, %s=%s)",
 		cfg.Name, cfg.Endpoint, app, id, engine.LabelID, id, engine.LabelApp, app)

@@ -75,7 +75,10 @@ func New() *Provider {
 // GetSchema lists app and scaling_policy. Their schemas are berth's
 // language's (they are domain blocks, the same on every platform: see
 // docs/providers.md), so the provider declares them empty and works with
-// the values the engine sends, of the language's types.
+// the values the engine sends, of the language's types. Both are looked
+// up by key (LookupResources): an app by its create's key on its
+// containers; a scaling_policy exists only in the state, so an unrecorded
+// create of one made nothing.
 func (p *Provider) GetSchema(context.Context) providers.GetSchemaResponse {
 	empty := func() *providers.Block {
 		return &providers.Block{Attributes: map[string]*providers.Attribute{}, BlockTypes: map[string]*providers.NestedBlock{}}
@@ -83,8 +86,8 @@ func (p *Provider) GetSchema(context.Context) providers.GetSchemaResponse {
 	return providers.GetSchemaResponse{
 		Provider: providers.Schema{Block: empty()},
 		ResourceTypes: map[string]providers.Schema{
-			TypeApp:           {Version: 1, Block: empty()},
-			TypeScalingPolicy: {Version: 1, Block: empty()},
+			TypeApp:           {Version: 1, Block: empty(), LookupByKey: true},
+			TypeScalingPolicy: {Version: 1, Block: empty(), LookupByKey: true},
 		},
 		DataSources: map[string]providers.Schema{},
 	}

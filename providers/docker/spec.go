@@ -37,6 +37,9 @@ type deployment struct {
 	// Pinned is repository@sha256:..., Hash the ConfigHash of hashSpec.
 	Pinned string
 	Hash   string
+	// CreateKey is the idempotency key of the create being applied, which
+	// its containers carry (engine.LabelCreateKey); empty otherwise.
+	CreateKey string
 }
 
 // hashSpec is everything that makes two instances' containers differ:
@@ -201,7 +204,7 @@ func (a *deployment) containerSpec(name, arch string) (engine.ContainerSpec, err
 	maps.Copy(labels, a.Spec.Labels)
 	maps.Copy(labels, engine.InstanceLabels{
 		ID: a.ID, App: a.Name, Instance: name, ConfigHash: a.Hash, Image: a.Spec.Image,
-		CPURequest: cpuReq, MemoryRequest: memReq,
+		CPURequest: cpuReq, MemoryRequest: memReq, CreateKey: a.CreateKey,
 	}.Map())
 	cs := engine.ContainerSpec{
 		// The hash and a random suffix keep names unique while the old and

@@ -29,6 +29,11 @@ const (
 	// the limits).
 	LabelCPURequest    = "sh.berth.cpu-request"
 	LabelMemoryRequest = "sh.berth.memory-request"
+	// LabelCreateKey is the idempotency key of the create that made the
+	// container (providers.ApplyResourceChangeRequest.IdempotencyKey): how
+	// an app whose create berth never recorded is found again. Only the
+	// containers of that create carry it.
+	LabelCreateKey = "sh.berth.create-key"
 )
 
 // InstanceLabels is what berth's labels say about a container.
@@ -40,11 +45,13 @@ type InstanceLabels struct {
 	Image         string
 	CPURequest    scheduler.MilliCPU
 	MemoryRequest int64
+	// CreateKey is set on the containers made by the app's create only.
+	CreateKey string
 }
 
 // Map is the labels to set on the container.
 func (l InstanceLabels) Map() map[string]string {
-	return map[string]string{
+	m := map[string]string{
 		LabelManaged:       "true",
 		LabelID:            l.ID,
 		LabelApp:           l.App,
@@ -54,6 +61,10 @@ func (l InstanceLabels) Map() map[string]string {
 		LabelCPURequest:    strconv.FormatInt(int64(l.CPURequest), 10),
 		LabelMemoryRequest: strconv.FormatInt(l.MemoryRequest, 10),
 	}
+	if l.CreateKey != "" {
+		m[LabelCreateKey] = l.CreateKey
+	}
+	return m
 }
 
 // ParseLabels reads berth's labels; ok is false for a container that is not
@@ -72,5 +83,6 @@ func ParseLabels(m map[string]string) (l InstanceLabels, ok bool) {
 		Image:         m[LabelImage],
 		CPURequest:    scheduler.MilliCPU(cpu),
 		MemoryRequest: mem,
+		CreateKey:     m[LabelCreateKey],
 	}, true
 }

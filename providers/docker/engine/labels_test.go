@@ -19,6 +19,16 @@ func TestLabelsRoundTrip(t *testing.T) {
 	if diff := cmp.Diff(in, out); diff != "" {
 		t.Errorf("round trip (-in +out):\n%s", diff)
 	}
+	if _, ok := m[LabelCreateKey]; ok {
+		t.Errorf("labels of a container made by an update carry a create key: %v", m)
+	}
+	in.CreateKey = "k-1"
+	if m := in.Map(); m["sh.berth.create-key"] != "k-1" {
+		t.Errorf("labels of a create's container: %v", m)
+	}
+	if out, _ := ParseLabels(in.Map()); out.CreateKey != "k-1" {
+		t.Errorf("create key read back as %q", out.CreateKey)
+	}
 	if _, ok := ParseLabels(map[string]string{LabelApp: "web"}); ok {
 		t.Error("a container without sh.berth.managed=true read as berth's")
 	}
