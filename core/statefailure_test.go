@@ -238,7 +238,7 @@ resource "test_object" "o" {
 					t.Fatalf("errored state written to %q (%v), want %s", failure.ErroredPath, failure.ErroredErr, erroredPath)
 				}
 				mustContain(t, text, "does not record every object that exists",
-					fmt.Sprintf("cp %s %s && rm %s", erroredPath, b.Path(), erroredPath))
+					fmt.Sprintf("berth state push %s && rm %s", erroredPath, erroredPath))
 				if strings.Contains(text, "the state records what was done") {
 					t.Errorf("the diagnostic claims the state is whole: %v", diags)
 				}
@@ -257,10 +257,11 @@ resource "test_object" "o" {
 				if onDisk.InstanceCount() >= len(store) {
 					t.Errorf("berth.state records %d objects, the store %d: the failure was not simulated", onDisk.InstanceCount(), len(store))
 				}
-				// Until it is put back, apply refuses.
-				_, d := f.operation().Apply(context.Background(), f.plan(PlanOptions{}), ApplyOptions{})
+				// Until it is put back, plan (which would recover the
+				// intents the errored state may record) and apply refuse.
+				_, _, d := f.operation().Plan(context.Background(), PlanOptions{})
 				if !d.HasErrors() || !strings.Contains(diagText(d), "An errored state is waiting to be put back") {
-					t.Fatalf("apply with an errored state waiting: %v", d)
+					t.Fatalf("plan with an errored state waiting: %v", d)
 				}
 				if got := len(f.storeIDs()); got != len(store) {
 					t.Fatalf("the refused apply created %d objects", got-len(store))
