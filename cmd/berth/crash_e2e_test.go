@@ -116,6 +116,10 @@ func runCrashTrials(t *testing.T, trials int, victim crashVictim, destroy bool) 
 	nvar := fmt.Sprintf("n=%d", n)
 	var f crashFigures
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	// The kill comes at a random moment of what the operation takes from
+	// its first change to its end, measured once here on this machine.
+	window := crashWindow(e, nvar, destroy)
+	t.Logf("a full run takes %s from its first change", window)
 	for i := range trials {
 		f.trials++
 		// Each trial starts from nothing (create) or from n objects
@@ -123,20 +127,12 @@ func runCrashTrials(t *testing.T, trials int, victim crashVictim, destroy bool) 
 		for _, p := range []string{e.storePath(), e.statePath(), e.statePath() + ".backup", e.statePath() + ".journal"} {
 			_ = os.Remove(p)
 		}
-		args := []string{"apply", "-auto-approve", "-parallelism=10", "-var", nvar, "-var", "delay_ms=100"}
 		if destroy {
 			e.ok("apply", "-auto-approve", "-parallelism=10", "-var", nvar)
-			args = []string{"destroy", "-auto-approve", "-parallelism=4", "-var", nvar, "-var", "delay_ms=100"}
 		}
-		b := e.start(args...)
-		// Wait for the first change, then kill at a random moment of
-		// what a full run takes (measured: about 0.8 s for 60 objects).
-		for l := range b.lines {
-			if strings.Contains(l, "Creating...") || strings.Contains(l, "Destroying...") {
-				break
-			}
-		}
-		time.Sleep(time.Duration(rng.IntN(700)) * time.Millisecond)
+		b := e.start(crashArgs(nvar, destroy)...)
+		waitFirstChange(b)
+		time.Sleep(time.Duration(rng.Int64N(int64(window))))
 		killed := false
 		switch victim {
 		case crashKillBerth:
@@ -239,6 +235,45 @@ func runCrashTrials(t *testing.T, trials int, victim crashVictim, destroy bool) 
 		}
 	}
 	return f
+}
+
+// crashArgs is the command a trial kills: an apply creating with 100 ms
+// per object, 10 at a time, or a destroy (immediate in the test
+// provider), 2 at a time.
+func crashArgs(nvar string, destroy bool) []string {
+	if destroy {
+		return []string{"destroy", "-auto-approve", "-parallelism=2", "-var", nvar}
+	}
+	return []string{"apply", "-auto-approve", "-parallelism=10", "-var", nvar, "-var", "delay_ms=100"}
+}
+
+// waitFirstChange waits until b starts its first change.
+func waitFirstChange(b *background) {
+	for l := range b.lines {
+		if strings.Contains(l, "Creating...") || strings.Contains(l, "Destroying...") {
+			return
+		}
+	}
+}
+
+// crashWindow runs the trials' operation once to its end and returns how
+// long it took from its first change, leaving nothing behind.
+func crashWindow(e *e2e, nvar string, destroy bool) time.Duration {
+	e.t.Helper()
+	if destroy {
+		e.ok("apply", "-auto-approve", "-parallelism=10", "-var", nvar)
+	}
+	b := e.start(crashArgs(nvar, destroy)...)
+	waitFirstChange(b)
+	start := time.Now()
+	if code := b.wait(); code != 0 {
+		e.t.Fatalf("%v: exit %d\n%s\n%s", crashArgs(nvar, destroy), code, &b.out, &b.errb)
+	}
+	d := time.Since(start)
+	if !destroy {
+		e.ok("destroy", "-auto-approve", "-parallelism=10", "-var", nvar)
+	}
+	return max(d, 10*time.Millisecond)
 }
 
 // releaseDeadLock removes the lock a killed berth left, as its holder is

@@ -977,10 +977,13 @@ resource "test_object" "o" {
 		t.Fatalf("apply with a crashing provider: %s", r)
 	}
 	mustContain(t, "crash", r.stderr, "test_object.o[7]", "berth-test/test")
+	// The apply says the outcome of o7's create is unknown, and that the
+	// intent journal keeps it for the next run.
+	mustContain(t, "unsettled intent", r.stderr+r.stdout, "Outcome of some changes unknown", "create of test_object.o[7]")
 	// With one call at a time, only the crashing call was in flight: every
 	// object the provider reported is recorded. The test provider stores
 	// an object before it panics, so o7 exists without ever having been
-	// reported: no one can record it, and it is the only object missing.
+	// reported: only the journal knows of it.
 	ids := e.stateIDs()
 	var leaked []string
 	for id, o := range e.store().Objects {
@@ -996,10 +999,12 @@ resource "test_object" "o" {
 			t.Errorf("the state records %s, which does not exist", id)
 		}
 	}
-	// A rerun converges: all 20 managed, plus the one object leaked.
-	e.ok("apply", "-auto-approve")
-	if n := len(e.store().Objects); n != 21 || len(e.stateIDs()) != 20 {
-		t.Errorf("after the rerun: %d objects in the store, %d in the state; want 21 and 20", n, len(e.stateIDs()))
+	// The rerun finds o7 by its idempotency key and records it: all 20
+	// managed, none made twice.
+	r = e.ok("apply", "-auto-approve")
+	mustContain(t, "rerun", r.stdout, "Recovered from an interrupted apply", "test_object.o[7]: created")
+	if n := len(e.store().Objects); n != 20 || len(e.stateIDs()) != 20 {
+		t.Errorf("after the rerun: %d objects in the store, %d in the state; want 20 and 20", n, len(e.stateIDs()))
 	}
 	e.expect(0, "plan", "-detailed-exitcode")
 }
@@ -1051,10 +1056,11 @@ resource "test_object" "o" {
 			t.Errorf("the state records %s as %s, which does not exist", addr, id)
 		}
 	}
-	// A rerun converges: 20 objects managed, the plan then finds nothing to do.
+	// A rerun recovers what the calls cut short made (the intent journal
+	// knows them) and converges: 20 objects, none made twice.
 	e.ok("apply", "-auto-approve")
-	if got := len(e.stateIDs()); got != 20 || len(e.store().Objects) != 20+leaked {
-		t.Errorf("after the rerun: %d objects in the state, %d in the store; want 20 and %d", got, len(e.store().Objects), 20+leaked)
+	if got := len(e.stateIDs()); got != 20 || len(e.store().Objects) != 20 {
+		t.Errorf("after the rerun: %d objects in the state, %d in the store (%d leaked by the kill); want 20 and 20", got, len(e.store().Objects), leaked)
 	}
 	e.checkStateRecordsExisting()
 	e.expect(0, "plan", "-detailed-exitcode")
