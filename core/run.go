@@ -135,6 +135,24 @@ func (o *Operation) recover(ctx context.Context, st *state.State) (*state.State,
 	return recovered, found, diags
 }
 
+// checkJournalEmpty refuses to apply a plan while the intent journal holds
+// intents: an apply was killed since the plan was made (without writing
+// the state, or the plan would be stale), and the plan may create again
+// what it made. Plan resolves them (recover).
+func (o *Operation) checkJournalEmpty(ctx context.Context) hcl.Diagnostics {
+	j := o.State.Journal()
+	intents, err := j.Open(ctx)
+	if err != nil {
+		return errDiag("Cannot read the intent journal", err.Error(), nil)
+	}
+	if len(intents) > 0 {
+		return errDiag("An interrupted apply must be recovered first",
+			fmt.Sprintf("%s holds %d creates or destroys of an apply that stopped before it recorded them (first: %s of %s), made after this plan. Run berth plan again: it finds what they made and records it first.",
+				j.Location(), len(intents), intents[0].Action, intents[0].Addr), nil)
+	}
+	return nil
+}
+
 // withState runs fn with the stored state (nil when none is stored yet),
 // under the state lock for operation; a lock it cannot release is
 // reported with fn's diagnostics.
@@ -161,6 +179,9 @@ func (o *Operation) Apply(ctx context.Context, p *plans.Plan, opts ApplyOptions)
 	diags = o.withState(ctx, "apply", func(st *state.State) hcl.Diagnostics {
 		applied = st
 		if d := o.CheckErroredState(); d.HasErrors() {
+			return d
+		}
+		if d := o.checkJournalEmpty(ctx); d.HasErrors() {
 			return d
 		}
 		if d := CheckPlanCurrent(p, st); d.HasErrors() {

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berth-sh/berth/addrs"
 	"github.com/berth-sh/berth/core/plans"
 	"github.com/berth-sh/berth/internal/golden"
 	"github.com/berth-sh/berth/providers/install"
@@ -30,6 +31,7 @@ import (
 	"github.com/berth-sh/berth/state"
 	"github.com/berth-sh/berth/state/statefile"
 	"github.com/berth-sh/berth/views/jsondoc"
+	"github.com/zclconf/go-cty/cty"
 )
 
 var (
@@ -1380,4 +1382,40 @@ resource "test_fleet" "web" {
 	out = regexp.MustCompile(`"@message":"berth [^"]*"`).ReplaceAllString(out, `"@message":"berth X"`)
 	out = regexp.MustCompile(`"berth":"[^"]*"`).ReplaceAllString(out, `"berth":"X"`)
 	checkE2EGolden(t, "apply_rollout_json", out)
+}
+
+// A saved plan is not applied while an interrupted apply's intents wait
+// in the journal (it could create again what they made); the next plan
+// resolves them and tells what it found.
+func TestE2ESavedPlanWaitsForRecovery(t *testing.T) {
+	e := newE2E(t, `
+resource "test_object" "o" {
+  count = 2
+  name  = "o${count.index}"
+}
+`)
+	e.ok("plan", "-out=p.plan")
+	addr, err := addrs.ParseInstance("test_object.o[1]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, err := statefile.EncodeIntent(state.Intent{Key: state.NewIntentKey(), Action: state.IntentCreate, Addr: addr,
+		Provider: "test", TypeName: "object", Planned: cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal("o1")}), Time: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	journal := e.statePath() + ".journal"
+	if err := os.WriteFile(journal, line, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := e.expect(1, "apply", "p.plan")
+	mustContain(t, "apply of the saved plan", r.stderr, "An interrupted apply must be recovered first", "create of test_object.o[1]")
+	if n := len(e.store().Objects); n != 0 {
+		t.Fatalf("the refused apply created %d objects", n)
+	}
+	r = e.ok("plan")
+	mustContain(t, "plan", r.stdout, "Recovered from an interrupted apply", "test_object.o[1]: the create made nothing", "2 to add")
+	if _, err := os.Stat(journal); !os.IsNotExist(err) {
+		t.Errorf("the journal is still there after the recovery: %v", err)
+	}
 }
