@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/berth-sh/berth/addrs"
@@ -42,11 +43,11 @@ func (e *Engine) Recover(ctx context.Context, st *state.State, intents []state.I
 	snap := ss.Snapshot()
 	for _, r := range snap.Resources {
 		for _, o := range r.Instances {
-			recorded[o.CreateKey] = true
+			recorded[o.CreateKey] = o.CreateKey != ""
 		}
 	}
 	for _, d := range snap.Deposed {
-		recorded[d.Object.CreateKey] = true
+		recorded[d.Object.CreateKey] = d.Object.CreateKey != ""
 	}
 	// A destroy followed by a create of the same address is the first
 	// half of a replacement that went on to the create: it finished.
@@ -99,19 +100,9 @@ func (e *Engine) Recover(ctx context.Context, st *state.State, intents []state.I
 		if c := a.Addr.Compare(b.Addr); c != 0 {
 			return c
 		}
-		return cmpString(a.Deposed, b.Deposed)
+		return strings.Compare(a.Deposed, b.Deposed)
 	})
 	return ss.Close(), found, diags
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // recoveryFailed adds to diags why nothing was planned.

@@ -1419,3 +1419,87 @@ resource "test_object" "o" {
 		t.Errorf("the journal is still there after the recovery: %v", err)
 	}
 }
+
+// writeJournal writes intents as the journal beside the state, as a
+// killed apply leaves it.
+func (e *e2e) writeJournal(intents ...state.Intent) {
+	e.t.Helper()
+	var data []byte
+	for _, in := range intents {
+		line, err := statefile.EncodeIntent(in)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		data = append(data, line...)
+	}
+	if err := os.WriteFile(e.statePath()+".journal", data, 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// The recovery's other outcomes: a destroy that finished, one that did
+// not, and a create whose provider cannot look objects up by key.
+func TestE2ERecoveryOutcomes(t *testing.T) {
+	e := newE2E(t, `
+resource "test_object" "o" {
+  count = 3
+  name  = "o${count.index}"
+}
+`)
+	e.ok("apply", "-auto-approve")
+	st := e.state()
+	addr := func(i int) addrs.Instance {
+		a, err := addrs.ParseInstance(fmt.Sprintf("test_object.o[%d]", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	// o[0]'s destroy finished (gone from the store), o[1]'s did not.
+	gone, _ := st.Instance(addr(0)).Value.UnmarkDeep()
+	store := e.store()
+	delete(store.Objects, gone.GetAttr("id").AsString())
+	if err := testprovider.WriteStore(e.storePath(), store); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	e.writeJournal(
+		state.Intent{Key: state.NewIntentKey(), Action: state.IntentDelete, Addr: addr(0), Provider: "test", TypeName: "object", Time: now},
+		state.Intent{Key: state.NewIntentKey(), Action: state.IntentDelete, Addr: addr(1), Provider: "test", TypeName: "object", Time: now},
+		state.Intent{Key: state.NewIntentKey(), Action: state.IntentCreate, Addr: addr(5), Provider: "test", TypeName: "object",
+			Planned: cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal("o5")}), Time: now},
+	)
+	t.Setenv(testprovider.EnvNoLookup, "1") // berth's child, the plugin, inherits it
+	r := e.ok("plan", "-json")
+	var doc struct {
+		Recovered []struct{ Address, Action, Outcome, ID string } `json:"recovered"`
+	}
+	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		if strings.Contains(l, `"resource_changes"`) {
+			if err := json.Unmarshal([]byte(l), &doc); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	got := fmt.Sprint(doc.Recovered)
+	want := fmt.Sprintf("[{test_object.o[0] delete destroyed %s} {test_object.o[1] delete still_exists %s} {test_object.o[5] create possible_orphan }]",
+		gone.GetAttr("id").AsString(), idOf(t, st, addr(1)))
+	if got != want {
+		t.Errorf("recovered = %s\nwant        %s\n%s", got, want, r.stdout)
+	}
+	// The state was written: o[0] forgotten, so the plan re-creates it.
+	if e.state().Instance(addr(0)) != nil || e.state().Instance(addr(1)) == nil {
+		t.Error("the recovery did not record what it found")
+	}
+	r = e.ok("plan", "-no-color")
+	if strings.Contains(r.stdout, "Recovered") {
+		t.Errorf("a second plan recovers again:\n%s", r.stdout)
+	}
+	mustContain(t, "plan after the recovery", r.stdout, "1 to add, 0 to change, 0 to destroy")
+}
+
+func idOf(t *testing.T, st *state.State, a addrs.Instance) string {
+	t.Helper()
+	v, _ := st.Instance(a).Value.UnmarkDeep()
+	return v.GetAttr("id").AsString()
+}
