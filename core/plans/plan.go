@@ -163,7 +163,8 @@ type Plan struct {
 
 	// Recovered lists what the run found of an interrupted apply's
 	// creates and destroys before it planned (core.Recover), in address
-	// order. Not saved in a plan file.
+	// order. A plan file keeps them, for show to tell them again; apply
+	// ignores them (the state already records what was recovered).
 	Recovered []Recovery
 }
 

@@ -221,6 +221,16 @@ type filePlan struct {
 	Changes        []*fileChange         `json:"changes"`
 	Drift          []*fileChange         `json:"drift"`
 	Outputs        []*fileOutput         `json:"outputs"`
+	Recovered      []fileRecovery        `json:"recovered,omitempty"`
+}
+
+// fileRecovery is a Recovery: what the plan told it recovered first.
+type fileRecovery struct {
+	Address string          `json:"address"`
+	Deposed string          `json:"deposed,omitempty"`
+	Action  string          `json:"action"`
+	Outcome RecoveryOutcome `json:"outcome"`
+	ID      string          `json:"id,omitempty"`
 }
 
 // WritePlanFile saves p to path, atomically (a temporary file in the same
@@ -274,6 +284,9 @@ func EncodePlan(p *Plan) ([]byte, error) {
 		Changes:        []*fileChange{},
 		Drift:          []*fileChange{},
 		Outputs:        []*fileOutput{},
+	}
+	for _, r := range p.Recovered {
+		fp.Recovered = append(fp.Recovered, fileRecovery{Address: r.Addr.String(), Deposed: r.Deposed, Action: r.Action, Outcome: r.Outcome, ID: r.ID})
 	}
 	var err error
 	for name, v := range p.Variables {
@@ -739,6 +752,13 @@ func decodeFilePlan(fp *filePlan) (*Plan, error) {
 	}
 	if p.Replace, err = parseInstances(fp.Replace); err != nil {
 		return nil, fmt.Errorf("replace: %w", err)
+	}
+	for _, r := range fp.Recovered {
+		addr, err := addrs.ParseInstance(r.Address)
+		if err != nil {
+			return nil, fmt.Errorf("recovered: %w", err)
+		}
+		p.Recovered = append(p.Recovered, Recovery{Addr: addr, Deposed: r.Deposed, Action: r.Action, Outcome: r.Outcome, ID: r.ID})
 	}
 	if len(fp.Variables) > 0 {
 		p.Variables = make(map[string]cty.Value, len(fp.Variables))

@@ -19,6 +19,7 @@ func TestPlan(t *testing.T) {
 	p := viewtest.FullPlan()
 	p.Changes = append(p.Changes, viewtest.BigRolloutChange())
 	p.Changes[len(p.Changes)-1].Addr = viewtest.Inst("app", "web", addrs.IntKey(1))
+	p.Recovered = viewtest.Recoveries()
 	doc, err := json.MarshalIndent(NewPlan(p), "", "  ")
 	if err != nil {
 		t.Fatal(err)

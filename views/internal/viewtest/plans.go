@@ -368,10 +368,30 @@ func Cases() []Case {
 		{"refresh_only_no_drift", &plans.Plan{Mode: plans.RefreshOnlyMode}, false},
 		{"outputs", &plans.Plan{Mode: plans.NormalMode, Outputs: outputChanges()}, false},
 		{"rollout", one(BigRolloutChange()), false},
+		{"recovered", &plans.Plan{Mode: plans.NormalMode, Changes: []*plans.ResourceChange{createChange()}, Recovered: Recoveries()}, false},
 		{"no_changes", &plans.Plan{Mode: plans.NormalMode, Changes: []*plans.ResourceChange{noop}}, false},
 		{"errored", &plans.Plan{Mode: plans.NormalMode, Changes: []*plans.ResourceChange{createChange()}, Errored: true}, false},
 		{"full", FullPlan(), false},
 		{"full_color", FullPlan(), true},
+	}
+}
+
+// Recoveries are what a plan after an interrupted apply tells, one of
+// each outcome.
+func Recoveries() []plans.Recovery {
+	at := func(s string) addrs.Instance {
+		a, err := addrs.ParseInstance(s)
+		if err != nil {
+			panic(err)
+		}
+		return a
+	}
+	return []plans.Recovery{
+		{Addr: at("app.api"), Action: "create", Outcome: plans.RecoveredCreated, ID: "api-7f3c"},
+		{Addr: at(`dns_record.www["eu"]`), Action: "create", Outcome: plans.RecoveredNotCreated},
+		{Addr: at("dns_record.mx"), Action: "create", Outcome: plans.RecoveredPossibleOrphan},
+		{Addr: at("dns_record.old[0]"), Action: "delete", Outcome: plans.RecoveredDestroyed, ID: "r-1"},
+		{Addr: at("dns_record.old[1]"), Deposed: "0a1b2c3d", Action: "delete", Outcome: plans.RecoveredStillExists, ID: "r-2"},
 	}
 }
 
