@@ -43,7 +43,6 @@ func TestCrashDockerRollout(t *testing.T) {
 		if code := b.wait(); killed && code != 0 {
 			kills++
 		}
-		e.releaseDeadLock()
 
 		// What runs against what the state records (a rollout's new
 		// containers carry the app's labels: the next refresh finds them).

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -15,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/berth-sh/berth/state/backend"
 	"github.com/berth-sh/berth/state/statefile"
 )
 
@@ -151,9 +149,8 @@ func runCrashTrials(t *testing.T, trials int, victim crashVictim, destroy bool) 
 		if killed && code != 0 {
 			f.kills++
 		}
-		// A killed berth leaves its lock: the holder is dead, released
-		// with force-unlock as the error says.
-		e.releaseDeadLock()
+		// A killed berth leaves its lock file, but not its file lock: the
+		// next command takes the lock over by itself (no force-unlock).
 
 		// What exists against what berth knows.
 		st := e.state()
@@ -281,19 +278,4 @@ func crashWindow(e *e2e, nvar string, destroy bool) time.Duration {
 		e.ok("destroy", "-auto-approve", "-parallelism=10", "-var", nvar)
 	}
 	return max(d, 10*time.Millisecond)
-}
-
-// releaseDeadLock removes the lock a killed berth left, as its holder is
-// dead (the lock error says so and gives the command).
-func (e *e2e) releaseDeadLock() {
-	e.t.Helper()
-	data, err := os.ReadFile(e.statePath() + ".lock")
-	if err != nil {
-		return
-	}
-	var info backend.LockInfo
-	if err := json.Unmarshal(data, &info); err != nil || info.ID == "" {
-		e.t.Fatalf("unreadable lock: %s", data)
-	}
-	e.ok("force-unlock", "-force", info.ID)
 }

@@ -95,9 +95,6 @@ type LockError struct {
 	// Info describes the holder; nil when the lock exists but could not
 	// be read.
 	Info *LockInfo
-	// HolderDead reports that the holder is a process on this host that
-	// no longer exists: the lock is stale.
-	HolderDead bool
 	// Err is the underlying problem, if any (e.g. an unreadable lock file).
 	Err error
 }
@@ -113,9 +110,6 @@ func (e *LockError) Error() string {
 	i := e.Info
 	msg := fmt.Sprintf("state is locked by %s (pid %d) for %s since %s, lock ID %s",
 		i.Who, i.PID, i.Operation, i.Created.Format(time.RFC3339), i.ID)
-	if e.HolderDead {
-		msg += fmt.Sprintf("; that process no longer exists on this host, so the lock is stale: if no other berth is running, release it with `berth force-unlock %s`", i.ID)
-	}
 	return msg
 }
 

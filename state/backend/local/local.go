@@ -61,9 +61,9 @@ func open(config cty.Value, dir string) (backend.Backend, error) {
 //     once a run, never over another lineage's backup).
 //   - The intent journal is PATH.journal: appended and synced record by
 //     record, replaced or removed atomically.
-//   - The lock is PATH.lock, created atomically (a complete file is linked
-//     into place, so no reader sees it half-written), holding the LockInfo
-//     as JSON.
+//   - The lock is PATH.lock, held with an OS file lock (flock) while
+//     berth holds the state lock, and holding the LockInfo as JSON (see
+//     lock.go): a killed berth leaves no lock that blocks the next run.
 //   - Temporary files are named as package atomicfile names them
 //     (.BASE.tmp-DIGITS). Those that a killed berth left beside the state,
 //     its backups or its lock are removed once a run, when the lock is
@@ -77,6 +77,9 @@ type Local struct {
 
 	mu      sync.Mutex
 	cleaned bool // stale temporary files were looked for
+	// held are the open lock files of the locks this process holds, by
+	// lock ID: their file locks last until they are closed.
+	held map[string]*os.File
 
 	// writeData writes the encoded state to the temporary file; tests
 	// replace it to simulate a failure half-way.

@@ -8,12 +8,18 @@ import (
 	"io/fs"
 	"os"
 
-	"github.com/berth-sh/berth/atomicfile"
 	"github.com/berth-sh/berth/state/backend"
 )
 
-// Lock creates the lock file, or returns a *backend.LockError naming the
-// holder.
+// The lock is PATH.lock, held with an OS file lock (flock) on the open
+// file for as long as berth holds it, and holding the LockInfo as JSON
+// for others to read. The kernel releases a file lock when its process
+// dies, so a berth killed with the lock (kill -9, a cancelled CI job)
+// leaves only a lock file that nobody holds: the next Lock takes it over,
+// with no force-unlock. Unlock removes the file.
+
+// Lock takes the file lock of PATH.lock and writes info into it, or
+// returns a *backend.LockError naming the live holder.
 func (l *Local) Lock(ctx context.Context, info backend.LockInfo) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -26,71 +32,87 @@ func (l *Local) Lock(ctx context.Context, info backend.LockInfo) error {
 		return err
 	}
 	data = append(data, '\n')
-	tmp, err := atomicfile.TempFile(l.LockPath())
+	f, err := l.lockFile()
 	if err != nil {
-		return fmt.Errorf("locking the state: %w", err)
+		return err
 	}
-	tmpName := tmp.Name()
-	defer os.Remove(tmpName)
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("locking the state: %w", err)
-	}
-	// Link fails if the lock exists, and publishes a complete file. The
-	// holder may release the lock between our attempt and our reading who
-	// holds it: then try again.
-	for attempt := 0; ; attempt++ {
-		err = os.Link(tmpName, l.LockPath())
-		if err != nil && !errors.Is(err, fs.ErrExist) {
-			err = l.lockExclusive(data)
-		}
+	// Held: what the file says is who holds it.
+	if err := f.Truncate(0); err == nil {
+		_, err = f.WriteAt(data, 0)
 		if err == nil {
-			break
+			err = f.Sync()
 		}
-		if !errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("locking the state: %w", err)
+		if err != nil {
+			f.Close()
+			return fmt.Errorf("locking the state: writing %s: %w", l.LockPath(), err)
 		}
-		lerr := l.lockError()
-		if lerr.Info == nil && errors.Is(lerr.Err, fs.ErrNotExist) && attempt < 3 {
-			continue
-		}
-		return lerr
+	} else {
+		f.Close()
+		return fmt.Errorf("locking the state: %w", err)
 	}
+	l.mu.Lock()
+	if l.held == nil {
+		l.held = map[string]*os.File{}
+	}
+	l.held[info.ID] = f
+	l.mu.Unlock()
 	// Under the lock, no other berth is writing this state: what a killed
 	// one left can go.
 	l.removeStale()
 	return nil
 }
 
-// lockExclusive is the fallback for filesystems without hard links.
-func (l *Local) lockExclusive(data []byte) error {
-	f, err := os.OpenFile(l.LockPath(), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+// lockFile opens PATH.lock and takes its file lock without waiting. The
+// file may be removed (Unlock) between the open and the lock: a lock on a
+// file no longer at PATH.lock would lock nothing, so that is tried again.
+func (l *Local) lockFile() (*os.File, error) {
+	for attempt := 0; ; attempt++ {
+		f, err := os.OpenFile(l.LockPath(), os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("locking the state: %w", err)
+		}
+		if err := tryFlock(f); err != nil {
+			f.Close()
+			if errors.Is(err, errHeld) {
+				return nil, l.lockError()
+			}
+			return nil, fmt.Errorf("locking the state: %s: %w", l.LockPath(), err)
+		}
+		same, err := samePath(f, l.LockPath())
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			f.Close()
+			return nil, fmt.Errorf("locking the state: %w", err)
+		}
+		if same {
+			return f, nil
+		}
+		f.Close()
+		if attempt == 10 {
+			return nil, fmt.Errorf("locking the state: %s keeps being replaced", l.LockPath())
+		}
+	}
+}
+
+// samePath reports whether f is the file at path.
+func samePath(f *os.File, path string) (bool, error) {
+	fi, err := f.Stat()
 	if err != nil {
-		return err
+		return false, err
 	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	pi, err := os.Stat(path)
 	if err != nil {
-		os.Remove(l.LockPath())
+		return false, err
 	}
-	return err
+	return os.SameFile(fi, pi), nil
 }
 
 // lockError describes the current holder of the lock.
 func (l *Local) lockError() *backend.LockError {
 	info, err := l.readLock()
 	if err != nil {
-		return &backend.LockError{Err: fmt.Errorf("the lock file %s exists but cannot be read: %w", l.LockPath(), err)}
+		return &backend.LockError{Err: fmt.Errorf("the lock file %s is held but cannot be read: %w", l.LockPath(), err)}
 	}
-	return &backend.LockError{Info: info, HolderDead: holderDead(info)}
+	return &backend.LockError{Info: info}
 }
 
 func (l *Local) readLock() (*backend.LockInfo, error) {
@@ -105,20 +127,28 @@ func (l *Local) readLock() (*backend.LockInfo, error) {
 	return &info, nil
 }
 
-// Unlock removes the lock file if its ID is lockID.
+// Unlock removes the lock file if its ID is lockID, and releases the file
+// lock when this process holds it. Another process's lock (force-unlock)
+// is broken by removing the file: the next Lock makes a new one.
 func (l *Local) Unlock(ctx context.Context, lockID string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	l.mu.Lock()
+	f := l.held[lockID]
+	delete(l.held, lockID)
+	l.mu.Unlock()
+	if f != nil {
+		defer f.Close() // releases the file lock, after the file is gone
+	}
 	info, err := l.readLock()
-	if errors.Is(err, fs.ErrNotExist) {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("the state %s is not locked", l.path)
-	}
-	if err != nil {
-		// An unreadable lock file can only be removed by hand: say where.
-		return fmt.Errorf("reading the lock file %s: %w (remove it by hand if no berth is running)", l.LockPath(), err)
-	}
-	if info.ID != lockID {
+	case err != nil:
+		// An unreadable lock record: force-unlock must still be able to
+		// break it, whatever the ID given.
+	case info.ID != lockID:
 		return fmt.Errorf("the state %s is locked with ID %s, not %s: nothing was unlocked", l.path, info.ID, lockID)
 	}
 	if err := os.Remove(l.LockPath()); err != nil {
