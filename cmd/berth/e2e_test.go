@@ -1503,3 +1503,29 @@ func idOf(t *testing.T, st *state.State, a addrs.Instance) string {
 	v, _ := st.Instance(a).Value.UnmarkDeep()
 	return v.GetAttr("id").AsString()
 }
+
+func TestE2EStateLockShow(t *testing.T) {
+	e := newE2E(t, `
+resource "test_object" "o" {
+  count = 2
+  name  = "o${count.index}"
+}
+`)
+	r := e.ok("state", "lock", "show")
+	mustContain(t, "unlocked", r.stdout, "berth.state is not locked.")
+	b := e.start("apply", "-auto-approve", "-var", "delay_ms=3000")
+	for l := range b.lines {
+		if strings.Contains(l, "Creating...") {
+			break
+		}
+	}
+	r = e.ok("state", "lock", "show")
+	mustContain(t, "locked", r.stdout, "is locked by", fmt.Sprintf("(pid %d on ", b.cmd.Process.Pid), "for apply", "Lock ID: ")
+	// Asking did not take or break the lock: the apply finishes.
+	if code := b.wait(); code != 0 {
+		t.Fatalf("apply: exit %d\n%s", code, &b.errb)
+	}
+	if r := e.expect(1, "state", "lock", "list"); !strings.Contains(r.stderr, "one subcommand: show") {
+		t.Errorf("state lock list: %s", r)
+	}
+}

@@ -31,19 +31,20 @@ import (
 // these commands parse flags, lock, and render.
 
 func init() {
-	register(&Command{Name: "state", Synopsis: "Inspect and edit the recorded state (list, show, mv, rm, pull, push)", Run: runStateHelp})
+	register(&Command{Name: "state", Synopsis: "Inspect and edit the recorded state (list, show, mv, rm, pull, push, lock)", Run: runStateHelp})
 	register(&Command{Name: "state list", Synopsis: "List the objects in the state", Run: runStateList})
 	register(&Command{Name: "state show", Synopsis: "Show an object's attributes from the state", Run: runStateShow})
 	register(&Command{Name: "state mv", Synopsis: "Give an object in the state a new address", Run: runStateMv})
 	register(&Command{Name: "state rm", Synopsis: "Forget objects without destroying them", Run: runStateRm})
 	register(&Command{Name: "state pull", Synopsis: "Print the state as stored (JSON)", Run: runStatePull})
 	register(&Command{Name: "state push", Synopsis: "Store a state file (an errored state) as the state", Run: runStatePush})
+	register(&Command{Name: "state lock", Synopsis: "Say who holds the state lock (state lock show)", Run: runStateLock})
 	register(&Command{Name: "force-unlock", Synopsis: "Release a state lock left behind", Run: runForceUnlock})
 }
 
 // runStateHelp answers `berth state` alone or with an unknown subcommand.
 func runStateHelp(_ context.Context, m *Meta, args []string) int {
-	subs := []string{"list", "show", "mv", "rm", "pull", "push"}
+	subs := []string{"list", "show", "mv", "rm", "pull", "push", "lock"}
 	fmt.Fprintf(m.Stderr, "Usage: berth [-chdir=DIR] state <subcommand> [options] [args]\n\nSubcommands:\n")
 	for _, n := range subs {
 		fmt.Fprintf(m.Stderr, "  %-6s %s\n", n, commands["state "+n].Synopsis)
@@ -528,6 +529,37 @@ func runStatePush(ctx context.Context, m *Meta, args []string) int {
 		fmt.Fprintf(m.Stdout, "Stored %s as the state in %s (serial %d).\n", fs.Arg(0), b.Location(), pushed.Serial)
 		return 0
 	})
+}
+
+// runStateLock answers `state lock show`: who holds the state lock, from
+// the lock record, or that nobody does.
+func runStateLock(ctx context.Context, m *Meta, args []string) int {
+	fs, sf := newStateFlagSet(m, "state lock", "Usage: berth [-chdir=DIR] state lock show [-state=PATH]\n\n"+
+		"Says who holds the state lock (user, host, pid, operation, since when, lock\n"+
+		"ID), or that nobody does.", false)
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() != 1 || fs.Arg(0) != "show" {
+		m.Errorf("state lock takes one subcommand: show.")
+		return 1
+	}
+	b, ok := m.stateBackend(sf)
+	if !ok {
+		return 1
+	}
+	info, err := b.Holder(ctx)
+	if err != nil {
+		m.Errorf("%s", err)
+		return 1
+	}
+	if info == nil {
+		fmt.Fprintf(m.Stdout, "%s is not locked.\n", b.Location())
+		return 0
+	}
+	fmt.Fprintf(m.Stdout, "%s is locked by %s (pid %d on %s) for %s since %s, with berth %s.\nLock ID: %s\n",
+		b.Location(), info.Who, info.PID, info.Host, info.Operation, info.Created.Format(time.RFC3339), info.Version, info.ID)
+	return 0
 }
 
 // runForceUnlock removes a lock whose holder will never release it (a

@@ -97,3 +97,23 @@ func (m *Manager) Unlock(ctx context.Context, lockID string) error {
 func (m *Manager) ForceUnlock(ctx context.Context, lockID string) error {
 	return m.backend.Unlock(ctx, lockID)
 }
+
+// Holder says who holds the lock: nil when nobody does. It asks the
+// backend for the lock, which every backend can answer, and releases it
+// at once when it was free; a lock record that cannot be read comes back
+// as the *backend.LockError's Err.
+func (m *Manager) Holder(ctx context.Context) (*backend.LockInfo, error) {
+	info := NewLockInfo("state lock show")
+	err := m.backend.Lock(ctx, info)
+	if err == nil {
+		return nil, m.backend.Unlock(context.WithoutCancel(ctx), info.ID)
+	}
+	var le *backend.LockError
+	if !errors.As(err, &le) {
+		return nil, err
+	}
+	if le.Info == nil {
+		return nil, le
+	}
+	return le.Info, nil
+}
