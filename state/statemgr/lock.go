@@ -44,6 +44,7 @@ func (m *Manager) Lock(ctx context.Context, info backend.LockInfo, timeout time.
 	}
 	deadline := time.Now().Add(timeout)
 	delay := 50 * time.Millisecond
+	var last error // the last *backend.LockError
 	for {
 		err := m.backend.Lock(ctx, info)
 		if err == nil {
@@ -54,8 +55,13 @@ func (m *Manager) Lock(ctx context.Context, info backend.LockInfo, timeout time.
 		}
 		var le *backend.LockError
 		if !errors.As(err, &le) {
+			if last != nil && ctx.Err() != nil {
+				// Cancelled between two tries: say what it waited for.
+				return "", fmt.Errorf("stopped waiting for the lock (%v): %w", context.Cause(ctx), last)
+			}
 			return "", err
 		}
+		last = err
 		if timeout <= 0 {
 			return "", err
 		}
