@@ -9,6 +9,7 @@ PKGS      := ./...
 # About 10 s on an idle 2-core machine.
 FUZZTIME  ?= 5000x
 DOCKER_TESTENV := scripts/testenv/docker.sh
+PG_TESTENV     := scripts/testenv/postgres.sh
 
 .PHONY: build helpers test unit integration crash crash-docker testenv-stop fuzz examples lint generate bench bench-docker quickstart clean
 
@@ -33,11 +34,15 @@ unit: helpers
 
 # Integration tests against the real components (two dockerd hosts and an
 # htpasswd registry), which the script installs and starts idempotently,
-# and the full-disk test (a small tmpfs: it needs root, as CI runs it).
+# the full-disk test (a small tmpfs: it needs root, as CI runs it), and
+# the postgres state backend against a private PostgreSQL server.
 integration: helpers
 	$(DOCKER_TESTENV) start
-	eval "$$($(DOCKER_TESTENV) env)" && $(GO) test -count=1 -tags integration ./providers/docker/... && \
-		$(GO) test -count=1 -tags integration -run 'Docker|FullDisk' ./cmd/berth/ && \
+	$(PG_TESTENV) start
+	eval "$$($(DOCKER_TESTENV) env)" && eval "$$($(PG_TESTENV) env)" && \
+		$(GO) test -count=1 -tags integration ./providers/docker/... && \
+		$(GO) test -count=1 -tags integration -run 'Docker|FullDisk|Postgres' ./cmd/berth/ && \
+		$(GO) test -count=1 -tags integration ./state/backend/postgres/ && \
 		$(GO) test -count=1 -tags 'crash integration' -run CrashDocker ./cmd/berth/ $(CRASH_DOCKER_ARGS)
 
 # The crash harness (docs/crash-safety.md): SIGKILLs of berth and of its
@@ -61,6 +66,7 @@ bench-docker: helpers
 
 testenv-stop:
 	$(DOCKER_TESTENV) stop
+	$(PG_TESTENV) stop
 
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=$(FUZZTIME) ./lang/

@@ -5,4 +5,5 @@ package all
 
 import (
 	_ "github.com/berth-sh/berth/state/backend/local"
+	_ "github.com/berth-sh/berth/state/backend/postgres"
 )
