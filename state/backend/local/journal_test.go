@@ -31,6 +31,14 @@ func TestJournalFile(t *testing.T) {
 	if data, _, _ := l.GetJournal(ctx); string(data) != "two\n" {
 		t.Errorf("after PutJournal: %q", data)
 	}
+	// An append after a replacement goes to the new file, not to the
+	// replaced one kept open.
+	if err := l.AppendJournal(ctx, []byte("three\n")); err != nil {
+		t.Fatal(err)
+	}
+	if data, _, _ := l.GetJournal(ctx); string(data) != "two\nthree\n" {
+		t.Errorf("append after PutJournal: %q", data)
+	}
 	if err := l.PutJournal(ctx, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -81,6 +81,11 @@ type Local struct {
 	// lock ID: their file locks last until they are closed.
 	held map[string]*os.File
 
+	// jmu guards journal, the intent journal's file kept open between
+	// appends.
+	jmu     sync.Mutex
+	journal *os.File
+
 	// writeData writes the encoded state to the temporary file; tests
 	// replace it to simulate a failure half-way.
 	writeData func(f *os.File, data []byte) error
