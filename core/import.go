@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/berth-sh/berth/addrs"
 	"github.com/berth-sh/berth/core/dag"
@@ -51,34 +52,14 @@ func (o *Operation) importInto(ctx context.Context, st *state.State, r *lang.Res
 	if !ok {
 		return errDiag("Unknown provider", fmt.Sprintf("No provider for %s.", addr), nil)
 	}
-	keep := map[int]bool{pv: true}
-	stack := []int{pv}
+	roots := []int{pv}
 	if rv, ok := gr.index[addr.Resource.String()]; ok {
-		stack = append(stack, gr.g.Dependencies(rv)...)
+		roots = append(roots, gr.g.Dependencies(rv)...)
 	}
-	for len(stack) > 0 {
-		v := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		keep[v] = true
-		for _, d := range gr.g.Dependencies(v) {
-			if !keep[d] {
-				stack = append(stack, d)
-			}
-		}
-	}
-	w := &planWalker{e: e, opts: PlanOptions{}, prior: st, gr: gr,
-		refreshed: state.NewSyncState(st.DeepCopy()),
-		ps:        newProviderSet(e.Launcher, e.Config, e.ProviderParallelism, e.Variables),
-		data:      newEvalData(), sem: newBounds(e.parallelism())}
+	w, diags := e.startOnly(ctx, st, gr, roots)
 	defer w.ps.closeAll()
-	gr.g.Walk(ctx, dag.WalkOptions{Parallelism: e.walkParallelism()}, func(ctx context.Context, v int) error {
-		if !keep[v] {
-			return nil
-		}
-		return w.visit(ctx, gr.g.Vertex(v))
-	})
-	if w.diags.HasErrors() {
-		return w.diags
+	if diags.HasErrors() {
+		return diags
 	}
 	entry, diags := w.ps.get(ctx, r.ProviderName, nil)
 	if diags.HasErrors() {
@@ -102,6 +83,37 @@ func (o *Operation) importInto(ctx context.Context, st *state.State, r *lang.Res
 		return errDiag("Failed to persist state", err.Error(), nil)
 	}
 	return diags
+}
+
+// startOnly evaluates the vertices roots depend on and roots themselves,
+// as plan would but without refreshing: the configuration objects that
+// provider blocks (and a resource's configuration) refer to, and the
+// providers, started and configured. Close the walker's providers when
+// done (w.ps.closeAll).
+func (e *Engine) startOnly(ctx context.Context, st *state.State, gr *graph, roots []int) (*planWalker, hcl.Diagnostics) {
+	keep := map[int]bool{}
+	stack := slices.Clone(roots)
+	for len(stack) > 0 {
+		v := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		keep[v] = true
+		for _, d := range gr.g.Dependencies(v) {
+			if !keep[d] {
+				stack = append(stack, d)
+			}
+		}
+	}
+	w := &planWalker{e: e, opts: PlanOptions{}, prior: st, gr: gr,
+		refreshed: state.NewSyncState(st.DeepCopy()),
+		ps:        newProviderSet(e.Launcher, e.Config, e.ProviderParallelism, e.Variables),
+		data:      newEvalData(), sem: newBounds(e.parallelism())}
+	gr.g.Walk(ctx, dag.WalkOptions{Parallelism: e.walkParallelism()}, func(ctx context.Context, v int) error {
+		if !keep[v] {
+			return nil
+		}
+		return w.visit(ctx, gr.g.Vertex(v))
+	})
+	return w, w.diags
 }
 
 // importConfig evaluates the configuration of the instance addr imports

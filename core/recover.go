@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/berth-sh/berth/addrs"
-	"github.com/berth-sh/berth/core/dag"
 	"github.com/berth-sh/berth/core/plans"
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/state"
@@ -43,12 +41,13 @@ func (e *Engine) Recover(ctx context.Context, st *state.State, intents []state.I
 	snap := ss.Snapshot()
 	for _, r := range snap.Resources {
 		for _, o := range r.Instances {
-			recorded[o.CreateKey] = o.CreateKey != ""
+			recorded[o.CreateKey] = true
 		}
 	}
 	for _, d := range snap.Deposed {
-		recorded[d.Object.CreateKey] = d.Object.CreateKey != ""
+		recorded[d.Object.CreateKey] = true
 	}
+	delete(recorded, "") // objects made before keys, or not by a create
 	// A destroy followed by a create of the same address is the first
 	// half of a replacement that went on to the create: it finished.
 	createdLater := map[addrs.Instance]bool{}
@@ -77,15 +76,26 @@ func (e *Engine) Recover(ctx context.Context, st *state.State, intents []state.I
 	}
 	slices.Sort(names)
 
-	data, diags := e.evalConfigObjects(ctx, snap)
+	// Only the providers of the intents are started, with what their
+	// configuration needs.
+	gr, diags := buildGraph(e.Config, snap)
 	if diags.HasErrors() {
 		return nil, nil, diags
 	}
-	ps := newProviderSet(e.Launcher, e.Config, e.ProviderParallelism, e.Variables)
-	defer ps.closeAll()
+	var roots []int
+	for _, name := range names {
+		if v, ok := gr.index["provider."+name]; ok {
+			roots = append(roots, v)
+		}
+	}
+	w, diags := e.startOnly(ctx, snap, gr, roots)
+	defer w.ps.closeAll()
+	if diags.HasErrors() {
+		return nil, nil, diags
+	}
 	var found []plans.Recovery
 	for _, name := range names {
-		entry, d := ps.get(ctx, name, providerConfigFunc(e.Config, name, data))
+		entry, d := w.ps.get(ctx, name, providerConfigFunc(e.Config, name, w.data))
 		if d.HasErrors() {
 			return nil, nil, recoveryFailed(d, byProvider[name])
 		}
@@ -110,38 +120,6 @@ func recoveryFailed(diags hcl.Diagnostics, intents []state.Intent) hcl.Diagnosti
 	return diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot recover an interrupted apply",
 		Detail: fmt.Sprintf("An earlier apply stopped during %d creates or destroys (first: %s of %s), and berth could not find out what they made, so it does not plan: it could make again what exists. Fix the problem above and run berth again; the intents stay in the journal.",
 			len(intents), intents[0].Action, intents[0].Addr)})
-}
-
-// evalConfigObjects evaluates the variables, locals, clusters, registries
-// and probes of the configuration, which provider blocks may refer to.
-func (e *Engine) evalConfigObjects(ctx context.Context, st *state.State) (*evalData, hcl.Diagnostics) {
-	data := newEvalData()
-	if e.Config == nil {
-		return data, nil
-	}
-	gr, diags := buildGraph(e.Config, st)
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	var mu sync.Mutex
-	errs := gr.g.Walk(ctx, dag.WalkOptions{Parallelism: e.walkParallelism()}, func(_ context.Context, id int) error {
-		v := gr.g.Vertex(id)
-		if v.kind != vConfigObject {
-			return nil
-		}
-		val, d := evalConfigObject(e.Config, e.Variables, v.addr, data)
-		data.set(v.addr, val)
-		if len(d) > 0 {
-			mu.Lock()
-			diags = diags.Extend(d)
-			mu.Unlock()
-		}
-		if d.HasErrors() {
-			return errVertexFailed
-		}
-		return nil
-	})
-	return data, diags.Extend(walkErrors(errs, gr, nil))
 }
 
 // recoverWith resolves the intents of one provider's objects in ss.
