@@ -246,3 +246,12 @@ func newConfig(dir string) *Config {
 		Resources:  map[string]*Resource{},
 	}
 }
+
+// FilesOrNil is c.Files, or nil when c is nil (no configuration), for
+// printing diagnostics.
+func (c *Config) FilesOrNil() map[string]*hcl.File {
+	if c == nil {
+		return nil
+	}
+	return c.Files
+}

@@ -173,7 +173,7 @@ func (m *Meta) runApply(parent context.Context, args []string, destroy bool) (co
 	)
 	if planFile != "" {
 		var diags hcl.Diagnostics
-		p, w, diags = m.openSavedPlan(planFile, &o)
+		p, w, diags = m.openSavedPlan(ctx, planFile, &o)
 		if diags.HasErrors() {
 			return fail(diags, w.files())
 		}
@@ -303,7 +303,7 @@ func (m *Meta) boldPlain(s string) string {
 // forbids and what binds it) and wires an operation to apply it with the
 // plan's variables (core.SavedPlanVariables). Core's Operation.Apply then
 // checks the plan against the state.
-func (m *Meta) openSavedPlan(path string, o *opFlags) (*plans.Plan, *workspace, hcl.Diagnostics) {
+func (m *Meta) openSavedPlan(ctx context.Context, path string, o *opFlags) (*plans.Plan, *workspace, hcl.Diagnostics) {
 	var planning []string
 	for flag, given := range map[string]bool{
 		"-var": len(o.vars) > 0, "-target": len(o.targets) > 0, "-replace": len(o.replace) > 0,
@@ -326,7 +326,7 @@ func (m *Meta) openSavedPlan(path string, o *opFlags) (*plans.Plan, *workspace, 
 	if d.HasErrors() {
 		return nil, w, d
 	}
-	b, d := m.backend(cfg)
+	b, d := m.backend(ctx, cfg)
 	if d.HasErrors() {
 		return nil, w, d
 	}

@@ -11,8 +11,6 @@ import (
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/providers/install"
 	"github.com/berth-sh/berth/providers/plugin"
-	"github.com/berth-sh/berth/state/backend"
-	"github.com/berth-sh/berth/state/statemgr"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -43,25 +41,6 @@ func (m *Meta) engine(cfg *lang.Config, vars []lang.VarArg, parallelism int) (*c
 		Launcher:    m.launcher(cfg),
 		Parallelism: parallelism,
 	}, diags
-}
-
-// backend opens the state the configuration names (the default backend
-// when it names none) through the backend registry; the configuration
-// was decoded and checked with the backend's schema when it was loaded.
-func (m *Meta) backend(cfg *lang.Config) (*statemgr.Manager, hcl.Diagnostics) {
-	b, diags := lang.StateBackend(cfg)
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	opened, err := backend.Open(b.Type, b.Value, m.Dir)
-	if err != nil {
-		d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Failed to open the state backend", Detail: err.Error() + "."}
-		if b.TypeRange.Filename != "" {
-			d.Subject = b.TypeRange.Ptr()
-		}
-		return nil, diags.Append(d)
-	}
-	return statemgr.New(opened), diags
 }
 
 // launcher starts providers: built-in ones as plugin processes of this

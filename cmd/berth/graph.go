@@ -40,7 +40,7 @@ func runGraph(ctx context.Context, m *Meta, args []string) int {
 		return exitError
 	}
 	o.parallelism, o.lock = 1, false
-	w, diags := m.open(&o)
+	w, diags := m.open(ctx, &o)
 	if diags.HasErrors() {
 		m.showDiagnostics(diags, w.files())
 		return exitError

@@ -49,7 +49,7 @@ func runImport(ctx context.Context, m *Meta, args []string) int {
 		return exitError
 	}
 	o.parallelism = 1
-	w, diags := m.open(&o)
+	w, diags := m.open(ctx, &o)
 	if diags.HasErrors() {
 		m.showDiagnostics(diags, w.files())
 		return exitError

@@ -49,8 +49,15 @@ func runInit(ctx context.Context, m *Meta, args []string) int {
 	fs.Var(&pluginDirs, "plugin-dir", "search `DIR` for provider plugins, before $BERTH_PLUGIN_DIR and ~/.berth/plugins (repeatable; remembered for later commands)")
 	upgrade := fs.Bool("upgrade", false, "ignore the locked versions: select the newest installed versions that meet the constraints and lock their current checksums")
 	noColor := fs.Bool("no-color", false, "disable colour in the output")
+	var bi backendInit
+	fs.Var(&bi.configs, "backend-config", "a backend setting, `KEY=VALUE`, or a file of settings (repeatable): completes or overrides the backend block, and is remembered for later commands")
+	fs.BoolVar(&bi.migrate, "migrate-state", false, "copy the states (every workspace) from the previous backend to the one the configuration names now")
+	fs.BoolVar(&bi.reconfigure, "reconfigure", false, "use the backend the configuration names now, leaving the states of the previous one where they are")
+	fs.BoolVar(&bi.forceCopy, "force-copy", false, "with -migrate-state, replace a newer state of the same lineage at the destination")
 	fs.Usage = func() {
-		fmt.Fprintf(m.Stderr, "Usage: berth [-chdir=DIR] init [-plugin-dir=DIR]... [-upgrade] [-no-color]\n\n"+
+		fmt.Fprintf(m.Stderr, "Usage: berth [-chdir=DIR] init [-backend-config=KEY=VALUE|FILE]... [-migrate-state|-reconfigure] [-plugin-dir=DIR]... [-upgrade] [-no-color]\n\n"+
+			"Sets up the state backend (remembering -backend-config for later commands;\n"+
+			"when the backend changed, -migrate-state copies the states to the new one).\n"+
 			"Selects an installed version of every provider in required_providers and\n"+
 			"records it, with the sha256 of its binary, in %s. A locked version is\n"+
 			"kept while it meets the constraints, unless -upgrade is given.\n\nOptions:\n", install.LockFileName)
@@ -67,12 +74,22 @@ func runInit(ctx context.Context, m *Meta, args []string) int {
 		return 1
 	}
 
+	if bi.migrate && bi.reconfigure {
+		m.Errorf("-migrate-state and -reconfigure contradict each other: pick one.")
+		return 1
+	}
 	lockPath := filepath.Join(m.Dir, install.LockFileName)
-	_, reqs, prior, files, diags := m.loadRequirements()
+	cfg, reqs, prior, files, diags := m.loadRequirements()
 	if diags.HasErrors() {
 		m.showDiagnostics(diags, files)
 		return 1
 	}
+	diags = append(diags, m.initBackend(ctx, cfg, &bi)...)
+	if diags.HasErrors() {
+		m.showDiagnostics(diags, files)
+		return 1
+	}
+	fmt.Fprintln(m.Stdout)
 	dirs, err := install.SearchDirs(m.Dir, pluginDirs)
 	if err != nil {
 		m.Errorf("finding the plugin directories: %s", err)

@@ -122,7 +122,9 @@ func TestInitLifecycle(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("init exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	want := "Initializing provider plugins...\n" +
+	want := "Initializing the backend...\n" +
+		"- Using the local backend\n\n" +
+		"Initializing provider plugins...\n" +
 		"- Using acme/dns 1.2.0 from " + p12 + "\n" +
 		"- Using built-in provider docker\n" +
 		"\nberth has created a lock file berth.lock.hcl to record the provider selections\n"

@@ -44,7 +44,7 @@ func runOutput(ctx context.Context, m *Meta, args []string) int {
 		m.Errorf("-json and -raw cannot be used together.")
 		return exitError
 	}
-	b, ok := m.stateBackend(&stateFlags{})
+	b, ok := m.stateBackend(ctx, &stateFlags{})
 	if !ok {
 		return exitError
 	}

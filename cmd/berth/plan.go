@@ -148,7 +148,7 @@ func (w *workspace) files() map[string]*hcl.File {
 
 // open loads the configuration and wires an operation for it. vars
 // overrides the collected variables when non-nil (a saved plan's).
-func (m *Meta) open(o *opFlags) (*workspace, hcl.Diagnostics) {
+func (m *Meta) open(ctx context.Context, o *opFlags) (*workspace, hcl.Diagnostics) {
 	cfg, diags := m.loadConfig()
 	w := &workspace{cfg: cfg}
 	if diags.HasErrors() {
@@ -163,7 +163,7 @@ func (m *Meta) open(o *opFlags) (*workspace, hcl.Diagnostics) {
 	if diags.HasErrors() {
 		return w, diags
 	}
-	b, d := m.backend(cfg)
+	b, d := m.backend(ctx, cfg)
 	diags = diags.Extend(d)
 	if diags.HasErrors() {
 		return w, diags
@@ -262,7 +262,7 @@ func (m *Meta) makePlan(ctx context.Context, o *opFlags, holdFor string) (*plans
 	if err != nil {
 		return nil, nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid options", Detail: err.Error()}}
 	}
-	w, diags := m.open(o)
+	w, diags := m.open(ctx, o)
 	if diags.HasErrors() {
 		return nil, w, diags
 	}

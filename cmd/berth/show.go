@@ -63,7 +63,7 @@ func runShow(ctx context.Context, m *Meta, args []string) int {
 		return exitError
 	}
 
-	b, ok := m.stateBackend(&stateFlags{})
+	b, ok := m.stateBackend(ctx, &stateFlags{})
 	if !ok {
 		return exitError
 	}

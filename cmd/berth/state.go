@@ -21,7 +21,6 @@ import (
 	"github.com/berth-sh/berth/state/statefile"
 	"github.com/berth-sh/berth/state/statemgr"
 	"github.com/berth-sh/berth/views/statetext"
-	"github.com/hashicorp/hcl/v2"
 )
 
 // The state commands read and edit the recorded state without touching
@@ -119,7 +118,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
 // is only loaded, not validated: its backend block is all that is needed,
 // and a state must stay inspectable while the configuration is being
 // fixed. A directory without configuration uses the default backend.
-func (m *Meta) stateBackend(sf *stateFlags) (*statemgr.Manager, bool) {
+func (m *Meta) stateBackend(ctx context.Context, sf *stateFlags) (*statemgr.Manager, bool) {
 	if sf.statePath != "" {
 		path := sf.statePath
 		if !filepath.IsAbs(path) {
@@ -127,25 +126,32 @@ func (m *Meta) stateBackend(sf *stateFlags) (*statemgr.Manager, bool) {
 		}
 		return statemgr.New(local.New(path)), true
 	}
-	var cfg *lang.Config
-	if files, err := lang.ConfigFiles(m.Dir); err == nil && len(files) > 0 {
-		c, diags := lang.LoadDir(m.Dir)
-		if diags.HasErrors() {
-			m.showDiagnostics(diags, c.Files)
-			return nil, false
-		}
-		cfg = c
+	cfg, ok := m.loadUnvalidated()
+	if !ok {
+		return nil, false
 	}
-	b, diags := m.backend(cfg)
+	b, diags := m.backend(ctx, cfg)
 	if diags.HasErrors() {
-		var files map[string]*hcl.File
-		if cfg != nil {
-			files = cfg.Files
-		}
-		m.showDiagnostics(diags, files)
+		m.showDiagnostics(diags, cfg.FilesOrNil())
 		return nil, false
 	}
 	return b, true
+}
+
+// loadUnvalidated loads the configuration without validating it, for the
+// commands that need only its backend block (nil when the directory has
+// no configuration); it reports errors itself.
+func (m *Meta) loadUnvalidated() (*lang.Config, bool) {
+	files, err := lang.ConfigFiles(m.Dir)
+	if err != nil || len(files) == 0 {
+		return nil, true
+	}
+	c, diags := lang.LoadDir(m.Dir)
+	if diags.HasErrors() {
+		m.showDiagnostics(diags, c.Files)
+		return nil, false
+	}
+	return c, true
 }
 
 // readState reads the state; a missing state is nil without error.
@@ -252,7 +258,7 @@ func runStateList(ctx context.Context, m *Meta, args []string) int {
 	if !ok {
 		return 1
 	}
-	b, ok := m.stateBackend(sf)
+	b, ok := m.stateBackend(ctx, sf)
 	if !ok {
 		return 1
 	}
@@ -311,7 +317,7 @@ func runStateShow(ctx context.Context, m *Meta, args []string) int {
 		return 1
 	}
 	addr := targets[0]
-	b, ok := m.stateBackend(sf)
+	b, ok := m.stateBackend(ctx, sf)
 	if !ok {
 		return 1
 	}
@@ -364,7 +370,7 @@ func runStateMv(ctx context.Context, m *Meta, args []string) int {
 		return 1
 	}
 	from, to := addrList[0], addrList[1]
-	b, ok := m.stateBackend(sf)
+	b, ok := m.stateBackend(ctx, sf)
 	if !ok {
 		return 1
 	}
@@ -408,7 +414,7 @@ func runStateRm(ctx context.Context, m *Meta, args []string) int {
 	if !ok {
 		return 1
 	}
-	b, ok := m.stateBackend(sf)
+	b, ok := m.stateBackend(ctx, sf)
 	if !ok {
 		return 1
 	}
@@ -456,7 +462,7 @@ func runStatePull(ctx context.Context, m *Meta, args []string) int {
 		m.Errorf("state pull takes no arguments.")
 		return 1
 	}
-	b, ok := m.stateBackend(sf)
+	b, ok := m.stateBackend(ctx, sf)
 	if !ok {
 		return 1
 	}
@@ -503,7 +509,7 @@ func runStatePush(ctx context.Context, m *Meta, args []string) int {
 		m.Errorf("%s cannot be used as a state: %s", fs.Arg(0), err)
 		return 1
 	}
-	b, ok := m.stateBackend(sf)
+	b, ok := m.stateBackend(ctx, sf)
 	if !ok {
 		return 1
 	}
@@ -544,7 +550,7 @@ func runStateLock(ctx context.Context, m *Meta, args []string) int {
 		m.Errorf("state lock takes one subcommand: show.")
 		return 1
 	}
-	b, ok := m.stateBackend(sf)
+	b, ok := m.stateBackend(ctx, sf)
 	if !ok {
 		return 1
 	}
@@ -578,7 +584,7 @@ func runForceUnlock(ctx context.Context, m *Meta, args []string) int {
 		return 1
 	}
 	id := fs.Arg(0)
-	b, ok := m.stateBackend(sf)
+	b, ok := m.stateBackend(ctx, sf)
 	if !ok {
 		return 1
 	}

@@ -46,7 +46,7 @@ func runTaint(ctx context.Context, m *Meta, args []string, taint bool) int {
 		return exitError
 	}
 	addr := targets[0]
-	b, ok := m.stateBackend(sf)
+	b, ok := m.stateBackend(ctx, sf)
 	if !ok {
 		return exitError
 	}

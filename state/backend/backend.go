@@ -88,6 +88,9 @@ type LockInfo struct {
 	PID       int       `json:"pid"`
 	Version   string    `json:"version"` // berth's version
 	Created   time.Time `json:"created"`
+	// Expires is when a lease lock (Leases) ends unless renewed; zero
+	// for a lock that lasts until released.
+	Expires time.Time `json:"expires,omitzero"`
 }
 
 // LockError is returned when the state is locked by someone else.

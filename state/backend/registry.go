@@ -21,9 +21,10 @@ type Spec struct {
 	// none. At most one backend is.
 	Default bool
 	// New opens the backend configured with config, the block's body
-	// decoded with Schema. Relative paths in the configuration are
-	// relative to dir, the configuration's directory.
-	New func(config cty.Value, dir string) (Backend, error)
+	// decoded with Schema: the states of every workspace. Relative paths
+	// in the configuration are relative to dir, the configuration's
+	// directory.
+	New func(config cty.Value, dir string) (Workspaces, error)
 }
 
 var (
@@ -85,7 +86,7 @@ func Default() (Spec, bool) {
 // Open opens the backend called name with config, the backend block's
 // body decoded with the backend's Schema; dir is the configuration's
 // directory.
-func Open(name string, config cty.Value, dir string) (Backend, error) {
+func Open(name string, config cty.Value, dir string) (Workspaces, error) {
 	s, ok := Lookup(name)
 	if !ok {
 		return nil, fmt.Errorf("%q is not a backend of this build of berth", name)

@@ -19,7 +19,7 @@ func TestRegistry(t *testing.T) {
 	}
 	schema := &providers.Block{}
 	var opened string
-	open := func(config cty.Value, dir string) (Backend, error) { opened = dir; return nil, nil }
+	open := func(config cty.Value, dir string) (Workspaces, error) { opened = dir; return nil, nil }
 	Register(Spec{Name: "zz-test", Schema: schema, New: open})
 	Register(Spec{Name: "aa-test", Schema: schema, New: open, Default: true})
 

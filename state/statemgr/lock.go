@@ -50,6 +50,9 @@ func (m *Manager) Lock(ctx context.Context, info backend.LockInfo, timeout time.
 		if err == nil {
 			m.mu.Lock()
 			m.lockID = info.ID
+			if l, ok := m.backend.(backend.Leases); ok {
+				m.renewal = startRenewal(ctx, l, info.ID)
+			}
 			m.mu.Unlock()
 			return info.ID, nil
 		}
@@ -81,21 +84,39 @@ func (m *Manager) Lock(ctx context.Context, info backend.LockInfo, timeout time.
 	}
 }
 
-// Unlock releases the lock this manager took.
+// Unlock releases the lock this manager took. When it was a lease that
+// was lost meanwhile, it says so (a *backend.LostLockError).
 func (m *Manager) Unlock(ctx context.Context, lockID string) error {
 	m.mu.Lock()
-	held := m.lockID
+	held, r := m.lockID, m.renewal
 	m.mu.Unlock()
 	if held == "" || held != lockID {
 		return fmt.Errorf("cannot unlock %s: lock %s was not taken here", m.backend.Location(), lockID)
+	}
+	if r != nil {
+		if lost := r.end(); lost != nil {
+			m.mu.Lock()
+			m.lockID, m.renewal = "", nil
+			m.mu.Unlock()
+			return lost
+		}
 	}
 	if err := m.backend.Unlock(ctx, lockID); err != nil {
 		return err
 	}
 	m.mu.Lock()
-	m.lockID = ""
+	m.lockID, m.renewal = "", nil
 	m.mu.Unlock()
 	return nil
+}
+
+// lockLost is the lost-lock error of a lease this manager held, or nil.
+// Called with m.mu held.
+func (m *Manager) lockLost() error {
+	if m.renewal == nil {
+		return nil
+	}
+	return m.renewal.err()
 }
 
 // ForceUnlock releases the lock whoever holds it, provided lockID is the

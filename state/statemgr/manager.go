@@ -88,8 +88,10 @@ type Manager struct {
 	known  bool    // last describes what the backend stores
 	last   *stored // nil: nothing stored
 	lockID string  // the lock this manager holds, if any
-	enc    statefile.Encoder
-	start  *runStart // what the first read found, for the backup; nil before it
+	// renewal renews lockID when it is a lease (backend.Leases).
+	renewal *renewal
+	enc     statefile.Encoder
+	start   *runStart // what the first read found, for the backup; nil before it
 
 	journal *Journal // the intent journal, made on first use
 }
@@ -239,6 +241,10 @@ func (m *Manager) write(ctx context.Context, s *state.State, snapshot, force boo
 	}
 	if s.Lineage == "" {
 		return errors.New("the state to write has no lineage")
+	}
+	if err := m.lockLost(); err != nil {
+		// Another berth may be writing: do not write over it.
+		return fmt.Errorf("refusing to write the state to %s: %w", m.backend.Location(), err)
 	}
 	if m.last != nil && m.last.lineage != s.Lineage {
 		return fmt.Errorf("refusing to write the state: %s holds lineage %s, this state is lineage %s (a different history)", m.backend.Location(), m.last.lineage, s.Lineage)

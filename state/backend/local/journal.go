@@ -27,6 +27,9 @@ func (l *Local) AppendJournal(ctx context.Context, data []byte) error {
 	l.jmu.Lock()
 	defer l.jmu.Unlock()
 	if l.journal == nil {
+		if err := l.makeDir(); err != nil {
+			return fmt.Errorf("writing the intent journal %s: %w", path, err)
+		}
 		_, statErr := os.Stat(path)
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		if err != nil {

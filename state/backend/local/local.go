@@ -36,7 +36,7 @@ func schema() *providers.Block {
 }
 
 // open is the registry's constructor: config is the decoded block.
-func open(config cty.Value, dir string) (backend.Backend, error) {
+func open(config cty.Value, dir string) (backend.Workspaces, error) {
 	path := DefaultPath
 	if config.Type().IsObjectType() && config.Type().HasAttribute("path") {
 		if p := config.GetAttr("path"); !p.IsNull() && p.IsKnown() {
@@ -46,7 +46,7 @@ func open(config cty.Value, dir string) (backend.Backend, error) {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(dir, path)
 	}
-	return New(path), nil
+	return NewWorkspaces(path), nil
 }
 
 // Local stores the state in a file.
@@ -178,7 +178,16 @@ func (l *Local) Put(ctx context.Context, data []byte) error {
 		return err
 	}
 	l.removeStaleLocked()
+	if err := l.makeDir(); err != nil {
+		return fmt.Errorf("writing the state to %s: %w", l.path, err)
+	}
 	return l.writeAtomic(ctx, l.path, data, "writing the state to "+l.path)
+}
+
+// makeDir creates the state file's directory when missing: a workspace's
+// (PATH.d/NAME) or a configured path's, before the first file in it.
+func (l *Local) makeDir() error {
+	return os.MkdirAll(filepath.Dir(l.path), 0o755)
 }
 
 // PutBackup replaces the backup called name atomically.

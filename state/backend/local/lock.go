@@ -66,6 +66,9 @@ func (l *Local) Lock(ctx context.Context, info backend.LockInfo) error {
 // file may be removed (Unlock) between the open and the lock: a lock on a
 // file no longer at PATH.lock would lock nothing, so that is tried again.
 func (l *Local) lockFile() (*os.File, error) {
+	if err := l.makeDir(); err != nil {
+		return nil, fmt.Errorf("locking the state: %w", err)
+	}
 	for attempt := 0; ; attempt++ {
 		f, err := os.OpenFile(l.LockPath(), os.O_RDWR|os.O_CREATE, 0o644)
 		if err != nil {

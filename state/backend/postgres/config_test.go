@@ -71,16 +71,25 @@ func TestRegistered(t *testing.T) {
 	if a := spec.Schema.Attributes["schema"]; a == nil || a.Default.AsString() != DefaultSchema {
 		t.Errorf("schema is %+v", a)
 	}
-	b, err := spec.New(cty.ObjectVal(map[string]cty.Value{
+	ws, err := spec.New(cty.ObjectVal(map[string]cty.Value{
 		"conn_str": cty.StringVal("postgres://alice:s3cret@db.example:5433/states"),
 		"schema":   cty.StringVal("prod"),
 	}), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	loc := b.Location()
-	if strings.Contains(loc, "s3cret") || !strings.Contains(loc, "db.example:5433/states") || !strings.Contains(loc, "schema prod") {
-		t.Errorf("location %q", loc)
+	for _, name := range []string{DefaultWorkspace, "staging"} {
+		b, err := ws.Workspace(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loc := b.Location()
+		if strings.Contains(loc, "s3cret") || !strings.Contains(loc, "db.example:5433/states") || !strings.Contains(loc, "schema prod, workspace "+name) {
+			t.Errorf("location %q", loc)
+		}
+	}
+	if _, err := ws.Workspace("../prod"); err == nil {
+		t.Error("a workspace named ../prod was accepted")
 	}
 	if _, err := spec.New(cty.ObjectVal(map[string]cty.Value{
 		"conn_str": cty.StringVal("postgres://alice:s3cret@db.example:notaport/x"),

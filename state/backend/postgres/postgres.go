@@ -26,9 +26,8 @@ const Name = "postgres"
 // none.
 const DefaultSchema = "berth"
 
-// DefaultWorkspace is the key of the state's rows. berth has one state per
-// configuration for now; the key is there so that workspaces fit later.
-const DefaultWorkspace = "default"
+// DefaultWorkspace is the key of the default workspace's rows.
+const DefaultWorkspace = backend.DefaultWorkspace
 
 // ConnStrEnv is the environment variable read when conn_str is not set.
 const ConnStrEnv = "PG_CONN_STR"
@@ -88,12 +87,12 @@ func decodeConfig(config cty.Value, getenv func(string) string) (Config, error) 
 
 // open is the registry's constructor: config is the decoded block. It
 // does not connect: the first operation does, with its context.
-func open(config cty.Value, dir string) (backend.Backend, error) {
+func open(config cty.Value, dir string) (backend.Workspaces, error) {
 	c, err := decodeConfig(config, os.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	return New(c)
+	return NewWorkspaces(c)
 }
 
 // Postgres stores states in a PostgreSQL database. See the package doc
