@@ -413,7 +413,7 @@ func (a *applyWalker) applyResource(ctx context.Context, v *vertex) (diags hcl.D
 	}
 	var exp *expansion
 	if a.p.Mode != plans.DestroyMode {
-		exp, diags = expand(r, a.e.Config.Dir, a.data)
+		exp, diags = expand(r, a.e.Config, a.data)
 		if diags.HasErrors() {
 			return diags
 		}
@@ -917,7 +917,7 @@ func (a *applyWalker) applyOutput(v *vertex) hcl.Diagnostics {
 		a.ss.SetOutput(v.name, nil)
 		return nil
 	}
-	val, diags := evalOutput(o, a.data, a.e.Config.Dir)
+	val, diags := evalOutput(o, a.data, a.e.Config)
 	if diags.HasErrors() {
 		return diags
 	}

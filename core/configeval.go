@@ -22,7 +22,7 @@ func evalConfigObject(cfg *lang.Config, vars map[string]cty.Value, addr string, 
 		}
 		return cty.DynamicVal, nil
 	}
-	return cfg.EvalObject(addr, &lang.Scope{Data: data, BaseDir: cfg.Dir})
+	return cfg.EvalObject(addr, &lang.Scope{Data: data, BaseDir: cfg.Dir, Workspace: cfg.Workspace})
 }
 
 // providerConfigFunc evaluates the provider "NAME" block, if there is one.
@@ -35,7 +35,7 @@ func providerConfigFunc(cfg *lang.Config, name string, data lang.Data) configFun
 		if schema == nil {
 			schema = &providers.Block{}
 		}
-		scope := &lang.Scope{Data: data, BaseDir: cfg.Dir}
+		scope := &lang.Scope{Data: data, BaseDir: cfg.Dir, Workspace: cfg.Workspace}
 		return scope.EvalBody(pc.Config, lang.SchemaFromProvider(schema))
 	}
 }
@@ -43,8 +43,8 @@ func providerConfigFunc(cfg *lang.Config, name string, data lang.Data) configFun
 // evalOutput evaluates a root output. A value derived from sensitive
 // values must be declared sensitive (as in Terraform), and a sensitive
 // output's value is marked, so no renderer shows it.
-func evalOutput(o *lang.Output, data lang.Data, dir string) (cty.Value, hcl.Diagnostics) {
-	scope := &lang.Scope{Data: data, BaseDir: dir}
+func evalOutput(o *lang.Output, data lang.Data, cfg *lang.Config) (cty.Value, hcl.Diagnostics) {
+	scope := &lang.Scope{Data: data, BaseDir: cfg.Dir, Workspace: cfg.Workspace}
 	val, diags := scope.EvalExpr(o.Expr, cty.DynamicPseudoType)
 	if diags.HasErrors() {
 		return val, diags

@@ -13,7 +13,7 @@ import (
 // expansion is a resource block's instances after count / for_each.
 type expansion struct {
 	r       *lang.Resource
-	dir     string
+	cfg     *lang.Config
 	data    lang.Data
 	keys    []addrs.InstanceKey
 	index   map[addrs.InstanceKey]bool
@@ -22,7 +22,7 @@ type expansion struct {
 
 // scope returns the evaluation scope of one instance.
 func (x *expansion) scope(key addrs.InstanceKey) *lang.Scope {
-	s := &lang.Scope{Data: x.data, BaseDir: x.dir}
+	s := &lang.Scope{Data: x.data, BaseDir: x.cfg.Dir, Workspace: x.cfg.Workspace}
 	switch k := key.(type) {
 	case addrs.IntKey:
 		s.CountIndex = cty.NumberIntVal(int64(k))
@@ -35,9 +35,9 @@ func (x *expansion) scope(key addrs.InstanceKey) *lang.Scope {
 
 // expand evaluates count / for_each. Their values must be known at plan
 // time (as in Terraform): the instances are what the plan is about.
-func expand(r *lang.Resource, dir string, data lang.Data) (*expansion, hcl.Diagnostics) {
-	x := &expansion{r: r, dir: dir, data: data, index: map[addrs.InstanceKey]bool{}}
-	meta := &lang.Scope{Data: data, BaseDir: dir}
+func expand(r *lang.Resource, cfg *lang.Config, data lang.Data) (*expansion, hcl.Diagnostics) {
+	x := &expansion{r: r, cfg: cfg, data: data, index: map[addrs.InstanceKey]bool{}}
+	meta := &lang.Scope{Data: data, BaseDir: cfg.Dir, Workspace: cfg.Workspace}
 	switch {
 	case r.Count != nil:
 		v, diags := meta.EvalExpr(r.Count, cty.Number)

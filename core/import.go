@@ -120,7 +120,7 @@ func (e *Engine) startOnly(ctx context.Context, st *state.State, gr *graph, root
 // into, as plan would: providers whose objects live where the
 // configuration says (an app's cluster) find the object with it.
 func (w *planWalker) importConfig(entry *providerEntry, r *lang.Resource, addr addrs.Instance) (cty.Value, hcl.Diagnostics) {
-	exp, diags := expand(r, w.e.Config.Dir, w.data)
+	exp, diags := expand(r, w.e.Config, w.data)
 	if diags.HasErrors() {
 		return cty.NilVal, diags
 	}

@@ -271,7 +271,7 @@ func (w *planWalker) recordRefresh(provider string, addr addrs.Instance, old *st
 func (w *planWalker) planResource(ctx context.Context, v *vertex) hcl.Diagnostics {
 	r := v.res
 	raddr := resourceAddr(r)
-	exp, diags := expand(r, w.e.Config.Dir, w.data)
+	exp, diags := expand(r, w.e.Config, w.data)
 	if diags.HasErrors() {
 		return diags
 	}
@@ -500,7 +500,7 @@ func (w *planWalker) planOutput(v *vertex) hcl.Diagnostics {
 	if o == nil {
 		return nil
 	}
-	val, diags := evalOutput(o, w.data, w.e.Config.Dir)
+	val, diags := evalOutput(o, w.data, w.e.Config)
 	if diags.HasErrors() {
 		return diags
 	}

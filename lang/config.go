@@ -16,6 +16,9 @@ import (
 type Config struct {
 	// Dir is the directory the configuration was loaded from.
 	Dir string
+	// Workspace is the workspace it is evaluated for (berth.workspace);
+	// the loader leaves it empty, which means the default workspace.
+	Workspace string
 	// Files holds every parsed file keyed by the filename used in source
 	// ranges, so diagnostics can be printed with snippets.
 	Files map[string]*hcl.File

@@ -27,6 +27,9 @@ type Data interface {
 // count and for_each) with the language's functions.
 type Scope struct {
 	Data Data
+	// Workspace is berth.workspace, the selected workspace ("default"
+	// when empty).
+	Workspace string
 	// BaseDir is the configuration directory: path.module and path.root,
 	// and the base of relative paths in file() and templatefile().
 	BaseDir string
@@ -97,6 +100,12 @@ func (s *Scope) EvalContext(refs []*Reference) (*hcl.EvalContext, hcl.Diagnostic
 			put(RefPath, "module", cty.StringVal(dir))
 			put(RefPath, "root", cty.StringVal(dir))
 			put(RefPath, "cwd", cty.StringVal(cwd))
+		case RefBerth:
+			ws := s.Workspace
+			if ws == "" {
+				ws = "default"
+			}
+			put(RefBerth, "workspace", cty.StringVal(ws))
 		case RefSelf:
 			diags = diags.Append(&hcl.Diagnostic{
 				Severity: hcl.DiagError,

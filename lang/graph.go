@@ -77,7 +77,7 @@ func (c *Config) Dependencies() ([]*Node, hcl.Diagnostics) {
 		var kept []*Reference
 		for _, r := range refs {
 			switch r.Subject {
-			case RefCount, RefEach, RefPath, RefSelf:
+			case RefCount, RefEach, RefPath, RefSelf, RefBerth:
 				continue
 			}
 			kept = append(kept, r)

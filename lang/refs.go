@@ -25,12 +25,15 @@ const (
 	RefEach          = "each"
 	RefPath          = "path"
 	RefSelf          = "self"
+	// RefBerth is berth.workspace, the selected workspace's name (as
+	// Terraform's terraform.workspace).
+	RefBerth = "berth"
 )
 
 // keywordRoots are the reference roots that are not resource types.
 var keywordRoots = []string{
 	RefVar, RefLocal, RefApp, RefScalingPolicy, RefLoadBalancer, RefData,
-	RefCluster, RefRegistry, RefProbe, RefCount, RefEach, RefPath, RefSelf,
+	RefCluster, RefRegistry, RefProbe, RefCount, RefEach, RefPath, RefSelf, RefBerth,
 }
 
 // Reference is one reference found in an expression: the edge of the
@@ -183,11 +186,11 @@ func parseRef(tr hcl.Traversal) (*Reference, hcl.Diagnostics) {
 		}
 		ref.Subject, ref.Type, ref.Name, ref.Remaining = RefData, typ, n, tr[3:]
 		return ref, nil
-	case RefVar, RefLocal, RefApp, RefScalingPolicy, RefLoadBalancer, RefCluster, RefRegistry, RefProbe, RefCount, RefEach, RefPath:
+	case RefVar, RefLocal, RefApp, RefScalingPolicy, RefLoadBalancer, RefCluster, RefRegistry, RefProbe, RefCount, RefEach, RefPath, RefBerth:
 		what := map[string]string{
 			RefVar: "a variable name, such as var.tag", RefLocal: "a local value name, such as local.env",
 			RefCount: "an attribute: count.index", RefEach: "an attribute: each.key or each.value",
-			RefPath: "an attribute: path.module, path.root or path.cwd",
+			RefPath: "an attribute: path.module, path.root or path.cwd", RefBerth: "an attribute: berth.workspace",
 		}[root]
 		if what == "" {
 			what = fmt.Sprintf("%s name, such as %s.NAME", withArticle(root), root)
@@ -205,6 +208,8 @@ func parseRef(tr hcl.Traversal) (*Reference, hcl.Diagnostics) {
 			valid = []string{"key", "value"}
 		case RefPath:
 			valid = []string{"module", "root", "cwd"}
+		case RefBerth:
+			valid = []string{"workspace"}
 		}
 		if valid != nil && !contains(valid, n) {
 			return nil, hcl.Diagnostics{{

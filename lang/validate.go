@@ -296,7 +296,7 @@ func (v *validator) ReferenceValue(r *Reference) (cty.Value, hcl.Diagnostics) {
 }
 
 func (v *validator) scope(r *Resource) *Scope {
-	s := &Scope{Data: v, BaseDir: v.cfg.Dir}
+	s := &Scope{Data: v, BaseDir: v.cfg.Dir, Workspace: v.cfg.Workspace}
 	if r != nil && r.Count != nil {
 		s.CountIndex = cty.UnknownVal(cty.Number)
 	}

@@ -25,6 +25,11 @@ func (m *Meta) loadConfig() (*lang.Config, hcl.Diagnostics) {
 	if diags.HasErrors() {
 		return cfg, diags
 	}
+	ws, _, d := m.workspaceName()
+	if diags = diags.Extend(d); diags.HasErrors() {
+		return cfg, diags
+	}
+	cfg.Workspace = ws
 	return cfg, diags.Extend(lang.Validate(cfg))
 }
 
