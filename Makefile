@@ -11,7 +11,7 @@ FUZZTIME  ?= 5000x
 DOCKER_TESTENV := scripts/testenv/docker.sh
 PG_TESTENV     := scripts/testenv/postgres.sh
 
-.PHONY: build helpers test unit integration crash crash-docker testenv-stop fuzz examples lint generate bench bench-docker quickstart clean
+.PHONY: build helpers test unit integration crash crash-docker testenv-stop fuzz examples lint generate bench bench-docker bench-state quickstart clean
 
 build: helpers
 	$(GO) build -o $(BIN) ./cmd/berth
@@ -41,7 +41,7 @@ integration: helpers
 	$(PG_TESTENV) start
 	eval "$$($(DOCKER_TESTENV) env)" && eval "$$($(PG_TESTENV) env)" && \
 		$(GO) test -count=1 -tags integration ./providers/docker/... && \
-		$(GO) test -count=1 -tags integration -run 'Docker|FullDisk|Postgres' ./cmd/berth/ && \
+		$(GO) test -count=1 -tags integration -run 'Docker|FullDisk|Postgres|SharedState' ./cmd/berth/ && \
 		$(GO) test -count=1 -tags integration ./state/backend/postgres/ && \
 		$(GO) test -count=1 -tags 'crash integration' -run CrashDocker ./cmd/berth/ $(CRASH_DOCKER_ARGS)
 
@@ -63,6 +63,12 @@ crash-docker: helpers
 bench-docker: helpers
 	$(DOCKER_TESTENV) start
 	eval "$$($(DOCKER_TESTENV) env)" && $(GO) test -run='^$$' -bench=Rollout50 -benchtime=1x -tags integration ./providers/docker/
+
+# A 10,000-object state in every backend: no-op plan and an apply of 1%
+# (cmd/berth/sharedstate_bench_test.go; BERTH_BENCH_OBJECTS to resize).
+bench-state:
+	$(PG_TESTENV) start
+	eval "$$($(PG_TESTENV) env)" && $(GO) test -count=1 -timeout=1h -tags integration -run='^$$' -bench=SharedState -benchtime=3x ./cmd/berth/
 
 testenv-stop:
 	$(DOCKER_TESTENV) stop
