@@ -44,6 +44,7 @@ func TestE2EPostgresBackend(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(e.dir, "main.berth.hcl"), []byte(header+lifecycleConfig), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	e.ok("init") // the backend changed since newE2E's init
 	e.ok("apply", "-auto-approve")
 	if _, err := os.Stat(e.statePath()); !os.IsNotExist(err) {
 		t.Errorf("a state file was written: %v", err)

@@ -67,5 +67,7 @@ func BenchmarkSharedState(b *testing.B) {
 				dir.ok("apply", "-auto-approve", "-parallelism=32", "-var", nVar, "-var", fmt.Sprintf("value=v%d", i))
 			}
 		})
+		// Back to the objects the seed state records, for the next backend.
+		dir.ok("apply", "-auto-approve", "-parallelism=32", "-var", nVar)
 	}
 }

@@ -337,7 +337,7 @@ func (e *e2e) waitLocked(holder *background) {
 // nothing to do; -backend-config values given to init serve later commands.
 func TestE2ESharedStateMigrate(t *testing.T) {
 	block, env := postgresPlace(t)
-	schema := block[strings.Index(block, `"`)+1:]
+	schema := block[strings.Index(block, `schema = "`)+len(`schema = "`):]
 	schema = schema[:strings.Index(schema, `"`)]
 	store := filepath.Join(t.TempDir(), "store.json")
 	e := newSharedDir(t, `backend "local" {}`, store, env)
