@@ -49,8 +49,9 @@ func remoteState() *sdk.DataSource[RemoteState] {
 	}
 }
 
-// knownBackend is the backend attribute's validator, so that berth
-// validate already reports a backend this build does not have.
+// knownBackend is the backend attribute's validator: a backend this build
+// does not have is reported at the attribute, with the ones it has, when
+// the plan validates the block (berth validate does not ask providers).
 func knownBackend(v cty.Value) error {
 	if _, ok := backend.Lookup(v.AsString()); !ok {
 		return fmt.Errorf("must be a backend of this build of berth (%s), not %q", quotedList(backend.Names()), v.AsString())
