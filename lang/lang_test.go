@@ -228,7 +228,7 @@ app "web" {
 		{"aws not built in", `load_balancer "lb" {
   provider = aws
   listener { port = 80 }
-}`, "Unknown provider", `neither built in ("docker")`, 2},
+}`, "Unknown provider", `neither built in ("berth" or "docker")`, 2},
 		{"load balancer without provider", baseCluster + `app "web" {
   cluster = cluster.prod
   image   = "x"

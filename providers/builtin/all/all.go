@@ -4,5 +4,6 @@
 package all
 
 import (
+	_ "github.com/berth-sh/berth/providers/berth"
 	_ "github.com/berth-sh/berth/providers/docker"
 )
