@@ -89,10 +89,10 @@ func TestLockExpiry(t *testing.T) {
 	c := testConfig(t)
 	a, b := openTest(t, c, backend.DefaultWorkspace), openTest(t, c, backend.DefaultWorkspace)
 	ia := statemgr.NewLockInfo("apply")
+	start := time.Now() // no later than the lease's start on any clock
 	if err := a.Lock(ctx, ia); err != nil { // no manager: nothing renews it
 		t.Fatal(err)
 	}
-	start := time.Now()
 	ib := statemgr.NewLockInfo("apply")
 	var le *backend.LockError
 	if err := b.Lock(ctx, ib); !errors.As(err, &le) || le.Info == nil || le.Info.ID != ia.ID {
