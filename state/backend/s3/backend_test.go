@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -28,8 +29,14 @@ import (
 
 // testLease is the tests' lease: short, for the takeover tests to be
 // quick, and long enough for renewals every third of it on a loaded
-// machine.
-const testLease = 3 * time.Second
+// machine. BERTH_TEST_S3_LEASE sets another, to measure the takeover of
+// the default lease (20s).
+var testLease = func() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv("BERTH_TEST_S3_LEASE")); err == nil && d >= MinLeaseDuration {
+		return d
+	}
+	return 3 * time.Second
+}()
 
 var nonBucket = regexp.MustCompile(`[^a-z0-9]+`)
 
