@@ -40,7 +40,8 @@ start() {
 	log "building internal/s3server"
 	(cd "$ROOT" && go build -o "$DIR/s3server" ./internal/s3server)
 	log "starting"
-	nohup "$DIR/s3server" -addr 127.0.0.1:0 -addr-file "$ADDRFILE" -bucket "$BUCKET" >"$LOG" 2>&1 </dev/null &
+	# Its own session: it outlives the shell (and process group) that started it.
+	setsid nohup "$DIR/s3server" -addr 127.0.0.1:0 -addr-file "$ADDRFILE" -bucket "$BUCKET" >"$LOG" 2>&1 </dev/null &
 	echo $! >"$PIDFILE"
 	for _ in $(seq 1 600); do
 		[ -f "$ADDRFILE" ] && break

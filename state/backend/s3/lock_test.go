@@ -1,13 +1,10 @@
 package s3
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
@@ -89,8 +86,10 @@ func TestLockExpiry(t *testing.T) {
 	c := testConfig(t)
 	a, b := openTest(t, c, backend.DefaultWorkspace), openTest(t, c, backend.DefaultWorkspace)
 	ia := statemgr.NewLockInfo("apply")
-	start := time.Now() // no later than the lease's start on any clock
-	if err := a.Lock(ctx, ia); err != nil { // no manager: nothing renews it
+	// start is no later than the lease's start, on any clock; and no
+	// manager renews the lease.
+	start := time.Now()
+	if err := a.Lock(ctx, ia); err != nil {
 		t.Fatal(err)
 	}
 	ib := statemgr.NewLockInfo("apply")
@@ -322,36 +321,7 @@ func TestLockHolderKilled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestLockHolderKilled$", "-test.count=1")
-	cmd.Env = append(os.Environ(), holdEnv+"="+string(spec))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	locked := make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if sc.Text() == "locked" {
-				locked <- nil
-				return
-			}
-		}
-		locked <- fmt.Errorf("the holder exited without taking the lock: %v", sc.Err())
-	}()
-	select {
-	case err := <-locked:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatal("the holder did not take the lock in 60 s")
-	}
+	cmd := statetest.StartLockHolder(t, "TestLockHolderKilled", holdEnv, string(spec))
 	// Held, and renewed, past its first lease.
 	time.Sleep(testLease + testLease/2)
 	m := statemgr.New(openTest(t, c, backend.DefaultWorkspace))
@@ -389,6 +359,5 @@ func holdLock(t *testing.T, spec string) {
 	if _, err := m.Lock(context.Background(), statemgr.NewLockInfo("apply"), 0); err != nil {
 		t.Fatal(err)
 	}
-	fmt.Println("locked")
-	select {} // renewing, until killed
+	statetest.HoldLock() // renewing, until killed
 }
