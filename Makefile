@@ -71,7 +71,8 @@ bench-docker: helpers
 # (cmd/berth/sharedstate_bench_test.go; BERTH_BENCH_OBJECTS to resize).
 bench-state:
 	$(PG_TESTENV) start
-	eval "$$($(PG_TESTENV) env)" && $(GO) test -count=1 -timeout=1h -tags integration -run='^$$' -bench=SharedState -benchtime=3x ./cmd/berth/
+	$(S3_TESTENV) start
+	eval "$$($(PG_TESTENV) env)" && eval "$$($(S3_TESTENV) env)" && $(GO) test -count=1 -timeout=1h -tags integration -run='^$$' -bench=SharedState -benchtime=3x ./cmd/berth/
 
 testenv-stop:
 	$(DOCKER_TESTENV) stop

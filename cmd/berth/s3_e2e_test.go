@@ -8,11 +8,8 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/berth-sh/berth/state/backend"
 	"github.com/berth-sh/berth/state/backend/s3"
@@ -126,62 +123,4 @@ func newS3E2E(t *testing.T, extra ...string) (*e2e, s3.Config) {
 	}
 	e.ok(args...)
 	return e, cfg
-}
-
-// TestE2ES3KilledApply: an apply killed with SIGKILL in the middle leaves
-// its lock object behind, unrenewed; the next apply, waiting for the
-// lock, takes it over once the lease has passed (no force-unlock), and
-// finishes the work.
-func TestE2ES3KilledApply(t *testing.T) {
-	const lease = 3 * time.Second
-	e, cfg := newS3E2E(t, "lease_duration="+lease.String())
-	// The provider takes 2 s a create; the first change, and the kill.
-	first := e.start("apply", "-auto-approve", "-var", "delay_ms=2000")
-	for l := range first.lines {
-		if strings.Contains(l, "Creating...") {
-			break
-		}
-	}
-	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	killed := time.Now()
-	ws, err := s3.NewWorkspaces(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := ws.Workspace(backend.DefaultWorkspace)
-	if err != nil {
-		t.Fatal(err)
-	}
-	holder, err := statemgr.New(b).Holder(context.Background())
-	if err != nil || holder == nil || holder.PID != first.cmd.Process.Pid {
-		t.Fatalf("right after the kill the lock holder is %+v, %v; want the killed berth (pid %d)", holder, err, first.cmd.Process.Pid)
-	}
-	// The killed berth's provider finishes its create meanwhile, in the
-	// background (its process outlives berth); the next apply finds it by
-	// its intent.
-	r := e.ok("apply", "-auto-approve", "-lock-timeout=60s")
-	took := time.Since(killed)
-	t.Logf("the next apply finished %s after the SIGKILL (lease %s)", took.Round(10*time.Millisecond), lease)
-	mustContain(t, "the apply after the kill", r.stdout, "Apply complete!")
-	first.wait()
-	if r := e.ok("apply", "-auto-approve"); !strings.Contains(r.stdout, "No changes") {
-		t.Errorf("the apply after: %s", r)
-	}
-	// What exists is what the state in S3 records: no orphan, no
-	// duplicate.
-	st, err := statemgr.New(b).Read(context.Background())
-	if err != nil || st == nil {
-		t.Fatalf("reading the state from S3: %v", err)
-	}
-	var recorded []string
-	for _, obj := range st.AllInstances() {
-		v, _ := obj.Value.UnmarkDeep()
-		recorded = append(recorded, v.GetAttr("id").AsString())
-	}
-	slices.Sort(recorded)
-	if stored := sortedIDs(e.store().Objects); !slices.Equal(recorded, stored) {
-		t.Errorf("the state in S3 records %v, the store holds %v", recorded, stored)
-	}
 }
