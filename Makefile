@@ -10,6 +10,7 @@ PKGS      := ./...
 FUZZTIME  ?= 5000x
 DOCKER_TESTENV := scripts/testenv/docker.sh
 PG_TESTENV     := scripts/testenv/postgres.sh
+S3_TESTENV     := scripts/testenv/s3.sh
 
 .PHONY: build helpers test unit integration crash crash-docker testenv-stop fuzz examples lint generate bench bench-docker bench-state quickstart clean
 
@@ -35,14 +36,16 @@ unit: helpers
 # Integration tests against the real components (two dockerd hosts and an
 # htpasswd registry), which the script installs and starts idempotently,
 # the full-disk test (a small tmpfs: it needs root, as CI runs it), and
-# the postgres state backend against a private PostgreSQL server.
+# the postgres state backend against a private PostgreSQL server, and the
+# s3 state backend against a private S3 server (gofakes3).
 integration: helpers
 	$(DOCKER_TESTENV) start
 	$(PG_TESTENV) start
-	eval "$$($(DOCKER_TESTENV) env)" && eval "$$($(PG_TESTENV) env)" && \
+	$(S3_TESTENV) start
+	eval "$$($(DOCKER_TESTENV) env)" && eval "$$($(PG_TESTENV) env)" && eval "$$($(S3_TESTENV) env)" && \
 		$(GO) test -count=1 -tags integration ./providers/docker/... && \
-		$(GO) test -count=1 -tags integration -run 'Docker|FullDisk|Postgres|SharedState' ./cmd/berth/ && \
-		$(GO) test -count=1 -tags integration ./state/backend/postgres/ && \
+		$(GO) test -count=1 -tags integration -run 'Docker|FullDisk|Postgres|S3|SharedState' ./cmd/berth/ && \
+		$(GO) test -count=1 -tags integration ./state/backend/postgres/ ./state/backend/s3/ && \
 		$(GO) test -count=1 -tags 'crash integration' -run CrashDocker ./cmd/berth/ $(CRASH_DOCKER_ARGS)
 
 # The crash harness (docs/crash-safety.md): SIGKILLs of berth and of its
@@ -68,11 +71,13 @@ bench-docker: helpers
 # (cmd/berth/sharedstate_bench_test.go; BERTH_BENCH_OBJECTS to resize).
 bench-state:
 	$(PG_TESTENV) start
-	eval "$$($(PG_TESTENV) env)" && $(GO) test -count=1 -timeout=1h -tags integration -run='^$$' -bench=SharedState -benchtime=3x ./cmd/berth/
+	$(S3_TESTENV) start
+	eval "$$($(PG_TESTENV) env)" && eval "$$($(S3_TESTENV) env)" && $(GO) test -count=1 -timeout=1h -tags integration -run='^$$' -bench=SharedState -benchtime=3x ./cmd/berth/
 
 testenv-stop:
 	$(DOCKER_TESTENV) stop
 	$(PG_TESTENV) stop
+	$(S3_TESTENV) stop
 
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=$(FUZZTIME) ./lang/

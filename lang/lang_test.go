@@ -247,10 +247,10 @@ load_balancer "lb" {
   backend "locl" {}
 }`, "Unknown backend type", `Did you mean "local"?`, 2},
 		{"backend not built in", `berth {
-  backend "s3" {
+  backend "gcs" {
     bucket = "b"
   }
-}`, "Unknown backend type", `"s3" is not a backend of this build of berth, which has "local" and "postgres".`, 2},
+}`, "Unknown backend type", `"gcs" is not a backend of this build of berth, which has "local", "postgres" and "s3".`, 2},
 		{"backend argument", `berth {
   backend "local" {
     pat = "x.state"

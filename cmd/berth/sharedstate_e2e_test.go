@@ -36,6 +36,7 @@ type sharedBackend struct {
 var sharedBackends = []sharedBackend{
 	{name: "local", place: localPlace},
 	{name: "postgres", place: postgresPlace},
+	{name: "s3", place: s3Place},
 }
 
 // localPlace is a state file outside the working directories, by absolute
@@ -73,6 +74,29 @@ func postgresPlace(t testing.TB) (string, []string) {
 		}
 	})
 	return fmt.Sprintf("backend \"postgres\" {\n    schema = %q\n  }", schema), []string{"PG_CONN_STR=" + conn}
+}
+
+// s3Place is a key and a workspace prefix of their own in the bucket of
+// the test server; the credentials are the environment's
+// (scripts/testenv/s3.sh env), and the lease short, for the killed
+// holder's lock to expire soon.
+func s3Place(t testing.TB) (string, []string) {
+	endpoint, bucket := os.Getenv("BERTH_TEST_S3_ENDPOINT"), os.Getenv("BERTH_TEST_S3_BUCKET")
+	if endpoint == "" || bucket == "" {
+		t.Fatal("BERTH_TEST_S3_ENDPOINT or BERTH_TEST_S3_BUCKET is not set: start the server with scripts/testenv/s3.sh start and eval \"$(scripts/testenv/s3.sh env)\" (make integration does both)")
+	}
+	placeSeq.Lock()
+	placeSeq.n++
+	prefix := fmt.Sprintf("shared-%d-%d", os.Getpid(), placeSeq.n)
+	placeSeq.Unlock()
+	return fmt.Sprintf(`backend "s3" {
+    bucket               = %q
+    key                  = "%s/berth.state"
+    workspace_key_prefix = "%s-env"
+    endpoint             = %q
+    use_path_style       = true
+    lease_duration       = "5s"
+  }`, bucket, prefix, prefix, endpoint), nil
 }
 
 // sharedConfig has n objects whose value follows var.value, and an output

@@ -3,12 +3,9 @@
 package postgres
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"syscall"
@@ -319,38 +316,9 @@ func TestLockHolderKilled(t *testing.T) {
 	ctx := context.Background()
 	schema := testSchema(t, "")
 	openTest(t, schema, DefaultWorkspace) // the tables exist before the child locks
-	cmd := exec.Command(os.Args[0], "-test.run=^TestLockHolderKilled$", "-test.count=1")
-	cmd.Env = append(os.Environ(), holdEnv+"="+schema)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	locked := make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if sc.Text() == "locked" {
-				locked <- nil
-				return
-			}
-		}
-		locked <- fmt.Errorf("the holder exited without taking the lock: %v", sc.Err())
-	}()
-	select {
-	case err := <-locked:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatal("the holder did not take the lock in 60 s")
-	}
+	cmd := statetest.StartLockHolder(t, "TestLockHolderKilled", holdEnv, schema)
 	m := statemgr.New(openTest(t, schema, DefaultWorkspace))
-	_, err = m.Lock(ctx, statemgr.NewLockInfo("apply"), 0)
+	_, err := m.Lock(ctx, statemgr.NewLockInfo("apply"), 0)
 	var le *backend.LockError
 	if !errors.As(err, &le) || le.Info == nil || le.Info.PID != cmd.Process.Pid {
 		t.Fatalf("while the child holds it: %v", err)
@@ -383,8 +351,7 @@ func holdLock(t *testing.T, schema string) {
 	if err := p.Lock(context.Background(), statemgr.NewLockInfo("apply")); err != nil {
 		t.Fatal(err)
 	}
-	fmt.Println("locked")
-	select {} // until killed
+	statetest.HoldLock()
 }
 
 // TestSchemasLockIndependently: the same workspace in two schemas is two
