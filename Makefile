@@ -10,8 +10,9 @@ PKGS      := ./...
 FUZZTIME  ?= 5000x
 DOCKER_TESTENV := scripts/testenv/docker.sh
 PG_TESTENV     := scripts/testenv/postgres.sh
+KUBE_TESTENV   := scripts/testenv/kube.sh
 
-.PHONY: build helpers test unit integration crash crash-docker testenv-stop fuzz examples lint generate bench bench-docker quickstart clean
+.PHONY: build helpers test unit integration crash crash-docker testenv-kube testenv-stop fuzz examples lint generate bench bench-docker quickstart clean
 
 build: helpers
 	$(GO) build -o $(BIN) ./cmd/berth
@@ -34,12 +35,16 @@ unit: helpers
 
 # Integration tests against the real components (two dockerd hosts and an
 # htpasswd registry), which the script installs and starts idempotently,
-# the full-disk test (a small tmpfs: it needs root, as CI runs it), and
-# the postgres state backend against a private PostgreSQL server.
+# the full-disk test (a small tmpfs: it needs root, as CI runs it), the
+# postgres state backend against a private PostgreSQL server, and the
+# kubernetes state backend against a private Kubernetes control plane
+# (etcd, kube-apiserver, controller-manager, scheduler, kwok; its first
+# build takes about 12 minutes, later ones seconds).
 integration: helpers
 	$(DOCKER_TESTENV) start
 	$(PG_TESTENV) start
-	eval "$$($(DOCKER_TESTENV) env)" && eval "$$($(PG_TESTENV) env)" && \
+	$(KUBE_TESTENV) start
+	eval "$$($(DOCKER_TESTENV) env)" && eval "$$($(PG_TESTENV) env)" && eval "$$($(KUBE_TESTENV) env)" && \
 		$(GO) test -count=1 -tags integration ./providers/docker/... && \
 		$(GO) test -count=1 -tags integration -run 'Docker|FullDisk|Postgres' ./cmd/berth/ && \
 		$(GO) test -count=1 -tags integration ./state/backend/postgres/ && \
@@ -64,9 +69,15 @@ bench-docker: helpers
 	$(DOCKER_TESTENV) start
 	eval "$$($(DOCKER_TESTENV) env)" && $(GO) test -run='^$$' -bench=Rollout50 -benchtime=1x -tags integration ./providers/docker/
 
+# The Kubernetes test environment alone, for working on Kubernetes code:
+#   make testenv-kube && eval "$$(scripts/testenv/kube.sh env)"
+testenv-kube:
+	$(KUBE_TESTENV) start
+
 testenv-stop:
 	$(DOCKER_TESTENV) stop
 	$(PG_TESTENV) stop
+	$(KUBE_TESTENV) stop
 
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=$(FUZZTIME) ./lang/
