@@ -12,7 +12,7 @@ DOCKER_TESTENV := scripts/testenv/docker.sh
 PG_TESTENV     := scripts/testenv/postgres.sh
 KUBE_TESTENV   := scripts/testenv/kube.sh
 
-.PHONY: build helpers test unit integration crash crash-docker testenv-kube testenv-stop fuzz examples lint generate bench bench-docker quickstart clean
+.PHONY: build helpers test unit integration crash crash-docker testenv-kube testenv-stop fuzz examples lint generate bench bench-docker bench-state quickstart clean
 
 build: helpers
 	$(GO) build -o $(BIN) ./cmd/berth
@@ -39,15 +39,15 @@ unit: helpers
 # postgres state backend against a private PostgreSQL server, and the
 # kubernetes state backend against a private Kubernetes control plane
 # (etcd, kube-apiserver, controller-manager, scheduler, kwok; its first
-# build takes about 12 minutes, later ones seconds).
+# build takes 12 to 30 minutes on 2 cores, later ones under a minute).
 integration: helpers
 	$(DOCKER_TESTENV) start
 	$(PG_TESTENV) start
 	$(KUBE_TESTENV) start
 	eval "$$($(DOCKER_TESTENV) env)" && eval "$$($(PG_TESTENV) env)" && eval "$$($(KUBE_TESTENV) env)" && \
 		$(GO) test -count=1 -tags integration ./providers/docker/... && \
-		$(GO) test -count=1 -tags integration -run 'Docker|FullDisk|Postgres' ./cmd/berth/ && \
-		$(GO) test -count=1 -tags integration ./state/backend/postgres/ && \
+		$(GO) test -count=1 -tags integration -run 'Docker|FullDisk|Postgres|Kubernetes|SharedState' ./cmd/berth/ && \
+		$(GO) test -count=1 -tags integration ./state/backend/postgres/ ./state/backend/kubernetes/ && \
 		$(GO) test -count=1 -tags 'crash integration' -run CrashDocker ./cmd/berth/ $(CRASH_DOCKER_ARGS)
 
 # The crash harness (docs/crash-safety.md): SIGKILLs of berth and of its
@@ -68,6 +68,13 @@ crash-docker: helpers
 bench-docker: helpers
 	$(DOCKER_TESTENV) start
 	eval "$$($(DOCKER_TESTENV) env)" && $(GO) test -run='^$$' -bench=Rollout50 -benchtime=1x -tags integration ./providers/docker/
+
+# A 10,000-object state in every backend: no-op plan and an apply of 1%
+# (cmd/berth/sharedstate_bench_test.go; BERTH_BENCH_OBJECTS to resize).
+bench-state:
+	$(PG_TESTENV) start
+	$(KUBE_TESTENV) start
+	eval "$$($(PG_TESTENV) env)" && eval "$$($(KUBE_TESTENV) env)" && $(GO) test -count=1 -timeout=1h -tags integration -run='^$$' -bench=SharedState -benchtime=3x ./cmd/berth/
 
 # The Kubernetes test environment alone, for working on Kubernetes code:
 #   make testenv-kube && eval "$$(scripts/testenv/kube.sh env)"

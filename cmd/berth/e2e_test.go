@@ -51,7 +51,7 @@ func TestMain(m *testing.M) {
 
 // berthBinary builds the berth binary once per test run, only for the
 // tests that need it.
-func berthBinary(t *testing.T) string {
+func berthBinary(t testing.TB) string {
 	t.Helper()
 	berthOnce.Do(func() {
 		berthTmp, berthErr = os.MkdirTemp("", "berth-e2e-")
@@ -97,13 +97,15 @@ provider "test" {
 
 // e2e is one working directory with the test provider installed.
 type e2e struct {
-	t    *testing.T
+	t    testing.TB
 	root string
 	dir  string
 	bin  string
 	// storeAt and stateAt are the test provider's store and the state
 	// file, when not store.json and berth.state in dir.
 	storeAt, stateAt string
+	// env is added to berth's environment.
+	env []string
 }
 
 type result struct {
@@ -115,7 +117,7 @@ func (r result) String() string {
 	return fmt.Sprintf("exit %d\n--- stdout:\n%s\n--- stderr:\n%s", r.code, r.stdout, r.stderr)
 }
 
-func newE2E(t *testing.T, config string) *e2e {
+func newE2E(t testing.TB, config string) *e2e {
 	t.Helper()
 	e := &e2e{t: t, root: t.TempDir(), bin: berthBinary(t)}
 	e.dir = filepath.Join(e.root, "work")
@@ -151,6 +153,7 @@ func (e *e2e) command(stdin string, args ...string) *exec.Cmd {
 		"HOME="+filepath.Join(e.root, "home"),
 		"BERTH_PLUGIN_DIR="+filepath.Join(e.root, "plugins"),
 		"NO_COLOR=1")
+	cmd.Env = append(cmd.Env, e.env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	return cmd
 }
@@ -792,6 +795,9 @@ func (e *e2e) start(args ...string) *background {
 		}
 		close(lines)
 	}()
+	// Its own process group, so that a test can kill berth with its
+	// providers (a cancelled CI job), and the cleanup leaves none behind.
+	b.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := b.cmd.Start(); err != nil {
 		e.t.Fatal(err)
 	}
@@ -801,7 +807,7 @@ func (e *e2e) start(args ...string) *background {
 		close(b.done)
 	}()
 	e.t.Cleanup(func() {
-		_ = b.cmd.Process.Kill()
+		_ = syscall.Kill(-b.cmd.Process.Pid, syscall.SIGKILL)
 		<-b.done
 	})
 	return b

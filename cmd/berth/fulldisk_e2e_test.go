@@ -48,7 +48,7 @@ func mountTmpfs(t *testing.T, root, size string) string {
 
 // fillDisk writes a file in dir until the disk is full, and returns it:
 // removing it frees the space.
-func fillDisk(t *testing.T, dir string) string {
+func fillDisk(t testing.TB, dir string) string {
 	t.Helper()
 	path := filepath.Join(dir, "filler")
 	f, err := os.Create(path)

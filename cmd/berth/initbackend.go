@@ -77,7 +77,7 @@ func (m *Meta) initBackend(ctx context.Context, cfg *lang.Config, o *backendInit
 		return append(diags, d...)
 	}
 
-	from, fromDesc, d := m.previousBackend(rec, eff.Type, encoded, to)
+	from, fromDesc, d := m.previousBackend(ctx, rec, eff.Type, encoded, to)
 	if d.HasErrors() {
 		return append(diags, d...)
 	}
@@ -121,7 +121,7 @@ func (m *Meta) initBackend(ctx context.Context, cfg *lang.Config, o *backendInit
 // from newConfig; without a record, a local state in the default place
 // (berth.state, or its workspaces), when the new backend, to, keeps its
 // states elsewhere. nil when nothing changed.
-func (m *Meta) previousBackend(rec *workdir.Backend, newType string, newConfig []byte, to backend.Workspaces) (backend.Workspaces, string, hcl.Diagnostics) {
+func (m *Meta) previousBackend(ctx context.Context, rec *workdir.Backend, newType string, newConfig []byte, to backend.Workspaces) (backend.Workspaces, string, hcl.Diagnostics) {
 	if rec != nil {
 		if rec.Type == newType && sameJSON(rec.Config, newConfig) {
 			return nil, "", nil
@@ -133,6 +133,9 @@ func (m *Meta) previousBackend(rec *workdir.Backend, newType string, newConfig [
 		ws, d := m.openWorkspaces(prev)
 		if d.HasErrors() {
 			return nil, "", d
+		}
+		if empty, err := holdsNoState(ctx, ws); err == nil && empty {
+			return nil, "", nil // nothing to migrate or leave behind
 		}
 		return ws, describeWorkspaces(rec.Type, ws), nil
 	}
@@ -163,4 +166,19 @@ func describeWorkspaces(typ string, ws backend.Workspaces) string {
 func sameJSON(a, b []byte) bool {
 	var ca, cb bytes.Buffer
 	return json.Compact(&ca, a) == nil && json.Compact(&cb, b) == nil && bytes.Equal(ca.Bytes(), cb.Bytes())
+}
+
+// holdsNoState reports whether ws stores no state at all: only the
+// default workspace, with nothing stored.
+func holdsNoState(ctx context.Context, ws backend.Workspaces) (bool, error) {
+	names, err := ws.Workspaces(ctx)
+	if err != nil || len(names) > 1 {
+		return false, err
+	}
+	b, err := ws.Workspace(backend.DefaultWorkspace)
+	if err != nil {
+		return false, err
+	}
+	_, found, err := b.Get(ctx)
+	return !found, err
 }

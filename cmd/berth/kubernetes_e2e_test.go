@@ -6,12 +6,16 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	coordinationv1 "k8s.io/client-go/kubernetes/typed/coordination/v1"
+	corev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/berth-sh/berth/state/backend"
 	"github.com/berth-sh/berth/state/backend/kubernetes"
@@ -21,14 +25,11 @@ import (
 // TestE2EKubernetesBackend: berth apply with backend "kubernetes" (the
 // kubeconfig from KUBECONFIG) stores the state in the cluster, not in a
 // file; a second apply changes nothing; a second workspace has a state of
-// its own; and a berth killed with SIGKILL while it holds the lock does
-// not stop the next one, which takes the lock once the lease expired.
-// The cluster is scripts/testenv/kube.sh's (make integration starts it).
+// its own. The cluster is scripts/testenv/kube.sh's (make integration
+// starts it). The tests of every backend (sharedstate_e2e_test.go) run on
+// it too: concurrent applies, workspaces, a killed lock holder.
 func TestE2EKubernetesBackend(t *testing.T) {
-	kubeconfig := os.Getenv("BERTH_TEST_KUBECONFIG")
-	if kubeconfig == "" {
-		t.Fatal("BERTH_TEST_KUBECONFIG is not set: start the test environment with scripts/testenv/kube.sh start and eval \"$(scripts/testenv/kube.sh env)\" (make integration does both)")
-	}
+	kubeconfig := testKubeconfig(t)
 	ctx := context.Background()
 	var b [3]byte
 	_, _ = rand.Read(b[:])
@@ -39,14 +40,7 @@ func TestE2EKubernetesBackend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		for _, name := range []string{"dev"} {
-			_ = ws.DeleteWorkspace(context.Background(), name)
-		}
-		if k, err := ws.Workspace(backend.DefaultWorkspace); err == nil {
-			_ = k.PutJournal(context.Background(), nil)
-		}
-	})
+	t.Cleanup(func() { deleteKubernetesObjects(t, kubeconfig, suffix) })
 
 	e := newE2E(t, lifecycleConfig)
 	header := strings.Replace(e2eHeader, "berth {\n", "berth {\n  backend \"kubernetes\" {\n    secret_suffix = \""+suffix+"\"\n  }\n", 1)
@@ -97,45 +91,52 @@ func TestE2EKubernetesBackend(t *testing.T) {
 	if r := e.ok("workspace", "list"); !strings.Contains(r.stdout, "default") || !strings.Contains(r.stdout, "* dev") {
 		t.Errorf("workspace list: %s", r)
 	}
-	e.ok("workspace", "select", "default")
+}
 
-	// SIGKILL of the lock holder: the next apply waits for the lease to
-	// expire and goes on, with no force-unlock.
-	slow := strings.Replace(lifecycleConfig, `value  = "one"`, `value  = "two"`, 1)
-	if err := os.WriteFile(filepath.Join(e.dir, "main.berth.hcl"), []byte(header+slow), 0o644); err != nil {
-		t.Fatal(err)
+// testKubeconfig is the test environment's kubeconfig.
+func testKubeconfig(t testing.TB) string {
+	t.Helper()
+	path := os.Getenv("BERTH_TEST_KUBECONFIG")
+	if path == "" {
+		t.Fatal("BERTH_TEST_KUBECONFIG is not set: start the test environment with scripts/testenv/kube.sh start and eval \"$(scripts/testenv/kube.sh env)\" (make integration does both)")
 	}
-	// -lock-timeout: the polling below takes the lock for a moment when
-	// it finds it free.
-	first := e.start("apply", "-auto-approve", "-lock-timeout=60s", "-var", "delay_ms=60000")
-	// Killed once it holds the lock (its provider calls are slow: it is
-	// in the middle of its run).
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		holder, err := statemgr.New(k).Holder(ctx)
-		if err == nil && holder != nil && holder.PID == first.cmd.Process.Pid {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the first apply did not take the lock in 60 s: %+v, %v", holder, err)
-		}
-		time.Sleep(100 * time.Millisecond)
+	return path
+}
+
+// kubernetesPlace is a fresh secret_suffix in the test cluster's default
+// namespace; its objects are deleted when the test ends.
+func kubernetesPlace(t testing.TB) (string, []string) {
+	kubeconfig := testKubeconfig(t)
+	placeSeq.Lock()
+	placeSeq.n++
+	suffix := fmt.Sprintf("shared-%d-%d", os.Getpid(), placeSeq.n)
+	placeSeq.Unlock()
+	t.Cleanup(func() { deleteKubernetesObjects(t, kubeconfig, suffix) })
+	return fmt.Sprintf("backend \"kubernetes\" {\n    secret_suffix = %q\n  }", suffix), []string{"KUBECONFIG=" + kubeconfig}
+}
+
+// deleteKubernetesObjects deletes the Secrets and Leases berth made under
+// suffix in the default namespace.
+func deleteKubernetesObjects(t testing.TB, kubeconfig, suffix string) {
+	rc, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		t.Error(err)
+		return
 	}
-	time.Sleep(2 * time.Second) // into its run, and a renewal or so
-	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
+	ctx := context.Background()
+	sel := metav1.ListOptions{LabelSelector: "berth.sh/secret-suffix=" + suffix}
+	core, err := corev1.NewForConfig(rc)
+	if err == nil {
+		err = core.Secrets(kubernetes.DefaultNamespace).DeleteCollection(ctx, metav1.DeleteOptions{}, sel)
 	}
-	first.wait()
-	killed := time.Now()
-	r := e.ok("apply", "-auto-approve", "-lock-timeout=60s")
-	took := time.Since(killed)
-	t.Logf("the apply after the SIGKILL got the lock and finished %s after the kill (lease %s)", took.Round(time.Millisecond), kubernetes.DefaultLeaseDuration)
-	if took > kubernetes.DefaultLeaseDuration+30*time.Second {
-		t.Errorf("the apply after the SIGKILL took %s", took)
+	if err != nil {
+		t.Errorf("deleting the test's Secrets: %v", err)
 	}
-	if !strings.Contains(r.stdout, "Apply complete!") {
-		t.Errorf("the apply after the SIGKILL: %s", r)
+	coord, err := coordinationv1.NewForConfig(rc)
+	if err == nil {
+		err = coord.Leases(kubernetes.DefaultNamespace).DeleteCollection(ctx, metav1.DeleteOptions{}, sel)
 	}
-	if r := e.ok("apply", "-auto-approve"); !strings.Contains(r.stdout, "No changes") {
-		t.Errorf("the apply after the recovery: %s", r)
+	if err != nil {
+		t.Errorf("deleting the test's Leases: %v", err)
 	}
 }

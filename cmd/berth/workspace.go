@@ -289,7 +289,7 @@ func runWorkspaceDelete(ctx context.Context, m *Meta, args []string) int {
 	}
 	st, err := mgr.Read(ctx)
 	if err == nil && st != nil && !*force {
-		if n := len(st.Addresses()); n > 0 {
+		if n := st.InstanceCount(); n > 0 {
 			err = fmt.Errorf("workspace %q is not empty: its state records %d objects, which would go on running with nothing managing them. Destroy them first (BERTH_WORKSPACE=%s berth destroy), or pass -force to forget them", name, n, name)
 		}
 	}

@@ -34,7 +34,17 @@ func (p *Postgres) Lock(ctx context.Context, info backend.LockInfo) error {
 	if p.lockConn != nil {
 		return &backend.LockError{Info: p.heldInfo(ctx, db), Err: errors.New("this berth already holds the lock")}
 	}
-	conn, err := pgx.ConnectConfig(ctx, p.poolCfg.ConnConfig.Copy())
+	cc := p.poolCfg.ConnConfig.Copy()
+	// The server ends the session, and so frees the lock, when the
+	// holder's host vanishes without closing the connection: TCP
+	// keepalives probe it after 10 s idle, every 5 s, 3 times (the
+	// defaults wait two hours). Settings the connection string gives win.
+	for k, v := range map[string]string{"tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5", "tcp_keepalives_count": "3"} {
+		if _, set := cc.RuntimeParams[k]; !set {
+			cc.RuntimeParams[k] = v
+		}
+	}
+	conn, err := pgx.ConnectConfig(ctx, cc)
 	if err != nil {
 		return fmt.Errorf("locking the state %s: connecting: %w", p.Location(), err)
 	}
