@@ -250,7 +250,7 @@ load_balancer "lb" {
   backend "s3" {
     bucket = "b"
   }
-}`, "Unknown backend type", `"s3" is not a backend of this build of berth, which has "local" and "postgres".`, 2},
+}`, "Unknown backend type", `"s3" is not a backend of this build of berth, which has "kubernetes", "local" and "postgres".`, 2},
 		{"backend argument", `berth {
   backend "local" {
     pat = "x.state"

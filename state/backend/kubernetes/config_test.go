@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zclconf/go-cty/cty"
 
@@ -41,10 +42,14 @@ current-context: one
 func TestDecodeConfig(t *testing.T) {
 	dir := t.TempDir()
 	null := cty.NullVal(cty.String)
-	obj := func(suffix, ns, path, context cty.Value, inCluster cty.Value) cty.Value {
+	obj := func(suffix, ns, path, context cty.Value, inCluster cty.Value, lease ...string) cty.Value {
+		l := null
+		if len(lease) > 0 {
+			l = cty.StringVal(lease[0])
+		}
 		return cty.ObjectVal(map[string]cty.Value{
 			"secret_suffix": suffix, "namespace": ns, "config_path": path,
-			"config_context": context, "in_cluster_config": inCluster,
+			"config_context": context, "in_cluster_config": inCluster, "lease_duration": l,
 		})
 	}
 	noBool := cty.NullVal(cty.Bool)
@@ -60,6 +65,10 @@ func TestDecodeConfig(t *testing.T) {
 			Config{SecretSuffix: "app", Namespace: "infra", ConfigPath: filepath.Join(dir, "k/config"), ConfigContext: "two"}, ""},
 		{"in cluster", obj(cty.StringVal("app"), null, null, null, cty.True),
 			Config{SecretSuffix: "app", Namespace: DefaultNamespace, InClusterConfig: true}, ""},
+		{"lease", obj(cty.StringVal("app"), null, null, null, noBool, "1m"),
+			Config{SecretSuffix: "app", Namespace: DefaultNamespace, LeaseDuration: time.Minute}, ""},
+		{"lease not a duration", obj(cty.StringVal("app"), null, null, null, noBool, "15"), Config{}, "not a duration"},
+		{"lease not whole seconds", obj(cty.StringVal("app"), null, null, null, noBool, "1500ms"), Config{}, "whole number of seconds"},
 		{"no suffix", obj(null, null, null, null, noBool), Config{}, "needs secret_suffix"},
 		{"suffix not a DNS label", obj(cty.StringVal("My_App"), null, null, null, noBool), Config{}, "not a DNS label"},
 		{"bad namespace", obj(cty.StringVal("app"), cty.StringVal("Infra"), null, null, noBool), Config{}, "not a namespace name"},

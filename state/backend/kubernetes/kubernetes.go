@@ -46,6 +46,8 @@ func schema() *providers.Block {
 			Description: "the kubeconfig context; its current context when unset"},
 		"in_cluster_config": {Type: cty.Bool, Optional: true,
 			Description: "use the service account of the pod berth runs in, not a kubeconfig"},
+		"lease_duration": {Type: cty.String, Optional: true, Default: cty.StringVal(DefaultLeaseDuration.String()),
+			Description: "how long the lock outlives its last renewal (a Go duration, whole seconds: \"15s\", \"1m\"); berth renews it every third of that"},
 	}}
 }
 
@@ -61,8 +63,7 @@ type Config struct {
 	// InClusterConfig uses the pod's service account.
 	InClusterConfig bool
 	// LeaseDuration is how long the lock outlives its last renewal; zero
-	// means DefaultLeaseDuration. Not in the configuration block: tests
-	// shorten it.
+	// means DefaultLeaseDuration.
 	LeaseDuration time.Duration
 }
 
@@ -93,6 +94,12 @@ func decodeConfig(config cty.Value, dir string) (Config, error) {
 	if v, ok := attr("in_cluster_config"); ok && v.Type() == cty.Bool {
 		c.InClusterConfig = v.True()
 	}
+	if d := str("lease_duration"); d != "" {
+		var err error
+		if c.LeaseDuration, err = time.ParseDuration(d); err != nil {
+			return c, fmt.Errorf("the kubernetes backend's lease_duration %q is not a duration (\"15s\", \"1m\")", d)
+		}
+	}
 	if c.ConfigPath != "" {
 		p, err := expandPath(c.ConfigPath, dir)
 		if err != nil {
@@ -113,6 +120,9 @@ func (c Config) check() error {
 	}
 	if !dnsLabel.MatchString(c.Namespace) {
 		return fmt.Errorf("the kubernetes backend's namespace %q is not a namespace name (a DNS label)", c.Namespace)
+	}
+	if c.LeaseDuration != 0 && (c.LeaseDuration < time.Second || c.LeaseDuration%time.Second != 0) {
+		return fmt.Errorf("the kubernetes backend's lease_duration %s is not a whole number of seconds, at least 1s (a Lease counts in seconds)", c.LeaseDuration)
 	}
 	if c.InClusterConfig && (c.ConfigPath != "" || c.ConfigContext != "") {
 		return fmt.Errorf("the kubernetes backend's in_cluster_config excludes config_path and config_context")
