@@ -15,8 +15,9 @@
 # The binaries are built from the Go module tools/kube-testenv (not berth's
 # module) into a cache directory, once: a rebuild happens only when that
 # module's go.mod, go.sum, sources or the Go version change. A cold build
-# takes about 12 minutes on 2 cores (GOCACHE/GOMODCACHE keep their defaults,
-# so later builds are warm); a start about 5 s.
+# takes 12 minutes on 2 idle cores, 30 on 2 cores shared with other builds
+# (about 28 CPU-minutes); GOCACHE/GOMODCACHE keep their defaults, so a
+# rebuild with a warm cache takes under a minute. A start takes about 5 s.
 #
 # Everything runs as the calling user (no root needed). The run directory is
 # per user, and the ports are picked free at start and kept in the run

@@ -295,7 +295,7 @@ func TestManager(t *testing.T) {
 		t.Errorf("a state of another lineage through the manager: %v", err)
 	}
 	other.Serial = 99
-	var se *StaleWriteError
+	var se *backend.StaleWriteError
 	if err := openTest(t, c, backend.DefaultWorkspace).Put(ctx, encoded(t, other)); !errors.As(err, &se) || se.StoredLineage != s.Lineage {
 		t.Errorf("a state of another lineage, put directly: %v", err)
 	}
@@ -317,7 +317,7 @@ func TestStaleWriter(t *testing.T) {
 	stale.SetInstance(statetest.Instance(t, "test_object.stale"), "test", statetest.Object("stale"))
 	for _, serial := range []uint64{1, 2} {
 		stale.Serial = serial
-		var se *StaleWriteError
+		var se *backend.StaleWriteError
 		err := k.Put(ctx, encoded(t, stale))
 		if !errors.As(err, &se) || se.StoredSerial != 2 || !strings.Contains(err.Error(), "not above") {
 			t.Errorf("serial %d over serial 2: %v", serial, err)
@@ -335,6 +335,43 @@ func TestStaleWriter(t *testing.T) {
 	}
 	if err := k.Put(ctx, []byte("not a state")); err == nil {
 		t.Error("bytes that are not a state file were stored")
+	}
+}
+
+// TestWriteOverAnotherWriter: a backend that wrote the state and then
+// writes again after another berth wrote it checks its write over what is
+// stored now, not over the head it remembers.
+func TestWriteOverAnotherWriter(t *testing.T) {
+	ctx := context.Background()
+	c := testConfig(t)
+	a, b := openTest(t, c, backend.DefaultWorkspace), openTest(t, c, backend.DefaultWorkspace)
+	s := statetest.Big(5)
+	put := func(k *Kubernetes, serial uint64, id string) error {
+		t.Helper()
+		s.Serial = serial
+		s.SetInstance(statetest.Instance(t, "test_object.x"), "test", statetest.Object(id))
+		return k.Put(ctx, encoded(t, s))
+	}
+	if err := put(a, 1, "a1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := put(b, 2, "b2"); err != nil {
+		t.Fatal(err)
+	}
+	var se *backend.StaleWriteError
+	if err := put(a, 2, "a2"); !errors.As(err, &se) || se.StoredSerial != 2 {
+		t.Errorf("a's serial 2 over b's: %v", err)
+	}
+	if err := put(a, 3, "a3"); err != nil {
+		t.Errorf("a's serial 3 over b's 2: %v", err)
+	}
+	got, _, err := b.Get(ctx)
+	if err != nil || string(got) != string(encoded(t, s)) {
+		t.Errorf("the stored state is not a's serial 3: %v", err)
+	}
+	// The same bytes again from b, which read them: accepted.
+	if err := b.Put(ctx, got); err != nil {
+		t.Errorf("the stored bytes again: %v", err)
 	}
 }
 

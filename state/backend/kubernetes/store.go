@@ -16,6 +16,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/berth-sh/berth/state/backend"
 	"github.com/berth-sh/berth/state/statefile"
 )
 
@@ -33,6 +34,13 @@ type Kubernetes struct {
 	cfg       Config
 	workspace string
 	c         *clients
+
+	// smu orders the state's writes; head is the state's head as this
+	// backend last read or wrote it, without its bytes (nil: read it
+	// first); swept says chunks were swept once.
+	smu   sync.Mutex
+	head  *v1.Secret
+	swept bool
 
 	// jmu orders the journal's writes; journal is its head as this
 	// backend last read or wrote it (nil: read it first), so that an
@@ -75,6 +83,9 @@ func (k *Kubernetes) Get(ctx context.Context) ([]byte, bool, error) {
 		if err != nil {
 			return nil, false, fmt.Errorf("reading the state from %s: %w", k.Location(), err)
 		}
+		k.smu.Lock()
+		k.remember(head)
+		k.smu.Unlock()
 		if head == nil {
 			return nil, false, nil
 		}
@@ -112,22 +123,7 @@ func (k *Kubernetes) readState(ctx context.Context, head *v1.Secret) ([]byte, er
 	return data, nil
 }
 
-// StaleWriteError is returned by Put for a state the stored one
-// supersedes: another lineage, or a serial not above the stored one.
-type StaleWriteError struct {
-	Location               string
-	Lineage, StoredLineage string
-	Serial, StoredSerial   uint64
-}
-
-func (e *StaleWriteError) Error() string {
-	if e.Lineage != e.StoredLineage {
-		return fmt.Sprintf("refusing to write the state: %s holds lineage %s, this state is lineage %s (a different history)", e.Location, e.StoredLineage, e.Lineage)
-	}
-	return fmt.Sprintf("refusing to write the state: %s holds serial %d, and this state's serial %d is not above it (another berth wrote it since: a stale writer, or one that bypassed the lock)", e.Location, e.StoredSerial, e.Serial)
-}
-
-// Put stores data, a state file. It is refused (a *StaleWriteError) when
+// Put stores data, a state file. It is refused (a *backend.StaleWriteError) when
 // the stored state is of another lineage or its serial is not below
 // data's, even for a writer that bypassed the lock; identical bytes at
 // the same serial are accepted without a write (the state manager's check
@@ -135,6 +131,12 @@ func (e *StaleWriteError) Error() string {
 // written with the resourceVersion it was read at, so a writer that
 // raced this one is refused too. A state too big for one Secret goes in
 // new chunks first; the old ones are deleted once the head lists the new.
+//
+// The head this backend last read or wrote stands for the stored one
+// (an apply writes the state after every change, and reading the head
+// again each time would double the cost): the resourceVersion guard makes
+// that safe, and when the head changed meanwhile the write is checked
+// again over what is stored now.
 func (k *Kubernetes) Put(ctx context.Context, data []byte) error {
 	h, err := statefile.DecodeHeader(data)
 	if err != nil {
@@ -142,21 +144,48 @@ func (k *Kubernetes) Put(ctx context.Context, data []byte) error {
 	}
 	sum := sha256.Sum256(data)
 	digest := hex.EncodeToString(sum[:])
-	old, err := k.getHead(ctx, k.stateName(), roleState)
-	if err != nil {
-		return fmt.Errorf("writing the state to %s: %w", k.Location(), err)
-	}
-	if old != nil {
-		if err := k.guard(old, h, digest); err != nil {
-			if errors.Is(err, errSameState) {
-				return nil
-			}
-			return err
-		}
-	}
 	gz, err := gzipBytes(data)
 	if err != nil {
 		return err
+	}
+	k.smu.Lock()
+	defer k.smu.Unlock()
+	for {
+		old, cached := k.head, k.head != nil
+		if !cached {
+			if old, err = k.getHead(ctx, k.stateName(), roleState); err != nil {
+				return fmt.Errorf("writing the state to %s: %w", k.Location(), err)
+			}
+		}
+		err := k.putHead(ctx, old, h, digest, gz)
+		var se *backend.StaleWriteError
+		if cached && (apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) || errors.Is(err, errSameState) || errors.As(err, &se)) {
+			// Changed since this backend saw it, or a verdict without a
+			// write: only the stored head itself can confirm it.
+			k.head = nil
+			continue
+		}
+		if apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) {
+			return k.raced(ctx, h, err)
+		}
+		if err != nil && !errors.Is(err, errSameState) {
+			if !errors.As(err, &se) {
+				err = fmt.Errorf("writing the state to %s: %w", k.Location(), err)
+			}
+			return err
+		}
+		return nil
+	}
+}
+
+// putHead writes the state (gz, of header h and digest) over old, the
+// head as last seen (nil: none), and remembers the head written. Call
+// with smu held.
+func (k *Kubernetes) putHead(ctx context.Context, old *v1.Secret, h statefile.Header, digest string, gz []byte) error {
+	if old != nil {
+		if err := k.guard(old, h, digest); err != nil {
+			return err
+		}
 	}
 	head := &v1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
@@ -181,26 +210,38 @@ func (k *Kubernetes) Put(ctx context.Context, data []byte) error {
 	if len(gz) <= chunkSize {
 		head.Data[keyState] = gz
 	} else {
+		var err error
 		if chunks, err = k.writeChunks(ctx, k.stateName(), roleStateChunk, base, gz); err != nil {
-			return fmt.Errorf("writing the state to %s: %w", k.Location(), err)
+			return err
 		}
 		setChunkNames(head, chunks)
 	}
-	var written *v1.Secret
-	if old == nil {
-		written, err = k.c.secrets.Create(ctx, head, metav1.CreateOptions{})
-	} else {
-		written, err = k.c.secrets.Update(ctx, head, metav1.UpdateOptions{})
-	}
+	written, err := k.writeHead(ctx, head, old != nil)
 	if err != nil {
+		k.head = nil
 		k.deleteChunks(context.WithoutCancel(ctx), chunks)
-		if apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) {
-			return k.raced(ctx, h, err)
-		}
-		return fmt.Errorf("writing the state to %s: %w", k.Location(), err)
+		return err
 	}
-	k.sweepChunks(ctx, roleStateChunk, written)
+	k.remember(written)
+	// The chunks the old head listed go; and once per backend, those a
+	// write cut short (a killed berth) left behind.
+	if !k.swept || (old != nil && len(chunkNames(old)) > 0) || len(chunks) > 0 {
+		k.sweepChunks(ctx, roleStateChunk, written)
+		k.swept = true
+	}
 	return nil
+}
+
+// remember keeps head, without its bytes, as the state head last seen.
+// Call with smu held.
+func (k *Kubernetes) remember(head *v1.Secret) {
+	if head == nil {
+		k.head = nil
+		return
+	}
+	head = head.DeepCopy()
+	delete(head.Data, keyState)
+	k.head = head
 }
 
 // errSameState: the stored state is the one being written.
@@ -213,7 +254,7 @@ func (k *Kubernetes) guard(stored *v1.Secret, h statefile.Header, digest string)
 	if err != nil {
 		return fmt.Errorf("writing the state to %s: the stored head's serial %q cannot be read", k.Location(), stored.Annotations[annSerial])
 	}
-	se := &StaleWriteError{Location: k.Location(), Lineage: h.Lineage, Serial: h.Serial,
+	se := &backend.StaleWriteError{Location: k.Location(), Lineage: h.Lineage, Serial: h.Serial,
 		StoredLineage: stored.Annotations[annLineage], StoredSerial: serial}
 	switch {
 	case se.StoredLineage != h.Lineage:
@@ -227,8 +268,9 @@ func (k *Kubernetes) guard(stored *v1.Secret, h statefile.Header, digest string)
 }
 
 // raced explains a head write the API server refused because the head
-// changed since it was read: what is stored now.
+// changed since it was read: what is stored now. Call with smu held.
 func (k *Kubernetes) raced(ctx context.Context, h statefile.Header, cause error) error {
+	k.head = nil
 	now, err := k.getHead(ctx, k.stateName(), roleState)
 	if err == nil && now != nil {
 		if err := k.guard(now, h, ""); err != nil {
