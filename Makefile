@@ -11,8 +11,9 @@ FUZZTIME  ?= 5000x
 DOCKER_TESTENV := scripts/testenv/docker.sh
 PG_TESTENV     := scripts/testenv/postgres.sh
 S3_TESTENV     := scripts/testenv/s3.sh
+KUBE_TESTENV   := scripts/testenv/kube.sh
 
-.PHONY: build helpers test unit integration crash crash-docker testenv-stop fuzz examples lint generate bench bench-docker bench-state quickstart clean
+.PHONY: build helpers test unit integration crash crash-docker testenv-kube testenv-stop fuzz examples lint generate bench bench-docker bench-state quickstart clean
 
 build: helpers
 	$(GO) build -o $(BIN) ./cmd/berth
@@ -35,17 +36,21 @@ unit: helpers
 
 # Integration tests against the real components (two dockerd hosts and an
 # htpasswd registry), which the script installs and starts idempotently,
-# the full-disk test (a small tmpfs: it needs root, as CI runs it), and
-# the postgres state backend against a private PostgreSQL server, and the
-# s3 state backend against a private S3 server (gofakes3).
+# the full-disk test (a small tmpfs: it needs root, as CI runs it), the
+# postgres state backend against a private PostgreSQL server, the s3 state
+# backend against a private S3 server (gofakes3), and the kubernetes state
+# backend against a private Kubernetes control plane (etcd, kube-apiserver,
+# controller-manager, scheduler, kwok; its first build takes 12 to 30
+# minutes on 2 cores, later ones under a minute).
 integration: helpers
 	$(DOCKER_TESTENV) start
 	$(PG_TESTENV) start
 	$(S3_TESTENV) start
-	eval "$$($(DOCKER_TESTENV) env)" && eval "$$($(PG_TESTENV) env)" && eval "$$($(S3_TESTENV) env)" && \
+	$(KUBE_TESTENV) start
+	eval "$$($(DOCKER_TESTENV) env)" && eval "$$($(PG_TESTENV) env)" && eval "$$($(S3_TESTENV) env)" && eval "$$($(KUBE_TESTENV) env)" && \
 		$(GO) test -count=1 -tags integration ./providers/docker/... && \
-		$(GO) test -count=1 -tags integration -run 'Docker|FullDisk|Postgres|S3|SharedState' ./cmd/berth/ && \
-		$(GO) test -count=1 -tags integration ./state/backend/postgres/ ./state/backend/s3/ && \
+		$(GO) test -count=1 -tags integration -run 'Docker|FullDisk|Postgres|S3|Kubernetes|SharedState|RemoteState' ./cmd/berth/ && \
+		$(GO) test -count=1 -tags integration ./state/backend/postgres/ ./state/backend/s3/ ./state/backend/kubernetes/ && \
 		$(GO) test -count=1 -tags 'crash integration' -run CrashDocker ./cmd/berth/ $(CRASH_DOCKER_ARGS)
 
 # The crash harness (docs/crash-safety.md): SIGKILLs of berth and of its
@@ -72,12 +77,20 @@ bench-docker: helpers
 bench-state:
 	$(PG_TESTENV) start
 	$(S3_TESTENV) start
-	eval "$$($(PG_TESTENV) env)" && eval "$$($(S3_TESTENV) env)" && $(GO) test -count=1 -timeout=1h -tags integration -run='^$$' -bench=SharedState -benchtime=3x ./cmd/berth/
+	$(KUBE_TESTENV) start
+	eval "$$($(PG_TESTENV) env)" && eval "$$($(S3_TESTENV) env)" && eval "$$($(KUBE_TESTENV) env)" && $(GO) test -count=1 -timeout=1h -tags integration -run='^$$' -bench=SharedState -benchtime=3x ./cmd/berth/
+
+
+# The Kubernetes test environment alone, for working on Kubernetes code:
+#   make testenv-kube && eval "$$(scripts/testenv/kube.sh env)"
+testenv-kube:
+	$(KUBE_TESTENV) start
 
 testenv-stop:
 	$(DOCKER_TESTENV) stop
 	$(PG_TESTENV) stop
 	$(S3_TESTENV) stop
+	$(KUBE_TESTENV) stop
 
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=$(FUZZTIME) ./lang/

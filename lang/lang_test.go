@@ -250,7 +250,7 @@ load_balancer "lb" {
   backend "gcs" {
     bucket = "b"
   }
-}`, "Unknown backend type", `"gcs" is not a backend of this build of berth, which has "local", "postgres" and "s3".`, 2},
+}`, "Unknown backend type", `"gcs" is not a backend of this build of berth, which has "kubernetes", "local", "postgres" and "s3".`, 2},
 		{"backend argument", `berth {
   backend "local" {
     pat = "x.state"

@@ -37,6 +37,7 @@ var sharedBackends = []sharedBackend{
 	{name: "local", place: localPlace},
 	{name: "postgres", place: postgresPlace},
 	{name: "s3", place: s3Place},
+	{name: "kubernetes", place: kubernetesPlace},
 }
 
 // localPlace is a state file outside the working directories, by absolute

@@ -4,6 +4,7 @@
 package all
 
 import (
+	_ "github.com/berth-sh/berth/state/backend/kubernetes"
 	_ "github.com/berth-sh/berth/state/backend/local"
 	_ "github.com/berth-sh/berth/state/backend/postgres"
 	_ "github.com/berth-sh/berth/state/backend/s3"

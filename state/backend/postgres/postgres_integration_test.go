@@ -135,7 +135,7 @@ func TestManager(t *testing.T) {
 	}
 	// The backend refuses it on its own too.
 	other.Serial = 99
-	var se *StaleWriteError
+	var se *backend.StaleWriteError
 	if err := openTest(t, schema, DefaultWorkspace).Put(ctx, encoded(t, other)); !errors.As(err, &se) || se.StoredLineage != s.Lineage {
 		t.Errorf("a state of another lineage, put directly: %v", err)
 	}
@@ -158,7 +158,7 @@ func TestStaleWriter(t *testing.T) {
 	stale.SetInstance(statetest.Instance(t, "test_object.stale"), "test", statetest.Object("stale"))
 	for _, serial := range []uint64{1, 2} {
 		stale.Serial = serial
-		var se *StaleWriteError
+		var se *backend.StaleWriteError
 		err := p.Put(ctx, encoded(t, stale))
 		if !errors.As(err, &se) || se.StoredSerial != 2 || !strings.Contains(err.Error(), "not above") {
 			t.Errorf("serial %d over serial 2: %v", serial, err)

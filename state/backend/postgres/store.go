@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/berth-sh/berth/state/backend"
 	"github.com/berth-sh/berth/state/statefile"
 )
 
@@ -29,21 +30,6 @@ func (p *Postgres) Get(ctx context.Context) ([]byte, bool, error) {
 		data = []byte{}
 	}
 	return data, true, nil
-}
-
-// StaleWriteError is returned by Put for a state the stored one
-// supersedes: another lineage, or a serial not above the stored one.
-type StaleWriteError struct {
-	Location               string
-	Lineage, StoredLineage string
-	Serial, StoredSerial   uint64
-}
-
-func (e *StaleWriteError) Error() string {
-	if e.Lineage != e.StoredLineage {
-		return fmt.Sprintf("refusing to write the state: %s holds lineage %s, this state is lineage %s (a different history)", e.Location, e.StoredLineage, e.Lineage)
-	}
-	return fmt.Sprintf("refusing to write the state: %s holds serial %d, and this state's serial %d is not above it (another berth wrote it since: a stale writer, or one that bypassed the lock)", e.Location, e.StoredSerial, e.Serial)
 }
 
 // Put stores data, a state file, in one statement guarded by its header:
@@ -77,7 +63,7 @@ WHERE s.lineage = EXCLUDED.lineage
 	if tag.RowsAffected() == 1 {
 		return nil
 	}
-	se := &StaleWriteError{Location: p.Location(), Lineage: h.Lineage, Serial: h.Serial}
+	se := &backend.StaleWriteError{Location: p.Location(), Lineage: h.Lineage, Serial: h.Serial}
 	var stored int64
 	err = db.QueryRow(ctx, "SELECT lineage, serial FROM "+t+" WHERE workspace = $1", p.cfg.Workspace).Scan(&se.StoredLineage, &stored)
 	if err != nil {
