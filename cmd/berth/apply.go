@@ -16,6 +16,7 @@ import (
 
 	"github.com/berth-sh/berth/core"
 	"github.com/berth-sh/berth/core/plans"
+	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/views/ansi"
 	"github.com/berth-sh/berth/views/events"
 	"github.com/berth-sh/berth/views/plantext"
@@ -173,7 +174,7 @@ func (m *Meta) runApply(parent context.Context, args []string, destroy bool) (co
 	)
 	if planFile != "" {
 		var diags hcl.Diagnostics
-		p, w, diags = m.openSavedPlan(planFile, &o)
+		p, w, diags = m.openSavedPlan(ctx, planFile, &o)
 		if diags.HasErrors() {
 			return fail(diags, w.files())
 		}
@@ -303,7 +304,7 @@ func (m *Meta) boldPlain(s string) string {
 // forbids and what binds it) and wires an operation to apply it with the
 // plan's variables (core.SavedPlanVariables). Core's Operation.Apply then
 // checks the plan against the state.
-func (m *Meta) openSavedPlan(path string, o *opFlags) (*plans.Plan, *workspace, hcl.Diagnostics) {
+func (m *Meta) openSavedPlan(ctx context.Context, path string, o *opFlags) (*plans.Plan, *workspace, hcl.Diagnostics) {
 	var planning []string
 	for flag, given := range map[string]bool{
 		"-var": len(o.vars) > 0, "-target": len(o.targets) > 0, "-replace": len(o.replace) > 0,
@@ -313,12 +314,24 @@ func (m *Meta) openSavedPlan(path string, o *opFlags) (*plans.Plan, *workspace, 
 			planning = append(planning, flag)
 		}
 	}
-	p, diags := core.OpenSavedPlan(path, m.Dir, planning)
+	// The plan's keys come from the configuration, loaded without the
+	// checks loadConfig makes: the plan is checked against the
+	// configuration files before they are validated (OpenSavedPlan).
+	loaded, loadDiags := lang.LoadDir(m.Dir)
+	enc, diags := m.encryption(loaded, nil)
 	if diags.HasErrors() {
-		return nil, nil, diags
+		return nil, &workspace{cfg: loaded}, diags
+	}
+	p, diags := core.OpenSavedPlan(ctx, path, m.Dir, planning, enc.PlanTarget())
+	if diags.HasErrors() {
+		if loadDiags.HasErrors() && enc.PlanTarget() == nil {
+			// Its encryption may be in what did not load.
+			diags = diags.Extend(loadDiags)
+		}
+		return nil, &workspace{cfg: loaded}, diags
 	}
 	cfg, diags := m.loadConfig()
-	w := &workspace{cfg: cfg}
+	w := &workspace{cfg: cfg, enc: enc}
 	if diags.HasErrors() {
 		return nil, w, diags
 	}
@@ -326,7 +339,7 @@ func (m *Meta) openSavedPlan(path string, o *opFlags) (*plans.Plan, *workspace, 
 	if d.HasErrors() {
 		return nil, w, d
 	}
-	b, d := m.backend(cfg)
+	b, d := m.backend(cfg, enc)
 	if d.HasErrors() {
 		return nil, w, d
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/berth-sh/berth/providers/install"
 	"github.com/berth-sh/berth/providers/plugin"
 	"github.com/berth-sh/berth/state/backend"
+	"github.com/berth-sh/berth/state/encryption"
 	"github.com/berth-sh/berth/state/statemgr"
 	"github.com/hashicorp/hcl/v2"
 )
@@ -46,9 +47,10 @@ func (m *Meta) engine(cfg *lang.Config, vars []lang.VarArg, parallelism int) (*c
 }
 
 // backend opens the state the configuration names (the default backend
-// when it names none) through the backend registry; the configuration
-// was decoded and checked with the backend's schema when it was loaded.
-func (m *Meta) backend(cfg *lang.Config) (*statemgr.Manager, hcl.Diagnostics) {
+// when it names none) through the backend registry, encrypted as enc
+// says; the configuration was decoded and checked with the backend's
+// schema when it was loaded.
+func (m *Meta) backend(cfg *lang.Config, enc *encryption.Config) (*statemgr.Manager, hcl.Diagnostics) {
 	b, diags := lang.StateBackend(cfg)
 	if diags.HasErrors() {
 		return nil, diags
@@ -61,7 +63,14 @@ func (m *Meta) backend(cfg *lang.Config) (*statemgr.Manager, hcl.Diagnostics) {
 		}
 		return nil, diags.Append(d)
 	}
-	return statemgr.New(opened), diags
+	return statemgr.New(opened, statemgr.WithEncryption(enc.StateTarget())), diags
+}
+
+// encryption evaluates the encryption of cfg (nil without a
+// configuration) and BERTH_ENCRYPTION, with the input variables of vars,
+// var files and the environment; nil when nothing is encrypted.
+func (m *Meta) encryption(cfg *lang.Config, vars []lang.VarArg) (*encryption.Config, hcl.Diagnostics) {
+	return lang.EncryptionConfig(cfg, vars, os.Environ())
 }
 
 // launcher starts providers: built-in ones as plugin processes of this

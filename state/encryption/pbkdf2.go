@@ -21,9 +21,9 @@ const (
 	DefaultIterations = 600_000
 	// MinIterations is the fewest a configuration may ask for.
 	MinIterations = 200_000
-	// maxIterations bounds what a stored file may ask for: a file that
+	// MaxIterations bounds what a stored file may ask for: a file that
 	// names a billion would hang berth rather than fail.
-	maxIterations = 10_000_000
+	MaxIterations = 10_000_000
 	// MinPassphraseLength is the shortest passphrase accepted, in
 	// characters.
 	MinPassphraseLength = 16
@@ -70,8 +70,8 @@ func NewPBKDF2(c PBKDF2Config) (*PBKDF2, error) {
 	if n := utf8.RuneCountInString(c.Passphrase); n < MinPassphraseLength {
 		return nil, fmt.Errorf("the passphrase is %d characters long; it must have at least %d", n, MinPassphraseLength)
 	}
-	if p.iterations < MinIterations || p.iterations > maxIterations {
-		return nil, fmt.Errorf("iterations must be between %d and %d, not %d", MinIterations, maxIterations, p.iterations)
+	if p.iterations < MinIterations || p.iterations > MaxIterations {
+		return nil, fmt.Errorf("iterations must be between %d and %d, not %d", MinIterations, MaxIterations, p.iterations)
 	}
 	return p, nil
 }
@@ -112,8 +112,8 @@ func (p *PBKDF2) DecryptionKey(ctx context.Context, raw json.RawMessage) ([]byte
 	switch {
 	case m.Hash != pbkdf2Hash:
 		return nil, false, fmt.Errorf("the key was derived with hash %q, which berth does not know", m.Hash)
-	case m.Iterations < 1 || m.Iterations > maxIterations:
-		return nil, false, fmt.Errorf("the key was derived with %d iterations, outside 1 to %d", m.Iterations, maxIterations)
+	case m.Iterations < 1 || m.Iterations > MaxIterations:
+		return nil, false, fmt.Errorf("the key was derived with %d iterations, outside 1 to %d", m.Iterations, MaxIterations)
 	case len(m.Salt) == 0:
 		return nil, false, fmt.Errorf("the key metadata has no salt")
 	}

@@ -62,8 +62,9 @@ func (t *Target) Primary() Method {
 	return t.primary
 }
 
-// methods are the methods the target reads with, in the order tried.
-func (t *Target) methods() []Method {
+// Methods are the methods the target reads with, in the order tried: the
+// primary one, then the fallbacks. None for a nil target.
+func (t *Target) Methods() []Method {
 	if t == nil {
 		return nil
 	}
@@ -112,7 +113,7 @@ func (t *Target) Open(ctx context.Context, data []byte, kind string) (Opened, er
 		if t == nil {
 			return Opened{Plain: data, Current: true}, nil
 		}
-		for _, m := range t.methods() {
+		for _, m := range t.Methods() {
 			if u, ok := m.(Unencrypted); ok {
 				_, primary := t.primary.(Unencrypted)
 				return Opened{Plain: data, Current: primary, By: u.Addr()}, nil
@@ -130,7 +131,7 @@ func (t *Target) Open(ctx context.Context, data []byte, kind string) (Opened, er
 	// other of the same types: a renamed block keeps its keys.
 	var candidates []*AESGCM
 	for _, exact := range []bool{true, false} {
-		for _, m := range t.methods() {
+		for _, m := range t.Methods() {
 			a, ok := m.(*AESGCM)
 			if !ok || a.addr.Type != info.Method || a.keys.Addr().Type != info.KeyProvider {
 				continue
