@@ -25,6 +25,17 @@
 // name made from the state's lineage (berth.state.backup.8a0c1f0e), and
 // ForeignBackup reports the stranger for the user to restore or delete.
 //
+// # Encryption
+//
+// With WithEncryption, everything the manager stores goes through an
+// encryption.Target: the state (whose serial and lineage stay readable),
+// the backup, each line of the intent journal, and the errored state
+// (Encode). What it reads is decrypted with any of the target's methods;
+// a state read otherwise than the target writes now (a fallback key, or
+// plaintext while migrating) counts as changed, so the next write stores
+// it again, and Rekey does so at once. A state that cannot be decrypted
+// is a *CorruptError: refused, and never written over.
+//
 // # Locking
 //
 // Lock waits for the backend's lock with a timeout (-lock-timeout); a
