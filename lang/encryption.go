@@ -15,8 +15,7 @@ import (
 // merges BERTH_ENCRYPTION into it and checks its references, and
 // EncryptionConfig evaluates it (encryptioneval.go).
 type Encryption struct {
-	// KeyProviders and Methods are keyed by "TYPE.NAME", in source order
-	// in their slices.
+	// KeyProviders and Methods are keyed by "TYPE.NAME".
 	KeyProviders map[string]*EncryptionKeyProvider
 	Methods      map[string]*EncryptionMethod
 	// State and Plan are nil when not configured: that target is not
@@ -215,8 +214,9 @@ func decodeEncryptionRef(attr *hcl.Attribute, kind string) (*EncryptionRef, hcl.
 }
 
 // ResolveEncryption returns cfg's encryption block (cfg may be nil)
-// merged with BERTH_ENCRYPTION from environ, after checking that its
-// references resolve: nil when neither configures encryption.
+// merged with BERTH_ENCRYPTION from environ, after checking it (its
+// references, its key providers' bodies; their values are not
+// evaluated): nil when neither configures encryption.
 func ResolveEncryption(cfg *Config, environ []string) (*Encryption, hcl.Diagnostics) {
 	var e *Encryption
 	if cfg != nil && cfg.Berth != nil {

@@ -11,10 +11,10 @@ import (
 )
 
 // AESGCM is the aes_gcm method: AES-256-GCM with a random 96-bit nonce
-// per file, keyed by its key provider. A key encrypts the files of a few
-// runs at most (until the passphrase or the recipients change, or a new
-// process draws an age key), far below the 2^32 messages random nonces
-// allow per key.
+// per file, keyed by its key provider. A pbkdf2 key lasts as long as its
+// salt (the runs of a state until its passphrase or iteration count
+// change), an age key one run: thousands of writes, far below the 2^32
+// that random nonces allow per key.
 type AESGCM struct {
 	addr Addr
 	keys KeyProvider
