@@ -89,10 +89,10 @@ func TestDeposedFromASavedPlan(t *testing.T) {
 	if d := BindPlan(f.dir, saved); d.HasErrors() {
 		t.Fatal(d)
 	}
-	if err := plans.WritePlanFile(path, saved); err != nil {
+	if err := plans.WritePlanFile(context.Background(), path, saved, nil); err != nil {
 		t.Fatal(err)
 	}
-	p, err := plans.ReadPlanFile(path)
+	p, err := plans.ReadPlanFile(context.Background(), path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/berth-sh/berth/core/plans"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/state"
+	"github.com/berth-sh/berth/state/encryption"
 )
 
 // OpenSavedPlan reads a saved plan to apply it from dir. What a saved
@@ -22,7 +23,8 @@ import (
 //     (-var, -target, -destroy...): a saved plan already fixes them, so any
 //     is refused;
 //   - the file must be a plan as berth wrote it: one whose checksum does
-//     not match is "corrupted or was edited" (plans.ErrCorrupted);
+//     not match is "corrupted or was edited" (plans.ErrCorrupted); it is
+//     decrypted with keys, the configuration's plan encryption;
 //   - the plan must have been made from dir's configuration files and
 //     locked providers (CheckPlanBinding). This is checked before the
 //     configuration is loaded, so that edited files are reported as such
@@ -30,12 +32,12 @@ import (
 //     checks it again under the lock, with the state;
 //   - apply carries out only what the configuration calls for now, and
 //     only when that is what the saved plan says (replanSaved).
-func OpenSavedPlan(path, dir string, planningFlags []string) (*plans.Plan, hcl.Diagnostics) {
+func OpenSavedPlan(ctx context.Context, path, dir string, planningFlags []string, keys *encryption.Target) (*plans.Plan, hcl.Diagnostics) {
 	if len(planningFlags) > 0 {
 		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Options not allowed with a saved plan",
 			Detail: "A saved plan already fixes the variables, targets and mode it was made with; -var, -var-file, -target, -replace, -destroy, -refresh-only and -refresh apply only when planning."}}
 	}
-	p, err := plans.ReadPlanFile(path)
+	p, err := plans.ReadPlanFile(ctx, path, keys)
 	if errors.Is(err, plans.ErrCorrupted) {
 		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Saved plan is corrupted or was edited",
 			Detail: err.Error() + ". Nothing was changed; run berth plan again."}}

@@ -33,10 +33,10 @@ resource "test_object" "a" {
 		t.Fatal(d)
 	}
 	path := filepath.Join(f.dir, "tfplan")
-	if err := plans.WritePlanFile(path, p); err != nil {
+	if err := plans.WritePlanFile(context.Background(), path, p, nil); err != nil {
 		t.Fatal(err)
 	}
-	if got, d := OpenSavedPlan(path, f.dir, nil); d.HasErrors() || got.ConfigHash != p.ConfigHash {
+	if got, d := OpenSavedPlan(context.Background(), path, f.dir, nil, nil); d.HasErrors() || got.ConfigHash != p.ConfigHash {
 		t.Fatalf("open of a plan of these files: %v", d)
 	}
 	tests := []struct {
@@ -59,7 +59,7 @@ resource "test_object" "a" {
 }
 `)
 			}
-			got, d := OpenSavedPlan(tt.path, f.dir, tt.planning)
+			got, d := OpenSavedPlan(context.Background(), tt.path, f.dir, tt.planning, nil)
 			if got != nil || !d.HasErrors() || !strings.Contains(d.Error(), tt.want) {
 				t.Errorf("OpenSavedPlan = %v, %v; want %q", got, d, tt.want)
 			}
@@ -462,13 +462,13 @@ func openEdited(t *testing.T, src string, data []byte) (string, hcl.Diagnostics)
 	if err := os.WriteFile(filepath.Join(dir, "edited.plan"), data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, diags := OpenSavedPlan(filepath.Join(dir, "edited.plan"), dir, nil)
+	_, diags := OpenSavedPlan(context.Background(), filepath.Join(dir, "edited.plan"), dir, nil, nil)
 	return dir, diags
 }
 
 // openedPlan is the plan openEdited wrote to dir, when it can be read.
 func openedPlan(t *testing.T, dir string) *plans.Plan {
-	p, _ := plans.ReadPlanFile(filepath.Join(dir, "edited.plan"))
+	p, _ := plans.ReadPlanFile(context.Background(), filepath.Join(dir, "edited.plan"), nil)
 	return p
 }
 

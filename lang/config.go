@@ -48,7 +48,10 @@ type Berth struct {
 	// RequiredProviders is keyed by the provider's local name.
 	RequiredProviders map[string]*RequiredProvider
 	Backend           *Backend
-	DeclRange         hcl.Range
+	// Encryption is the encryption block, nil when there is none (see
+	// ResolveEncryption).
+	Encryption *Encryption
+	DeclRange  hcl.Range
 }
 
 // RequiredProvider is one entry of required_providers.

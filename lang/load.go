@@ -238,6 +238,7 @@ var berthSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "required_providers"},
 		{Type: "backend", LabelNames: []string{"type"}},
+		{Type: "encryption"},
 	},
 }
 
@@ -288,6 +289,16 @@ func (l *loader) loadBerth(b *hcl.Block) hcl.Diagnostics {
 		}
 		var d hcl.Diagnostics
 		out.Backend, d = decodeBackend(bb)
+		diags = diags.Extend(d)
+	}
+	encs := content.Blocks.OfType("encryption")
+	for i, eb := range encs {
+		if i > 0 {
+			diags = diags.Append(duplicateBlockDiag("encryption", eb.DefRange, encs[0].DefRange))
+			continue
+		}
+		var d hcl.Diagnostics
+		out.Encryption, d = decodeEncryption(eb.Body, eb.DefRange)
 		diags = diags.Extend(d)
 	}
 	return diags

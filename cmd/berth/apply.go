@@ -16,6 +16,7 @@ import (
 
 	"github.com/berth-sh/berth/core"
 	"github.com/berth-sh/berth/core/plans"
+	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/views/ansi"
 	"github.com/berth-sh/berth/views/events"
 	"github.com/berth-sh/berth/views/plantext"
@@ -313,12 +314,24 @@ func (m *Meta) openSavedPlan(ctx context.Context, path string, o *opFlags) (*pla
 			planning = append(planning, flag)
 		}
 	}
-	p, diags := core.OpenSavedPlan(path, m.Dir, planning)
+	// The plan's keys come from the configuration, loaded without the
+	// checks loadConfig makes: the plan is checked against the
+	// configuration files before they are validated (OpenSavedPlan).
+	loaded, loadDiags := lang.LoadDir(m.Dir)
+	enc, diags := m.encryption(loaded, nil)
 	if diags.HasErrors() {
-		return nil, nil, diags
+		return nil, &workspace{cfg: loaded}, diags
+	}
+	p, diags := core.OpenSavedPlan(ctx, path, m.Dir, planning, enc.PlanTarget())
+	if diags.HasErrors() {
+		if loadDiags.HasErrors() && enc.PlanTarget() == nil {
+			// Its encryption may be in what did not load.
+			diags = diags.Extend(loadDiags)
+		}
+		return nil, &workspace{cfg: loaded}, diags
 	}
 	cfg, diags := m.loadConfig()
-	w := &workspace{cfg: cfg}
+	w := &workspace{cfg: cfg, enc: enc}
 	if diags.HasErrors() {
 		return nil, w, diags
 	}
@@ -326,7 +339,7 @@ func (m *Meta) openSavedPlan(ctx context.Context, path string, o *opFlags) (*pla
 	if d.HasErrors() {
 		return nil, w, d
 	}
-	b, d := m.backend(ctx, cfg)
+	b, d := m.backend(ctx, cfg, enc)
 	if d.HasErrors() {
 		return nil, w, d
 	}

@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/state/backend"
+	"github.com/berth-sh/berth/state/encryption"
 	"github.com/berth-sh/berth/state/statemgr"
 	"github.com/berth-sh/berth/workdir"
 )
@@ -75,10 +75,10 @@ func (m *Meta) workspaceName() (name string, fromEnv bool, diags hcl.Diagnostics
 }
 
 // backend opens the state of the selected workspace in the backend the
-// configuration names. A workspace other than the default must exist
+// configuration names, encrypted as enc says. A workspace other than the default must exist
 // ("berth workspace new"), so that a mistyped name is not a new, empty
 // state that plans to create everything.
-func (m *Meta) backend(ctx context.Context, cfg *lang.Config) (*statemgr.Manager, hcl.Diagnostics) {
+func (m *Meta) backend(ctx context.Context, cfg *lang.Config, enc *encryption.Config) (*statemgr.Manager, hcl.Diagnostics) {
 	b, diags := m.stateBackendConfig(cfg)
 	if diags.HasErrors() {
 		return nil, diags
@@ -104,12 +104,12 @@ func (m *Meta) backend(ctx context.Context, cfg *lang.Config) (*statemgr.Manager
 				from = "selected by " + workdir.EnvWorkspace
 			}
 			return nil, diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Workspace does not exist",
-				Detail: fmt.Sprintf("The workspace %q (%s) does not exist in the %s backend. Create it with \"berth workspace new %s\", or pick one of %s.", name, from, b.Type, name, strings.Join(names, ", "))})
+				Detail: fmt.Sprintf("The workspace %q (%s) does not exist in the %s backend. Create it with \"berth workspace new %s\", or pick one of %s.", name, from, b.Type, name, (&workspaceSet{names: names}).quoted())})
 		}
 	}
 	st, err := ws.Workspace(name)
 	if err != nil {
 		return nil, diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Failed to open the state backend", Detail: err.Error() + "."})
 	}
-	return statemgr.New(st), diags
+	return statemgr.New(st, statemgr.WithEncryption(enc.StateTarget())), diags
 }

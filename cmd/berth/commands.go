@@ -143,3 +143,29 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-16s %s\n", n, commands[n].Synopsis)
 	}
 }
+
+// groupHelp answers a command group (state, workspace) called alone or
+// with an unknown subcommand: the usage and the subcommands with their
+// synopses, and the error with the closest subcommand.
+func (m *Meta) groupHelp(group, usage string, subs []string, args []string) int {
+	width := 0
+	for _, n := range subs {
+		width = max(width, len(n))
+	}
+	fmt.Fprintf(m.Stderr, "Usage: berth [-chdir=DIR] %s <subcommand> %s\n\nSubcommands:\n", group, usage)
+	for _, n := range subs {
+		fmt.Fprintf(m.Stderr, "  %-*s %s\n", width, n, commands[group+" "+n].Synopsis)
+	}
+	if len(args) > 0 && args[0] != "-h" && args[0] != "-help" && args[0] != "--help" {
+		hint := ""
+		if s := lang.NameSuggestion(args[0], subs); s != "" {
+			hint = fmt.Sprintf(" Did you mean %q?", s)
+		}
+		fmt.Fprintf(m.Stderr, "\nError: unknown %s subcommand %q.%s\n", group, args[0], hint)
+		return 1
+	}
+	if len(args) == 0 {
+		return 1
+	}
+	return 0
+}

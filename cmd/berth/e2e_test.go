@@ -7,6 +7,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -735,7 +736,7 @@ resource "test_object" "b" {
 	unchanged("apply of an edited plan")
 
 	// The same edit, the checksum computed again for the new content.
-	p, err := plans.ReadPlanFile(planPath)
+	p, err := plans.ReadPlanFile(context.Background(), planPath, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -744,7 +745,7 @@ resource "test_object" "b" {
 			c.Action = plans.Delete
 		}
 	}
-	if err := plans.WritePlanFile(edited, p); err != nil {
+	if err := plans.WritePlanFile(context.Background(), edited, p, nil); err != nil {
 		t.Fatal(err)
 	}
 	r = e.expect(1, "apply", "edited.plan")

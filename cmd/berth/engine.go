@@ -11,6 +11,7 @@ import (
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/providers/install"
 	"github.com/berth-sh/berth/providers/plugin"
+	"github.com/berth-sh/berth/state/encryption"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -46,6 +47,13 @@ func (m *Meta) engine(cfg *lang.Config, vars []lang.VarArg, parallelism int) (*c
 		Launcher:    m.launcher(cfg),
 		Parallelism: parallelism,
 	}, diags
+}
+
+// encryption evaluates the encryption of cfg (nil without a
+// configuration) and BERTH_ENCRYPTION, with the input variables of vars,
+// var files and the environment; nil when nothing is encrypted.
+func (m *Meta) encryption(cfg *lang.Config, vars []lang.VarArg) (*encryption.Config, hcl.Diagnostics) {
+	return lang.EncryptionConfig(cfg, vars, os.Environ())
 }
 
 // launcher starts providers: built-in ones as plugin processes of this

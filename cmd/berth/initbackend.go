@@ -88,7 +88,12 @@ func (m *Meta) initBackend(ctx context.Context, cfg *lang.Config, o *backendInit
 	case o.reconfigure:
 		fmt.Fprintf(m.Stdout, "- Using the %s backend; the states in %s stay there (-reconfigure)\n", eff.Type, fromDesc)
 	case o.migrate:
-		g := &statemgr.Migration{From: from, To: to, Overwrite: o.forceCopy}
+		enc, d := m.encryption(cfg, nil)
+		if d.HasErrors() {
+			return append(diags, d...)
+		}
+		g := &statemgr.Migration{From: from, To: to, Overwrite: o.forceCopy,
+			Options: []statemgr.Option{statemgr.WithEncryption(enc.StateTarget())}}
 		done, err := g.Run(ctx)
 		for _, r := range done {
 			switch r.Outcome {

@@ -12,6 +12,7 @@ import (
 	"github.com/berth-sh/berth/core"
 	"github.com/berth-sh/berth/core/plans"
 	"github.com/berth-sh/berth/lang"
+	"github.com/berth-sh/berth/state/encryption"
 	"github.com/berth-sh/berth/views/diagnostics"
 	"github.com/berth-sh/berth/views/events"
 	"github.com/berth-sh/berth/views/jsondoc"
@@ -124,6 +125,8 @@ func (o *opFlags) planOptions() (core.PlanOptions, error) {
 type workspace struct {
 	cfg *lang.Config
 	op  *core.Operation
+	// enc is the encryption of the state and saved plans; nil for none.
+	enc *encryption.Config
 	// release gives back a lock held across plan and apply (Hold).
 	release func() hcl.Diagnostics
 }
@@ -163,7 +166,12 @@ func (m *Meta) open(ctx context.Context, o *opFlags) (*workspace, hcl.Diagnostic
 	if diags.HasErrors() {
 		return w, diags
 	}
-	b, d := m.backend(ctx, cfg)
+	w.enc, d = m.encryption(cfg, o.vars)
+	diags = diags.Extend(d)
+	if diags.HasErrors() {
+		return w, diags
+	}
+	b, d := m.backend(ctx, cfg, w.enc)
 	diags = diags.Extend(d)
 	if diags.HasErrors() {
 		return w, diags
@@ -238,7 +246,7 @@ func runPlan(ctx context.Context, m *Meta, args []string) int {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(m.Dir, path)
 		}
-		if err := plans.WritePlanFile(path, p); err != nil {
+		if err := plans.WritePlanFile(ctx, path, p, w.enc.PlanTarget()); err != nil {
 			m.Errorf("saving the plan: %s", err)
 			return exitError
 		}

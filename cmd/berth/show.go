@@ -44,7 +44,11 @@ func runShow(ctx context.Context, m *Meta, args []string) int {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(m.Dir, path)
 		}
-		p, err := plans.ReadPlanFile(path)
+		_, enc, ok := m.loadEncryption()
+		if !ok {
+			return exitError
+		}
+		p, err := plans.ReadPlanFile(ctx, path, enc.PlanTarget())
 		if err != nil {
 			m.Errorf("reading the saved plan: %s", err)
 			return exitError

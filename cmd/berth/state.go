@@ -18,6 +18,7 @@ import (
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/state"
 	"github.com/berth-sh/berth/state/backend/local"
+	"github.com/berth-sh/berth/state/encryption"
 	"github.com/berth-sh/berth/state/statefile"
 	"github.com/berth-sh/berth/state/statemgr"
 	"github.com/berth-sh/berth/views/statetext"
@@ -30,7 +31,7 @@ import (
 // these commands parse flags, lock, and render.
 
 func init() {
-	register(&Command{Name: "state", Synopsis: "Inspect and edit the recorded state (list, show, mv, rm, pull, push, lock)", Run: runStateHelp})
+	register(&Command{Name: "state", Synopsis: "Inspect and edit the recorded state (list, show, mv, rm, pull, push, lock, rekey)", Run: runStateHelp})
 	register(&Command{Name: "state list", Synopsis: "List the objects in the state", Run: runStateList})
 	register(&Command{Name: "state show", Synopsis: "Show an object's attributes from the state", Run: runStateShow})
 	register(&Command{Name: "state mv", Synopsis: "Give an object in the state a new address", Run: runStateMv})
@@ -43,23 +44,7 @@ func init() {
 
 // runStateHelp answers `berth state` alone or with an unknown subcommand.
 func runStateHelp(_ context.Context, m *Meta, args []string) int {
-	subs := []string{"list", "show", "mv", "rm", "pull", "push", "lock"}
-	fmt.Fprintf(m.Stderr, "Usage: berth [-chdir=DIR] state <subcommand> [options] [args]\n\nSubcommands:\n")
-	for _, n := range subs {
-		fmt.Fprintf(m.Stderr, "  %-6s %s\n", n, commands["state "+n].Synopsis)
-	}
-	if len(args) > 0 && args[0] != "-h" && args[0] != "-help" && args[0] != "--help" {
-		hint := ""
-		if s := lang.NameSuggestion(args[0], subs); s != "" {
-			hint = fmt.Sprintf(" Did you mean %q?", s)
-		}
-		fmt.Fprintf(m.Stderr, "\nError: unknown state subcommand %q.%s\n", args[0], hint)
-		return 1
-	}
-	if len(args) == 0 {
-		return 1
-	}
-	return 0
+	return m.groupHelp("state", "[options] [args]", []string{"list", "show", "mv", "rm", "pull", "push", "lock", "rekey"}, args)
 }
 
 // stateFlags are the options the state commands share.
@@ -114,23 +99,25 @@ func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
 }
 
 // stateBackend opens the state: the file named by -state, or the backend
-// of the configuration (local berth.state by default). The configuration
-// is only loaded, not validated: its backend block is all that is needed,
-// and a state must stay inspectable while the configuration is being
-// fixed. A directory without configuration uses the default backend.
+// of the configuration (local berth.state by default), encrypted as the
+// configuration and BERTH_ENCRYPTION say (either way). The configuration
+// is only loaded, not validated: its backend and encryption blocks are
+// all that is needed, and a state must stay inspectable while the
+// configuration is being fixed. A directory without configuration uses
+// the default backend.
 func (m *Meta) stateBackend(ctx context.Context, sf *stateFlags) (*statemgr.Manager, bool) {
+	cfg, enc, ok := m.loadEncryption()
+	if !ok {
+		return nil, false
+	}
 	if sf.statePath != "" {
 		path := sf.statePath
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(m.Dir, path)
 		}
-		return statemgr.New(local.New(path)), true
+		return statemgr.New(local.New(path), statemgr.WithEncryption(enc.StateTarget())), true
 	}
-	cfg, ok := m.loadUnvalidated()
-	if !ok {
-		return nil, false
-	}
-	b, diags := m.backend(ctx, cfg)
+	b, diags := m.backend(ctx, cfg, enc)
 	if diags.HasErrors() {
 		m.showDiagnostics(diags, cfg.FilesOrNil())
 		return nil, false
@@ -152,6 +139,23 @@ func (m *Meta) loadUnvalidated() (*lang.Config, bool) {
 		return nil, false
 	}
 	return c, true
+}
+
+// loadEncryption loads the configuration as loadUnvalidated does and
+// evaluates its encryption (with BERTH_ENCRYPTION; variables from var
+// files and the environment). It reports what goes wrong; ok is false
+// then.
+func (m *Meta) loadEncryption() (*lang.Config, *encryption.Config, bool) {
+	cfg, ok := m.loadUnvalidated()
+	if !ok {
+		return nil, nil, false
+	}
+	enc, diags := m.encryption(cfg, nil)
+	if diags.HasErrors() {
+		m.showDiagnostics(diags, cfg.FilesOrNil())
+		return nil, nil, false
+	}
+	return cfg, enc, true
 }
 
 // readState reads the state; a missing state is nil without error.
@@ -448,13 +452,13 @@ func runStateRm(ctx context.Context, m *Meta, args []string) int {
 	})
 }
 
-// runStatePull prints the state as stored: the backend's bytes, after
-// checking that they decode, so a script never gets a corrupt state as if
-// it were good.
+// runStatePull prints the state as stored: the backend's bytes
+// (decrypted, when the state is encrypted), after checking that they
+// decode, so a script never gets a corrupt state as if it were good.
 func runStatePull(ctx context.Context, m *Meta, args []string) int {
 	flags, sf := newStateFlagSet(m, "state pull", "Usage: berth [-chdir=DIR] state pull [-state=PATH]\n\n"+
-		"Prints the state as stored (JSON, docs of the format in package state).\n"+
-		"Prints nothing when no state is recorded.", false)
+		"Prints the state as stored (JSON, docs of the format in package state),\n"+
+		"decrypted when it is encrypted. Prints nothing when no state is recorded.", false)
 	if code, ok := parseFlags(flags, args); !ok {
 		return code
 	}
@@ -485,8 +489,10 @@ func runStatePull(ctx context.Context, m *Meta, args []string) int {
 func runStatePush(ctx context.Context, m *Meta, args []string) int {
 	fs, sf := newStateFlagSet(m, "state push", "Usage: berth [-chdir=DIR] state push [-force] [-lock-timeout=D] PATH\n\n"+
 		"Stores the state file at PATH as the state (the errored.berth.state an apply\n"+
-		"wrote when it could not store its state). Refused when PATH holds a state of\n"+
-		"another lineage, or an older serial than the stored state (-force for that).", true)
+		"wrote when it could not store its state), encrypted as the configuration\n"+
+		"says; PATH may be plaintext or encrypted with a configured key. Refused when\n"+
+		"PATH holds a state of another lineage, or an older serial than the stored\n"+
+		"state (-force for that).", true)
 	force := fs.Bool("force", false, "store it even if the stored state has a higher serial")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
@@ -504,13 +510,23 @@ func runStatePush(ctx context.Context, m *Meta, args []string) int {
 		m.Errorf("%s", err)
 		return 1
 	}
+	b, ok := m.stateBackend(ctx, sf)
+	if !ok {
+		return 1
+	}
+	if encryption.IsEncrypted(data) {
+		// An errored state, encrypted as the state: any configured key
+		// reads it, and the state is written with the primary one.
+		opened, err := b.Encryption().Open(ctx, data, encryption.KindState)
+		if err != nil {
+			m.Errorf("%s cannot be used as a state: %s", fs.Arg(0), err)
+			return 1
+		}
+		data = opened.Plain
+	}
 	pushed, err := statefile.Decode(data)
 	if err != nil {
 		m.Errorf("%s cannot be used as a state: %s", fs.Arg(0), err)
-		return 1
-	}
-	b, ok := m.stateBackend(ctx, sf)
-	if !ok {
 		return 1
 	}
 	return m.withLock(ctx, b, sf, "state push", func() int {

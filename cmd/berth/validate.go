@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/views/diagnostics"
@@ -91,6 +92,10 @@ func validateDir(dir string) (hcl.Diagnostics, map[string]*hcl.File) {
 	}
 	if !diags.HasErrors() {
 		diags = append(diags, lang.Validate(cfg)...)
+		// The encryption block as the commands will use it, with
+		// BERTH_ENCRYPTION; its keys are not evaluated.
+		_, d := lang.ResolveEncryption(cfg, os.Environ())
+		diags = append(diags, d...)
 	}
 	return diags, cfg.Files
 }

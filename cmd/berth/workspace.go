@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
-	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/state"
 	"github.com/berth-sh/berth/state/backend"
 	"github.com/berth-sh/berth/state/statemgr"
@@ -30,50 +30,60 @@ func init() {
 }
 
 func runWorkspaceHelp(_ context.Context, m *Meta, args []string) int {
-	fmt.Fprintf(m.Stderr, "Usage: berth [-chdir=DIR] workspace <subcommand> [options] [NAME]\n\nSubcommands:\n")
-	for _, n := range workspaceSubcommands {
-		fmt.Fprintf(m.Stderr, "  %-7s %s\n", n, commands["workspace "+n].Synopsis)
-	}
-	if len(args) > 0 && args[0] != "-h" && args[0] != "-help" && args[0] != "--help" {
-		hint := ""
-		if s := lang.NameSuggestion(args[0], workspaceSubcommands); s != "" {
-			hint = fmt.Sprintf(" Did you mean %q?", s)
-		}
-		fmt.Fprintf(m.Stderr, "\nError: unknown workspace subcommand %q.%s\n", args[0], hint)
-		return 1
-	}
-	if len(args) == 0 {
-		return 1
-	}
-	return 0
+	return m.groupHelp("workspace", "[options] [NAME]", workspaceSubcommands, args)
 }
 
-// workspaces opens the configuration's backend with all its workspaces.
-func (m *Meta) workspaces() (backend.Workspaces, bool) {
-	cfg, ok := m.loadUnvalidated()
+// workspaceSet is the configuration's backend as the workspace commands
+// see it: its workspaces, and how their states are opened.
+type workspaceSet struct {
+	ws    backend.Workspaces
+	names []string          // the workspaces that exist, sorted
+	opts  []statemgr.Option // the configuration's encryption
+}
+
+// workspaces opens the configuration's backend and lists its workspaces,
+// reporting errors itself.
+func (m *Meta) workspaces(ctx context.Context) (*workspaceSet, bool) {
+	cfg, enc, ok := m.loadEncryption()
 	if !ok {
 		return nil, false
 	}
 	b, diags := m.stateBackendConfig(cfg)
-	if !diags.HasErrors() {
-		var ws backend.Workspaces
-		ws, diags = m.openWorkspaces(b)
-		if !diags.HasErrors() {
-			return ws, true
-		}
+	if diags.HasErrors() {
+		m.showDiagnostics(diags, cfg.FilesOrNil())
+		return nil, false
 	}
-	m.showDiagnostics(diags, cfg.FilesOrNil())
-	return nil, false
-}
-
-// listWorkspaces lists ws's workspaces, reporting an error itself.
-func (m *Meta) listWorkspaces(ctx context.Context, ws backend.Workspaces) ([]string, bool) {
+	ws, diags := m.openWorkspaces(b)
+	if diags.HasErrors() {
+		m.showDiagnostics(diags, cfg.FilesOrNil())
+		return nil, false
+	}
 	names, err := ws.Workspaces(ctx)
 	if err != nil {
 		m.Errorf("listing the workspaces: %s", err)
 		return nil, false
 	}
-	return names, true
+	return &workspaceSet{ws: ws, names: names, opts: []statemgr.Option{statemgr.WithEncryption(enc.StateTarget())}}, true
+}
+
+func (s *workspaceSet) exists(name string) bool { return slices.Contains(s.names, name) }
+
+// manager opens the state of workspace name.
+func (s *workspaceSet) manager(name string) (*statemgr.Manager, error) {
+	b, err := s.ws.Workspace(name)
+	if err != nil {
+		return nil, err
+	}
+	return statemgr.New(b, s.opts...), nil
+}
+
+// quoted lists the workspaces for messages.
+func (s *workspaceSet) quoted() string {
+	q := make([]string, len(s.names))
+	for i, n := range s.names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
 }
 
 // oneName checks that a workspace command got exactly one valid name.
@@ -94,11 +104,7 @@ func runWorkspaceList(ctx context.Context, m *Meta, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	ws, ok := m.workspaces()
-	if !ok {
-		return 1
-	}
-	names, ok := m.listWorkspaces(ctx, ws)
+	set, ok := m.workspaces(ctx)
 	if !ok {
 		return 1
 	}
@@ -107,7 +113,7 @@ func runWorkspaceList(ctx context.Context, m *Meta, args []string) int {
 		m.showDiagnostics(diags, nil)
 		return 1
 	}
-	for _, n := range names {
+	for _, n := range set.names {
 		mark := " "
 		if n == current {
 			mark = "*"
@@ -131,9 +137,7 @@ func runWorkspaceShow(ctx context.Context, m *Meta, args []string) int {
 	return 0
 }
 
-// runWorkspaceNew creates a workspace by storing an empty state in it
-// (a workspace exists once it has a state, in every backend), under its
-// lock, and selects it.
+// runWorkspaceNew creates a workspace and selects it.
 func runWorkspaceNew(ctx context.Context, m *Meta, args []string) int {
 	fs, sf := newStateFlagSet(m, "workspace new", "Usage: berth [-chdir=DIR] workspace new [-lock=false] [-lock-timeout=D] NAME\n\nCreates the workspace NAME with an empty state and selects it.", true)
 	if code, ok := parseFlags(fs, args); !ok {
@@ -143,35 +147,30 @@ func runWorkspaceNew(ctx context.Context, m *Meta, args []string) int {
 	if !ok {
 		return 1
 	}
-	ws, ok := m.workspaces()
+	set, ok := m.workspaces(ctx)
 	if !ok {
 		return 1
 	}
-	if code := m.createWorkspace(ctx, ws, name, sf); code != 0 {
+	if code := m.createWorkspace(ctx, set, name, sf); code != 0 {
 		return code
 	}
-	fmt.Fprintf(m.Stdout, "Created workspace %q.\n", name)
 	return m.selectWorkspace(name)
 }
 
-// createWorkspace stores an empty state in workspace name, which must not
-// exist yet.
-func (m *Meta) createWorkspace(ctx context.Context, ws backend.Workspaces, name string, sf *stateFlags) int {
-	names, ok := m.listWorkspaces(ctx, ws)
-	if !ok {
-		return 1
-	}
-	if slices.Contains(names, name) {
+// createWorkspace creates workspace name, which must not exist yet, by
+// storing an empty state in it (a workspace exists once it has a state,
+// in every backend), under its lock.
+func (m *Meta) createWorkspace(ctx context.Context, set *workspaceSet, name string, sf *stateFlags) int {
+	if set.exists(name) {
 		m.Errorf("workspace %q already exists.", name)
 		return 1
 	}
-	b, err := ws.Workspace(name)
+	mgr, err := set.manager(name)
 	if err != nil {
 		m.Errorf("%s.", err)
 		return 1
 	}
-	mgr := statemgr.New(b)
-	return m.withLock(ctx, mgr, sf, "workspace new", func() int {
+	code := m.withLock(ctx, mgr, sf, "workspace new", func() int {
 		existing, err := mgr.Read(ctx)
 		if err != nil {
 			m.Errorf("%s", err)
@@ -187,6 +186,10 @@ func (m *Meta) createWorkspace(ctx context.Context, ws backend.Workspaces, name 
 		}
 		return 0
 	})
+	if code == 0 {
+		fmt.Fprintf(m.Stdout, "Created workspace %q.\n", name)
+	}
+	return code
 }
 
 // selectWorkspace records name as the selected workspace, unless
@@ -218,23 +221,18 @@ func runWorkspaceSelect(ctx context.Context, m *Meta, args []string) int {
 		m.Errorf("%s is set, and selects the workspace for every command: unset it to select one with berth workspace select.", workdir.EnvWorkspace)
 		return 1
 	}
-	ws, ok := m.workspaces()
+	set, ok := m.workspaces(ctx)
 	if !ok {
 		return 1
 	}
-	names, ok := m.listWorkspaces(ctx, ws)
-	if !ok {
-		return 1
-	}
-	if !slices.Contains(names, name) {
+	if !set.exists(name) {
 		if !*orCreate {
-			m.Errorf("workspace %q does not exist; create it with \"berth workspace new %s\" (or select -or-create). The workspaces are: %s.", name, name, quoteNames(names))
+			m.Errorf("workspace %q does not exist; create it with \"berth workspace new %s\" (or select -or-create). The workspaces are: %s.", name, name, set.quoted())
 			return 1
 		}
-		if code := m.createWorkspace(ctx, ws, name, sf); code != 0 {
+		if code := m.createWorkspace(ctx, set, name, sf); code != 0 {
 			return code
 		}
-		fmt.Fprintf(m.Stdout, "Created workspace %q.\n", name)
 	}
 	return m.selectWorkspace(name)
 }
@@ -260,24 +258,19 @@ func runWorkspaceDelete(ctx context.Context, m *Meta, args []string) int {
 		m.Errorf("workspace %q is selected: select another one first (berth workspace select default).", name)
 		return 1
 	}
-	ws, ok := m.workspaces()
+	set, ok := m.workspaces(ctx)
 	if !ok {
 		return 1
 	}
-	names, ok := m.listWorkspaces(ctx, ws)
-	if !ok {
+	if !set.exists(name) {
+		m.Errorf("workspace %q does not exist. The workspaces are: %s.", name, set.quoted())
 		return 1
 	}
-	if !slices.Contains(names, name) {
-		m.Errorf("workspace %q does not exist. The workspaces are: %s.", name, quoteNames(names))
-		return 1
-	}
-	b, err := ws.Workspace(name)
+	mgr, err := set.manager(name)
 	if err != nil {
 		m.Errorf("%s.", err)
 		return 1
 	}
-	mgr := statemgr.New(b)
 	lockID := ""
 	if sf.lock {
 		id, err := mgr.Lock(ctx, statemgr.NewLockInfo("workspace delete"), sf.lockTimeout)
@@ -294,7 +287,7 @@ func runWorkspaceDelete(ctx context.Context, m *Meta, args []string) int {
 		}
 	}
 	if err == nil {
-		err = ws.DeleteWorkspace(ctx, name)
+		err = set.ws.DeleteWorkspace(ctx, name)
 	}
 	if err != nil {
 		if lockID != "" {
@@ -307,23 +300,10 @@ func runWorkspaceDelete(ctx context.Context, m *Meta, args []string) int {
 	}
 	if lockID != "" {
 		// The lock's record went with the workspace; releasing what is
-		// left (a session lock, a lease's renewal) may find nothing.
-		var lost *backend.LostLockError
-		if uerr := mgr.Unlock(context.WithoutCancel(ctx), lockID); uerr != nil && errors.As(uerr, &lost) {
-			m.Errorf("%s", uerr)
-		}
+		// left (a session lock, a lease's renewal) may find nothing, or
+		// a lease renewal that ran after the delete: neither matters.
+		_ = mgr.Unlock(context.WithoutCancel(ctx), lockID)
 	}
 	fmt.Fprintf(m.Stdout, "Deleted workspace %q.\n", name)
 	return 0
-}
-
-func quoteNames(names []string) string {
-	out := ""
-	for i, n := range names {
-		if i > 0 {
-			out += ", "
-		}
-		out += fmt.Sprintf("%q", n)
-	}
-	return out
 }

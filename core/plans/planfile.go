@@ -77,6 +77,7 @@ package plans
 
 import (
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -93,6 +94,7 @@ import (
 	"github.com/berth-sh/berth/atomicfile"
 	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/providers"
+	"github.com/berth-sh/berth/state/encryption"
 	"github.com/berth-sh/berth/state/statefile"
 	"github.com/berth-sh/berth/version"
 	"github.com/zclconf/go-cty/cty"
@@ -234,10 +236,17 @@ type fileRecovery struct {
 }
 
 // WritePlanFile saves p to path, atomically (a temporary file in the same
-// directory, fsync, rename), readable only by its owner. Sensitive values
-// are redacted (see the comment at the top of this file). p is not changed.
-func WritePlanFile(path string, p *Plan) error {
+// directory, fsync, rename), readable only by its owner, encrypted with
+// keys (package state/encryption; nil: in plaintext). Sensitive values
+// are redacted (see the comment at the top of this file), and encryption
+// hides the rest: the names of the attributes, the values that are not
+// sensitive. p is not changed.
+func WritePlanFile(ctx context.Context, path string, p *Plan, keys *encryption.Target) error {
 	data, err := EncodePlan(p)
+	if err != nil {
+		return fmt.Errorf("writing plan file %s: %w", path, err)
+	}
+	data, err = keys.Seal(ctx, data, encryption.Header{Kind: encryption.KindPlan, FormatVersion: PlanFileFormatVersion})
 	if err != nil {
 		return fmt.Errorf("writing plan file %s: %w", path, err)
 	}
@@ -247,13 +256,20 @@ func WritePlanFile(path string, p *Plan) error {
 	return nil
 }
 
-// ReadPlanFile reads a plan saved by WritePlanFile.
-func ReadPlanFile(path string) (*Plan, error) {
+// ReadPlanFile reads a plan saved by WritePlanFile, decrypting it with
+// keys: an encrypted plan keys cannot decrypt is refused, and so is a
+// plaintext one when keys encrypts and does not read plaintext (see
+// encryption.Target.Open).
+func ReadPlanFile(ctx context.Context, path string, keys *encryption.Target) (*Plan, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading plan file: %w", err)
 	}
-	p, err := DecodePlan(data)
+	opened, err := keys.Open(ctx, data, encryption.KindPlan)
+	if err != nil {
+		return nil, fmt.Errorf("reading plan file %s: %w", path, err)
+	}
+	p, err := DecodePlan(opened.Plain)
 	if err != nil {
 		return nil, fmt.Errorf("reading plan file %s: %w", path, err)
 	}

@@ -2,6 +2,7 @@ package plans
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -108,14 +109,14 @@ func testPlan() *Plan {
 func writeRead(t *testing.T, p *Plan) (*Plan, []byte) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "plan.out")
-	if err := WritePlanFile(path, p); err != nil {
+	if err := WritePlanFile(context.Background(), path, p, nil); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := ReadPlanFile(path)
+	got, err := ReadPlanFile(context.Background(), path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -379,7 +380,7 @@ func TestReadPlanFileErrors(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tt.data), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			_, err := ReadPlanFile(path)
+			_, err := ReadPlanFile(context.Background(), path, nil)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error %v, want it to contain %q", err, tt.want)
 			}
@@ -391,7 +392,7 @@ func TestReadPlanFileErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := ReadPlanFile(filepath.Join(t.TempDir(), "missing")); err == nil {
+	if _, err := ReadPlanFile(context.Background(), filepath.Join(t.TempDir(), "missing"), nil); err == nil {
 		t.Error("a missing file read without error")
 	}
 }
@@ -430,7 +431,7 @@ func TestWritePlanFileAtomic(t *testing.T) {
 	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := WritePlanFile(path, testPlan()); err != nil {
+	if err := WritePlanFile(context.Background(), path, testPlan(), nil); err != nil {
 		t.Fatal(err)
 	}
 	entries, _ := os.ReadDir(dir)
@@ -447,10 +448,10 @@ func TestWritePlanFileAtomic(t *testing.T) {
 	// A value that cannot be encoded leaves the old file alone.
 	bad := &Plan{Mode: NormalMode, Changes: []*ResourceChange{{Addr: appWeb.Instance(nil), Action: Create,
 		After: cty.CapsuleVal(cty.Capsule("x", reflectTypeOfInt), new(int))}}}
-	if err := WritePlanFile(path, bad); err == nil {
+	if err := WritePlanFile(context.Background(), path, bad, nil); err == nil {
 		t.Error("a capsule value was written")
 	}
-	if _, err := ReadPlanFile(path); err != nil {
+	if _, err := ReadPlanFile(context.Background(), path, nil); err != nil {
 		t.Errorf("the old plan file was damaged: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 )
@@ -38,4 +39,14 @@ func CheckWorkspaceName(name string) error {
 		return fmt.Errorf("%q is not a valid workspace name: use letters, digits, '-', '_' and '.', starting with a letter or digit, at most 90 characters", name)
 	}
 	return nil
+}
+
+// CheckDeletable says why workspace name cannot be deleted: it is the
+// default workspace, or not a workspace name at all. Every backend's
+// DeleteWorkspace checks it first.
+func CheckDeletable(name string) error {
+	if name == DefaultWorkspace {
+		return errors.New("the default workspace cannot be deleted")
+	}
+	return CheckWorkspaceName(name)
 }

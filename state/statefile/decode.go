@@ -78,6 +78,9 @@ func (d *fileDecoder) state() (*state.State, error) {
 			return d.members(func(name string) error { return d.output(s, name) })
 		case "deposed":
 			return d.array(func(i int) error { return d.deposed(s, i) })
+		case "encryption", "encrypted_data":
+			// Taken for a state, it would be an empty one.
+			return errEncrypted
 		default:
 			return d.skipUnknown()
 		}
@@ -95,6 +98,10 @@ func (d *fileDecoder) state() (*state.State, error) {
 	s.FormatVersion, s.Serial, s.Lineage = state.FormatVersion, h.Serial, h.Lineage
 	return s, nil
 }
+
+// errEncrypted refuses an encrypted state file (package
+// state/encryption), which is to be decrypted first.
+var errEncrypted = errors.New("the state file is encrypted: berth reads it with the keys of the configuration's encryption block")
 
 // openObject checks that the file is a JSON object.
 func (d *fileDecoder) openObject() error {

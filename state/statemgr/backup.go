@@ -14,7 +14,14 @@ import (
 // runStart is the state as the run first found it, and what becomes of
 // it as a backup.
 type runStart struct {
-	data     []byte // the stored bytes; nil when no state was stored
+	data []byte // the stored bytes; nil when no state was stored
+	// plain is the plaintext of data when data is not stored as the
+	// manager stores now (encryption: a fallback key, plaintext), nil
+	// otherwise; the backup is then plain written as the manager
+	// writes, not data, with its serial and lineage.
+	plain    []byte
+	serial   uint64
+	lineage  string
 	backupTo string // the name of the backup to write (backend.Backups)
 	// backedUp: nothing is left to back up this run (done, or nothing to
 	// do: no state, no backups, or no place that is not taken).
@@ -163,9 +170,16 @@ func (m *Manager) backUp(ctx context.Context) error {
 	if st == nil || st.backedUp {
 		return nil
 	}
-	if err := m.backend.(backend.Backups).PutBackup(ctx, st.backupTo, st.data); err != nil {
+	data := st.data
+	if st.plain != nil {
+		var err error
+		if data, err = m.seal(ctx, st.plain, st.serial, st.lineage); err != nil {
+			return err
+		}
+	}
+	if err := m.backend.(backend.Backups).PutBackup(ctx, st.backupTo, data); err != nil {
 		return err
 	}
-	st.backedUp, st.data = true, nil
+	st.backedUp, st.data, st.plain = true, nil, nil
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/berth-sh/berth/state"
 	"github.com/berth-sh/berth/state/backend"
+	"github.com/berth-sh/berth/state/encryption"
 	"github.com/berth-sh/berth/state/statefile"
 )
 
@@ -23,6 +24,7 @@ import (
 // not per object.
 type Journal struct {
 	backend backend.Backend
+	keys    *encryption.Target // each line is encrypted on its own
 
 	mu      sync.Mutex
 	pending []byte       // lines waiting for the next append
@@ -39,7 +41,7 @@ func (m *Manager) Journal() *Journal {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.journal == nil {
-		m.journal = &Journal{backend: m.backend}
+		m.journal = &Journal{backend: m.backend, keys: m.keys}
 	}
 	return m.journal
 }
@@ -52,6 +54,9 @@ func (j *Journal) Location() string { return j.backend.JournalLocation() }
 func (j *Journal) Record(ctx context.Context, in state.Intent) error {
 	line, err := statefile.EncodeIntent(in)
 	if err != nil {
+		return err
+	}
+	if line, err = j.sealLine(ctx, line); err != nil {
 		return err
 	}
 	done := make(chan error, 1)
@@ -97,6 +102,9 @@ func (j *Journal) Open(ctx context.Context) ([]state.Intent, error) {
 	if !found {
 		return nil, nil
 	}
+	if data, err = j.openLines(ctx, data); err != nil {
+		return nil, fmt.Errorf("the intent journal %s cannot be read: %w", j.Location(), err)
+	}
 	intents, err := statefile.DecodeJournal(data)
 	if err != nil {
 		return nil, fmt.Errorf("the intent journal %s cannot be read: %w", j.Location(), err)
@@ -115,6 +123,9 @@ func (j *Journal) Rewrite(ctx context.Context, keep func() []state.Intent) error
 	for _, in := range keep() {
 		line, err := statefile.EncodeIntent(in)
 		if err != nil {
+			return err
+		}
+		if line, err = j.sealLine(ctx, line); err != nil {
 			return err
 		}
 		data = append(data, line...)

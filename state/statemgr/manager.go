@@ -25,6 +25,17 @@
 // name made from the state's lineage (berth.state.backup.8a0c1f0e), and
 // ForeignBackup reports the stranger for the user to restore or delete.
 //
+// # Encryption
+//
+// With WithEncryption, everything the manager stores goes through an
+// encryption.Target: the state (whose serial and lineage stay readable),
+// the backup, each line of the intent journal, and the errored state
+// (Encode). What it reads is decrypted with any of the target's methods;
+// a state read otherwise than the target writes now (a fallback key, or
+// plaintext while migrating) counts as changed, so the next write stores
+// it again, and Rekey does so at once. A state that cannot be decrypted
+// is a *CorruptError: refused, and never written over.
+//
 // # Locking
 //
 // Lock waits for the backend's lock with a timeout (-lock-timeout); a
@@ -76,6 +87,7 @@ import (
 
 	"github.com/berth-sh/berth/state"
 	"github.com/berth-sh/berth/state/backend"
+	"github.com/berth-sh/berth/state/encryption"
 	"github.com/berth-sh/berth/state/statefile"
 )
 
@@ -83,6 +95,9 @@ import (
 // Manager per run: what it last read or wrote is what Write compares with.
 type Manager struct {
 	backend backend.Backend
+	// keys encrypts what the manager stores (WithEncryption); nil
+	// stores plaintext.
+	keys *encryption.Target
 
 	mu     sync.Mutex
 	known  bool    // last describes what the backend stores
@@ -100,12 +115,21 @@ type Manager struct {
 type stored struct {
 	lineage string
 	serial  uint64
-	body    []byte // statefile.BodyOf the stored bytes
+	body    []byte // statefile.BodyOf the stored plaintext
+	raw     []byte // the stored bytes (encrypted, when they are)
+	// current is set when the bytes are stored as the manager would
+	// store them now (encryption.Opened.Current): otherwise the next
+	// write rewrites them even if nothing else changed.
+	current bool
 }
 
 // New returns a manager of the state stored in b.
-func New(b backend.Backend) *Manager {
-	return &Manager{backend: b}
+func New(b backend.Backend, opts ...Option) *Manager {
+	m := &Manager{backend: b}
+	for _, o := range opts {
+		o(m)
+	}
+	return m
 }
 
 // Backend returns the backend the state is stored in.
@@ -138,9 +162,9 @@ func (m *Manager) Read(ctx context.Context) (*state.State, error) {
 	return s, err
 }
 
-// Pull returns the stored bytes and the state they decode to, from one
-// read, so that what a caller prints is what was checked; nil and nil
-// when none is stored.
+// Pull returns the stored state file, decrypted, and the state it
+// decodes to, from one read, so that what a caller prints is what was
+// checked; nil and nil when none is stored.
 func (m *Manager) Pull(ctx context.Context) ([]byte, *state.State, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -167,18 +191,33 @@ func (m *Manager) read(ctx context.Context) ([]byte, *state.State, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, nil, m.corrupt(errors.New("the file is empty"))
 	}
-	s, err := statefile.Decode(data)
+	opened, err := m.open(ctx, data)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		return nil, nil, m.corrupt(err)
+	}
+	plain := opened.Plain
+	s, err := statefile.Decode(plain)
 	if err != nil {
 		return nil, nil, m.corrupt(err)
+	}
+	if h := opened.Header; h.Kind != "" && (h.Serial != s.Serial || h.Lineage != s.Lineage) {
+		return nil, nil, m.corrupt(fmt.Errorf("its readable header (serial %d, lineage %s) differs from its encrypted content (serial %d, lineage %s)", h.Serial, h.Lineage, s.Serial, s.Lineage))
 	}
 	if m.start == nil {
 		if err := m.begin(ctx, data, s.Lineage); err != nil {
 			return nil, nil, err
 		}
+		if !opened.Current && !m.start.backedUp {
+			// Its backup is written as the manager writes now.
+			m.start.plain, m.start.serial, m.start.lineage = plain, s.Serial, s.Lineage
+		}
 	}
 	m.known = true
-	m.last = &stored{lineage: s.Lineage, serial: s.Serial, body: statefile.BodyOf(data)}
-	return data, s, nil
+	m.last = &stored{lineage: s.Lineage, serial: s.Serial, body: statefile.BodyOf(plain), raw: data, current: opened.Current}
+	return plain, s, nil
 }
 
 func (m *Manager) corrupt(err error) *CorruptError {
@@ -199,10 +238,11 @@ func (m *Manager) Write(ctx context.Context, s *state.State) error {
 	return m.write(ctx, s, false, false)
 }
 
-// Encode returns s as Write would store it now, with the serial Write
-// would give it, without storing anything: for a state the backend could
-// not store, kept elsewhere (ErroredStateFile) until it is put back.
-func (m *Manager) Encode(s *state.State) ([]byte, error) {
+// Encode returns s as Write would store it now (encrypted, when it
+// encrypts), with the serial Write would give it, without storing
+// anything: for a state the backend could not store, kept elsewhere
+// (ErroredStateFile) until it is put back.
+func (m *Manager) Encode(ctx context.Context, s *state.State) ([]byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if s.Lineage == "" {
@@ -216,14 +256,20 @@ func (m *Manager) Encode(s *state.State) ([]byte, error) {
 	if m.last != nil && m.last.lineage == s.Lineage {
 		serial = max(s.Serial, m.last.serial+1)
 	}
-	return statefile.Assemble(serial, s.Lineage, body), nil
+	return m.seal(ctx, statefile.Assemble(serial, s.Lineage, body), serial, s.Lineage)
 }
 
 // write is Write; snapshot says s's objects are never modified in place
 // (a SyncState snapshot, written by a Persister), so that their encodings
 // can be reused from one write to the next. force writes an unchanged
-// state too, as it is stored (same serial): to find out whether the
+// state too, as it is stored (the same bytes): to find out whether the
 // backend can store it.
+//
+// A state stored otherwise than the manager stores it now (encrypted
+// with a fallback key, or in plaintext while encryption is configured:
+// stored.current) counts as changed: it is written again, with the next
+// serial (a backend guarding writes by the serial refuses other bytes
+// under the same one), and its backup is written as the manager writes.
 func (m *Manager) write(ctx context.Context, s *state.State, snapshot, force bool) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -263,9 +309,9 @@ func (m *Manager) write(ctx context.Context, s *state.State, snapshot, force boo
 	}
 	serial := max(s.Serial, 1)
 	if m.last != nil {
-		if bytes.Equal(body, m.last.body) {
+		if bytes.Equal(body, m.last.body) && m.last.current {
 			if force {
-				if err := m.backend.Put(ctx, statefile.Assemble(m.last.serial, s.Lineage, body)); err != nil {
+				if err := m.backend.Put(ctx, m.last.raw); err != nil {
 					return err
 				}
 			}
@@ -274,13 +320,21 @@ func (m *Manager) write(ctx context.Context, s *state.State, snapshot, force boo
 		}
 		serial = max(s.Serial, m.last.serial+1)
 	}
+	plain := statefile.Assemble(serial, s.Lineage, body)
+	data, err := m.seal(ctx, plain, serial, s.Lineage)
+	if err != nil {
+		return err
+	}
 	if err := m.backUp(ctx); err != nil {
 		return err
 	}
-	if err := m.backend.Put(ctx, statefile.Assemble(serial, s.Lineage, body)); err != nil {
+	if err := m.backend.Put(ctx, data); err != nil {
 		return err
 	}
-	m.last = &stored{lineage: s.Lineage, serial: serial, body: body}
+	if b := statefile.BodyOf(plain); b != nil {
+		body = b // shares plain's bytes, kept anyway when stored in plaintext
+	}
+	m.last = &stored{lineage: s.Lineage, serial: serial, body: body, raw: data, current: true}
 	s.Serial = serial
 	return nil
 }

@@ -13,9 +13,9 @@ import (
 // serial, under both backends' locks.
 type Migration struct {
 	From, To backend.Workspaces
-	// Manage opens a manager of a workspace's state; New when nil (a
-	// caller that encrypts states opens them its own way).
-	Manage func(backend.Backend) *Manager
+	// Options open the managers of the workspaces' states (their
+	// encryption), on both sides.
+	Options []Option
 	// Overwrite replaces a newer state of the same lineage stored at the
 	// destination; otherwise such a workspace is refused (and nothing of
 	// it copied). A state of another lineage there is always refused:
@@ -38,17 +38,13 @@ type MigratedWorkspace struct {
 // Run copies every workspace, stopping at the first error: the workspaces
 // copied before it stay copied (copying them again is harmless).
 func (g *Migration) Run(ctx context.Context) ([]MigratedWorkspace, error) {
-	manage := g.Manage
-	if manage == nil {
-		manage = New
-	}
 	names, err := g.From.Workspaces(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("listing the workspaces to migrate: %w", err)
 	}
 	var done []MigratedWorkspace
 	for _, name := range names {
-		r, err := g.one(ctx, manage, name)
+		r, err := g.one(ctx, name)
 		if err != nil {
 			return done, fmt.Errorf("migrating workspace %q: %w", name, err)
 		}
@@ -57,7 +53,7 @@ func (g *Migration) Run(ctx context.Context) ([]MigratedWorkspace, error) {
 	return done, nil
 }
 
-func (g *Migration) one(ctx context.Context, manage func(backend.Backend) *Manager, name string) (r MigratedWorkspace, err error) {
+func (g *Migration) one(ctx context.Context, name string) (r MigratedWorkspace, err error) {
 	r.Name = name
 	fb, err := g.From.Workspace(name)
 	if err != nil {
@@ -72,7 +68,7 @@ func (g *Migration) one(ctx context.Context, manage func(backend.Backend) *Manag
 		r.Outcome = "unchanged"
 		return r, nil
 	}
-	src, dst := manage(fb), manage(tb)
+	src, dst := New(fb, g.Options...), New(tb, g.Options...)
 	for _, m := range []*Manager{src, dst} {
 		id, err := m.Lock(ctx, NewLockInfo("init -migrate-state"), g.LockTimeout)
 		if err != nil {

@@ -322,14 +322,15 @@ func (p *Persister) Flush(ctx context.Context) error {
 // does not know them until the file is put back.
 const ErroredStateFile = "errored.berth.state"
 
-// WriteErrored writes the state as it is now to path, encoded as the
-// manager would store it next (Manager.Encode), and returns its bytes,
-// also when writing them failed (the disk the backend could not write to
-// may be the same): the caller then prints them. Only the owner may read
-// the file, which holds secrets like the state. An existing file is not
-// replaced: it holds the state of an earlier run that was not put back.
+// WriteErrored writes the state as it is now to path, encoded (and
+// encrypted) as the manager would store it next (Manager.Encode), and
+// returns its bytes, also when writing them failed (the disk the backend
+// could not write to may be the same): the caller then prints them. Only
+// the owner may read the file, which holds secrets like the state. An
+// existing file is not replaced: it holds the state of an earlier run
+// that was not put back.
 func (p *Persister) WriteErrored(path string) ([]byte, error) {
-	data, err := p.mgr.Encode(p.state.Snapshot())
+	data, err := p.mgr.Encode(p.ctx, p.state.Snapshot())
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package plantext
 
 import (
 	"bytes"
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -39,10 +40,10 @@ func TestRenderPlanFile(t *testing.T) {
 	for _, tt := range viewtest.Cases() {
 		t.Run(tt.Name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "plan.out")
-			if err := plans.WritePlanFile(path, tt.Plan); err != nil {
+			if err := plans.WritePlanFile(context.Background(), path, tt.Plan, nil); err != nil {
 				t.Fatal(err)
 			}
-			p, err := plans.ReadPlanFile(path)
+			p, err := plans.ReadPlanFile(context.Background(), path, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

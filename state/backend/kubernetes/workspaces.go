@@ -2,7 +2,6 @@ package kubernetes
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 
@@ -72,8 +71,8 @@ func (w *Workspaces) Workspaces(ctx context.Context) ([]string, error) {
 // DeleteWorkspace deletes the workspace's objects: its state and journal
 // heads, their chunks and its Lease.
 func (w *Workspaces) DeleteWorkspace(ctx context.Context, name string) error {
-	if name == backend.DefaultWorkspace {
-		return errors.New("the default workspace cannot be deleted")
+	if err := backend.CheckDeletable(name); err != nil {
+		return err
 	}
 	k, err := w.workspace(name)
 	if err != nil {

@@ -66,10 +66,7 @@ func (w *Workspaces) Workspaces(ctx context.Context) ([]string, error) {
 // DeleteWorkspace removes the workspace's directory: its state, backups,
 // journal and lock file.
 func (w *Workspaces) DeleteWorkspace(ctx context.Context, name string) error {
-	if name == backend.DefaultWorkspace {
-		return errors.New("the default workspace cannot be deleted")
-	}
-	if err := backend.CheckWorkspaceName(name); err != nil {
+	if err := backend.CheckDeletable(name); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {

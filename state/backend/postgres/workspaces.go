@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 
@@ -71,10 +70,7 @@ func (w *Workspaces) Workspaces(ctx context.Context) ([]string, error) {
 // DeleteWorkspace removes the workspace's state, journal and lock rows in
 // one transaction.
 func (w *Workspaces) DeleteWorkspace(ctx context.Context, name string) error {
-	if name == backend.DefaultWorkspace {
-		return errors.New("the default workspace cannot be deleted")
-	}
-	if err := backend.CheckWorkspaceName(name); err != nil {
+	if err := backend.CheckDeletable(name); err != nil {
 		return err
 	}
 	c := w.cfg

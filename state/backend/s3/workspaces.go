@@ -2,7 +2,6 @@ package s3
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -71,8 +70,8 @@ func (w *Workspaces) Workspaces(ctx context.Context) ([]string, error) {
 // DeleteWorkspace removes the workspace's state object, its journal's
 // objects and its lock object.
 func (w *Workspaces) DeleteWorkspace(ctx context.Context, name string) error {
-	if name == backend.DefaultWorkspace {
-		return errors.New("the default workspace cannot be deleted")
+	if err := backend.CheckDeletable(name); err != nil {
+		return err
 	}
 	b, err := w.workspace(name)
 	if err != nil {
