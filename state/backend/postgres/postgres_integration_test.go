@@ -5,6 +5,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
@@ -373,5 +374,61 @@ func TestSchemasLockIndependently(t *testing.T) {
 	var le *backend.LockError
 	if err := openTest(t, a.cfg.Schema, DefaultWorkspace).Lock(ctx, statemgr.NewLockInfo("apply")); !errors.As(err, &le) {
 		t.Errorf("schema a's default workspace again: %v", err)
+	}
+}
+
+// TestRoleWithoutCreate: once the tables exist, a role with only the
+// tables' privileges (no CREATE on the database) reads, writes and locks:
+// berth does not run the DDL again.
+func TestRoleWithoutCreate(t *testing.T) {
+	ctx := context.Background()
+	schema := testSchema(t, "")
+	openTest(t, schema, DefaultWorkspace).Get(ctx) // creates the tables as the owner
+	admin, err := pgx.Connect(ctx, testConnStr(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	role := fmt.Sprintf("berth_rw_%d", os.Getpid())
+	q := pgx.Identifier{role}.Sanitize()
+	s := pgx.Identifier{schema}.Sanitize()
+	for _, stmt := range []string{
+		"DROP ROLE IF EXISTS " + q,
+		"CREATE ROLE " + q + " LOGIN",
+		"GRANT USAGE ON SCHEMA " + s + " TO " + q,
+		"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA " + s + " TO " + q,
+		"GRANT USAGE ON ALL SEQUENCES IN SCHEMA " + s + " TO " + q,
+	} {
+		if _, err := admin.Exec(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	t.Cleanup(func() {
+		_, _ = admin.Exec(ctx, "DROP OWNED BY "+q)
+		_, _ = admin.Exec(ctx, "DROP ROLE IF EXISTS "+q)
+	})
+	cfg, err := pgx.ParseConfig(testConnStr(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := strings.Replace(testConnStr(t), cfg.User+"@", role+"@", 1)
+	p, err := New(Config{ConnStr: conn, Schema: schema, Workspace: DefaultWorkspace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	m := statemgr.New(p)
+	id, err := m.Lock(ctx, statemgr.NewLockInfo("apply"), 0)
+	if err != nil {
+		t.Fatalf("locking as %s: %v", role, err)
+	}
+	if err := m.Write(ctx, statetest.Big(3)); err != nil {
+		t.Fatalf("writing as %s: %v", role, err)
+	}
+	if err := p.AppendJournal(ctx, []byte("{}\n")); err != nil {
+		t.Fatalf("journal as %s: %v", role, err)
+	}
+	if err := m.Unlock(ctx, id); err != nil {
+		t.Fatal(err)
 	}
 }

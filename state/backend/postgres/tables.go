@@ -28,6 +28,15 @@ func tablesIn(schema string) tables {
 // violation), so berths that start together take turns, under a
 // transaction advisory lock of their own (setupKey).
 func (t tables) create(ctx context.Context, pool *pgxpool.Pool) error {
+	// PostgreSQL checks the CREATE privilege on the database before it
+	// finds that the schema exists: a role with only the tables'
+	// privileges must not run the DDL once they are there.
+	var exist bool
+	err := pool.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL",
+		t.states, t.journal, t.locks).Scan(&exist)
+	if err == nil && exist {
+		return nil
+	}
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", setupKey(t.schema)); err != nil {
 			return err
