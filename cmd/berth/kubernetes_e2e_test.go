@@ -107,10 +107,7 @@ func testKubeconfig(t testing.TB) string {
 // namespace; its objects are deleted when the test ends.
 func kubernetesPlace(t testing.TB) (string, []string) {
 	kubeconfig := testKubeconfig(t)
-	placeSeq.Lock()
-	placeSeq.n++
-	suffix := fmt.Sprintf("shared-%d-%d", os.Getpid(), placeSeq.n)
-	placeSeq.Unlock()
+	suffix := placeName("shared-")
 	t.Cleanup(func() { deleteKubernetesObjects(t, kubeconfig, suffix) })
 	return fmt.Sprintf("backend \"kubernetes\" {\n    secret_suffix = %q\n  }", suffix), []string{"KUBECONFIG=" + kubeconfig}
 }

@@ -52,16 +52,23 @@ var placeSeq struct {
 	n int
 }
 
+// placeName returns a name of this test process's own, never given
+// before: prefix, the pid and a sequence number, separated as prefix ends.
+func placeName(prefix string) string {
+	placeSeq.Lock()
+	defer placeSeq.Unlock()
+	placeSeq.n++
+	sep := prefix[len(prefix)-1:]
+	return fmt.Sprintf("%s%d%s%d", prefix, os.Getpid(), sep, placeSeq.n)
+}
+
 // postgresPlace is a fresh schema in the test server's database.
 func postgresPlace(t testing.TB) (string, []string) {
 	conn := os.Getenv("BERTH_TEST_PG_CONN_STR")
 	if conn == "" {
 		t.Fatal("BERTH_TEST_PG_CONN_STR is not set: start the server with scripts/testenv/postgres.sh start and eval \"$(scripts/testenv/postgres.sh env)\" (make integration does both)")
 	}
-	placeSeq.Lock()
-	placeSeq.n++
-	schema := fmt.Sprintf("shared_%d_%d", os.Getpid(), placeSeq.n)
-	placeSeq.Unlock()
+	schema := placeName("shared_")
 	t.Cleanup(func() {
 		ctx := context.Background()
 		db, err := pgx.Connect(ctx, conn)
@@ -86,10 +93,7 @@ func s3Place(t testing.TB) (string, []string) {
 	if endpoint == "" || bucket == "" {
 		t.Fatal("BERTH_TEST_S3_ENDPOINT or BERTH_TEST_S3_BUCKET is not set: start the server with scripts/testenv/s3.sh start and eval \"$(scripts/testenv/s3.sh env)\" (make integration does both)")
 	}
-	placeSeq.Lock()
-	placeSeq.n++
-	prefix := fmt.Sprintf("shared-%d-%d", os.Getpid(), placeSeq.n)
-	placeSeq.Unlock()
+	prefix := placeName("shared-")
 	return fmt.Sprintf(`backend "s3" {
     bucket               = %q
     key                  = "%s/berth.state"
@@ -147,6 +151,18 @@ func newSharedDirWith(t testing.TB, block, store string, env []string, config st
 	return e
 }
 
+// newSharedPair is two working directories (two CI jobs) sharing a
+// fresh place in sb and the objects, after a first apply from the first.
+func newSharedPair(t *testing.T, sb sharedBackend) (a, b *e2e) {
+	t.Helper()
+	block, env := sb.place(t)
+	store := filepath.Join(t.TempDir(), "store.json")
+	a = newSharedDir(t, block, store, env)
+	b = newSharedDir(t, block, store, env)
+	a.ok("apply", "-auto-approve")
+	return a, b
+}
+
 // pulled reads the state through berth state pull (any backend).
 func (e *e2e) pulled() *state.State {
 	e.t.Helper()
@@ -180,11 +196,7 @@ func TestE2ESharedStateConcurrentApplies(t *testing.T) {
 	}
 	for _, sb := range sharedBackends {
 		t.Run(sb.name, func(t *testing.T) {
-			block, env := sb.place(t)
-			store := filepath.Join(t.TempDir(), "store.json")
-			a := newSharedDir(t, block, store, env)
-			b := newSharedDir(t, block, store, env)
-			a.ok("apply", "-auto-approve")
+			a, b := newSharedPair(t, sb)
 			lineage := a.pulled().Lineage
 			for i := range trials {
 				va, vb := fmt.Sprintf("a%d", i), fmt.Sprintf("b%d", i)
@@ -307,11 +319,7 @@ func TestE2ESharedStateWorkspaces(t *testing.T) {
 func TestE2ESharedStateKilledHolder(t *testing.T) {
 	for _, sb := range sharedBackends {
 		t.Run(sb.name, func(t *testing.T) {
-			block, env := sb.place(t)
-			store := filepath.Join(t.TempDir(), "store.json")
-			a := newSharedDir(t, block, store, env)
-			b := newSharedDir(t, block, store, env)
-			a.ok("apply", "-auto-approve")
+			a, b := newSharedPair(t, sb)
 			// Every provider call takes a minute: berth holds the lock,
 			// refreshing, when it is killed.
 			holder := a.start("apply", "-auto-approve", "-lock-timeout=60s", "-var", "value=killed", "-var", "delay_ms=60000")
