@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/berth-sh/berth/state/backend/postgres"
 	"github.com/berth-sh/berth/state/statemgr"
 )
@@ -20,23 +18,8 @@ import (
 // a file, and a second apply changes nothing. The server is
 // scripts/testenv/postgres.sh's (make integration starts it).
 func TestE2EPostgresBackend(t *testing.T) {
-	conn := os.Getenv("BERTH_TEST_PG_CONN_STR")
-	if conn == "" {
-		t.Fatal("BERTH_TEST_PG_CONN_STR is not set: start the server with scripts/testenv/postgres.sh start and eval \"$(scripts/testenv/postgres.sh env)\" (make integration does both)")
-	}
 	ctx := context.Background()
-	const schema = "e2e_berth"
-	db, err := pgx.Connect(ctx, conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	drop := func() {
-		if _, err := db.Exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE"); err != nil {
-			t.Error(err)
-		}
-	}
-	drop()
-	t.Cleanup(func() { drop(); db.Close(ctx) })
+	conn, schema := postgresSchema(t)
 	t.Setenv("PG_CONN_STR", conn)
 
 	e := newE2E(t, lifecycleConfig)

@@ -3,14 +3,11 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // TestE2ERemoteStatePostgres: berth_remote_state reads the outputs of a
@@ -18,23 +15,8 @@ import (
 // connection string from PG_CONN_STR or from config (then redacted). The
 // server is scripts/testenv/postgres.sh's (make integration starts it).
 func TestE2ERemoteStatePostgres(t *testing.T) {
-	conn := os.Getenv("BERTH_TEST_PG_CONN_STR")
-	if conn == "" {
-		t.Fatal("BERTH_TEST_PG_CONN_STR is not set: start the server with scripts/testenv/postgres.sh start and eval \"$(scripts/testenv/postgres.sh env)\" (make integration does both)")
-	}
-	ctx := context.Background()
-	const schema = "e2e_remote_state"
-	db, err := pgx.Connect(ctx, conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	drop := func() {
-		if _, err := db.Exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE"); err != nil {
-			t.Error(err)
-		}
-	}
-	drop()
-	t.Cleanup(func() { drop(); db.Close(ctx) })
+	conn, schema := postgresSchema(t)
+	_, none := postgresSchema(t) // a schema with no state
 	t.Setenv("PG_CONN_STR", conn)
 
 	network := newE2E(t, "")
@@ -95,14 +77,11 @@ output "token" {
 		{fmt.Sprintf(`backend = "postgres"
   config = { schema = %q }
   workspace = "staging"`, schema), `no workspace "staging"; it has "default" and "prod"`},
-		{`backend = "postgres"
-  config = { schema = "e2e_remote_state_none" }`, "No remote state"},
+		{fmt.Sprintf(`backend = "postgres"
+  config = { schema = %q }`, none), "No remote state"},
 	} {
 		app.write(fmt.Sprintf("data \"berth_remote_state\" \"x\" {\n  %s\n}\n", tt.block))
 		r := app.expect(1, "plan")
 		mustContain(t, "plan", r.stderr, tt.want, "data.berth_remote_state.x")
-	}
-	if _, err := db.Exec(ctx, "DROP SCHEMA IF EXISTS e2e_remote_state_none CASCADE"); err != nil {
-		t.Error(err)
 	}
 }

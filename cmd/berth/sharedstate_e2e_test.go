@@ -62,13 +62,14 @@ func placeName(prefix string) string {
 	return fmt.Sprintf("%s%d%s%d", prefix, os.Getpid(), sep, placeSeq.n)
 }
 
-// postgresPlace is a fresh schema in the test server's database.
-func postgresPlace(t testing.TB) (string, []string) {
-	conn := os.Getenv("BERTH_TEST_PG_CONN_STR")
+// postgresSchema is a fresh schema's name in the test server's database,
+// dropped when the test ends, and the server's connection string.
+func postgresSchema(t testing.TB) (conn, schema string) {
+	conn = os.Getenv("BERTH_TEST_PG_CONN_STR")
 	if conn == "" {
 		t.Fatal("BERTH_TEST_PG_CONN_STR is not set: start the server with scripts/testenv/postgres.sh start and eval \"$(scripts/testenv/postgres.sh env)\" (make integration does both)")
 	}
-	schema := placeName("shared_")
+	schema = placeName("shared_")
 	t.Cleanup(func() {
 		ctx := context.Background()
 		db, err := pgx.Connect(ctx, conn)
@@ -81,6 +82,12 @@ func postgresPlace(t testing.TB) (string, []string) {
 			t.Error(err)
 		}
 	})
+	return conn, schema
+}
+
+// postgresPlace is a fresh schema in the test server's database.
+func postgresPlace(t testing.TB) (string, []string) {
+	conn, schema := postgresSchema(t)
 	return fmt.Sprintf("backend \"postgres\" {\n    schema = %q\n  }", schema), []string{"PG_CONN_STR=" + conn}
 }
 
