@@ -91,8 +91,7 @@ func (b *Backend) Digest() string {
 	h.Write([]byte(b.Type))
 	h.Write([]byte{0})
 	if b.Value != cty.NilVal {
-		v, _ := b.Value.UnmarkDeep()
-		if data, err := ctyjson.Marshal(v, v.Type()); err == nil {
+		if data, err := EncodeBackendConfig(b); err == nil {
 			h.Write(data)
 		}
 	}
