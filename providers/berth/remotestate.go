@@ -2,6 +2,7 @@ package berth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"github.com/berth-sh/berth/providers/sdk"
 	"github.com/berth-sh/berth/state"
 	"github.com/berth-sh/berth/state/backend"
+	"github.com/berth-sh/berth/state/encryption"
 	"github.com/berth-sh/berth/state/statemgr"
 )
 
@@ -25,7 +27,11 @@ type RemoteState struct {
 	Config    cty.Value `cty:"config"`
 	Workspace string    `cty:"workspace"`
 	Defaults  cty.Value `cty:"defaults"`
-	Outputs   cty.Value `cty:"outputs"`
+	// Passphrase and AgeIdentity read a state the other configuration
+	// encrypts (docs/state.md "Encryption").
+	Passphrase  string    `cty:"passphrase"`
+	AgeIdentity string    `cty:"age_identity"`
+	Outputs     cty.Value `cty:"outputs"`
 }
 
 func remoteState() *sdk.DataSource[RemoteState] {
@@ -41,6 +47,10 @@ func remoteState() *sdk.DataSource[RemoteState] {
 					Description: "the workspace whose state is read"},
 				"defaults": {Type: cty.DynamicPseudoType, Optional: true,
 					Description: "values of outputs the state does not have"},
+				"passphrase": {Type: cty.String, Optional: true, Sensitive: true,
+					Description: "the passphrase of an encrypted state's pbkdf2 key provider (with the aes_gcm method)"},
+				"age_identity": {Type: cty.String, Optional: true, Sensitive: true,
+					Description: "an age secret key (AGE-SECRET-KEY-1…) among the recipients of an encrypted state's age key provider"},
 				"outputs": {Type: cty.DynamicPseudoType, Computed: true,
 					Description: "the state's root outputs, by name; sensitive ones stay sensitive"},
 			},
@@ -87,7 +97,11 @@ func readRemoteState(ctx context.Context, rs RemoteState) (*RemoteState, error) 
 		return nil, sdk.AttributeError(cty.GetAttrPath("config"), "Cannot open the remote state's backend",
 			fmt.Sprintf("The %s backend refused its settings: %s.", spec.Name, err))
 	}
-	st, err := readWorkspace(ctx, spec.Name, ws, rs.Workspace)
+	dec, err := decryption(rs)
+	if err != nil {
+		return nil, err
+	}
+	st, err := readWorkspace(ctx, spec.Name, ws, rs.Workspace, dec)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +121,7 @@ func readRemoteState(ctx context.Context, rs RemoteState) (*RemoteState, error) 
 // a reader must not hold up the applies of the configuration it reads,
 // and a state is always stored whole (backend.Backend.Put), so a read
 // never sees half a write.
-func readWorkspace(ctx context.Context, backendName string, ws backend.Workspaces, name string) (*state.State, error) {
+func readWorkspace(ctx context.Context, backendName string, ws backend.Workspaces, name string, dec *encryption.Target) (*state.State, error) {
 	if name != backend.DefaultWorkspace {
 		names, err := ws.Workspaces(ctx)
 		if err != nil {
@@ -128,7 +142,16 @@ func readWorkspace(ctx context.Context, backendName string, ws backend.Workspace
 	if c, ok := b.(interface{ Close() }); ok {
 		defer c.Close()
 	}
-	st, err := statemgr.New(b).Read(ctx)
+	st, err := statemgr.New(b, statemgr.WithEncryption(dec)).Read(ctx)
+	var ke *encryption.KeyError
+	if errors.As(err, &ke) {
+		attr := map[string]string{"pbkdf2": "passphrase", "age": "age_identity"}[ke.KeyProvider.Type]
+		if attr == "" {
+			attr = "passphrase or age_identity"
+		}
+		return nil, sdk.AttributeError(cty.GetAttrPath(strings.Fields(attr)[0]), "Cannot decrypt the remote state",
+			fmt.Sprintf("%s is encrypted with the %s key provider %q, and the data source's %s does not open it. Give the data source the key the other configuration encrypts its state with.", b.Location(), ke.KeyProvider.Type, ke.KeyProvider.Name, attr))
+	}
 	if err != nil {
 		return nil, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read the remote state",
 			Detail: fmt.Sprintf("Reading workspace %q of the %s backend failed: %s.", name, backendName, strings.TrimSuffix(err.Error(), "."))}

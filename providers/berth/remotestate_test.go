@@ -60,11 +60,13 @@ func dataConfig(backendName string, config cty.Value, workspace string, defaults
 		defaults = cty.NullVal(cty.DynamicPseudoType)
 	}
 	return cty.ObjectVal(map[string]cty.Value{
-		"backend":   cty.StringVal(backendName),
-		"config":    config,
-		"workspace": ws,
-		"defaults":  defaults,
-		"outputs":   cty.NullVal(cty.DynamicPseudoType),
+		"backend":      cty.StringVal(backendName),
+		"config":       config,
+		"workspace":    ws,
+		"defaults":     defaults,
+		"passphrase":   cty.NullVal(cty.String),
+		"age_identity": cty.NullVal(cty.String),
+		"outputs":      cty.NullVal(cty.DynamicPseudoType),
 	})
 }
 
