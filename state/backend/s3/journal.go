@@ -5,10 +5,12 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	s3api "github.com/aws/aws-sdk-go-v2/service/s3"
@@ -99,11 +101,34 @@ func nextSeq(objs []journalObject) uint64 {
 	return objs[len(objs)-1].seq + 1
 }
 
+// appendAttempts bounds the numbers one append tries before it gives up
+// on a journal that other berths keep appending to.
+const appendAttempts = 30
+
+// sleepCtx waits d, or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // AppendJournal writes data as the journal's next object.
 func (b *S3) AppendJournal(ctx context.Context, data []byte) error {
 	b.jmu.Lock()
 	defer b.jmu.Unlock()
-	for range 5 {
+	for attempt := range appendAttempts {
+		if attempt > 0 {
+			// Two appenders that list and write in step would take the
+			// same number every time: wait a random while, growing.
+			if err := sleepCtx(ctx, time.Duration(rand.Int64N(int64(attempt)*int64(20*time.Millisecond)))); err != nil {
+				return fmt.Errorf("writing the intent journal %s: %w", b.JournalLocation(), err)
+			}
+		}
 		if !b.jknown {
 			objs, err := b.listJournal(ctx)
 			if err != nil {
