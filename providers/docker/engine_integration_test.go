@@ -17,7 +17,7 @@ import (
 	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/platform/probe"
 	"github.com/berth-sh/berth/providers/docker/engine"
-	"github.com/berth-sh/berth/providers/docker/registry"
+	"github.com/berth-sh/berth/platform/registry"
 )
 
 func TestIntegrationHostsCapacity(t *testing.T) {

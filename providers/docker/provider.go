@@ -22,7 +22,7 @@ import (
 	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/providers/docker/engine"
-	"github.com/berth-sh/berth/providers/docker/registry"
+	"github.com/berth-sh/berth/platform/registry"
 )
 
 // Provider is the Docker-hosts provider: the providers.Interface that the

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/berth-sh/berth/providers"
-	"github.com/berth-sh/berth/providers/docker/registry"
+	"github.com/berth-sh/berth/platform/registry"
 )
 
 func TestIntegrationResolve(t *testing.T) {

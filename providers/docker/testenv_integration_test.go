@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/berth-sh/berth/providers/docker/engine"
-	"github.com/berth-sh/berth/providers/docker/registry"
+	"github.com/berth-sh/berth/platform/registry"
 )
 
 type testEnv struct {
