@@ -210,7 +210,9 @@ func Str(v cty.Value, name string) string {
 
 // Keeps reports whether a planned state whose instances are planned keeps
 // in: it lists an instance of in's name on in's host with in's spec
-// (config hash and image digest), and in is ready. What a step's planned
+// (config hash and image digest), and in is ready. A planned instance
+// without a host (a platform whose own scheduler places instances:
+// Kubernetes) keeps an instance of its name and spec on any host. What a step's planned
 // state does not keep is replaced (StepStart) or removed (StepStop); see
 // providers.RolloutStep.
 func Keeps(planned []Instance, in Instance) bool {
@@ -218,7 +220,7 @@ func Keeps(planned []Instance, in Instance) bool {
 		return false
 	}
 	for _, p := range planned {
-		if p.Name == in.Name && p.Host == in.Host && p.ConfigHash == in.ConfigHash && p.ImageDigest == in.ImageDigest {
+		if p.Name == in.Name && (p.Host == "" || p.Host == in.Host) && p.ConfigHash == in.ConfigHash && p.ImageDigest == in.ImageDigest {
 			return true
 		}
 	}
