@@ -133,5 +133,5 @@ func withDeployment(top cty.Value, id string, ins []app.Instance) cty.Value {
 		return st
 	}
 	u, pvm := st.UnmarkDeepWithPaths()
-	return withAttrs(u, map[string]cty.Value{"deployment_id": cty.StringVal(id)}).MarkWithPaths(pvm)
+	return app.WithAttrs(u, map[string]cty.Value{"deployment_id": cty.StringVal(id)}).MarkWithPaths(pvm)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/berth-sh/berth/platform/app"
+	"github.com/berth-sh/berth/platform/registry"
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/providers/docker/engine"
 	"github.com/berth-sh/berth/providers/docker/scheduler"
@@ -168,10 +169,10 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 	if id != "" {
 		idVal = cty.StringVal(id)
 	}
-	if !stripComputed(proposed).IsWhollyKnown() {
+	if !app.StripComputed(proposed).IsWhollyKnown() {
 		// Known after apply of what the app depends on: nothing to resolve
 		// or place yet.
-		resp.PlannedState = withAttrs(proposed, map[string]cty.Value{
+		resp.PlannedState = app.WithAttrs(proposed, map[string]cty.Value{
 			"deployment_id": idVal,
 			"image_digest":  cty.UnknownVal(cty.String), "config_hash": cty.UnknownVal(cty.String),
 			"instances": cty.UnknownVal(cty.List(app.InstanceType)),
@@ -195,7 +196,7 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 	if d := savedDigest(req.SavedPlannedState, a.Spec.Image); d != "" {
 		a.Pinned = d
 	} else {
-		resolved, err := registryOf(a.Spec).Resolve(ctx, a.Spec.Image)
+		resolved, err := registry.Of(a.Spec).Resolve(ctx, a.Spec.Image)
 		if err != nil {
 			resp.Diagnostics = append(resp.Diagnostics, &hcl.Diagnostic{Severity: hcl.DiagError,
 				Summary: "Cannot resolve the app's image", Detail: err.Error(),
@@ -268,7 +269,7 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 		Hash: a.Hash, Pinned: a.Pinned, HasPrior: !prior.IsNull(),
 		Existing: existing, Assignments: placement.Assignments, Rollout: a.Spec.Rollout,
 	})
-	resp.PlannedState = withAttrs(proposed, map[string]cty.Value{
+	resp.PlannedState = app.WithAttrs(proposed, map[string]cty.Value{
 		"deployment_id": idVal,
 		"image_digest":  cty.StringVal(a.Pinned), "config_hash": cty.StringVal(a.Hash),
 		"instances": app.InstancesValue(out.Instances),

@@ -19,10 +19,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
-	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/providers/docker/engine"
-	"github.com/berth-sh/berth/platform/registry"
 )
 
 // Provider is the Docker-hosts provider: the providers.Interface that the
@@ -296,13 +294,4 @@ func (p *Provider) pullLock(endpoint, image string) *sync.Mutex {
 		p.pulls[k] = m
 	}
 	return m
-}
-
-// registryOf is the registry of an app's image: its registry block's
-// credentials, or anonymous.
-func registryOf(spec *app.Spec) registry.Registry {
-	if r := spec.Registry; r != nil {
-		return registry.Registry{Address: r.Address, Username: r.Username, Password: r.Password}
-	}
-	return registry.Registry{}
 }
