@@ -58,3 +58,10 @@ func DefaultName(image string) string {
 	}
 	return base
 }
+
+// WithInstances is an app value (a state, a planned state) with its
+// "instances" set to ins, its marks kept.
+func WithInstances(v cty.Value, ins []Instance) cty.Value {
+	u, pvm := v.UnmarkDeepWithPaths()
+	return WithAttrs(u, map[string]cty.Value{"instances": InstancesValue(ins)}).MarkWithPaths(pvm)
+}

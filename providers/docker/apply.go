@@ -318,12 +318,6 @@ func instancesOf(ls []live, ports []app.Port, notReady map[string]bool) []app.In
 	return out
 }
 
-// withInstances replaces the instances of a state value, keeping its marks.
-func withInstances(state cty.Value, ins []app.Instance) cty.Value {
-	u, pvm := state.UnmarkDeepWithPaths()
-	return app.WithAttrs(u, map[string]cty.Value{"instances": app.InstancesValue(ins)}).MarkWithPaths(pvm)
-}
-
 func fail(state cty.Value, diags hcl.Diagnostics, summary string, err error) providers.ApplyResourceChangeResponse {
 	return providers.ApplyResourceChangeResponse{NewState: state, Diagnostics: append(diags, errDiag(summary, err))}
 }

@@ -128,7 +128,7 @@ func plannedType(v cty.Value) cty.Type {
 // withDeployment is top (a planned or prior app value) with deployment id
 // id and instances ins: an app's state as it exists.
 func withDeployment(top cty.Value, id string, ins []app.Instance) cty.Value {
-	st := withInstances(top, ins)
+	st := app.WithInstances(top, ins)
 	if top.IsNull() || id == "" {
 		return st
 	}

@@ -84,7 +84,7 @@ func (p *Provider) ReadResources(ctx context.Context, req providers.ReadResource
 			continue
 		}
 		recorded := app.DecodeInstances(req.Objects[i].State)
-		results[i].NewState = withInstances(req.Objects[i].State, instancesOf(ls, r.ports, unvouched(ls, recorded)))
+		results[i].NewState = app.WithInstances(req.Objects[i].State, instancesOf(ls, r.ports, unvouched(ls, recorded)))
 	}
 	return providers.ReadResourcesResponse{Results: results}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/providers/kubernetes/kube"
 	"github.com/berth-sh/berth/providers/kubernetes/manifest"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // deployment is an app's decoded configuration with what the provider

@@ -50,6 +50,13 @@ func podOf(p *corev1.Pod) pod {
 		Revision: p.Labels[manifest.LabelRevision], ConfigHash: p.Annotations[manifest.AnnotationConfigHash],
 		ImageDigest: p.Annotations[manifest.AnnotationImageDigest], Terminating: p.DeletionTimestamp != nil,
 	}
+	// An image changed outside berth (kubectl set image) shows as the
+	// image the pod runs.
+	for _, c := range p.Spec.Containers {
+		if c.Name == p.Labels[manifest.LabelApp] && c.Image != out.ImageDigest {
+			out.ImageDigest = c.Image
+		}
+	}
 	for _, c := range p.Status.Conditions {
 		switch c.Type {
 		case corev1.PodReady:

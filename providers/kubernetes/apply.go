@@ -1,0 +1,485 @@
+package kubernetes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
+
+	"github.com/berth-sh/berth/platform/app"
+	"github.com/berth-sh/berth/providers"
+	"github.com/berth-sh/berth/providers/kubernetes/kube"
+	"github.com/berth-sh/berth/providers/kubernetes/manifest"
+)
+
+// annotationCreateKey carries the idempotency key of the create that made
+// a Deployment, so that LookupResources finds an app whose create berth
+// never recorded.
+const annotationCreateKey = "berth.sh/create-key"
+
+// ApplyResourceChange carries out a planned change or one step of its
+// rollout. It always returns the state that exists afterwards, also when
+// it fails or is stopped.
+func (p *Provider) ApplyResourceChange(ctx context.Context, req providers.ApplyResourceChangeRequest, events func(providers.ApplyEvent)) providers.ApplyResourceChangeResponse {
+	ctx, cancel := p.opCtx(ctx)
+	defer cancel()
+	p.dropListings()
+	defer p.dropListings()
+	switch req.TypeName {
+	case TypeApp:
+		return p.applyApp(ctx, req, events)
+	case TypeScalingPolicy:
+		return p.applyScaling(ctx, req)
+	case TypeManifest:
+		return p.applyManifest(ctx, req)
+	}
+	return providers.ApplyResourceChangeResponse{NewState: req.PriorState, Diagnostics: hcl.Diagnostics{unknownType(req.TypeName)}}
+}
+
+// applier is one ApplyResourceChange call of an app.
+type applier struct {
+	c      *kube.Cluster
+	a      *deployment
+	events func(providers.ApplyEvent)
+	wave   int
+	// prior is the last report of the app's instances.
+	prior []app.Instance
+}
+
+func (p *Provider) applyApp(ctx context.Context, req providers.ApplyResourceChangeRequest, events func(providers.ApplyEvent)) providers.ApplyResourceChangeResponse {
+	fail := func(summary string, err error) providers.ApplyResourceChangeResponse {
+		return providers.ApplyResourceChangeResponse{NewState: req.PriorState, Diagnostics: hcl.Diagnostics{errDiag(summary, err)}}
+	}
+	top := req.PlannedState
+	if top.IsNull() {
+		top = req.PriorState
+	}
+	a, err := decodeApp(top)
+	if err != nil {
+		return fail("Invalid app", err)
+	}
+	c, err := p.cluster(ctx, a.Target)
+	if err != nil {
+		return fail("Cannot reach the Kubernetes cluster", err)
+	}
+	ap := &applier{c: c, a: a, events: events, wave: req.Step.Wave, prior: app.DecodeInstances(req.PriorState)}
+	switch {
+	case req.PlannedState.IsNull():
+		return ap.destroy(ctx, req)
+	case req.Step.Kind == providers.StepStart:
+		return ap.stepStart(ctx, req)
+	case req.Step.Kind == providers.StepStop:
+		return ap.stepStop(ctx, req)
+	}
+	return ap.all(ctx, req)
+}
+
+func (ap *applier) emit(kind, inst, format string, args ...any) {
+	if ap.events != nil {
+		ap.events(providers.ApplyEvent{Kind: kind, Instance: inst, Wave: ap.wave, Message: fmt.Sprintf(format, args...)})
+	}
+}
+
+// all applies a change without a rollout: a create, a scale, a repair of
+// drift within the revision, a change of the Service or pull Secret.
+func (ap *applier) all(ctx context.Context, req providers.ApplyResourceChangeRequest) providers.ApplyResourceChangeResponse {
+	planned := req.PlannedState
+	n := len(app.DecodeInstances(planned))
+	diags := ap.applyShared(ctx)
+	if !diags.HasErrors() {
+		diags = diags.Extend(ap.applyRevision(ctx, ap.a.Hash, n, req.IdempotencyKey))
+	}
+	if !diags.HasErrors() {
+		diags = diags.Extend(ap.removeOtherRevisions(ctx))
+	}
+	if !diags.HasErrors() {
+		diags = diags.Extend(ap.waitReady(ctx, ap.a.Hash, n, ap.a.Spec.Rollout.MinHealthy))
+	}
+	st, rd := ap.stepState(req.PriorState, planned, assignment{Target: ap.a.Hash})
+	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags.Extend(rd), Resumable: req.PriorState.IsNull()}
+}
+
+// stepStart starts a wave's instances: the planned revision's Deployment
+// grows by the slots it does not fill yet, and the call returns once its
+// pods are ready (for HoldFor).
+func (ap *applier) stepStart(ctx context.Context, req providers.ApplyResourceChangeRequest) providers.ApplyResourceChangeResponse {
+	slots := map[string]bool{}
+	for _, in := range ap.prior {
+		if in.ConfigHash == ap.a.Hash && in.ImageDigest == ap.a.Pinned {
+			slots[in.Name] = true
+		}
+	}
+	for _, n := range req.Step.Instances {
+		slots[n] = true
+	}
+	n := len(slots)
+	diags := ap.applyShared(ctx)
+	if !diags.HasErrors() {
+		diags = diags.Extend(ap.applyRevision(ctx, ap.a.Hash, n, ""))
+	}
+	if !diags.HasErrors() {
+		diags = diags.Extend(ap.waitReady(ctx, ap.a.Hash, n, req.Step.HoldFor))
+	}
+	st, rd := ap.stepState(req.PriorState, req.PlannedState, assignment{Target: ap.a.Hash, Start: req.Step.Instances})
+	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags.Extend(rd)}
+}
+
+// stepStop removes the instances of other revisions in the named slots:
+// each one's Deployment shrinks by one (and goes at zero), and the call
+// returns once their pods are gone.
+func (ap *applier) stepStop(ctx context.Context, req providers.ApplyResourceChangeRequest) providers.ApplyResourceChangeResponse {
+	target := app.DecodeTarget(req.PlannedState)
+	shrink := map[string]int{} // config hash -> pods to remove
+	for _, in := range ap.prior {
+		if slices.Contains(req.Step.Instances, in.Name) && in.ConfigHash != ap.a.Hash && !app.Keeps(target, in) {
+			shrink[in.ConfigHash]++
+		}
+	}
+	l, err := list(ctx, ap.c, appSelector(ap.a.Object))
+	var diags hcl.Diagnostics
+	if err != nil {
+		diags = append(diags, errDiag("Cannot read the app's objects", err))
+	}
+	want := map[string]int{} // Deployment -> replicas once done
+	for _, h := range slices.Sorted(maps.Keys(shrink)) {
+		if diags.HasErrors() {
+			break
+		}
+		name := ap.a.deploymentName(h)
+		d := l.Deployments[name]
+		if d == nil {
+			continue // gone already
+		}
+		cur, _, _ := unstructured.NestedInt64(d.Object, "spec", "replicas")
+		left := max(int(cur)-shrink[h], 0)
+		want[name] = left
+		ap.emit("progress", "", "scaling Deployment %s from %d to %d replicas", name, cur, left)
+		if err := ap.scaleRevision(ctx, d, left); err != nil {
+			diags = append(diags, errDiag("Cannot scale down the previous revision", err))
+		}
+	}
+	if !diags.HasErrors() {
+		diags = diags.Extend(ap.waitShrunk(ctx, want))
+	}
+	st, rd := ap.stepState(req.PriorState, req.PlannedState, assignment{Target: ap.a.Hash, Stop: req.Step.Instances})
+	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags.Extend(rd)}
+}
+
+// destroy deletes the app's Deployments (their pods with them), then its
+// Service and pull Secret, and waits until all of it is gone.
+func (ap *applier) destroy(ctx context.Context, req providers.ApplyResourceChangeRequest) providers.ApplyResourceChangeResponse {
+	l, err := list(ctx, ap.c, appSelector(ap.a.Object))
+	if err != nil {
+		return providers.ApplyResourceChangeResponse{NewState: req.PriorState, Diagnostics: hcl.Diagnostics{errDiag("Cannot read the app's objects", err)}}
+	}
+	var diags hcl.Diagnostics
+	var names []string
+	for _, name := range slices.Sorted(maps.Keys(l.Deployments)) {
+		ap.emit("progress", "", "deleting Deployment %s", name)
+		if err := ap.c.Delete(ctx, gvkDeployment, name); err != nil {
+			diags = append(diags, errDiag("Cannot delete the app's Deployment", err))
+		}
+		names = append(names, name)
+	}
+	if !diags.HasErrors() {
+		if err := ap.c.WaitGone(ctx, gvkDeployment, names...); err != nil {
+			diags = append(diags, errDiag("The app's Deployments did not go", err))
+		}
+	}
+	if !diags.HasErrors() {
+		diags = diags.Extend(ap.waitShrunk(ctx, nil))
+	}
+	for _, o := range []*unstructured.Unstructured{l.Service, l.Secret} {
+		if o == nil || diags.HasErrors() {
+			continue
+		}
+		if err := ap.c.Delete(ctx, o.GroupVersionKind(), o.GetName()); err != nil {
+			diags = append(diags, errDiag("Cannot delete the app's "+o.GetKind(), err))
+		} else if err := ap.c.WaitGone(ctx, o.GroupVersionKind(), o.GetName()); err != nil {
+			diags = append(diags, errDiag("The app's "+o.GetKind()+" did not go", err))
+		}
+	}
+	if diags.HasErrors() {
+		st, rd := ap.stepState(req.PriorState, req.PriorState, assignment{})
+		return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags.Extend(rd)}
+	}
+	return providers.ApplyResourceChangeResponse{NewState: cty.NullVal(req.PriorState.Type())}
+}
+
+// applyShared applies the app's Service and pull Secret (what every
+// revision shares), or removes them when the app no longer has ports or
+// a registry.
+func (ap *applier) applyShared(ctx context.Context) hcl.Diagnostics {
+	ns := ap.c.Namespace()
+	var diags hcl.Diagnostics
+	for _, o := range []struct {
+		obj  *unstructured.Unstructured
+		gvk  string
+		name string
+	}{
+		{manifest.Service(ap.a.Spec, ns), "Service", ap.a.Object},
+		{manifest.PullSecret(ap.a.Spec, ns), "Secret", manifest.PullSecretName(ap.a.Name)},
+	} {
+		if o.obj == nil {
+			gvk := gvkService
+			if o.gvk == "Secret" {
+				gvk = gvkSecret
+			}
+			if err := ap.deleteOwned(ctx, gvk, o.name); err != nil {
+				diags = append(diags, errDiag("Cannot delete the app's "+o.gvk, err))
+			}
+			continue
+		}
+		if _, err := ap.apply(ctx, o.obj); err != nil {
+			diags = append(diags, errDiag("Cannot apply the app's "+o.gvk, err))
+		}
+	}
+	return diags
+}
+
+// deleteOwned deletes the object name of kind gvk when it is berth's
+// object of this app.
+func (ap *applier) deleteOwned(ctx context.Context, gvk schema.GroupVersionKind, name string) error {
+	o, err := ap.c.Get(ctx, gvk, name)
+	if err != nil || o == nil || o.GetLabels()[manifest.LabelApp] != ap.a.Object {
+		return err
+	}
+	return ap.c.Delete(ctx, gvk, name)
+}
+
+// applyRevision applies the Deployment of config hash h with replicas.
+func (ap *applier) applyRevision(ctx context.Context, h string, replicas int, createKey string) hcl.Diagnostics {
+	d := manifest.Deployment(ap.a.Spec, ap.c.Namespace(), ap.a.revision(h, ap.a.Pinned), replicas)
+	if createKey != "" {
+		ann := d.GetAnnotations()
+		if ann == nil {
+			ann = map[string]string{}
+		}
+		ann[annotationCreateKey] = createKey
+		d.SetAnnotations(ann)
+	}
+	ap.emit("progress", "", "applying Deployment %s with %d replicas", d.GetName(), replicas)
+	if _, err := ap.apply(ctx, d); err != nil {
+		return hcl.Diagnostics{errDiag("Cannot apply the app's Deployment", err)}
+	}
+	return nil
+}
+
+// removeOtherRevisions deletes the Deployments of other revisions: after
+// a change without a rollout, none of them may run (a plan with running
+// pods of another revision rolls out instead).
+func (ap *applier) removeOtherRevisions(ctx context.Context) hcl.Diagnostics {
+	l, err := list(ctx, ap.c, appSelector(ap.a.Object))
+	if err != nil {
+		return hcl.Diagnostics{errDiag("Cannot read the app's objects", err)}
+	}
+	keep := ap.a.deploymentName(ap.a.Hash)
+	for _, name := range slices.Sorted(maps.Keys(l.Deployments)) {
+		if name == keep {
+			continue
+		}
+		ap.emit("progress", "", "deleting Deployment %s of a previous revision", name)
+		if err := ap.c.Delete(ctx, gvkDeployment, name); err != nil {
+			return hcl.Diagnostics{errDiag("Cannot delete a previous revision's Deployment", err)}
+		}
+	}
+	return nil
+}
+
+// scaleRevision sets the replicas of an existing revision's Deployment,
+// re-applying the fields berth owns of it (extracted from the object, as
+// the spec it was made from may be gone); zero deletes it.
+func (ap *applier) scaleRevision(ctx context.Context, d *unstructured.Unstructured, replicas int) error {
+	if replicas <= 0 {
+		return ap.c.Delete(ctx, gvkDeployment, d.GetName())
+	}
+	var typed appsv1.Deployment
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(d.Object, &typed); err != nil {
+		return fmt.Errorf("Deployment %s: %w", d.GetName(), err)
+	}
+	ac, err := appsv1ac.ExtractDeployment(&typed, kube.FieldManager)
+	if err != nil {
+		return fmt.Errorf("Deployment %s: %w", d.GetName(), err)
+	}
+	if ac.Spec == nil {
+		ac.Spec = appsv1ac.DeploymentSpec()
+	}
+	ac.Spec.WithReplicas(int32(replicas))
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(ac)
+	if err != nil {
+		return fmt.Errorf("Deployment %s: %w", d.GetName(), err)
+	}
+	_, err = ap.apply(ctx, &unstructured.Unstructured{Object: m})
+	return err
+}
+
+// apply applies obj as berth's (applyOwned), reporting fields taken back.
+func (ap *applier) apply(ctx context.Context, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	out, taken, err := applyOwned(ctx, ap.c, obj)
+	if taken != "" {
+		ap.emit("progress", "", "%s %s: took back fields changed outside berth (%s)", obj.GetKind(), obj.GetName(), taken)
+	}
+	return out, err
+}
+
+// waitReady waits until the Deployment of config hash h has n pods ready
+// for hold, bounded by the rollout's healthy_deadline. A pod that is not
+// ready by then fails the call with its reason.
+func (ap *applier) waitReady(ctx context.Context, h string, n int, hold time.Duration) hcl.Diagnostics {
+	deadline := ap.a.Spec.Rollout.HealthyDeadline
+	if deadline <= 0 {
+		deadline = app.DefaultRollout().HealthyDeadline
+	}
+	dctx, cancel := context.WithTimeout(ctx, deadline+hold)
+	defer cancel()
+	sel := appSelector(ap.a.Object) + "," + manifest.LabelRevision + "=" + revisionID(h)
+	seen := map[string]string{}
+	var last []pod
+	for {
+		var wait time.Duration
+		err := ap.c.WatchPods(dctx, sel, func(ps []corev1.Pod) (bool, error) {
+			now := time.Now()
+			last = last[:0]
+			ready := 0
+			wait = 0
+			for i := range ps {
+				p := podOf(&ps[i])
+				if p.Terminating {
+					continue
+				}
+				last = append(last, p)
+				ap.podEvent(seen, p)
+				if p.Ready && p.ImageDigest == ap.a.Pinned {
+					ready++
+					if rest := p.ReadySince.Add(hold).Sub(now); rest > wait {
+						wait = rest
+					}
+				}
+			}
+			return ready >= n && len(last) == n, nil
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return hcl.Diagnostics{errDiag("Interrupted", ctx.Err())}
+			}
+			return hcl.Diagnostics{ap.notReadyDiag(h, n, last, deadline, err)}
+		}
+		if wait <= 0 {
+			return nil
+		}
+		select {
+		case <-time.After(wait):
+		case <-dctx.Done():
+			return hcl.Diagnostics{ap.notReadyDiag(h, n, last, deadline, dctx.Err())}
+		}
+	}
+}
+
+// podEvent reports a pod's first appearance and its first readiness.
+func (ap *applier) podEvent(seen map[string]string, p pod) {
+	was := seen[p.Name]
+	switch {
+	case was == "":
+		ap.emit("instance_started", p.Name, "pod %s created (%s)", p.Name, p.Status)
+	case p.Ready && was != statusRunning:
+		ap.emit("instance_healthy", p.Name, "pod %s ready on %s", p.Name, p.Node)
+	}
+	seen[p.Name] = p.Status
+}
+
+// notReadyDiag explains pods that did not become ready in time.
+func (ap *applier) notReadyDiag(h string, n int, pods []pod, deadline time.Duration, err error) *hcl.Diagnostic {
+	var lines []string
+	ready := 0
+	for _, p := range pods {
+		if p.Ready {
+			ready++
+			continue
+		}
+		reason := p.Reason
+		if reason == "" {
+			reason = p.Status
+		}
+		lines = append(lines, fmt.Sprintf("pod %s: %s", p.Name, reason))
+	}
+	detail := fmt.Sprintf("%d of %d pods of Deployment %s in namespace %s were ready within the healthy deadline (%s).", ready, n, ap.a.deploymentName(h), ap.c.Namespace(), deadline)
+	if len(lines) > 0 {
+		detail += "\n" + strings.Join(lines, "\n")
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		detail += "\n" + err.Error()
+	}
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Pods not ready", Detail: detail}
+}
+
+// waitShrunk waits until every Deployment of want has no more pods than
+// want says, and the app has no pods of a Deployment that is gone.
+func (ap *applier) waitShrunk(ctx context.Context, want map[string]int) hcl.Diagnostics {
+	grace := 30 * time.Second
+	if h := ap.a.Spec.Hooks; h != nil {
+		grace += h.Drain
+	}
+	dctx, cancel := context.WithTimeout(ctx, grace+2*time.Minute)
+	defer cancel()
+	var left []string
+	err := ap.c.WatchPods(dctx, appSelector(ap.a.Object), func(ps []corev1.Pod) (bool, error) {
+		count := map[string]int{}
+		for i := range ps {
+			count[manifest.DeploymentName(ap.a.Name, ps[i].Labels[manifest.LabelRevision])]++
+		}
+		left = left[:0]
+		for name, c := range count {
+			if w, ok := want[name]; (ok && c > w) || (!ok && want == nil) {
+				left = append(left, fmt.Sprintf("%s: %d pods", name, c))
+			}
+		}
+		return len(left) == 0, nil
+	})
+	if err != nil {
+		return hcl.Diagnostics{errDiag("Pods did not stop", fmt.Errorf("%s: %w", strings.Join(left, ", "), err))}
+	}
+	return nil
+}
+
+// stepState is the state after a call: the instances as they exist (a
+// fresh listing, taken with a fresh context so that it works after the
+// call was cancelled), with planned's other attributes once every
+// instance runs as planned and nothing else remains, prior's until then.
+// The app takes the new spec when its rollout completes, so the next plan
+// rolls on from where a stopped rollout left off, and a revert goes back
+// to the spec the untouched instances still run.
+func (ap *applier) stepState(prior, planned cty.Value, as assignment) (cty.Value, hcl.Diagnostics) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	l, err := list(ctx, ap.c, appSelector(ap.a.Object))
+	if err != nil {
+		return prior, hcl.Diagnostics{errDiag("Cannot read the app's pods", err)}
+	}
+	as.App, as.Ports, as.Prior = ap.a.Name, ap.a.Spec.Ports, ap.prior
+	ins := as.instances(l.Pods)
+	want := app.DecodeTarget(planned)
+	complete := true
+	for _, in := range ins {
+		complete = complete && app.Keeps(want, in)
+	}
+	for _, w := range want {
+		complete = complete && slices.ContainsFunc(ins, func(in app.Instance) bool { return in.Name == w.Name && app.Keeps(want, in) })
+	}
+	top := prior
+	if complete || prior.IsNull() {
+		top = planned
+	}
+	return app.WithInstances(top, ins), nil
+}
