@@ -29,4 +29,25 @@
 //   - The pod template (PodTemplate) is built without the revision's
 //     labels and annotations, so hashing it gives the config hash of the
 //     spec; Deployment adds them.
+//
+// How an app maps (one container, named ObjectName(app)):
+//
+//	command, args          command, args
+//	env                    env, sorted by name (an empty value written without "value")
+//	labels                 labels of every object and of the pods
+//	port                   containerPort/name/protocol; a Service port each (targetPort by name)
+//	resources              limits; requests = limit / overcommit, rounded up
+//	placement              nodeSelector; spread: topologySpreadConstraints (maxSkew 1,
+//	                       ScheduleAnyway) on kubernetes.io/hostname or topology.kubernetes.io/zone
+//	readiness/liveness/    readinessProbe/livenessProbe/startupProbe: httpGet (status codes
+//	startup                are Kubernetes' 200-399), tcpSocket, exec, grpc (a port name
+//	                       resolved to its number); durations in seconds
+//	hooks.after_start      lifecycle.postStart.exec
+//	hooks.before_stop      lifecycle.preStop.exec
+//	hooks.drain            lifecycle.preStop.sleep when there is no before_stop hook
+//	                       terminationGracePeriodSeconds = drain (+ the before_stop
+//	                       hook's timeout) + 30s, since Kubernetes counts the grace
+//	                       period from the start of preStop
+//	registry               a kubernetes.io/dockerconfigjson Secret and imagePullSecrets
+//	scaling_policy         an autoscaling/v2 HorizontalPodAutoscaler (HPA)
 package manifest

@@ -26,9 +26,9 @@ const shutdownGrace = 30 * time.Second
 // config hash.
 //
 // The app's container is named ObjectName(spec.Name). Env is sorted by
-// name; ports, probes and hooks are mapped as documented in doc.go and
-// docs/kubernetes.md. What Kubernetes cannot honour is refused by
-// CheckApp, and PodTemplate does not check it again.
+// name; the rest maps as the package documentation shows. What
+// Kubernetes cannot honour is refused by CheckApp, and PodTemplate does
+// not check it again.
 func PodTemplate(spec *app.Spec, image string) map[string]any {
 	return map[string]any{
 		"metadata": map[string]any{"labels": stringMap(appLabels(spec))},
