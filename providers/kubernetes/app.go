@@ -41,6 +41,7 @@ func decodeApp(v cty.Value) (*deployment, error) {
 	if name == "" {
 		name = app.DefaultName(spec.Image)
 	}
+	spec.Name = name
 	return &deployment{Spec: spec, Target: t, Name: name, Object: manifest.ObjectName(name),
 		Pinned: app.Str(v, "image_digest"), Hash: app.Str(v, "config_hash")}, nil
 }

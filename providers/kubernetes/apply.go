@@ -147,7 +147,7 @@ func (ap *applier) stepStop(ctx context.Context, req providers.ApplyResourceChan
 			shrink[in.ConfigHash]++
 		}
 	}
-	l, err := list(ctx, ap.c, appSelector(ap.a.Object))
+	l, err := ap.live(ctx)
 	var diags hcl.Diagnostics
 	if err != nil {
 		diags = append(diags, errDiag("Cannot read the app's objects", err))
@@ -180,7 +180,7 @@ func (ap *applier) stepStop(ctx context.Context, req providers.ApplyResourceChan
 // destroy deletes the app's Deployments (their pods with them), then its
 // Service and pull Secret, and waits until all of it is gone.
 func (ap *applier) destroy(ctx context.Context, req providers.ApplyResourceChangeRequest) providers.ApplyResourceChangeResponse {
-	l, err := list(ctx, ap.c, appSelector(ap.a.Object))
+	l, err := ap.live(ctx)
 	if err != nil {
 		return providers.ApplyResourceChangeResponse{NewState: req.PriorState, Diagnostics: hcl.Diagnostics{errDiag("Cannot read the app's objects", err)}}
 	}
@@ -216,6 +216,15 @@ func (ap *applier) destroy(ctx context.Context, req providers.ApplyResourceChang
 		return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags.Extend(rd)}
 	}
 	return providers.ApplyResourceChangeResponse{NewState: cty.NullVal(req.PriorState.Type())}
+}
+
+// live lists what exists of the app now (one call per kind).
+func (ap *applier) live(ctx context.Context) (*live, error) {
+	ls, err := list(ctx, ap.c, appSelector(ap.a.Object))
+	if err != nil {
+		return nil, err
+	}
+	return ls.of(ap.a.Object), nil
 }
 
 // applyShared applies the app's Service and pull Secret (what every
@@ -281,7 +290,7 @@ func (ap *applier) applyRevision(ctx context.Context, h string, replicas int, cr
 // a change without a rollout, none of them may run (a plan with running
 // pods of another revision rolls out instead).
 func (ap *applier) removeOtherRevisions(ctx context.Context) hcl.Diagnostics {
-	l, err := list(ctx, ap.c, appSelector(ap.a.Object))
+	l, err := ap.live(ctx)
 	if err != nil {
 		return hcl.Diagnostics{errDiag("Cannot read the app's objects", err)}
 	}
@@ -463,7 +472,7 @@ func (ap *applier) waitShrunk(ctx context.Context, want map[string]int) hcl.Diag
 func (ap *applier) stepState(prior, planned cty.Value, as assignment) (cty.Value, hcl.Diagnostics) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	l, err := list(ctx, ap.c, appSelector(ap.a.Object))
+	l, err := ap.live(ctx)
 	if err != nil {
 		return prior, hcl.Diagnostics{errDiag("Cannot read the app's pods", err)}
 	}

@@ -65,11 +65,11 @@ func (p *Provider) importApp(ctx context.Context, req providers.ImportResourceRe
 		return fail("Deployment %s/%s has config hash %s, whose Deployment is named %s: it was renamed outside berth.", ns, name, h, want)
 	}
 	a.Hash, a.Pinned = h, digest
-	l, err := list(ctx, c, appSelector(a.Object))
+	ls, err := list(ctx, c, appSelector(a.Object))
 	if err != nil {
 		return fail("%s", err)
 	}
-	ins := assignment{App: a.Name, Ports: a.Spec.Ports}.instances(l.Pods)
+	ins := assignment{App: a.Name, Ports: a.Spec.Ports}.instances(ls.of(a.Object).Pods)
 	u, pvm := req.Config.UnmarkDeepWithPaths()
 	st := app.WithAttrs(u, map[string]cty.Value{
 		"deployment_id": cty.StringVal(ns + "/" + name), "image_digest": cty.StringVal(digest),

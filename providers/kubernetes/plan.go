@@ -176,7 +176,7 @@ func decide(in planInput) planOutput {
 	oldRunning := map[string]bool{}
 	for _, e := range in.Existing {
 		switch {
-		case e.Ready && e.ConfigHash == in.Hash && e.ImageDigest == in.Pinned:
+		case e.Ready && e.Status != statusModified && e.ConfigHash == in.Hash && e.ImageDigest == in.Pinned:
 			current[e.Name] = e
 		case e.Ready && e.ConfigHash != in.Hash:
 			oldRunning[e.Name] = true
