@@ -20,6 +20,7 @@ import (
 
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/providers/kubernetes/kube"
+	"github.com/berth-sh/berth/providers/kubernetes/manifest"
 )
 
 // Resource types of the provider.
@@ -112,7 +113,7 @@ func (p *Provider) ValidateResourceConfig(_ context.Context, req providers.Valid
 	case TypeApp:
 		return providers.ValidateResponse{Diagnostics: validateApp(req.Config)}
 	case TypeScalingPolicy:
-		return providers.ValidateResponse{}
+		return providers.ValidateResponse{Diagnostics: manifest.CheckScalingPolicy(req.Config)}
 	case TypeManifest:
 		return providers.ValidateResponse{Diagnostics: validateManifest(req.Config)}
 	}
