@@ -64,7 +64,9 @@ var InstanceType = cty.Object(map[string]cty.Type{
 	"addresses":    cty.Map(AddressType),
 })
 
-// Value is the instance as an element of "instances".
+// Value is the instance as an element of "instances". A planned
+// instance's id and addresses are unknown, and so is its host when the
+// platform places it (Host "").
 func (in Instance) Value() cty.Value {
 	id, addrs := cty.UnknownVal(cty.String), cty.UnknownVal(cty.Map(AddressType))
 	if !in.Planned {
@@ -78,9 +80,14 @@ func (in Instance) Value() cty.Value {
 			addrs = cty.MapVal(m)
 		}
 	}
+	host := cty.StringVal(in.Host)
+	if in.Planned && in.Host == "" {
+		// The platform places it (Kubernetes' scheduler): known after apply.
+		host = cty.UnknownVal(cty.String)
+	}
 	return cty.ObjectVal(map[string]cty.Value{
 		"name":         cty.StringVal(in.Name),
-		"host":         cty.StringVal(in.Host),
+		"host":         host,
 		"id":           id,
 		"status":       cty.StringVal(in.Status),
 		"ready":        cty.BoolVal(in.Ready),

@@ -8,6 +8,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/providers/kubernetes/kube"
 	"github.com/berth-sh/berth/providers/kubernetes/manifest"
@@ -44,9 +45,22 @@ func (s *scaled) hpa(ns string) (*unstructured.Unstructured, error) {
 	return manifest.HPA(s.Policy, ns, s.App.deploymentName(s.App.Hash)), nil
 }
 
+// withoutInstances is a scaling policy's value with its app's instances
+// left out: the autoscaler does not depend on them, and pods come and go
+// (the autoscaler's own work) without changing the policy.
+func withoutInstances(v cty.Value) cty.Value {
+	u, pvm := v.UnmarkDeepWithPaths()
+	a := attr(u, "app")
+	if u.IsNull() || !u.IsKnown() || a.IsNull() || !a.IsKnown() || !a.Type().IsObjectType() || !a.Type().HasAttribute("instances") {
+		return v
+	}
+	a = app.WithAttrs(a, map[string]cty.Value{"instances": cty.ListValEmpty(app.InstanceType)})
+	return app.WithAttrs(u, map[string]cty.Value{"app": a}).MarkWithPaths(pvm)
+}
+
 func (p *Provider) planScaling(_ context.Context, req providers.PlanResourceChangeRequest) providers.PlanResourceChangeResponse {
-	resp := providers.PlanResourceChangeResponse{PlannedState: req.ProposedNewState}
-	if req.ProposedNewState.IsNull() || !req.ProposedNewState.IsWhollyKnown() {
+	resp := providers.PlanResourceChangeResponse{PlannedState: withoutInstances(req.ProposedNewState)}
+	if req.ProposedNewState.IsNull() || !resp.PlannedState.IsWhollyKnown() {
 		return resp
 	}
 	if _, err := decodeScaling(req.ProposedNewState); err != nil {
