@@ -27,7 +27,7 @@ import (
 const (
 	TypeApp           = "app"
 	TypeScalingPolicy = "scaling_policy"
-	TypeManifest      = "kubernetes_manifest"
+	TypeManifest      = "manifest" // resource "kubernetes_manifest"
 )
 
 // Provider is the Kubernetes provider. It needs no configuration: each
