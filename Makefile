@@ -39,9 +39,10 @@ unit: helpers
 # the full-disk test (a small tmpfs: it needs root, as CI runs it), the
 # postgres state backend against a private PostgreSQL server, the s3 state
 # backend against a private S3 server (gofakes3), and the kubernetes state
-# backend against a private Kubernetes control plane (etcd, kube-apiserver,
-# controller-manager, scheduler, kwok; its first build takes 12 to 30
-# minutes on 2 cores, later ones under a minute).
+# backend and the Kubernetes provider against a private Kubernetes control
+# plane (etcd, kube-apiserver, controller-manager, scheduler, kwok; its
+# first build takes 12 to 30 minutes on 2 cores, later ones under a
+# minute); Kubernetes apps resolve their images in the Docker registry.
 integration: helpers
 	$(DOCKER_TESTENV) start
 	$(PG_TESTENV) start
@@ -50,7 +51,7 @@ integration: helpers
 	eval "$$($(DOCKER_TESTENV) env)" && eval "$$($(PG_TESTENV) env)" && eval "$$($(S3_TESTENV) env)" && eval "$$($(KUBE_TESTENV) env)" && \
 		$(GO) test -count=1 -tags integration ./providers/docker/... && \
 		$(GO) test -count=1 -tags integration -run 'Docker|FullDisk|Postgres|S3|Kubernetes|SharedState|RemoteState' ./cmd/berth/ && \
-		$(GO) test -count=1 -tags integration ./state/backend/postgres/ ./state/backend/s3/ ./state/backend/kubernetes/ ./providers/kubernetes/kube/ && \
+		$(GO) test -count=1 -tags integration ./state/backend/postgres/ ./state/backend/s3/ ./state/backend/kubernetes/ ./providers/kubernetes/... && \
 		$(GO) test -count=1 -tags 'crash integration' -run CrashDocker ./cmd/berth/ $(CRASH_DOCKER_ARGS)
 
 # The crash harness (docs/crash-safety.md): SIGKILLs of berth and of its
