@@ -58,9 +58,7 @@ func newKubeTest(t *testing.T, config func(k kubeTest) string) kubeTest {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if os.Getenv("KEEPNS") == "" {
-			_ = k.cs.CoreV1().Namespaces().Delete(context.Background(), k.ns, metav1.DeleteOptions{})
-		}
+		_ = k.cs.CoreV1().Namespaces().Delete(context.Background(), k.ns, metav1.DeleteOptions{})
 	})
 	k.e = newE2E(t, config(k))
 	return k
