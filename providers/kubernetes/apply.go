@@ -400,10 +400,12 @@ func (ap *applier) waitReady(ctx context.Context, h string, n int, hold time.Dur
 func (ap *applier) podEvent(seen map[string]string, p pod) {
 	was := seen[p.Name]
 	switch {
+	case was == "" && p.Ready:
+		ap.emit("instance_healthy", p.Name, "ready on %s", p.Node)
 	case was == "":
-		ap.emit("instance_started", p.Name, "pod %s created (%s)", p.Name, p.Status)
+		ap.emit("instance_started", p.Name, "created (%s)", p.Status)
 	case p.Ready && was != statusRunning:
-		ap.emit("instance_healthy", p.Name, "pod %s ready on %s", p.Name, p.Node)
+		ap.emit("instance_healthy", p.Name, "ready on %s", p.Node)
 	}
 	seen[p.Name] = p.Status
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/berth-sh/berth/platform/app"
@@ -120,9 +121,9 @@ func (p *Provider) planManifest(ctx context.Context, req providers.PlanResourceC
 		return resp
 	}
 	if _, err := c.Apply(ctx, obj, kube.ApplyOptions{DryRun: true, Force: true}); err != nil {
-		if errors.Is(err, kube.ErrUnknownKind) {
-			// A custom resource whose definition this run creates: known
-			// after apply.
+		if errors.Is(err, kube.ErrUnknownKind) || apierrors.IsNotFound(err) {
+			// A custom resource whose definition this run creates, an
+			// object in a namespace this run creates: known after apply.
 			resp.PlannedState = unknown.MarkWithPaths(pvm)
 			return resp
 		}

@@ -8,7 +8,10 @@
 #   kube-apiserver v1.37.1      TLS from a CA made here with openssl, a static
 #                               admin token (system:masters), RBAC
 #   kube-controller-manager     Deployments make ReplicaSets and Pods,
-#   kube-scheduler              namespaces finish deleting, default SAs exist
+#   kube-scheduler              namespaces finish deleting, default SAs exist;
+#                               a node is marked not ready only after 5
+#                               minutes without a lease renewal (not 40 s:
+#                               kwok renews late on a busy machine)
 #   kwok v0.8.0                 simulated kubelets: one fake Node "kwok-node-0"
 #                               goes Ready, its pods Running/Ready
 #
@@ -295,7 +298,8 @@ cmd_start() {
 		--leader-elect=false --secure-port=0 \
 		--service-account-private-key-file="$p/sa.key" --root-ca-file="$p/ca.crt" \
 		--cluster-signing-cert-file="$p/ca.crt" --cluster-signing-key-file="$p/ca.key" \
-		--controllers='*'
+		--controllers='*' \
+		--node-monitor-grace-period=5m
 	launch kube-scheduler "$BIN/kube-scheduler" \
 		--kubeconfig="$kc" --authentication-kubeconfig="$kc" --authorization-kubeconfig="$kc" \
 		--leader-elect=false --secure-port=0
