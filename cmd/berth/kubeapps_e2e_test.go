@@ -14,6 +14,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -306,6 +307,12 @@ func TestE2EKubernetesApp(t *testing.T) {
 				t.Fatalf("the old revision's Deployment is gone at %q", l)
 			}
 			oldReplicas = append(oldReplicas, *old.Spec.Replicas)
+			// The autoscaler is paused through the rollout: it would grow
+			// the old revision back to its minimum as berth shrinks it.
+			if h, err := k.cs.AutoscalingV2().HorizontalPodAutoscalers(k.ns).Get(ctx, "web", metav1.GetOptions{}); err != nil || h.Spec.Behavior == nil ||
+				h.Spec.Behavior.ScaleUp == nil || h.Spec.Behavior.ScaleUp.SelectPolicy == nil || *h.Spec.Behavior.ScaleUp.SelectPolicy != autoscalingv2.DisabledPolicySelect {
+				t.Errorf("the HPA is not paused at %q: %v", l, err)
+			}
 		}
 	}
 	if code := b.wait(); code != 0 {
@@ -328,6 +335,8 @@ func TestE2EKubernetesApp(t *testing.T) {
 	}
 	if hpa, err := k.cs.AutoscalingV2().HorizontalPodAutoscalers(k.ns).Get(ctx, "web", metav1.GetOptions{}); err != nil || hpa.Spec.ScaleTargetRef.Name != nd.Name {
 		t.Errorf("the HPA targets %v after the rollout, want %s (%v)", hpa.Spec.ScaleTargetRef, nd.Name, err)
+	} else if b := hpa.Spec.Behavior; b != nil && b.ScaleUp != nil && b.ScaleUp.SelectPolicy != nil && *b.ScaleUp.SelectPolicy == autoscalingv2.DisabledPolicySelect {
+		t.Errorf("the HPA is still paused after the rollout")
 	}
 	e.expect(0, "plan", "-detailed-exitcode", "-var=tag=v2", pw)
 

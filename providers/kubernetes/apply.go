@@ -107,7 +107,7 @@ func (ap *applier) all(ctx context.Context, req providers.ApplyResourceChangeReq
 	if !diags.HasErrors() {
 		diags = diags.Extend(ap.waitReady(ctx, ap.a.Hash, n, ap.a.Spec.Rollout.MinHealthy))
 	}
-	st, rd := ap.stepState(req.PriorState, planned, assignment{Target: ap.a.Hash})
+	st, _, rd := ap.stepState(req.PriorState, planned, assignment{Target: ap.a.Hash})
 	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags.Extend(rd), Resumable: req.PriorState.IsNull()}
 }
 
@@ -125,15 +125,17 @@ func (ap *applier) stepStart(ctx context.Context, req providers.ApplyResourceCha
 		slots[n] = true
 	}
 	n := len(slots)
-	diags := ap.applyShared(ctx)
+	diags := ap.pause(ctx)
+	if !diags.HasErrors() {
+		diags = diags.Extend(ap.applyShared(ctx))
+	}
 	if !diags.HasErrors() {
 		diags = diags.Extend(ap.applyRevision(ctx, ap.a.Hash, n, ""))
 	}
 	if !diags.HasErrors() {
 		diags = diags.Extend(ap.waitReady(ctx, ap.a.Hash, n, req.Step.HoldFor))
 	}
-	st, rd := ap.stepState(req.PriorState, req.PlannedState, assignment{Target: ap.a.Hash, Start: req.Step.Instances})
-	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags.Extend(rd)}
+	return ap.stepResponse(ctx, req, assignment{Target: ap.a.Hash, Start: req.Step.Instances}, diags)
 }
 
 // stepStop removes the instances of other revisions in the named slots:
@@ -147,8 +149,8 @@ func (ap *applier) stepStop(ctx context.Context, req providers.ApplyResourceChan
 			shrink[in.ConfigHash]++
 		}
 	}
+	diags := ap.pause(ctx)
 	l, err := ap.live(ctx)
-	var diags hcl.Diagnostics
 	if err != nil {
 		diags = append(diags, errDiag("Cannot read the app's objects", err))
 	}
@@ -173,8 +175,29 @@ func (ap *applier) stepStop(ctx context.Context, req providers.ApplyResourceChan
 	if !diags.HasErrors() {
 		diags = diags.Extend(ap.waitShrunk(ctx, want))
 	}
-	st, rd := ap.stepState(req.PriorState, req.PlannedState, assignment{Target: ap.a.Hash, Stop: req.Step.Instances})
-	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags.Extend(rd)}
+	return ap.stepResponse(ctx, req, assignment{Target: ap.a.Hash, Stop: req.Step.Instances}, diags)
+}
+
+// pause pauses the app's autoscaler for the rollout.
+func (ap *applier) pause(ctx context.Context) hcl.Diagnostics {
+	if err := ap.pauseAutoscaler(ctx); err != nil {
+		return hcl.Diagnostics{errDiag("Cannot pause the app's HorizontalPodAutoscaler for the rollout", err)}
+	}
+	return nil
+}
+
+// stepResponse reports a rollout step's outcome: the state as it exists,
+// and the autoscaler resumed once every instance runs one revision (the
+// rollout completed, or its revert did).
+func (ap *applier) stepResponse(ctx context.Context, req providers.ApplyResourceChangeRequest, as assignment, diags hcl.Diagnostics) providers.ApplyResourceChangeResponse {
+	st, complete, rd := ap.stepState(req.PriorState, req.PlannedState, as)
+	diags = diags.Extend(rd)
+	if complete && !diags.HasErrors() {
+		if err := ap.resumeAutoscaler(ctx); err != nil {
+			diags = append(diags, errDiag("Cannot resume the app's HorizontalPodAutoscaler after the rollout", err))
+		}
+	}
+	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags}
 }
 
 // destroy deletes the app's Deployments (their pods with them), then its
@@ -212,7 +235,7 @@ func (ap *applier) destroy(ctx context.Context, req providers.ApplyResourceChang
 		}
 	}
 	if diags.HasErrors() {
-		st, rd := ap.stepState(req.PriorState, req.PriorState, assignment{})
+		st, _, rd := ap.stepState(req.PriorState, req.PriorState, assignment{})
 		return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags.Extend(rd)}
 	}
 	return providers.ApplyResourceChangeResponse{NewState: cty.NullVal(req.PriorState.Type())}
@@ -471,12 +494,12 @@ func (ap *applier) waitShrunk(ctx context.Context, want map[string]int) hcl.Diag
 // The app takes the new spec when its rollout completes, so the next plan
 // rolls on from where a stopped rollout left off, and a revert goes back
 // to the spec the untouched instances still run.
-func (ap *applier) stepState(prior, planned cty.Value, as assignment) (cty.Value, hcl.Diagnostics) {
+func (ap *applier) stepState(prior, planned cty.Value, as assignment) (cty.Value, bool, hcl.Diagnostics) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	l, err := ap.live(ctx)
 	if err != nil {
-		return prior, hcl.Diagnostics{errDiag("Cannot read the app's pods", err)}
+		return prior, false, hcl.Diagnostics{errDiag("Cannot read the app's pods", err)}
 	}
 	as.App, as.Ports, as.Prior = ap.a.Name, ap.a.Spec.Ports, ap.prior
 	ins := as.instances(l.Pods)
@@ -492,5 +515,5 @@ func (ap *applier) stepState(prior, planned cty.Value, as assignment) (cty.Value
 	if complete || prior.IsNull() {
 		top = planned
 	}
-	return app.WithInstances(top, ins), nil
+	return app.WithInstances(top, ins), complete, nil
 }

@@ -23,6 +23,10 @@ type ApplyOptions struct {
 	DryRun bool
 	// Force takes the fields other managers own.
 	Force bool
+	// Manager is the field manager; "" is FieldManager. berth applies
+	// under another name only what must not become part of the object's
+	// own fields (a rollout's pause of an autoscaler).
+	Manager string
 }
 
 // Apply applies obj with server-side apply, field manager FieldManager,
@@ -45,7 +49,11 @@ func (c *Cluster) Apply(ctx context.Context, obj *unstructured.Unstructured, o A
 		}
 		ri = ri.(dynamic.NamespaceableResourceInterface).Namespace(obj.GetNamespace())
 	}
-	opts := metav1.ApplyOptions{FieldManager: FieldManager, Force: o.Force}
+	manager := o.Manager
+	if manager == "" {
+		manager = FieldManager
+	}
+	opts := metav1.ApplyOptions{FieldManager: manager, Force: o.Force}
 	if o.DryRun {
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
