@@ -65,3 +65,23 @@ func WithInstances(v cty.Value, ins []Instance) cty.Value {
 	u, pvm := v.UnmarkDeepWithPaths()
 	return WithAttrs(u, map[string]cty.Value{"instances": InstancesValue(ins)}).MarkWithPaths(pvm)
 }
+
+// SavedDigest is the pinned image ("repo@sha256:...") of saved, the
+// planned state of a saved plan being applied, when it was resolved for
+// the same image reference; "" otherwise. A platform plans with it
+// instead of resolving again, so that apply deploys exactly the planned
+// digest even if the tag moved since.
+func SavedDigest(saved cty.Value, image string) string {
+	if saved == cty.NilVal {
+		return ""
+	}
+	u, _ := saved.UnmarkDeep()
+	if u.IsNull() || !u.IsKnown() || Str(u, "image") != image {
+		return ""
+	}
+	d := Str(u, "image_digest")
+	if !strings.Contains(d, "@sha256:") {
+		return ""
+	}
+	return d
+}

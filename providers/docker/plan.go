@@ -193,7 +193,7 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 	// The image's digest, now: apply deploys exactly this one. When apply
 	// plans again, the saved plan's digest of the same reference is kept:
 	// apply deploys exactly the planned digest even if the tag moved.
-	if d := savedDigest(req.SavedPlannedState, a.Spec.Image); d != "" {
+	if d := app.SavedDigest(req.SavedPlannedState, a.Spec.Image); d != "" {
 		a.Pinned = d
 	} else {
 		resolved, err := registry.Of(a.Spec).Resolve(ctx, a.Spec.Image)
@@ -277,23 +277,6 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 	resp.Rollout = out.Rollout
 	resp.PlannedPrivate = pv.encode()
 	return resp
-}
-
-// savedDigest is the image digest of the saved plan being applied, when it
-// was resolved for the same image reference.
-func savedDigest(saved cty.Value, image string) string {
-	if saved == cty.NilVal {
-		return ""
-	}
-	u, _ := saved.UnmarkDeep()
-	if u.IsNull() || !u.IsKnown() || str(u, "image") != image {
-		return ""
-	}
-	d := str(u, "image_digest")
-	if !strings.Contains(d, "@sha256:") {
-		return ""
-	}
-	return d
 }
 
 func (a *deployment) placementRequest(existing []app.Instance) scheduler.Request {

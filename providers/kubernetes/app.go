@@ -50,13 +50,29 @@ func decodeApp(v cty.Value) (*deployment, error) {
 // change to what the pods run is a new revision, rolled out in waves;
 // replicas, rollout settings and the scaling policy are not part of it.
 func (a *deployment) computeHash() error {
+	h, err := a.templateHash()
+	a.Hash = h
+	return err
+}
+
+// templateHash is the hash of the pod template of a's spec and pinned
+// image.
+func (a *deployment) templateHash() (string, error) {
 	b, err := json.Marshal(manifest.PodTemplate(a.Spec, a.Pinned))
 	if err != nil {
-		return fmt.Errorf("hashing the pod template: %w", err)
+		return "", fmt.Errorf("hashing the pod template: %w", err)
 	}
 	sum := sha256.Sum256(b)
-	a.Hash = hex.EncodeToString(sum[:8])
-	return nil
+	return hex.EncodeToString(sum[:8]), nil
+}
+
+// renders reports whether a's spec is the one its recorded config hash
+// names. It is not after an import whose configuration differs from what
+// runs: the state then records the Deployment's hash with the
+// configuration's spec.
+func (a *deployment) renders() bool {
+	h, err := a.templateHash()
+	return err == nil && h == a.Hash
 }
 
 // revisionID is the short name of the revision of config hash h, the

@@ -2,17 +2,14 @@ package kubernetes
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -97,7 +94,8 @@ func (ap *applier) emit(kind, inst, format string, args ...any) {
 func (ap *applier) all(ctx context.Context, req providers.ApplyResourceChangeRequest) providers.ApplyResourceChangeResponse {
 	planned := req.PlannedState
 	n := len(app.DecodeInstances(planned))
-	diags := ap.applyShared(ctx)
+	diags := ap.autoscaledCount(ctx, &n)
+	diags = diags.Extend(ap.applyShared(ctx))
 	if !diags.HasErrors() {
 		diags = diags.Extend(ap.applyRevision(ctx, ap.a.Hash, n, req.IdempotencyKey))
 	}
@@ -111,13 +109,36 @@ func (ap *applier) all(ctx context.Context, req providers.ApplyResourceChangeReq
 	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags.Extend(rd), Resumable: req.PriorState.IsNull()}
 }
 
+// autoscaledCount sets *n to the replicas the revision's Deployment runs
+// now when an autoscaler owns the count: the plan's count may be minutes
+// old, and applying it would undo the autoscaler's work.
+func (ap *applier) autoscaledCount(ctx context.Context, n *int) hcl.Diagnostics {
+	h, err := ap.autoscaler(ctx)
+	if err != nil {
+		return hcl.Diagnostics{errDiag("Cannot read the app's HorizontalPodAutoscaler", err)}
+	}
+	if h == nil {
+		return nil
+	}
+	d, err := ap.c.Get(ctx, gvkDeployment, ap.a.deploymentName(ap.a.Hash))
+	if err != nil {
+		return hcl.Diagnostics{errDiag("Cannot read the app's Deployment", err)}
+	}
+	if d != nil {
+		if r, found, _ := unstructured.NestedInt64(d.Object, "spec", "replicas"); found {
+			*n = int(r)
+		}
+	}
+	return nil
+}
+
 // stepStart starts a wave's instances: the planned revision's Deployment
 // grows by the slots it does not fill yet, and the call returns once its
 // pods are ready (for HoldFor).
 func (ap *applier) stepStart(ctx context.Context, req providers.ApplyResourceChangeRequest) providers.ApplyResourceChangeResponse {
 	slots := map[string]bool{}
 	for _, in := range ap.prior {
-		if in.ConfigHash == ap.a.Hash && in.ImageDigest == ap.a.Pinned {
+		if in.ConfigHash == ap.a.Hash && in.ImageDigest == ap.a.Pinned && in.Status != statusTerminating {
 			slots[in.Name] = true
 		}
 	}
@@ -138,15 +159,27 @@ func (ap *applier) stepStart(ctx context.Context, req providers.ApplyResourceCha
 	return ap.stepResponse(ctx, req, assignment{Target: ap.a.Hash, Start: req.Step.Instances}, diags)
 }
 
-// stepStop removes the instances of other revisions in the named slots:
-// each one's Deployment shrinks by one (and goes at zero), and the call
-// returns once their pods are gone.
+// stepStop removes the instances of other revisions in the named slots.
+// Kubernetes picks which pod a shrinking ReplicaSet removes: berth marks
+// the named pods (the ones the core drained) with the lowest deletion
+// cost first, so that those are the ones that go. Each revision's
+// Deployment keeps the pods the report lists outside the named slots (and
+// goes at zero); the call returns once the others are gone.
 func (ap *applier) stepStop(ctx context.Context, req providers.ApplyResourceChangeRequest) providers.ApplyResourceChangeResponse {
 	target := app.DecodeTarget(req.PlannedState)
-	shrink := map[string]int{} // config hash -> pods to remove
+	stopped := func(in app.Instance) bool {
+		return slices.Contains(req.Step.Instances, in.Name) && in.ConfigHash != ap.a.Hash && !app.Keeps(target, in)
+	}
+	keep := map[string]int{} // config hash -> pods that stay
+	var leaving []app.Instance
 	for _, in := range ap.prior {
-		if slices.Contains(req.Step.Instances, in.Name) && in.ConfigHash != ap.a.Hash && !app.Keeps(target, in) {
-			shrink[in.ConfigHash]++
+		switch {
+		case in.Status == statusTerminating:
+		case stopped(in):
+			leaving = append(leaving, in)
+			keep[in.ConfigHash] += 0
+		case in.ConfigHash != ap.a.Hash:
+			keep[in.ConfigHash]++
 		}
 	}
 	diags := ap.pause(ctx)
@@ -154,8 +187,15 @@ func (ap *applier) stepStop(ctx context.Context, req providers.ApplyResourceChan
 	if err != nil {
 		diags = append(diags, errDiag("Cannot read the app's objects", err))
 	}
+	if !diags.HasErrors() {
+		for _, in := range leaving {
+			if err := ap.c.SetPodDeletionCost(ctx, in.ID, -1000000); err != nil {
+				diags = append(diags, errDiag("Cannot mark the pods to stop", err))
+			}
+		}
+	}
 	want := map[string]int{} // Deployment -> replicas once done
-	for _, h := range slices.Sorted(maps.Keys(shrink)) {
+	for _, h := range slices.Sorted(maps.Keys(keep)) {
 		if diags.HasErrors() {
 			break
 		}
@@ -165,15 +205,22 @@ func (ap *applier) stepStop(ctx context.Context, req providers.ApplyResourceChan
 			continue // gone already
 		}
 		cur, _, _ := unstructured.NestedInt64(d.Object, "spec", "replicas")
-		left := max(int(cur)-shrink[h], 0)
-		want[name] = left
-		ap.emit("progress", "", "scaling Deployment %s from %d to %d replicas", name, cur, left)
-		if err := ap.scaleRevision(ctx, d, left); err != nil {
+		if int(cur) <= keep[h] {
+			continue
+		}
+		want[name] = keep[h]
+		ap.emit("progress", "", "scaling Deployment %s from %d to %d replicas", name, cur, keep[h])
+		if err := ap.scaleRevision(ctx, d, keep[h]); err != nil {
 			diags = append(diags, errDiag("Cannot scale down the previous revision", err))
 		}
 	}
 	if !diags.HasErrors() {
 		diags = diags.Extend(ap.waitShrunk(ctx, want))
+	}
+	if !diags.HasErrors() {
+		for _, in := range leaving {
+			ap.emit("instance_stopped", in.ID, "stopped (%s)", in.Name)
+		}
 	}
 	return ap.stepResponse(ctx, req, assignment{Target: ap.a.Hash, Stop: req.Step.Instances}, diags)
 }
@@ -292,7 +339,25 @@ func (ap *applier) deleteOwned(ctx context.Context, gvk schema.GroupVersionKind,
 }
 
 // applyRevision applies the Deployment of config hash h with replicas.
+// When the spec at hand is not the one of h (a state imported with a
+// configuration that differs from what runs), the Deployment that exists
+// is only scaled: rendering it would change its pods inside it, without
+// waves.
 func (ap *applier) applyRevision(ctx context.Context, h string, replicas int, createKey string) hcl.Diagnostics {
+	if !ap.a.renders() {
+		d, err := ap.c.Get(ctx, gvkDeployment, ap.a.deploymentName(h))
+		switch {
+		case err != nil:
+			return hcl.Diagnostics{errDiag("Cannot read the app's Deployment", err)}
+		case d == nil:
+			return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot re-create the app's Deployment",
+				Detail: fmt.Sprintf("Deployment %s of cluster %q is gone, and the state does not record the spec of its revision %s (it was imported with a configuration that differs from what ran); apply the configuration as it is now.", ap.a.deploymentName(h), ap.c.Name(), revisionID(h))}}
+		}
+		if err := ap.scaleRevision(ctx, d, replicas); err != nil {
+			return hcl.Diagnostics{errDiag("Cannot scale the app's Deployment", err)}
+		}
+		return nil
+	}
 	d := manifest.Deployment(ap.a.Spec, ap.c.Namespace(), ap.a.revision(h, ap.a.Pinned), replicas)
 	if createKey != "" {
 		ann := d.GetAnnotations()
@@ -339,11 +404,11 @@ func (ap *applier) scaleRevision(ctx context.Context, d *unstructured.Unstructur
 	}
 	var typed appsv1.Deployment
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(d.Object, &typed); err != nil {
-		return fmt.Errorf("Deployment %s: %w", d.GetName(), err)
+		return fmt.Errorf("cluster %q: Deployment %s: %w", ap.c.Name(), d.GetName(), err)
 	}
 	ac, err := appsv1ac.ExtractDeployment(&typed, kube.FieldManager)
 	if err != nil {
-		return fmt.Errorf("Deployment %s: %w", d.GetName(), err)
+		return fmt.Errorf("cluster %q: Deployment %s: %w", ap.c.Name(), d.GetName(), err)
 	}
 	if ac.Spec == nil {
 		ac.Spec = appsv1ac.DeploymentSpec()
@@ -351,7 +416,7 @@ func (ap *applier) scaleRevision(ctx context.Context, d *unstructured.Unstructur
 	ac.Spec.WithReplicas(int32(replicas))
 	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(ac)
 	if err != nil {
-		return fmt.Errorf("Deployment %s: %w", d.GetName(), err)
+		return fmt.Errorf("cluster %q: Deployment %s: %w", ap.c.Name(), d.GetName(), err)
 	}
 	_, err = ap.apply(ctx, &unstructured.Unstructured{Object: m})
 	return err
@@ -364,127 +429,6 @@ func (ap *applier) apply(ctx context.Context, obj *unstructured.Unstructured) (*
 		ap.emit("progress", "", "%s %s: took back fields changed outside berth (%s)", obj.GetKind(), obj.GetName(), taken)
 	}
 	return out, err
-}
-
-// waitReady waits until the Deployment of config hash h has n pods ready
-// for hold, bounded by the rollout's healthy_deadline. A pod that is not
-// ready by then fails the call with its reason.
-func (ap *applier) waitReady(ctx context.Context, h string, n int, hold time.Duration) hcl.Diagnostics {
-	deadline := ap.a.Spec.Rollout.HealthyDeadline
-	if deadline <= 0 {
-		deadline = app.DefaultRollout().HealthyDeadline
-	}
-	dctx, cancel := context.WithTimeout(ctx, deadline+hold)
-	defer cancel()
-	sel := appSelector(ap.a.Object) + "," + manifest.LabelRevision + "=" + revisionID(h)
-	seen := map[string]string{}
-	var last []pod
-	for {
-		var wait time.Duration
-		err := ap.c.WatchPods(dctx, sel, func(ps []corev1.Pod) (bool, error) {
-			now := time.Now()
-			last = last[:0]
-			ready := 0
-			wait = 0
-			for i := range ps {
-				p := podOf(&ps[i])
-				if p.Terminating {
-					continue
-				}
-				last = append(last, p)
-				ap.podEvent(seen, p)
-				if p.Ready && p.ImageDigest == ap.a.Pinned {
-					ready++
-					if rest := p.ReadySince.Add(hold).Sub(now); rest > wait {
-						wait = rest
-					}
-				}
-			}
-			return ready >= n && len(last) == n, nil
-		})
-		if err != nil {
-			if ctx.Err() != nil {
-				return hcl.Diagnostics{errDiag("Interrupted", ctx.Err())}
-			}
-			return hcl.Diagnostics{ap.notReadyDiag(h, n, last, deadline, err)}
-		}
-		if wait <= 0 {
-			return nil
-		}
-		select {
-		case <-time.After(wait):
-		case <-dctx.Done():
-			return hcl.Diagnostics{ap.notReadyDiag(h, n, last, deadline, dctx.Err())}
-		}
-	}
-}
-
-// podEvent reports a pod's first appearance and its first readiness.
-func (ap *applier) podEvent(seen map[string]string, p pod) {
-	was := seen[p.Name]
-	switch {
-	case was == "" && p.Ready:
-		ap.emit("instance_healthy", p.Name, "ready on %s", p.Node)
-	case was == "":
-		ap.emit("instance_started", p.Name, "created (%s)", p.Status)
-	case p.Ready && was != statusRunning:
-		ap.emit("instance_healthy", p.Name, "ready on %s", p.Node)
-	}
-	seen[p.Name] = p.Status
-}
-
-// notReadyDiag explains pods that did not become ready in time.
-func (ap *applier) notReadyDiag(h string, n int, pods []pod, deadline time.Duration, err error) *hcl.Diagnostic {
-	var lines []string
-	ready := 0
-	for _, p := range pods {
-		if p.Ready {
-			ready++
-			continue
-		}
-		reason := p.Reason
-		if reason == "" {
-			reason = p.Status
-		}
-		lines = append(lines, fmt.Sprintf("pod %s: %s", p.Name, reason))
-	}
-	detail := fmt.Sprintf("%d of %d pods of Deployment %s in namespace %s were ready within the healthy deadline (%s).", ready, n, ap.a.deploymentName(h), ap.c.Namespace(), deadline)
-	if len(lines) > 0 {
-		detail += "\n" + strings.Join(lines, "\n")
-	}
-	if !errors.Is(err, context.DeadlineExceeded) {
-		detail += "\n" + err.Error()
-	}
-	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Pods not ready", Detail: detail}
-}
-
-// waitShrunk waits until every Deployment of want has no more pods than
-// want says, and the app has no pods of a Deployment that is gone.
-func (ap *applier) waitShrunk(ctx context.Context, want map[string]int) hcl.Diagnostics {
-	grace := 30 * time.Second
-	if h := ap.a.Spec.Hooks; h != nil {
-		grace += h.Drain
-	}
-	dctx, cancel := context.WithTimeout(ctx, grace+2*time.Minute)
-	defer cancel()
-	var left []string
-	err := ap.c.WatchPods(dctx, appSelector(ap.a.Object), func(ps []corev1.Pod) (bool, error) {
-		count := map[string]int{}
-		for i := range ps {
-			count[manifest.DeploymentName(ap.a.Name, ps[i].Labels[manifest.LabelRevision])]++
-		}
-		left = left[:0]
-		for name, c := range count {
-			if w, ok := want[name]; (ok && c > w) || (!ok && want == nil) {
-				left = append(left, fmt.Sprintf("%s: %d pods", name, c))
-			}
-		}
-		return len(left) == 0, nil
-	})
-	if err != nil {
-		return hcl.Diagnostics{errDiag("Pods did not stop", fmt.Errorf("%s: %w", strings.Join(left, ", "), err))}
-	}
-	return nil
 }
 
 // stepState is the state after a call: the instances as they exist (a

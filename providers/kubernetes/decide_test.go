@@ -14,10 +14,10 @@ func running(name, hash, digest string) app.Instance {
 func TestDecide(t *testing.T) {
 	rollout := app.Rollout{InitialBatch: 1, Growth: 2, HealthyDeadline: 300e9, AutoRevert: true}
 	tests := []struct {
-		name     string
-		in       planInput
-		planned  []string // names of planned (new) instances
-		waves    []int    // nil: no rollout
+		name    string
+		in      planInput
+		planned []string // names of planned (new) instances
+		waves   []int    // nil: no rollout
 	}{
 		{"create", planInput{App: "web", Hash: "h2", Pinned: "d2", Replicas: 3, Rollout: rollout}, []string{"web-0", "web-1", "web-2"}, nil},
 		{"nothing to do", planInput{App: "web", Hash: "h1", Pinned: "d1", HasPrior: true, Replicas: 2, Rollout: rollout,

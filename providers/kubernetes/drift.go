@@ -151,7 +151,7 @@ func appDrift(a *deployment, ns string, l *live, revisions map[string]string) (d
 		want := manifest.Deployment(a.Spec, ns, a.revision(h, a.Pinned), int(replicas))
 		m, err := modified(want, d)
 		if err != nil {
-			return nil, false, fmt.Errorf("Deployment %s: %w", name, err)
+			return nil, false, fmt.Errorf("comparing Deployment %s: %w", name, err)
 		}
 		deployments[name] = m
 	}

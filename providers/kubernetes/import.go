@@ -14,6 +14,15 @@ import (
 	"github.com/berth-sh/berth/providers/kubernetes/manifest"
 )
 
+// ImportResource adopts an app berth made in another state (its
+// Deployment's namespace/name as the id, the configuration the import
+// names as the app): the state records the configuration and what runs.
+func (p *Provider) ImportResource(ctx context.Context, req providers.ImportResourceRequest) providers.ImportResourceResponse {
+	ctx, cancel := p.opCtx(ctx)
+	defer cancel()
+	return p.importApp(ctx, req)
+}
+
 // importApp adopts the app whose Deployment the id names
 // ("namespace/name", or "name" in the cluster's namespace), as berth made
 // it: a Deployment of a revision of an app (another state's, or a state

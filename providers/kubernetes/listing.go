@@ -39,17 +39,6 @@ func (l *live) exists() bool {
 	return len(l.Deployments) > 0 || len(l.Pods) > 0 || l.Service != nil || l.Secret != nil
 }
 
-// podsOf are the pods of the revision with config hash h.
-func (l *live) podsOf(h string) []pod {
-	var out []pod
-	for _, p := range l.Pods {
-		if p.ConfigHash == h {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // listing is what one list per kind found of berth's objects in a
 // cluster's namespace, by app.
 type listing struct {
@@ -115,12 +104,13 @@ func appSelector(object string) string {
 }
 
 // liveOf reads what exists of app a: from the listing refresh took in
-// this process, or with one list per kind of its objects.
-func (p *Provider) liveOf(ctx context.Context, c *kube.Cluster, a *deployment) (*live, error) {
+// this process when cached allows, or with one list per kind of its
+// objects.
+func (p *Provider) liveOf(ctx context.Context, c *kube.Cluster, a *deployment, cached bool) (*live, error) {
 	p.listMu.Lock()
 	ls := p.listings[a.Target]
 	p.listMu.Unlock()
-	if ls != nil {
+	if ls != nil && cached {
 		return ls.of(a.Object), nil
 	}
 	ls, err := list(ctx, c, appSelector(a.Object))

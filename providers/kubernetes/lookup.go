@@ -26,6 +26,7 @@ func (p *Provider) LookupResources(ctx context.Context, req providers.LookupReso
 	defer cancel()
 	results := make([]providers.LookupResult, len(req.Objects))
 	listings := map[kube.Target]*listing{}
+	listErrs := map[kube.Target]error{}
 	for i, o := range req.Objects {
 		results[i] = providers.LookupResult{ID: o.ID, State: cty.NullVal(plannedType(o.Planned))}
 		if o.TypeName != TypeApp {
@@ -42,9 +43,13 @@ func (p *Provider) LookupResources(ctx context.Context, req providers.LookupReso
 		}
 		ls, ok := listings[a.Target]
 		if !ok {
-			c, err := p.cluster(ctx, a.Target)
+			err := listErrs[a.Target]
 			if err == nil {
-				ls, err = list(ctx, c, managedSelector)
+				var c *kube.Cluster
+				if c, err = p.cluster(ctx, a.Target); err == nil {
+					ls, err = list(ctx, c, managedSelector)
+				}
+				listErrs[a.Target] = err
 			}
 			if err != nil {
 				results[i].Diagnostics = hcl.Diagnostics{errDiag("Cannot look up app "+a.Name,
@@ -75,13 +80,4 @@ func plannedType(v cty.Value) cty.Type {
 		return cty.DynamicPseudoType
 	}
 	return v.Type()
-}
-
-// ImportResource adopts an app berth made in another state (its
-// Deployment's namespace/name as the id, the configuration the import
-// names as the app): the state records the configuration and what runs.
-func (p *Provider) ImportResource(ctx context.Context, req providers.ImportResourceRequest) providers.ImportResourceResponse {
-	ctx, cancel := p.opCtx(ctx)
-	defer cancel()
-	return p.importApp(ctx, req)
 }

@@ -44,8 +44,8 @@ func manifestSchema() *providers.Block {
 	}
 }
 
-// object decodes a kubernetes_manifest value: its cluster's target and
-// the object.
+// manifestObject decodes a kubernetes_manifest value: its cluster's
+// target and the object.
 func manifestObject(v cty.Value) (kube.Target, *unstructured.Unstructured, error) {
 	v, _ = v.UnmarkDeep()
 	c := attr(v, "cluster")
@@ -152,8 +152,14 @@ func sameObject(prior, proposed cty.Value) bool {
 	if err1 != nil || err2 != nil {
 		return false
 	}
+	ns := func(o *unstructured.Unstructured, t kube.Target) string {
+		if o.GetNamespace() != "" {
+			return o.GetNamespace()
+		}
+		return t.Namespace
+	}
 	return pt == nt && po.GroupVersionKind().GroupKind() == no.GroupVersionKind().GroupKind() &&
-		po.GetName() == no.GetName() && po.GetNamespace() == no.GetNamespace()
+		po.GetName() == no.GetName() && ns(po, pt) == ns(no, nt)
 }
 
 func (p *Provider) applyManifest(ctx context.Context, req providers.ApplyResourceChangeRequest) providers.ApplyResourceChangeResponse {
@@ -172,18 +178,19 @@ func (p *Provider) applyManifest(ctx context.Context, req providers.ApplyResourc
 	if err != nil {
 		return fail("Cannot reach the Kubernetes cluster", err)
 	}
+	c = c.InNamespace(obj.GetNamespace())
 	if req.PlannedState.IsNull() {
 		if err := c.Delete(ctx, obj.GroupVersionKind(), obj.GetName()); err != nil {
-			return fail("Cannot delete "+describe(obj), err)
+			return fail("Cannot delete "+kube.Describe(obj), err)
 		}
 		if err := c.WaitGone(ctx, obj.GroupVersionKind(), obj.GetName()); err != nil {
-			return fail(describe(obj)+" did not go", err)
+			return fail(kube.Describe(obj)+" did not go", err)
 		}
 		return providers.ApplyResourceChangeResponse{NewState: req.PlannedState}
 	}
 	out, _, err := applyOwned(ctx, c, obj)
 	if err != nil {
-		return fail("Cannot apply "+describe(obj), err)
+		return fail("Cannot apply "+kube.Describe(obj), err)
 	}
 	u, pvm := req.PlannedState.UnmarkDeepWithPaths()
 	st := app.WithAttrs(u, map[string]cty.Value{"uid": cty.StringVal(string(out.GetUID())), "drifted_fields": cty.ListValEmpty(cty.String)})
@@ -202,21 +209,22 @@ func (p *Provider) readManifest(ctx context.Context, o providers.ReadObject) pro
 	}
 	c, err := p.cluster(ctx, t)
 	if err != nil {
-		r.Diagnostics = hcl.Diagnostics{errDiag("Cannot refresh "+describe(obj), err)}
+		r.Diagnostics = hcl.Diagnostics{errDiag("Cannot refresh "+kube.Describe(obj), err)}
 		return r
 	}
+	c = c.InNamespace(obj.GetNamespace())
 	live, err := c.Get(ctx, obj.GroupVersionKind(), obj.GetName())
 	if errors.Is(err, kube.ErrUnknownKind) || (err == nil && live == nil) {
 		r.Gone, r.NewState = true, cty.NullVal(o.State.Type())
 		return r
 	}
 	if err != nil {
-		r.Diagnostics = hcl.Diagnostics{errDiag("Cannot refresh "+describe(obj), err)}
+		r.Diagnostics = hcl.Diagnostics{errDiag("Cannot refresh "+kube.Describe(obj), err)}
 		return r
 	}
 	dry, err := c.Apply(ctx, obj, kube.ApplyOptions{DryRun: true, Force: true})
 	if err != nil {
-		r.Diagnostics = hcl.Diagnostics{errDiag("Cannot refresh "+describe(obj), err)}
+		r.Diagnostics = hcl.Diagnostics{errDiag("Cannot refresh "+kube.Describe(obj), err)}
 		return r
 	}
 	diff := kube.OwnedDiff(obj.Object, dry.Object, live.Object)
@@ -231,12 +239,4 @@ func (p *Provider) readManifest(ctx context.Context, o providers.ReadObject) pro
 	u, pvm := o.State.UnmarkDeepWithPaths()
 	r.NewState = app.WithAttrs(u, map[string]cty.Value{"uid": cty.StringVal(string(live.GetUID())), "drifted_fields": fields}).MarkWithPaths(pvm)
 	return r
-}
-
-// describe names an object in messages: "ConfigMap shop/settings".
-func describe(o *unstructured.Unstructured) string {
-	if ns := o.GetNamespace(); ns != "" {
-		return o.GetKind() + " " + ns + "/" + o.GetName()
-	}
-	return o.GetKind() + " " + o.GetName()
 }

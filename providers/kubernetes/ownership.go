@@ -28,7 +28,9 @@ func applyOwned(ctx context.Context, c *kube.Cluster, obj *unstructured.Unstruct
 		return nil, "", err
 	}
 	for _, cf := range ce.Conflicts {
-		if managerOperation(cur, cf.Manager) != "Update" {
+		// A rollout's pause of an autoscaler (rolloutManager) is berth's
+		// own, as the imperative edits berth takes back are.
+		if cf.Manager != rolloutManager && managerOperation(cur, cf.Manager) != "Update" {
 			return nil, "", fmt.Errorf("%w; berth does not force fields another applier owns: remove them from one of the two, or hand the field over (kubectl apply --server-side --force-conflicts --field-manager=berth)", err)
 		}
 	}

@@ -3,7 +3,6 @@ package kubernetes
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -59,7 +58,7 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 	}
 	// The image's digest, now: apply deploys exactly this one (when apply
 	// plans again, the saved plan's digest of the same reference is kept).
-	if d := savedDigest(req.SavedPlannedState, a.Spec.Image); d != "" {
+	if d := app.SavedDigest(req.SavedPlannedState, a.Spec.Image); d != "" {
 		a.Pinned = d
 	} else {
 		resolved, err := registry.Of(a.Spec).Resolve(ctx, a.Spec.Image)
@@ -78,7 +77,9 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 		resp.Diagnostics = append(resp.Diagnostics, attrDiag("Cannot reach the Kubernetes cluster", err.Error(), cty.GetAttrPath("cluster")))
 		return resp
 	}
-	l, err := p.liveOf(ctx, c, a)
+	// At apply (a saved plan planned again) the cluster is read afresh:
+	// refresh's listing may be minutes old.
+	l, err := p.liveOf(ctx, c, a, req.SavedPlannedState == cty.NilVal)
 	if err != nil {
 		resp.Diagnostics = append(resp.Diagnostics, attrDiag("Cannot read the app's objects", err.Error(), cty.GetAttrPath("cluster")))
 		return resp
@@ -90,7 +91,7 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 				c.Namespace(), c.Name(), a.Object)})
 	}
 	replicas := a.Spec.Replicas
-	if n, ok := autoscaled(l, prior, a); ok {
+	if n, ok := autoscaled(l); ok {
 		replicas = n
 		if n != a.Spec.Replicas {
 			resp.Diagnostics = append(resp.Diagnostics, &hcl.Diagnostic{Severity: hcl.DiagWarning,
@@ -113,37 +114,19 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 }
 
 // autoscaled is the replica count of an app that has an autoscaler: what
-// its Deployment runs now (berth sets the configured count only when it
-// creates the app). ok is false without an autoscaler or a Deployment.
-func autoscaled(l *live, prior cty.Value, a *deployment) (int, bool) {
-	if l.HPA == nil {
+// its Deployments run now, all revisions together (mid-rollout the count
+// is split between two). berth sets the configured count only when it
+// creates the app. ok is false without an autoscaler or a Deployment.
+func autoscaled(l *live) (int, bool) {
+	if l.HPA == nil || len(l.Deployments) == 0 {
 		return 0, false
 	}
-	for _, h := range []string{app.Str(prior, "config_hash"), a.Hash} {
-		if d := l.Deployments[a.deploymentName(h)]; h != "" && d != nil {
-			if n, found, _ := unstructured.NestedInt64(d.Object, "spec", "replicas"); found {
-				return int(n), true
-			}
-		}
+	n := 0
+	for _, d := range l.Deployments {
+		r, _, _ := unstructured.NestedInt64(d.Object, "spec", "replicas")
+		n += int(r)
 	}
-	return 0, false
-}
-
-// savedDigest is the image digest of the saved plan being applied, when it
-// was resolved for the same image reference.
-func savedDigest(saved cty.Value, image string) string {
-	if saved == cty.NilVal {
-		return ""
-	}
-	u, _ := saved.UnmarkDeep()
-	if u.IsNull() || !u.IsKnown() || app.Str(u, "image") != image {
-		return ""
-	}
-	d := app.Str(u, "image_digest")
-	if !strings.Contains(d, "@sha256:") {
-		return ""
-	}
-	return d
+	return n, true
 }
 
 // planInput is what the plan decision needs; decide is pure, for tests.

@@ -95,11 +95,6 @@ func podOf(p *corev1.Pod) pod {
 	return out
 }
 
-// readyFor reports whether p has been ready for at least d at now.
-func (p pod) readyFor(d time.Duration, now time.Time) bool {
-	return p.Ready && !p.Terminating && !now.Before(p.ReadySince.Add(d))
-}
-
 // instance is p as an instance of the app contract named name.
 func (p pod) instance(name string, ports []app.Port) app.Instance {
 	in := app.Instance{Name: name, Host: p.Node, ID: p.Name, Status: p.Status, Ready: p.Ready && !p.Terminating,

@@ -21,13 +21,19 @@ func (p *Provider) ReadResources(ctx context.Context, req providers.ReadResource
 	resp := providers.ReadResourcesResponse{Results: make([]providers.ReadResult, len(req.Objects))}
 	listings := map[kube.Target]*listing{}
 	listErrs := map[kube.Target]error{}
+	// One attempt per cluster: an unreachable one fails every object of
+	// it at once, not after one connection timeout each.
 	listingOf := func(t kube.Target) (*kube.Cluster, *listing, error) {
-		c, err := p.cluster(ctx, t)
-		if err != nil {
+		if err := listErrs[t]; err != nil {
 			return nil, nil, err
 		}
-		if ls, ok := listings[t]; ok || listErrs[t] != nil {
-			return c, ls, listErrs[t]
+		c, err := p.cluster(ctx, t)
+		if err != nil {
+			listErrs[t] = err
+			return nil, nil, err
+		}
+		if ls, ok := listings[t]; ok {
+			return c, ls, nil
 		}
 		ls, err := list(ctx, c, managedSelector)
 		listings[t], listErrs[t] = ls, err
@@ -76,7 +82,11 @@ func (p *Provider) readApp(o providers.ReadObject, listingOf func(kube.Target) (
 		return r
 	}
 	current := a.deploymentName(a.Hash)
-	drifted, shared, err := appDrift(a, c.Namespace(), l, map[string]string{current: a.Hash})
+	revisions := map[string]string{current: a.Hash}
+	if !a.renders() {
+		revisions = nil // imported: berth's fields of it are what ran, not the configuration
+	}
+	drifted, shared, err := appDrift(a, c.Namespace(), l, revisions)
 	if err != nil {
 		r.Diagnostics = hcl.Diagnostics{errDiag("Cannot compare the app's objects", fmt.Errorf("%s: %w", a.Name, err))}
 		return r

@@ -61,7 +61,7 @@ func (c *Cluster) Apply(ctx context.Context, obj *unstructured.Unstructured, o A
 	defer cancel()
 	out, err := ri.Apply(ctx, obj.GetName(), obj, opts)
 	if err != nil {
-		if ce := conflictFrom(err, describe(obj)); ce != nil {
+		if ce := conflictFrom(err, Describe(obj)); ce != nil {
 			ce.Cluster = c.name
 			return nil, ce
 		}
@@ -69,7 +69,7 @@ func (c *Cluster) Apply(ctx context.Context, obj *unstructured.Unstructured, o A
 		if o.DryRun {
 			what = "dry-run applying"
 		}
-		return nil, c.errorf("%s %s: %w", what, describe(obj), err)
+		return nil, c.errorf("%s %s: %w", what, Describe(obj), err)
 	}
 	return out, nil
 }
@@ -108,8 +108,8 @@ func (c *Cluster) namespaced(ctx context.Context, gvk schema.GroupVersionKind) (
 	return ri.(dynamic.NamespaceableResourceInterface).Namespace(c.namespace), c.namespace, nil
 }
 
-// describe names an object in messages: "Deployment shop/web".
-func describe(obj *unstructured.Unstructured) string {
+// Describe names an object in messages: "Deployment shop/web".
+func Describe(obj *unstructured.Unstructured) string {
 	return describeName(obj.GetKind(), obj.GetNamespace(), obj.GetName())
 }
 

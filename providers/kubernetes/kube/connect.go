@@ -145,3 +145,15 @@ func (c *Cluster) Clientset() kubernetes.Interface { return c.clientset }
 func (c *Cluster) errorf(format string, a ...any) error {
 	return fmt.Errorf("cluster %q: "+format, append([]any{c.name}, a...)...)
 }
+
+// InNamespace is c working in namespace ns (its connection and call count
+// shared): for an object a manifest places in another namespace than the
+// cluster block's. "" is c itself.
+func (c *Cluster) InNamespace(ns string) *Cluster {
+	if ns == "" || ns == c.namespace {
+		return c
+	}
+	cp := *c
+	cp.namespace = ns
+	return &cp
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
 )
@@ -171,4 +173,16 @@ func watchFrom(ctx context.Context, ri dynamic.ResourceInterface, opts metav1.Li
 			}
 		}
 	}
+}
+
+// SetPodDeletionCost sets a pod's controller.kubernetes.io/pod-deletion-cost:
+// a shrinking ReplicaSet removes the pods of the lowest cost first. A pod
+// that is gone is not an error.
+func (c *Cluster) SetPodDeletionCost(ctx context.Context, pod string, cost int) error {
+	patch := fmt.Sprintf(`{"metadata":{"annotations":{"controller.kubernetes.io/pod-deletion-cost":%q}}}`, strconv.Itoa(cost))
+	_, err := c.clientset.CoreV1().Pods(c.namespace).Patch(ctx, pod, types.MergePatchType, []byte(patch), metav1.PatchOptions{FieldManager: FieldManager})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return c.errorf("marking pod %s/%s to stop first: %w", c.namespace, pod, err)
+	}
+	return nil
 }

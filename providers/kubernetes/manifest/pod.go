@@ -51,7 +51,7 @@ func appLabels(spec *app.Spec) map[string]string {
 func podSpec(spec *app.Spec, image string) map[string]any {
 	ps := map[string]any{
 		"containers":                    []any{container(spec, image)},
-		"terminationGracePeriodSeconds": seconds(terminationGrace(spec.Hooks)),
+		"terminationGracePeriodSeconds": seconds(TerminationGrace(spec.Hooks)),
 	}
 	if pl := spec.Placement; pl != nil {
 		if len(pl.NodeSelector) > 0 {
@@ -81,13 +81,13 @@ func podSpec(spec *app.Spec, image string) map[string]any {
 	return ps
 }
 
-// terminationGrace is the pod's terminationGracePeriodSeconds. Kubernetes
+// TerminationGrace is the pod's terminationGracePeriodSeconds. Kubernetes
 // counts it from the start of the preStop hook, so it is the hook's
 // budget (the drain's sleep, or the before_stop hook's timeout and the
 // drain) plus Kubernetes' default 30 s, which the container keeps between
 // SIGTERM and SIGKILL whatever the hooks take. Without hooks it is that
 // default, written so that berth owns it.
-func terminationGrace(h *app.Hooks) time.Duration {
+func TerminationGrace(h *app.Hooks) time.Duration {
 	if h == nil {
 		return shutdownGrace
 	}
