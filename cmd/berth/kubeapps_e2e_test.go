@@ -312,6 +312,8 @@ func TestE2EKubernetesApp(t *testing.T) {
 			if h, err := k.cs.AutoscalingV2().HorizontalPodAutoscalers(k.ns).Get(ctx, "web", metav1.GetOptions{}); err != nil || h.Spec.Behavior == nil ||
 				h.Spec.Behavior.ScaleUp == nil || h.Spec.Behavior.ScaleUp.SelectPolicy == nil || *h.Spec.Behavior.ScaleUp.SelectPolicy != autoscalingv2.DisabledPolicySelect {
 				t.Errorf("the HPA is not paused at %q: %v", l, err)
+			} else if h.Spec.MinReplicas == nil || *h.Spec.MinReplicas != 1 {
+				t.Errorf("the paused HPA's minReplicas at %q: %v, want 1 (the autoscaler enforces its minimum whatever its policies)", l, h.Spec.MinReplicas)
 			}
 		}
 	}
@@ -337,6 +339,8 @@ func TestE2EKubernetesApp(t *testing.T) {
 		t.Errorf("the HPA targets %v after the rollout, want %s (%v)", hpa.Spec.ScaleTargetRef, nd.Name, err)
 	} else if b := hpa.Spec.Behavior; b != nil && b.ScaleUp != nil && b.ScaleUp.SelectPolicy != nil && *b.ScaleUp.SelectPolicy == autoscalingv2.DisabledPolicySelect {
 		t.Errorf("the HPA is still paused after the rollout")
+	} else if hpa.Spec.MinReplicas == nil || *hpa.Spec.MinReplicas != 2 {
+		t.Errorf("the HPA's minReplicas after the rollout: %v, want the policy's 2", hpa.Spec.MinReplicas)
 	}
 	e.expect(0, "plan", "-detailed-exitcode", "-var=tag=v2", pw)
 
