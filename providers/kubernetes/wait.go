@@ -28,7 +28,13 @@ func (ap *applier) waitReady(ctx context.Context, h string, n int, hold time.Dur
 	dctx, cancel := context.WithTimeout(ctx, deadline+hold)
 	defer cancel()
 	sel := appSelector(ap.a.Object) + "," + manifest.LabelRevision + "=" + revisionID(h)
+	// Pods the last report knew are not announced again.
 	seen := map[string]string{}
+	for _, in := range ap.prior {
+		if in.ID != "" {
+			seen[in.ID] = in.Status
+		}
+	}
 	var last []pod
 	for {
 		var wait time.Duration
