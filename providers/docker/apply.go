@@ -26,7 +26,7 @@ import (
 // rollout. It always returns the state that exists afterwards, also when
 // it fails or is stopped.
 func (p *Provider) ApplyResourceChange(ctx context.Context, req providers.ApplyResourceChangeRequest, events func(providers.ApplyEvent)) providers.ApplyResourceChangeResponse {
-	ctx, cancel := p.opCtx(ctx)
+	ctx, cancel := p.stop.Context(ctx)
 	defer cancel()
 	switch req.TypeName {
 	case TypeScalingPolicy:

@@ -22,7 +22,7 @@ import (
 // what differs between those containers and the configuration, as for
 // any app in the state.
 func (p *Provider) ImportResource(ctx context.Context, req providers.ImportResourceRequest) providers.ImportResourceResponse {
-	ctx, cancel := p.opCtx(ctx)
+	ctx, cancel := p.stop.Context(ctx)
 	defer cancel()
 	fail := func(summary, detail string) providers.ImportResourceResponse {
 		return providers.ImportResourceResponse{Diagnostics: hcl.Diagnostics{{Severity: hcl.DiagError, Summary: summary, Detail: detail}}}

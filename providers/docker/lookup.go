@@ -32,7 +32,7 @@ import (
 // A host that cannot be listed is an error on the object, never "not
 // found": the create may have made containers there.
 func (p *Provider) LookupResources(ctx context.Context, req providers.LookupResourcesRequest) providers.LookupResourcesResponse {
-	ctx, cancel := p.opCtx(ctx)
+	ctx, cancel := p.stop.Context(ctx)
 	defer cancel()
 	results := make([]providers.LookupResult, len(req.Objects))
 	apps := make([]*deployment, len(req.Objects))

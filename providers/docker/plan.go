@@ -138,7 +138,7 @@ func addedHosts(prior cty.Value, c cluster) []engine.HostConfig {
 // PlanResourceChange plans an app: image digest, placement, instances and,
 // for a spec change of running instances, the rollout waves.
 func (p *Provider) PlanResourceChange(ctx context.Context, req providers.PlanResourceChangeRequest) providers.PlanResourceChangeResponse {
-	ctx, cancel := p.opCtx(ctx)
+	ctx, cancel := p.stop.Context(ctx)
 	defer cancel()
 	switch req.TypeName {
 	case TypeScalingPolicy:
@@ -212,7 +212,7 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 
 	hosts, infos, err := p.clusterHosts(ctx, a.Cluster)
 	if err != nil {
-		resp.Diagnostics = append(resp.Diagnostics, attrDiag("Cannot reach the cluster's Docker hosts", err.Error(), cty.GetAttrPath("cluster")))
+		resp.Diagnostics = append(resp.Diagnostics, providers.AttributeError("Cannot reach the cluster's Docker hosts", err.Error(), cty.GetAttrPath("cluster")))
 		return resp
 	}
 	listed, err := p.listHosts(ctx, hosts)
@@ -223,13 +223,13 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 	for i, h := range hosts {
 		if l := a.Spec.Liveness; l != nil && (l.HTTP != nil || l.TCP != nil) {
 			if _, err := ProbeHelper(infos[i].Architecture); err != nil {
-				resp.Diagnostics = append(resp.Diagnostics, attrDiag("Liveness probe not possible on "+h.Config.Name, err.Error(), cty.GetAttrPath("liveness")))
+				resp.Diagnostics = append(resp.Diagnostics, providers.AttributeError("Liveness probe not possible on "+h.Config.Name, err.Error(), cty.GetAttrPath("liveness")))
 				return resp
 			}
 		}
 		if a.needsHelper(h) && a.tcpProbed() {
 			if _, err := ProbeHelper(infos[i].Architecture); err != nil {
-				resp.Diagnostics = append(resp.Diagnostics, attrDiag("TCP readiness probe not possible on "+h.Config.Name,
+				resp.Diagnostics = append(resp.Diagnostics, providers.AttributeError("TCP readiness probe not possible on "+h.Config.Name,
 					"On a remote engine berth checks tcp probes from inside the container with its probe helper (the published port always accepts, through docker-proxy). "+err.Error(),
 					cty.GetAttrPath("readiness")))
 				return resp
@@ -241,7 +241,7 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 	if a.ID != "" {
 		retired, found, err := p.retiredHosts(ctx, retiredCandidates(prior, req.PriorPrivate, a.Cluster), a)
 		if err != nil {
-			resp.Diagnostics = append(resp.Diagnostics, attrDiag("Cannot reach a host removed from the cluster", err.Error(), cty.GetAttrPath("cluster")))
+			resp.Diagnostics = append(resp.Diagnostics, providers.AttributeError("Cannot reach a host removed from the cluster", err.Error(), cty.GetAttrPath("cluster")))
 			return resp
 		}
 		pv.Retired = append(retired, addedHosts(prior, a.Cluster)...)

@@ -26,7 +26,7 @@ import (
 // one (status), one running another image (image_digest) or failing its
 // liveness (status "unhealthy").
 func (p *Provider) ReadResources(ctx context.Context, req providers.ReadResourcesRequest) providers.ReadResourcesResponse {
-	ctx, cancel := p.opCtx(ctx)
+	ctx, cancel := p.stop.Context(ctx)
 	defer cancel()
 	results := make([]providers.ReadResult, len(req.Objects))
 

@@ -30,7 +30,7 @@ const annotationCreateKey = "berth.sh/create-key"
 // rollout. It always returns the state that exists afterwards, also when
 // it fails or is stopped.
 func (p *Provider) ApplyResourceChange(ctx context.Context, req providers.ApplyResourceChangeRequest, events func(providers.ApplyEvent)) providers.ApplyResourceChangeResponse {
-	ctx, cancel := p.opCtx(ctx)
+	ctx, cancel := p.stop.Context(ctx)
 	defer cancel()
 	p.dropListings()
 	defer p.dropListings()

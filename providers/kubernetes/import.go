@@ -18,7 +18,7 @@ import (
 // Deployment's namespace/name as the id, the configuration the import
 // names as the app): the state records the configuration and what runs.
 func (p *Provider) ImportResource(ctx context.Context, req providers.ImportResourceRequest) providers.ImportResourceResponse {
-	ctx, cancel := p.opCtx(ctx)
+	ctx, cancel := p.stop.Context(ctx)
 	defer cancel()
 	return p.importApp(ctx, req)
 }

@@ -22,7 +22,7 @@ import (
 // looked up: their creates are single idempotent applies, which the next
 // apply repeats.
 func (p *Provider) LookupResources(ctx context.Context, req providers.LookupResourcesRequest) providers.LookupResourcesResponse {
-	ctx, cancel := p.opCtx(ctx)
+	ctx, cancel := p.stop.Context(ctx)
 	defer cancel()
 	results := make([]providers.LookupResult, len(req.Objects))
 	listings := map[kube.Target]*listing{}

@@ -84,11 +84,11 @@ func validateManifest(v cty.Value) hcl.Diagnostics {
 		return nil
 	}
 	if !m.Type().IsObjectType() && !m.Type().IsMapType() {
-		return hcl.Diagnostics{attrDiag("Invalid manifest", "The manifest must be an object with apiVersion, kind and metadata (yamldecode(file(...)) gives one).", cty.GetAttrPath("manifest"))}
+		return hcl.Diagnostics{providers.AttributeError("Invalid manifest", "The manifest must be an object with apiVersion, kind and metadata (yamldecode(file(...)) gives one).", cty.GetAttrPath("manifest"))}
 	}
 	for _, k := range []string{"apiVersion", "kind", "metadata"} {
 		if !m.Type().IsObjectType() || !m.Type().HasAttribute(k) {
-			return hcl.Diagnostics{attrDiag("Invalid manifest", fmt.Sprintf("The manifest has no %q.", k), cty.GetAttrPath("manifest"))}
+			return hcl.Diagnostics{providers.AttributeError("Invalid manifest", fmt.Sprintf("The manifest has no %q.", k), cty.GetAttrPath("manifest"))}
 		}
 	}
 	return nil
@@ -112,12 +112,12 @@ func (p *Provider) planManifest(ctx context.Context, req providers.PlanResourceC
 	}
 	t, obj, err := manifestObject(proposed)
 	if err != nil {
-		resp.Diagnostics = hcl.Diagnostics{attrDiag("Invalid manifest", err.Error(), cty.GetAttrPath("manifest"))}
+		resp.Diagnostics = hcl.Diagnostics{providers.AttributeError("Invalid manifest", err.Error(), cty.GetAttrPath("manifest"))}
 		return resp
 	}
 	c, err := p.cluster(ctx, t)
 	if err != nil {
-		resp.Diagnostics = hcl.Diagnostics{attrDiag("Cannot reach the Kubernetes cluster", err.Error(), cty.GetAttrPath("cluster"))}
+		resp.Diagnostics = hcl.Diagnostics{providers.AttributeError("Cannot reach the Kubernetes cluster", err.Error(), cty.GetAttrPath("cluster"))}
 		return resp
 	}
 	if _, err := c.Apply(ctx, obj, kube.ApplyOptions{DryRun: true, Force: true}); err != nil {
@@ -127,7 +127,7 @@ func (p *Provider) planManifest(ctx context.Context, req providers.PlanResourceC
 			resp.PlannedState = unknown.MarkWithPaths(pvm)
 			return resp
 		}
-		resp.Diagnostics = hcl.Diagnostics{attrDiag("The cluster refuses the manifest", err.Error(), cty.GetAttrPath("manifest"))}
+		resp.Diagnostics = hcl.Diagnostics{providers.AttributeError("The cluster refuses the manifest", err.Error(), cty.GetAttrPath("manifest"))}
 		return resp
 	}
 	uid := cty.UnknownVal(cty.String)

@@ -15,7 +15,7 @@ import (
 
 // PlanResourceChange plans an app, a scaling policy or a manifest.
 func (p *Provider) PlanResourceChange(ctx context.Context, req providers.PlanResourceChangeRequest) providers.PlanResourceChangeResponse {
-	ctx, cancel := p.opCtx(ctx)
+	ctx, cancel := p.stop.Context(ctx)
 	defer cancel()
 	switch req.TypeName {
 	case TypeApp:
@@ -63,7 +63,7 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 	} else {
 		resolved, err := registry.Of(a.Spec).Resolve(ctx, a.Spec.Image)
 		if err != nil {
-			resp.Diagnostics = append(resp.Diagnostics, attrDiag("Cannot resolve the app's image", err.Error(), cty.GetAttrPath("image")))
+			resp.Diagnostics = append(resp.Diagnostics, providers.AttributeError("Cannot resolve the app's image", err.Error(), cty.GetAttrPath("image")))
 			return resp
 		}
 		a.Pinned = resolved.Pinned()
@@ -74,14 +74,14 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 	}
 	c, err := p.cluster(ctx, a.Target)
 	if err != nil {
-		resp.Diagnostics = append(resp.Diagnostics, attrDiag("Cannot reach the Kubernetes cluster", err.Error(), cty.GetAttrPath("cluster")))
+		resp.Diagnostics = append(resp.Diagnostics, providers.AttributeError("Cannot reach the Kubernetes cluster", err.Error(), cty.GetAttrPath("cluster")))
 		return resp
 	}
 	// At apply (a saved plan planned again) the cluster is read afresh:
 	// refresh's listing may be minutes old.
 	l, err := p.liveOf(ctx, c, a, req.SavedPlannedState == cty.NilVal)
 	if err != nil {
-		resp.Diagnostics = append(resp.Diagnostics, attrDiag("Cannot read the app's objects", err.Error(), cty.GetAttrPath("cluster")))
+		resp.Diagnostics = append(resp.Diagnostics, providers.AttributeError("Cannot read the app's objects", err.Error(), cty.GetAttrPath("cluster")))
 		return resp
 	}
 	if prior.IsNull() && l.exists() {

@@ -62,7 +62,7 @@ func checkCluster(settings cty.Value) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, name := range []string{"kubeconfig", "context"} {
 		if v := attr(settings, name); !v.IsNull() {
-			diags = append(diags, attrDiag("Conflicting cluster settings",
+			diags = append(diags, providers.AttributeError("Conflicting cluster settings",
 				fmt.Sprintf("in_cluster = true uses the service account of the pod berth runs in; %q would be ignored. Remove one of them.", name),
 				cty.GetAttrPath(name)))
 		}
@@ -103,7 +103,7 @@ func validateApp(v cty.Value) hcl.Diagnostics {
 		return diags
 	}
 	if k := attr(c, "kind"); k.IsKnown() && !k.IsNull() && k.AsString() != Kind {
-		return append(diags, attrDiag("Cluster is not a Kubernetes cluster",
+		return append(diags, providers.AttributeError("Cluster is not a Kubernetes cluster",
 			fmt.Sprintf("The kubernetes provider deploys onto clusters with a kubernetes block; this cluster is %q.", k.AsString()), cty.GetAttrPath("cluster")))
 	}
 	for _, d := range checkCluster(attr(c, Kind)) {
@@ -120,10 +120,6 @@ func attr(v cty.Value, name string) cty.Value {
 		return cty.NullVal(cty.DynamicPseudoType)
 	}
 	return v.GetAttr(name)
-}
-
-func attrDiag(summary, detail string, path cty.Path) *hcl.Diagnostic {
-	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Extra: providers.AttributePath{Path: path}}
 }
 
 func errDiag(summary string, err error) *hcl.Diagnostic {

@@ -42,8 +42,7 @@ type Provider struct {
 	listMu   sync.Mutex
 	listings map[kube.Target]*listing
 
-	stopMu sync.Mutex
-	stopCh chan struct{}
+	stop providers.Stopper
 }
 
 type clusterEntry struct {
@@ -54,7 +53,7 @@ type clusterEntry struct {
 
 // New returns a provider.
 func New() *Provider {
-	return &Provider{clusters: map[kube.Target]*clusterEntry{}, listings: map[kube.Target]*listing{}, stopCh: make(chan struct{})}
+	return &Provider{clusters: map[kube.Target]*clusterEntry{}, listings: map[kube.Target]*listing{}}
 }
 
 // cluster connects to t, once per process; a failed connection is not
@@ -134,10 +133,7 @@ func (p *Provider) ReadDataSource(_ context.Context, req providers.ReadDataSourc
 // Stop cancels the work in flight: calls return promptly with the state
 // that exists. Later calls run normally.
 func (p *Provider) Stop(context.Context) error {
-	p.stopMu.Lock()
-	close(p.stopCh)
-	p.stopCh = make(chan struct{})
-	p.stopMu.Unlock()
+	p.stop.Stop()
 	return nil
 }
 
@@ -147,20 +143,4 @@ func (p *Provider) Close() error {
 	defer p.mu.Unlock()
 	clear(p.clusters)
 	return nil
-}
-
-// opCtx is ctx, also cancelled by Stop.
-func (p *Provider) opCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(ctx)
-	p.stopMu.Lock()
-	ch := p.stopCh
-	p.stopMu.Unlock()
-	go func() {
-		select {
-		case <-ch:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	return ctx, cancel
 }

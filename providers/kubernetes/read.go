@@ -16,7 +16,7 @@ import (
 // read with one list per kind and cluster (not one request per object),
 // and the listing is kept for the plans that follow.
 func (p *Provider) ReadResources(ctx context.Context, req providers.ReadResourcesRequest) providers.ReadResourcesResponse {
-	ctx, cancel := p.opCtx(ctx)
+	ctx, cancel := p.stop.Context(ctx)
 	defer cancel()
 	resp := providers.ReadResourcesResponse{Results: make([]providers.ReadResult, len(req.Objects))}
 	listings := map[kube.Target]*listing{}

@@ -75,13 +75,13 @@ func checkPorts(v cty.Value) hcl.Diagnostics {
 		name := knownString(pv, "name")
 		if name != "" {
 			if msgs := validation.IsValidPortName(name); len(msgs) > 0 {
-				diags = append(diags, attrDiag("Port name not valid on Kubernetes",
+				diags = append(diags, providers.AttributeError("Port name not valid on Kubernetes",
 					fmt.Sprintf("Kubernetes names container ports with IANA service names, and port %q is not one: it %s. Use at most 15 lowercase letters, digits and single hyphens, such as \"http\" or \"grpc-api\".", name, strings.Join(msgs, "; ")),
 					path.GetAttr("name")))
 			}
 		}
 		if h := attr(pv, "host"); h.IsKnown() && !h.IsNull() {
-			diags = append(diags, attrDiag("Fixed host ports not supported on Kubernetes",
+			diags = append(diags, providers.AttributeError("Fixed host ports not supported on Kubernetes",
 				"berth does not bind an app's pods to a port of their node (hostPort): it would allow one pod per node and bypass the Service. Remove \"host\"; the app's Service (named after the app) reaches every pod on the container port, and a LoadBalancer or Ingress (a kubernetes_manifest) exposes it outside the cluster.",
 				path.GetAttr("host")))
 		}
@@ -90,7 +90,7 @@ func checkPorts(v cty.Value) hcl.Diagnostics {
 		if c.IsKnown() && !c.IsNull() && attr(pv, "protocol").IsKnown() {
 			key := c.AsBigFloat().String() + "/" + protocol(proto)
 			if other, dup := seen[key]; dup {
-				diags = append(diags, attrDiag("Two ports with the same number",
+				diags = append(diags, providers.AttributeError("Two ports with the same number",
 					fmt.Sprintf("Ports %q and %q are both %s: a Kubernetes Service takes each port number and protocol once. Give the port one name.", other, name, key),
 					path.GetAttr("container")))
 			} else {
@@ -115,14 +115,14 @@ func checkProbe(name string, pv cty.Value) hcl.Diagnostics {
 		// The language keeps a period longer than its timeout, which is
 		// positive: in whole seconds, both are at least 1s.
 		if d%time.Second != 0 {
-			diags = append(diags, attrDiag("Probe durations in whole seconds on Kubernetes",
+			diags = append(diags, providers.AttributeError("Probe durations in whole seconds on Kubernetes",
 				fmt.Sprintf("Kubernetes counts probe times in whole seconds; the %s probe's %s is %s. Round it to whole seconds.", name, a, app.FormatDuration(d)),
 				path.GetAttr(a)))
 		}
 	}
 	if name != "readiness" {
 		if st := attr(pv, "success_threshold"); st.IsKnown() && !st.IsNull() && st.Type() == cty.Number && st.AsBigFloat().Cmp(big.NewFloat(1)) != 0 {
-			diags = append(diags, attrDiag(fmt.Sprintf("success_threshold of a %s probe must be 1 on Kubernetes", name),
+			diags = append(diags, providers.AttributeError(fmt.Sprintf("success_threshold of a %s probe must be 1 on Kubernetes", name),
 				fmt.Sprintf("Kubernetes counts one success as enough for a %s probe; remove success_threshold (it is for readiness probes).", name),
 				path.GetAttr("success_threshold")))
 		}
@@ -138,7 +138,7 @@ func checkProbe(name string, pv cty.Value) hcl.Diagnostics {
 				continue
 			}
 			if n, _ := c.AsBigFloat().Int64(); n < 200 || n > 399 {
-				diags = append(diags, attrDiag("HTTP probe status outside 200-399 on Kubernetes",
+				diags = append(diags, providers.AttributeError("HTTP probe status outside 200-399 on Kubernetes",
 					fmt.Sprintf("Kubernetes counts an HTTP probe as passing on any status from 200 to 399, and failing on any other; the %s probe accepts %d. Make the check answer with a 2xx or 3xx status, or use an exec probe.", name, n),
 					path.GetAttr("http").GetAttr("status")))
 				break
@@ -148,7 +148,7 @@ func checkProbe(name string, pv cty.Value) hcl.Diagnostics {
 	if hs := attr(h, "headers"); hs.IsKnown() && !hs.IsNull() {
 		for _, k := range sortedKeys(hs) {
 			if msgs := validation.IsHTTPHeaderName(k); len(msgs) > 0 {
-				diags = append(diags, attrDiag("HTTP header name not valid on Kubernetes",
+				diags = append(diags, providers.AttributeError("HTTP header name not valid on Kubernetes",
 					fmt.Sprintf("The %s probe sends header %q, which Kubernetes refuses: %s.", name, k, strings.Join(msgs, "; ")),
 					path.GetAttr("http").GetAttr("headers").Index(cty.StringVal(k))))
 			}
@@ -175,7 +175,7 @@ func checkHooks(h cty.Value) hcl.Diagnostics {
 			if name == "before_stop" {
 				detail = fmt.Sprintf("Kubernetes bounds a preStop hook only by the pod's grace period, which berth sets to the drain, %s for the hook and 30s for the container's shutdown. Remove \"timeout\".", app.FormatDuration(app.DefaultHookTimeout))
 			}
-			diags = append(diags, attrDiag("Hook timeout not supported on Kubernetes", detail, path.GetAttr(name).GetAttr("timeout")))
+			diags = append(diags, providers.AttributeError("Hook timeout not supported on Kubernetes", detail, path.GetAttr(name).GetAttr("timeout")))
 		}
 	}
 	drain, ok := durationAttr(h, "drain")
@@ -183,7 +183,7 @@ func checkHooks(h cty.Value) hcl.Diagnostics {
 		return diags
 	}
 	if drain%time.Second != 0 {
-		diags = append(diags, attrDiag("Drain in whole seconds on Kubernetes",
+		diags = append(diags, providers.AttributeError("Drain in whole seconds on Kubernetes",
 			fmt.Sprintf("Kubernetes waits and counts grace periods in whole seconds; drain is %s. Round it to whole seconds.", app.FormatDuration(drain)),
 			path.GetAttr("drain")))
 	}
@@ -206,12 +206,12 @@ func checkLabels(m cty.Value, path cty.Path, what string, reserved bool) hcl.Dia
 	for _, k := range sortedKeys(m) {
 		p := path.Index(cty.StringVal(k))
 		if msgs := content.IsLabelKey(k); len(msgs) > 0 {
-			diags = append(diags, attrDiag(fmt.Sprintf("Invalid %s key on Kubernetes", what),
+			diags = append(diags, providers.AttributeError(fmt.Sprintf("Invalid %s key on Kubernetes", what),
 				fmt.Sprintf("%q is not a Kubernetes label key: %s.", k, strings.Join(msgs, "; ")), p))
 			continue
 		}
 		if reserved && (k == LabelManagedBy || strings.HasPrefix(k, "berth.sh/")) {
-			diags = append(diags, attrDiag("Label reserved by berth",
+			diags = append(diags, providers.AttributeError("Label reserved by berth",
 				fmt.Sprintf("berth sets %q itself: it selects the app's pods by its own labels (%s, %s) and marks what it manages with %s. Use another key.", k, LabelApp, LabelRevision, LabelManagedBy), p))
 			continue
 		}
@@ -221,7 +221,7 @@ func checkLabels(m cty.Value, path cty.Path, what string, reserved bool) hcl.Dia
 		}
 		if msgs := content.IsLabelValue(val.AsString()); len(msgs) > 0 {
 			// The value is not shown: it may have been sensitive.
-			diags = append(diags, attrDiag(fmt.Sprintf("Invalid %s value on Kubernetes", what),
+			diags = append(diags, providers.AttributeError(fmt.Sprintf("Invalid %s value on Kubernetes", what),
 				fmt.Sprintf("The value of %q is not a Kubernetes label value: %s.", k, strings.Join(msgs, "; ")), p))
 		}
 	}
@@ -235,7 +235,7 @@ func checkEnv(env cty.Value) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, k := range sortedKeys(env) {
 		if msgs := validation.IsRelaxedEnvVarName(k); len(msgs) > 0 {
-			diags = append(diags, attrDiag("Environment variable name not valid on Kubernetes",
+			diags = append(diags, providers.AttributeError("Environment variable name not valid on Kubernetes",
 				fmt.Sprintf("%q is not an environment variable name Kubernetes takes: %s.", k, strings.Join(msgs, "; ")),
 				cty.GetAttrPath("env").Index(cty.StringVal(k))))
 		}
@@ -257,18 +257,18 @@ func CheckScalingPolicy(v cty.Value) hcl.Diagnostics {
 	}
 	var diags hcl.Diagnostics
 	if m := attr(v, "min"); m.IsKnown() && !m.IsNull() && m.Type() == cty.Number && m.AsBigFloat().Sign() == 0 {
-		diags = append(diags, attrDiag("Scaling to zero not supported on Kubernetes",
+		diags = append(diags, providers.AttributeError("Scaling to zero not supported on Kubernetes",
 			"A HorizontalPodAutoscaler scales to zero only on Object or External metrics, which berth's metrics are not. Set min to 1 or more.",
 			cty.GetAttrPath("min")))
 	}
 	if d, ok := durationAttr(v, "cooldown"); ok {
 		switch {
 		case d%time.Second != 0:
-			diags = append(diags, attrDiag("Cooldown in whole seconds on Kubernetes",
+			diags = append(diags, providers.AttributeError("Cooldown in whole seconds on Kubernetes",
 				fmt.Sprintf("Kubernetes counts an autoscaler's stabilization window in whole seconds; cooldown is %s.", app.FormatDuration(d)),
 				cty.GetAttrPath("cooldown")))
 		case d > maxStabilizationWindow:
-			diags = append(diags, attrDiag("Cooldown over 1h on Kubernetes",
+			diags = append(diags, providers.AttributeError("Cooldown over 1h on Kubernetes",
 				fmt.Sprintf("Kubernetes takes a scale-down stabilization window of at most %s; cooldown is %s.", app.FormatDuration(maxStabilizationWindow), app.FormatDuration(d)),
 				cty.GetAttrPath("cooldown")))
 		}
@@ -289,7 +289,7 @@ func CheckScalingPolicy(v cty.Value) hcl.Diagnostics {
 		if limit := attr(res, name); !limit.IsKnown() || !limit.IsNull() {
 			continue
 		}
-		diags = append(diags, attrDiag(fmt.Sprintf("Utilization of %s without a %s limit", name, name),
+		diags = append(diags, providers.AttributeError(fmt.Sprintf("Utilization of %s without a %s limit", name, name),
 			fmt.Sprintf("Kubernetes computes %s utilization as a share of each pod's %s request, which berth derives from the app's resources.%s limit; the app sets none. Set resources { %s = ... } on the app, or give the metric a target (an average per instance).", name, name, name, name),
 			cty.GetAttrPath("metric").IndexInt(i).GetAttr("target_utilization")))
 	}
@@ -325,8 +325,4 @@ func sortedKeys(m cty.Value) []string {
 		keys[k.AsString()] = true
 	}
 	return slices.Sorted(maps.Keys(keys))
-}
-
-func attrDiag(summary, detail string, path cty.Path) *hcl.Diagnostic {
-	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Extra: providers.AttributePath{Path: path}}
 }
