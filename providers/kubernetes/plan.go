@@ -61,7 +61,7 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 	if d := app.SavedDigest(req.SavedPlannedState, a.Spec.Image); d != "" {
 		a.Pinned = d
 	} else {
-		resolved, err := registry.Of(a.Spec).Resolve(ctx, a.Spec.Image)
+		resolved, err := p.images.Resolve(ctx, registry.Of(a.Spec), a.Spec.Image)
 		if err != nil {
 			resp.Diagnostics = append(resp.Diagnostics, providers.AttributeError("Cannot resolve the app's image", err.Error(), cty.GetAttrPath("image")))
 			return resp

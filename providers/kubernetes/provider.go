@@ -18,6 +18,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/berth-sh/berth/platform/registry"
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/providers/kubernetes/kube"
 	"github.com/berth-sh/berth/providers/kubernetes/manifest"
@@ -43,6 +44,10 @@ type Provider struct {
 	listings map[kube.Target]*listing
 
 	stop providers.Stopper
+
+	// images resolves each image reference once per process: 200 apps
+	// of one image cost one registry round trip per plan.
+	images registry.Resolutions
 }
 
 type clusterEntry struct {
