@@ -13,7 +13,7 @@ PG_TESTENV     := scripts/testenv/postgres.sh
 S3_TESTENV     := scripts/testenv/s3.sh
 KUBE_TESTENV   := scripts/testenv/kube.sh
 
-.PHONY: build helpers test unit integration crash crash-docker testenv-kube testenv-stop fuzz examples lint generate bench bench-docker bench-state quickstart clean
+.PHONY: build helpers test unit integration crash crash-docker testenv-kube testenv-stop fuzz examples lint generate bench bench-docker bench-kubernetes bench-state quickstart clean
 
 build: helpers
 	$(GO) build -o $(BIN) ./cmd/berth
@@ -39,9 +39,10 @@ unit: helpers
 # the full-disk test (a small tmpfs: it needs root, as CI runs it), the
 # postgres state backend against a private PostgreSQL server, the s3 state
 # backend against a private S3 server (gofakes3), and the kubernetes state
-# backend against a private Kubernetes control plane (etcd, kube-apiserver,
-# controller-manager, scheduler, kwok; its first build takes 12 to 30
-# minutes on 2 cores, later ones under a minute).
+# backend and the Kubernetes provider against a private Kubernetes control
+# plane (etcd, kube-apiserver, controller-manager, scheduler, kwok; its
+# first build takes 12 to 30 minutes on 2 cores, later ones under a
+# minute); Kubernetes apps resolve their images in the Docker registry.
 integration: helpers
 	$(DOCKER_TESTENV) start
 	$(PG_TESTENV) start
@@ -50,7 +51,7 @@ integration: helpers
 	eval "$$($(DOCKER_TESTENV) env)" && eval "$$($(PG_TESTENV) env)" && eval "$$($(S3_TESTENV) env)" && eval "$$($(KUBE_TESTENV) env)" && \
 		$(GO) test -count=1 -tags integration ./providers/docker/... && \
 		$(GO) test -count=1 -tags integration -run 'Docker|FullDisk|Postgres|S3|Kubernetes|SharedState|RemoteState' ./cmd/berth/ && \
-		$(GO) test -count=1 -tags integration ./state/backend/postgres/ ./state/backend/s3/ ./state/backend/kubernetes/ && \
+		$(GO) test -count=1 -tags integration ./state/backend/postgres/ ./state/backend/s3/ ./state/backend/kubernetes/ ./providers/kubernetes/... && \
 		$(GO) test -count=1 -tags 'crash integration' -run CrashDocker ./cmd/berth/ $(CRASH_DOCKER_ARGS)
 
 # The crash harness (docs/crash-safety.md): SIGKILLs of berth and of its
@@ -71,6 +72,15 @@ crash-docker: helpers
 bench-docker: helpers
 	$(DOCKER_TESTENV) start
 	eval "$$($(DOCKER_TESTENV) env)" && $(GO) test -run='^$$' -bench=Rollout50 -benchtime=1x -tags integration ./providers/docker/
+
+# A no-op plan of 50 and of 200 Kubernetes apps: wall time, API calls (the
+# same at both sizes: one list per kind) and registry requests
+# (providers/kubernetes/bench_integration_test.go). Creating the apps
+# takes about a minute.
+bench-kubernetes:
+	$(DOCKER_TESTENV) start
+	$(KUBE_TESTENV) start
+	eval "$$($(DOCKER_TESTENV) env)" && eval "$$($(KUBE_TESTENV) env)" && $(GO) test -count=1 -timeout=30m -tags integration -run='^$$' -bench=NoOpPlan -benchtime=3x ./providers/kubernetes/
 
 # A 10,000-object state in every backend: no-op plan and an apply of 1%
 # (cmd/berth/sharedstate_bench_test.go; BERTH_BENCH_OBJECTS to resize).

@@ -168,11 +168,11 @@ load_balancer "lb" {
   }
 }`, "Unknown port of the target app", `Did you mean "http"?`, 16},
 		{"cluster kind not a platform", `cluster "c" {
-  kubernetes {}
+  nomad {}
   docker {
     host "a" { endpoint = "unix:///x" }
   }
-}`, "Unsupported block type", `not a platform of this build of berth. A cluster is a set of Docker hosts (a "docker" block).`, 2},
+}`, "Unsupported block type", `not a platform of this build of berth. A cluster is a set of Docker hosts (a "docker" block) or a Kubernetes cluster (a "kubernetes" block).`, 2},
 		{"cluster without kind", `cluster "c" {}`, "Cluster has no kind", `(a "docker" block)`, 1},
 		{"did you mean variable", `variable "tag" {}
 locals { x = var.tga }`, "Reference to undeclared input variable", `Did you mean "tag"?`, 2},
@@ -228,7 +228,7 @@ app "web" {
 		{"aws not built in", `load_balancer "lb" {
   provider = aws
   listener { port = 80 }
-}`, "Unknown provider", `neither built in ("berth" or "docker")`, 2},
+}`, "Unknown provider", `neither built in ("berth", "docker" or "kubernetes")`, 2},
 		{"load balancer without provider", baseCluster + `app "web" {
   cluster = cluster.prod
   image   = "x"

@@ -401,6 +401,13 @@ type AttributePath struct {
 	Path cty.Path
 }
 
+// AttributeError is an error diagnostic about the attribute at path (of
+// the value a provider checked), so that berth can point at the
+// configuration.
+func AttributeError(summary, detail string, path cty.Path) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Extra: AttributePath{Path: path}}
+}
+
 // DiagnosticPath returns the attribute path a provider attached to diag, or nil.
 func DiagnosticPath(diag *hcl.Diagnostic) cty.Path {
 	if ap, ok := diag.Extra.(AttributePath); ok {

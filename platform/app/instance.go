@@ -64,7 +64,9 @@ var InstanceType = cty.Object(map[string]cty.Type{
 	"addresses":    cty.Map(AddressType),
 })
 
-// Value is the instance as an element of "instances".
+// Value is the instance as an element of "instances". A planned
+// instance's id and addresses are unknown, and so is its host when the
+// platform places it (Host "").
 func (in Instance) Value() cty.Value {
 	id, addrs := cty.UnknownVal(cty.String), cty.UnknownVal(cty.Map(AddressType))
 	if !in.Planned {
@@ -78,9 +80,14 @@ func (in Instance) Value() cty.Value {
 			addrs = cty.MapVal(m)
 		}
 	}
+	host := cty.StringVal(in.Host)
+	if in.Planned && in.Host == "" {
+		// The platform places it (Kubernetes' scheduler): known after apply.
+		host = cty.UnknownVal(cty.String)
+	}
 	return cty.ObjectVal(map[string]cty.Value{
 		"name":         cty.StringVal(in.Name),
-		"host":         cty.StringVal(in.Host),
+		"host":         host,
 		"id":           id,
 		"status":       cty.StringVal(in.Status),
 		"ready":        cty.BoolVal(in.Ready),
@@ -210,7 +217,9 @@ func Str(v cty.Value, name string) string {
 
 // Keeps reports whether a planned state whose instances are planned keeps
 // in: it lists an instance of in's name on in's host with in's spec
-// (config hash and image digest), and in is ready. What a step's planned
+// (config hash and image digest), and in is ready. A planned instance
+// without a host (a platform whose own scheduler places instances:
+// Kubernetes) keeps an instance of its name and spec on any host. What a step's planned
 // state does not keep is replaced (StepStart) or removed (StepStop); see
 // providers.RolloutStep.
 func Keeps(planned []Instance, in Instance) bool {
@@ -218,7 +227,7 @@ func Keeps(planned []Instance, in Instance) bool {
 		return false
 	}
 	for _, p := range planned {
-		if p.Name == in.Name && p.Host == in.Host && p.ConfigHash == in.ConfigHash && p.ImageDigest == in.ImageDigest {
+		if p.Name == in.Name && (p.Host == "" || p.Host == in.Host) && p.ConfigHash == in.ConfigHash && p.ImageDigest == in.ImageDigest {
 			return true
 		}
 	}

@@ -56,6 +56,20 @@ func TestKeeps(t *testing.T) {
 			t.Errorf("%d: Keeps(%+v) = %v, want %v", i, tt.in, got, tt.want)
 		}
 	}
+	// A platform that places instances itself plans them without a host.
+	anywhere := []Instance{{Name: "web-1", ConfigHash: "h2", ImageDigest: "d2", Planned: true}}
+	for i, tt := range []struct {
+		in   Instance
+		want bool
+	}{
+		{Instance{Name: "web-1", Host: "node-3", ConfigHash: "h2", ImageDigest: "d2", Ready: true}, true},
+		{Instance{Name: "web-1", Host: "node-3", ConfigHash: "h1", ImageDigest: "d2", Ready: true}, false},
+		{Instance{Name: "web-2", Host: "node-3", ConfigHash: "h2", ImageDigest: "d2", Ready: true}, false},
+	} {
+		if got := Keeps(anywhere, tt.in); got != tt.want {
+			t.Errorf("without a host %d: Keeps(%+v) = %v, want %v", i, tt.in, got, tt.want)
+		}
+	}
 }
 
 // A state recorded mid-rollout lists instances of two specs; its target

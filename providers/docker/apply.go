@@ -17,6 +17,7 @@ import (
 
 	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/platform/probe"
+	"github.com/berth-sh/berth/platform/registry"
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/providers/docker/engine"
 )
@@ -25,7 +26,7 @@ import (
 // rollout. It always returns the state that exists afterwards, also when
 // it fails or is stopped.
 func (p *Provider) ApplyResourceChange(ctx context.Context, req providers.ApplyResourceChangeRequest, events func(providers.ApplyEvent)) providers.ApplyResourceChangeResponse {
-	ctx, cancel := p.opCtx(ctx)
+	ctx, cancel := p.stop.Context(ctx)
 	defer cancel()
 	switch req.TypeName {
 	case TypeScalingPolicy:
@@ -315,12 +316,6 @@ func instancesOf(ls []live, ports []app.Port, notReady map[string]bool) []app.In
 		out = append(out, in)
 	}
 	return out
-}
-
-// withInstances replaces the instances of a state value, keeping its marks.
-func withInstances(state cty.Value, ins []app.Instance) cty.Value {
-	u, pvm := state.UnmarkDeepWithPaths()
-	return withAttrs(u, map[string]cty.Value{"instances": app.InstancesValue(ins)}).MarkWithPaths(pvm)
 }
 
 func fail(state cty.Value, diags hcl.Diagnostics, summary string, err error) providers.ApplyResourceChangeResponse {
@@ -636,7 +631,7 @@ func (ap *applier) ensureImage(ctx context.Context, h *engine.Host) error {
 	if err != nil || ok {
 		return err
 	}
-	auth, err := registryOf(ap.a.Spec).PullAuth()
+	auth, err := registry.Of(ap.a.Spec).PullAuth()
 	if err != nil {
 		return err
 	}

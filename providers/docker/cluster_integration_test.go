@@ -62,7 +62,7 @@ func TestIntegrationHostRemovedFromCluster(t *testing.T) {
 	gone := engine.HostConfig{Name: "host-gone", Endpoint: "unix:///tmp/berth-testenv/nonexistent.sock"}
 	u, pvm := h.state.UnmarkDeepWithPaths()
 	withGone := h.configHosts(body, h.e.hostA, gone)
-	h.state = withAttrs(u, map[string]cty.Value{"cluster": withGone.GetAttr("cluster")}).MarkWithPaths(pvm)
+	h.state = app.WithAttrs(u, map[string]cty.Value{"cluster": withGone.GetAttr("cluster")}).MarkWithPaths(pvm)
 	pl = h.plan(onlyA)
 	if !pl.Diagnostics.HasErrors() || !strings.Contains(pl.Diagnostics.Error(), `"host-gone"`) || !strings.Contains(pl.Diagnostics.Error(), "removed from the cluster") {
 		t.Errorf("plan with an unreachable removed host: %v", pl.Diagnostics)

@@ -16,8 +16,8 @@ import (
 
 	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/platform/probe"
+	"github.com/berth-sh/berth/platform/registry"
 	"github.com/berth-sh/berth/providers/docker/engine"
-	"github.com/berth-sh/berth/providers/docker/registry"
 )
 
 func TestIntegrationHostsCapacity(t *testing.T) {

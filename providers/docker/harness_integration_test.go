@@ -17,9 +17,9 @@ import (
 
 	"github.com/berth-sh/berth/core/rollout"
 	"github.com/berth-sh/berth/platform/app"
+	"github.com/berth-sh/berth/platform/registry"
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/providers/docker/engine"
-	"github.com/berth-sh/berth/providers/docker/registry"
 )
 
 // harness drives the provider in process through providers.Interface as

@@ -22,7 +22,7 @@ import (
 // what differs between those containers and the configuration, as for
 // any app in the state.
 func (p *Provider) ImportResource(ctx context.Context, req providers.ImportResourceRequest) providers.ImportResourceResponse {
-	ctx, cancel := p.opCtx(ctx)
+	ctx, cancel := p.stop.Context(ctx)
 	defer cancel()
 	fail := func(summary, detail string) providers.ImportResourceResponse {
 		return providers.ImportResourceResponse{Diagnostics: hcl.Diagnostics{{Severity: hcl.DiagError, Summary: summary, Detail: detail}}}
@@ -37,7 +37,7 @@ func (p *Provider) ImportResource(ctx context.Context, req providers.ImportResou
 		return fail("Import needs the app's configuration", "The docker provider finds an app's containers on the hosts of the cluster its configuration names, and this berth sent no configuration with the import: upgrade berth.")
 	}
 	cfg, pvm := req.Config.UnmarkDeepWithPaths()
-	if !stripComputed(cfg).IsWhollyKnown() {
+	if !app.StripComputed(cfg).IsWhollyKnown() {
 		return fail("App configuration not known yet", "The app's configuration depends on values known only after apply (another app's computed attributes): apply those first, then import.")
 	}
 	if diags := validateApp(cfg); diags.HasErrors() {
@@ -93,7 +93,7 @@ func (p *Provider) ImportResource(ctx context.Context, req providers.ImportResou
 			break
 		}
 	}
-	st := withAttrs(cfg, override).MarkWithPaths(pvm)
+	st := app.WithAttrs(cfg, override).MarkWithPaths(pvm)
 	return providers.ImportResourceResponse{State: st}
 }
 

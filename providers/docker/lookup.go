@@ -32,7 +32,7 @@ import (
 // A host that cannot be listed is an error on the object, never "not
 // found": the create may have made containers there.
 func (p *Provider) LookupResources(ctx context.Context, req providers.LookupResourcesRequest) providers.LookupResourcesResponse {
-	ctx, cancel := p.opCtx(ctx)
+	ctx, cancel := p.stop.Context(ctx)
 	defer cancel()
 	results := make([]providers.LookupResult, len(req.Objects))
 	apps := make([]*deployment, len(req.Objects))
@@ -128,10 +128,10 @@ func plannedType(v cty.Value) cty.Type {
 // withDeployment is top (a planned or prior app value) with deployment id
 // id and instances ins: an app's state as it exists.
 func withDeployment(top cty.Value, id string, ins []app.Instance) cty.Value {
-	st := withInstances(top, ins)
+	st := app.WithInstances(top, ins)
 	if top.IsNull() || id == "" {
 		return st
 	}
 	u, pvm := st.UnmarkDeepWithPaths()
-	return withAttrs(u, map[string]cty.Value{"deployment_id": cty.StringVal(id)}).MarkWithPaths(pvm)
+	return app.WithAttrs(u, map[string]cty.Value{"deployment_id": cty.StringVal(id)}).MarkWithPaths(pvm)
 }

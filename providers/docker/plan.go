@@ -14,6 +14,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/berth-sh/berth/platform/app"
+	"github.com/berth-sh/berth/platform/registry"
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/providers/docker/engine"
 	"github.com/berth-sh/berth/providers/docker/scheduler"
@@ -137,7 +138,7 @@ func addedHosts(prior cty.Value, c cluster) []engine.HostConfig {
 // PlanResourceChange plans an app: image digest, placement, instances and,
 // for a spec change of running instances, the rollout waves.
 func (p *Provider) PlanResourceChange(ctx context.Context, req providers.PlanResourceChangeRequest) providers.PlanResourceChangeResponse {
-	ctx, cancel := p.opCtx(ctx)
+	ctx, cancel := p.stop.Context(ctx)
 	defer cancel()
 	switch req.TypeName {
 	case TypeScalingPolicy:
@@ -168,10 +169,10 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 	if id != "" {
 		idVal = cty.StringVal(id)
 	}
-	if !stripComputed(proposed).IsWhollyKnown() {
+	if !app.StripComputed(proposed).IsWhollyKnown() {
 		// Known after apply of what the app depends on: nothing to resolve
 		// or place yet.
-		resp.PlannedState = withAttrs(proposed, map[string]cty.Value{
+		resp.PlannedState = app.WithAttrs(proposed, map[string]cty.Value{
 			"deployment_id": idVal,
 			"image_digest":  cty.UnknownVal(cty.String), "config_hash": cty.UnknownVal(cty.String),
 			"instances": cty.UnknownVal(cty.List(app.InstanceType)),
@@ -192,10 +193,10 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 	// The image's digest, now: apply deploys exactly this one. When apply
 	// plans again, the saved plan's digest of the same reference is kept:
 	// apply deploys exactly the planned digest even if the tag moved.
-	if d := savedDigest(req.SavedPlannedState, a.Spec.Image); d != "" {
+	if d := app.SavedDigest(req.SavedPlannedState, a.Spec.Image); d != "" {
 		a.Pinned = d
 	} else {
-		resolved, err := registryOf(a.Spec).Resolve(ctx, a.Spec.Image)
+		resolved, err := registry.Of(a.Spec).Resolve(ctx, a.Spec.Image)
 		if err != nil {
 			resp.Diagnostics = append(resp.Diagnostics, &hcl.Diagnostic{Severity: hcl.DiagError,
 				Summary: "Cannot resolve the app's image", Detail: err.Error(),
@@ -211,7 +212,7 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 
 	hosts, infos, err := p.clusterHosts(ctx, a.Cluster)
 	if err != nil {
-		resp.Diagnostics = append(resp.Diagnostics, attrDiag("Cannot reach the cluster's Docker hosts", err.Error(), cty.GetAttrPath("cluster")))
+		resp.Diagnostics = append(resp.Diagnostics, providers.AttributeError("Cannot reach the cluster's Docker hosts", err.Error(), cty.GetAttrPath("cluster")))
 		return resp
 	}
 	listed, err := p.listHosts(ctx, hosts)
@@ -222,13 +223,13 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 	for i, h := range hosts {
 		if l := a.Spec.Liveness; l != nil && (l.HTTP != nil || l.TCP != nil) {
 			if _, err := ProbeHelper(infos[i].Architecture); err != nil {
-				resp.Diagnostics = append(resp.Diagnostics, attrDiag("Liveness probe not possible on "+h.Config.Name, err.Error(), cty.GetAttrPath("liveness")))
+				resp.Diagnostics = append(resp.Diagnostics, providers.AttributeError("Liveness probe not possible on "+h.Config.Name, err.Error(), cty.GetAttrPath("liveness")))
 				return resp
 			}
 		}
 		if a.needsHelper(h) && a.tcpProbed() {
 			if _, err := ProbeHelper(infos[i].Architecture); err != nil {
-				resp.Diagnostics = append(resp.Diagnostics, attrDiag("TCP readiness probe not possible on "+h.Config.Name,
+				resp.Diagnostics = append(resp.Diagnostics, providers.AttributeError("TCP readiness probe not possible on "+h.Config.Name,
 					"On a remote engine berth checks tcp probes from inside the container with its probe helper (the published port always accepts, through docker-proxy). "+err.Error(),
 					cty.GetAttrPath("readiness")))
 				return resp
@@ -240,7 +241,7 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 	if a.ID != "" {
 		retired, found, err := p.retiredHosts(ctx, retiredCandidates(prior, req.PriorPrivate, a.Cluster), a)
 		if err != nil {
-			resp.Diagnostics = append(resp.Diagnostics, attrDiag("Cannot reach a host removed from the cluster", err.Error(), cty.GetAttrPath("cluster")))
+			resp.Diagnostics = append(resp.Diagnostics, providers.AttributeError("Cannot reach a host removed from the cluster", err.Error(), cty.GetAttrPath("cluster")))
 			return resp
 		}
 		pv.Retired = append(retired, addedHosts(prior, a.Cluster)...)
@@ -268,7 +269,7 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 		Hash: a.Hash, Pinned: a.Pinned, HasPrior: !prior.IsNull(),
 		Existing: existing, Assignments: placement.Assignments, Rollout: a.Spec.Rollout,
 	})
-	resp.PlannedState = withAttrs(proposed, map[string]cty.Value{
+	resp.PlannedState = app.WithAttrs(proposed, map[string]cty.Value{
 		"deployment_id": idVal,
 		"image_digest":  cty.StringVal(a.Pinned), "config_hash": cty.StringVal(a.Hash),
 		"instances": app.InstancesValue(out.Instances),
@@ -276,23 +277,6 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 	resp.Rollout = out.Rollout
 	resp.PlannedPrivate = pv.encode()
 	return resp
-}
-
-// savedDigest is the image digest of the saved plan being applied, when it
-// was resolved for the same image reference.
-func savedDigest(saved cty.Value, image string) string {
-	if saved == cty.NilVal {
-		return ""
-	}
-	u, _ := saved.UnmarkDeep()
-	if u.IsNull() || !u.IsKnown() || str(u, "image") != image {
-		return ""
-	}
-	d := str(u, "image_digest")
-	if !strings.Contains(d, "@sha256:") {
-		return ""
-	}
-	return d
 }
 
 func (a *deployment) placementRequest(existing []app.Instance) scheduler.Request {

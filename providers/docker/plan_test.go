@@ -20,7 +20,7 @@ import (
 // attributes filled in: its type stays the language's.
 func TestPlannedStateKeepsTheLanguagesType(t *testing.T) {
 	cfg := appValue(t, "cluster = cluster.c\nimage = \"r/x:v1\"\n", clusterValue(t, "c"), cty.NilVal, "web")
-	cfg = withAttrs(cfg, map[string]cty.Value{"command": cty.UnknownVal(cty.List(cty.String))})
+	cfg = app.WithAttrs(cfg, map[string]cty.Value{"command": cty.UnknownVal(cty.List(cty.String))})
 	resp := New().PlanResourceChange(t.Context(), providers.PlanResourceChangeRequest{TypeName: TypeApp,
 		PriorState: nullAppForTest(), ProposedNewState: cfg, Config: cfg})
 	if resp.Diagnostics.HasErrors() {
@@ -60,7 +60,7 @@ func TestPlanReusesSavedDigest(t *testing.T) {
 		t.Fatalf("plan without saved state: %v", resp.Diagnostics)
 	}
 	digest := "127.0.0.1:1/berth/x@sha256:" + strings.Repeat("ab", 32)
-	saved := withAttrs(cfg, map[string]cty.Value{"image_digest": cty.StringVal(digest), "config_hash": cty.UnknownVal(cty.String)})
+	saved := app.WithAttrs(cfg, map[string]cty.Value{"image_digest": cty.StringVal(digest), "config_hash": cty.UnknownVal(cty.String)})
 	resp := plan(saved)
 	if resp.Diagnostics.HasErrors() {
 		t.Fatalf("plan with saved state: %v", resp.Diagnostics)
@@ -69,7 +69,7 @@ func TestPlanReusesSavedDigest(t *testing.T) {
 		t.Errorf("image_digest %s, want the saved %s", got, digest)
 	}
 	// A saved plan of another image reference is not reused.
-	other := withAttrs(cfg, map[string]cty.Value{"image": cty.StringVal("127.0.0.1:1/berth/x:v2"), "image_digest": cty.StringVal(digest)})
+	other := app.WithAttrs(cfg, map[string]cty.Value{"image": cty.StringVal("127.0.0.1:1/berth/x:v2"), "image_digest": cty.StringVal(digest)})
 	if resp := plan(other); !resp.Diagnostics.HasErrors() {
 		t.Errorf("a saved digest of another reference was reused: %s", str(resp.PlannedState, "image_digest"))
 	}

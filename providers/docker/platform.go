@@ -116,7 +116,7 @@ func checkCluster(settings cty.Value) hcl.Diagnostics {
 		if scheme == "ssh" {
 			detail += " ssh:// is not supported yet: expose the engine on tcp:// with TLS, or forward its socket (ssh -L /tmp/edge.sock:/var/run/docker.sock host) and use unix:// on the forwarded socket."
 		}
-		diags = append(diags, attrDiag("Unsupported Docker endpoint", detail, cty.GetAttrPath("host").IndexInt(i).GetAttr("endpoint")))
+		diags = append(diags, providers.AttributeError("Unsupported Docker endpoint", detail, cty.GetAttrPath("host").IndexInt(i).GetAttr("endpoint")))
 	}
 	return diags
 }
@@ -134,7 +134,7 @@ func checkApp(v cty.Value) hcl.Diagnostics {
 			continue
 		}
 		if g := attr(pv, "grpc"); !g.IsNull() {
-			diags = append(diags, attrDiag(fmt.Sprintf("gRPC %s probe not supported on Docker hosts", probe),
+			diags = append(diags, providers.AttributeError(fmt.Sprintf("gRPC %s probe not supported on Docker hosts", probe),
 				fmt.Sprintf("berth probes apps on Docker hosts with http, tcp or exec checks; use one of them for %s (an exec probe can run grpc_health_probe inside the container).", probe),
 				cty.GetAttrPath(probe).GetAttr("grpc")))
 		}
@@ -144,7 +144,7 @@ func checkApp(v cty.Value) hcl.Diagnostics {
 		for it := ports.ElementIterator(); it.Next(); i++ {
 			_, pv := it.Element()
 			if h := attr(pv, "host"); h.IsKnown() && !h.IsNull() {
-				diags = append(diags, attrDiag("Fixed host ports not supported on Docker hosts yet",
+				diags = append(diags, providers.AttributeError("Fixed host ports not supported on Docker hosts yet",
 					"berth publishes every port on a host port the engine chooses (recorded in instances[*].addresses), so that several replicas and the old and new containers of a rollout can share a host. Remove \"host\".",
 					cty.GetAttrPath("port").IndexInt(i).GetAttr("host")))
 			}
@@ -152,7 +152,7 @@ func checkApp(v cty.Value) hcl.Diagnostics {
 	}
 	if p := attr(v, "placement"); p.IsKnown() && !p.IsNull() {
 		if s := attr(p, "spread"); s.IsKnown() && !s.IsNull() && s.AsString() == app.SpreadZone {
-			diags = append(diags, attrDiag("Spread by zone not supported on Docker hosts yet",
+			diags = append(diags, providers.AttributeError("Spread by zone not supported on Docker hosts yet",
 				"berth spreads an app's instances on Docker hosts across hosts (spread = \"host\") or not at all (\"none\"); it does not read a zone from the hosts. Use \"host\".",
 				cty.GetAttrPath("placement").GetAttr("spread")))
 		}
@@ -167,7 +167,7 @@ func validateApp(v cty.Value) hcl.Diagnostics {
 	c := attr(v, "cluster")
 	if c.IsKnown() && !c.IsNull() {
 		if k := attr(c, "kind"); k.IsKnown() && !k.IsNull() && k.AsString() != Kind {
-			return append(diags, attrDiag("Cluster is not a set of Docker hosts",
+			return append(diags, providers.AttributeError("Cluster is not a set of Docker hosts",
 				fmt.Sprintf("The docker provider deploys onto clusters with a docker block; this cluster is %q.", k.AsString()), cty.GetAttrPath("cluster")))
 		}
 		for _, d := range checkCluster(attr(c, Kind)) {

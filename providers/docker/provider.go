@@ -19,10 +19,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
-	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/providers/docker/engine"
-	"github.com/berth-sh/berth/providers/docker/registry"
 )
 
 // Provider is the Docker-hosts provider: the providers.Interface that the
@@ -41,8 +39,7 @@ type Provider struct {
 	listings map[string]cachedListing
 	listGen  uint64
 
-	stopMu sync.Mutex
-	stopCh chan struct{}
+	stop providers.Stopper
 
 	// placeMu serialises placements, and reserved holds what the apps
 	// placed by this process (one berth command) will request on each host:
@@ -69,7 +66,7 @@ type hostEntry struct {
 // New returns an unconfigured provider.
 func New() *Provider {
 	return &Provider{hosts: map[string]*hostEntry{}, listings: map[string]cachedListing{}, pulls: map[string]*sync.Mutex{},
-		stopCh: make(chan struct{}), CreateParallelism: 8, reserved: map[string]reservation{}}
+		CreateParallelism: 8, reserved: map[string]reservation{}}
 }
 
 // GetSchema lists app and scaling_policy. Their schemas are berth's
@@ -122,10 +119,6 @@ func attr(v cty.Value, name string) cty.Value {
 	return v.GetAttr(name)
 }
 
-func attrDiag(summary, detail string, path cty.Path) *hcl.Diagnostic {
-	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Extra: providers.AttributePath{Path: path}}
-}
-
 func errDiag(summary string, err error) *hcl.Diagnostic {
 	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: err.Error()}
 }
@@ -144,10 +137,7 @@ func (p *Provider) ReadDataSource(_ context.Context, req providers.ReadDataSourc
 // Stop cancels the work in flight: calls return promptly with the state
 // that exists. Later calls run normally.
 func (p *Provider) Stop(context.Context) error {
-	p.stopMu.Lock()
-	close(p.stopCh)
-	p.stopCh = make(chan struct{})
-	p.stopMu.Unlock()
+	p.stop.Stop()
 	return nil
 }
 
@@ -163,22 +153,6 @@ func (p *Provider) Close() error {
 		delete(p.hosts, k)
 	}
 	return errors.Join(errs...)
-}
-
-// opCtx is ctx, also cancelled by Stop.
-func (p *Provider) opCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(ctx)
-	p.stopMu.Lock()
-	ch := p.stopCh
-	p.stopMu.Unlock()
-	go func() {
-		select {
-		case <-ch:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	return ctx, cancel
 }
 
 // host returns the connection to cfg's engine and its info, connecting on
@@ -296,13 +270,4 @@ func (p *Provider) pullLock(endpoint, image string) *sync.Mutex {
 		p.pulls[k] = m
 	}
 	return m
-}
-
-// registryOf is the registry of an app's image: its registry block's
-// credentials, or anonymous.
-func registryOf(spec *app.Spec) registry.Registry {
-	if r := spec.Registry; r != nil {
-		return registry.Registry{Address: r.Address, Username: r.Username, Password: r.Password}
-	}
-	return registry.Registry{}
 }

@@ -26,7 +26,7 @@ import (
 // one (status), one running another image (image_digest) or failing its
 // liveness (status "unhealthy").
 func (p *Provider) ReadResources(ctx context.Context, req providers.ReadResourcesRequest) providers.ReadResourcesResponse {
-	ctx, cancel := p.opCtx(ctx)
+	ctx, cancel := p.stop.Context(ctx)
 	defer cancel()
 	results := make([]providers.ReadResult, len(req.Objects))
 
@@ -84,7 +84,7 @@ func (p *Provider) ReadResources(ctx context.Context, req providers.ReadResource
 			continue
 		}
 		recorded := app.DecodeInstances(req.Objects[i].State)
-		results[i].NewState = withInstances(req.Objects[i].State, instancesOf(ls, r.ports, unvouched(ls, recorded)))
+		results[i].NewState = app.WithInstances(req.Objects[i].State, instancesOf(ls, r.ports, unvouched(ls, recorded)))
 	}
 	return providers.ReadResourcesResponse{Results: results}
 }

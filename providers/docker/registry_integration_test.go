@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/berth-sh/berth/platform/registry"
 	"github.com/berth-sh/berth/providers"
-	"github.com/berth-sh/berth/providers/docker/registry"
 )
 
 func TestIntegrationResolve(t *testing.T) {

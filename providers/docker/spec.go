@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"maps"
 	"net"
-	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -78,7 +77,7 @@ type hashResources struct {
 // cluster; name, pinned image, hash and id are taken from the value's
 // computed attributes.
 func decodeApp(v cty.Value) (*deployment, error) {
-	spec, err := app.Decode(stripComputed(v))
+	spec, err := app.Decode(app.StripComputed(v))
 	if err != nil {
 		return nil, err
 	}
@@ -88,43 +87,9 @@ func decodeApp(v cty.Value) (*deployment, error) {
 	}
 	a := &deployment{Spec: spec, Cluster: c, Name: str(v, "name"), ID: str(v, "deployment_id"), Pinned: str(v, "image_digest"), Hash: str(v, "config_hash")}
 	if a.Name == "" {
-		a.Name = defaultName(spec.Image)
+		a.Name = app.DefaultName(spec.Image)
 	}
 	return a, nil
-}
-
-// computedAttrs are the app attributes a platform computes (see the app
-// block's schema in lang): they may be unknown in a planned value, which
-// app.Decode would refuse.
-var computedAttrs = map[string]bool{"deployment_id": true, "image_digest": true, "config_hash": true, "instances": true}
-
-// stripComputed removes the computed attributes.
-func stripComputed(v cty.Value) cty.Value {
-	v, _ = v.UnmarkDeep()
-	if v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() {
-		return v
-	}
-	attrs := map[string]cty.Value{}
-	for name, av := range v.AsValueMap() {
-		if computedAttrs[name] {
-			continue
-		}
-		attrs[name] = av
-	}
-	return cty.ObjectVal(attrs)
-}
-
-// defaultName is the last path element of the image's repository:
-// "127.0.0.1:5055/shop/web:v1" → "web".
-func defaultName(image string) string {
-	if i := strings.IndexByte(image, '@'); i >= 0 {
-		image = image[:i]
-	}
-	base := path.Base(image)
-	if i := strings.IndexByte(base, ':'); i >= 0 {
-		base = base[:i]
-	}
-	return base
 }
 
 func (a *deployment) hashSpec() hashSpec {

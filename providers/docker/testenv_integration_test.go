@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berth-sh/berth/platform/registry"
 	"github.com/berth-sh/berth/providers/docker/engine"
-	"github.com/berth-sh/berth/providers/docker/registry"
 )
 
 type testEnv struct {

@@ -8,7 +8,10 @@
 #   kube-apiserver v1.37.1      TLS from a CA made here with openssl, a static
 #                               admin token (system:masters), RBAC
 #   kube-controller-manager     Deployments make ReplicaSets and Pods,
-#   kube-scheduler              namespaces finish deleting, default SAs exist
+#   kube-scheduler              namespaces finish deleting, default SAs exist;
+#                               a node is marked not ready only after 5
+#                               minutes without a lease renewal (not 40 s:
+#                               kwok renews late on a busy machine)
 #   kwok v0.8.0                 simulated kubelets: one fake Node "kwok-node-0"
 #                               goes Ready, its pods Running/Ready
 #
@@ -41,6 +44,11 @@ BIN=$CACHE/bin
 KUBE_VERSION=v1.37.1
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 NODE=kwok-node-0
+# The node's pod capacity: kwok's pods cost nothing, and the Kubernetes
+# provider's no-op plan benchmark runs 200 apps' pods beside what other
+# tests' namespaces hold while they finish deleting; a kubelet's 110 would
+# leave its pods unscheduled.
+NODE_PODS=1000
 
 log() { echo "testenv-kube: $*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -221,6 +229,12 @@ node_ready() {
 	api "/api/v1/nodes/$NODE" 2>/dev/null | tr -d ' \n' |
 		grep -q '"type":"Ready","status":"True"'
 }
+# node_capacity raises the pod capacity of a node made with a lower one
+# (an environment started by an older version of this script).
+node_capacity() {
+	api "/api/v1/nodes/$NODE/status" -X PATCH -H 'Content-Type: application/merge-patch+json' -o /dev/null \
+		-d "{\"status\":{\"capacity\":{\"pods\":\"$NODE_PODS\"},\"allocatable\":{\"pods\":\"$NODE_PODS\"}}}"
+}
 default_sa() { api /api/v1/namespaces/default/serviceaccounts/default >/dev/null 2>&1; }
 
 load_ports() {
@@ -244,6 +258,7 @@ cmd_start() {
 	exec 9>"$DIR.lock"
 	flock 9
 	if healthy; then
+		node_capacity || log "warning: cannot set node $NODE's pod capacity to $NODE_PODS"
 		log "running: https://127.0.0.1:$APISERVER_PORT"
 		return
 	fi
@@ -295,7 +310,8 @@ cmd_start() {
 		--leader-elect=false --secure-port=0 \
 		--service-account-private-key-file="$p/sa.key" --root-ca-file="$p/ca.crt" \
 		--cluster-signing-cert-file="$p/ca.crt" --cluster-signing-key-file="$p/ca.key" \
-		--controllers='*'
+		--controllers='*' \
+		--node-monitor-grace-period=5m
 	launch kube-scheduler "$BIN/kube-scheduler" \
 		--kubeconfig="$kc" --authentication-kubeconfig="$kc" --authorization-kubeconfig="$kc" \
 		--leader-elect=false --secure-port=0
@@ -309,8 +325,8 @@ cmd_start() {
 {"apiVersion":"v1","kind":"Node","metadata":{"name":"$NODE",
  "annotations":{"kwok.x-k8s.io/node":"fake","node.alpha.kubernetes.io/ttl":"0"},
  "labels":{"kubernetes.io/hostname":"$NODE","kubernetes.io/os":"linux","kubernetes.io/arch":"amd64","type":"kwok"}},
- "status":{"capacity":{"cpu":"32","memory":"256Gi","pods":"110"},
-  "allocatable":{"cpu":"32","memory":"256Gi","pods":"110"}}}
+ "status":{"capacity":{"cpu":"32","memory":"256Gi","pods":"$NODE_PODS"},
+  "allocatable":{"cpu":"32","memory":"256Gi","pods":"$NODE_PODS"}}}
 EOF
 		failed kube-apiserver "creating the fake node failed"
 	wait_for kwok 60 "Ready node $NODE" node_ready

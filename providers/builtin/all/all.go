@@ -6,4 +6,5 @@ package all
 import (
 	_ "github.com/berth-sh/berth/providers/berth"
 	_ "github.com/berth-sh/berth/providers/docker"
+	_ "github.com/berth-sh/berth/providers/kubernetes"
 )

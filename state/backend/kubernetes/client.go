@@ -3,7 +3,6 @@ package kubernetes
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -12,7 +11,8 @@ import (
 	corev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
+
+	kubecfg "github.com/berth-sh/berth/internal/kubeconfig"
 )
 
 // requestTimeout bounds one request to the API server, a chunk's write
@@ -38,40 +38,24 @@ type clients struct {
 // ~/.kube/config, as kubectl). A kubeconfig that is missing or selects no
 // cluster is an error: berth never falls back to a default server.
 func restConfig(c Config) (*rest.Config, string, error) {
-	if c.InClusterConfig {
-		rc, err := rest.InClusterConfig()
-		if err != nil {
-			return nil, "", fmt.Errorf("the kubernetes backend's in_cluster_config: %w", err)
-		}
-		return rc, rc.Host + " (in-cluster service account)", nil
+	rc, src, err := kubecfg.Resolve(kubecfg.Settings{Path: c.ConfigPath, Context: c.ConfigContext, InCluster: c.InClusterConfig})
+	switch {
+	case err == nil:
+	case c.InClusterConfig:
+		return nil, "", fmt.Errorf("the kubernetes backend's in_cluster_config: %w", err)
+	case errors.Is(err, kubecfg.ErrNoCluster):
+		return nil, "", fmt.Errorf("the kubernetes backend found %w: set config_path, KUBECONFIG or in_cluster_config", err)
+	case errors.Is(err, kubecfg.ErrNoContext):
+		return nil, "", fmt.Errorf("the kubernetes backend's %w: set config_context", err)
+	default:
+		return nil, "", fmt.Errorf("the kubernetes backend's %w", err)
 	}
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if c.ConfigPath != "" {
-		rules.ExplicitPath = c.ConfigPath
+	if src.InCluster {
+		return rc, src.String(), nil
 	}
-	where := strings.Join(rules.GetLoadingPrecedence(), ", ")
-	if c.ConfigPath != "" {
-		where = c.ConfigPath
-	}
-	raw, err := rules.Load()
-	if err != nil {
-		return nil, "", fmt.Errorf("the kubernetes backend's kubeconfig %s: %w", where, err)
-	}
-	if len(raw.Clusters) == 0 {
-		return nil, "", fmt.Errorf("the kubernetes backend found no kubeconfig with a cluster (looked at %s): set config_path, KUBECONFIG or in_cluster_config", where)
-	}
-	context := c.ConfigContext
-	if context == "" {
-		context = raw.CurrentContext
-	}
-	if context == "" {
-		return nil, "", fmt.Errorf("the kubeconfig %s has no current context: set config_context", where)
-	}
-	rc, err := clientcmd.NewDefaultClientConfig(*raw, &clientcmd.ConfigOverrides{CurrentContext: context}).ClientConfig()
-	if err != nil {
-		return nil, "", fmt.Errorf("the kubernetes backend's kubeconfig %s, context %s: %w", where, context, err)
-	}
-	return rc, rc.Host + " (context " + context + ")", nil
+	// The backend's locations name the server and context only: the
+	// file is the user's own business, and locations stay as they were.
+	return rc, src.Server + " (context " + src.Context + ")", nil
 }
 
 // newClients connects nothing yet: it builds the clients of c's

@@ -18,6 +18,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/moby/moby/api/pkg/authconfig"
 	registrytypes "github.com/moby/moby/api/types/registry"
+
+	"github.com/berth-sh/berth/platform/app"
 )
 
 // Registry is a `registry` block: where images live and the credentials
@@ -31,6 +33,15 @@ type Registry struct {
 	// Insecure allows plain HTTP to a registry that is not on loopback
 	// (loopback registries are reached over HTTP anyway, as dockerd does).
 	Insecure bool
+}
+
+// Of is the registry of an app's image: its registry block's address and
+// credentials, or anonymous access when no configured registry serves it.
+func Of(spec *app.Spec) Registry {
+	if r := spec.Registry; r != nil {
+		return Registry{Address: r.Address, Username: r.Username, Password: r.Password}
+	}
+	return Registry{}
 }
 
 // ResolvedImage is an image reference and the digest it pointed to.
