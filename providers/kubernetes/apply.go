@@ -105,6 +105,13 @@ func (ap *applier) all(ctx context.Context, req providers.ApplyResourceChangeReq
 	if !diags.HasErrors() {
 		diags = diags.Extend(ap.waitReady(ctx, ap.a.Hash, n, ap.a.Spec.Rollout.MinHealthy))
 	}
+	if !diags.HasErrors() {
+		// One revision runs now: a pause left by an interrupted rollout
+		// (killed after its last step) ends here.
+		if err := ap.resumeAutoscaler(ctx); err != nil {
+			diags = append(diags, errDiag("Cannot resume the app's HorizontalPodAutoscaler", err))
+		}
+	}
 	st, _, rd := ap.stepState(req.PriorState, planned, assignment{Target: ap.a.Hash})
 	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags.Extend(rd), Resumable: req.PriorState.IsNull()}
 }

@@ -91,7 +91,7 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 				c.Namespace(), c.Name(), a.Object)})
 	}
 	replicas := a.Spec.Replicas
-	if n, ok := autoscaled(l); ok {
+	if n, ok := autoscaled(l, prior); ok {
 		replicas = n
 		if n != a.Spec.Replicas {
 			resp.Diagnostics = append(resp.Diagnostics, &hcl.Diagnostic{Severity: hcl.DiagWarning,
@@ -113,13 +113,24 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 	return resp
 }
 
-// autoscaled is the replica count of an app that has an autoscaler: what
-// its Deployments run now, all revisions together (mid-rollout the count
-// is split between two). berth sets the configured count only when it
-// creates the app. ok is false without an autoscaler or a Deployment.
-func autoscaled(l *live) (int, bool) {
+// autoscaled is the replica count of an app that has an autoscaler: the
+// slots its pods fill now (the refreshed state's instance names), so
+// that mid-rollout, with pods of two revisions in some slots, the count
+// is the app's and not the sum of both Deployments. Without instances it
+// is what the Deployments run. berth sets the configured count only when
+// it creates the app. ok is false without an autoscaler or a Deployment.
+func autoscaled(l *live, prior cty.Value) (int, bool) {
 	if l.HPA == nil || len(l.Deployments) == 0 {
 		return 0, false
+	}
+	slots := map[string]bool{}
+	for _, in := range app.DecodeInstances(prior) {
+		if in.Status != statusTerminating {
+			slots[in.Name] = true
+		}
+	}
+	if len(slots) > 0 {
+		return len(slots), true
 	}
 	n := 0
 	for _, d := range l.Deployments {
