@@ -548,6 +548,15 @@ resource "kubernetes_manifest" "widget" {
 	if cm, _ := k.cs.CoreV1().ConfigMaps(k.ns).Get(context.Background(), "settings", metav1.GetOptions{}); cm == nil || cm.Data["level"] != "info" {
 		t.Errorf("the edit was not repaired: %v", cm)
 	}
+	// Another applier takes a field the manifest sets: a conflict at
+	// plan, naming it.
+	theirs := `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"settings"},"data":{"level":"theirs"}}`
+	if _, err := k.cs.CoreV1().ConfigMaps(k.ns).Patch(context.Background(), "settings", types.ApplyPatchType, []byte(theirs), metav1.PatchOptions{FieldManager: "other-tool", Force: ptrTo(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.expect(1, "plan"); !strings.Contains(r.stderr, `"other-tool"`) || !strings.Contains(r.stderr, "level") {
+		t.Errorf("the plan should name the other applier and the field:\n%s", r)
+	}
 	e.ok("destroy", "-auto-approve")
 	if _, err := k.cs.CoreV1().ConfigMaps(k.ns).Get(context.Background(), "settings", metav1.GetOptions{}); err == nil {
 		t.Errorf("the ConfigMap is left after destroy")

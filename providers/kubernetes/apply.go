@@ -431,7 +431,7 @@ func (ap *applier) scaleRevision(ctx context.Context, d *unstructured.Unstructur
 
 // apply applies obj as berth's (applyOwned), reporting fields taken back.
 func (ap *applier) apply(ctx context.Context, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
-	out, taken, err := applyOwned(ctx, ap.c, obj)
+	out, taken, err := applyOwned(ctx, ap.c, obj, kube.ApplyOptions{})
 	if taken != "" {
 		ap.emit("progress", "", "%s %s: took back fields changed outside berth (%s)", obj.GetKind(), obj.GetName(), taken)
 	}

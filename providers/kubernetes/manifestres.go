@@ -120,7 +120,9 @@ func (p *Provider) planManifest(ctx context.Context, req providers.PlanResourceC
 		resp.Diagnostics = hcl.Diagnostics{providers.AttributeError("Cannot reach the Kubernetes cluster", err.Error(), cty.GetAttrPath("cluster"))}
 		return resp
 	}
-	if _, err := c.Apply(ctx, obj, kube.ApplyOptions{DryRun: true, Force: true}); err != nil {
+	// A dry run with berth's ownership rules: a field another applier
+	// owns is a conflict now, at plan, not halfway through an apply.
+	if _, _, err := applyOwned(ctx, c.InNamespace(obj.GetNamespace()), obj, kube.ApplyOptions{DryRun: true}); err != nil {
 		if errors.Is(err, kube.ErrUnknownKind) || apierrors.IsNotFound(err) {
 			// A custom resource whose definition this run creates, an
 			// object in a namespace this run creates: known after apply.
@@ -188,7 +190,7 @@ func (p *Provider) applyManifest(ctx context.Context, req providers.ApplyResourc
 		}
 		return providers.ApplyResourceChangeResponse{NewState: req.PlannedState}
 	}
-	out, _, err := applyOwned(ctx, c, obj)
+	out, _, err := applyOwned(ctx, c, obj, kube.ApplyOptions{})
 	if err != nil {
 		return fail("Cannot apply "+kube.Describe(obj), err)
 	}

@@ -16,9 +16,11 @@ import (
 // drift, which berth takes back (taken lists those fields); a field
 // another applier owns (operation Apply: another tool, another berth
 // configuration) is a conflict, which berth reports with the manager's
-// name and the field, without forcing.
-func applyOwned(ctx context.Context, c *kube.Cluster, obj *unstructured.Unstructured) (out *unstructured.Unstructured, taken string, err error) {
-	out, err = c.Apply(ctx, obj, kube.ApplyOptions{})
+// name and the field, without forcing. With o.DryRun nothing changes: a
+// plan learns whether the apply would succeed.
+func applyOwned(ctx context.Context, c *kube.Cluster, obj *unstructured.Unstructured, o kube.ApplyOptions) (out *unstructured.Unstructured, taken string, err error) {
+	o.Force = false
+	out, err = c.Apply(ctx, obj, o)
 	var ce *kube.ConflictError
 	if !errors.As(err, &ce) {
 		return out, "", err
@@ -34,7 +36,8 @@ func applyOwned(ctx context.Context, c *kube.Cluster, obj *unstructured.Unstruct
 			return nil, "", fmt.Errorf("%w; berth does not force fields another applier owns: remove them from one of the two, or hand the field over (kubectl apply --server-side --force-conflicts --field-manager=berth)", err)
 		}
 	}
-	out, err = c.Apply(ctx, obj, kube.ApplyOptions{Force: true})
+	o.Force = true
+	out, err = c.Apply(ctx, obj, o)
 	return out, conflictFields(ce), err
 }
 

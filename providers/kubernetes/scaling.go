@@ -99,7 +99,7 @@ func (p *Provider) applyScaling(ctx context.Context, req providers.ApplyResource
 	if err != nil {
 		return fail("Cannot apply the HorizontalPodAutoscaler", err)
 	}
-	if _, _, err := applyOwned(ctx, c, h); err != nil {
+	if _, _, err := applyOwned(ctx, c, h, kube.ApplyOptions{}); err != nil {
 		return fail("Cannot apply the HorizontalPodAutoscaler", err)
 	}
 	return providers.ApplyResourceChangeResponse{NewState: req.PlannedState}
