@@ -103,6 +103,9 @@ func (ap *applier) all(ctx context.Context, req providers.ApplyResourceChangeReq
 		diags = diags.Extend(ap.removeOtherRevisions(ctx))
 	}
 	if !diags.HasErrors() {
+		diags = diags.Extend(ap.removeUnshared(ctx))
+	}
+	if !diags.HasErrors() {
 		diags = diags.Extend(ap.waitReady(ctx, ap.a.Hash, n, ap.a.Spec.Rollout.MinHealthy))
 	}
 	if !diags.HasErrors() {
@@ -247,6 +250,7 @@ func (ap *applier) stepResponse(ctx context.Context, req providers.ApplyResource
 	st, complete, rd := ap.stepState(req.PriorState, req.PlannedState, as)
 	diags = diags.Extend(rd)
 	if complete && !diags.HasErrors() {
+		diags = diags.Extend(ap.removeUnshared(ctx))
 		if err := ap.resumeAutoscaler(ctx); err != nil {
 			diags = append(diags, errDiag("Cannot resume the app's HorizontalPodAutoscaler after the rollout", err))
 		}
@@ -304,32 +308,48 @@ func (ap *applier) live(ctx context.Context) (*live, error) {
 	return ls.of(ap.a.Object), nil
 }
 
-// applyShared applies the app's Service and pull Secret (what every
-// revision shares), or removes them when the app no longer has ports or
-// a registry.
-func (ap *applier) applyShared(ctx context.Context) hcl.Diagnostics {
+// sharedObject is one of the objects every revision of an app shares.
+type sharedObject struct {
+	obj  *unstructured.Unstructured // nil: the app no longer has it
+	gvk  schema.GroupVersionKind
+	name string
+}
+
+// shared are the app's Service and pull Secret.
+func (ap *applier) shared() []sharedObject {
 	ns := ap.c.Namespace()
+	return []sharedObject{
+		{manifest.Service(ap.a.Spec, ns), gvkService, ap.a.Object},
+		{manifest.PullSecret(ap.a.Spec, ns), gvkSecret, manifest.PullSecretName(ap.a.Name)},
+	}
+}
+
+// applyShared applies the app's Service and pull Secret (what every
+// revision shares).
+func (ap *applier) applyShared(ctx context.Context) hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	for _, o := range []struct {
-		obj  *unstructured.Unstructured
-		gvk  string
-		name string
-	}{
-		{manifest.Service(ap.a.Spec, ns), "Service", ap.a.Object},
-		{manifest.PullSecret(ap.a.Spec, ns), "Secret", manifest.PullSecretName(ap.a.Name)},
-	} {
+	for _, o := range ap.shared() {
 		if o.obj == nil {
-			gvk := gvkService
-			if o.gvk == "Secret" {
-				gvk = gvkSecret
-			}
-			if err := ap.deleteOwned(ctx, gvk, o.name); err != nil {
-				diags = append(diags, errDiag("Cannot delete the app's "+o.gvk, err))
-			}
 			continue
 		}
 		if _, err := ap.apply(ctx, o.obj); err != nil {
-			diags = append(diags, errDiag("Cannot apply the app's "+o.gvk, err))
+			diags = append(diags, errDiag("Cannot apply the app's "+o.gvk.Kind, err))
+		}
+	}
+	return diags
+}
+
+// removeUnshared deletes the Service or pull Secret the app no longer
+// has. Only once one revision runs: mid-rollout the previous revision's
+// pods may still need its pull Secret (a pod rescheduled pulls again).
+func (ap *applier) removeUnshared(ctx context.Context) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, o := range ap.shared() {
+		if o.obj != nil {
+			continue
+		}
+		if err := ap.deleteOwned(ctx, o.gvk, o.name); err != nil {
+			diags = append(diags, errDiag("Cannot delete the app's "+o.gvk.Kind, err))
 		}
 	}
 	return diags

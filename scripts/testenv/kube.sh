@@ -9,9 +9,11 @@
 #                               admin token (system:masters), RBAC
 #   kube-controller-manager     Deployments make ReplicaSets and Pods,
 #   kube-scheduler              namespaces finish deleting, default SAs exist;
-#                               a node is marked not ready only after 5
-#                               minutes without a lease renewal (not 40 s:
-#                               kwok renews late on a busy machine)
+#                               all controllers but the node lifecycle one:
+#                               on a busy machine kwok's node flaps not
+#                               ready for a moment, and that controller
+#                               then marks every pod not ready for good
+#                               (no kubelet makes them ready again)
 #   kwok v0.8.0                 simulated kubelets: one fake Node "kwok-node-0"
 #                               goes Ready, its pods Running/Ready
 #
@@ -310,8 +312,7 @@ cmd_start() {
 		--leader-elect=false --secure-port=0 \
 		--service-account-private-key-file="$p/sa.key" --root-ca-file="$p/ca.crt" \
 		--cluster-signing-cert-file="$p/ca.crt" --cluster-signing-key-file="$p/ca.key" \
-		--controllers='*' \
-		--node-monitor-grace-period=5m
+		--controllers='*,-node-lifecycle-controller'
 	launch kube-scheduler "$BIN/kube-scheduler" \
 		--kubeconfig="$kc" --authentication-kubeconfig="$kc" --authorization-kubeconfig="$kc" \
 		--leader-elect=false --secure-port=0
