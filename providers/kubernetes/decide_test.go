@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/berth-sh/berth/platform/app"
+	"github.com/zclconf/go-cty/cty"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 func running(name, hash, digest string) app.Instance {
@@ -68,6 +70,43 @@ func TestDecide(t *testing.T) {
 			}
 			if !slices.Equal(waves, tt.waves) {
 				t.Errorf("waves %v, want %v", waves, tt.waves)
+			}
+		})
+	}
+}
+
+// TestAutoscaled: an autoscaled app's count is the slots its pods fill,
+// also mid-rollout, when two revisions' Deployments together run more
+// pods than the app has slots.
+func TestAutoscaled(t *testing.T) {
+	dep := func(replicas int64) *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: map[string]any{"spec": map[string]any{"replicas": replicas}}}
+	}
+	hpa := &unstructured.Unstructured{Object: map[string]any{}}
+	midWave := []app.Instance{running("web-0", "h1", "d1"), running("web-0", "h2", "d2"), running("web-1", "h1", "d1"),
+		running("web-2", "h1", "d1"), running("web-3", "h1", "d1")}
+	terminating := running("web-4", "h1", "d1")
+	terminating.Status = statusTerminating
+	tests := []struct {
+		name   string
+		l      *live
+		prior  []app.Instance
+		want   int
+		wantOK bool
+	}{
+		{"no autoscaler", &live{Deployments: map[string]*unstructured.Unstructured{"web-h1": dep(4)}}, midWave, 0, false},
+		{"mid-wave: 4 slots, 5 pods", &live{HPA: hpa, Deployments: map[string]*unstructured.Unstructured{"web-h1": dep(4), "web-h2": dep(1)}}, midWave, 4, true},
+		{"a terminating pod is not a slot", &live{HPA: hpa, Deployments: map[string]*unstructured.Unstructured{"web-h1": dep(4)}}, append(midWave[:1:1], terminating), 1, true},
+		{"no instances: the Deployments' count", &live{HPA: hpa, Deployments: map[string]*unstructured.Unstructured{"web-h1": dep(6)}}, nil, 6, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			prior := cty.NullVal(cty.DynamicPseudoType)
+			if tt.prior != nil {
+				prior = cty.ObjectVal(map[string]cty.Value{"instances": app.InstancesValue(tt.prior)})
+			}
+			if n, ok := autoscaled(tt.l, prior); n != tt.want || ok != tt.wantOK {
+				t.Errorf("autoscaled = %d, %v; want %d, %v", n, ok, tt.want, tt.wantOK)
 			}
 		})
 	}
