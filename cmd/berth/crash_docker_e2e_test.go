@@ -28,20 +28,20 @@ func TestCrashDockerRollout(t *testing.T) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 2))
 	var kills, unrecorded, orphans, duplicates int
 	tags := []string{"v2", "v1"}
+	// The kill comes at a random moment of a rollout, as long as one
+	// takes on this machine now (measured: v1 to v2 and back).
+	window := min(rolloutTime(e, "-var=tag=v2", d.pw), rolloutTime(e, "-var=tag=v1", d.pw))
+	t.Logf("a rollout takes %s", window)
 	for i := range *crashDocker {
 		tag := "-var=tag=" + tags[i%2]
 		b := e.start("apply", "-auto-approve", tag, d.pw)
-		for l := range b.lines {
-			if strings.Contains(l, "Modifying...") {
-				break
-			}
-		}
-		// A rollout of 4 replicas in waves of 1 and 2 with min_healthy 1s
-		// takes about 6 to 10 s here.
-		time.Sleep(time.Duration(rng.IntN(7000)) * time.Millisecond)
+		waitModifying(b)
+		time.Sleep(time.Duration(rng.Int64N(int64(window))))
 		killed := b.cmd.Process.Signal(syscall.SIGKILL) == nil
 		if code := b.wait(); killed && code != 0 {
 			kills++
+		} else {
+			window = max(window*2/3, 100*time.Millisecond)
 		}
 
 		// What runs against what the state records (a rollout's new
@@ -103,4 +103,26 @@ func (d dockerTest) recordedContainers(t *testing.T) []string {
 	}
 	slices.Sort(ids)
 	return ids
+}
+
+// waitModifying waits until b's apply starts to change an object.
+func waitModifying(b *background) {
+	for l := range b.lines {
+		if strings.Contains(l, "Modifying...") {
+			return
+		}
+	}
+}
+
+// rolloutTime applies with args (a change that rolls out) and returns how
+// long it took from its first change to its end.
+func rolloutTime(e *e2e, args ...string) time.Duration {
+	e.t.Helper()
+	b := e.start(append([]string{"apply", "-auto-approve"}, args...)...)
+	waitModifying(b)
+	start := time.Now()
+	if code := b.wait(); code != 0 {
+		e.t.Fatalf("apply %v: exit %d\n%s\n%s", args, code, &b.out, &b.errb)
+	}
+	return max(time.Since(start), 100*time.Millisecond)
 }

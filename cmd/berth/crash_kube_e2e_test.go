@@ -7,7 +7,6 @@ import (
 	"flag"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -35,20 +34,18 @@ func TestCrashKubernetesRollout(t *testing.T) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 3))
 	var kills, unrecorded, orphans, duplicates int
 	tags := []string{"v2", "v1"}
+	window := min(rolloutTime(e, "-var=tag=v2", pw), rolloutTime(e, "-var=tag=v1", pw))
+	t.Logf("a rollout takes %s", window)
 	for i := range *crashKubernetes {
 		tag := "-var=tag=" + tags[i%2]
 		b := e.start("apply", "-auto-approve", tag, pw)
-		for l := range b.lines {
-			if strings.Contains(l, "Modifying...") {
-				break
-			}
-		}
-		// A rollout of 4 replicas in waves of 1, 2, 1 with min_healthy 2s
-		// takes about 6 to 10 s here.
-		time.Sleep(time.Duration(rng.IntN(6000)) * time.Millisecond)
+		waitModifying(b)
+		time.Sleep(time.Duration(rng.Int64N(int64(window))))
 		killed := b.cmd.Process.Signal(syscall.SIGKILL) == nil
 		if code := b.wait(); killed && code != 0 {
 			kills++
+		} else {
+			window = max(window*2/3, 100*time.Millisecond)
 		}
 		live, recorded := k.livePods(t), k.recordedPods(t)
 		for _, p := range live {

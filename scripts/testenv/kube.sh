@@ -331,6 +331,10 @@ cmd_start() {
 EOF
 		failed kube-apiserver "creating the fake node failed"
 	wait_for kwok 60 "Ready node $NODE" node_ready
+	# The node lifecycle controller, which is not running, would lift the
+	# not-ready taint the API server puts on a new node once it is Ready.
+	api "/api/v1/nodes/$NODE" -X PATCH -H 'Content-Type: application/merge-patch+json' -o /dev/null \
+		-d '{"spec":{"taints":null}}' || failed kube-apiserver "removing the new node's taints failed"
 	wait_for kube-controller-manager 60 "default ServiceAccount" default_sa
 	for c in kube-scheduler; do alive "$c" || failed "$c" "exited"; done
 	local ms=$(($(date +%s%3N) - t0))
