@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/berth-sh/berth/addrs"
 )
 
 var crashDocker = flag.Int("crash.docker", 3, "trials killing berth during a Docker rollout")
@@ -87,11 +89,17 @@ func (d dockerTest) liveContainers(t *testing.T) []string {
 // recordedContainers lists the container ids the state records for the app.
 func (d dockerTest) recordedContainers(t *testing.T) []string {
 	t.Helper()
-	st := d.e.state()
+	return d.e.recordedInstances(d.addr(t))
+}
+
+// recordedInstances lists the ids of the instances the state records for
+// the app at a, sorted.
+func (e *e2e) recordedInstances(a addrs.Instance) []string {
+	st := e.state()
 	if st == nil {
 		return nil
 	}
-	obj := st.Instance(d.addr(t))
+	obj := st.Instance(a)
 	if obj == nil {
 		return nil
 	}

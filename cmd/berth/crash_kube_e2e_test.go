@@ -108,24 +108,9 @@ func (k kubeTest) livePods(t *testing.T) []string {
 // recordedPods lists the pods the state records as the app's instances.
 func (k kubeTest) recordedPods(t *testing.T) []string {
 	t.Helper()
-	st := k.e.state()
-	if st == nil {
-		return nil
-	}
 	a, err := addrs.ParseInstance("app.web")
 	if err != nil {
 		t.Fatal(err)
 	}
-	obj := st.Instance(a)
-	if obj == nil {
-		return nil
-	}
-	var ids []string
-	v, _ := obj.Value.UnmarkDeep()
-	for it := v.GetAttr("instances").ElementIterator(); it.Next(); {
-		_, inst := it.Element()
-		ids = append(ids, inst.GetAttr("id").AsString())
-	}
-	slices.Sort(ids)
-	return ids
+	return k.e.recordedInstances(a)
 }
