@@ -122,18 +122,18 @@ func (m *Meta) runApply(parent context.Context, args []string, destroy bool) (co
 	autoApprove := fs.Bool("auto-approve", false, "do not ask for confirmation")
 	fs.Usage = func() {
 		if destroy {
-			fmt.Fprintf(m.Stderr, "Usage: berth [-chdir=DIR] destroy [-auto-approve] [options]\n\n"+
+			fmt.Fprintf(fs.Output(), "Usage: berth [-chdir=DIR] destroy [-auto-approve] [options]\n\n"+
 				"Destroys every object berth manages (or only -target ones), after showing\n"+
 				"the plan and asking for confirmation.\n\nOptions:\n")
 		} else {
-			fmt.Fprintf(m.Stderr, "Usage: berth [-chdir=DIR] apply [-auto-approve] [options] [PLAN]\n\n"+
+			fmt.Fprintf(fs.Output(), "Usage: berth [-chdir=DIR] apply [-auto-approve] [options] [PLAN]\n\n"+
 				"Plans, asks for confirmation and makes the changes. With PLAN (a file from\n"+
 				"berth plan -out), applies exactly that plan without asking.\n\nOptions:\n")
 		}
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return exitError
+	if code, ok := m.parse(fs, args); !ok {
+		return code
 	}
 	if o.noColor {
 		m.Color = false

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -55,12 +56,46 @@ type Meta struct {
 	Color bool
 }
 
-// NewFlagSet returns a flag set for a command that prints the command's
-// usage on -h and reports flag errors on m.Stderr.
+// NewFlagSet returns a flag set for a command. Its Usage writes to
+// fs.Output(), which Meta.parse points at stdout for -h and at stderr for
+// a flag error. Every command accepts -input, as Terraform's do, so that
+// CI scripts written for Terraform run unchanged.
 func (m *Meta) NewFlagSet(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
+	fs.Bool("input", false, "berth never prompts for variable values; accepted for Terraform compatibility")
 	return fs
+}
+
+// parse parses a command's flags; ok is false when the command must return
+// code: 0 after -h or -help (the usage on stdout), 1 after a flag error
+// (the error and the usage on stderr).
+func (m *Meta) parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	return parseFlagSet(fs, m.Stdout, args)
+}
+
+// parseFlagSet is Meta.parse for a flag set whose errors go to
+// fs.Output(), including the global one, which comes before the Meta.
+func parseFlagSet(fs *flag.FlagSet, stdout io.Writer, args []string) (code int, ok bool) {
+	// The flag package prints the usage inside Parse, on the same output
+	// for -h as for an error; printing it afterwards lets -h go to stdout.
+	usage := fs.Usage
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.Usage = usage
+	switch {
+	case err == nil:
+		return 0, true
+	case errors.Is(err, flag.ErrHelp):
+		stderr := fs.Output()
+		fs.SetOutput(stdout)
+		fs.Usage()
+		fs.SetOutput(stderr)
+		return 0, false
+	default:
+		fs.Usage() // after the error, which Parse printed
+		return 1, false
+	}
 }
 
 // Errorf prints an error line for the user on stderr.
@@ -73,12 +108,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	global.SetOutput(stderr)
 	chdir := global.String("chdir", "", "switch to `DIR` before running the command")
 	showVersion := global.Bool("version", false, "print the version")
-	global.Usage = func() { usage(stderr) }
-	if err := global.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 1
+	global.Usage = func() { usage(global.Output()) }
+	if code, ok := parseFlagSet(global, stdout, args); !ok {
+		return code
 	}
 	rest := global.Args()
 	if *showVersion {
@@ -89,26 +121,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 
-	// Two-word commands ("state list") take precedence over one-word ones.
-	var cmd *Command
-	var cmdArgs []string
-	if len(rest) >= 2 {
-		if c, ok := commands[rest[0]+" "+rest[1]]; ok {
-			cmd, cmdArgs = c, rest[2:]
-		}
-	}
+	cmd, cmdArgs := lookup(rest)
 	if cmd == nil {
-		c, ok := commands[rest[0]]
-		if !ok {
-			hint := ""
-			if s := lang.NameSuggestion(rest[0], slices.Sorted(maps.Keys(commands))); s != "" {
-				hint = fmt.Sprintf(" Did you mean %q?", s)
-			}
-			fmt.Fprintf(stderr, "Error: unknown command %q.%s\n\n", rest[0], hint)
-			usage(stderr)
-			return 1
-		}
-		cmd, cmdArgs = c, rest[1:]
+		unknownCommand(stderr, rest[0])
+		return 1
 	}
 
 	dir := "."
@@ -130,6 +146,34 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return cmd.Run(ctx, m, cmdArgs)
 }
 
+// lookup finds the command that args name and returns it with its own
+// arguments, or nil. Two-word commands ("state list") take precedence over
+// one-word ones.
+func lookup(args []string) (*Command, []string) {
+	if len(args) >= 2 {
+		if c, ok := commands[args[0]+" "+args[1]]; ok {
+			return c, args[2:]
+		}
+	}
+	if len(args) >= 1 {
+		if c, ok := commands[args[0]]; ok {
+			return c, args[1:]
+		}
+	}
+	return nil, nil
+}
+
+// unknownCommand reports a command name that is not one, with the closest
+// command, and the usage.
+func unknownCommand(w io.Writer, name string) {
+	hint := ""
+	if s := lang.NameSuggestion(name, slices.Sorted(maps.Keys(commands))); s != "" {
+		hint = fmt.Sprintf(" Did you mean %q?", s)
+	}
+	fmt.Fprintf(w, "Error: unknown command %q.%s\n\n", name, hint)
+	usage(w)
+}
+
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "Usage: berth [-chdir=DIR] <command> [options]\n\nCommands:\n")
 	names := make([]string, 0, len(commands))
@@ -144,28 +188,31 @@ func usage(w io.Writer) {
 	}
 }
 
-// groupHelp answers a command group (state, workspace) called alone or
-// with an unknown subcommand: the usage and the subcommands with their
-// synopses, and the error with the closest subcommand.
+// groupHelp answers a command group (state, workspace) called alone, with
+// -h, or with an unknown subcommand: the usage and the subcommands with
+// their synopses, and the error with the closest subcommand.
 func (m *Meta) groupHelp(group, usage string, subs []string, args []string) int {
-	width := 0
-	for _, n := range subs {
-		width = max(width, len(n))
+	fs := m.NewFlagSet(group)
+	fs.Usage = func() {
+		width := 0
+		for _, n := range subs {
+			width = max(width, len(n))
+		}
+		fmt.Fprintf(fs.Output(), "Usage: berth [-chdir=DIR] %s <subcommand> %s\n\nSubcommands:\n", group, usage)
+		for _, n := range subs {
+			fmt.Fprintf(fs.Output(), "  %-*s %s\n", width, n, commands[group+" "+n].Synopsis)
+		}
 	}
-	fmt.Fprintf(m.Stderr, "Usage: berth [-chdir=DIR] %s <subcommand> %s\n\nSubcommands:\n", group, usage)
-	for _, n := range subs {
-		fmt.Fprintf(m.Stderr, "  %-*s %s\n", width, n, commands[group+" "+n].Synopsis)
+	if code, ok := m.parse(fs, args); !ok {
+		return code
 	}
-	if len(args) > 0 && args[0] != "-h" && args[0] != "-help" && args[0] != "--help" {
+	fs.Usage()
+	if fs.NArg() > 0 {
 		hint := ""
-		if s := lang.NameSuggestion(args[0], subs); s != "" {
+		if s := lang.NameSuggestion(fs.Arg(0), subs); s != "" {
 			hint = fmt.Sprintf(" Did you mean %q?", s)
 		}
-		fmt.Fprintf(m.Stderr, "\nError: unknown %s subcommand %q.%s\n", group, args[0], hint)
-		return 1
+		fmt.Fprintf(m.Stderr, "\nError: unknown %s subcommand %q.%s\n", group, fs.Arg(0), hint)
 	}
-	if len(args) == 0 {
-		return 1
-	}
-	return 0
+	return 1
 }

@@ -28,14 +28,14 @@ func runDrift(ctx context.Context, m *Meta, args []string) int {
 	fs.Var(varsFlag{"var-file", &o.vars}, "var-file", "read input variables from `FILE` (repeatable)")
 	fs.Var(&o.targets, "target", "check only `ADDRESS` (repeatable)")
 	fs.Usage = func() {
-		fmt.Fprintf(m.Stderr, "Usage: berth [-chdir=DIR] drift [-json] [options]\n\n"+
+		fmt.Fprintf(fs.Output(), "Usage: berth [-chdir=DIR] drift [-json] [options]\n\n"+
 			"Reads every recorded object from its provider and reports the ones that\n"+
 			"changed outside berth. Exit status 0 when none did, 2 when some did, 1 on\n"+
 			"error. With -json, prints a drift report (docs/json-output.md).\n\nOptions:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return exitError
+	if code, ok := m.parse(fs, args); !ok {
+		return code
 	}
 	if o.noColor {
 		m.Color = false

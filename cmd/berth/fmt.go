@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -64,18 +63,15 @@ func runFmt(_ context.Context, m *Meta, args []string) int {
 	flags.BoolVar(&o.recursive, "recursive", false, "also process subdirectories")
 	noColor := flags.Bool("no-color", false, "disable colour in the output")
 	flags.Usage = func() {
-		fmt.Fprintf(m.Stderr, "Usage: berth [-chdir=DIR] fmt [options] [DIR or FILE...]\n\n"+
+		fmt.Fprintf(flags.Output(), "Usage: berth [-chdir=DIR] fmt [options] [DIR or FILE...]\n\n"+
 			"Rewrites *.berth.hcl and *.auto.vars.hcl files to the canonical format.\n"+
 			"With no argument, the files of the working directory; with -, standard\n"+
 			"input to standard output. Exit status 0, 1 on error, 3 with -check when\n"+
 			"an input is not formatted.\n\nOptions:\n")
 		flags.PrintDefaults()
 	}
-	if err := flags.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0 // asked for the usage, which was printed
-		}
-		return 1
+	if code, ok := m.parse(flags, args); !ok {
+		return code
 	}
 	if *noColor {
 		m.Color = false

@@ -24,13 +24,13 @@ func runGraph(ctx context.Context, m *Meta, args []string) int {
 	fs.Var(varsFlag{"var-file", &o.vars}, "var-file", "read input variables from `FILE` (repeatable)")
 	noColor := fs.Bool("no-color", false, "disable colour in the output")
 	fs.Usage = func() {
-		fmt.Fprintf(m.Stderr, "Usage: berth [-chdir=DIR] graph\n\n"+
+		fmt.Fprintf(fs.Output(), "Usage: berth [-chdir=DIR] graph\n\n"+
 			"Prints the dependency graph of the configuration and the recorded state in\n"+
 			"Graphviz's DOT language: berth graph | dot -Tsvg > graph.svg\n\nOptions:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return exitError
+	if code, ok := m.parse(fs, args); !ok {
+		return code
 	}
 	if *noColor {
 		m.Color = false

@@ -27,14 +27,14 @@ func runImport(ctx context.Context, m *Meta, args []string) int {
 	fs.DurationVar(&o.lockTimeout, "lock-timeout", 0, "wait up to `DURATION` for the state lock")
 	noColor := fs.Bool("no-color", false, "disable colour in the output")
 	fs.Usage = func() {
-		fmt.Fprintf(m.Stderr, "Usage: berth [-chdir=DIR] import [options] ADDRESS ID\n\n"+
+		fmt.Fprintf(fs.Output(), "Usage: berth [-chdir=DIR] import [options] ADDRESS ID\n\n"+
 			"Reads the existing object ID from its provider and records it in the state\n"+
 			"as ADDRESS, which must be declared in the configuration. Run berth plan\n"+
 			"afterwards to see how it differs from its configuration.\n\nOptions:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return exitError
+	if code, ok := m.parse(fs, args); !ok {
+		return code
 	}
 	if *noColor {
 		m.Color = false

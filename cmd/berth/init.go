@@ -55,7 +55,7 @@ func runInit(ctx context.Context, m *Meta, args []string) int {
 	fs.BoolVar(&bi.reconfigure, "reconfigure", false, "use the backend the configuration names now, leaving the states of the previous one where they are")
 	fs.BoolVar(&bi.forceCopy, "force-copy", false, "with -migrate-state, replace a newer state of the same lineage at the destination")
 	fs.Usage = func() {
-		fmt.Fprintf(m.Stderr, "Usage: berth [-chdir=DIR] init [-backend-config=KEY=VALUE|FILE]... [-migrate-state|-reconfigure] [-plugin-dir=DIR]... [-upgrade] [-no-color]\n\n"+
+		fmt.Fprintf(fs.Output(), "Usage: berth [-chdir=DIR] init [-backend-config=KEY=VALUE|FILE]... [-migrate-state|-reconfigure] [-plugin-dir=DIR]... [-upgrade] [-no-color]\n\n"+
 			"Sets up the state backend (remembering -backend-config for later commands;\n"+
 			"when the backend changed, -migrate-state copies the states to the new one).\n"+
 			"Selects an installed version of every provider in required_providers and\n"+
@@ -63,8 +63,8 @@ func runInit(ctx context.Context, m *Meta, args []string) int {
 			"kept while it meets the constraints, unless -upgrade is given.\n\nOptions:\n", install.LockFileName)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 1
+	if code, ok := m.parse(fs, args); !ok {
+		return code
 	}
 	if *noColor {
 		m.Color = false

@@ -29,12 +29,12 @@ func runOutput(ctx context.Context, m *Meta, args []string) int {
 	raw := fs.Bool("raw", false, "print NAME's value as a raw string, for scripts (strings, numbers and bools only)")
 	fs.Bool("no-color", false, "disable colour in the output")
 	fs.Usage = func() {
-		fmt.Fprintf(m.Stderr, "Usage: berth [-chdir=DIR] output [-json|-raw] [NAME]\n\n"+
+		fmt.Fprintf(fs.Output(), "Usage: berth [-chdir=DIR] output [-json|-raw] [NAME]\n\n"+
 			"Prints the root outputs recorded by the last apply, or only NAME's value.\n\nOptions:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return exitError
+	if code, ok := m.parse(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() > 1 {
 		m.Errorf("output takes at most one argument (an output name).")

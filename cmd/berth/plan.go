@@ -190,13 +190,13 @@ func runPlan(ctx context.Context, m *Meta, args []string) int {
 	out := fs.String("out", "", "save the plan to `FILE` for berth apply")
 	detailed := fs.Bool("detailed-exitcode", false, "exit 0 when there are no changes, 1 on error, 2 when there are changes")
 	fs.Usage = func() {
-		fmt.Fprintf(m.Stderr, "Usage: berth [-chdir=DIR] plan [options]\n\n"+
+		fmt.Fprintf(fs.Output(), "Usage: berth [-chdir=DIR] plan [options]\n\n"+
 			"Refreshes the recorded objects, compares them with the configuration and\n"+
 			"shows the changes berth would make. Nothing is changed.\n\nOptions:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return exitError
+	if code, ok := m.parse(fs, args); !ok {
+		return code
 	}
 	if o.noColor {
 		m.Color = false

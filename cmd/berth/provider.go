@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/berth-sh/berth/providers/plugin"
 )
@@ -21,13 +22,23 @@ func init() {
 }
 
 func runInternalProvider(_ context.Context, m *Meta, args []string) int {
-	if len(args) != 1 {
+	fs := m.NewFlagSet(plugin.BuiltinCommand)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: berth %s NAME\n\n"+
+			"Serves the built-in provider NAME as a plugin. berth runs this itself;\n"+
+			"it is not meant to be run by hand.\n\nOptions:\n", plugin.BuiltinCommand)
+		fs.PrintDefaults()
+	}
+	if code, ok := m.parse(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() != 1 {
 		m.Errorf("usage: berth %s NAME; this command is run by berth itself to start a built-in provider", plugin.BuiltinCommand)
 		return 1
 	}
 	// Serve returns when berth closes the plugin; a process started by
 	// hand without berth's handshake environment exits inside it.
-	if err := plugin.ServeBuiltin(args[0]); err != nil {
+	if err := plugin.ServeBuiltin(fs.Arg(0)); err != nil {
 		m.Errorf("%v", err)
 		return 1
 	}

@@ -32,15 +32,15 @@ func runProviders(ctx context.Context, m *Meta, args []string) int {
 	fs.Var(&pluginDirs, "plugin-dir", "search `DIR` for provider plugins (repeatable; default: those of the last init)")
 	noColor := fs.Bool("no-color", false, "disable colour in the output")
 	fs.Usage = func() {
-		fmt.Fprintf(m.Stderr, "Usage: berth [-chdir=DIR] providers [-plugin-dir=DIR]... [-no-color]\n\n"+
+		fmt.Fprintf(fs.Output(), "Usage: berth [-chdir=DIR] providers [-plugin-dir=DIR]... [-no-color]\n\n"+
 			"Shows the providers the configuration requires, the versions locked in\n"+
 			"%s and the versions installed in the plugin directories, and marks\n"+
 			"what needs \"berth init\". Exit status 1 when a required provider would\n"+
 			"not launch.\n\nOptions:\n", install.LockFileName)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 1
+	if code, ok := m.parse(fs, args); !ok {
+		return code
 	}
 	if *noColor {
 		m.Color = false

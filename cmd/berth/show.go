@@ -27,12 +27,12 @@ func runShow(ctx context.Context, m *Meta, args []string) int {
 	asJSON := fs.Bool("json", false, "machine-readable output (docs/json-output.md)")
 	noColor := fs.Bool("no-color", false, "disable colour in the output")
 	fs.Usage = func() {
-		fmt.Fprintf(m.Stderr, "Usage: berth [-chdir=DIR] show [-json] [-no-color] [PLAN]\n\n"+
+		fmt.Fprintf(fs.Output(), "Usage: berth [-chdir=DIR] show [-json] [-no-color] [PLAN]\n\n"+
 			"Shows a saved plan, or the current state when no PLAN is given.\n\nOptions:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return exitError
+	if code, ok := m.parse(fs, args); !ok {
+		return code
 	}
 	if *noColor {
 		m.Color = false

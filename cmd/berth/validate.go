@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"os"
 
@@ -29,17 +27,14 @@ func runValidate(_ context.Context, m *Meta, args []string) int {
 	asJSON := fs.Bool("json", false, "print the result as JSON (docs/json-output.md)")
 	noColor := fs.Bool("no-color", false, "disable colour in the output")
 	fs.Usage = func() {
-		fmt.Fprintf(m.Stderr, "Usage: berth [-chdir=DIR] validate [-json] [-no-color]\n\n"+
+		fmt.Fprintf(fs.Output(), "Usage: berth [-chdir=DIR] validate [-json] [-no-color]\n\n"+
 			"Checks the configuration in the working directory (every *.berth.hcl and\n"+
 			"*.berth.json file) and prints every problem found. Exit status 0 when the\n"+
 			"configuration is valid (warnings allowed), 1 otherwise.\n\nOptions:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0 // asked for the usage, which was printed
-		}
-		return 1
+	if code, ok := m.parse(fs, args); !ok {
+		return code
 	}
 	if *noColor {
 		m.Color = false

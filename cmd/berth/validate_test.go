@@ -235,8 +235,8 @@ func TestValidateArguments(t *testing.T) {
 	}
 	stderr.Reset()
 	for _, cmd := range []string{"validate", "fmt"} {
-		if code := run([]string{cmd, "-h"}, &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "Usage: berth [-chdir=DIR] "+cmd) {
-			t.Errorf("%s -h: exit %d, stderr %q", cmd, code, stderr.String())
+		if code := run([]string{cmd, "-h"}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "Usage: berth [-chdir=DIR] "+cmd) {
+			t.Errorf("%s -h: exit %d, stdout %q", cmd, code, stdout.String())
 		}
 	}
 }

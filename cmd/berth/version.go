@@ -20,8 +20,13 @@ func init() {
 func runVersion(_ context.Context, m *Meta, args []string) int {
 	fs := m.NewFlagSet("version")
 	asJSON := fs.Bool("json", false, "print the version as JSON")
-	if err := fs.Parse(args); err != nil {
-		return 1
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: berth version [-json]\n\n"+
+			"Prints berth's version and platform.\n\nOptions:\n")
+		fs.PrintDefaults()
+	}
+	if code, ok := m.parse(fs, args); !ok {
+		return code
 	}
 	platform := runtime.GOOS + "_" + runtime.GOARCH
 	if *asJSON {
