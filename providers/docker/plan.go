@@ -426,7 +426,7 @@ func decide(in planInput) planOutput {
 			oldRunning[e.Name] = true
 		}
 	}
-	var work []scheduler.Assignment
+	var work []providers.WaveInstance
 	replacing := false
 	for _, as := range in.Assignments {
 		if e, ok := current[key{as.Instance, as.Host}]; ok {
@@ -435,7 +435,7 @@ func decide(in planInput) planOutput {
 		}
 		out.Instances = append(out.Instances, app.Instance{Name: as.Instance, Host: as.Host, ImageDigest: in.Pinned,
 			ConfigHash: in.Hash, Status: statusRunning, Ready: true, Planned: true})
-		work = append(work, as)
+		work = append(work, providers.WaveInstance{Name: as.Instance, Host: as.Host})
 		if oldRunning[as.Instance] {
 			replacing = true
 		}
@@ -443,20 +443,7 @@ func decide(in planInput) planOutput {
 	if !in.HasPrior || !replacing {
 		return out
 	}
-	r := &providers.Rollout{
-		MinHealthy: in.Rollout.MinHealthy, HealthyDeadline: in.Rollout.HealthyDeadline,
-		AutoRevert: in.Rollout.AutoRevert, MaxUnavailable: in.Rollout.MaxUnavailable,
-	}
-	i := 0
-	for _, n := range in.Rollout.Waves(len(work)) {
-		var w providers.Wave
-		for _, as := range work[i : i+n] {
-			w.Instances = append(w.Instances, providers.WaveInstance{Name: as.Instance, Host: as.Host})
-		}
-		i += n
-		r.Waves = append(r.Waves, w)
-	}
-	out.Rollout = r
+	out.Rollout = providers.NewRollout(in.Rollout, work)
 	return out
 }
 

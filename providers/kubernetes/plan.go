@@ -176,7 +176,7 @@ func decide(in planInput) planOutput {
 			oldRunning[e.Name] = true
 		}
 	}
-	var work []string
+	var work []providers.WaveInstance
 	replacing := false
 	for i := range in.Replicas {
 		name := slotName(in.App, i)
@@ -186,7 +186,7 @@ func decide(in planInput) planOutput {
 		}
 		out.Instances = append(out.Instances, app.Instance{Name: name, ImageDigest: in.Pinned,
 			ConfigHash: in.Hash, Status: statusRunning, Ready: true, Planned: true})
-		work = append(work, name)
+		work = append(work, providers.WaveInstance{Name: name})
 		if oldRunning[name] {
 			replacing = true
 		}
@@ -194,19 +194,6 @@ func decide(in planInput) planOutput {
 	if !in.HasPrior || !replacing {
 		return out
 	}
-	r := &providers.Rollout{
-		MinHealthy: in.Rollout.MinHealthy, HealthyDeadline: in.Rollout.HealthyDeadline,
-		AutoRevert: in.Rollout.AutoRevert, MaxUnavailable: in.Rollout.MaxUnavailable,
-	}
-	i := 0
-	for _, n := range in.Rollout.Waves(len(work)) {
-		var w providers.Wave
-		for _, name := range work[i : i+n] {
-			w.Instances = append(w.Instances, providers.WaveInstance{Name: name})
-		}
-		i += n
-		r.Waves = append(r.Waves, w)
-	}
-	out.Rollout = r
+	out.Rollout = providers.NewRollout(in.Rollout, work)
 	return out
 }
