@@ -365,6 +365,16 @@ type LookupObject struct {
 	Planned        cty.Value
 }
 
+// NotFound is the result of o when nothing carries its key: a null state
+// of its planned type.
+func (o LookupObject) NotFound() LookupResult {
+	t := cty.DynamicPseudoType
+	if o.Planned != cty.NilVal {
+		t = o.Planned.Type()
+	}
+	return LookupResult{ID: o.ID, State: cty.NullVal(t)}
+}
+
 // LookupResourcesResponse holds one result per requested object, in order.
 type LookupResourcesResponse struct {
 	Results     []LookupResult

@@ -38,7 +38,7 @@ func (p *Provider) LookupResources(ctx context.Context, req providers.LookupReso
 	apps := make([]*deployment, len(req.Objects))
 	endpoints := map[string]engine.HostConfig{}
 	for i, o := range req.Objects {
-		results[i] = providers.LookupResult{ID: o.ID, State: cty.NullVal(plannedType(o.Planned))}
+		results[i] = o.NotFound()
 		switch o.TypeName {
 		case TypeScalingPolicy:
 			// It exists only in berth's state: an unrecorded create made
@@ -114,15 +114,6 @@ func lookupTarget(o providers.LookupObject) (*deployment, error) {
 		return nil, fmt.Errorf("no planned state for %s: the docker provider finds an app on the hosts of the cluster its planned state names", o.ID)
 	}
 	return decodeApp(o.Planned)
-}
-
-// plannedType is the type of a planned value, for the null state of an
-// object not found.
-func plannedType(v cty.Value) cty.Type {
-	if v == cty.NilVal {
-		return cty.DynamicPseudoType
-	}
-	return v.Type()
 }
 
 // withDeployment is top (a planned or prior app value) with deployment id

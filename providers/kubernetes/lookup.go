@@ -28,7 +28,7 @@ func (p *Provider) LookupResources(ctx context.Context, req providers.LookupReso
 	listings := map[kube.Target]*listing{}
 	listErrs := map[kube.Target]error{}
 	for i, o := range req.Objects {
-		results[i] = providers.LookupResult{ID: o.ID, State: cty.NullVal(plannedType(o.Planned))}
+		results[i] = o.NotFound()
 		if o.TypeName != TypeApp {
 			continue
 		}
@@ -71,13 +71,4 @@ func (p *Provider) LookupResources(ctx context.Context, req providers.LookupReso
 		results[i].State = app.WithInstances(o.Planned, ins)
 	}
 	return providers.LookupResourcesResponse{Results: results}
-}
-
-// plannedType is the type of a planned value, for the null state of an
-// object not found.
-func plannedType(v cty.Value) cty.Type {
-	if v == cty.NilVal {
-		return cty.DynamicPseudoType
-	}
-	return v.Type()
 }
