@@ -415,7 +415,7 @@ func (ap *applier) removeOtherRevisions(ctx context.Context) hcl.Diagnostics {
 			continue
 		}
 		ap.emit("progress", "", "deleting Deployment %s of a previous revision", name)
-		if err := ap.c.Delete(ctx, gvkDeployment, name); err != nil {
+		if err := ap.scaleRevision(ctx, l.Deployments[name], 0); err != nil {
 			return hcl.Diagnostics{errDiag("Cannot delete a previous revision's Deployment", err)}
 		}
 	}
@@ -424,10 +424,16 @@ func (ap *applier) removeOtherRevisions(ctx context.Context) hcl.Diagnostics {
 
 // scaleRevision sets the replicas of an existing revision's Deployment,
 // re-applying the fields berth owns of it (extracted from the object, as
-// the spec it was made from may be gone); zero deletes it.
+// the spec it was made from may be gone); zero deletes it and waits
+// until it is gone.
 func (ap *applier) scaleRevision(ctx context.Context, d *unstructured.Unstructured, replicas int) error {
 	if replicas <= 0 {
-		return ap.c.Delete(ctx, gvkDeployment, d.GetName())
+		// Deleted in the foreground, it lingers until its pods are gone:
+		// the step ends when it has.
+		if err := ap.c.Delete(ctx, gvkDeployment, d.GetName()); err != nil {
+			return err
+		}
+		return ap.c.WaitGone(ctx, gvkDeployment, d.GetName())
 	}
 	var typed appsv1.Deployment
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(d.Object, &typed); err != nil {
