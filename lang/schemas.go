@@ -567,6 +567,11 @@ func healthCheckSchema() *BlockSchema {
 	}
 }
 
+// TargetGroupType is the object type of an entry of a load balancer's
+// computed target_groups: the group's ARN and the targets registered in
+// it ("id:port").
+var TargetGroupType = cty.Object(map[string]cty.Type{"arn": cty.String, "targets": cty.List(cty.String)})
+
 func newLoadBalancerSchema() *BlockSchema {
 	return &BlockSchema{
 		Attributes: []*AttrSchema{
@@ -579,16 +584,32 @@ func newLoadBalancerSchema() *BlockSchema {
 			{Name: "arn", Type: cty.String, Computed: true},
 			{Name: "dns_name", Type: cty.String, Computed: true},
 			{Name: "zone_id", Type: cty.String, Computed: true},
+			{Name: "listener_arns", Type: cty.Map(cty.String), Computed: true,
+				Description: "each listener's ARN, by its port"},
+			{Name: "target_groups", Type: cty.Map(TargetGroupType), Computed: true,
+				Description: "each target's target group, by the target's name: its ARN and the targets registered in it (id:port)"},
 		},
 		Blocks: []*NestedSchema{
-			{Name: "listener", List: true, Required: true, Block: &BlockSchema{Attributes: []*AttrSchema{
-				{Name: "port", Type: cty.Number, Required: true, Check: checkPortNumber},
-				{Name: "protocol", Type: cty.String, Default: strVal("HTTP"), Check: checkOneOf("HTTP", "HTTPS", "TCP", "UDP", "TLS")},
-				{Name: "certificate_arn", Type: cty.String},
-			}}},
+			{Name: "listener", List: true, Required: true, Block: &BlockSchema{
+				Attributes: []*AttrSchema{
+					{Name: "port", Type: cty.Number, Required: true, Check: checkPortNumber},
+					{Name: "protocol", Type: cty.String, Default: strVal("HTTP"), Check: checkOneOf("HTTP", "HTTPS", "TCP", "UDP", "TLS")},
+					{Name: "certificate_arn", Type: cty.String},
+					{Name: "default_target", Type: cty.String, Description: "the name of the target the listener forwards to when no rule matches; default: the first target"},
+				},
+				Blocks: []*NestedSchema{
+					{Name: "rule", List: true, Block: &BlockSchema{Attributes: []*AttrSchema{
+						{Name: "priority", Type: cty.Number, Required: true, Check: checkWhole(1)},
+						{Name: "path_patterns", Type: cty.List(cty.String)},
+						{Name: "host_headers", Type: cty.List(cty.String)},
+						{Name: "target", Type: cty.String, Required: true, Description: "the name of the target the rule forwards to"},
+					}}},
+				},
+			}},
 			{Name: "target", List: true, Required: true, Block: &BlockSchema{Attributes: []*AttrSchema{
 				{Name: "app", Type: cty.DynamicPseudoType, Required: true, Description: "the app to send traffic to: app.NAME"},
 				{Name: "port", Type: cty.String, Required: true, Description: "a named port of the app"},
+				{Name: "name", Type: cty.String, Description: "the target's name, for listener rules and target_groups; default: the app's name"},
 			}}},
 			{Name: "health_check", Block: healthCheckSchema()},
 		},
