@@ -12,6 +12,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/berth-sh/berth/platform/app"
 )
 
 // Interface is what the core needs from a provider. Every method takes a
@@ -275,7 +277,35 @@ const (
 	// RolloutStep.Instances that PlannedState does not keep. The core has
 	// drained them first.
 	StepStop
+	// StepDrain is applied to an object that routes traffic to an app (a
+	// load balancer with a target of that app) around a wave of the app's
+	// rollout, before the instances of RolloutStep.Traffic stop: they
+	// leave traffic (deregistered), and the call returns once they are
+	// drained, so no request goes to them any more. PriorState and
+	// PlannedState are the object's state as recorded; NewState says
+	// which targets it now has.
+	StepDrain
+	// StepAdmit is applied likewise once new instances are ready: they
+	// join traffic (registered), and the call returns once the router
+	// reports each of them healthy, or fails when one is not within
+	// RolloutStep.Traffic.Deadline.
+	StepAdmit
 )
+
+// TrafficChange is what a StepDrain or StepAdmit acts on: instances of
+// one app that leave or join the traffic of the objects routing to it.
+type TrafficChange struct {
+	// AppID is the app's deployment_id, which a router matches against
+	// the apps it targets.
+	AppID string
+	// Instances leave (StepDrain) or join (StepAdmit), in the app
+	// contract's shape, addresses included.
+	Instances []app.Instance
+	// Deadline bounds how long, with StepAdmit, an instance may take to be
+	// reported healthy (the rollout's healthy_deadline); zero: the
+	// router's own default.
+	Deadline time.Duration
+}
 
 // RolloutStep selects the part of the change to apply.
 type RolloutStep struct {
@@ -288,6 +318,8 @@ type RolloutStep struct {
 	// HoldFor is how long, with StepStart, each new instance must stay
 	// ready before the call returns (the rollout's min_healthy).
 	HoldFor time.Duration
+	// Traffic is set with StepDrain and StepAdmit.
+	Traffic *TrafficChange
 }
 
 // ApplyResourceChangeRequest carries out a planned change.

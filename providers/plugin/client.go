@@ -472,11 +472,15 @@ func (c *Client) ApplyResourceChange(ctx context.Context, req providers.ApplyRes
 	if resp.Diagnostics = c.crashed(call); resp.Diagnostics != nil {
 		return resp
 	}
+	step, err := encodeStep(req.Step)
+	if err != nil {
+		resp.Diagnostics = c.protocolErr(call, "request", err)
+		return resp
+	}
 	preq := &protocol.ApplyResourceChange_Request{
-		TypeName: req.TypeName, PlannedPrivate: req.PlannedPrivate, Step: encodeStep(req.Step),
+		TypeName: req.TypeName, PlannedPrivate: req.PlannedPrivate, Step: step,
 		IdempotencyKey: req.IdempotencyKey,
 	}
-	var err error
 	if preq.PriorState, preq.PlannedState, preq.Config, err = encode3(req.PriorState, req.PlannedState, req.Config); err != nil {
 		resp.Diagnostics = c.protocolErr(call, "request", err)
 		return resp

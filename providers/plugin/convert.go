@@ -373,17 +373,28 @@ func decodeRollout(pr *protocol.Rollout) (*providers.Rollout, error) {
 	return r, nil
 }
 
-func encodeStep(s providers.RolloutStep) *protocol.ApplyResourceChange_Step {
+func encodeStep(s providers.RolloutStep) (*protocol.ApplyResourceChange_Step, error) {
 	ps := &protocol.ApplyResourceChange_Step{Wave: int64(s.Wave), Instances: s.Instances, HoldFor: encodeDuration(s.HoldFor)}
 	switch s.Kind {
 	case providers.StepStart:
 		ps.Kind = protocol.ApplyResourceChange_Step_START
 	case providers.StepStop:
 		ps.Kind = protocol.ApplyResourceChange_Step_STOP
+	case providers.StepDrain:
+		ps.Kind = protocol.ApplyResourceChange_Step_DRAIN
+	case providers.StepAdmit:
+		ps.Kind = protocol.ApplyResourceChange_Step_ADMIT
 	default:
 		ps.Kind = protocol.ApplyResourceChange_Step_ALL
 	}
-	return ps
+	if t := s.Traffic; t != nil {
+		v, err := encodeValue(app.InstancesValue(t.Instances))
+		if err != nil {
+			return nil, fmt.Errorf("step traffic instances: %w", err)
+		}
+		ps.TrafficAppId, ps.TrafficInstances, ps.TrafficDeadline = t.AppID, v, encodeDuration(t.Deadline)
+	}
+	return ps, nil
 }
 
 func decodeStep(ps *protocol.ApplyResourceChange_Step) (providers.RolloutStep, error) {
@@ -400,10 +411,28 @@ func decodeStep(ps *protocol.ApplyResourceChange_Step) (providers.RolloutStep, e
 		s.Kind = providers.StepStart
 	case protocol.ApplyResourceChange_Step_STOP:
 		s.Kind = providers.StepStop
+	case protocol.ApplyResourceChange_Step_DRAIN:
+		s.Kind = providers.StepDrain
+	case protocol.ApplyResourceChange_Step_ADMIT:
+		s.Kind = providers.StepAdmit
 	case protocol.ApplyResourceChange_Step_ALL:
 		s.Kind = providers.StepAll
 	default:
 		return s, fmt.Errorf("unknown step kind %v", ps.Kind)
+	}
+	if s.Kind == providers.StepDrain || s.Kind == providers.StepAdmit {
+		v, err := decodeValue(ps.TrafficInstances)
+		if err != nil {
+			return s, fmt.Errorf("step traffic instances: %w", err)
+		}
+		t := &providers.TrafficChange{AppID: ps.TrafficAppId}
+		if v != cty.NilVal && !v.IsNull() {
+			t.Instances = app.DecodeInstances(cty.ObjectVal(map[string]cty.Value{"instances": v}))
+		}
+		if t.Deadline, err = decodeDuration(ps.TrafficDeadline); err != nil {
+			return s, fmt.Errorf("step traffic deadline: %w", err)
+		}
+		s.Traffic = t
 	}
 	return s, nil
 }

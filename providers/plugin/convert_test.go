@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/providers/protocol"
 )
@@ -219,8 +220,16 @@ func TestRolloutAndStepRoundTrip(t *testing.T) {
 		{Kind: providers.StepAll},
 		{Kind: providers.StepStart, Wave: 2, Instances: []string{"b", "c"}, HoldFor: 10 * time.Second},
 		{Kind: providers.StepStop, Instances: []string{"a"}},
+		{Kind: providers.StepDrain, Wave: 1, Traffic: &providers.TrafficChange{AppID: "web", Instances: []app.Instance{
+			{Name: "web-1", Host: "h1", ID: "c1", Status: "running", Ready: true, ImageDigest: "d", ConfigHash: "h",
+				Addresses: map[string]app.Address{"http": {IP: "127.0.0.1", Port: 32768}}}}}},
+		{Kind: providers.StepAdmit, Wave: 2, Traffic: &providers.TrafficChange{AppID: "web", Deadline: 5 * time.Minute}},
 	} {
-		if got, err := decodeStep(encodeStep(s)); err != nil || !reflect.DeepEqual(got, s) {
+		ps, err := encodeStep(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := decodeStep(ps); err != nil || !reflect.DeepEqual(got, s) {
 			t.Errorf("step %+v became %+v, %v", s, got, err)
 		}
 	}

@@ -158,6 +158,14 @@ const (
 	// Stop the instances of instances that the planned state does not
 	// keep (see providers.StepStop).
 	ApplyResourceChange_Step_STOP ApplyResourceChange_Step_Kind = 2
+	// Applied to an object that routes traffic to an app (a load
+	// balancer), around a wave of the app's rollout: the instances of
+	// traffic_instances leave traffic; returns once they are drained
+	// (see providers.StepDrain).
+	ApplyResourceChange_Step_DRAIN ApplyResourceChange_Step_Kind = 3
+	// Likewise: the instances join traffic; returns once the router
+	// reports them healthy (see providers.StepAdmit).
+	ApplyResourceChange_Step_ADMIT ApplyResourceChange_Step_Kind = 4
 )
 
 // Enum value maps for ApplyResourceChange_Step_Kind.
@@ -166,11 +174,15 @@ var (
 		0: "ALL",
 		1: "START",
 		2: "STOP",
+		3: "DRAIN",
+		4: "ADMIT",
 	}
 	ApplyResourceChange_Step_Kind_value = map[string]int32{
 		"ALL":   0,
 		"START": 1,
 		"STOP":  2,
+		"DRAIN": 3,
+		"ADMIT": 4,
 	}
 )
 
@@ -2162,9 +2174,16 @@ type ApplyResourceChange_Step struct {
 	Wave      int64    `protobuf:"varint,2,opt,name=wave,proto3" json:"wave,omitempty"`
 	Instances []string `protobuf:"bytes,3,rep,name=instances,proto3" json:"instances,omitempty"`
 	// With START: how long each new instance must stay ready ("10s").
-	HoldFor       string `protobuf:"bytes,4,opt,name=hold_for,json=holdFor,proto3" json:"hold_for,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	HoldFor string `protobuf:"bytes,4,opt,name=hold_for,json=holdFor,proto3" json:"hold_for,omitempty"`
+	// With DRAIN and ADMIT: the deployment_id of the app rolled out, the
+	// instances that leave or join (a list of the app contract's
+	// instance objects) and, with ADMIT, how long they may take to be
+	// reported healthy ("5m").
+	TrafficAppId     string        `protobuf:"bytes,5,opt,name=traffic_app_id,json=trafficAppId,proto3" json:"traffic_app_id,omitempty"`
+	TrafficInstances *DynamicValue `protobuf:"bytes,6,opt,name=traffic_instances,json=trafficInstances,proto3" json:"traffic_instances,omitempty"`
+	TrafficDeadline  string        `protobuf:"bytes,7,opt,name=traffic_deadline,json=trafficDeadline,proto3" json:"traffic_deadline,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *ApplyResourceChange_Step) Reset() {
@@ -2221,6 +2240,27 @@ func (x *ApplyResourceChange_Step) GetInstances() []string {
 func (x *ApplyResourceChange_Step) GetHoldFor() string {
 	if x != nil {
 		return x.HoldFor
+	}
+	return ""
+}
+
+func (x *ApplyResourceChange_Step) GetTrafficAppId() string {
+	if x != nil {
+		return x.TrafficAppId
+	}
+	return ""
+}
+
+func (x *ApplyResourceChange_Step) GetTrafficInstances() *DynamicValue {
+	if x != nil {
+		return x.TrafficInstances
+	}
+	return nil
+}
+
+func (x *ApplyResourceChange_Step) GetTrafficDeadline() string {
+	if x != nil {
+		return x.TrafficDeadline
 	}
 	return ""
 }
@@ -3235,17 +3275,22 @@ const file_provider_proto_rawDesc = "" +
 	"\x10requires_replace\x18\x02 \x03(\v2 .berth.provider.v2.AttributePathR\x0frequiresReplace\x12'\n" +
 	"\x0fplanned_private\x18\x03 \x01(\fR\x0eplannedPrivate\x124\n" +
 	"\arollout\x18\x04 \x01(\v2\x1a.berth.provider.v2.RolloutR\arollout\x12?\n" +
-	"\vdiagnostics\x18\x05 \x03(\v2\x1d.berth.provider.v2.DiagnosticR\vdiagnostics\"\xa4\b\n" +
-	"\x13ApplyResourceChange\x1a\xbf\x01\n" +
+	"\vdiagnostics\x18\x05 \x03(\v2\x1d.berth.provider.v2.DiagnosticR\vdiagnostics\"\xd9\t\n" +
+	"\x13ApplyResourceChange\x1a\xf4\x02\n" +
 	"\x04Step\x12D\n" +
 	"\x04kind\x18\x01 \x01(\x0e20.berth.provider.v2.ApplyResourceChange.Step.KindR\x04kind\x12\x12\n" +
 	"\x04wave\x18\x02 \x01(\x03R\x04wave\x12\x1c\n" +
 	"\tinstances\x18\x03 \x03(\tR\tinstances\x12\x19\n" +
-	"\bhold_for\x18\x04 \x01(\tR\aholdFor\"$\n" +
+	"\bhold_for\x18\x04 \x01(\tR\aholdFor\x12$\n" +
+	"\x0etraffic_app_id\x18\x05 \x01(\tR\ftrafficAppId\x12L\n" +
+	"\x11traffic_instances\x18\x06 \x01(\v2\x1f.berth.provider.v2.DynamicValueR\x10trafficInstances\x12)\n" +
+	"\x10traffic_deadline\x18\a \x01(\tR\x0ftrafficDeadline\":\n" +
 	"\x04Kind\x12\a\n" +
 	"\x03ALL\x10\x00\x12\t\n" +
 	"\x05START\x10\x01\x12\b\n" +
-	"\x04STOP\x10\x02\x1a\xfa\x02\n" +
+	"\x04STOP\x10\x02\x12\t\n" +
+	"\x05DRAIN\x10\x03\x12\t\n" +
+	"\x05ADMIT\x10\x04\x1a\xfa\x02\n" +
 	"\aRequest\x12\x1b\n" +
 	"\ttype_name\x18\x01 \x01(\tR\btypeName\x12@\n" +
 	"\vprior_state\x18\x02 \x01(\v2\x1f.berth.provider.v2.DynamicValueR\n" +
@@ -3430,53 +3475,54 @@ var file_provider_proto_depIdxs = []int32{
 	12, // 35: berth.provider.v2.PlanResourceChange.Response.rollout:type_name -> berth.provider.v2.Rollout
 	5,  // 36: berth.provider.v2.PlanResourceChange.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
 	2,  // 37: berth.provider.v2.ApplyResourceChange.Step.kind:type_name -> berth.provider.v2.ApplyResourceChange.Step.Kind
-	3,  // 38: berth.provider.v2.ApplyResourceChange.Request.prior_state:type_name -> berth.provider.v2.DynamicValue
-	3,  // 39: berth.provider.v2.ApplyResourceChange.Request.planned_state:type_name -> berth.provider.v2.DynamicValue
-	3,  // 40: berth.provider.v2.ApplyResourceChange.Request.config:type_name -> berth.provider.v2.DynamicValue
-	41, // 41: berth.provider.v2.ApplyResourceChange.Request.step:type_name -> berth.provider.v2.ApplyResourceChange.Step
-	3,  // 42: berth.provider.v2.ApplyResourceChange.Result.new_state:type_name -> berth.provider.v2.DynamicValue
-	5,  // 43: berth.provider.v2.ApplyResourceChange.Result.diagnostics:type_name -> berth.provider.v2.Diagnostic
-	43, // 44: berth.provider.v2.ApplyResourceChange.Response.event:type_name -> berth.provider.v2.ApplyResourceChange.Event
-	44, // 45: berth.provider.v2.ApplyResourceChange.Response.result:type_name -> berth.provider.v2.ApplyResourceChange.Result
-	3,  // 46: berth.provider.v2.ImportResource.Request.config:type_name -> berth.provider.v2.DynamicValue
-	3,  // 47: berth.provider.v2.ImportResource.Response.state:type_name -> berth.provider.v2.DynamicValue
-	5,  // 48: berth.provider.v2.ImportResource.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
-	3,  // 49: berth.provider.v2.LookupResources.Object.planned:type_name -> berth.provider.v2.DynamicValue
-	3,  // 50: berth.provider.v2.LookupResources.Result.state:type_name -> berth.provider.v2.DynamicValue
-	5,  // 51: berth.provider.v2.LookupResources.Result.diagnostics:type_name -> berth.provider.v2.Diagnostic
-	48, // 52: berth.provider.v2.LookupResources.Request.objects:type_name -> berth.provider.v2.LookupResources.Object
-	49, // 53: berth.provider.v2.LookupResources.Response.results:type_name -> berth.provider.v2.LookupResources.Result
-	5,  // 54: berth.provider.v2.LookupResources.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
-	3,  // 55: berth.provider.v2.ReadDataSource.Request.config:type_name -> berth.provider.v2.DynamicValue
-	3,  // 56: berth.provider.v2.ReadDataSource.Response.state:type_name -> berth.provider.v2.DynamicValue
-	5,  // 57: berth.provider.v2.ReadDataSource.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
-	23, // 58: berth.provider.v2.Provider.GetSchema:input_type -> berth.provider.v2.GetSchema.Request
-	27, // 59: berth.provider.v2.Provider.ValidateProviderConfig:input_type -> berth.provider.v2.ValidateProviderConfig.Request
-	29, // 60: berth.provider.v2.Provider.ValidateResourceConfig:input_type -> berth.provider.v2.ValidateResourceConfig.Request
-	31, // 61: berth.provider.v2.Provider.ConfigureProvider:input_type -> berth.provider.v2.ConfigureProvider.Request
-	35, // 62: berth.provider.v2.Provider.ReadResources:input_type -> berth.provider.v2.ReadResources.Request
-	39, // 63: berth.provider.v2.Provider.PlanResourceChange:input_type -> berth.provider.v2.PlanResourceChange.Request
-	42, // 64: berth.provider.v2.Provider.ApplyResourceChange:input_type -> berth.provider.v2.ApplyResourceChange.Request
-	46, // 65: berth.provider.v2.Provider.ImportResource:input_type -> berth.provider.v2.ImportResource.Request
-	50, // 66: berth.provider.v2.Provider.LookupResources:input_type -> berth.provider.v2.LookupResources.Request
-	52, // 67: berth.provider.v2.Provider.ReadDataSource:input_type -> berth.provider.v2.ReadDataSource.Request
-	54, // 68: berth.provider.v2.Provider.Stop:input_type -> berth.provider.v2.Stop.Request
-	24, // 69: berth.provider.v2.Provider.GetSchema:output_type -> berth.provider.v2.GetSchema.Response
-	28, // 70: berth.provider.v2.Provider.ValidateProviderConfig:output_type -> berth.provider.v2.ValidateProviderConfig.Response
-	30, // 71: berth.provider.v2.Provider.ValidateResourceConfig:output_type -> berth.provider.v2.ValidateResourceConfig.Response
-	32, // 72: berth.provider.v2.Provider.ConfigureProvider:output_type -> berth.provider.v2.ConfigureProvider.Response
-	36, // 73: berth.provider.v2.Provider.ReadResources:output_type -> berth.provider.v2.ReadResources.Response
-	40, // 74: berth.provider.v2.Provider.PlanResourceChange:output_type -> berth.provider.v2.PlanResourceChange.Response
-	45, // 75: berth.provider.v2.Provider.ApplyResourceChange:output_type -> berth.provider.v2.ApplyResourceChange.Response
-	47, // 76: berth.provider.v2.Provider.ImportResource:output_type -> berth.provider.v2.ImportResource.Response
-	51, // 77: berth.provider.v2.Provider.LookupResources:output_type -> berth.provider.v2.LookupResources.Response
-	53, // 78: berth.provider.v2.Provider.ReadDataSource:output_type -> berth.provider.v2.ReadDataSource.Response
-	55, // 79: berth.provider.v2.Provider.Stop:output_type -> berth.provider.v2.Stop.Response
-	69, // [69:80] is the sub-list for method output_type
-	58, // [58:69] is the sub-list for method input_type
-	58, // [58:58] is the sub-list for extension type_name
-	58, // [58:58] is the sub-list for extension extendee
-	0,  // [0:58] is the sub-list for field type_name
+	3,  // 38: berth.provider.v2.ApplyResourceChange.Step.traffic_instances:type_name -> berth.provider.v2.DynamicValue
+	3,  // 39: berth.provider.v2.ApplyResourceChange.Request.prior_state:type_name -> berth.provider.v2.DynamicValue
+	3,  // 40: berth.provider.v2.ApplyResourceChange.Request.planned_state:type_name -> berth.provider.v2.DynamicValue
+	3,  // 41: berth.provider.v2.ApplyResourceChange.Request.config:type_name -> berth.provider.v2.DynamicValue
+	41, // 42: berth.provider.v2.ApplyResourceChange.Request.step:type_name -> berth.provider.v2.ApplyResourceChange.Step
+	3,  // 43: berth.provider.v2.ApplyResourceChange.Result.new_state:type_name -> berth.provider.v2.DynamicValue
+	5,  // 44: berth.provider.v2.ApplyResourceChange.Result.diagnostics:type_name -> berth.provider.v2.Diagnostic
+	43, // 45: berth.provider.v2.ApplyResourceChange.Response.event:type_name -> berth.provider.v2.ApplyResourceChange.Event
+	44, // 46: berth.provider.v2.ApplyResourceChange.Response.result:type_name -> berth.provider.v2.ApplyResourceChange.Result
+	3,  // 47: berth.provider.v2.ImportResource.Request.config:type_name -> berth.provider.v2.DynamicValue
+	3,  // 48: berth.provider.v2.ImportResource.Response.state:type_name -> berth.provider.v2.DynamicValue
+	5,  // 49: berth.provider.v2.ImportResource.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
+	3,  // 50: berth.provider.v2.LookupResources.Object.planned:type_name -> berth.provider.v2.DynamicValue
+	3,  // 51: berth.provider.v2.LookupResources.Result.state:type_name -> berth.provider.v2.DynamicValue
+	5,  // 52: berth.provider.v2.LookupResources.Result.diagnostics:type_name -> berth.provider.v2.Diagnostic
+	48, // 53: berth.provider.v2.LookupResources.Request.objects:type_name -> berth.provider.v2.LookupResources.Object
+	49, // 54: berth.provider.v2.LookupResources.Response.results:type_name -> berth.provider.v2.LookupResources.Result
+	5,  // 55: berth.provider.v2.LookupResources.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
+	3,  // 56: berth.provider.v2.ReadDataSource.Request.config:type_name -> berth.provider.v2.DynamicValue
+	3,  // 57: berth.provider.v2.ReadDataSource.Response.state:type_name -> berth.provider.v2.DynamicValue
+	5,  // 58: berth.provider.v2.ReadDataSource.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
+	23, // 59: berth.provider.v2.Provider.GetSchema:input_type -> berth.provider.v2.GetSchema.Request
+	27, // 60: berth.provider.v2.Provider.ValidateProviderConfig:input_type -> berth.provider.v2.ValidateProviderConfig.Request
+	29, // 61: berth.provider.v2.Provider.ValidateResourceConfig:input_type -> berth.provider.v2.ValidateResourceConfig.Request
+	31, // 62: berth.provider.v2.Provider.ConfigureProvider:input_type -> berth.provider.v2.ConfigureProvider.Request
+	35, // 63: berth.provider.v2.Provider.ReadResources:input_type -> berth.provider.v2.ReadResources.Request
+	39, // 64: berth.provider.v2.Provider.PlanResourceChange:input_type -> berth.provider.v2.PlanResourceChange.Request
+	42, // 65: berth.provider.v2.Provider.ApplyResourceChange:input_type -> berth.provider.v2.ApplyResourceChange.Request
+	46, // 66: berth.provider.v2.Provider.ImportResource:input_type -> berth.provider.v2.ImportResource.Request
+	50, // 67: berth.provider.v2.Provider.LookupResources:input_type -> berth.provider.v2.LookupResources.Request
+	52, // 68: berth.provider.v2.Provider.ReadDataSource:input_type -> berth.provider.v2.ReadDataSource.Request
+	54, // 69: berth.provider.v2.Provider.Stop:input_type -> berth.provider.v2.Stop.Request
+	24, // 70: berth.provider.v2.Provider.GetSchema:output_type -> berth.provider.v2.GetSchema.Response
+	28, // 71: berth.provider.v2.Provider.ValidateProviderConfig:output_type -> berth.provider.v2.ValidateProviderConfig.Response
+	30, // 72: berth.provider.v2.Provider.ValidateResourceConfig:output_type -> berth.provider.v2.ValidateResourceConfig.Response
+	32, // 73: berth.provider.v2.Provider.ConfigureProvider:output_type -> berth.provider.v2.ConfigureProvider.Response
+	36, // 74: berth.provider.v2.Provider.ReadResources:output_type -> berth.provider.v2.ReadResources.Response
+	40, // 75: berth.provider.v2.Provider.PlanResourceChange:output_type -> berth.provider.v2.PlanResourceChange.Response
+	45, // 76: berth.provider.v2.Provider.ApplyResourceChange:output_type -> berth.provider.v2.ApplyResourceChange.Response
+	47, // 77: berth.provider.v2.Provider.ImportResource:output_type -> berth.provider.v2.ImportResource.Response
+	51, // 78: berth.provider.v2.Provider.LookupResources:output_type -> berth.provider.v2.LookupResources.Response
+	53, // 79: berth.provider.v2.Provider.ReadDataSource:output_type -> berth.provider.v2.ReadDataSource.Response
+	55, // 80: berth.provider.v2.Provider.Stop:output_type -> berth.provider.v2.Stop.Response
+	70, // [70:81] is the sub-list for method output_type
+	59, // [59:70] is the sub-list for method input_type
+	59, // [59:59] is the sub-list for extension type_name
+	59, // [59:59] is the sub-list for extension extendee
+	0,  // [0:59] is the sub-list for field type_name
 }
 
 func init() { file_provider_proto_init() }
