@@ -247,8 +247,15 @@ func (c *Config) EvalObject(addr string, s *Scope) (cty.Value, hcl.Diagnostics) 
 // block's value: an app's "name" (name: the block label, with the
 // instance key for count/for_each, e.g. "web-0") and its "registry", the
 // one of registries (evaluated registry objects) whose address prefixes
-// the app's image.
+// the app's image; a load balancer's "name" when the block does not set
+// one (the label, likewise).
 func CompleteDomainValue(kind, name string, v cty.Value, registries []cty.Value) cty.Value {
+	if kind == KindLoadBalancer && v.IsKnown() && !v.IsNull() && v.Type().IsObjectType() && v.Type().HasAttribute("name") {
+		if n := v.GetAttr("name"); n.IsNull() {
+			return withAttrs(v, map[string]cty.Value{"name": cty.StringVal(name)})
+		}
+		return v
+	}
 	if kind != KindApp || !v.IsKnown() || v.IsNull() || !v.Type().IsObjectType() || !v.Type().HasAttribute("image") {
 		return v
 	}

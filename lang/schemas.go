@@ -572,9 +572,16 @@ func healthCheckSchema() *BlockSchema {
 // it ("id:port").
 var TargetGroupType = cty.Object(map[string]cty.Type{"arn": cty.String, "targets": cty.List(cty.String)})
 
+// ListenerStateType is the object type of an entry of a load balancer's
+// computed listeners: the listener's ARN and the weights its default
+// action forwards with, by target name.
+var ListenerStateType = cty.Object(map[string]cty.Type{"arn": cty.String, "forward": cty.Map(cty.Number)})
+
 func newLoadBalancerSchema() *BlockSchema {
 	return &BlockSchema{
 		Attributes: []*AttrSchema{
+			{Name: "name", Type: cty.String, Check: checkLoadBalancerName,
+				Description: "the load balancer's name in the cloud; default: the block's label, with the instance key of count or for_each"},
 			{Name: "type", Type: cty.String, Default: strVal("application"), Check: checkOneOf("application", "network")},
 			{Name: "internal", Type: cty.Bool, Default: cty.False},
 			{Name: "subnets", Type: cty.List(cty.String)},
@@ -584,8 +591,8 @@ func newLoadBalancerSchema() *BlockSchema {
 			{Name: "arn", Type: cty.String, Computed: true},
 			{Name: "dns_name", Type: cty.String, Computed: true},
 			{Name: "zone_id", Type: cty.String, Computed: true},
-			{Name: "listener_arns", Type: cty.Map(cty.String), Computed: true,
-				Description: "each listener's ARN, by its port"},
+			{Name: "listeners", Type: cty.Map(ListenerStateType), Computed: true,
+				Description: "each listener by its port: its ARN and where its default action forwards (target name to weight)"},
 			{Name: "target_groups", Type: cty.Map(TargetGroupType), Computed: true,
 				Description: "each target's target group, by the target's name: its ARN and the targets registered in it (id:port)"},
 		},
@@ -614,4 +621,18 @@ func newLoadBalancerSchema() *BlockSchema {
 			{Name: "health_check", Block: healthCheckSchema()},
 		},
 	}
+}
+
+// checkLoadBalancerName holds a load balancer's name to ELBv2's rule: 1 to
+// 32 letters, digits and hyphens, not beginning or ending with a hyphen.
+func checkLoadBalancerName(v cty.Value) error {
+	s := v.AsString()
+	ok := len(s) >= 1 && len(s) <= 32 && s[0] != '-' && s[len(s)-1] != '-'
+	for _, r := range s {
+		ok = ok && (r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+	}
+	if !ok {
+		return fmt.Errorf("a load balancer's name is 1 to 32 letters, digits and hyphens, not beginning or ending with a hyphen; got %q", s)
+	}
+	return nil
 }
