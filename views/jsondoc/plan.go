@@ -81,6 +81,9 @@ type rollout struct {
 	HealthyDeadline string `json:"healthy_deadline,omitempty"`
 	MaxUnavailable  int    `json:"max_unavailable"`
 	AutoRevert      bool   `json:"auto_revert"`
+	// Routers (added in 1.0 as fields may be) are the addresses of the
+	// load balancers each wave drains and admits through.
+	Routers []string `json:"routers,omitempty"`
 }
 
 // wave is one wave of a plan's rollout. Instances are display strings
@@ -201,6 +204,9 @@ func newResourceChange(c *plans.ResourceChange, action plans.Action) resourceCha
 				jw.Members = append(jw.Members, WaveInstance(in))
 			}
 			jr.Waves = append(jr.Waves, jw)
+		}
+		for _, r := range c.Routers {
+			jr.Routers = append(jr.Routers, r.String())
 		}
 		jc.Rollout = jr
 	}
