@@ -1,7 +1,8 @@
 // Package workdir is what berth remembers about a working directory
-// between commands, in its .berth directory (as Terraform's .terraform):
-// the selected workspace and the backend settings of the last
-// "berth init". It is machine-specific and not meant for version control.
+// between commands, in its .berth directory or $BERTH_DATA_DIR (as
+// Terraform's .terraform and TF_DATA_DIR): the selected workspace, and the
+// backend settings and plugin directories of the last "berth init". It is
+// machine-specific and not meant for version control.
 package workdir
 
 import (
@@ -18,8 +19,13 @@ import (
 )
 
 // DataDirName is the directory, inside the working directory, that holds
-// what berth remembers.
+// what berth remembers, unless EnvDataDir names another.
 const DataDirName = ".berth"
+
+// EnvDataDir names the directory that holds what berth remembers about a
+// working directory, instead of its .berth (Terraform's TF_DATA_DIR); a
+// relative one is taken relative to the working directory.
+const EnvDataDir = "BERTH_DATA_DIR"
 
 // EnvWorkspace selects the workspace for one command, overriding the
 // selected one (Terraform's TF_WORKSPACE).
@@ -28,17 +34,35 @@ const EnvWorkspace = "BERTH_WORKSPACE"
 const (
 	environmentFile = "environment" // the selected workspace's name
 	backendFile     = "backend.json"
+	pluginDirsFile  = "plugin-dirs" // the -plugin-dir flags of the last init
 )
 
-// Dir is a working directory.
-type Dir struct {
-	path string
+// DataDir returns the directory that holds what berth remembers about
+// workDir: $BERTH_DATA_DIR when set, else workDir/.berth. It is the one
+// place that decides; everything berth keeps per working directory goes
+// through a Dir made by New.
+func DataDir(workDir string, getenv func(string) string) string {
+	d := getenv(EnvDataDir)
+	if d == "" {
+		return filepath.Join(workDir, DataDirName)
+	}
+	if !filepath.IsAbs(d) {
+		d = filepath.Join(workDir, d)
+	}
+	return filepath.Clean(d)
 }
 
-// New returns the working directory at path.
-func New(path string) *Dir { return &Dir{path: path} }
+// Dir is a working directory and the data berth keeps about it.
+type Dir struct {
+	work, data string
+}
 
-func (d *Dir) file(name string) string { return filepath.Join(d.path, DataDirName, name) }
+// New returns the working directory at workDir, its data in DataDir.
+func New(workDir string, getenv func(string) string) *Dir {
+	return &Dir{work: workDir, data: DataDir(workDir, getenv)}
+}
+
+func (d *Dir) file(name string) string { return filepath.Join(d.data, name) }
 
 // Workspace returns the workspace commands use: $BERTH_WORKSPACE when set
 // (fromEnv true), else the one "berth workspace select" recorded, else
@@ -124,8 +148,54 @@ func (d *Dir) SetBackend(b *Backend) error {
 }
 
 func (d *Dir) write(name string, data []byte, perm fs.FileMode) error {
-	if err := os.MkdirAll(filepath.Join(d.path, DataDirName), 0o755); err != nil {
+	if err := os.MkdirAll(d.data, 0o755); err != nil {
 		return err
 	}
 	return atomicfile.Write(d.file(name), data, perm)
+}
+
+// PluginDirs returns the plugin directories that "berth init -plugin-dir"
+// recorded (absolute), or nil.
+func (d *Dir) PluginDirs() ([]string, error) {
+	data, err := os.ReadFile(d.file(pluginDirsFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the plugin directories of the last berth init: %w", err)
+	}
+	var dirs []string
+	for line := range strings.Lines(string(data)) {
+		if line = strings.TrimSpace(line); line != "" {
+			dirs = append(dirs, line)
+		}
+	}
+	return dirs, nil
+}
+
+// SetPluginDirs records dirs, the -plugin-dir flags of "berth init", for
+// the later commands, which have no such flag (as Terraform's
+// .terraform/plugin_path); with none it forgets them, so that an init
+// without -plugin-dir goes back to the default search path. Relative dirs
+// are made absolute from the working directory, so that the record means
+// the same whatever -chdir later says.
+func (d *Dir) SetPluginDirs(dirs []string) error {
+	if len(dirs) == 0 {
+		if err := os.Remove(d.file(pluginDirsFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	var b strings.Builder
+	for _, dir := range dirs {
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(d.work, dir)
+		}
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return err
+		}
+		b.WriteString(abs + "\n")
+	}
+	return d.write(pluginDirsFile, []byte(b.String()), 0o644)
 }

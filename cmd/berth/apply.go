@@ -19,7 +19,6 @@ import (
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/views/ansi"
 	"github.com/berth-sh/berth/views/events"
-	"github.com/berth-sh/berth/views/plantext"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -196,7 +195,7 @@ func (m *Meta) runApply(parent context.Context, args []string, destroy bool) (co
 			if o.json {
 				ew.PlannedChanges(p)
 			} else {
-				plantext.Render(m.Stdout, p, m.Color)
+				m.renderPlan(p)
 			}
 		}
 		if diags.HasErrors() || p == nil {

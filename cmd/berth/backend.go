@@ -28,7 +28,7 @@ func (m *Meta) stateBackendConfig(cfg *lang.Config) (*lang.Backend, hcl.Diagnost
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	rec, err := workdir.New(m.Dir).Backend()
+	rec, err := m.workdir().Backend()
 	if err != nil {
 		return nil, diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read the working directory's settings", Detail: err.Error() + "."})
 	}
@@ -67,7 +67,7 @@ func (m *Meta) openWorkspaces(b *lang.Backend) (backend.Workspaces, hcl.Diagnost
 // workspaceName is the selected workspace ($BERTH_WORKSPACE, else the one
 // selected in the working directory).
 func (m *Meta) workspaceName() (name string, fromEnv bool, diags hcl.Diagnostics) {
-	name, fromEnv, err := workdir.New(m.Dir).Workspace(os.Getenv)
+	name, fromEnv, err := m.workdir().Workspace(os.Getenv)
 	if err != nil {
 		return "", fromEnv, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid workspace", Detail: err.Error() + "."}}
 	}

@@ -54,7 +54,18 @@ type Meta struct {
 	Dir string
 	// Color is false with -no-color or when NO_COLOR is set.
 	Color bool
+	// Automation is true when BERTH_IN_AUTOMATION is set (to anything):
+	// berth runs in a pipeline, not for a person at a terminal, and leaves
+	// out the hints that tell a person which command to run next, as
+	// Terraform does with TF_IN_AUTOMATION.
+	Automation bool
+	// CompactWarnings is -compact-warnings: warnings as one line each
+	// (their summaries), errors in full.
+	CompactWarnings bool
 }
+
+// envInAutomation is the environment variable that sets Meta.Automation.
+const envInAutomation = "BERTH_IN_AUTOMATION"
 
 // NewFlagSet returns a flag set for a command. Its Usage writes to
 // fs.Output(), which Meta.parse points at stdout for -h and at stderr for
@@ -67,15 +78,25 @@ func (m *Meta) NewFlagSet(name string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses a command's flags; ok is false when the command must return
-// code: 0 after -h or -help (the usage on stdout), 1 after a flag error
-// (the error and the usage on stderr).
+// parse parses a command's flags, wherever they are among its positional
+// arguments (splitArgs), which fs.Args() then returns; ok is false when the
+// command must return code: 0 after -h or -help (the usage on stdout), 1
+// after a flag error (the error and the usage on stderr).
 func (m *Meta) parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
-	return parseFlagSet(fs, m.Stdout, args)
+	flags, positional := splitArgs(fs, args)
+	if code, ok := parseFlagSet(fs, m.Stdout, flags); !ok {
+		return code, false
+	}
+	// Parsing "--" and the positional arguments sets no flag: it makes
+	// them fs.Args().
+	_ = fs.Parse(append([]string{"--"}, positional...))
+	return 0, true
 }
 
-// parseFlagSet is Meta.parse for a flag set whose errors go to
-// fs.Output(), including the global one, which comes before the Meta.
+// parseFlagSet parses args with the flag package's rules (flags first,
+// up to the first positional argument), with errors on fs.Output(): the
+// global flag set's parse, which comes before the Meta and must stop at
+// the command's name, and the flags part of Meta.parse.
 func parseFlagSet(fs *flag.FlagSet, stdout io.Writer, args []string) (code int, ok bool) {
 	// The flag package prints the usage inside Parse, on the same output
 	// for -h as for an error; printing it afterwards lets -h go to stdout.
@@ -126,6 +147,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		unknownCommand(stderr, rest[0])
 		return 1
 	}
+	// Hidden commands are berth's own (a provider process inherits the
+	// environment), and help prints usage whatever the defaults.
+	if !cmd.Hidden && cmd.Name != "help" {
+		var err error
+		if cmdArgs, err = withEnvArgs(os.Getenv, cmd.Name, cmdArgs); err != nil {
+			fmt.Fprintf(stderr, "Error: %s.\n", err)
+			return 1
+		}
+	}
 
 	dir := "."
 	if *chdir != "" {
@@ -136,7 +166,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		dir = *chdir
 	}
 	_, noColor := os.LookupEnv("NO_COLOR")
-	m := &Meta{Stdout: stdout, Stderr: stderr, Stdin: os.Stdin, Dir: dir, Color: !noColor}
+	m := &Meta{Stdout: stdout, Stderr: stderr, Stdin: os.Stdin, Dir: dir, Color: !noColor,
+		Automation: os.Getenv(envInAutomation) != ""}
 
 	if cmd.OwnSignals {
 		return cmd.Run(context.Background(), m, cmdArgs)

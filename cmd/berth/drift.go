@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/berth-sh/berth/views/jsondoc"
-	"github.com/berth-sh/berth/views/plantext"
 )
 
 func init() {
@@ -59,7 +58,7 @@ func runDrift(ctx context.Context, m *Meta, args []string) int {
 		}
 		fmt.Fprintln(m.Stdout, string(b))
 	} else {
-		plantext.Render(m.Stdout, p, m.Color)
+		m.renderPlan(p)
 	}
 	m.report(&o, diags, w.files())
 	if report.Drifted {

@@ -89,7 +89,7 @@ func (m *Meta) launcher(cfg *lang.Config) core.Launcher {
 		if diags.HasErrors() {
 			return nil, diags
 		}
-		dirs, err := install.SearchDirs(m.Dir, nil)
+		dirs, err := m.pluginSearchDirs(nil)
 		if err != nil {
 			return nil, err
 		}

@@ -61,7 +61,11 @@ func runImport(ctx context.Context, m *Meta, args []string) int {
 	if diags.HasErrors() {
 		return exitError
 	}
-	fmt.Fprintf(m.Stdout, "%s: Import prepared!\n\n%s\n\nThe object is now managed by berth: run berth plan to compare it with its configuration.\n",
-		addr, m.bold("Import successful!"))
+	fmt.Fprintf(m.Stdout, "%s: Import prepared!\n\n%s\n\nThe object is now managed by berth", addr, m.bold("Import successful!"))
+	if m.Automation {
+		fmt.Fprintln(m.Stdout, ".")
+	} else {
+		fmt.Fprintln(m.Stdout, ": run berth plan to compare it with its configuration.")
+	}
 	return exitOK
 }

@@ -90,7 +90,7 @@ func runInit(ctx context.Context, m *Meta, args []string) int {
 		return 1
 	}
 	fmt.Fprintln(m.Stdout)
-	dirs, err := install.SearchDirs(m.Dir, pluginDirs)
+	dirs, err := m.pluginSearchDirs(pluginDirs)
 	if err != nil {
 		m.Errorf("finding the plugin directories: %s", err)
 		return 1
@@ -111,7 +111,7 @@ func runInit(ctx context.Context, m *Meta, args []string) int {
 	}
 
 	// Remember -plugin-dir for plan and apply, or forget the last init's.
-	if err := install.SaveDirs(m.Dir, pluginDirs); err != nil {
+	if err := m.workdir().SetPluginDirs(pluginDirs); err != nil {
 		m.Errorf("remembering the plugin directories: %s", err)
 		return 1
 	}

@@ -42,7 +42,7 @@ func (m *Meta) initBackend(ctx context.Context, cfg *lang.Config, o *backendInit
 	if diags.HasErrors() {
 		return diags
 	}
-	wd := workdir.New(m.Dir)
+	wd := m.workdir()
 	rec, err := wd.Backend()
 	if err != nil {
 		return errDiag("Cannot read the working directory's settings", err.Error()+".")

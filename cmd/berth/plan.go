@@ -231,7 +231,7 @@ func runPlan(ctx context.Context, m *Meta, args []string) int {
 			return exitError
 		}
 	} else {
-		plantext.Render(m.Stdout, p, m.Color)
+		m.renderPlan(p)
 		m.showDiagnostics(diags, w.files())
 	}
 	if diags.HasErrors() {
@@ -251,7 +251,10 @@ func runPlan(ctx context.Context, m *Meta, args []string) int {
 			return exitError
 		}
 		if !o.json {
-			fmt.Fprintf(m.Stdout, "\nSaved the plan to: %s\n\nTo perform exactly these actions, run:\n    berth apply %q\n", *out, *out)
+			fmt.Fprintf(m.Stdout, "\nSaved the plan to: %s\n", *out)
+			if !m.Automation {
+				fmt.Fprintf(m.Stdout, "\nTo perform exactly these actions, run:\n    berth apply %q\n", *out)
+			}
 		}
 	}
 	if *detailed && p.Applicable() {
@@ -300,4 +303,9 @@ func (m *Meta) report(o *opFlags, diags hcl.Diagnostics, files map[string]*hcl.F
 		return
 	}
 	m.showDiagnostics(diags, files)
+}
+
+// renderPlan writes p as text on stdout (package plantext).
+func (m *Meta) renderPlan(p *plans.Plan) {
+	plantext.Render(m.Stdout, p, plantext.Options{Color: m.Color, Automation: m.Automation})
 }

@@ -55,7 +55,7 @@ func runProviders(ctx context.Context, m *Meta, args []string) int {
 	if diags.HasErrors() {
 		return 1
 	}
-	dirs, err := install.SearchDirs(m.Dir, pluginDirs)
+	dirs, err := m.pluginSearchDirs(pluginDirs)
 	if err != nil {
 		m.Errorf("finding the plugin directories: %s", err)
 		return 1

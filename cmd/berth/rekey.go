@@ -23,7 +23,7 @@ func runStateRekey(ctx context.Context, m *Meta, args []string) int {
 		"encryption, so that the old key, or plaintext, is no longer needed to read\n"+
 		"it. Its backup (the same state) and the intents of an interrupted apply are\n"+
 		"written again too. The serial moves on by one.", true)
-	if code, ok := m.parseFlags(fs, args); !ok {
+	if code, ok := m.parse(fs, args); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/berth-sh/berth/core/plans"
 	"github.com/berth-sh/berth/views/jsondoc"
-	"github.com/berth-sh/berth/views/plantext"
 	"github.com/berth-sh/berth/views/statetext"
 )
 
@@ -60,7 +59,7 @@ func runShow(ctx context.Context, m *Meta, args []string) int {
 			}
 			return exitOK
 		}
-		plantext.Render(m.Stdout, p, m.Color)
+		m.renderPlan(p)
 		return exitOK
 	default:
 		m.Errorf("show takes at most one argument (a saved plan).")

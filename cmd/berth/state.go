@@ -72,29 +72,6 @@ func newStateFlagSet(m *Meta, name, usage string, writes bool) (*flag.FlagSet, *
 	return fs, sf
 }
 
-// parseFlags parses args; ok is false when the command must return code.
-// Options may also follow the addresses (`state show app.web -no-color`),
-// as people type them; after "--" everything is an address.
-func (m *Meta) parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
-	var positional []string
-	for {
-		if code, ok := m.parse(fs, args); !ok {
-			return code, false
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
-			positional = append(positional, rest...)
-			break
-		}
-		positional, args = append(positional, rest[0]), rest[1:]
-	}
-	_ = fs.Parse(append([]string{"--"}, positional...))
-	return 0, true
-}
-
 // stateBackend opens the state: the file named by -state, or the backend
 // of the configuration (local berth.state by default), encrypted as the
 // configuration and BERTH_ENCRYPTION say (either way). The configuration
@@ -252,7 +229,7 @@ func runStateList(ctx context.Context, m *Meta, args []string) int {
 		"Lists the instances recorded in the state, one address a line, sorted.\n"+
 		"Addresses filter the list: a resource address (app.web) selects all its\n"+
 		"instances, an instance address (app.web[0]) that one.", false)
-	if code, ok := m.parseFlags(fs, args); !ok {
+	if code, ok := m.parse(fs, args); !ok {
 		return code
 	}
 	filters, ok := m.parseAddresses(fs.Args())
@@ -306,7 +283,7 @@ func runStateList(ctx context.Context, m *Meta, args []string) int {
 func runStateShow(ctx context.Context, m *Meta, args []string) int {
 	fs, sf := newStateFlagSet(m, "state show", "Usage: berth [-chdir=DIR] state show [-state=PATH] ADDRESS\n\n"+
 		"Shows the attributes recorded for one instance.", false)
-	if code, ok := m.parseFlags(fs, args); !ok {
+	if code, ok := m.parse(fs, args); !ok {
 		return code
 	}
 	if fs.NArg() != 1 {
@@ -359,7 +336,7 @@ func runStateMv(ctx context.Context, m *Meta, args []string) int {
 		"(app.web[0] -> app.web[\"eu\"]). DESTINATION must not exist and must be of\n"+
 		"the same type.", true)
 	dryRun := fs.Bool("dry-run", false, "print what would be moved without changing the state")
-	if code, ok := m.parseFlags(fs, args); !ok {
+	if code, ok := m.parse(fs, args); !ok {
 		return code
 	}
 	if fs.NArg() != 2 {
@@ -404,7 +381,7 @@ func runStateRm(ctx context.Context, m *Meta, args []string) int {
 		"Removes the objects at the addresses from the state without destroying\n"+
 		"them: berth forgets them. A resource address removes all its instances.", true)
 	dryRun := fs.Bool("dry-run", false, "print what would be removed without changing the state")
-	if code, ok := m.parseFlags(fs, args); !ok {
+	if code, ok := m.parse(fs, args); !ok {
 		return code
 	}
 	if fs.NArg() == 0 {
@@ -456,7 +433,7 @@ func runStatePull(ctx context.Context, m *Meta, args []string) int {
 	flags, sf := newStateFlagSet(m, "state pull", "Usage: berth [-chdir=DIR] state pull [-state=PATH]\n\n"+
 		"Prints the state as stored (JSON, docs of the format in package state),\n"+
 		"decrypted when it is encrypted. Prints nothing when no state is recorded.", false)
-	if code, ok := m.parseFlags(flags, args); !ok {
+	if code, ok := m.parse(flags, args); !ok {
 		return code
 	}
 	if flags.NArg() > 0 {
@@ -491,7 +468,7 @@ func runStatePush(ctx context.Context, m *Meta, args []string) int {
 		"PATH holds a state of another lineage, or an older serial than the stored\n"+
 		"state (-force for that).", true)
 	force := fs.Bool("force", false, "store it even if the stored state has a higher serial")
-	if code, ok := m.parseFlags(fs, args); !ok {
+	if code, ok := m.parse(fs, args); !ok {
 		return code
 	}
 	if fs.NArg() != 1 {
@@ -556,7 +533,7 @@ func runStateLock(ctx context.Context, m *Meta, args []string) int {
 	fs, sf := newStateFlagSet(m, "state lock", "Usage: berth [-chdir=DIR] state lock show [-state=PATH]\n\n"+
 		"Says who holds the state lock (user, host, pid, operation, since when, lock\n"+
 		"ID), or that nobody does.", false)
-	if code, ok := m.parseFlags(fs, args); !ok {
+	if code, ok := m.parse(fs, args); !ok {
 		return code
 	}
 	if fs.NArg() != 1 || fs.Arg(0) != "show" {
@@ -589,7 +566,7 @@ func runForceUnlock(ctx context.Context, m *Meta, args []string) int {
 		"Releases the state lock with ID LOCK_ID, whoever holds it. Only do this when\n"+
 		"the holder is gone: two runs changing one state at once corrupt it.", false)
 	force := fs.Bool("force", false, "do not ask for confirmation")
-	if code, ok := m.parseFlags(fs, args); !ok {
+	if code, ok := m.parse(fs, args); !ok {
 		return code
 	}
 	if fs.NArg() != 1 {

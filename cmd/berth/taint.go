@@ -34,7 +34,7 @@ func runTaint(ctx context.Context, m *Meta, args []string, taint bool) int {
 	}
 	fs, sf := newStateFlagSet(m, name, fmt.Sprintf("Usage: berth [-chdir=DIR] %s [-lock-timeout=D] ADDRESS\n\n"+
 		"Marks the object at ADDRESS as %s in the state, without touching it.", name, effect), true)
-	if code, ok := m.parseFlags(fs, args); !ok {
+	if code, ok := m.parse(fs, args); !ok {
 		return code
 	}
 	if fs.NArg() != 1 {

@@ -101,7 +101,7 @@ func (m *Meta) oneName(cmd string, args []string) (string, bool) {
 
 func runWorkspaceList(ctx context.Context, m *Meta, args []string) int {
 	fs, _ := newStateFlagSet(m, "workspace list", "Usage: berth [-chdir=DIR] workspace list\n\nLists the workspaces of the configuration's backend; * marks the selected one.", false)
-	if code, ok := m.parseFlags(fs, args); !ok {
+	if code, ok := m.parse(fs, args); !ok {
 		return code
 	}
 	set, ok := m.workspaces(ctx)
@@ -125,7 +125,7 @@ func runWorkspaceList(ctx context.Context, m *Meta, args []string) int {
 
 func runWorkspaceShow(ctx context.Context, m *Meta, args []string) int {
 	fs, _ := newStateFlagSet(m, "workspace show", "Usage: berth [-chdir=DIR] workspace show\n\nPrints the selected workspace's name ($"+workdir.EnvWorkspace+" when set).", false)
-	if code, ok := m.parseFlags(fs, args); !ok {
+	if code, ok := m.parse(fs, args); !ok {
 		return code
 	}
 	name, _, diags := m.workspaceName()
@@ -140,7 +140,7 @@ func runWorkspaceShow(ctx context.Context, m *Meta, args []string) int {
 // runWorkspaceNew creates a workspace and selects it.
 func runWorkspaceNew(ctx context.Context, m *Meta, args []string) int {
 	fs, sf := newStateFlagSet(m, "workspace new", "Usage: berth [-chdir=DIR] workspace new [-lock=false] [-lock-timeout=D] NAME\n\nCreates the workspace NAME with an empty state and selects it.", true)
-	if code, ok := m.parseFlags(fs, args); !ok {
+	if code, ok := m.parse(fs, args); !ok {
 		return code
 	}
 	name, ok := m.oneName("new", fs.Args())
@@ -199,7 +199,7 @@ func (m *Meta) selectWorkspace(name string) int {
 		fmt.Fprintf(m.Stdout, "%s is set: commands use the workspace it names, not the selected one.\n", workdir.EnvWorkspace)
 		return 0
 	}
-	if err := workdir.New(m.Dir).SelectWorkspace(name); err != nil {
+	if err := m.workdir().SelectWorkspace(name); err != nil {
 		m.Errorf("%s", err)
 		return 1
 	}
@@ -210,7 +210,7 @@ func (m *Meta) selectWorkspace(name string) int {
 func runWorkspaceSelect(ctx context.Context, m *Meta, args []string) int {
 	fs, sf := newStateFlagSet(m, "workspace select", "Usage: berth [-chdir=DIR] workspace select [-or-create] NAME\n\nSelects the workspace NAME for the commands run in this directory.", true)
 	orCreate := fs.Bool("or-create", false, "create the workspace if it does not exist")
-	if code, ok := m.parseFlags(fs, args); !ok {
+	if code, ok := m.parse(fs, args); !ok {
 		return code
 	}
 	name, ok := m.oneName("select", fs.Args())
@@ -243,7 +243,7 @@ func runWorkspaceSelect(ctx context.Context, m *Meta, args []string) int {
 func runWorkspaceDelete(ctx context.Context, m *Meta, args []string) int {
 	fs, sf := newStateFlagSet(m, "workspace delete", "Usage: berth [-chdir=DIR] workspace delete [-force] [-lock=false] [-lock-timeout=D] NAME\n\nDeletes the workspace NAME and its state. A state that records objects is\nrefused unless -force: destroy them first (berth destroy in that workspace).", true)
 	force := fs.Bool("force", false, "delete the workspace even if its state records objects (they are forgotten, not destroyed)")
-	if code, ok := m.parseFlags(fs, args); !ok {
+	if code, ok := m.parse(fs, args); !ok {
 		return code
 	}
 	name, ok := m.oneName("delete", fs.Args())

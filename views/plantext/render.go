@@ -32,20 +32,29 @@ import (
 // (id, name) and, for apps, how many replicas the rollout concerns.
 var identifyingAttrs = map[string]bool{"id": true, "name": true, "replicas": true}
 
+// Options say how Render writes a plan.
+type Options struct {
+	// Color adds ANSI colours.
+	Color bool
+	// Automation leaves out the hints that name a command for a person to
+	// run next: the reader is a pipeline (BERTH_IN_AUTOMATION).
+	Automation bool
+}
+
 // Render writes p as text for a reviewer: the drift found by refresh
 // (apart from the changes), the legend, every change other than no-op
-// sorted by address, the summary line and the output changes. color adds
-// ANSI colours.
-func Render(w io.Writer, p *plans.Plan, color bool) {
-	r := &planRenderer{color: color}
+// sorted by address, the summary line and the output changes.
+func Render(w io.Writer, p *plans.Plan, o Options) {
+	r := &planRenderer{color: o.Color, automation: o.Automation}
 	r.plan(p)
 	// A failed write to the terminal leaves nothing useful to report to.
 	_, _ = io.WriteString(w, r.b.String())
 }
 
 type planRenderer struct {
-	b     strings.Builder
-	color bool
+	b          strings.Builder
+	color      bool
+	automation bool
 }
 
 func (r *planRenderer) paint(code, s string) string {
@@ -244,6 +253,11 @@ func (r *planRenderer) drift(p *plans.Plan, drift []*plans.ResourceChange) {
 	r.line("")
 	if p.Mode == plans.RefreshOnlyMode {
 		r.line("This is a refresh-only plan, so berth will not take any actions to undo")
+		if r.automation {
+			r.line("these. Applying it records the updated values in the berth state and")
+			r.line("changes no remote objects.")
+			return
+		}
 		r.line("these. If you were expecting these changes, record the updated values in")
 		r.line(`the berth state with "berth apply -refresh-only", which changes no remote`)
 		r.line(`objects; "berth apply" plans to undo them instead.`)

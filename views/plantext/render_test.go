@@ -20,7 +20,7 @@ func TestRender(t *testing.T) {
 	for _, tt := range viewtest.Cases() {
 		t.Run(tt.Name, func(t *testing.T) {
 			var out bytes.Buffer
-			Render(&out, tt.Plan, tt.Color)
+			Render(&out, tt.Plan, Options{Color: tt.Color})
 			viewtest.CheckNoSecret(t, out.String())
 			if !tt.Color && strings.Contains(out.String(), "\x1b[") {
 				t.Error("colour in no-colour output")
@@ -48,10 +48,37 @@ func TestRenderPlanFile(t *testing.T) {
 				t.Fatal(err)
 			}
 			var want, got bytes.Buffer
-			Render(&want, tt.Plan, tt.Color)
-			Render(&got, p, tt.Color)
+			Render(&want, tt.Plan, Options{Color: tt.Color})
+			Render(&got, p, Options{Color: tt.Color})
 			if diff := cmp.Diff(want.String(), got.String()); diff != "" {
 				t.Errorf("the plan read from a file renders differently (-direct +from file):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestRenderAutomation: in automation (BERTH_IN_AUTOMATION) no line names
+// a berth command to run next; everything else is as for a person.
+func TestRenderAutomation(t *testing.T) {
+	for _, tt := range viewtest.Cases() {
+		t.Run(tt.Name, func(t *testing.T) {
+			var human, auto bytes.Buffer
+			Render(&human, tt.Plan, Options{})
+			Render(&auto, tt.Plan, Options{Automation: true})
+			if strings.Contains(auto.String(), "berth apply -refresh-only") {
+				t.Errorf("a command hint in automation:\n%s", auto.String())
+			}
+			if tt.Name == "refresh_only" {
+				if !strings.Contains(human.String(), `"berth apply -refresh-only"`) {
+					t.Errorf("no hint for a person:\n%s", human.String())
+				}
+				if !strings.Contains(auto.String(), "Applying it records the updated values") {
+					t.Errorf("the refresh-only explanation is gone:\n%s", auto.String())
+				}
+				return
+			}
+			if human.String() != auto.String() {
+				t.Errorf("automation changed a plan without hints:\n%s", cmp.Diff(human.String(), auto.String()))
 			}
 		})
 	}
