@@ -134,9 +134,7 @@ func (m *Meta) runApply(parent context.Context, args []string, destroy bool) (co
 	if code, ok := m.parse(fs, args); !ok {
 		return code
 	}
-	if o.noColor {
-		m.Color = false
-	}
+	o.configure(m)
 	if destroy {
 		o.destroy = true
 	}

@@ -36,9 +36,7 @@ func runDrift(ctx context.Context, m *Meta, args []string) int {
 	if code, ok := m.parse(fs, args); !ok {
 		return code
 	}
-	if o.noColor {
-		m.Color = false
-	}
+	o.configure(m)
 	if fs.NArg() > 0 {
 		m.Errorf("drift takes no arguments, got %q.", fs.Arg(0))
 		return exitError

@@ -81,6 +81,8 @@ type opFlags struct {
 	lockTimeout time.Duration
 	json        bool
 	noColor     bool
+	// compactWarnings is -compact-warnings (Meta.CompactWarnings).
+	compactWarnings bool
 }
 
 // register adds the shared flags to fs. planning is false for commands
@@ -101,6 +103,15 @@ func (o *opFlags) register(fs *flag.FlagSet, planning bool) {
 	fs.DurationVar(&o.lockTimeout, "lock-timeout", 0, "wait up to `DURATION` for the state lock")
 	fs.BoolVar(&o.json, "json", false, "machine-readable output (docs/json-output.md)")
 	fs.BoolVar(&o.noColor, "no-color", false, "disable colour in the output")
+	fs.BoolVar(&o.compactWarnings, "compact-warnings", false, "show warnings as one line each (their summaries); errors stay in full")
+}
+
+// configure sets what the flags change in how m writes.
+func (o *opFlags) configure(m *Meta) {
+	if o.noColor {
+		m.Color = false
+	}
+	m.CompactWarnings = o.compactWarnings
 }
 
 // planOptions converts the flags into core's options.
@@ -198,9 +209,7 @@ func runPlan(ctx context.Context, m *Meta, args []string) int {
 	if code, ok := m.parse(fs, args); !ok {
 		return code
 	}
-	if o.noColor {
-		m.Color = false
-	}
+	o.configure(m)
 	if fs.NArg() > 0 {
 		m.Errorf("plan takes no arguments, got %q.", fs.Arg(0))
 		return exitError

@@ -26,8 +26,9 @@ func runValidate(_ context.Context, m *Meta, args []string) int {
 	fs := m.NewFlagSet("validate")
 	asJSON := fs.Bool("json", false, "print the result as JSON (docs/json-output.md)")
 	noColor := fs.Bool("no-color", false, "disable colour in the output")
+	fs.BoolVar(&m.CompactWarnings, "compact-warnings", false, "show warnings as one line each (their summaries); errors stay in full")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: berth [-chdir=DIR] validate [-json] [-no-color]\n\n"+
+		fmt.Fprintf(fs.Output(), "Usage: berth [-chdir=DIR] validate [-json] [-no-color] [-compact-warnings]\n\n"+
 			"Checks the configuration in the working directory (every *.berth.hcl and\n"+
 			"*.berth.json file) and prints every problem found. Exit status 0 when the\n"+
 			"configuration is valid (warnings allowed), 1 otherwise.\n\nOptions:\n")
