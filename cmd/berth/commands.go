@@ -62,6 +62,11 @@ type Meta struct {
 	// CompactWarnings is -compact-warnings: warnings as one line each
 	// (their summaries), errors in full.
 	CompactWarnings bool
+
+	// inspectFlags, when set, receives the flag set a command parses its
+	// arguments with, and the command stops there (exit 0) without doing
+	// anything: how completion learns a command's flags.
+	inspectFlags func(*flag.FlagSet)
 }
 
 // envInAutomation is the environment variable that sets Meta.Automation.
@@ -83,6 +88,10 @@ func (m *Meta) NewFlagSet(name string) *flag.FlagSet {
 // command must return code: 0 after -h or -help (the usage on stdout), 1
 // after a flag error (the error and the usage on stderr).
 func (m *Meta) parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	if m.inspectFlags != nil {
+		m.inspectFlags(fs)
+		return 0, false
+	}
 	flags, positional := splitArgs(fs, args)
 	if code, ok := parseFlagSet(fs, m.Stdout, flags); !ok {
 		return code, false
@@ -124,17 +133,31 @@ func (m *Meta) Errorf(format string, args ...any) {
 	fmt.Fprintf(m.Stderr, "Error: "+format+"\n", args...)
 }
 
+// globalFlags are the options that come before the command's name.
+type globalFlags struct {
+	chdir   string
+	version bool
+}
+
+// newGlobalFlags returns the flag set of the global options, its errors
+// on stderr.
+func newGlobalFlags(stderr io.Writer) (*flag.FlagSet, *globalFlags) {
+	g := &globalFlags{}
+	fs := flag.NewFlagSet("berth", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&g.chdir, "chdir", "", "switch to `DIR` before running the command")
+	fs.BoolVar(&g.version, "version", false, "print the version")
+	fs.Usage = func() { usage(fs.Output()) }
+	return fs, g
+}
+
 func run(args []string, stdout, stderr io.Writer) int {
-	global := flag.NewFlagSet("berth", flag.ContinueOnError)
-	global.SetOutput(stderr)
-	chdir := global.String("chdir", "", "switch to `DIR` before running the command")
-	showVersion := global.Bool("version", false, "print the version")
-	global.Usage = func() { usage(global.Output()) }
+	global, g := newGlobalFlags(stderr)
 	if code, ok := parseFlagSet(global, stdout, args); !ok {
 		return code
 	}
 	rest := global.Args()
-	if *showVersion {
+	if g.version {
 		rest = []string{"version"}
 	}
 	if len(rest) == 0 {
@@ -158,12 +181,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	dir := "."
-	if *chdir != "" {
-		if st, err := os.Stat(*chdir); err != nil || !st.IsDir() {
-			fmt.Fprintf(stderr, "Error: -chdir=%s: not a directory.\n", *chdir)
+	if g.chdir != "" {
+		if st, err := os.Stat(g.chdir); err != nil || !st.IsDir() {
+			fmt.Fprintf(stderr, "Error: -chdir=%s: not a directory.\n", g.chdir)
 			return 1
 		}
-		dir = *chdir
+		dir = g.chdir
 	}
 	_, noColor := os.LookupEnv("NO_COLOR")
 	m := &Meta{Stdout: stdout, Stderr: stderr, Stdin: os.Stdin, Dir: dir, Color: !noColor,
