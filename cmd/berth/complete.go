@@ -60,13 +60,13 @@ func runComplete(ctx context.Context, m *Meta, args []string) int {
 // addresses, whether the n-th (from 0) is one, and where its candidates
 // come from.
 var addressArgs = map[string]func(n int) (addressSource, bool){
-	"state show":  first(fromState),
-	"state mv":    first(fromState),
-	"state rm":    every(fromState),
-	"state list":  every(fromState),
-	"taint":       first(fromState),
-	"untaint":     first(fromState),
-	"import":      first(fromConfigOnly),
+	"state show": first(fromState),
+	"state mv":   first(fromState),
+	"state rm":   every(fromState),
+	"state list": every(fromState),
+	"taint":      first(fromState),
+	"untaint":    first(fromState),
+	"import":     first(fromConfigOnly),
 }
 
 // addressFlags are the flags whose values are addresses.
@@ -102,6 +102,9 @@ func every(src addressSource) func(int) (addressSource, bool) {
 // after "berth"), sorted, those that begin with it.
 func (m *Meta) completions(ctx context.Context, words []string) []string {
 	cur, prev := words[len(words)-1], words[:len(words)-1]
+	// -chdir changes the directory of this completion only.
+	own := *m
+	m = &own
 	// A lone "-" is no flag on a command line, but being typed it is the
 	// start of one.
 	curFlag := strings.HasPrefix(cur, "-")

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// completionFixture is stateFixture's state with a configuration beside
+// it declaring test_object.a (recorded) and test_object.c (not yet), and
+// another state file with test_object.z.
+func completionFixture(t *testing.T) string {
+	t.Helper()
+	dir := stateFixture(t)
+	cfg := "resource \"test_object\" \"a\" {\n  name = \"a\"\n}\n\nresource \"test_object\" \"c\" {\n  name = \"c\"\n}\n\ndata \"test_echo\" \"d\" {\n  input = \"x\"\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "main.berth.hcl"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writeState(t, dir, "other.state", "test_object.z")
+	return dir
+}
+
+func TestCompletions(t *testing.T) {
+	dir := completionFixture(t)
+	all := []string{"app.web", "data.test_echo.cfg", "test_object.a", "test_object.b", "test_object.b[0]", "test_object.b[1]",
+		"test_object.each", `test_object.each["eu"]`, `test_object.each["us"]`}
+	tests := []struct {
+		name  string
+		words []string
+		want  []string
+	}{
+		{"command names", []string{"st"}, []string{"state"}},
+		{"hidden commands are not offered", []string{"__"}, nil},
+		{"global flags", []string{"-"}, []string{"-chdir=", "-version"}},
+		{"command after global flags", []string{"-chdir", dir, "dr"}, []string{"drift"}},
+		{"global flag value", []string{"-chdir", ""}, nil},
+		{"subcommands", []string{"state", ""}, []string{"list", "lock", "mv", "pull", "push", "rekey", "rm", "show"}},
+		{"subcommand prefix", []string{"workspace", "s"}, []string{"select", "show"}},
+		{"unknown command", []string{"nosuch", ""}, nil},
+		{"command flags", []string{"plan", "-re"}, []string{"-refresh", "-refresh-only", "-replace="}},
+		{"flags with two dashes", []string{"validate", "--comp"}, []string{"--compact-warnings"}},
+		{"a group's own flags", []string{"state", "-"}, []string{"-input"}},
+		{"flags after a positional argument", []string{"apply", "web.plan", "-auto"}, []string{"-auto-approve"}},
+		{"-target= addresses with the configuration's", []string{"plan", "-target=test_object."}, prefixed("-target=", "test_object.a", "test_object.b", "test_object.b[0]", "test_object.b[1]", "test_object.c", "test_object.each", `test_object.each["eu"]`, `test_object.each["us"]`)},
+		{"-target value separate", []string{"destroy", "-target", "test_object.b["}, []string{"test_object.b[0]", "test_object.b[1]"}},
+		{"-replace= addresses from the state", []string{"apply", "-replace=test_object.c"}, nil},
+		{"-replace= with a partial key", []string{"plan", "-replace=test_object.each[\"u"}, []string{`-replace=test_object.each["us"]`}},
+		{"-var value", []string{"plan", "-var", ""}, nil},
+		{"flag of another command", []string{"state", "show", "-target=test"}, nil},
+		{"state show", []string{"state", "show", "test_object.e"}, []string{"test_object.each", `test_object.each["eu"]`, `test_object.each["us"]`}},
+		{"state show all", []string{"state", "show", ""}, all},
+		{"state show takes one address", []string{"state", "show", "app.web", ""}, nil},
+		{"state show after a flag", []string{"state", "show", "-no-color", "app"}, []string{"app.web"}},
+		{"state rm takes many", []string{"state", "rm", "app.web", "test_object.b"}, []string{"test_object.b", "test_object.b[0]", "test_object.b[1]"}},
+		{"state mv source", []string{"state", "mv", "-dry-run", "app."}, []string{"app.web"}},
+		{"state list -state", []string{"state", "list", "-state=other.state", ""}, []string{"test_object.z"}},
+		{"state list -state separate", []string{"state", "list", "-state", "other.state", "test"}, []string{"test_object.z"}},
+		{"after --", []string{"state", "rm", "--", "-"}, nil},
+		{"taint", []string{"taint", "app"}, []string{"app.web"}},
+		{"untaint", []string{"untaint", "-lock=false", "test_object.a"}, []string{"test_object.a"}},
+		{"import: configured, not recorded", []string{"import", "test_object."}, []string{"test_object.c"}},
+		{"import ID", []string{"import", "test_object.c", ""}, nil},
+		{"help", []string{"help", "pl"}, []string{"plan"}},
+		{"help subcommand", []string{"help", "state", "l"}, []string{"list", "lock"}},
+		{"help takes one command", []string{"help", "plan", ""}, nil},
+		{"completion shells", []string{"completion", ""}, []string{"bash", "fish", "zsh"}},
+		{"positional without addresses", []string{"plan", ""}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := &Meta{Dir: dir}
+			got := m.completions(context.Background(), tt.words)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("completions(%q) = %q, want %q", tt.words, got, tt.want)
+			}
+		})
+	}
+
+	// -chdir names the directory whose state is read.
+	m := &Meta{Dir: t.TempDir()}
+	if got := m.completions(context.Background(), []string{"-chdir=" + dir, "taint", "app"}); !slices.Equal(got, []string{"app.web"}) {
+		t.Errorf("with -chdir: %q", got)
+	}
+	// No state, no configuration: no addresses, and no error.
+	if got := m.completions(context.Background(), []string{"state", "show", ""}); got != nil {
+		t.Errorf("in an empty directory: %q", got)
+	}
+}
+
+func prefixed(prefix string, words ...string) []string {
+	out := make([]string, len(words))
+	for i, w := range words {
+		out[i] = prefix + w
+	}
+	return out
+}
+
+// TestCompleteEntryPoint: the hidden command prints the candidates one a
+// line, for the words after "--".
+func TestCompleteEntryPoint(t *testing.T) {
+	dir := completionFixture(t)
+	code, out, errOut := runBerth(t, dir, completeCommand, "--", "state", "show", "test_object.b")
+	if code != 0 || errOut != "" || out != "test_object.b\ntest_object.b[0]\ntest_object.b[1]\n" {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if code, out, _ := runBerth(t, dir, completeCommand); code != 0 || !strings.Contains(out, "apply\n") {
+		t.Errorf("no words: exit %d, stdout %q; want the commands", code, out)
+	}
+}
+
+// TestCommandFlags: every command hands its flag set to completion without
+// running.
+func TestCommandFlags(t *testing.T) {
+	for _, name := range slices.Sorted(maps.Keys(commands)) {
+		fs := (&Meta{Dir: t.TempDir()}).commandFlags(commands[name])
+		if fs == nil || fs.Lookup("input") == nil {
+			t.Errorf("%s: no flag set, or one without -input: %v", name, fs)
+		}
+	}
+	fs := (&Meta{}).commandFlags(commands["plan"])
+	for _, f := range []string{"target", "replace", "var", "out", "compact-warnings"} {
+		if fs.Lookup(f) == nil {
+			t.Errorf("plan has no -%s", f)
+		}
+	}
+}
+
+// TestCompletionScripts: each script is printed, calls the entry point,
+// and is valid for its shell when the shell is installed.
+func TestCompletionScripts(t *testing.T) {
+	for shell, check := range map[string][]string{"bash": {"bash", "-n"}, "zsh": {"zsh", "-n"}, "fish": {"fish", "--no-execute"}} {
+		t.Run(shell, func(t *testing.T) {
+			code, script, errOut := runCLI("completion", shell)
+			if code != 0 || errOut != "" || !strings.Contains(script, "berth "+completeCommand+" --") {
+				t.Fatalf("exit %d, stderr %q, script:\n%s", code, errOut, script)
+			}
+			if _, err := exec.LookPath(check[0]); err != nil {
+				t.Logf("%s is not installed: the script's syntax is not checked", check[0])
+				return
+			}
+			path := filepath.Join(t.TempDir(), "berth."+shell)
+			if err := os.WriteFile(path, []byte(script), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if out, err := exec.Command(check[0], append(check[1:], path)...).CombinedOutput(); err != nil {
+				t.Errorf("%s %s: %v\n%s", strings.Join(check, " "), path, err, out)
+			}
+		})
+	}
+	for _, args := range [][]string{{"completion"}, {"completion", "tcsh"}, {"completion", "bash", "zsh"}} {
+		if code, _, errOut := runCLI(args...); code != 1 || !strings.Contains(errOut, "bash, fish, zsh") {
+			t.Errorf("%q: exit %d, stderr %q", args, code, errOut)
+		}
+	}
+}
+
+// TestBashCompletion runs the bash script as bash's completion does: with
+// the line and the cursor in COMP_LINE and COMP_POINT, and the real berth
+// on PATH; COMPREPLY holds what bash offers.
+func TestBashCompletion(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash is not installed") // the script is only checked where bash runs it
+	}
+	dir := completionFixture(t)
+	bin := berthBinary(t)
+	_, script, _ := runCLI("completion", "bash")
+	scriptPath := filepath.Join(t.TempDir(), "berth.bash")
+	if err := os.WriteFile(scriptPath, []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		line string
+		want []string
+	}{
+		{"berth sta", []string{"state"}},
+		{"berth state ", []string{"list", "lock", "mv", "pull", "push", "rekey", "rm", "show"}},
+		{"berth plan -ta", []string{"-target="}},
+		// Bash replaces only what follows "=" (a word-break character).
+		{"berth plan -target=test_object.b", []string{"test_object.b", `test_object.b\[0\]`, `test_object.b\[1\]`}},
+		// Quoted for the shell.
+		{"berth state show test_object.each", []string{"test_object.each", `test_object.each\[\"eu\"\]`, `test_object.each\[\"us\"\]`}},
+		// What bash inserted is read back without its backslashes.
+		{`berth state show test_object.each\[\"u`, []string{`test_object.each\[\"us\"\]`}},
+		{"berth -chdir=" + dir + " taint ap", []string{"app.web"}},
+		// Nothing: bash completes file names (complete -o default).
+		{"berth plan -var-file ", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.line, func(t *testing.T) {
+			cmd := exec.Command("bash", "-c", `source "$1"; COMP_LINE=$2; COMP_POINT=${#COMP_LINE}; `+
+				`COMP_WORDBREAKS=$' \t\n"'"'"'><=;|&(:'; _berth; printf '%s\n' "${COMPREPLY[@]}"`, "bash", scriptPath, tt.line)
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			got := strings.Fields(string(out))
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("COMPREPLY = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
