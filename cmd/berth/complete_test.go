@@ -207,3 +207,91 @@ func TestBashCompletion(t *testing.T) {
 		})
 	}
 }
+
+// shellCompletion runs script in shell with the real berth on PATH, in
+// dir, and returns the lines it prints.
+func shellCompletion(t *testing.T, shell, dir, program string, args ...string) []string {
+	t.Helper()
+	if _, err := exec.LookPath(shell); err != nil {
+		t.Skipf("%s is not installed", shell) // the script is only run where its shell is
+	}
+	bin := berthBinary(t)
+	argv := []string{"-c", program, shell} // $0, then $1...
+	if shell == "fish" {
+		argv = argv[:2] // $argv[1]...
+	}
+	cmd := exec.Command(shell, append(argv, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", shell, err, out)
+	}
+	return strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+}
+
+// TestFishCompletion asks fish for its completions of a command line
+// (complete -C), with the script loaded.
+func TestFishCompletion(t *testing.T) {
+	dir := completionFixture(t)
+	tests := []struct {
+		line string
+		want []string
+	}{
+		{"berth sta", []string{"state"}},
+		{"berth plan -ta", []string{"-target="}},
+		{"berth plan -target=test_object.b", []string{"-target=test_object.b", "-target=test_object.b[0]", "-target=test_object.b[1]"}},
+		{"berth state show test_object.each[", []string{`test_object.each["eu"]`, `test_object.each["us"]`}},
+		{"berth import test_", []string{"test_object.c"}},
+		// Nothing from berth: file names.
+		{"berth plan -var-file main.berth", []string{"main.berth.hcl"}},
+	}
+	// One fish for every line: it takes seconds to start.
+	var lines []string
+	for _, tt := range tests {
+		lines = append(lines, tt.line)
+	}
+	out := shellCompletion(t, "fish", dir, `berth completion fish | source; for l in $argv; complete -C $l; echo ===; end`, lines...)
+	for _, tt := range tests {
+		i := slices.Index(out, "===")
+		if i < 0 {
+			t.Fatalf("fish printed too little: %q", out)
+		}
+		if got := out[:i]; !slices.Equal(got, tt.want) {
+			t.Errorf("%s: completions %q, want %q", tt.line, got, tt.want)
+		}
+		out = out[i+1:]
+	}
+}
+
+// TestZshCompletion calls the script's function as zsh's completion
+// system would, with words, CURRENT and PREFIX set and compadd and _files
+// standing in for zsh's, printing what they are given.
+func TestZshCompletion(t *testing.T) {
+	dir := completionFixture(t)
+	tests := []struct {
+		words []string // the last is the prefix being completed
+		want  []string
+	}{
+		{[]string{"berth", "sta"}, []string{"compadd -- state"}},
+		{[]string{"berth", "plan", "-ta"}, []string{"compadd -S  -- -target="}},
+		{[]string{"berth", "state", "show", "test_object.b"}, []string{"compadd -- test_object.b test_object.b[0] test_object.b[1]"}},
+		// The prefix as typed, quoted for the shell.
+		{[]string{"berth", "state", "show", `test_object.each\[\"u`}, []string{`compadd -- test_object.each["us"]`}},
+		{[]string{"berth", "plan", "-var-file", ""}, []string{"_files"}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.words, " "), func(t *testing.T) {
+			program := `compdef() { :; }
+source <(berth completion zsh)
+compadd() { print -r -- "compadd $*"; }
+_files() { print -r -- _files; }
+words=("$@"); CURRENT=$#; PREFIX=${words[-1]}
+_berth`
+			got := shellCompletion(t, "zsh", dir, program, tt.words...)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
