@@ -244,9 +244,12 @@ func usage(w io.Writer) {
 
 // groupHelp answers a command group (state, workspace) called alone, with
 // -h, or with an unknown subcommand: the usage and the subcommands with
-// their synopses, and the error with the closest subcommand.
-func (m *Meta) groupHelp(group, usage string, subs []string, args []string) int {
+// their synopses, and the error with the closest subcommand. A subcommand
+// named after options (`state -no-color list`, as BERTH_CLI_ARGS makes
+// it) runs with them.
+func (m *Meta) groupHelp(ctx context.Context, group, usage string, subs []string, args []string) int {
 	fs := m.NewFlagSet(group)
+	fs.Bool("no-color", false, "accepted for BERTH_CLI_ARGS=-no-color; the usage has no colour")
 	fs.Usage = func() {
 		width := 0
 		for _, n := range subs {
@@ -259,6 +262,14 @@ func (m *Meta) groupHelp(group, usage string, subs []string, args []string) int 
 	}
 	if code, ok := m.parse(fs, args); !ok {
 		return code
+	}
+	if fs.NArg() > 0 {
+		if c, ok := commands[group+" "+fs.Arg(0)]; ok {
+			// The group's flags are all boolean: the first positional
+			// argument is the first word that is not a flag.
+			i := slices.Index(args, fs.Arg(0))
+			return c.Run(ctx, m, slices.Delete(slices.Clone(args), i, i+1))
+		}
 	}
 	fs.Usage()
 	if fs.NArg() > 0 {

@@ -38,6 +38,7 @@ func init() {
 
 func runCompletion(_ context.Context, m *Meta, args []string) int {
 	fs := m.NewFlagSet("completion")
+	fs.Bool("no-color", false, "accepted for BERTH_CLI_ARGS=-no-color; a script has no colour")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: berth completion bash|zsh|fish\n\n"+
 			"Prints the completion script of a shell: it completes commands, their\n"+

@@ -106,6 +106,11 @@ func TestStateFlagsAfterAddresses(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `image`) || strings.Contains(out, "\x1b[") {
 		t.Errorf("state show ADDR -no-color: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
+	// Options between the group and the subcommand's name.
+	code, out, errOut = runBerth(t, dir, "state", "-no-color", "list", "app.web")
+	if code != 0 || out != "app.web\n" {
+		t.Errorf("state -no-color list ADDR: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
 	code, _, errOut = runBerth(t, dir, "state", "list", "--", "-state=berth.state")
 	if code != 1 || !strings.Contains(errOut, `"-state=berth.state"`) {
 		t.Errorf("state list -- -state=...: exit %d, stderr %q; want the word taken as an address", code, errOut)

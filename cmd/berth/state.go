@@ -43,8 +43,8 @@ func init() {
 }
 
 // runStateHelp answers `berth state` alone or with an unknown subcommand.
-func runStateHelp(_ context.Context, m *Meta, args []string) int {
-	return m.groupHelp("state", "[options] [args]", []string{"list", "show", "mv", "rm", "pull", "push", "lock", "rekey"}, args)
+func runStateHelp(ctx context.Context, m *Meta, args []string) int {
+	return m.groupHelp(ctx, "state", "[options] [args]", []string{"list", "show", "mv", "rm", "pull", "push", "lock", "rekey"}, args)
 }
 
 // stateFlags are the options the state commands share.

@@ -20,6 +20,7 @@ func init() {
 func runVersion(_ context.Context, m *Meta, args []string) int {
 	fs := m.NewFlagSet("version")
 	asJSON := fs.Bool("json", false, "print the version as JSON")
+	fs.Bool("no-color", false, "accepted for BERTH_CLI_ARGS=-no-color; the version has no colour")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: berth version [-json]\n\n"+
 			"Prints berth's version and platform.\n\nOptions:\n")

@@ -29,8 +29,8 @@ func init() {
 	register(&Command{Name: "workspace delete", Synopsis: "Delete a workspace and its state", Run: runWorkspaceDelete})
 }
 
-func runWorkspaceHelp(_ context.Context, m *Meta, args []string) int {
-	return m.groupHelp("workspace", "[options] [NAME]", workspaceSubcommands, args)
+func runWorkspaceHelp(ctx context.Context, m *Meta, args []string) int {
+	return m.groupHelp(ctx, "workspace", "[options] [NAME]", workspaceSubcommands, args)
 }
 
 // workspaceSet is the configuration's backend as the workspace commands
