@@ -44,7 +44,7 @@ func TestCompletions(t *testing.T) {
 		{"unknown command", []string{"nosuch", ""}, nil},
 		{"command flags", []string{"plan", "-re"}, []string{"-refresh", "-refresh-only", "-replace="}},
 		{"flags with two dashes", []string{"validate", "--comp"}, []string{"--compact-warnings"}},
-		{"a group's own flags", []string{"state", "-"}, []string{"-input"}},
+		{"a group's own flags", []string{"state", "-"}, []string{"-input", "-no-color"}},
 		{"flags after a positional argument", []string{"apply", "web.plan", "-auto"}, []string{"-auto-approve"}},
 		{"-target= addresses with the configuration's", []string{"plan", "-target=test_object."}, prefixed("-target=", "test_object.a", "test_object.b", "test_object.b[0]", "test_object.b[1]", "test_object.c", "test_object.each", `test_object.each["eu"]`, `test_object.each["us"]`)},
 		{"-target value separate", []string{"destroy", "-target", "test_object.b["}, []string{"test_object.b[0]", "test_object.b[1]"}},
