@@ -5,6 +5,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -491,5 +492,108 @@ func setDelay(t *testing.T, f *fixture, tg string, seconds int) {
 		Attributes:     []types.TargetGroupAttribute{{Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String(strconv.Itoa(seconds))}},
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestHTTPSInstanceTargets checks and proxies to TLS targets (not
+// verified, as ELBv2 does not verify them), registered as instances
+// whose IDs are hosts.
+func TestHTTPSInstanceTargets(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "")
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "tls:"+r.Header.Get("X-Forwarded-Proto")+":"+r.Header.Get("X-Forwarded-Port"))
+	}))
+	t.Cleanup(srv.Close)
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	n, _ := strconv.Atoi(port)
+	tg := f.targetGroup(t, "tls", func(in *elbv2.CreateTargetGroupInput) {
+		in.Protocol = types.ProtocolEnumHttps
+		in.TargetType = types.TargetTypeEnumInstance
+		in.HealthCheckPath = aws.String("/")
+	})
+	_, addr := f.listener(t, types.ProtocolEnumHttp, 8080, []string{tg})
+	if _, err := f.c.RegisterTargets(f.ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(tg),
+		Targets: []types.TargetDescription{{Id: aws.String("127.0.0.1"), Port: aws.Int32(int32(n))}}}); err != nil {
+		t.Fatal(err)
+	}
+	w := elbv2.NewTargetInServiceWaiter(f.c, func(o *elbv2.TargetInServiceWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 100*time.Millisecond, 500*time.Millisecond
+	})
+	if err := w.Wait(f.ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg)}, waitFor); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := get(t, addr, "/"); code != 200 || body != "tls:http:8080" {
+		t.Errorf("through the listener: %d %q", code, body)
+	}
+}
+
+// TestCloseEndsTCPForwarding closes the emulator while a connection is
+// forwarded to a target that never closes it.
+func TestCloseEndsTCPForwarding(t *testing.T) {
+	t.Parallel()
+	s, err := Start(Options{TimeScale: testScale, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{s: s, c: newClient(s), ctx: t.Context()}
+	out, err := f.c.CreateLoadBalancer(f.ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("n"), Type: types.LoadBalancerTypeEnumNetwork, Subnets: []string{"subnet-a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.lbARN = aws.ToString(out.LoadBalancers[0].LoadBalancerArn)
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		silent.Close()
+		mu.Lock()
+		for _, c := range held {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	tg := f.targetGroup(t, "tcp", func(in *elbv2.CreateTargetGroupInput) { in.Protocol = types.ProtocolEnumTcp; in.HealthCheckPath = nil })
+	_, addr := f.listener(t, types.ProtocolEnumTcp, 80, []string{tg})
+	_, port, _ := net.SplitHostPort(silent.Addr().String())
+	n, _ := strconv.Atoi(port)
+	if _, err := f.c.RegisterTargets(f.ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(tg), Targets: []types.TargetDescription{{Id: aws.String("127.0.0.1"), Port: aws.Int32(int32(n))}}}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.DialTimeout("tcp", addr, waitFor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, "hello"); err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(waitFor):
+		t.Fatal("Close hangs on a forwarded connection")
+	}
+	_ = c.SetReadDeadline(time.Now().Add(waitFor))
+	if _, err := c.Read(make([]byte, 1)); err == nil {
+		t.Errorf("the client's connection is open after Close")
 	}
 }
