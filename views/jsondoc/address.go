@@ -25,12 +25,17 @@ type object struct {
 	Type     string `json:"type"`
 	Name     string `json:"name"`
 	Index    any    `json:"index,omitempty"`
-	Provider string `json:"provider"`
+	// Provider is berth's (format 1.0): the provider's local name, as
+	// recorded in the state. ProviderName is Terraform's: its source
+	// address.
+	Provider     string `json:"provider"`
+	ProviderName string `json:"provider_name"`
 }
 
-func newObject(a addrs.Instance, provider string) object {
+func newObject(a addrs.Instance, provider, providerName string) object {
 	res := a.Resource
-	return object{Address: a.String(), Mode: res.Mode.String(), Type: res.Type, Name: res.Name, Index: instanceKey(a.Key), Provider: provider}
+	return object{Address: a.String(), Mode: res.Mode.String(), Type: res.Type, Name: res.Name, Index: instanceKey(a.Key),
+		Provider: provider, ProviderName: providerName}
 }
 
 // instanceKey is an instance key as JSON writes it: a number for count, a
