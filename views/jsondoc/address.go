@@ -20,11 +20,11 @@ func NewResourceAddr(a addrs.Instance) ResourceAddr {
 // object is how the plan and the state documents identify an object, with
 // Terraform's fields.
 type object struct {
-	Address  string `json:"address"`
-	Mode     string `json:"mode"`
-	Type     string `json:"type"`
-	Name     string `json:"name"`
-	Index    any    `json:"index,omitempty"`
+	Address string `json:"address"`
+	Mode    string `json:"mode"`
+	Type    string `json:"type"`
+	Name    string `json:"name"`
+	Index   any    `json:"index,omitempty"`
 	// Provider is berth's (format 1.0): the provider's local name, as
 	// recorded in the state. ProviderName is Terraform's: its source
 	// address.
