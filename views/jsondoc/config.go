@@ -90,8 +90,10 @@ func newConfiguration(cfg *lang.Config, p *plans.Plan, o *options) *configuratio
 	// The sensitive parts of each resource's planned and prior values: an
 	// argument whose value is sensitive shows no constant.
 	sens := map[string][]any{}
+	hasChange := map[string]bool{}
 	for _, ch := range p.Changes {
 		res := ch.Addr.Resource.String()
+		hasChange[res] = true
 		if ch.Provider != "" {
 			planned[res] = ch.Provider
 		}
@@ -140,8 +142,15 @@ func newConfiguration(cfg *lang.Config, p *plans.Plan, o *options) *configuratio
 		if r.Mode == lang.DataMode {
 			mode = "data"
 		}
+		schema, flags := lang.DomainSchema(r.Kind), sens[addr]
+		if schema == nil && !hasChange[addr] {
+			// Only the provider's schema says which of its arguments are
+			// sensitive, and the plan has no value of this resource that
+			// would tell (a targeted or failed plan): no constants.
+			flags = []any{true}
+		}
 		cr := configResource{Address: addr, Mode: mode, Type: r.Type, Name: r.Name, ProviderConfigKey: key,
-			Expressions: bodyExpressions(r.Config, lang.DomainSchema(r.Kind), sens[addr], topLevelMeta)}
+			Expressions: bodyExpressions(r.Config, schema, flags, topLevelMeta)}
 		if r.Count != nil {
 			cr.CountExpression = newExpression(r.Count, false)
 		}

@@ -192,6 +192,9 @@ func TestTerraformJSONPlan(t *testing.T) {
 	if e := findConfigResource(t, tp, "acmedns_secret.registry").Expressions["password"]; e == nil || e.ConstantValue != nil {
 		t.Errorf("a sensitive argument shows its constant: %+v", e)
 	}
+	if e := findConfigResource(t, tp, "acmedns_record.unplanned").Expressions["name"]; e == nil || e.ConstantValue != nil {
+		t.Errorf("an argument of a resource the plan has no value of shows its constant: %+v", e)
+	}
 	if lb := findConfigResource(t, tp, "load_balancer.web"); !slices.Equal(lb.DependsOn, []string{"app.web"}) {
 		t.Errorf("load_balancer.web depends_on %v", lb.DependsOn)
 	}
