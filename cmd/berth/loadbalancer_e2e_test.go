@@ -195,7 +195,7 @@ func (tr *traffic) one(ctx context.Context, client *http.Client, url string) {
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			msg = fmt.Sprintf("%s: %s", resp.Status, strings.TrimSpace(string(body)))
+			msg = resp.Status // the load balancer's page says no more
 		} else {
 			tr.mu.Lock()
 			tr.versions[strings.TrimSpace(string(body))]++
