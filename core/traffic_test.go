@@ -22,6 +22,7 @@ func TestRoutersIn(t *testing.T) {
 	st.SetInstance(res("load_balancer", "front").Instance(addrs.NoKey), "aws", &state.Object{Value: val, Dependencies: []addrs.Resource{web, api}})
 	st.SetInstance(res("load_balancer", "admin").Instance(addrs.IntKey(0)), "aws", &state.Object{Value: val, Dependencies: []addrs.Resource{web}})
 	st.SetInstance(res("acmedns_record", "www").Instance(addrs.NoKey), "acmedns", &state.Object{Value: val, Dependencies: []addrs.Resource{web}})
+	st.SetInstance(res("load_balancer", "gone").Instance(addrs.NoKey), "aws", &state.Object{Value: cty.NullVal(val.Type()), Dependencies: []addrs.Resource{web}})
 	idx := routersIn(st)
 	names := func(is []addrs.Instance) []string {
 		var out []string
@@ -40,3 +41,4 @@ func TestRoutersIn(t *testing.T) {
 		t.Errorf("an app nothing routes to has routers %v", got)
 	}
 }
+

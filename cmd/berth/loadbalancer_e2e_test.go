@@ -14,6 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
 	"github.com/berth-sh/berth/internal/elbv2emulator"
 )
 
@@ -195,7 +200,7 @@ func (tr *traffic) one(ctx context.Context, client *http.Client, url string) {
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			msg = fmt.Sprintf("%s: %s", resp.Status, strings.TrimSpace(string(body)))
+			msg = resp.Status // the load balancer's page says no more
 		} else {
 			tr.mu.Lock()
 			tr.versions[strings.TrimSpace(string(body))]++
@@ -276,4 +281,74 @@ func TestE2ELoadBalancerRollout(t *testing.T) {
 	if failed == 0 {
 		t.Errorf("no request of %d failed without the coordination: the test does not show that it matters", sent)
 	}
+}
+
+// elbv2Client is the real SDK's client of the test's emulator.
+func (l *lbTest) elbv2Client(t *testing.T) *elasticloadbalancingv2.Client {
+	t.Helper()
+	return elasticloadbalancingv2.New(elasticloadbalancingv2.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(l.emu.URL()), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
+	})
+}
+
+// TestE2ELoadBalancerDrift: what is changed by hand on the load balancer
+// (a listener's weights, a target deregistered) is drift; apply takes it
+// back.
+func TestE2ELoadBalancerDrift(t *testing.T) {
+	l := newLBTest(t, "lbdrift")
+	if r := l.apply("v1"); r.code != 0 {
+		t.Fatalf("create: %s", r)
+	}
+	ctx := context.Background()
+	c := l.elbv2Client(t)
+	arn := strings.TrimSpace(l.e.ok("output", "-raw", "listener_arn").stdout)
+	ls, err := c.DescribeListeners(ctx, &elasticloadbalancingv2.DescribeListenersInput{ListenerArns: []string{arn}})
+	if err != nil || len(ls.Listeners) != 1 {
+		t.Fatalf("describe listener: %v", err)
+	}
+	berthGroup := aws.ToString(ls.Listeners[0].DefaultActions[0].TargetGroupArn)
+
+	// A deployer sends half the traffic to a group of its own.
+	tg, err := c.CreateTargetGroup(ctx, &elasticloadbalancingv2.CreateTargetGroupInput{
+		Name: aws.String("by-hand-" + l.app), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(8080),
+		VpcId: aws.String("vpc-1"), TargetType: types.TargetTypeEnumIp,
+	})
+	if err != nil {
+		t.Fatalf("create target group: %v", err)
+	}
+	handGroup := aws.ToString(tg.TargetGroups[0].TargetGroupArn)
+	_, err = c.ModifyListener(ctx, &elasticloadbalancingv2.ModifyListenerInput{ListenerArn: aws.String(arn),
+		DefaultActions: []types.Action{{Type: types.ActionTypeEnumForward, ForwardConfig: &types.ForwardActionConfig{
+			TargetGroups: []types.TargetGroupTuple{{TargetGroupArn: aws.String(berthGroup), Weight: aws.Int32(50)},
+				{TargetGroupArn: aws.String(handGroup), Weight: aws.Int32(50)}}}}}})
+	if err != nil {
+		t.Fatalf("modify listener: %v", err)
+	}
+	r := l.e.expect(2, "drift", "-var=tag=v1", l.pw, l.ep)
+	mustContain(t, "drift of the listener's weights", r.stdout, "load_balancer.web", "forward", handGroup)
+	l.e.ok("apply", "-auto-approve", "-var=tag=v1", l.pw, l.ep)
+	ls, err = c.DescribeListeners(ctx, &elasticloadbalancingv2.DescribeListenersInput{ListenerArns: []string{arn}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fc := ls.Listeners[0].DefaultActions[0].ForwardConfig; fc == nil || len(fc.TargetGroups) != 1 || aws.ToString(fc.TargetGroups[0].TargetGroupArn) != berthGroup {
+		t.Errorf("after apply the listener forwards to %+v, want berth's group only", ls.Listeners[0].DefaultActions[0])
+	}
+	l.e.ok("drift", "-var=tag=v1", l.pw, l.ep)
+
+	// A target deregistered by hand.
+	th, err := c.DescribeTargetHealth(ctx, &elasticloadbalancingv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(berthGroup)})
+	if err != nil || len(th.TargetHealthDescriptions) != 6 {
+		t.Fatalf("the group has %d targets (%v), want 6", len(th.TargetHealthDescriptions), err)
+	}
+	victim := th.TargetHealthDescriptions[0].Target
+	if _, err := c.DeregisterTargets(ctx, &elasticloadbalancingv2.DeregisterTargetsInput{TargetGroupArn: aws.String(berthGroup), Targets: []types.TargetDescription{*victim}}); err != nil {
+		t.Fatal(err)
+	}
+	shown := fmt.Sprintf("%s:%d", aws.ToString(victim.Id), aws.ToInt32(victim.Port))
+	r = l.e.expect(2, "drift", "-var=tag=v1", l.pw, l.ep)
+	mustContain(t, "drift of a deregistered target", r.stdout, "load_balancer.web", shown)
+	l.e.ok("apply", "-auto-approve", "-var=tag=v1", l.pw, l.ep)
+	l.e.ok("drift", "-var=tag=v1", l.pw, l.ep)
 }
