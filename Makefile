@@ -52,7 +52,7 @@ integration: helpers
 		$(GO) test -count=1 -tags integration ./providers/docker/... && \
 		$(GO) test -count=1 -tags integration -run 'Docker|FullDisk|Postgres|S3|Kubernetes|SharedState|RemoteState|LoadBalancer' ./cmd/berth/ && \
 		$(GO) test -count=1 -tags integration ./state/backend/postgres/ ./state/backend/s3/ ./state/backend/kubernetes/ ./providers/kubernetes/... && \
-		$(GO) test -count=1 -tags 'crash integration' -run 'CrashDocker|CrashKubernetes' ./cmd/berth/ $(CRASH_DOCKER_ARGS)
+		$(GO) test -count=1 -tags 'crash integration' -run 'CrashDocker|CrashKubernetes|CrashLoadBalancer' ./cmd/berth/ $(CRASH_DOCKER_ARGS)
 
 # The crash harness (docs/crash-safety.md): SIGKILLs of berth and of its
 # provider at random moments of applies and destroys, then the next run
