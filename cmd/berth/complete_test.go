@@ -163,9 +163,7 @@ func TestCompletionScripts(t *testing.T) {
 // the line and the cursor in COMP_LINE and COMP_POINT, and the real berth
 // on PATH; COMPREPLY holds what bash offers.
 func TestBashCompletion(t *testing.T) {
-	if _, err := exec.LookPath("bash"); err != nil {
-		t.Skip("bash is not installed") // the script is only checked where bash runs it
-	}
+	requireShell(t, "bash")
 	dir := completionFixture(t)
 	bin := berthBinary(t)
 	_, script, _ := runCLI("completion", "bash")
@@ -212,9 +210,7 @@ func TestBashCompletion(t *testing.T) {
 // dir, and returns the lines it prints.
 func shellCompletion(t *testing.T, shell, dir, program string, args ...string) []string {
 	t.Helper()
-	if _, err := exec.LookPath(shell); err != nil {
-		t.Skipf("%s is not installed", shell) // the script is only run where its shell is
-	}
+	requireShell(t, shell)
 	bin := berthBinary(t)
 	argv := []string{"-c", program, shell} // $0, then $1...
 	if shell == "fish" {
@@ -293,5 +289,19 @@ _berth`
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// requireShell skips a test of a shell's completion where the shell is
+// not installed, but fails it when BERTH_TEST_SHELLS=required (CI, which
+// installs bash, zsh and fish: .ci/run), so that CI never passes a script
+// it did not run.
+func requireShell(t *testing.T, shell string) {
+	t.Helper()
+	if _, err := exec.LookPath(shell); err != nil {
+		if os.Getenv("BERTH_TEST_SHELLS") == "required" {
+			t.Fatalf("%s is not installed, and BERTH_TEST_SHELLS=required", shell)
+		}
+		t.Skipf("%s is not installed", shell)
 	}
 }
