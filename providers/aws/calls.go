@@ -178,8 +178,8 @@ func healthOf(ctx context.Context, c api, groupARN string) (map[string]targetHea
 		if d.TargetHealth != nil {
 			h = targetHealth{State: d.TargetHealth.State, Reason: string(d.TargetHealth.Reason), Description: aws.ToString(d.TargetHealth.Description)}
 		}
-		if h.State == types.TargetHealthStateEnumUnused {
-			continue // not registered
+		if h.State == types.TargetHealthStateEnumUnused && h.Reason == string(types.TargetHealthReasonEnumNotRegistered) {
+			continue // asked for by address, and not registered
 		}
 		m[targetAddr(*d.Target)] = h
 	}
@@ -282,14 +282,14 @@ func forwardWeights(actions []types.Action) map[string]int {
 	return w
 }
 
-// forwardTo is the action that forwards everything to one group.
-func forwardTo(groupARN string) []types.Action {
-	return []types.Action{{
-		Type: types.ActionTypeEnumForward,
-		ForwardConfig: &types.ForwardActionConfig{TargetGroups: []types.TargetGroupTuple{
-			{TargetGroupArn: aws.String(groupARN), Weight: aws.Int32(1)},
-		}},
-	}}
+// forwardTo is the action that forwards to groups by weight (group ARN
+// to weight).
+func forwardTo(weights map[string]int) []types.Action {
+	var tuples []types.TargetGroupTuple
+	for _, arn := range sortedKeys(weights) {
+		tuples = append(tuples, types.TargetGroupTuple{TargetGroupArn: aws.String(arn), Weight: aws.Int32(int32(weights[arn]))})
+	}
+	return []types.Action{{Type: types.ActionTypeEnumForward, ForwardConfig: &types.ForwardActionConfig{TargetGroups: tuples}}}
 }
 
 func tagList(m map[string]string) []types.Tag {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,11 +27,15 @@ func replacedKey(name string) string { return name + " (replaced)" }
 // reconcile makes the target groups, targets, listeners and rules of the
 // active load balancer lb those of b, recording in rec what exists as it
 // goes. A target whose group cannot keep its protocol and port gets a new
-// group; the order is what keeps traffic flowing and ELBv2 from refusing
-// (ResourceInUse): the new group is created and its targets registered
-// and healthy, then the listeners and rules are switched to it, and only
+// group. The order keeps traffic flowing and ELBv2 from refusing
+// (ResourceInUse): the new group is created and its targets registered;
+// behind an Application Load Balancer the listeners and rules then
+// forward to it with weight 0 beside the old group (so that ELBv2 checks
+// its targets, which it does only in a group in use) until its targets
+// are healthy; then the listeners and rules are switched to it, and only
 // then is the old group deleted.
 func (a *applier) reconcile(ctx context.Context, b *balancer, rec *recorded, lb *types.LoadBalancer) error {
+	lbARN := aws.ToString(lb.LoadBalancerArn)
 	current := map[string]*types.TargetGroup{}
 	for _, name := range sortedKeys(rec.Groups) {
 		g, err := describeGroup(ctx, a.c, rec.Groups[name].ARN)
@@ -42,8 +48,8 @@ func (a *applier) reconcile(ctx context.Context, b *balancer, rec *recorded, lb 
 		}
 		current[name] = g
 	}
-	arns := map[string]string{}
-	var retire []string
+	final := routing{}
+	members := map[string][]member{}
 	for i := range b.Targets {
 		t := &b.Targets[i]
 		hc, err := healthCheckOf(b.Type, t, b.HealthCheck)
@@ -52,7 +58,6 @@ func (a *applier) reconcile(ctx context.Context, b *balancer, rec *recorded, lb 
 		}
 		k := b.key(t)
 		cur := current[t.Name]
-		replaced := false
 		if cur != nil && keyOf(cur) == k {
 			if err := a.updateGroup(ctx, b, t, cur, hc); err != nil {
 				return err
@@ -72,10 +77,9 @@ func (a *applier) reconcile(ctx context.Context, b *balancer, rec *recorded, lb 
 			for _, k := range sortedKeys(rec.Groups) {
 				if k != t.Name && rec.Groups[k].ARN == newARN {
 					delete(rec.Groups, k)
-					retire = slices.DeleteFunc(retire, func(r string) bool { return r == k })
 				}
 			}
-			if cur != nil {
+			if cur != nil && aws.ToString(cur.TargetGroupArn) != newARN {
 				rk := replacedKey(t.Name)
 				for i := 2; ; i++ {
 					if _, taken := rec.Groups[rk]; !taken {
@@ -84,41 +88,79 @@ func (a *applier) reconcile(ctx context.Context, b *balancer, rec *recorded, lb 
 					rk = fmt.Sprintf("%s (replaced %d)", t.Name, i)
 				}
 				rec.Groups[rk] = rec.Groups[t.Name]
-				retire = append(retire, rk)
-				replaced = true
 			}
 			rec.Groups[t.Name] = groupState{ARN: newARN, Targets: []string{}}
 			cur = g
 		}
 		arn := aws.ToString(cur.TargetGroupArn)
-		arns[t.Name] = arn
-		want := readyMembers(t)
-		if err := a.syncTargets(ctx, t.Name, arn, want, rec); err != nil {
+		final[t.Name] = map[string]int{arn: 1}
+		members[t.Name] = readyMembers(t)
+		if err := a.syncTargets(ctx, t.Name, arn, members[t.Name], rec); err != nil {
 			return err
 		}
-		if replaced && len(want) > 0 {
-			// Until its targets are healthy the listeners keep forwarding
-			// to the old group.
-			if err := a.waitHealthy(ctx, b.Name, t.Name, arn, want, healthyDeadline(t)); err != nil {
-				return err
+	}
+
+	// Targets whose previous groups still exist: behind an Application
+	// Load Balancer their new group joins the listeners with weight 0
+	// until its targets are healthy.
+	warm, waiting := routing{}, false
+	for name, r := range final {
+		warm[name] = maps.Clone(r)
+		olds := previousGroups(rec, name)
+		if len(olds) == 0 || len(members[name]) == 0 || b.Type != typeApplication {
+			continue
+		}
+		for arn := range r {
+			warm[name][arn] = 0
+		}
+		for _, o := range olds {
+			warm[name][rec.Groups[o].ARN] = 1
+		}
+		waiting = true
+	}
+	if waiting {
+		if err := a.syncListeners(ctx, b, lbARN, warm, rec); err != nil {
+			return err
+		}
+		for _, name := range sortedKeys(final) {
+			if len(previousGroups(rec, name)) == 0 || len(members[name]) == 0 {
+				continue
+			}
+			t := b.target(name)
+			if err := a.waitHealthy(ctx, b.Name, name, rec.Groups[name].ARN, members[name], healthyDeadline(t)); err != nil {
+				return fmt.Errorf("the new target group of %s serves no traffic yet: %w", name, err)
 			}
 		}
 	}
-	for _, name := range sortedKeys(rec.Groups) {
-		if b.target(name) == nil && !slices.Contains(retire, name) {
-			retire = append(retire, name)
-		}
-	}
-	if err := a.syncListeners(ctx, b, aws.ToString(lb.LoadBalancerArn), arns, rec); err != nil {
+	if err := a.syncListeners(ctx, b, lbARN, final, rec); err != nil {
 		return err
 	}
-	for _, k := range retire {
+	for _, k := range sortedKeys(rec.Groups) {
+		if b.target(k) != nil {
+			continue
+		}
 		if err := a.deleteGroup(ctx, rec.Groups[k].ARN); err != nil {
 			return err
 		}
 		delete(rec.Groups, k)
 	}
 	return nil
+}
+
+// routing says where each target's traffic goes: its target name to the
+// weights of target group ARNs.
+type routing map[string]map[string]int
+
+// previousGroups are the keys of rec's groups that a target's new group
+// replaces ("web (replaced)", "web (replaced 2)").
+func previousGroups(rec *recorded, name string) []string {
+	var out []string
+	for _, k := range sortedKeys(rec.Groups) {
+		if k == replacedKey(name) || strings.HasPrefix(k, name+" (replaced ") {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // healthyDeadline is how long the targets of a new group of t may take
@@ -330,9 +372,9 @@ func (a *applier) syncTargets(ctx context.Context, name, arn string, want []memb
 }
 
 // syncListeners makes the load balancer's listeners b's, each forwarding
-// by default to its default target's group (arns by target name), with
-// its rules; listeners b does not have are deleted.
-func (a *applier) syncListeners(ctx context.Context, b *balancer, lbARN string, arns map[string]string, rec *recorded) error {
+// by default to its default target's groups as route says, with its
+// rules; listeners b does not have are deleted.
+func (a *applier) syncListeners(ctx context.Context, b *balancer, lbARN string, route routing, rec *recorded) error {
 	existing, err := listenersOf(ctx, a.c, lbARN)
 	if err != nil {
 		return fmt.Errorf("reading the listeners of %s: %w", b.Name, err)
@@ -344,7 +386,7 @@ func (a *applier) syncListeners(ctx context.Context, b *balancer, lbARN string, 
 	wanted := map[string]bool{}
 	for _, l := range b.Listeners {
 		wanted[portKey(l.Port)] = true
-		def := arns[l.DefaultTarget]
+		def := route[l.DefaultTarget]
 		var certs []types.Certificate
 		if l.CertificateARN != "" {
 			certs = []types.Certificate{{CertificateArn: aws.String(l.CertificateARN)}}
@@ -360,7 +402,7 @@ func (a *applier) syncListeners(ctx context.Context, b *balancer, lbARN string, 
 				if err != nil {
 					return fmt.Errorf("changing listener %d: %w", l.Port, err)
 				}
-				a.emit("progress", "", "listener %d forwards to %s", l.Port, l.DefaultTarget)
+				a.emit("progress", "", "listener %d forwards to %s", l.Port, describeForward(rec.forwardByName(def)))
 			}
 		} else {
 			out, err := a.c.CreateListener(ctx, &elb.CreateListenerInput{
@@ -376,9 +418,9 @@ func (a *applier) syncListeners(ctx context.Context, b *balancer, lbARN string, 
 			arn = aws.ToString(out.Listeners[0].ListenerArn)
 			a.emit("progress", "", "created listener %d (%s)", l.Port, l.Protocol)
 		}
-		rec.Listeners[portKey(l.Port)] = listenerState{ARN: arn, Forward: map[string]int{l.DefaultTarget: 1}}
+		rec.Listeners[portKey(l.Port)] = listenerState{ARN: arn, Forward: rec.forwardByName(def)}
 		if b.Type == typeApplication {
-			if err := a.syncRules(ctx, b, arn, l, arns); err != nil {
+			if err := a.syncRules(ctx, b, arn, l, route); err != nil {
 				return err
 			}
 		}
@@ -410,19 +452,27 @@ func sortedPorts(m map[int32]types.Listener) []int32 {
 }
 
 // listenerDiffers reports whether an existing listener is not l
-// forwarding to group def.
-func listenerDiffers(ex types.Listener, l listener, def string) bool {
+// forwarding as def says.
+func listenerDiffers(ex types.Listener, l listener, def map[string]int) bool {
 	cert := ""
 	if len(ex.Certificates) > 0 {
 		cert = aws.ToString(ex.Certificates[0].CertificateArn)
 	}
-	w := forwardWeights(ex.DefaultActions)
-	return string(ex.Protocol) != l.Protocol || cert != l.CertificateARN || len(w) != 1 || w[def] != 1
+	return string(ex.Protocol) != l.Protocol || cert != l.CertificateARN || !maps.Equal(forwardWeights(ex.DefaultActions), def)
+}
+
+// describeForward is weights by target name, for a message.
+func describeForward(w map[string]int) string {
+	var parts []string
+	for _, n := range sortedKeys(w) {
+		parts = append(parts, fmt.Sprintf("%s (weight %d)", n, w[n]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // syncRules makes a listener's rules l's: by priority, each forwarding
 // to its target's group.
-func (a *applier) syncRules(ctx context.Context, b *balancer, listenerARN string, l listener, arns map[string]string) error {
+func (a *applier) syncRules(ctx context.Context, b *balancer, listenerARN string, l listener, route routing) error {
 	existing, err := rulesOf(ctx, a.c, listenerARN)
 	if err != nil {
 		return fmt.Errorf("reading the rules of listener %d: %w", l.Port, err)
@@ -436,19 +486,18 @@ func (a *applier) syncRules(ctx context.Context, b *balancer, listenerARN string
 	wanted := map[int32]bool{}
 	for _, r := range l.Rules {
 		wanted[r.Priority] = true
-		conds, arn := conditionsOf(r), arns[r.Target]
+		conds, fw := conditionsOf(r), route[r.Target]
 		if ex, ok := byPriority[r.Priority]; ok {
-			w := forwardWeights(ex.Actions)
-			if sameConditions(ex.Conditions, conds) && len(w) == 1 && w[arn] == 1 {
+			if sameConditions(ex.Conditions, conds) && maps.Equal(forwardWeights(ex.Actions), fw) {
 				continue
 			}
-			if _, err := a.c.ModifyRule(ctx, &elb.ModifyRuleInput{RuleArn: ex.RuleArn, Conditions: conds, Actions: forwardTo(arn)}); err != nil {
+			if _, err := a.c.ModifyRule(ctx, &elb.ModifyRuleInput{RuleArn: ex.RuleArn, Conditions: conds, Actions: forwardTo(fw)}); err != nil {
 				return fmt.Errorf("changing rule %d of listener %d: %w", r.Priority, l.Port, err)
 			}
 			continue
 		}
 		_, err := a.c.CreateRule(ctx, &elb.CreateRuleInput{ListenerArn: aws.String(listenerARN), Priority: aws.Int32(r.Priority),
-			Conditions: conds, Actions: forwardTo(arn), Tags: tagList(lbTags(b))})
+			Conditions: conds, Actions: forwardTo(fw), Tags: tagList(lbTags(b))})
 		if err != nil {
 			return fmt.Errorf("creating rule %d of listener %d: %w", r.Priority, l.Port, err)
 		}

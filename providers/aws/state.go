@@ -83,14 +83,20 @@ func decodeRecorded(v cty.Value) *recorded {
 	return r
 }
 
-// groupNameOf returns the target name whose group has ARN arn.
-func (r *recorded) groupNameOf(arn string) (string, bool) {
-	for n, g := range r.Groups {
-		if g.ARN == arn {
-			return n, true
+// forwardByName is weights by group ARN as weights by the target names
+// the groups are recorded under (a group r does not record: its ARN).
+func (r *recorded) forwardByName(weights map[string]int) map[string]int {
+	out := map[string]int{}
+	for arn, w := range weights {
+		n := arn
+		for name, g := range r.Groups {
+			if g.ARN == arn {
+				n = name
+			}
 		}
+		out[n] = w
 	}
-	return "", false
+	return out
 }
 
 func strVal(s string) cty.Value {
