@@ -251,10 +251,12 @@ func findGroups(ctx context.Context, c api, lbARN, lbName string, known map[stri
 		}
 	}
 	var arns []string
+	var fresh []types.TargetGroup
 	for _, g := range gs {
 		if arn := aws.ToString(g.TargetGroupArn); !seen[arn] {
 			seen[arn] = true
 			arns = append(arns, arn)
+			fresh = append(fresh, g)
 		}
 	}
 	if len(arns) == 0 {
@@ -264,11 +266,8 @@ func findGroups(ctx context.Context, c api, lbARN, lbName string, known map[stri
 	if err != nil {
 		return nil, fmt.Errorf("reading the tags of the target groups of %s: %w", lbName, err)
 	}
-	for _, g := range gs {
+	for _, g := range fresh {
 		arn := aws.ToString(g.TargetGroupArn)
-		if !contains(arns, arn) {
-			continue
-		}
 		t := tags[arn]
 		if t[tagLoadBalancer] != "" && t[tagLoadBalancer] != lbName {
 			continue // another load balancer's
