@@ -345,3 +345,5 @@ func applyDestroy(state cty.Value) providers.ApplyResourceChangeRequest {
 	null := cty.NullVal(state.Type())
 	return providers.ApplyResourceChangeRequest{TypeName: TypeLoadBalancer, PriorState: state, PlannedState: null, Config: null}
 }
+
+type elbAction = types.Action
