@@ -184,15 +184,16 @@ func sameMap(block, real map[string]string) bool {
 // observedDelay is the deregistration delay of the first of the groups,
 // in seconds.
 func observedDelay(ctx context.Context, c api, rec *recorded) (int, bool) {
-	for _, n := range sortedKeys(rec.Groups) {
-		attrs, err := groupAttributes(ctx, c, rec.Groups[n].ARN)
-		if err != nil {
-			return 0, false
-		}
-		d, err := strconv.Atoi(attrs[attrDeregistrationDelay])
-		return d, err == nil
+	names := sortedKeys(rec.Groups)
+	if len(names) == 0 {
+		return 0, false
 	}
-	return 0, false
+	attrs, err := groupAttributes(ctx, c, rec.Groups[names[0]].ARN)
+	if err != nil {
+		return 0, false
+	}
+	d, err := strconv.Atoi(attrs[attrDeregistrationDelay])
+	return d, err == nil
 }
 
 // observeGroups records in rec the groups of known (target name to ARN)
