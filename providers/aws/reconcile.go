@@ -394,6 +394,9 @@ func (a *applier) syncListeners(ctx context.Context, b *balancer, lbARN string, 
 		var arn string
 		if ex, ok := byPort[l.Port]; ok {
 			arn = aws.ToString(ex.ListenerArn)
+			if err := a.syncTags(ctx, arn, lbTags(b)); err != nil {
+				return err
+			}
 			if listenerDiffers(ex, l, def) {
 				_, err := a.c.ModifyListener(ctx, &elb.ModifyListenerInput{
 					ListenerArn: ex.ListenerArn, Port: aws.Int32(l.Port), Protocol: types.ProtocolEnum(l.Protocol),
