@@ -50,7 +50,7 @@ integration: helpers
 	$(KUBE_TESTENV) start
 	eval "$$($(DOCKER_TESTENV) env)" && eval "$$($(PG_TESTENV) env)" && eval "$$($(S3_TESTENV) env)" && eval "$$($(KUBE_TESTENV) env)" && \
 		$(GO) test -count=1 -tags integration ./providers/docker/... && \
-		$(GO) test -count=1 -tags integration -run 'Docker|FullDisk|Postgres|S3|Kubernetes|SharedState|RemoteState' ./cmd/berth/ && \
+		$(GO) test -count=1 -tags integration -run 'Docker|FullDisk|Postgres|S3|Kubernetes|SharedState|RemoteState|LoadBalancer' ./cmd/berth/ && \
 		$(GO) test -count=1 -tags integration ./state/backend/postgres/ ./state/backend/s3/ ./state/backend/kubernetes/ ./providers/kubernetes/... && \
 		$(GO) test -count=1 -tags 'crash integration' -run 'CrashDocker|CrashKubernetes' ./cmd/berth/ $(CRASH_DOCKER_ARGS)
 

@@ -334,6 +334,12 @@ type applyWalker struct {
 	mu    sync.Mutex
 	diags hcl.Diagnostics
 	done  int
+	// routerMu serialises the traffic steps of each router (traffic.go);
+	// guarded by mu.
+	routerMu map[string]*sync.Mutex
+
+	routersOnce sync.Once
+	routerIdx   routers
 }
 
 func (a *applyWalker) addDiags(d hcl.Diagnostics) {
@@ -694,10 +700,7 @@ func (a *applyWalker) applyChange(ctx context.Context, entry *providerEntry, cha
 // result is recorded as it comes.
 func (a *applyWalker) rollout(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, typeName string, prior cty.Value, pr providers.PlanResourceChangeResponse, config cty.Value) (cty.Value, hcl.Diagnostics) {
 	addr := change.Addr
-	var hooks rollout.Hooks
-	if a.e.RolloutHooks != nil {
-		hooks = a.e.RolloutHooks(addr)
-	}
+	hooks := a.hooksFor(addr, pr.Rollout)
 	d := &rollout.Driver{
 		Object: addr.String(),
 		Apply: func(ctx context.Context, planned cty.Value, step providers.RolloutStep) (cty.Value, hcl.Diagnostics) {

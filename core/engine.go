@@ -31,9 +31,11 @@ type Engine struct {
 	// Events receives progress; it may be nil. It is called from many
 	// goroutines at once and must be safe for that.
 	Events func(Event)
-	// RolloutHooks, when set, gives the hooks that run around each wave of
-	// the rollout of the object at addr (where the load balancers in front
-	// of an app drain and admit its instances); nil: none.
+	// RolloutHooks, when set, replaces the hooks that run around each wave
+	// of the rollout of the object at addr. Unset, the load balancers in
+	// front of an app drain and admit its instances there (traffic.go);
+	// tests set it, and so does the test-only switch that shows what a
+	// rollout without that coordination does to clients.
 	RolloutHooks func(addr addrs.Instance) rollout.Hooks
 }
 

@@ -135,6 +135,16 @@ func buildGraph(cfg *lang.Config, st *state.State) (*graph, hcl.Diagnostics) {
 				gr.g.AddEdge(id, r)
 			}
 		}
+		// A load balancer drains and admits the instances of the apps it
+		// targets during their rollouts (traffic.go), before its own
+		// change: its provider must be configured by then.
+		if v.kind == vResource && v.res.Kind == lang.KindLoadBalancer && v.provider != "" {
+			for _, d := range gr.g.Dependencies(id) {
+				if dv := gr.g.Vertex(d); dv.kind == vResource && dv.res.Kind == lang.KindApp {
+					gr.g.AddEdge(d, providerVertex(v.provider))
+				}
+			}
+		}
 	}
 	if cycles := gr.g.Cycles(); len(cycles) > 0 {
 		for _, c := range cycles {

@@ -119,6 +119,9 @@ type planWalker struct {
 	// by address (nil otherwise).
 	saved map[string]cty.Value
 
+	routersOnce sync.Once
+	routerIdx   routers
+
 	mu      sync.Mutex
 	changes []*plans.ResourceChange
 	drift   []*plans.ResourceChange
@@ -424,8 +427,17 @@ func (w *planWalker) planInstance(ctx context.Context, entry *providerEntry, r *
 		change.After, change.Private, change.Rollout = remark(cr.PlannedState, block, config), cr.PlannedPrivate, cr.Rollout
 		diags = diags.Extend(preventDestroy(addr, &r.Lifecycle, r.DeclRange))
 	}
+	if change.Rollout != nil {
+		change.Routers = w.routers().of(addr)
+	}
 	w.addChange(change)
 	return change.After, diags
+}
+
+// routers indexes the routers of the prior state (traffic.go).
+func (w *planWalker) routers() routers {
+	w.routersOnce.Do(func() { w.routerIdx = routersIn(w.prior) })
+	return w.routerIdx
 }
 
 // planRead reads a data source at plan time when its configuration is

@@ -162,7 +162,7 @@ func TestRolloutFailedWaveReverts(t *testing.T) {
 		"event wave_complete 1/3 f-0",
 		"event wave_start 2/3 f-1,f-2",
 		"event revert 2/3 f-1,f-2",
-		"hook AfterReady wave 0: f-0@v1",
+		"hook AfterReady wave 0: f-0@v1 f-1@v1 f-2@v1 f-3@v1 f-4@v1 f-5@v1",
 		"hook BeforeStop wave 0: f-0@v2 f-1@v2 f-2@v2!",
 	}
 	if !slices.Equal(rec.log, want) {

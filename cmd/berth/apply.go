@@ -343,7 +343,7 @@ func (m *Meta) openSavedPlan(ctx context.Context, path string, o *opFlags) (*pla
 	if d.HasErrors() {
 		return nil, w, d
 	}
-	eng := &core.Engine{Config: cfg, Variables: vars, Launcher: m.launcher(cfg), Parallelism: o.parallelism}
+	eng := m.newEngine(cfg, vars, o.parallelism)
 	w.op = &core.Operation{Engine: eng, State: b, LockTimeout: o.lockTimeout, NoLock: !o.lock}
 	return p, w, diags
 }

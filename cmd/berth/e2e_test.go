@@ -437,7 +437,7 @@ resource "test_object" "x" {
 			Address string `json:"address"`
 		} `json:"resource_changes"`
 	}
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &planDoc); err != nil || planDoc.FormatVersion != "1.0" ||
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &planDoc); err != nil || planDoc.FormatVersion != jsondoc.ShowFormatVersion ||
 		len(planDoc.ResourceChanges) != 1 || planDoc.ResourceChanges[0].Address != "test_object.x" {
 		t.Fatalf("plan -json: last line is not the plan document (%v):\n%s", err, r.stdout)
 	}

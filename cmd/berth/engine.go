@@ -6,13 +6,16 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/berth-sh/berth/addrs"
 	"github.com/berth-sh/berth/core"
+	"github.com/berth-sh/berth/core/rollout"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/providers/install"
 	"github.com/berth-sh/berth/providers/plugin"
 	"github.com/berth-sh/berth/state/encryption"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // The wiring every engine command shares: load and validate the
@@ -41,12 +44,22 @@ func (m *Meta) engine(cfg *lang.Config, vars []lang.VarArg, parallelism int) (*c
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	return &core.Engine{
-		Config:      cfg,
-		Variables:   values,
-		Launcher:    m.launcher(cfg),
-		Parallelism: parallelism,
-	}, diags
+	return m.newEngine(cfg, values, parallelism), diags
+}
+
+// uncoordinatedTrafficEnv is a test-only switch: set to 1, rollouts do
+// not drain and admit instances through the load balancers in front of
+// an app, so that a test can show what clients see without that
+// coordination (docs/aws.md).
+const uncoordinatedTrafficEnv = "BERTH_TEST_UNCOORDINATED_TRAFFIC"
+
+// newEngine is the engine of cfg with the variables' values.
+func (m *Meta) newEngine(cfg *lang.Config, values map[string]cty.Value, parallelism int) *core.Engine {
+	eng := &core.Engine{Config: cfg, Variables: values, Launcher: m.launcher(cfg), Parallelism: parallelism}
+	if os.Getenv(uncoordinatedTrafficEnv) == "1" {
+		eng.RolloutHooks = func(addrs.Instance) rollout.Hooks { return rollout.NoHooks{} }
+	}
+	return eng
 }
 
 // encryption evaluates the encryption of cfg (nil without a

@@ -226,7 +226,7 @@ func runPlan(ctx context.Context, m *Meta, args []string) int {
 		return exitError
 	}
 	if o.json {
-		if err := jsondoc.WritePlan(m.Stdout, p); err != nil {
+		if err := jsondoc.WritePlan(m.Stdout, p, jsondoc.WithConfig(w.cfg)); err != nil {
 			m.Errorf("writing output: %s", err)
 			return exitError
 		}

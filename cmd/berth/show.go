@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/berth-sh/berth/core"
 	"github.com/berth-sh/berth/core/plans"
 	"github.com/berth-sh/berth/views/jsondoc"
 	"github.com/berth-sh/berth/views/plantext"
@@ -44,7 +45,7 @@ func runShow(ctx context.Context, m *Meta, args []string) int {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(m.Dir, path)
 		}
-		_, enc, ok := m.loadEncryption()
+		cfg, enc, ok := m.loadEncryption()
 		if !ok {
 			return exitError
 		}
@@ -54,7 +55,13 @@ func runShow(ctx context.Context, m *Meta, args []string) int {
 			return exitError
 		}
 		if *asJSON {
-			if err := jsondoc.WritePlan(m.Stdout, p); err != nil {
+			// The configuration here is the plan's only if the files are
+			// those it was made from.
+			withConfig := jsondoc.WithProviderSources(cfg)
+			if cfg != nil && !core.CheckPlanBinding(m.Dir, p).HasErrors() {
+				withConfig = jsondoc.WithConfig(cfg)
+			}
+			if err := jsondoc.WritePlan(m.Stdout, p, withConfig); err != nil {
 				m.Errorf("writing output: %s", err)
 				return exitError
 			}
@@ -76,7 +83,8 @@ func runShow(ctx context.Context, m *Meta, args []string) int {
 		return exitError
 	}
 	if *asJSON {
-		out, err := json.MarshalIndent(jsondoc.NewState(st), "", "  ")
+		cfg, _ := m.loadUnvalidated() // loaded fine for the backend above
+		out, err := json.MarshalIndent(jsondoc.NewState(st, jsondoc.WithProviderSources(cfg)), "", "  ")
 		if err != nil {
 			m.Errorf("encoding the state: %s", err)
 			return exitError

@@ -69,6 +69,10 @@ type ResourceChange struct {
 	Private []byte
 	// Rollout is set when the provider carries the change out in waves.
 	Rollout *providers.Rollout
+	// Routers are the objects that route traffic to the app a rollout
+	// changes (its load balancers): each wave drains the old instances
+	// from them before they stop and admits the new ones once ready.
+	Routers []addrs.Instance
 	// Dependencies are the addresses this object depends on, recorded in
 	// state after apply so a later destroy can order itself without config.
 	Dependencies []addrs.Resource

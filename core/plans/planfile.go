@@ -194,6 +194,7 @@ type fileChange struct {
 	RequiresReplace []json.RawMessage `json:"requires_replace,omitempty"`
 	Private         []byte            `json:"private,omitempty"`
 	Rollout         *fileRollout      `json:"rollout,omitempty"`
+	Routers         []string          `json:"routers,omitempty"`
 	Dependencies    []string          `json:"dependencies,omitempty"`
 }
 
@@ -422,6 +423,9 @@ func (e *planEncoder) change(c *ResourceChange) (*fileChange, error) {
 			fr.Waves = append(fr.Waves, fw)
 		}
 		fc.Rollout = fr
+	}
+	for _, r := range c.Routers {
+		fc.Routers = append(fc.Routers, r.String())
 	}
 	for _, d := range c.Dependencies {
 		fc.Dependencies = append(fc.Dependencies, d.String())
@@ -904,6 +908,13 @@ func decodeChange(fc *fileChange) (*ResourceChange, error) {
 			r.Waves = append(r.Waves, pw)
 		}
 		c.Rollout = r
+	}
+	for _, r := range fc.Routers {
+		a, err := addrs.ParseInstance(r)
+		if err != nil {
+			return nil, fmt.Errorf("%s: routers: %w", fc.Address, err)
+		}
+		c.Routers = append(c.Routers, a)
 	}
 	for _, d := range fc.Dependencies {
 		a, err := addrs.ParseResource(d)

@@ -65,6 +65,7 @@ func testPlan() *Plan {
 					},
 					MinHealthy: 10 * time.Second, HealthyDeadline: 5 * time.Minute, AutoRevert: true, MaxUnavailable: 1,
 				},
+				Routers:      []addrs.Instance{{Resource: addrs.Resource{Mode: addrs.Managed, Type: "load_balancer", Name: "web"}, Key: addrs.IntKey(1)}},
 				Dependencies: []addrs.Resource{dnsWWW, {Mode: addrs.Data, Type: "x", Name: "y"}},
 			},
 			{
@@ -203,6 +204,9 @@ func TestPlanFileRoundTrip(t *testing.T) {
 				t.Errorf("%s: dependencies %v", want.Addr, c.Dependencies)
 			}
 		}
+	}
+	if r := got.Changes[0].Routers; !reflect.DeepEqual(r, p.Changes[0].Routers) {
+		t.Errorf("routers: %v, want %v", r, p.Changes[0].Routers)
 	}
 	if r := got.Changes[0].Rollout; !reflect.DeepEqual(r, p.Changes[0].Rollout) {
 		t.Errorf("rollout: %+v, want %+v", r, p.Changes[0].Rollout)

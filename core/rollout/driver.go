@@ -184,13 +184,15 @@ func (d *Driver) revert(ctx context.Context, cur, prior cty.Value) (cty.Value, h
 			names = append(names, in.Name)
 		}
 	}
-	before := app.DecodeInstances(cur)
 	cur, diags := d.step(ctx, cur, prior, providers.RolloutStep{Kind: providers.StepStart, Instances: names})
 	if diags.HasErrors() {
 		return cur, diags
 	}
 	now := app.DecodeInstances(cur)
-	if err := d.hooks().AfterReady(ctx, 0, joined(target, before, now, names)); err != nil {
+	// Every instance the revert keeps joins traffic again, not only those
+	// it started: an old instance drained before the wave failed (its stop
+	// did not come) must be taken back before the new ones leave.
+	if err := d.hooks().AfterReady(ctx, 0, keptReady(target, now)); err != nil {
 		return cur, diags.Append(hookFailed(d.Object, "admitting the reverted instances of", 0, err))
 	}
 	next, sd := d.stop(ctx, cur, prior, target, 0, leftovers(target, now, names))
@@ -235,6 +237,18 @@ func joined(target, before, now []app.Instance, names []string) []app.Instance {
 			continue
 		}
 		out = append(out, in)
+	}
+	return out
+}
+
+// keptReady lists the instances of now that target keeps and that are
+// ready.
+func keptReady(target, now []app.Instance) []app.Instance {
+	var out []app.Instance
+	for _, in := range now {
+		if in.Ready && app.Keeps(target, in) {
+			out = append(out, in)
+		}
 	}
 	return out
 }

@@ -141,7 +141,7 @@ func TestDriver(t *testing.T) {
 			log: []string{
 				"start wave 1 a", "admit wave 1 a@v2", "drain wave 1 a@v1", "stop wave 1 a",
 				"start wave 2 b,c",
-				"start wave 0 a,b,c", "admit wave 0 a@v1", "drain wave 0 a@v2,b@v2,c@v2", "stop wave 0 a,b,c",
+				"start wave 0 a,b,c", "admit wave 0 a@v1,b@v1,c@v1", "drain wave 0 a@v2,b@v2,c@v2", "stop wave 0 a,b,c",
 			},
 			result:   "a@v1,b@v1,c@v1",
 			errorHas: "b did not run ready on the new spec. The rollout was reverted to the previous spec.",
@@ -158,7 +158,7 @@ func TestDriver(t *testing.T) {
 			name:     "a failing hook fails the wave",
 			p:        platform{hookErr: map[string]error{"admit 2": errors.New("target group full")}},
 			ro:       rolloutOf(providers.Rollout{AutoRevert: true}, []string{"a"}, []string{"b", "c"}),
-			log:      []string{"start wave 1 a", "admit wave 1 a@v2", "drain wave 1 a@v1", "stop wave 1 a", "start wave 2 b,c", "admit wave 2 b@v2,c@v2", "start wave 0 a,b,c", "admit wave 0 a@v1", "drain wave 0 a@v2,b@v2,c@v2", "stop wave 0 a,b,c"},
+			log:      []string{"start wave 1 a", "admit wave 1 a@v2", "drain wave 1 a@v1", "stop wave 1 a", "start wave 2 b,c", "admit wave 2 b@v2,c@v2", "start wave 0 a,b,c", "admit wave 0 a@v1,b@v1,c@v1", "drain wave 0 a@v2,b@v2,c@v2", "stop wave 0 a,b,c"},
 			result:   "a@v1,b@v1,c@v1",
 			errorHas: "admitting the new instances of wave 2: target group full",
 		},

@@ -109,6 +109,13 @@ func (s *Server) applyCheckLocked(t *target, r probeResult) {
 		t.state, t.reason, t.desc = types.TargetHealthStateEnumHealthy, "", ""
 	case !r.ok && t.state != types.TargetHealthStateEnumUnhealthy && t.fail >= int(hc.unhealthy):
 		t.state, t.reason, t.desc = types.TargetHealthStateEnumUnhealthy, r.reason, r.desc
+		// A network load balancer closes the connections of a target
+		// that turns unhealthy, unless told not to.
+		if t.tg.attrs.get("target_health_state.unhealthy.connection_termination.enabled") == "true" {
+			for c := range t.conns {
+				_ = c.Close()
+			}
+		}
 	case !r.ok && t.state == types.TargetHealthStateEnumUnhealthy:
 		t.reason, t.desc = r.reason, r.desc
 	case t.state == types.TargetHealthStateEnumInitial:

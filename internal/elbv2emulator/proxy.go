@@ -36,7 +36,7 @@ type listenerServer struct {
 
 	mu     sync.Mutex
 	closed bool
-	conns  map[net.Conn]struct{} // TCP clients
+	conns  map[net.Conn]struct{} // forwarded TCP connections, both sides
 }
 
 func (s *Server) serveListenerLocked(l *listener) (*listenerServer, error) {
@@ -447,6 +447,20 @@ func (s *Server) forwardTCP(l *listener, ls *listenerServer, c net.Conn) {
 		return
 	}
 	defer u.Close()
+	// The listener's close must end this forwarding whatever the target
+	// does: it closes the target side too.
+	ls.mu.Lock()
+	if ls.closed {
+		ls.mu.Unlock()
+		return
+	}
+	ls.conns[u] = struct{}{}
+	ls.mu.Unlock()
+	defer func() {
+		ls.mu.Lock()
+		delete(ls.conns, u)
+		ls.mu.Unlock()
+	}()
 	s.mu.Lock()
 	if t.removed {
 		s.mu.Unlock()

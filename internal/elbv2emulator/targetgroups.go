@@ -109,7 +109,11 @@ func (s *Server) createTargetGroup(in *elbv2.CreateTargetGroupInput) (*elbv2.Cre
 			return nil, validationErr("A protocol version can only be specified for HTTP and HTTPS target groups")
 		}
 		v = strings.ToUpper(v)
-		if v != "HTTP1" && v != "HTTP2" && v != "GRPC" {
+		switch v {
+		case "HTTP1", "HTTP2":
+		case "GRPC":
+			return nil, validationErr("The emulator does not implement protocol version GRPC")
+		default:
 			return nil, validationErr("Protocol version '%s' must be one of HTTP1, HTTP2, GRPC", aws.ToString(in.ProtocolVersion))
 		}
 		tg.protocolVersion = v

@@ -20,17 +20,22 @@ func NewResourceAddr(a addrs.Instance) ResourceAddr {
 // object is how the plan and the state documents identify an object, with
 // Terraform's fields.
 type object struct {
-	Address  string `json:"address"`
-	Mode     string `json:"mode"`
-	Type     string `json:"type"`
-	Name     string `json:"name"`
-	Index    any    `json:"index,omitempty"`
-	Provider string `json:"provider"`
+	Address string `json:"address"`
+	Mode    string `json:"mode"`
+	Type    string `json:"type"`
+	Name    string `json:"name"`
+	Index   any    `json:"index,omitempty"`
+	// Provider is berth's (format 1.0): the provider's local name, as
+	// recorded in the state. ProviderName is Terraform's: its source
+	// address.
+	Provider     string `json:"provider"`
+	ProviderName string `json:"provider_name"`
 }
 
-func newObject(a addrs.Instance, provider string) object {
+func newObject(a addrs.Instance, provider, providerName string) object {
 	res := a.Resource
-	return object{Address: a.String(), Mode: res.Mode.String(), Type: res.Type, Name: res.Name, Index: instanceKey(a.Key), Provider: provider}
+	return object{Address: a.String(), Mode: res.Mode.String(), Type: res.Type, Name: res.Name, Index: instanceKey(a.Key),
+		Provider: provider, ProviderName: providerName}
 }
 
 // instanceKey is an instance key as JSON writes it: a number for count, a

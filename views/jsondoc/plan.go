@@ -14,27 +14,50 @@ import (
 
 // Plan is the document `berth show -json FILE` prints and the last
 // line of `berth plan -json` (docs/json-output.md, "plan"), in the shape
-// of Terraform's JSON plan. Sensitive values are null, flagged in the
-// *_sensitive fields; unknown values are null, flagged in after_unknown.
+// of Terraform's JSON plan, with berth's additions (rollout, recovered,
+// summary, ...). Sensitive values are null, flagged in the *_sensitive
+// fields; unknown values are null, flagged in after_unknown.
 type Plan struct {
-	FormatVersion   string                  `json:"format_version"`
-	BerthVersion    string                  `json:"berth_version"`
-	Mode            string                  `json:"mode"`
-	Variables       map[string]planVariable `json:"variables"`
-	ResourceChanges []resourceChange        `json:"resource_changes"`
-	ResourceDrift   []resourceChange        `json:"resource_drift"`
+	FormatVersion    string                  `json:"format_version"`
+	TerraformVersion string                  `json:"terraform_version"`
+	BerthVersion     string                  `json:"berth_version"`
+	Mode             string                  `json:"mode"`
+	Variables        map[string]planVariable `json:"variables"`
+	// PlannedValues is the state the plan would leave: every object but
+	// those it destroys, with the values known before apply.
+	PlannedValues   stateValues      `json:"planned_values"`
+	ResourceChanges []resourceChange `json:"resource_changes"`
+	ResourceDrift   []resourceChange `json:"resource_drift"`
 	// Recovered is what the run found of an interrupted apply's creates
 	// and destroys before it planned; omitted when there were none.
 	Recovered     []recovery        `json:"recovered,omitempty"`
 	OutputChanges map[string]change `json:"output_changes"`
-	Summary       planSummary       `json:"summary"`
-	StateLineage  string            `json:"state_lineage"`
-	StateSerial   uint64            `json:"state_serial"`
-	ConfigHash    string            `json:"config_hash"`
-	Targets       []string          `json:"targets"`
-	Replace       []string          `json:"replace"`
-	Applyable     bool              `json:"applyable"`
-	Errored       bool              `json:"errored"`
+	// PriorState is the (refreshed) state the plan was made from, as far
+	// as the plan holds it.
+	PriorState priorState `json:"prior_state"`
+	// Configuration is omitted when the document was made without the
+	// configuration the plan was made from (WithConfig).
+	Configuration      *configuration      `json:"configuration,omitempty"`
+	RelevantAttributes []relevantAttribute `json:"relevant_attributes,omitempty"`
+	Summary            planSummary         `json:"summary"`
+	StateLineage       string              `json:"state_lineage"`
+	StateSerial        uint64              `json:"state_serial"`
+	ConfigHash         string              `json:"config_hash"`
+	Targets            []string            `json:"targets"`
+	Replace            []string            `json:"replace"`
+	Applyable          bool                `json:"applyable"`
+	// Complete is Terraform's: the plan covers the whole configuration
+	// (no -target) and did not stop on an error.
+	Complete bool `json:"complete"`
+	Errored  bool `json:"errored"`
+}
+
+// priorState is Terraform's prior_state: a state document inside the
+// plan.
+type priorState struct {
+	FormatVersion    string      `json:"format_version"`
+	TerraformVersion string      `json:"terraform_version"`
+	Values           stateValues `json:"values"`
 }
 
 type recovery struct {
@@ -81,6 +104,9 @@ type rollout struct {
 	HealthyDeadline string `json:"healthy_deadline,omitempty"`
 	MaxUnavailable  int    `json:"max_unavailable"`
 	AutoRevert      bool   `json:"auto_revert"`
+	// Routers (added in 1.0 as fields may be) are the addresses of the
+	// load balancers each wave drains and admits through.
+	Routers []string `json:"routers,omitempty"`
 }
 
 // wave is one wave of a plan's rollout. Instances are display strings
@@ -112,32 +138,50 @@ func actions(a plans.Action) []string {
 	return []string{string(a)}
 }
 
-// NewPlan converts p into its JSON document.
-func NewPlan(p *plans.Plan) Plan {
+// NewPlan converts p into its JSON document. Give WithConfig (the
+// configuration p was made from) for its configuration section and
+// provider_name to name third-party providers by their source.
+func NewPlan(p *plans.Plan, opts ...Option) Plan {
+	o := newOptions(opts)
 	s := p.Summarize()
 	doc := Plan{
-		FormatVersion:   FormatVersion,
-		BerthVersion:    version.String(),
-		Mode:            string(p.Mode),
-		Variables:       map[string]planVariable{},
-		ResourceChanges: []resourceChange{},
-		ResourceDrift:   []resourceChange{},
-		OutputChanges:   map[string]change{},
-		Summary:         planSummary{Add: s.Add, Change: s.Change, Destroy: s.Destroy, Read: s.Read},
-		StateLineage:    p.StateLineage,
-		StateSerial:     p.StateSerial,
-		ConfigHash:      p.ConfigHash,
-		Targets:         []string{},
-		Replace:         []string{},
-		Applyable:       !p.Errored && p.HasChanges(),
-		Errored:         p.Errored,
+		FormatVersion:    ShowFormatVersion,
+		TerraformVersion: version.String(),
+		BerthVersion:     version.String(),
+		Mode:             string(p.Mode),
+		Variables:        map[string]planVariable{},
+		PlannedValues:    newStateValues(),
+		ResourceChanges:  []resourceChange{},
+		ResourceDrift:    []resourceChange{},
+		OutputChanges:    map[string]change{},
+		PriorState:       priorState{FormatVersion: ShowFormatVersion, TerraformVersion: version.String(), Values: newStateValues()},
+		Summary:          planSummary{Add: s.Add, Change: s.Change, Destroy: s.Destroy, Read: s.Read},
+		StateLineage:     p.StateLineage,
+		StateSerial:      p.StateSerial,
+		ConfigHash:       p.ConfigHash,
+		Targets:          []string{},
+		Replace:          []string{},
+		Applyable:        !p.Errored && p.HasChanges(),
+		Complete:         !p.Errored && len(p.Targets) == 0,
+		Errored:          p.Errored,
 	}
 	for name, v := range p.Variables {
 		val, _, sens := Value(v)
 		doc.Variables[name] = planVariable{Value: val, Sensitive: sens != false}
 	}
+	planned := map[string]bool{}
 	for _, c := range plans.ByAddress(p.Changes) {
-		doc.ResourceChanges = append(doc.ResourceChanges, newResourceChange(c, c.Action))
+		doc.ResourceChanges = append(doc.ResourceChanges, newResourceChange(c, c.Action, o))
+		planned[c.ChangeKey()] = true
+		pn := o.providerName(c.Provider)
+		if !isNull(c.Before) {
+			r := newStateResource(c.Addr, pn, c.Before)
+			r.DeposedKey, r.Tainted = c.Deposed, c.Reason == plans.ReasonTainted
+			doc.PriorState.Values.RootModule.Resources = append(doc.PriorState.Values.RootModule.Resources, r)
+		}
+		if c.Action != plans.Delete && c.After != cty.NilVal {
+			doc.PlannedValues.RootModule.Resources = append(doc.PlannedValues.RootModule.Resources, newStateResource(c.Addr, pn, c.After))
+		}
 	}
 	for _, r := range p.Recovered {
 		doc.Recovered = append(doc.Recovered, recovery{Address: r.Addr.String(), Deposed: r.Deposed, Action: r.Action, Outcome: string(r.Outcome), ID: r.ID})
@@ -147,17 +191,30 @@ func NewPlan(p *plans.Plan) Plan {
 		if a == plans.NoOp {
 			continue
 		}
-		if c.After == cty.NilVal || c.After.IsNull() {
+		if isNull(c.After) {
 			a = plans.Delete
 		}
-		doc.ResourceDrift = append(doc.ResourceDrift, newResourceChange(c, a))
+		doc.ResourceDrift = append(doc.ResourceDrift, newResourceChange(c, a, o))
+		// A refresh-only plan changes nothing: what it found is both the
+		// prior and the planned state of the objects that drifted.
+		if !planned[c.ChangeKey()] && !isNull(c.After) {
+			r := newStateResource(c.Addr, o.providerName(c.Provider), c.After)
+			doc.PriorState.Values.RootModule.Resources = append(doc.PriorState.Values.RootModule.Resources, r)
+			doc.PlannedValues.RootModule.Resources = append(doc.PlannedValues.RootModule.Resources, r)
+		}
 	}
-	for _, o := range p.Outputs {
-		before, after := o.Before, o.After
-		if o.Sensitive {
+	for _, out := range p.Outputs {
+		before, after := out.Before, out.After
+		if out.Sensitive {
 			before, after = markWhole(before), markWhole(after)
 		}
-		doc.OutputChanges[o.Name] = newChange(o.Action, before, after, nil)
+		doc.OutputChanges[out.Name] = newChange(out.Action, before, after, nil)
+		if out.Action != plans.Create && !isNull(out.Before) {
+			doc.PriorState.Values.Outputs[out.Name] = newValuesOutput(out.Before, out.Sensitive)
+		}
+		if out.Action != plans.Delete {
+			doc.PlannedValues.Outputs[out.Name] = newValuesOutput(out.After, out.Sensitive)
+		}
 	}
 	for _, t := range p.Targets {
 		doc.Targets = append(doc.Targets, t.String())
@@ -165,7 +222,20 @@ func NewPlan(p *plans.Plan) Plan {
 	for _, t := range p.Replace {
 		doc.Replace = append(doc.Replace, t.String())
 	}
+	if o.config != nil {
+		doc.Configuration = newConfiguration(o.config, p, o)
+		doc.RelevantAttributes = relevantAttributes(o.config, p)
+	}
 	return doc
+}
+
+// isNull reports whether v is absent or null, marks aside.
+func isNull(v cty.Value) bool {
+	if v == cty.NilVal {
+		return true
+	}
+	uv, _ := v.Unmark()
+	return uv.IsNull()
 }
 
 func markWhole(v cty.Value) cty.Value {
@@ -175,9 +245,9 @@ func markWhole(v cty.Value) cty.Value {
 	return v.Mark(providers.SensitiveMark)
 }
 
-func newResourceChange(c *plans.ResourceChange, action plans.Action) resourceChange {
+func newResourceChange(c *plans.ResourceChange, action plans.Action, o *options) resourceChange {
 	jc := resourceChange{
-		object:       newObject(c.Addr, c.Provider),
+		object:       newObject(c.Addr, c.Provider, o.providerName(c.Provider)),
 		Change:       newChange(action, c.Before, c.After, c.RequiresReplace),
 		ActionReason: string(c.Reason),
 		Deposed:      c.Deposed,
@@ -201,6 +271,9 @@ func newResourceChange(c *plans.ResourceChange, action plans.Action) resourceCha
 				jw.Members = append(jw.Members, WaveInstance(in))
 			}
 			jr.Waves = append(jr.Waves, jw)
+		}
+		for _, r := range c.Routers {
+			jr.Routers = append(jr.Routers, r.String())
 		}
 		jc.Rollout = jr
 	}
@@ -248,8 +321,8 @@ func replacePath(p cty.Path) []any {
 }
 
 // WritePlan prints p's JSON document on one line.
-func WritePlan(w io.Writer, p *plans.Plan) error {
-	data, err := json.Marshal(NewPlan(p))
+func WritePlan(w io.Writer, p *plans.Plan, opts ...Option) error {
+	data, err := json.Marshal(NewPlan(p, opts...))
 	if err != nil {
 		return err
 	}

@@ -339,7 +339,7 @@ func (r *planRenderer) change(c *plans.ResourceChange, drift bool) {
 	}
 	if c.Rollout != nil && !drift {
 		r.line("")
-		for _, l := range rolloutLines(c.Rollout) {
+		for _, l := range rolloutLines(c.Rollout, c.Routers) {
 			r.line(strings.Repeat(" ", 8) + l)
 		}
 	}

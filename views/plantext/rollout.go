@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/berth-sh/berth/addrs"
 	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/providers"
 )
@@ -31,11 +32,13 @@ func WaveMembers(instances []providers.WaveInstance) string {
 	return strings.Join(names, ", ")
 }
 
-// rolloutLines describes the waves of a rollout:
+// rolloutLines describes the waves of a rollout, and what each does with
+// the traffic of the routers in front of the app:
 //
 //	rollout: 3 waves, min healthy 10s, deadline 5m, auto-revert
 //	  wave 1: 1 instance  (web-1 on edge-1)
-func rolloutLines(ro *providers.Rollout) []string {
+//	    load_balancer.web: drain the old instance before it stops; admit the new one once healthy
+func rolloutLines(ro *providers.Rollout, routers []addrs.Instance) []string {
 	head := "rollout: " + plural(len(ro.Waves), "wave")
 	if ro.MinHealthy > 0 {
 		head += ", min healthy " + app.FormatDuration(ro.MinHealthy)
@@ -63,6 +66,17 @@ func rolloutLines(ro *providers.Rollout) []string {
 			l = fmt.Sprintf("wave %*d: %-*s (%s)", numWidth, i+1, width, descs[i], WaveMembers(w.Instances))
 		}
 		lines = append(lines, "  "+l)
+		if len(routers) > 0 && len(w.Instances) > 0 {
+			names := make([]string, len(routers))
+			for i, r := range routers {
+				names[i] = r.String()
+			}
+			steps := "drain the old instance before it stops; admit the new one once healthy"
+			if len(w.Instances) > 1 {
+				steps = "drain the old instances before they stop; admit the new ones once healthy"
+			}
+			lines = append(lines, fmt.Sprintf("    %s: %s", strings.Join(names, ", "), steps))
+		}
 	}
 	return lines
 }

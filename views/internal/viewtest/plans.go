@@ -99,6 +99,14 @@ func updateChange() *plans.ResourceChange {
 	}
 }
 
+// routedChange is updateChange with a load balancer in front of the app:
+// each wave drains and admits through it.
+func routedChange() *plans.ResourceChange {
+	c := updateChange()
+	c.Routers = []addrs.Instance{Inst("load_balancer", "web", nil)}
+	return c
+}
+
 func dnsType() cty.Type {
 	return cty.Object(map[string]cty.Type{"id": cty.String, "name": cty.String, "target": cty.String, "ttl": cty.Number, "tags": cty.Set(cty.String)})
 }
@@ -368,6 +376,7 @@ func Cases() []Case {
 		{"refresh_only_no_drift", &plans.Plan{Mode: plans.RefreshOnlyMode}, false},
 		{"outputs", &plans.Plan{Mode: plans.NormalMode, Outputs: outputChanges()}, false},
 		{"rollout", one(BigRolloutChange()), false},
+		{"rollout_routed", one(routedChange()), false},
 		{"recovered", &plans.Plan{Mode: plans.NormalMode, Changes: []*plans.ResourceChange{createChange()}, Recovered: Recoveries()}, false},
 		{"no_changes", &plans.Plan{Mode: plans.NormalMode, Changes: []*plans.ResourceChange{noop}}, false},
 		{"errored", &plans.Plan{Mode: plans.NormalMode, Changes: []*plans.ResourceChange{createChange()}, Errored: true}, false},
