@@ -225,22 +225,10 @@ app "web" {
   image   = "x"
 }`, `Duplicate app "web"`, "already declared", 11},
 		{"unknown provider", `resource "acme_record" "r" {}`, "Unknown provider", "required_providers", 1},
-		{"aws not built in", `load_balancer "lb" {
-  provider = aws
+		{"load balancer provider not built in", `load_balancer "lb" {
+  provider = acmelb
   listener { port = 80 }
-}`, "Unknown provider", `neither built in ("berth", "docker" or "kubernetes")`, 2},
-		{"load balancer without provider", baseCluster + `app "web" {
-  cluster = cluster.prod
-  image   = "x"
-  port "http" { container = 80 }
-}
-load_balancer "lb" {
-  listener { port = 80 }
-  target {
-    app  = app.web
-    port = "http"
-  }
-}`, "No provider for the load balancer", "provider argument", 12},
+}`, "Unknown provider", `neither built in ("aws", "berth", "docker" or "kubernetes")`, 2},
 		{"unknown function", `locals { x = jsonencod(1) }`, "Call to unknown function", `Did you mean "jsonencode"?`, 1},
 		{"required_version", `berth { required_version = ">= 99" }`, "Unsupported berth version", ">= 99", 1},
 		{"backend type", `berth {

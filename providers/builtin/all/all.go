@@ -4,6 +4,7 @@
 package all
 
 import (
+	_ "github.com/berth-sh/berth/providers/aws"
 	_ "github.com/berth-sh/berth/providers/berth"
 	_ "github.com/berth-sh/berth/providers/docker"
 	_ "github.com/berth-sh/berth/providers/kubernetes"

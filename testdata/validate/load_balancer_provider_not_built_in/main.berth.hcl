@@ -19,11 +19,11 @@ variable "subnets" {
   type    = list(string)
   default = ["subnet-1", "subnet-2"]
 }
-provider "aws" {
+provider "acmelb" {
   region = "eu-west-1"
 }
 load_balancer "web" {
-  provider = aws
+  provider = acmelb
   type     = "application"
   subnets  = var.subnets
   listener {
