@@ -41,4 +41,3 @@ func TestRoutersIn(t *testing.T) {
 		t.Errorf("an app nothing routes to has routers %v", got)
 	}
 }
-
