@@ -111,7 +111,7 @@ load_balancer "web" {
     app  = app.web
     port = "http"
   }
-  deregistration_delay = "30s"
+  deregistration_delay = "15s"
   tags = {
     team = "shop"
   }
