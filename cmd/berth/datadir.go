@@ -25,11 +25,5 @@ func (m *Meta) pluginSearchDirs(flagDirs []string) ([]string, error) {
 		}
 		dirs = saved
 	}
-	if len(dirs) == 0 {
-		// Given none, install.SearchDirs would read a record under the
-		// working directory's .berth, which BERTH_DATA_DIR replaces; an
-		// empty name, which it skips, stops it.
-		dirs = []string{""}
-	}
 	return install.SearchDirs(m.Dir, dirs)
 }

@@ -1,15 +1,12 @@
 package install
 
 import (
-	"bufio"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strings"
 	"syscall"
 
 	version "github.com/hashicorp/go-version"
@@ -18,12 +15,6 @@ import (
 // EnvPluginDir is the environment variable holding extra plugin directories,
 // separated like PATH (os.PathListSeparator).
 const EnvPluginDir = "BERTH_PLUGIN_DIR"
-
-// savedDirsFile is where "berth init -plugin-dir" remembers its directories,
-// relative to the working directory, so that plan and apply (which have no
-// -plugin-dir flag) search the same places, as Terraform's
-// .terraform/plugin_path does. It is machine-specific, unlike the lock file.
-const savedDirsFile = ".berth/plugin-dirs"
 
 var exeSuffix = func() string {
 	if runtime.GOOS == "windows" {
@@ -46,19 +37,11 @@ func DefaultDir() string {
 }
 
 // SearchDirs returns the plugin directories to search, in order, without
-// duplicates: flagDirs (the -plugin-dir flags; when there are none, those
-// saved by the last "berth init" in workDir), then $BERTH_PLUGIN_DIR, then
+// duplicates: dirs (init's -plugin-dir flags, or those the last init
+// recorded: workdir.Dir.PluginDirs), then $BERTH_PLUGIN_DIR, then
 // DefaultDir. Relative directories are taken relative to workDir, the way
 // Terraform resolves paths after -chdir.
-func SearchDirs(workDir string, flagDirs []string) ([]string, error) {
-	dirs := flagDirs
-	if len(dirs) == 0 {
-		saved, err := LoadSavedDirs(workDir)
-		if err != nil {
-			return nil, err
-		}
-		dirs = saved
-	}
+func SearchDirs(workDir string, dirs []string) ([]string, error) {
 	all := slices.Clone(dirs)
 	all = append(all, filepath.SplitList(os.Getenv(EnvPluginDir))...)
 	if d := DefaultDir(); d != "" {
@@ -78,58 +61,6 @@ func SearchDirs(workDir string, flagDirs []string) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-// SaveDirs remembers the -plugin-dir flags of "berth init" in workDir for
-// later commands; with no dirs it forgets any saved ones, so that an init
-// without -plugin-dir goes back to the default search path.
-func SaveDirs(workDir string, dirs []string) error {
-	path := filepath.Join(workDir, savedDirsFile)
-	if len(dirs) == 0 {
-		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-		return nil
-	}
-	var b strings.Builder
-	for _, d := range dirs {
-		// Absolute, so the file means the same whatever -chdir later says.
-		if !filepath.IsAbs(d) {
-			d = filepath.Join(workDir, d)
-		}
-		abs, err := filepath.Abs(d)
-		if err != nil {
-			return err
-		}
-		b.WriteString(abs + "\n")
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(path, []byte(b.String()), 0o644)
-}
-
-// LoadSavedDirs returns the directories saved by SaveDirs, or nil.
-func LoadSavedDirs(workDir string) ([]string, error) {
-	f, err := os.Open(filepath.Join(workDir, savedDirsFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var dirs []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if line := strings.TrimSpace(sc.Text()); line != "" {
-			dirs = append(dirs, line)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", savedDirsFile, err)
-	}
-	return dirs, nil
 }
 
 // Installed is one installed version of a provider for this platform.

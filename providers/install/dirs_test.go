@@ -16,7 +16,6 @@ func TestSearchDirs(t *testing.T) {
 		name  string
 		env   string
 		flags []string
-		saved []string
 		want  []string
 	}{
 		{name: "default only", want: []string{def}},
@@ -24,15 +23,10 @@ func TestSearchDirs(t *testing.T) {
 		{name: "flags first", env: "/e", flags: []string{"/f1", "/f2"}, want: []string{"/f1", "/f2", "/e", def}},
 		{name: "relative flag is relative to the working dir", flags: []string{"plugins"}, want: []string{filepath.Join(work, "plugins"), def}},
 		{name: "duplicates removed", env: "/f1", flags: []string{"/f1", "/f1/"}, want: []string{"/f1", def}},
-		{name: "saved dirs when no flags", saved: []string{"/s"}, env: "/e", want: []string{"/s", "/e", def}},
-		{name: "flags override saved dirs", saved: []string{"/s"}, flags: []string{"/f"}, want: []string{"/f", def}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv(EnvPluginDir, tt.env)
-			if err := SaveDirs(work, tt.saved); err != nil {
-				t.Fatal(err)
-			}
 			got, err := SearchDirs(work, tt.flags)
 			if err != nil {
 				t.Fatal(err)
@@ -41,13 +35,6 @@ func TestSearchDirs(t *testing.T) {
 				t.Errorf("SearchDirs = %q, want %q", got, tt.want)
 			}
 		})
-	}
-	// SaveDirs with nothing forgets: the file is gone.
-	if err := SaveDirs(work, nil); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(work, savedDirsFile)); !os.IsNotExist(err) {
-		t.Errorf("saved dirs file still there after SaveDirs(nil): %v", err)
 	}
 }
 
