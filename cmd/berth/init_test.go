@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/berth-sh/berth/providers/install"
+	"github.com/berth-sh/berth/workdir"
 )
 
 // initTestEnv is a working directory with a configuration, a private HOME
@@ -149,7 +150,11 @@ provider "acme/dns" {
 
 	// What the engine does on every run: the saved -plugin-dir is searched
 	// without the flag, and the locked binary verifies.
-	dirs, err := install.SearchDirs(e.work, nil)
+	saved, err := workdir.New(e.work, os.Getenv).PluginDirs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs, err := install.SearchDirs(e.work, saved)
 	if err != nil {
 		t.Fatal(err)
 	}
