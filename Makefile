@@ -67,7 +67,7 @@ crash: helpers
 
 crash-docker: helpers
 	$(DOCKER_TESTENV) start
-	eval "$$($(DOCKER_TESTENV) env)" && $(GO) test -count=1 -timeout=2h -tags 'crash integration' -run CrashDocker -v ./cmd/berth/ $(CRASH_DOCKER_ARGS)
+	eval "$$($(DOCKER_TESTENV) env)" && $(GO) test -count=1 -timeout=2h -tags 'crash integration' -run 'CrashDocker|CrashLoadBalancer' -v ./cmd/berth/ $(CRASH_DOCKER_ARGS)
 
 bench-docker: helpers
 	$(DOCKER_TESTENV) start
