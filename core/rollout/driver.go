@@ -111,7 +111,6 @@ func (d *Driver) wave(ctx context.Context, cur, planned cty.Value, target []app.
 		cur = next
 	}
 	var diags hcl.Diagnostics
-	before := app.DecodeInstances(cur)
 	if d.stopped() {
 		return cur, diags.Extend(interrupted(fmt.Sprintf("%s: stopped before the instances of wave %d started.", d.Object, wave)))
 	}
@@ -125,7 +124,11 @@ func (d *Driver) wave(ctx context.Context, cur, planned cty.Value, target []app.
 		return cur, diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf("Wave %d of %s failed", wave, d.Object),
 			Detail: fmt.Sprintf("The provider reported wave %d done, but %s did not run ready on the new spec.", wave, strings.Join(missing, ", "))})
 	}
-	if err := d.hooks().AfterReady(ctx, wave, joined(target, before, now, names)); err != nil {
+	// Every ready instance the plan keeps of the wave's names joins, not
+	// only those this step started: one that an interrupted run started
+	// (and never admitted) must not be the wave's only instance of a name
+	// when the old one leaves. Admitting a registered one costs nothing.
+	if err := d.hooks().AfterReady(ctx, wave, keptReady(target, now, names)); err != nil {
 		return cur, diags.Append(hookFailed(d.Object, "admitting the new instances of", wave, err))
 	}
 	stop := names
@@ -192,7 +195,7 @@ func (d *Driver) revert(ctx context.Context, cur, prior cty.Value) (cty.Value, h
 	// Every instance the revert keeps joins traffic again, not only those
 	// it started: an old instance drained before the wave failed (its stop
 	// did not come) must be taken back before the new ones leave.
-	if err := d.hooks().AfterReady(ctx, 0, keptReady(target, now)); err != nil {
+	if err := d.hooks().AfterReady(ctx, 0, keptReady(target, now, nil)); err != nil {
 		return cur, diags.Append(hookFailed(d.Object, "admitting the reverted instances of", 0, err))
 	}
 	next, sd := d.stop(ctx, cur, prior, target, 0, leftovers(target, now, names))
@@ -225,28 +228,12 @@ func notReady(target, now []app.Instance, names []string) []string {
 	return out
 }
 
-// joined lists the instances of names that target keeps in now and that
-// were not there before the step: the ones it started.
-func joined(target, before, now []app.Instance, names []string) []app.Instance {
-	var out []app.Instance
-	for _, in := range now {
-		if !slices.Contains(names, in.Name) || !app.Keeps(target, in) {
-			continue
-		}
-		if slices.ContainsFunc(before, func(b app.Instance) bool { return b.ID == in.ID && b.Ready }) {
-			continue
-		}
-		out = append(out, in)
-	}
-	return out
-}
-
 // keptReady lists the instances of now that target keeps and that are
-// ready.
-func keptReady(target, now []app.Instance) []app.Instance {
+// ready, of names (nil: of every name).
+func keptReady(target, now []app.Instance, names []string) []app.Instance {
 	var out []app.Instance
 	for _, in := range now {
-		if in.Ready && app.Keeps(target, in) {
+		if in.Ready && app.Keeps(target, in) && (names == nil || slices.Contains(names, in.Name)) {
 			out = append(out, in)
 		}
 	}

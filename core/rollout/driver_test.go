@@ -26,6 +26,9 @@ type platform struct {
 	crash   providers.StepKind
 	// hookErr fails the hooks of this wave.
 	hookErr map[string]error
+	// started are new instances running before the rollout (an
+	// interrupted run started them), by name.
+	started []string
 	log     []string
 }
 
@@ -102,8 +105,12 @@ func run(t *testing.T, p *platform, ro *providers.Rollout) (string, hcl.Diagnost
 		old[i].Planned, old[i].ID = false, fmt.Sprint(100+i)
 	}
 	p.running = old
+	for _, n := range p.started {
+		p.nextID++
+		p.running = append(p.running, app.Instance{Name: n, Host: "h", ID: fmt.Sprint(p.nextID), ConfigHash: "v2", Ready: true})
+	}
 	d := &Driver{Object: "app.x", Apply: p.apply, Hooks: p}
-	cur, diags := d.Run(context.Background(), value(old), value(planned("v2", "a", "b", "c")), ro)
+	cur, diags := d.Run(context.Background(), value(p.running), value(planned("v2", "a", "b", "c")), ro)
 	return names(app.DecodeInstances(cur)), diags
 }
 
@@ -161,6 +168,16 @@ func TestDriver(t *testing.T) {
 			log:      []string{"start wave 1 a", "admit wave 1 a@v2", "drain wave 1 a@v1", "stop wave 1 a", "start wave 2 b,c", "admit wave 2 b@v2,c@v2", "start wave 0 a,b,c", "admit wave 0 a@v1,b@v1,c@v1", "drain wave 0 a@v2,b@v2,c@v2", "stop wave 0 a,b,c"},
 			result:   "a@v1,b@v1,c@v1",
 			errorHas: "admitting the new instances of wave 2: target group full",
+		},
+		{
+			name: "a new instance an interrupted run started is admitted before its old one drains",
+			p:    platform{started: []string{"a"}},
+			ro:   rolloutOf(providers.Rollout{}, []string{"a"}, []string{"b", "c"}),
+			log: []string{
+				"start wave 1 a", "admit wave 1 a@v2", "drain wave 1 a@v1", "stop wave 1 a",
+				"start wave 2 b,c", "admit wave 2 b@v2,c@v2", "drain wave 2 b@v1,c@v1", "stop wave 2 b,c",
+			},
+			result: "a@v2,b@v2,c@v2",
 		},
 		{
 			name:     "a provider that cannot say what exists is not reverted",
