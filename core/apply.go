@@ -549,6 +549,12 @@ func (a *applyWalker) applyInstance(ctx context.Context, entry *providerEntry, r
 	}()
 
 	addr := change.Addr
+	if addr.Resource.Mode == addrs.Managed && addr.Resource.Type == lang.KindLoadBalancer {
+		// Not while a traffic step of an app's rollout works on it.
+		mu := a.routerLock(addr)
+		mu.Lock()
+		defer mu.Unlock()
+	}
 	typeName := providerTypeName(entry.name, addr.Resource.Type)
 	if change.Action == plans.Read {
 		return a.read(ctx, entry, r, change, scope, typeName)
@@ -675,6 +681,11 @@ func (a *applyWalker) applyInstance(ctx context.Context, entry *providerEntry, r
 // planned one, and records the result.
 func (a *applyWalker) applyChange(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, typeName string, prior cty.Value, pr providers.PlanResourceChangeResponse, config cty.Value) (cty.Value, hcl.Diagnostics) {
 	if pr.Rollout == nil || len(pr.Rollout.Waves) == 0 || prior.IsNull() {
+		if !prior.IsNull() {
+			if d := a.drainRemoved(ctx, change.Addr, prior, pr.PlannedState); d.HasErrors() {
+				return a.currentValue(change.Addr), d
+			}
+		}
 		d := a.call(ctx, entry, change, providers.ApplyResourceChangeRequest{
 			TypeName: typeName, PriorState: prior, PlannedState: pr.PlannedState, Config: config, PlannedPrivate: pr.PlannedPrivate,
 		}, true)

@@ -105,7 +105,7 @@ func (a *applyWalker) route(ctx context.Context, addr addrs.Instance, step provi
 	mu := a.routerLock(addr)
 	mu.Lock()
 	defer mu.Unlock()
-	if c := a.changes[addr.String()]; c != nil && (c.Action == plans.Delete || c.Action.IsReplace()) {
+	if c := a.changes[addr.String()]; c != nil && c.Action == plans.Delete {
 		return nil // this run destroys it: its targets go with it
 	}
 	res := a.ss.Resource(addr.Resource)
@@ -129,6 +129,8 @@ func (a *applyWalker) route(ctx context.Context, addr addrs.Instance, step provi
 	return diags.Extend(d)
 }
 
+// routerLock is the lock of the router at addr: its traffic steps and its
+// own change take it, so that neither records over the other.
 func (a *applyWalker) routerLock(addr addrs.Instance) *sync.Mutex {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -177,4 +179,33 @@ func diagsError(addr addrs.Instance, diags hcl.Diagnostics) error {
 		parts = append(parts, s)
 	}
 	return fmt.Errorf("%s: %s", addr, strings.Join(parts, "; "))
+}
+
+// drainRemoved drains, from the routers of the app at addr, the instances
+// that a change applied in one step (no rollout) removes: the surplus of
+// a scale-down. What the change starts joins when the load balancer's own
+// change registers it.
+func (a *applyWalker) drainRemoved(ctx context.Context, addr addrs.Instance, prior, planned cty.Value) hcl.Diagnostics {
+	hooks := a.hooksFor(addr, &providers.Rollout{})
+	if hooks == nil {
+		return nil
+	}
+	if v, _ := planned.UnmarkDeep(); v.IsNull() || !v.Type().IsObjectType() || !v.Type().HasAttribute("instances") || !v.GetAttr("instances").IsKnown() {
+		return nil // what stays is known only once applied: nothing to drain by name
+	}
+	target := app.DecodeTarget(planned)
+	var leaving []app.Instance
+	for _, in := range app.DecodeInstances(prior) {
+		if in.ID != "" && !app.Keeps(target, in) {
+			leaving = append(leaving, in)
+		}
+	}
+	if len(leaving) == 0 {
+		return nil
+	}
+	if err := hooks.BeforeStop(ctx, 0, leaving); err != nil {
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: fmt.Sprintf("Change of %s stopped", addr),
+			Detail: fmt.Sprintf("Failed draining the instances it removes: %v. Nothing was changed for %s.", err, addr)}}
+	}
+	return nil
 }
