@@ -27,8 +27,10 @@ type balancer struct {
 	// Subnets and SecurityGroups are nil when not written: ELBv2 then
 	// picks (the default VPC's subnets) and berth leaves them alone.
 	Subnets, SecurityGroups []string
-	DeregistrationDelay     time.Duration
-	Tags                    map[string]string
+	// DeregistrationDelay is nil when not written: each target group then
+	// takes its app's drain, else ELBv2's default (delayOf).
+	DeregistrationDelay *time.Duration
+	Tags                map[string]string
 	Listeners               []listener
 	Targets                 []target
 	HealthCheck             probe.Override
@@ -93,6 +95,24 @@ func (b *balancer) key(t *target) groupKey {
 		}
 	}
 	return groupKey{Protocol: proto, Port: t.ContainerPort}
+}
+
+// defaultDeregistrationDelay is ELBv2's deregistration delay.
+const defaultDeregistrationDelay = 300 * time.Second
+
+// delayOf is the deregistration delay of t's target group, in whole
+// seconds as ELBv2 keeps it: deregistration_delay when written, else the
+// app's hooks.drain (the time it gives an instance between leaving
+// traffic and its stop), else ELBv2's 300s.
+func (b *balancer) delayOf(t *target) time.Duration {
+	d := defaultDeregistrationDelay
+	switch {
+	case b.DeregistrationDelay != nil:
+		d = *b.DeregistrationDelay
+	case t != nil && t.App != nil && t.App.Hooks != nil && t.App.Hooks.Drain > 0:
+		d = t.App.Hooks.Drain
+	}
+	return time.Duration(seconds(d)) * time.Second
 }
 
 // target returns the target named name.
@@ -160,7 +180,7 @@ func decodeBalancer(v cty.Value) (*balancer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("deregistration_delay: %w", err)
 		}
-		b.DeregistrationDelay = dd
+		b.DeregistrationDelay = &dd
 	}
 	hc, err := probe.DecodeOverride(attr(v, "health_check"))
 	if err != nil {

@@ -214,7 +214,7 @@ func (a *applier) createGroup(ctx context.Context, b *balancer, t *target, name,
 	}
 	g = &out.TargetGroups[0]
 	a.emit("progress", "", "created target group %s (%s)", name, k)
-	if err := a.setDeregistrationDelay(ctx, aws.ToString(g.TargetGroupArn), b.DeregistrationDelay); err != nil {
+	if err := a.setDeregistrationDelay(ctx, aws.ToString(g.TargetGroupArn), b.delayOf(t)); err != nil {
 		return g, err
 	}
 	return g, nil
@@ -262,8 +262,8 @@ func (a *applier) updateGroup(ctx context.Context, b *balancer, t *target, g *ty
 	if err != nil {
 		return fmt.Errorf("reading target group %s: %w", aws.ToString(g.TargetGroupName), err)
 	}
-	if d, ok := deregistrationDelayOf(attrs); !ok || d != b.DeregistrationDelay.Truncate(time.Second) {
-		if err := a.setDeregistrationDelay(ctx, arn, b.DeregistrationDelay); err != nil {
+	if d, ok := deregistrationDelayOf(attrs); !ok || d != b.delayOf(t) {
+		if err := a.setDeregistrationDelay(ctx, arn, b.delayOf(t)); err != nil {
 			return err
 		}
 	}

@@ -171,7 +171,7 @@ func (a *applier) drain(ctx context.Context, b *balancer, t *target, arn string,
 	if len(leaving) == 0 {
 		return dereg, nil
 	}
-	delay := b.DeregistrationDelay
+	delay := b.delayOf(t)
 	if attrs, err := groupAttributes(ctx, a.c, arn); err == nil {
 		if d, ok := deregistrationDelayOf(attrs); ok {
 			delay = d
