@@ -31,9 +31,9 @@ type balancer struct {
 	// takes its app's drain, else ELBv2's default (delayOf).
 	DeregistrationDelay *time.Duration
 	Tags                map[string]string
-	Listeners               []listener
-	Targets                 []target
-	HealthCheck             probe.Override
+	Listeners           []listener
+	Targets             []target
+	HealthCheck         probe.Override
 }
 
 // listener is a listener block.
