@@ -67,7 +67,7 @@ func (a *applier) reconcile(ctx context.Context, b *balancer, rec *recorded, lb 
 			if cur != nil {
 				old = aws.ToString(cur.TargetGroupName)
 			}
-			g, err := a.createGroup(ctx, b, t, newGroupName(b.Name, t.Name, k, old), aws.ToString(lb.VpcId), hc)
+			g, adopted, err := a.createGroup(ctx, b, t, newGroupName(b.Name, t.Name, k, old), aws.ToString(lb.VpcId), hc)
 			if err != nil {
 				return err
 			}
@@ -89,8 +89,18 @@ func (a *applier) reconcile(ctx context.Context, b *balancer, rec *recorded, lb 
 				}
 				rec.Groups[rk] = rec.Groups[t.Name]
 			}
+			// Recorded before anything else can fail: a group made and
+			// not recorded would be left behind by destroy.
 			rec.Groups[t.Name] = groupState{ARN: newARN, Targets: []string{}}
 			cur = g
+			if adopted {
+				err = a.updateGroup(ctx, b, t, g, hc)
+			} else {
+				err = a.setDeregistrationDelay(ctx, newARN, b.delayOf(t))
+			}
+			if err != nil {
+				return err
+			}
 		}
 		arn := aws.ToString(cur.TargetGroupArn)
 		final[t.Name] = map[string]int{arn: 1}
@@ -179,8 +189,10 @@ func keyOf(g *types.TargetGroup) groupKey {
 
 // createGroup creates the target group of t. A group of that name that
 // berth made for this target (an apply interrupted before it recorded
-// it) is taken over; any other is refused.
-func (a *applier) createGroup(ctx context.Context, b *balancer, t *target, name, vpc string, hc healthCheck) (*types.TargetGroup, error) {
+// it) is taken over (adopted: its settings are still to be brought to
+// b's); any other is refused. The caller records the group, then sets
+// its attributes.
+func (a *applier) createGroup(ctx context.Context, b *balancer, t *target, name, vpc string, hc healthCheck) (g *types.TargetGroup, adopted bool, err error) {
 	k := b.key(t)
 	in := &elb.CreateTargetGroupInput{
 		Name: aws.String(name), Protocol: types.ProtocolEnum(k.Protocol), Port: aws.Int32(k.Port),
@@ -195,29 +207,19 @@ func (a *applier) createGroup(ctx context.Context, b *balancer, t *target, name,
 	if hc.Path != "" {
 		in.HealthCheckPath, in.Matcher = aws.String(hc.Path), &types.Matcher{HttpCode: aws.String(hc.Matcher)}
 	}
-	var g *types.TargetGroup
 	out, err := a.c.CreateTargetGroup(ctx, in)
 	var dup *types.DuplicateTargetGroupNameException
 	switch {
 	case errors.As(err, &dup):
-		if g, err = a.adoptGroup(ctx, b, t, name); err != nil {
-			return nil, err
-		}
-		if err := a.updateGroup(ctx, b, t, g, hc); err != nil {
-			return nil, err
-		}
-		return g, nil
+		ours, err := a.adoptGroup(ctx, b, t, name)
+		return ours, err == nil, err
 	case err != nil:
-		return nil, fmt.Errorf("creating target group %s: %w", name, err)
+		return nil, false, fmt.Errorf("creating target group %s: %w", name, err)
 	case len(out.TargetGroups) == 0:
-		return nil, fmt.Errorf("creating target group %s: ELBv2 returned no target group", name)
+		return nil, false, fmt.Errorf("creating target group %s: ELBv2 returned no target group", name)
 	}
-	g = &out.TargetGroups[0]
 	a.emit("progress", "", "created target group %s (%s)", name, k)
-	if err := a.setDeregistrationDelay(ctx, aws.ToString(g.TargetGroupArn), b.delayOf(t)); err != nil {
-		return g, err
-	}
-	return g, nil
+	return &out.TargetGroups[0], false, nil
 }
 
 // adoptGroup returns the existing group named name when berth made it
