@@ -198,7 +198,7 @@ func (a *applier) waitActive(ctx context.Context, arn string) (*types.LoadBalanc
 		return false, nil
 	})
 	if errors.Is(err, errDeadline) {
-		return nil, fmt.Errorf("load balancer %s is not active after %s", arn, activeTimeout)
+		return nil, fmt.Errorf("load balancer %s is not active after %s (%w)", arn, activeTimeout, err)
 	}
 	return lb, err
 }
@@ -341,33 +341,6 @@ func (a *applier) deleteGroup(ctx context.Context, arn string) error {
 	}
 	a.emit("progress", "", "deleted target group %s", arn)
 	return nil
-}
-
-// errDeadline is poll's error when its deadline passes.
-var errDeadline = errors.New("deadline passed")
-
-// poll calls check now and then every interval until it reports done or
-// an error, ctx ends, or deadline passes (errDeadline).
-func poll(ctx context.Context, interval time.Duration, deadline time.Time, check func() (bool, error)) error {
-	for {
-		done, err := check()
-		if err != nil || done {
-			return err
-		}
-		wait := interval
-		if left := time.Until(deadline); left <= 0 {
-			return errDeadline
-		} else if left < wait {
-			wait = left
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
 }
 
 func subnetsOf(lb *types.LoadBalancer) []string {
