@@ -2,6 +2,8 @@ package aws
 
 import (
 	"fmt"
+	"slices"
+	"sort"
 	"math/big"
 	"strconv"
 	"time"
@@ -237,19 +239,17 @@ func decodeTarget(t cty.Value) (target, error) {
 	return tg, nil
 }
 
-// addresses are the "ip:port" addresses of the app's ready instances at
-// the target's port, sorted; known is false while the app's instances
-// (or a ready one's address) are known only after apply.
-func (t *target) addresses() (addrs []string, known bool) {
+// members are the app's ready instances that have an address at the
+// target's port (instances only planned have none yet), sorted by
+// address, one per address: what the target group serves. known is
+// false while the app's instances (or a ready one's address) are known
+// only after apply.
+func (t *target) members() (ms []member, known bool) {
 	l := attr(t.Value, "instances")
 	if !l.IsKnown() {
 		return nil, false
 	}
-	if l.IsNull() || !l.CanIterateElements() {
-		return []string{}, true
-	}
-	for it := l.ElementIterator(); it.Next(); {
-		_, e := it.Element()
+	for _, e := range elements(l) {
 		if !e.IsKnown() {
 			return nil, false
 		}
@@ -267,16 +267,17 @@ func (t *target) addresses() (addrs []string, known bool) {
 			return nil, false
 		}
 	}
-	set := map[string]bool{}
+	ms = []member{}
 	for _, in := range app.DecodeInstances(t.Value) {
-		if !in.Ready {
+		if !in.Ready || in.Planned {
 			continue
 		}
-		if a, ok := in.Addresses[t.PortName]; ok && a.IP != "" && a.Port > 0 {
-			set[a.String()] = true
+		if ad, ok := in.Addresses[t.PortName]; ok && ad.IP != "" && ad.Port > 0 {
+			ms = append(ms, member{Instance: in.Name, Addr: ad.String()})
 		}
 	}
-	return sortedKeys(set), true
+	sort.Slice(ms, func(i, j int) bool { return ms[i].Addr < ms[j].Addr })
+	return slices.CompactFunc(ms, func(x, y member) bool { return x.Addr == y.Addr }), true
 }
 
 // elements are the elements of a known list, set or tuple.

@@ -96,8 +96,8 @@ func planBalancer(prior, proposed cty.Value) (cty.Value, []cty.Path, hcl.Diagnos
 			}
 		}
 		targets := unknown(cty.List(cty.String))
-		if addrs, known := t.addresses(); known {
-			targets = listVal(addrs)
+		if ms, known := t.members(); known {
+			targets = listVal(addrsOf(ms))
 		}
 		groups[t.Name] = cty.ObjectVal(map[string]cty.Value{"arn": arn, "targets": targets})
 	}

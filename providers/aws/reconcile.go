@@ -104,7 +104,7 @@ func (a *applier) reconcile(ctx context.Context, b *balancer, rec *recorded, lb 
 		}
 		arn := aws.ToString(cur.TargetGroupArn)
 		final[t.Name] = map[string]int{arn: 1}
-		members[t.Name] = readyMembers(t)
+		members[t.Name], _ = t.members()
 		if err := a.syncTargets(ctx, t.Name, arn, members[t.Name], rec); err != nil {
 			return err
 		}
@@ -173,8 +173,9 @@ func previousGroups(rec *recorded, name string) []string {
 	return out
 }
 
-// healthyDeadline is how long the targets of a new group of t may take
-// to be healthy: the app's rollout's healthy_deadline.
+// healthyDeadline is how long t's new targets may take to be healthy
+// (those of a new group, those a StepAdmit without a deadline admits):
+// the app's rollout's healthy_deadline, else its default.
 func healthyDeadline(t *target) time.Duration {
 	if d := t.App.Rollout.HealthyDeadline; d > 0 {
 		return d
@@ -302,22 +303,6 @@ func sameHealth(g *types.TargetGroup, hc healthCheck) bool {
 type member struct {
 	Instance string
 	Addr     string
-}
-
-// readyMembers are the ready instances of t's app that have an address
-// at t's port, sorted by address.
-func readyMembers(t *target) []member {
-	var out []member
-	for _, in := range app.DecodeInstances(t.Value) {
-		if !in.Ready || in.Planned {
-			continue
-		}
-		if ad, ok := in.Addresses[t.PortName]; ok && ad.IP != "" && ad.Port > 0 {
-			out = append(out, member{Instance: in.Name, Addr: ad.String()})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Addr < out[j].Addr })
-	return slices.CompactFunc(out, func(x, y member) bool { return x.Addr == y.Addr })
 }
 
 func addrsOf(ms []member) []string {

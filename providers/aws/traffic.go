@@ -18,10 +18,6 @@ import (
 	"github.com/berth-sh/berth/providers"
 )
 
-// defaultAdmitDeadline bounds StepAdmit when the step gives no deadline:
-// the rollout default of healthy_deadline.
-const defaultAdmitDeadline = app.DefaultRolloutHealthyDeadline
-
 // drainMargin is how long past the deregistration delay berth waits for a
 // target to finish draining before it calls the drain failed.
 func drainMargin(delay time.Duration) time.Duration { return 30*time.Second + delay/10 }
@@ -81,7 +77,7 @@ func (a *applier) traffic(ctx context.Context, req providers.ApplyResourceChange
 		} else {
 			deadline := tc.Deadline
 			if deadline <= 0 {
-				deadline = defaultAdmitDeadline
+				deadline = healthyDeadline(t)
 			}
 			changed, err = a.admit(ctx, b, t, g.ARN, ms, deadline)
 		}
