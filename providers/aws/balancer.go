@@ -2,9 +2,9 @@ package aws
 
 import (
 	"fmt"
+	"math/big"
 	"slices"
 	"sort"
-	"math/big"
 	"strconv"
 	"time"
 
