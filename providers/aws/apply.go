@@ -198,7 +198,7 @@ func (a *applier) waitActive(ctx context.Context, arn string) (*types.LoadBalanc
 		return false, nil
 	})
 	if errors.Is(err, errDeadline) {
-		return nil, fmt.Errorf("load balancer %s is not active after %s", arn, activeTimeout)
+		return nil, fmt.Errorf("load balancer %s is not active after %s (%w)", arn, activeTimeout, err)
 	}
 	return lb, err
 }
@@ -254,7 +254,9 @@ func groupTags(b *balancer, t *target) map[string]string {
 }
 
 // destroy deletes the listeners, the load balancer, then the target
-// groups. What it could not delete stays in the state it returns.
+// groups: those the state records and those tagged for the load balancer
+// that it does not. What it could not delete stays in the state it
+// returns.
 func (a *applier) destroy(ctx context.Context, req providers.ApplyResourceChangeRequest) providers.ApplyResourceChangeResponse {
 	rec := decodeRecorded(req.PriorState)
 	name := str(req.PriorState, "name")
@@ -285,11 +287,26 @@ func (a *applier) destroy(ctx context.Context, req providers.ApplyResourceChange
 		rec.ARN, rec.DNSName, rec.ZoneID = "", "", ""
 		clear(rec.Listeners)
 	}
+	deleted := map[string]bool{}
 	for _, n := range sortedKeys(rec.Groups) {
 		if err := a.deleteGroup(ctx, rec.Groups[n].ARN); err != nil {
 			return fail(err)
 		}
+		deleted[rec.Groups[n].ARN] = true
 		delete(rec.Groups, n)
+	}
+	// Groups an interrupted apply made and did not record: tagged for
+	// this load balancer, they are berth's to delete.
+	if name != "" {
+		stray, err := strayGroups(ctx, a.c, name, deleted)
+		if err != nil {
+			return fail(fmt.Errorf("looking for target groups of %s that the state does not record: %w", name, err))
+		}
+		for _, arn := range stray {
+			if err := a.deleteGroup(ctx, arn); err != nil {
+				return fail(err)
+			}
+		}
 	}
 	return providers.ApplyResourceChangeResponse{NewState: cty.NullVal(req.PriorState.Type())}
 }
@@ -324,33 +341,6 @@ func (a *applier) deleteGroup(ctx context.Context, arn string) error {
 	}
 	a.emit("progress", "", "deleted target group %s", arn)
 	return nil
-}
-
-// errDeadline is poll's error when its deadline passes.
-var errDeadline = errors.New("deadline passed")
-
-// poll calls check now and then every interval until it reports done or
-// an error, ctx ends, or deadline passes (errDeadline).
-func poll(ctx context.Context, interval time.Duration, deadline time.Time, check func() (bool, error)) error {
-	for {
-		done, err := check()
-		if err != nil || done {
-			return err
-		}
-		wait := interval
-		if left := time.Until(deadline); left <= 0 {
-			return errDeadline
-		} else if left < wait {
-			wait = left
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
 }
 
 func subnetsOf(lb *types.LoadBalancer) []string {

@@ -3,6 +3,8 @@ package aws
 import (
 	"fmt"
 	"math/big"
+	"slices"
+	"sort"
 	"strconv"
 	"time"
 
@@ -27,11 +29,13 @@ type balancer struct {
 	// Subnets and SecurityGroups are nil when not written: ELBv2 then
 	// picks (the default VPC's subnets) and berth leaves them alone.
 	Subnets, SecurityGroups []string
-	DeregistrationDelay     time.Duration
-	Tags                    map[string]string
-	Listeners               []listener
-	Targets                 []target
-	HealthCheck             probe.Override
+	// DeregistrationDelay is nil when not written: each target group then
+	// takes its app's drain, else ELBv2's default (delayOf).
+	DeregistrationDelay *time.Duration
+	Tags                map[string]string
+	Listeners           []listener
+	Targets             []target
+	HealthCheck         probe.Override
 }
 
 // listener is a listener block.
@@ -93,6 +97,24 @@ func (b *balancer) key(t *target) groupKey {
 		}
 	}
 	return groupKey{Protocol: proto, Port: t.ContainerPort}
+}
+
+// defaultDeregistrationDelay is ELBv2's deregistration delay.
+const defaultDeregistrationDelay = 300 * time.Second
+
+// delayOf is the deregistration delay of t's target group, in whole
+// seconds as ELBv2 keeps it: deregistration_delay when written, else the
+// app's hooks.drain (the time it gives an instance between leaving
+// traffic and its stop), else ELBv2's 300s.
+func (b *balancer) delayOf(t *target) time.Duration {
+	d := defaultDeregistrationDelay
+	switch {
+	case b.DeregistrationDelay != nil:
+		d = *b.DeregistrationDelay
+	case t != nil && t.App != nil && t.App.Hooks != nil && t.App.Hooks.Drain > 0:
+		d = t.App.Hooks.Drain
+	}
+	return time.Duration(seconds(d)) * time.Second
 }
 
 // target returns the target named name.
@@ -160,7 +182,7 @@ func decodeBalancer(v cty.Value) (*balancer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("deregistration_delay: %w", err)
 		}
-		b.DeregistrationDelay = dd
+		b.DeregistrationDelay = &dd
 	}
 	hc, err := probe.DecodeOverride(attr(v, "health_check"))
 	if err != nil {
@@ -217,19 +239,17 @@ func decodeTarget(t cty.Value) (target, error) {
 	return tg, nil
 }
 
-// addresses are the "ip:port" addresses of the app's ready instances at
-// the target's port, sorted; known is false while the app's instances
-// (or a ready one's address) are known only after apply.
-func (t *target) addresses() (addrs []string, known bool) {
+// members are the app's ready instances that have an address at the
+// target's port (instances only planned have none yet), sorted by
+// address, one per address: what the target group serves. known is
+// false while the app's instances (or a ready one's address) are known
+// only after apply.
+func (t *target) members() (ms []member, known bool) {
 	l := attr(t.Value, "instances")
 	if !l.IsKnown() {
 		return nil, false
 	}
-	if l.IsNull() || !l.CanIterateElements() {
-		return []string{}, true
-	}
-	for it := l.ElementIterator(); it.Next(); {
-		_, e := it.Element()
+	for _, e := range elements(l) {
 		if !e.IsKnown() {
 			return nil, false
 		}
@@ -247,16 +267,17 @@ func (t *target) addresses() (addrs []string, known bool) {
 			return nil, false
 		}
 	}
-	set := map[string]bool{}
+	ms = []member{}
 	for _, in := range app.DecodeInstances(t.Value) {
-		if !in.Ready {
+		if !in.Ready || in.Planned {
 			continue
 		}
-		if a, ok := in.Addresses[t.PortName]; ok && a.IP != "" && a.Port > 0 {
-			set[a.String()] = true
+		if ad, ok := in.Addresses[t.PortName]; ok && ad.IP != "" && ad.Port > 0 {
+			ms = append(ms, member{Instance: in.Name, Addr: ad.String()})
 		}
 	}
-	return sortedKeys(set), true
+	sort.Slice(ms, func(i, j int) bool { return ms[i].Addr < ms[j].Addr })
+	return slices.CompactFunc(ms, func(x, y member) bool { return x.Addr == y.Addr }), true
 }
 
 // elements are the elements of a known list, set or tuple.

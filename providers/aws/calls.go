@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -90,6 +91,48 @@ func groupsOf(ctx context.Context, c api, lbARN string) ([]types.TargetGroup, er
 		}
 		marker = page.NextMarker
 	}
+}
+
+// strayGroups lists the target groups berth made for load balancer lbName
+// that known (ARNs) does not hold: tagged berth's and the load
+// balancer's. ELBv2 cannot filter by tag, so every group of the region
+// is listed, and only the tags of those named as berth names the load
+// balancer's groups (groupName: the load balancer's name, or its first
+// 25 characters, first) are read.
+func strayGroups(ctx context.Context, c api, lbName string, known map[string]bool) ([]string, error) {
+	prefix := strings.TrimRight(lbName[:min(len(lbName), maxNameLen-7)], "-")
+	var candidates []string
+	var marker *string
+	for {
+		page, err := c.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{Marker: marker})
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range page.TargetGroups {
+			arn := aws.ToString(g.TargetGroupArn)
+			if !known[arn] && strings.HasPrefix(aws.ToString(g.TargetGroupName), prefix) {
+				candidates = append(candidates, arn)
+			}
+		}
+		if page.NextMarker == nil || *page.NextMarker == "" {
+			break
+		}
+		marker = page.NextMarker
+	}
+	if len(candidates) == 0 {
+		return nil, nil
+	}
+	tags, err := tagsOf(ctx, c, candidates)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, arn := range candidates {
+		if t := tags[arn]; t[tagManagedBy] == managedByBerth && t[tagLoadBalancer] == lbName {
+			out = append(out, arn)
+		}
+	}
+	return out, nil
 }
 
 // listenersOf lists a load balancer's listeners.

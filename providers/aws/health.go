@@ -42,8 +42,41 @@ type healthCheck struct {
 // probe of its app with the health_check overrides (probe.TargetHealth),
 // in ELBv2's terms and bounds.
 func healthCheckOf(lbType string, t *target, o probe.Override) (healthCheck, error) {
-	return mapHealthCheck(lbType, t.App, t.PortName, o)
+	return mapHealthCheck(lbType, t.App, t.PortName, o, t.published())
 }
+
+// publication is a port of an app's instance reached at another port
+// than its container port (a Docker host's published port).
+type publication struct {
+	Port                 string
+	Container, Published int
+}
+
+// published is a port at which an instance of t's app is reached at
+// another number than its container port, nil when there is none (pod
+// IPs) or the instances are not known yet.
+func (t *target) published() *publication {
+	for _, in := range app.DecodeInstances(t.Value) {
+		for _, name := range sortedKeys(in.Addresses) {
+			n, ok := app.PortNumber(t.App.Ports, name)
+			if ad := in.Addresses[name]; ok && ad.Port > 0 && ad.Port != n {
+				return &publication{Port: name, Container: n, Published: ad.Port}
+			}
+		}
+	}
+	return nil
+}
+
+// unmappedPortError is a health check of another port than the target's
+// that ELBv2 cannot reach: the instances' ports are published under
+// other numbers. FromOverride: health_check names the port, not the
+// app's readiness.
+type unmappedPortError struct {
+	msg          string
+	FromOverride bool
+}
+
+func (e *unmappedPortError) Error() string { return e.msg }
 
 // mapHealthCheck maps the target health of an app's port to ELBv2:
 //   - an HTTP(S) probe checks its path with its scheme; its status codes
@@ -55,12 +88,14 @@ func healthCheckOf(lbType string, t *target, o probe.Override) (healthCheck, err
 //     answers HTTP on the port;
 //   - the port is "traffic-port" when the probe checks the target's port
 //     (each target's registered port), else the probe port's container
-//     number;
+//     number; when the instances are reached at published ports (pub,
+//     non-nil) that number is not theirs, and the probe of another port
+//     is an error;
 //   - interval = period (5-300s), timeout (2-120s, shorter than the
 //     interval), healthy threshold = success_threshold, unhealthy
 //     threshold = failure_threshold (2-10 each); initial_delay has no
 //     counterpart.
-func mapHealthCheck(lbType string, spec *app.Spec, portName string, o probe.Override) (healthCheck, error) {
+func mapHealthCheck(lbType string, spec *app.Spec, portName string, o probe.Override, pub *publication) (healthCheck, error) {
 	targetPort, ok := app.PortNumber(spec.Ports, portName)
 	if !ok {
 		return healthCheck{}, fmt.Errorf("app %s has no port %q", spec.Name, portName)
@@ -98,6 +133,18 @@ func mapHealthCheck(lbType string, spec *app.Spec, portName string, o probe.Over
 	hc.Port = trafficPort
 	if ref.Name != portName && n != targetPort {
 		hc.Port = strconv.Itoa(n)
+		if pub != nil {
+			fromOverride := o.HTTP != nil && o.HTTP.Port != nil || o.TCP != nil && o.TCP.Port != nil
+			where := "the readiness probe of app " + spec.Name
+			if fromOverride {
+				where = "health_check"
+			}
+			return healthCheck{}, &unmappedPortError{FromOverride: fromOverride, msg: fmt.Sprintf(
+				"%s checks port %q (container port %d), not the target's port %q; the instances of app %s are reached at published ports "+
+					"(port %q: container %d, published %d), so ELBv2 would check <instance ip>:%d, which they do not publish. "+
+					"Check the target's port: in the app's readiness, or with health_check's port = %q.",
+				where, ref.String(), n, portName, spec.Name, pub.Port, pub.Container, pub.Published, n, portName)}
+		}
 	}
 	hc.Interval = clamp(seconds(p.Period), minInterval, maxInterval)
 	hc.Timeout = clamp(seconds(p.Timeout), minTimeout, maxTimeout)

@@ -18,11 +18,14 @@ func TestMapHealthCheck(t *testing.T) {
 	dur := func(d time.Duration) *time.Duration { return &d }
 	num := func(n int) *int { return &n }
 	str := func(s string) *string { return &s }
+	docker := &publication{Port: "http", Container: 8080, Published: 32768}
+	admin, httpPort := app.PortRef{Name: "admin"}, app.PortRef{Name: "http"}
 	tests := []struct {
 		name      string
 		lbType    string
 		readiness *app.Probe
 		override  probe.Override
+		pub       *publication
 		want      healthCheck
 		err       string
 	}{
@@ -66,11 +69,24 @@ func TestMapHealthCheck(t *testing.T) {
 			override: probe.Override{TCP: &probe.TCPOverride{}},
 			want:     healthCheck{Protocol: "TCP", Port: trafficPort, Interval: 10, Timeout: 2, HealthyThreshold: 2, UnhealthyThreshold: 3}},
 		{name: "unknown probe port", lbType: typeApplication, readiness: httpProbe("/", "metrics"), err: `port "metrics"`},
+		// Instances reached at published ports (Docker hosts): ELBv2 can
+		// check the registered port, not another port's container number.
+		{name: "published: the target port", lbType: typeApplication, readiness: httpProbe("/health", "http"), pub: docker,
+			want: healthCheck{Protocol: "HTTP", Port: trafficPort, Path: "/health", Matcher: "200-399", Interval: 10, Timeout: 2, HealthyThreshold: 2, UnhealthyThreshold: 3}},
+		{name: "published: another port", lbType: typeApplication, readiness: httpProbe("/ready", "admin"), pub: docker,
+			err: `the readiness probe of app web checks port "admin" (container port 9090), not the target's port "http"`},
+		{name: "published: another port by number", lbType: typeNetwork, readiness: &app.Probe{TCP: &app.PortRef{Number: 9090}}, pub: docker,
+			err: `would check <instance ip>:9090`},
+		{name: "published: health_check names another port", lbType: typeApplication, readiness: httpProbe("/health", "http"), pub: docker,
+			override: probe.Override{HTTP: &probe.HTTPOverride{Port: &admin}}, err: `health_check checks port "admin"`},
+		{name: "published: health_check brings it back to the target port", lbType: typeApplication, readiness: httpProbe("/ready", "admin"), pub: docker,
+			override: probe.Override{HTTP: &probe.HTTPOverride{Port: &httpPort}},
+			want:     healthCheck{Protocol: "HTTP", Port: trafficPort, Path: "/ready", Matcher: "200-399", Interval: 10, Timeout: 2, HealthyThreshold: 2, UnhealthyThreshold: 3}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			spec := &app.Spec{Name: "web", Ports: ports, Readiness: tc.readiness}
-			got, err := mapHealthCheck(tc.lbType, spec, "http", tc.override)
+			got, err := mapHealthCheck(tc.lbType, spec, "http", tc.override, tc.pub)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("error %v, want one with %q", err, tc.err)

@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/hashicorp/hcl/v2"
@@ -81,7 +82,11 @@ func planBalancer(prior, proposed cty.Value) (cty.Value, []cty.Path, hcl.Diagnos
 	for i := range b.Targets {
 		t := &b.Targets[i]
 		if _, err := healthCheckOf(b.Type, t, b.HealthCheck); err != nil {
-			diags = append(diags, providers.AttributeError("Cannot derive the target's health check", err.Error(), cty.GetAttrPath("target").IndexInt(i)))
+			path := cty.GetAttrPath("target").IndexInt(i)
+			if pe := (*unmappedPortError)(nil); errors.As(err, &pe) && pe.FromOverride {
+				path = cty.GetAttrPath("health_check")
+			}
+			diags = append(diags, providers.AttributeError("Cannot derive the target's health check", err.Error(), path))
 			continue
 		}
 		arn := unknown(cty.String)
@@ -91,8 +96,8 @@ func planBalancer(prior, proposed cty.Value) (cty.Value, []cty.Path, hcl.Diagnos
 			}
 		}
 		targets := unknown(cty.List(cty.String))
-		if addrs, known := t.addresses(); known {
-			targets = listVal(addrs)
+		if ms, known := t.members(); known {
+			targets = listVal(addrsOf(ms))
 		}
 		groups[t.Name] = cty.ObjectVal(map[string]cty.Value{"arn": arn, "targets": targets})
 	}

@@ -240,3 +240,46 @@ target {
 		})
 	}
 }
+
+// TestPlanPublishedHealthPort: behind instances reached at published
+// ports, a health check of another port than the target's is a plan
+// error, on the target (the app's readiness) or on health_check when
+// that names the port; health_check naming the target's port fixes it.
+func TestPlanPublishedHealthPort(t *testing.T) {
+	readyAdmin := strings.Replace(webApp, `port = "http"`, `port = "admin"`, 1)
+	published := []app.Instance{{Name: "web-0", ID: "c1", Ready: true, Addresses: addr("10.0.0.1", 32768)}}
+	podIPs := []app.Instance{{Name: "web-0", ID: "p1", Ready: true, Addresses: addr("10.0.0.1", 8080)}}
+	hc := func(port string) string { return "health_check {\n  http {\n    port = \"" + port + "\"\n  }\n}\n" }
+	tests := []struct {
+		name, app, extra string
+		ins              []app.Instance
+		path             cty.Path // nil: no error
+	}{
+		{"readiness of another port, published", readyAdmin, "", published, cty.GetAttrPath("target").IndexInt(0)},
+		{"readiness of another port, pod IPs", readyAdmin, "", podIPs, nil},
+		{"health_check of another port, published", webApp, hc("admin"), published, cty.GetAttrPath("health_check")},
+		{"health_check back to the target port", readyAdmin, hc("http"), published, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			web := appValue(t, "web", tc.app, "dep-web", tc.ins)
+			cfg := lbValue(t, "pub", lbSrc+tc.extra, map[string]cty.Value{"web": web})
+			r := New().PlanResourceChange(context.Background(), providers.PlanResourceChangeRequest{
+				TypeName: TypeLoadBalancer, PriorState: cty.NullVal(cfg.Type()), ProposedNewState: cfg, Config: cfg})
+			switch {
+			case tc.path == nil && r.Diagnostics.HasErrors():
+				t.Fatal(r.Diagnostics.Error())
+			case tc.path == nil:
+				return
+			case !r.Diagnostics.HasErrors():
+				t.Fatal("planned without an error")
+			}
+			if msg := r.Diagnostics.Error(); !strings.Contains(msg, `port "admin" (container port 9090)`) || !strings.Contains(msg, "published 32768") {
+				t.Errorf("diagnostic: %s", msg)
+			}
+			if got := providers.DiagnosticPath(r.Diagnostics[0]); !got.Equals(tc.path) {
+				t.Errorf("path %#v, want %#v", got, tc.path)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
@@ -151,11 +152,8 @@ func observe(ctx context.Context, c api, v cty.Value, lb *types.LoadBalancer, kn
 	if cur := strMap(attr(u, "tags")); !sameMap(cur, tags[lbARN]) {
 		over["tags"] = mapOrEmpty(blockTags, cty.String)
 	}
-	if d, ok := observedDelay(ctx, c, rec); ok {
-		cur, err := app.ParseDuration(str(u, "deregistration_delay"))
-		if err != nil || seconds(cur) != int64(d) {
-			over["deregistration_delay"] = cty.StringVal(strconv.Itoa(d) + "s")
-		}
+	if d, drift := delayDrift(ctx, c, u, rec); drift {
+		over["deregistration_delay"] = cty.StringVal(strconv.Itoa(int(d/time.Second)) + "s")
 	}
 	if find != nil && find.Imported {
 		over["name"] = cty.StringVal(lbName)
@@ -181,19 +179,44 @@ func sameMap(block, real map[string]string) bool {
 	return n == len(block)
 }
 
-// observedDelay is the deregistration delay of the first of the groups,
-// in seconds.
-func observedDelay(ctx context.Context, c api, rec *recorded) (int, bool) {
-	names := sortedKeys(rec.Groups)
-	if len(names) == 0 {
-		return 0, false
+// delayDrift compares the deregistration delay of each group with the
+// one v gives its target (balancer.delayOf: deregistration_delay, else
+// the app's drain, else 300s) and returns the first that differs. v's
+// deregistration_delay left unset stays unset while every group has its
+// default, so that refresh shows no change of a default.
+func delayDrift(ctx context.Context, c api, v cty.Value, rec *recorded) (time.Duration, bool) {
+	b, _ := decodeBalancer(v)
+	for _, n := range sortedKeys(rec.Groups) {
+		attrs, err := groupAttributes(ctx, c, rec.Groups[n].ARN)
+		if err != nil {
+			continue
+		}
+		d, ok := deregistrationDelayOf(attrs)
+		if !ok {
+			continue
+		}
+		var want time.Duration
+		switch {
+		case b != nil:
+			t := b.target(n)
+			if t == nil {
+				continue // a replaced group, about to be deleted
+			}
+			want = b.delayOf(t)
+		default:
+			// The configuration cannot be decoded (partly unknown):
+			// compare with what it writes, if anything.
+			w, err := app.ParseDuration(str(v, "deregistration_delay"))
+			if err != nil {
+				return 0, false
+			}
+			want = time.Duration(seconds(w)) * time.Second
+		}
+		if d != want {
+			return d, true
+		}
 	}
-	attrs, err := groupAttributes(ctx, c, rec.Groups[names[0]].ARN)
-	if err != nil {
-		return 0, false
-	}
-	d, err := strconv.Atoi(attrs[attrDeregistrationDelay])
-	return d, err == nil
+	return 0, false
 }
 
 // observeGroups records in rec the groups of known (target name to ARN)

@@ -67,7 +67,7 @@ func (a *applier) reconcile(ctx context.Context, b *balancer, rec *recorded, lb 
 			if cur != nil {
 				old = aws.ToString(cur.TargetGroupName)
 			}
-			g, err := a.createGroup(ctx, b, t, newGroupName(b.Name, t.Name, k, old), aws.ToString(lb.VpcId), hc)
+			g, adopted, err := a.createGroup(ctx, b, t, newGroupName(b.Name, t.Name, k, old), aws.ToString(lb.VpcId), hc)
 			if err != nil {
 				return err
 			}
@@ -89,12 +89,22 @@ func (a *applier) reconcile(ctx context.Context, b *balancer, rec *recorded, lb 
 				}
 				rec.Groups[rk] = rec.Groups[t.Name]
 			}
+			// Recorded before anything else can fail: a group made and
+			// not recorded would be left behind by destroy.
 			rec.Groups[t.Name] = groupState{ARN: newARN, Targets: []string{}}
 			cur = g
+			if adopted {
+				err = a.updateGroup(ctx, b, t, g, hc)
+			} else {
+				err = a.setDeregistrationDelay(ctx, newARN, b.delayOf(t))
+			}
+			if err != nil {
+				return err
+			}
 		}
 		arn := aws.ToString(cur.TargetGroupArn)
 		final[t.Name] = map[string]int{arn: 1}
-		members[t.Name] = readyMembers(t)
+		members[t.Name], _ = t.members()
 		if err := a.syncTargets(ctx, t.Name, arn, members[t.Name], rec); err != nil {
 			return err
 		}
@@ -163,8 +173,9 @@ func previousGroups(rec *recorded, name string) []string {
 	return out
 }
 
-// healthyDeadline is how long the targets of a new group of t may take
-// to be healthy: the app's rollout's healthy_deadline.
+// healthyDeadline is how long t's new targets may take to be healthy
+// (those of a new group, those a StepAdmit without a deadline admits):
+// the app's rollout's healthy_deadline, else its default.
 func healthyDeadline(t *target) time.Duration {
 	if d := t.App.Rollout.HealthyDeadline; d > 0 {
 		return d
@@ -179,8 +190,10 @@ func keyOf(g *types.TargetGroup) groupKey {
 
 // createGroup creates the target group of t. A group of that name that
 // berth made for this target (an apply interrupted before it recorded
-// it) is taken over; any other is refused.
-func (a *applier) createGroup(ctx context.Context, b *balancer, t *target, name, vpc string, hc healthCheck) (*types.TargetGroup, error) {
+// it) is taken over (adopted: its settings are still to be brought to
+// b's); any other is refused. The caller records the group, then sets
+// its attributes.
+func (a *applier) createGroup(ctx context.Context, b *balancer, t *target, name, vpc string, hc healthCheck) (g *types.TargetGroup, adopted bool, err error) {
 	k := b.key(t)
 	in := &elb.CreateTargetGroupInput{
 		Name: aws.String(name), Protocol: types.ProtocolEnum(k.Protocol), Port: aws.Int32(k.Port),
@@ -195,29 +208,19 @@ func (a *applier) createGroup(ctx context.Context, b *balancer, t *target, name,
 	if hc.Path != "" {
 		in.HealthCheckPath, in.Matcher = aws.String(hc.Path), &types.Matcher{HttpCode: aws.String(hc.Matcher)}
 	}
-	var g *types.TargetGroup
 	out, err := a.c.CreateTargetGroup(ctx, in)
 	var dup *types.DuplicateTargetGroupNameException
 	switch {
 	case errors.As(err, &dup):
-		if g, err = a.adoptGroup(ctx, b, t, name); err != nil {
-			return nil, err
-		}
-		if err := a.updateGroup(ctx, b, t, g, hc); err != nil {
-			return nil, err
-		}
-		return g, nil
+		ours, err := a.adoptGroup(ctx, b, t, name)
+		return ours, err == nil, err
 	case err != nil:
-		return nil, fmt.Errorf("creating target group %s: %w", name, err)
+		return nil, false, fmt.Errorf("creating target group %s: %w", name, err)
 	case len(out.TargetGroups) == 0:
-		return nil, fmt.Errorf("creating target group %s: ELBv2 returned no target group", name)
+		return nil, false, fmt.Errorf("creating target group %s: ELBv2 returned no target group", name)
 	}
-	g = &out.TargetGroups[0]
 	a.emit("progress", "", "created target group %s (%s)", name, k)
-	if err := a.setDeregistrationDelay(ctx, aws.ToString(g.TargetGroupArn), b.DeregistrationDelay); err != nil {
-		return g, err
-	}
-	return g, nil
+	return &out.TargetGroups[0], false, nil
 }
 
 // adoptGroup returns the existing group named name when berth made it
@@ -262,8 +265,8 @@ func (a *applier) updateGroup(ctx context.Context, b *balancer, t *target, g *ty
 	if err != nil {
 		return fmt.Errorf("reading target group %s: %w", aws.ToString(g.TargetGroupName), err)
 	}
-	if d, ok := deregistrationDelayOf(attrs); !ok || d != b.DeregistrationDelay.Truncate(time.Second) {
-		if err := a.setDeregistrationDelay(ctx, arn, b.DeregistrationDelay); err != nil {
+	if d, ok := deregistrationDelayOf(attrs); !ok || d != b.delayOf(t) {
+		if err := a.setDeregistrationDelay(ctx, arn, b.delayOf(t)); err != nil {
 			return err
 		}
 	}
@@ -300,22 +303,6 @@ func sameHealth(g *types.TargetGroup, hc healthCheck) bool {
 type member struct {
 	Instance string
 	Addr     string
-}
-
-// readyMembers are the ready instances of t's app that have an address
-// at t's port, sorted by address.
-func readyMembers(t *target) []member {
-	var out []member
-	for _, in := range app.DecodeInstances(t.Value) {
-		if !in.Ready || in.Planned {
-			continue
-		}
-		if ad, ok := in.Addresses[t.PortName]; ok && ad.IP != "" && ad.Port > 0 {
-			out = append(out, member{Instance: in.Name, Addr: ad.String()})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Addr < out[j].Addr })
-	return slices.CompactFunc(out, func(x, y member) bool { return x.Addr == y.Addr })
 }
 
 func addrsOf(ms []member) []string {

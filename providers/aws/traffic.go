@@ -18,10 +18,6 @@ import (
 	"github.com/berth-sh/berth/providers"
 )
 
-// defaultAdmitDeadline bounds StepAdmit when the step gives no deadline:
-// the rollout default of healthy_deadline.
-const defaultAdmitDeadline = app.DefaultRolloutHealthyDeadline
-
 // drainMargin is how long past the deregistration delay berth waits for a
 // target to finish draining before it calls the drain failed.
 func drainMargin(delay time.Duration) time.Duration { return 30*time.Second + delay/10 }
@@ -58,24 +54,30 @@ func (a *applier) traffic(ctx context.Context, req providers.ApplyResourceChange
 	}
 	rec := decodeRecorded(st)
 	var diags hcl.Diagnostics
+	matched := false
 	for i := range b.Targets {
 		t := &b.Targets[i]
 		if t.AppID == "" || t.AppID != tc.AppID {
 			continue
 		}
+		matched = true
 		g, ok := rec.Groups[t.Name]
 		if !ok || g.ARN == "" {
 			diags = append(diags, errDiag("Cannot "+what+" instances", fmt.Errorf("target %s of load balancer %s has no target group yet", t.Name, b.Name)))
 			continue
 		}
-		ms := a.membersAt(tc.Instances, t)
+		ms, err := a.membersAt(tc.Instances, t, !drain)
+		if err != nil {
+			diags = append(diags, errDiag("Cannot "+what+" instances", err))
+			continue
+		}
 		var changed []string
 		if drain {
 			changed, err = a.drain(ctx, b, t, g.ARN, ms)
 		} else {
 			deadline := tc.Deadline
 			if deadline <= 0 {
-				deadline = defaultAdmitDeadline
+				deadline = healthyDeadline(t)
 			}
 			changed, err = a.admit(ctx, b, t, g.ARN, ms, deadline)
 		}
@@ -90,6 +92,12 @@ func (a *applier) traffic(ctx context.Context, req providers.ApplyResourceChange
 			diags = append(diags, errDiag(summary, err))
 		}
 		rec.Groups[t.Name] = groupState{ARN: g.ARN, Targets: a.registeredNow(ctx, g, changed, drain)}
+	}
+	if !matched {
+		// The core asks for the app's instances because it believes the
+		// app is a target here: saying nothing would let a rollout stop
+		// instances that still take traffic, or call new ones admitted.
+		return fail(fmt.Errorf("load balancer %s has no target of app with deployment_id %s", b.Name, tc.AppID))
 	}
 	return providers.ApplyResourceChangeResponse{NewState: rec.with(st, nil), Diagnostics: diags}
 }
@@ -118,20 +126,23 @@ func (a *applier) registeredNow(ctx context.Context, g groupState, changed []str
 	return sortedKeys(set)
 }
 
-// membersAt are the instances that have an address at t's port; the
-// others are skipped (an instance only planned, a port it does not
-// publish).
-func (a *applier) membersAt(ins []app.Instance, t *target) []member {
+// membersAt are the instances at t's port. An instance without an
+// address there is skipped when draining (it cannot be registered), and
+// an error when admitting (strict): it would never join.
+func (a *applier) membersAt(ins []app.Instance, t *target, strict bool) ([]member, error) {
 	var out []member
 	for _, in := range ins {
 		ad, ok := in.Addresses[t.PortName]
 		if !ok || ad.IP == "" || ad.Port <= 0 {
+			if strict {
+				return nil, fmt.Errorf("instance %s has no address for port %q of app %s: it cannot join target %s", in.Name, t.PortName, t.App.Name, t.Name)
+			}
 			a.emit("progress", in.Name, "instance %s has no address for port %q: not a target of %s", in.Name, t.PortName, t.Name)
 			continue
 		}
 		out = append(out, member{Instance: in.Name, Addr: ad.String()})
 	}
-	return out
+	return out, nil
 }
 
 // drain deregisters the members registered in the group and waits until
@@ -171,7 +182,7 @@ func (a *applier) drain(ctx context.Context, b *balancer, t *target, arn string,
 	if len(leaving) == 0 {
 		return dereg, nil
 	}
-	delay := b.DeregistrationDelay
+	delay := b.delayOf(t)
 	if attrs, err := groupAttributes(ctx, a.c, arn); err == nil {
 		if d, ok := deregistrationDelayOf(attrs); ok {
 			delay = d

@@ -94,12 +94,45 @@ func TestStepDrain(t *testing.T) {
 		}
 	}
 
-	// Draining it again, or an instance of another app, changes nothing.
+	// Draining it again changes nothing; an instance of an app that is
+	// no target here is an error, and changes nothing either.
 	if r := e.step(providers.StepDrain, r.NewState, "dep-web", 0, b.appInstance()); r.Diagnostics.HasErrors() || len(e.health(group)) != 1 {
 		t.Errorf("a second drain: %v", r.Diagnostics)
 	}
-	if r := e.step(providers.StepDrain, r.NewState, "dep-other", 0, a.appInstance()); r.Diagnostics.HasErrors() || len(e.health(group)) != 1 {
-		t.Errorf("a drain of another app: %v", r.Diagnostics)
+	other := e.step(providers.StepDrain, r.NewState, "dep-other", 0, a.appInstance())
+	if want := "load balancer drain has no target of app with deployment_id dep-other"; !strings.Contains(other.Diagnostics.Error(), want) {
+		t.Errorf("a drain of another app: %v, want %q", other.Diagnostics, want)
+	}
+	if len(e.health(group)) != 1 {
+		t.Errorf("a drain of another app changed the group: %v", e.health(group))
+	}
+}
+
+// TestStepMatchesNothing: a step that would change nothing because it
+// names nothing the load balancer serves fails, naming why: an app that
+// is no target, an instance admitted without an address at the target's
+// port.
+func TestStepMatchesNothing(t *testing.T) {
+	e := newEnv(t)
+	a := newInstance(t, "web-0")
+	web := appValue(t, "web", webApp, "dep-web", []app.Instance{a.appInstance()})
+	st := e.mustApply(cty.NilVal, lbValue(t, "nothing", drainSrc, map[string]cty.Value{"web": web}))
+	group := decodeRecorded(st).Groups["web"].ARN
+
+	r := e.step(providers.StepAdmit, st, "dep-api", 5*time.Second, newInstance(t, "api-0").appInstance())
+	if want := "load balancer nothing has no target of app with deployment_id dep-api"; !strings.Contains(r.Diagnostics.Error(), want) {
+		t.Errorf("an admit of another app: %v, want %q", r.Diagnostics, want)
+	}
+
+	noAddr := newInstance(t, "web-1").appInstance()
+	noAddr.Addresses = map[string]app.Address{"admin": {IP: "127.0.0.1", Port: 9090}}
+	r = e.step(providers.StepAdmit, st, "dep-web", 5*time.Second, noAddr)
+	msg := r.Diagnostics.Error()
+	if !r.Diagnostics.HasErrors() || !strings.Contains(msg, "web-1") || !strings.Contains(msg, `port "http"`) {
+		t.Errorf("an admit of an instance without an address at the target's port: %v", r.Diagnostics)
+	}
+	if h := e.health(group); len(h) != 1 {
+		t.Errorf("the failed admits changed the group: %v", h)
 	}
 }
 
