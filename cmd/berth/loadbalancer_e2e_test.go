@@ -47,6 +47,10 @@ variable "registry_password" {
 variable "endpoint" {
   type = string
 }
+variable "replicas" {
+  type    = number
+  default = 6
+}
 provider "aws" {
   region   = "us-east-1"
   endpoint = var.endpoint
@@ -69,7 +73,7 @@ registry "test" {
 app %q {
   cluster  = cluster.edge
   image    = "%s:${var.tag}"
-  replicas = 6
+  replicas = var.replicas
   port "http" {
     container = 8080
   }
@@ -267,6 +271,20 @@ func TestE2ELoadBalancerRollout(t *testing.T) {
 	if r := l.e.run("plan", "-detailed-exitcode", "-var=tag=v2", l.pw, l.ep); r.code != 0 {
 		t.Fatalf("plan after the rollout is not empty:\n%s", r)
 	}
+
+	// A scale-down (no rollout: the surplus goes in one step) drains the
+	// instances it removes first.
+	tr = startTraffic(addr)
+	r = l.apply("v2", "BERTH_VAR_replicas=3")
+	sent, failed, rate, errs, _ = tr.end()
+	if r.code != 0 {
+		t.Fatalf("scale-down to 3: %s", r)
+	}
+	t.Logf("scale-down from 6 to 3: %d requests (%.0f/s), %d failed", sent, rate, failed)
+	if failed != 0 {
+		t.Errorf("%d of %d requests failed during the scale-down; first: %v", failed, sent, errs)
+	}
+	mustContain(t, "scale-down", r.stdout, "load_balancer.web: ", "draining")
 
 	// The same rollout, back to v1, without the coordination: clients see
 	// failures (old instances stop while still registered; new ones are
