@@ -3,6 +3,8 @@ package elbv2emulator
 import (
 	"strconv"
 	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 // attrSpec is one attribute a resource has: its key, its default value
@@ -60,6 +62,29 @@ func (a *attributes) list() [][2]string {
 	out := make([][2]string, 0, len(a.specs))
 	for _, sp := range a.specs {
 		out = append(out, [2]string{sp.key, a.values[sp.key]})
+	}
+	return out
+}
+
+// modifyAttributes is a Modify*Attributes call on a: the Key and Value
+// of each of in (read by kv), at least one, set all or none.
+func modifyAttributes[A any](a *attributes, what string, in []A, kv func(A) (key, value *string)) error {
+	if len(in) == 0 {
+		return validationErr("At least one attribute must be specified")
+	}
+	kvs := make([][2]string, 0, len(in))
+	for _, x := range in {
+		k, v := kv(x)
+		kvs = append(kvs, [2]string{aws.ToString(k), aws.ToString(v)})
+	}
+	return a.set(what, kvs)
+}
+
+// attributeList is a's attributes as the SDK's type for them, made by mk.
+func attributeList[A any](a *attributes, mk func(key, value *string) A) []A {
+	out := []A{}
+	for _, kv := range a.list() {
+		out = append(out, mk(aws.String(kv[0]), aws.String(kv[1])))
 	}
 	return out
 }

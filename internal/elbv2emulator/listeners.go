@@ -367,23 +367,12 @@ func (s *Server) modifyListenerAttributes(in *elbv2.ModifyListenerAttributesInpu
 	if err != nil {
 		return nil, err
 	}
-	if len(in.Attributes) == 0 {
-		return nil, validationErr("At least one attribute must be specified")
-	}
-	kvs := make([][2]string, 0, len(in.Attributes))
-	for _, a := range in.Attributes {
-		kvs = append(kvs, [2]string{aws.ToString(a.Key), aws.ToString(a.Value)})
-	}
-	if err := l.attrs.set("Listener", kvs); err != nil {
+	if err := modifyAttributes(l.attrs, "Listener", in.Attributes, func(a types.ListenerAttribute) (*string, *string) { return a.Key, a.Value }); err != nil {
 		return nil, err
 	}
 	return &elbv2.ModifyListenerAttributesOutput{Attributes: listenerAttributeList(l)}, nil
 }
 
 func listenerAttributeList(l *listener) []types.ListenerAttribute {
-	out := []types.ListenerAttribute{}
-	for _, kv := range l.attrs.list() {
-		out = append(out, types.ListenerAttribute{Key: aws.String(kv[0]), Value: aws.String(kv[1])})
-	}
-	return out
+	return attributeList(l.attrs, func(k, v *string) types.ListenerAttribute { return types.ListenerAttribute{Key: k, Value: v} })
 }

@@ -229,40 +229,11 @@ func (s *Server) describeLoadBalancers(in *elbv2.DescribeLoadBalancersInput) (*e
 	if len(in.LoadBalancerArns) > 20 || len(in.Names) > 20 {
 		return nil, validationErr("At most 20 load balancer ARNs or names can be specified")
 	}
-	var found []*loadBalancer
-	switch {
-	case len(in.LoadBalancerArns) > 0:
-		want := map[string]bool{}
-		for _, arn := range in.LoadBalancerArns {
-			if err := checkARN(arn, kindLoadBalancer); err != nil {
-				return nil, err
-			}
-			if s.lbByARN[arn] == nil {
-				return nil, apiErr(codeLoadBalancerNotFound, "One or more load balancers not found")
-			}
-			want[arn] = true
-		}
-		for _, lb := range s.lbs {
-			if want[lb.arn] {
-				found = append(found, lb)
-			}
-		}
-	case len(in.Names) > 0:
-		want := map[string]bool{}
-		for _, n := range in.Names {
-			want[n] = true
-		}
-		for _, lb := range s.lbs {
-			if want[lb.name] {
-				found = append(found, lb)
-				delete(want, lb.name)
-			}
-		}
-		if len(want) > 0 {
-			return nil, apiErr(codeLoadBalancerNotFound, "One or more load balancers not found")
-		}
-	default:
-		found = s.lbs
+	found, err := byARNOrName(s.lbs, in.LoadBalancerArns, in.Names, kindLoadBalancer,
+		apiErr(codeLoadBalancerNotFound, "One or more load balancers not found"),
+		func(lb *loadBalancer) string { return lb.arn }, func(lb *loadBalancer) string { return lb.name })
+	if err != nil {
+		return nil, err
 	}
 	pg, next, err := page(found, in.Marker, in.PageSize)
 	if err != nil {
@@ -311,25 +282,14 @@ func (s *Server) modifyLoadBalancerAttributes(in *elbv2.ModifyLoadBalancerAttrib
 	if err != nil {
 		return nil, err
 	}
-	if len(in.Attributes) == 0 {
-		return nil, validationErr("At least one attribute must be specified")
-	}
-	kvs := make([][2]string, 0, len(in.Attributes))
-	for _, a := range in.Attributes {
-		kvs = append(kvs, [2]string{aws.ToString(a.Key), aws.ToString(a.Value)})
-	}
-	if err := lb.attrs.set("Load balancer", kvs); err != nil {
+	if err := modifyAttributes(lb.attrs, "Load balancer", in.Attributes, func(a types.LoadBalancerAttribute) (*string, *string) { return a.Key, a.Value }); err != nil {
 		return nil, err
 	}
 	return &elbv2.ModifyLoadBalancerAttributesOutput{Attributes: lbAttributeList(lb)}, nil
 }
 
 func lbAttributeList(lb *loadBalancer) []types.LoadBalancerAttribute {
-	var out []types.LoadBalancerAttribute
-	for _, kv := range lb.attrs.list() {
-		out = append(out, types.LoadBalancerAttribute{Key: aws.String(kv[0]), Value: aws.String(kv[1])})
-	}
-	return out
+	return attributeList(lb.attrs, func(k, v *string) types.LoadBalancerAttribute { return types.LoadBalancerAttribute{Key: k, Value: v} })
 }
 
 func (s *Server) setSecurityGroups(in *elbv2.SetSecurityGroupsInput) (*elbv2.SetSecurityGroupsOutput, error) {

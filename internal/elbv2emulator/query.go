@@ -2,9 +2,10 @@ package elbv2emulator
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"reflect"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -75,7 +76,7 @@ func decodeValue(n *formNode, v reflect.Value, path string) error {
 		if n.hasValue && n.value != "" {
 			return fmt.Errorf("parameter %s must have members", path)
 		}
-		for _, name := range sortedKeys(n.children) {
+		for _, name := range slices.Sorted(maps.Keys(n.children)) {
 			f, ok := v.Type().FieldByName(name)
 			if !ok || !f.IsExported() || len(f.Index) != 1 {
 				return fmt.Errorf("unknown parameter %s", join(path, name))
@@ -183,13 +184,4 @@ func join(path, name string) string {
 		return name
 	}
 	return path + "." + name
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -430,38 +430,14 @@ func (s *Server) describeTargetGroups(in *elbv2.DescribeTargetGroupsInput) (*elb
 				found = append(found, tg)
 			}
 		}
-	case len(in.TargetGroupArns) > 0:
-		want := map[string]bool{}
-		for _, arn := range in.TargetGroupArns {
-			if err := checkARN(arn, kindTargetGroup); err != nil {
-				return nil, err
-			}
-			if s.tgByARN[arn] == nil {
-				return nil, apiErr(codeTargetGroupNotFound, "One or more target groups not found")
-			}
-			want[arn] = true
-		}
-		for _, tg := range s.tgs {
-			if want[tg.arn] {
-				found = append(found, tg)
-			}
-		}
-	case len(in.Names) > 0:
-		want := map[string]bool{}
-		for _, n := range in.Names {
-			want[n] = true
-		}
-		for _, tg := range s.tgs {
-			if want[tg.name] {
-				found = append(found, tg)
-				delete(want, tg.name)
-			}
-		}
-		if len(want) > 0 {
-			return nil, apiErr(codeTargetGroupNotFound, "One or more target groups not found")
-		}
 	default:
-		found = s.tgs
+		var err error
+		found, err = byARNOrName(s.tgs, in.TargetGroupArns, in.Names, kindTargetGroup,
+			apiErr(codeTargetGroupNotFound, "One or more target groups not found"),
+			func(tg *targetGroup) string { return tg.arn }, func(tg *targetGroup) string { return tg.name })
+		if err != nil {
+			return nil, err
+		}
 	}
 	pg, next, err := page(found, in.Marker, in.PageSize)
 	if err != nil {
@@ -529,23 +505,12 @@ func (s *Server) modifyTargetGroupAttributes(in *elbv2.ModifyTargetGroupAttribut
 	if err != nil {
 		return nil, err
 	}
-	if len(in.Attributes) == 0 {
-		return nil, validationErr("At least one attribute must be specified")
-	}
-	kvs := make([][2]string, 0, len(in.Attributes))
-	for _, a := range in.Attributes {
-		kvs = append(kvs, [2]string{aws.ToString(a.Key), aws.ToString(a.Value)})
-	}
-	if err := tg.attrs.set("Target group", kvs); err != nil {
+	if err := modifyAttributes(tg.attrs, "Target group", in.Attributes, func(a types.TargetGroupAttribute) (*string, *string) { return a.Key, a.Value }); err != nil {
 		return nil, err
 	}
 	return &elbv2.ModifyTargetGroupAttributesOutput{Attributes: tgAttributeList(tg)}, nil
 }
 
 func tgAttributeList(tg *targetGroup) []types.TargetGroupAttribute {
-	var out []types.TargetGroupAttribute
-	for _, kv := range tg.attrs.list() {
-		out = append(out, types.TargetGroupAttribute{Key: aws.String(kv[0]), Value: aws.String(kv[1])})
-	}
-	return out
+	return attributeList(tg.attrs, func(k, v *string) types.TargetGroupAttribute { return types.TargetGroupAttribute{Key: k, Value: v} })
 }

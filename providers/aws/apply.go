@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -288,7 +290,7 @@ func (a *applier) destroy(ctx context.Context, req providers.ApplyResourceChange
 		clear(rec.Listeners)
 	}
 	deleted := map[string]bool{}
-	for _, n := range sortedKeys(rec.Groups) {
+	for _, n := range slices.Sorted(maps.Keys(rec.Groups)) {
 		if err := a.deleteGroup(ctx, rec.Groups[n].ARN); err != nil {
 			return fail(err)
 		}

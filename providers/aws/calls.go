@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -243,7 +245,7 @@ func serving(health map[string]targetHealth) []string {
 			set[a] = true
 		}
 	}
-	return sortedKeys(set)
+	return slices.Sorted(maps.Keys(set))
 }
 
 // groupAttributes returns a target group's attributes.
@@ -329,7 +331,7 @@ func forwardWeights(actions []types.Action) map[string]int {
 // to weight).
 func forwardTo(weights map[string]int) []types.Action {
 	var tuples []types.TargetGroupTuple
-	for _, arn := range sortedKeys(weights) {
+	for _, arn := range slices.Sorted(maps.Keys(weights)) {
 		tuples = append(tuples, types.TargetGroupTuple{TargetGroupArn: aws.String(arn), Weight: aws.Int32(int32(weights[arn]))})
 	}
 	return []types.Action{{Type: types.ActionTypeEnumForward, ForwardConfig: &types.ForwardActionConfig{TargetGroups: tuples}}}
@@ -337,7 +339,7 @@ func forwardTo(weights map[string]int) []types.Action {
 
 func tagList(m map[string]string) []types.Tag {
 	out := make([]types.Tag, 0, len(m))
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		out = append(out, types.Tag{Key: aws.String(k), Value: aws.String(m[k])})
 	}
 	return out

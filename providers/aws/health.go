@@ -2,6 +2,7 @@ package aws
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -57,7 +58,7 @@ type publication struct {
 // IPs) or the instances are not known yet.
 func (t *target) published() *publication {
 	for _, in := range app.DecodeInstances(t.Value) {
-		for _, name := range sortedKeys(in.Addresses) {
+		for _, name := range slices.Sorted(maps.Keys(in.Addresses)) {
 			n, ok := app.PortNumber(t.App.Ports, name)
 			if ad := in.Addresses[name]; ok && ad.Port > 0 && ad.Port != n {
 				return &publication{Port: name, Container: n, Published: ad.Port}

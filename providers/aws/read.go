@@ -3,6 +3,8 @@ package aws
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -186,7 +188,7 @@ func sameMap(block, real map[string]string) bool {
 // default, so that refresh shows no change of a default.
 func delayDrift(ctx context.Context, c api, v cty.Value, rec *recorded) (time.Duration, bool) {
 	b, _ := decodeBalancer(v)
-	for _, n := range sortedKeys(rec.Groups) {
+	for _, n := range slices.Sorted(maps.Keys(rec.Groups)) {
 		attrs, err := groupAttributes(ctx, c, rec.Groups[n].ARN)
 		if err != nil {
 			continue
@@ -222,7 +224,7 @@ func delayDrift(ctx context.Context, c api, v cty.Value, rec *recorded) (time.Du
 // observeGroups records in rec the groups of known (target name to ARN)
 // that exist, with the targets each serves.
 func observeGroups(ctx context.Context, c api, rec *recorded, known map[string]string) error {
-	for _, n := range sortedKeys(known) {
+	for _, n := range slices.Sorted(maps.Keys(known)) {
 		arn := known[n]
 		if arn == "" {
 			continue

@@ -37,7 +37,7 @@ func replacedKey(name string) string { return name + " (replaced)" }
 func (a *applier) reconcile(ctx context.Context, b *balancer, rec *recorded, lb *types.LoadBalancer) error {
 	lbARN := aws.ToString(lb.LoadBalancerArn)
 	current := map[string]*types.TargetGroup{}
-	for _, name := range sortedKeys(rec.Groups) {
+	for _, name := range slices.Sorted(maps.Keys(rec.Groups)) {
 		g, err := describeGroup(ctx, a.c, rec.Groups[name].ARN)
 		if err != nil {
 			return fmt.Errorf("reading target group %s: %w", rec.Groups[name].ARN, err)
@@ -74,7 +74,7 @@ func (a *applier) reconcile(ctx context.Context, b *balancer, rec *recorded, lb 
 			newARN := aws.ToString(g.TargetGroupArn)
 			// A group berth made before and recorded under another key
 			// (a replaced one, taken back) is this target's again.
-			for _, k := range sortedKeys(rec.Groups) {
+			for _, k := range slices.Sorted(maps.Keys(rec.Groups)) {
 				if k != t.Name && rec.Groups[k].ARN == newARN {
 					delete(rec.Groups, k)
 				}
@@ -132,7 +132,7 @@ func (a *applier) reconcile(ctx context.Context, b *balancer, rec *recorded, lb 
 		if err := a.syncListeners(ctx, b, lbARN, warm, rec); err != nil {
 			return err
 		}
-		for _, name := range sortedKeys(final) {
+		for _, name := range slices.Sorted(maps.Keys(final)) {
 			if len(previousGroups(rec, name)) == 0 || len(members[name]) == 0 {
 				continue
 			}
@@ -145,7 +145,7 @@ func (a *applier) reconcile(ctx context.Context, b *balancer, rec *recorded, lb 
 	if err := a.syncListeners(ctx, b, lbARN, final, rec); err != nil {
 		return err
 	}
-	for _, k := range sortedKeys(rec.Groups) {
+	for _, k := range slices.Sorted(maps.Keys(rec.Groups)) {
 		if b.target(k) != nil {
 			continue
 		}
@@ -165,7 +165,7 @@ type routing map[string]map[string]int
 // replaces ("web (replaced)", "web (replaced 2)").
 func previousGroups(rec *recorded, name string) []string {
 	var out []string
-	for _, k := range sortedKeys(rec.Groups) {
+	for _, k := range slices.Sorted(maps.Keys(rec.Groups)) {
 		if k == replacedKey(name) || strings.HasPrefix(k, name+" (replaced ") {
 			out = append(out, k)
 		}
@@ -454,7 +454,7 @@ func listenerDiffers(ex types.Listener, l listener, def map[string]int) bool {
 // describeForward is weights by target name, for a message.
 func describeForward(w map[string]int) string {
 	var parts []string
-	for _, n := range sortedKeys(w) {
+	for _, n := range slices.Sorted(maps.Keys(w)) {
 		parts = append(parts, fmt.Sprintf("%s (weight %d)", n, w[n]))
 	}
 	return strings.Join(parts, ", ")

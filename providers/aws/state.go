@@ -179,12 +179,3 @@ func withAttrs(v cty.Value, override map[string]cty.Value) cty.Value {
 }
 
 func portKey(p int32) string { return strconv.Itoa(int(p)) }
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}

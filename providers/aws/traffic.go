@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -123,7 +124,7 @@ func (a *applier) registeredNow(ctx context.Context, g groupState, changed []str
 			delete(set, k)
 		}
 	}
-	return sortedKeys(set)
+	return slices.Sorted(maps.Keys(set))
 }
 
 // membersAt are the instances at t's port. An instance without an

@@ -2,6 +2,8 @@ package aws
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -39,7 +41,7 @@ func validateBalancer(v cty.Value) hcl.Diagnostics {
 		}
 	}
 	if tags := attr(v, "tags"); tags.IsKnown() && !tags.IsNull() {
-		for _, k := range sortedKeys(strMap(tags)) {
+		for _, k := range slices.Sorted(maps.Keys(strMap(tags))) {
 			if reservedTag(k) {
 				bad(cty.GetAttrPath("tags").Index(cty.StringVal(k)), "Reserved tag", "berth sets the tags %q and \"berth:*\" on what it creates (docs/aws.md); choose another key than %q.", tagManagedBy, k)
 			}
@@ -100,7 +102,7 @@ func validateBalancer(v cty.Value) hcl.Diagnostics {
 			}
 		}
 		if dt := attr(l, "default_target"); dt.IsKnown() && !dt.IsNull() && namesKnown && !names[dt.AsString()] {
-			bad(path.GetAttr("default_target"), "Unknown target", "No target is named %q; the targets are %s.", dt.AsString(), quoted(sortedKeys(names)))
+			bad(path.GetAttr("default_target"), "Unknown target", "No target is named %q; the targets are %s.", dt.AsString(), quoted(slices.Sorted(maps.Keys(names))))
 		}
 		priorities := map[int64]bool{}
 		for j, r := range elements(attr(l, "rule")) {
@@ -124,7 +126,7 @@ func validateBalancer(v cty.Value) hcl.Diagnostics {
 				bad(rpath, "Rule without a condition", "A rule matches requests by path_patterns, host_headers or both; this one has neither.")
 			}
 			if tg := attr(r, "target"); tg.IsKnown() && !tg.IsNull() && namesKnown && !names[tg.AsString()] {
-				bad(rpath.GetAttr("target"), "Unknown target", "No target is named %q; the targets are %s.", tg.AsString(), quoted(sortedKeys(names)))
+				bad(rpath.GetAttr("target"), "Unknown target", "No target is named %q; the targets are %s.", tg.AsString(), quoted(slices.Sorted(maps.Keys(names))))
 			}
 		}
 	}

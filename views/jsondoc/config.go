@@ -3,6 +3,7 @@ package jsondoc
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/berth-sh/berth/core/plans"
@@ -123,11 +124,11 @@ func newConfiguration(cfg *lang.Config, p *plans.Plan, o *options) *configuratio
 		c.ProviderConfig[name] = pc
 	}
 	if cfg.Berth != nil {
-		for _, name := range sortedNames(cfg.Berth.RequiredProviders) {
+		for _, name := range slices.Sorted(maps.Keys(cfg.Berth.RequiredProviders)) {
 			addProvider(name)
 		}
 	}
-	for _, name := range sortedNames(cfg.Providers) {
+	for _, name := range slices.Sorted(maps.Keys(cfg.Providers)) {
 		addProvider(name)
 	}
 
@@ -371,13 +372,4 @@ func mustJSON(v any) json.RawMessage {
 		return nil
 	}
 	return b
-}
-
-func sortedNames[V any](m map[string]V) []string {
-	names := make([]string, 0, len(m))
-	for n := range m {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
 }
