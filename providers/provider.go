@@ -7,6 +7,7 @@ package providers
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"time"
 
@@ -435,6 +436,13 @@ type ReadDataSourceRequest struct {
 type ReadDataSourceResponse struct {
 	State       cty.Value
 	Diagnostics hcl.Diagnostics
+}
+
+// NoDataSource is the answer of a provider that has no data sources to a
+// ReadDataSource of typeName.
+func NoDataSource(provider, typeName string) ReadDataSourceResponse {
+	return ReadDataSourceResponse{Diagnostics: hcl.Diagnostics{{Severity: hcl.DiagError,
+		Summary: "Unknown data source", Detail: fmt.Sprintf("The %s provider has no data source %q.", provider, typeName)}}}
 }
 
 // AttributePath is placed in hcl.Diagnostic.Extra by providers to say which

@@ -94,8 +94,7 @@ func (p *Provider) ValidateResourceConfig(_ context.Context, req providers.Valid
 
 // ReadDataSource: the provider has no data sources.
 func (p *Provider) ReadDataSource(_ context.Context, req providers.ReadDataSourceRequest) providers.ReadDataSourceResponse {
-	return providers.ReadDataSourceResponse{Diagnostics: hcl.Diagnostics{{Severity: hcl.DiagError,
-		Summary: "Unknown data source", Detail: fmt.Sprintf("The aws provider has no data source %q.", req.TypeName)}}}
+	return providers.NoDataSource("aws", req.TypeName)
 }
 
 // Stop cancels the work in flight: calls return promptly with the state

@@ -130,8 +130,7 @@ func unknownType(t string) *hcl.Diagnostic {
 
 // ReadDataSource: the provider has no data sources.
 func (p *Provider) ReadDataSource(_ context.Context, req providers.ReadDataSourceRequest) providers.ReadDataSourceResponse {
-	return providers.ReadDataSourceResponse{Diagnostics: hcl.Diagnostics{{Severity: hcl.DiagError,
-		Summary: "Unknown data source", Detail: fmt.Sprintf("The docker provider has no data source %q.", req.TypeName)}}}
+	return providers.NoDataSource("docker", req.TypeName)
 }
 
 // Stop cancels the work in flight: calls return promptly with the state
