@@ -19,58 +19,11 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CHECKOUT=$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)
 DIR=${BERTH_TESTENV_S3_DIR:-${TMPDIR:-/tmp}/berth-testenv-s3-$(id -u)-$CHECKOUT}
 BUCKET=berth-test
-PIDFILE=$DIR/pid
-ADDRFILE=$DIR/addr
-LOG=$DIR/server.log
+NAME=s3
+PKG=./internal/s3server
+ARGS=(-bucket "$BUCKET")
 
-log() { echo "testenv-s3: $*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-running() {
-	[ -f "$PIDFILE" ] && [ -f "$ADDRFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null
-}
-
-start() {
-	if running; then
-		log "running on $(cat "$ADDRFILE")"
-		return
-	fi
-	mkdir -p "$DIR"
-	rm -f "$ADDRFILE"
-	log "building internal/s3server"
-	(cd "$ROOT" && go build -o "$DIR/s3server" ./internal/s3server)
-	log "starting"
-	# Its own session: it outlives the shell (and process group) that started it.
-	setsid nohup "$DIR/s3server" -addr 127.0.0.1:0 -addr-file "$ADDRFILE" -bucket "$BUCKET" >"$LOG" 2>&1 </dev/null &
-	echo $! >"$PIDFILE"
-	for _ in $(seq 1 600); do
-		[ -f "$ADDRFILE" ] && break
-		kill -0 "$(cat "$PIDFILE")" 2>/dev/null || { tail -20 "$LOG" >&2; die "the server exited"; }
-		sleep 0.1
-	done
-	[ -f "$ADDRFILE" ] || { tail -20 "$LOG" >&2; die "the server is not listening after 60 s"; }
-	log "ready on $(cat "$ADDRFILE")"
-}
-
-stop() {
-	if [ -f "$PIDFILE" ]; then
-		local pid
-		pid=$(cat "$PIDFILE")
-		if kill "$pid" 2>/dev/null; then
-			for _ in $(seq 1 50); do
-				kill -0 "$pid" 2>/dev/null || break
-				sleep 0.1
-			done
-		fi
-	fi
-	rm -rf "$DIR"
-}
-
-case ${1:-} in
-start) start ;;
-stop) stop ;;
-env)
-	running || die "the server is not running: $0 start"
+print_env() {
 	cat <<EOF
 export BERTH_TEST_S3_ENDPOINT='http://$(cat "$ADDRFILE")'
 export BERTH_TEST_S3_BUCKET='$BUCKET'
@@ -78,7 +31,7 @@ export AWS_ACCESS_KEY_ID='berth-test'
 export AWS_SECRET_ACCESS_KEY='berth-test-secret'
 export AWS_REGION='us-east-1'
 EOF
-	;;
-status) running && echo "running on $(cat "$ADDRFILE")" || { echo "not running"; exit 1; } ;;
-*) echo "usage: $0 start|stop|env|status" >&2; exit 2 ;;
-esac
+}
+
+. "$ROOT/scripts/testenv/lib/goserver.sh"
+goserver_main "$@"
