@@ -82,12 +82,7 @@ func (h *trafficHooks) step(ctx context.Context, kind providers.StepKind, wave i
 	if len(ins) == 0 {
 		return nil
 	}
-	id := ""
-	if v, _ := h.a.currentValue(h.app).UnmarkDeep(); !v.IsNull() && v.Type().IsObjectType() && v.Type().HasAttribute("deployment_id") {
-		if d := v.GetAttr("deployment_id"); d.IsKnown() && !d.IsNull() {
-			id = d.AsString()
-		}
-	}
+	id := app.Str(h.a.currentValue(h.app), "deployment_id")
 	step := providers.RolloutStep{Kind: kind, Wave: wave, Traffic: &providers.TrafficChange{AppID: id, Instances: ins, Deadline: h.deadline}}
 	for _, r := range h.routers {
 		if diags := h.a.route(ctx, r, step); diags.HasErrors() {
