@@ -230,6 +230,19 @@ type Rollout struct {
 	// their replacements start; the others stop once the replacements are
 	// ready.
 	MaxUnavailable int
+	// Canary, when set, makes the rollout a canary: see Canary.
+	Canary *Canary
+}
+
+// Canary is the canary phase of a rollout: the first Instances instances
+// of the waves start beside the old ones (StepStart), become the app's
+// canary in its routers (StepCanary) with Weight percent of the traffic,
+// and the rollout pauses there. Promoting it carries out the waves as a
+// rolling update and then retires the canary (StepCanary with weight 0);
+// aborting it retires the canary first, then reverts.
+type Canary struct {
+	Instances int
+	Weight    int
 }
 
 // Wave is one batch of a rollout.
@@ -291,6 +304,17 @@ const (
 	// reports each of them healthy, or fails when one is not within
 	// RolloutStep.Traffic.Deadline.
 	StepAdmit
+	// StepCanary is applied to a router of an app with a canary rollout.
+	// With Traffic.Weight > 0, Traffic.Instances become the app's canary:
+	// they join traffic apart from the stable instances (a target group
+	// of their own), and once the router reports each healthy it gives
+	// them Weight percent of the traffic that goes to the app, reads the
+	// weights back, and returns; instances of an earlier canary that are
+	// not named leave (drained). With Weight 0 the canary is retired: all
+	// of the app's traffic goes back to its stable instances (verified),
+	// then the canary's instances leave (drained) and what held them is
+	// removed. Either way the call is idempotent.
+	StepCanary
 )
 
 // TrafficChange is what a StepDrain or StepAdmit acts on: instances of
@@ -306,6 +330,9 @@ type TrafficChange struct {
 	// reported healthy (the rollout's healthy_deadline); zero: the
 	// router's own default.
 	Deadline time.Duration
+	// Weight is, with StepCanary, the canary's share of the traffic in
+	// percent (0: retire the canary).
+	Weight int
 }
 
 // RolloutStep selects the part of the change to apply.
@@ -319,7 +346,7 @@ type RolloutStep struct {
 	// HoldFor is how long, with StepStart, each new instance must stay
 	// ready before the call returns (the rollout's min_healthy).
 	HoldFor time.Duration
-	// Traffic is set with StepDrain and StepAdmit.
+	// Traffic is set with StepDrain, StepAdmit and StepCanary.
 	Traffic *TrafficChange
 }
 

@@ -341,6 +341,9 @@ func encodeRollout(r *providers.Rollout) *protocol.Rollout {
 		MinHealthy: encodeDuration(r.MinHealthy), HealthyDeadline: encodeDuration(r.HealthyDeadline),
 		AutoRevert: r.AutoRevert, MaxUnavailable: int64(r.MaxUnavailable),
 	}
+	if c := r.Canary; c != nil {
+		pr.CanaryInstances, pr.CanaryWeight = int64(c.Instances), int64(c.Weight)
+	}
 	for _, w := range r.Waves {
 		pw := &protocol.Rollout_Wave{}
 		for _, in := range w.Instances {
@@ -356,6 +359,9 @@ func decodeRollout(pr *protocol.Rollout) (*providers.Rollout, error) {
 		return nil, nil
 	}
 	r := &providers.Rollout{AutoRevert: pr.AutoRevert, MaxUnavailable: int(pr.MaxUnavailable)}
+	if pr.CanaryInstances > 0 {
+		r.Canary = &providers.Canary{Instances: int(pr.CanaryInstances), Weight: int(pr.CanaryWeight)}
+	}
 	var err error
 	if r.MinHealthy, err = decodeDuration(pr.MinHealthy); err != nil {
 		return nil, fmt.Errorf("rollout min_healthy: %w", err)
@@ -384,6 +390,8 @@ func encodeStep(s providers.RolloutStep) (*protocol.ApplyResourceChange_Step, er
 		ps.Kind = protocol.ApplyResourceChange_Step_DRAIN
 	case providers.StepAdmit:
 		ps.Kind = protocol.ApplyResourceChange_Step_ADMIT
+	case providers.StepCanary:
+		ps.Kind = protocol.ApplyResourceChange_Step_CANARY
 	default:
 		ps.Kind = protocol.ApplyResourceChange_Step_ALL
 	}
@@ -393,6 +401,7 @@ func encodeStep(s providers.RolloutStep) (*protocol.ApplyResourceChange_Step, er
 			return nil, fmt.Errorf("step traffic instances: %w", err)
 		}
 		ps.TrafficAppId, ps.TrafficInstances, ps.TrafficDeadline = t.AppID, v, encodeDuration(t.Deadline)
+		ps.TrafficWeight = int64(t.Weight)
 	}
 	return ps, nil
 }
@@ -415,17 +424,19 @@ func decodeStep(ps *protocol.ApplyResourceChange_Step) (providers.RolloutStep, e
 		s.Kind = providers.StepDrain
 	case protocol.ApplyResourceChange_Step_ADMIT:
 		s.Kind = providers.StepAdmit
+	case protocol.ApplyResourceChange_Step_CANARY:
+		s.Kind = providers.StepCanary
 	case protocol.ApplyResourceChange_Step_ALL:
 		s.Kind = providers.StepAll
 	default:
 		return s, fmt.Errorf("unknown step kind %v", ps.Kind)
 	}
-	if s.Kind == providers.StepDrain || s.Kind == providers.StepAdmit {
+	if s.Kind == providers.StepDrain || s.Kind == providers.StepAdmit || s.Kind == providers.StepCanary {
 		v, err := decodeValue(ps.TrafficInstances)
 		if err != nil {
 			return s, fmt.Errorf("step traffic instances: %w", err)
 		}
-		t := &providers.TrafficChange{AppID: ps.TrafficAppId}
+		t := &providers.TrafficChange{AppID: ps.TrafficAppId, Weight: int(ps.TrafficWeight)}
 		if v != cty.NilVal && !v.IsNull() {
 			t.Instances = app.DecodeInstances(cty.ObjectVal(map[string]cty.Value{"instances": v}))
 		}

@@ -166,6 +166,12 @@ const (
 	// Likewise: the instances join traffic; returns once the router
 	// reports them healthy (see providers.StepAdmit).
 	ApplyResourceChange_Step_ADMIT ApplyResourceChange_Step_Kind = 4
+	// Applied to a router: traffic_instances become the app's canary,
+	// taking traffic_weight percent of its traffic once healthy, or,
+	// with traffic_weight 0, the canary is retired: all traffic back
+	// to the stable instances (verified) before the canary's leave
+	// (see providers.StepCanary).
+	ApplyResourceChange_Step_CANARY ApplyResourceChange_Step_Kind = 5
 )
 
 // Enum value maps for ApplyResourceChange_Step_Kind.
@@ -176,13 +182,15 @@ var (
 		2: "STOP",
 		3: "DRAIN",
 		4: "ADMIT",
+		5: "CANARY",
 	}
 	ApplyResourceChange_Step_Kind_value = map[string]int32{
-		"ALL":   0,
-		"START": 1,
-		"STOP":  2,
-		"DRAIN": 3,
-		"ADMIT": 4,
+		"ALL":    0,
+		"START":  1,
+		"STOP":   2,
+		"DRAIN":  3,
+		"ADMIT":  4,
+		"CANARY": 5,
 	}
 )
 
@@ -646,6 +654,12 @@ type Rollout struct {
 	HealthyDeadline string `protobuf:"bytes,3,opt,name=healthy_deadline,json=healthyDeadline,proto3" json:"healthy_deadline,omitempty"`
 	AutoRevert      bool   `protobuf:"varint,4,opt,name=auto_revert,json=autoRevert,proto3" json:"auto_revert,omitempty"`
 	MaxUnavailable  int64  `protobuf:"varint,5,opt,name=max_unavailable,json=maxUnavailable,proto3" json:"max_unavailable,omitempty"`
+	// Set for a canary rollout: the first canary_instances instances of
+	// the waves start beside the old ones and take canary_weight percent
+	// of the traffic of the app's routers; the rollout then pauses until
+	// it is promoted or aborted (see providers.Canary).
+	CanaryInstances int64 `protobuf:"varint,6,opt,name=canary_instances,json=canaryInstances,proto3" json:"canary_instances,omitempty"`
+	CanaryWeight    int64 `protobuf:"varint,7,opt,name=canary_weight,json=canaryWeight,proto3" json:"canary_weight,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -711,6 +725,20 @@ func (x *Rollout) GetAutoRevert() bool {
 func (x *Rollout) GetMaxUnavailable() int64 {
 	if x != nil {
 		return x.MaxUnavailable
+	}
+	return 0
+}
+
+func (x *Rollout) GetCanaryInstances() int64 {
+	if x != nil {
+		return x.CanaryInstances
+	}
+	return 0
+}
+
+func (x *Rollout) GetCanaryWeight() int64 {
+	if x != nil {
+		return x.CanaryWeight
 	}
 	return 0
 }
@@ -2182,8 +2210,10 @@ type ApplyResourceChange_Step struct {
 	TrafficAppId     string        `protobuf:"bytes,5,opt,name=traffic_app_id,json=trafficAppId,proto3" json:"traffic_app_id,omitempty"`
 	TrafficInstances *DynamicValue `protobuf:"bytes,6,opt,name=traffic_instances,json=trafficInstances,proto3" json:"traffic_instances,omitempty"`
 	TrafficDeadline  string        `protobuf:"bytes,7,opt,name=traffic_deadline,json=trafficDeadline,proto3" json:"traffic_deadline,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// With CANARY: the canary's share of the traffic, in percent.
+	TrafficWeight int64 `protobuf:"varint,8,opt,name=traffic_weight,json=trafficWeight,proto3" json:"traffic_weight,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ApplyResourceChange_Step) Reset() {
@@ -2263,6 +2293,13 @@ func (x *ApplyResourceChange_Step) GetTrafficDeadline() string {
 		return x.TrafficDeadline
 	}
 	return ""
+}
+
+func (x *ApplyResourceChange_Step) GetTrafficWeight() int64 {
+	if x != nil {
+		return x.TrafficWeight
+	}
+	return 0
 }
 
 type ApplyResourceChange_Request struct {
@@ -3247,7 +3284,7 @@ const file_provider_proto_rawDesc = "" +
 	"\aobjects\x18\x01 \x03(\v2'.berth.provider.v2.ReadResources.ObjectR\aobjects\x1a\x8e\x01\n" +
 	"\bResponse\x12A\n" +
 	"\aresults\x18\x01 \x03(\v2'.berth.provider.v2.ReadResources.ResultR\aresults\x12?\n" +
-	"\vdiagnostics\x18\x02 \x03(\v2\x1d.berth.provider.v2.DiagnosticR\vdiagnostics\"\xe7\x02\n" +
+	"\vdiagnostics\x18\x02 \x03(\v2\x1d.berth.provider.v2.DiagnosticR\vdiagnostics\"\xb7\x03\n" +
 	"\aRollout\x125\n" +
 	"\x05waves\x18\x01 \x03(\v2\x1f.berth.provider.v2.Rollout.WaveR\x05waves\x12\x1f\n" +
 	"\vmin_healthy\x18\x02 \x01(\tR\n" +
@@ -3255,7 +3292,9 @@ const file_provider_proto_rawDesc = "" +
 	"\x10healthy_deadline\x18\x03 \x01(\tR\x0fhealthyDeadline\x12\x1f\n" +
 	"\vauto_revert\x18\x04 \x01(\bR\n" +
 	"autoRevert\x12'\n" +
-	"\x0fmax_unavailable\x18\x05 \x01(\x03R\x0emaxUnavailable\x1a\x8e\x01\n" +
+	"\x0fmax_unavailable\x18\x05 \x01(\x03R\x0emaxUnavailable\x12)\n" +
+	"\x10canary_instances\x18\x06 \x01(\x03R\x0fcanaryInstances\x12#\n" +
+	"\rcanary_weight\x18\a \x01(\x03R\fcanaryWeight\x1a\x8e\x01\n" +
 	"\x04Wave\x12F\n" +
 	"\tinstances\x18\x03 \x03(\v2(.berth.provider.v2.Rollout.Wave.InstanceR\tinstances\x1a2\n" +
 	"\bInstance\x12\x12\n" +
@@ -3275,8 +3314,9 @@ const file_provider_proto_rawDesc = "" +
 	"\x10requires_replace\x18\x02 \x03(\v2 .berth.provider.v2.AttributePathR\x0frequiresReplace\x12'\n" +
 	"\x0fplanned_private\x18\x03 \x01(\fR\x0eplannedPrivate\x124\n" +
 	"\arollout\x18\x04 \x01(\v2\x1a.berth.provider.v2.RolloutR\arollout\x12?\n" +
-	"\vdiagnostics\x18\x05 \x03(\v2\x1d.berth.provider.v2.DiagnosticR\vdiagnostics\"\xd9\t\n" +
-	"\x13ApplyResourceChange\x1a\xf4\x02\n" +
+	"\vdiagnostics\x18\x05 \x03(\v2\x1d.berth.provider.v2.DiagnosticR\vdiagnostics\"\x8c\n" +
+	"\n" +
+	"\x13ApplyResourceChange\x1a\xa7\x03\n" +
 	"\x04Step\x12D\n" +
 	"\x04kind\x18\x01 \x01(\x0e20.berth.provider.v2.ApplyResourceChange.Step.KindR\x04kind\x12\x12\n" +
 	"\x04wave\x18\x02 \x01(\x03R\x04wave\x12\x1c\n" +
@@ -3284,13 +3324,16 @@ const file_provider_proto_rawDesc = "" +
 	"\bhold_for\x18\x04 \x01(\tR\aholdFor\x12$\n" +
 	"\x0etraffic_app_id\x18\x05 \x01(\tR\ftrafficAppId\x12L\n" +
 	"\x11traffic_instances\x18\x06 \x01(\v2\x1f.berth.provider.v2.DynamicValueR\x10trafficInstances\x12)\n" +
-	"\x10traffic_deadline\x18\a \x01(\tR\x0ftrafficDeadline\":\n" +
+	"\x10traffic_deadline\x18\a \x01(\tR\x0ftrafficDeadline\x12%\n" +
+	"\x0etraffic_weight\x18\b \x01(\x03R\rtrafficWeight\"F\n" +
 	"\x04Kind\x12\a\n" +
 	"\x03ALL\x10\x00\x12\t\n" +
 	"\x05START\x10\x01\x12\b\n" +
 	"\x04STOP\x10\x02\x12\t\n" +
 	"\x05DRAIN\x10\x03\x12\t\n" +
-	"\x05ADMIT\x10\x04\x1a\xfa\x02\n" +
+	"\x05ADMIT\x10\x04\x12\n" +
+	"\n" +
+	"\x06CANARY\x10\x05\x1a\xfa\x02\n" +
 	"\aRequest\x12\x1b\n" +
 	"\ttype_name\x18\x01 \x01(\tR\btypeName\x12@\n" +
 	"\vprior_state\x18\x02 \x01(\v2\x1f.berth.provider.v2.DynamicValueR\n" +
