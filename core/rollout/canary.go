@@ -3,6 +3,7 @@ package rollout
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -25,19 +26,31 @@ import (
 //	         traffic back to the stable instances, verified), then the
 //	         object reverts to the state recorded before the canary.
 
-// CanaryNames are the names of the instances a canary rollout runs as
-// its canary: the first ro.Canary.Instances members of its waves.
-func CanaryNames(ro *providers.Rollout) []string {
+// CanaryNames are the names of the instances a canary rollout from
+// prior to planned runs as its canary: those that already run planned's
+// spec beside an instance of the previous one (a canary started by an
+// earlier run; the provider plans no work for them), then the first
+// members of the waves, up to ro.Canary.Instances.
+func CanaryNames(prior, planned cty.Value, ro *providers.Rollout) []string {
 	if ro == nil || ro.Canary == nil {
 		return nil
 	}
+	target := app.DecodeTarget(planned)
+	now := app.DecodeInstances(prior)
 	var names []string
+	add := func(n string) {
+		if len(names) < ro.Canary.Instances && !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	for _, in := range keptReady(target, now, nil) {
+		if slices.ContainsFunc(now, func(o app.Instance) bool { return o.Name == in.Name && !app.Keeps(target, o) }) {
+			add(in.Name)
+		}
+	}
 	for _, w := range ro.Waves {
 		for _, in := range w.Instances {
-			if len(names) == ro.Canary.Instances {
-				return names
-			}
-			names = append(names, in.Name)
+			add(in.Name)
 		}
 	}
 	return names
@@ -49,7 +62,7 @@ func CanaryNames(ro *providers.Rollout) []string {
 // weight. It returns what exists afterwards and the canary instances.
 // Run again with the same plan, it changes nothing.
 func (d *Driver) Canary(ctx context.Context, prior, planned cty.Value, ro *providers.Rollout) (cty.Value, []app.Instance, hcl.Diagnostics) {
-	names := CanaryNames(ro)
+	names := CanaryNames(prior, planned, ro)
 	if len(names) == 0 {
 		return prior, nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Canary without instances",
 			Detail: fmt.Sprintf("%s: the rollout plans a canary, but no instance is replaced.", d.Object)}}
@@ -103,6 +116,13 @@ func (d *Driver) Canary(ctx context.Context, prior, planned cty.Value, ro *provi
 // canary is retired then too.
 func (d *Driver) Promote(ctx context.Context, prior, planned cty.Value, ro *providers.Rollout) (cty.Value, hcl.Diagnostics) {
 	d.canary = true
+	// The canary instances already run the new spec: the provider plans
+	// no work for them, so no wave would admit them to the stable traffic
+	// before the old instances of their names leave. They join first.
+	target := app.DecodeTarget(planned)
+	if err := d.hooks().AfterReady(ctx, 1, keptReady(target, app.DecodeInstances(prior), nil)); err != nil {
+		return prior, hcl.Diagnostics{hookFailed(d.Object, "admitting the canary instances to the stable traffic in", 1, err)}
+	}
 	cur, diags := d.Run(ctx, prior, planned, ro)
 	if diags.HasErrors() && (d.stopped() || d.lost || !ro.AutoRevert) {
 		// Stopped, or not reverted: the canary keeps its share, and the

@@ -84,6 +84,7 @@ func TestCanary(t *testing.T) {
 			t.Fatal(diags.Error())
 		}
 		wantLog(t, p,
+			"admit wave 1 a@v2",
 			"start wave 1 a", "admit wave 1 a@v2", "drain wave 1 a@v1", "stop wave 1 a",
 			"start wave 2 b,c", "admit wave 2 b@v2,c@v2", "drain wave 2 b@v1,c@v1", "stop wave 2 b,c",
 			"canary 0% ")
@@ -152,10 +153,22 @@ func TestCanary(t *testing.T) {
 
 func TestCanaryNames(t *testing.T) {
 	ro := rolloutOf(providers.Rollout{Canary: &providers.Canary{Instances: 2, Weight: 5}}, []string{"a"}, []string{"b", "c"})
-	if got := CanaryNames(ro); !slices.Equal(got, []string{"a", "b"}) {
-		t.Errorf("CanaryNames = %q", got)
+	old := planned("v1", "a", "b", "c")
+	for i := range old {
+		old[i].Planned, old[i].ID = false, fmt.Sprint(100+i)
 	}
-	if got := CanaryNames(rolloutOf(providers.Rollout{}, []string{"a"})); got != nil {
+	target := value(planned("v2", "a", "b", "c"))
+	if got := CanaryNames(value(old), target, ro); !slices.Equal(got, []string{"a", "b"}) {
+		t.Errorf("CanaryNames = %q, want the first members of the waves", got)
+	}
+	// c runs v2 beside its v1 instance (an earlier run's canary): it is
+	// the canary, and the provider plans no work for it.
+	running := append(slices.Clone(old), app.Instance{Name: "c", Host: "h", ID: "9", ConfigHash: "v2", Ready: true})
+	resumed := rolloutOf(providers.Rollout{Canary: &providers.Canary{Instances: 1, Weight: 5}}, []string{"a"}, []string{"b"})
+	if got := CanaryNames(value(running), target, resumed); !slices.Equal(got, []string{"c"}) {
+		t.Errorf("CanaryNames with a canary running = %q, want [c]", got)
+	}
+	if got := CanaryNames(value(old), target, rolloutOf(providers.Rollout{}, []string{"a"})); got != nil {
 		t.Errorf("CanaryNames of a rolling update = %q", got)
 	}
 }
