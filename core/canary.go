@@ -81,7 +81,16 @@ func describeCanarySpec(rec *state.Canary) string {
 // instances take their share, cleared once it is promoted or removed.
 func (a *applyWalker) runCanary(ctx context.Context, d *rollout.Driver, change *plans.ResourceChange, prior, planned cty.Value, ro *providers.Rollout) (cty.Value, hcl.Diagnostics) {
 	addr := change.Addr
-	switch change.Canary {
+	part := change.Canary
+	if part == plans.CanaryReplan {
+		// The canary of the previous spec is gone (retireCanary): the
+		// change rolls out as planned, with a canary of its own or not.
+		part = plans.CanaryNone
+		if ro.Canary != nil {
+			part = plans.CanaryStart
+		}
+	}
+	switch part {
 	case plans.CanaryStart:
 		val, canary, diags := d.Canary(ctx, prior, planned, ro)
 		if diags.HasErrors() {
