@@ -215,6 +215,7 @@ func TestCanary(t *testing.T) {
 	if got[""] != 0 || got["web-0"]+got["web-1"]+got["web-2"] != n {
 		t.Fatalf("answers %v", got)
 	}
+	t.Logf("answers of %d requests: %v", n, got)
 	if share := float64(got["web-2"]) / n; math.Abs(share-0.10) > 0.03 {
 		t.Errorf("the canary got %.1f%% of the requests (%v), want 10%% ± 3%%", share*100, got)
 	}
@@ -287,6 +288,7 @@ func TestCanaryRetire(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	stop.Store(true)
 	wg.Wait()
+	t.Logf("%d requests during the retire, %d failed", sent.Load(), failures.Load())
 	if failures.Load() != 0 {
 		t.Errorf("%d of %d requests failed during the retire", failures.Load(), sent.Load())
 	}
