@@ -30,11 +30,11 @@
 package state
 
 import (
-	"time"
 	"crypto/rand"
 	"fmt"
 	"iter"
 	"slices"
+	"time"
 
 	"github.com/berth-sh/berth/addrs"
 	"github.com/berth-sh/berth/providers"
