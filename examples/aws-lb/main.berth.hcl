@@ -43,6 +43,12 @@ variable "registry_password" {
   sensitive = true
 }
 
+variable "strategy" {
+  type        = string
+  default     = "rolling"
+  description = "\"rolling\", or \"canary\": one instance of the new spec at 10% of the traffic, then berth rollout promote or abort"
+}
+
 variable "tag" {
   type    = string
   default = "v1"
@@ -96,6 +102,7 @@ app "web" {
     min_healthy      = "2s"
     healthy_deadline = "2m"
     auto_revert      = true
+    strategy         = var.strategy
   }
 }
 

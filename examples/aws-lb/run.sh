@@ -4,7 +4,7 @@
 # AWS SDK talks to it) and the Docker test environment (two dockerd hosts
 # and a registry).
 #
-#   examples/aws-lb/run.sh        # apply, then a rolling update under traffic
+#   examples/aws-lb/run.sh        # apply, a rolling update under traffic, then a canary promoted
 #   examples/aws-lb/run.sh stop   # destroy, stop the emulator and the Docker hosts
 #
 # With real AWS, run berth on main.berth.hcl directly (docs/aws.md).
@@ -69,5 +69,17 @@ wait "$client" 2>/dev/null || true
 ok=$(grep -c '^ok' "$WORK/client.log" || true)
 failed=$(grep -c '^failed' "$WORK/client.log" || true)
 say "The client sent $((ok + failed)) requests during the rollout: $failed failed"
+curl -fsS "http://$addr/version"; echo
+
+say "berth apply -var tag=v1 -var strategy=canary: one v1 instance takes 10% of the traffic, then the rollout pauses"
+"$BERTH" apply -auto-approve -var tag=v1 -var strategy=canary
+v1=0
+for _ in $(seq 200); do
+	if [ "$(curl -fsS -m 10 "http://$addr/version")" = v1 ]; then v1=$((v1 + 1)); fi
+done
+say "Of 200 requests, $v1 reached the canary"
+"$BERTH" rollout status app.web
+say "berth rollout promote app.web: the rest rolls out, then the canary is retired"
+"$BERTH" rollout promote -auto-approve -var tag=v1 -var strategy=canary app.web
 curl -fsS "http://$addr/version"; echo
 say "Done. examples/aws-lb/run.sh stop removes it all."

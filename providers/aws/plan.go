@@ -115,11 +115,12 @@ func planBalancer(prior, proposed cty.Value, canaryWeights map[string]int) (cty.
 		}
 		targets := unknown(cty.List(cty.String))
 		ms, known := t.members()
-		if !known && (hasCanary || (t.App != nil && t.App.Rollout.Canary != nil)) {
-			// The app changes in this run, by a canary rollout or with
-			// one in progress: its canary may start, move or be retired
-			// before this object is applied, and with it the groups and
-			// the listeners' split.
+		if !known {
+			// The app changes in this run: a canary of it may start,
+			// move or be retired before this object is applied (the
+			// app's value here is its recorded one while a canary
+			// pauses, so its strategy does not tell), and with it the
+			// groups and the listeners' split.
 			canaryMoves[t.Name] = true
 		}
 		if known {
