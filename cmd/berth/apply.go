@@ -119,6 +119,7 @@ func (m *Meta) runApply(parent context.Context, args []string, destroy bool) (co
 	var o opFlags
 	o.register(fs, true)
 	autoApprove := fs.Bool("auto-approve", false, "do not ask for confirmation")
+	compact := fs.Bool("compact", false, compactUsage)
 	fs.Usage = func() {
 		if destroy {
 			fmt.Fprintf(fs.Output(), "Usage: berth [-chdir=DIR] destroy [-auto-approve] [options]\n\n"+
@@ -127,7 +128,8 @@ func (m *Meta) runApply(parent context.Context, args []string, destroy bool) (co
 		} else {
 			fmt.Fprintf(fs.Output(), "Usage: berth [-chdir=DIR] apply [-auto-approve] [options] [PLAN]\n\n"+
 				"Plans, asks for confirmation and makes the changes. With PLAN (a file from\n"+
-				"berth plan -out), applies exactly that plan without asking.\n\nOptions:\n")
+				"berth plan -out), applies exactly that plan without asking. Of more than\n"+
+				"20 changes, each is numbered as it completes: \"[12/40] app.web: ...\".\n\nOptions:\n")
 		}
 		fs.PrintDefaults()
 	}
@@ -152,6 +154,7 @@ func (m *Meta) runApply(parent context.Context, args []string, destroy bool) (co
 
 	ew := events.NewWriter(m.Stdout, o.json, m.Color)
 	ew.Version()
+	o.events = ew.Handle // the refresh's progress, before the plan
 	in := newInterrupts(parent, ew.Interrupted)
 	defer in.close()
 	ctx := in.ctx
@@ -193,7 +196,7 @@ func (m *Meta) runApply(parent context.Context, args []string, destroy bool) (co
 			if o.json {
 				ew.PlannedChanges(p)
 			} else {
-				m.renderPlan(p)
+				m.renderPlan(p, *compact)
 			}
 		}
 		if diags.HasErrors() || p == nil {
