@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -574,6 +575,10 @@ func (a *applyWalker) applyInstance(ctx context.Context, entry *providerEntry, r
 		return cty.NilVal, a.destroy(ctx, entry, change, typeName, lastCall)
 	}
 
+	if change.Canary == plans.CanaryAbort {
+		return a.abortCanary(ctx, entry, change, typeName)
+	}
+
 	// Create, update or replace: evaluate the configuration again, now
 	// that what it depends on exists, and let the provider plan the final
 	// state; it must agree with what was planned.
@@ -598,6 +603,15 @@ func (a *applyWalker) applyInstance(ctx context.Context, entry *providerEntry, r
 		prior, priorPrivate = obj.Value, obj.Private
 	} else if change.Action != plans.Create {
 		prior = cty.NullVal(config.Type())
+	}
+	if change.Canary == plans.CanaryReplan && priorObj != nil {
+		// A canary of a spec no longer asked for goes first, as an abort
+		// would remove it; the change then starts from what is left.
+		if d := a.retireCanary(ctx, entry, change, typeName); d.HasErrors() {
+			return cty.NilVal, diags.Extend(d)
+		}
+		priorObj = a.ss.Instance(addr)
+		prior, priorPrivate = priorObj.Value, priorObj.Private
 	}
 	if change.Action == plans.DeleteThenCreate {
 		if !prior.IsNull() {
@@ -722,16 +736,30 @@ func (a *applyWalker) applyChange(ctx context.Context, entry *providerEntry, cha
 // through the one rollout driver (package core/rollout); each step's
 // result is recorded as it comes.
 func (a *applyWalker) rollout(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, typeName string, prior cty.Value, pr providers.PlanResourceChangeResponse, config cty.Value) (cty.Value, hcl.Diagnostics) {
+	d := a.driver(entry, change, typeName, config, pr.PlannedPrivate, pr.Rollout)
+	val, diags := a.runCanary(ctx, d, change, prior, pr.PlannedState, pr.Rollout)
+	if val == cty.NilVal {
+		val = a.currentValue(change.Addr)
+	}
+	return val, diags
+}
+
+// driver is the rollout driver of change: each step an
+// ApplyResourceChange of the object as recorded now, its events the
+// engine's.
+func (a *applyWalker) driver(entry *providerEntry, change *plans.ResourceChange, typeName string, config cty.Value, private []byte, ro *providers.Rollout) *rollout.Driver {
 	addr := change.Addr
-	hooks := a.hooksFor(addr, pr.Rollout)
-	d := &rollout.Driver{
+	if ro == nil {
+		ro = &providers.Rollout{}
+	}
+	return &rollout.Driver{
 		Object: addr.String(),
 		Apply: func(ctx context.Context, planned cty.Value, step providers.RolloutStep) (cty.Value, hcl.Diagnostics) {
 			return a.callQuiet(ctx, entry, change, providers.ApplyResourceChangeRequest{
-				TypeName: typeName, PriorState: a.currentValue(addr), PlannedState: planned, Config: config, PlannedPrivate: pr.PlannedPrivate, Step: step,
+				TypeName: typeName, PriorState: a.currentValue(addr), PlannedState: planned, Config: config, PlannedPrivate: private, Step: step,
 			})
 		},
-		Hooks:   hooks,
+		Hooks:   a.hooksFor(addr, ro),
 		Stopped: a.stopped,
 		Events: func(ev rollout.Event) {
 			e := Event{Addr: addr, Action: change.Action, Wave: ev.Wave, Waves: ev.Waves, WaveInstances: ev.Instances}
@@ -742,15 +770,17 @@ func (a *applyWalker) rollout(ctx context.Context, entry *providerEntry, change 
 				e.Type, e.Message = EventWaveComplete, waveDescription(ev.Instances)
 			case rollout.RevertStarted:
 				e.Type, e.Message = EventRevert, fmt.Sprintf("wave %d failed; reverting to the previous spec", ev.Wave)
+				if ev.Wave == 0 {
+					e.Message = "the canary failed; removing it"
+				}
+			case rollout.CanaryStarted:
+				e.Type, e.Message = EventCanary, fmt.Sprintf("starting %s on the new spec beside the previous instances", strings.Join(ev.Names, ", "))
+			case rollout.CanaryReady:
+				e.Type, e.Message = EventCanary, fmt.Sprintf("%s ready, taking %d%% of the traffic; the rollout pauses here", strings.Join(ev.Names, ", "), ev.Weight)
 			}
 			a.e.emit(e)
 		},
 	}
-	val, diags := d.Run(ctx, prior, pr.PlannedState, pr.Rollout)
-	if val == cty.NilVal {
-		val = a.currentValue(addr)
-	}
-	return val, diags
 }
 
 // waveDescription is a wave's size, as events and plans say it: "2 instances".
@@ -874,12 +904,14 @@ func (a *applyWalker) record(entry *providerEntry, change *plans.ResourceChange,
 	if val.IsNull() {
 		a.ss.RemoveInstance(change.Addr)
 	} else {
-		if createKey == "" {
-			if prev := a.ss.Instance(change.Addr); prev != nil {
+		var canary *state.Canary
+		if prev := a.ss.Instance(change.Addr); prev != nil {
+			if createKey == "" {
 				createKey = prev.CreateKey
 			}
+			canary = prev.Canary // until the rollout says otherwise
 		}
-		obj := &state.Object{Value: val, Private: private, Dependencies: change.Dependencies, CreateKey: createKey}
+		obj := &state.Object{Value: val, Private: private, Dependencies: change.Dependencies, CreateKey: createKey, Canary: canary}
 		if s, ok := entry.schemaOf(change.Addr.Resource); ok {
 			obj.SchemaVersion = uint64(max(s.Version, 0))
 		}

@@ -46,6 +46,10 @@ type PlanOptions struct {
 	Refresh bool
 	Targets []addrs.Instance
 	Replace []addrs.Instance
+	// Canary asks for a part of the canary rollout in progress of an
+	// object, by its address: plans.CanaryPromote or plans.CanaryAbort
+	// (berth rollout promote and abort).
+	Canary map[string]plans.CanaryPart
 }
 
 func (e *Engine) parallelism() int {

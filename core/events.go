@@ -32,6 +32,8 @@ const (
 	EventWaveStart    EventType = "wave_start"
 	EventWaveComplete EventType = "wave_complete"
 	EventRevert       EventType = "revert"
+	// EventCanary marks the steps of a canary rollout (Message says which).
+	EventCanary EventType = "canary"
 	// EventStateWriteFailed reports, once, that a write of the state
 	// failed: the apply stops starting changes (Message is the error).
 	EventStateWriteFailed EventType = "state_write_failed"

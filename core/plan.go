@@ -433,7 +433,14 @@ func (w *planWalker) planInstance(ctx context.Context, entry *providerEntry, r *
 		change.After, change.Private, change.Rollout = remark(cr.PlannedState, block, config), cr.PlannedPrivate, cr.Rollout
 		diags = diags.Extend(preventDestroy(addr, &r.Lifecycle, r.DeclRange))
 	}
-	if change.Rollout != nil {
+	var rec *state.Canary
+	if obj != nil {
+		rec = obj.Canary
+	}
+	if d := planCanary(change, rec, w.opts.Canary[addr.String()]); d.HasErrors() {
+		return cty.UnknownVal(config.Type()), diags.Extend(d)
+	}
+	if change.Rollout != nil || change.Canary != plans.CanaryNone {
 		change.Routers = w.routers().of(addr)
 	}
 	w.addChange(change)

@@ -50,6 +50,15 @@ func (r *recorder) AfterReady(_ context.Context, wave int, joining []app.Instanc
 	return nil
 }
 
+func (r *recorder) Canary(_ context.Context, weight int, canary []app.Instance) error {
+	call := fmt.Sprintf("hook Canary %d%%: %s", weight, instancesString(canary))
+	r.add(call)
+	if r.onHook != nil {
+		r.onHook(call)
+	}
+	return nil
+}
+
 func (r *recorder) event(ev Event) {
 	switch ev.Type {
 	case EventWaveStart, EventWaveComplete, EventRevert:

@@ -78,12 +78,27 @@ func (h *trafficHooks) AfterReady(ctx context.Context, wave int, joining []app.I
 	return h.step(ctx, providers.StepAdmit, wave, joining)
 }
 
+// Canary makes the canary instances the app's canary at weight percent
+// on every router, or retires the canary there (weight 0).
+func (h *trafficHooks) Canary(ctx context.Context, weight int, canary []app.Instance) error {
+	return h.apply(ctx, providers.RolloutStep{Kind: providers.StepCanary, Traffic: h.change(canary, weight)})
+}
+
 func (h *trafficHooks) step(ctx context.Context, kind providers.StepKind, wave int, ins []app.Instance) error {
 	if len(ins) == 0 {
 		return nil
 	}
+	return h.apply(ctx, providers.RolloutStep{Kind: kind, Wave: wave, Traffic: h.change(ins, 0)})
+}
+
+// change is a traffic change of the app's instances ins.
+func (h *trafficHooks) change(ins []app.Instance, weight int) *providers.TrafficChange {
 	id := app.Str(h.a.currentValue(h.app), "deployment_id")
-	step := providers.RolloutStep{Kind: kind, Wave: wave, Traffic: &providers.TrafficChange{AppID: id, Instances: ins, Deadline: h.deadline}}
+	return &providers.TrafficChange{AppID: id, Instances: ins, Deadline: h.deadline, Weight: weight}
+}
+
+// apply applies step to every router, one after another.
+func (h *trafficHooks) apply(ctx context.Context, step providers.RolloutStep) error {
 	for _, r := range h.routers {
 		if diags := h.a.route(ctx, r, step); diags.HasErrors() {
 			return diagsError(r, diags)

@@ -137,6 +137,26 @@ app "web" {
     healthy_deadline = "1m"
   }
 }`, "min_healthy not shorter than healthy_deadline", "(5m)", 11},
+		{"rollout strategy", baseCluster + `app "web" {
+  cluster = cluster.prod
+  image   = "x"
+  rollout { strategy = "canry" }
+}`, `Invalid value for "strategy"`, `did you mean "canary"?`, 10},
+		{"canary weight", baseCluster + `app "web" {
+  cluster = cluster.prod
+  image   = "x"
+  rollout {
+    strategy = "canary"
+    canary { weight = 100 }
+  }
+}`, `Invalid value for "weight"`, "between 1 and 99", 12},
+		{"canary block without the canary strategy", baseCluster + `app "web" {
+  cluster = cluster.prod
+  image   = "x"
+  rollout {
+    canary { instances = 2 }
+  }
+}`, "Canary settings without the canary strategy", `strategy = "canary"`, 11},
 		{"hooks drain", baseCluster + `app "web" {
   cluster = cluster.prod
   image   = "x"

@@ -342,6 +342,14 @@ func newAppSchema() *BlockSchema {
 					{Name: "min_healthy", Type: cty.String, Default: durVal(app.DefaultRolloutMinHealthy), Check: checkDuration},
 					{Name: "healthy_deadline", Type: cty.String, Default: durVal(app.DefaultRolloutHealthyDeadline), Check: checkDuration},
 					{Name: "auto_revert", Type: cty.Bool, Default: cty.BoolVal(app.DefaultRolloutAutoRevert)},
+					{Name: "strategy", Type: cty.String, Default: strVal(app.StrategyRolling), Check: checkOneOf(app.StrategyRolling, app.StrategyCanary),
+						Description: "\"rolling\" replaces the instances wave by wave; \"canary\" first runs canary instances at a share of the traffic and pauses until berth rollout promote or abort"},
+				},
+				Blocks: []*NestedSchema{
+					{Name: "canary", Block: &BlockSchema{Attributes: []*AttrSchema{
+						{Name: "instances", Type: cty.Number, Default: numVal(app.DefaultCanaryInstances), Check: checkWhole(1), Description: "how many instances of the new spec run as the canary"},
+						{Name: "weight", Type: cty.Number, Default: numVal(app.DefaultCanaryWeight), Check: checkWholeRange(1, 99), Description: "the canary's share of the traffic of the app's load balancers, in percent"},
+					}}},
 				},
 				Check: checkRollout,
 			}},
@@ -351,6 +359,15 @@ func newAppSchema() *BlockSchema {
 }
 
 func checkRollout(v cty.Value, r Ranges) hcl.Diagnostics {
+	if st, c := v.GetAttr("strategy"), v.GetAttr("canary"); st.IsKnown() && !st.IsNull() && st.AsString() != app.StrategyCanary && c.IsKnown() && !c.IsNull() {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Canary settings without the canary strategy",
+			Detail:   fmt.Sprintf("The rollout has a canary block, but its strategy is %s; set strategy = %q to roll out with a canary, or remove the canary block.", r.Show("strategy", st), app.StrategyCanary),
+			Subject:  r.Get("canary").Ptr(),
+			Context:  r.Block.Ptr(),
+		}}
+	}
 	mh, hd := v.GetAttr("min_healthy"), v.GetAttr("healthy_deadline")
 	if !mh.IsKnown() || !hd.IsKnown() || mh.IsNull() || hd.IsNull() {
 		return nil

@@ -10,6 +10,9 @@ func NewRollout(r app.Rollout, work []WaveInstance) *Rollout {
 		MinHealthy: r.MinHealthy, HealthyDeadline: r.HealthyDeadline,
 		AutoRevert: r.AutoRevert, MaxUnavailable: r.MaxUnavailable,
 	}
+	if c := r.Canary; c != nil && len(work) > 0 {
+		out.Canary = &Canary{Instances: min(c.Instances, len(work)), Weight: c.Weight}
+	}
 	i := 0
 	for _, n := range r.Waves(len(work)) {
 		out.Waves = append(out.Waves, Wave{Instances: work[i : i+n : i+n]})

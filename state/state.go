@@ -34,6 +34,7 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+	"time"
 
 	"github.com/berth-sh/berth/addrs"
 	"github.com/berth-sh/berth/providers"
@@ -123,6 +124,26 @@ type Object struct {
 	// object (see Intent): an intent left open by a killed apply whose
 	// key an object of the state carries was recorded after all.
 	CreateKey string
+	// Canary is set while a canary rollout of the object is paused after
+	// its canary phase, until it is promoted or aborted.
+	Canary *Canary
+}
+
+// Canary records a canary rollout in progress: which instances run the
+// new spec, with what share of the traffic, since when. berth rollout
+// status reads it; berth rollout promote and abort end it.
+type Canary struct {
+	// Instances names the canary instances (instance names of the app).
+	Instances []string `json:"instances"`
+	// Weight is the canary's share of the traffic, in percent.
+	Weight int `json:"weight"`
+	// ImageDigest and ConfigHash are the spec the canary runs: a promote
+	// carries out that spec, and a configuration that asks for another
+	// one replans the canary.
+	ImageDigest string `json:"image_digest,omitempty"`
+	ConfigHash  string `json:"config_hash,omitempty"`
+	// Started is when the canary phase completed.
+	Started time.Time `json:"started"`
 }
 
 // Output is the recorded value of a root output.
@@ -336,6 +357,11 @@ func (o *Object) DeepCopy() *Object {
 	c := *o
 	c.Private = slices.Clone(o.Private)
 	c.Dependencies = slices.Clone(o.Dependencies)
+	if o.Canary != nil {
+		k := *o.Canary
+		k.Instances = slices.Clone(k.Instances)
+		c.Canary = &k
+	}
 	if o.SensitivePaths != nil {
 		c.SensitivePaths = make([]cty.Path, len(o.SensitivePaths))
 		for i, p := range o.SensitivePaths {

@@ -114,3 +114,17 @@ func (ss *SyncState) Close() *State {
 	ss.s = nil
 	return s
 }
+
+// SetCanary records c as the canary rollout in progress of the instance
+// at addr (nil: none); an instance not recorded is left alone.
+func (ss *SyncState) SetCanary(addr addrs.Instance, c *Canary) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	r := ss.s.Resources[addr.Resource]
+	if r == nil || r.Instances[addr.Key] == nil {
+		return
+	}
+	o := *r.Instances[addr.Key] // objects are immutable: record a copy
+	o.Canary = c
+	r.Instances[addr.Key] = &o
+}

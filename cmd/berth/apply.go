@@ -26,16 +26,39 @@ func init() {
 	register(&Command{
 		Name:       "apply",
 		Synopsis:   "Make the changes the configuration requires",
-		Run:        func(ctx context.Context, m *Meta, args []string) int { return m.runApply(ctx, args, false) },
+		Run:        func(ctx context.Context, m *Meta, args []string) int { return m.runApply(ctx, args, applyCmd) },
 		OwnSignals: true,
 	})
 	register(&Command{
 		Name:       "destroy",
 		Synopsis:   "Destroy every object berth manages",
-		Run:        func(ctx context.Context, m *Meta, args []string) int { return m.runApply(ctx, args, true) },
+		Run:        func(ctx context.Context, m *Meta, args []string) int { return m.runApply(ctx, args, destroyCmd) },
 		OwnSignals: true,
 	})
 }
+
+// applyCommand is a command that plans and applies: apply, destroy, and
+// the parts of a canary rollout (rollout promote and abort).
+type applyCommand struct {
+	name string
+	// usage is the help text before the options.
+	usage string
+	// destroy plans the destruction of everything (-destroy).
+	destroy bool
+	// canary, when set, is the part of the canary rollout of the one
+	// object the command takes as its argument.
+	canary plans.CanaryPart
+}
+
+var (
+	applyCmd = applyCommand{name: "apply", usage: "Usage: berth [-chdir=DIR] apply [-auto-approve] [options] [PLAN]\n\n" +
+		"Plans, asks for confirmation and makes the changes. With PLAN (a file from\n" +
+		"berth plan -out), applies exactly that plan without asking. Of more than\n" +
+		"20 changes, each is numbered as it completes: \"[12/40] app.web: ...\".\n\nOptions:\n"}
+	destroyCmd = applyCommand{name: "destroy", destroy: true, usage: "Usage: berth [-chdir=DIR] destroy [-auto-approve] [options]\n\n" +
+		"Destroys every object berth manages (or only -target ones), after showing\n" +
+		"the plan and asking for confirmation.\n\nOptions:\n"}
+)
 
 // interrupts turns SIGINT/SIGTERM into the two stages of stopping an
 // apply: the first closes stop (nothing new starts, calls in flight
@@ -109,28 +132,16 @@ func (in *interrupts) close() {
 	in.cancel()
 }
 
-// runApply implements apply and destroy (= apply of a destroy plan).
-func (m *Meta) runApply(parent context.Context, args []string, destroy bool) (code int) {
-	name := "apply"
-	if destroy {
-		name = "destroy"
-	}
+// runApply implements the commands that plan and apply (applyCommand).
+func (m *Meta) runApply(parent context.Context, args []string, cmd applyCommand) (code int) {
+	name, destroy := cmd.name, cmd.destroy
 	fs := m.NewFlagSet(name)
 	var o opFlags
-	o.register(fs, true)
+	o.register(fs, cmd.canary == plans.CanaryNone)
 	autoApprove := fs.Bool("auto-approve", false, "do not ask for confirmation")
 	compact := fs.Bool("compact", false, compactUsage)
 	fs.Usage = func() {
-		if destroy {
-			fmt.Fprintf(fs.Output(), "Usage: berth [-chdir=DIR] destroy [-auto-approve] [options]\n\n"+
-				"Destroys every object berth manages (or only -target ones), after showing\n"+
-				"the plan and asking for confirmation.\n\nOptions:\n")
-		} else {
-			fmt.Fprintf(fs.Output(), "Usage: berth [-chdir=DIR] apply [-auto-approve] [options] [PLAN]\n\n"+
-				"Plans, asks for confirmation and makes the changes. With PLAN (a file from\n"+
-				"berth plan -out), applies exactly that plan without asking. Of more than\n"+
-				"20 changes, each is numbered as it completes: \"[12/40] app.web: ...\".\n\nOptions:\n")
-		}
+		fmt.Fprint(fs.Output(), cmd.usage)
 		fs.PrintDefaults()
 	}
 	if code, ok := m.parse(fs, args); !ok {
@@ -142,6 +153,19 @@ func (m *Meta) runApply(parent context.Context, args []string, destroy bool) (co
 	}
 	var planFile string
 	switch {
+	case cmd.canary != plans.CanaryNone:
+		if fs.NArg() != 1 {
+			m.Errorf("%s takes exactly one address, e.g. berth %s app.web.", name, name)
+			return exitError
+		}
+		addrs, ok := m.parseAddresses(fs.Args())
+		if !ok {
+			return exitError
+		}
+		// The object and what it depends on (its cluster, its images),
+		// as -target plans them; the part is the object's alone.
+		o.targets, o.canary = addrs, map[string]plans.CanaryPart{addrs[0].String(): cmd.canary}
+		o.refresh = true
 	case fs.NArg() > 1 || (destroy && fs.NArg() > 0):
 		m.Errorf("%s takes at most one argument (a saved plan), got %q.", name, strings.Join(fs.Args(), " "))
 		return exitError

@@ -83,6 +83,8 @@ type opFlags struct {
 	noColor     bool
 	// compactWarnings is -compact-warnings (Meta.CompactWarnings).
 	compactWarnings bool
+	// canary is set by berth rollout promote and abort (PlanOptions.Canary).
+	canary map[string]plans.CanaryPart
 }
 
 // register adds the shared flags to fs. planning is false for commands
@@ -128,7 +130,7 @@ func (o *opFlags) planOptions() (core.PlanOptions, error) {
 			return core.PlanOptions{}, errors.New("-refresh-only and -refresh=false cannot be used together")
 		}
 	}
-	return core.PlanOptions{Mode: mode, Refresh: o.refresh, Targets: o.targets, Replace: o.replace}, nil
+	return core.PlanOptions{Mode: mode, Refresh: o.refresh, Targets: o.targets, Replace: o.replace, Canary: o.canary}, nil
 }
 
 // workspace is what an engine command has wired: the configuration, the

@@ -73,6 +73,9 @@ type ResourceChange struct {
 	// changes (its load balancers): each wave drains the old instances
 	// from them before they stop and admits the new ones once ready.
 	Routers []addrs.Instance
+	// Canary says which part of a canary rollout the change carries out
+	// (CanaryNone for any other change).
+	Canary CanaryPart
 	// Dependencies are the addresses this object depends on, recorded in
 	// state after apply so a later destroy can order itself without config.
 	Dependencies []addrs.Resource
@@ -83,6 +86,27 @@ type ResourceChange struct {
 	// them with Plan.Unredact; see planfile.go.
 	BeforeRedacted, AfterRedacted []Redaction
 }
+
+// CanaryPart is the part of a canary rollout a change carries out.
+type CanaryPart string
+
+// Canary parts. See core/rollout (canary.go).
+const (
+	CanaryNone CanaryPart = ""
+	// CanaryStart starts the canary (or confirms the one that runs) and
+	// pauses the rollout.
+	CanaryStart CanaryPart = "canary"
+	// CanaryPromote carries the canary's spec out to every instance and
+	// retires the canary (berth rollout promote, or a rolling update of
+	// the canary's spec).
+	CanaryPromote CanaryPart = "promote"
+	// CanaryAbort retires the canary and goes back to the recorded spec
+	// (berth rollout abort).
+	CanaryAbort CanaryPart = "abort"
+	// CanaryReplan retires a canary of a spec the configuration no
+	// longer asks for, then carries out the change.
+	CanaryReplan CanaryPart = "replan"
+)
 
 // ChangeKey identifies the object a change is about, as messages name it:
 // its address, and the deposed key for a deposed object's destroy. A

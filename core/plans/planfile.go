@@ -167,11 +167,17 @@ type fileRedaction struct {
 }
 
 type fileRollout struct {
-	Waves           []fileWave `json:"waves"`
-	MinHealthy      string     `json:"min_healthy,omitempty"`
-	HealthyDeadline string     `json:"healthy_deadline,omitempty"`
-	AutoRevert      bool       `json:"auto_revert"`
-	MaxUnavailable  int        `json:"max_unavailable"`
+	Waves           []fileWave  `json:"waves"`
+	MinHealthy      string      `json:"min_healthy,omitempty"`
+	HealthyDeadline string      `json:"healthy_deadline,omitempty"`
+	AutoRevert      bool        `json:"auto_revert"`
+	MaxUnavailable  int         `json:"max_unavailable"`
+	Canary          *fileCanary `json:"canary,omitempty"`
+}
+
+type fileCanary struct {
+	Instances int `json:"instances"`
+	Weight    int `json:"weight"`
 }
 
 type fileWave struct {
@@ -195,6 +201,7 @@ type fileChange struct {
 	Private         []byte            `json:"private,omitempty"`
 	Rollout         *fileRollout      `json:"rollout,omitempty"`
 	Routers         []string          `json:"routers,omitempty"`
+	Canary          CanaryPart        `json:"canary,omitempty"`
 	Dependencies    []string          `json:"dependencies,omitempty"`
 }
 
@@ -415,6 +422,9 @@ func (e *planEncoder) change(c *ResourceChange) (*fileChange, error) {
 			AutoRevert:      r.AutoRevert,
 			MaxUnavailable:  r.MaxUnavailable,
 		}
+		if c := r.Canary; c != nil {
+			fr.Canary = &fileCanary{Instances: c.Instances, Weight: c.Weight}
+		}
 		for _, w := range r.Waves {
 			fw := fileWave{Instances: []fileWaveInstance{}}
 			for _, in := range w.Instances {
@@ -427,6 +437,7 @@ func (e *planEncoder) change(c *ResourceChange) (*fileChange, error) {
 	for _, r := range c.Routers {
 		fc.Routers = append(fc.Routers, r.String())
 	}
+	fc.Canary = c.Canary
 	for _, d := range c.Dependencies {
 		fc.Dependencies = append(fc.Dependencies, d.String())
 	}
@@ -894,6 +905,9 @@ func decodeChange(fc *fileChange) (*ResourceChange, error) {
 	}
 	if fr := fc.Rollout; fr != nil {
 		r := &providers.Rollout{AutoRevert: fr.AutoRevert, MaxUnavailable: fr.MaxUnavailable}
+		if fc := fr.Canary; fc != nil {
+			r.Canary = &providers.Canary{Instances: fc.Instances, Weight: fc.Weight}
+		}
 		if r.MinHealthy, err = parseFileDuration(fr.MinHealthy); err != nil {
 			return nil, fmt.Errorf("%s: rollout: min_healthy: %w", fc.Address, err)
 		}
@@ -908,6 +922,12 @@ func decodeChange(fc *fileChange) (*ResourceChange, error) {
 			r.Waves = append(r.Waves, pw)
 		}
 		c.Rollout = r
+	}
+	switch fc.Canary {
+	case CanaryNone, CanaryStart, CanaryPromote, CanaryAbort, CanaryReplan:
+		c.Canary = fc.Canary
+	default:
+		return nil, fmt.Errorf("%s: unknown canary part %q", fc.Address, fc.Canary)
 	}
 	for _, r := range fc.Routers {
 		a, err := addrs.ParseInstance(r)

@@ -64,8 +64,10 @@ func testPlan() *Plan {
 						{Instances: []providers.WaveInstance{{Name: "web-2", Host: "edge-2"}, {Name: "web-3"}}},
 					},
 					MinHealthy: 10 * time.Second, HealthyDeadline: 5 * time.Minute, AutoRevert: true, MaxUnavailable: 1,
+					Canary: &providers.Canary{Instances: 1, Weight: 10},
 				},
 				Routers:      []addrs.Instance{{Resource: addrs.Resource{Mode: addrs.Managed, Type: "load_balancer", Name: "web"}, Key: addrs.IntKey(1)}},
+				Canary:       CanaryStart,
 				Dependencies: []addrs.Resource{dnsWWW, {Mode: addrs.Data, Type: "x", Name: "y"}},
 			},
 			{
@@ -204,6 +206,9 @@ func TestPlanFileRoundTrip(t *testing.T) {
 				t.Errorf("%s: dependencies %v", want.Addr, c.Dependencies)
 			}
 		}
+	}
+	if c := got.Changes[0].Canary; c != CanaryStart {
+		t.Errorf("canary part %q, want %q", c, CanaryStart)
 	}
 	if r := got.Changes[0].Routers; !reflect.DeepEqual(r, p.Changes[0].Routers) {
 		t.Errorf("routers: %v, want %v", r, p.Changes[0].Routers)

@@ -46,6 +46,9 @@ type Driver struct {
 
 	// lost is set once a step could not say what exists.
 	lost bool
+	// canary is set while a canary rollout is promoted: a revert then
+	// retires the canary before any instance stops.
+	canary bool
 }
 
 // Run rolls the object out from prior (the state recorded before the
@@ -180,6 +183,11 @@ func (d *Driver) step(ctx context.Context, cur, planned cty.Value, s providers.R
 // (app.DecodeTarget: also those that an earlier, interrupted rollout had
 // moved on), before the new and failed ones go.
 func (d *Driver) revert(ctx context.Context, cur, prior cty.Value) (cty.Value, hcl.Diagnostics) {
+	if d.canary {
+		if err := d.hooks().Canary(ctx, 0, nil); err != nil {
+			return cur, hcl.Diagnostics{hookFailed(d.Object, "retiring the canary before", 0, err)}
+		}
+	}
 	target := app.DecodeTarget(prior)
 	var names []string
 	for _, in := range target {

@@ -49,7 +49,7 @@ func (p *platform) apply(_ context.Context, plannedVal cty.Value, step providers
 	if step.Kind == p.crash {
 		return cty.NilVal, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Provider crashed"}}
 	}
-	target := app.DecodeInstances(plannedVal)
+	target := app.DecodeTarget(plannedVal)
 	switch step.Kind {
 	case providers.StepStart:
 		for _, n := range step.Instances {
@@ -76,6 +76,11 @@ func (p *platform) BeforeStop(_ context.Context, wave int, leaving []app.Instanc
 func (p *platform) AfterReady(_ context.Context, wave int, joining []app.Instance) error {
 	p.log = append(p.log, fmt.Sprintf("admit wave %d %s", wave, names(joining)))
 	return p.hookErr[fmt.Sprintf("admit %d", wave)]
+}
+
+func (p *platform) Canary(_ context.Context, weight int, canary []app.Instance) error {
+	p.log = append(p.log, fmt.Sprintf("canary %d%% %s", weight, names(canary)))
+	return p.hookErr[fmt.Sprintf("canary %d", weight)]
 }
 
 func names(ins []app.Instance) string {

@@ -15,6 +15,11 @@ const (
 	// RevertStarted: a wave failed and the object goes back to the state
 	// recorded before the rollout.
 	RevertStarted
+	// CanaryStarted: the canary phase of a canary rollout begins.
+	CanaryStarted
+	// CanaryReady: the canary instances are ready and take their share
+	// of the traffic; the rollout pauses.
+	CanaryReady
 )
 
 // Event is one thing the driver reports; the engine turns it into its
@@ -26,4 +31,8 @@ type Event struct {
 	Wave, Waves int
 	// Instances are the wave's members.
 	Instances []providers.WaveInstance
+	// Weight and Names are a canary's share of the traffic and its
+	// instances (CanaryStarted, CanaryReady).
+	Weight int
+	Names  []string
 }

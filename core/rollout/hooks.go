@@ -17,6 +17,11 @@ type Hooks interface {
 	// AfterReady is called once new instances are ready (and have stayed
 	// ready for min_healthy): they join traffic.
 	AfterReady(ctx context.Context, wave int, joining []app.Instance) error
+	// Canary makes canary the app's canary with weight percent of its
+	// traffic, once each is healthy there; with weight 0 it retires the
+	// canary: all traffic back to the stable instances first, then the
+	// canary's instances leave (drained).
+	Canary(ctx context.Context, weight int, canary []app.Instance) error
 }
 
 // NoHooks is the Hooks of an app nothing routes traffic to.
@@ -27,3 +32,6 @@ func (NoHooks) BeforeStop(context.Context, int, []app.Instance) error { return n
 
 // AfterReady does nothing.
 func (NoHooks) AfterReady(context.Context, int, []app.Instance) error { return nil }
+
+// Canary does nothing.
+func (NoHooks) Canary(context.Context, int, []app.Instance) error { return nil }

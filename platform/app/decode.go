@@ -59,6 +59,12 @@ func Decode(v cty.Value) (*Spec, error) {
 			MinHealthy: d.duration(d.str(r, "min_healthy")), HealthyDeadline: d.duration(d.str(r, "healthy_deadline")),
 			AutoRevert: d.bool(r, "auto_revert"),
 		}
+		if st := d.known(r, "strategy"); !st.IsNull() && st.AsString() == StrategyCanary {
+			spec.Rollout.Canary = &Canary{Instances: DefaultCanaryInstances, Weight: DefaultCanaryWeight}
+			if c := d.known(r, "canary"); !c.IsNull() {
+				spec.Rollout.Canary = &Canary{Instances: d.int(c, "instances"), Weight: d.int(c, "weight")}
+			}
+		}
 	}
 	if reg := d.known(v, "registry"); !reg.IsNull() {
 		spec.Registry = &Registry{Name: d.str(reg, "name"), Address: d.str(reg, "address"), Username: d.str(reg, "username"), Password: d.str(reg, "password")}

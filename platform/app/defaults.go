@@ -18,6 +18,8 @@ const (
 	DefaultRolloutMinHealthy      = 10 * time.Second
 	DefaultRolloutHealthyDeadline = 5 * time.Minute
 	DefaultRolloutAutoRevert      = true
+	DefaultCanaryInstances        = 1
+	DefaultCanaryWeight           = 10
 
 	DefaultHookTimeout = 30 * time.Second
 	DefaultReplicas    = 1
@@ -32,6 +34,12 @@ const (
 	SpreadNone = "none"
 	SpreadHost = "host"
 	SpreadZone = "zone"
+)
+
+// Rollout strategies.
+const (
+	StrategyRolling = "rolling"
+	StrategyCanary  = "canary"
 )
 
 // DefaultRollout is the rollout of an app that does not write one.

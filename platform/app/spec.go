@@ -175,4 +175,13 @@ type Rollout struct {
 	MinHealthy      time.Duration
 	HealthyDeadline time.Duration
 	AutoRevert      bool
+	// Canary is set when the strategy is "canary".
+	Canary *Canary
+}
+
+// Canary is a canary rollout's first phase: Instances instances of the
+// new spec run beside the old ones with Weight percent of the traffic.
+type Canary struct {
+	Instances int
+	Weight    int
 }

@@ -23,7 +23,8 @@ const activeTimeout = 15 * time.Minute
 
 // ApplyResourceChange creates, updates or destroys a load balancer, or
 // drains or admits an app's instances around a wave of its rollout
-// (StepDrain, StepAdmit). It always returns what exists afterwards, also
+// (StepDrain, StepAdmit), or makes or retires an app's canary
+// (StepCanary). It always returns what exists afterwards, also
 // when it fails or is stopped.
 func (p *Provider) ApplyResourceChange(ctx context.Context, req providers.ApplyResourceChangeRequest, events func(providers.ApplyEvent)) providers.ApplyResourceChangeResponse {
 	ctx, cancel := p.stop.Context(ctx)
@@ -39,10 +40,12 @@ func (p *Provider) ApplyResourceChange(ctx context.Context, req providers.ApplyR
 	switch req.Step.Kind {
 	case providers.StepDrain, providers.StepAdmit:
 		return a.traffic(ctx, req)
+	case providers.StepCanary:
+		return a.canary(ctx, req)
 	case providers.StepAll:
 	default:
-		return providers.ApplyResourceChangeResponse{NewState: req.PriorState, Diagnostics: hcl.Diagnostics{{Severity: hcl.DiagError,
-			Summary: "Unsupported step", Detail: "A load balancer is not rolled out in waves; it takes StepAll, StepDrain and StepAdmit."}}}
+		return providers.ApplyResourceChangeResponse{NewState: req.PriorState, Private: req.PlannedPrivate, Diagnostics: hcl.Diagnostics{{Severity: hcl.DiagError,
+			Summary: "Unsupported step", Detail: "A load balancer is not rolled out in waves; it takes StepAll, StepDrain, StepAdmit and StepCanary."}}}
 	}
 	if req.PlannedState.IsNull() {
 		return a.destroy(ctx, req)
@@ -59,6 +62,10 @@ type applier struct {
 	// removedTags are the keys of the block's tags that the change
 	// removes: berth takes them off what it made.
 	removedTags []string
+	// canaryWeights are the weights of the targets' canaries, by target
+	// name: the plan's (private data), then as reconcile reads them
+	// from the canary groups.
+	canaryWeights map[string]int
 }
 
 func (a *applier) emit(kind, instance, format string, args ...any) {
@@ -74,7 +81,7 @@ func (a *applier) emit(kind, instance, format string, args ...any) {
 func (a *applier) apply(ctx context.Context, req providers.ApplyResourceChangeRequest) providers.ApplyResourceChangeResponse {
 	b, err := decodeBalancer(req.PlannedState)
 	if err != nil {
-		return providers.ApplyResourceChangeResponse{NewState: req.PriorState, Diagnostics: hcl.Diagnostics{errDiag("Invalid load balancer", err)}}
+		return providers.ApplyResourceChangeResponse{NewState: req.PriorState, Private: req.PlannedPrivate, Diagnostics: hcl.Diagnostics{errDiag("Invalid load balancer", err)}}
 	}
 	rec := newRecorded()
 	var before *balancer
@@ -89,20 +96,22 @@ func (a *applier) apply(ctx context.Context, req providers.ApplyResourceChangeRe
 			}
 		}
 	}
+	a.canaryWeights = decodePrivate(req.PlannedPrivate).CanaryWeights
 	err = a.reconcileAll(ctx, b, rec, req.IdempotencyKey)
+	private := privateOf(a.canaryWeights, req.PlannedPrivate)
 	if err == nil {
-		return providers.ApplyResourceChangeResponse{NewState: rec.with(req.PlannedState, nil)}
+		return providers.ApplyResourceChangeResponse{NewState: rec.with(req.PlannedState, nil), Private: private}
 	}
 	diags := hcl.Diagnostics{errDiag("Cannot apply load balancer "+b.Name, err)}
 	switch {
 	case !req.PriorState.IsNull():
 		// The configuration recorded stays the previous one, so that the
 		// next plan shows the change again; what exists is recorded.
-		return providers.ApplyResourceChangeResponse{NewState: rec.with(req.PriorState, nil), Diagnostics: diags}
+		return providers.ApplyResourceChangeResponse{NewState: rec.with(req.PriorState, nil), Private: private, Diagnostics: diags}
 	case rec.ARN == "" && len(rec.Groups) == 0:
 		return providers.ApplyResourceChangeResponse{NewState: cty.NullVal(req.PlannedState.Type()), Diagnostics: diags}
 	}
-	return providers.ApplyResourceChangeResponse{NewState: rec.with(req.PlannedState, nil), Diagnostics: diags}
+	return providers.ApplyResourceChangeResponse{NewState: rec.with(req.PlannedState, nil), Private: private, Diagnostics: diags}
 }
 
 // reconcileAll makes the load balancer (when rec records none that

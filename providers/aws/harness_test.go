@@ -100,11 +100,17 @@ func (e *env) eventsOf(kind string) []providers.ApplyEvent {
 // plan plans config over prior (null: a create).
 func (e *env) plan(prior, config cty.Value) providers.PlanResourceChangeResponse {
 	e.t.Helper()
+	return e.planWith(prior, nil, config)
+}
+
+// planWith plans config over prior, whose private data is private.
+func (e *env) planWith(prior cty.Value, private []byte, config cty.Value) providers.PlanResourceChangeResponse {
+	e.t.Helper()
 	if prior == cty.NilVal {
 		prior = cty.NullVal(config.Type())
 	}
 	r := e.p.PlanResourceChange(context.Background(), providers.PlanResourceChangeRequest{
-		TypeName: TypeLoadBalancer, PriorState: prior, ProposedNewState: config, Config: config,
+		TypeName: TypeLoadBalancer, PriorState: prior, ProposedNewState: config, Config: config, PriorPrivate: private,
 	})
 	if r.Diagnostics.HasErrors() {
 		e.t.Fatalf("plan: %s", r.Diagnostics.Error())
@@ -116,15 +122,23 @@ func (e *env) plan(prior, config cty.Value) providers.PlanResourceChangeResponse
 // returned with its new state.
 func (e *env) apply(prior, config cty.Value) providers.ApplyResourceChangeResponse {
 	e.t.Helper()
+	return e.applyWith(prior, nil, config)
+}
+
+// applyWith plans and applies config over prior, whose private data is
+// private, as the core does: the plan's private data goes to the apply.
+func (e *env) applyWith(prior cty.Value, private []byte, config cty.Value) providers.ApplyResourceChangeResponse {
+	e.t.Helper()
 	if prior == cty.NilVal {
 		prior = cty.NullVal(config.Type())
 	}
-	pr := e.plan(prior, config)
+	pr := e.planWith(prior, private, config)
 	if len(pr.RequiresReplace) > 0 {
 		e.t.Fatalf("the plan replaces the load balancer: %v", pr.RequiresReplace)
 	}
 	return e.p.ApplyResourceChange(context.Background(), providers.ApplyResourceChangeRequest{
 		TypeName: TypeLoadBalancer, PriorState: prior, PlannedState: pr.PlannedState, Config: config, IdempotencyKey: "key-" + e.t.Name(),
+		PlannedPrivate: pr.PlannedPrivate,
 	}, e.record)
 }
 
@@ -156,6 +170,15 @@ func (e *env) step(kind providers.StepKind, state cty.Value, appID string, deadl
 	return e.p.ApplyResourceChange(context.Background(), providers.ApplyResourceChangeRequest{
 		TypeName: TypeLoadBalancer, PriorState: state, PlannedState: state, Config: state,
 		Step: providers.RolloutStep{Kind: kind, Wave: 2, Traffic: &providers.TrafficChange{AppID: appID, Instances: ins, Deadline: deadline}},
+	}, e.record)
+}
+
+// canaryStep runs a StepCanary of ins of the app deployed as appID at
+// weight over state, whose private data is private, as the core does.
+func (e *env) canaryStep(state cty.Value, private []byte, appID string, weight int, deadline time.Duration, ins ...app.Instance) providers.ApplyResourceChangeResponse {
+	return e.p.ApplyResourceChange(context.Background(), providers.ApplyResourceChangeRequest{
+		TypeName: TypeLoadBalancer, PriorState: state, PlannedState: state, Config: cty.NullVal(state.Type()), PlannedPrivate: private,
+		Step: providers.RolloutStep{Kind: providers.StepCanary, Traffic: &providers.TrafficChange{AppID: appID, Instances: ins, Deadline: deadline, Weight: weight}},
 	}, e.record)
 }
 

@@ -16,8 +16,17 @@ const (
 	tagLoadBalancer = "berth:load-balancer"
 	tagTarget       = "berth:target"
 	// tagIdempotencyKey is on the load balancer: the key of the create
-	// that made it, which LookupResources finds it by.
+	// that made it, which LookupResources finds it by. A canary target
+	// group carries the key of the step that made it.
 	tagIdempotencyKey = "berth:idempotency-key"
+	// tagCanary is "true" on a canary target group (canary.go), which
+	// also carries tagTarget: the target whose canary it is.
+	tagCanary = "berth:canary"
+	// tagCanaryWeight is on a canary target group once the listeners and
+	// rules forward its share: the percent they were set to, and read
+	// back. It is what the canary is meant to have: refresh carries it
+	// to the plan (privateData), and an update keeps it.
+	tagCanaryWeight = "berth:canary-weight"
 )
 
 // reservedTag reports whether a tag key is berth's own.
@@ -51,6 +60,10 @@ func groupName(lb, target, suffix string) string {
 	}
 	return strings.Trim(name, "-") + "-" + h
 }
+
+// canaryGroupName is the name of the canary target group of target:
+// "<lb>-<target>-canary", cut as groupName cuts.
+func canaryGroupName(lb, target string) string { return groupName(lb, target, "canary") }
 
 // newGroupName is the name of a new target group for target: the usual
 // name, unless the group it replaces (named old) has it; then the usual

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -33,12 +34,12 @@ func (p *Provider) PlanResourceChange(_ context.Context, req providers.PlanResou
 		resp.Diagnostics = diags
 		return resp
 	}
-	planned, replace, diags := planBalancer(prior, proposed)
+	planned, replace, diags := planBalancer(prior, proposed, decodePrivate(req.PriorPrivate).CanaryWeights)
 	resp.Diagnostics = diags
 	if diags.HasErrors() {
 		return resp
 	}
-	resp.PlannedState, resp.RequiresReplace = planned.MarkWithPaths(pvm), replace
+	resp.PlannedState, resp.RequiresReplace, resp.PlannedPrivate = planned.MarkWithPaths(pvm), replace, req.PriorPrivate
 	return resp
 }
 
@@ -46,7 +47,13 @@ func (p *Provider) PlanResourceChange(_ context.Context, req providers.PlanResou
 // (the refreshed state, null for a create). Known values stay known: the
 // ARNs of what is kept, the listeners' weights, the targets of apps whose
 // instances are known. The rest is known after apply.
-func planBalancer(prior, proposed cty.Value) (cty.Value, []cty.Path, hcl.Diagnostics) {
+//
+// A target with a canary recorded (a rollout in progress) keeps it: its
+// canary group and targets as recorded, its group's targets without the
+// canary's, and the listeners forwarding to it split as canaryWeights
+// (the private data's, by target name) say, else as recorded. A change
+// that would replace its group is refused.
+func planBalancer(prior, proposed cty.Value, canaryWeights map[string]int) (cty.Value, []cty.Path, hcl.Diagnostics) {
 	unknown := func(t cty.Type) cty.Value { return cty.UnknownVal(t) }
 	attrs := map[string]cty.Value{
 		"arn": unknown(cty.String), "dns_name": unknown(cty.String), "zone_id": unknown(cty.String),
@@ -90,16 +97,33 @@ func planBalancer(prior, proposed cty.Value) (cty.Value, []cty.Path, hcl.Diagnos
 			continue
 		}
 		arn := unknown(cty.String)
+		replaced := false
 		if g, ok := rec.Groups[t.Name]; ok && g.ARN != "" && before != nil {
-			if old := before.target(t.Name); old != nil && before.key(old) == b.key(t) {
-				arn = cty.StringVal(g.ARN)
+			if old := before.target(t.Name); old != nil {
+				replaced = before.key(old) != b.key(t)
+				if !replaced {
+					arn = cty.StringVal(g.ARN)
+				}
 			}
+		}
+		canary, hasCanary := rec.Groups[canaryKey(t.Name)]
+		hasCanary = hasCanary && canary.ARN != ""
+		if hasCanary && replaced {
+			diags = append(diags, providers.AttributeError("Target group replaced during a canary", errCanaryInProgress(b, t).Error(), cty.GetAttrPath("target").IndexInt(i)))
+			continue
 		}
 		targets := unknown(cty.List(cty.String))
 		if ms, known := t.members(); known {
-			targets = listVal(addrsOf(ms))
+			addrs := addrsOf(ms)
+			if hasCanary {
+				addrs = slices.DeleteFunc(addrs, func(a string) bool { return slices.Contains(canary.Targets, a) })
+			}
+			targets = listVal(addrs)
 		}
 		groups[t.Name] = cty.ObjectVal(map[string]cty.Value{"arn": arn, "targets": targets})
+		if hasCanary {
+			groups[canaryKey(t.Name)] = cty.ObjectVal(map[string]cty.Value{"arn": cty.StringVal(canary.ARN), "targets": listVal(canary.Targets)})
+		}
 	}
 	if diags.HasErrors() {
 		return cty.NilVal, nil, diags
@@ -114,7 +138,16 @@ func planBalancer(prior, proposed cty.Value) (cty.Value, []cty.Path, hcl.Diagnos
 		if b.target(l.DefaultTarget) == nil {
 			return cty.NilVal, nil, hcl.Diagnostics{errDiag("Unknown target", fmt.Errorf("listener %d forwards to target %q, which the load balancer does not have", l.Port, l.DefaultTarget))}
 		}
-		listeners[portKey(l.Port)] = cty.ObjectVal(map[string]cty.Value{"arn": arn, "forward": forwardVal(map[string]int{l.DefaultTarget: 1})})
+		forward := map[string]int{l.DefaultTarget: 1}
+		if _, ok := groups[canaryKey(l.DefaultTarget)]; ok {
+			ck := canaryKey(l.DefaultTarget)
+			w, known := canaryWeights[l.DefaultTarget]
+			if !known {
+				w = rec.Listeners[portKey(l.Port)].Forward[ck]
+			}
+			forward = map[string]int{l.DefaultTarget: 100 - w, ck: w}
+		}
+		listeners[portKey(l.Port)] = cty.ObjectVal(map[string]cty.Value{"arn": arn, "forward": forwardVal(forward)})
 	}
 	attrs["listeners"] = mapOrEmpty(listeners, listenerStateType)
 	return withAttrs(proposed, attrs), replace, nil

@@ -38,7 +38,7 @@ func TestPlan(t *testing.T) {
 	web := appValue(t, "web", webApp, "dep-web", ins)
 	cfg := lbValue(t, "shop", lbSrc, map[string]cty.Value{"web": web})
 
-	planned, replace, diags := planBalancer(cty.NullVal(cfg.Type()), cfg)
+	planned, replace, diags := planBalancer(cty.NullVal(cfg.Type()), cfg, nil)
 	if diags.HasErrors() || len(replace) > 0 {
 		t.Fatal(diags, replace)
 	}
@@ -58,13 +58,13 @@ func TestPlan(t *testing.T) {
 
 	// The app's instances known after apply: the targets too.
 	unknownApp := appValue(t, "web", webApp, "", nil)
-	p2, _, _ := planBalancer(cty.NullVal(cfg.Type()), lbValue(t, "shop", lbSrc, map[string]cty.Value{"web": unknownApp}))
+	p2, _, _ := planBalancer(cty.NullVal(cfg.Type()), lbValue(t, "shop", lbSrc, map[string]cty.Value{"web": unknownApp}), nil)
 	if p2.GetAttr("target_groups").Index(cty.StringVal("web")).GetAttr("targets").IsKnown() {
 		t.Error("targets known while the app's instances are not")
 	}
 	// A new instance (only planned, no address yet) likewise.
 	planning := appValue(t, "web", webApp, "dep-web", append(ins[:2:2], app.Instance{Name: "web-2", Ready: true, Planned: true}))
-	p3, _, _ := planBalancer(cty.NullVal(cfg.Type()), lbValue(t, "shop", lbSrc, map[string]cty.Value{"web": planning}))
+	p3, _, _ := planBalancer(cty.NullVal(cfg.Type()), lbValue(t, "shop", lbSrc, map[string]cty.Value{"web": planning}), nil)
 	if p3.GetAttr("target_groups").Index(cty.StringVal("web")).GetAttr("targets").IsKnown() {
 		t.Error("targets known while an instance is only planned")
 	}
@@ -74,18 +74,18 @@ func TestPlan(t *testing.T) {
 		Listeners: map[string]listenerState{"80": {ARN: "arn:l80", Forward: map[string]int{"web": 1}}},
 		Groups:    map[string]groupState{"web": {ARN: "arn:tg", Targets: []string{"10.0.0.1:8080", "10.0.0.2:8080"}}},
 	}).with(cfg, nil)
-	p4, replace, diags := planBalancer(prior, cfg)
+	p4, replace, diags := planBalancer(prior, cfg, nil)
 	if diags.HasErrors() || len(replace) > 0 || !p4.Equals(prior).True() {
 		t.Fatalf("a plan of no change: %v %v\n%#v", diags, replace, p4)
 	}
 	// The app's port moved: its group is replaced, the rest kept.
 	moved := appValue(t, "web", strings.Replace(webApp, "8080", "8081", 1), "dep-web", ins)
-	p5, _, _ := planBalancer(prior, lbValue(t, "shop", lbSrc, map[string]cty.Value{"web": moved}))
+	p5, _, _ := planBalancer(prior, lbValue(t, "shop", lbSrc, map[string]cty.Value{"web": moved}), nil)
 	if p5.GetAttr("target_groups").Index(cty.StringVal("web")).GetAttr("arn").IsKnown() || !p5.GetAttr("arn").Equals(cty.StringVal("arn:lb")).True() {
 		t.Errorf("after a port change: %#v", p5.GetAttr("target_groups"))
 	}
 	// A listener added: its ARN unknown, the other's kept.
-	p6, _, _ := planBalancer(prior, lbValue(t, "shop", lbSrc+"listener {\n port = 8080\n}\n", map[string]cty.Value{"web": web}))
+	p6, _, _ := planBalancer(prior, lbValue(t, "shop", lbSrc+"listener {\n port = 8080\n}\n", map[string]cty.Value{"web": web}), nil)
 	ls := p6.GetAttr("listeners")
 	if !ls.Index(cty.StringVal("80")).GetAttr("arn").IsKnown() || ls.Index(cty.StringVal("8080")).GetAttr("arn").IsKnown() {
 		t.Errorf("listeners %#v", ls)
@@ -100,13 +100,13 @@ func TestPlan(t *testing.T) {
 		if tc.name == "type" {
 			src = strings.Replace(src, "port = 80\n", "port = 80\nprotocol = \"TCP\"\n", 1)
 		}
-		_, replace, diags := planBalancer(prior, lbValue(t, "shop", src, map[string]cty.Value{"web": web}))
+		_, replace, diags := planBalancer(prior, lbValue(t, "shop", src, map[string]cty.Value{"web": web}), nil)
 		if diags.HasErrors() || len(replace) != 1 || !replace[0].Equals(cty.GetAttrPath(tc.name)) {
 			t.Errorf("a change of %s: replace %v %v", tc.name, replace, diags)
 		}
 	}
 	// A change of a tag is in place.
-	if _, replace, _ := planBalancer(prior, lbValue(t, "shop", strings.Replace(lbSrc, `"shop"`, `"other"`, 1), map[string]cty.Value{"web": web})); len(replace) > 0 {
+	if _, replace, _ := planBalancer(prior, lbValue(t, "shop", strings.Replace(lbSrc, `"shop"`, `"other"`, 1), map[string]cty.Value{"web": web}), nil); len(replace) > 0 {
 		t.Errorf("a tag change replaces: %v", replace)
 	}
 }

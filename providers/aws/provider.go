@@ -8,8 +8,10 @@
 // Around each wave of an app's rollout the core asks it to drain the
 // instances about to stop (StepDrain: deregistered, and the call returns
 // once no request goes to them) and to admit the new ones (StepAdmit:
-// registered, and the call returns once each is healthy). docs/aws.md
-// records the decisions.
+// registered, and the call returns once each is healthy); in a canary
+// rollout it gives the app's canary instances a target group of their
+// own and a share of the traffic, and retires them (StepCanary).
+// docs/aws.md records the decisions.
 package aws
 
 import (

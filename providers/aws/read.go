@@ -23,7 +23,10 @@ import (
 // listeners with their real forward weights, the groups and the targets
 // each serves (registered, not draining), so that drift shows a weight
 // changed or a target deregistered by hand, and the subnets, security
-// groups, tags and deregistration delay as they are.
+// groups, tags and deregistration delay as they are. A canary group is
+// one of the groups (found by its tags when a listener forwards to it
+// and the state does not record it), and the private data gets the
+// canaries' weights from their tags, for the plan.
 func (p *Provider) ReadResources(ctx context.Context, req providers.ReadResourcesRequest) providers.ReadResourcesResponse {
 	ctx, cancel := p.stop.Context(ctx)
 	defer cancel()
@@ -38,13 +41,17 @@ func (p *Provider) ReadResources(ctx context.Context, req providers.ReadResource
 			r.Diagnostics = hcl.Diagnostics{errDiag("Provider not configured", cerr)}
 		default:
 			st, gone, err := read(ctx, c, o.State)
+			var w map[string]int
+			if err == nil && !gone {
+				w, err = canaryWeights(ctx, c, decodeRecorded(st))
+			}
 			switch {
 			case err != nil:
 				r.Diagnostics = hcl.Diagnostics{errDiag("Cannot refresh load balancer "+str(o.State, "name"), err)}
 			case gone:
 				r.Gone, r.NewState = true, cty.NullVal(o.State.Type())
 			default:
-				r.NewState = st
+				r.NewState, r.Private = st, privateOf(w, o.Private)
 			}
 		}
 		resp.Results[i] = r
@@ -114,13 +121,16 @@ func observe(ctx context.Context, c api, v cty.Value, lb *types.LoadBalancer, kn
 	if err := observeGroups(ctx, c, rec, known); err != nil {
 		return cty.NilVal, err
 	}
-	names := map[string]string{}
-	for n, g := range rec.Groups {
-		names[g.ARN] = n
-	}
 	ls, err := listenersOf(ctx, c, lbARN)
 	if err != nil {
 		return cty.NilVal, fmt.Errorf("reading the listeners of %s: %w", lbName, err)
+	}
+	if err := observeCanaries(ctx, c, rec, lbName, ls); err != nil {
+		return cty.NilVal, err
+	}
+	names := map[string]string{}
+	for n, g := range rec.Groups {
+		names[g.ARN] = n
 	}
 	for _, l := range ls {
 		fw := map[string]int{}
@@ -165,6 +175,41 @@ func observe(ctx context.Context, c api, v cty.Value, lb *types.LoadBalancer, kn
 	return rec.with(v, over), nil
 }
 
+// observeCanaries records in rec the canary groups of load balancer
+// lbName that its listeners ls forward to and rec does not record (made
+// by a step interrupted before it was recorded), found by their tags.
+func observeCanaries(ctx context.Context, c api, rec *recorded, lbName string, ls []types.Listener) error {
+	known := map[string]bool{}
+	for _, g := range rec.Groups {
+		known[g.ARN] = true
+	}
+	var unknown []string
+	for _, l := range ls {
+		for arn := range forwardWeights(l.DefaultActions) {
+			if !known[arn] {
+				known[arn] = true
+				unknown = append(unknown, arn)
+			}
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	slices.Sort(unknown)
+	tags, err := tagsOf(ctx, c, unknown)
+	if err != nil {
+		return fmt.Errorf("reading the tags of the target groups %s forwards to: %w", lbName, err)
+	}
+	found := map[string]string{}
+	for _, arn := range unknown {
+		t := tags[arn]
+		if ck := canaryKey(t[tagTarget]); isCanaryOf(t, lbName, t[tagTarget]) && rec.Groups[ck].ARN == "" {
+			found[ck] = arn
+		}
+	}
+	return observeGroups(ctx, c, rec, found)
+}
+
 // sameMap reports whether the block's tags are those of real, berth's
 // own aside.
 func sameMap(block, real map[string]string) bool {
@@ -200,7 +245,11 @@ func delayDrift(ctx context.Context, c api, v cty.Value, rec *recorded) (time.Du
 		var want time.Duration
 		switch {
 		case b != nil:
-			t := b.target(n)
+			name := n
+			if base, ok := canaryBase(n); ok {
+				name = base // a canary group has its target's delay
+			}
+			t := b.target(name)
 			if t == nil {
 				continue // a replaced group, about to be deleted
 			}
@@ -299,8 +348,11 @@ func findGroups(ctx context.Context, c api, lbARN, lbName string, known map[stri
 			continue // another load balancer's
 		}
 		n := t[tagTarget]
-		if n == "" {
+		switch {
+		case n == "":
 			n = strings.TrimPrefix(aws.ToString(g.TargetGroupName), lbName+"-")
+		case t[tagCanary] == "true":
+			n = canaryKey(n)
 		}
 		if _, taken := out[n]; taken {
 			n = aws.ToString(g.TargetGroupName)

@@ -48,6 +48,16 @@ func (a *applier) reconcile(ctx context.Context, b *balancer, rec *recorded, lb 
 		}
 		current[name] = g
 	}
+	// The canaries' weights are what their groups' tags say (the plan's
+	// for a canary whose weight has not been set yet).
+	weights, err := canaryWeights(ctx, a.c, rec)
+	if err != nil {
+		return fmt.Errorf("reading the weights of the canaries of %s: %w", b.Name, err)
+	}
+	if a.canaryWeights == nil {
+		a.canaryWeights = map[string]int{}
+	}
+	maps.Copy(a.canaryWeights, weights)
 	final := routing{}
 	members := map[string][]member{}
 	for i := range b.Targets {
@@ -58,6 +68,10 @@ func (a *applier) reconcile(ctx context.Context, b *balancer, rec *recorded, lb 
 		}
 		k := b.key(t)
 		cur := current[t.Name]
+		canary := current[canaryKey(t.Name)]
+		if canary != nil && cur != nil && keyOf(cur) != k {
+			return errCanaryInProgress(b, t)
+		}
 		if cur != nil && keyOf(cur) == k {
 			if err := a.updateGroup(ctx, b, t, cur, hc); err != nil {
 				return err
@@ -105,6 +119,16 @@ func (a *applier) reconcile(ctx context.Context, b *balancer, rec *recorded, lb 
 		arn := aws.ToString(cur.TargetGroupArn)
 		final[t.Name] = map[string]int{arn: 1}
 		members[t.Name], _ = t.members()
+		if canary != nil {
+			route, serving, err := a.keepCanary(ctx, b, t, canary, arn, hc, rec)
+			if err != nil {
+				return err
+			}
+			final[t.Name] = route
+			// The canary's instances are the app's too: they take only
+			// the canary's share.
+			members[t.Name] = slices.DeleteFunc(members[t.Name], func(m member) bool { return slices.Contains(serving, m.Addr) })
+		}
 		if err := a.syncTargets(ctx, t.Name, arn, members[t.Name], rec); err != nil {
 			return err
 		}
@@ -148,6 +172,9 @@ func (a *applier) reconcile(ctx context.Context, b *balancer, rec *recorded, lb 
 	for _, k := range slices.Sorted(maps.Keys(rec.Groups)) {
 		if b.target(k) != nil {
 			continue
+		}
+		if base, ok := canaryBase(k); ok && b.target(base) != nil && current[k] != nil {
+			continue // a canary in progress: its rollout retires it
 		}
 		if err := a.deleteGroup(ctx, rec.Groups[k].ARN); err != nil {
 			return err
@@ -195,20 +222,7 @@ func keyOf(g *types.TargetGroup) groupKey {
 // its attributes.
 func (a *applier) createGroup(ctx context.Context, b *balancer, t *target, name, vpc string, hc healthCheck) (g *types.TargetGroup, adopted bool, err error) {
 	k := b.key(t)
-	in := &elb.CreateTargetGroupInput{
-		Name: aws.String(name), Protocol: types.ProtocolEnum(k.Protocol), Port: aws.Int32(k.Port),
-		TargetType: types.TargetTypeEnumIp, Tags: tagList(groupTags(b, t)),
-		HealthCheckEnabled: aws.Bool(true), HealthCheckProtocol: types.ProtocolEnum(hc.Protocol), HealthCheckPort: aws.String(hc.Port),
-		HealthCheckIntervalSeconds: aws.Int32(hc.Interval), HealthCheckTimeoutSeconds: aws.Int32(hc.Timeout),
-		HealthyThresholdCount: aws.Int32(hc.HealthyThreshold), UnhealthyThresholdCount: aws.Int32(hc.UnhealthyThreshold),
-	}
-	if vpc != "" {
-		in.VpcId = aws.String(vpc)
-	}
-	if hc.Path != "" {
-		in.HealthCheckPath, in.Matcher = aws.String(hc.Path), &types.Matcher{HttpCode: aws.String(hc.Matcher)}
-	}
-	out, err := a.c.CreateTargetGroup(ctx, in)
+	out, err := a.c.CreateTargetGroup(ctx, groupInput(name, k, vpc, hc, groupTags(b, t)))
 	var dup *types.DuplicateTargetGroupNameException
 	switch {
 	case errors.As(err, &dup):
@@ -221,6 +235,26 @@ func (a *applier) createGroup(ctx context.Context, b *balancer, t *target, name,
 	}
 	a.emit("progress", "", "created target group %s (%s)", name, k)
 	return &out.TargetGroups[0], false, nil
+}
+
+// groupInput is the creation of an ip target group named name, of
+// protocol and port k, in vpc ("": ELBv2's default), checked as hc says,
+// tagged tags.
+func groupInput(name string, k groupKey, vpc string, hc healthCheck, tags map[string]string) *elb.CreateTargetGroupInput {
+	in := &elb.CreateTargetGroupInput{
+		Name: aws.String(name), Protocol: types.ProtocolEnum(k.Protocol), Port: aws.Int32(k.Port),
+		TargetType: types.TargetTypeEnumIp, Tags: tagList(tags),
+		HealthCheckEnabled: aws.Bool(true), HealthCheckProtocol: types.ProtocolEnum(hc.Protocol), HealthCheckPort: aws.String(hc.Port),
+		HealthCheckIntervalSeconds: aws.Int32(hc.Interval), HealthCheckTimeoutSeconds: aws.Int32(hc.Timeout),
+		HealthyThresholdCount: aws.Int32(hc.HealthyThreshold), UnhealthyThresholdCount: aws.Int32(hc.UnhealthyThreshold),
+	}
+	if vpc != "" {
+		in.VpcId = aws.String(vpc)
+	}
+	if hc.Path != "" {
+		in.HealthCheckPath, in.Matcher = aws.String(hc.Path), &types.Matcher{HttpCode: aws.String(hc.Matcher)}
+	}
+	return in
 }
 
 // adoptGroup returns the existing group named name when berth made it
@@ -245,6 +279,12 @@ func (a *applier) adoptGroup(ctx context.Context, b *balancer, t *target, name s
 // updateGroup makes an existing group's health check, deregistration
 // delay and tags b's.
 func (a *applier) updateGroup(ctx context.Context, b *balancer, t *target, g *types.TargetGroup, hc healthCheck) error {
+	return a.syncGroup(ctx, g, hc, b.delayOf(t), groupTags(b, t))
+}
+
+// syncGroup gives an existing group the health check hc, the
+// deregistration delay delay and the tags tags.
+func (a *applier) syncGroup(ctx context.Context, g *types.TargetGroup, hc healthCheck, delay time.Duration, tags map[string]string) error {
 	arn := aws.ToString(g.TargetGroupArn)
 	if !sameHealth(g, hc) {
 		in := &elb.ModifyTargetGroupInput{
@@ -265,12 +305,12 @@ func (a *applier) updateGroup(ctx context.Context, b *balancer, t *target, g *ty
 	if err != nil {
 		return fmt.Errorf("reading target group %s: %w", aws.ToString(g.TargetGroupName), err)
 	}
-	if d, ok := deregistrationDelayOf(attrs); !ok || d != b.delayOf(t) {
-		if err := a.setDeregistrationDelay(ctx, arn, b.delayOf(t)); err != nil {
+	if d, ok := deregistrationDelayOf(attrs); !ok || d != delay {
+		if err := a.setDeregistrationDelay(ctx, arn, delay); err != nil {
 			return err
 		}
 	}
-	return a.syncTags(ctx, arn, groupTags(b, t))
+	return a.syncTags(ctx, arn, tags)
 }
 
 func (a *applier) setDeregistrationDelay(ctx context.Context, arn string, d time.Duration) error {

@@ -15,8 +15,8 @@ import (
 	"github.com/berth-sh/berth/platform/app"
 )
 
-// recorder is the ELBv2 API with the calls that change where traffic
-// goes recorded in order, target groups by name.
+// recorder is the ELBv2 API with the calls that change what exists
+// (but tags) recorded in order, target groups by name.
 type recorder struct {
 	api
 	mu    sync.Mutex
@@ -52,6 +52,33 @@ func (r *recorder) CreateTargetGroup(ctx context.Context, in *elb.CreateTargetGr
 	return out, err
 }
 
+// name is the name of the group of ARN arn.
+func (r *recorder) name(arn *string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.names[aws.ToString(arn)]
+}
+
+func (r *recorder) ModifyTargetGroup(ctx context.Context, in *elb.ModifyTargetGroupInput, o ...func(*elb.Options)) (*elb.ModifyTargetGroupOutput, error) {
+	r.log("health " + r.name(in.TargetGroupArn))
+	return r.api.ModifyTargetGroup(ctx, in, o...)
+}
+
+func (r *recorder) ModifyTargetGroupAttributes(ctx context.Context, in *elb.ModifyTargetGroupAttributesInput, o ...func(*elb.Options)) (*elb.ModifyTargetGroupAttributesOutput, error) {
+	r.log("attributes " + r.name(in.TargetGroupArn))
+	return r.api.ModifyTargetGroupAttributes(ctx, in, o...)
+}
+
+func (r *recorder) RegisterTargets(ctx context.Context, in *elb.RegisterTargetsInput, o ...func(*elb.Options)) (*elb.RegisterTargetsOutput, error) {
+	r.log(fmt.Sprintf("register %d in %s", len(in.Targets), r.name(in.TargetGroupArn)))
+	return r.api.RegisterTargets(ctx, in, o...)
+}
+
+func (r *recorder) DeregisterTargets(ctx context.Context, in *elb.DeregisterTargetsInput, o ...func(*elb.Options)) (*elb.DeregisterTargetsOutput, error) {
+	r.log(fmt.Sprintf("deregister %d from %s", len(in.Targets), r.name(in.TargetGroupArn)))
+	return r.api.DeregisterTargets(ctx, in, o...)
+}
+
 func (r *recorder) ModifyListener(ctx context.Context, in *elb.ModifyListenerInput, o ...func(*elb.Options)) (*elb.ModifyListenerOutput, error) {
 	out, err := r.api.ModifyListener(ctx, in, o...)
 	if err == nil {
@@ -70,9 +97,7 @@ func (r *recorder) ModifyRule(ctx context.Context, in *elb.ModifyRuleInput, o ..
 
 func (r *recorder) DeleteTargetGroup(ctx context.Context, in *elb.DeleteTargetGroupInput, o ...func(*elb.Options)) (*elb.DeleteTargetGroupOutput, error) {
 	out, err := r.api.DeleteTargetGroup(ctx, in, o...)
-	r.mu.Lock()
-	name := r.names[aws.ToString(in.TargetGroupArn)]
-	r.mu.Unlock()
+	name := r.name(in.TargetGroupArn)
 	if err != nil {
 		r.log("delete " + name + " failed: " + err.Error())
 	} else {
@@ -124,6 +149,8 @@ target {
 	}
 	want := []string{
 		"create repl-web-http8081",
+		"attributes repl-web-http8081",
+		"register 1 in repl-web-http8081",
 		"listener repl-web-http8081=0,repl-web=1",
 		"rule repl-web-http8081=0,repl-web=1",
 		"listener repl-web-http8081=1",

@@ -14,6 +14,7 @@ import (
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/providers"
@@ -30,38 +31,19 @@ func drainMargin(delay time.Duration) time.Duration { return 30*time.Second + de
 // is the recorded state with the groups' targets as registered now, also
 // when the step fails or is stopped.
 func (a *applier) traffic(ctx context.Context, req providers.ApplyResourceChangeRequest) providers.ApplyResourceChangeResponse {
-	st := req.PriorState
-	if st.IsNull() {
-		st = req.PlannedState
-	}
 	drain := req.Step.Kind == providers.StepDrain
 	what := "admit"
 	if drain {
 		what = "drain"
 	}
 	tc := req.Step.Traffic
-	fail := func(err error) providers.ApplyResourceChangeResponse {
-		return providers.ApplyResourceChangeResponse{NewState: req.PriorState, Diagnostics: hcl.Diagnostics{errDiag("Cannot "+what+" instances", err)}}
-	}
-	if tc == nil {
-		return fail(errors.New("the step names no instances (RolloutStep.Traffic)"))
-	}
-	if st.IsNull() {
-		return fail(errors.New("the load balancer does not exist"))
-	}
-	b, err := decodeBalancer(st)
+	st, b, targets, err := trafficTargets(req)
 	if err != nil {
-		return fail(err)
+		return providers.ApplyResourceChangeResponse{NewState: req.PriorState, Private: req.PlannedPrivate, Diagnostics: hcl.Diagnostics{errDiag("Cannot "+what+" instances", err)}}
 	}
 	rec := decodeRecorded(st)
 	var diags hcl.Diagnostics
-	matched := false
-	for i := range b.Targets {
-		t := &b.Targets[i]
-		if t.AppID == "" || t.AppID != tc.AppID {
-			continue
-		}
-		matched = true
+	for _, t := range targets {
 		g, ok := rec.Groups[t.Name]
 		if !ok || g.ARN == "" {
 			diags = append(diags, errDiag("Cannot "+what+" instances", fmt.Errorf("target %s of load balancer %s has no target group yet", t.Name, b.Name)))
@@ -94,13 +76,42 @@ func (a *applier) traffic(ctx context.Context, req providers.ApplyResourceChange
 		}
 		rec.Groups[t.Name] = groupState{ARN: g.ARN, Targets: a.registeredNow(ctx, g, changed, drain)}
 	}
-	if !matched {
-		// The core asks for the app's instances because it believes the
-		// app is a target here: saying nothing would let a rollout stop
-		// instances that still take traffic, or call new ones admitted.
-		return fail(fmt.Errorf("load balancer %s has no target of app with deployment_id %s", b.Name, tc.AppID))
+	return providers.ApplyResourceChangeResponse{NewState: rec.with(st, nil), Private: req.PlannedPrivate, Diagnostics: diags}
+}
+
+// trafficTargets reads the request of a traffic step: the load
+// balancer's state (PriorState, else PlannedState), decoded, and its
+// targets whose app is the step's. A step without Traffic, of a load
+// balancer that does not exist, or of an app that is no target is an
+// error: the core asks because it believes the app is a target here,
+// and saying nothing would let a rollout stop instances that still take
+// traffic, or call new ones admitted.
+func trafficTargets(req providers.ApplyResourceChangeRequest) (cty.Value, *balancer, []*target, error) {
+	st := req.PriorState
+	if st.IsNull() {
+		st = req.PlannedState
 	}
-	return providers.ApplyResourceChangeResponse{NewState: rec.with(st, nil), Diagnostics: diags}
+	tc := req.Step.Traffic
+	if tc == nil {
+		return st, nil, nil, errors.New("the step names no instances (RolloutStep.Traffic)")
+	}
+	if st.IsNull() {
+		return st, nil, nil, errors.New("the load balancer does not exist")
+	}
+	b, err := decodeBalancer(st)
+	if err != nil {
+		return st, nil, nil, err
+	}
+	var out []*target
+	for i := range b.Targets {
+		if t := &b.Targets[i]; t.AppID != "" && t.AppID == tc.AppID {
+			out = append(out, t)
+		}
+	}
+	if len(out) == 0 {
+		return st, nil, nil, fmt.Errorf("load balancer %s has no target of app with deployment_id %s", b.Name, tc.AppID)
+	}
+	return st, b, out, nil
 }
 
 // registeredNow is what a group serves after a step: read from ELBv2
@@ -222,6 +233,16 @@ func (a *applier) drain(ctx context.Context, b *balancer, t *target, arn string,
 // admit registers the members in the group and waits until ELBv2 reports
 // each healthy, within deadline. It returns the addresses it registered.
 func (a *applier) admit(ctx context.Context, b *balancer, t *target, arn string, ms []member, deadline time.Duration) ([]string, error) {
+	addrs, err := a.register(ctx, b, t, arn, ms)
+	if err != nil || len(ms) == 0 {
+		return addrs, err
+	}
+	return addrs, a.waitHealthy(ctx, b.Name, t.Name, arn, ms, deadline)
+}
+
+// register registers the members in the group, and returns their
+// addresses.
+func (a *applier) register(ctx context.Context, b *balancer, t *target, arn string, ms []member) ([]string, error) {
 	if len(ms) == 0 {
 		return nil, nil
 	}
@@ -236,7 +257,7 @@ func (a *applier) admit(ctx context.Context, b *balancer, t *target, arn string,
 	for _, m := range ms {
 		a.emit("target_registered", m.Instance, "registered %s in target %s of %s", m.Addr, t.Name, b.Name)
 	}
-	return addrs, a.waitHealthy(ctx, b.Name, t.Name, arn, ms, deadline)
+	return addrs, nil
 }
 
 // unhealthyError names the targets that were not healthy in time.

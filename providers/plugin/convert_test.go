@@ -213,6 +213,10 @@ func TestRolloutAndStepRoundTrip(t *testing.T) {
 	if got, err := decodeRollout(encodeRollout(r)); err != nil || !reflect.DeepEqual(got, r) {
 		t.Errorf("rollout = %+v, %v; want %+v", got, err, r)
 	}
+	r.Canary = &providers.Canary{Instances: 2, Weight: 10}
+	if got, err := decodeRollout(encodeRollout(r)); err != nil || !reflect.DeepEqual(got, r) {
+		t.Errorf("canary rollout = %+v, %v; want %+v", got, err, r)
+	}
 	if got, err := decodeRollout(encodeRollout(nil)); got != nil || err != nil {
 		t.Error("no rollout became one")
 	}
@@ -224,6 +228,9 @@ func TestRolloutAndStepRoundTrip(t *testing.T) {
 			{Name: "web-1", Host: "h1", ID: "c1", Status: "running", Ready: true, ImageDigest: "d", ConfigHash: "h",
 				Addresses: map[string]app.Address{"http": {IP: "127.0.0.1", Port: 32768}}}}}},
 		{Kind: providers.StepAdmit, Wave: 2, Traffic: &providers.TrafficChange{AppID: "web", Deadline: 5 * time.Minute}},
+		{Kind: providers.StepCanary, Traffic: &providers.TrafficChange{AppID: "web", Weight: 10, Deadline: time.Minute, Instances: []app.Instance{
+			{Name: "web-0", Host: "h1", ID: "c9", Status: "running", Ready: true, Addresses: map[string]app.Address{"http": {IP: "10.0.0.9", Port: 8080}}}}}},
+		{Kind: providers.StepCanary, Traffic: &providers.TrafficChange{AppID: "web"}},
 	} {
 		ps, err := encodeStep(s)
 		if err != nil {

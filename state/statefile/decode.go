@@ -347,6 +347,18 @@ func (d *fileDecoder) instance() (instanceData, error) {
 			})
 		case "create_key":
 			return d.strInto(&in.obj.CreateKey)
+		case "canary":
+			var sp span
+			if err := d.span(&sp); err != nil {
+				return err
+			}
+			if raw := d.data[sp.start:sp.end]; string(raw) != "null" {
+				c := &state.Canary{}
+				if err := json.Unmarshal(raw, c); err != nil {
+					return d.errorf("canary: %v", err)
+				}
+				in.obj.Canary = c
+			}
 		case "private":
 			var s string
 			if err := d.strInto(&s); err != nil {

@@ -358,6 +358,14 @@ func (e *encoder) object(b []byte, o *state.Object) ([]byte, error) {
 		b = append(b, ",\n       \"create_key\": "...)
 		b = appendString(b, o.CreateKey)
 	}
+	if o.Canary != nil {
+		cj, err := json.Marshal(o.Canary)
+		if err != nil {
+			return nil, fmt.Errorf("canary: %w", err)
+		}
+		b = append(b, ",\n       \"canary\": "...)
+		b = append(b, cj...)
+	}
 	if len(o.Private) > 0 {
 		b = append(b, ",\n       \"private\": \""...)
 		b = base64.StdEncoding.AppendEncode(b, o.Private)

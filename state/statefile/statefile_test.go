@@ -3,8 +3,10 @@ package statefile
 import (
 	"bytes"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/berth-sh/berth/addrs"
 	"github.com/berth-sh/berth/state"
@@ -418,5 +420,27 @@ func TestCreateKeyRoundTrip(t *testing.T) {
 	}
 	if k := got.Instance(statetest.Instance(t, "test_object.a")).CreateKey; k != "abc123" {
 		t.Errorf("create key = %q after a round trip", k)
+	}
+}
+
+func TestCanaryRoundTrip(t *testing.T) {
+	started := time.Date(2026, 12, 3, 15, 4, 5, 0, time.UTC)
+	want := &state.Canary{Instances: []string{"web-0", "web-1"}, Weight: 10, ImageDigest: "sha256:abc", ConfigHash: "h1", Started: started}
+	s := state.New()
+	s.SetInstance(statetest.Instance(t, "app.web"), "docker", &state.Object{Value: cty.ObjectVal(map[string]cty.Value{"id": cty.StringVal("1")}), Canary: want})
+	s.SetInstance(statetest.Instance(t, "app.api"), "docker", &state.Object{Value: cty.ObjectVal(map[string]cty.Value{"id": cty.StringVal("2")})})
+	data, err := Encode(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := got.Instance(statetest.Instance(t, "app.web")).Canary; !reflect.DeepEqual(c, want) {
+		t.Errorf("canary = %+v after a round trip, want %+v", c, want)
+	}
+	if c := got.Instance(statetest.Instance(t, "app.api")).Canary; c != nil {
+		t.Errorf("an object without a canary decoded with %+v", c)
 	}
 }

@@ -97,6 +97,8 @@ func textEvent(ev core.Event) string {
 		return fmt.Sprintf("%s: wave %d/%d complete", addr, ev.Wave, ev.Waves)
 	case core.EventRevert:
 		return fmt.Sprintf("%s: reverting: %s", addr, ev.Message)
+	case core.EventCanary:
+		return fmt.Sprintf("%s: canary: %s", addr, ev.Message)
 	case core.EventStateWriteFailed:
 		return fmt.Sprintf("\nError: the state could not be written: %s\nStopping: nothing new starts; the calls in flight finish.\n", ev.Message)
 	case core.EventProvider:

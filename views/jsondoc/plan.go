@@ -107,6 +107,16 @@ type rollout struct {
 	// Routers (added in 1.0 as fields may be) are the addresses of the
 	// load balancers each wave drains and admits through.
 	Routers []string `json:"routers,omitempty"`
+	// Canary (added in 1.1) is the canary of a canary rollout: its size
+	// and weight, and the part of the rollout the change carries out
+	// ("canary", "promote", "abort", "replan").
+	Canary *canary `json:"canary,omitempty"`
+}
+
+type canary struct {
+	Part      string `json:"part"`
+	Instances int    `json:"instances,omitempty"`
+	Weight    int    `json:"weight,omitempty"`
 }
 
 // wave is one wave of a plan's rollout. Instances are display strings
@@ -272,6 +282,18 @@ func newResourceChange(c *plans.ResourceChange, action plans.Action, o *options)
 			}
 			jr.Waves = append(jr.Waves, jw)
 		}
+		for _, r := range c.Routers {
+			jr.Routers = append(jr.Routers, r.String())
+		}
+		if ro.Canary != nil || c.Canary != plans.CanaryNone {
+			jr.Canary = &canary{Part: string(c.Canary)}
+			if ro.Canary != nil {
+				jr.Canary.Instances, jr.Canary.Weight = ro.Canary.Instances, ro.Canary.Weight
+			}
+		}
+		jc.Rollout = jr
+	} else if c.Canary != plans.CanaryNone {
+		jr := &rollout{Waves: []wave{}, Canary: &canary{Part: string(c.Canary)}}
 		for _, r := range c.Routers {
 			jr.Routers = append(jr.Routers, r.String())
 		}

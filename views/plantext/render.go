@@ -354,10 +354,15 @@ func (r *planRenderer) change(c *plans.ResourceChange, drift bool) {
 	if hidden > 0 {
 		r.line(strings.Repeat(" ", 8) + hiddenComment(hidden, "attribute"))
 	}
-	if c.Rollout != nil && !drift {
+	if (c.Rollout != nil || c.Canary != plans.CanaryNone) && !drift {
 		r.line("")
-		for _, l := range rolloutLines(c.Rollout, c.Routers) {
+		for _, l := range canaryLines(c.Canary, c.Rollout, c.Routers) {
 			r.line(strings.Repeat(" ", 8) + l)
+		}
+		if c.Rollout != nil {
+			for _, l := range rolloutLines(c.Rollout, c.Routers) {
+				r.line(strings.Repeat(" ", 8) + l)
+			}
 		}
 	}
 	r.line("    }")

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/berth-sh/berth/addrs"
+	"github.com/berth-sh/berth/core/plans"
 	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/providers"
 )
@@ -79,6 +80,46 @@ func rolloutLines(ro *providers.Rollout, routers []addrs.Instance) []string {
 		}
 	}
 	return lines
+}
+
+// canaryLines say which part of a canary rollout a change carries out,
+// before its waves (none for another change):
+//
+//	canary: 1 instance (web-0 on edge-1) on the new spec beside the old ones, 10% of the traffic of load_balancer.web
+//	  then the rollout pauses; the waves below run on berth rollout promote
+func canaryLines(part plans.CanaryPart, ro *providers.Rollout, routers []addrs.Instance) []string {
+	traffic := "no load balancer routes to the app"
+	if len(routers) > 0 {
+		names := make([]string, len(routers))
+		for i, r := range routers {
+			names[i] = r.String()
+		}
+		traffic = "the traffic of " + strings.Join(names, ", ")
+	}
+	switch part {
+	case plans.CanaryStart:
+		n := ro.Canary.Instances
+		var members []providers.WaveInstance
+		for _, w := range ro.Waves {
+			members = append(members, w.Instances...)
+		}
+		desc := plural(n, "instance")
+		if len(members) >= n {
+			desc += " (" + WaveMembers(members[:n]) + ")"
+		}
+		head := fmt.Sprintf("canary: %s on the new spec beside the old ones, %d%% of %s", desc, ro.Canary.Weight, traffic)
+		if len(routers) == 0 {
+			head = fmt.Sprintf("canary: %s on the new spec beside the old ones (%s)", desc, traffic)
+		}
+		return []string{head, "  then the rollout pauses; the waves below run on berth rollout promote"}
+	case plans.CanaryPromote:
+		return []string{"promote the canary: its instances join the stable traffic, the waves below replace the others,", "  then the canary is retired (" + traffic + " goes to the stable instances)"}
+	case plans.CanaryAbort:
+		return []string{"abort the canary: " + traffic + " goes back to the stable instances (weights read back),", "  then the canary instances are drained and stop; the app keeps its recorded spec"}
+	case plans.CanaryReplan:
+		return []string{"the canary in progress runs a spec the configuration no longer asks for:", "  it is removed first (as berth rollout abort), then the change below is made"}
+	}
+	return nil
 }
 
 func plural(n int, what string) string {

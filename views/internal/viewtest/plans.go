@@ -107,6 +107,22 @@ func routedChange() *plans.ResourceChange {
 	return c
 }
 
+// canaryChanges are the parts of a canary rollout of app.web behind
+// load_balancer.web: the canary (1 instance at 10%), its promote, its
+// abort (the recorded spec stays: no rollout), and a replan.
+func canaryChanges() []*plans.ResourceChange {
+	start := routedChange()
+	start.Rollout.Canary = &providers.Canary{Instances: 1, Weight: 10}
+	start.Canary = plans.CanaryStart
+	promote := routedChange()
+	promote.Addr, promote.Canary = Inst("app", "api", nil), plans.CanaryPromote
+	abort := routedChange()
+	abort.Addr, abort.Canary, abort.After, abort.Rollout = Inst("app", "shop", nil), plans.CanaryAbort, abort.Before, nil
+	replan := routedChange()
+	replan.Addr, replan.Canary = Inst("app", "cart", nil), plans.CanaryReplan
+	return []*plans.ResourceChange{start, promote, abort, replan}
+}
+
 func dnsType() cty.Type {
 	return cty.Object(map[string]cty.Type{"id": cty.String, "name": cty.String, "target": cty.String, "ttl": cty.Number, "tags": cty.Set(cty.String)})
 }
@@ -377,6 +393,7 @@ func Cases() []Case {
 		{"outputs", &plans.Plan{Mode: plans.NormalMode, Outputs: outputChanges()}, false},
 		{"rollout", one(BigRolloutChange()), false},
 		{"rollout_routed", one(routedChange()), false},
+		{"rollout_canary", one(canaryChanges()...), false},
 		{"recovered", &plans.Plan{Mode: plans.NormalMode, Changes: []*plans.ResourceChange{createChange()}, Recovered: Recoveries()}, false},
 		{"no_changes", &plans.Plan{Mode: plans.NormalMode, Changes: []*plans.ResourceChange{noop}}, false},
 		{"errored", &plans.Plan{Mode: plans.NormalMode, Changes: []*plans.ResourceChange{createChange()}, Errored: true}, false},

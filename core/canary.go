@@ -1,0 +1,181 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/berth-sh/berth/addrs"
+	"github.com/berth-sh/berth/core/plans"
+	"github.com/berth-sh/berth/core/rollout"
+	"github.com/berth-sh/berth/platform/app"
+	"github.com/berth-sh/berth/providers"
+	"github.com/berth-sh/berth/state"
+)
+
+// A canary rollout spans runs: berth apply starts the canary and pauses
+// (the state records it, state.Canary), berth rollout promote or abort
+// ends it. planCanary decides which part a change carries out; the apply
+// hands that part to the rollout driver (core/rollout, canary.go).
+
+// planCanary sets which part of a canary rollout change carries out,
+// from the canary its state records (rec, nil for none), the rollout the
+// provider planned, and what the run asks for (asked: CanaryPromote or
+// CanaryAbort from berth rollout, CanaryNone from plan and apply).
+func planCanary(change *plans.ResourceChange, rec *state.Canary, asked plans.CanaryPart) hcl.Diagnostics {
+	addr := change.Addr
+	switch asked {
+	case plans.CanaryAbort, plans.CanaryPromote:
+		if rec == nil {
+			return errDiag("No canary in progress",
+				fmt.Sprintf("%s has no canary rollout in progress to %s; berth rollout status %s shows its instances.", addr, asked, addr), nil)
+		}
+		if asked == plans.CanaryAbort {
+			// The canary goes and the recorded spec stays, whatever the
+			// configuration says now.
+			change.Action, change.After, change.Rollout, change.Canary = plans.Update, change.Before, nil, plans.CanaryAbort
+			return nil
+		}
+		if change.Action != plans.Update || change.Rollout == nil || !canarySpec(rec, change.After) {
+			return errDiag("Canary not promotable",
+				fmt.Sprintf("The configuration of %s no longer asks for the spec its canary runs (%s): run berth apply to replan the canary with the configuration, or berth rollout abort %s to remove it.", addr, describeCanarySpec(rec), addr), nil)
+		}
+		change.Canary = plans.CanaryPromote
+		return nil
+	}
+	switch {
+	case change.Action == plans.NoOp || change.Action == plans.Delete:
+	case rec != nil && (change.Action != plans.Update || !canarySpec(rec, change.After)):
+		change.Canary = plans.CanaryReplan
+	case change.Rollout != nil && change.Rollout.Canary != nil:
+		change.Canary = plans.CanaryStart
+	case rec != nil && change.Rollout != nil:
+		// The strategy is rolling now: the canary's spec rolls out.
+		change.Canary = plans.CanaryPromote
+	case rec != nil:
+		change.Canary = plans.CanaryReplan
+	}
+	return nil
+}
+
+// canarySpec reports whether planned (an app's planned state) asks for
+// the spec the canary rec runs; a part not known yet counts as the same.
+func canarySpec(rec *state.Canary, planned cty.Value) bool {
+	digest, hash := app.Str(planned, "image_digest"), app.Str(planned, "config_hash")
+	return (digest == "" || digest == rec.ImageDigest) && (hash == "" || hash == rec.ConfigHash)
+}
+
+func describeCanarySpec(rec *state.Canary) string {
+	if rec.ImageDigest != "" {
+		return "image " + rec.ImageDigest
+	}
+	return "config " + rec.ConfigHash
+}
+
+// runCanary carries out the canary part of change with driver d, from
+// prior to planned, and records the canary in the state: set once its
+// instances take their share, cleared once it is promoted or removed.
+func (a *applyWalker) runCanary(ctx context.Context, d *rollout.Driver, change *plans.ResourceChange, prior, planned cty.Value, ro *providers.Rollout) (cty.Value, hcl.Diagnostics) {
+	addr := change.Addr
+	part := change.Canary
+	if part == plans.CanaryReplan {
+		// The canary of the previous spec is gone (retireCanary): the
+		// change rolls out as planned, with a canary of its own or not.
+		part = plans.CanaryNone
+		if ro.Canary != nil {
+			part = plans.CanaryStart
+		}
+	}
+	switch part {
+	case plans.CanaryStart:
+		val, canary, diags := d.Canary(ctx, prior, planned, ro)
+		if diags.HasErrors() {
+			if !a.stopped() && ro.AutoRevert {
+				a.setCanary(addr, nil) // removed by the revert
+			}
+			return val, diags
+		}
+		rec := &state.Canary{
+			Weight: ro.Canary.Weight, Started: time.Now().UTC(),
+			ImageDigest: app.Str(planned, "image_digest"), ConfigHash: app.Str(planned, "config_hash"),
+		}
+		for _, in := range canary {
+			rec.Instances = append(rec.Instances, in.Name)
+		}
+		if old := a.ss.Instance(addr); old != nil && old.Canary != nil && canarySpec(old.Canary, planned) {
+			rec.Started = old.Canary.Started // the same canary, confirmed
+		}
+		a.setCanary(addr, rec)
+		return val, hcl.Diagnostics{canaryPaused(addr, rec, change.Routers)}
+	case plans.CanaryPromote:
+		val, diags := d.Promote(ctx, prior, planned, ro)
+		if !diags.HasErrors() || (!a.stopped() && ro.AutoRevert) {
+			a.setCanary(addr, nil)
+		}
+		return val, diags
+	}
+	return d.Run(ctx, prior, planned, ro)
+}
+
+// setCanary records rec as the canary of addr (nil: none) and has the
+// state written.
+func (a *applyWalker) setCanary(addr addrs.Instance, rec *state.Canary) {
+	a.ss.SetCanary(addr, rec)
+	a.persist.Changed()
+}
+
+// canaryPaused is the warning that ends the apply of a canary: where the
+// rollout stands and the two commands that go on from there.
+func canaryPaused(addr addrs.Instance, rec *state.Canary, routers []addrs.Instance) *hcl.Diagnostic {
+	share := "No load balancer routes to the app, so the canary serves as the other instances do."
+	if len(routers) > 0 {
+		var rs []string
+		for _, r := range routers {
+			rs = append(rs, r.String())
+		}
+		share = fmt.Sprintf("It takes %d%% of the traffic of %s.", rec.Weight, strings.Join(rs, ", "))
+	}
+	return &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: fmt.Sprintf("Rollout of %s paused at its canary", addr),
+		Detail: fmt.Sprintf("The canary (%s) runs the new spec beside the previous instances. %s Watch it with berth rollout status %s, then run berth rollout promote %s to roll the new spec out to every instance, or berth rollout abort %s to remove the canary.",
+			strings.Join(rec.Instances, ", "), share, addr, addr, addr)}
+}
+
+// abortCanary carries out berth rollout abort of change's object: the
+// canary is retired on the routers, then the object reverts to its
+// recorded spec. The configuration is not read: what the state records
+// is where the object goes back to.
+func (a *applyWalker) abortCanary(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, typeName string) (cty.Value, hcl.Diagnostics) {
+	start := time.Now()
+	a.e.emit(Event{Type: EventApplyStart, Addr: change.Addr, Action: change.Action})
+	stopTicker := a.progress(change.Addr, change.Action, start)
+	diags := a.retireCanary(ctx, entry, change, typeName)
+	stopTicker()
+	if diags.HasErrors() {
+		a.e.emit(Event{Type: EventApplyErrored, Addr: change.Addr, Action: change.Action, Elapsed: time.Since(start), Message: diags[0].Summary})
+	} else {
+		a.e.emit(Event{Type: EventApplyComplete, Addr: change.Addr, Action: change.Action, Elapsed: time.Since(start)})
+	}
+	return a.currentValue(change.Addr), diags
+}
+
+// retireCanary removes the canary recorded for change's object (an
+// abort) and clears the record once it is gone.
+func (a *applyWalker) retireCanary(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, typeName string) hcl.Diagnostics {
+	obj := a.ss.Instance(change.Addr)
+	if obj == nil {
+		return nil
+	}
+	a.e.emit(Event{Type: EventCanary, Addr: change.Addr, Action: change.Action, Message: "moving all traffic back to the stable instances, then removing the canary"})
+	// The recorded value is the spec to go back to; it also stands for
+	// the configuration, which the steps of a revert do not read.
+	d := a.driver(entry, change, typeName, obj.Value, obj.Private, &providers.Rollout{})
+	_, diags := d.Abort(ctx, obj.Value, obj.Value)
+	if !diags.HasErrors() {
+		a.setCanary(change.Addr, nil)
+	}
+	return diags
+}

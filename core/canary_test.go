@@ -1,0 +1,207 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/berth-sh/berth/core/plans"
+	"github.com/berth-sh/berth/platform/app"
+	"github.com/berth-sh/berth/state"
+)
+
+// canaryFixture is a fleet of 6 on v1, then configured for a canary of
+// version (one instance at 10%).
+func canaryFixture(t *testing.T, version string) *fixture {
+	f := newFixture(t, fleetConfig("v1", ""))
+	f.apply(f.plan(PlanOptions{}))
+	f.write(fleetConfig(version, "canary_weight = 10"))
+	return f
+}
+
+// storeVersions is the store's instances, "f-0@v1 f-0@v2 ...".
+func (f *fixture) storeVersions() string {
+	var out []string
+	for _, in := range f.fleets()["f"].Instances {
+		out = append(out, in.Name+"@"+in.Version)
+	}
+	slices.Sort(out)
+	return strings.Join(out, " ")
+}
+
+func canaryOf(t *testing.T, st *state.State) *state.Canary {
+	t.Helper()
+	return st.Instance(mustInstance(t, "test_fleet.f")).Canary
+}
+
+// partOf plans with opts and returns the fleet's change.
+func (f *fixture) partOf(opts PlanOptions) (*plans.Plan, *plans.ResourceChange) {
+	f.t.Helper()
+	p := f.plan(opts)
+	for _, c := range p.Changes {
+		if c.Addr.String() == "test_fleet.f" {
+			return p, c
+		}
+	}
+	f.t.Fatalf("the plan has no change of test_fleet.f")
+	return nil, nil
+}
+
+const v1Fleet = "f-0@v1 f-1@v1 f-2@v1 f-3@v1 f-4@v1 f-5@v1"
+
+func TestCanaryApplyPausesAndPromotes(t *testing.T) {
+	f := canaryFixture(t, "v2")
+	p, c := f.partOf(PlanOptions{})
+	if c.Canary != plans.CanaryStart {
+		t.Fatalf("canary part %q, want %q", c.Canary, plans.CanaryStart)
+	}
+	rec := &recorder{}
+	st, errs := f.applyWith(p, rec, nil)
+	if errs != "" && !strings.Contains(errs, "paused at its canary") {
+		t.Fatalf("apply: %s", errs)
+	}
+	if want := []string{"hook Canary 10%: f-0@v2"}; !slices.Equal(rec.log, want) {
+		t.Errorf("hooks: %q, want %q", rec.log, want)
+	}
+	if got := f.storeVersions(); got != "f-0@v1 f-0@v2 f-1@v1 f-2@v1 f-3@v1 f-4@v1 f-5@v1" {
+		t.Errorf("running after the canary: %s", got)
+	}
+	cr := canaryOf(t, st)
+	if cr == nil || !slices.Equal(cr.Instances, []string{"f-0"}) || cr.Weight != 10 || cr.ConfigHash != "v2" || cr.Started.IsZero() {
+		t.Fatalf("recorded canary %+v", cr)
+	}
+	f.checkStateIsReality(st, "test_fleet.f")
+
+	// Applying the same configuration again confirms the canary: nothing
+	// new starts, and it stays recorded with its start time.
+	p, c = f.partOf(PlanOptions{})
+	if c.Canary != plans.CanaryStart {
+		t.Fatalf("second plan: canary part %q", c.Canary)
+	}
+	rec = &recorder{}
+	st, _ = f.applyWith(p, rec, nil)
+	if want := []string{"hook Canary 10%: f-0@v2"}; !slices.Equal(rec.log, want) {
+		t.Errorf("hooks of the second apply: %q, want %q", rec.log, want)
+	}
+	if got := f.storeVersions(); got != "f-0@v1 f-0@v2 f-1@v1 f-2@v1 f-3@v1 f-4@v1 f-5@v1" {
+		t.Errorf("running after the second apply: %s", got)
+	}
+	if again := canaryOf(t, st); again == nil || !again.Started.Equal(cr.Started) {
+		t.Errorf("canary after the second apply: %+v (was %+v)", again, cr)
+	}
+
+	// Promote: the canary joins the stable traffic, the waves roll the
+	// rest out, and the canary is retired last.
+	p, c = f.partOf(PlanOptions{Canary: map[string]plans.CanaryPart{"test_fleet.f": plans.CanaryPromote}})
+	if c.Canary != plans.CanaryPromote {
+		t.Fatalf("promote plan: canary part %q", c.Canary)
+	}
+	rec = &recorder{}
+	st, errs = f.applyWith(p, rec, nil)
+	if errs != "" {
+		t.Fatalf("promote: %s", errs)
+	}
+	if len(rec.log) < 2 || rec.log[0] != "hook AfterReady wave 1: f-0@v2" || rec.log[len(rec.log)-1] != "hook Canary 0%: " {
+		t.Errorf("promote hooks: %s", strings.Join(rec.log, "\n"))
+	}
+	if got := f.storeVersions(); got != "f-0@v2 f-1@v2 f-2@v2 f-3@v2 f-4@v2 f-5@v2" {
+		t.Errorf("running after the promote: %s", got)
+	}
+	if cr := canaryOf(t, st); cr != nil {
+		t.Errorf("the state still records a canary after the promote: %+v", cr)
+	}
+	obj := st.Instance(mustInstance(t, "test_fleet.f"))
+	if v := app.Str(obj.Value, "version"); v != "v2" {
+		t.Errorf("recorded version %q after the promote", v)
+	}
+	f.checkStateIsReality(st, "test_fleet.f")
+	if p := f.plan(PlanOptions{}); len(p.Changes) != 0 && p.Changes[0].Action != plans.NoOp {
+		t.Errorf("plan after the promote: %s", p.Changes[0].Action)
+	}
+}
+
+func TestCanaryAbort(t *testing.T) {
+	f := canaryFixture(t, "v2")
+	p, _ := f.partOf(PlanOptions{})
+	f.applyWith(p, &recorder{}, nil)
+
+	p, c := f.partOf(PlanOptions{Canary: map[string]plans.CanaryPart{"test_fleet.f": plans.CanaryAbort}})
+	if c.Canary != plans.CanaryAbort || c.Action != plans.Update {
+		t.Fatalf("abort plan: %s, canary part %q", c.Action, c.Canary)
+	}
+	rec := &recorder{}
+	st, errs := f.applyWith(p, rec, nil)
+	if errs != "" {
+		t.Fatalf("abort: %s", errs)
+	}
+	// The canary leaves the traffic before anything stops.
+	if len(rec.log) == 0 || rec.log[0] != "hook Canary 0%: " {
+		t.Errorf("abort hooks: %s", strings.Join(rec.log, "\n"))
+	}
+	if got := f.storeVersions(); got != v1Fleet {
+		t.Errorf("running after the abort: %s", got)
+	}
+	if cr := canaryOf(t, st); cr != nil {
+		t.Errorf("the state still records a canary after the abort: %+v", cr)
+	}
+	f.checkStateIsReality(st, "test_fleet.f")
+
+	// With the canary gone, the configuration (v2, canary) plans a new one.
+	if _, c := f.partOf(PlanOptions{}); c.Canary != plans.CanaryStart {
+		t.Errorf("plan after the abort: canary part %q", c.Canary)
+	}
+}
+
+func TestCanaryReplannedWhenTheConfigurationChanges(t *testing.T) {
+	f := canaryFixture(t, "v2")
+	p, _ := f.partOf(PlanOptions{})
+	f.applyWith(p, &recorder{}, nil)
+
+	f.write(fleetConfig("v3", "canary_weight = 10"))
+	p, c := f.partOf(PlanOptions{})
+	if c.Canary != plans.CanaryReplan {
+		t.Fatalf("canary part %q, want %q", c.Canary, plans.CanaryReplan)
+	}
+	rec := &recorder{}
+	st, errs := f.applyWith(p, rec, nil)
+	if errs != "" && !strings.Contains(errs, "paused at its canary") {
+		t.Fatalf("apply: %s", errs)
+	}
+	if want := []string{"hook Canary 0%: ", "hook AfterReady wave 0: " + strings.ReplaceAll(v1Fleet, " ", " "), "hook BeforeStop wave 0: f-0@v2", "hook Canary 10%: f-0@v3"}; !slices.Equal(rec.log, want) {
+		t.Errorf("hooks:\n%s\nwant\n%s", strings.Join(rec.log, "\n"), strings.Join(want, "\n"))
+	}
+	if got := f.storeVersions(); got != "f-0@v1 f-0@v3 f-1@v1 f-2@v1 f-3@v1 f-4@v1 f-5@v1" {
+		t.Errorf("running after the replanned canary: %s", got)
+	}
+	if cr := canaryOf(t, st); cr == nil || cr.ConfigHash != "v3" {
+		t.Errorf("recorded canary %+v, want one of v3", cr)
+	}
+	f.checkStateIsReality(st, "test_fleet.f")
+}
+
+func TestCanaryCommandsRefused(t *testing.T) {
+	f := newFixture(t, fleetConfig("v1", ""))
+	f.apply(f.plan(PlanOptions{}))
+	for _, part := range []plans.CanaryPart{plans.CanaryPromote, plans.CanaryAbort} {
+		_, _, diags := f.operation().Plan(context.Background(), PlanOptions{Refresh: true, Canary: map[string]plans.CanaryPart{"test_fleet.f": part}})
+		if !diags.HasErrors() || !strings.Contains(diags.Error(), "No canary in progress") {
+			t.Errorf("%s without a canary: %v", part, diags)
+		}
+	}
+
+	// A canary of v2, then a configuration of v3: promoting would carry
+	// out a spec nobody tried.
+	f.write(fleetConfig("v2", "canary_weight = 10"))
+	p, _ := f.partOf(PlanOptions{})
+	f.applyWith(p, &recorder{}, nil)
+	f.write(fleetConfig("v3", "canary_weight = 10"))
+	_, _, diags := f.operation().Plan(context.Background(), PlanOptions{Refresh: true, Canary: map[string]plans.CanaryPart{"test_fleet.f": plans.CanaryPromote}})
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "Canary not promotable") {
+		t.Errorf("promote of a canary the configuration no longer asks for: %v", diags)
+	}
+	if got := f.storeVersions(); got != fmt.Sprintf("f-0@v1 f-0@v2 %s", strings.TrimPrefix(v1Fleet, "f-0@v1 ")) {
+		t.Errorf("a refused promote changed what runs: %s", got)
+	}
+}
