@@ -22,7 +22,9 @@ func (r *planRenderer) compactDrift(drift []*plans.ResourceChange) {
 
 // compactLine is a change, or an object changed outside berth (drift), in
 // one line: "  ~ app.web  image, replicas". A create, a destroy and a read
-// name no attribute: all of them are new, or gone.
+// name no attribute: all of them are new, or gone. Why an object is
+// replaced, when the attributes do not say it, and the part of a canary
+// rollout come first, in parentheses.
 func (r *planRenderer) compactLine(c *plans.ResourceChange, drift bool) string {
 	sym := changeSymbol(c, drift)
 	line := r.marker(sym) + c.ChangeKey()
@@ -34,6 +36,9 @@ func (r *planRenderer) compactLine(c *plans.ResourceChange, drift bool) string {
 		case plans.ReasonReplaceRequested:
 			notes = append(notes, "(replace requested)")
 		}
+		if note, ok := canaryNotes[c.Canary]; ok {
+			notes = append(notes, note)
+		}
 	}
 	if sym == "~" || c.Action.IsReplace() {
 		notes = append(notes, r.changedAttrs(c, drift)...)
@@ -42,6 +47,15 @@ func (r *planRenderer) compactLine(c *plans.ResourceChange, drift bool) string {
 		line += "  " + strings.Join(notes, ", ")
 	}
 	return line
+}
+
+// canaryNotes say in a compact line which part of a canary rollout a
+// change carries out (canaryLines says it in full).
+var canaryNotes = map[plans.CanaryPart]string{
+	plans.CanaryStart:   "(canary)",
+	plans.CanaryPromote: "(promote canary)",
+	plans.CanaryAbort:   "(abort canary)",
+	plans.CanaryReplan:  "(abort canary first)",
 }
 
 // changedAttrs names the top-level attributes that change, by name,
