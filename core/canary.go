@@ -179,3 +179,46 @@ func (a *applyWalker) retireCanary(ctx context.Context, entry *providerEntry, ch
 	}
 	return diags
 }
+
+// pausedValue is the value what depends on change's object is planned
+// with: its planned state, except for a change that pauses at a canary
+// or aborts one. Those end with the recorded spec and instances known
+// only once applied (the provider records the new spec only once every
+// instance runs it), so what depends on them sees the recorded
+// attributes, and instances known after apply.
+func pausedValue(change *plans.ResourceChange) cty.Value {
+	ro := change.Rollout
+	pauses := change.Canary == plans.CanaryStart || change.Canary == plans.CanaryAbort ||
+		(change.Canary == plans.CanaryReplan && ro != nil && ro.Canary != nil)
+	before := change.Before
+	if !pauses || before.IsNull() || !before.Type().IsObjectType() || !before.Type().HasAttribute("instances") {
+		return change.After
+	}
+	attrs := before.AsValueMap()
+	attrs["instances"] = cty.UnknownVal(before.Type().AttributeType("instances"))
+	return cty.ObjectVal(attrs)
+}
+
+// canaryTargets are the objects a plan covers: opts.Targets, or for
+// berth rollout promote and abort (opts.Canary) the app and the load
+// balancers routing to it, whose recorded view of the app changes with
+// it (and what they depend on, as -target plans it).
+func canaryTargets(prior *state.State, opts PlanOptions) ([]addrs.Instance, hcl.Diagnostics) {
+	if len(opts.Canary) == 0 || len(opts.Targets) > 0 {
+		return opts.Targets, nil
+	}
+	var targets []addrs.Instance
+	idx := routersIn(prior)
+	for key := range opts.Canary {
+		addr, err := addrs.ParseInstance(key)
+		if err != nil {
+			return nil, errDiag("Invalid address", err.Error(), nil)
+		}
+		if prior.Instance(addr) == nil {
+			return nil, errDiag("No such object", fmt.Sprintf("%s is not in the state: there is no rollout of it to %s.", addr, opts.Canary[key]), nil)
+		}
+		targets = append(targets, addr)
+		targets = append(targets, idx.of(addr)...)
+	}
+	return targets, nil
+}

@@ -52,8 +52,12 @@ func (e *Engine) plan(ctx context.Context, st *state.State, opts PlanOptions, sa
 	for _, r := range opts.Replace {
 		w.replace[r.String()] = true
 	}
-	w.targets = targetSet(opts.Targets)
-	keep := gr.restrict(opts.Targets)
+	targets, d := canaryTargets(prior, opts)
+	if d.HasErrors() {
+		return nil, nil, d
+	}
+	w.targets = targetSet(targets)
+	keep := gr.restrict(targets)
 
 	errs := gr.g.Walk(ctx, dag.WalkOptions{Parallelism: e.walkParallelism()}, func(ctx context.Context, id int) error {
 		if keep != nil && !keep[id] {
@@ -92,7 +96,7 @@ func (e *Engine) plan(ctx context.Context, st *state.State, opts PlanOptions, sa
 		StateLineage: lineageOf(st),
 		StateSerial:  serialOf(st),
 		Variables:    e.Variables,
-		Targets:      opts.Targets,
+		Targets:      targets,
 		Replace:      opts.Replace,
 		Refresh:      opts.Refresh,
 		Errored:      diags.HasErrors(),
@@ -444,7 +448,7 @@ func (w *planWalker) planInstance(ctx context.Context, entry *providerEntry, r *
 		change.Routers = w.routers().of(addr)
 	}
 	w.addChange(change)
-	return change.After, diags
+	return pausedValue(change), diags
 }
 
 // routers indexes the routers of the prior state (traffic.go).

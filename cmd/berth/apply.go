@@ -138,6 +138,9 @@ func (m *Meta) runApply(parent context.Context, args []string, cmd applyCommand)
 	fs := m.NewFlagSet(name)
 	var o opFlags
 	o.register(fs, cmd.canary == plans.CanaryNone)
+	if cmd.canary != plans.CanaryNone {
+		o.registerVars(fs) // the configuration's providers may need them
+	}
 	autoApprove := fs.Bool("auto-approve", false, "do not ask for confirmation")
 	compact := fs.Bool("compact", false, compactUsage)
 	fs.Usage = func() {
@@ -162,9 +165,8 @@ func (m *Meta) runApply(parent context.Context, args []string, cmd applyCommand)
 		if !ok {
 			return exitError
 		}
-		// The object and what it depends on (its cluster, its images),
-		// as -target plans them; the part is the object's alone.
-		o.targets, o.canary = addrs, map[string]plans.CanaryPart{addrs[0].String(): cmd.canary}
+		// The plan covers the app and its load balancers (core).
+		o.canary = map[string]plans.CanaryPart{addrs[0].String(): cmd.canary}
 		o.refresh = true
 	case fs.NArg() > 1 || (destroy && fs.NArg() > 0):
 		m.Errorf("%s takes at most one argument (a saved plan), got %q.", name, strings.Join(fs.Args(), " "))

@@ -122,6 +122,11 @@ type lbTest struct {
 }
 
 func newLBTest(t *testing.T, prefix string) *lbTest {
+	return newLBTestWith(t, prefix, lbApp)
+}
+
+// newLBTestWith is newLBTest with the configuration config makes.
+func newLBTestWith(t *testing.T, prefix string, config func(dockerTest) string) *lbTest {
 	emu, err := elbv2emulator.Start(elbv2emulator.Options{TimeScale: lbTimeScale, Logf: t.Logf})
 	if err != nil {
 		t.Fatalf("starting the ELBv2 emulator: %v", err)
@@ -133,7 +138,7 @@ func newLBTest(t *testing.T, prefix string) *lbTest {
 		app: fmt.Sprintf("%s%d", prefix, os.Getpid()),
 		pw:  "-var=registry_password=" + dockerEnv(t, "BERTH_TEST_REGISTRY_PASSWORD"),
 	}
-	d.e = newE2E(t, lbApp(d))
+	d.e = newE2E(t, config(d))
 	d.e.env = append(d.e.env, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1",
 		"AWS_EC2_METADATA_DISABLED=true")
 	l := &lbTest{dockerTest: d, emu: emu, ep: "-var=endpoint=" + emu.URL()}

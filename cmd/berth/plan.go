@@ -92,8 +92,7 @@ type opFlags struct {
 // them, so every engine command uses the full set; drift sets fewer).
 func (o *opFlags) register(fs *flag.FlagSet, planning bool) {
 	if planning {
-		fs.Var(varsFlag{"var", &o.vars}, "var", "set an input variable: `NAME=VALUE` (repeatable)")
-		fs.Var(varsFlag{"var-file", &o.vars}, "var-file", "read input variables from `FILE` (repeatable)")
+		o.registerVars(fs)
 		fs.Var(&o.targets, "target", "plan only `ADDRESS` and what it depends on (repeatable)")
 		fs.Var(&o.replace, "replace", "plan to replace `ADDRESS` even if nothing changed (repeatable)")
 		fs.BoolVar(&o.refresh, "refresh", true, "read the real objects before planning")
@@ -106,6 +105,12 @@ func (o *opFlags) register(fs *flag.FlagSet, planning bool) {
 	fs.BoolVar(&o.json, "json", false, "machine-readable output (docs/json-output.md)")
 	fs.BoolVar(&o.noColor, "no-color", false, "disable colour in the output")
 	fs.BoolVar(&o.compactWarnings, "compact-warnings", false, "show warnings as one line each (their summaries); errors stay in full")
+}
+
+// registerVars adds -var and -var-file to fs.
+func (o *opFlags) registerVars(fs *flag.FlagSet) {
+	fs.Var(varsFlag{"var", &o.vars}, "var", "set an input variable: `NAME=VALUE` (repeatable)")
+	fs.Var(varsFlag{"var-file", &o.vars}, "var-file", "read input variables from `FILE` (repeatable)")
 }
 
 // configure sets what the flags change in how m writes.

@@ -86,6 +86,7 @@ func planBalancer(prior, proposed cty.Value, canaryWeights map[string]int) (cty.
 	}
 	var diags hcl.Diagnostics
 	groups := map[string]cty.Value{}
+	canaryMoves := map[string]bool{}
 	for i := range b.Targets {
 		t := &b.Targets[i]
 		if _, err := healthCheckOf(b.Type, t, b.HealthCheck); err != nil {
@@ -113,7 +114,15 @@ func planBalancer(prior, proposed cty.Value, canaryWeights map[string]int) (cty.
 			continue
 		}
 		targets := unknown(cty.List(cty.String))
-		if ms, known := t.members(); known {
+		ms, known := t.members()
+		if !known && (hasCanary || (t.App != nil && t.App.Rollout.Canary != nil)) {
+			// The app changes in this run, by a canary rollout or with
+			// one in progress: its canary may start, move or be retired
+			// before this object is applied, and with it the groups and
+			// the listeners' split.
+			canaryMoves[t.Name] = true
+		}
+		if known {
 			addrs := addrsOf(ms)
 			if hasCanary {
 				addrs = slices.DeleteFunc(addrs, func(a string) bool { return slices.Contains(canary.Targets, a) })
@@ -129,6 +138,9 @@ func planBalancer(prior, proposed cty.Value, canaryWeights map[string]int) (cty.
 		return cty.NilVal, nil, diags
 	}
 	attrs["target_groups"] = mapOrEmpty(groups, targetGroupType)
+	if len(canaryMoves) > 0 {
+		attrs["target_groups"] = unknown(cty.Map(targetGroupType))
+	}
 	listeners := map[string]cty.Value{}
 	for _, l := range b.Listeners {
 		arn := unknown(cty.String)
@@ -147,7 +159,11 @@ func planBalancer(prior, proposed cty.Value, canaryWeights map[string]int) (cty.
 			}
 			forward = map[string]int{l.DefaultTarget: 100 - w, ck: w}
 		}
-		listeners[portKey(l.Port)] = cty.ObjectVal(map[string]cty.Value{"arn": arn, "forward": forwardVal(forward)})
+		fv := forwardVal(forward)
+		if canaryMoves[l.DefaultTarget] {
+			fv = unknown(cty.Map(cty.Number))
+		}
+		listeners[portKey(l.Port)] = cty.ObjectVal(map[string]cty.Value{"arn": arn, "forward": fv})
 	}
 	attrs["listeners"] = mapOrEmpty(listeners, listenerStateType)
 	return withAttrs(proposed, attrs), replace, nil
