@@ -76,6 +76,7 @@ func (e *Engine) Apply(ctx context.Context, p *plans.Plan, ss *state.SyncState, 
 		deposed: map[addrs.Resource][]*plans.ResourceChange{},
 		walkCtx: walkCtx,
 		stop:    opts.Stop,
+		count:   changeCounter{total: carriedOut(p)},
 	}
 	defer a.ps.closeAll()
 	for _, c := range p.Changes {
@@ -247,7 +248,8 @@ func (a *applyWalker) destroyDeposed(ctx context.Context, c *plans.ResourceChang
 	}()
 	d := a.ss.Deposed(c.Addr, c.Deposed)
 	if d == nil {
-		return nil // gone since the plan
+		a.count.finished() // gone since the plan
+		return nil
 	}
 	entry, diags := a.ps.get(ctx, d.Provider, providerConfigFunc(a.e.Config, d.Provider, a.data))
 	if diags.HasErrors() {
@@ -261,7 +263,7 @@ func (a *applyWalker) destroyDeposed(ctx context.Context, c *plans.ResourceChang
 	null := cty.NullVal(prior.Type())
 	diags = a.call(ctx, entry, c, providers.ApplyResourceChangeRequest{
 		TypeName: providerTypeName(entry.name, c.Addr.Resource.Type), PriorState: prior, PlannedState: null, Config: null, PlannedPrivate: d.Object.Private,
-	}, false)
+	}, false, lastCall)
 	if !diags.HasErrors() {
 		a.ss.RemoveDeposed(c.Addr, c.Deposed)
 		a.persist.Changed()
@@ -331,6 +333,9 @@ type applyWalker struct {
 	// before what they depend on, in a destroy), or after the walk for a
 	// resource the graph no longer has. Guarded by mu.
 	deposed map[addrs.Resource][]*plans.ResourceChange
+
+	// count numbers the changes as they finish, for progress lines.
+	count changeCounter
 
 	mu    sync.Mutex
 	diags hcl.Diagnostics
@@ -567,7 +572,7 @@ func (a *applyWalker) applyInstance(ctx context.Context, entry *providerEntry, r
 			a.persist.Changed()
 			return cty.NilVal, nil
 		}
-		return cty.NilVal, a.destroy(ctx, entry, change, typeName)
+		return cty.NilVal, a.destroy(ctx, entry, change, typeName, lastCall)
 	}
 
 	if change.Canary == plans.CanaryAbort {
@@ -612,7 +617,7 @@ func (a *applyWalker) applyInstance(ctx context.Context, entry *providerEntry, r
 		if !prior.IsNull() {
 			del := *change
 			del.Action, del.Before, del.After = plans.Delete, prior, cty.NullVal(prior.Type())
-			if d := a.destroy(ctx, entry, &del, typeName); d.HasErrors() {
+			if d := a.destroy(ctx, entry, &del, typeName, firstCall); d.HasErrors() {
 				return cty.NilVal, diags.Extend(d)
 			}
 		}
@@ -655,7 +660,13 @@ func (a *applyWalker) applyInstance(ctx context.Context, entry *providerEntry, r
 			a.persist.Changed()
 		}
 	}
-	newVal, d := a.applyChange(ctx, entry, change, typeName, createPrior, pr, config)
+	// The destroy of the deposed object ends a create_before_destroy
+	// replacement, not its create.
+	part := lastCall
+	if oldKey != "" {
+		part = firstCall
+	}
+	newVal, d := a.applyChange(ctx, entry, change, typeName, createPrior, pr, config, part)
 	diags = diags.Extend(d)
 	if oldKey != "" && diags.HasErrors() && a.ss.Instance(addr) == nil {
 		// The replacement made nothing: the previous object is the
@@ -670,7 +681,7 @@ func (a *applyWalker) applyInstance(ctx context.Context, entry *providerEntry, r
 		null := cty.NullVal(prior.Type())
 		dd := a.call(ctx, entry, &del, providers.ApplyResourceChangeRequest{
 			TypeName: typeName, PriorState: prior, PlannedState: null, Config: null, PlannedPrivate: priorPrivate,
-		}, false)
+		}, false, lastCall)
 		if !dd.HasErrors() {
 			a.ss.RemoveDeposed(addr, oldKey)
 			a.persist.Changed()
@@ -692,8 +703,9 @@ func (a *applyWalker) applyInstance(ctx context.Context, entry *providerEntry, r
 }
 
 // applyChange runs one create or update, as a rollout when the provider
-// planned one, and records the result.
-func (a *applyWalker) applyChange(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, typeName string, prior cty.Value, pr providers.PlanResourceChangeResponse, config cty.Value) (cty.Value, hcl.Diagnostics) {
+// planned one, and records the result. part says whether it ends the
+// planned change.
+func (a *applyWalker) applyChange(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, typeName string, prior cty.Value, pr providers.PlanResourceChangeResponse, config cty.Value, part callPart) (cty.Value, hcl.Diagnostics) {
 	if pr.Rollout == nil || len(pr.Rollout.Waves) == 0 || prior.IsNull() {
 		if !prior.IsNull() {
 			if d := a.drainRemoved(ctx, change.Addr, prior, pr.PlannedState); d.HasErrors() {
@@ -702,7 +714,7 @@ func (a *applyWalker) applyChange(ctx context.Context, entry *providerEntry, cha
 		}
 		d := a.call(ctx, entry, change, providers.ApplyResourceChangeRequest{
 			TypeName: typeName, PriorState: prior, PlannedState: pr.PlannedState, Config: config, PlannedPrivate: pr.PlannedPrivate,
-		}, true)
+		}, true, part)
 		return a.currentValue(change.Addr), d
 	}
 	start := time.Now()
@@ -715,7 +727,7 @@ func (a *applyWalker) applyChange(ctx context.Context, entry *providerEntry, cha
 	if diags.HasErrors() {
 		a.e.emit(Event{Type: EventApplyErrored, Addr: change.Addr, Action: change.Action, Elapsed: time.Since(start), Message: diags[0].Summary})
 	} else {
-		a.e.emit(Event{Type: EventApplyComplete, Addr: change.Addr, Action: change.Action, Elapsed: time.Since(start)})
+		a.completed(Event{Type: EventApplyComplete, Addr: change.Addr, Action: change.Action, Elapsed: time.Since(start)}, part)
 	}
 	return val, diags
 }
@@ -782,9 +794,10 @@ func waveDescription(ins []providers.WaveInstance) string {
 // call performs one ApplyResourceChange, announced as an operation of its
 // own (start, completion), and records what the provider reports as
 // existing afterwards (when record is set; otherwise the caller records
-// it). A create or a destroy is first written to the intent journal
-// (intend), and is not made when that fails.
-func (a *applyWalker) call(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, req providers.ApplyResourceChangeRequest, record bool) hcl.Diagnostics {
+// it). part says whether its completion ends the planned change. A
+// create or a destroy is first written to the intent journal (intend),
+// and is not made when that fails.
+func (a *applyWalker) call(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, req providers.ApplyResourceChangeRequest, record bool, part callPart) hcl.Diagnostics {
 	addr := change.Addr
 	if a.stopped() {
 		// Not announced: the summary must not count it as started, or
@@ -813,7 +826,7 @@ func (a *applyWalker) call(ctx context.Context, entry *providerEntry, change *pl
 	if diags.HasErrors() {
 		a.e.emit(Event{Type: EventApplyErrored, Addr: addr, Action: action, Elapsed: time.Since(start), Message: diags[0].Summary})
 	} else {
-		a.e.emit(Event{Type: EventApplyComplete, Addr: addr, Action: action, Elapsed: time.Since(start), ID: idOf(newState)})
+		a.completed(Event{Type: EventApplyComplete, Addr: addr, Action: action, Elapsed: time.Since(start), ID: idOf(newState)}, part)
 	}
 	return diags
 }
@@ -917,15 +930,18 @@ func (a *applyWalker) currentValue(addr addrs.Instance) cty.Value {
 	return cty.NilVal
 }
 
-func (a *applyWalker) destroy(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, typeName string) hcl.Diagnostics {
+func (a *applyWalker) destroy(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, typeName string, part callPart) hcl.Diagnostics {
 	obj := a.ss.Instance(change.Addr)
 	if obj == nil {
-		return nil // already gone
+		if part == lastCall {
+			a.count.finished() // already gone
+		}
+		return nil
 	}
 	null := cty.NullVal(obj.Value.Type())
 	return a.call(ctx, entry, change, providers.ApplyResourceChangeRequest{
 		TypeName: typeName, PriorState: obj.Value, PlannedState: null, Config: null, PlannedPrivate: obj.Private,
-	}, true)
+	}, true, part)
 }
 
 func (a *applyWalker) read(ctx context.Context, entry *providerEntry, r *lang.Resource, change *plans.ResourceChange, scope *lang.Scope, typeName string) (cty.Value, hcl.Diagnostics) {
@@ -950,7 +966,7 @@ func (a *applyWalker) read(ctx context.Context, entry *providerEntry, r *lang.Re
 	}
 	resp.State = remark(resp.State, entry.blockOf(change.Addr.Resource), config)
 	a.record(entry, change, resp.State, nil, "", false)
-	a.e.emit(Event{Type: EventApplyComplete, Addr: change.Addr, Action: plans.Read, Elapsed: time.Since(start), ID: idOf(resp.State)})
+	a.completed(Event{Type: EventApplyComplete, Addr: change.Addr, Action: plans.Read, Elapsed: time.Since(start), ID: idOf(resp.State)}, lastCall)
 	return resp.State, diags
 }
 

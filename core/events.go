@@ -14,6 +14,9 @@ type EventType string
 
 // Event types emitted by the engine.
 const (
+	// EventRefreshStart is emitted once per provider with recorded
+	// objects, before the refresh reads them (Provider, Objects);
+	// EventRefreshComplete once they are all read.
 	EventRefreshStart    EventType = "refresh_start"
 	EventRefreshComplete EventType = "refresh_complete"
 	EventApplyStart      EventType = "apply_start"
@@ -58,6 +61,15 @@ type Event struct {
 	Kind string
 	// ID is the object's identifier after apply, when it has one.
 	ID string
+	// Provider and Objects are, for refresh events, the provider whose
+	// recorded objects are read and how many.
+	Provider string
+	Objects  int
+	// Done and Total are set on the EventApplyComplete that ends a
+	// planned change (the second call of a replacement, not the first):
+	// the changes of the apply finished so far, this one included, and
+	// all those it carries out. Views show them as "[Done/Total]".
+	Done, Total int
 }
 
 // ProgressInterval is how often EventApplyProgress is emitted for an

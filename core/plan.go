@@ -205,7 +205,12 @@ func (w *planWalker) refresh(ctx context.Context, entry *providerEntry) hcl.Diag
 	if len(items) == 0 {
 		return nil
 	}
-	w.e.emit(Event{Type: EventRefreshStart, Message: fmt.Sprintf("%d objects of provider %s", len(items), entry.name)})
+	objects := fmt.Sprintf("%d objects", len(items))
+	if len(items) == 1 {
+		objects = "1 object"
+	}
+	ev := Event{Type: EventRefreshStart, Message: objects + " of provider " + entry.name, Provider: entry.name, Objects: len(items)}
+	w.e.emit(ev)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var diags hcl.Diagnostics
@@ -247,7 +252,8 @@ func (w *planWalker) refresh(ctx context.Context, entry *providerEntry) hcl.Diag
 		}()
 	}
 	wg.Wait()
-	w.e.emit(Event{Type: EventRefreshComplete, Message: fmt.Sprintf("%d objects of provider %s", len(items), entry.name)})
+	ev.Type = EventRefreshComplete
+	w.e.emit(ev)
 	return diags
 }
 

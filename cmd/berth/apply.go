@@ -53,7 +53,8 @@ type applyCommand struct {
 var (
 	applyCmd = applyCommand{name: "apply", usage: "Usage: berth [-chdir=DIR] apply [-auto-approve] [options] [PLAN]\n\n" +
 		"Plans, asks for confirmation and makes the changes. With PLAN (a file from\n" +
-		"berth plan -out), applies exactly that plan without asking.\n\nOptions:\n"}
+		"berth plan -out), applies exactly that plan without asking. Of more than\n" +
+		"20 changes, each is numbered as it completes: \"[12/40] app.web: ...\".\n\nOptions:\n"}
 	destroyCmd = applyCommand{name: "destroy", destroy: true, usage: "Usage: berth [-chdir=DIR] destroy [-auto-approve] [options]\n\n" +
 		"Destroys every object berth manages (or only -target ones), after showing\n" +
 		"the plan and asking for confirmation.\n\nOptions:\n"}
@@ -141,6 +142,7 @@ func (m *Meta) runApply(parent context.Context, args []string, cmd applyCommand)
 		o.registerVars(fs) // the configuration's providers may need them
 	}
 	autoApprove := fs.Bool("auto-approve", false, "do not ask for confirmation")
+	compact := fs.Bool("compact", false, compactUsage)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), cmd.usage)
 		fs.PrintDefaults()
@@ -178,6 +180,7 @@ func (m *Meta) runApply(parent context.Context, args []string, cmd applyCommand)
 
 	ew := events.NewWriter(m.Stdout, o.json, m.Color)
 	ew.Version()
+	o.events = ew.Handle // the refresh's progress, before the plan
 	in := newInterrupts(parent, ew.Interrupted)
 	defer in.close()
 	ctx := in.ctx
@@ -219,7 +222,7 @@ func (m *Meta) runApply(parent context.Context, args []string, cmd applyCommand)
 			if o.json {
 				ew.PlannedChanges(p)
 			} else {
-				m.renderPlan(p)
+				m.renderPlan(p, *compact)
 			}
 		}
 		if diags.HasErrors() || p == nil {

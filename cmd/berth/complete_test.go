@@ -44,6 +44,7 @@ func TestCompletions(t *testing.T) {
 		{"unknown command", []string{"nosuch", ""}, nil},
 		{"command flags", []string{"plan", "-re"}, []string{"-refresh", "-refresh-only", "-replace="}},
 		{"flags with two dashes", []string{"validate", "--comp"}, []string{"--compact-warnings"}},
+		{"-compact and -compact-warnings", []string{"plan", "-compa"}, []string{"-compact", "-compact-warnings"}},
 		{"a group's own flags", []string{"state", "-"}, []string{"-input", "-no-color"}},
 		{"flags after a positional argument", []string{"apply", "web.plan", "-auto"}, []string{"-auto-approve"}},
 		{"-target= addresses with the configuration's", []string{"plan", "-target=test_object."}, prefixed("-target=", "test_object.a", "test_object.b", "test_object.b[0]", "test_object.b[1]", "test_object.c", "test_object.each", `test_object.each["eu"]`, `test_object.each["us"]`)},
@@ -123,9 +124,14 @@ func TestCommandFlags(t *testing.T) {
 		}
 	}
 	fs := (&Meta{}).commandFlags(commands["plan"])
-	for _, f := range []string{"target", "replace", "var", "out", "compact-warnings"} {
+	for _, f := range []string{"target", "replace", "var", "out", "compact-warnings", "compact"} {
 		if fs.Lookup(f) == nil {
 			t.Errorf("plan has no -%s", f)
+		}
+	}
+	for _, name := range []string{"apply", "destroy", "show"} {
+		if (&Meta{}).commandFlags(commands[name]).Lookup("compact") == nil {
+			t.Errorf("%s has no -compact", name)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/berth-sh/berth/views/events"
 	"github.com/berth-sh/berth/views/jsondoc"
 )
 
@@ -42,6 +43,10 @@ func runDrift(ctx context.Context, m *Meta, args []string) int {
 		return exitError
 	}
 	o.refresh, o.refreshOnly = true, true
+	if !o.json {
+		// The refresh's progress; -json prints the report alone.
+		o.events = events.NewWriter(m.Stdout, false, m.Color).Handle
+	}
 	p, w, diags := m.makePlan(ctx, &o, "")
 	if p == nil || diags.HasErrors() {
 		m.report(&o, diags, w.files())
@@ -56,7 +61,7 @@ func runDrift(ctx context.Context, m *Meta, args []string) int {
 		}
 		fmt.Fprintln(m.Stdout, string(b))
 	} else {
-		m.renderPlan(p)
+		m.renderPlan(p, false)
 	}
 	m.report(&o, diags, w.files())
 	if report.Drifted {

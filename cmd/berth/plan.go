@@ -206,6 +206,7 @@ func runPlan(ctx context.Context, m *Meta, args []string) int {
 	var o opFlags
 	o.register(fs, true)
 	out := fs.String("out", "", "save the plan to `FILE` for berth apply")
+	compact := fs.Bool("compact", false, compactUsage)
 	detailed := fs.Bool("detailed-exitcode", false, "exit 0 when there are no changes, 1 on error, 2 when there are changes")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: berth [-chdir=DIR] plan [options]\n\n"+
@@ -222,12 +223,11 @@ func runPlan(ctx context.Context, m *Meta, args []string) int {
 		return exitError
 	}
 	// With -json the output is a stream of messages (docs/json-output.md),
-	// the plan's JSON document last.
+	// the plan's JSON document last; as text, the refresh's progress
+	// comes before the plan.
 	ew := events.NewWriter(m.Stdout, o.json, m.Color)
 	ew.Version()
-	if o.json {
-		o.events = ew.Handle
-	}
+	o.events = ew.Handle
 	p, w, diags := m.makePlan(ctx, &o, "")
 	if o.json {
 		if p != nil {
@@ -247,11 +247,14 @@ func runPlan(ctx context.Context, m *Meta, args []string) int {
 			return exitError
 		}
 	} else {
-		m.renderPlan(p)
+		m.renderPlan(p, *compact)
 		m.showDiagnostics(diags, w.files())
 	}
 	if diags.HasErrors() {
 		return exitError
+	}
+	if *out == "" && !o.json {
+		plantext.NotSaved(m.Stdout, p, m.planTextOptions(false))
 	}
 	if *out != "" {
 		if d := core.BindPlan(m.Dir, p); d.HasErrors() {
@@ -321,7 +324,17 @@ func (m *Meta) report(o *opFlags, diags hcl.Diagnostics, files map[string]*hcl.F
 	m.showDiagnostics(diags, files)
 }
 
-// renderPlan writes p as text on stdout (package plantext).
-func (m *Meta) renderPlan(p *plans.Plan) {
-	plantext.Render(m.Stdout, p, plantext.Options{Color: m.Color, Automation: m.Automation})
+// compactUsage is the help of -compact, the same for every command that
+// shows a plan.
+const compactUsage = "show each change in one line: its action, address and changed attributes"
+
+// renderPlan writes p as text on stdout (package plantext), each change
+// in one line when compact.
+func (m *Meta) renderPlan(p *plans.Plan, compact bool) {
+	plantext.Render(m.Stdout, p, m.planTextOptions(compact))
+}
+
+// planTextOptions are the options of package plantext for m's output.
+func (m *Meta) planTextOptions(compact bool) plantext.Options {
+	return plantext.Options{Color: m.Color, Automation: m.Automation, Compact: compact}
 }

@@ -26,8 +26,9 @@ func runShow(ctx context.Context, m *Meta, args []string) int {
 	fs := m.NewFlagSet("show")
 	asJSON := fs.Bool("json", false, "machine-readable output (docs/json-output.md)")
 	noColor := fs.Bool("no-color", false, "disable colour in the output")
+	compact := fs.Bool("compact", false, compactUsage+" (a saved plan)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: berth [-chdir=DIR] show [-json] [-no-color] [PLAN]\n\n"+
+		fmt.Fprintf(fs.Output(), "Usage: berth [-chdir=DIR] show [-json] [-no-color] [-compact] [PLAN]\n\n"+
 			"Shows a saved plan, or the current state when no PLAN is given.\n\nOptions:\n")
 		fs.PrintDefaults()
 	}
@@ -39,6 +40,10 @@ func runShow(ctx context.Context, m *Meta, args []string) int {
 	}
 	switch fs.NArg() {
 	case 0:
+		if *compact {
+			m.Errorf("-compact shows a saved plan: berth show -compact PLAN.")
+			return exitError
+		}
 	case 1:
 		path := fs.Arg(0)
 		if !filepath.IsAbs(path) {
@@ -66,7 +71,7 @@ func runShow(ctx context.Context, m *Meta, args []string) int {
 			}
 			return exitOK
 		}
-		m.renderPlan(p)
+		m.renderPlan(p, *compact)
 		return exitOK
 	default:
 		m.Errorf("show takes at most one argument (a saved plan).")

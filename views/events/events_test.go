@@ -206,3 +206,52 @@ func TestApplyComplete(t *testing.T) {
 		})
 	}
 }
+
+// TestProgressLines checks the progress lines of text mode and their
+// messages in the stream: the refresh of a provider's objects is
+// announced (and its end is not), and the completions of an apply of more
+// than 20 changes are numbered; those of a smaller apply, and the first
+// call of a replacement (no number), are not.
+func TestProgressLines(t *testing.T) {
+	tests := []struct {
+		name string
+		ev   core.Event
+		text string
+	}{
+		{"refresh", core.Event{Type: core.EventRefreshStart, Provider: "docker", Objects: 24, Message: "24 objects of provider docker"},
+			"Refreshing 24 objects of provider docker...\n"},
+		{"refresh of one", core.Event{Type: core.EventRefreshStart, Provider: "aws", Objects: 1, Message: "1 objects of provider aws"},
+			"Refreshing 1 object of provider aws...\n"},
+		{"refresh complete", core.Event{Type: core.EventRefreshComplete, Provider: "docker", Objects: 24}, ""},
+		{"numbered", core.Event{Type: core.EventApplyComplete, Addr: web, Action: plans.Create, Elapsed: 2 * time.Second, ID: "w1", Done: 12, Total: 40},
+			"[12/40] app.web: Creation complete after 2s [id=w1]\n"},
+		{"last of 21", core.Event{Type: core.EventApplyComplete, Addr: web, Action: plans.Update, Done: 21, Total: 21},
+			"[21/21] app.web: Modifications complete after 0s\n"},
+		{"20 changes", core.Event{Type: core.EventApplyComplete, Addr: web, Action: plans.Update, Done: 20, Total: 20},
+			"app.web: Modifications complete after 0s\n"},
+		{"first call of a replacement", core.Event{Type: core.EventApplyComplete, Addr: web, Action: plans.Delete, Total: 40},
+			"app.web: Destruction complete after 0s\n"},
+		{"start", core.Event{Type: core.EventApplyStart, Addr: web, Action: plans.Create, Total: 40},
+			"app.web: Creating...\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var text, stream bytes.Buffer
+			NewWriter(&text, false, false).Handle(tt.ev)
+			if text.String() != tt.text {
+				t.Errorf("text %q, want %q", text.String(), tt.text)
+			}
+			NewWriter(&stream, true, false).Handle(tt.ev)
+			var m message
+			if err := json.Unmarshal(stream.Bytes(), &m); err != nil {
+				t.Fatal(err)
+			}
+			if want := strings.TrimSuffix(tt.text, "\n"); want != "" && m.Message != want {
+				t.Errorf("@message %q, want the text line %q", m.Message, want)
+			}
+			if m.Type != string(tt.ev.Type) || m.Hook.Provider != tt.ev.Provider || m.Hook.Objects != tt.ev.Objects {
+				t.Errorf("stream message %s", stream.Bytes())
+			}
+		})
+	}
+}

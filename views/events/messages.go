@@ -44,6 +44,10 @@ type hook struct {
 	// WaveInstances are the members of a wave, for wave_start and
 	// wave_complete.
 	WaveInstances []jsondoc.WaveInstance `json:"wave_instances,omitempty"`
+	// Provider and Objects are, for refresh_start and refresh_complete,
+	// the provider whose recorded objects are read and how many.
+	Provider string `json:"provider,omitempty"`
+	Objects  int    `json:"objects,omitempty"`
 }
 
 // hookChange is a change of the plan in a message.
@@ -76,12 +80,15 @@ func eventMessage(ev core.Event) message {
 	case core.EventStateWriteFailed:
 		level = "error"
 		msg = "The state could not be written: " + ev.Message + ". Stopping: nothing new starts; the calls in flight finish."
+	case core.EventRefreshComplete:
+		// Not a line of the text UI (the plan follows it), but a log's.
+		msg = "Refreshed " + ev.Message
 	}
 	if msg == "" {
 		msg = ev.Message
 	}
 	h := &hook{Action: string(ev.Action), IDValue: ev.ID, Message: ev.Message, Kind: ev.Kind,
-		Instance: ev.Instance, Wave: ev.Wave, Waves: ev.Waves}
+		Instance: ev.Instance, Wave: ev.Wave, Waves: ev.Waves, Provider: ev.Provider, Objects: ev.Objects}
 	for _, in := range ev.WaveInstances {
 		h.WaveInstances = append(h.WaveInstances, jsondoc.WaveInstance(in))
 	}

@@ -40,17 +40,43 @@ func formatElapsed(d time.Duration) string {
 	return d.Truncate(time.Second).String()
 }
 
+// counterMin is the number of changes above which the completion lines of
+// an apply are numbered: "[12/40] app.web: Creation complete after 2s".
+// A short apply fits on a screen and needs no count.
+const counterMin = 20
+
+// counter is the "[n/N] " that starts the completion line of the n-th of
+// N changes, or "" (apply of at most counterMin changes, other events).
+func counter(ev core.Event) string {
+	if ev.Done == 0 || ev.Total <= counterMin {
+		return ""
+	}
+	return fmt.Sprintf("[%d/%d] ", ev.Done, ev.Total)
+}
+
+// plural returns "1 object", "2 objects".
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
 // textEvent is the text line of one event; "" for events not shown.
 func textEvent(ev core.Event) string {
 	addr := ev.Addr.String()
 	v := actionVerbs(ev.Action)
 	switch ev.Type {
+	case core.EventRefreshStart:
+		// One line per provider, not Terraform's one per object: a plan
+		// of 10,000 objects would otherwise open with a wall of lines.
+		return fmt.Sprintf("Refreshing %s of provider %s...", plural(ev.Objects, "object"), ev.Provider)
 	case core.EventApplyStart:
 		return fmt.Sprintf("%s: %s...", addr, v.ing)
 	case core.EventApplyProgress:
 		return fmt.Sprintf("%s: Still %s... [%s elapsed]", addr, v.lower(), formatElapsed(ev.Elapsed))
 	case core.EventApplyComplete:
-		s := fmt.Sprintf("%s: %s complete after %s", addr, v.noun, formatElapsed(ev.Elapsed))
+		s := fmt.Sprintf("%s%s: %s complete after %s", counter(ev), addr, v.noun, formatElapsed(ev.Elapsed))
 		if ev.ID != "" {
 			s += fmt.Sprintf(" [id=%s]", ev.ID)
 		}
@@ -85,7 +111,6 @@ func textEvent(ev core.Event) string {
 		}
 		return fmt.Sprintf("%s: %s", addr, msg)
 	}
-	// Refresh events are not shown as text: a plan of 10,000 objects
-	// would otherwise open with a wall of lines.
+	// The end of a refresh is not shown: the plan that follows says it.
 	return ""
 }

@@ -106,45 +106,14 @@ func redactionDigest(reds []plans.Redaction, path cty.Path) string {
 // whose entries have their marker at column col. top says this is the
 // object itself, where identifying attributes are shown even when equal.
 func (d *differ) objectBody(col int, path cty.Path, before, after cty.Value, top bool) ([]string, int) {
-	names := map[string]bool{}
-	for _, v := range []cty.Value{before, after} {
-		if ty := v.Type(); ty.IsObjectType() && !v.IsNull() && v.IsKnown() {
-			for n := range ty.AttributeTypes() {
-				names[n] = true
-			}
-		}
-	}
-	attr := func(v cty.Value, n string) cty.Value {
-		if !v.Type().IsObjectType() || !v.Type().HasAttribute(n) {
-			if !v.IsKnown() {
-				return cty.DynamicVal
-			}
-			return cty.NullVal(cty.DynamicPseudoType)
-		}
-		if !v.IsKnown() {
-			// A wholly unknown object: every attribute is unknown.
-			return cty.UnknownVal(v.Type().AttributeType(n))
-		}
-		if v.IsNull() {
-			return cty.NullVal(cty.DynamicPseudoType)
-		}
-		// GetAttr keeps the marks of v on the result.
-		return v.GetAttr(n)
-	}
 	var entries []hclvalue.Entry
 	hidden := 0
 	inList := false
 	if len(path) > 0 {
 		_, inList = path[len(path)-1].(cty.IndexStep)
 	}
-	for _, n := range slices.Sorted(func(yield func(string) bool) {
-		for n := range names {
-			if !yield(n) {
-				return
-			}
-		}
-	}) {
-		e, st := d.diff(col, extend(path, cty.GetAttrStep{Name: n}), attr(before, n), attr(after, n), true)
+	for _, n := range attrNames(before, after) {
+		e, st := d.diff(col, extend(path, cty.GetAttrStep{Name: n}), attrOf(before, n), attrOf(after, n), true)
 		switch st {
 		case stateSkip:
 			continue
@@ -160,6 +129,51 @@ func (d *differ) objectBody(col int, path cty.Path, before, after cty.Value, top
 		entries = append(entries, e.Entry)
 	}
 	return d.entryLines(col, entries), hidden
+}
+
+// attrNames returns the attribute names of two objects (either may be
+// null or unknown), sorted.
+func attrNames(before, after cty.Value) []string {
+	names := map[string]bool{}
+	for _, v := range []cty.Value{before, after} {
+		if ty := v.Type(); ty.IsObjectType() && !v.IsNull() && v.IsKnown() {
+			for n := range ty.AttributeTypes() {
+				names[n] = true
+			}
+		}
+	}
+	return slices.Sorted(maps.Keys(names))
+}
+
+// attrOf returns attribute n of v, an object that may be null, unknown or
+// without it (a null, or an unknown value, then).
+func attrOf(v cty.Value, n string) cty.Value {
+	if !v.Type().IsObjectType() || !v.Type().HasAttribute(n) {
+		if !v.IsKnown() {
+			return cty.DynamicVal
+		}
+		return cty.NullVal(cty.DynamicPseudoType)
+	}
+	if !v.IsKnown() {
+		// A wholly unknown object: every attribute is unknown.
+		return cty.UnknownVal(v.Type().AttributeType(n))
+	}
+	if v.IsNull() {
+		return cty.NullVal(cty.DynamicPseudoType)
+	}
+	// GetAttr keeps the marks of v on the result.
+	return v.GetAttr(n)
+}
+
+// changed reports whether the value at path differs from before to after,
+// as diff decides it (a value redacted in a plan file is not null).
+func (d *differ) changed(path cty.Path, before, after cty.Value) bool {
+	bNull := before.IsNull() && redactionDigest(d.beforeRed, path) == ""
+	aNull := after.IsNull() && redactionDigest(d.afterRed, path) == ""
+	if bNull || aNull {
+		return bNull != aNull
+	}
+	return !d.sameValue(path, before, after)
 }
 
 // diffEntry is an entry and, for the caller's checks, the value it shows.

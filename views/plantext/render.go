@@ -39,13 +39,19 @@ type Options struct {
 	// Automation leaves out the hints that name a command for a person to
 	// run next: the reader is a pipeline (BERTH_IN_AUTOMATION).
 	Automation bool
+	// Compact shows each change, and each object changed outside berth,
+	// as one line: its symbol, its address and the names of the
+	// attributes that change (plan -compact).
+	Compact bool
 }
 
 // Render writes p as text for a reviewer: the drift found by refresh
 // (apart from the changes), the legend, every change other than no-op
-// sorted by address, the summary line and the output changes.
+// sorted by address, the summary line and the output changes. Compact
+// leaves out the legend and the explanations, and writes each change in
+// one line.
 func Render(w io.Writer, p *plans.Plan, o Options) {
-	r := &planRenderer{color: o.Color, automation: o.Automation}
+	r := &planRenderer{color: o.Color, automation: o.Automation, compact: o.Compact}
 	r.plan(p)
 	// A failed write to the terminal leaves nothing useful to report to.
 	_, _ = io.WriteString(w, r.b.String())
@@ -55,6 +61,7 @@ type planRenderer struct {
 	b          strings.Builder
 	color      bool
 	automation bool
+	compact    bool
 }
 
 func (r *planRenderer) paint(code, s string) string {
@@ -83,6 +90,12 @@ func (r *planRenderer) symbol(sym string) string {
 		return r.paint(ansi.Green, "+") + "/" + r.paint(ansi.Red, "-")
 	}
 	return sym
+}
+
+// marker is the coloured symbol of a change, right-aligned in the three
+// columns the widest ("-/+") takes, and a space.
+func (r *planRenderer) marker(sym string) string {
+	return strings.Repeat(" ", 3-len(sym)) + r.symbol(sym) + " "
 }
 
 // actionSymbol is the block marker of an action.
@@ -131,7 +144,10 @@ func (r *planRenderer) plan(p *plans.Plan) {
 	if len(p.Recovered) > 0 {
 		r.recovered(p.Recovered)
 	}
-	if len(drift) > 0 {
+	switch {
+	case len(drift) > 0 && r.compact:
+		r.compactDrift(drift)
+	case len(drift) > 0:
 		r.drift(p, drift)
 	}
 	// A plan that stopped on an error never claims there is nothing to do:
@@ -151,7 +167,13 @@ func (r *planRenderer) plan(p *plans.Plan) {
 		return
 	}
 
-	if len(changes) > 0 {
+	if len(changes) > 0 && r.compact {
+		r.line("")
+		r.line("berth will perform the following actions:")
+		for _, c := range changes {
+			r.line(r.compactLine(c, false))
+		}
+	} else if len(changes) > 0 {
 		used := map[plans.Action]bool{}
 		for _, c := range changes {
 			used[c.Action] = true
@@ -161,8 +183,7 @@ func (r *planRenderer) plan(p *plans.Plan) {
 		r.line("plan. Resource actions are indicated with the following symbols:")
 		for _, l := range legend {
 			if used[l.action] {
-				sym := actionSymbol(l.action)
-				r.line(strings.Repeat(" ", 3-len(sym)) + r.symbol(sym) + " " + l.text)
+				r.line(r.marker(actionSymbol(l.action)) + l.text)
 			}
 		}
 		r.line("")
@@ -180,7 +201,11 @@ func (r *planRenderer) plan(p *plans.Plan) {
 	if len(outputs) > 0 {
 		r.line("")
 		r.line(r.paint(ansi.Bold, "Changes to Outputs:"))
-		r.outputs(outputs)
+		if r.compact {
+			r.compactOutputs(outputs)
+		} else {
+			r.outputs(outputs)
+		}
 		if len(changes) == 0 && !p.Errored {
 			r.line("")
 			r.line("You can apply this plan to save these new output values to the berth")
@@ -319,31 +344,9 @@ func (r *planRenderer) change(c *plans.ResourceChange, drift bool) {
 	for _, l := range changeComment(c, drift) {
 		r.line(r.paint(ansi.Bold, "  # "+l))
 	}
-	sym := actionSymbol(c.Action)
-	if drift {
-		sym = "~"
-		if c.Action == plans.Delete || c.After.IsNull() {
-			sym = "-"
-		}
-	}
-	r.line(strings.Repeat(" ", 3-len(sym)) + r.symbol(sym) + " " + hclvalue.BlockHeader(c.Addr) + " {")
+	r.line(r.marker(changeSymbol(c, drift)) + hclvalue.BlockHeader(c.Addr) + " {")
 
-	d := &differ{r: r}
-	if c.Action.IsReplace() && !drift {
-		d.replace = c.RequiresReplace
-	}
-	d.beforeRed, d.afterRed = c.BeforeRedacted, c.AfterRedacted
-	before, after := c.Before, c.After
-	if before == cty.NilVal {
-		before = cty.NullVal(cty.DynamicPseudoType)
-	}
-	if after == cty.NilVal || c.Action == plans.Delete {
-		after = cty.NullVal(cty.DynamicPseudoType)
-	}
-	if c.Action == plans.Create || c.Action == plans.Read {
-		// A data source read during apply has no prior value worth diffing.
-		before = cty.NullVal(cty.DynamicPseudoType)
-	}
+	d, before, after := r.changeDiffer(c, drift)
 	lines, hidden := d.objectBody(6, nil, before, after, true)
 	for _, l := range lines {
 		r.line(l)
@@ -363,6 +366,41 @@ func (r *planRenderer) change(c *plans.ResourceChange, drift bool) {
 		}
 	}
 	r.line("    }")
+}
+
+// changeSymbol is the marker of a change, or of an object changed outside
+// berth (drift): "~" when it changed, "-" when it is gone.
+func changeSymbol(c *plans.ResourceChange, drift bool) string {
+	if !drift {
+		return actionSymbol(c.Action)
+	}
+	if c.Action == plans.Delete || c.After.IsNull() {
+		return "-"
+	}
+	return "~"
+}
+
+// changeDiffer returns the differ of a change and the two values it
+// compares: a null before for a create or a read, a null after for a
+// delete.
+func (r *planRenderer) changeDiffer(c *plans.ResourceChange, drift bool) (d *differ, before, after cty.Value) {
+	d = &differ{r: r}
+	if c.Action.IsReplace() && !drift {
+		d.replace = c.RequiresReplace
+	}
+	d.beforeRed, d.afterRed = c.BeforeRedacted, c.AfterRedacted
+	before, after = c.Before, c.After
+	if before == cty.NilVal {
+		before = cty.NullVal(cty.DynamicPseudoType)
+	}
+	if after == cty.NilVal || c.Action == plans.Delete {
+		after = cty.NullVal(cty.DynamicPseudoType)
+	}
+	if c.Action == plans.Create || c.Action == plans.Read {
+		// A data source read during apply has no prior value worth diffing.
+		before = cty.NullVal(cty.DynamicPseudoType)
+	}
+	return d, before, after
 }
 
 func hiddenComment(n int, what string) string {
