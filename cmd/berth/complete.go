@@ -67,6 +67,10 @@ var addressArgs = map[string]func(n int) (addressSource, bool){
 	"taint":      first(fromState),
 	"untaint":    first(fromState),
 	"import":     first(fromConfigOnly),
+	// The apps a rollout concerns are in the state.
+	"rollout status":  first(fromState),
+	"rollout promote": first(fromState),
+	"rollout abort":   first(fromState),
 }
 
 // addressFlags are the flags whose values are addresses.
