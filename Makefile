@@ -13,7 +13,7 @@ PG_TESTENV     := scripts/testenv/postgres.sh
 S3_TESTENV     := scripts/testenv/s3.sh
 KUBE_TESTENV   := scripts/testenv/kube.sh
 
-.PHONY: build helpers test unit integration crash crash-docker testenv-kube testenv-stop fuzz examples lint generate bench bench-docker bench-kubernetes bench-state quickstart clean
+.PHONY: build helpers test unit integration crash crash-docker testenv-kube testenv-stop fuzz examples lint generate bench bench-docker bench-kubernetes bench-state quickstart docs docs-capture clean
 
 build: helpers
 	$(GO) build -o $(BIN) ./cmd/berth
@@ -43,6 +43,8 @@ unit: helpers
 # plane (etcd, kube-apiserver, controller-manager, scheduler, kwok; its
 # first build takes 12 to 30 minutes on 2 cores, later ones under a
 # minute); Kubernetes apps resolve their images in the Docker registry.
+# TestDocsGuides runs the runnable blocks of docs/getting-started.md and
+# docs/ci.md against the Docker hosts (about 90 s).
 integration: helpers
 	$(DOCKER_TESTENV) start
 	$(PG_TESTENV) start
@@ -50,7 +52,7 @@ integration: helpers
 	$(KUBE_TESTENV) start
 	eval "$$($(DOCKER_TESTENV) env)" && eval "$$($(PG_TESTENV) env)" && eval "$$($(S3_TESTENV) env)" && eval "$$($(KUBE_TESTENV) env)" && \
 		$(GO) test -count=1 -tags integration ./providers/docker/... && \
-		$(GO) test -count=1 -tags integration -run 'Docker|FullDisk|Postgres|S3|Kubernetes|SharedState|RemoteState|LoadBalancer' ./cmd/berth/ && \
+		$(GO) test -count=1 -tags integration -run 'Docker|FullDisk|Postgres|S3|Kubernetes|SharedState|RemoteState|LoadBalancer|Docs' ./cmd/berth/ && \
 		$(GO) test -count=1 -tags integration ./state/backend/postgres/ ./state/backend/s3/ ./state/backend/kubernetes/ ./providers/kubernetes/... && \
 		$(GO) test -count=1 -tags 'crash integration' -run 'CrashDocker|CrashKubernetes|CrashLoadBalancer' ./cmd/berth/ $(CRASH_DOCKER_ARGS)
 
@@ -139,6 +141,25 @@ generate:
 bench:
 	$(GO) test -run='^$$' -bench=. -benchtime=1x -benchmem -timeout=30m ./core/
 	$(GO) test -run='^$$' -bench=. -benchtime=200ms -benchmem ./state/ ./core/dag/ ./providers/plugin/ ./cmd/berth/
+
+# The documentation's generated parts: the command reference
+# (docs/commands, from each command's usage), the dependency graph of
+# examples/showcase (Graphviz's dot: Debian package graphviz) and the
+# rollout pictures (tools/docimg, from the apply streams recorded in
+# docs/img/data). Unit tests fail when the committed files are not these.
+docs: build
+	$(GO) test -count=1 -run '^TestCommandReference$$' ./cmd/berth/ -update
+	@command -v dot >/dev/null || { echo "make docs: dot is missing (apt-get install graphviz)"; exit 1; }
+	./$(BIN) -chdir=examples/showcase graph >bin/showcase.dot
+	dot -Tsvg -Grankdir=LR -Gfontname=sans-serif -Nfontname=sans-serif -o docs/img/showcase-graph.svg bin/showcase.dot
+	$(GO) run ./tools/docimg
+
+# Records docs/img/data anew: the apply streams of a real rollout on the
+# Docker test environment (tools/docimg/capture.sh), then redraws.
+docs-capture: build
+	$(DOCKER_TESTENV) start
+	eval "$$($(DOCKER_TESTENV) env)" && tools/docimg/capture.sh
+	$(GO) run ./tools/docimg
 
 clean:
 	rm -rf bin

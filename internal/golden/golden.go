@@ -16,6 +16,11 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
+// Updating says whether the test binary runs with -update: a test whose
+// golden files are a set (one per command, say) removes those that are
+// no longer produced.
+func Updating() bool { return *update }
+
 // Check compares got with the golden file at path, or writes it there
 // with -update.
 func Check(t *testing.T, path string, got []byte) {

@@ -55,6 +55,9 @@ install_packages() {
 	command -v htpasswd >/dev/null || missing+=(apache2-utils)
 	command -v curl >/dev/null || missing+=(curl)
 	command -v ip >/dev/null || missing+=(iproute2)
+	# The certificates of docs/getting-started.md, whose commands
+	# TestDocsGuides runs against this environment.
+	command -v openssl >/dev/null || missing+=(openssl)
 	if [ ${#missing[@]} -gt 0 ]; then
 		log "installing ${missing[*]}"
 		export DEBIAN_FRONTEND=noninteractive
