@@ -706,7 +706,15 @@ func (a *applyWalker) applyInstance(ctx context.Context, entry *providerEntry, r
 // planned one, and records the result. part says whether it ends the
 // planned change.
 func (a *applyWalker) applyChange(ctx context.Context, entry *providerEntry, change *plans.ResourceChange, typeName string, prior cty.Value, pr providers.PlanResourceChangeResponse, config cty.Value, part callPart) (cty.Value, hcl.Diagnostics) {
-	if pr.Rollout == nil || len(pr.Rollout.Waves) == 0 || prior.IsNull() {
+	if (change.Canary == plans.CanaryStart || change.Canary == plans.CanaryPromote) && !prior.IsNull() &&
+		(pr.Rollout == nil || len(pr.Rollout.Waves) == 0) && change.Rollout != nil {
+		// A canary part without waves (planCanary: every name already
+		// runs the new spec) still goes through the driver.
+		pr.Rollout = change.Rollout
+	}
+	canaryPart := change.Canary == plans.CanaryStart || change.Canary == plans.CanaryPromote
+	driven := pr.Rollout != nil && (len(pr.Rollout.Waves) > 0 || canaryPart)
+	if !driven || prior.IsNull() {
 		if !prior.IsNull() {
 			if d := a.drainRemoved(ctx, change.Addr, prior, pr.PlannedState); d.HasErrors() {
 				return a.currentValue(change.Addr), d

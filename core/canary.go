@@ -12,6 +12,7 @@ import (
 	"github.com/berth-sh/berth/addrs"
 	"github.com/berth-sh/berth/core/plans"
 	"github.com/berth-sh/berth/core/rollout"
+	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/state"
@@ -40,15 +41,39 @@ func planCanary(change *plans.ResourceChange, rec *state.Canary, asked plans.Can
 			change.Action, change.After, change.Rollout, change.Canary = plans.Update, change.Before, nil, plans.CanaryAbort
 			return nil
 		}
-		if change.Action != plans.Update || change.Rollout == nil || !canarySpec(rec, change.After) {
+		if (change.Action != plans.Update && change.Action != plans.NoOp) || !canarySpec(rec, change.After) {
 			return errDiag("Canary not promotable",
 				fmt.Sprintf("The configuration of %s no longer asks for the spec its canary runs (%s): run berth apply to replan the canary with the configuration, or berth rollout abort %s to remove it.", addr, describeCanarySpec(rec), addr), nil)
 		}
+		finishing(change)
 		change.Canary = plans.CanaryPromote
 		return nil
 	}
 	switch {
-	case change.Action == plans.NoOp || change.Action == plans.Delete:
+	case change.Action == plans.Delete:
+	case rec != nil && change.Action == plans.NoOp && canarySpec(rec, change.After):
+		// Every instance runs the canary's spec and nothing else (a
+		// promote interrupted before the canary was retired): what is
+		// left is retiring it.
+		finishing(change)
+		change.Canary = plans.CanaryPromote
+	case change.Action == plans.NoOp:
+		if rec != nil {
+			// The recorded spec is the one asked for again: the canary
+			// of another one goes.
+			change.Action, change.Canary = plans.Update, plans.CanaryReplan
+		}
+	case rec != nil && change.Rollout == nil && change.Action == plans.Update && canarySpec(rec, change.After):
+		// Every name already runs the canary's spec (a canary as large
+		// as the app, or a promote interrupted in its last wave): the
+		// provider plans no wave. A canary strategy confirms the canary;
+		// a rolling one finishes it.
+		finishing(change)
+		change.Canary = plans.CanaryPromote
+		if c := configuredCanary(change.After); c != nil {
+			change.Rollout.Canary = c
+			change.Canary = plans.CanaryStart
+		}
 	case rec != nil && (change.Action != plans.Update || !canarySpec(rec, change.After)):
 		change.Canary = plans.CanaryReplan
 	case change.Rollout != nil && change.Rollout.Canary != nil:
@@ -60,6 +85,28 @@ func planCanary(change *plans.ResourceChange, rec *state.Canary, asked plans.Can
 		change.Canary = plans.CanaryReplan
 	}
 	return nil
+}
+
+// finishing gives change a rollout without waves, if it has none: the
+// canary part then only places, confirms or retires the canary, and
+// removes what runs beside the instances of the new spec.
+func finishing(change *plans.ResourceChange) {
+	if change.Action == plans.NoOp {
+		change.Action = plans.Update
+	}
+	if change.Rollout == nil {
+		change.Rollout = &providers.Rollout{AutoRevert: true}
+	}
+}
+
+// configuredCanary is the canary the configuration of an app asks for
+// (its planned state's rollout block), nil for a rolling update.
+func configuredCanary(planned cty.Value) *providers.Canary {
+	spec, err := app.Decode(app.StripComputed(planned))
+	if err != nil || spec.Rollout.Canary == nil {
+		return nil
+	}
+	return &providers.Canary{Instances: spec.Rollout.Canary.Instances, Weight: spec.Rollout.Canary.Weight}
 }
 
 // canarySpec reports whether planned (an app's planned state) asks for
@@ -92,28 +139,37 @@ func (a *applyWalker) runCanary(ctx context.Context, d *rollout.Driver, change *
 	}
 	switch part {
 	case plans.CanaryStart:
-		val, canary, diags := d.Canary(ctx, prior, planned, ro)
-		if diags.HasErrors() {
-			if !a.stopped() && ro.AutoRevert {
-				a.setCanary(addr, nil) // removed by the revert
-			}
-			return val, diags
-		}
+		// The record comes first, written before anything is placed: a
+		// kill at any later moment leaves a canary the state knows of,
+		// which berth rollout abort can remove.
 		rec := &state.Canary{
-			Weight: ro.Canary.Weight, Started: time.Now().UTC(),
+			Instances: rollout.CanaryNames(prior, planned, ro), Weight: ro.Canary.Weight, Started: time.Now().UTC(),
 			ImageDigest: app.Str(planned, "image_digest"), ConfigHash: app.Str(planned, "config_hash"),
-		}
-		for _, in := range canary {
-			rec.Instances = append(rec.Instances, in.Name)
 		}
 		if old := a.ss.Instance(addr); old != nil && old.Canary != nil && canarySpec(old.Canary, planned) {
 			rec.Started = old.Canary.Started // the same canary, confirmed
 		}
 		a.setCanary(addr, rec)
-		return val, hcl.Diagnostics{canaryPaused(addr, rec, change.Routers)}
+		if err := a.persist.Flush(ctx); err != nil {
+			return prior, errDiag("Canary not started", fmt.Sprintf("%s: the state could not be written before the canary started: %v. Nothing was started.", addr, err), nil)
+		}
+		val, canary, diags := d.Canary(ctx, prior, planned, ro)
+		if diags.HasErrors() {
+			if d.Retired {
+				a.setCanary(addr, nil) // removed by the revert
+			}
+			return val, diags
+		}
+		confirmed := *rec
+		confirmed.Instances = nil
+		for _, in := range canary {
+			confirmed.Instances = append(confirmed.Instances, in.Name)
+		}
+		a.setCanary(addr, &confirmed)
+		return val, hcl.Diagnostics{canaryPaused(addr, &confirmed, change.Routers)}
 	case plans.CanaryPromote:
 		val, diags := d.Promote(ctx, prior, planned, ro)
-		if !diags.HasErrors() || (!a.stopped() && ro.AutoRevert) {
+		if d.Retired {
 			a.setCanary(addr, nil)
 		}
 		return val, diags
@@ -174,7 +230,9 @@ func (a *applyWalker) retireCanary(ctx context.Context, entry *providerEntry, ch
 	// the configuration, which the steps of a revert do not read.
 	d := a.driver(entry, change, typeName, obj.Value, obj.Private, &providers.Rollout{})
 	_, diags := d.Abort(ctx, obj.Value, obj.Value)
-	if !diags.HasErrors() {
+	if d.Retired {
+		// The routers send the canary nothing any more; what the revert
+		// left (if it failed) is an interrupted rollout, not a canary.
 		a.setCanary(change.Addr, nil)
 	}
 	return diags
@@ -203,7 +261,7 @@ func pausedValue(change *plans.ResourceChange) cty.Value {
 // berth rollout promote and abort (opts.Canary) the app and the load
 // balancers routing to it, whose recorded view of the app changes with
 // it (and what they depend on, as -target plans it).
-func canaryTargets(prior *state.State, opts PlanOptions) ([]addrs.Instance, hcl.Diagnostics) {
+func canaryTargets(cfg *lang.Config, prior *state.State, opts PlanOptions) ([]addrs.Instance, hcl.Diagnostics) {
 	if len(opts.Canary) == 0 || len(opts.Targets) > 0 {
 		return opts.Targets, nil
 	}
@@ -216,6 +274,11 @@ func canaryTargets(prior *state.State, opts PlanOptions) ([]addrs.Instance, hcl.
 		}
 		if prior.Instance(addr) == nil {
 			return nil, errDiag("No such object", fmt.Sprintf("%s is not in the state: there is no rollout of it to %s.", addr, opts.Canary[key]), nil)
+		}
+		if cfg.Resources[addr.Resource.String()] == nil {
+			// Its plan would be its destroy.
+			return nil, errDiag("App not in the configuration",
+				fmt.Sprintf("%s is in the state but no longer in the configuration; put its block back to %s its canary (berth apply without it destroys the app, canary and all).", addr, opts.Canary[key]), nil)
 		}
 		targets = append(targets, addr)
 		targets = append(targets, idx.of(addr)...)

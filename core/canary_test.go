@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -17,7 +18,7 @@ import (
 func canaryFixture(t *testing.T, version string) *fixture {
 	f := newFixture(t, fleetConfig("v1", ""))
 	f.apply(f.plan(PlanOptions{}))
-	f.write(fleetConfig(version, "canary_weight = 10"))
+	f.write(fleetConfig(version, canaryRollout))
 	return f
 }
 
@@ -48,6 +49,13 @@ func (f *fixture) partOf(opts PlanOptions) (*plans.Plan, *plans.ResourceChange) 
 	f.t.Fatalf("the plan has no change of test_fleet.f")
 	return nil, nil
 }
+
+// canaryRollout makes a test fleet roll out with a canary of one
+// instance at 10%.
+const canaryRollout = `rollout = {
+    strategy = "canary"
+    canary   = { instances = 1, weight = 10 }
+  }`
 
 const v1Fleet = "f-0@v1 f-1@v1 f-2@v1 f-3@v1 f-4@v1 f-5@v1"
 
@@ -159,7 +167,7 @@ func TestCanaryReplannedWhenTheConfigurationChanges(t *testing.T) {
 	p, _ := f.partOf(PlanOptions{})
 	f.applyWith(p, &recorder{}, nil)
 
-	f.write(fleetConfig("v3", "canary_weight = 10"))
+	f.write(fleetConfig("v3", canaryRollout))
 	p, c := f.partOf(PlanOptions{})
 	if c.Canary != plans.CanaryReplan {
 		t.Fatalf("canary part %q, want %q", c.Canary, plans.CanaryReplan)
@@ -193,15 +201,123 @@ func TestCanaryCommandsRefused(t *testing.T) {
 
 	// A canary of v2, then a configuration of v3: promoting would carry
 	// out a spec nobody tried.
-	f.write(fleetConfig("v2", "canary_weight = 10"))
+	f.write(fleetConfig("v2", canaryRollout))
 	p, _ := f.partOf(PlanOptions{})
 	f.applyWith(p, &recorder{}, nil)
-	f.write(fleetConfig("v3", "canary_weight = 10"))
+	f.write(fleetConfig("v3", canaryRollout))
 	_, _, diags := f.operation().Plan(context.Background(), PlanOptions{Refresh: true, Canary: map[string]plans.CanaryPart{"test_fleet.f": plans.CanaryPromote}})
 	if !diags.HasErrors() || !strings.Contains(diags.Error(), "Canary not promotable") {
 		t.Errorf("promote of a canary the configuration no longer asks for: %v", diags)
 	}
 	if got := f.storeVersions(); got != fmt.Sprintf("f-0@v1 f-0@v2 %s", strings.TrimPrefix(v1Fleet, "f-0@v1 ")) {
 		t.Errorf("a refused promote changed what runs: %s", got)
+	}
+}
+
+// TestCanaryAsLargeAsTheApp: one replica and a canary of one instance.
+// The second apply confirms the canary (the provider plans no wave: the
+// one name already runs the new spec) instead of reverting it, and the
+// promote replaces the old instance and retires the canary.
+func TestCanaryAsLargeAsTheApp(t *testing.T) {
+	one := func(version, extra string) string {
+		return strings.Replace(fleetConfig(version, extra), "replicas = 6", "replicas = 1", 1)
+	}
+	f := newFixture(t, one("v1", ""))
+	f.apply(f.plan(PlanOptions{}))
+	f.write(one("v2", canaryRollout))
+	p, _ := f.partOf(PlanOptions{})
+	f.applyWith(p, &recorder{}, nil)
+	if got := f.storeVersions(); got != "f-0@v1 f-0@v2" {
+		t.Fatalf("running after the canary: %s", got)
+	}
+
+	p, c := f.partOf(PlanOptions{})
+	if c.Canary != plans.CanaryStart {
+		t.Fatalf("second plan: canary part %q, want %q", c.Canary, plans.CanaryStart)
+	}
+	rec := &recorder{}
+	st, _ := f.applyWith(p, rec, nil)
+	if want := []string{"hook Canary 10%: f-0@v2"}; !slices.Equal(rec.log, want) {
+		t.Errorf("hooks of the second apply: %q, want %q", rec.log, want)
+	}
+	if canaryOf(t, st) == nil || f.storeVersions() != "f-0@v1 f-0@v2" {
+		t.Errorf("after the second apply: canary %+v, running %s", canaryOf(t, st), f.storeVersions())
+	}
+
+	p, c = f.partOf(PlanOptions{Canary: map[string]plans.CanaryPart{"test_fleet.f": plans.CanaryPromote}})
+	if c.Canary != plans.CanaryPromote {
+		t.Fatalf("promote plan: canary part %q", c.Canary)
+	}
+	rec = &recorder{}
+	st, errs := f.applyWith(p, rec, nil)
+	if errs != "" {
+		t.Fatalf("promote: %s", errs)
+	}
+	if want := []string{"hook AfterReady wave 1: f-0@v2", "hook BeforeStop wave 0: f-0@v1", "hook Canary 0%: "}; !slices.Equal(rec.log, want) {
+		t.Errorf("promote hooks:\n%s\nwant\n%s", strings.Join(rec.log, "\n"), strings.Join(want, "\n"))
+	}
+	if got := f.storeVersions(); got != "f-0@v2" {
+		t.Errorf("running after the promote: %s", got)
+	}
+	if cr := canaryOf(t, st); cr != nil {
+		t.Errorf("canary still recorded after the promote: %+v", cr)
+	}
+	f.checkStateIsReality(st, "test_fleet.f")
+}
+
+// TestCanaryKeptUntilRetired: a promote whose retire fails keeps the
+// canary recorded (the load balancers still give it its share); the
+// next plan finishes it by retiring it, although every instance already
+// runs the new spec.
+func TestCanaryKeptUntilRetired(t *testing.T) {
+	f := canaryFixture(t, "v2")
+	p, _ := f.partOf(PlanOptions{})
+	f.applyWith(p, &recorder{}, nil)
+
+	p, _ = f.partOf(PlanOptions{Canary: map[string]plans.CanaryPart{"test_fleet.f": plans.CanaryPromote}})
+	st, errs := f.applyWith(p, &recorder{retireErr: errors.New("throttled")}, nil)
+	if !strings.Contains(errs, "not retired") {
+		t.Fatalf("promote with a failing retire: %q", errs)
+	}
+	if canaryOf(t, st) == nil {
+		t.Fatal("the canary record was dropped although the routers still hold the canary")
+	}
+	if got := f.storeVersions(); got != "f-0@v2 f-1@v2 f-2@v2 f-3@v2 f-4@v2 f-5@v2" {
+		t.Errorf("running after the promote: %s", got)
+	}
+
+	p, c := f.partOf(PlanOptions{})
+	if c.Canary != plans.CanaryPromote || c.Action != plans.Update {
+		t.Fatalf("plan after the failed retire: %s, canary part %q; want the promote finished", c.Action, c.Canary)
+	}
+	rec := &recorder{}
+	st, errs = f.applyWith(p, rec, nil)
+	if errs != "" {
+		t.Fatalf("finishing the promote: %s", errs)
+	}
+	if n := len(rec.log); n == 0 || rec.log[n-1] != "hook Canary 0%: " {
+		t.Errorf("hooks finishing the promote: %q", rec.log)
+	}
+	if cr := canaryOf(t, st); cr != nil {
+		t.Errorf("canary still recorded: %+v", cr)
+	}
+	if p := f.plan(PlanOptions{}); len(p.Changes) != 0 && p.Changes[0].Action != plans.NoOp {
+		t.Errorf("plan after finishing: %s", p.Changes[0].Action)
+	}
+}
+
+func TestCanaryCommandOfAnAppNoLongerConfigured(t *testing.T) {
+	f := canaryFixture(t, "v2")
+	p, _ := f.partOf(PlanOptions{})
+	f.applyWith(p, &recorder{}, nil)
+	f.write(`resource "test_fleet" "other" {
+  name     = "other"
+  version  = "v1"
+  replicas = 1
+}
+`)
+	_, _, diags := f.operation().Plan(context.Background(), PlanOptions{Refresh: true, Canary: map[string]plans.CanaryPart{"test_fleet.f": plans.CanaryAbort}})
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "no longer in the configuration") {
+		t.Errorf("abort of an app removed from the configuration: %v", diags)
 	}
 }

@@ -52,7 +52,7 @@ func (e *Engine) plan(ctx context.Context, st *state.State, opts PlanOptions, sa
 	for _, r := range opts.Replace {
 		w.replace[r.String()] = true
 	}
-	targets, d := canaryTargets(prior, opts)
+	targets, d := canaryTargets(e.Config, prior, opts)
 	if d.HasErrors() {
 		return nil, nil, d
 	}

@@ -24,6 +24,8 @@ type recorder struct {
 	mu     sync.Mutex
 	log    []string
 	onHook func(call string)
+	// retireErr fails every retire of a canary (Canary with weight 0).
+	retireErr error
 }
 
 func (r *recorder) add(s string) {
@@ -55,6 +57,9 @@ func (r *recorder) Canary(_ context.Context, weight int, canary []app.Instance) 
 	r.add(call)
 	if r.onHook != nil {
 		r.onHook(call)
+	}
+	if weight == 0 {
+		return r.retireErr
 	}
 	return nil
 }

@@ -124,6 +124,12 @@ func (d *Driver) Promote(ctx context.Context, prior, planned cty.Value, ro *prov
 		return prior, hcl.Diagnostics{hookFailed(d.Object, "admitting the canary instances to the stable traffic in", 1, err)}
 	}
 	cur, diags := d.Run(ctx, prior, planned, ro)
+	if len(ro.Waves) == 0 && !diags.HasErrors() {
+		// Every instance already runs the new spec beside what is left
+		// of the old one (a canary as large as the app, or a promote
+		// interrupted after its last wave started): those go.
+		cur, diags = d.stop(ctx, cur, planned, target, 0, leftovers(target, app.DecodeInstances(cur), nil))
+	}
 	if diags.HasErrors() && (d.stopped() || d.lost || !ro.AutoRevert) {
 		// Stopped, or not reverted: the canary keeps its share, and the
 		// state says where the rollout is.
@@ -132,7 +138,7 @@ func (d *Driver) Promote(ctx context.Context, prior, planned cty.Value, ro *prov
 	if diags.HasErrors() {
 		return cur, diags // reverted: the revert retired the canary first
 	}
-	if err := d.hooks().Canary(ctx, 0, nil); err != nil {
+	if err := d.retire(ctx); err != nil {
 		return cur, diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf("Canary of %s not retired", d.Object),
 			Detail: fmt.Sprintf("Failed moving all traffic back to the stable instances: %v.", err)})
 	}
@@ -149,9 +155,19 @@ func (d *Driver) Abort(ctx context.Context, cur, prior cty.Value) (cty.Value, hc
 	if d.stopped() {
 		return cur, interrupted(fmt.Sprintf("%s: stopped before the canary was removed.", d.Object))
 	}
-	if err := d.hooks().Canary(ctx, 0, nil); err != nil {
+	if err := d.retire(ctx); err != nil {
 		return cur, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: fmt.Sprintf("Canary of %s not removed", d.Object),
 			Detail: fmt.Sprintf("Failed moving all traffic back to the stable instances: %v. Nothing was stopped.", err)}}
 	}
 	return d.revert(ctx, cur, prior)
+}
+
+// retire retires the canary on the routers (Hooks.Canary with weight 0)
+// and notes that it did: the canary's record may then go.
+func (d *Driver) retire(ctx context.Context) error {
+	if err := d.hooks().Canary(ctx, 0, nil); err != nil {
+		return err
+	}
+	d.Retired = true
+	return nil
 }

@@ -49,6 +49,11 @@ type Driver struct {
 	// canary is set while a canary rollout is promoted: a revert then
 	// retires the canary before any instance stops.
 	canary bool
+
+	// Retired is set once the routers retired the app's canary (a
+	// promote's or abort's Hooks.Canary with weight 0 succeeded): only
+	// then may the state forget the canary.
+	Retired bool
 }
 
 // Run rolls the object out from prior (the state recorded before the
@@ -184,7 +189,7 @@ func (d *Driver) step(ctx context.Context, cur, planned cty.Value, s providers.R
 // moved on), before the new and failed ones go.
 func (d *Driver) revert(ctx context.Context, cur, prior cty.Value) (cty.Value, hcl.Diagnostics) {
 	if d.canary {
-		if err := d.hooks().Canary(ctx, 0, nil); err != nil {
+		if err := d.retire(ctx); err != nil {
 			return cur, hcl.Diagnostics{hookFailed(d.Object, "retiring the canary before", 0, err)}
 		}
 	}

@@ -92,7 +92,8 @@ func objectConfig(name, value string, size int) cty.Value {
 var fleetType = cty.Object(map[string]cty.Type{
 	"id": cty.String, "name": cty.String, "version": cty.String, "replicas": cty.Number,
 	"fail": cty.List(cty.String), "max_unavailable": cty.Number, "auto_revert": cty.Bool,
-	"canary_weight": cty.Number, "config_hash": cty.String, "instances": cty.List(app.InstanceType),
+	"rollout":     cty.Object(map[string]cty.Type{"strategy": cty.String, "canary": cty.Object(map[string]cty.Type{"instances": cty.Number, "weight": cty.Number})}),
+	"config_hash": cty.String, "instances": cty.List(app.InstanceType),
 })
 
 // fleetConfig is the configuration of a "fleet" resource whose rollouts
@@ -106,7 +107,7 @@ func fleetConfig(name, version string, replicas int) cty.Value {
 		"fail":            cty.NullVal(cty.List(cty.String)),
 		"max_unavailable": cty.NumberIntVal(1),
 		"auto_revert":     cty.NullVal(cty.Bool),
-		"canary_weight":   cty.NullVal(cty.Number),
+		"rollout":         cty.NullVal(fleetType.AttributeType("rollout")),
 		"config_hash":     cty.NullVal(cty.String),
 		"instances":       cty.NullVal(cty.List(app.InstanceType)),
 	})

@@ -26,7 +26,10 @@ import (
 //	  fail            = ["f-2"]  # these instances never get ready on this version
 //	  max_unavailable = 0
 //	  auto_revert     = true
-//	  canary_weight   = 10       # a canary rollout: 1 instance at this weight
+//	  rollout = {                # as an app's rollout block (platform/app.Decode reads it)
+//	    strategy = "canary"
+//	    canary   = { instances = 1, weight = 10 }
+//	  }
 //	}
 
 // Fleet is a stored fleet.
@@ -62,11 +65,18 @@ var fleetSchema = &providers.Block{
 		"fail":            {Type: cty.List(cty.String), Optional: true, Description: "Instances that never get ready when started on this version."},
 		"max_unavailable": {Type: cty.Number, Optional: true},
 		"auto_revert":     {Type: cty.Bool, Optional: true},
-		"canary_weight":   {Type: cty.Number, Optional: true, Description: "Roll out with a canary of one instance at this weight."},
+		"rollout":         {Type: fleetRolloutType, Optional: true, Description: "The rollout strategy, as an app's rollout block: strategy and canary."},
 		"config_hash":     {Type: cty.String, Computed: true, Description: "The version, as an app's spec hash: the spec the fleet's instances run."},
 		"instances":       {Type: cty.List(app.InstanceType), Computed: true},
 	},
 }
+
+// fleetRolloutType is a fleet's rollout: an app's rollout block's
+// strategy and canary, so that what reads apps' rollouts reads it too.
+var fleetRolloutType = cty.Object(map[string]cty.Type{
+	"strategy": cty.String,
+	"canary":   cty.Object(map[string]cty.Type{"instances": cty.Number, "weight": cty.Number}),
+})
 
 // fleetConfig is what the provider reads of a fleet's value.
 type fleetConfig struct {
@@ -75,7 +85,7 @@ type fleetConfig struct {
 	fail              []string
 	maxUnavailable    int
 	autoRevert        bool
-	canaryWeight      int
+	canary            *app.Canary
 }
 
 func decodeFleet(v cty.Value) fleetConfig {
@@ -95,7 +105,10 @@ func decodeFleet(v cty.Value) fleetConfig {
 		n, _ := a.AsBigFloat().Int64()
 		return int(n)
 	}
-	fc.replicas, fc.maxUnavailable, fc.canaryWeight = num("replicas"), num("max_unavailable"), num("canary_weight")
+	fc.replicas, fc.maxUnavailable = num("replicas"), num("max_unavailable")
+	if spec, err := app.Decode(v); err == nil {
+		fc.canary = spec.Rollout.Canary
+	}
 	if a := v.GetAttr("auto_revert"); a.IsKnown() && !a.IsNull() {
 		fc.autoRevert = a.True()
 	}
@@ -177,8 +190,8 @@ func (p *Provider) planFleet(req providers.PlanResourceChangeRequest) providers.
 	resp.PlannedState = cty.ObjectVal(attrs).MarkWithPaths(pvm)
 	if replacing && resp.RequiresReplace == nil {
 		r := &providers.Rollout{MaxUnavailable: fc.maxUnavailable, AutoRevert: fc.autoRevert}
-		if fc.canaryWeight > 0 {
-			r.Canary = &providers.Canary{Instances: 1, Weight: fc.canaryWeight}
+		if c := fc.canary; c != nil {
+			r.Canary = &providers.Canary{Instances: c.Instances, Weight: c.Weight}
 		}
 		for batch := 1; len(work) > 0; batch *= 2 {
 			n := min(batch, len(work))
