@@ -41,11 +41,16 @@ apt_update() {
 	apt_get update || die "apt-get update failed; see $QS/apt.log"
 }
 
+# missing_packages prints the Debian packages the demo needs and lacks.
+missing_packages() {
+	command -v dockerd >/dev/null || echo docker.io
+	[ -x /usr/bin/docker-registry ] || echo docker-registry
+	command -v curl >/dev/null || echo curl
+}
+
 install_missing() {
-	local missing=()
-	command -v dockerd >/dev/null || missing+=(docker.io)
-	[ -x /usr/bin/docker-registry ] || missing+=(docker-registry)
-	command -v curl >/dev/null || missing+=(curl)
+	local missing
+	mapfile -t missing < <(missing_packages)
 	[ ${#missing[@]} -gt 0 ] || return 0
 	[ "$(id -u)" = 0 ] || die "please install ${missing[*]} (Debian packages), or run as root"
 	have_package_lists || apt_update
@@ -120,6 +125,9 @@ stop() {
 	[ -f "$QS/dockerd.pid" ] && kill "$(cat "$QS/dockerd.pid")" 2>/dev/null || true
 	rm -f "$EX/local.auto.vars.hcl"
 }
+
+# Sourced (by app/runscript_test.go): only define the functions.
+[ "${BASH_SOURCE[0]}" = "$0" ] || return 0
 
 if [ "${1:-}" = stop ]; then stop; exit 0; fi
 
