@@ -131,7 +131,7 @@ stop() {
 
 if [ "${1:-}" = stop ]; then stop; exit 0; fi
 
-say "Building berth (the first build downloads and compiles its Go modules: about 3 to 5 minutes on a cold machine, seconds after that)"
+say "Building berth (the first build downloads and compiles its Go modules: about 3 to 5 minutes on a cold machine, more on a busy one; seconds after that)"
 make -C "$REPO" -s build
 install_missing
 ENDPOINT=$(docker_endpoint)
