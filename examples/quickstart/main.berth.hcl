@@ -17,6 +17,12 @@ variable "registry_port" {
   default = 5000
 }
 
+variable "probe_path" {
+  type        = string
+  description = "The readiness probe's path. Set it to a path the app does not serve (-var probe_path=/nope) to see a failed rollout rolled back."
+  default     = "/healthz"
+}
+
 variable "tag" {
   type        = string
   description = "The tag of the hello image to deploy."
@@ -46,7 +52,7 @@ app "hello" {
 
   readiness {
     http {
-      path = "/healthz"
+      path = var.probe_path
       port = "http"
     }
     period  = "1s"

@@ -21,15 +21,45 @@ BERTH=$REPO/bin/berth
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 die() { echo "quickstart: $*" >&2; exit 1; }
 
+# apt_get runs apt-get quietly, its output in $QS/apt.log (shown on failure).
+apt_get() {
+	mkdir -p "$QS"
+	if ! DEBIAN_FRONTEND=noninteractive apt-get -y -q "$@" >"$QS/apt.log" 2>&1; then
+		tail -n 20 "$QS/apt.log" >&2
+		return 1
+	fi
+}
+
+# have_package_lists reports whether apt has package lists to install from
+# (a fresh container image or a cleaned machine has none).
+have_package_lists() {
+	compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null
+}
+
+apt_update() {
+	say "Updating the package lists: apt-get update (this takes up to a minute on a cold machine)"
+	apt_get update || die "apt-get update failed; see $QS/apt.log"
+}
+
+# missing_packages prints the Debian packages the demo needs and lacks.
+missing_packages() {
+	command -v dockerd >/dev/null || echo docker.io
+	[ -x /usr/bin/docker-registry ] || echo docker-registry
+	command -v curl >/dev/null || echo curl
+}
+
 install_missing() {
-	local missing=()
-	command -v dockerd >/dev/null || missing+=(docker.io)
-	[ -x /usr/bin/docker-registry ] || missing+=(docker-registry)
-	command -v curl >/dev/null || missing+=(curl)
-	if [ ${#missing[@]} -gt 0 ]; then
-		[ "$(id -u)" = 0 ] || die "please install ${missing[*]} (Debian packages), or run as root"
-		say "Installing ${missing[*]}"
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+	local missing
+	mapfile -t missing < <(missing_packages)
+	[ ${#missing[@]} -gt 0 ] || return 0
+	[ "$(id -u)" = 0 ] || die "please install ${missing[*]} (Debian packages), or run as root"
+	have_package_lists || apt_update
+	say "Installing ${missing[*]} with apt-get (this takes about 1 to 2 minutes on a cold machine)"
+	if ! apt_get install "${missing[@]}"; then
+		# Stale lists name package versions the mirror no longer has.
+		echo "apt-get install failed; updating the package lists and trying again"
+		apt_update
+		apt_get install "${missing[@]}" || die "apt-get install ${missing[*]} failed; see $QS/apt.log"
 	fi
 }
 
@@ -45,6 +75,7 @@ docker_endpoint() {
 	local sock=unix://$QS/docker.sock
 	if ! docker -H "$sock" info >/dev/null 2>&1; then
 		[ "$(id -u)" = 0 ] || die "no Docker Engine answers and starting one needs root"
+		say "Starting a private dockerd for the demo on $sock (up to 30 seconds)" >&2
 		mkdir -p "$QS"
 		echo '{}' >"$QS/daemon.json"
 		dockerd --config-file "$QS/daemon.json" --data-root "$QS/data" --exec-root "$QS/exec" \
@@ -77,7 +108,10 @@ build_push() { # version
 	mkdir -p "$dir"
 	(cd "$REPO" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$v" -o "$dir/hello" ./examples/quickstart/app)
 	cp "$EX/app/Dockerfile" "$dir/"
-	docker -H "$ENDPOINT" build -q -t "$REGISTRY/hello:$v" "$dir" >/dev/null
+	echo "hello:$v"
+	# The legacy builder's deprecation notice is noise here: the log keeps it.
+	docker -H "$ENDPOINT" build -q -t "$REGISTRY/hello:$v" "$dir" >"$dir/build.log" 2>&1 ||
+		{ cat "$dir/build.log" >&2; die "docker build of hello:$v failed"; }
 	docker -H "$ENDPOINT" push -q "$REGISTRY/hello:$v" >/dev/null
 }
 
@@ -92,16 +126,19 @@ stop() {
 	rm -f "$EX/local.auto.vars.hcl"
 }
 
+# Sourced (by app/runscript_test.go): only define the functions.
+[ "${BASH_SOURCE[0]}" = "$0" ] || return 0
+
 if [ "${1:-}" = stop ]; then stop; exit 0; fi
 
-say "Building berth"
+say "Building berth (the first build downloads and compiles its Go modules: about 3 to 5 minutes on a cold machine, more on a busy one; seconds after that)"
 make -C "$REPO" -s build
 install_missing
 ENDPOINT=$(docker_endpoint)
 echo "Docker Engine: $ENDPOINT"
 start_registry
 echo "Registry: $REGISTRY"
-say "Building the hello image FROM scratch, versions v1 and v2, and pushing them"
+say "Building the hello image FROM scratch, versions v1 and v2, and pushing them to $REGISTRY (about 30 seconds on a cold machine)"
 build_push v1
 build_push v2
 cat >"$EX/local.auto.vars.hcl" <<VARS
@@ -112,16 +149,19 @@ VARS
 
 say "berth plan: 3 replicas of hello v1"
 berth plan
-say "berth apply"
+say "berth apply: 3 containers, each gated on its readiness probe (about 10 seconds)"
 berth apply -auto-approve
-say "The app answers"
+say "The app answers on / (and 404 on any path it does not serve)"
+last=
 for port in $(docker -H "$ENDPOINT" ps --filter label=sh.berth.app=hello --format '{{.Ports}}' | sed -n 's/.*127.0.0.1:\([0-9]*\)->.*/\1/p'); do
 	curl -fsS "http://127.0.0.1:$port/"
+	last=$port
 done
+[ -z "$last" ] || echo "GET /nope: $(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$last/nope")"
 
 say "A new version: berth plan shows the rollout waves"
 berth plan -var tag=v2
-say "berth apply: rolled out in waves, each ready before the next"
+say "berth apply: rolled out in waves, each ready before the next (about 20 seconds)"
 berth apply -auto-approve -var tag=v2
 # v2 is what runs now: later commands (plan, drift) compare against it.
 sed -i 's/^tag *= .*/tag             = "v2"/' "$EX/local.auto.vars.hcl"
@@ -131,4 +171,7 @@ echo "  $BERTH -chdir=examples/quickstart show"
 echo "  $BERTH -chdir=examples/quickstart drift        # exit 0: reality matches the state"
 echo "  docker -H $ENDPOINT ps --filter label=sh.berth.app=hello"
 echo "  docker -H $ENDPOINT rm -f <one of them>; $BERTH -chdir=examples/quickstart plan   # drift, and its repair"
+echo "  $BERTH -chdir=examples/quickstart apply -auto-approve -var probe_path=/nope"
+echo "      # a failed rollout: /nope answers 404, so wave 1 is never ready; after"
+echo "      # healthy_deadline (1m) berth rolls it back and the 3 instances keep /healthz"
 echo "  examples/quickstart/run.sh stop     # destroy the app and stop the demo's daemons"
