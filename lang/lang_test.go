@@ -341,6 +341,22 @@ output "x" { value = data.acmedns_zone.z.id }`, "Missing resource instance key",
   image   = "x"
 }
 output "x" { value = app.web[0].imgae }`, "Unsupported attribute", `Did you mean "image"?`, 12},
+		{"zone spread on a host without a zone", `cluster "edge" {
+  docker {
+    host "h1" {
+      endpoint = "unix:///a.sock"
+      labels   = { zone = "eu-1a" }
+    }
+    host "h2" { endpoint = "unix:///b.sock" }
+  }
+}
+app "web" {
+  cluster = cluster.edge
+  image   = "x"
+  placement {
+    spread = "zone"
+  }
+}`, "Spread by zone on hosts without a zone", `host "h2" of cluster "edge" has no "zone" label`, 14},
 		{"typo in cluster attribute", baseCluster + `output "x" { value = cluster.prod.docker.hots }`,
 			"Unsupported attribute", `Did you mean "host"?`, 7},
 		{"instance attribute of the old contract", baseCluster + `app "web" {
@@ -426,6 +442,28 @@ app "after" {
   depends_on = [app.web, app.svc["a"], scaling_policy.web[0]]
   lifecycle {
     ignore_changes = [replicas, env["A"], rollout.growth, port[0].container, readiness]
+  }
+}
+`},
+		{"zone spread over the eligible hosts' zones", `cluster "edge" {
+  docker {
+    host "h1" {
+      endpoint = "unix:///a.sock"
+      labels   = { zone = "eu-1a", pool = "web" }
+    }
+    host "h2" {
+      endpoint = "unix:///b.sock"
+      labels   = { zone = "eu-1b", pool = "web" }
+    }
+    host "build" { endpoint = "unix:///c.sock" }
+  }
+}
+app "web" {
+  cluster = cluster.edge
+  image   = "x"
+  placement {
+    node_selector = { pool = "web" }
+    spread        = "zone"
   }
 }
 `},

@@ -36,6 +36,11 @@ type AttrSchema struct {
 	// Computed attributes cannot be written in configuration; they decode
 	// as null and are known after apply (unknown in references until then).
 	Computed bool
+	// SetInstead explains, for a computed attribute that berth fills in
+	// from other configuration (not the provider), how to write what the
+	// user meant: the summary and detail of the error when configuration
+	// sets the attribute. content is the rest of the block.
+	SetInstead func(set *hcl.Attribute, content *hcl.BodyContent) (summary, detail string)
 	// Default is used when the attribute is absent (cty.NilVal: null).
 	Default cty.Value
 	// Check validates a known, non-null value of the attribute. The value
@@ -206,7 +211,10 @@ func (s *BlockSchema) decodeWithMeta(body hcl.Body, ctx *hcl.EvalContext, blockR
 			// Configuration never sets computed attributes: null, as in
 			// Terraform; the planned state fills them.
 			vals[a.Name] = cty.NullVal(a.Type)
-			if attr := content.Attributes[a.Name]; attr != nil {
+			if attr := content.Attributes[a.Name]; attr != nil && a.SetInstead != nil {
+				summary, detail := a.SetInstead(attr, content)
+				diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: attr.Range.Ptr()})
+			} else if attr != nil {
 				diags = diags.Append(&hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  "Value for unconfigurable attribute",

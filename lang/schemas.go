@@ -294,9 +294,9 @@ func newAppSchema() *BlockSchema {
 			probe("readiness"),
 			probe("liveness"),
 			probe("startup"),
-			{Name: "registry", Type: RegistryType(), Computed: true,
+			{Name: "registry", Type: RegistryType(), Computed: true, SetInstead: registryFromImage,
 				Description: "the registry whose address prefixes the image, filled in by the evaluator"},
-			{Name: "name", Type: cty.String, Computed: true,
+			{Name: "name", Type: cty.String, Computed: true, SetInstead: nameFromLabel,
 				Description: "the app's name: its block label, with the instance key of count or for_each (web-0, web-eu); filled in by the evaluator"},
 			// What the platform reports, the same on every platform, so
 			// configuration can refer to it (app.web.instances[0].addresses["http"]).

@@ -29,7 +29,8 @@ func runDrift(ctx context.Context, m *Meta, args []string) int {
 	fs.Var(&o.targets, "target", "check only `ADDRESS` (repeatable)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: berth [-chdir=DIR] drift [-json] [options]\n\n"+
-			"Reads every recorded object from its provider and reports the ones that\n"+
+			"Reads every recorded object from its provider, compares it with the state\n"+
+			"(not with the configuration: plan does that) and reports the ones that\n"+
 			"changed outside berth. Exit status 0 when none did, 2 when some did, 1 on\n"+
 			"error. With -json, prints a drift report (docs/json-output.md).\n\nOptions:\n")
 		fs.PrintDefaults()

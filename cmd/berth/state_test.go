@@ -238,6 +238,27 @@ func TestStateShow(t *testing.T) {
 	}
 }
 
+// TestShowState: berth show of the state prints every object exactly as
+// berth state show prints it (HCL through the one value printer, nested
+// values included), then the outputs.
+func TestShowState(t *testing.T) {
+	dir := stateFixture(t)
+	code, out, errOut := runBerth(t, dir, "show")
+	if code != 0 {
+		t.Fatalf("show: exit %d: %s", code, errOut)
+	}
+	golden.Check(t, filepath.Join("testdata", "state", "show_state.golden"), []byte(out))
+	for _, addr := range strings.Fields(listOf(t, dir)) {
+		_, one, _ := runBerth(t, dir, "state", "show", addr)
+		if !strings.Contains(out, one+"\n") {
+			t.Errorf("show does not print %s as state show does:\n%s", addr, one)
+		}
+	}
+	if strings.Contains(out, "hunter2") {
+		t.Errorf("a sensitive value was printed:\n%s", out)
+	}
+}
+
 func TestStateMv(t *testing.T) {
 	tests := []struct {
 		name     string

@@ -5,13 +5,16 @@ package docker
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/berth-sh/berth/platform/app"
 	"github.com/berth-sh/berth/providers"
+	"github.com/berth-sh/berth/providers/docker/engine"
 )
 
 func TestIntegrationImpossiblePlacement(t *testing.T) {
@@ -65,5 +68,42 @@ func TestIntegrationReplaceOfAFullApp(t *testing.T) {
 		if pl.Diagnostics.HasErrors() {
 			t.Fatalf("plan with prior %s: %v", prior.GoString()[:40], pl.Diagnostics)
 		}
+	}
+}
+
+// spread = "zone" at plan on real engines: host-a and host-a2 (one engine
+// under two names) are zone x, host-b zone y, so the two replicas go to
+// host-a and host-b (spread = "host" would take host-a and host-a2). With
+// a host that has no zone, the plan is refused at placement.spread.
+func TestIntegrationZoneSpread(t *testing.T) {
+	h := newHarness(t, "zones")
+	zoned := func(c engine.HostConfig, name, zone string) engine.HostConfig {
+		c.Name, c.Labels = name, map[string]string{"zone": zone}
+		return c
+	}
+	body := strings.Replace(fmt.Sprintf(appBody, h.e.image+":v1", 2, 0), `spread = "host"`, `spread = "zone"`, 1)
+	pl := h.plan(h.configHosts(body, zoned(h.e.hostA, "host-a", "x"), zoned(h.e.hostA, "host-a2", "x"), zoned(h.e.hostB, "host-b", "y")))
+	if pl.Diagnostics.HasErrors() {
+		t.Fatalf("plan: %v", pl.Diagnostics)
+	}
+	var got []string
+	for _, in := range app.DecodeInstances(pl.PlannedState) {
+		got = append(got, in.Name+"@"+in.Host)
+	}
+	if want := []string{"zones-1@host-a", "zones-2@host-b"}; !slices.Equal(got, want) {
+		t.Errorf("instances %v, want %v", got, want)
+	}
+
+	// The language refuses it first (validate); the provider again at plan.
+	cl := clusterValue(t, "c", testHost{name: "host-a", endpoint: h.e.hostA.Endpoint, labels: map[string]string{"zone": "x"}},
+		testHost{name: h.e.hostB.Name, endpoint: h.e.hostB.Endpoint, labels: h.e.hostB.Labels})
+	reg := h.e.registry
+	v, _ := decodeAppValue(t, "cluster = cluster.c\n"+body, cl, registryValue(reg.Address, reg.Username, reg.Password), h.name)
+	pl = h.plan(v)
+	if !pl.Diagnostics.HasErrors() || pl.Diagnostics[0].Summary != "Spread by zone on hosts without a zone" {
+		t.Fatalf("diagnostics %v", pl.Diagnostics)
+	}
+	if p := pathString(providers.DiagnosticPath(pl.Diagnostics[0])); p != "placement.spread" {
+		t.Errorf("path %s", p)
 	}
 }

@@ -285,6 +285,7 @@ func (a *deployment) placementRequest(existing []app.Instance) scheduler.Request
 	if pl := a.Spec.Placement; pl != nil {
 		r.NodeSelector = pl.NodeSelector
 		r.SpreadHosts = pl.Spread == app.SpreadHost
+		r.SpreadZones = pl.Spread == app.SpreadZone
 	}
 	// One entry per instance name; where a name has several containers
 	// (the old and the new one mid-rollout), the up-to-date one's host.

@@ -220,3 +220,24 @@ func TestSchedulerHostCountsOtherAppsOnly(t *testing.T) {
 		t.Errorf("host %+v", h)
 	}
 }
+
+// An app's spread reaches the scheduler as the matching request flag.
+func TestPlacementRequestSpread(t *testing.T) {
+	tests := []struct {
+		spread       string
+		hosts, zones bool
+	}{
+		{app.SpreadNone, false, false},
+		{app.SpreadHost, true, false},
+		{app.SpreadZone, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.spread, func(t *testing.T) {
+			a := &deployment{Name: "web", Spec: &app.Spec{Replicas: 2, Placement: &app.Placement{Spread: tt.spread}}}
+			r := a.placementRequest(nil)
+			if r.SpreadHosts != tt.hosts || r.SpreadZones != tt.zones {
+				t.Errorf("SpreadHosts %v, SpreadZones %v; want %v, %v", r.SpreadHosts, r.SpreadZones, tt.hosts, tt.zones)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package docker
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -12,6 +13,7 @@ import (
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/providers/builtin"
 	"github.com/berth-sh/berth/providers/docker/engine"
+	"github.com/berth-sh/berth/providers/docker/scheduler"
 )
 
 // Kind is the cluster kind (and provider name) of Docker hosts:
@@ -150,14 +152,69 @@ func checkApp(v cty.Value) hcl.Diagnostics {
 			}
 		}
 	}
-	if p := attr(v, "placement"); p.IsKnown() && !p.IsNull() {
-		if s := attr(p, "spread"); s.IsKnown() && !s.IsNull() && s.AsString() == app.SpreadZone {
-			diags = append(diags, providers.AttributeError("Spread by zone not supported on Docker hosts yet",
-				"berth spreads an app's instances on Docker hosts across hosts (spread = \"host\") or not at all (\"none\"); it does not read a zone from the hosts. Use \"host\".",
-				cty.GetAttrPath("placement").GetAttr("spread")))
+	return append(diags, checkZoneSpread(v)...)
+}
+
+// checkZoneSpread: spread = "zone" balances the instances over the
+// hosts' zone label, so every host the app may run on (its cluster's
+// hosts that match its node selector) must have one. Hosts whose labels
+// are unknown are skipped; the scheduler refuses them at plan.
+func checkZoneSpread(v cty.Value) hcl.Diagnostics {
+	p := attr(v, "placement")
+	if s := attr(p, "spread"); !s.IsKnown() || s.IsNull() || s.AsString() != app.SpreadZone {
+		return nil
+	}
+	sel := attr(p, "node_selector")
+	if !sel.IsKnown() {
+		return nil
+	}
+	selector := map[string]string{}
+	if !sel.IsNull() {
+		for k, sv := range sel.AsValueMap() {
+			if !sv.IsKnown() || sv.IsNull() {
+				return nil
+			}
+			selector[k] = sv.AsString()
 		}
 	}
-	return diags
+	hosts := attr(attr(attr(v, "cluster"), Kind), "host")
+	if !hosts.IsKnown() || hosts.IsNull() || !hosts.CanIterateElements() {
+		return nil
+	}
+	var missing []string
+	for it := hosts.ElementIterator(); it.Next(); {
+		_, h := it.Element()
+		l := attr(h, "labels")
+		if !l.IsKnown() || !l.IsWhollyKnown() {
+			continue
+		}
+		labels := map[string]string{}
+		if !l.IsNull() {
+			for k, lv := range l.AsValueMap() {
+				if !lv.IsNull() {
+					labels[k] = lv.AsString()
+				}
+			}
+		}
+		if !scheduler.Matches(labels, selector) {
+			continue
+		}
+		if _, ok := labels[scheduler.ZoneLabel]; !ok {
+			missing = append(missing, strconv.Quote(app.Str(h, "name")))
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	hostsText, verb := "host "+missing[0], "has"
+	if len(missing) > 1 {
+		hostsText, verb = "hosts "+strings.Join(missing, ", "), "have"
+	}
+	cl := app.Str(attr(v, "cluster"), "name")
+	return hcl.Diagnostics{providers.AttributeError("Spread by zone on hosts without a zone",
+		fmt.Sprintf("spread = %q spreads the app's instances over the values of the %q label of the Docker hosts it runs on, but %s of cluster %q %s no %q label. Add one to each host (labels = { %s = \"eu-1a\" }), or use spread = %q.",
+			app.SpreadZone, scheduler.ZoneLabel, hostsText, cl, verb, scheduler.ZoneLabel, scheduler.ZoneLabel, app.SpreadHost),
+		cty.GetAttrPath("placement").GetAttr("spread"))}
 }
 
 // validateApp is the provider's own check of an app at plan: checkApp,

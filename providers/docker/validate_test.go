@@ -12,11 +12,15 @@ import (
 
 func TestValidateApp(t *testing.T) {
 	cl := clusterValue(t, "c", testHost{name: "a", endpoint: "unix:///x"})
+	zoned := clusterValue(t, "c", testHost{name: "a", endpoint: "unix:///x", labels: map[string]string{"zone": "x", "pool": "web"}},
+		testHost{name: "b", endpoint: "unix:///y", labels: map[string]string{"zone": "y", "pool": "web"}},
+		testHost{name: "build", endpoint: "unix:///z"})
 	tests := []struct {
-		name string
-		src  string
-		want []string // summaries; nil: valid
-		path string
+		name    string
+		src     string
+		want    []string // summaries; nil: valid
+		path    string
+		cluster cty.Value // cl when NilVal
 	}{
 		{"valid", `
 cluster = cluster.c
@@ -32,7 +36,7 @@ liveness {
     port = "http"
   }
 }
-`, nil, ""},
+`, nil, "", cty.NilVal},
 		{"grpc readiness", `
 cluster = cluster.c
 image = "r/x:v1"
@@ -42,7 +46,7 @@ readiness {
     port = "grpc"
   }
 }
-`, []string{"gRPC readiness probe not supported on Docker hosts"}, "readiness.grpc"},
+`, []string{"gRPC readiness probe not supported on Docker hosts"}, "readiness.grpc", cty.NilVal},
 		{"fixed host port", `
 cluster = cluster.c
 image = "r/x:v1"
@@ -50,20 +54,32 @@ port "http" {
   container = 8080
   host = 80
 }
-`, []string{"Fixed host ports not supported on Docker hosts yet"}, "port[0].host"},
-		{"spread by zone", `
+`, []string{"Fixed host ports not supported on Docker hosts yet"}, "port[0].host", cty.NilVal},
+		{"spread by zone on a host without a zone", `
 cluster = cluster.c
 image = "r/x:v1"
 placement {
   spread = "zone"
 }
-`, []string{"Spread by zone not supported on Docker hosts yet"}, "placement.spread"},
+`, []string{"Spread by zone on hosts without a zone"}, "placement.spread", zoned},
+		{"spread by zone on the zoned hosts of the node selector", `
+cluster = cluster.c
+image = "r/x:v1"
+placement {
+  node_selector = { pool = "web" }
+  spread = "zone"
+}
+`, nil, "", zoned},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// The language runs the platform's check as it decodes the app
 			// (validate, offline); the provider checks again at plan.
-			v, langDiags := decodeAppValue(t, tt.src, cl, cty.NilVal, "web")
+			c := tt.cluster
+			if c == cty.NilVal {
+				c = cl
+			}
+			v, langDiags := decodeAppValue(t, tt.src, c, cty.NilVal, "web")
 			var fromLang []string
 			for _, d := range langDiags {
 				fromLang = append(fromLang, d.Summary)

@@ -154,7 +154,7 @@ func (r *planRenderer) plan(p *plans.Plan) {
 	// it only shows what it got to.
 	if p.Mode == plans.RefreshOnlyMode {
 		if len(drift) == 0 && !p.Errored {
-			r.noChanges()
+			r.noDrift()
 		}
 		r.errored(p)
 		return
@@ -254,6 +254,17 @@ func (r *planRenderer) noChanges() {
 	r.line("")
 	r.line("berth has compared your real infrastructure against your configuration")
 	r.line("and found no differences, so no changes are needed.")
+}
+
+// noDrift ends a refresh-only plan (berth drift, plan -refresh-only) that
+// found nothing: it compared the real objects with the state, not with
+// the configuration.
+func (r *planRenderer) noDrift() {
+	r.line("")
+	r.line(r.paint(ansi.Green+ansi.Bold, "No changes.") + r.paint(ansi.Bold, " Your infrastructure still matches the state."))
+	r.line("")
+	r.line("berth has compared your real infrastructure against the state and found")
+	r.line("no differences: nothing has changed outside of berth.")
 }
 
 func (r *planRenderer) errored(p *plans.Plan) {

@@ -15,7 +15,10 @@
 //     instances of the app (spread = "host": at most one per host while
 //     possible, otherwise as even as capacity allows), then the most free
 //     CPU, then the most free memory, then the name; without spread, to the
-//     host with the most free CPU.
+//     host with the most free CPU. With spread = "zone", the zone (the
+//     hosts' ZoneLabel) with the fewest instances of the app comes first,
+//     then the host as with spread = "host"; scaling down leaves the most
+//     crowded zone first.
 package scheduler
 
 import (
@@ -25,6 +28,10 @@ import (
 	"strconv"
 	"strings"
 )
+
+// ZoneLabel is the host label that names a host's zone, which
+// spread = "zone" balances the instances over.
+const ZoneLabel = "zone"
 
 // MilliCPU is an amount of CPU in thousandths of a core.
 type MilliCPU int64
@@ -72,6 +79,9 @@ type Request struct {
 	NodeSelector map[string]string
 	// SpreadHosts is spread = "host".
 	SpreadHosts bool
+	// SpreadZones is spread = "zone": every eligible host must have the
+	// ZoneLabel label (Place refuses the request otherwise).
+	SpreadZones bool
 	Existing    []Instance
 }
 
@@ -106,7 +116,13 @@ type hostState struct {
 	Host
 	freeCPU MilliCPU
 	freeMem int64
-	count   int // instances of the app placed here
+	count   int        // instances of the app placed here
+	zone    *zoneState // shared by the hosts of one zone
+}
+
+// zoneState counts the instances of the app placed in one zone.
+type zoneState struct {
+	count int
 }
 
 func (h *hostState) fits(r *Request) bool {
@@ -117,6 +133,15 @@ func (h *hostState) take(r *Request) {
 	h.freeCPU -= r.CPU
 	h.freeMem -= r.Memory
 	h.count++
+	h.zone.count++
+}
+
+// release undoes take.
+func (h *hostState) release(r *Request) {
+	h.freeCPU += r.CPU
+	h.freeMem += r.Memory
+	h.count--
+	h.zone.count--
 }
 
 // Place computes where each of the app's replicas runs on hosts.
@@ -125,12 +150,22 @@ func Place(hosts []Host, r Request) (Placement, error) {
 		return Placement{}, &Error{Msg: fmt.Sprintf("%s: replicas must not be negative (got %d)", r.App, r.Replicas)}
 	}
 	byName := map[string]*hostState{}
+	zones := map[string]*zoneState{}
 	var eligible []*hostState
 	for _, h := range hosts {
-		if !matches(h.Labels, r.NodeSelector) {
+		if !Matches(h.Labels, r.NodeSelector) {
 			continue
 		}
-		hs := &hostState{Host: h, freeCPU: h.CPU - h.UsedCPU, freeMem: h.Memory - h.UsedMemory}
+		zone, ok := h.Labels[ZoneLabel]
+		if r.SpreadZones && !ok {
+			// Validate refuses this; a host whose labels were unknown then
+			// gets here.
+			return Placement{}, &Error{Msg: fmt.Sprintf("%s spreads over zones, but host %s has no %q label", r.App, h.Name, ZoneLabel)}
+		}
+		if zones[zone] == nil {
+			zones[zone] = &zoneState{}
+		}
+		hs := &hostState{Host: h, freeCPU: h.CPU - h.UsedCPU, freeMem: h.Memory - h.UsedMemory, zone: zones[zone]}
 		eligible = append(eligible, hs)
 		byName[h.Name] = hs
 	}
@@ -175,11 +210,8 @@ func place(r Request, eligible []*hostState, byName map[string]*hostState) (Plac
 		total--
 	}
 	for total > r.Replicas {
-		i := crowdedVictim(r.Name, stay, byName)
-		h := byName[stay[i].Host]
-		h.freeCPU += r.CPU
-		h.freeMem += r.Memory
-		h.count--
+		i := crowdedVictim(&r, stay, byName)
+		byName[stay[i].Host].release(&r)
 		out.Removed = append(out.Removed, stay[i].Name)
 		stay = slices.Delete(stay, i, i+1)
 		total--
@@ -236,7 +268,10 @@ func pick(r *Request, hosts []*hostState) *hostState {
 }
 
 func better(r *Request, a, b *hostState) bool {
-	if r.SpreadHosts && a.count != b.count {
+	if r.SpreadZones && a.zone.count != b.zone.count {
+		return a.zone.count < b.zone.count
+	}
+	if (r.SpreadHosts || r.SpreadZones) && a.count != b.count {
 		return a.count < b.count
 	}
 	if a.freeCPU != b.freeCPU {
@@ -249,16 +284,22 @@ func better(r *Request, a, b *hostState) bool {
 }
 
 // crowdedVictim returns the index in stay of the instance to remove when
-// scaling down: the highest-numbered instance on the host with the most.
-func crowdedVictim(prefix string, stay []Instance, byName map[string]*hostState) int {
+// scaling down: the highest-numbered instance on the host with the most
+// (with spread = "zone", of the hosts of the zone with the most).
+func crowdedVictim(r *Request, stay []Instance, byName map[string]*hostState) int {
 	best := -1
 	for i, in := range stay {
 		if best < 0 {
 			best = i
 			continue
 		}
-		ci, cb := byName[in.Host].count, byName[stay[best].Host].count
-		if ci > cb || (ci == cb && compareInstance(prefix, in.Name, stay[best].Name) > 0) {
+		hi, hb := byName[in.Host], byName[stay[best].Host]
+		c := 0
+		if r.SpreadZones {
+			c = cmp.Compare(hi.zone.count, hb.zone.count)
+		}
+		c = cmp.Or(c, cmp.Compare(hi.count, hb.count), compareInstance(r.Name, in.Name, stay[best].Name))
+		if c > 0 {
 			best = i
 		}
 	}
@@ -300,7 +341,9 @@ func instanceNumber(prefix, name string) (int, bool) {
 	return n, err == nil && n > 0
 }
 
-func matches(labels, selector map[string]string) bool {
+// Matches reports whether a host with labels is eligible under a node
+// selector: it has every label of the selector, with its value.
+func Matches(labels, selector map[string]string) bool {
 	for k, v := range selector {
 		if got, ok := labels[k]; !ok || got != v {
 			return false

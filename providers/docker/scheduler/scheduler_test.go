@@ -55,6 +55,8 @@ func existing(pairs ...string) []Instance {
 
 func TestPlace(t *testing.T) {
 	three := []Host{host("a", 4, 8, "pool=core"), host("b", 4, 8, "pool=core"), host("c", 4, 8, "pool=batch")}
+	// Two hosts in zone x, one in zone y.
+	zoned := []Host{host("a", 4, 8, "zone=x"), host("b", 4, 8, "zone=x"), host("c", 4, 8, "zone=y")}
 	tests := []struct {
 		name  string
 		hosts []Host
@@ -152,6 +154,48 @@ func TestPlace(t *testing.T) {
 			want:  "web-1@b web-2@a web-3@b",
 		},
 		{
+			name:  "host spread ignores zones",
+			hosts: zoned,
+			req:   Request{Replicas: 4, CPU: 500, SpreadHosts: true},
+			want:  "web-1@a web-2@b web-3@c web-4@a",
+		},
+		{
+			name:  "zone spread balances zones first, then hosts within a zone",
+			hosts: zoned,
+			req:   Request{Replicas: 4, CPU: 500, SpreadZones: true},
+			want:  "web-1@a web-2@c web-3@b web-4@c",
+		},
+		{
+			name:  "zone spread counts only eligible hosts",
+			hosts: []Host{host("a", 4, 8, "zone=x", "pool=core"), host("b", 4, 8, "zone=y", "pool=core"), host("c", 4, 8, "pool=batch")},
+			req:   Request{Replicas: 3, CPU: 500, NodeSelector: map[string]string{"pool": "core"}, SpreadZones: true},
+			want:  "web-1@a web-2@b web-3@a",
+		},
+		{
+			name:  "zone spread goes uneven only when capacity forces it",
+			hosts: []Host{host("a", 4, 8, "zone=x"), host("b", 1, 8, "zone=y")},
+			req:   Request{Replicas: 4, CPU: 1000, SpreadZones: true},
+			want:  "web-1@a web-2@b web-3@a web-4@a",
+		},
+		{
+			name:  "zone spread keeps existing instances and fills the emptiest zone",
+			hosts: zoned,
+			req:   Request{Replicas: 3, CPU: 500, SpreadZones: true, Existing: existing("web-1@a", "web-2@b")},
+			want:  "web-1@a* web-2@b* web-3@c",
+		},
+		{
+			name:  "zone spread: scale down leaves the most crowded zone first",
+			hosts: zoned,
+			req:   Request{Replicas: 2, CPU: 500, SpreadZones: true, Existing: existing("web-1@a", "web-2@b", "web-3@c")},
+			want:  "web-1@a* web-3@c* -web-2",
+		},
+		{
+			name:  "without zone spread scale down ignores zones",
+			hosts: zoned,
+			req:   Request{Replicas: 2, CPU: 500, SpreadHosts: true, Existing: existing("web-1@a", "web-2@b", "web-3@c")},
+			want:  "web-1@a* web-2@b* -web-3",
+		},
+		{
 			name:  "ties break by name, deterministically",
 			hosts: []Host{host("z", 2, 2), host("m", 2, 2), host("b", 2, 2)},
 			req:   Request{Replicas: 1, SpreadHosts: true},
@@ -204,6 +248,12 @@ func TestPlaceImpossible(t *testing.T) {
 			wantErr: "app.web needs 1 replicas on pool=core,zone=x, but no host matches",
 		},
 		{
+			name:    "zone spread on a host without a zone",
+			hosts:   []Host{host("a", 4, 8, "zone=x"), host("b", 4, 8)},
+			req:     Request{Replicas: 2, SpreadZones: true},
+			wantErr: `app.web spreads over zones, but host b has no "zone" label`,
+		},
+		{
 			name:    "negative replicas",
 			hosts:   []Host{host("a", 4, 8)},
 			req:     Request{Replicas: -1},
@@ -231,10 +281,11 @@ func TestPlaceImpossible(t *testing.T) {
 // TestPlaceStable: placing again with the previous result as Existing
 // changes nothing, for many shapes.
 func TestPlaceStable(t *testing.T) {
-	hosts := []Host{host("a", 3, 8), host("b", 2, 8), host("c", 4, 2)}
+	hosts := []Host{host("a", 3, 8, "zone=x"), host("b", 2, 8, "zone=y"), host("c", 4, 2, "zone=x")}
+	spreads := map[string]Request{"none": {}, "host": {SpreadHosts: true}, "zone": {SpreadZones: true}}
 	for replicas := 0; replicas <= 12; replicas++ {
-		for _, spread := range []bool{false, true} {
-			req := Request{App: "app.web", Name: "web", Replicas: replicas, CPU: 500, Memory: 256 << 20, SpreadHosts: spread}
+		for spread, sr := range spreads {
+			req := Request{App: "app.web", Name: "web", Replicas: replicas, CPU: 500, Memory: 256 << 20, SpreadHosts: sr.SpreadHosts, SpreadZones: sr.SpreadZones}
 			first, err := Place(hosts, req)
 			if err != nil {
 				continue // over capacity: covered by TestPlaceImpossible
@@ -244,15 +295,15 @@ func TestPlaceStable(t *testing.T) {
 			}
 			second, err := Place(hosts, req)
 			if err != nil {
-				t.Fatalf("replicas=%d spread=%v: second Place: %v", replicas, spread, err)
+				t.Fatalf("replicas=%d spread=%s: second Place: %v", replicas, spread, err)
 			}
 			for _, a := range second.Assignments {
 				if !a.Kept {
-					t.Errorf("replicas=%d spread=%v: %s not kept: %s", replicas, spread, a.Instance, layout(second))
+					t.Errorf("replicas=%d spread=%s: %s not kept: %s", replicas, spread, a.Instance, layout(second))
 				}
 			}
 			if len(second.Assignments) != replicas || len(second.Removed) != 0 {
-				t.Errorf("replicas=%d spread=%v: %s", replicas, spread, layout(second))
+				t.Errorf("replicas=%d spread=%s: %s", replicas, spread, layout(second))
 			}
 		}
 	}

@@ -1,6 +1,10 @@
 cluster "edge" {
   docker {
-    host "h1" { endpoint = "unix:///var/run/docker.sock" }
+    host "h1" {
+      endpoint = "unix:///var/run/docker.sock"
+      labels   = { zone = "eu-1a" }
+    }
+    host "h2" { endpoint = "tcp://h2.internal:2376" }
   }
 }
 
