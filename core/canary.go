@@ -239,21 +239,29 @@ func (a *applyWalker) retireCanary(ctx context.Context, entry *providerEntry, ch
 }
 
 // pausedValue is the value what depends on change's object is planned
-// with: its planned state, except for a change that pauses at a canary
-// or aborts one. Those end with the recorded spec and instances known
-// only once applied (the provider records the new spec only once every
-// instance runs it), so what depends on them sees the recorded
-// attributes, and instances known after apply.
+// with: its planned state, except for a change that pauses at a canary,
+// aborts one, or finishes a promote without waves (planCanary). The
+// first two end with the recorded spec and instances known only once
+// applied (the provider records the new spec only once every instance
+// runs it); the last keeps its instances, but the canary's leave their
+// canary group. What depends on them (what routes to them) sees the
+// recorded attributes, and instances known after apply.
 func pausedValue(change *plans.ResourceChange) cty.Value {
 	ro := change.Rollout
-	pauses := change.Canary == plans.CanaryStart || change.Canary == plans.CanaryAbort ||
-		(change.Canary == plans.CanaryReplan && ro != nil && ro.Canary != nil)
-	before := change.Before
-	if !pauses || before.IsNull() || !before.Type().IsObjectType() || !before.Type().HasAttribute("instances") {
+	v := change.Before
+	switch {
+	case change.Canary == plans.CanaryStart || change.Canary == plans.CanaryAbort:
+	case change.Canary == plans.CanaryReplan && ro != nil && ro.Canary != nil:
+	case change.Canary == plans.CanaryPromote && (ro == nil || len(ro.Waves) == 0):
+		v = change.After
+	default:
 		return change.After
 	}
-	attrs := before.AsValueMap()
-	attrs["instances"] = cty.UnknownVal(before.Type().AttributeType("instances"))
+	if v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() || !v.Type().HasAttribute("instances") {
+		return change.After
+	}
+	attrs := v.AsValueMap()
+	attrs["instances"] = cty.UnknownVal(v.Type().AttributeType("instances"))
 	return cty.ObjectVal(attrs)
 }
 
