@@ -183,7 +183,12 @@ func (ap *applier) setup(ctx context.Context, v cty.Value) error {
 // current: c runs the app's spec (hash and image digest), and passed
 // readiness.
 func (ap *applier) current(c live) bool {
-	return c.Labels.ConfigHash == ap.a.Hash && c.Image == ap.a.Pinned && c.State == statusRunning && !ap.isNotReady(c.ID)
+	return ap.onSpec(c) && c.State == statusRunning && !ap.isNotReady(c.ID)
+}
+
+// onSpec reports whether c was made of the planned spec, ready or not.
+func (ap *applier) onSpec(c live) bool {
+	return c.Labels.ConfigHash == ap.a.Hash && c.Image == ap.a.Pinned
 }
 
 // live is one of the app's containers as it exists, on the host of that
@@ -444,11 +449,37 @@ func (ap *applier) stepStart(ctx context.Context, req providers.ApplyResourceCha
 		ap.emit("progress", "", "reverting app %s to its previous spec (%s)", ap.a.Name, ap.a.Pinned)
 	}
 	_, err = ap.startHeld(ctx, todo, req.Step.HoldFor)
+	if err == nil {
+		err = ap.removeFailedAttempts(ctx, seen)
+	}
 	st, diags := ap.stepState(req.PriorState, req.PlannedState)
 	if err = errors.Join(append(errs, err)...); err != nil {
 		return ap.fail(ctx, st, diags, ap.stepFailed(), err)
 	}
 	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags, Private: ap.private(st)}
+}
+
+// removeFailedAttempts removes, for each of names that has a ready
+// container on the planned spec now, its other containers on that spec
+// that are not ready: earlier attempts at the same instance (a start cut
+// short by a kill of berth, recorded not_ready by the next refresh, or
+// one that failed). A wave's StepStop would remove them too, but a
+// canary stops nothing: without this, a canary started again after a
+// kill keeps the failed attempt beside its instance.
+func (ap *applier) removeFailedAttempts(ctx context.Context, names map[string]bool) error {
+	ls, err := ap.list(ctx)
+	if err != nil {
+		return err
+	}
+	var stop []live
+	for _, c := range ls {
+		n := c.Labels.Instance
+		if names[n] && ap.onSpec(c) && !ap.current(c) && slices.ContainsFunc(ls, func(o live) bool { return o.Labels.Instance == n && ap.current(o) }) {
+			ap.emit("progress", n, "removing %s's container %s, an earlier attempt that never turned ready", n, engine.ShortID(c.ID))
+			stop = append(stop, c)
+		}
+	}
+	return ap.stopAll(ctx, stop)
 }
 
 // stepStop is providers.StepStop: the containers of the instances named in

@@ -184,6 +184,47 @@ func TestIntegrationKillDuringRollout(t *testing.T) {
 	h.noneOf(started)
 }
 
+// berth is killed during a canary's start, after the container started
+// and before it was recorded; the next apply starts the canary again
+// (the refresh finds the container not_ready, so it is not taken for the
+// canary) and must leave one container of the canary's spec for its
+// name, beside the previous instance of that name: a canary's start
+// stops nothing else, so the start itself removes the failed attempt.
+func TestIntegrationCanaryStartedAgainAfterAKill(t *testing.T) {
+	h := newHarness(t, fmt.Sprintf("kc%d", time.Now().UnixNano()%1e6))
+	v1 := h.config(fmt.Sprintf(appBody, h.e.image+":v1", 3, 0), h.e.registry)
+	h.mustApply(v1, nil)
+	v2 := h.config(fmt.Sprintf(appBody, h.e.image+":v2", 3, 0), h.e.registry)
+	started := h.killedStep(v2, h.plan(v2), 1)
+	if len(started) != 1 {
+		t.Fatalf("the canary's start made %v, want one container", started)
+	}
+	name := started[0].Name
+	h.state = h.read()
+
+	// The canary's start again: the StepStart of its instance, which
+	// the rollout driver's Canary sends; no StepStop follows.
+	pl := h.plan(v2)
+	if resp := h.step(v2, pl, providers.StepStart, 1); resp.Diagnostics.HasErrors() {
+		t.Fatal(resp.Diagnostics)
+	}
+	var mine []app.Instance
+	for _, in := range app.DecodeInstances(h.state) {
+		if in.Name == name {
+			mine = append(mine, in)
+		}
+	}
+	onV2 := slices.IndexFunc(mine, func(in app.Instance) bool { return in.ImageDigest == str(pl.PlannedState, "image_digest") })
+	if len(mine) != 2 || onV2 < 0 || !mine[onV2].Ready {
+		t.Errorf("instance %s has %+v after the canary started again, want the previous container and one ready on the new spec", name, mine)
+	}
+	h.noneOf(started)
+	live := h.containersOf(str(h.state, "deployment_id"))
+	if len(live) != 4 {
+		t.Errorf("%d containers on the hosts, want 4: the 3 previous and the canary", len(live))
+	}
+}
+
 // killedStep runs the StepStart of wave of pl as if berth were killed
 // before it recorded the result: the state stays as it was, and the
 // containers the step started are returned.
