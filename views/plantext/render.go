@@ -370,7 +370,7 @@ func (r *planRenderer) change(c *plans.ResourceChange, drift bool) {
 		for _, l := range canaryLines(c.Canary, c.Rollout, c.Routers) {
 			r.line(strings.Repeat(" ", 8) + l)
 		}
-		if c.Rollout != nil {
+		if c.Rollout != nil && len(c.Rollout.Waves) > 0 {
 			for _, l := range rolloutLines(c.Rollout, c.Routers) {
 				r.line(strings.Repeat(" ", 8) + l)
 			}

@@ -113,6 +113,9 @@ func canaryLines(part plans.CanaryPart, ro *providers.Rollout, routers []addrs.I
 		}
 		return []string{head, "  then the rollout pauses; the waves below run on berth rollout promote"}
 	case plans.CanaryPromote:
+		if ro == nil || len(ro.Waves) == 0 {
+			return []string{"promote the canary: every instance runs the new spec already; what is left of the old ones goes,", "  then the canary is retired (" + traffic + " goes to the stable instances)"}
+		}
 		return []string{"promote the canary: its instances join the stable traffic, the waves below replace the others,", "  then the canary is retired (" + traffic + " goes to the stable instances)"}
 	case plans.CanaryAbort:
 		return []string{"abort the canary: " + traffic + " goes back to the stable instances (weights read back),", "  then the canary instances are drained and stop; the app keeps its recorded spec"}
