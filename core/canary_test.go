@@ -4,13 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/zclconf/go-cty/cty"
+
 	"github.com/berth-sh/berth/core/plans"
 	"github.com/berth-sh/berth/platform/app"
+	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/state"
+	"github.com/berth-sh/berth/state/backend/local"
+	"github.com/berth-sh/berth/state/statemgr"
 )
 
 // canaryFixture is a fleet of 6 on v1, then configured for a canary of
@@ -319,5 +325,103 @@ func TestCanaryCommandOfAnAppNoLongerConfigured(t *testing.T) {
 	_, _, diags := f.operation().Plan(context.Background(), PlanOptions{Refresh: true, Canary: map[string]plans.CanaryPart{"test_fleet.f": plans.CanaryAbort}})
 	if !diags.HasErrors() || !strings.Contains(diags.Error(), "no longer in the configuration") {
 		t.Errorf("abort of an app removed from the configuration: %v", diags)
+	}
+}
+
+// berth killed during a promote, after its waves and before the routers
+// retired the canary: the state records the canary still, and every
+// step's result, or none of them (the refresh then finds every instance
+// on the canary's spec while the recorded spec is the previous one).
+// berth rollout promote again retires the canary and settles the app on
+// the canary's spec.
+func TestCanaryPromoteFinishedAfterAKill(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// killed is the state the kill leaves, from the state of the
+		// canary phase and the one after a complete promote.
+		killed func(canary, promoted *state.State) *state.State
+	}{
+		{"every step recorded", func(canary, promoted *state.State) *state.State {
+			promoted.Instance(mustInstance(t, "test_fleet.f")).Canary = canaryOf(t, canary)
+			return promoted
+		}},
+		{"no step recorded", func(canary, _ *state.State) *state.State { return canary }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := canaryFixture(t, "v2")
+			p, _ := f.partOf(PlanOptions{})
+			canary, _ := f.applyWith(p, &recorder{}, nil)
+			p, _ = f.partOf(PlanOptions{Canary: map[string]plans.CanaryPart{"test_fleet.f": plans.CanaryPromote}})
+			promoted, errs := f.applyWith(p, &recorder{}, nil)
+			if errs != "" {
+				t.Fatalf("promote: %s", errs)
+			}
+			if err := statemgr.New(local.New(filepath.Join(f.dir, "berth.state"))).Write(context.Background(), tc.killed(canary, promoted)); err != nil {
+				t.Fatal(err)
+			}
+
+			p, c := f.partOf(PlanOptions{Canary: map[string]plans.CanaryPart{"test_fleet.f": plans.CanaryPromote}})
+			if c.Canary != plans.CanaryPromote || c.Action != plans.Update || (c.Rollout != nil && len(c.Rollout.Waves) > 0) {
+				t.Fatalf("promote plan again: %s, canary part %q, rollout %+v; want a promote without waves", c.Action, c.Canary, c.Rollout)
+			}
+			rec := &recorder{}
+			st, errs := f.applyWith(p, rec, nil)
+			if errs != "" {
+				t.Fatalf("promote again: %s", errs)
+			}
+			want := []string{"hook AfterReady wave 1: f-0@v2 f-1@v2 f-2@v2 f-3@v2 f-4@v2 f-5@v2", "hook Canary 0%: "}
+			if !slices.Equal(rec.log, want) {
+				t.Errorf("hooks of the promote again: %q, want %q", rec.log, want)
+			}
+			if got := f.storeVersions(); got != "f-0@v2 f-1@v2 f-2@v2 f-3@v2 f-4@v2 f-5@v2" {
+				t.Errorf("running after the promote again: %s", got)
+			}
+			if cr := canaryOf(t, st); cr != nil {
+				t.Errorf("the state still records a canary: %+v", cr)
+			}
+			if v := app.Str(st.Instance(mustInstance(t, "test_fleet.f")).Value, "version"); v != "v2" {
+				t.Errorf("recorded version %q after the promote again", v)
+			}
+			f.checkStateIsReality(st, "test_fleet.f")
+			if p := f.plan(PlanOptions{}); len(p.Changes) != 0 && p.Changes[0].Action != plans.NoOp {
+				t.Errorf("plan after the promote again: %s", p.Changes[0].Action)
+			}
+		})
+	}
+}
+
+// What depends on an app is planned against the app's value as
+// pausedValue gives it: instances known after apply where the canary's
+// instances may move between load balancer groups in the run.
+func TestPausedValue(t *testing.T) {
+	obj := func(spec, id string) cty.Value {
+		return cty.ObjectVal(map[string]cty.Value{"spec": cty.StringVal(spec),
+			"instances": cty.ListVal([]cty.Value{cty.ObjectVal(map[string]cty.Value{"id": cty.StringVal(id)})})})
+	}
+	before, after := obj("v1", "a"), obj("v2", "b")
+	unknownOf := func(v cty.Value) cty.Value {
+		m := v.AsValueMap()
+		m["instances"] = cty.UnknownVal(v.Type().AttributeType("instances"))
+		return cty.ObjectVal(m)
+	}
+	waves := &providers.Rollout{Waves: []providers.Wave{{}}}
+	for _, tc := range []struct {
+		name    string
+		part    plans.CanaryPart
+		rollout *providers.Rollout
+		want    cty.Value
+	}{
+		{"a rolling update", plans.CanaryNone, waves, after},
+		{"a canary starts: the recorded spec, instances unknown", plans.CanaryStart, waves, unknownOf(before)},
+		{"an abort: the recorded spec, instances unknown", plans.CanaryAbort, nil, unknownOf(before)},
+		{"a promote with waves: as planned", plans.CanaryPromote, waves, after},
+		{"a promote without waves: as planned, instances unknown", plans.CanaryPromote, &providers.Rollout{}, unknownOf(after)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &plans.ResourceChange{Action: plans.Update, Before: before, After: after, Canary: tc.part, Rollout: tc.rollout}
+			if got := pausedValue(c); !got.RawEquals(tc.want) {
+				t.Errorf("pausedValue: %#v, want %#v", got, tc.want)
+			}
+		})
 	}
 }

@@ -120,10 +120,28 @@ func (d *Driver) Promote(ctx context.Context, prior, planned cty.Value, ro *prov
 	// no work for them, so no wave would admit them to the stable traffic
 	// before the old instances of their names leave. They join first.
 	target := app.DecodeTarget(planned)
-	if err := d.hooks().AfterReady(ctx, 1, keptReady(target, app.DecodeInstances(prior), nil)); err != nil {
-		return prior, hcl.Diagnostics{hookFailed(d.Object, "admitting the canary instances to the stable traffic in", 1, err)}
+	cur := prior
+	if len(ro.Waves) == 0 {
+		// Every name already runs the new spec (a canary as large as the
+		// app, a promote interrupted after its last wave started, or
+		// killed before its steps' results were written): a start of
+		// every name starts none and reports what runs, the app on the
+		// new spec once nothing of the old one is left, so that the
+		// state records the spec whatever the last step recorded.
+		var diags hcl.Diagnostics
+		names := targetNames(target)
+		if cur, diags = d.step(ctx, cur, planned, providers.RolloutStep{Kind: providers.StepStart, Wave: 1, Instances: names}); diags.HasErrors() {
+			return cur, diags
+		}
+		if missing := notReady(target, app.DecodeInstances(cur), names); len(missing) > 0 {
+			return cur, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: fmt.Sprintf("Promote of %s failed", d.Object),
+				Detail: fmt.Sprintf("Every instance was to run the new spec already, but %s did not run ready on it; the canary keeps its share.", strings.Join(missing, ", "))}}
+		}
 	}
-	cur, diags := d.Run(ctx, prior, planned, ro)
+	if err := d.hooks().AfterReady(ctx, 1, keptReady(target, app.DecodeInstances(cur), nil)); err != nil {
+		return cur, hcl.Diagnostics{hookFailed(d.Object, "admitting the canary instances to the stable traffic in", 1, err)}
+	}
+	cur, diags := d.Run(ctx, cur, planned, ro)
 	if len(ro.Waves) == 0 && !diags.HasErrors() {
 		// Every instance already runs the new spec beside what is left
 		// of the old one (a canary as large as the app, or a promote

@@ -183,6 +183,17 @@ func (d *Driver) step(ctx context.Context, cur, planned cty.Value, s providers.R
 	return next, diags
 }
 
+// targetNames are the names of target's instances, each once.
+func targetNames(target []app.Instance) []string {
+	var names []string
+	for _, in := range target {
+		if !slices.Contains(names, in.Name) {
+			names = append(names, in.Name)
+		}
+	}
+	return names
+}
+
 // revert brings the object back to prior, the state recorded before the
 // rollout: every instance prior lists runs the recorded spec again, ready
 // (app.DecodeTarget: also those that an earlier, interrupted rollout had
@@ -194,12 +205,7 @@ func (d *Driver) revert(ctx context.Context, cur, prior cty.Value) (cty.Value, h
 		}
 	}
 	target := app.DecodeTarget(prior)
-	var names []string
-	for _, in := range target {
-		if !slices.Contains(names, in.Name) {
-			names = append(names, in.Name)
-		}
-	}
+	names := targetNames(target)
 	cur, diags := d.step(ctx, cur, prior, providers.RolloutStep{Kind: providers.StepStart, Instances: names})
 	if diags.HasErrors() {
 		return cur, diags
