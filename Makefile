@@ -54,13 +54,15 @@ integration: helpers
 		$(GO) test -count=1 -tags integration ./providers/docker/... && \
 		$(GO) test -count=1 -tags integration -run 'Docker|FullDisk|Postgres|S3|Kubernetes|SharedState|RemoteState|LoadBalancer|Docs' ./cmd/berth/ && \
 		$(GO) test -count=1 -tags integration ./state/backend/postgres/ ./state/backend/s3/ ./state/backend/kubernetes/ ./providers/kubernetes/... && \
-		$(GO) test -count=1 -tags 'crash integration' -run 'CrashDocker|CrashKubernetes|CrashLoadBalancer' ./cmd/berth/ $(CRASH_DOCKER_ARGS)
+		$(GO) test -count=1 -timeout=30m -tags 'crash integration' -run 'CrashDocker|CrashKubernetes|CrashLoadBalancer' ./cmd/berth/ $(CRASH_DOCKER_ARGS)
 
 # The crash harness (docs/crash-safety.md): SIGKILLs of berth and of its
 # provider at random moments of applies and destroys, then the next run
 # must recover with 0 orphans and 0 duplicates. Brief here; at length:
 #   make crash CRASH_ARGS='-crash.create=120 -crash.destroy=120 -crash.provider=40'
-#   make crash-docker CRASH_DOCKER_ARGS='-crash.docker=30'
+#   make crash-docker CRASH_DOCKER_ARGS='-crash.docker=30 -crash.lb=6 -crash.canary=9'
+# ('CrashLoadBalancer' runs TestCrashLoadBalancer and
+# TestCrashLoadBalancerCanary: -run matches a prefix.)
 CRASH_ARGS        ?=
 CRASH_DOCKER_ARGS ?=
 

@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -51,6 +52,46 @@ func sample(t *testing.T, addr string, n int) (versions map[string]int, failed i
 	return versions, tr.failed.Load()
 }
 
+// rolloutStatusDoc is berth rollout status -json, as far as the tests
+// read it.
+type rolloutStatusDoc struct {
+	Phase  string `json:"phase"`
+	Canary *struct {
+		Instances []string `json:"instances"`
+		Weight    int      `json:"weight"`
+	} `json:"canary"`
+	Instances []struct {
+		Name string `json:"name"`
+		Role string `json:"role"`
+		ID   string `json:"id"`
+	} `json:"instances"`
+	Routers []struct {
+		Listeners map[string]map[string]int `json:"listeners"`
+	} `json:"routers"`
+}
+
+// rolloutStatus runs berth rollout status -json for the app.
+func (l *lbTest) rolloutStatus(t *testing.T) rolloutStatusDoc {
+	t.Helper()
+	r := l.e.ok("rollout", "status", "-json", "app."+l.app)
+	var st rolloutStatusDoc
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
+		t.Fatalf("rollout status -json: %v\n%s", err, r.stdout)
+	}
+	return st
+}
+
+// splitAt reports whether the one router's listener 80 forwards to
+// target, weight percent to its canary group and the rest to its group,
+// as the state records it.
+func (st rolloutStatusDoc) splitAt(target string, weight int) bool {
+	if len(st.Routers) != 1 {
+		return false
+	}
+	want := map[string]int{target: 100 - weight, target + " (canary)": weight}
+	return maps.Equal(st.Routers[0].Listeners["80"], want)
+}
+
 func TestE2ELoadBalancerCanary(t *testing.T) {
 	l := newLBTestWith(t, "lbcanary", lbCanaryApp)
 	if r := l.apply("v1"); r.code != 0 {
@@ -84,24 +125,11 @@ func TestE2ELoadBalancerCanary(t *testing.T) {
 	}
 
 	// The state records the canary; status says so.
-	r = l.e.ok("rollout", "status", "-json", app)
-	var st struct {
-		Phase  string `json:"phase"`
-		Canary *struct {
-			Instances []string `json:"instances"`
-			Weight    int      `json:"weight"`
-		} `json:"canary"`
-		Routers []struct {
-			Listeners map[string]map[string]int `json:"listeners"`
-		} `json:"routers"`
-	}
-	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
-		t.Fatalf("rollout status -json: %v\n%s", err, r.stdout)
-	}
+	st := l.rolloutStatus(t)
 	if st.Phase != "canary" || st.Canary == nil || st.Canary.Weight != 10 || len(st.Canary.Instances) != 1 {
-		t.Errorf("rollout status: %s", r.stdout)
+		t.Errorf("rollout status: %+v", st)
 	}
-	if w := st.Routers; len(w) != 1 || w[0].Listeners["80"][l.app] != 90 || w[0].Listeners["80"][l.app+" (canary)"] != 10 {
+	if !st.splitAt(l.app, 10) {
 		t.Errorf("rollout status shows the weights %+v, want %[2]s 90 and %[2]s (canary) 10", st.Routers, l.app)
 	}
 

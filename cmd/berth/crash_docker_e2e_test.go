@@ -28,7 +28,7 @@ func TestCrashDockerRollout(t *testing.T) {
 	e := d.e
 	e.ok("apply", "-auto-approve", "-var=tag=v1", d.pw)
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 2))
-	var kills, unrecorded, orphans, duplicates int
+	var kills, unrecordedAfterKill, orphans, duplicates int
 	tags := []string{"v2", "v1"}
 	// The kill comes at a random moment of a rollout, as long as one
 	// takes on this machine now (measured: v1 to v2 and back).
@@ -50,18 +50,12 @@ func TestCrashDockerRollout(t *testing.T) {
 		// containers carry the app's labels: the next refresh finds them).
 		live := d.liveContainers(t)
 		recorded := d.recordedContainers(t)
-		for _, id := range live {
-			if !slices.Contains(recorded, id) {
-				unrecorded++
-			}
-		}
+		unrecordedAfterKill += len(unrecorded(live, recorded))
 		e.ok("apply", "-auto-approve", tag, d.pw)
 		live, recorded = d.liveContainers(t), d.recordedContainers(t)
-		for _, id := range live {
-			if !slices.Contains(recorded, id) {
-				orphans++
-				t.Errorf("trial %d: container %s runs unrecorded after the next apply", i, id)
-			}
+		for _, id := range unrecorded(live, recorded) {
+			orphans++
+			t.Errorf("trial %d: container %s runs unrecorded after the next apply", i, id)
 		}
 		if len(live) > 4 {
 			duplicates += len(live) - 4
@@ -72,7 +66,7 @@ func TestCrashDockerRollout(t *testing.T) {
 		}
 	}
 	t.Logf("SIGKILL of berth during a Docker rollout: %d trials, %d kills; containers the state did not record right after the kill %d (found by the next refresh); after the next apply: orphans %d, duplicates %d",
-		*crashDocker, kills, unrecorded, orphans, duplicates)
+		*crashDocker, kills, unrecordedAfterKill, orphans, duplicates)
 	if kills < *crashDocker*3/4 {
 		t.Errorf("only %d of %d trials killed during the rollout", kills, *crashDocker)
 	}
@@ -84,6 +78,17 @@ func (d dockerTest) liveContainers(t *testing.T) []string {
 	ids := append(allContainers(t, d.hostA, d.app), allContainers(t, d.hostB, d.app)...)
 	slices.Sort(ids)
 	return ids
+}
+
+// unrecorded lists the ids of live that recorded does not hold.
+func unrecorded(live, recorded []string) []string {
+	var out []string
+	for _, id := range live {
+		if !slices.Contains(recorded, id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // recordedContainers lists the container ids the state records for the app.
@@ -126,11 +131,18 @@ func waitModifying(b *background) {
 // long it took from its first change to its end.
 func rolloutTime(e *e2e, args ...string) time.Duration {
 	e.t.Helper()
-	b := e.start(append([]string{"apply", "-auto-approve"}, args...)...)
+	return commandTime(e, append([]string{"apply", "-auto-approve"}, args...)...)
+}
+
+// commandTime runs berth with args (a command that changes an object)
+// and returns how long it took from its first change to its end.
+func commandTime(e *e2e, args ...string) time.Duration {
+	e.t.Helper()
+	b := e.start(args...)
 	waitModifying(b)
 	start := time.Now()
 	if code := b.wait(); code != 0 {
-		e.t.Fatalf("apply %v: exit %d\n%s\n%s", args, code, &b.out, &b.errb)
+		e.t.Fatalf("berth %v: exit %d\n%s\n%s", args, code, &b.out, &b.errb)
 	}
 	return max(time.Since(start), 100*time.Millisecond)
 }
