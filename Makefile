@@ -51,9 +51,9 @@ integration: helpers
 	$(S3_TESTENV) start
 	$(KUBE_TESTENV) start
 	eval "$$($(DOCKER_TESTENV) env)" && eval "$$($(PG_TESTENV) env)" && eval "$$($(S3_TESTENV) env)" && eval "$$($(KUBE_TESTENV) env)" && \
-		$(GO) test -count=1 -tags integration ./providers/docker/... && \
-		$(GO) test -count=1 -tags integration -run 'Docker|FullDisk|Postgres|S3|Kubernetes|SharedState|RemoteState|LoadBalancer|Docs' ./cmd/berth/ && \
-		$(GO) test -count=1 -tags integration ./state/backend/postgres/ ./state/backend/s3/ ./state/backend/kubernetes/ ./providers/kubernetes/... && \
+		$(GO) test -count=1 -timeout=30m -tags integration ./providers/docker/... && \
+		$(GO) test -count=1 -timeout=45m -tags integration -run 'Docker|FullDisk|Postgres|S3|Kubernetes|SharedState|RemoteState|LoadBalancer|Docs' ./cmd/berth/ && \
+		$(GO) test -count=1 -timeout=30m -tags integration ./state/backend/postgres/ ./state/backend/s3/ ./state/backend/kubernetes/ ./providers/kubernetes/... && \
 		$(GO) test -count=1 -timeout=30m -tags 'crash integration' -run 'CrashDocker|CrashKubernetes|CrashLoadBalancer' ./cmd/berth/ $(CRASH_DOCKER_ARGS)
 
 # The crash harness (docs/crash-safety.md): SIGKILLs of berth and of its
