@@ -196,7 +196,15 @@ func (p *Provider) applyManifest(ctx context.Context, req providers.ApplyResourc
 	}
 	u, pvm := req.PlannedState.UnmarkDeepWithPaths()
 	st := app.WithAttrs(u, map[string]cty.Value{"uid": cty.StringVal(string(out.GetUID())), "drifted_fields": cty.ListValEmpty(cty.String)})
-	return providers.ApplyResourceChangeResponse{NewState: st.MarkWithPaths(pvm)}
+	resp := providers.ApplyResourceChangeResponse{NewState: st.MarkWithPaths(pvm)}
+	// Objects of a new CRD's kind may come next in this run. The CRD
+	// exists either way, so the state keeps it.
+	if kube.IsCRD(out) {
+		if err := c.WaitCRDServed(ctx, out); err != nil {
+			resp.Diagnostics = hcl.Diagnostics{errDiag(kube.Describe(obj)+" is not served", err)}
+		}
+	}
+	return resp
 }
 
 // readManifest is the object as it exists: gone, or its recorded state

@@ -384,18 +384,15 @@ func TestUnknownKind(t *testing.T) {
 			t.Errorf("deleting the CRD: %v", err)
 		}
 	})
-	// Discovery serves the new kind a moment after the CRD is Established.
-	for {
-		out, err := c.Apply(ctx, widget, ApplyOptions{})
-		if err == nil {
-			if out.GetNamespace() != c.Namespace() {
-				t.Errorf("the Widget went to namespace %q", out.GetNamespace())
-			}
-			break
-		}
-		if !errors.Is(err, ErrUnknownKind) || ctx.Err() != nil {
-			t.Fatalf("applying a Widget after its CRD: %v", err)
-		}
-		time.Sleep(250 * time.Millisecond)
+	// The kind is served once WaitCRDServed returns: no retry.
+	if err := c.WaitCRDServed(ctx, crd); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.Apply(ctx, widget, ApplyOptions{})
+	if err != nil {
+		t.Fatalf("applying a Widget after its CRD: %v", err)
+	}
+	if out.GetNamespace() != c.Namespace() {
+		t.Errorf("the Widget went to namespace %q", out.GetNamespace())
 	}
 }
