@@ -23,19 +23,20 @@ variable "subnets" {
   default     = ["subnet-0a1b2c3d", "subnet-4e5f6a7b"]
 }
 
+# run.sh sets these from scripts/testenv/docker.sh env.
 variable "docker_a" {
-  type    = string
-  default = "unix:///tmp/berth-testenv/a/d.sock"
+  type        = string
+  description = "the Engine API endpoint of the first host"
 }
 
 variable "docker_b" {
-  type    = string
-  default = "unix:///tmp/berth-testenv/b/d.sock"
+  type        = string
+  description = "the Engine API endpoint of the second host"
 }
 
 variable "registry" {
-  type    = string
-  default = "127.0.0.1:5055"
+  type        = string
+  description = "registry host[:port] that serves the image"
 }
 
 variable "registry_password" {

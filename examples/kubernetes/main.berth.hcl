@@ -17,8 +17,7 @@ variable "namespace" {
 
 variable "registry" {
   type        = string
-  description = "registry host[:port] that serves the image"
-  default     = "127.0.0.1:5055"
+  description = "registry host[:port] that serves the image (run.sh: the test registry)"
 }
 
 variable "registry_password" {

@@ -7,15 +7,20 @@
 #
 # It uses the Docker Engine at $DOCKER_HOST or /var/run/docker.sock; where
 # none answers it installs Debian's docker.io (if missing) and starts a
-# private dockerd for the demo. The image is built FROM scratch around the
-# Go program in app/ and pushed to a local registry (Debian's
-# docker-registry on 127.0.0.1:5000, started if none answers there).
+# private dockerd for the demo (on a bridge of its own). The image is built
+# FROM scratch around the Go program in app/ and pushed to a local registry
+# (Debian's docker-registry on 127.0.0.1, started if none answers there).
+# The demo's directory, the registry's port and the private dockerd's
+# bridge and subnet are this checkout's own, so two clones on one machine
+# do not collide (scripts/testenv/lib/settings.sh: BERTH_QUICKSTART_DIR,
+# BERTH_QUICKSTART_REGISTRY_PORT, BERTH_TESTENV_SLOT).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 EX=$REPO/examples/quickstart
-QS=${BERTH_QUICKSTART_DIR:-/tmp/berth-qs}
-REGISTRY=127.0.0.1:5000
+. "$REPO/scripts/testenv/lib/settings.sh"
+QS=$QUICKSTART_DIR
+REGISTRY=127.0.0.1:$QUICKSTART_REGISTRY_PORT
 BERTH=$REPO/bin/berth
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
@@ -78,8 +83,15 @@ docker_endpoint() {
 		say "Starting a private dockerd for the demo on $sock (up to 30 seconds)" >&2
 		mkdir -p "$QS"
 		echo '{}' >"$QS/daemon.json"
+		# A bridge of its own: docker0 may belong to another daemon.
+		if ! ip link show "$QUICKSTART_BRIDGE" >/dev/null 2>&1; then
+			ip link add "$QUICKSTART_BRIDGE" type bridge
+			ip addr add "$QUICKSTART_BRIDGE_CIDR" dev "$QUICKSTART_BRIDGE"
+		fi
+		ip link set "$QUICKSTART_BRIDGE" up
 		dockerd --config-file "$QS/daemon.json" --data-root "$QS/data" --exec-root "$QS/exec" \
-			-H "$sock" --pidfile "$QS/dockerd.pid" --iptables=false >"$QS/dockerd.log" 2>&1 &
+			-H "$sock" --pidfile "$QS/dockerd.pid" --bridge "$QUICKSTART_BRIDGE" \
+			--iptables=false --ip-masq=false >"$QS/dockerd.log" 2>&1 &
 		for _ in $(seq 1 60); do docker -H "$sock" info >/dev/null 2>&1 && break; sleep 0.5; done
 		docker -H "$sock" info >/dev/null 2>&1 || die "dockerd did not start; see $QS/dockerd.log"
 	fi
@@ -122,7 +134,14 @@ stop() {
 		"$BERTH" -chdir="$EX" destroy -auto-approve || true
 	fi
 	[ -f "$QS/registry.pid" ] && kill "$(cat "$QS/registry.pid")" 2>/dev/null || true
-	[ -f "$QS/dockerd.pid" ] && kill "$(cat "$QS/dockerd.pid")" 2>/dev/null || true
+	if [ -f "$QS/dockerd.pid" ]; then
+		local pid
+		pid=$(cat "$QS/dockerd.pid")
+		kill "$pid" 2>/dev/null || true
+		# The bridge goes once its daemon has.
+		for _ in $(seq 1 80); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+		ip link del "$QUICKSTART_BRIDGE" 2>/dev/null || true
+	fi
 	rm -f "$EX/local.auto.vars.hcl"
 }
 
@@ -144,6 +163,7 @@ build_push v2
 cat >"$EX/local.auto.vars.hcl" <<VARS
 # Written by run.sh: where the quickstart's Docker Engine and registry are.
 docker_endpoint = "$ENDPOINT"
+registry_port   = $QUICKSTART_REGISTRY_PORT
 tag             = "v1"
 VARS
 

@@ -20,14 +20,15 @@
 # integration tests read:  eval "$(scripts/testenv/docker.sh env)".
 # `stop` stops everything by pidfile and removes all state.
 #
-# Settings (environment): BERTH_TESTENV_DIR (default /tmp/berth-testenv; keep
-# it short, socket paths are limited to 108 bytes), BERTH_TESTENV_REGISTRY_PORT
-# (default 5055).
+# Its directory, the registry's port and the hosts' bridges and subnets are
+# this checkout's own (scripts/testenv/lib/settings.sh: BERTH_TESTENV_SLOT,
+# BERTH_TESTENV_DIR, BERTH_TESTENV_REGISTRY_PORT), so two clones on one
+# machine run two environments side by side.
 set -euo pipefail
 
-ROOT=${BERTH_TESTENV_DIR:-/tmp/berth-testenv}
-REGISTRY_PORT=${BERTH_TESTENV_REGISTRY_PORT:-5055}
-REGISTRY=127.0.0.1:$REGISTRY_PORT
+. "$(dirname "${BASH_SOURCE[0]}")/lib/settings.sh"
+ROOT=$TESTENV_DOCKER_DIR
+REGISTRY=127.0.0.1:$TESTENV_REGISTRY_PORT
 REGISTRY_USER=berth
 REGISTRY_PASSWORD=berth-test
 IMAGE_REPO=berth/testserver
@@ -37,7 +38,7 @@ SERVER_SRC=$REPO_DIR/providers/docker/testdata/testserver
 # One line per host: name, bridge, bridge address (the bridge's own IP; its
 # subnet is the containers' subnet). Distinct bridges and subnets keep the
 # two daemons' IPAM from handing out the same addresses.
-HOSTS=("a berth-a 10.213.1.1/24" "b berth-b 10.213.2.1/24")
+HOSTS=("${TESTENV_DOCKER_HOSTS[@]}")
 
 log() { echo "testenv: $*" >&2; }
 die() { log "error: $*"; exit 1; }

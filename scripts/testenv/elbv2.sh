@@ -22,8 +22,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-CHECKOUT=$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)
-DIR=${BERTH_TESTENV_ELBV2_DIR:-${TMPDIR:-/tmp}/berth-testenv-elbv2-$(id -u)-$CHECKOUT}
+. "$ROOT/scripts/testenv/lib/settings.sh"
+DIR=$TESTENV_ELBV2_DIR
 REGION=us-east-1
 SCALE=${BERTH_TESTENV_ELBV2_TIME_SCALE:-1}
 NAME=elbv2

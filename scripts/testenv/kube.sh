@@ -25,8 +25,9 @@
 # rebuild with a warm cache takes under a minute. A start takes about 5 s.
 #
 # Everything runs as the calling user (no root needed). The run directory is
-# per user, and the ports are picked free at start and kept in the run
-# directory, so two users' environments on one machine do not collide.
+# per user and checkout (scripts/testenv/lib/settings.sh), and the ports are
+# picked free at start and kept in the run directory, so two users' or two
+# clones' environments on one machine do not collide.
 #
 # `start` is idempotent: a healthy environment is kept; a broken one is
 # stopped and started afresh. `env` prints the exports tests read:
@@ -34,13 +35,14 @@
 # `stop` kills every component and removes the run directory.
 #
 # Settings (environment): BERTH_TESTENV_KUBE_DIR (run directory, default
-# /tmp/berth-testenv-kube-$UID), BERTH_TESTENV_KUBE_CACHE (binaries, default
+# per user and checkout), BERTH_TESTENV_KUBE_CACHE (binaries, default
 # ${XDG_CACHE_HOME:-$HOME/.cache}/berth-kube-testenv).
 set -euo pipefail
 
 REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 MODULE=$REPO_DIR/tools/kube-testenv
-DIR=${BERTH_TESTENV_KUBE_DIR:-/tmp/berth-testenv-kube-$(id -u)}
+. "$REPO_DIR/scripts/testenv/lib/settings.sh"
+DIR=$TESTENV_KUBE_DIR
 CACHE=${BERTH_TESTENV_KUBE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/berth-kube-testenv}
 BIN=$CACHE/bin
 KUBE_VERSION=v1.37.1
@@ -111,12 +113,13 @@ build() {
 
 # free_port prints a TCP port on 127.0.0.1 that nothing listens on and that
 # this run has not handed out yet, below the ephemeral range so outgoing
-# connections do not take it meanwhile.
+# connections do not take it meanwhile, and above the checkouts' fixed
+# ports (lib/settings.sh: 20000 to 21439).
 PICKED=" "
 free_port() {
 	local p i
 	for i in $(seq 1 200); do
-		p=$((20000 + RANDOM % 12000))
+		p=$((21440 + RANDOM % 11000))
 		case $PICKED in *" $p "*) continue ;; esac
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			PICKED="$PICKED$p "

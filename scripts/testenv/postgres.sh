@@ -10,12 +10,13 @@
 # the integration tests read:  eval "$(scripts/testenv/postgres.sh env)".
 # `stop` stops the server and removes the cluster.
 #
-# Settings (environment): BERTH_TESTENV_PG_DIR (default
-# /tmp/berth-testenv-pg), BERTH_TESTENV_PG_PORT (default 55432).
+# Settings (environment): BERTH_TESTENV_PG_DIR and BERTH_TESTENV_PG_PORT;
+# the defaults are this checkout's own (scripts/testenv/lib/settings.sh).
 set -euo pipefail
 
-DIR=${BERTH_TESTENV_PG_DIR:-/tmp/berth-testenv-pg}
-PORT=${BERTH_TESTENV_PG_PORT:-55432}
+. "$(dirname "${BASH_SOURCE[0]}")/lib/settings.sh"
+DIR=$TESTENV_PG_DIR
+PORT=$TESTENV_PG_PORT
 DATA=$DIR/data
 LOG=$DIR/server.log
 PGUSER_OS=postgres

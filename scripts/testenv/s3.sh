@@ -16,8 +16,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-CHECKOUT=$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)
-DIR=${BERTH_TESTENV_S3_DIR:-${TMPDIR:-/tmp}/berth-testenv-s3-$(id -u)-$CHECKOUT}
+. "$ROOT/scripts/testenv/lib/settings.sh"
+DIR=$TESTENV_S3_DIR
 BUCKET=berth-test
 NAME=s3
 PKG=./internal/s3server
