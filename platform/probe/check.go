@@ -3,12 +3,15 @@ package probe
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/berth-sh/berth/platform/app"
 )
@@ -75,7 +78,7 @@ func (c HTTPCheck) Check(ctx context.Context) error {
 	}
 	resp, err := cl.Do(req)
 	if err != nil {
-		return err
+		return attemptError(err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -101,9 +104,43 @@ func (c TCPCheck) Check(ctx context.Context) error {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", c.Address)
 	if err != nil {
-		return err
+		return attemptError(err)
 	}
 	return conn.Close()
 }
 
 func (c TCPCheck) String() string { return "connect tcp " + c.Address }
+
+// attemptError is a failed attempt's error without what the check's name
+// already says (net/http repeats the method and URL, net the address),
+// with the common causes in a word, for messages a user reads per
+// attempt. The cause stays in the chain for errors.Is.
+func attemptError(err error) error {
+	var short string
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		short = "connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		short = "connection reset"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		short = "host unreachable"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		short = "connection closed without an answer"
+	default:
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return ue.Err
+		}
+		return err
+	}
+	return &shortError{msg: short, err: err}
+}
+
+// shortError says msg and unwraps to the full error.
+type shortError struct {
+	msg string
+	err error
+}
+
+func (e *shortError) Error() string { return e.msg }
+func (e *shortError) Unwrap() error { return e.err }

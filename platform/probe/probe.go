@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/berth-sh/berth/platform/app"
@@ -62,11 +63,26 @@ type NotReadyError struct {
 }
 
 func (e *NotReadyError) Error() string {
-	msg := e.Check + ": " + e.Reason
-	if e.Last != nil {
-		msg += ": last attempt: " + e.Last.Error()
+	if e.Last == nil {
+		return e.Check + ": " + e.Reason
 	}
-	return msg
+	// The check (its URL) once: "not ready; last attempt: GET http://…
+	// answered 503 Service Unavailable".
+	return e.Reason + "; last attempt: " + Describe(e.Check, e.Last)
+}
+
+// Describe says what one attempt of check got, naming the check once:
+// "GET http://10.0.0.2:8080/healthz answered 503 Service Unavailable",
+// "GET http://10.0.0.2:8080/healthz: connection refused".
+func Describe(check string, err error) string {
+	if err == nil {
+		return check + ": ok"
+	}
+	msg := err.Error()
+	if strings.HasPrefix(msg, "answered ") {
+		return check + " " + msg
+	}
+	return check + ": " + msg
 }
 
 func (e *NotReadyError) Unwrap() error { return e.Cause }

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -43,7 +44,7 @@ func TestWaitReady(t *testing.T) {
 		{name: "success_threshold needs consecutive successes", seq: []int{200, 503, 200, 200}, probe: Probe{Probe: app.Probe{SuccessThreshold: 2}}, wantCalls: 4},
 		{name: "allowed statuses", seq: []int{200, 204}, probe: Probe{Check: HTTPCheck{Status: []int{204}}}, wantCalls: 2},
 		{name: "a 3xx is healthy by default", seq: []int{302}, wantCalls: 1},
-		{name: "never ready: the deadline ends it with the last answer", seq: []int{503}, deadline: 200 * time.Millisecond, wantErr: "not ready: last attempt: answered 503 Service Unavailable"},
+		{name: "never ready: the deadline ends it with the last answer", seq: []int{503}, deadline: 200 * time.Millisecond, wantErr: "not ready; last attempt: GET http://127.0.0.1"},
 		{name: "a slow answer is a timeout", seq: []int{200}, delay: 300 * time.Millisecond, probe: Probe{Probe: app.Probe{Timeout: 50 * time.Millisecond}}, deadline: 250 * time.Millisecond, wantErr: "no answer within 50ms"},
 	}
 	for _, tt := range tests {
@@ -128,7 +129,7 @@ func TestHoldReady(t *testing.T) {
 	}{
 		{name: "stays ready", seq: []int{200}},
 		{name: "isolated failures below the threshold pass", seq: []int{200, 503, 200, 503, 503, 200}},
-		{name: "threshold of consecutive failures fails", seq: []int{200, 503, 503, 503}, wantErr: "failed 3 times in a row: last attempt: answered 503"},
+		{name: "threshold of consecutive failures fails", seq: []int{200, 503, 503, 503}, wantErr: "failed 3 times in a row; last attempt: GET http://127.0.0.1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -167,5 +168,42 @@ func TestTCPCheck(t *testing.T) {
 	ln.Close()
 	if err := p.Once(context.Background()); err == nil || !strings.Contains(err.Error(), "refused") {
 		t.Fatalf("closed port: err = %v, want connection refused", err)
+	}
+}
+
+// TestAttemptMessages: a failed attempt says what it got in a word, and
+// the check (its URL) is named once.
+func TestAttemptMessages(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	l.Close()
+	srv, _ := flaky(t, 0, 503)
+	tests := []struct {
+		name  string
+		check Check
+		want  string
+		is    error
+	}{
+		{"http refused", HTTPCheck{URL: "http://" + closed + "/healthz"}, "GET http://" + closed + "/healthz: connection refused", syscall.ECONNREFUSED},
+		{"tcp refused", TCPCheck{Address: closed}, "connect tcp " + closed + ": connection refused", syscall.ECONNREFUSED},
+		{"http status", HTTPCheck{URL: srv.URL + "/healthz"}, "GET " + srv.URL + "/healthz answered 503 Service Unavailable", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.check.Check(context.Background())
+			if got := Describe(tt.check.String(), err); got != tt.want {
+				t.Errorf("Describe = %q, want %q", got, tt.want)
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("%v does not unwrap to %v", err, tt.is)
+			}
+		})
+	}
+	nr := &NotReadyError{Check: "GET http://x/healthz", Reason: "not ready", Last: errors.New("answered 404 Not Found")}
+	if got, want := nr.Error(), "not ready; last attempt: GET http://x/healthz answered 404 Not Found"; got != want {
+		t.Errorf("NotReadyError = %q, want %q", got, want)
 	}
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/berth-sh/berth/platform/app"
-	"github.com/berth-sh/berth/platform/probe"
 	"github.com/berth-sh/berth/platform/registry"
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/providers/docker/engine"
@@ -596,7 +595,7 @@ func (ap *applier) start(ctx context.Context, sem chan struct{}, in app.Instance
 		delete(ap.notReady, id)
 		ap.mu.Unlock()
 	}
-	err = ap.waitReady(ctx, h, info, hold, ready)
+	err = ap.waitReady(ctx, h, info, hold, ready, in)
 	if ap.p.observeProbe != nil {
 		ap.p.observeProbe(in.Name, time.Since(began))
 	}
@@ -668,51 +667,6 @@ func (ap *applier) ensureImage(ctx context.Context, h *engine.Host) error {
 	}
 	ap.emit("progress", "", "pulling %s on %s", ap.a.Pinned, h.Config.Name)
 	return h.Pull(ctx, ap.a.Pinned, auth)
-}
-
-// waitReady waits for the startup probe, then readiness, within
-// healthy_deadline; readiness must then hold for hold. Without a
-// readiness probe, a running container is ready. ready is called when
-// readiness first passes, before the hold.
-func (ap *applier) waitReady(ctx context.Context, h *engine.Host, info engine.ContainerInfo, hold time.Duration, ready func()) error {
-	deadline := ap.a.Spec.Rollout.HealthyDeadline
-	if deadline <= 0 {
-		deadline = app.DefaultRolloutHealthyDeadline
-	}
-	ctx, cancel := context.WithTimeout(ctx, deadline)
-	defer cancel()
-	var readiness probe.Probe
-	if r := ap.a.Spec.Readiness; r != nil {
-		pr, err := ap.a.probe(r, h, info)
-		if err != nil {
-			return err
-		}
-		readiness = pr
-	} else {
-		readiness = probe.Probe{Check: runningCheck{host: h, id: info.ID}, Probe: app.Probe{Period: 200 * time.Millisecond, Timeout: 5 * time.Second}}
-	}
-	if s := ap.a.Spec.Startup; s != nil {
-		pr, err := ap.a.probe(s, h, info)
-		if err != nil {
-			return err
-		}
-		if err := probe.WaitReady(ctx, pr, nil); err != nil {
-			return fmt.Errorf("startup probe: %w within healthy_deadline %s", err, deadline)
-		}
-	}
-	if err := probe.WaitReady(ctx, readiness, nil); err != nil {
-		if ctx.Err() == context.DeadlineExceeded {
-			return fmt.Errorf("not ready within healthy_deadline %s: %w", deadline, err)
-		}
-		return err
-	}
-	ready()
-	if hold > 0 {
-		if err := probe.HoldReady(ctx, readiness, hold, nil); err != nil {
-			return fmt.Errorf("did not stay ready for min_healthy %s: %w", hold, err)
-		}
-	}
-	return nil
 }
 
 // hook runs an exec hook, logging its output and exit code as events.

@@ -50,6 +50,52 @@ func TestIntegrationReadinessWhenNothingListensInside(t *testing.T) {
 	}
 }
 
+// While an instance is not ready, apply says every few seconds what its
+// probe gets; the final error says it once.
+func TestIntegrationReadinessProgress(t *testing.T) {
+	h := newHarness(t, fmt.Sprintf("rp%d", time.Now().UnixNano()%1e6))
+	body := strings.Replace(bareAppBody(h.e.image+":v1", 1, `readiness {
+  http {
+    path = "/nope"
+    port = "http"
+  }
+  period  = "1s"
+  timeout = "900ms"
+}`), `healthy_deadline = "4s"`, `healthy_deadline = "13s"`, 1)
+	cfg := h.config(body, h.e.registry)
+	diags := h.apply(cfg, h.plan(cfg), nil)
+	if !diags.HasErrors() {
+		t.Fatal("an app whose readiness path answers 404 became ready")
+	}
+	msg := diags.Error()
+	if !strings.Contains(msg, "not ready within healthy_deadline 13s; last attempt: GET http://") ||
+		strings.Count(msg, "404 Not Found") != 1 || strings.Count(msg, "not ready") != 1 {
+		t.Errorf("the failure should say once what the probe got:\n%s", msg)
+	}
+	var reports []string
+	h.mu.Lock()
+	for _, ev := range h.events {
+		if ev.Kind == "probe" {
+			reports = append(reports, ev.Message)
+			if ev.Instance == "" {
+				t.Errorf("probe event %q names no instance", ev.Message)
+			}
+		}
+	}
+	h.mu.Unlock()
+	// Reports come every 5s of a 13s wait: at 5s and 10s.
+	if len(reports) < 2 {
+		t.Fatalf("%d probe reports in a 13s wait, want 2 or more: %q", len(reports), reports)
+	}
+	for _, r := range reports {
+		if !strings.Contains(r, ": not ready yet after ") || !strings.Contains(r, "/nope answered 404 Not Found (") ||
+			!strings.Contains(r, "attempts failed in a row)") {
+			t.Errorf("probe report %q does not say what the probe got", r)
+		}
+	}
+	t.Logf("reports: %q; failure: %s", reports, msg)
+}
+
 // Hooks and liveness: after_start's output and exit code are logged, a
 // required hook that fails fails the instance, and http liveness runs as
 // the container's HEALTHCHECK through the probe helper (a scratch image).
