@@ -366,6 +366,18 @@ func (ap *applier) all(ctx context.Context, req providers.ApplyResourceChangeReq
 		// Planned new, or a kept container that vanished since the plan.
 		todo = append(todo, in)
 	}
+	names := map[string]bool{}
+	for _, in := range todo {
+		names[in.Name] = true
+	}
+	ls, err = ap.removeFailedAttempts(ctx, ls, names)
+	if err == nil {
+		ls, err = ap.freePorts(ctx, ls, todo)
+	}
+	if err != nil {
+		st, diags := ap.stateOf(req.PlannedState)
+		return ap.fail(ctx, st, diags, "Cannot remove containers of app "+ap.a.Name, err)
+	}
 	started, err := ap.startAll(ctx, todo)
 	for _, s := range started {
 		keep[s] = true
@@ -447,9 +459,12 @@ func (ap *applier) stepStart(ctx context.Context, req providers.ApplyResourceCha
 	if ap.waveNo == 0 {
 		ap.emit("progress", "", "reverting app %s to its previous spec (%s)", ap.a.Name, ap.a.Pinned)
 	}
-	_, err = ap.startHeld(ctx, todo, req.Step.HoldFor)
+	ls, err = ap.removeFailedAttempts(ctx, ls, seen)
 	if err == nil {
-		err = ap.removeFailedAttempts(ctx, seen)
+		_, err = ap.freePorts(ctx, ls, todo)
+	}
+	if err == nil {
+		_, err = ap.startHeld(ctx, todo, req.Step.HoldFor)
 	}
 	st, diags := ap.stepState(req.PriorState, req.PlannedState)
 	if err = errors.Join(append(errs, err)...); err != nil {
@@ -458,27 +473,27 @@ func (ap *applier) stepStart(ctx context.Context, req providers.ApplyResourceCha
 	return providers.ApplyResourceChangeResponse{NewState: st, Diagnostics: diags, Private: ap.private(st)}
 }
 
-// removeFailedAttempts removes, for each of names that has a ready
-// container on the planned spec now, its other containers on that spec
-// that are not ready: earlier attempts at the same instance (a start cut
-// short by a kill of berth, recorded not_ready by the next refresh, or
-// one that failed). A wave's StepStop would remove them too, but a
-// canary stops nothing: without this, a canary started again after a
-// kill keeps the failed attempt beside its instance.
-func (ap *applier) removeFailedAttempts(ctx context.Context, names map[string]bool) error {
-	ls, err := ap.list(ctx)
-	if err != nil {
-		return err
-	}
-	var stop []live
+// removeFailedAttempts removes, before the instances of names start, their
+// containers (of ls) on the planned spec that are not ready: earlier
+// attempts at the same instances (a start cut short by Ctrl-C or a kill
+// of berth, recorded not_ready, or one that failed), so that no attempt
+// is ever left beside a fresh container of its instance. A wave's
+// StepStop would remove them only after the wave, and a canary stops
+// nothing. berth never vouched for their readiness, so it does not adopt
+// them: their after_start hook may not have run. It returns the
+// containers of ls that remain.
+func (ap *applier) removeFailedAttempts(ctx context.Context, ls []live, names map[string]bool) ([]live, error) {
+	var stop, rest []live
 	for _, c := range ls {
 		n := c.Labels.Instance
-		if names[n] && ap.onSpec(c) && !ap.current(c) && slices.ContainsFunc(ls, func(o live) bool { return o.Labels.Instance == n && ap.current(o) }) {
-			ap.emit("progress", n, "removing %s's container %s, an earlier attempt that never turned ready", n, engine.ShortID(c.ID))
+		if names[n] && ap.onSpec(c) && !ap.current(c) {
+			ap.emit("progress", n, "removing %s's container %s, an earlier attempt that never turned ready, before starting %s again", n, engine.ShortID(c.ID), n)
 			stop = append(stop, c)
+		} else {
+			rest = append(rest, c)
 		}
 	}
-	return ap.stopAll(ctx, stop)
+	return rest, ap.stopAll(ctx, stop)
 }
 
 // stepStop is providers.StepStop: the containers of the instances named in

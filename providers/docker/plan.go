@@ -265,10 +265,14 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 			Extra: providers.AttributePath{Path: cty.GetAttrPath("replicas")}})
 		return resp
 	}
+	fixed := len(a.hostPorts()) > 0
 	out := decide(planInput{
 		Hash: a.Hash, Pinned: a.Pinned, HasPrior: !prior.IsNull(),
-		Existing: existing, Assignments: placement.Assignments, Rollout: a.Spec.Rollout,
+		Existing: existing, Assignments: placement.Assignments, Rollout: stopFirst(a.Spec.Rollout, fixed),
 	})
+	if out.Rollout != nil && fixed {
+		resp.Diagnostics = append(resp.Diagnostics, stopFirstWarning(a))
+	}
 	resp.PlannedState = app.WithAttrs(proposed, map[string]cty.Value{
 		"deployment_id": idVal,
 		"image_digest":  cty.StringVal(a.Pinned), "config_hash": cty.StringVal(a.Hash),
@@ -281,7 +285,7 @@ func (p *Provider) planApp(ctx context.Context, req providers.PlanResourceChange
 
 func (a *deployment) placementRequest(existing []app.Instance) scheduler.Request {
 	cpu, mem := a.requests()
-	r := scheduler.Request{App: "app." + a.Name, Name: a.Name, Replicas: a.Spec.Replicas, CPU: cpu, Memory: mem}
+	r := scheduler.Request{App: "app." + a.Name, Name: a.Name, Replicas: a.Spec.Replicas, CPU: cpu, Memory: mem, HostPorts: a.hostPorts()}
 	if pl := a.Spec.Placement; pl != nil {
 		r.NodeSelector = pl.NodeSelector
 		r.SpreadHosts = pl.Spread == app.SpreadHost
@@ -353,13 +357,16 @@ func (p *Provider) place(hosts []*engine.Host, infos []engine.HostInfo, listed [
 // (whose instances the scheduler accounts for itself).
 func SchedulerHost(cfg engine.HostConfig, info engine.HostInfo, containers []engine.Container, app string) scheduler.Host {
 	h := scheduler.Host{Name: cfg.Name, Labels: cfg.Labels, CPU: info.CPU, Memory: info.Memory}
+	var others []engine.Container
 	for _, c := range containers {
 		if c.Labels.App == app {
 			continue
 		}
 		h.UsedCPU += c.Labels.CPURequest
 		h.UsedMemory += c.Labels.MemoryRequest
+		others = append(others, c)
 	}
+	h.UsedPorts = usedPorts(others)
 	return h
 }
 
@@ -470,6 +477,9 @@ type reservation struct {
 	ids map[string]bool
 	cpu map[string]scheduler.MilliCPU
 	mem map[string]int64
+	// ports are the fixed host ports the app's instances take, by host
+	// endpoint.
+	ports map[string][]int
 }
 
 // reservedFor says whether c belongs to an app placed in this run, whose
@@ -498,6 +508,12 @@ func (p *Provider) reserveOthers(sh []scheduler.Host, hosts []*engine.Host, a *d
 		}
 		for i, h := range hosts {
 			sh[i].UsedCPU += r.cpu[h.Config.Endpoint]
+			for _, port := range r.ports[h.Config.Endpoint] {
+				if sh[i].UsedPorts == nil {
+					sh[i].UsedPorts = map[int]string{}
+				}
+				sh[i].UsedPorts[port] = "app." + name
+			}
 			sh[i].UsedMemory += r.mem[h.Config.Endpoint]
 		}
 	}
@@ -506,7 +522,7 @@ func (p *Provider) reserveOthers(sh []scheduler.Host, hosts []*engine.Host, a *d
 // reserve records what a's placement requests on each host. Under placeMu.
 func (p *Provider) reserve(hosts []*engine.Host, a *deployment, pl scheduler.Placement) {
 	cpu, mem := a.requests()
-	r := reservation{ids: map[string]bool{}, cpu: map[string]scheduler.MilliCPU{}, mem: map[string]int64{}}
+	r := reservation{ids: map[string]bool{}, cpu: map[string]scheduler.MilliCPU{}, mem: map[string]int64{}, ports: map[string][]int{}}
 	if prev, ok := p.reserved[a.Name]; ok {
 		r.ids = prev.ids
 	}
@@ -518,6 +534,7 @@ func (p *Provider) reserve(hosts []*engine.Host, a *deployment, pl scheduler.Pla
 			if h.Config.Name == as.Host {
 				r.cpu[h.Config.Endpoint] += cpu
 				r.mem[h.Config.Endpoint] += mem
+				r.ports[h.Config.Endpoint] = append(r.ports[h.Config.Endpoint], a.hostPorts()...)
 			}
 		}
 	}

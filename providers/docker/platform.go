@@ -141,17 +141,7 @@ func checkApp(v cty.Value) hcl.Diagnostics {
 				cty.GetAttrPath(probe).GetAttr("grpc")))
 		}
 	}
-	if ports := attr(v, "port"); ports.IsKnown() && !ports.IsNull() {
-		i := 0
-		for it := ports.ElementIterator(); it.Next(); i++ {
-			_, pv := it.Element()
-			if h := attr(pv, "host"); h.IsKnown() && !h.IsNull() {
-				diags = append(diags, providers.AttributeError("Fixed host ports not supported on Docker hosts yet",
-					"berth publishes every port on a host port the engine chooses (recorded in instances[*].addresses), so that several replicas and the old and new containers of a rollout can share a host. Remove \"host\".",
-					cty.GetAttrPath("port").IndexInt(i).GetAttr("host")))
-			}
-		}
-	}
+	diags = append(diags, checkFixedPorts(v)...)
 	return append(diags, checkZoneSpread(v)...)
 }
 

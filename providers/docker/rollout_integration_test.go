@@ -125,6 +125,91 @@ func TestIntegrationStopDuringWave(t *testing.T) {
 	}
 }
 
+// Ctrl-C in the middle of a wave leaves the wave's new container not_ready;
+// the next apply removes it before it starts that instance again, never
+// beside a fresh one, and ends with exactly replicas containers.
+func TestIntegrationInterruptedWaveFinished(t *testing.T) {
+	h := newHarness(t, fmt.Sprintf("iw%d", time.Now().UnixNano()%1e6))
+	body := strings.Replace(appBody, `healthy_deadline = "5s"`, `healthy_deadline = "1m"`, 1)
+	v1 := h.config(fmt.Sprintf(body, h.e.image+":v1", 4, 0), h.e.registry)
+	h.mustApply(v1, nil)
+	// v2 turns ready only after 8s: the interrupt comes while it waits.
+	slow := strings.Replace(body, `period  = "200ms"`, "initial_delay = \"8s\"\n  period  = \"200ms\"", 1)
+	v2 := h.config(fmt.Sprintf(slow, h.e.image+":v2", 4, 0), h.e.registry)
+	pl := h.plan(v2)
+	if pl.Rollout == nil {
+		t.Fatal("no rollout")
+	}
+	time.AfterFunc(3*time.Second, func() { _ = h.p.Stop(context.Background()) })
+	resp := h.step(v2, pl, providers.StepStart, 1)
+	if !resp.Diagnostics.HasErrors() {
+		t.Fatal("an interrupted wave reported success")
+	}
+	h.state = resp.NewState // what the engine records: what exists
+	var interrupted []app.Instance
+	for _, in := range app.DecodeInstances(h.state) {
+		if in.Status == statusNotReady {
+			interrupted = append(interrupted, in)
+		}
+	}
+	if len(interrupted) != 1 {
+		t.Fatalf("the interrupted wave left %+v, want one not_ready container", app.DecodeInstances(h.state))
+	}
+
+	// The next apply, with the containers of each instance counted all
+	// along: the old one and the new one at most, never the interrupted
+	// attempt beside them.
+	id := str(h.state, "deployment_id")
+	most, mostOf := 0, ""
+	done := make(chan struct{})
+	counted := make(chan struct{})
+	go func() {
+		defer close(counted)
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+			per := map[string]int{}
+			for _, c := range h.containersOf(id) {
+				per[c.Labels.Instance]++
+				if n := per[c.Labels.Instance]; n > most {
+					most, mostOf = n, c.Labels.Instance
+				}
+			}
+		}
+	}()
+	h.mu.Lock()
+	h.events = nil
+	h.mu.Unlock()
+	h.converges(v2, 4)
+	close(done)
+	<-counted
+	h.noneOf(interrupted)
+	if most > 2 {
+		t.Errorf("%s had %d containers at once during the next apply, want 2 at most (the old and the new)", mostOf, most)
+	}
+	name := interrupted[0].Name
+	removed, started := -1, -1
+	h.mu.Lock()
+	for i, ev := range h.events {
+		if ev.Instance != name {
+			continue
+		}
+		if removed < 0 && strings.Contains(ev.Message, "an earlier attempt that never turned ready") {
+			removed = i
+		}
+		if started < 0 && ev.Kind == "instance_started" {
+			started = i
+		}
+	}
+	h.mu.Unlock()
+	if removed < 0 || started < 0 || removed > started {
+		t.Errorf("%s: removal of the interrupted attempt at event %d, the fresh start at %d; want the removal first", name, removed, started)
+	}
+}
+
 // Until its rollout completes, an app's recorded spec is the previous one,
 // with the instances as they run: after wave 1 of 3, one instance runs v2
 // and the state still says v1, so the next plan rolls on from there and a

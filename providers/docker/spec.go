@@ -196,7 +196,7 @@ func (a *deployment) containerSpec(name, arch string) (engine.ContainerSpec, err
 		cs.Cmd = slices.Clone(a.Spec.Args)
 	}
 	for _, p := range a.Spec.Ports {
-		cs.Ports = append(cs.Ports, engine.PortSpec{Container: uint16(p.Container), Protocol: p.Protocol})
+		cs.Ports = append(cs.Ports, engine.PortSpec{Container: uint16(p.Container), Protocol: p.Protocol, Host: uint16(p.Host)})
 	}
 	if r := a.Spec.Resources; r != nil {
 		cs.CPU = scheduler.MilliCPU(r.CPU.Float64()*1000 + 0.5)

@@ -54,7 +54,30 @@ port "http" {
   container = 8080
   host = 80
 }
-`, []string{"Fixed host ports not supported on Docker hosts yet"}, "port[0].host", cty.NilVal},
+`, nil, "", cty.NilVal},
+		{"one host port published twice", `
+cluster = cluster.c
+image = "r/x:v1"
+port "http" {
+  container = 8080
+  host = 80
+}
+port "admin" {
+  container = 9090
+  host = 80
+}
+`, []string{"Host port published twice"}, "port[1].host", cty.NilVal},
+		{"a fixed host port and a canary", `
+cluster = cluster.c
+image = "r/x:v1"
+port "http" {
+  container = 8080
+  host = 80
+}
+rollout {
+  strategy = "canary"
+}
+`, []string{"Canary with a fixed host port"}, "port[0].host", cty.NilVal},
 		{"spread by zone on a host without a zone", `
 cluster = cluster.c
 image = "r/x:v1"

@@ -58,6 +58,8 @@ type PortSpec struct {
 	Container uint16
 	// Protocol: "tcp" (default) or "udp".
 	Protocol string
+	// Host is a fixed published port; 0 lets the engine choose one.
+	Host uint16
 }
 
 func (p PortSpec) key() string {
@@ -143,7 +145,11 @@ func (h *Host) Create(ctx context.Context, spec ContainerSpec) (string, error) {
 		}
 		cfg.ExposedPorts[port] = struct{}{}
 		// HostPort "" lets the engine choose a free port.
-		hostCfg.PortBindings[port] = []network.PortBinding{{HostIP: h.publishIP, HostPort: ""}}
+		hostPort := ""
+		if p.Host != 0 {
+			hostPort = strconv.Itoa(int(p.Host))
+		}
+		hostCfg.PortBindings[port] = []network.PortBinding{{HostIP: h.publishIP, HostPort: hostPort}}
 	}
 	res, err := h.api.ContainerCreate(ctx, client.ContainerCreateOptions{Name: spec.Name, Config: cfg, HostConfig: hostCfg})
 	if err != nil {

@@ -19,6 +19,9 @@
 //     hosts' ZoneLabel) with the fewest instances of the app comes first,
 //     then the host as with spread = "host"; scaling down leaves the most
 //     crowded zone first.
+//  5. An app that publishes fixed host ports runs at most one instance
+//     per host, and only on hosts where no other app's container holds
+//     one of those ports (see ports.go).
 package scheduler
 
 import (
@@ -52,6 +55,9 @@ type Host struct {
 	// host request. The app being placed is accounted through Existing.
 	UsedCPU    MilliCPU
 	UsedMemory int64
+	// UsedPorts are the host ports that containers of OTHER apps publish
+	// on the host, each with what holds it ("app.api").
+	UsedPorts map[int]string
 }
 
 // Instance is an existing instance of the app and the host it runs on.
@@ -82,7 +88,9 @@ type Request struct {
 	// SpreadZones is spread = "zone": every eligible host must have the
 	// ZoneLabel label (Place refuses the request otherwise).
 	SpreadZones bool
-	Existing    []Instance
+	// HostPorts are the fixed host ports each instance publishes.
+	HostPorts []int
+	Existing  []Instance
 }
 
 // Assignment is one instance and its host.
@@ -126,6 +134,11 @@ type zoneState struct {
 }
 
 func (h *hostState) fits(r *Request) bool {
+	return h.roomFor(r) && h.portsFree(r)
+}
+
+// roomFor: the host's free CPU and memory take one more instance.
+func (h *hostState) roomFor(r *Request) bool {
 	return h.freeCPU >= r.CPU && h.freeMem >= r.Memory
 }
 
@@ -243,6 +256,9 @@ func place(r Request, eligible []*hostState, byName map[string]*hostState) (Plac
 	for i, name := range toPlace {
 		h := pick(&r, eligible)
 		if h == nil {
+			if err := portError(&r, eligible, out.Assignments, len(toPlace)-i); err != nil {
+				return Placement{}, err
+			}
 			return Placement{}, capacityError(&r, eligible, initialFree, len(toPlace)-i)
 		}
 		h.take(&r)

@@ -18,6 +18,15 @@ func host(name string, cores float64, memGi int64, labels ...string) Host {
 	return h
 }
 
+// holding marks host ports of h as taken by another app.
+func holding(h Host, by string, ports ...int) Host {
+	h.UsedPorts = map[int]string{}
+	for _, p := range ports {
+		h.UsedPorts[p] = by
+	}
+	return h
+}
+
 func used(h Host, cores float64, memGi int64) Host {
 	h.UsedCPU = MilliCPU(cores * 1000)
 	h.UsedMemory = memGi * gi
@@ -92,6 +101,24 @@ func TestPlace(t *testing.T) {
 			hosts: []Host{used(host("a", 2, 8), 1.5, 0), host("b", 2, 8)},
 			req:   Request{Replicas: 3, CPU: 500, SpreadHosts: true},
 			want:  "web-1@b web-2@a web-3@b",
+		},
+		{
+			name:  "a fixed host port: one instance per host, without spread too",
+			hosts: []Host{host("a", 4, 8), host("b", 4, 8), host("c", 4, 8)},
+			req:   Request{Replicas: 3, CPU: 500, HostPorts: []int{8080}},
+			want:  "web-1@a web-2@b web-3@c",
+		},
+		{
+			name:  "a fixed host port: hosts where another app holds it are skipped",
+			hosts: []Host{holding(host("a", 4, 8), "app.api", 8080), host("b", 4, 8), holding(host("c", 4, 8), "app.db", 5432)},
+			req:   Request{Replicas: 2, CPU: 500, HostPorts: []int{8080}},
+			want:  "web-1@b web-2@c",
+		},
+		{
+			name:  "a fixed host port: an instance of the previous spec stays on its host (the rollout replaces it there)",
+			hosts: []Host{host("a", 4, 8), host("b", 4, 8)},
+			req:   Request{Replicas: 2, HostPorts: []int{8080}, Existing: existing("web-1@b", "web-2@a")},
+			want:  "web-1@b* web-2@a*",
 		},
 		{
 			name:  "existing instances stay even when a new host would spread better",
@@ -252,6 +279,18 @@ func TestPlaceImpossible(t *testing.T) {
 			hosts:   []Host{host("a", 4, 8, "zone=x"), host("b", 4, 8)},
 			req:     Request{Replicas: 2, SpreadZones: true},
 			wantErr: `app.web spreads over zones, but host b has no "zone" label`,
+		},
+		{
+			name:    "a fixed host port: more replicas than hosts that can take one",
+			hosts:   []Host{holding(host("a", 4, 8), "app.api", 8080), host("b", 4, 8), host("c", 4, 8, "pool=batch")},
+			req:     Request{Replicas: 3, HostPorts: []int{8080}, Existing: existing("web-1@b")},
+			wantErr: "app.web publishes host port 8080, so it runs at most one instance per host, on hosts where no other app holds the port: 3 replicas on any host, but 1 found no such host (a: port 8080 is taken by app.api; b: runs web-1; c: runs web-2). Add hosts, lower replicas, or drop the fixed host port",
+		},
+		{
+			name:    "a fixed host port that is not the cause: the capacity error",
+			hosts:   []Host{host("a", 1, 8)},
+			req:     Request{Replicas: 1, CPU: 2000, HostPorts: []int{8080}},
+			wantErr: "app.web needs 1 × 2 CPU on any host; hosts a (1 free)",
 		},
 		{
 			name:    "negative replicas",

@@ -11,4 +11,7 @@ app "web" {
     container = 8080
     host      = 80
   }
+  rollout {
+    strategy = "canary"
+  }
 }
