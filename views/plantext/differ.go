@@ -113,7 +113,10 @@ func (d *differ) objectBody(col int, path cty.Path, before, after cty.Value, top
 		_, inList = path[len(path)-1].(cty.IndexStep)
 	}
 	for _, n := range attrNames(before, after) {
-		e, st := d.diff(col, extend(path, cty.GetAttrStep{Name: n}), attrOf(before, n), attrOf(after, n), true)
+		e, st, ok := d.referenceEntry(path, n, before, after)
+		if !ok || !top {
+			e, st = d.diff(col, extend(path, cty.GetAttrStep{Name: n}), attrOf(before, n), attrOf(after, n), true)
+		}
 		switch st {
 		case stateSkip:
 			continue

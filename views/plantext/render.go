@@ -355,6 +355,9 @@ func (r *planRenderer) change(c *plans.ResourceChange, drift bool) {
 	for _, l := range changeComment(c, drift) {
 		r.line(r.paint(ansi.Bold, "  # "+l))
 	}
+	if s := appSummary(c); s != "" && !drift {
+		r.line("  # (" + s + ")")
+	}
 	r.line(r.marker(changeSymbol(c, drift)) + hclvalue.BlockHeader(c.Addr) + " {")
 
 	d, before, after := r.changeDiffer(c, drift)

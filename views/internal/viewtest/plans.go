@@ -332,6 +332,31 @@ func midRolloutChange() *plans.ResourceChange {
 	return &plans.ResourceChange{Addr: Inst("app", "web", nil), Provider: "docker", Action: plans.Update, Before: before, After: after}
 }
 
+// appReferenceChanges: an app created with its cluster and registry, shown
+// as references; an app whose registry's password changed (shown in full)
+// while its cluster did not (hidden).
+func appReferenceChanges() []*plans.ResourceChange {
+	cluster := obj(map[string]cty.Value{"name": str("edge"), "kind": str("docker"),
+		"docker": obj(map[string]cty.Value{"host": cty.ListVal([]cty.Value{obj(map[string]cty.Value{"name": str("edge-1"), "endpoint": str("tcp://10.0.0.11:2376")})})})})
+	registry := func(user string) cty.Value {
+		return obj(map[string]cty.Value{"name": str("harbor"), "address": str("harbor.example.com"), "username": str(user)})
+	}
+	in := func(name string, id cty.Value) cty.Value {
+		return obj(map[string]cty.Value{"name": str(name), "host": str("edge-1"), "id": id})
+	}
+	app := func(user string, instances ...cty.Value) cty.Value {
+		return obj(map[string]cty.Value{"cluster": cluster, "registry": registry(user), "image": str("harbor.example.com/shop/web:v1"),
+			"instances": cty.ListVal(instances)})
+	}
+	unknown := cty.UnknownVal(cty.String)
+	return []*plans.ResourceChange{
+		{Addr: Inst("app", "api", nil), Provider: "docker", Action: plans.Create,
+			Before: cty.NullVal(app("ci", in("api-1", unknown)).Type()), After: app("ci", in("api-1", unknown), in("api-2", unknown))},
+		{Addr: Inst("app", "web", nil), Provider: "docker", Action: plans.Update,
+			Before: app("ci", in("web-1", str("c1"))), After: app("deploy", in("web-1", str("c1")))},
+	}
+}
+
 // FullPlan has a change of every kind, drift, outputs, variables (one
 // sensitive) and a target.
 func FullPlan() *plans.Plan {
@@ -375,6 +400,7 @@ func Cases() []Case {
 		{"read", one(readChange()), false},
 		{"instances_by_name", one(scaleAndRollChange()), false},
 		{"instances_mid_rollout", one(midRolloutChange()), false},
+		{"app_references", one(appReferenceChanges()...), false},
 		{"deposed", one(cbdChange(), &plans.ResourceChange{
 			Addr: Inst("acmedns_record", "www", nil), Provider: "acmedns", Action: plans.Delete, Deposed: "1a2b3c4d",
 			Before: obj(map[string]cty.Value{"id": str("r-1"), "ttl": num(60)}),
