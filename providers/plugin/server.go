@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/berth-sh/berth/internal/procprof"
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/providers/protocol"
 )
@@ -52,6 +53,8 @@ func Serve(p providers.Interface, opts ...ServeOption) {
 			JSONFormat: true,
 		})
 	}
+	// A provider's side of the benchmarks (internal/procprof).
+	defer procprof.Start("provider")()
 	goplugin.Serve(&goplugin.ServeConfig{
 		HandshakeConfig: handshake(cfg.protocolVersion),
 		Plugins:         goplugin.PluginSet{pluginName: &grpcPlugin{impl: p}},
