@@ -139,8 +139,14 @@ generate:
 
 # The engine benchmarks (docs/benchmarks.md) run each operation once: they
 # take seconds each, and all of them about 7 minutes on 2 cores. The
-# micro-benchmarks of the other packages follow, briefly.
+# micro-benchmarks of the other packages follow, briefly. Then tools/bench
+# drives the real binary and the real provider plugin (create, no-op plan,
+# plan and apply of 1%, destroy): wall time, CPU time and peak memory of
+# each process. Sizes: BERTH_BENCH_SIZES=1000,10000,50000 (default
+# 1000,10000); BERTH_BENCH_SHAPES=count|chains10; BERTH_BENCH_PROFILE=DIR
+# keeps CPU profiles of both processes.
 bench:
+	$(GO) run ./tools/bench
 	$(GO) test -run='^$$' -bench=. -benchtime=1x -benchmem -timeout=30m ./core/
 	$(GO) test -run='^$$' -bench=. -benchtime=200ms -benchmem ./state/ ./core/dag/ ./providers/plugin/ ./cmd/berth/
 

@@ -15,45 +15,51 @@ func remark(v cty.Value, schema *providers.Block, from ...cty.Value) cty.Value {
 		return v
 	}
 	for _, f := range from {
-		if f == cty.NilVal || !f.ContainsMarked() {
+		if f == cty.NilVal {
 			continue
 		}
-		_, pvm := f.UnmarkDeepWithPaths()
-		v = markPaths(v, pvm)
+		v = providers.MarkPaths(v, providers.PathMarks(f))
 	}
 	if schema == nil || !hasSensitive(schema) {
 		return v
 	}
-	out, err := cty.Transform(v, func(p cty.Path, x cty.Value) (cty.Value, error) {
-		if sensitiveAt(schema, p) {
-			return x.Mark(providers.SensitiveMark), nil
-		}
-		return x, nil
-	})
-	if err != nil {
-		return v
-	}
-	return out
+	return markSensitive(v, schema)
 }
 
-// markPaths marks the parts of v at the given paths, ignoring paths v
-// does not have (the value may have changed shape since).
-func markPaths(v cty.Value, pvm []cty.PathValueMarks) cty.Value {
-	if len(pvm) == 0 {
+// markSensitive marks the schema's sensitive attributes in v. An object
+// is rebuilt attribute by attribute; what the schema nests in lists, sets
+// and maps of blocks goes through cty.Transform. (Transforming the whole
+// value, as remark once did, copied every value twice per instance.)
+func markSensitive(v cty.Value, schema *providers.Block) cty.Value {
+	uv, vm := v.Unmark()
+	if !uv.Type().IsObjectType() || !uv.IsKnown() || uv.IsNull() {
 		return v
 	}
-	out, err := cty.Transform(v, func(p cty.Path, x cty.Value) (cty.Value, error) {
-		for _, m := range pvm {
-			if p.Equals(m.Path) {
-				return x.WithMarks(m.Marks), nil
+	attrs := uv.AsValueMap()
+	for name, x := range attrs {
+		if a, ok := schema.Attributes[name]; ok {
+			if a.Sensitive {
+				attrs[name] = x.Mark(providers.SensitiveMark)
 			}
+			continue
 		}
-		return x, nil
-	})
-	if err != nil {
-		return v
+		nb, ok := schema.BlockTypes[name]
+		if !ok || nb.Block == nil || !hasSensitive(nb.Block) {
+			continue
+		}
+		// Index steps do not count in sensitiveAt: the elements' paths
+		// within x name the nested block's attributes alone.
+		out, err := cty.Transform(x, func(p cty.Path, y cty.Value) (cty.Value, error) {
+			if sensitiveAt(nb.Block, p) {
+				return y.Mark(providers.SensitiveMark), nil
+			}
+			return y, nil
+		})
+		if err == nil {
+			attrs[name] = out
+		}
 	}
-	return out
+	return cty.ObjectVal(attrs).WithMarks(vm)
 }
 
 // sensitiveAt reports whether path p names a sensitive attribute of the

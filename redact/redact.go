@@ -151,7 +151,7 @@ func Leaves(vals ...cty.Value) []string {
 		if v == cty.NilVal || !containsMarked(v) {
 			continue
 		}
-		u, pvm := v.UnmarkDeepWithPaths()
+		u, pvm := providers.UnmarkDeepWithPaths(v)
 		for _, pm := range pvm {
 			if !providers.HasSensitiveMark(pm.Marks) {
 				continue

@@ -6,6 +6,8 @@ import (
 	"os"
 	"runtime/pprof"
 
+	"github.com/berth-sh/berth/internal/procprof"
+
 	// Every built-in provider registers itself (providers/builtin), and
 	// every built-in state backend (state/backend).
 	_ "github.com/berth-sh/berth/providers/builtin/all"
@@ -13,7 +15,10 @@ import (
 )
 
 func main() {
-	os.Exit(profiled(func() int { return run(os.Args[1:], os.Stdout, os.Stderr) }))
+	stop := procprof.Start("berth")
+	code := profiled(func() int { return run(os.Args[1:], os.Stdout, os.Stderr) })
+	stop()
+	os.Exit(code)
 }
 
 // profiled runs f with a CPU profile written to $BERTH_CPUPROFILE when it

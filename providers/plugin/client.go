@@ -651,6 +651,11 @@ func encode3(prior, proposed, config cty.Value) (ep, eq, ec *protocol.DynamicVal
 	if eq, err = encodeValue(proposed); err != nil {
 		return nil, nil, nil, fmt.Errorf("planned or proposed state: %w", err)
 	}
+	// The engine proposes the configuration itself as the new state: one
+	// encoding serves both (comparing costs less than encoding).
+	if proposed != cty.NilVal && config != cty.NilVal && proposed.RawEquals(config) {
+		return ep, eq, eq, nil
+	}
 	if ec, err = encodeValue(config); err != nil {
 		return nil, nil, nil, fmt.Errorf("config: %w", err)
 	}

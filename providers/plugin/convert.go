@@ -22,7 +22,7 @@ func encodeValue(v cty.Value) (*protocol.DynamicValue, error) {
 	if v == cty.NilVal {
 		return nil, nil
 	}
-	unmarked, pvms := v.UnmarkDeepWithPaths()
+	unmarked, pvms := providers.UnmarkDeepWithPaths(v)
 	ty := unmarked.Type()
 	typeJSON, err := marshalType(ty)
 	if err != nil {
@@ -71,7 +71,7 @@ func decodeValue(dv *protocol.DynamicValue) (cty.Value, error) {
 		}
 		pvms = append(pvms, cty.PathValueMarks{Path: path, Marks: cty.NewValueMarks(providers.SensitiveMark)})
 	}
-	return v.MarkWithPaths(pvms), nil
+	return providers.MarkPaths(v, pvms), nil
 }
 
 // encodePath turns a cty.Path into its wire form. Index keys may be

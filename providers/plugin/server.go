@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/berth-sh/berth/internal/procprof"
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/providers/protocol"
 )
@@ -52,6 +54,8 @@ func Serve(p providers.Interface, opts ...ServeOption) {
 			JSONFormat: true,
 		})
 	}
+	// A provider's side of the benchmarks (internal/procprof).
+	defer procprof.Start("provider")()
 	goplugin.Serve(&goplugin.ServeConfig{
 		HandshakeConfig: handshake(cfg.protocolVersion),
 		Plugins:         goplugin.PluginSet{pluginName: &grpcPlugin{impl: p}},
@@ -306,8 +310,17 @@ type value struct {
 	what string
 }
 
+// decodeValues decodes each value once: a plan's proposed new state and
+// configuration usually arrive as the same bytes, and share one decoding.
 func decodeValues(vs ...value) error {
-	for _, v := range vs {
+next:
+	for i, v := range vs {
+		for _, w := range vs[:i] {
+			if sameWireValue(v.src, w.src) {
+				*v.dst = *w.dst
+				continue next
+			}
+		}
 		d, err := decodeValue(v.src)
 		if err != nil {
 			return decodeErr(v.what, err)
@@ -315,4 +328,11 @@ func decodeValues(vs ...value) error {
 		*v.dst = d
 	}
 	return nil
+}
+
+// sameWireValue reports whether two wire values are the same bytes
+// without sensitive paths (which would need comparing too, and are rare).
+func sameWireValue(a, b *protocol.DynamicValue) bool {
+	return a != nil && b != nil && len(a.SensitivePaths) == 0 && len(b.SensitivePaths) == 0 &&
+		bytes.Equal(a.Msgpack, b.Msgpack) && bytes.Equal(a.TypeJson, b.TypeJson)
 }
