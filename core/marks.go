@@ -110,3 +110,34 @@ func hasSensitive(b *providers.Block) bool {
 	}
 	return false
 }
+
+// valuesEqual reports whether two values are the same, marks aside; an
+// unknown part makes them different.
+func valuesEqual(a, b cty.Value) bool {
+	// Objects are compared attribute by attribute, unmarking each level
+	// as it goes: UnmarkDeep would copy both whole values first, and this
+	// runs for every instance of every plan.
+	a, _ = a.Unmark()
+	b, _ = b.Unmark()
+	if ta, tb := a.Type(), b.Type(); ta.IsObjectType() && tb.IsObjectType() && a.IsKnown() && b.IsKnown() && ta.Equals(tb) {
+		if a.IsNull() || b.IsNull() {
+			return a.IsNull() && b.IsNull()
+		}
+		for name := range ta.AttributeTypes() {
+			if !valuesEqual(a.GetAttr(name), b.GetAttr(name)) {
+				return false
+			}
+		}
+		return true
+	}
+	ua, _ := a.UnmarkDeep()
+	ub, _ := b.UnmarkDeep()
+	if !ua.IsWhollyKnown() || !ub.IsWhollyKnown() {
+		return false
+	}
+	if !ua.Type().Equals(ub.Type()) {
+		eq := ua.Equals(ub)
+		return eq.IsKnown() && eq.True()
+	}
+	return ua.RawEquals(ub)
+}
