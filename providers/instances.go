@@ -2,6 +2,7 @@ package providers
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"time"
 
@@ -103,4 +104,40 @@ type InstanceExecRequest struct {
 	Stdout, Stderr io.Writer
 	// Resize, when not nil, delivers the terminal's new sizes.
 	Resize <-chan TerminalSize
+}
+
+// ExecInstance is the index in ins of the instance a command runs in:
+// the one named (a ready one first, when a rollout left two; else one
+// running, though not ready: a shell helps find why), or the first ready
+// one when name is ""; -1 for none.
+func ExecInstance(ins []app.Instance, name string) int {
+	best := -1
+	for i, in := range ins {
+		if name != "" && in.Name != name {
+			continue
+		}
+		if in.Ready {
+			return i
+		}
+		switch in.Status {
+		case "running", "not_ready", "unhealthy":
+			if best < 0 && name != "" {
+				best = i
+			}
+		}
+	}
+	return best
+}
+
+// MissingInstances reports the instances of names that found lacks: an
+// InstanceLogs request named instances the app does not run now.
+func MissingInstances(names []string, found map[string]bool) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, name := range names {
+		if !found[name] {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No such instance",
+				Detail: fmt.Sprintf("The app runs no instance %q now: berth status shows its instances.", name)})
+		}
+	}
+	return diags
 }

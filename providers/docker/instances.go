@@ -115,10 +115,6 @@ func containerMessage(info engine.ContainerInfo) string {
 	return ""
 }
 
-// logBatch is how many lines of a read without follow cross in one
-// message.
-const logBatch = 500
-
 // InstanceLogs reads the output of the app's containers (those of the
 // instances named, or all), concurrently. Without Follow, the lines of
 // all containers are delivered in time order once all are read; with it,
@@ -130,10 +126,10 @@ func (p *Provider) InstanceLogs(ctx context.Context, req providers.InstanceLogsR
 	if diags.HasErrors() {
 		return diags
 	}
+	sink := providers.NewLogSink(req.Follow, lines)
 	var (
-		mu  sync.Mutex
-		all []providers.LogLine
-		wg  sync.WaitGroup
+		mu sync.Mutex
+		wg sync.WaitGroup
 	)
 	found := map[string]bool{}
 	for _, c := range ac.live {
@@ -146,14 +142,7 @@ func (p *Provider) InstanceLogs(ctx context.Context, req providers.InstanceLogsR
 			h, err := p.hostOf(ctx, ac, c)
 			if err == nil {
 				err = h.Logs(ctx, c.ID, engine.LogOptions{Follow: req.Follow, Since: req.Since, Tail: req.Tail}, func(stream string, t time.Time, text string) {
-					l := providers.LogLine{Instance: name, Stream: stream, Time: t, Text: text}
-					mu.Lock()
-					defer mu.Unlock()
-					if req.Follow {
-						lines([]providers.LogLine{l})
-					} else {
-						all = append(all, l)
-					}
+					sink.Add(providers.LogLine{Instance: name, Stream: stream, Time: t, Text: text})
 				})
 			}
 			if err != nil && ctx.Err() == nil {
@@ -163,20 +152,9 @@ func (p *Provider) InstanceLogs(ctx context.Context, req providers.InstanceLogsR
 			}
 		})
 	}
-	for _, name := range req.Instances {
-		if !found[name] {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No such instance",
-				Detail: fmt.Sprintf("The app runs no container of instance %q now.", name)})
-		}
-	}
 	wg.Wait()
-	slices.SortStableFunc(all, func(a, b providers.LogLine) int { return a.Time.Compare(b.Time) })
-	for len(all) > 0 {
-		n := min(len(all), logBatch)
-		lines(all[:n])
-		all = all[n:]
-	}
-	return diags
+	sink.Flush()
+	return append(diags, providers.MissingInstances(req.Instances, found)...)
 }
 
 // InstanceExec runs the command in the container of the instance named
@@ -188,7 +166,7 @@ func (p *Provider) InstanceExec(ctx context.Context, req providers.InstanceExecR
 	if diags.HasErrors() {
 		return -1, diags
 	}
-	i := execTarget(ac.instances, req.Instance)
+	i := providers.ExecInstance(ac.instances, req.Instance)
 	if i < 0 {
 		what := "no instance is running"
 		if req.Instance != "" {
@@ -230,23 +208,4 @@ func (p *Provider) InstanceExec(ctx context.Context, req providers.InstanceExecR
 		return -1, append(diags, errDiag("Cannot run the command in instance "+c.Labels.Instance, err))
 	}
 	return code, diags
-}
-
-// execTarget is the index in ins of the instance a command runs in: of
-// name (a ready one first, else a running one), or the first ready one
-// when name is ""; -1 for none.
-func execTarget(ins []app.Instance, name string) int {
-	best := -1
-	for i, in := range ins {
-		if name != "" && in.Name != name {
-			continue
-		}
-		if in.Ready {
-			return i
-		}
-		if best < 0 && name != "" && (in.Status == statusRunning || in.Status == statusNotReady || in.Status == statusUnhealthy) {
-			best = i
-		}
-	}
-	return best
 }

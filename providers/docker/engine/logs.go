@@ -5,11 +5,12 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/client"
+
+	"github.com/berth-sh/berth/providers"
 )
 
 // LogOptions says which of a container's output Logs reads.
@@ -81,17 +82,6 @@ func (w *lineWriter) flush() {
 
 // emit reads the engine's "2006-01-02T15:04:05.999999999Z text" line.
 func (w *lineWriter) emit(b []byte) {
-	t, text := SplitTimestamp(string(b))
+	t, text := providers.SplitLogTimestamp(string(b))
 	w.line(w.stream, t, text)
-}
-
-// SplitTimestamp splits a log line the engine prefixed with its RFC 3339
-// timestamp and a space; a line without one has the zero time.
-func SplitTimestamp(s string) (time.Time, string) {
-	ts, text, _ := strings.Cut(s, " ")
-	t, err := time.Parse(time.RFC3339Nano, ts)
-	if err != nil {
-		return time.Time{}, s
-	}
-	return t, text
 }
