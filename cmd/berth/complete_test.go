@@ -34,7 +34,7 @@ func TestCompletions(t *testing.T) {
 		words []string
 		want  []string
 	}{
-		{"command names", []string{"st"}, []string{"state"}},
+		{"command names", []string{"st"}, []string{"state", "status"}},
 		{"hidden commands are not offered", []string{"__"}, nil},
 		{"global flags", []string{"-"}, []string{"-chdir=", "-version"}},
 		{"command after global flags", []string{"-chdir", dir, "dr"}, []string{"drift"}},
@@ -64,6 +64,12 @@ func TestCompletions(t *testing.T) {
 		{"after --", []string{"state", "rm", "--", "-"}, nil},
 		{"taint", []string{"taint", "app"}, []string{"app.web"}},
 		{"untaint", []string{"untaint", "-lock=false", "test_object.a"}, []string{"test_object.a"}},
+		{"status: the recorded apps", []string{"status", ""}, []string{"app.web"}},
+		{"logs after a flag", []string{"logs", "-f", "a"}, []string{"app.web"}},
+		{"logs takes one address", []string{"logs", "app.web", ""}, nil},
+		{"exec address after a flag with a value", []string{"exec", "-instance", "web-1", ""}, []string{"app.web"}},
+		{"exec command after --", []string{"exec", "app.web", "--", ""}, nil},
+		{"exec flags", []string{"exec", "-no"}, []string{"-no-color", "-no-tty"}},
 		{"import: configured, not recorded", []string{"import", "test_object."}, []string{"test_object.c"}},
 		{"import ID", []string{"import", "test_object.c", ""}, nil},
 		{"help", []string{"help", "pl"}, []string{"plan"}},
