@@ -187,7 +187,7 @@ func TestBashCompletion(t *testing.T) {
 		line string
 		want []string
 	}{
-		{"berth sta", []string{"state"}},
+		{"berth sta", []string{"state", "status"}},
 		{"berth state ", []string{"list", "lock", "mv", "pull", "push", "rekey", "rm", "show"}},
 		{"berth plan -ta", []string{"-target="}},
 		// Bash replaces only what follows "=" (a word-break character).
@@ -246,7 +246,7 @@ func TestFishCompletion(t *testing.T) {
 		line string
 		want []string
 	}{
-		{"berth sta", []string{"state"}},
+		{"berth sta", []string{"state", "status"}},
 		{"berth plan -ta", []string{"-target="}},
 		{"berth plan -target=test_object.b", []string{"-target=test_object.b", "-target=test_object.b[0]", "-target=test_object.b[1]"}},
 		{"berth state show test_object.each[", []string{`test_object.each["eu"]`, `test_object.each["us"]`}},
@@ -281,7 +281,7 @@ func TestZshCompletion(t *testing.T) {
 		words []string // the last is the prefix being completed
 		want  []string
 	}{
-		{[]string{"berth", "sta"}, []string{"compadd -- state"}},
+		{[]string{"berth", "sta"}, []string{"compadd -- state status"}},
 		{[]string{"berth", "plan", "-ta"}, []string{"compadd -S  -- -target="}},
 		{[]string{"berth", "state", "show", "test_object.b"}, []string{"compadd -- test_object.b test_object.b[0] test_object.b[1]"}},
 		// The prefix as typed, quoted for the shell.

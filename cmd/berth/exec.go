@@ -37,16 +37,16 @@ func runExec(ctx context.Context, m *Meta, args []string) int {
 	// The command is everything after "--", flags of its own included;
 	// berth's flags and the address come before.
 	cut := slices.Index(args, "--")
-	if m.inspectFlags == nil && cut < 0 && !slices.ContainsFunc(args, func(a string) bool { return a == "-h" || a == "-help" || a == "--help" }) {
-		m.Errorf("exec needs the command after --, e.g. berth exec app.web -- sh.")
-		return exitError
-	}
 	var command []string
 	if cut >= 0 {
 		args, command = args[:cut], args[cut+1:]
 	}
 	if code, ok := m.parse(fs, args); !ok {
 		return code
+	}
+	if cut < 0 {
+		m.Errorf("exec needs the command after --, e.g. berth exec app.web -- sh.")
+		return exitError
 	}
 	if fs.NArg() != 1 {
 		m.Errorf("exec takes exactly one address before --, e.g. berth exec app.web -- sh.")
