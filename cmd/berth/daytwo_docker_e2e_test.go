@@ -60,7 +60,7 @@ func newDayTwoTest(t *testing.T, prefix string) dockerTest {
 // status runs berth status -json and decodes it.
 func (d dockerTest) status(t *testing.T) statusDoc {
 	t.Helper()
-	r := d.e.ok("status", "-json", d.pw, "app."+d.app)
+	r := d.e.ok("status", "-json", "-var=tag=v1", d.pw, "app."+d.app)
 	var doc statusDoc
 	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
 		t.Fatalf("status -json: %v\n%s", err, r.stdout)
@@ -103,7 +103,7 @@ func TestE2EDockerStatus(t *testing.T) {
 	if out, err := exec.Command("docker", "-H", d.hostB, "rm", "-f", onB.ID).CombinedOutput(); err != nil {
 		t.Fatalf("docker rm: %v\n%s", err, out)
 	}
-	r := e.ok("status", "-no-color", pw)
+	r := e.ok("status", "-no-color", "-var=tag=v1", pw)
 	mustContain(t, "status text", r.stdout, "app."+app+": no rollout in progress", "INSTANCE", "RESTARTS")
 	if strings.Contains(r.stdout, onB.Name) || len(d.status(t).Apps[0].Instances) != 1 {
 		t.Errorf("status after %s was removed still lists it:\n%s", onB.Name, r.stdout)
@@ -118,19 +118,19 @@ func TestE2EDockerLogs(t *testing.T) {
 	doc := d.status(t)
 
 	// Both instances' output, each line behind its instance's name.
-	r := e.ok("logs", "-no-color", pw, "app."+app)
+	r := e.ok("logs", "-no-color", "-var=tag=v1", pw, "app."+app)
 	for _, in := range doc.Apps[0].Instances {
 		mustContain(t, "logs", r.stdout, in.Name+" | testserver v1 listening on")
 	}
-	r = e.ok("logs", "-no-color", "-instance", app+"-2", "-tail", "1", pw, "app."+app)
+	r = e.ok("logs", "-no-color", "-instance", app+"-2", "-tail", "1", "-var=tag=v1", pw, "app."+app)
 	if lines := strings.Split(strings.TrimSpace(r.stdout), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], app+"-2 | ") {
 		t.Errorf("logs -instance %s-2 -tail 1:\n%s", app, r.stdout)
 	}
-	r = e.expect(1, "logs", "-instance", app+"-9", pw, "app."+app)
+	r = e.expect(1, "logs", "-instance", app+"-9", "-var=tag=v1", pw, "app."+app)
 	mustContain(t, "logs of an unknown instance", r.stderr, "No such instance", app+"-9")
 
 	// -f sees a line written after it started, then Ctrl-C ends it with 0.
-	b := e.start("logs", "-f", "-no-color", "-timestamps", pw, "app."+app)
+	b := e.start("logs", "-f", "-no-color", "-timestamps", "-var=tag=v1", pw, "app."+app)
 	waitLine(t, b, app+"-1", "testserver v1 listening on")
 	marker := fmt.Sprintf("written-after-start-%d", os.Getpid())
 	first := doc.Apps[0].Instances[0]
@@ -170,23 +170,23 @@ func TestE2EDockerExec(t *testing.T) {
 	e, app, pw := d.e, d.app, d.pw
 
 	// The command's output, and its exit code passed through.
-	r := e.expect(3, "exec", pw, "app."+app, "--", "/server", "-echo", "from inside", "-exit", "3")
+	r := e.expect(3, "exec", "-var=tag=v1", pw, "app."+app, "--", "/server", "-echo", "from inside", "-exit", "3")
 	if strings.TrimSpace(r.stdout) != "from inside" || r.stderr != "" {
 		t.Errorf("exec -exit 3: stdout %q, stderr %q", r.stdout, r.stderr)
 	}
-	r = e.ok("exec", "-instance", app+"-2", pw, "app."+app, "--", "/server", "-echo", "ok")
+	r = e.ok("exec", "-instance", app+"-2", "-var=tag=v1", pw, "app."+app, "--", "/server", "-echo", "ok")
 	if strings.TrimSpace(r.stdout) != "ok" {
 		t.Errorf("exec in %s-2: %q", app, r.stdout)
 	}
 	// A command the image lacks: the engine's own exit code for it (126 or
 	// 127, as with docker exec), and its message.
-	r = e.run("exec", pw, "app."+app, "--", "/no/such/command")
+	r = e.run("exec", "-var=tag=v1", pw, "app."+app, "--", "/no/such/command")
 	if r.code != 126 && r.code != 127 {
 		t.Errorf("exec of a missing command: exit %d, want 126 or 127\n%s", r.code, r)
 	}
 	mustContain(t, "exec of a missing command", r.stdout+r.stderr, "no/such/command")
-	r = e.expect(1, "exec", "-instance", app+"-9", pw, "app."+app, "--", "/server", "-echo", "x")
+	r = e.expect(1, "exec", "-instance", app+"-9", "-var=tag=v1", pw, "app."+app, "--", "/server", "-echo", "x")
 	mustContain(t, "exec in an unknown instance", r.stderr, "No such instance", app+"-9")
-	r = e.expect(1, "exec", pw, "app."+app)
+	r = e.expect(1, "exec", "-var=tag=v1", pw, "app."+app)
 	mustContain(t, "exec without --", r.stderr, "needs the command after --")
 }

@@ -83,11 +83,15 @@ func (c *Client) DescribeInstances(ctx context.Context, req providers.DescribeIn
 	}
 	resp.Diagnostics = decodeDiagnostics(pr.Diagnostics)
 	for _, in := range pr.Instances {
-		resp.Instances = append(resp.Instances, providers.InstanceDetail{
+		d := providers.InstanceDetail{
 			Instance: app.Instance{Name: in.Name, Host: in.Host, ID: in.Id, Status: in.Status, Ready: in.Ready,
-				ImageDigest: in.ImageDigest, ConfigHash: in.ConfigHash},
+				ImageDigest: in.ImageDigest, ConfigHash: in.ConfigHash, Addresses: map[string]app.Address{}},
 			Started: fromUnixNano(in.StartedUnixNano), Restarts: int(in.Restarts), Message: in.Message,
-		})
+		}
+		for name, a := range in.Addresses {
+			d.Addresses[name] = app.Address{IP: a.GetIp(), Port: int(a.GetPort())}
+		}
+		resp.Instances = append(resp.Instances, d)
 	}
 	return resp
 }

@@ -28,7 +28,8 @@ var t0 = time.Date(2026, 12, 3, 15, 0, 0, 0, time.UTC)
 func (dayTwo) DescribeInstances(_ context.Context, req providers.DescribeInstancesRequest) providers.DescribeInstancesResponse {
 	name := req.Target.State.GetAttr("name").AsString()
 	return providers.DescribeInstancesResponse{Instances: []providers.InstanceDetail{{
-		Instance: app.Instance{Name: name + "-1", Host: "h", ID: "c1", Status: "running", Ready: true, ConfigHash: req.Target.TypeName},
+		Instance: app.Instance{Name: name + "-1", Host: "h", ID: "c1", Status: "running", Ready: true, ConfigHash: req.Target.TypeName,
+			Addresses: map[string]app.Address{"http": {IP: "10.0.0.1", Port: 8080}}},
 		Started:  t0, Restarts: 2, Message: string(req.Target.Private),
 	}}, Diagnostics: hcl.Diagnostics{{Severity: hcl.DiagWarning, Summary: "described"}}}
 }
@@ -80,7 +81,8 @@ func TestDescribeInstancesCrosses(t *testing.T) {
 		t.Fatalf("DescribeInstances = %+v", resp)
 	}
 	in := resp.Instances[0]
-	if in.Name != "web-1" || !in.Ready || in.ConfigHash != "app" || !in.Started.Equal(t0) || in.Restarts != 2 || in.Message != "private" {
+	if in.Name != "web-1" || !in.Ready || in.ConfigHash != "app" || !in.Started.Equal(t0) || in.Restarts != 2 || in.Message != "private" ||
+		in.Addresses["http"] != (app.Address{IP: "10.0.0.1", Port: 8080}) {
 		t.Errorf("instance = %+v", in)
 	}
 }

@@ -34,11 +34,16 @@ func (s *server) DescribeInstances(ctx context.Context, req *protocol.DescribeIn
 	resp := op.DescribeInstances(ctx, providers.DescribeInstancesRequest{Target: t})
 	out := &protocol.DescribeInstances_Response{Diagnostics: encodeDiagnostics(resp.Diagnostics)}
 	for _, in := range resp.Instances {
-		out.Instances = append(out.Instances, &protocol.DescribeInstances_Instance{
+		pi := &protocol.DescribeInstances_Instance{
 			Name: in.Name, Host: in.Host, Id: in.ID, Status: in.Status, Ready: in.Ready,
 			ImageDigest: in.ImageDigest, ConfigHash: in.ConfigHash,
 			StartedUnixNano: unixNano(in.Started), Restarts: int64(in.Restarts), Message: in.Message,
-		})
+			Addresses: map[string]*protocol.DescribeInstances_Address{},
+		}
+		for name, a := range in.Addresses {
+			pi.Addresses[name] = &protocol.DescribeInstances_Address{Ip: a.IP, Port: int64(a.Port)}
+		}
+		out.Instances = append(out.Instances, pi)
 	}
 	return out, nil
 }

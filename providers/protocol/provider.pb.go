@@ -3283,7 +3283,9 @@ type DescribeInstances_Instance struct {
 	// How many times the platform restarted it.
 	Restarts int64 `protobuf:"varint,9,opt,name=restarts,proto3" json:"restarts,omitempty"`
 	// Why it is not running or not ready, when the platform says.
-	Message       string `protobuf:"bytes,10,opt,name=message,proto3" json:"message,omitempty"`
+	Message string `protobuf:"bytes,10,opt,name=message,proto3" json:"message,omitempty"`
+	// Where each named port of the app is reached, by port name.
+	Addresses     map[string]*DescribeInstances_Address `protobuf:"bytes,11,rep,name=addresses,proto3" json:"addresses,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3388,6 +3390,65 @@ func (x *DescribeInstances_Instance) GetMessage() string {
 	return ""
 }
 
+func (x *DescribeInstances_Instance) GetAddresses() map[string]*DescribeInstances_Address {
+	if x != nil {
+		return x.Addresses
+	}
+	return nil
+}
+
+type DescribeInstances_Address struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Ip            string                 `protobuf:"bytes,1,opt,name=ip,proto3" json:"ip,omitempty"`
+	Port          int64                  `protobuf:"varint,2,opt,name=port,proto3" json:"port,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DescribeInstances_Address) Reset() {
+	*x = DescribeInstances_Address{}
+	mi := &file_provider_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DescribeInstances_Address) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DescribeInstances_Address) ProtoMessage() {}
+
+func (x *DescribeInstances_Address) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DescribeInstances_Address.ProtoReflect.Descriptor instead.
+func (*DescribeInstances_Address) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{16, 1}
+}
+
+func (x *DescribeInstances_Address) GetIp() string {
+	if x != nil {
+		return x.Ip
+	}
+	return ""
+}
+
+func (x *DescribeInstances_Address) GetPort() int64 {
+	if x != nil {
+		return x.Port
+	}
+	return 0
+}
+
 type DescribeInstances_Request struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Target        *InstanceTarget        `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
@@ -3397,7 +3458,7 @@ type DescribeInstances_Request struct {
 
 func (x *DescribeInstances_Request) Reset() {
 	*x = DescribeInstances_Request{}
-	mi := &file_provider_proto_msgTypes[56]
+	mi := &file_provider_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3409,7 +3470,7 @@ func (x *DescribeInstances_Request) String() string {
 func (*DescribeInstances_Request) ProtoMessage() {}
 
 func (x *DescribeInstances_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[56]
+	mi := &file_provider_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3422,7 +3483,7 @@ func (x *DescribeInstances_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeInstances_Request.ProtoReflect.Descriptor instead.
 func (*DescribeInstances_Request) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{16, 1}
+	return file_provider_proto_rawDescGZIP(), []int{16, 2}
 }
 
 func (x *DescribeInstances_Request) GetTarget() *InstanceTarget {
@@ -3442,7 +3503,7 @@ type DescribeInstances_Response struct {
 
 func (x *DescribeInstances_Response) Reset() {
 	*x = DescribeInstances_Response{}
-	mi := &file_provider_proto_msgTypes[57]
+	mi := &file_provider_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3454,7 +3515,7 @@ func (x *DescribeInstances_Response) String() string {
 func (*DescribeInstances_Response) ProtoMessage() {}
 
 func (x *DescribeInstances_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[57]
+	mi := &file_provider_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3467,7 +3528,7 @@ func (x *DescribeInstances_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeInstances_Response.ProtoReflect.Descriptor instead.
 func (*DescribeInstances_Response) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{16, 2}
+	return file_provider_proto_rawDescGZIP(), []int{16, 3}
 }
 
 func (x *DescribeInstances_Response) GetInstances() []*DescribeInstances_Instance {
@@ -3502,7 +3563,7 @@ type InstanceLogs_Request struct {
 
 func (x *InstanceLogs_Request) Reset() {
 	*x = InstanceLogs_Request{}
-	mi := &file_provider_proto_msgTypes[58]
+	mi := &file_provider_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3514,7 +3575,7 @@ func (x *InstanceLogs_Request) String() string {
 func (*InstanceLogs_Request) ProtoMessage() {}
 
 func (x *InstanceLogs_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[58]
+	mi := &file_provider_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3581,7 +3642,7 @@ type InstanceLogs_Line struct {
 
 func (x *InstanceLogs_Line) Reset() {
 	*x = InstanceLogs_Line{}
-	mi := &file_provider_proto_msgTypes[59]
+	mi := &file_provider_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3593,7 +3654,7 @@ func (x *InstanceLogs_Line) String() string {
 func (*InstanceLogs_Line) ProtoMessage() {}
 
 func (x *InstanceLogs_Line) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[59]
+	mi := &file_provider_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3647,7 +3708,7 @@ type InstanceLogs_Response struct {
 
 func (x *InstanceLogs_Response) Reset() {
 	*x = InstanceLogs_Response{}
-	mi := &file_provider_proto_msgTypes[60]
+	mi := &file_provider_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3659,7 +3720,7 @@ func (x *InstanceLogs_Response) String() string {
 func (*InstanceLogs_Response) ProtoMessage() {}
 
 func (x *InstanceLogs_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[60]
+	mi := &file_provider_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3706,7 +3767,7 @@ type InstanceExec_Start struct {
 
 func (x *InstanceExec_Start) Reset() {
 	*x = InstanceExec_Start{}
-	mi := &file_provider_proto_msgTypes[61]
+	mi := &file_provider_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3718,7 +3779,7 @@ func (x *InstanceExec_Start) String() string {
 func (*InstanceExec_Start) ProtoMessage() {}
 
 func (x *InstanceExec_Start) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[61]
+	mi := &file_provider_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3786,7 +3847,7 @@ type InstanceExec_TerminalSize struct {
 
 func (x *InstanceExec_TerminalSize) Reset() {
 	*x = InstanceExec_TerminalSize{}
-	mi := &file_provider_proto_msgTypes[62]
+	mi := &file_provider_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3798,7 +3859,7 @@ func (x *InstanceExec_TerminalSize) String() string {
 func (*InstanceExec_TerminalSize) ProtoMessage() {}
 
 func (x *InstanceExec_TerminalSize) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[62]
+	mi := &file_provider_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3843,7 +3904,7 @@ type InstanceExec_Request struct {
 
 func (x *InstanceExec_Request) Reset() {
 	*x = InstanceExec_Request{}
-	mi := &file_provider_proto_msgTypes[63]
+	mi := &file_provider_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3855,7 +3916,7 @@ func (x *InstanceExec_Request) String() string {
 func (*InstanceExec_Request) ProtoMessage() {}
 
 func (x *InstanceExec_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[63]
+	mi := &file_provider_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3953,7 +4014,7 @@ type InstanceExec_Exit struct {
 
 func (x *InstanceExec_Exit) Reset() {
 	*x = InstanceExec_Exit{}
-	mi := &file_provider_proto_msgTypes[64]
+	mi := &file_provider_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3965,7 +4026,7 @@ func (x *InstanceExec_Exit) String() string {
 func (*InstanceExec_Exit) ProtoMessage() {}
 
 func (x *InstanceExec_Exit) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[64]
+	mi := &file_provider_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4009,7 +4070,7 @@ type InstanceExec_Response struct {
 
 func (x *InstanceExec_Response) Reset() {
 	*x = InstanceExec_Response{}
-	mi := &file_provider_proto_msgTypes[65]
+	mi := &file_provider_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4021,7 +4082,7 @@ func (x *InstanceExec_Response) String() string {
 func (*InstanceExec_Response) ProtoMessage() {}
 
 func (x *InstanceExec_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[65]
+	mi := &file_provider_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4102,7 +4163,7 @@ type Stop_Request struct {
 
 func (x *Stop_Request) Reset() {
 	*x = Stop_Request{}
-	mi := &file_provider_proto_msgTypes[66]
+	mi := &file_provider_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4114,7 +4175,7 @@ func (x *Stop_Request) String() string {
 func (*Stop_Request) ProtoMessage() {}
 
 func (x *Stop_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[66]
+	mi := &file_provider_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4140,7 +4201,7 @@ type Stop_Response struct {
 
 func (x *Stop_Response) Reset() {
 	*x = Stop_Response{}
-	mi := &file_provider_proto_msgTypes[67]
+	mi := &file_provider_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4152,7 +4213,7 @@ func (x *Stop_Response) String() string {
 func (*Stop_Response) ProtoMessage() {}
 
 func (x *Stop_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[67]
+	mi := &file_provider_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4392,8 +4453,8 @@ const file_provider_proto_rawDesc = "" +
 	"\x0eInstanceTarget\x12\x1b\n" +
 	"\ttype_name\x18\x01 \x01(\tR\btypeName\x125\n" +
 	"\x05state\x18\x02 \x01(\v2\x1f.berth.provider.v2.DynamicValueR\x05state\x12\x18\n" +
-	"\aprivate\x18\x03 \x01(\fR\aprivate\"\x8d\x04\n" +
-	"\x11DescribeInstances\x1a\x96\x02\n" +
+	"\aprivate\x18\x03 \x01(\fR\aprivate\"\x84\x06\n" +
+	"\x11DescribeInstances\x1a\xde\x03\n" +
 	"\bInstance\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04host\x18\x02 \x01(\tR\x04host\x12\x0e\n" +
@@ -4406,7 +4467,14 @@ const file_provider_proto_rawDesc = "" +
 	"\x11started_unix_nano\x18\b \x01(\x03R\x0fstartedUnixNano\x12\x1a\n" +
 	"\brestarts\x18\t \x01(\x03R\brestarts\x12\x18\n" +
 	"\amessage\x18\n" +
-	" \x01(\tR\amessage\x1aD\n" +
+	" \x01(\tR\amessage\x12Z\n" +
+	"\taddresses\x18\v \x03(\v2<.berth.provider.v2.DescribeInstances.Instance.AddressesEntryR\taddresses\x1aj\n" +
+	"\x0eAddressesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12B\n" +
+	"\x05value\x18\x02 \x01(\v2,.berth.provider.v2.DescribeInstances.AddressR\x05value:\x028\x01\x1a-\n" +
+	"\aAddress\x12\x0e\n" +
+	"\x02ip\x18\x01 \x01(\tR\x02ip\x12\x12\n" +
+	"\x04port\x18\x02 \x01(\x03R\x04port\x1aD\n" +
 	"\aRequest\x129\n" +
 	"\x06target\x18\x01 \x01(\v2!.berth.provider.v2.InstanceTargetR\x06target\x1a\x98\x01\n" +
 	"\bResponse\x12K\n" +
@@ -4485,7 +4553,7 @@ func file_provider_proto_rawDescGZIP() []byte {
 }
 
 var file_provider_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 68)
+var file_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 70)
 var file_provider_proto_goTypes = []any{
 	(Diagnostic_Severity)(0),                // 0: berth.provider.v2.Diagnostic.Severity
 	(Schema_NestedBlock_NestingMode)(0),     // 1: berth.provider.v2.Schema.NestedBlock.NestingMode
@@ -4546,18 +4614,20 @@ var file_provider_proto_goTypes = []any{
 	(*ReadDataSource_Request)(nil),          // 56: berth.provider.v2.ReadDataSource.Request
 	(*ReadDataSource_Response)(nil),         // 57: berth.provider.v2.ReadDataSource.Response
 	(*DescribeInstances_Instance)(nil),      // 58: berth.provider.v2.DescribeInstances.Instance
-	(*DescribeInstances_Request)(nil),       // 59: berth.provider.v2.DescribeInstances.Request
-	(*DescribeInstances_Response)(nil),      // 60: berth.provider.v2.DescribeInstances.Response
-	(*InstanceLogs_Request)(nil),            // 61: berth.provider.v2.InstanceLogs.Request
-	(*InstanceLogs_Line)(nil),               // 62: berth.provider.v2.InstanceLogs.Line
-	(*InstanceLogs_Response)(nil),           // 63: berth.provider.v2.InstanceLogs.Response
-	(*InstanceExec_Start)(nil),              // 64: berth.provider.v2.InstanceExec.Start
-	(*InstanceExec_TerminalSize)(nil),       // 65: berth.provider.v2.InstanceExec.TerminalSize
-	(*InstanceExec_Request)(nil),            // 66: berth.provider.v2.InstanceExec.Request
-	(*InstanceExec_Exit)(nil),               // 67: berth.provider.v2.InstanceExec.Exit
-	(*InstanceExec_Response)(nil),           // 68: berth.provider.v2.InstanceExec.Response
-	(*Stop_Request)(nil),                    // 69: berth.provider.v2.Stop.Request
-	(*Stop_Response)(nil),                   // 70: berth.provider.v2.Stop.Response
+	(*DescribeInstances_Address)(nil),       // 59: berth.provider.v2.DescribeInstances.Address
+	(*DescribeInstances_Request)(nil),       // 60: berth.provider.v2.DescribeInstances.Request
+	(*DescribeInstances_Response)(nil),      // 61: berth.provider.v2.DescribeInstances.Response
+	nil,                                     // 62: berth.provider.v2.DescribeInstances.Instance.AddressesEntry
+	(*InstanceLogs_Request)(nil),            // 63: berth.provider.v2.InstanceLogs.Request
+	(*InstanceLogs_Line)(nil),               // 64: berth.provider.v2.InstanceLogs.Line
+	(*InstanceLogs_Response)(nil),           // 65: berth.provider.v2.InstanceLogs.Response
+	(*InstanceExec_Start)(nil),              // 66: berth.provider.v2.InstanceExec.Start
+	(*InstanceExec_TerminalSize)(nil),       // 67: berth.provider.v2.InstanceExec.TerminalSize
+	(*InstanceExec_Request)(nil),            // 68: berth.provider.v2.InstanceExec.Request
+	(*InstanceExec_Exit)(nil),               // 69: berth.provider.v2.InstanceExec.Exit
+	(*InstanceExec_Response)(nil),           // 70: berth.provider.v2.InstanceExec.Response
+	(*Stop_Request)(nil),                    // 71: berth.provider.v2.Stop.Request
+	(*Stop_Response)(nil),                   // 72: berth.provider.v2.Stop.Response
 }
 var file_provider_proto_depIdxs = []int32{
 	4,  // 0: berth.provider.v2.DynamicValue.sensitive_paths:type_name -> berth.provider.v2.AttributePath
@@ -4620,51 +4690,53 @@ var file_provider_proto_depIdxs = []int32{
 	3,  // 57: berth.provider.v2.ReadDataSource.Request.config:type_name -> berth.provider.v2.DynamicValue
 	3,  // 58: berth.provider.v2.ReadDataSource.Response.state:type_name -> berth.provider.v2.DynamicValue
 	5,  // 59: berth.provider.v2.ReadDataSource.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
-	18, // 60: berth.provider.v2.DescribeInstances.Request.target:type_name -> berth.provider.v2.InstanceTarget
-	58, // 61: berth.provider.v2.DescribeInstances.Response.instances:type_name -> berth.provider.v2.DescribeInstances.Instance
-	5,  // 62: berth.provider.v2.DescribeInstances.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
-	18, // 63: berth.provider.v2.InstanceLogs.Request.target:type_name -> berth.provider.v2.InstanceTarget
-	62, // 64: berth.provider.v2.InstanceLogs.Response.lines:type_name -> berth.provider.v2.InstanceLogs.Line
-	5,  // 65: berth.provider.v2.InstanceLogs.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
-	18, // 66: berth.provider.v2.InstanceExec.Start.target:type_name -> berth.provider.v2.InstanceTarget
-	65, // 67: berth.provider.v2.InstanceExec.Start.size:type_name -> berth.provider.v2.InstanceExec.TerminalSize
-	64, // 68: berth.provider.v2.InstanceExec.Request.start:type_name -> berth.provider.v2.InstanceExec.Start
-	65, // 69: berth.provider.v2.InstanceExec.Request.resize:type_name -> berth.provider.v2.InstanceExec.TerminalSize
-	5,  // 70: berth.provider.v2.InstanceExec.Exit.diagnostics:type_name -> berth.provider.v2.Diagnostic
-	67, // 71: berth.provider.v2.InstanceExec.Response.exit:type_name -> berth.provider.v2.InstanceExec.Exit
-	27, // 72: berth.provider.v2.Provider.GetSchema:input_type -> berth.provider.v2.GetSchema.Request
-	31, // 73: berth.provider.v2.Provider.ValidateProviderConfig:input_type -> berth.provider.v2.ValidateProviderConfig.Request
-	33, // 74: berth.provider.v2.Provider.ValidateResourceConfig:input_type -> berth.provider.v2.ValidateResourceConfig.Request
-	35, // 75: berth.provider.v2.Provider.ConfigureProvider:input_type -> berth.provider.v2.ConfigureProvider.Request
-	39, // 76: berth.provider.v2.Provider.ReadResources:input_type -> berth.provider.v2.ReadResources.Request
-	43, // 77: berth.provider.v2.Provider.PlanResourceChange:input_type -> berth.provider.v2.PlanResourceChange.Request
-	46, // 78: berth.provider.v2.Provider.ApplyResourceChange:input_type -> berth.provider.v2.ApplyResourceChange.Request
-	50, // 79: berth.provider.v2.Provider.ImportResource:input_type -> berth.provider.v2.ImportResource.Request
-	54, // 80: berth.provider.v2.Provider.LookupResources:input_type -> berth.provider.v2.LookupResources.Request
-	56, // 81: berth.provider.v2.Provider.ReadDataSource:input_type -> berth.provider.v2.ReadDataSource.Request
-	59, // 82: berth.provider.v2.Provider.DescribeInstances:input_type -> berth.provider.v2.DescribeInstances.Request
-	61, // 83: berth.provider.v2.Provider.InstanceLogs:input_type -> berth.provider.v2.InstanceLogs.Request
-	66, // 84: berth.provider.v2.Provider.InstanceExec:input_type -> berth.provider.v2.InstanceExec.Request
-	69, // 85: berth.provider.v2.Provider.Stop:input_type -> berth.provider.v2.Stop.Request
-	28, // 86: berth.provider.v2.Provider.GetSchema:output_type -> berth.provider.v2.GetSchema.Response
-	32, // 87: berth.provider.v2.Provider.ValidateProviderConfig:output_type -> berth.provider.v2.ValidateProviderConfig.Response
-	34, // 88: berth.provider.v2.Provider.ValidateResourceConfig:output_type -> berth.provider.v2.ValidateResourceConfig.Response
-	36, // 89: berth.provider.v2.Provider.ConfigureProvider:output_type -> berth.provider.v2.ConfigureProvider.Response
-	40, // 90: berth.provider.v2.Provider.ReadResources:output_type -> berth.provider.v2.ReadResources.Response
-	44, // 91: berth.provider.v2.Provider.PlanResourceChange:output_type -> berth.provider.v2.PlanResourceChange.Response
-	49, // 92: berth.provider.v2.Provider.ApplyResourceChange:output_type -> berth.provider.v2.ApplyResourceChange.Response
-	51, // 93: berth.provider.v2.Provider.ImportResource:output_type -> berth.provider.v2.ImportResource.Response
-	55, // 94: berth.provider.v2.Provider.LookupResources:output_type -> berth.provider.v2.LookupResources.Response
-	57, // 95: berth.provider.v2.Provider.ReadDataSource:output_type -> berth.provider.v2.ReadDataSource.Response
-	60, // 96: berth.provider.v2.Provider.DescribeInstances:output_type -> berth.provider.v2.DescribeInstances.Response
-	63, // 97: berth.provider.v2.Provider.InstanceLogs:output_type -> berth.provider.v2.InstanceLogs.Response
-	68, // 98: berth.provider.v2.Provider.InstanceExec:output_type -> berth.provider.v2.InstanceExec.Response
-	70, // 99: berth.provider.v2.Provider.Stop:output_type -> berth.provider.v2.Stop.Response
-	86, // [86:100] is the sub-list for method output_type
-	72, // [72:86] is the sub-list for method input_type
-	72, // [72:72] is the sub-list for extension type_name
-	72, // [72:72] is the sub-list for extension extendee
-	0,  // [0:72] is the sub-list for field type_name
+	62, // 60: berth.provider.v2.DescribeInstances.Instance.addresses:type_name -> berth.provider.v2.DescribeInstances.Instance.AddressesEntry
+	18, // 61: berth.provider.v2.DescribeInstances.Request.target:type_name -> berth.provider.v2.InstanceTarget
+	58, // 62: berth.provider.v2.DescribeInstances.Response.instances:type_name -> berth.provider.v2.DescribeInstances.Instance
+	5,  // 63: berth.provider.v2.DescribeInstances.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
+	59, // 64: berth.provider.v2.DescribeInstances.Instance.AddressesEntry.value:type_name -> berth.provider.v2.DescribeInstances.Address
+	18, // 65: berth.provider.v2.InstanceLogs.Request.target:type_name -> berth.provider.v2.InstanceTarget
+	64, // 66: berth.provider.v2.InstanceLogs.Response.lines:type_name -> berth.provider.v2.InstanceLogs.Line
+	5,  // 67: berth.provider.v2.InstanceLogs.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
+	18, // 68: berth.provider.v2.InstanceExec.Start.target:type_name -> berth.provider.v2.InstanceTarget
+	67, // 69: berth.provider.v2.InstanceExec.Start.size:type_name -> berth.provider.v2.InstanceExec.TerminalSize
+	66, // 70: berth.provider.v2.InstanceExec.Request.start:type_name -> berth.provider.v2.InstanceExec.Start
+	67, // 71: berth.provider.v2.InstanceExec.Request.resize:type_name -> berth.provider.v2.InstanceExec.TerminalSize
+	5,  // 72: berth.provider.v2.InstanceExec.Exit.diagnostics:type_name -> berth.provider.v2.Diagnostic
+	69, // 73: berth.provider.v2.InstanceExec.Response.exit:type_name -> berth.provider.v2.InstanceExec.Exit
+	27, // 74: berth.provider.v2.Provider.GetSchema:input_type -> berth.provider.v2.GetSchema.Request
+	31, // 75: berth.provider.v2.Provider.ValidateProviderConfig:input_type -> berth.provider.v2.ValidateProviderConfig.Request
+	33, // 76: berth.provider.v2.Provider.ValidateResourceConfig:input_type -> berth.provider.v2.ValidateResourceConfig.Request
+	35, // 77: berth.provider.v2.Provider.ConfigureProvider:input_type -> berth.provider.v2.ConfigureProvider.Request
+	39, // 78: berth.provider.v2.Provider.ReadResources:input_type -> berth.provider.v2.ReadResources.Request
+	43, // 79: berth.provider.v2.Provider.PlanResourceChange:input_type -> berth.provider.v2.PlanResourceChange.Request
+	46, // 80: berth.provider.v2.Provider.ApplyResourceChange:input_type -> berth.provider.v2.ApplyResourceChange.Request
+	50, // 81: berth.provider.v2.Provider.ImportResource:input_type -> berth.provider.v2.ImportResource.Request
+	54, // 82: berth.provider.v2.Provider.LookupResources:input_type -> berth.provider.v2.LookupResources.Request
+	56, // 83: berth.provider.v2.Provider.ReadDataSource:input_type -> berth.provider.v2.ReadDataSource.Request
+	60, // 84: berth.provider.v2.Provider.DescribeInstances:input_type -> berth.provider.v2.DescribeInstances.Request
+	63, // 85: berth.provider.v2.Provider.InstanceLogs:input_type -> berth.provider.v2.InstanceLogs.Request
+	68, // 86: berth.provider.v2.Provider.InstanceExec:input_type -> berth.provider.v2.InstanceExec.Request
+	71, // 87: berth.provider.v2.Provider.Stop:input_type -> berth.provider.v2.Stop.Request
+	28, // 88: berth.provider.v2.Provider.GetSchema:output_type -> berth.provider.v2.GetSchema.Response
+	32, // 89: berth.provider.v2.Provider.ValidateProviderConfig:output_type -> berth.provider.v2.ValidateProviderConfig.Response
+	34, // 90: berth.provider.v2.Provider.ValidateResourceConfig:output_type -> berth.provider.v2.ValidateResourceConfig.Response
+	36, // 91: berth.provider.v2.Provider.ConfigureProvider:output_type -> berth.provider.v2.ConfigureProvider.Response
+	40, // 92: berth.provider.v2.Provider.ReadResources:output_type -> berth.provider.v2.ReadResources.Response
+	44, // 93: berth.provider.v2.Provider.PlanResourceChange:output_type -> berth.provider.v2.PlanResourceChange.Response
+	49, // 94: berth.provider.v2.Provider.ApplyResourceChange:output_type -> berth.provider.v2.ApplyResourceChange.Response
+	51, // 95: berth.provider.v2.Provider.ImportResource:output_type -> berth.provider.v2.ImportResource.Response
+	55, // 96: berth.provider.v2.Provider.LookupResources:output_type -> berth.provider.v2.LookupResources.Response
+	57, // 97: berth.provider.v2.Provider.ReadDataSource:output_type -> berth.provider.v2.ReadDataSource.Response
+	61, // 98: berth.provider.v2.Provider.DescribeInstances:output_type -> berth.provider.v2.DescribeInstances.Response
+	65, // 99: berth.provider.v2.Provider.InstanceLogs:output_type -> berth.provider.v2.InstanceLogs.Response
+	70, // 100: berth.provider.v2.Provider.InstanceExec:output_type -> berth.provider.v2.InstanceExec.Response
+	72, // 101: berth.provider.v2.Provider.Stop:output_type -> berth.provider.v2.Stop.Response
+	88, // [88:102] is the sub-list for method output_type
+	74, // [74:88] is the sub-list for method input_type
+	74, // [74:74] is the sub-list for extension type_name
+	74, // [74:74] is the sub-list for extension extendee
+	0,  // [0:74] is the sub-list for field type_name
 }
 
 func init() { file_provider_proto_init() }
@@ -4681,13 +4753,13 @@ func file_provider_proto_init() {
 		(*ApplyResourceChange_Response_Event)(nil),
 		(*ApplyResourceChange_Response_Result)(nil),
 	}
-	file_provider_proto_msgTypes[63].OneofWrappers = []any{
+	file_provider_proto_msgTypes[65].OneofWrappers = []any{
 		(*InstanceExec_Request_Start)(nil),
 		(*InstanceExec_Request_Stdin)(nil),
 		(*InstanceExec_Request_StdinClosed)(nil),
 		(*InstanceExec_Request_Resize)(nil),
 	}
-	file_provider_proto_msgTypes[65].OneofWrappers = []any{
+	file_provider_proto_msgTypes[67].OneofWrappers = []any{
 		(*InstanceExec_Response_Stdout)(nil),
 		(*InstanceExec_Response_Stderr)(nil),
 		(*InstanceExec_Response_Exit)(nil),
@@ -4698,7 +4770,7 @@ func file_provider_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_provider_proto_rawDesc), len(file_provider_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   68,
+			NumMessages:   70,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
