@@ -30,7 +30,7 @@ func (dayTwo) DescribeInstances(_ context.Context, req providers.DescribeInstanc
 	return providers.DescribeInstancesResponse{Instances: []providers.InstanceDetail{{
 		Instance: app.Instance{Name: name + "-1", Host: "h", ID: "c1", Status: "running", Ready: true, ConfigHash: req.Target.TypeName,
 			Addresses: map[string]app.Address{"http": {IP: "10.0.0.1", Port: 8080}}},
-		Started:  t0, Restarts: 2, Message: string(req.Target.Private),
+		Started: t0, Restarts: 2, Message: string(req.Target.Private),
 	}}, Diagnostics: hcl.Diagnostics{{Severity: hcl.DiagWarning, Summary: "described"}}}
 }
 
