@@ -39,7 +39,9 @@ func TestE2EKubernetesDayTwo(t *testing.T) {
 	mustContain(t, "status text", r.stdout, "app.web: no rollout in progress", "web-0", "web-3")
 
 	r = e.expect(1, "logs", "-instance", "web-0", pw, "app.web")
+	t.Logf("logs on kwok:\n%s", r.stderr)
 	mustContain(t, "logs on kwok", r.stderr, "Cannot read the output of instance web-0")
 	r = e.expect(1, "exec", "-instance", "web-1", pw, "app.web", "--", "/server", "-echo", "x")
+	t.Logf("exec on kwok:\n%s", r.stderr)
 	mustContain(t, "exec on kwok", r.stderr, "Cannot run the command in instance web-1")
 }
