@@ -3,6 +3,8 @@ package core
 import (
 	"context"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/berth-sh/berth/providers"
 	"github.com/berth-sh/berth/redact"
 	"github.com/zclconf/go-cty/cty"
@@ -80,6 +82,43 @@ func (r registering) ReadDataSource(ctx context.Context, req providers.ReadDataS
 	resp := r.Interface.ReadDataSource(ctx, req)
 	redact.AddValues(resp.State)
 	return resp
+}
+
+// operator is the provider's InstanceOperator, or a diagnostic saying it
+// has none.
+func (r registering) operator() (providers.InstanceOperator, hcl.Diagnostics) {
+	op, ok := r.Interface.(providers.InstanceOperator)
+	if !ok {
+		return nil, errDiag("Provider runs no instances", "The provider serves no day-2 calls (status, logs, exec).", nil)
+	}
+	return op, nil
+}
+
+func (r registering) DescribeInstances(ctx context.Context, req providers.DescribeInstancesRequest) providers.DescribeInstancesResponse {
+	op, diags := r.operator()
+	if diags != nil {
+		return providers.DescribeInstancesResponse{Diagnostics: diags}
+	}
+	redact.AddValues(req.Target.State)
+	return op.DescribeInstances(ctx, req)
+}
+
+func (r registering) InstanceLogs(ctx context.Context, req providers.InstanceLogsRequest, lines func([]providers.LogLine)) hcl.Diagnostics {
+	op, diags := r.operator()
+	if diags != nil {
+		return diags
+	}
+	redact.AddValues(req.Target.State)
+	return op.InstanceLogs(ctx, req, lines)
+}
+
+func (r registering) InstanceExec(ctx context.Context, req providers.InstanceExecRequest) (int, hcl.Diagnostics) {
+	op, diags := r.operator()
+	if diags != nil {
+		return -1, diags
+	}
+	redact.AddValues(req.Target.State)
+	return op.InstanceExec(ctx, req)
 }
 
 // addSecrets adds the sensitive values among vars (the input variables)

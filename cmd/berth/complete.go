@@ -71,6 +71,10 @@ var addressArgs = map[string]func(n int) (addressSource, bool){
 	"rollout status":  first(fromState),
 	"rollout promote": first(fromState),
 	"rollout abort":   first(fromState),
+	// The day-2 commands work on recorded apps.
+	"status": first(fromStateApps),
+	"logs":   first(fromStateApps),
+	"exec":   first(fromStateApps),
 }
 
 // addressFlags are the flags whose values are addresses.
@@ -92,6 +96,8 @@ const (
 	// fromConfigOnly: the configuration's managed resources that the state
 	// does not record (import adopts what berth does not manage yet).
 	fromConfigOnly
+	// fromStateApps: the apps recorded in the state (status, logs, exec).
+	fromStateApps
 )
 
 func first(src addressSource) func(int) (addressSource, bool) {
@@ -314,8 +320,11 @@ func (m *Meta) addresses(ctx context.Context, fs *flag.FlagSet, src addressSourc
 			recorded = st.Addresses()
 		}
 	}
-	if src == fromState {
+	switch src {
+	case fromState:
 		return recorded
+	case fromStateApps:
+		return slices.DeleteFunc(recorded, func(a string) bool { return !strings.HasPrefix(a, lang.KindApp+".") })
 	}
 	cfg, _ := lang.LoadDir(m.Dir)
 	if cfg == nil {

@@ -34,7 +34,7 @@ func TestCompletions(t *testing.T) {
 		words []string
 		want  []string
 	}{
-		{"command names", []string{"st"}, []string{"state"}},
+		{"command names", []string{"st"}, []string{"state", "status"}},
 		{"hidden commands are not offered", []string{"__"}, nil},
 		{"global flags", []string{"-"}, []string{"-chdir=", "-version"}},
 		{"command after global flags", []string{"-chdir", dir, "dr"}, []string{"drift"}},
@@ -64,6 +64,12 @@ func TestCompletions(t *testing.T) {
 		{"after --", []string{"state", "rm", "--", "-"}, nil},
 		{"taint", []string{"taint", "app"}, []string{"app.web"}},
 		{"untaint", []string{"untaint", "-lock=false", "test_object.a"}, []string{"test_object.a"}},
+		{"status: the recorded apps", []string{"status", ""}, []string{"app.web"}},
+		{"logs after a flag", []string{"logs", "-f", "a"}, []string{"app.web"}},
+		{"logs takes one address", []string{"logs", "app.web", ""}, nil},
+		{"exec address after a flag with a value", []string{"exec", "-instance", "web-1", ""}, []string{"app.web"}},
+		{"exec command after --", []string{"exec", "app.web", "--", ""}, nil},
+		{"exec flags", []string{"exec", "-no"}, []string{"-no-color", "-no-tty"}},
 		{"import: configured, not recorded", []string{"import", "test_object."}, []string{"test_object.c"}},
 		{"import ID", []string{"import", "test_object.c", ""}, nil},
 		{"help", []string{"help", "pl"}, []string{"plan"}},
@@ -181,7 +187,7 @@ func TestBashCompletion(t *testing.T) {
 		line string
 		want []string
 	}{
-		{"berth sta", []string{"state"}},
+		{"berth sta", []string{"state", "status"}},
 		{"berth state ", []string{"list", "lock", "mv", "pull", "push", "rekey", "rm", "show"}},
 		{"berth plan -ta", []string{"-target="}},
 		// Bash replaces only what follows "=" (a word-break character).
@@ -240,7 +246,7 @@ func TestFishCompletion(t *testing.T) {
 		line string
 		want []string
 	}{
-		{"berth sta", []string{"state"}},
+		{"berth sta", []string{"state", "status"}},
 		{"berth plan -ta", []string{"-target="}},
 		{"berth plan -target=test_object.b", []string{"-target=test_object.b", "-target=test_object.b[0]", "-target=test_object.b[1]"}},
 		{"berth state show test_object.each[", []string{`test_object.each["eu"]`, `test_object.each["us"]`}},
@@ -275,7 +281,7 @@ func TestZshCompletion(t *testing.T) {
 		words []string // the last is the prefix being completed
 		want  []string
 	}{
-		{[]string{"berth", "sta"}, []string{"compadd -- state"}},
+		{[]string{"berth", "sta"}, []string{"compadd -- state status"}},
 		{[]string{"berth", "plan", "-ta"}, []string{"compadd -S  -- -target="}},
 		{[]string{"berth", "state", "show", "test_object.b"}, []string{"compadd -- test_object.b test_object.b[0] test_object.b[1]"}},
 		// The prefix as typed, quoted for the shell.

@@ -41,6 +41,10 @@ type pod struct {
 	// Reason says why it is not ready: a container's waiting reason, the
 	// scheduler's message.
 	Reason string
+	// Started is when the kubelet started it (zero: not yet); Restarts
+	// how many times its containers restarted.
+	Started  time.Time
+	Restarts int
 }
 
 // podOf reads a pod.
@@ -69,7 +73,11 @@ func podOf(p *corev1.Pod) pod {
 			}
 		}
 	}
+	if p.Status.StartTime != nil {
+		out.Started = p.Status.StartTime.Time
+	}
 	for _, cs := range p.Status.ContainerStatuses {
+		out.Restarts += int(cs.RestartCount)
 		if w := cs.State.Waiting; w != nil && out.Reason == "" {
 			out.Reason = strings.TrimSpace(w.Reason + ": " + w.Message)
 		}

@@ -15,6 +15,7 @@ import (
 // `<test binary> internal-provider test`, exactly as berth re-executes itself.
 func TestMain(m *testing.M) {
 	builtin.Register(builtin.Provider{Name: "test", New: func() providers.Interface { return testprovider.New() }})
+	builtin.Register(builtin.Provider{Name: "daytwo", New: func() providers.Interface { return dayTwo{testprovider.New()} }})
 	if len(os.Args) == 3 && os.Args[1] == plugin.BuiltinCommand {
 		if err := plugin.ServeBuiltin(os.Args[2]); err != nil {
 			os.Stderr.WriteString(err.Error() + "\n")

@@ -10,6 +10,8 @@
 //     Schema.lookup_by_key and the LookupResources rpc, with which berth
 //     finds an object whose create was interrupted by the key it gave that
 //     create.
+//   - day-2 operations on the instances of an app (berth status, logs and
+//     exec): the DescribeInstances, InstanceLogs and InstanceExec rpcs.
 //
 // Modelled on Terraform's tfplugin6, shaped after berth's
 // providers.Interface. Values cross as cty msgpack together with their cty
@@ -923,6 +925,176 @@ func (*ReadDataSource) Descriptor() ([]byte, []int) {
 	return file_provider_proto_rawDescGZIP(), []int{14}
 }
 
+// InstanceTarget names the object whose instances a day-2 call is about:
+// its recorded state (where it runs: an app's cluster) and private data.
+type InstanceTarget struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TypeName      string                 `protobuf:"bytes,1,opt,name=type_name,json=typeName,proto3" json:"type_name,omitempty"`
+	State         *DynamicValue          `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
+	Private       []byte                 `protobuf:"bytes,3,opt,name=private,proto3" json:"private,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InstanceTarget) Reset() {
+	*x = InstanceTarget{}
+	mi := &file_provider_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InstanceTarget) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InstanceTarget) ProtoMessage() {}
+
+func (x *InstanceTarget) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InstanceTarget.ProtoReflect.Descriptor instead.
+func (*InstanceTarget) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *InstanceTarget) GetTypeName() string {
+	if x != nil {
+		return x.TypeName
+	}
+	return ""
+}
+
+func (x *InstanceTarget) GetState() *DynamicValue {
+	if x != nil {
+		return x.State
+	}
+	return nil
+}
+
+func (x *InstanceTarget) GetPrivate() []byte {
+	if x != nil {
+		return x.Private
+	}
+	return nil
+}
+
+type DescribeInstances struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DescribeInstances) Reset() {
+	*x = DescribeInstances{}
+	mi := &file_provider_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DescribeInstances) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DescribeInstances) ProtoMessage() {}
+
+func (x *DescribeInstances) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DescribeInstances.ProtoReflect.Descriptor instead.
+func (*DescribeInstances) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{16}
+}
+
+type InstanceLogs struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InstanceLogs) Reset() {
+	*x = InstanceLogs{}
+	mi := &file_provider_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InstanceLogs) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InstanceLogs) ProtoMessage() {}
+
+func (x *InstanceLogs) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InstanceLogs.ProtoReflect.Descriptor instead.
+func (*InstanceLogs) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{17}
+}
+
+type InstanceExec struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InstanceExec) Reset() {
+	*x = InstanceExec{}
+	mi := &file_provider_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InstanceExec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InstanceExec) ProtoMessage() {}
+
+func (x *InstanceExec) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InstanceExec.ProtoReflect.Descriptor instead.
+func (*InstanceExec) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{18}
+}
+
 type Stop struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -931,7 +1103,7 @@ type Stop struct {
 
 func (x *Stop) Reset() {
 	*x = Stop{}
-	mi := &file_provider_proto_msgTypes[15]
+	mi := &file_provider_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -943,7 +1115,7 @@ func (x *Stop) String() string {
 func (*Stop) ProtoMessage() {}
 
 func (x *Stop) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[15]
+	mi := &file_provider_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -956,7 +1128,7 @@ func (x *Stop) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stop.ProtoReflect.Descriptor instead.
 func (*Stop) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{15}
+	return file_provider_proto_rawDescGZIP(), []int{19}
 }
 
 type AttributePath_Step struct {
@@ -973,7 +1145,7 @@ type AttributePath_Step struct {
 
 func (x *AttributePath_Step) Reset() {
 	*x = AttributePath_Step{}
-	mi := &file_provider_proto_msgTypes[16]
+	mi := &file_provider_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -985,7 +1157,7 @@ func (x *AttributePath_Step) String() string {
 func (*AttributePath_Step) ProtoMessage() {}
 
 func (x *AttributePath_Step) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[16]
+	mi := &file_provider_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1070,7 +1242,7 @@ type Schema_Block struct {
 
 func (x *Schema_Block) Reset() {
 	*x = Schema_Block{}
-	mi := &file_provider_proto_msgTypes[17]
+	mi := &file_provider_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1082,7 +1254,7 @@ func (x *Schema_Block) String() string {
 func (*Schema_Block) ProtoMessage() {}
 
 func (x *Schema_Block) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[17]
+	mi := &file_provider_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1137,7 +1309,7 @@ type Schema_Attribute struct {
 
 func (x *Schema_Attribute) Reset() {
 	*x = Schema_Attribute{}
-	mi := &file_provider_proto_msgTypes[18]
+	mi := &file_provider_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1149,7 +1321,7 @@ func (x *Schema_Attribute) String() string {
 func (*Schema_Attribute) ProtoMessage() {}
 
 func (x *Schema_Attribute) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[18]
+	mi := &file_provider_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1234,7 +1406,7 @@ type Schema_NestedBlock struct {
 
 func (x *Schema_NestedBlock) Reset() {
 	*x = Schema_NestedBlock{}
-	mi := &file_provider_proto_msgTypes[19]
+	mi := &file_provider_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1246,7 +1418,7 @@ func (x *Schema_NestedBlock) String() string {
 func (*Schema_NestedBlock) ProtoMessage() {}
 
 func (x *Schema_NestedBlock) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[19]
+	mi := &file_provider_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1305,7 +1477,7 @@ type GetSchema_Request struct {
 
 func (x *GetSchema_Request) Reset() {
 	*x = GetSchema_Request{}
-	mi := &file_provider_proto_msgTypes[20]
+	mi := &file_provider_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1317,7 +1489,7 @@ func (x *GetSchema_Request) String() string {
 func (*GetSchema_Request) ProtoMessage() {}
 
 func (x *GetSchema_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[20]
+	mi := &file_provider_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1345,7 +1517,7 @@ type GetSchema_Response struct {
 
 func (x *GetSchema_Response) Reset() {
 	*x = GetSchema_Response{}
-	mi := &file_provider_proto_msgTypes[21]
+	mi := &file_provider_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1357,7 +1529,7 @@ func (x *GetSchema_Response) String() string {
 func (*GetSchema_Response) ProtoMessage() {}
 
 func (x *GetSchema_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[21]
+	mi := &file_provider_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1410,7 +1582,7 @@ type ValidateProviderConfig_Request struct {
 
 func (x *ValidateProviderConfig_Request) Reset() {
 	*x = ValidateProviderConfig_Request{}
-	mi := &file_provider_proto_msgTypes[24]
+	mi := &file_provider_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1422,7 +1594,7 @@ func (x *ValidateProviderConfig_Request) String() string {
 func (*ValidateProviderConfig_Request) ProtoMessage() {}
 
 func (x *ValidateProviderConfig_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[24]
+	mi := &file_provider_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1454,7 +1626,7 @@ type ValidateProviderConfig_Response struct {
 
 func (x *ValidateProviderConfig_Response) Reset() {
 	*x = ValidateProviderConfig_Response{}
-	mi := &file_provider_proto_msgTypes[25]
+	mi := &file_provider_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1466,7 +1638,7 @@ func (x *ValidateProviderConfig_Response) String() string {
 func (*ValidateProviderConfig_Response) ProtoMessage() {}
 
 func (x *ValidateProviderConfig_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[25]
+	mi := &file_provider_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1502,7 +1674,7 @@ type ValidateResourceConfig_Request struct {
 
 func (x *ValidateResourceConfig_Request) Reset() {
 	*x = ValidateResourceConfig_Request{}
-	mi := &file_provider_proto_msgTypes[26]
+	mi := &file_provider_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1514,7 +1686,7 @@ func (x *ValidateResourceConfig_Request) String() string {
 func (*ValidateResourceConfig_Request) ProtoMessage() {}
 
 func (x *ValidateResourceConfig_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[26]
+	mi := &file_provider_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1560,7 +1732,7 @@ type ValidateResourceConfig_Response struct {
 
 func (x *ValidateResourceConfig_Response) Reset() {
 	*x = ValidateResourceConfig_Response{}
-	mi := &file_provider_proto_msgTypes[27]
+	mi := &file_provider_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1572,7 +1744,7 @@ func (x *ValidateResourceConfig_Response) String() string {
 func (*ValidateResourceConfig_Response) ProtoMessage() {}
 
 func (x *ValidateResourceConfig_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[27]
+	mi := &file_provider_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1605,7 +1777,7 @@ type ConfigureProvider_Request struct {
 
 func (x *ConfigureProvider_Request) Reset() {
 	*x = ConfigureProvider_Request{}
-	mi := &file_provider_proto_msgTypes[28]
+	mi := &file_provider_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1617,7 +1789,7 @@ func (x *ConfigureProvider_Request) String() string {
 func (*ConfigureProvider_Request) ProtoMessage() {}
 
 func (x *ConfigureProvider_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[28]
+	mi := &file_provider_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1656,7 +1828,7 @@ type ConfigureProvider_Response struct {
 
 func (x *ConfigureProvider_Response) Reset() {
 	*x = ConfigureProvider_Response{}
-	mi := &file_provider_proto_msgTypes[29]
+	mi := &file_provider_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1668,7 +1840,7 @@ func (x *ConfigureProvider_Response) String() string {
 func (*ConfigureProvider_Response) ProtoMessage() {}
 
 func (x *ConfigureProvider_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[29]
+	mi := &file_provider_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1704,7 +1876,7 @@ type ReadResources_Object struct {
 
 func (x *ReadResources_Object) Reset() {
 	*x = ReadResources_Object{}
-	mi := &file_provider_proto_msgTypes[30]
+	mi := &file_provider_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1716,7 +1888,7 @@ func (x *ReadResources_Object) String() string {
 func (*ReadResources_Object) ProtoMessage() {}
 
 func (x *ReadResources_Object) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[30]
+	mi := &file_provider_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1774,7 +1946,7 @@ type ReadResources_Result struct {
 
 func (x *ReadResources_Result) Reset() {
 	*x = ReadResources_Result{}
-	mi := &file_provider_proto_msgTypes[31]
+	mi := &file_provider_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1786,7 +1958,7 @@ func (x *ReadResources_Result) String() string {
 func (*ReadResources_Result) ProtoMessage() {}
 
 func (x *ReadResources_Result) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[31]
+	mi := &file_provider_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1846,7 +2018,7 @@ type ReadResources_Request struct {
 
 func (x *ReadResources_Request) Reset() {
 	*x = ReadResources_Request{}
-	mi := &file_provider_proto_msgTypes[32]
+	mi := &file_provider_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1858,7 +2030,7 @@ func (x *ReadResources_Request) String() string {
 func (*ReadResources_Request) ProtoMessage() {}
 
 func (x *ReadResources_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[32]
+	mi := &file_provider_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1892,7 +2064,7 @@ type ReadResources_Response struct {
 
 func (x *ReadResources_Response) Reset() {
 	*x = ReadResources_Response{}
-	mi := &file_provider_proto_msgTypes[33]
+	mi := &file_provider_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1904,7 +2076,7 @@ func (x *ReadResources_Response) String() string {
 func (*ReadResources_Response) ProtoMessage() {}
 
 func (x *ReadResources_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[33]
+	mi := &file_provider_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1943,7 +2115,7 @@ type Rollout_Wave struct {
 
 func (x *Rollout_Wave) Reset() {
 	*x = Rollout_Wave{}
-	mi := &file_provider_proto_msgTypes[34]
+	mi := &file_provider_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1955,7 +2127,7 @@ func (x *Rollout_Wave) String() string {
 func (*Rollout_Wave) ProtoMessage() {}
 
 func (x *Rollout_Wave) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[34]
+	mi := &file_provider_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1989,7 +2161,7 @@ type Rollout_Wave_Instance struct {
 
 func (x *Rollout_Wave_Instance) Reset() {
 	*x = Rollout_Wave_Instance{}
-	mi := &file_provider_proto_msgTypes[35]
+	mi := &file_provider_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2001,7 +2173,7 @@ func (x *Rollout_Wave_Instance) String() string {
 func (*Rollout_Wave_Instance) ProtoMessage() {}
 
 func (x *Rollout_Wave_Instance) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[35]
+	mi := &file_provider_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2048,7 +2220,7 @@ type PlanResourceChange_Request struct {
 
 func (x *PlanResourceChange_Request) Reset() {
 	*x = PlanResourceChange_Request{}
-	mi := &file_provider_proto_msgTypes[36]
+	mi := &file_provider_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2060,7 +2232,7 @@ func (x *PlanResourceChange_Request) String() string {
 func (*PlanResourceChange_Request) ProtoMessage() {}
 
 func (x *PlanResourceChange_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[36]
+	mi := &file_provider_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2132,7 +2304,7 @@ type PlanResourceChange_Response struct {
 
 func (x *PlanResourceChange_Response) Reset() {
 	*x = PlanResourceChange_Response{}
-	mi := &file_provider_proto_msgTypes[37]
+	mi := &file_provider_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2144,7 +2316,7 @@ func (x *PlanResourceChange_Response) String() string {
 func (*PlanResourceChange_Response) ProtoMessage() {}
 
 func (x *PlanResourceChange_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[37]
+	mi := &file_provider_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2218,7 +2390,7 @@ type ApplyResourceChange_Step struct {
 
 func (x *ApplyResourceChange_Step) Reset() {
 	*x = ApplyResourceChange_Step{}
-	mi := &file_provider_proto_msgTypes[38]
+	mi := &file_provider_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2230,7 +2402,7 @@ func (x *ApplyResourceChange_Step) String() string {
 func (*ApplyResourceChange_Step) ProtoMessage() {}
 
 func (x *ApplyResourceChange_Step) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[38]
+	mi := &file_provider_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2321,7 +2493,7 @@ type ApplyResourceChange_Request struct {
 
 func (x *ApplyResourceChange_Request) Reset() {
 	*x = ApplyResourceChange_Request{}
-	mi := &file_provider_proto_msgTypes[39]
+	mi := &file_provider_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2333,7 +2505,7 @@ func (x *ApplyResourceChange_Request) String() string {
 func (*ApplyResourceChange_Request) ProtoMessage() {}
 
 func (x *ApplyResourceChange_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[39]
+	mi := &file_provider_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2411,7 +2583,7 @@ type ApplyResourceChange_Event struct {
 
 func (x *ApplyResourceChange_Event) Reset() {
 	*x = ApplyResourceChange_Event{}
-	mi := &file_provider_proto_msgTypes[40]
+	mi := &file_provider_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2423,7 +2595,7 @@ func (x *ApplyResourceChange_Event) String() string {
 func (*ApplyResourceChange_Event) ProtoMessage() {}
 
 func (x *ApplyResourceChange_Event) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[40]
+	mi := &file_provider_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2485,7 +2657,7 @@ type ApplyResourceChange_Result struct {
 
 func (x *ApplyResourceChange_Result) Reset() {
 	*x = ApplyResourceChange_Result{}
-	mi := &file_provider_proto_msgTypes[41]
+	mi := &file_provider_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2497,7 +2669,7 @@ func (x *ApplyResourceChange_Result) String() string {
 func (*ApplyResourceChange_Result) ProtoMessage() {}
 
 func (x *ApplyResourceChange_Result) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[41]
+	mi := &file_provider_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2554,7 +2726,7 @@ type ApplyResourceChange_Response struct {
 
 func (x *ApplyResourceChange_Response) Reset() {
 	*x = ApplyResourceChange_Response{}
-	mi := &file_provider_proto_msgTypes[42]
+	mi := &file_provider_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2566,7 +2738,7 @@ func (x *ApplyResourceChange_Response) String() string {
 func (*ApplyResourceChange_Response) ProtoMessage() {}
 
 func (x *ApplyResourceChange_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[42]
+	mi := &file_provider_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2637,7 +2809,7 @@ type ImportResource_Request struct {
 
 func (x *ImportResource_Request) Reset() {
 	*x = ImportResource_Request{}
-	mi := &file_provider_proto_msgTypes[43]
+	mi := &file_provider_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2649,7 +2821,7 @@ func (x *ImportResource_Request) String() string {
 func (*ImportResource_Request) ProtoMessage() {}
 
 func (x *ImportResource_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[43]
+	mi := &file_provider_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2697,7 +2869,7 @@ type ImportResource_Response struct {
 
 func (x *ImportResource_Response) Reset() {
 	*x = ImportResource_Response{}
-	mi := &file_provider_proto_msgTypes[44]
+	mi := &file_provider_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2709,7 +2881,7 @@ func (x *ImportResource_Response) String() string {
 func (*ImportResource_Response) ProtoMessage() {}
 
 func (x *ImportResource_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[44]
+	mi := &file_provider_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2761,7 +2933,7 @@ type LookupResources_Object struct {
 
 func (x *LookupResources_Object) Reset() {
 	*x = LookupResources_Object{}
-	mi := &file_provider_proto_msgTypes[45]
+	mi := &file_provider_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2773,7 +2945,7 @@ func (x *LookupResources_Object) String() string {
 func (*LookupResources_Object) ProtoMessage() {}
 
 func (x *LookupResources_Object) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[45]
+	mi := &file_provider_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2831,7 +3003,7 @@ type LookupResources_Result struct {
 
 func (x *LookupResources_Result) Reset() {
 	*x = LookupResources_Result{}
-	mi := &file_provider_proto_msgTypes[46]
+	mi := &file_provider_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2843,7 +3015,7 @@ func (x *LookupResources_Result) String() string {
 func (*LookupResources_Result) ProtoMessage() {}
 
 func (x *LookupResources_Result) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[46]
+	mi := &file_provider_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2903,7 +3075,7 @@ type LookupResources_Request struct {
 
 func (x *LookupResources_Request) Reset() {
 	*x = LookupResources_Request{}
-	mi := &file_provider_proto_msgTypes[47]
+	mi := &file_provider_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2915,7 +3087,7 @@ func (x *LookupResources_Request) String() string {
 func (*LookupResources_Request) ProtoMessage() {}
 
 func (x *LookupResources_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[47]
+	mi := &file_provider_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2949,7 +3121,7 @@ type LookupResources_Response struct {
 
 func (x *LookupResources_Response) Reset() {
 	*x = LookupResources_Response{}
-	mi := &file_provider_proto_msgTypes[48]
+	mi := &file_provider_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2961,7 +3133,7 @@ func (x *LookupResources_Response) String() string {
 func (*LookupResources_Response) ProtoMessage() {}
 
 func (x *LookupResources_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[48]
+	mi := &file_provider_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3001,7 +3173,7 @@ type ReadDataSource_Request struct {
 
 func (x *ReadDataSource_Request) Reset() {
 	*x = ReadDataSource_Request{}
-	mi := &file_provider_proto_msgTypes[49]
+	mi := &file_provider_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3013,7 +3185,7 @@ func (x *ReadDataSource_Request) String() string {
 func (*ReadDataSource_Request) ProtoMessage() {}
 
 func (x *ReadDataSource_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[49]
+	mi := &file_provider_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3053,7 +3225,7 @@ type ReadDataSource_Response struct {
 
 func (x *ReadDataSource_Response) Reset() {
 	*x = ReadDataSource_Response{}
-	mi := &file_provider_proto_msgTypes[50]
+	mi := &file_provider_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3065,7 +3237,7 @@ func (x *ReadDataSource_Response) String() string {
 func (*ReadDataSource_Response) ProtoMessage() {}
 
 func (x *ReadDataSource_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[50]
+	mi := &file_provider_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3095,6 +3267,894 @@ func (x *ReadDataSource_Response) GetDiagnostics() []*Diagnostic {
 	return nil
 }
 
+// Instance is one instance as its platform reports it now.
+type DescribeInstances_Instance struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Host  string                 `protobuf:"bytes,2,opt,name=host,proto3" json:"host,omitempty"`
+	Id    string                 `protobuf:"bytes,3,opt,name=id,proto3" json:"id,omitempty"`
+	// The platform's word for its state, as in the app's instances.
+	Status      string `protobuf:"bytes,4,opt,name=status,proto3" json:"status,omitempty"`
+	Ready       bool   `protobuf:"varint,5,opt,name=ready,proto3" json:"ready,omitempty"`
+	ImageDigest string `protobuf:"bytes,6,opt,name=image_digest,json=imageDigest,proto3" json:"image_digest,omitempty"`
+	ConfigHash  string `protobuf:"bytes,7,opt,name=config_hash,json=configHash,proto3" json:"config_hash,omitempty"`
+	// When it (last) started, in Unix nanoseconds; 0 when unknown.
+	StartedUnixNano int64 `protobuf:"varint,8,opt,name=started_unix_nano,json=startedUnixNano,proto3" json:"started_unix_nano,omitempty"`
+	// How many times the platform restarted it.
+	Restarts int64 `protobuf:"varint,9,opt,name=restarts,proto3" json:"restarts,omitempty"`
+	// Why it is not running or not ready, when the platform says.
+	Message string `protobuf:"bytes,10,opt,name=message,proto3" json:"message,omitempty"`
+	// Where each named port of the app is reached, by port name.
+	Addresses     map[string]*DescribeInstances_Address `protobuf:"bytes,11,rep,name=addresses,proto3" json:"addresses,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DescribeInstances_Instance) Reset() {
+	*x = DescribeInstances_Instance{}
+	mi := &file_provider_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DescribeInstances_Instance) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DescribeInstances_Instance) ProtoMessage() {}
+
+func (x *DescribeInstances_Instance) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DescribeInstances_Instance.ProtoReflect.Descriptor instead.
+func (*DescribeInstances_Instance) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{16, 0}
+}
+
+func (x *DescribeInstances_Instance) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DescribeInstances_Instance) GetHost() string {
+	if x != nil {
+		return x.Host
+	}
+	return ""
+}
+
+func (x *DescribeInstances_Instance) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *DescribeInstances_Instance) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *DescribeInstances_Instance) GetReady() bool {
+	if x != nil {
+		return x.Ready
+	}
+	return false
+}
+
+func (x *DescribeInstances_Instance) GetImageDigest() string {
+	if x != nil {
+		return x.ImageDigest
+	}
+	return ""
+}
+
+func (x *DescribeInstances_Instance) GetConfigHash() string {
+	if x != nil {
+		return x.ConfigHash
+	}
+	return ""
+}
+
+func (x *DescribeInstances_Instance) GetStartedUnixNano() int64 {
+	if x != nil {
+		return x.StartedUnixNano
+	}
+	return 0
+}
+
+func (x *DescribeInstances_Instance) GetRestarts() int64 {
+	if x != nil {
+		return x.Restarts
+	}
+	return 0
+}
+
+func (x *DescribeInstances_Instance) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *DescribeInstances_Instance) GetAddresses() map[string]*DescribeInstances_Address {
+	if x != nil {
+		return x.Addresses
+	}
+	return nil
+}
+
+type DescribeInstances_Address struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Ip            string                 `protobuf:"bytes,1,opt,name=ip,proto3" json:"ip,omitempty"`
+	Port          int64                  `protobuf:"varint,2,opt,name=port,proto3" json:"port,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DescribeInstances_Address) Reset() {
+	*x = DescribeInstances_Address{}
+	mi := &file_provider_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DescribeInstances_Address) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DescribeInstances_Address) ProtoMessage() {}
+
+func (x *DescribeInstances_Address) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DescribeInstances_Address.ProtoReflect.Descriptor instead.
+func (*DescribeInstances_Address) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{16, 1}
+}
+
+func (x *DescribeInstances_Address) GetIp() string {
+	if x != nil {
+		return x.Ip
+	}
+	return ""
+}
+
+func (x *DescribeInstances_Address) GetPort() int64 {
+	if x != nil {
+		return x.Port
+	}
+	return 0
+}
+
+type DescribeInstances_Request struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Target        *InstanceTarget        `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DescribeInstances_Request) Reset() {
+	*x = DescribeInstances_Request{}
+	mi := &file_provider_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DescribeInstances_Request) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DescribeInstances_Request) ProtoMessage() {}
+
+func (x *DescribeInstances_Request) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DescribeInstances_Request.ProtoReflect.Descriptor instead.
+func (*DescribeInstances_Request) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{16, 2}
+}
+
+func (x *DescribeInstances_Request) GetTarget() *InstanceTarget {
+	if x != nil {
+		return x.Target
+	}
+	return nil
+}
+
+type DescribeInstances_Response struct {
+	state         protoimpl.MessageState        `protogen:"open.v1"`
+	Instances     []*DescribeInstances_Instance `protobuf:"bytes,1,rep,name=instances,proto3" json:"instances,omitempty"`
+	Diagnostics   []*Diagnostic                 `protobuf:"bytes,2,rep,name=diagnostics,proto3" json:"diagnostics,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DescribeInstances_Response) Reset() {
+	*x = DescribeInstances_Response{}
+	mi := &file_provider_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DescribeInstances_Response) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DescribeInstances_Response) ProtoMessage() {}
+
+func (x *DescribeInstances_Response) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DescribeInstances_Response.ProtoReflect.Descriptor instead.
+func (*DescribeInstances_Response) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{16, 3}
+}
+
+func (x *DescribeInstances_Response) GetInstances() []*DescribeInstances_Instance {
+	if x != nil {
+		return x.Instances
+	}
+	return nil
+}
+
+func (x *DescribeInstances_Response) GetDiagnostics() []*Diagnostic {
+	if x != nil {
+		return x.Diagnostics
+	}
+	return nil
+}
+
+type InstanceLogs_Request struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Target *InstanceTarget        `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	// The instances to read, by name; empty: all of them.
+	Instances []string `protobuf:"bytes,2,rep,name=instances,proto3" json:"instances,omitempty"`
+	// Keep streaming new output until the call is cancelled.
+	Follow bool `protobuf:"varint,3,opt,name=follow,proto3" json:"follow,omitempty"`
+	// Only output written at or after this time (Unix nanoseconds); 0:
+	// from the start.
+	SinceUnixNano int64 `protobuf:"varint,4,opt,name=since_unix_nano,json=sinceUnixNano,proto3" json:"since_unix_nano,omitempty"`
+	// Only the last tail lines of each instance; negative: all of them.
+	Tail          int64 `protobuf:"varint,5,opt,name=tail,proto3" json:"tail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InstanceLogs_Request) Reset() {
+	*x = InstanceLogs_Request{}
+	mi := &file_provider_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InstanceLogs_Request) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InstanceLogs_Request) ProtoMessage() {}
+
+func (x *InstanceLogs_Request) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InstanceLogs_Request.ProtoReflect.Descriptor instead.
+func (*InstanceLogs_Request) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{17, 0}
+}
+
+func (x *InstanceLogs_Request) GetTarget() *InstanceTarget {
+	if x != nil {
+		return x.Target
+	}
+	return nil
+}
+
+func (x *InstanceLogs_Request) GetInstances() []string {
+	if x != nil {
+		return x.Instances
+	}
+	return nil
+}
+
+func (x *InstanceLogs_Request) GetFollow() bool {
+	if x != nil {
+		return x.Follow
+	}
+	return false
+}
+
+func (x *InstanceLogs_Request) GetSinceUnixNano() int64 {
+	if x != nil {
+		return x.SinceUnixNano
+	}
+	return 0
+}
+
+func (x *InstanceLogs_Request) GetTail() int64 {
+	if x != nil {
+		return x.Tail
+	}
+	return 0
+}
+
+// Line is one line of output.
+type InstanceLogs_Line struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Instance string                 `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
+	// "stdout" or "stderr".
+	Stream string `protobuf:"bytes,2,opt,name=stream,proto3" json:"stream,omitempty"`
+	// When it was written, in Unix nanoseconds; 0 when unknown.
+	TimeUnixNano int64 `protobuf:"varint,3,opt,name=time_unix_nano,json=timeUnixNano,proto3" json:"time_unix_nano,omitempty"`
+	// The line, without its line feed.
+	Text          []byte `protobuf:"bytes,4,opt,name=text,proto3" json:"text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InstanceLogs_Line) Reset() {
+	*x = InstanceLogs_Line{}
+	mi := &file_provider_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InstanceLogs_Line) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InstanceLogs_Line) ProtoMessage() {}
+
+func (x *InstanceLogs_Line) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InstanceLogs_Line.ProtoReflect.Descriptor instead.
+func (*InstanceLogs_Line) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{17, 1}
+}
+
+func (x *InstanceLogs_Line) GetInstance() string {
+	if x != nil {
+		return x.Instance
+	}
+	return ""
+}
+
+func (x *InstanceLogs_Line) GetStream() string {
+	if x != nil {
+		return x.Stream
+	}
+	return ""
+}
+
+func (x *InstanceLogs_Line) GetTimeUnixNano() int64 {
+	if x != nil {
+		return x.TimeUnixNano
+	}
+	return 0
+}
+
+func (x *InstanceLogs_Line) GetText() []byte {
+	if x != nil {
+		return x.Text
+	}
+	return nil
+}
+
+type InstanceLogs_Response struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Lines         []*InstanceLogs_Line   `protobuf:"bytes,1,rep,name=lines,proto3" json:"lines,omitempty"`
+	Diagnostics   []*Diagnostic          `protobuf:"bytes,2,rep,name=diagnostics,proto3" json:"diagnostics,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InstanceLogs_Response) Reset() {
+	*x = InstanceLogs_Response{}
+	mi := &file_provider_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InstanceLogs_Response) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InstanceLogs_Response) ProtoMessage() {}
+
+func (x *InstanceLogs_Response) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InstanceLogs_Response.ProtoReflect.Descriptor instead.
+func (*InstanceLogs_Response) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{17, 2}
+}
+
+func (x *InstanceLogs_Response) GetLines() []*InstanceLogs_Line {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+func (x *InstanceLogs_Response) GetDiagnostics() []*Diagnostic {
+	if x != nil {
+		return x.Diagnostics
+	}
+	return nil
+}
+
+type InstanceExec_Start struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Target *InstanceTarget        `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	// The instance to run in, by name; empty: the first ready one.
+	Instance string   `protobuf:"bytes,2,opt,name=instance,proto3" json:"instance,omitempty"`
+	Command  []string `protobuf:"bytes,3,rep,name=command,proto3" json:"command,omitempty"`
+	// Allocate a terminal: stdout and stderr then come as one stream.
+	Tty  bool                       `protobuf:"varint,4,opt,name=tty,proto3" json:"tty,omitempty"`
+	Size *InstanceExec_TerminalSize `protobuf:"bytes,5,opt,name=size,proto3" json:"size,omitempty"`
+	// The command reads standard input.
+	Stdin         bool `protobuf:"varint,6,opt,name=stdin,proto3" json:"stdin,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InstanceExec_Start) Reset() {
+	*x = InstanceExec_Start{}
+	mi := &file_provider_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InstanceExec_Start) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InstanceExec_Start) ProtoMessage() {}
+
+func (x *InstanceExec_Start) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InstanceExec_Start.ProtoReflect.Descriptor instead.
+func (*InstanceExec_Start) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{18, 0}
+}
+
+func (x *InstanceExec_Start) GetTarget() *InstanceTarget {
+	if x != nil {
+		return x.Target
+	}
+	return nil
+}
+
+func (x *InstanceExec_Start) GetInstance() string {
+	if x != nil {
+		return x.Instance
+	}
+	return ""
+}
+
+func (x *InstanceExec_Start) GetCommand() []string {
+	if x != nil {
+		return x.Command
+	}
+	return nil
+}
+
+func (x *InstanceExec_Start) GetTty() bool {
+	if x != nil {
+		return x.Tty
+	}
+	return false
+}
+
+func (x *InstanceExec_Start) GetSize() *InstanceExec_TerminalSize {
+	if x != nil {
+		return x.Size
+	}
+	return nil
+}
+
+func (x *InstanceExec_Start) GetStdin() bool {
+	if x != nil {
+		return x.Stdin
+	}
+	return false
+}
+
+type InstanceExec_TerminalSize struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Width         uint32                 `protobuf:"varint,1,opt,name=width,proto3" json:"width,omitempty"`
+	Height        uint32                 `protobuf:"varint,2,opt,name=height,proto3" json:"height,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InstanceExec_TerminalSize) Reset() {
+	*x = InstanceExec_TerminalSize{}
+	mi := &file_provider_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InstanceExec_TerminalSize) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InstanceExec_TerminalSize) ProtoMessage() {}
+
+func (x *InstanceExec_TerminalSize) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InstanceExec_TerminalSize.ProtoReflect.Descriptor instead.
+func (*InstanceExec_TerminalSize) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{18, 1}
+}
+
+func (x *InstanceExec_TerminalSize) GetWidth() uint32 {
+	if x != nil {
+		return x.Width
+	}
+	return 0
+}
+
+func (x *InstanceExec_TerminalSize) GetHeight() uint32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+type InstanceExec_Request struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Message:
+	//
+	//	*InstanceExec_Request_Start
+	//	*InstanceExec_Request_Stdin
+	//	*InstanceExec_Request_StdinClosed
+	//	*InstanceExec_Request_Resize
+	Message       isInstanceExec_Request_Message `protobuf_oneof:"message"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InstanceExec_Request) Reset() {
+	*x = InstanceExec_Request{}
+	mi := &file_provider_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InstanceExec_Request) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InstanceExec_Request) ProtoMessage() {}
+
+func (x *InstanceExec_Request) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InstanceExec_Request.ProtoReflect.Descriptor instead.
+func (*InstanceExec_Request) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{18, 2}
+}
+
+func (x *InstanceExec_Request) GetMessage() isInstanceExec_Request_Message {
+	if x != nil {
+		return x.Message
+	}
+	return nil
+}
+
+func (x *InstanceExec_Request) GetStart() *InstanceExec_Start {
+	if x != nil {
+		if x, ok := x.Message.(*InstanceExec_Request_Start); ok {
+			return x.Start
+		}
+	}
+	return nil
+}
+
+func (x *InstanceExec_Request) GetStdin() []byte {
+	if x != nil {
+		if x, ok := x.Message.(*InstanceExec_Request_Stdin); ok {
+			return x.Stdin
+		}
+	}
+	return nil
+}
+
+func (x *InstanceExec_Request) GetStdinClosed() bool {
+	if x != nil {
+		if x, ok := x.Message.(*InstanceExec_Request_StdinClosed); ok {
+			return x.StdinClosed
+		}
+	}
+	return false
+}
+
+func (x *InstanceExec_Request) GetResize() *InstanceExec_TerminalSize {
+	if x != nil {
+		if x, ok := x.Message.(*InstanceExec_Request_Resize); ok {
+			return x.Resize
+		}
+	}
+	return nil
+}
+
+type isInstanceExec_Request_Message interface {
+	isInstanceExec_Request_Message()
+}
+
+type InstanceExec_Request_Start struct {
+	Start *InstanceExec_Start `protobuf:"bytes,1,opt,name=start,proto3,oneof"`
+}
+
+type InstanceExec_Request_Stdin struct {
+	Stdin []byte `protobuf:"bytes,2,opt,name=stdin,proto3,oneof"`
+}
+
+type InstanceExec_Request_StdinClosed struct {
+	// Standard input ended.
+	StdinClosed bool `protobuf:"varint,3,opt,name=stdin_closed,json=stdinClosed,proto3,oneof"`
+}
+
+type InstanceExec_Request_Resize struct {
+	Resize *InstanceExec_TerminalSize `protobuf:"bytes,4,opt,name=resize,proto3,oneof"`
+}
+
+func (*InstanceExec_Request_Start) isInstanceExec_Request_Message() {}
+
+func (*InstanceExec_Request_Stdin) isInstanceExec_Request_Message() {}
+
+func (*InstanceExec_Request_StdinClosed) isInstanceExec_Request_Message() {}
+
+func (*InstanceExec_Request_Resize) isInstanceExec_Request_Message() {}
+
+type InstanceExec_Exit struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Code          int64                  `protobuf:"varint,1,opt,name=code,proto3" json:"code,omitempty"`
+	Diagnostics   []*Diagnostic          `protobuf:"bytes,2,rep,name=diagnostics,proto3" json:"diagnostics,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InstanceExec_Exit) Reset() {
+	*x = InstanceExec_Exit{}
+	mi := &file_provider_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InstanceExec_Exit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InstanceExec_Exit) ProtoMessage() {}
+
+func (x *InstanceExec_Exit) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InstanceExec_Exit.ProtoReflect.Descriptor instead.
+func (*InstanceExec_Exit) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{18, 3}
+}
+
+func (x *InstanceExec_Exit) GetCode() int64 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
+}
+
+func (x *InstanceExec_Exit) GetDiagnostics() []*Diagnostic {
+	if x != nil {
+		return x.Diagnostics
+	}
+	return nil
+}
+
+type InstanceExec_Response struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Message:
+	//
+	//	*InstanceExec_Response_Stdout
+	//	*InstanceExec_Response_Stderr
+	//	*InstanceExec_Response_Exit
+	Message       isInstanceExec_Response_Message `protobuf_oneof:"message"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InstanceExec_Response) Reset() {
+	*x = InstanceExec_Response{}
+	mi := &file_provider_proto_msgTypes[67]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InstanceExec_Response) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InstanceExec_Response) ProtoMessage() {}
+
+func (x *InstanceExec_Response) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[67]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InstanceExec_Response.ProtoReflect.Descriptor instead.
+func (*InstanceExec_Response) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{18, 4}
+}
+
+func (x *InstanceExec_Response) GetMessage() isInstanceExec_Response_Message {
+	if x != nil {
+		return x.Message
+	}
+	return nil
+}
+
+func (x *InstanceExec_Response) GetStdout() []byte {
+	if x != nil {
+		if x, ok := x.Message.(*InstanceExec_Response_Stdout); ok {
+			return x.Stdout
+		}
+	}
+	return nil
+}
+
+func (x *InstanceExec_Response) GetStderr() []byte {
+	if x != nil {
+		if x, ok := x.Message.(*InstanceExec_Response_Stderr); ok {
+			return x.Stderr
+		}
+	}
+	return nil
+}
+
+func (x *InstanceExec_Response) GetExit() *InstanceExec_Exit {
+	if x != nil {
+		if x, ok := x.Message.(*InstanceExec_Response_Exit); ok {
+			return x.Exit
+		}
+	}
+	return nil
+}
+
+type isInstanceExec_Response_Message interface {
+	isInstanceExec_Response_Message()
+}
+
+type InstanceExec_Response_Stdout struct {
+	Stdout []byte `protobuf:"bytes,1,opt,name=stdout,proto3,oneof"`
+}
+
+type InstanceExec_Response_Stderr struct {
+	Stderr []byte `protobuf:"bytes,2,opt,name=stderr,proto3,oneof"`
+}
+
+type InstanceExec_Response_Exit struct {
+	// Ends the stream.
+	Exit *InstanceExec_Exit `protobuf:"bytes,3,opt,name=exit,proto3,oneof"`
+}
+
+func (*InstanceExec_Response_Stdout) isInstanceExec_Response_Message() {}
+
+func (*InstanceExec_Response_Stderr) isInstanceExec_Response_Message() {}
+
+func (*InstanceExec_Response_Exit) isInstanceExec_Response_Message() {}
+
 type Stop_Request struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -3103,7 +4163,7 @@ type Stop_Request struct {
 
 func (x *Stop_Request) Reset() {
 	*x = Stop_Request{}
-	mi := &file_provider_proto_msgTypes[51]
+	mi := &file_provider_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3115,7 +4175,7 @@ func (x *Stop_Request) String() string {
 func (*Stop_Request) ProtoMessage() {}
 
 func (x *Stop_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[51]
+	mi := &file_provider_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3128,7 +4188,7 @@ func (x *Stop_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stop_Request.ProtoReflect.Descriptor instead.
 func (*Stop_Request) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{15, 0}
+	return file_provider_proto_rawDescGZIP(), []int{19, 0}
 }
 
 type Stop_Response struct {
@@ -3141,7 +4201,7 @@ type Stop_Response struct {
 
 func (x *Stop_Response) Reset() {
 	*x = Stop_Response{}
-	mi := &file_provider_proto_msgTypes[52]
+	mi := &file_provider_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3153,7 +4213,7 @@ func (x *Stop_Response) String() string {
 func (*Stop_Response) ProtoMessage() {}
 
 func (x *Stop_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[52]
+	mi := &file_provider_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3166,7 +4226,7 @@ func (x *Stop_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stop_Response.ProtoReflect.Descriptor instead.
 func (*Stop_Response) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{15, 1}
+	return file_provider_proto_rawDescGZIP(), []int{19, 1}
 }
 
 func (x *Stop_Response) GetError() string {
@@ -3389,11 +4449,81 @@ const file_provider_proto_rawDesc = "" +
 	"\x06config\x18\x02 \x01(\v2\x1f.berth.provider.v2.DynamicValueR\x06config\x1a\x82\x01\n" +
 	"\bResponse\x125\n" +
 	"\x05state\x18\x01 \x01(\v2\x1f.berth.provider.v2.DynamicValueR\x05state\x12?\n" +
-	"\vdiagnostics\x18\x02 \x03(\v2\x1d.berth.provider.v2.DiagnosticR\vdiagnostics\"3\n" +
+	"\vdiagnostics\x18\x02 \x03(\v2\x1d.berth.provider.v2.DiagnosticR\vdiagnostics\"~\n" +
+	"\x0eInstanceTarget\x12\x1b\n" +
+	"\ttype_name\x18\x01 \x01(\tR\btypeName\x125\n" +
+	"\x05state\x18\x02 \x01(\v2\x1f.berth.provider.v2.DynamicValueR\x05state\x12\x18\n" +
+	"\aprivate\x18\x03 \x01(\fR\aprivate\"\x84\x06\n" +
+	"\x11DescribeInstances\x1a\xde\x03\n" +
+	"\bInstance\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04host\x18\x02 \x01(\tR\x04host\x12\x0e\n" +
+	"\x02id\x18\x03 \x01(\tR\x02id\x12\x16\n" +
+	"\x06status\x18\x04 \x01(\tR\x06status\x12\x14\n" +
+	"\x05ready\x18\x05 \x01(\bR\x05ready\x12!\n" +
+	"\fimage_digest\x18\x06 \x01(\tR\vimageDigest\x12\x1f\n" +
+	"\vconfig_hash\x18\a \x01(\tR\n" +
+	"configHash\x12*\n" +
+	"\x11started_unix_nano\x18\b \x01(\x03R\x0fstartedUnixNano\x12\x1a\n" +
+	"\brestarts\x18\t \x01(\x03R\brestarts\x12\x18\n" +
+	"\amessage\x18\n" +
+	" \x01(\tR\amessage\x12Z\n" +
+	"\taddresses\x18\v \x03(\v2<.berth.provider.v2.DescribeInstances.Instance.AddressesEntryR\taddresses\x1aj\n" +
+	"\x0eAddressesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12B\n" +
+	"\x05value\x18\x02 \x01(\v2,.berth.provider.v2.DescribeInstances.AddressR\x05value:\x028\x01\x1a-\n" +
+	"\aAddress\x12\x0e\n" +
+	"\x02ip\x18\x01 \x01(\tR\x02ip\x12\x12\n" +
+	"\x04port\x18\x02 \x01(\x03R\x04port\x1aD\n" +
+	"\aRequest\x129\n" +
+	"\x06target\x18\x01 \x01(\v2!.berth.provider.v2.InstanceTargetR\x06target\x1a\x98\x01\n" +
+	"\bResponse\x12K\n" +
+	"\tinstances\x18\x01 \x03(\v2-.berth.provider.v2.DescribeInstances.InstanceR\tinstances\x12?\n" +
+	"\vdiagnostics\x18\x02 \x03(\v2\x1d.berth.provider.v2.DiagnosticR\vdiagnostics\"\xc7\x03\n" +
+	"\fInstanceLogs\x1a\xb6\x01\n" +
+	"\aRequest\x129\n" +
+	"\x06target\x18\x01 \x01(\v2!.berth.provider.v2.InstanceTargetR\x06target\x12\x1c\n" +
+	"\tinstances\x18\x02 \x03(\tR\tinstances\x12\x16\n" +
+	"\x06follow\x18\x03 \x01(\bR\x06follow\x12&\n" +
+	"\x0fsince_unix_nano\x18\x04 \x01(\x03R\rsinceUnixNano\x12\x12\n" +
+	"\x04tail\x18\x05 \x01(\x03R\x04tail\x1at\n" +
+	"\x04Line\x12\x1a\n" +
+	"\binstance\x18\x01 \x01(\tR\binstance\x12\x16\n" +
+	"\x06stream\x18\x02 \x01(\tR\x06stream\x12$\n" +
+	"\x0etime_unix_nano\x18\x03 \x01(\x03R\ftimeUnixNano\x12\x12\n" +
+	"\x04text\x18\x04 \x01(\fR\x04text\x1a\x87\x01\n" +
+	"\bResponse\x12:\n" +
+	"\x05lines\x18\x01 \x03(\v2$.berth.provider.v2.InstanceLogs.LineR\x05lines\x12?\n" +
+	"\vdiagnostics\x18\x02 \x03(\v2\x1d.berth.provider.v2.DiagnosticR\vdiagnostics\"\xf1\x05\n" +
+	"\fInstanceExec\x1a\xe2\x01\n" +
+	"\x05Start\x129\n" +
+	"\x06target\x18\x01 \x01(\v2!.berth.provider.v2.InstanceTargetR\x06target\x12\x1a\n" +
+	"\binstance\x18\x02 \x01(\tR\binstance\x12\x18\n" +
+	"\acommand\x18\x03 \x03(\tR\acommand\x12\x10\n" +
+	"\x03tty\x18\x04 \x01(\bR\x03tty\x12@\n" +
+	"\x04size\x18\x05 \x01(\v2,.berth.provider.v2.InstanceExec.TerminalSizeR\x04size\x12\x14\n" +
+	"\x05stdin\x18\x06 \x01(\bR\x05stdin\x1a<\n" +
+	"\fTerminalSize\x12\x14\n" +
+	"\x05width\x18\x01 \x01(\rR\x05width\x12\x16\n" +
+	"\x06height\x18\x02 \x01(\rR\x06height\x1a\xd8\x01\n" +
+	"\aRequest\x12=\n" +
+	"\x05start\x18\x01 \x01(\v2%.berth.provider.v2.InstanceExec.StartH\x00R\x05start\x12\x16\n" +
+	"\x05stdin\x18\x02 \x01(\fH\x00R\x05stdin\x12#\n" +
+	"\fstdin_closed\x18\x03 \x01(\bH\x00R\vstdinClosed\x12F\n" +
+	"\x06resize\x18\x04 \x01(\v2,.berth.provider.v2.InstanceExec.TerminalSizeH\x00R\x06resizeB\t\n" +
+	"\amessage\x1a[\n" +
+	"\x04Exit\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\x03R\x04code\x12?\n" +
+	"\vdiagnostics\x18\x02 \x03(\v2\x1d.berth.provider.v2.DiagnosticR\vdiagnostics\x1a\x85\x01\n" +
+	"\bResponse\x12\x18\n" +
+	"\x06stdout\x18\x01 \x01(\fH\x00R\x06stdout\x12\x18\n" +
+	"\x06stderr\x18\x02 \x01(\fH\x00R\x06stderr\x12:\n" +
+	"\x04exit\x18\x03 \x01(\v2$.berth.provider.v2.InstanceExec.ExitH\x00R\x04exitB\t\n" +
+	"\amessage\"3\n" +
 	"\x04Stop\x1a\t\n" +
 	"\aRequest\x1a \n" +
 	"\bResponse\x12\x14\n" +
-	"\x05error\x18\x01 \x01(\tR\x05error2\xb6\t\n" +
+	"\x05error\x18\x01 \x01(\tR\x05error2\xf4\v\n" +
 	"\bProvider\x12X\n" +
 	"\tGetSchema\x12$.berth.provider.v2.GetSchema.Request\x1a%.berth.provider.v2.GetSchema.Response\x12\x7f\n" +
 	"\x16ValidateProviderConfig\x121.berth.provider.v2.ValidateProviderConfig.Request\x1a2.berth.provider.v2.ValidateProviderConfig.Response\x12\x7f\n" +
@@ -3404,7 +4534,10 @@ const file_provider_proto_rawDesc = "" +
 	"\x13ApplyResourceChange\x12..berth.provider.v2.ApplyResourceChange.Request\x1a/.berth.provider.v2.ApplyResourceChange.Response0\x01\x12g\n" +
 	"\x0eImportResource\x12).berth.provider.v2.ImportResource.Request\x1a*.berth.provider.v2.ImportResource.Response\x12j\n" +
 	"\x0fLookupResources\x12*.berth.provider.v2.LookupResources.Request\x1a+.berth.provider.v2.LookupResources.Response\x12g\n" +
-	"\x0eReadDataSource\x12).berth.provider.v2.ReadDataSource.Request\x1a*.berth.provider.v2.ReadDataSource.Response\x12I\n" +
+	"\x0eReadDataSource\x12).berth.provider.v2.ReadDataSource.Request\x1a*.berth.provider.v2.ReadDataSource.Response\x12p\n" +
+	"\x11DescribeInstances\x12,.berth.provider.v2.DescribeInstances.Request\x1a-.berth.provider.v2.DescribeInstances.Response\x12c\n" +
+	"\fInstanceLogs\x12'.berth.provider.v2.InstanceLogs.Request\x1a(.berth.provider.v2.InstanceLogs.Response0\x01\x12e\n" +
+	"\fInstanceExec\x12'.berth.provider.v2.InstanceExec.Request\x1a(.berth.provider.v2.InstanceExec.Response(\x010\x01\x12I\n" +
 	"\x04Stop\x12\x1f.berth.provider.v2.Stop.Request\x1a .berth.provider.v2.Stop.ResponseB.Z,github.com/berth-sh/berth/providers/protocolb\x06proto3"
 
 var (
@@ -3420,7 +4553,7 @@ func file_provider_proto_rawDescGZIP() []byte {
 }
 
 var file_provider_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 53)
+var file_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 70)
 var file_provider_proto_goTypes = []any{
 	(Diagnostic_Severity)(0),                // 0: berth.provider.v2.Diagnostic.Severity
 	(Schema_NestedBlock_NestingMode)(0),     // 1: berth.provider.v2.Schema.NestedBlock.NestingMode
@@ -3440,132 +4573,170 @@ var file_provider_proto_goTypes = []any{
 	(*ImportResource)(nil),                  // 15: berth.provider.v2.ImportResource
 	(*LookupResources)(nil),                 // 16: berth.provider.v2.LookupResources
 	(*ReadDataSource)(nil),                  // 17: berth.provider.v2.ReadDataSource
-	(*Stop)(nil),                            // 18: berth.provider.v2.Stop
-	(*AttributePath_Step)(nil),              // 19: berth.provider.v2.AttributePath.Step
-	(*Schema_Block)(nil),                    // 20: berth.provider.v2.Schema.Block
-	(*Schema_Attribute)(nil),                // 21: berth.provider.v2.Schema.Attribute
-	(*Schema_NestedBlock)(nil),              // 22: berth.provider.v2.Schema.NestedBlock
-	(*GetSchema_Request)(nil),               // 23: berth.provider.v2.GetSchema.Request
-	(*GetSchema_Response)(nil),              // 24: berth.provider.v2.GetSchema.Response
-	nil,                                     // 25: berth.provider.v2.GetSchema.Response.ResourceTypesEntry
-	nil,                                     // 26: berth.provider.v2.GetSchema.Response.DataSourcesEntry
-	(*ValidateProviderConfig_Request)(nil),  // 27: berth.provider.v2.ValidateProviderConfig.Request
-	(*ValidateProviderConfig_Response)(nil), // 28: berth.provider.v2.ValidateProviderConfig.Response
-	(*ValidateResourceConfig_Request)(nil),  // 29: berth.provider.v2.ValidateResourceConfig.Request
-	(*ValidateResourceConfig_Response)(nil), // 30: berth.provider.v2.ValidateResourceConfig.Response
-	(*ConfigureProvider_Request)(nil),       // 31: berth.provider.v2.ConfigureProvider.Request
-	(*ConfigureProvider_Response)(nil),      // 32: berth.provider.v2.ConfigureProvider.Response
-	(*ReadResources_Object)(nil),            // 33: berth.provider.v2.ReadResources.Object
-	(*ReadResources_Result)(nil),            // 34: berth.provider.v2.ReadResources.Result
-	(*ReadResources_Request)(nil),           // 35: berth.provider.v2.ReadResources.Request
-	(*ReadResources_Response)(nil),          // 36: berth.provider.v2.ReadResources.Response
-	(*Rollout_Wave)(nil),                    // 37: berth.provider.v2.Rollout.Wave
-	(*Rollout_Wave_Instance)(nil),           // 38: berth.provider.v2.Rollout.Wave.Instance
-	(*PlanResourceChange_Request)(nil),      // 39: berth.provider.v2.PlanResourceChange.Request
-	(*PlanResourceChange_Response)(nil),     // 40: berth.provider.v2.PlanResourceChange.Response
-	(*ApplyResourceChange_Step)(nil),        // 41: berth.provider.v2.ApplyResourceChange.Step
-	(*ApplyResourceChange_Request)(nil),     // 42: berth.provider.v2.ApplyResourceChange.Request
-	(*ApplyResourceChange_Event)(nil),       // 43: berth.provider.v2.ApplyResourceChange.Event
-	(*ApplyResourceChange_Result)(nil),      // 44: berth.provider.v2.ApplyResourceChange.Result
-	(*ApplyResourceChange_Response)(nil),    // 45: berth.provider.v2.ApplyResourceChange.Response
-	(*ImportResource_Request)(nil),          // 46: berth.provider.v2.ImportResource.Request
-	(*ImportResource_Response)(nil),         // 47: berth.provider.v2.ImportResource.Response
-	(*LookupResources_Object)(nil),          // 48: berth.provider.v2.LookupResources.Object
-	(*LookupResources_Result)(nil),          // 49: berth.provider.v2.LookupResources.Result
-	(*LookupResources_Request)(nil),         // 50: berth.provider.v2.LookupResources.Request
-	(*LookupResources_Response)(nil),        // 51: berth.provider.v2.LookupResources.Response
-	(*ReadDataSource_Request)(nil),          // 52: berth.provider.v2.ReadDataSource.Request
-	(*ReadDataSource_Response)(nil),         // 53: berth.provider.v2.ReadDataSource.Response
-	(*Stop_Request)(nil),                    // 54: berth.provider.v2.Stop.Request
-	(*Stop_Response)(nil),                   // 55: berth.provider.v2.Stop.Response
+	(*InstanceTarget)(nil),                  // 18: berth.provider.v2.InstanceTarget
+	(*DescribeInstances)(nil),               // 19: berth.provider.v2.DescribeInstances
+	(*InstanceLogs)(nil),                    // 20: berth.provider.v2.InstanceLogs
+	(*InstanceExec)(nil),                    // 21: berth.provider.v2.InstanceExec
+	(*Stop)(nil),                            // 22: berth.provider.v2.Stop
+	(*AttributePath_Step)(nil),              // 23: berth.provider.v2.AttributePath.Step
+	(*Schema_Block)(nil),                    // 24: berth.provider.v2.Schema.Block
+	(*Schema_Attribute)(nil),                // 25: berth.provider.v2.Schema.Attribute
+	(*Schema_NestedBlock)(nil),              // 26: berth.provider.v2.Schema.NestedBlock
+	(*GetSchema_Request)(nil),               // 27: berth.provider.v2.GetSchema.Request
+	(*GetSchema_Response)(nil),              // 28: berth.provider.v2.GetSchema.Response
+	nil,                                     // 29: berth.provider.v2.GetSchema.Response.ResourceTypesEntry
+	nil,                                     // 30: berth.provider.v2.GetSchema.Response.DataSourcesEntry
+	(*ValidateProviderConfig_Request)(nil),  // 31: berth.provider.v2.ValidateProviderConfig.Request
+	(*ValidateProviderConfig_Response)(nil), // 32: berth.provider.v2.ValidateProviderConfig.Response
+	(*ValidateResourceConfig_Request)(nil),  // 33: berth.provider.v2.ValidateResourceConfig.Request
+	(*ValidateResourceConfig_Response)(nil), // 34: berth.provider.v2.ValidateResourceConfig.Response
+	(*ConfigureProvider_Request)(nil),       // 35: berth.provider.v2.ConfigureProvider.Request
+	(*ConfigureProvider_Response)(nil),      // 36: berth.provider.v2.ConfigureProvider.Response
+	(*ReadResources_Object)(nil),            // 37: berth.provider.v2.ReadResources.Object
+	(*ReadResources_Result)(nil),            // 38: berth.provider.v2.ReadResources.Result
+	(*ReadResources_Request)(nil),           // 39: berth.provider.v2.ReadResources.Request
+	(*ReadResources_Response)(nil),          // 40: berth.provider.v2.ReadResources.Response
+	(*Rollout_Wave)(nil),                    // 41: berth.provider.v2.Rollout.Wave
+	(*Rollout_Wave_Instance)(nil),           // 42: berth.provider.v2.Rollout.Wave.Instance
+	(*PlanResourceChange_Request)(nil),      // 43: berth.provider.v2.PlanResourceChange.Request
+	(*PlanResourceChange_Response)(nil),     // 44: berth.provider.v2.PlanResourceChange.Response
+	(*ApplyResourceChange_Step)(nil),        // 45: berth.provider.v2.ApplyResourceChange.Step
+	(*ApplyResourceChange_Request)(nil),     // 46: berth.provider.v2.ApplyResourceChange.Request
+	(*ApplyResourceChange_Event)(nil),       // 47: berth.provider.v2.ApplyResourceChange.Event
+	(*ApplyResourceChange_Result)(nil),      // 48: berth.provider.v2.ApplyResourceChange.Result
+	(*ApplyResourceChange_Response)(nil),    // 49: berth.provider.v2.ApplyResourceChange.Response
+	(*ImportResource_Request)(nil),          // 50: berth.provider.v2.ImportResource.Request
+	(*ImportResource_Response)(nil),         // 51: berth.provider.v2.ImportResource.Response
+	(*LookupResources_Object)(nil),          // 52: berth.provider.v2.LookupResources.Object
+	(*LookupResources_Result)(nil),          // 53: berth.provider.v2.LookupResources.Result
+	(*LookupResources_Request)(nil),         // 54: berth.provider.v2.LookupResources.Request
+	(*LookupResources_Response)(nil),        // 55: berth.provider.v2.LookupResources.Response
+	(*ReadDataSource_Request)(nil),          // 56: berth.provider.v2.ReadDataSource.Request
+	(*ReadDataSource_Response)(nil),         // 57: berth.provider.v2.ReadDataSource.Response
+	(*DescribeInstances_Instance)(nil),      // 58: berth.provider.v2.DescribeInstances.Instance
+	(*DescribeInstances_Address)(nil),       // 59: berth.provider.v2.DescribeInstances.Address
+	(*DescribeInstances_Request)(nil),       // 60: berth.provider.v2.DescribeInstances.Request
+	(*DescribeInstances_Response)(nil),      // 61: berth.provider.v2.DescribeInstances.Response
+	nil,                                     // 62: berth.provider.v2.DescribeInstances.Instance.AddressesEntry
+	(*InstanceLogs_Request)(nil),            // 63: berth.provider.v2.InstanceLogs.Request
+	(*InstanceLogs_Line)(nil),               // 64: berth.provider.v2.InstanceLogs.Line
+	(*InstanceLogs_Response)(nil),           // 65: berth.provider.v2.InstanceLogs.Response
+	(*InstanceExec_Start)(nil),              // 66: berth.provider.v2.InstanceExec.Start
+	(*InstanceExec_TerminalSize)(nil),       // 67: berth.provider.v2.InstanceExec.TerminalSize
+	(*InstanceExec_Request)(nil),            // 68: berth.provider.v2.InstanceExec.Request
+	(*InstanceExec_Exit)(nil),               // 69: berth.provider.v2.InstanceExec.Exit
+	(*InstanceExec_Response)(nil),           // 70: berth.provider.v2.InstanceExec.Response
+	(*Stop_Request)(nil),                    // 71: berth.provider.v2.Stop.Request
+	(*Stop_Response)(nil),                   // 72: berth.provider.v2.Stop.Response
 }
 var file_provider_proto_depIdxs = []int32{
 	4,  // 0: berth.provider.v2.DynamicValue.sensitive_paths:type_name -> berth.provider.v2.AttributePath
-	19, // 1: berth.provider.v2.AttributePath.steps:type_name -> berth.provider.v2.AttributePath.Step
+	23, // 1: berth.provider.v2.AttributePath.steps:type_name -> berth.provider.v2.AttributePath.Step
 	0,  // 2: berth.provider.v2.Diagnostic.severity:type_name -> berth.provider.v2.Diagnostic.Severity
 	4,  // 3: berth.provider.v2.Diagnostic.attribute:type_name -> berth.provider.v2.AttributePath
-	20, // 4: berth.provider.v2.Schema.block:type_name -> berth.provider.v2.Schema.Block
-	37, // 5: berth.provider.v2.Rollout.waves:type_name -> berth.provider.v2.Rollout.Wave
-	21, // 6: berth.provider.v2.Schema.Block.attributes:type_name -> berth.provider.v2.Schema.Attribute
-	22, // 7: berth.provider.v2.Schema.Block.block_types:type_name -> berth.provider.v2.Schema.NestedBlock
-	20, // 8: berth.provider.v2.Schema.NestedBlock.block:type_name -> berth.provider.v2.Schema.Block
-	1,  // 9: berth.provider.v2.Schema.NestedBlock.nesting:type_name -> berth.provider.v2.Schema.NestedBlock.NestingMode
-	6,  // 10: berth.provider.v2.GetSchema.Response.provider:type_name -> berth.provider.v2.Schema
-	25, // 11: berth.provider.v2.GetSchema.Response.resource_types:type_name -> berth.provider.v2.GetSchema.Response.ResourceTypesEntry
-	26, // 12: berth.provider.v2.GetSchema.Response.data_sources:type_name -> berth.provider.v2.GetSchema.Response.DataSourcesEntry
-	5,  // 13: berth.provider.v2.GetSchema.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
-	6,  // 14: berth.provider.v2.GetSchema.Response.ResourceTypesEntry.value:type_name -> berth.provider.v2.Schema
-	6,  // 15: berth.provider.v2.GetSchema.Response.DataSourcesEntry.value:type_name -> berth.provider.v2.Schema
-	3,  // 16: berth.provider.v2.ValidateProviderConfig.Request.config:type_name -> berth.provider.v2.DynamicValue
-	5,  // 17: berth.provider.v2.ValidateProviderConfig.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
-	3,  // 18: berth.provider.v2.ValidateResourceConfig.Request.config:type_name -> berth.provider.v2.DynamicValue
-	5,  // 19: berth.provider.v2.ValidateResourceConfig.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
-	3,  // 20: berth.provider.v2.ConfigureProvider.Request.config:type_name -> berth.provider.v2.DynamicValue
-	5,  // 21: berth.provider.v2.ConfigureProvider.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
-	3,  // 22: berth.provider.v2.ReadResources.Object.state:type_name -> berth.provider.v2.DynamicValue
-	3,  // 23: berth.provider.v2.ReadResources.Result.new_state:type_name -> berth.provider.v2.DynamicValue
-	5,  // 24: berth.provider.v2.ReadResources.Result.diagnostics:type_name -> berth.provider.v2.Diagnostic
-	33, // 25: berth.provider.v2.ReadResources.Request.objects:type_name -> berth.provider.v2.ReadResources.Object
-	34, // 26: berth.provider.v2.ReadResources.Response.results:type_name -> berth.provider.v2.ReadResources.Result
-	5,  // 27: berth.provider.v2.ReadResources.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
-	38, // 28: berth.provider.v2.Rollout.Wave.instances:type_name -> berth.provider.v2.Rollout.Wave.Instance
-	3,  // 29: berth.provider.v2.PlanResourceChange.Request.prior_state:type_name -> berth.provider.v2.DynamicValue
-	3,  // 30: berth.provider.v2.PlanResourceChange.Request.proposed_new_state:type_name -> berth.provider.v2.DynamicValue
-	3,  // 31: berth.provider.v2.PlanResourceChange.Request.config:type_name -> berth.provider.v2.DynamicValue
-	3,  // 32: berth.provider.v2.PlanResourceChange.Request.saved_planned_state:type_name -> berth.provider.v2.DynamicValue
-	3,  // 33: berth.provider.v2.PlanResourceChange.Response.planned_state:type_name -> berth.provider.v2.DynamicValue
-	4,  // 34: berth.provider.v2.PlanResourceChange.Response.requires_replace:type_name -> berth.provider.v2.AttributePath
-	12, // 35: berth.provider.v2.PlanResourceChange.Response.rollout:type_name -> berth.provider.v2.Rollout
-	5,  // 36: berth.provider.v2.PlanResourceChange.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
-	2,  // 37: berth.provider.v2.ApplyResourceChange.Step.kind:type_name -> berth.provider.v2.ApplyResourceChange.Step.Kind
-	3,  // 38: berth.provider.v2.ApplyResourceChange.Step.traffic_instances:type_name -> berth.provider.v2.DynamicValue
-	3,  // 39: berth.provider.v2.ApplyResourceChange.Request.prior_state:type_name -> berth.provider.v2.DynamicValue
-	3,  // 40: berth.provider.v2.ApplyResourceChange.Request.planned_state:type_name -> berth.provider.v2.DynamicValue
-	3,  // 41: berth.provider.v2.ApplyResourceChange.Request.config:type_name -> berth.provider.v2.DynamicValue
-	41, // 42: berth.provider.v2.ApplyResourceChange.Request.step:type_name -> berth.provider.v2.ApplyResourceChange.Step
-	3,  // 43: berth.provider.v2.ApplyResourceChange.Result.new_state:type_name -> berth.provider.v2.DynamicValue
-	5,  // 44: berth.provider.v2.ApplyResourceChange.Result.diagnostics:type_name -> berth.provider.v2.Diagnostic
-	43, // 45: berth.provider.v2.ApplyResourceChange.Response.event:type_name -> berth.provider.v2.ApplyResourceChange.Event
-	44, // 46: berth.provider.v2.ApplyResourceChange.Response.result:type_name -> berth.provider.v2.ApplyResourceChange.Result
-	3,  // 47: berth.provider.v2.ImportResource.Request.config:type_name -> berth.provider.v2.DynamicValue
-	3,  // 48: berth.provider.v2.ImportResource.Response.state:type_name -> berth.provider.v2.DynamicValue
-	5,  // 49: berth.provider.v2.ImportResource.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
-	3,  // 50: berth.provider.v2.LookupResources.Object.planned:type_name -> berth.provider.v2.DynamicValue
-	3,  // 51: berth.provider.v2.LookupResources.Result.state:type_name -> berth.provider.v2.DynamicValue
-	5,  // 52: berth.provider.v2.LookupResources.Result.diagnostics:type_name -> berth.provider.v2.Diagnostic
-	48, // 53: berth.provider.v2.LookupResources.Request.objects:type_name -> berth.provider.v2.LookupResources.Object
-	49, // 54: berth.provider.v2.LookupResources.Response.results:type_name -> berth.provider.v2.LookupResources.Result
-	5,  // 55: berth.provider.v2.LookupResources.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
-	3,  // 56: berth.provider.v2.ReadDataSource.Request.config:type_name -> berth.provider.v2.DynamicValue
-	3,  // 57: berth.provider.v2.ReadDataSource.Response.state:type_name -> berth.provider.v2.DynamicValue
-	5,  // 58: berth.provider.v2.ReadDataSource.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
-	23, // 59: berth.provider.v2.Provider.GetSchema:input_type -> berth.provider.v2.GetSchema.Request
-	27, // 60: berth.provider.v2.Provider.ValidateProviderConfig:input_type -> berth.provider.v2.ValidateProviderConfig.Request
-	29, // 61: berth.provider.v2.Provider.ValidateResourceConfig:input_type -> berth.provider.v2.ValidateResourceConfig.Request
-	31, // 62: berth.provider.v2.Provider.ConfigureProvider:input_type -> berth.provider.v2.ConfigureProvider.Request
-	35, // 63: berth.provider.v2.Provider.ReadResources:input_type -> berth.provider.v2.ReadResources.Request
-	39, // 64: berth.provider.v2.Provider.PlanResourceChange:input_type -> berth.provider.v2.PlanResourceChange.Request
-	42, // 65: berth.provider.v2.Provider.ApplyResourceChange:input_type -> berth.provider.v2.ApplyResourceChange.Request
-	46, // 66: berth.provider.v2.Provider.ImportResource:input_type -> berth.provider.v2.ImportResource.Request
-	50, // 67: berth.provider.v2.Provider.LookupResources:input_type -> berth.provider.v2.LookupResources.Request
-	52, // 68: berth.provider.v2.Provider.ReadDataSource:input_type -> berth.provider.v2.ReadDataSource.Request
-	54, // 69: berth.provider.v2.Provider.Stop:input_type -> berth.provider.v2.Stop.Request
-	24, // 70: berth.provider.v2.Provider.GetSchema:output_type -> berth.provider.v2.GetSchema.Response
-	28, // 71: berth.provider.v2.Provider.ValidateProviderConfig:output_type -> berth.provider.v2.ValidateProviderConfig.Response
-	30, // 72: berth.provider.v2.Provider.ValidateResourceConfig:output_type -> berth.provider.v2.ValidateResourceConfig.Response
-	32, // 73: berth.provider.v2.Provider.ConfigureProvider:output_type -> berth.provider.v2.ConfigureProvider.Response
-	36, // 74: berth.provider.v2.Provider.ReadResources:output_type -> berth.provider.v2.ReadResources.Response
-	40, // 75: berth.provider.v2.Provider.PlanResourceChange:output_type -> berth.provider.v2.PlanResourceChange.Response
-	45, // 76: berth.provider.v2.Provider.ApplyResourceChange:output_type -> berth.provider.v2.ApplyResourceChange.Response
-	47, // 77: berth.provider.v2.Provider.ImportResource:output_type -> berth.provider.v2.ImportResource.Response
-	51, // 78: berth.provider.v2.Provider.LookupResources:output_type -> berth.provider.v2.LookupResources.Response
-	53, // 79: berth.provider.v2.Provider.ReadDataSource:output_type -> berth.provider.v2.ReadDataSource.Response
-	55, // 80: berth.provider.v2.Provider.Stop:output_type -> berth.provider.v2.Stop.Response
-	70, // [70:81] is the sub-list for method output_type
-	59, // [59:70] is the sub-list for method input_type
-	59, // [59:59] is the sub-list for extension type_name
-	59, // [59:59] is the sub-list for extension extendee
-	0,  // [0:59] is the sub-list for field type_name
+	24, // 4: berth.provider.v2.Schema.block:type_name -> berth.provider.v2.Schema.Block
+	41, // 5: berth.provider.v2.Rollout.waves:type_name -> berth.provider.v2.Rollout.Wave
+	3,  // 6: berth.provider.v2.InstanceTarget.state:type_name -> berth.provider.v2.DynamicValue
+	25, // 7: berth.provider.v2.Schema.Block.attributes:type_name -> berth.provider.v2.Schema.Attribute
+	26, // 8: berth.provider.v2.Schema.Block.block_types:type_name -> berth.provider.v2.Schema.NestedBlock
+	24, // 9: berth.provider.v2.Schema.NestedBlock.block:type_name -> berth.provider.v2.Schema.Block
+	1,  // 10: berth.provider.v2.Schema.NestedBlock.nesting:type_name -> berth.provider.v2.Schema.NestedBlock.NestingMode
+	6,  // 11: berth.provider.v2.GetSchema.Response.provider:type_name -> berth.provider.v2.Schema
+	29, // 12: berth.provider.v2.GetSchema.Response.resource_types:type_name -> berth.provider.v2.GetSchema.Response.ResourceTypesEntry
+	30, // 13: berth.provider.v2.GetSchema.Response.data_sources:type_name -> berth.provider.v2.GetSchema.Response.DataSourcesEntry
+	5,  // 14: berth.provider.v2.GetSchema.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
+	6,  // 15: berth.provider.v2.GetSchema.Response.ResourceTypesEntry.value:type_name -> berth.provider.v2.Schema
+	6,  // 16: berth.provider.v2.GetSchema.Response.DataSourcesEntry.value:type_name -> berth.provider.v2.Schema
+	3,  // 17: berth.provider.v2.ValidateProviderConfig.Request.config:type_name -> berth.provider.v2.DynamicValue
+	5,  // 18: berth.provider.v2.ValidateProviderConfig.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
+	3,  // 19: berth.provider.v2.ValidateResourceConfig.Request.config:type_name -> berth.provider.v2.DynamicValue
+	5,  // 20: berth.provider.v2.ValidateResourceConfig.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
+	3,  // 21: berth.provider.v2.ConfigureProvider.Request.config:type_name -> berth.provider.v2.DynamicValue
+	5,  // 22: berth.provider.v2.ConfigureProvider.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
+	3,  // 23: berth.provider.v2.ReadResources.Object.state:type_name -> berth.provider.v2.DynamicValue
+	3,  // 24: berth.provider.v2.ReadResources.Result.new_state:type_name -> berth.provider.v2.DynamicValue
+	5,  // 25: berth.provider.v2.ReadResources.Result.diagnostics:type_name -> berth.provider.v2.Diagnostic
+	37, // 26: berth.provider.v2.ReadResources.Request.objects:type_name -> berth.provider.v2.ReadResources.Object
+	38, // 27: berth.provider.v2.ReadResources.Response.results:type_name -> berth.provider.v2.ReadResources.Result
+	5,  // 28: berth.provider.v2.ReadResources.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
+	42, // 29: berth.provider.v2.Rollout.Wave.instances:type_name -> berth.provider.v2.Rollout.Wave.Instance
+	3,  // 30: berth.provider.v2.PlanResourceChange.Request.prior_state:type_name -> berth.provider.v2.DynamicValue
+	3,  // 31: berth.provider.v2.PlanResourceChange.Request.proposed_new_state:type_name -> berth.provider.v2.DynamicValue
+	3,  // 32: berth.provider.v2.PlanResourceChange.Request.config:type_name -> berth.provider.v2.DynamicValue
+	3,  // 33: berth.provider.v2.PlanResourceChange.Request.saved_planned_state:type_name -> berth.provider.v2.DynamicValue
+	3,  // 34: berth.provider.v2.PlanResourceChange.Response.planned_state:type_name -> berth.provider.v2.DynamicValue
+	4,  // 35: berth.provider.v2.PlanResourceChange.Response.requires_replace:type_name -> berth.provider.v2.AttributePath
+	12, // 36: berth.provider.v2.PlanResourceChange.Response.rollout:type_name -> berth.provider.v2.Rollout
+	5,  // 37: berth.provider.v2.PlanResourceChange.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
+	2,  // 38: berth.provider.v2.ApplyResourceChange.Step.kind:type_name -> berth.provider.v2.ApplyResourceChange.Step.Kind
+	3,  // 39: berth.provider.v2.ApplyResourceChange.Step.traffic_instances:type_name -> berth.provider.v2.DynamicValue
+	3,  // 40: berth.provider.v2.ApplyResourceChange.Request.prior_state:type_name -> berth.provider.v2.DynamicValue
+	3,  // 41: berth.provider.v2.ApplyResourceChange.Request.planned_state:type_name -> berth.provider.v2.DynamicValue
+	3,  // 42: berth.provider.v2.ApplyResourceChange.Request.config:type_name -> berth.provider.v2.DynamicValue
+	45, // 43: berth.provider.v2.ApplyResourceChange.Request.step:type_name -> berth.provider.v2.ApplyResourceChange.Step
+	3,  // 44: berth.provider.v2.ApplyResourceChange.Result.new_state:type_name -> berth.provider.v2.DynamicValue
+	5,  // 45: berth.provider.v2.ApplyResourceChange.Result.diagnostics:type_name -> berth.provider.v2.Diagnostic
+	47, // 46: berth.provider.v2.ApplyResourceChange.Response.event:type_name -> berth.provider.v2.ApplyResourceChange.Event
+	48, // 47: berth.provider.v2.ApplyResourceChange.Response.result:type_name -> berth.provider.v2.ApplyResourceChange.Result
+	3,  // 48: berth.provider.v2.ImportResource.Request.config:type_name -> berth.provider.v2.DynamicValue
+	3,  // 49: berth.provider.v2.ImportResource.Response.state:type_name -> berth.provider.v2.DynamicValue
+	5,  // 50: berth.provider.v2.ImportResource.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
+	3,  // 51: berth.provider.v2.LookupResources.Object.planned:type_name -> berth.provider.v2.DynamicValue
+	3,  // 52: berth.provider.v2.LookupResources.Result.state:type_name -> berth.provider.v2.DynamicValue
+	5,  // 53: berth.provider.v2.LookupResources.Result.diagnostics:type_name -> berth.provider.v2.Diagnostic
+	52, // 54: berth.provider.v2.LookupResources.Request.objects:type_name -> berth.provider.v2.LookupResources.Object
+	53, // 55: berth.provider.v2.LookupResources.Response.results:type_name -> berth.provider.v2.LookupResources.Result
+	5,  // 56: berth.provider.v2.LookupResources.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
+	3,  // 57: berth.provider.v2.ReadDataSource.Request.config:type_name -> berth.provider.v2.DynamicValue
+	3,  // 58: berth.provider.v2.ReadDataSource.Response.state:type_name -> berth.provider.v2.DynamicValue
+	5,  // 59: berth.provider.v2.ReadDataSource.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
+	62, // 60: berth.provider.v2.DescribeInstances.Instance.addresses:type_name -> berth.provider.v2.DescribeInstances.Instance.AddressesEntry
+	18, // 61: berth.provider.v2.DescribeInstances.Request.target:type_name -> berth.provider.v2.InstanceTarget
+	58, // 62: berth.provider.v2.DescribeInstances.Response.instances:type_name -> berth.provider.v2.DescribeInstances.Instance
+	5,  // 63: berth.provider.v2.DescribeInstances.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
+	59, // 64: berth.provider.v2.DescribeInstances.Instance.AddressesEntry.value:type_name -> berth.provider.v2.DescribeInstances.Address
+	18, // 65: berth.provider.v2.InstanceLogs.Request.target:type_name -> berth.provider.v2.InstanceTarget
+	64, // 66: berth.provider.v2.InstanceLogs.Response.lines:type_name -> berth.provider.v2.InstanceLogs.Line
+	5,  // 67: berth.provider.v2.InstanceLogs.Response.diagnostics:type_name -> berth.provider.v2.Diagnostic
+	18, // 68: berth.provider.v2.InstanceExec.Start.target:type_name -> berth.provider.v2.InstanceTarget
+	67, // 69: berth.provider.v2.InstanceExec.Start.size:type_name -> berth.provider.v2.InstanceExec.TerminalSize
+	66, // 70: berth.provider.v2.InstanceExec.Request.start:type_name -> berth.provider.v2.InstanceExec.Start
+	67, // 71: berth.provider.v2.InstanceExec.Request.resize:type_name -> berth.provider.v2.InstanceExec.TerminalSize
+	5,  // 72: berth.provider.v2.InstanceExec.Exit.diagnostics:type_name -> berth.provider.v2.Diagnostic
+	69, // 73: berth.provider.v2.InstanceExec.Response.exit:type_name -> berth.provider.v2.InstanceExec.Exit
+	27, // 74: berth.provider.v2.Provider.GetSchema:input_type -> berth.provider.v2.GetSchema.Request
+	31, // 75: berth.provider.v2.Provider.ValidateProviderConfig:input_type -> berth.provider.v2.ValidateProviderConfig.Request
+	33, // 76: berth.provider.v2.Provider.ValidateResourceConfig:input_type -> berth.provider.v2.ValidateResourceConfig.Request
+	35, // 77: berth.provider.v2.Provider.ConfigureProvider:input_type -> berth.provider.v2.ConfigureProvider.Request
+	39, // 78: berth.provider.v2.Provider.ReadResources:input_type -> berth.provider.v2.ReadResources.Request
+	43, // 79: berth.provider.v2.Provider.PlanResourceChange:input_type -> berth.provider.v2.PlanResourceChange.Request
+	46, // 80: berth.provider.v2.Provider.ApplyResourceChange:input_type -> berth.provider.v2.ApplyResourceChange.Request
+	50, // 81: berth.provider.v2.Provider.ImportResource:input_type -> berth.provider.v2.ImportResource.Request
+	54, // 82: berth.provider.v2.Provider.LookupResources:input_type -> berth.provider.v2.LookupResources.Request
+	56, // 83: berth.provider.v2.Provider.ReadDataSource:input_type -> berth.provider.v2.ReadDataSource.Request
+	60, // 84: berth.provider.v2.Provider.DescribeInstances:input_type -> berth.provider.v2.DescribeInstances.Request
+	63, // 85: berth.provider.v2.Provider.InstanceLogs:input_type -> berth.provider.v2.InstanceLogs.Request
+	68, // 86: berth.provider.v2.Provider.InstanceExec:input_type -> berth.provider.v2.InstanceExec.Request
+	71, // 87: berth.provider.v2.Provider.Stop:input_type -> berth.provider.v2.Stop.Request
+	28, // 88: berth.provider.v2.Provider.GetSchema:output_type -> berth.provider.v2.GetSchema.Response
+	32, // 89: berth.provider.v2.Provider.ValidateProviderConfig:output_type -> berth.provider.v2.ValidateProviderConfig.Response
+	34, // 90: berth.provider.v2.Provider.ValidateResourceConfig:output_type -> berth.provider.v2.ValidateResourceConfig.Response
+	36, // 91: berth.provider.v2.Provider.ConfigureProvider:output_type -> berth.provider.v2.ConfigureProvider.Response
+	40, // 92: berth.provider.v2.Provider.ReadResources:output_type -> berth.provider.v2.ReadResources.Response
+	44, // 93: berth.provider.v2.Provider.PlanResourceChange:output_type -> berth.provider.v2.PlanResourceChange.Response
+	49, // 94: berth.provider.v2.Provider.ApplyResourceChange:output_type -> berth.provider.v2.ApplyResourceChange.Response
+	51, // 95: berth.provider.v2.Provider.ImportResource:output_type -> berth.provider.v2.ImportResource.Response
+	55, // 96: berth.provider.v2.Provider.LookupResources:output_type -> berth.provider.v2.LookupResources.Response
+	57, // 97: berth.provider.v2.Provider.ReadDataSource:output_type -> berth.provider.v2.ReadDataSource.Response
+	61, // 98: berth.provider.v2.Provider.DescribeInstances:output_type -> berth.provider.v2.DescribeInstances.Response
+	65, // 99: berth.provider.v2.Provider.InstanceLogs:output_type -> berth.provider.v2.InstanceLogs.Response
+	70, // 100: berth.provider.v2.Provider.InstanceExec:output_type -> berth.provider.v2.InstanceExec.Response
+	72, // 101: berth.provider.v2.Provider.Stop:output_type -> berth.provider.v2.Stop.Response
+	88, // [88:102] is the sub-list for method output_type
+	74, // [74:88] is the sub-list for method input_type
+	74, // [74:74] is the sub-list for extension type_name
+	74, // [74:74] is the sub-list for extension extendee
+	0,  // [0:74] is the sub-list for field type_name
 }
 
 func init() { file_provider_proto_init() }
@@ -3573,14 +4744,25 @@ func file_provider_proto_init() {
 	if File_provider_proto != nil {
 		return
 	}
-	file_provider_proto_msgTypes[16].OneofWrappers = []any{
+	file_provider_proto_msgTypes[20].OneofWrappers = []any{
 		(*AttributePath_Step_AttributeName)(nil),
 		(*AttributePath_Step_ElementKeyString)(nil),
 		(*AttributePath_Step_ElementKeyInt)(nil),
 	}
-	file_provider_proto_msgTypes[42].OneofWrappers = []any{
+	file_provider_proto_msgTypes[46].OneofWrappers = []any{
 		(*ApplyResourceChange_Response_Event)(nil),
 		(*ApplyResourceChange_Response_Result)(nil),
+	}
+	file_provider_proto_msgTypes[65].OneofWrappers = []any{
+		(*InstanceExec_Request_Start)(nil),
+		(*InstanceExec_Request_Stdin)(nil),
+		(*InstanceExec_Request_StdinClosed)(nil),
+		(*InstanceExec_Request_Resize)(nil),
+	}
+	file_provider_proto_msgTypes[67].OneofWrappers = []any{
+		(*InstanceExec_Response_Stdout)(nil),
+		(*InstanceExec_Response_Stderr)(nil),
+		(*InstanceExec_Response_Exit)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -3588,7 +4770,7 @@ func file_provider_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_provider_proto_rawDesc), len(file_provider_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   53,
+			NumMessages:   70,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -10,6 +10,8 @@
 //     Schema.lookup_by_key and the LookupResources rpc, with which berth
 //     finds an object whose create was interrupted by the key it gave that
 //     create.
+//   - day-2 operations on the instances of an app (berth status, logs and
+//     exec): the DescribeInstances, InstanceLogs and InstanceExec rpcs.
 //
 // Modelled on Terraform's tfplugin6, shaped after berth's
 // providers.Interface. Values cross as cty msgpack together with their cty
@@ -52,6 +54,9 @@ const (
 	Provider_ImportResource_FullMethodName         = "/berth.provider.v2.Provider/ImportResource"
 	Provider_LookupResources_FullMethodName        = "/berth.provider.v2.Provider/LookupResources"
 	Provider_ReadDataSource_FullMethodName         = "/berth.provider.v2.Provider/ReadDataSource"
+	Provider_DescribeInstances_FullMethodName      = "/berth.provider.v2.Provider/DescribeInstances"
+	Provider_InstanceLogs_FullMethodName           = "/berth.provider.v2.Provider/InstanceLogs"
+	Provider_InstanceExec_FullMethodName           = "/berth.provider.v2.Provider/InstanceExec"
 	Provider_Stop_FullMethodName                   = "/berth.provider.v2.Provider/Stop"
 )
 
@@ -75,6 +80,18 @@ type ProviderClient interface {
 	// schema says lookup_by_key.
 	LookupResources(ctx context.Context, in *LookupResources_Request, opts ...grpc.CallOption) (*LookupResources_Response, error)
 	ReadDataSource(ctx context.Context, in *ReadDataSource_Request, opts ...grpc.CallOption) (*ReadDataSource_Response, error)
+	// DescribeInstances reads the instances of an object that runs them
+	// (an app) live, with what its state does not record: since when each
+	// runs and how often it restarted.
+	DescribeInstances(ctx context.Context, in *DescribeInstances_Request, opts ...grpc.CallOption) (*DescribeInstances_Response, error)
+	// InstanceLogs streams the output of an object's instances, batches of
+	// lines at a time, until it is all sent or, when following, until the
+	// call is cancelled. Diagnostics come in the last message.
+	InstanceLogs(ctx context.Context, in *InstanceLogs_Request, opts ...grpc.CallOption) (grpc.ServerStreamingClient[InstanceLogs_Response], error)
+	// InstanceExec runs a command in one instance of an object. The first
+	// request starts it; later ones carry its input and the terminal's
+	// size. The last response carries the exit code.
+	InstanceExec(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[InstanceExec_Request, InstanceExec_Response], error)
 	// Stop asks the provider to cancel in-flight work gracefully.
 	Stop(ctx context.Context, in *Stop_Request, opts ...grpc.CallOption) (*Stop_Response, error)
 }
@@ -196,6 +213,48 @@ func (c *providerClient) ReadDataSource(ctx context.Context, in *ReadDataSource_
 	return out, nil
 }
 
+func (c *providerClient) DescribeInstances(ctx context.Context, in *DescribeInstances_Request, opts ...grpc.CallOption) (*DescribeInstances_Response, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DescribeInstances_Response)
+	err := c.cc.Invoke(ctx, Provider_DescribeInstances_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *providerClient) InstanceLogs(ctx context.Context, in *InstanceLogs_Request, opts ...grpc.CallOption) (grpc.ServerStreamingClient[InstanceLogs_Response], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Provider_ServiceDesc.Streams[1], Provider_InstanceLogs_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[InstanceLogs_Request, InstanceLogs_Response]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Provider_InstanceLogsClient = grpc.ServerStreamingClient[InstanceLogs_Response]
+
+func (c *providerClient) InstanceExec(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[InstanceExec_Request, InstanceExec_Response], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Provider_ServiceDesc.Streams[2], Provider_InstanceExec_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[InstanceExec_Request, InstanceExec_Response]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Provider_InstanceExecClient = grpc.BidiStreamingClient[InstanceExec_Request, InstanceExec_Response]
+
 func (c *providerClient) Stop(ctx context.Context, in *Stop_Request, opts ...grpc.CallOption) (*Stop_Response, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Stop_Response)
@@ -226,6 +285,18 @@ type ProviderServer interface {
 	// schema says lookup_by_key.
 	LookupResources(context.Context, *LookupResources_Request) (*LookupResources_Response, error)
 	ReadDataSource(context.Context, *ReadDataSource_Request) (*ReadDataSource_Response, error)
+	// DescribeInstances reads the instances of an object that runs them
+	// (an app) live, with what its state does not record: since when each
+	// runs and how often it restarted.
+	DescribeInstances(context.Context, *DescribeInstances_Request) (*DescribeInstances_Response, error)
+	// InstanceLogs streams the output of an object's instances, batches of
+	// lines at a time, until it is all sent or, when following, until the
+	// call is cancelled. Diagnostics come in the last message.
+	InstanceLogs(*InstanceLogs_Request, grpc.ServerStreamingServer[InstanceLogs_Response]) error
+	// InstanceExec runs a command in one instance of an object. The first
+	// request starts it; later ones carry its input and the terminal's
+	// size. The last response carries the exit code.
+	InstanceExec(grpc.BidiStreamingServer[InstanceExec_Request, InstanceExec_Response]) error
 	// Stop asks the provider to cancel in-flight work gracefully.
 	Stop(context.Context, *Stop_Request) (*Stop_Response, error)
 	mustEmbedUnimplementedProviderServer()
@@ -267,6 +338,15 @@ func (UnimplementedProviderServer) LookupResources(context.Context, *LookupResou
 }
 func (UnimplementedProviderServer) ReadDataSource(context.Context, *ReadDataSource_Request) (*ReadDataSource_Response, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReadDataSource not implemented")
+}
+func (UnimplementedProviderServer) DescribeInstances(context.Context, *DescribeInstances_Request) (*DescribeInstances_Response, error) {
+	return nil, status.Error(codes.Unimplemented, "method DescribeInstances not implemented")
+}
+func (UnimplementedProviderServer) InstanceLogs(*InstanceLogs_Request, grpc.ServerStreamingServer[InstanceLogs_Response]) error {
+	return status.Error(codes.Unimplemented, "method InstanceLogs not implemented")
+}
+func (UnimplementedProviderServer) InstanceExec(grpc.BidiStreamingServer[InstanceExec_Request, InstanceExec_Response]) error {
+	return status.Error(codes.Unimplemented, "method InstanceExec not implemented")
 }
 func (UnimplementedProviderServer) Stop(context.Context, *Stop_Request) (*Stop_Response, error) {
 	return nil, status.Error(codes.Unimplemented, "method Stop not implemented")
@@ -465,6 +545,42 @@ func _Provider_ReadDataSource_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Provider_DescribeInstances_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DescribeInstances_Request)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProviderServer).DescribeInstances(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Provider_DescribeInstances_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProviderServer).DescribeInstances(ctx, req.(*DescribeInstances_Request))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Provider_InstanceLogs_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(InstanceLogs_Request)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(ProviderServer).InstanceLogs(m, &grpc.GenericServerStream[InstanceLogs_Request, InstanceLogs_Response]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Provider_InstanceLogsServer = grpc.ServerStreamingServer[InstanceLogs_Response]
+
+func _Provider_InstanceExec_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(ProviderServer).InstanceExec(&grpc.GenericServerStream[InstanceExec_Request, InstanceExec_Response]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Provider_InstanceExecServer = grpc.BidiStreamingServer[InstanceExec_Request, InstanceExec_Response]
+
 func _Provider_Stop_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(Stop_Request)
 	if err := dec(in); err != nil {
@@ -527,6 +643,10 @@ var Provider_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _Provider_ReadDataSource_Handler,
 		},
 		{
+			MethodName: "DescribeInstances",
+			Handler:    _Provider_DescribeInstances_Handler,
+		},
+		{
 			MethodName: "Stop",
 			Handler:    _Provider_Stop_Handler,
 		},
@@ -536,6 +656,17 @@ var Provider_ServiceDesc = grpc.ServiceDesc{
 			StreamName:    "ApplyResourceChange",
 			Handler:       _Provider_ApplyResourceChange_Handler,
 			ServerStreams: true,
+		},
+		{
+			StreamName:    "InstanceLogs",
+			Handler:       _Provider_InstanceLogs_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "InstanceExec",
+			Handler:       _Provider_InstanceExec_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
 		},
 	},
 	Metadata: "provider.proto",

@@ -18,11 +18,7 @@ import (
 
 // Text writes s for a person; now dates the canary's age.
 func Text(w io.Writer, s *core.RolloutStatus, color bool, now time.Time) {
-	fmt.Fprintln(w, ansi.Paint(color, ansi.Bold, s.Summary()))
-	if c := s.Canary; c != nil {
-		fmt.Fprintf(w, "  canary since %s (%s ago), spec %s\n", c.Started.Format(time.RFC3339), now.Sub(c.Started).Round(time.Second), spec(c.ImageDigest, c.ConfigHash))
-	}
-	fmt.Fprintf(w, "  recorded spec %s\n", spec(s.ImageDigest, s.ConfigHash))
+	Header(w, s, color, now)
 	if len(s.Instances) > 0 {
 		fmt.Fprintln(w, "\n  Instances:")
 		for _, in := range s.Instances {
@@ -52,6 +48,17 @@ func Text(w io.Writer, s *core.RolloutStatus, color bool, now time.Time) {
 	if next := s.Next(); next != "" {
 		fmt.Fprintf(w, "\n%s\n", next)
 	}
+}
+
+// Header writes the status's summary line, the canary in progress and
+// the recorded spec: what berth status shows of an app's rollout above
+// its instances.
+func Header(w io.Writer, s *core.RolloutStatus, color bool, now time.Time) {
+	fmt.Fprintln(w, ansi.Paint(color, ansi.Bold, s.Summary()))
+	if c := s.Canary; c != nil {
+		fmt.Fprintf(w, "  canary since %s (%s ago), spec %s\n", c.Started.Format(time.RFC3339), now.Sub(c.Started).Round(time.Second), spec(c.ImageDigest, c.ConfigHash))
+	}
+	fmt.Fprintf(w, "  recorded spec %s\n", spec(s.ImageDigest, s.ConfigHash))
 }
 
 func spec(digest, hash string) string {
@@ -94,8 +101,9 @@ func weights(w map[string]int) string {
 	return strings.Join(out, ", ")
 }
 
-// document is the JSON shape of a rollout status (docs/json-output.md).
-type document struct {
+// Document is the JSON shape of a rollout status (docs/json-output.md),
+// also the "rollout" of each app in berth status -json.
+type Document struct {
 	FormatVersion string        `json:"format_version"`
 	Address       string        `json:"address"`
 	Phase         string        `json:"phase"`
@@ -131,7 +139,14 @@ type routerDoc struct {
 
 // JSON writes s as one JSON document.
 func JSON(w io.Writer, s *core.RolloutStatus) error {
-	d := document{FormatVersion: "1.0", Address: s.Addr.String(), Phase: s.Phase, ImageDigest: s.ImageDigest, ConfigHash: s.ConfigHash,
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(NewDocument(s))
+}
+
+// NewDocument is s in its JSON shape.
+func NewDocument(s *core.RolloutStatus) Document {
+	d := Document{FormatVersion: "1.0", Address: s.Addr.String(), Phase: s.Phase, ImageDigest: s.ImageDigest, ConfigHash: s.ConfigHash,
 		Instances: []instanceDoc{}, Routers: []routerDoc{}, Next: s.Next()}
 	if c := s.Canary; c != nil {
 		d.Canary = &canaryDoc{Instances: c.Instances, Weight: c.Weight, ImageDigest: c.ImageDigest, ConfigHash: c.ConfigHash, Started: c.Started}
@@ -142,7 +157,5 @@ func JSON(w io.Writer, s *core.RolloutStatus) error {
 	for _, r := range s.Routers {
 		d.Routers = append(d.Routers, routerDoc{Address: r.Addr.String(), Listeners: r.Listeners})
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(d)
+	return d
 }

@@ -98,6 +98,12 @@ type ContainerInfo struct {
 	// its processes listen; invalid when it has none (host network, not
 	// running).
 	IP netip.Addr
+	// Started is when it last started (zero: never); Restarts how many
+	// times the engine restarted it; Error the engine's last error
+	// starting it.
+	Started  time.Time
+	Restarts int
+	Error    string
 }
 
 // HostPort is the published host port of a container port ("8080/tcp"),
@@ -208,7 +214,7 @@ func (h *Host) Inspect(ctx context.Context, id string) (ContainerInfo, error) {
 		return ContainerInfo{}, h.wrap("inspecting container "+ShortID(id), err)
 	}
 	c := res.Container
-	info := ContainerInfo{ID: c.ID, Name: strings.TrimPrefix(c.Name, "/"), Image: c.Image, Ports: map[string]uint16{}}
+	info := ContainerInfo{ID: c.ID, Name: strings.TrimPrefix(c.Name, "/"), Image: c.Image, Ports: map[string]uint16{}, Restarts: c.RestartCount}
 	if c.Config != nil {
 		info.Image = c.Config.Image
 		info.Labels = c.Config.Labels
@@ -217,6 +223,10 @@ func (h *Host) Inspect(ctx context.Context, id string) (ContainerInfo, error) {
 		info.Running = s.Running
 		info.Status = string(s.Status)
 		info.ExitCode = s.ExitCode
+		info.Error = s.Error
+		if t, err := time.Parse(time.RFC3339Nano, s.StartedAt); err == nil && t.Year() > 1 {
+			info.Started = t
+		}
 		if s.Health != nil {
 			info.Health = string(s.Health.Status)
 		}

@@ -65,6 +65,9 @@ type Cluster struct {
 	clientset kubernetes.Interface
 	mapper    meta.ResettableRESTMapper
 	calls     *callCounter
+	// rest is the client configuration: what a command streamed into a
+	// pod (exec) connects with.
+	rest *rest.Config
 }
 
 // Connect loads t's client configuration and checks that the server
@@ -91,6 +94,7 @@ func Connect(ctx context.Context, t Target) (*Cluster, error) {
 	rc.WarningHandler = rest.NoWarnings{}
 	rc.UserAgent = "berth"
 	rc.Wrap(c.calls.wrap)
+	c.rest = rc
 	hc, err := rest.HTTPClientFor(rc)
 	if err != nil {
 		return nil, c.errorf("client for %s: %w", c.where, err)

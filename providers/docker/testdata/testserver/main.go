@@ -10,6 +10,10 @@
 //	CRASH_AFTER      exit 1 after this duration
 //	LIVE_FAIL_AFTER  /livez answers 500 from this duration on
 //
+// GET /log?line=TEXT prints TEXT on the server's standard output (with
+// &stream=stderr on its standard error): a line written on demand, for
+// the tests of berth logs -f.
+//
 // Because a FROM scratch image holds no shell, curl or wget, the binary is
 // also its own health check client:
 //
@@ -146,6 +150,15 @@ func serve() error {
 			return
 		}
 		fmt.Fprintln(w, "live")
+	})
+
+	mux.HandleFunc("/log", func(w http.ResponseWriter, r *http.Request) {
+		out := os.Stdout
+		if r.URL.Query().Get("stream") == "stderr" {
+			out = os.Stderr
+		}
+		fmt.Fprintln(out, r.URL.Query().Get("line"))
+		fmt.Fprintln(w, "logged")
 	})
 
 	ln, err := net.Listen("tcp", listen)
