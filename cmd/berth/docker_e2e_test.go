@@ -3,6 +3,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/berth-sh/berth/views/jsondoc"
 
 	"github.com/berth-sh/berth/addrs"
 	"github.com/berth-sh/berth/state"
@@ -225,7 +228,16 @@ func TestE2EDockerRollout(t *testing.T) {
 	if out, err := exec.Command("docker", "-H", hostA, "rm", "-f", victim).CombinedOutput(); err != nil {
 		t.Fatalf("docker rm: %v\n%s", err, out)
 	}
-	e.expect(2, "drift", "-var=tag=v2", pw)
+	r = e.expect(2, "drift", "-json", "-var=tag=v2", pw)
+	var rep jsondoc.DriftReport
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("drift -json: %v\n%s", err, r.stdout)
+	}
+	// The report names the removed instance, and only it.
+	if len(rep.Objects) != 1 || len(rep.Objects[0].Instances) != 1 ||
+		rep.Objects[0].Instances[0].Change != "missing" || !strings.HasPrefix(rep.Objects[0].Instances[0].ID, victim) {
+		t.Errorf("drift -json after container %s was removed:\n%s", victim, r.stdout)
+	}
 	e.ok("apply", "-auto-approve", "-var=tag=v2", pw)
 	if n := len(containers(t, hostA, app)) + len(containers(t, hostB, app)); n != 4 {
 		t.Fatalf("%d containers after the repair, want 4", n)
