@@ -16,11 +16,13 @@ import (
 
 // Engine API 1.41 (Debian's 20.10) lists no Health: the Status text says
 // "(unhealthy)". Refresh reports the container unhealthy, and the plan
-// replaces it.
+// replaces it. Liveness fails 15s after a container starts: long enough
+// that the replacement is still healthy when the apply lists it, on a
+// busy machine too.
 func TestIntegrationUnhealthyIsDriftAndReplaced(t *testing.T) {
 	h := newHarness(t, fmt.Sprintf("uh%d", time.Now().UnixNano()%1e6))
 	cfg := h.config(bareAppBody(h.e.image+":v1", 1, `
-env = { LIVE_FAIL_AFTER = "1s" }
+env = { LIVE_FAIL_AFTER = "15s" }
 liveness {
   exec {
     command = ["/server", "-probe", "http://127.0.0.1:8080/livez", "-timeout", "300ms"]
@@ -32,7 +34,7 @@ liveness {
 `), h.e.registry)
 	h.mustApply(cfg, nil)
 	old := app.DecodeInstances(h.state)[0]
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(90 * time.Second)
 	for {
 		h.state = h.read()
 		if ins := app.DecodeInstances(h.state); len(ins) == 1 && ins[0].Status == statusUnhealthy {

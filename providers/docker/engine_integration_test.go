@@ -144,10 +144,13 @@ func TestIntegrationContainerLifecycle(t *testing.T) {
 	if res.ExitCode != 3 || res.Stdout != "hello from the hook\n" {
 		t.Errorf("exec: %+v", res)
 	}
-	if err := (probe.Probe{Check: engine.ExecCheck{Host: b, Container: cid, Command: []string{"/server", "-probe", "http://127.0.0.1:8080/healthz"}}}).Once(ctx); err != nil {
+	// Exec probes, with room for a busy machine (the default timeout is
+	// 1s; what is checked here is the outcome, not the speed).
+	slow := app.Probe{Timeout: 15 * time.Second}
+	if err := (probe.Probe{Check: engine.ExecCheck{Host: b, Container: cid, Command: []string{"/server", "-probe", "http://127.0.0.1:8080/healthz"}}, Probe: slow}).Once(ctx); err != nil {
 		t.Errorf("exec probe: %v", err)
 	}
-	err = (probe.Probe{Check: engine.ExecCheck{Host: b, Container: cid, Command: []string{"/server", "-probe", "http://127.0.0.1:8080/nope"}}}).Once(ctx)
+	err = (probe.Probe{Check: engine.ExecCheck{Host: b, Container: cid, Command: []string{"/server", "-probe", "http://127.0.0.1:8080/nope"}}, Probe: slow}).Once(ctx)
 	if err == nil || !strings.Contains(err.Error(), "exit code 1") || !strings.Contains(err.Error(), "404") {
 		t.Errorf("failing exec probe: %v", err)
 	}
