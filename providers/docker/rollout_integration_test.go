@@ -5,6 +5,7 @@ package docker
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -133,15 +134,37 @@ func TestIntegrationInterruptedWaveFinished(t *testing.T) {
 	body := strings.Replace(appBody, `healthy_deadline = "5s"`, `healthy_deadline = "1m"`, 1)
 	v1 := h.config(fmt.Sprintf(body, h.e.image+":v1", 4, 0), h.e.registry)
 	h.mustApply(v1, nil)
-	// v2 turns ready only after 8s: the interrupt comes while it waits.
-	slow := strings.Replace(body, `period  = "200ms"`, "initial_delay = \"8s\"\n  period  = \"200ms\"", 1)
+	// v2 turns ready only after 12s: the interrupt comes while it waits,
+	// as soon as its container has started (however long that takes on a
+	// busy machine).
+	slow := strings.Replace(body, `period  = "200ms"`, "initial_delay = \"12s\"\n  period  = \"200ms\"", 1)
 	v2 := h.config(fmt.Sprintf(slow, h.e.image+":v2", 4, 0), h.e.registry)
 	pl := h.plan(v2)
 	if pl.Rollout == nil {
 		t.Fatal("no rollout")
 	}
-	time.AfterFunc(3*time.Second, func() { _ = h.p.Stop(context.Background()) })
+	h.mu.Lock()
+	h.events = nil
+	h.mu.Unlock()
+	stepDone := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-stepDone:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			h.mu.Lock()
+			started := slices.ContainsFunc(h.events, func(ev providers.ApplyEvent) bool { return ev.Kind == "instance_started" })
+			h.mu.Unlock()
+			if started {
+				_ = h.p.Stop(context.Background())
+				return
+			}
+		}
+	}()
 	resp := h.step(v2, pl, providers.StepStart, 1)
+	close(stepDone)
 	if !resp.Diagnostics.HasErrors() {
 		t.Fatal("an interrupted wave reported success")
 	}
