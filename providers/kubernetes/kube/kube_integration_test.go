@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
@@ -304,16 +305,28 @@ func TestDeleteWaitGone(t *testing.T) {
 }
 
 // TestWatchPods: the pods of a 2-replica Deployment are seen Ready (kwok
-// makes them so), with the whole set at each call.
+// makes them so), with the whole set at each call. The watch starts
+// before the Deployment is applied, so its first list finds no pod and
+// the pods come through the watch, however fast the cluster is.
 func TestWatchPods(t *testing.T) {
 	c := testCluster(t)
 	ctx := timeout(t, 3*time.Minute)
-	if _, err := c.Apply(ctx, deployment("web", 2, "web:1", "100m"), ApplyOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	listed := make(chan struct{})
+	applied := make(chan error, 1)
+	go func() {
+		<-listed
+		_, err := c.Apply(ctx, deployment("web", 2, "web:1", "100m"), ApplyOptions{})
+		applied <- err
+	}()
 	calls := 0
 	var last []corev1.Pod
 	err := c.WatchPods(ctx, "app=web", func(pods []corev1.Pod) (bool, error) {
+		if calls == 0 {
+			if len(pods) != 0 {
+				return false, fmt.Errorf("the first list found %d pods before the Deployment was applied", len(pods))
+			}
+			close(listed)
+		}
 		calls++
 		last = pods
 		ready := 0
@@ -327,6 +340,9 @@ func TestWatchPods(t *testing.T) {
 		return ready == 2, nil
 	})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-applied; err != nil {
 		t.Fatal(err)
 	}
 	if len(last) != 2 || calls < 2 {
