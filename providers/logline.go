@@ -1,10 +1,13 @@
 package providers
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hashicorp/hcl/v2"
 )
 
 // SplitLogTimestamp splits a log line its platform prefixed with an
@@ -63,4 +66,40 @@ func (s *LogSink) Flush() {
 		s.all = s.all[n:]
 	}
 	s.all = nil
+}
+
+// ReadInstanceLogs is the body of an InstanceLogs: it reads, concurrently,
+// the output of each of names (an app's instances; a name may come twice,
+// one per container) that req asks for, through read(i, add), and
+// delivers the lines to lines, each one's Instance set (see LogSink). A
+// failed read is a diagnostic naming its instance, unless ctx ended (a
+// follow stopped); an instance asked for and not found is one too.
+func ReadInstanceLogs(ctx context.Context, req InstanceLogsRequest, names []string, read func(i int, add func(LogLine)) error, lines func([]LogLine)) hcl.Diagnostics {
+	sink := NewLogSink(req.Follow, lines)
+	var (
+		mu    sync.Mutex
+		wg    sync.WaitGroup
+		diags hcl.Diagnostics
+	)
+	found := map[string]bool{}
+	for i, name := range names {
+		if len(req.Instances) > 0 && !slices.Contains(req.Instances, name) {
+			continue
+		}
+		found[name] = true
+		wg.Go(func() {
+			err := read(i, func(l LogLine) {
+				l.Instance = name
+				sink.Add(l)
+			})
+			if err != nil && ctx.Err() == nil {
+				mu.Lock()
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read the output of instance " + name, Detail: err.Error()})
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	sink.Flush()
+	return append(diags, MissingInstances(req.Instances, found)...)
 }

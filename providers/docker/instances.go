@@ -126,35 +126,20 @@ func (p *Provider) InstanceLogs(ctx context.Context, req providers.InstanceLogsR
 	if diags.HasErrors() {
 		return diags
 	}
-	sink := providers.NewLogSink(req.Follow, lines)
-	var (
-		mu sync.Mutex
-		wg sync.WaitGroup
-	)
-	found := map[string]bool{}
-	for _, c := range ac.live {
-		name := c.Labels.Instance
-		if len(req.Instances) > 0 && !slices.Contains(req.Instances, name) {
-			continue
-		}
-		found[name] = true
-		wg.Go(func() {
-			h, err := p.hostOf(ctx, ac, c)
-			if err == nil {
-				err = h.Logs(ctx, c.ID, engine.LogOptions{Follow: req.Follow, Since: req.Since, Tail: req.Tail}, func(stream string, t time.Time, text string) {
-					sink.Add(providers.LogLine{Instance: name, Stream: stream, Time: t, Text: text})
-				})
-			}
-			if err != nil && ctx.Err() == nil {
-				mu.Lock()
-				diags = append(diags, errDiag("Cannot read the output of instance "+name, err))
-				mu.Unlock()
-			}
-		})
+	names := make([]string, len(ac.live))
+	for i, c := range ac.live {
+		names[i] = c.Labels.Instance
 	}
-	wg.Wait()
-	sink.Flush()
-	return append(diags, providers.MissingInstances(req.Instances, found)...)
+	return append(diags, providers.ReadInstanceLogs(ctx, req, names, func(i int, add func(providers.LogLine)) error {
+		c := ac.live[i]
+		h, err := p.hostOf(ctx, ac, c)
+		if err != nil {
+			return err
+		}
+		return h.Logs(ctx, c.ID, engine.LogOptions{Follow: req.Follow, Since: req.Since, Tail: req.Tail}, func(stream string, t time.Time, text string) {
+			add(providers.LogLine{Stream: stream, Time: t, Text: text})
+		})
+	}, lines)...)
 }
 
 // InstanceExec runs the command in the container of the instance named

@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"slices"
-	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 	"k8s.io/client-go/tools/remotecommand"
@@ -80,32 +78,13 @@ func (p *Provider) InstanceLogs(ctx context.Context, req providers.InstanceLogsR
 	if diags.HasErrors() {
 		return diags
 	}
-	sink := providers.NewLogSink(req.Follow, lines)
-	var (
-		mu sync.Mutex
-		wg sync.WaitGroup
-	)
-	found := map[string]bool{}
-	for _, in := range ap.instances {
-		if len(req.Instances) > 0 && !slices.Contains(req.Instances, in.Name) {
-			continue
-		}
-		found[in.Name] = true
-		wg.Go(func() {
-			err := podLogs(ctx, ap.c, in.ID, ap.a.Object, kube.LogOptions{Follow: req.Follow, Since: req.Since, Tail: req.Tail}, func(l providers.LogLine) {
-				l.Instance = in.Name
-				sink.Add(l)
-			})
-			if err != nil && ctx.Err() == nil {
-				mu.Lock()
-				diags = append(diags, errDiag("Cannot read the output of instance "+in.Name, err))
-				mu.Unlock()
-			}
-		})
+	names := make([]string, len(ap.instances))
+	for i, in := range ap.instances {
+		names[i] = in.Name
 	}
-	wg.Wait()
-	sink.Flush()
-	return append(diags, providers.MissingInstances(req.Instances, found)...)
+	return append(diags, providers.ReadInstanceLogs(ctx, req, names, func(i int, add func(providers.LogLine)) error {
+		return podLogs(ctx, ap.c, ap.instances[i].ID, ap.a.Object, kube.LogOptions{Follow: req.Follow, Since: req.Since, Tail: req.Tail}, add)
+	}, lines)...)
 }
 
 // podLogs reads one pod's container output line by line. The API server
