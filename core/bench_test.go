@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/berth-sh/berth/core/plans"
+	"github.com/berth-sh/berth/internal/benchconfig"
 	"github.com/berth-sh/berth/lang"
 	"github.com/berth-sh/berth/providers/testprovider"
 )
@@ -35,62 +36,12 @@ type benchScenario struct {
 	config func(n int) string
 }
 
-// countConfig is one block of n independent objects; every 100th one's
-// value follows var.gen.
-func countConfig(n int) string {
-	return fmt.Sprintf(`
-resource "test_object" "o" {
-  count = %d
-  name  = "o-${count.index}"
-  value = count.index %% 100 == 0 ? "v${var.gen}" : "v"
-}
-`, n)
-}
-
-// blocksConfig is n separate blocks of one object each.
-func blocksConfig(n int) string {
-	var b strings.Builder
-	for i := range n {
-		value := `"v"`
-		if i%100 == 0 {
-			value = `"v${var.gen}"`
-		}
-		fmt.Fprintf(&b, "resource \"test_object\" \"o%d\" {\n  name  = \"o-%d\"\n  value = %s\n}\n", i, i, value)
-	}
-	return b.String()
-}
-
-// chainsConfig is n/10 chains of 10 objects: link k+1 of a chain takes
-// link k's id as its value, so each chain is applied in sequence. The
-// first link of every 10th chain follows var.gen (1% of the objects).
-func chainsConfig(n int) string {
-	chains := n / 10
-	var b strings.Builder
-	fmt.Fprintf(&b, `
-resource "test_object" "c0" {
-  count = %d
-  name  = "c0-${count.index}"
-  value = count.index %% 10 == 0 ? "v${var.gen}" : "v"
-}
-`, chains)
-	for k := 1; k < 10; k++ {
-		fmt.Fprintf(&b, `
-resource "test_object" "c%d" {
-  count = %d
-  name  = "c%d-${count.index}"
-  value = test_object.c%d[count.index].id
-}
-`, k, chains, k, k-1)
-	}
-	return b.String()
-}
-
 var benchScenarios = []benchScenario{
-	{"independent-1000", 1000, countConfig},
-	{"independent-5000", 5000, countConfig},
-	{"independent-10000", 10000, countConfig},
-	{"chains10-1000", 1000, chainsConfig},
-	{"blocks-1000", 1000, blocksConfig},
+	{"independent-1000", 1000, benchconfig.Count},
+	{"independent-5000", 5000, benchconfig.Count},
+	{"independent-10000", 10000, benchconfig.Count},
+	{"chains10-1000", 1000, benchconfig.Chains10},
+	{"blocks-1000", 1000, benchconfig.Blocks},
 }
 
 // benchHeader configures the test provider with its store cache, so that

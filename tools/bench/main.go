@@ -31,6 +31,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/berth-sh/berth/internal/benchconfig"
 	"github.com/berth-sh/berth/internal/procprof"
 	"github.com/berth-sh/berth/providers/install"
 )
@@ -52,40 +53,11 @@ variable "gen" {
 }
 `
 
-// shapes generate n objects of which exactly 1% follow var.gen (the same
-// configurations as core/bench_test.go).
+// shapes generate n objects of which exactly 1% follow var.gen (those of
+// internal/benchconfig, as core/bench_test.go).
 var shapes = map[string]func(n int) string{
-	"count": func(n int) string {
-		return fmt.Sprintf(`
-resource "test_object" "o" {
-  count = %d
-  name  = "o-${count.index}"
-  value = count.index %% 100 == 0 ? "v${var.gen}" : "v"
-}
-`, n)
-	},
-	// n/10 chains of 10: link k+1 takes link k's id as its value.
-	"chains10": func(n int) string {
-		chains := n / 10
-		var b strings.Builder
-		fmt.Fprintf(&b, `
-resource "test_object" "c0" {
-  count = %d
-  name  = "c0-${count.index}"
-  value = count.index %% 10 == 0 ? "v${var.gen}" : "v"
-}
-`, chains)
-		for k := 1; k < 10; k++ {
-			fmt.Fprintf(&b, `
-resource "test_object" "c%d" {
-  count = %d
-  name  = "c%d-${count.index}"
-  value = test_object.c%d[count.index].id
-}
-`, k, chains, k, k-1)
-		}
-		return b.String()
-	},
+	"count":    benchconfig.Count,
+	"chains10": benchconfig.Chains10,
 }
 
 // step is one berth command of a workload and the exit code it must end
