@@ -1,6 +1,7 @@
 package docker
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -41,7 +42,7 @@ func checkFixedPorts(v cty.Value) hcl.Diagnostics {
 			continue
 		}
 		fixed = i
-		key := h.AsBigFloat().String() + "/" + strings.ToLower(cmpOr(app.Str(pv, "protocol"), "tcp"))
+		key := h.AsBigFloat().String() + "/" + strings.ToLower(cmp.Or(app.Str(pv, "protocol"), "tcp"))
 		if seen[key] {
 			diags = append(diags, providers.AttributeError("Host port published twice",
 				fmt.Sprintf("Host port %s is already published by another port of this app; each port needs its own host port.", key),
@@ -55,13 +56,6 @@ func checkFixedPorts(v cty.Value) hcl.Diagnostics {
 			cty.GetAttrPath("port").IndexInt(fixed).GetAttr("host")))
 	}
 	return diags
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // hostPorts are the fixed host ports of the app's instances, sorted.
